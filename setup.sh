@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# minna's two entry points on a fresh Debian 12 machine, as root:
+#   ./setup.sh run    install what is missing, build, run the main job
+#   ./setup.sh test   install what is missing, build, run the whole test suite
+# Packages come from scripts/packages/*.txt (one file per component).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here"
+mode=${1:-run}
+build=${MINNA_BUILD_DIR:-build}
+
+install_packages () {
+  local want missing=()
+  want=$(cat scripts/packages/*.txt | sed -e 's/#.*//' | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
+  for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "setup.sh: missing Debian packages (run as root to install): ${missing[*]}" >&2
+      exit 1
+    fi
+    echo "setup.sh: installing ${missing[*]}" >&2
+    # Keep package post-install scripts from starting daemons: the tests
+    # start what they need themselves, in the foreground.
+    local rc_created=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; rc_created=1
+    fi
+    [ -f scripts/debconf-preseed.sh ] && bash scripts/debconf-preseed.sh
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ "$rc_created" = 1 ] && rm -f /usr/sbin/policy-rc.d
+  fi
+  # npm packages (browser tests) live under tests/ when a component needs them.
+  if [ -x scripts/setup-extra.sh ]; then scripts/setup-extra.sh; fi
+}
+
+build_tree () {
+  if [ ! -f "$build/build.ninja" ]; then
+    meson setup "$build" --buildtype=debugoptimized >/dev/null
+  fi
+  ninja -C "$build"
+}
+
+case "$mode" in
+  run)
+    install_packages
+    build_tree
+    exec "$here/scripts/main-job.sh" "$build"
+    ;;
+  test)
+    install_packages
+    build_tree
+    meson test -C "$build" --print-errorlogs --num-processes "$(nproc)" \
+      --no-suite benchmark ${MINNA_TEST_ARGS:-}
+    ;;
+  *)
+    echo "usage: $0 run|test" >&2
+    exit 2
+    ;;
+esac

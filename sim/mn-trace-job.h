@@ -1,0 +1,82 @@
+/* mn-trace-job.h: the one in-memory job record that every trace reader
+ * (SWF, Grid Engine accounting, Slurm sacct, minna native) fills, and that the
+ * simulator replays.  Unknown values are -1 (integers) or NULL (strings).
+ * Times are in seconds since the Unix epoch (or since the trace's start when
+ * the trace does not know the epoch: SWF without UnixStartTime).
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* TSUBAME3 resource types (the generator's table and node-mode packing). */
+typedef enum {
+  MN_RTYPE_NONE = 0,   /* processor-count job (SWF), see MnTraceJob.procs */
+  MN_RTYPE_F,          /* 28 cores, 4 GPUs, 240 GB */
+  MN_RTYPE_H,          /* 14 cores, 2 GPUs, 120 GB */
+  MN_RTYPE_Q,          /*  7 cores, 1 GPU,   60 GB */
+  MN_RTYPE_C4,         /*  4 cores, 0 GPUs,  30 GB */
+  MN_RTYPE_C1,         /*  1 core,  0 GPUs, 7.5 GB */
+  MN_RTYPE_G1,         /*  2 cores, 1 GPU,   15 GB */
+  MN_RTYPE_LAST
+} MnResourceType;
+
+typedef struct {
+  const gchar *name;    /* "f_node", "h_node", "q_node", "s_core"... see .c */
+  const gchar *short_name; /* "F", "H", "Q", "C4", "C1", "G1" */
+  guint        cores;
+  guint        gpus;
+  guint64      memory_mb;
+} MnResourceTypeInfo;
+
+const MnResourceTypeInfo *mn_resource_type_info (MnResourceType type);
+/* Accepts "F", "f_node", "q_node", "C4", "s_core"... ; MN_RTYPE_NONE if unknown */
+MnResourceType mn_resource_type_from_string (const gchar *name);
+
+/* A memory profile of an interactive session: piecewise-constant use over
+ * the session's life.  Offsets are seconds from the job's start. */
+typedef struct {
+  gint64  offset;
+  guint64 memory_mb;
+} MnMemoryStep;
+
+typedef struct {
+  gint64          id;            /* job number in the trace */
+  gchar          *user;          /* NULL if unknown; SWF: "u<N>" */
+  gchar          *group;
+  gchar          *queue;         /* SWF: queue number as text */
+  gboolean        interactive;
+  gchar          *name;          /* job name */
+
+  gint64          submit;        /* -1 unknown */
+  gint64          start;         /* -1 unknown */
+  gint64          end;           /* -1 unknown */
+  gint64          runtime;       /* seconds, -1 unknown */
+  gint64          walltime_req;  /* requested walltime, -1 unknown */
+
+  /* Resources requested: either a processor count ... */
+  gint64          procs;         /* requested processors, -1 unknown */
+  gint64          procs_alloc;   /* allocated processors, -1 unknown */
+  /* ... or chunks of a TSUBAME resource type. */
+  MnResourceType  rtype;
+  guint           rtype_count;   /* number of chunks; 0 with MN_RTYPE_NONE */
+  gint64          gpus;          /* GPUs requested in total, -1 unknown */
+
+  gint64          memory_req_mb; /* requested memory, -1 unknown */
+  gint64          memory_used_mb;/* maximum used, -1 unknown */
+  gint64          cpu_time;      /* seconds of CPU, -1 unknown */
+  double          cpu_active;    /* share of the session with CPU busy (0..1), -1 unknown */
+  gint64          gpu_memory_mb; /* GPU memory footprint, -1 unknown */
+  gint            exit_status;   /* -1 unknown */
+
+  /* Memory use over time (native format only); NULL otherwise. */
+  GArray         *memory_profile; /* of MnMemoryStep, sorted by offset */
+} MnTraceJob;
+
+MnTraceJob *mn_trace_job_new (void);   /* every field unknown */
+MnTraceJob *mn_trace_job_copy (const MnTraceJob *job);
+void        mn_trace_job_free (MnTraceJob *job);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnTraceJob, mn_trace_job_free)
+
+G_END_DECLS
