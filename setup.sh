@@ -33,8 +33,11 @@ install_packages () {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     [ "$rc_created" = 1 ] && rm -f /usr/sbin/policy-rc.d
   fi
-  # npm packages (browser tests) live under tests/ when a component needs them.
-  if [ -x scripts/setup-extra.sh ]; then scripts/setup-extra.sh; fi
+  # Per-component extras (npm packages, Jupyter checks...): scripts/setup.d/*.sh
+  for hook in scripts/setup.d/*.sh; do
+    [ -e "$hook" ] || continue
+    bash "$hook"
+  done
 }
 
 build_tree () {
