@@ -1,0 +1,79 @@
+/* mn-trace-reader.h: streaming readers for the trace formats sites have.
+ * One reader yields MnTraceJob records one at a time; memory does not grow
+ * with the file beyond what the caller keeps.  Skipped lines are reported as
+ * "FILE:LINE: reason" (kept, bounded, and counted); in strict mode the first
+ * bad line is an error instead. */
+#pragma once
+
+#include <gio/gio.h>
+#include "mn-trace-job.h"
+
+G_BEGIN_DECLS
+
+#define MN_TRACE_ERROR (mn_trace_error_quark ())
+GQuark mn_trace_error_quark (void);
+
+typedef enum {
+  MN_TRACE_ERROR_IO,          /* cannot open/read the file (message names it) */
+  MN_TRACE_ERROR_FORMAT,      /* unknown or undetectable format */
+  MN_TRACE_ERROR_BAD_LINE,    /* strict mode: "FILE:LINE: reason" */
+} MnTraceError;
+
+typedef enum {
+  MN_TRACE_FORMAT_AUTO = 0,   /* detect from the content */
+  MN_TRACE_FORMAT_SWF,
+  MN_TRACE_FORMAT_SGE,
+  MN_TRACE_FORMAT_SACCT,
+  MN_TRACE_FORMAT_NATIVE,
+} MnTraceFormat;
+
+const gchar  *mn_trace_format_to_string (MnTraceFormat format);  /* "swf" ... */
+/* FALSE (with error naming the text) if unknown; "auto" is accepted. */
+gboolean      mn_trace_format_from_string (const gchar *text, MnTraceFormat *format,
+                                           GError **error);
+
+/* What the file's header says (SWF comments, native header); -1 / NULL when
+ * not given. */
+typedef struct {
+  MnTraceFormat format;       /* the format actually read */
+  gint64        max_procs;
+  gint64        max_nodes;
+  gint64        max_records;
+  gint64        unix_start_time;
+  gchar        *time_zone;    /* TimeZoneString */
+  GHashTable   *queues;       /* queue number/name (gchar*) -> description (gchar*), may be empty */
+  gboolean      interactive_queue_zero; /* SWF written by minna-tracegen: queue 0 = interactive */
+} MnTraceHeader;
+
+typedef struct _MnTraceReader MnTraceReader;
+
+/* @path may be gzip-compressed (detected from the magic bytes). */
+MnTraceReader *mn_trace_reader_open (const gchar *path, MnTraceFormat format,
+                                     gboolean strict, GError **error);
+/* Same, from a stream; @name is used in messages. */
+MnTraceReader *mn_trace_reader_new_for_stream (GInputStream *stream, const gchar *name,
+                                               MnTraceFormat format, gboolean strict,
+                                               GError **error);
+void           mn_trace_reader_free (MnTraceReader *reader);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnTraceReader, mn_trace_reader_free)
+
+/* The next job (caller frees), or NULL at the end (error unset) or on error.
+ * Duplicate records of one job (Grid Engine retries, slave records) are merged
+ * and yielded once. */
+MnTraceJob   *mn_trace_reader_next (MnTraceReader *reader, GError **error);
+
+/* Valid after open (header comments come first in every format). */
+const MnTraceHeader *mn_trace_reader_get_header (MnTraceReader *reader);
+guint64       mn_trace_reader_get_n_skipped (MnTraceReader *reader);
+/* The first few hundred "FILE:LINE: reason" messages (array of gchar*). */
+GPtrArray    *mn_trace_reader_get_skipped (MnTraceReader *reader);
+
+/* Convenience: every job, in file order, as a GPtrArray of MnTraceJob*
+ * (free func set).  @header_out (may be NULL) receives a copy of the header;
+ * clear it with mn_trace_header_clear(). */
+GPtrArray    *mn_trace_load (const gchar *path, MnTraceFormat format, gboolean strict,
+                             MnTraceHeader *header_out, guint64 *n_skipped_out,
+                             GError **error);
+void          mn_trace_header_clear (MnTraceHeader *header);
+
+G_END_DECLS
