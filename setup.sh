@@ -58,6 +58,17 @@ case "$mode" in
     build_tree
     meson test -C "$build" --print-errorlogs --num-processes "$(nproc)" \
       --no-suite benchmark ${MINNA_TEST_ARGS:-}
+    # The parsers and the policy again under AddressSanitizer and
+    # UndefinedBehaviorSanitizer: bad input must give an error, never a crash.
+    if [ "${MINNA_SKIP_SANITIZERS:-0}" != 1 ]; then
+      if [ ! -f "$build-asan/build.ninja" ]; then
+        meson setup "$build-asan" -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+      fi
+      ninja -C "$build-asan"
+      UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+        meson test -C "$build-asan" --print-errorlogs --num-processes "$(nproc)" \
+        --suite unit --suite fuzz
+    fi
     ;;
   *)
     echo "usage: $0 run|test" >&2
