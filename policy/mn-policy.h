@@ -119,12 +119,23 @@ gchar *mn_policy_config_to_data (const MnPolicyConfig *config);
 gchar *mn_policy_config_describe_keys (void);
 
 /* Set one key from text ("60G", "24h", "shared"), as a sweep or a command
- * line does; same validation as the file. */
+ * line does; same validation as the file for that key alone.  Cross-key
+ * checks are left to mn_policy_config_validate(), to be called after the last
+ * set (a sweep may pass through inconsistent states key by key). */
 gboolean mn_policy_config_set (MnPolicyConfig *config,
                                const gchar    *group,
                                const gchar    *key,
                                const gchar    *value,
                                GError        **error);
+
+/* One key's value as canonical text ("60G", "24h"); NULL if no such key. */
+gchar *mn_policy_config_get (const MnPolicyConfig *config,
+                             const gchar          *group,
+                             const gchar          *key);
+
+/* Every key equal. */
+gboolean mn_policy_config_equal (const MnPolicyConfig *a,
+                                 const MnPolicyConfig *b);
 
 /* Scheduler exports: text snippets with comments for what the scheduler
  * cannot express. */

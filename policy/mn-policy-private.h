@@ -1,0 +1,20 @@
+/* mn-policy-private.h: helpers shared by the policy's own files only. */
+#pragma once
+
+#include "mn-policy.h"
+
+G_BEGIN_DECLS
+
+/* The canonical text of a size in MiB ("60G", "1536G", "512M", "0") and of
+ * a duration in seconds ("24h", "90m", "3d", "0"): what to_data writes and
+ * what messages show; both parse back to the same number. */
+gchar *mn_policy_format_size (guint64 mib);
+gchar *mn_policy_format_duration (gint64 seconds);
+
+/* Duration as the scheduler's HH:MM:SS (h_rt, MaxTime take it). */
+gchar *mn_policy_format_hms (gint64 seconds);
+
+const gchar *mn_policy_if_busy_to_string (MnIfBusy if_busy);
+const gchar *mn_policy_gpu_mode_to_string (MnGpuMode mode);
+
+G_END_DECLS
