@@ -79,4 +79,18 @@ MnTraceJob *mn_trace_job_copy (const MnTraceJob *job);
 void        mn_trace_job_free (MnTraceJob *job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnTraceJob, mn_trace_job_free)
 
+/* Added by issue 3 (helpers the readers, summary and generator share). */
+
+/* Share of one 28-core/4-GPU/240-GB node that one chunk occupies: the
+ * largest of its core, GPU and memory shares (F 1, H 1/2, Q 1/4, C4 1/7,
+ * C1 1/28, G1 1/4); 0 for MN_RTYPE_NONE. */
+double      mn_resource_type_node_share (MnResourceType type);
+/* Processors of a job: allocated, else requested, else chunks x cores; -1. */
+gint64      mn_trace_job_get_procs (const MnTraceJob *job);
+/* Nodes of an rtype job (chunks x node share); -1 for processor-count jobs. */
+double      mn_trace_job_get_nodes (const MnTraceJob *job);
+/* Appends a step to the memory profile (creating it). */
+void        mn_trace_job_add_memory_step (MnTraceJob *job, gint64 offset,
+                                          guint64 memory_mb);
+
 G_END_DECLS

@@ -43,6 +43,9 @@ typedef struct {
   gchar        *time_zone;    /* TimeZoneString */
   GHashTable   *queues;       /* queue number/name (gchar*) -> description (gchar*), may be empty */
   gboolean      interactive_queue_zero; /* SWF written by minna-tracegen: queue 0 = interactive */
+  /* Added by issue 3: */
+  GHashTable   *partitions;   /* SWF partition number (gchar*) -> description (gchar*) */
+  gchar        *computer;     /* SWF "Computer", native "Machine"; NULL if not given */
 } MnTraceHeader;
 
 typedef struct _MnTraceReader MnTraceReader;
@@ -75,5 +78,12 @@ GPtrArray    *mn_trace_load (const gchar *path, MnTraceFormat format, gboolean s
                              MnTraceHeader *header_out, guint64 *n_skipped_out,
                              GError **error);
 void          mn_trace_header_clear (MnTraceHeader *header);
+
+/* Added by issue 3. */
+/* Records merged into an earlier job (Grid Engine retries and parallel
+ * slave records, sacct job steps): not jobs, not skipped either. */
+guint64       mn_trace_reader_get_n_merged (MnTraceReader *reader);
+/* The number of the line read last (for messages). */
+guint64       mn_trace_reader_get_line (MnTraceReader *reader);
 
 G_END_DECLS

@@ -1,0 +1,545 @@
+/* mn-trace-reader.c: the streaming reader core: opening (gzip detected from
+ * the magic bytes), a bounded line buffer, format detection, skipped-line
+ * bookkeeping and strict mode.  The formats live in mn-trace-<format>.c. */
+#define G_LOG_DOMAIN "minna-trace"
+
+#include "mn-trace-private.h"
+
+#include <gio/gunixinputstream.h>
+#include <stdarg.h>
+#include <string.h>
+
+#define MN_TRACE_CHUNK        (256 * 1024)
+#define MN_TRACE_MAX_LINE     (1024 * 1024)   /* a longer line is skipped */
+#define MN_TRACE_MAX_MESSAGES 200              /* skipped-line messages kept */
+#define MN_TRACE_DETECT_BYTES (16 * 1024)
+
+G_DEFINE_QUARK (mn-trace-error-quark, mn_trace_error)
+
+static const gchar *const format_names[] = {
+  [MN_TRACE_FORMAT_AUTO] = "auto",
+  [MN_TRACE_FORMAT_SWF] = "swf",
+  [MN_TRACE_FORMAT_SGE] = "sge",
+  [MN_TRACE_FORMAT_SACCT] = "sacct",
+  [MN_TRACE_FORMAT_NATIVE] = "native",
+};
+
+const gchar *
+mn_trace_format_to_string (MnTraceFormat format)
+{
+  if ((guint) format >= G_N_ELEMENTS (format_names))
+    return "unknown";
+  return format_names[format];
+}
+
+gboolean
+mn_trace_format_from_string (const gchar *text, MnTraceFormat *format, GError **error)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (format_names); i++)
+    if (text != NULL && g_ascii_strcasecmp (text, format_names[i]) == 0)
+      {
+        *format = (MnTraceFormat) i;
+        return TRUE;
+      }
+  if (text != NULL && g_ascii_strcasecmp (text, "accounting") == 0)
+    {
+      *format = MN_TRACE_FORMAT_SGE;
+      return TRUE;
+    }
+  g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_FORMAT,
+               "unknown trace format '%s' (expected swf, sge, sacct, native or auto)",
+               text != NULL ? text : "(null)");
+  return FALSE;
+}
+
+static const MnTraceParser *
+parser_for (MnTraceFormat format)
+{
+  switch (format)
+    {
+    case MN_TRACE_FORMAT_SWF: return &mn_trace_parser_swf;
+    case MN_TRACE_FORMAT_SGE: return &mn_trace_parser_sge;
+    case MN_TRACE_FORMAT_SACCT: return &mn_trace_parser_sacct;
+    case MN_TRACE_FORMAT_NATIVE: return &mn_trace_parser_native;
+    case MN_TRACE_FORMAT_AUTO:
+    default:
+      return NULL;
+    }
+}
+
+/* --- line buffer ------------------------------------------------------ */
+
+/* Reads more input after the unconsumed bytes; FALSE on a read error. */
+static gboolean
+fill (MnTraceReader *reader, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  gssize n;
+
+  if (reader->pos > 0)
+    {
+      memmove (reader->buf, reader->buf + reader->pos, reader->len - reader->pos);
+      reader->len -= reader->pos;
+      reader->pos = 0;
+    }
+  if (reader->cap - reader->len < MN_TRACE_CHUNK + 1)
+    {
+      reader->cap = reader->len + MN_TRACE_CHUNK + 1;
+      reader->buf = g_realloc (reader->buf, reader->cap);
+    }
+  n = g_input_stream_read (reader->stream, reader->buf + reader->len,
+                           reader->cap - reader->len - 1, NULL, &local_error);
+  if (n < 0)
+    {
+      g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_IO, "%s: read error after line %"
+                   G_GUINT64_FORMAT ": %s", reader->name, reader->line_no,
+                   local_error->message);
+      return FALSE;
+    }
+  if (n == 0)
+    reader->eof = TRUE;
+  reader->len += (gsize) n;
+  return TRUE;
+}
+
+/* The next line (NUL-terminated, newline and CR removed, valid until the
+ * next call) in *line_out, or NULL at the end.  A line longer than
+ * MN_TRACE_MAX_LINE is returned as the marker "" with *too_long set. */
+static gboolean
+read_line (MnTraceReader *reader, gchar **line_out, gboolean *too_long, GError **error)
+{
+  gboolean discarding = FALSE;
+
+  *too_long = FALSE;
+  if (reader->unread != NULL)
+    {
+      *line_out = reader->unread;
+      reader->unread = NULL;
+      return TRUE;
+    }
+  for (;;)
+    {
+      gchar *start = reader->buf + reader->pos;
+      gsize avail = reader->len - reader->pos;
+      gchar *nl = avail > 0 ? memchr (start, '\n', avail) : NULL;
+
+      if (nl != NULL || (reader->eof && avail > 0))
+        {
+          gsize line_len = nl != NULL ? (gsize) (nl - start) : avail;
+
+          /* the buffer always keeps one spare byte for this NUL */
+          start[line_len] = '\0';
+          if (line_len > 0 && start[line_len - 1] == '\r')
+            start[line_len - 1] = '\0';
+          reader->pos += line_len + (nl != NULL ? 1 : 0);
+          reader->line_no++;
+          if (discarding)
+            {
+              *too_long = TRUE;
+              start[0] = '\0';
+            }
+          *line_out = start;
+          return TRUE;
+        }
+      if (reader->eof)
+        {
+          *line_out = NULL;
+          return TRUE;
+        }
+      if (avail >= MN_TRACE_MAX_LINE)
+        {
+          /* Drop what we have of an overlong line; keep reading to its end. */
+          discarding = TRUE;
+          reader->pos = reader->len;
+        }
+      if (!fill (reader, error))
+        return FALSE;
+    }
+}
+
+gboolean
+mn_trace_reader_skip (MnTraceReader *reader, GError **error, const gchar *format, ...)
+{
+  g_autofree gchar *reason = NULL;
+  va_list args;
+
+  va_start (args, format);
+  reason = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  if (reader->strict)
+    {
+      g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_BAD_LINE, "%s:%" G_GUINT64_FORMAT
+                   ": %s", reader->name, reader->line_no, reason);
+      return FALSE;
+    }
+  reader->n_skipped++;
+  if (reader->skipped->len < MN_TRACE_MAX_MESSAGES)
+    g_ptr_array_add (reader->skipped, g_strdup_printf ("%s:%" G_GUINT64_FORMAT ": %s",
+                                                       reader->name, reader->line_no,
+                                                       reason));
+  return TRUE;
+}
+
+/* --- format detection --------------------------------------------------- */
+
+static gboolean
+is_swf_data_line (const gchar *line, gsize len)
+{
+  guint fields = 0;
+  gboolean in_field = FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      gchar c = line[i];
+
+      if (c == ' ' || c == '\t')
+        in_field = FALSE;
+      else if (g_ascii_isdigit (c) || c == '-' || c == '.')
+        {
+          if (!in_field)
+            fields++;
+          in_field = TRUE;
+        }
+      else
+        return FALSE;
+    }
+  return fields >= 17 && fields <= 19;
+}
+
+static MnTraceFormat
+detect_format (const gchar *data, gsize len)
+{
+  gsize pos = 0;
+  guint lines = 0;
+
+  if (len >= 12 && (g_str_has_prefix (data, "#minna-trace") ||
+                    g_str_has_prefix (data, "# minna-trace")))
+    return MN_TRACE_FORMAT_NATIVE;
+
+  while (pos < len && lines < 100)
+    {
+      const gchar *line = data + pos;
+      const gchar *nl = memchr (line, '\n', len - pos);
+      gsize line_len = nl != NULL ? (gsize) (nl - line) : len - pos;
+      guint colons = 0, bars = 0;
+
+      pos += line_len + 1;
+      lines++;
+      while (line_len > 0 && (line[line_len - 1] == '\r' || line[line_len - 1] == ' '))
+        line_len--;
+      if (line_len == 0)
+        continue;
+      if (line[0] == ';')
+        return MN_TRACE_FORMAT_SWF;
+      if (line[0] == '#')
+        continue;   /* Grid Engine's "# Version: 8.1.9" and friends */
+      for (gsize i = 0; i < line_len; i++)
+        {
+          if (line[i] == ':')
+            colons++;
+          else if (line[i] == '|')
+            bars++;
+        }
+      if (bars >= 2 && (g_ascii_strncasecmp (line, "JobID", 5) == 0 || bars > colons))
+        return MN_TRACE_FORMAT_SACCT;
+      if (colons >= 40)
+        return MN_TRACE_FORMAT_SGE;
+      if (is_swf_data_line (line, line_len))
+        return MN_TRACE_FORMAT_SWF;
+      if (bars >= 2)
+        return MN_TRACE_FORMAT_SACCT;
+      return MN_TRACE_FORMAT_AUTO;
+    }
+  return MN_TRACE_FORMAT_AUTO;
+}
+
+/* --- open / next ----------------------------------------------------------- */
+
+static void
+header_init (MnTraceHeader *header)
+{
+  memset (header, 0, sizeof *header);
+  header->max_procs = -1;
+  header->max_nodes = -1;
+  header->max_records = -1;
+  header->unix_start_time = -1;
+  header->queues = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  header->partitions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+void
+mn_trace_header_clear (MnTraceHeader *header)
+{
+  if (header == NULL)
+    return;
+  g_clear_pointer (&header->time_zone, g_free);
+  g_clear_pointer (&header->queues, g_hash_table_unref);
+  g_clear_pointer (&header->partitions, g_hash_table_unref);
+  g_clear_pointer (&header->computer, g_free);
+}
+
+static GHashTable *
+copy_table (GHashTable *src)
+{
+  GHashTable *dest = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, src);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (dest, g_strdup (key), g_strdup (value));
+  return dest;
+}
+
+static void
+header_copy (const MnTraceHeader *src, MnTraceHeader *dest)
+{
+  *dest = *src;
+  dest->time_zone = g_strdup (src->time_zone);
+  dest->computer = g_strdup (src->computer);
+  dest->queues = copy_table (src->queues);
+  dest->partitions = copy_table (src->partitions);
+}
+
+void
+mn_trace_reader_free (MnTraceReader *reader)
+{
+  if (reader == NULL)
+    return;
+  if (reader->parser != NULL && reader->parser->free_state != NULL && reader->state != NULL)
+    reader->parser->free_state (reader->state);
+  g_clear_object (&reader->stream);
+  g_free (reader->name);
+  g_free (reader->buf);
+  mn_trace_header_clear (&reader->header);
+  g_ptr_array_unref (reader->skipped);
+  g_free (reader);
+}
+
+/* Reads the header lines (they come first in every format) and gives back
+ * the first data line. */
+static gboolean
+read_header (MnTraceReader *reader, GError **error)
+{
+  for (;;)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gchar *line;
+      gboolean too_long;
+
+      if (!read_line (reader, &line, &too_long, error))
+        return FALSE;
+      if (line == NULL)
+        return TRUE;
+      if (too_long)
+        {
+          if (!mn_trace_reader_skip (reader, error, "line longer than %d bytes",
+                                     MN_TRACE_MAX_LINE))
+            return FALSE;
+          continue;
+        }
+      if (!reader->parser->header_line (reader, line, &local_error))
+        {
+          if (local_error != NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          /* The first data line: give it back to next(). */
+          reader->unread = line;
+          return TRUE;
+        }
+    }
+}
+
+MnTraceReader *
+mn_trace_reader_new_for_stream (GInputStream *stream, const gchar *name,
+                                MnTraceFormat format, gboolean strict, GError **error)
+{
+  g_autoptr(MnTraceReader) reader = g_new0 (MnTraceReader, 1);
+  GInputStream *input = g_object_ref (stream);
+
+  g_return_val_if_fail (G_IS_INPUT_STREAM (stream), NULL);
+
+  reader->name = g_strdup (name != NULL ? name : "(stream)");
+  reader->strict = strict;
+  reader->skipped = g_ptr_array_new_with_free_func (g_free);
+  header_init (&reader->header);
+
+  /* gzip is recognised by its magic bytes, whatever the file is called. */
+  {
+    g_autoptr(GBufferedInputStream) buffered =
+      G_BUFFERED_INPUT_STREAM (g_buffered_input_stream_new (input));
+    g_autoptr(GError) local_error = NULL;
+    gsize avail = 0;
+    const guchar *peek;
+
+    g_object_unref (input);
+    if (g_buffered_input_stream_fill (buffered, 2, NULL, &local_error) < 0)
+      {
+        g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_IO, "%s: cannot read: %s",
+                     reader->name, local_error->message);
+        return NULL;
+      }
+    peek = g_buffered_input_stream_peek_buffer (buffered, &avail);
+    if (avail >= 2 && peek[0] == 0x1f && peek[1] == 0x8b)
+      {
+        g_autoptr(GZlibDecompressor) gunzip =
+          g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+        reader->stream = g_converter_input_stream_new (G_INPUT_STREAM (buffered),
+                                                       G_CONVERTER (gunzip));
+      }
+    else
+      reader->stream = G_INPUT_STREAM (g_steal_pointer (&buffered));
+  }
+
+  /* Enough of the content to recognise the format. */
+  while (!reader->eof && reader->len < MN_TRACE_DETECT_BYTES)
+    if (!fill (reader, error))
+      return NULL;
+  if (format == MN_TRACE_FORMAT_AUTO)
+    {
+      format = detect_format (reader->buf, reader->len);
+      if (format == MN_TRACE_FORMAT_AUTO)
+        {
+          g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_FORMAT,
+                       "%s: cannot tell the trace format from the content "
+                       "(use --format swf|sge|sacct|native)", reader->name);
+          return NULL;
+        }
+    }
+  reader->parser = parser_for (format);
+  if (reader->parser == NULL)
+    {
+      g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_FORMAT, "%s: unknown format %d",
+                   reader->name, (int) format);
+      return NULL;
+    }
+  reader->header.format = format;
+  if (!read_header (reader, error))
+    return NULL;
+  return g_steal_pointer (&reader);
+}
+
+MnTraceReader *
+mn_trace_reader_open (const gchar *path, MnTraceFormat format, gboolean strict,
+                      GError **error)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFileInputStream) stream = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (g_strcmp0 (path, "-") == 0)
+    {
+      g_autoptr(GInputStream) in = g_unix_input_stream_new (0, FALSE);
+      return mn_trace_reader_new_for_stream (in, "(stdin)", format, strict, error);
+    }
+  file = g_file_new_for_path (path);
+  stream = g_file_read (file, NULL, &local_error);
+  if (stream == NULL)
+    {
+      g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_IO, "%s: cannot open: %s", path,
+                   local_error->message);
+      return NULL;
+    }
+  return mn_trace_reader_new_for_stream (G_INPUT_STREAM (stream), path, format, strict,
+                                         error);
+}
+
+MnTraceJob *
+mn_trace_reader_next (MnTraceReader *reader, GError **error)
+{
+  g_return_val_if_fail (reader != NULL, NULL);
+
+  for (;;)
+    {
+      g_autoptr(GError) reason = NULL;
+      MnTraceJob *job = NULL;
+      gchar *line;
+      gboolean too_long;
+
+      if (!read_line (reader, &line, &too_long, error))
+        return NULL;
+      if (line == NULL)
+        return reader->parser->flush != NULL ? reader->parser->flush (reader) : NULL;
+      if (too_long)
+        {
+          if (!mn_trace_reader_skip (reader, error, "line longer than %d bytes",
+                                     MN_TRACE_MAX_LINE))
+            return NULL;
+          continue;
+        }
+      if (!reader->parser->parse_line (reader, line, &job, &reason))
+        {
+          if (!mn_trace_reader_skip (reader, error, "%s", reason->message))
+            return NULL;
+          continue;
+        }
+      if (job != NULL)
+        return job;
+    }
+}
+
+const MnTraceHeader *
+mn_trace_reader_get_header (MnTraceReader *reader)
+{
+  g_return_val_if_fail (reader != NULL, NULL);
+  return &reader->header;
+}
+
+guint64
+mn_trace_reader_get_n_skipped (MnTraceReader *reader)
+{
+  g_return_val_if_fail (reader != NULL, 0);
+  return reader->n_skipped;
+}
+
+GPtrArray *
+mn_trace_reader_get_skipped (MnTraceReader *reader)
+{
+  g_return_val_if_fail (reader != NULL, NULL);
+  return reader->skipped;
+}
+
+guint64
+mn_trace_reader_get_n_merged (MnTraceReader *reader)
+{
+  g_return_val_if_fail (reader != NULL, 0);
+  return reader->n_merged;
+}
+
+guint64
+mn_trace_reader_get_line (MnTraceReader *reader)
+{
+  g_return_val_if_fail (reader != NULL, 0);
+  return reader->line_no;
+}
+
+GPtrArray *
+mn_trace_load (const gchar *path, MnTraceFormat format, gboolean strict,
+               MnTraceHeader *header_out, guint64 *n_skipped_out, GError **error)
+{
+  g_autoptr(MnTraceReader) reader = mn_trace_reader_open (path, format, strict, error);
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GError) local_error = NULL;
+  MnTraceJob *job;
+
+  if (reader == NULL)
+    return NULL;
+  jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_trace_job_free);
+  while ((job = mn_trace_reader_next (reader, &local_error)) != NULL)
+    g_ptr_array_add (jobs, job);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  if (header_out != NULL)
+    header_copy (&reader->header, header_out);
+  if (n_skipped_out != NULL)
+    *n_skipped_out = reader->n_skipped;
+  return g_steal_pointer (&jobs);
+}
