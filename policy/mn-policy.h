@@ -144,6 +144,10 @@ gchar *mn_policy_export_sge (const MnPolicyConfig *config);
 
 /* ---- Requests and decisions --------------------------------------------- */
 
+/* Defaults applied to a request: cores 0 = 1 core; memory_mb 0 = the per-job
+ * memory cap (a job that states nothing is limited, and charged, like
+ * h_vmem = the cap); walltime 0 = the queue's maximum.  gpus and
+ * gpu_memory_mb are taken as given (0 = none reserved). */
 typedef struct {
   guint64   job_id;          /* unique among live requests */
   const gchar *user;         /* copied by the state */
@@ -189,6 +193,7 @@ typedef struct {
 void mn_decision_clear (MnDecision *decision);
 
 const gchar *mn_reject_reason_to_string (MnRejectReason reason); /* "per-user-limit" */
+const gchar *mn_decision_kind_to_string (MnDecisionKind kind);   /* "start" */
 
 /* ---- State -------------------------------------------------------------- */
 
@@ -257,6 +262,8 @@ guint mn_policy_state_user_jobs (MnPolicyState *state, const gchar *user); /* ru
 void  mn_policy_state_logical_info (MnPolicyState *state, guint node, guint logical,
                                     MnLogicalNodeInfo *info);
 void  mn_policy_state_node_info (MnPolicyState *state, guint node, MnNodeInfo *info);
+/* 1-based place of a waiting job in the FIFO; 0 if not waiting. */
+guint mn_policy_state_position (MnPolicyState *state, guint64 job_id);
 /* Where a running job is; FALSE if not running. */
 gboolean mn_policy_state_lookup (MnPolicyState *state, guint64 job_id,
                                  guint *node, guint *logical);
