@@ -1,16 +1,270 @@
-/* mn-policy-export.c: scheduler snippets (work in progress). */
+/* mn-policy-export.c: a configuration as Slurm (22.05) and Grid Engine (8.1)
+ * settings.  Each applicable piece sits between "# ---- BEGIN name ----" and
+ * "# ---- END name ----" lines and holds nothing else, so a script can cut it
+ * out and hand it to the daemon as it stands; everything the scheduler cannot
+ * express is said in comments before the first piece. */
 #define G_LOG_DOMAIN "minna-policy"
 
-#include "mn-policy.h"
+#include <string.h>
 
-gchar *
-mn_policy_export_slurm (const MnPolicyConfig *config)
+#include "mn-policy-private.h"
+
+static void
+begin (GString *out, const gchar *name)
 {
-  return g_strdup ("# not implemented yet\n");
+  g_string_append_printf (out, "\n# ---- BEGIN %s ----\n", name);
+}
+
+static void
+end (GString *out, const gchar *name)
+{
+  g_string_append_printf (out, "# ---- END %s ----\n", name);
+}
+
+/* "interactive.q" -> "interactive": Slurm partitions are named without .q */
+static gchar *
+partition_name (const MnPolicyConfig *c)
+{
+  gchar *name = g_strdup (c->queue_name);
+
+  if (g_str_has_suffix (name, ".q") && strlen (name) > 2)
+    name[strlen (name) - 2] = '\0';
+  return name;
+}
+
+static void
+note_common (GString *out, const MnPolicyConfig *c, const gchar *memory_hint,
+             const gchar *busy_hint)
+{
+  g_autofree gchar *commit = mn_policy_format_size (c->node_memory_mb + c->node_swap_mb);
+  g_autofree gchar *idle = mn_policy_format_duration (c->idle_timeout);
+
+  g_string_append (out, "# Not expressible here (minna's controller enforces these):\n");
+  g_string_append_printf (out,
+                          "# - memory over-commit: minna admits a job only while the "
+                          "memory committed on its\n#   node stays within RAM + swap "
+                          "(%s); the scheduler does not sum requests that way.\n",
+                          commit);
+  if (memory_hint != NULL)
+    g_string_append (out, memory_hint);
+  g_string_append (out,
+                   "# - placement: minna's rule (fewest jobs, then most free memory, "
+                   "then lowest\n#   index) picks the logical node; the scheduler "
+                   "picks its own.\n");
+  if (c->idle_timeout > 0)
+    g_string_append_printf (out, "# - idle_timeout = %s: idle sessions are stopped "
+                            "by the controller.\n", idle);
+  if (c->logical_gpus > 0 && c->gpu_mode == MN_GPU_MODE_CAPPED)
+    {
+      g_autofree gchar *cap = mn_policy_format_size (c->job_max_gpu_memory_mb);
+
+      g_string_append_printf (out, "# - gpu_mode = capped: no per-job GPU-memory cap "
+                              "(%s) in the scheduler.\n", cap);
+    }
+  if (c->logical_gpus > 0 && c->gpu_mode == MN_GPU_MODE_SHARED)
+    g_string_append (out, "# - gpu_mode = shared: GPU memory is first come, first "
+                     "served among the jobs.\n");
+  if (c->if_busy == MN_IF_BUSY_GIVE_UP)
+    g_string_append_printf (out, "# - if_busy = give_up: submit with %s.\n", busy_hint);
 }
 
 gchar *
-mn_policy_export_sge (const MnPolicyConfig *config)
+mn_policy_export_slurm (const MnPolicyConfig *c)
 {
-  return g_strdup ("# not implemented yet\n");
+  GString *out = g_string_new (NULL);
+  g_autofree gchar *part = partition_name (c);
+  g_autofree gchar *wall = mn_policy_format_hms (c->max_walltime);
+  gboolean gpus = c->node_gpus > 0 && c->logical_gpus > 0;
+  gboolean shards = gpus && c->gpu_mode != MN_GPU_MODE_EXCLUSIVE;
+  guint n_shards = c->logical_per_node * c->logical_gpus * c->max_jobs_per_logical;
+  const gchar *gpu_tres = shards ? "gres/shard" : "gres/gpu";
+
+  g_string_append_printf (out,
+                          "# minna policy for Slurm 22.05: partition '%s' (%s), %u nodes.\n"
+                          "# Each logical node is a socket: with CR_Socket and "
+                          "OverSubscribe=FORCE:%u\n# exactly %u jobs share one. "
+                          "Node names %s[1-%u] are placeholders for your hosts.\n",
+                          part, c->queue_name, c->nodes, c->max_jobs_per_logical,
+                          c->max_jobs_per_logical, part, c->nodes);
+  if (shards)
+    g_string_append_printf (out, "# GPUs are shared through gres/shard: %u per GPU, "
+                            "one per job and GPU used.\n", c->max_jobs_per_logical);
+  note_common (out, c, NULL, "srun --immediate or salloc --immediate");
+  g_string_append (out, "# - the per-user limit counts waiting jobs too: "
+                   "MaxSubmitJobsPerUser below.\n");
+
+  begin (out, "slurm.conf");
+  g_string_append (out, "SelectType=select/cons_tres\nSelectTypeParameters=CR_Core\n");
+  if (gpus)
+    g_string_append_printf (out, "GresTypes=gpu%s\n", shards ? ",shard" : "");
+  g_string_append (out,
+                   "AccountingStorageType=accounting_storage/slurmdbd\n"
+                   "AccountingStorageEnforce=associations,limits,qos\n");
+  if (gpus)
+    g_string_append_printf (out, "AccountingStorageTRES=gres/gpu%s\n",
+                            shards ? ",gres/shard" : "");
+  g_string_append_printf (out,
+                          "NodeName=%s[1-%u] Sockets=%u CoresPerSocket=%u ThreadsPerCore=1 "
+                          "RealMemory=%" G_GUINT64_FORMAT,
+                          part, c->nodes, c->logical_per_node, c->logical_cores,
+                          c->node_memory_mb);
+  if (gpus && shards)
+    g_string_append_printf (out, " Gres=gpu:%u,shard:%u", c->node_gpus, n_shards);
+  else if (gpus)
+    g_string_append_printf (out, " Gres=gpu:%u", c->node_gpus);
+  g_string_append (out, " State=UNKNOWN\n");
+  g_string_append_printf (out,
+                          "PartitionName=%s Nodes=%s[1-%u] OverSubscribe=FORCE:%u "
+                          "SelectTypeParameters=CR_Socket MaxTime=%s DefaultTime=%s "
+                          "DefMemPerNode=%" G_GUINT64_FORMAT " MaxMemPerNode=%"
+                          G_GUINT64_FORMAT " QOS=%s State=UP\n",
+                          part, part, c->nodes, c->max_jobs_per_logical, wall, wall,
+                          c->job_max_memory_mb, c->job_max_memory_mb, part);
+  end (out, "slurm.conf");
+
+  if (gpus)
+    {
+      begin (out, "gres.conf");
+      if (c->node_gpus == 1)
+        g_string_append (out, "Name=gpu File=/dev/nvidia0\n");
+      else
+        g_string_append_printf (out, "Name=gpu File=/dev/nvidia[0-%u]\n", c->node_gpus - 1);
+      if (shards)
+        g_string_append_printf (out, "Name=shard Count=%u\n", n_shards);
+      end (out, "gres.conf");
+    }
+
+  begin (out, "cgroup.conf");
+  g_string_append (out, "ConstrainCores=yes\nConstrainRAMSpace=yes\n"
+                   "ConstrainSwapSpace=yes\nAllowedSwapSpace=0\n");
+  end (out, "cgroup.conf");
+
+  /* Run against slurmdbd before slurmctld starts; every user also needs an
+   * association (sacctmgr -i add user NAME account=ACCOUNT). */
+  begin (out, "sacctmgr.sh");
+  g_string_append_printf (out, "sacctmgr -i add qos %s\n", part);
+  g_string_append_printf (out,
+                          "sacctmgr -i modify qos %s set MaxJobsPerUser=%u "
+                          "MaxSubmitJobsPerUser=%u MaxWall=%s "
+                          "MaxTRESPerJob=cpu=%u,mem=%" G_GUINT64_FORMAT,
+                          part, c->max_jobs_per_user, c->max_jobs_per_user, wall,
+                          c->job_max_cores, c->job_max_memory_mb);
+  if (gpus)
+    g_string_append_printf (out, ",%s=%u", gpu_tres, c->job_max_gpus);
+  g_string_append_c (out, '\n');
+  end (out, "sacctmgr.sh");
+  return g_string_free (out, FALSE);
+}
+
+gchar *
+mn_policy_export_sge (const MnPolicyConfig *c)
+{
+  GString *out = g_string_new (NULL);
+  g_autofree gchar *part = partition_name (c);
+  g_autofree gchar *wall = mn_policy_format_hms (c->max_walltime);
+  g_autofree gchar *vmem = mn_policy_format_size (c->job_max_memory_mb);
+  g_autofree gchar *commit = mn_policy_format_size (c->node_memory_mb + c->node_swap_mb);
+  guint slots = c->logical_per_node * c->max_jobs_per_logical;
+  g_autofree gchar *memory_hint = NULL;
+
+  g_string_append_printf (out,
+                          "# minna policy for Grid Engine: queue %s on host group @%s "
+                          "(%u nodes).\n"
+                          "# Apply with qconf -Ahgrp, -Aq and -Arqs on the pieces below; "
+                          "then add the\n# nodes: qconf -aattr hostgroup hostlist HOST @%s\n"
+                          "# slots = %u (%u logical nodes x %u jobs); one slot per job.\n",
+                          c->queue_name, part, c->nodes, part, slots, c->logical_per_node,
+                          c->max_jobs_per_logical);
+  memory_hint = g_strdup_printf ("#   (for Grid Engine to check it too: make h_vmem "
+                                 "consumable with qconf -mc and\n#   set complex_values "
+                                 "h_vmem=%s on each exec host with qconf -me HOST)\n",
+                                 commit);
+  note_common (out, c, memory_hint, "qrsh -now y / qsub -now y");
+  g_string_append_printf (out,
+                          "# - logical nodes: Grid Engine sees %u slots per host, not %u "
+                          "groups of %u;\n#   per-job caps of %u cores",
+                          slots, c->logical_per_node, c->max_jobs_per_logical,
+                          c->job_max_cores);
+  if (c->logical_gpus > 0)
+    g_string_append_printf (out, " and %u GPU%s (a consumable complex 'gpu', qconf -mc)",
+                            c->job_max_gpus, c->job_max_gpus == 1 ? "" : "s");
+  g_string_append (out, " are not\n#   enforced by the queue.\n");
+  g_string_append_printf (out,
+                          "# - the per-user limit counts waiting jobs too; the quota "
+                          "below counts running\n#   jobs only (max_u_jobs in "
+                          "qconf -mconf is cluster-wide).\n");
+
+  begin (out, "hostgroup");
+  g_string_append_printf (out, "group_name @%s\nhostlist NONE\n", part);
+  end (out, "hostgroup");
+
+  begin (out, "queue_conf");
+  g_string_append_printf (out,
+                          "qname                 %s\n"
+                          "hostlist              @%s\n",
+                          c->queue_name, part);
+  g_string_append (out,
+                   "seq_no                0\n"
+                   "load_thresholds       NONE\n"
+                   "suspend_thresholds    NONE\n"
+                   "nsuspend              1\n"
+                   "suspend_interval      00:05:00\n"
+                   "priority              0\n"
+                   "min_cpu_interval      00:05:00\n"
+                   "processors            UNDEFINED\n"
+                   "qtype                 BATCH INTERACTIVE\n"
+                   "ckpt_list             NONE\n"
+                   "pe_list               NONE\n"
+                   "rerun                 FALSE\n");
+  g_string_append_printf (out, "slots                 %u\n", slots);
+  g_string_append (out,
+                   "tmpdir                /tmp\n"
+                   "shell                 /bin/sh\n"
+                   "prolog                NONE\n"
+                   "epilog                NONE\n"
+                   "shell_start_mode      posix_compliant\n"
+                   "starter_method        NONE\n"
+                   "suspend_method        NONE\n"
+                   "resume_method         NONE\n"
+                   "terminate_method      NONE\n"
+                   "notify                00:00:60\n"
+                   "owner_list            NONE\n"
+                   "user_lists            NONE\n"
+                   "xuser_lists           NONE\n"
+                   "subordinate_list      NONE\n"
+                   "complex_values        NONE\n"
+                   "projects              NONE\n"
+                   "xprojects             NONE\n"
+                   "calendar              NONE\n"
+                   "initial_state         default\n"
+                   "s_rt                  INFINITY\n");
+  g_string_append_printf (out, "h_rt                  %s\n", wall);
+  g_string_append (out,
+                   "s_cpu                 INFINITY\n"
+                   "h_cpu                 INFINITY\n"
+                   "s_fsize               INFINITY\n"
+                   "h_fsize               INFINITY\n"
+                   "s_data                INFINITY\n"
+                   "h_data                INFINITY\n"
+                   "s_stack               INFINITY\n"
+                   "h_stack               INFINITY\n"
+                   "s_core                INFINITY\n"
+                   "h_core                INFINITY\n"
+                   "s_rss                 INFINITY\n"
+                   "h_rss                 INFINITY\n");
+  g_string_append_printf (out, "s_vmem                %s\nh_vmem                %s\n",
+                          vmem, vmem);
+  end (out, "queue_conf");
+
+  begin (out, "rqs");
+  g_string_append_printf (out,
+                          "{\n"
+                          "   name         %s_per_user\n"
+                          "   description  \"minna: max_jobs_per_user of %s\"\n"
+                          "   enabled      TRUE\n"
+                          "   limit        users {*} queues %s to slots=%u\n"
+                          "}\n",
+                          part, c->queue_name, c->queue_name, c->max_jobs_per_user);
+  end (out, "rqs");
+  return g_string_free (out, FALSE);
 }
