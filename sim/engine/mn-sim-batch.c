@@ -1,0 +1,447 @@
+/* mn-sim-batch.c: all.q, FCFS with EASY backfilling (or plain FCFS).
+ *
+ * One model serves both modes.  The machine is n_nodes identical nodes and a
+ * job asks for `count` chunks of one shape (cores, GPUs, memory):
+ *   - processor mode: one node holding P processors, chunks of one processor;
+ *   - node mode: the all.q nodes, chunks of a TSUBAME resource type.
+ *
+ * Packing is first fit: nodes are taken in index order and each takes as many
+ * of the job's chunks as fit in what it has free, until all are placed.
+ * (Chunks of one job are identical, so this is exactly placing them one at a
+ * time on the lowest-numbered node where each fits.)  A job "fits" when the
+ * sum over nodes of the chunks each can take reaches its count; that sum is
+ * kept per shape (cap[]), so the test is O(1) and only a start is O(nodes).
+ *
+ * EASY, as issue 4 specifies it:
+ *   1. start jobs from the head of the queue while they fit;
+ *   2. if the head does not fit, release running jobs in order of expected end
+ *      (start + estimate) on a copy of the free state until the head packs;
+ *      that job's expected end is the shadow time, and every job expected to
+ *      end at that same instant is released too (the state "at" the shadow
+ *      time);
+ *   3. the extra state is that shadow-time state minus the head packed into
+ *      it first fit (in processor mode: the free processors at the shadow
+ *      time minus the head's);
+ *   4. every later job, in queue order, starts now if it fits now and either
+ *      now + estimate <= shadow, or it packs into the per-node minimum of the
+ *      free state now and the extra state; such a job (ending after the
+ *      shadow time) is placed there and taken from both, so the head's room
+ *      at the shadow time is never touched.  In processor mode this is the
+ *      textbook rule "procs <= extra, and extra -= procs".
+ */
+#define G_LOG_DOMAIN "minna-sim"
+
+#include <string.h>
+
+#include "mn-sim-private.h"
+
+#define REMOVED G_MAXUINT32
+
+static inline guint32
+fit_count (const MnSimFree *f, guint n, const MnSimShape *s)
+{
+  guint64 k = f->cores[n] / s->cores;
+  if (s->gpus > 0)
+    k = MIN (k, f->gpus[n] / s->gpus);
+  if (s->memory_mb > 0)
+    k = MIN (k, f->memory_mb[n] / s->memory_mb);
+  return (guint32) MIN (k, G_MAXUINT32);
+}
+
+static inline guint32
+fit_count_min (const MnSimFree *a, const MnSimFree *b, guint n, const MnSimShape *s)
+{
+  guint64 k = MIN (a->cores[n], b->cores[n]) / s->cores;
+  if (s->gpus > 0)
+    k = MIN (k, MIN (a->gpus[n], b->gpus[n]) / s->gpus);
+  if (s->memory_mb > 0)
+    k = MIN (k, MIN (a->memory_mb[n], b->memory_mb[n]) / s->memory_mb);
+  return (guint32) MIN (k, G_MAXUINT32);
+}
+
+static void
+free_alloc (MnSimFree *f, guint n_nodes)
+{
+  f->cores = g_new (guint32, n_nodes);
+  f->gpus = g_new (guint32, n_nodes);
+  f->memory_mb = g_new (guint64, n_nodes);
+}
+
+static void
+free_copy (MnSimFree *dst, const MnSimFree *src, guint n_nodes)
+{
+  memcpy (dst->cores, src->cores, n_nodes * sizeof (guint32));
+  memcpy (dst->gpus, src->gpus, n_nodes * sizeof (guint32));
+  memcpy (dst->memory_mb, src->memory_mb, n_nodes * sizeof (guint64));
+}
+
+static void
+free_clear (MnSimFree *f)
+{
+  g_clear_pointer (&f->cores, g_free);
+  g_clear_pointer (&f->gpus, g_free);
+  g_clear_pointer (&f->memory_mb, g_free);
+}
+
+static inline void
+free_take (MnSimFree *f, guint n, const MnSimShape *s, guint32 chunks)
+{
+  f->cores[n] -= chunks * s->cores;
+  f->gpus[n] -= chunks * s->gpus;
+  f->memory_mb[n] -= chunks * s->memory_mb;
+}
+
+static inline void
+free_give (MnSimFree *f, guint n, const MnSimShape *s, guint32 chunks)
+{
+  f->cores[n] += chunks * s->cores;
+  f->gpus[n] += chunks * s->gpus;
+  f->memory_mb[n] += chunks * s->memory_mb;
+}
+
+static void extra_node_changed (MnSimBatch *b, guint n);
+
+/* Refresh k[] and cap[] of node @n after its free state changed (and the
+ * min(now, extra) view while a backfill phase uses it). */
+static void
+node_changed (MnSimBatch *b, guint n)
+{
+  if (b->extra_valid)
+    extra_node_changed (b, n);
+  for (guint t = 0; t < b->n_types; t++)
+    {
+      guint32 k = fit_count (&b->free, n, &b->types[t]);
+      guint32 *slot = &b->k[(gsize) n * b->n_types + t];
+      b->cap[t] = b->cap[t] - *slot + k;
+      *slot = k;
+    }
+}
+
+static void
+extra_node_changed (MnSimBatch *b, guint n)
+{
+  for (guint t = 0; t < b->n_types; t++)
+    {
+      guint32 k = fit_count_min (&b->free, &b->extra, n, &b->types[t]);
+      guint32 *slot = &b->extra_k[(gsize) n * b->n_types + t];
+      b->extra_cap[t] = b->extra_cap[t] - *slot + k;
+      *slot = k;
+    }
+}
+
+void
+mn_sim_batch_init (MnSimBatch *b, MnSimScheduler scheduler, guint n_nodes,
+                   const MnSimShape *node, const MnSimShape *types, guint n_types)
+{
+  memset (b, 0, sizeof *b);
+  g_assert (n_types <= MN_SIM_MAX_TYPES && n_nodes > 0);
+  b->scheduler = scheduler;
+  b->n_nodes = n_nodes;
+  b->n_types = n_types;
+  b->node = *node;
+  memcpy (b->types, types, n_types * sizeof (MnSimShape));
+  free_alloc (&b->free, n_nodes);
+  free_alloc (&b->scratch, n_nodes);
+  free_alloc (&b->extra, n_nodes);
+  b->k = g_new0 (guint32, (gsize) n_nodes * n_types);
+  b->extra_k = g_new0 (guint32, (gsize) n_nodes * n_types);
+  for (guint n = 0; n < n_nodes; n++)
+    {
+      b->free.cores[n] = node->cores;
+      b->free.gpus[n] = node->gpus;
+      b->free.memory_mb[n] = node->memory_mb;
+      node_changed (b, n);
+    }
+  b->jobs = g_array_new (FALSE, TRUE, sizeof (MnSimBatchJob));
+}
+
+void
+mn_sim_batch_clear (MnSimBatch *b)
+{
+  if (b->jobs != NULL)
+    for (guint i = 0; i < b->jobs->len; i++)
+      g_free (g_array_index (b->jobs, MnSimBatchJob, i).alloc);
+  g_clear_pointer (&b->jobs, g_array_unref);
+  free_clear (&b->free);
+  free_clear (&b->scratch);
+  free_clear (&b->extra);
+  g_clear_pointer (&b->k, g_free);
+  g_clear_pointer (&b->extra_k, g_free);
+  g_clear_pointer (&b->running, g_free);
+  g_clear_pointer (&b->queue, g_free);
+}
+
+gboolean
+mn_sim_batch_can_ever_fit (MnSimBatch *b, guint type, guint32 count)
+{
+  guint64 per_node = fit_count (&(MnSimFree) { &b->node.cores, &b->node.gpus, &b->node.memory_mb },
+                                0, &b->types[type]);
+  return count > 0 && per_node * b->n_nodes >= count;
+}
+
+void
+mn_sim_batch_enqueue (MnSimBatch *b, guint32 bj)
+{
+  if (b->queue_len == b->queue_alloc)
+    {
+      b->queue_alloc = MAX (256, b->queue_alloc * 2);
+      b->queue = g_renew (guint32, b->queue, b->queue_alloc);
+    }
+  b->queue[b->queue_len++] = bj;
+  b->queue_live++;
+}
+
+static inline MnSimBatchJob *
+job_at (MnSimBatch *b, guint32 bj)
+{
+  return &g_array_index (b->jobs, MnSimBatchJob, bj);
+}
+
+/* Running order: expected end, then index. */
+static inline gboolean
+running_before (MnSimBatch *b, guint32 x, guint32 y)
+{
+  MnSimBatchJob *a = job_at (b, x), *c = job_at (b, y);
+  gint64 ea = a->start + a->estimate, ec = c->start + c->estimate;
+  return ea != ec ? ea < ec : x < y;
+}
+
+static gsize
+running_lower_bound (MnSimBatch *b, guint32 bj)
+{
+  gsize lo = 0, hi = b->n_running;
+  while (lo < hi)
+    {
+      gsize mid = lo + (hi - lo) / 2;
+      if (running_before (b, b->running[mid], bj))
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+static void
+running_insert (MnSimBatch *b, guint32 bj)
+{
+  if (b->n_running == b->running_alloc)
+    {
+      b->running_alloc = MAX (256, b->running_alloc * 2);
+      b->running = g_renew (guint32, b->running, b->running_alloc);
+    }
+  gsize pos = running_lower_bound (b, bj);
+  memmove (&b->running[pos + 1], &b->running[pos], (b->n_running - pos) * sizeof (guint32));
+  b->running[pos] = bj;
+  b->n_running++;
+}
+
+static void
+running_remove (MnSimBatch *b, guint32 bj)
+{
+  gsize pos = running_lower_bound (b, bj);
+  g_assert (pos < b->n_running && b->running[pos] == bj);
+  memmove (&b->running[pos], &b->running[pos + 1], (b->n_running - pos - 1) * sizeof (guint32));
+  b->n_running--;
+}
+
+static void
+alloc_push (MnSimBatchJob *j, guint32 node, guint32 chunks, guint32 *alloc_size)
+{
+  if (j->n_alloc == *alloc_size)
+    {
+      *alloc_size = MAX (4, *alloc_size * 2);
+      j->alloc = g_renew (guint32, j->alloc, 2 * (gsize) *alloc_size);
+    }
+  j->alloc[2 * j->n_alloc] = node;
+  j->alloc[2 * j->n_alloc + 1] = chunks;
+  j->n_alloc++;
+}
+
+/* Place @j first fit on the free state now; the caller checked cap[]. */
+static void
+place_now (MnSimBatch *b, MnSimBatchJob *j)
+{
+  const MnSimShape *s = &b->types[j->type];
+  guint32 left = j->count, alloc_size = 0;
+  for (guint n = 0; n < b->n_nodes && left > 0; n++)
+    {
+      guint32 k = b->k[(gsize) n * b->n_types + j->type];
+      if (k == 0)
+        continue;
+      guint32 take = MIN (k, left);
+      free_take (&b->free, n, s, take);
+      node_changed (b, n);
+      alloc_push (j, n, take, &alloc_size);
+      left -= take;
+    }
+  g_assert (left == 0);
+}
+
+/* Place @j first fit on min(now, extra), taking from both. */
+static void
+place_now_and_extra (MnSimBatch *b, MnSimBatchJob *j)
+{
+  const MnSimShape *s = &b->types[j->type];
+  guint32 left = j->count, alloc_size = 0;
+  for (guint n = 0; n < b->n_nodes && left > 0; n++)
+    {
+      guint32 k = b->extra_k[(gsize) n * b->n_types + j->type];
+      if (k == 0)
+        continue;
+      guint32 take = MIN (k, left);
+      free_take (&b->free, n, s, take);
+      free_take (&b->extra, n, s, take);
+      node_changed (b, n);
+      alloc_push (j, n, take, &alloc_size);
+      left -= take;
+    }
+  g_assert (left == 0);
+}
+
+static void
+start_job (MnSimBatch *b, guint32 bj, gsize queue_pos, gint64 now)
+{
+  MnSimBatchJob *j = job_at (b, bj);
+  j->start = now;
+  running_insert (b, bj);
+  b->busy_cores += (guint64) j->count * b->types[j->type].cores;
+  b->queue[queue_pos] = REMOVED;
+  b->queue_live--;
+}
+
+static gboolean
+anything_fits (MnSimBatch *b)
+{
+  for (guint t = 0; t < b->n_types; t++)
+    if (b->cap[t] > 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+queue_compact (MnSimBatch *b)
+{
+  gsize out = 0;
+  for (gsize i = b->queue_head; i < b->queue_len; i++)
+    if (b->queue[i] != REMOVED)
+      b->queue[out++] = b->queue[i];
+  b->queue_len = out;
+  b->queue_head = 0;
+  g_assert (out == b->queue_live);
+}
+
+/* Shadow time and extra state for the blocked head @h (see the top). */
+static gint64
+compute_shadow (MnSimBatch *b, MnSimBatchJob *h)
+{
+  const MnSimShape *hs = &b->types[h->type];
+  free_copy (&b->extra, &b->free, b->n_nodes);
+  guint64 cap = b->cap[h->type];
+  gint64 shadow = G_MAXINT64;
+  for (gsize r = 0; r < b->n_running; r++)
+    {
+      MnSimBatchJob *rj = job_at (b, b->running[r]);
+      gint64 end = rj->start + rj->estimate;
+      if (shadow != G_MAXINT64 && end != shadow)
+        break;
+      const MnSimShape *rs = &b->types[rj->type];
+      for (guint32 a = 0; a < rj->n_alloc; a++)
+        {
+          guint n = rj->alloc[2 * a];
+          guint32 before = fit_count (&b->extra, n, hs);
+          free_give (&b->extra, n, rs, rj->alloc[2 * a + 1]);
+          cap += fit_count (&b->extra, n, hs) - before;
+        }
+      if (shadow == G_MAXINT64 && cap >= h->count)
+        shadow = end;
+    }
+  /* The head at the shadow time, first fit: what remains is the extra. */
+  guint32 left = h->count;
+  for (guint n = 0; n < b->n_nodes && left > 0; n++)
+    {
+      guint32 k = MIN (fit_count (&b->extra, n, hs), left);
+      if (k == 0)
+        continue;
+      free_take (&b->extra, n, hs, k);
+      left -= k;
+    }
+  /* Never fitting cannot happen for a job that fits an empty all.q; keep
+   * the extra empty then so nothing can overtake it. */
+  if (left > 0)
+    memset (b->extra.cores, 0, b->n_nodes * sizeof (guint32));
+  memset (b->extra_k, 0, (gsize) b->n_nodes * b->n_types * sizeof (guint32));
+  memset (b->extra_cap, 0, sizeof b->extra_cap);
+  for (guint n = 0; n < b->n_nodes; n++)
+    extra_node_changed (b, n);
+  b->extra_valid = TRUE;
+  return shadow;
+}
+
+void
+mn_sim_batch_pass (MnSimBatch *b, gint64 now, MnSimStartFunc started, gpointer user_data)
+{
+  if (b->queue_len - b->queue_head > 2 * b->queue_live + 1024)
+    queue_compact (b);
+
+  /* 1. From the head while the jobs fit. */
+  gsize i = b->queue_head;
+  MnSimBatchJob *head = NULL;
+  for (; i < b->queue_len; i++)
+    {
+      guint32 bj = b->queue[i];
+      if (bj == REMOVED)
+        continue;
+      MnSimBatchJob *j = job_at (b, bj);
+      if (b->cap[j->type] < j->count)
+        {
+          head = j;
+          break;
+        }
+      place_now (b, j);
+      start_job (b, bj, i, now);
+      started (bj, user_data);
+    }
+  b->queue_head = i;
+  if (head == NULL || b->scheduler == MN_SIM_SCHEDULER_FCFS || !anything_fits (b))
+    return;
+
+  /* 2.-4. Backfill behind the blocked head. */
+  gint64 shadow = compute_shadow (b, head);
+  for (i++; i < b->queue_len; i++)
+    {
+      guint32 bj = b->queue[i];
+      if (bj == REMOVED)
+        continue;
+      MnSimBatchJob *j = job_at (b, bj);
+      if (b->cap[j->type] < j->count)
+        continue;
+      if (now + j->estimate <= shadow)
+        place_now (b, j);
+      else if (b->extra_cap[j->type] >= j->count)
+        place_now_and_extra (b, j);
+      else
+        continue;
+      start_job (b, bj, i, now);
+      started (bj, user_data);
+      if (!anything_fits (b))
+        break;
+    }
+  b->extra_valid = FALSE;
+}
+
+void
+mn_sim_batch_finish (MnSimBatch *b, guint32 bj)
+{
+  MnSimBatchJob *j = job_at (b, bj);
+  const MnSimShape *s = &b->types[j->type];
+  running_remove (b, bj);
+  for (guint32 a = 0; a < j->n_alloc; a++)
+    {
+      guint n = j->alloc[2 * a];
+      free_give (&b->free, n, s, j->alloc[2 * a + 1]);
+      node_changed (b, n);
+    }
+  b->busy_cores -= (guint64) j->count * s->cores;
+  g_clear_pointer (&j->alloc, g_free);
+  j->n_alloc = 0;
+}

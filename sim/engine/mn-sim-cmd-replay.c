@@ -1,0 +1,196 @@
+/* mn-sim-cmd-replay.c: `minna-sim replay TRACE ...`, a thin command line over
+ * mn_sim_run(). */
+#define G_LOG_DOMAIN "minna-sim"
+
+#include <stdio.h>
+
+#include "mn-sim-commands.h"
+#include "mn-sim-engine.h"
+#include "mn-trace-reader.h"
+
+typedef struct {
+  gint64   t_start;      /* monotonic, µs */
+  gint64   t_last;
+  gboolean shown;
+  gboolean quiet;
+  const gchar *what;
+} Progress;
+
+/* Percent of the trace's time span and an ETA, once the run has taken more
+ * than a second; redrawn at most four times a second. */
+static void
+progress_cb (double fraction, gpointer user_data)
+{
+  Progress *p = user_data;
+  if (p->quiet)
+    return;
+  gint64 now = g_get_monotonic_time ();
+  gint64 elapsed = now - p->t_start;
+  if (elapsed < G_USEC_PER_SEC || (now - p->t_last < G_USEC_PER_SEC / 4 && fraction < 1.0))
+    return;
+  p->t_last = now;
+  double eta = fraction > 0 ? (double) elapsed / 1e6 * (1.0 - fraction) / fraction : 0;
+  fprintf (stderr, "\r%s: %5.1f%% of the trace's time, ETA %.0f s   ", p->what, 100.0 * fraction, eta);
+  p->shown = TRUE;
+}
+
+static void
+progress_done (Progress *p)
+{
+  if (p->shown)
+    fputc ('\n', stderr);
+  p->shown = FALSE;
+}
+
+static MnSimWorkload *
+read_trace (const gchar *path, MnTraceFormat format, guint64 *n_skipped, GError **error)
+{
+  g_autoptr(MnTraceReader) reader = mn_trace_reader_open (path, format, FALSE, error);
+  if (reader == NULL)
+    return NULL;
+  g_autoptr(MnSimWorkload) w = mn_sim_workload_new ();
+  for (;;)
+    {
+      g_autoptr(GError) local = NULL;
+      g_autoptr(MnTraceJob) job = mn_trace_reader_next (reader, &local);
+      if (job == NULL)
+        {
+          if (local != NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return NULL;
+            }
+          break;
+        }
+      mn_sim_workload_add_job (w, job);
+    }
+  const MnTraceHeader *h = mn_trace_reader_get_header (reader);
+  mn_sim_workload_set_header (w, h->max_procs, h->max_nodes, h->time_zone_offset);
+  *n_skipped = mn_trace_reader_get_n_skipped (reader);
+  return g_steal_pointer (&w);
+}
+
+int
+mn_sim_cmd_replay (int argc, char **argv)
+{
+  g_autofree gchar *format_text = NULL, *scheduler_text = NULL, *policy_path = NULL;
+  g_autofree gchar *jobs_out = NULL, *metrics_out = NULL;
+  gint64 procs = 0, nodes = 0, interactive_nodes = -1, retry_delay = 0;
+  gint max_retries = 3;
+  gboolean quiet = FALSE, baseline = FALSE;
+  g_auto(GStrv) rest = NULL;
+  GOptionEntry entries[] = {
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, "Trace format (default: detected)", "swf|sge|sacct|native" },
+    { "scheduler", 0, 0, G_OPTION_ARG_STRING, &scheduler_text, "all.q scheduler (default easy)", "easy|fcfs" },
+    { "procs", 0, 0, G_OPTION_ARG_INT64, &procs, "Processor-count mode with N processors (default: the trace's MaxProcs)", "N" },
+    { "nodes", 0, 0, G_OPTION_ARG_INT64, &nodes, "Node mode: nodes of the whole machine (default: MaxNodes, else 540)", "N" },
+    { "interactive-nodes", 0, 0, G_OPTION_ARG_INT64, &interactive_nodes, "Nodes carved out for interactive.q; 0 = baseline (default: the policy's)", "N" },
+    { "policy", 0, 0, G_OPTION_ARG_FILENAME, &policy_path, "interactive.conf (default: TSUBAME3)", "FILE" },
+    { "jobs-out", 0, 0, G_OPTION_ARG_FILENAME, &jobs_out, "Per-job CSV (required)", "FILE.csv" },
+    { "metrics-out", 0, 0, G_OPTION_ARG_FILENAME, &metrics_out, "Metrics JSON", "FILE.json" },
+    { "baseline", 0, 0, G_OPTION_ARG_NONE, &baseline, "Also replay with --interactive-nodes 0 and report it and the differences", NULL },
+    { "retry-delay", 0, 0, G_OPTION_ARG_INT64, &retry_delay, "Give-up requests refused as busy are retried after S seconds (default: never)", "S" },
+    { "max-retries", 0, 0, G_OPTION_ARG_INT, &max_retries, "Retries per request with --retry-delay (default 3)", "N" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress on stderr", NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "TRACE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("TRACE - replay a trace on all.q and interactive.q");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+      "Writes one CSV row per job (sorted by job id) and, with --metrics-out, the metrics\n"
+      "JSON; both are documented in sim/engine/README.md.");
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *prgname = g_strdup ("minna-sim replay");
+  argv[0] = prgname;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "minna-sim replay: %s\n", error->message);
+      return 2;
+    }
+  if (rest == NULL || g_strv_length (rest) != 1)
+    {
+      fprintf (stderr, "minna-sim replay: expected exactly one TRACE (see --help)\n");
+      return 2;
+    }
+  if (jobs_out == NULL)
+    {
+      fprintf (stderr, "minna-sim replay: --jobs-out FILE.csv is required\n");
+      return 2;
+    }
+  if (max_retries < 0)
+    {
+      fprintf (stderr, "minna-sim replay: --max-retries must not be negative\n");
+      return 2;
+    }
+
+  MnTraceFormat format = MN_TRACE_FORMAT_AUTO;
+  MnSimConfig config;
+  mn_sim_config_init (&config);
+  if ((format_text != NULL && !mn_trace_format_from_string (format_text, &format, &error))
+      || (scheduler_text != NULL && !mn_sim_scheduler_from_string (scheduler_text, &config.scheduler, &error)))
+    {
+      fprintf (stderr, "minna-sim replay: %s\n", error->message);
+      return 2;
+    }
+  g_autoptr(MnPolicyConfig) policy = NULL;
+  if (policy_path != NULL)
+    {
+      g_autofree gchar *text = NULL;
+      gsize len;
+      if (!g_file_get_contents (policy_path, &text, &len, &error)
+          || (policy = mn_policy_config_load_data (text, len, policy_path, &error)) == NULL)
+        {
+          fprintf (stderr, "minna-sim replay: %s\n", error->message);
+          return 1;
+        }
+    }
+  config.policy = policy;
+  config.procs = procs;
+  config.machine_nodes = nodes;
+  config.interactive_nodes = interactive_nodes;
+  config.retry_delay = retry_delay;
+  config.max_retries = retry_delay > 0 ? (guint) max_retries : 0;
+
+  guint64 n_skipped = 0;
+  g_autoptr(MnSimWorkload) w = read_trace (rest[0], format, &n_skipped, &error);
+  if (w == NULL)
+    {
+      fprintf (stderr, "minna-sim replay: %s\n", error->message);
+      return 1;
+    }
+  if (n_skipped > 0 && !quiet)
+    fprintf (stderr, "minna-sim replay: %s: %" G_GUINT64_FORMAT " unreadable lines skipped (see 'minna-sim summary')\n",
+             rest[0], n_skipped);
+
+  Progress prog = { g_get_monotonic_time (), 0, FALSE, quiet, "replay" };
+  g_autoptr(MnSimResult) result = mn_sim_run (w, &config, progress_cb, &prog, NULL, &error);
+  progress_done (&prog);
+  if (result == NULL)
+    {
+      fprintf (stderr, "minna-sim replay: %s: %s\n", rest[0], error->message);
+      return 1;
+    }
+  g_autoptr(MnSimResult) base = NULL;
+  if (baseline)
+    {
+      MnSimConfig bconfig = config;
+      bconfig.interactive_nodes = 0;
+      bconfig.keep_jobs = FALSE;
+      prog = (Progress) { g_get_monotonic_time (), 0, FALSE, quiet, "baseline" };
+      base = mn_sim_run (w, &bconfig, progress_cb, &prog, NULL, &error);
+      progress_done (&prog);
+      if (base == NULL)
+        {
+          fprintf (stderr, "minna-sim replay: baseline: %s\n", error->message);
+          return 1;
+        }
+    }
+  if (!mn_sim_result_write_jobs_csv (result, jobs_out, &error)
+      || (metrics_out != NULL && !mn_sim_result_write_json (result, base, metrics_out, &error)))
+    {
+      fprintf (stderr, "minna-sim replay: %s\n", error->message);
+      return 1;
+    }
+  return 0;
+}

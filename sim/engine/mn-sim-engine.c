@@ -1,0 +1,379 @@
+/* mn-sim-engine.c: one run: the event loop, the machine, the job intake. */
+#define G_LOG_DOMAIN "minna-sim"
+
+#include <string.h>
+
+#include "mn-sim-private.h"
+
+G_DEFINE_QUARK (mn-sim-error-quark, mn_sim_error)
+
+/* TSUBAME3: the machine the defaults describe. */
+#define MN_SIM_DEFAULT_MACHINE_NODES 540
+
+struct _MnSimResult {
+  MnSimMetrics    metrics;
+  MnSimJobResult *jobs;            /* sorted by id; NULL unless keep_jobs */
+  gsize           n_jobs;
+  GPtrArray      *users;
+  MnSimWorkload  *w;
+  gboolean        node_mode;
+};
+
+const gchar *
+mn_sim_scheduler_to_string (MnSimScheduler scheduler)
+{
+  return scheduler == MN_SIM_SCHEDULER_FCFS ? "fcfs" : "easy";
+}
+
+gboolean
+mn_sim_scheduler_from_string (const gchar *text, MnSimScheduler *out, GError **error)
+{
+  if (g_strcmp0 (text, "easy") == 0)
+    *out = MN_SIM_SCHEDULER_EASY;
+  else if (g_strcmp0 (text, "fcfs") == 0)
+    *out = MN_SIM_SCHEDULER_FCFS;
+  else
+    {
+      g_set_error (error, MN_SIM_ERROR, MN_SIM_ERROR_INVALID_CONFIG,
+                   "--scheduler: unknown scheduler '%s' (allowed: easy, fcfs)", text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+const gchar *
+mn_sim_job_status_to_string (MnSimJobStatus status)
+{
+  static const gchar *const names[] = { "done", "walltime", "idle", "oom", "rejected", "skipped" };
+  return status < G_N_ELEMENTS (names) ? names[status] : "?";
+}
+
+void
+mn_sim_config_init (MnSimConfig *config)
+{
+  memset (config, 0, sizeof *config);
+  config->scheduler = MN_SIM_SCHEDULER_EASY;
+  config->interactive_nodes = -1;
+  config->keep_jobs = TRUE;
+  config->retry_delay = 0;
+  config->max_retries = 0;
+}
+
+/* ---- intake ----------------------------------------------------------------- */
+
+/* Turn job @ji into an all.q job, or mark it skipped. */
+static void
+batch_intake (MnSimRun *run, guint32 ji)
+{
+  const MnSimJob *j = &g_array_index (run->w->jobs, MnSimJob, ji);
+  MnSimJobResult *r = &run->res[ji];
+  MnSimBatchJob bj = { 0 };
+  gint64 count;
+  bj.job = ji;
+  if (run->node_mode)
+    {
+      if (j->rtype != MN_RTYPE_NONE)
+        {
+          bj.type = j->rtype - 1;
+          count = j->rtype_count;
+        }
+      else
+        {
+          /* A processor-count job on nodes: that many single cores. */
+          bj.type = MN_RTYPE_C1 - 1;
+          count = j->procs;
+        }
+    }
+  else
+    {
+      bj.type = 0;
+      count = j->procs;
+      if (count <= 0 && j->rtype != MN_RTYPE_NONE)
+        count = (gint64) mn_resource_type_info (j->rtype)->cores * j->rtype_count;
+    }
+  gboolean ok = j->runtime >= 0 && j->submit >= 0 && count > 0 && count <= G_MAXUINT32
+                && mn_sim_batch_can_ever_fit (&run->batch, bj.type, (guint32) count);
+  if (!ok)
+    {
+      r->status = MN_SIM_STATUS_SKIPPED;
+      return;
+    }
+  bj.count = (guint32) count;
+  bj.runtime = j->runtime;
+  bj.estimate = j->walltime_req > 0 ? j->walltime_req : j->runtime;
+  bj.estimate = MAX (bj.estimate, bj.runtime);
+  bj.start = -1;
+  r->queue = MN_SIM_QUEUE_ALL;
+  r->procs = (guint32) MIN ((guint64) bj.count * run->batch.types[bj.type].cores, G_MAXUINT32);
+  guint32 index = run->batch.jobs->len;
+  g_array_append_val (run->batch.jobs, bj);
+  mn_sim_batch_enqueue (&run->batch, index);
+}
+
+static void
+batch_started (guint32 bj, gpointer user_data)
+{
+  MnSimRun *run = user_data;
+  MnSimBatchJob *j = &g_array_index (run->batch.jobs, MnSimBatchJob, bj);
+  MnSimJobResult *r = &run->res[j->job];
+  r->start = run->now;
+  r->end = run->now + j->runtime;
+  mn_sim_heap_push (&run->heap, r->end, MN_SIM_EV_BATCH_END, bj, 0);
+}
+
+static void
+arrival (MnSimRun *run, guint32 pos)
+{
+  guint32 ji = run->order[pos];
+  const MnSimJob *j = &g_array_index (run->w->jobs, MnSimJob, ji);
+  if (j->interactive && run->interactive_nodes > 0)
+    {
+      MnSimSession s = { 0 };
+      s.job = ji;
+      s.state = MN_SIM_SESSION_NEW;
+      guint32 index = run->sessions->len;
+      g_array_append_val (run->sessions, s);
+      mn_sim_inter_request (run, index);
+    }
+  else
+    batch_intake (run, ji);
+  if (pos + 1 < run->w->jobs->len)
+    {
+      const MnSimJob *next = &g_array_index (run->w->jobs, MnSimJob, run->order[pos + 1]);
+      mn_sim_heap_push (&run->heap, MAX (next->submit, run->now), MN_SIM_EV_ARRIVAL, pos + 1, 0);
+    }
+}
+
+/* ---- setup ------------------------------------------------------------------- */
+
+static gboolean
+setup_machine (MnSimRun *run, GError **error)
+{
+  MnSimWorkload *w = run->w;
+  const MnSimConfig *c = &run->config;
+  if (c->procs < 0 || c->machine_nodes < 0 || c->retry_delay < 0)
+    {
+      g_set_error (error, MN_SIM_ERROR, MN_SIM_ERROR_INVALID_CONFIG,
+                   "--procs, --nodes and the retry delay must not be negative");
+      return FALSE;
+    }
+  run->interactive_nodes = c->interactive_nodes >= 0 ? c->interactive_nodes
+                           : (w->n_interactive > 0 ? run->policy->nodes : 0);
+  run->node_mode = c->procs == 0 && w->any_rtype;
+  MnSimShape node = { run->policy->node_cores, run->policy->node_gpus, run->policy->node_memory_mb };
+  if (!run->node_mode)
+    {
+      gint64 p = c->procs > 0 ? c->procs : (w->max_procs > 0 ? w->max_procs : w->max_nodes);
+      if (p <= 0)
+        {
+          /* No header: the largest job sets the machine. */
+          for (guint i = 0; i < w->jobs->len; i++)
+            p = MAX (p, g_array_index (w->jobs, MnSimJob, i).procs);
+        }
+      run->allq_procs = p - run->interactive_nodes * (gint64) node.cores;
+      if (run->allq_procs <= 0 || run->allq_procs > G_MAXUINT32)
+        {
+          g_set_error (error, MN_SIM_ERROR, MN_SIM_ERROR_INVALID_CONFIG,
+                       "--procs: %" G_GINT64_FORMAT " processors leave %" G_GINT64_FORMAT
+                       " for all.q after %" G_GINT64_FORMAT " interactive nodes of %u cores",
+                       p, run->allq_procs, run->interactive_nodes, node.cores);
+          return FALSE;
+        }
+      MnSimShape one_proc = { (guint32) run->allq_procs, 0, 0 };
+      MnSimShape proc = { 1, 0, 0 };
+      mn_sim_batch_init (&run->batch, c->scheduler, 1, &one_proc, &proc, 1);
+      run->allq_cores = (guint64) run->allq_procs;
+      return TRUE;
+    }
+  gint64 total = c->machine_nodes > 0 ? c->machine_nodes
+                 : (w->max_nodes > 0 ? w->max_nodes : MN_SIM_DEFAULT_MACHINE_NODES);
+  run->allq_nodes = total - run->interactive_nodes;
+  if (run->allq_nodes <= 0 || run->allq_nodes > G_MAXUINT32)
+    {
+      g_set_error (error, MN_SIM_ERROR, MN_SIM_ERROR_INVALID_CONFIG,
+                   "--interactive-nodes: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+                   " nodes leaves no node for all.q", run->interactive_nodes, total);
+      return FALSE;
+    }
+  MnSimShape types[MN_RTYPE_LAST - 1];
+  for (guint t = MN_RTYPE_F; t < MN_RTYPE_LAST; t++)
+    {
+      const MnResourceTypeInfo *info = mn_resource_type_info (t);
+      types[t - 1] = (MnSimShape) { MAX (info->cores, 1), info->gpus, info->memory_mb };
+    }
+  mn_sim_batch_init (&run->batch, c->scheduler, (guint) run->allq_nodes, &node, types,
+                     MN_RTYPE_LAST - 1);
+  run->allq_cores = (guint64) run->allq_nodes * node.cores;
+  return TRUE;
+}
+
+static void
+run_clear (MnSimRun *run)
+{
+  mn_sim_batch_clear (&run->batch);
+  mn_sim_inter_clear (run);
+  mn_sim_heap_clear (&run->heap);
+  g_free (run->res);
+  g_clear_pointer (&run->policy, mn_policy_config_free);
+}
+
+static gint
+cmp_result (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const MnSimJobResult *x = a, *y = b;
+  if (x->id != y->id)
+    return x->id < y->id ? -1 : 1;
+  return 0;
+}
+
+MnSimResult *
+mn_sim_run (MnSimWorkload *w, const MnSimConfig *config, MnSimProgressFunc progress,
+            gpointer user_data, GCancellable *cancellable, GError **error)
+{
+  MnSimRun run = { 0 };
+  run.w = w;
+  run.config = *config;
+  run.policy = config->policy != NULL ? mn_policy_config_copy (config->policy)
+                                      : mn_policy_config_new_default ();
+  run.config.policy = NULL;
+  run.order = mn_sim_workload_get_order (w);
+  run.utc_offset = w->utc_offset;
+  mn_sim_heap_init (&run.heap);
+  guint n = w->jobs->len;
+  if (n == 0)
+    {
+      g_set_error (error, MN_SIM_ERROR, MN_SIM_ERROR_EMPTY, "the trace holds no job");
+      run_clear (&run);
+      return NULL;
+    }
+  if (!setup_machine (&run, error) || !mn_sim_inter_init (&run, error))
+    {
+      run_clear (&run);
+      return NULL;
+    }
+  run.res = g_new0 (MnSimJobResult, n);
+  for (guint i = 0; i < n; i++)
+    {
+      const MnSimJob *j = &g_array_index (w->jobs, MnSimJob, i);
+      MnSimJobResult *r = &run.res[i];
+      r->id = j->id;
+      r->submit = j->submit;
+      r->start = r->end = -1;
+      r->user = j->user;
+      r->job_class = j->interactive ? MN_SIM_CLASS_INTERACTIVE : MN_SIM_CLASS_BATCH;
+      r->status = MN_SIM_STATUS_DONE;
+      r->queue = MN_SIM_QUEUE_NONE;
+      r->procs = j->procs > 0 ? (guint32) MIN (j->procs, G_MAXUINT32) : 0;
+    }
+
+  gint64 t0 = g_array_index (w->jobs, MnSimJob, run.order[0]).submit;
+  gint64 t1 = g_array_index (w->jobs, MnSimJob, run.order[n - 1]).submit;
+  run.now = t0;
+  run.occupancy_last = t0;
+  mn_sim_heap_push (&run.heap, t0, MN_SIM_EV_ARRIVAL, 0, 0);
+
+  MnSimEvent ev;
+  while (mn_sim_heap_size (&run.heap) > 0)
+    {
+      run.now = mn_sim_heap_peek (&run.heap)->time;
+      gboolean batch_changed = FALSE;
+      while (mn_sim_heap_size (&run.heap) > 0 && mn_sim_heap_peek (&run.heap)->time == run.now)
+        {
+          mn_sim_heap_pop (&run.heap, &ev);
+          run.events++;
+          switch (ev.kind)
+            {
+            case MN_SIM_EV_BATCH_END:
+              mn_sim_batch_finish (&run.batch, ev.arg);
+              batch_changed = TRUE;
+              break;
+            case MN_SIM_EV_ARRIVAL:
+              arrival (&run, ev.arg);
+              batch_changed = TRUE;
+              break;
+            default:
+              mn_sim_inter_event (&run, &ev);
+              break;
+            }
+          if ((run.events & 0xffff) == 0)
+            {
+              if (progress != NULL && t1 > t0)
+                progress (CLAMP ((double) (run.now - t0) / (double) (t1 - t0), 0.0, 1.0), user_data);
+              if (g_cancellable_is_cancelled (cancellable))
+                {
+                  g_set_error (error, MN_SIM_ERROR, MN_SIM_ERROR_CANCELLED, "cancelled");
+                  run_clear (&run);
+                  return NULL;
+                }
+            }
+        }
+      mn_sim_inter_settle (&run);
+      if (batch_changed)
+        mn_sim_batch_pass (&run.batch, run.now, batch_started, &run);
+    }
+  if (progress != NULL)
+    progress (1.0, user_data);
+  mn_sim_inter_finish (&run, run.now);
+
+  MnSimResult *result = g_new0 (MnSimResult, 1);
+  mn_sim_metrics_compute (&run, &result->metrics);
+  result->w = mn_sim_workload_ref (w);
+  result->users = g_ptr_array_ref (w->users);
+  result->node_mode = run.node_mode;
+  if (config->keep_jobs)
+    {
+      /* Sorted by id; equal ids keep the trace order (a stable sort). */
+      g_qsort_with_data (run.res, (gint) n, sizeof (MnSimJobResult), cmp_result, NULL);
+      result->jobs = g_steal_pointer (&run.res);
+      result->n_jobs = n;
+    }
+  run_clear (&run);
+  return result;
+}
+
+void
+mn_sim_result_free (MnSimResult *result)
+{
+  if (result == NULL)
+    return;
+  mn_sim_metrics_clear (&result->metrics);
+  g_free (result->jobs);
+  g_ptr_array_unref (result->users);
+  mn_sim_workload_unref (result->w);
+  g_free (result);
+}
+
+const MnSimMetrics *
+mn_sim_result_get_metrics (MnSimResult *result)
+{
+  return &result->metrics;
+}
+
+const MnSimJobResult *
+mn_sim_result_get_jobs (MnSimResult *result, gsize *n_jobs)
+{
+  if (n_jobs != NULL)
+    *n_jobs = result->n_jobs;
+  return result->jobs;
+}
+
+const gchar *
+mn_sim_result_get_user (MnSimResult *result, guint32 user)
+{
+  return user < result->users->len ? g_ptr_array_index (result->users, user) : NULL;
+}
+
+const MnSimJobResult *
+mn_sim_result_lookup (MnSimResult *result, gint64 id)
+{
+  gsize lo = 0, hi = result->n_jobs;
+  while (lo < hi)
+    {
+      gsize mid = lo + (hi - lo) / 2;
+      if (result->jobs[mid].id < id)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo < result->n_jobs && result->jobs[lo].id == id ? &result->jobs[lo] : NULL;
+}

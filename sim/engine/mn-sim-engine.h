@@ -1,0 +1,215 @@
+/* mn-sim-engine.h: the discrete-event simulator of all.q (EASY backfilling or
+ * plain FCFS) and interactive.q (decided by policy/), as a library.
+ *
+ * Use:
+ *   workload = mn_sim_workload_new ();          one per trace
+ *   mn_sim_workload_add_job (workload, job);    for every MnTraceJob read
+ *   mn_sim_workload_set_header (workload, ...); what the trace header says
+ *   mn_sim_config_init (&config); config.x = ...;
+ *   result = mn_sim_run (workload, &config, progress, data, &error);
+ *   mn_sim_result_get_metrics (result), mn_sim_result_write_jobs_csv (...)
+ *
+ * Threads: a workload is read-only once its first run starts, and may be
+ * shared by any number of mn_sim_run() calls in parallel threads (issue 5's
+ * sweeps).  The engine keeps no global state; each run owns everything it
+ * touches.  Runs are deterministic: the same workload and config give the
+ * same result, byte for byte, whatever else runs beside.
+ *
+ * Time is integer seconds throughout.  The metrics and the per-job CSV are
+ * documented in sim/engine/README.md.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "mn-trace-job.h"
+#include "policy/mn-policy.h"
+
+G_BEGIN_DECLS
+
+#define MN_SIM_ERROR (mn_sim_error_quark ())
+GQuark mn_sim_error_quark (void);
+
+typedef enum {
+  MN_SIM_ERROR_INVALID_CONFIG,   /* an option out of range, inconsistent */
+  MN_SIM_ERROR_EMPTY,            /* no job could be replayed */
+  MN_SIM_ERROR_IO,               /* writing an output file failed */
+  MN_SIM_ERROR_CANCELLED,
+} MnSimError;
+
+typedef enum {
+  MN_SIM_SCHEDULER_EASY,
+  MN_SIM_SCHEDULER_FCFS,
+} MnSimScheduler;
+
+const gchar *mn_sim_scheduler_to_string (MnSimScheduler scheduler);
+gboolean     mn_sim_scheduler_from_string (const gchar *text, MnSimScheduler *out,
+                                           GError **error);
+
+/* ---- Workload: the jobs of one trace, in a compact read-only form -------- */
+
+typedef struct _MnSimWorkload MnSimWorkload;
+
+MnSimWorkload *mn_sim_workload_new (void);
+MnSimWorkload *mn_sim_workload_ref (MnSimWorkload *workload);
+void           mn_sim_workload_unref (MnSimWorkload *workload);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnSimWorkload, mn_sim_workload_unref)
+
+/* Copies what the simulator uses from @job (the caller keeps @job). */
+void   mn_sim_workload_add_job (MnSimWorkload *workload, const MnTraceJob *job);
+/* From the trace header; -1 when unknown.  @utc_offset (seconds east of UTC)
+ * places hours of day and days for the launch and utilization figures. */
+void   mn_sim_workload_set_header (MnSimWorkload *workload, gint64 max_procs,
+                                   gint64 max_nodes, gint64 utc_offset);
+guint  mn_sim_workload_get_n_jobs (MnSimWorkload *workload);
+guint  mn_sim_workload_get_n_interactive (MnSimWorkload *workload);
+
+/* ---- Configuration --------------------------------------------------------- */
+
+typedef struct {
+  MnSimScheduler scheduler;        /* all.q: EASY (default) or FCFS */
+  /* Processor-count mode when > 0: all.q has this many processors minus what
+   * interactive.q carves out.  0: processor mode with the trace's MaxProcs
+   * (else MaxNodes) when no job names a resource type, node mode otherwise. */
+  gint64   procs;
+  /* Node mode: nodes of the whole machine (all.q + interactive.q); 0 = the
+   * trace's MaxNodes, else 540 (TSUBAME3).  Node hardware (cores, GPUs,
+   * memory) comes from the policy's [node] keys. */
+  gint64   machine_nodes;
+  /* Nodes carved out for interactive.q; -1 = the policy's [queue] nodes when
+   * the trace has interactive jobs, else 0.  0 = the baseline: interactive
+   * requests go to all.q as ordinary batch jobs. */
+  gint64   interactive_nodes;
+  const MnPolicyConfig *policy;    /* NULL = TSUBAME3 defaults; copied */
+  /* Give-up requests rejected as busy are retried by their user after
+   * retry_delay seconds, at most max_retries times (0 = never). */
+  gint64   retry_delay;
+  guint    max_retries;
+  gboolean keep_jobs;              /* keep per-job rows for the CSV (default TRUE) */
+} MnSimConfig;
+
+void mn_sim_config_init (MnSimConfig *config);
+
+/* ---- Results ---------------------------------------------------------------- */
+
+typedef enum {
+  MN_SIM_CLASS_BATCH,
+  MN_SIM_CLASS_INTERACTIVE,
+} MnSimJobClass;
+
+typedef enum {
+  MN_SIM_QUEUE_NONE,               /* never ran (skipped, rejected) */
+  MN_SIM_QUEUE_ALL,                /* all.q */
+  MN_SIM_QUEUE_INTERACTIVE,        /* interactive.q */
+} MnSimQueue;
+
+typedef enum {
+  MN_SIM_STATUS_DONE,              /* ran to its end */
+  MN_SIM_STATUS_WALLTIME,          /* interactive: cut at the walltime limit */
+  MN_SIM_STATUS_IDLE,              /* interactive: cut by the idle timeout */
+  MN_SIM_STATUS_OOM,               /* interactive: killed by the OOM killer */
+  MN_SIM_STATUS_REJECTED,          /* interactive: refused by the policy */
+  MN_SIM_STATUS_SKIPPED,           /* not replayable (see README) */
+} MnSimJobStatus;
+
+typedef struct {
+  gint64   id;
+  gint64   submit;
+  gint64   start;                  /* -1 if it never started */
+  gint64   end;                    /* -1 if it never started */
+  guint32  user;                   /* index, see mn_sim_result_get_user() */
+  guint32  procs;                  /* processors (cores in node mode) */
+  float    cpu_slowdown;           /* interactive: time-weighted; batch: bounded slowdown */
+  guint8   job_class;              /* MnSimJobClass */
+  guint8   queue;                  /* MnSimQueue */
+  guint8   status;                 /* MnSimJobStatus */
+  guint8   reason;                 /* MnRejectReason when REJECTED */
+  guint8   gpu_failed;             /* interactive: its GPU allocation failed */
+  guint8   swapped;                /* interactive: its node was in swap while it ran */
+  guint16  attempts;               /* interactive: requests made (1 + retries) */
+} MnSimJobResult;
+
+#define MN_SIM_N_REJECT_REASONS (MN_REJECT_MALFORMED + 1)
+
+typedef struct {
+  guint64 requests;                /* interactive jobs in the trace (not skipped) */
+  guint64 started;
+  guint64 started_immediately;     /* wait == 0 */
+  double  share_immediate;         /* started_immediately / requests */
+  guint64 rejected;                /* requests finally refused */
+  guint64 rejected_attempts;       /* refusals including those retried */
+  guint64 rejected_by_reason[MN_SIM_N_REJECT_REASONS];
+  double  wait_mean, wait_p50, wait_p95, wait_p99, wait_max;
+  guint64 peak_concurrent;
+  double  slot_occupancy;          /* mean running / (logical nodes x max_jobs) */
+  double  swap_time_share;         /* node-seconds with swap in use / node-seconds */
+  guint64 swap_peak_mb;            /* largest swap use on one node */
+  double  swap_mb_hours;           /* integral of swap in use */
+  guint64 oom_kills;
+  guint64 gpu_alloc_failures;
+  double  cpu_slowdown_p50, cpu_slowdown_p95;
+  guint64 cut_walltime, cut_idle;
+  guint64 launches_by_hour[24];    /* requests by local hour of day */
+  guint64 immediate_by_hour[24];   /* of which started immediately */
+  guint64 launches_by_weekday[7];  /* Monday = 0 */
+} MnSimInteractiveMetrics;
+
+typedef struct {
+  guint64 jobs;                    /* jobs that ran in all.q */
+  double  wait_mean, wait_median, wait_p95, wait_max;
+  double  bounded_slowdown_mean;   /* tau = 10 s */
+  double  utilization;             /* busy processor-seconds / capacity, first submit .. last end */
+  GArray *utilization_by_day;      /* double, day 0 = local day of the first submit */
+  gint64  makespan;                /* last end - first submit */
+  gint64  first_submit;
+  gint64  last_end;
+} MnSimBatchMetrics;
+
+typedef struct {
+  /* the run */
+  gboolean node_mode;
+  gint64   allq_procs;             /* processor mode: all.q processors */
+  gint64   allq_nodes;             /* node mode: all.q nodes */
+  gint64   interactive_nodes;
+  MnSimScheduler scheduler;
+  guint64  jobs;                   /* in the workload */
+  guint64  skipped;                /* not replayable */
+  guint64  events;                 /* events processed */
+  MnSimBatchMetrics       batch;   /* batch-class jobs */
+  MnSimInteractiveMetrics interactive; /* interactive-class jobs, wherever they ran */
+} MnSimMetrics;
+
+typedef struct _MnSimResult MnSimResult;
+
+/* Progress: @fraction of the trace's time span replayed (0..1). */
+typedef void (*MnSimProgressFunc) (double fraction, gpointer user_data);
+
+/* Run one simulation.  @cancellable may be NULL. */
+MnSimResult *mn_sim_run (MnSimWorkload     *workload,
+                         const MnSimConfig *config,
+                         MnSimProgressFunc  progress,
+                         gpointer           user_data,
+                         GCancellable      *cancellable,
+                         GError           **error);
+void         mn_sim_result_free (MnSimResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnSimResult, mn_sim_result_free)
+
+const MnSimMetrics   *mn_sim_result_get_metrics (MnSimResult *result);
+/* Per-job rows sorted by job id (then trace order); NULL unless keep_jobs. */
+const MnSimJobResult *mn_sim_result_get_jobs (MnSimResult *result, gsize *n_jobs);
+const gchar          *mn_sim_result_get_user (MnSimResult *result, guint32 user);
+/* The job with trace id @id (the first one if repeated); NULL if none. */
+const MnSimJobResult *mn_sim_result_lookup (MnSimResult *result, gint64 id);
+
+gboolean mn_sim_result_write_jobs_csv (MnSimResult *result, const gchar *path,
+                                       GError **error);
+/* The metrics JSON object; with @baseline, adds "baseline" (its metrics) and
+ * "difference" (this run minus the baseline). */
+JsonNode *mn_sim_result_to_json (MnSimResult *result, MnSimResult *baseline);
+gboolean  mn_sim_result_write_json (MnSimResult *result, MnSimResult *baseline,
+                                    const gchar *path, GError **error);
+
+const gchar *mn_sim_job_status_to_string (MnSimJobStatus status);
+
+G_END_DECLS

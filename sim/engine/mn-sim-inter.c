@@ -1,0 +1,516 @@
+/* mn-sim-inter.c: interactive.q.  Every admission and placement is decided
+ * by policy/ (mn_policy_state_request / _release); this file only models what
+ * happens on the nodes once a session runs:
+ *
+ * - Memory: a session uses its memory profile (native traces), else its
+ *   maximum used memory from the start, else its request.  When the sessions
+ *   of a node use more than its RAM the overflow is in swap; when they use
+ *   more than RAM + swap, the OOM killer ends the session with the largest
+ *   use (ties: the lowest job id), again until the rest fits.  Checked once
+ *   per instant, after every event of that instant.
+ * - CPU: a session is active (all its cores busy) for the first
+ *   cpu_active x runtime seconds, then idle (the forgotten open notebook).
+ *   Active sessions on one logical node share its cores: while they ask for
+ *   A cores of C, each runs max(1, A / C) times slower; a session's slowdown
+ *   is that factor averaged over its active time.  Runtimes are not
+ *   stretched by it (sessions are driven by people, not by work to finish).
+ * - GPU: a session with GPUs allocates its GPU-memory footprint at start.
+ *   SHARED: it fails when the logical node's GPU memory is already taken by
+ *   others (first come, first served); CAPPED: it fails only when above the
+ *   per-job cap; EXCLUSIVE: only when above its own GPUs' memory.  A failed
+ *   allocation is counted; the session still runs.
+ * - A session ends at the first of: its runtime, the walltime limit (its
+ *   request, else the queue's maximum: counted as cut), the idle timeout
+ *   after it goes idle (when set: counted as cut), an OOM kill.
+ * - Give-up requests rejected as busy are retried after the configured delay.
+ */
+#define G_LOG_DOMAIN "minna-sim"
+
+#include <math.h>
+
+#include "mn-sim-private.h"
+
+static inline MnSimSession *
+session_at (MnSimRun *run, guint32 s)
+{
+  return &g_array_index (run->sessions, MnSimSession, s);
+}
+
+static inline const MnSimJob *
+job_of (MnSimRun *run, const MnSimSession *s)
+{
+  return &g_array_index (run->w->jobs, MnSimJob, s->job);
+}
+
+gboolean
+mn_sim_inter_init (MnSimRun *run, GError **error)
+{
+  run->cpu_slowdowns = g_array_new (FALSE, FALSE, sizeof (double));
+  if (run->interactive_nodes <= 0)
+    return TRUE;
+  run->policy->nodes = (guint) run->interactive_nodes;
+  if (!mn_policy_config_validate (run->policy, error))
+    {
+      g_prefix_error (error, "--interactive-nodes %" G_GINT64_FORMAT ": ", run->interactive_nodes);
+      return FALSE;
+    }
+  run->pstate = mn_policy_state_new (run->policy);
+  run->sessions = g_array_new (FALSE, TRUE, sizeof (MnSimSession));
+  run->started = g_array_new (FALSE, TRUE, sizeof (MnDecision));
+  guint nodes = run->policy->nodes;
+  guint logicals = nodes * run->policy->logical_per_node;
+  run->node_sessions = g_new0 (GArray *, nodes);
+  for (guint n = 0; n < nodes; n++)
+    run->node_sessions[n] = g_array_new (FALSE, FALSE, sizeof (guint32));
+  run->node_mem = g_new0 (guint64, nodes);
+  run->swap_level = g_new0 (guint64, nodes);
+  run->swap_last = g_new0 (gint64, nodes);
+  run->node_dirty = g_new0 (guint8, nodes);
+  run->dirty = g_array_new (FALSE, FALSE, sizeof (guint32));
+  run->logical_active = g_new0 (guint32, logicals);
+  run->logical_integral = g_new0 (double, logicals);
+  run->logical_last = g_new0 (gint64, logicals);
+  run->logical_gpu_mb = g_new0 (guint64, logicals);
+  return TRUE;
+}
+
+void
+mn_sim_inter_clear (MnSimRun *run)
+{
+  g_clear_pointer (&run->pstate, mn_policy_state_free);
+  g_clear_pointer (&run->sessions, g_array_unref);
+  g_clear_pointer (&run->started, g_array_unref);
+  if (run->node_sessions != NULL)
+    for (guint n = 0; n < run->policy->nodes; n++)
+      g_array_unref (run->node_sessions[n]);
+  g_clear_pointer (&run->node_sessions, g_free);
+  g_clear_pointer (&run->node_mem, g_free);
+  g_clear_pointer (&run->swap_level, g_free);
+  g_clear_pointer (&run->swap_last, g_free);
+  g_clear_pointer (&run->node_dirty, g_free);
+  g_clear_pointer (&run->dirty, g_array_unref);
+  g_clear_pointer (&run->logical_active, g_free);
+  g_clear_pointer (&run->logical_integral, g_free);
+  g_clear_pointer (&run->logical_last, g_free);
+  g_clear_pointer (&run->logical_gpu_mb, g_free);
+  g_clear_pointer (&run->cpu_slowdowns, g_array_unref);
+}
+
+/* ---- bookkeeping ------------------------------------------------------------ */
+
+static void
+occupancy_changed (MnSimRun *run, gint delta)
+{
+  run->occupancy_integral += (double) run->n_running * (double) (run->now - run->occupancy_last);
+  run->occupancy_last = run->now;
+  run->n_running += delta;
+  run->peak_running = MAX (run->peak_running, run->n_running);
+}
+
+static void
+mark_dirty (MnSimRun *run, guint node)
+{
+  if (run->node_dirty[node])
+    return;
+  run->node_dirty[node] = 1;
+  g_array_append_val (run->dirty, node);
+}
+
+static inline guint
+logical_index (MnSimRun *run, const MnSimSession *s)
+{
+  return s->node * run->policy->logical_per_node + s->logical;
+}
+
+/* Fold the time since the last change into the logical node's integral of
+ * the slowdown factor, then apply @delta cores. */
+static void
+cpu_changed (MnSimRun *run, guint l, gint64 delta)
+{
+  double factor = MAX (1.0, (double) run->logical_active[l] / (double) run->policy->logical_cores);
+  run->logical_integral[l] += factor * (double) (run->now - run->logical_last[l]);
+  run->logical_last[l] = run->now;
+  run->logical_active[l] = (guint32) ((gint64) run->logical_active[l] + delta);
+}
+
+static guint64
+profile_memory (MnSimRun *run, const MnSimJob *j, guint32 pos)
+{
+  return g_array_index (run->w->profile, MnMemoryStep, j->profile_first + pos).memory_mb;
+}
+
+static void
+set_memory (MnSimRun *run, MnSimSession *s, guint64 memory_mb)
+{
+  run->node_mem[s->node] = run->node_mem[s->node] - s->memory_mb + memory_mb;
+  s->memory_mb = memory_mb;
+  mark_dirty (run, s->node);
+}
+
+/* Schedule the next memory step of @s, if any, after @start. */
+static void
+push_memory_step (MnSimRun *run, guint32 si, gint64 start)
+{
+  MnSimSession *s = session_at (run, si);
+  const MnSimJob *j = job_of (run, s);
+  if (s->profile_pos >= j->profile_len)
+    return;
+  MnMemoryStep *step = &g_array_index (run->w->profile, MnMemoryStep, j->profile_first + s->profile_pos);
+  gint64 t = start + MAX (step->offset, 0);
+  if (t < s->end)
+    mn_sim_heap_push (&run->heap, t, MN_SIM_EV_SESSION_MEM, si, s->gen);
+}
+
+static void start_session (MnSimRun *run, guint32 si, guint node, guint logical);
+
+static void
+start_released (MnSimRun *run)
+{
+  /* Copy out first: starting may release again (never here, but keep the
+   * scratch array private to this call). */
+  guint n = run->started->len;
+  if (n == 0)
+    return;
+  g_autofree MnDecision *dec = g_memdup2 (run->started->data, n * sizeof (MnDecision));
+  g_array_set_size (run->started, 0);
+  for (guint i = 0; i < n; i++)
+    {
+      if (dec[i].kind == MN_DECISION_START)
+        start_session (run, (guint32) (dec[i].job_id - 1), dec[i].node, dec[i].logical);
+      mn_decision_clear (&dec[i]);
+    }
+}
+
+/* End a running session now with @status. */
+static void
+end_session (MnSimRun *run, guint32 si, MnSimJobStatus status)
+{
+  MnSimSession *s = session_at (run, si);
+  g_assert (s->state == MN_SIM_SESSION_RUNNING);
+  MnSimJobResult *r = &run->res[s->job];
+  guint l = logical_index (run, s);
+  gint64 start = r->start;
+  if (s->active)
+    {
+      cpu_changed (run, l, -(gint64) s->cores);
+      s->active = 0;
+    }
+  gint64 active_time = MIN (s->active_end, run->now) - start;
+  if (active_time > 0)
+    {
+      double sd = (run->logical_integral[l] - s->cpu_integral_start) / (double) active_time;
+      sd = MAX (sd, 1.0);
+      r->cpu_slowdown = (float) sd;
+      g_array_append_val (run->cpu_slowdowns, sd);
+    }
+  else
+    r->cpu_slowdown = 1.0f;
+  set_memory (run, s, 0);
+  if (s->gpu_held_mb > 0)
+    run->logical_gpu_mb[l] -= s->gpu_held_mb;
+  GArray *on_node = run->node_sessions[s->node];
+  for (guint i = 0; i < on_node->len; i++)
+    if (g_array_index (on_node, guint32, i) == si)
+      {
+        g_array_remove_index (on_node, i);
+        break;
+      }
+  s->state = MN_SIM_SESSION_OVER;
+  s->gen++;
+  r->end = run->now;
+  r->status = status;
+  occupancy_changed (run, -1);
+  mn_policy_state_release (run->pstate, (guint64) si + 1, run->now, run->started);
+  start_released (run);
+}
+
+static void
+start_session (MnSimRun *run, guint32 si, guint node, guint logical)
+{
+  MnSimSession *s = session_at (run, si);
+  const MnSimJob *j = job_of (run, s);
+  MnSimJobResult *r = &run->res[s->job];
+  const MnPolicyConfig *p = run->policy;
+  gint64 now = run->now;
+
+  s->state = MN_SIM_SESSION_RUNNING;
+  s->node = node;
+  s->logical = logical;
+  r->start = now;
+  r->queue = MN_SIM_QUEUE_INTERACTIVE;
+  g_array_append_val (run->node_sessions[node], si);
+  occupancy_changed (run, +1);
+
+  /* When it ends, and why. */
+  gint64 runtime = j->runtime;
+  gint64 limit = j->walltime_req > 0 ? MIN (j->walltime_req, p->max_walltime) : p->max_walltime;
+  double a = j->cpu_active;
+  if (a < 0)
+    a = (j->cpu_time >= 0 && runtime > 0 && s->cores > 0)
+        ? (double) j->cpu_time / ((double) runtime * s->cores) : 1.0;
+  a = CLAMP (a, 0.0, 1.0);
+  gint64 active = (gint64) floor (a * (double) runtime + 0.5);
+  gint64 length = runtime;
+  s->end_status = MN_SIM_STATUS_DONE;
+  if (limit > 0 && runtime > limit)
+    {
+      length = limit;
+      s->end_status = MN_SIM_STATUS_WALLTIME;
+    }
+  if (p->idle_timeout > 0 && active + p->idle_timeout < length)
+    {
+      length = active + p->idle_timeout;
+      s->end_status = MN_SIM_STATUS_IDLE;
+    }
+  active = MIN (active, length);
+  s->end = now + length;
+  s->active_end = now + active;
+  mn_sim_heap_push (&run->heap, s->end, MN_SIM_EV_SESSION_END, si, s->gen);
+
+  /* CPU */
+  guint l = logical_index (run, s);
+  cpu_changed (run, l, 0);
+  s->cpu_integral_start = run->logical_integral[l];
+  if (active > 0)
+    {
+      cpu_changed (run, l, s->cores);
+      s->active = 1;
+      if (active < length)
+        mn_sim_heap_push (&run->heap, s->active_end, MN_SIM_EV_SESSION_IDLE, si, s->gen);
+    }
+
+  /* GPU */
+  gint64 gpus = j->gpus >= 0 ? j->gpus
+                : (j->rtype != MN_RTYPE_NONE ? (gint64) mn_resource_type_info (j->rtype)->gpus * j->rtype_count : 0);
+  if (gpus > 0 && j->gpu_memory_mb > 0)
+    {
+      guint64 want = (guint64) j->gpu_memory_mb;
+      guint64 room = (guint64) p->logical_gpus * p->gpu_memory_mb;
+      gboolean failed;
+      switch (p->gpu_mode)
+        {
+        case MN_GPU_MODE_CAPPED:
+          failed = want > p->job_max_gpu_memory_mb;
+          break;
+        case MN_GPU_MODE_EXCLUSIVE:
+          failed = want > (guint64) gpus * p->gpu_memory_mb;
+          break;
+        case MN_GPU_MODE_SHARED:
+        default:
+          failed = run->logical_gpu_mb[l] + want > room;
+          if (!failed)
+            {
+              s->gpu_held_mb = want;
+              run->logical_gpu_mb[l] += want;
+            }
+          break;
+        }
+      if (failed)
+        {
+          run->gpu_failures++;
+          r->gpu_failed = 1;
+        }
+    }
+
+  /* Memory */
+  guint64 mem;
+  if (j->profile_len > 0)
+    {
+      /* Steps at offset <= 0 apply from the start. */
+      mem = 0;
+      while (s->profile_pos < j->profile_len
+             && g_array_index (run->w->profile, MnMemoryStep, j->profile_first + s->profile_pos).offset <= 0)
+        mem = profile_memory (run, j, s->profile_pos++);
+      push_memory_step (run, si, now);
+    }
+  else if (j->memory_used_mb >= 0)
+    mem = (guint64) j->memory_used_mb;
+  else if (j->memory_req_mb > 0)
+    mem = (guint64) j->memory_req_mb;
+  else
+    mem = 0;
+  set_memory (run, s, mem);
+}
+
+/* ---- requests ----------------------------------------------------------------- */
+
+void
+mn_sim_inter_request (MnSimRun *run, guint32 si)
+{
+  MnSimSession *s = session_at (run, si);
+  const MnSimJob *j = job_of (run, s);
+  MnSimJobResult *r = &run->res[s->job];
+  const MnPolicyConfig *p = run->policy;
+  const MnResourceTypeInfo *info = j->rtype != MN_RTYPE_NONE ? mn_resource_type_info (j->rtype) : NULL;
+
+  if (r->attempts == 0 && (j->runtime < 0 || j->submit < 0))
+    {
+      r->status = MN_SIM_STATUS_SKIPPED;
+      s->state = MN_SIM_SESSION_OVER;
+      return;
+    }
+  r->attempts++;
+  MnPolicyRequest req = { 0 };
+  req.job_id = (guint64) si + 1;
+  req.user = g_ptr_array_index (run->w->users, j->user);
+  gint64 cores = info != NULL ? (gint64) info->cores * j->rtype_count : (j->procs > 0 ? j->procs : 1);
+  req.cores = (guint) CLAMP (cores, 1, G_MAXUINT);
+  s->cores = req.cores;
+  r->procs = req.cores;
+  req.memory_mb = j->memory_req_mb > 0 ? (guint64) j->memory_req_mb
+                  : (info != NULL ? info->memory_mb * j->rtype_count : p->job_max_memory_mb);
+  gint64 gpus = j->gpus >= 0 ? j->gpus : (info != NULL ? (gint64) info->gpus * j->rtype_count : 0);
+  req.gpus = (guint) CLAMP (gpus, 0, G_MAXUINT);
+  /* A GPU user's share of GPU memory is the per-job cap (what CAPPED mode
+   * reserves); its real footprint is what start_session() allocates. */
+  req.gpu_memory_mb = req.gpus > 0 ? p->job_max_gpu_memory_mb : 0;
+  req.walltime = j->walltime_req > 0 ? j->walltime_req : 0;
+  req.if_busy = p->if_busy;
+
+  MnDecision d = { 0 };
+  mn_policy_state_request (run->pstate, &req, run->now, &d);
+  switch (d.kind)
+    {
+    case MN_DECISION_START:
+      start_session (run, si, d.node, d.logical);
+      break;
+    case MN_DECISION_WAIT:
+      s->state = MN_SIM_SESSION_WAITING;
+      break;
+    case MN_DECISION_REJECT:
+    default:
+      run->rejected_attempts++;
+      if (d.reason == MN_REJECT_BUSY_GIVE_UP && run->config.retry_delay > 0
+          && r->attempts <= run->config.max_retries)
+        mn_sim_heap_push (&run->heap, run->now + run->config.retry_delay, MN_SIM_EV_RETRY, si, s->gen);
+      else
+        {
+          r->status = MN_SIM_STATUS_REJECTED;
+          r->reason = (guint8) d.reason;
+          s->state = MN_SIM_SESSION_OVER;
+        }
+      break;
+    }
+  mn_decision_clear (&d);
+}
+
+void
+mn_sim_inter_event (MnSimRun *run, const MnSimEvent *ev)
+{
+  MnSimSession *s = session_at (run, ev->arg);
+  if (ev->kind == MN_SIM_EV_RETRY)
+    {
+      mn_sim_inter_request (run, ev->arg);
+      return;
+    }
+  if (s->state != MN_SIM_SESSION_RUNNING || ev->tag != s->gen)
+    return;   /* it ended before (an OOM kill) */
+  switch (ev->kind)
+    {
+    case MN_SIM_EV_SESSION_END:
+      end_session (run, ev->arg, s->end_status);
+      break;
+    case MN_SIM_EV_SESSION_IDLE:
+      if (s->active)
+        {
+          cpu_changed (run, logical_index (run, s), -(gint64) s->cores);
+          s->active = 0;
+        }
+      break;
+    case MN_SIM_EV_SESSION_MEM:
+      {
+        const MnSimJob *j = job_of (run, s);
+        set_memory (run, s, profile_memory (run, j, s->profile_pos++));
+        push_memory_step (run, ev->arg, run->res[s->job].start);
+      }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* The OOM killer and the swap figures, once per instant. */
+void
+mn_sim_inter_settle (MnSimRun *run)
+{
+  if (run->pstate == NULL)
+    return;
+  const MnPolicyConfig *p = run->policy;
+  guint64 ram = p->node_memory_mb, limit = p->node_memory_mb + p->node_swap_mb;
+  /* Kills release slots, which may start waiting sessions and dirty more
+   * nodes: loop until nothing is left to check. */
+  while (run->dirty->len > 0)
+    {
+      guint node = g_array_index (run->dirty, guint32, run->dirty->len - 1);
+      g_array_set_size (run->dirty, run->dirty->len - 1);
+      run->node_dirty[node] = 0;
+      while (run->node_mem[node] > limit)
+        {
+          GArray *on = run->node_sessions[node];
+          guint32 victim = G_MAXUINT32;
+          for (guint i = 0; i < on->len; i++)
+            {
+              guint32 si = g_array_index (on, guint32, i);
+              if (victim == G_MAXUINT32)
+                victim = si;
+              else
+                {
+                  MnSimSession *a = session_at (run, si), *v = session_at (run, victim);
+                  gint64 ida = run->res[a->job].id, idv = run->res[v->job].id;
+                  if (a->memory_mb > v->memory_mb || (a->memory_mb == v->memory_mb && ida < idv))
+                    victim = si;
+                }
+            }
+          g_assert (victim != G_MAXUINT32);
+          run->oom_kills++;
+          end_session (run, victim, MN_SIM_STATUS_OOM);
+        }
+      if (run->node_dirty[node])
+        continue;     /* re-queued by a start on the same node */
+      guint64 level = run->node_mem[node] > ram ? run->node_mem[node] - ram : 0;
+      gint64 dt = run->now - run->swap_last[node];
+      if (run->swap_level[node] > 0)
+        {
+          run->swap_node_seconds += (double) dt;
+          run->swap_mb_seconds += (double) run->swap_level[node] * (double) dt;
+        }
+      run->swap_level[node] = level;
+      run->swap_last[node] = run->now;
+      run->swap_peak_mb = MAX (run->swap_peak_mb, level);
+      if (level > 0)
+        {
+          GArray *on = run->node_sessions[node];
+          for (guint i = 0; i < on->len; i++)
+            run->res[session_at (run, g_array_index (on, guint32, i))->job].swapped = 1;
+        }
+    }
+}
+
+void
+mn_sim_inter_finish (MnSimRun *run, gint64 end)
+{
+  if (run->pstate == NULL)
+    return;
+  run->now = end;
+  occupancy_changed (run, 0);
+  for (guint n = 0; n < run->policy->nodes; n++)
+    {
+      if (run->swap_level[n] > 0)
+        {
+          run->swap_node_seconds += (double) (end - run->swap_last[n]);
+          run->swap_mb_seconds += (double) run->swap_level[n] * (double) (end - run->swap_last[n]);
+        }
+      run->swap_last[n] = end;
+    }
+  /* Requests still waiting when the trace is over never started. */
+  for (guint i = 0; i < run->sessions->len; i++)
+    {
+      MnSimSession *s = session_at (run, i);
+      if (s->state == MN_SIM_SESSION_WAITING)
+        {
+          run->res[s->job].status = MN_SIM_STATUS_REJECTED;
+          run->res[s->job].reason = MN_REJECT_NONE;
+          s->state = MN_SIM_SESSION_OVER;
+        }
+    }
+}

@@ -1,0 +1,200 @@
+/* mn-sim-private.h: what the engine's files share; not for other components. */
+#pragma once
+
+#include "mn-sim-engine.h"
+#include "mn-sim-heap.h"
+
+G_BEGIN_DECLS
+
+/* One job as the simulator needs it (compact: a million fit in ~100 MB). */
+typedef struct {
+  gint64  id;
+  gint64  submit;
+  gint64  runtime;         /* -1 unknown */
+  gint64  walltime_req;    /* -1 unknown */
+  gint64  procs;           /* requested, else allocated; -1 unknown */
+  gint64  memory_req_mb;   /* -1 unknown */
+  gint64  memory_used_mb;  /* -1 unknown */
+  gint64  gpu_memory_mb;   /* -1 unknown */
+  gint64  cpu_time;        /* -1 unknown */
+  float   cpu_active;      /* -1 unknown */
+  gint32  gpus;            /* -1 unknown */
+  guint32 user;
+  guint32 rtype_count;
+  guint32 profile_first;   /* into workload->profile */
+  guint32 profile_len;
+  guint8  rtype;           /* MnResourceType */
+  guint8  interactive;
+} MnSimJob;
+
+struct _MnSimWorkload {
+  gint        ref_count;
+  GArray     *jobs;        /* MnSimJob */
+  GArray     *profile;     /* MnMemoryStep */
+  GPtrArray  *users;       /* gchar*, index = MnSimJob.user */
+  GHashTable *user_index;  /* name -> index+1 (only while adding) */
+  gint64      max_procs, max_nodes, utc_offset;
+  guint       n_interactive;
+  gboolean    any_rtype;
+  GMutex      lock;        /* guards the one-time sort below */
+  guint32    *order;       /* indices sorted by (submit, id, trace order) */
+};
+
+/* Sorts the jobs once (thread-safe); returns the order array. */
+const guint32 *mn_sim_workload_get_order (MnSimWorkload *workload);
+
+/* ---- all.q -------------------------------------------------------------- */
+
+#define MN_SIM_MAX_TYPES 8
+
+typedef struct {
+  guint32 cores;
+  guint32 gpus;
+  guint64 memory_mb;
+} MnSimShape;
+
+/* A job as all.q sees it: count chunks of one shape. */
+typedef struct {
+  guint32  job;            /* index into workload->jobs */
+  guint32  type;           /* index into MnSimBatch.types */
+  guint32  count;
+  guint32  n_alloc;        /* (node, chunks) pairs while running */
+  guint32 *alloc;          /* 2 * n_alloc */
+  gint64   runtime;
+  gint64   estimate;
+  gint64   start;
+} MnSimBatchJob;
+
+typedef struct {
+  guint32 *cores;
+  guint32 *gpus;
+  guint64 *memory_mb;
+} MnSimFree;
+
+typedef struct {
+  MnSimScheduler scheduler;
+  guint       n_nodes;
+  guint       n_types;
+  MnSimShape  node;
+  MnSimShape  types[MN_SIM_MAX_TYPES];
+  MnSimFree   free;        /* now */
+  guint32    *k;           /* chunks of each type that fit on each node now: [node * n_types + type] */
+  guint64     cap[MN_SIM_MAX_TYPES]; /* sum of k over nodes */
+  MnSimFree   scratch;     /* shadow-time state */
+  MnSimFree   extra;       /* extra state, per node */
+  guint64     extra_cap[MN_SIM_MAX_TYPES];
+  guint32    *extra_k;
+  gboolean    extra_valid; /* extra_k/extra_cap follow changes of the free state */
+
+  GArray     *jobs;        /* MnSimBatchJob */
+  /* running jobs sorted by (start + estimate, index) */
+  guint32    *running;
+  gsize       n_running, running_alloc;
+  /* waiting queue in (submit, id) order; G_MAXUINT32 = removed */
+  guint32    *queue;
+  gsize       queue_len, queue_head, queue_alloc, queue_live;
+  guint64     busy_cores;  /* cores in use now */
+} MnSimBatch;
+
+void     mn_sim_batch_init (MnSimBatch *batch, MnSimScheduler scheduler, guint n_nodes,
+                            const MnSimShape *node, const MnSimShape *types, guint n_types);
+void     mn_sim_batch_clear (MnSimBatch *batch);
+/* TRUE if @count chunks of @type pack onto an empty all.q. */
+gboolean mn_sim_batch_can_ever_fit (MnSimBatch *batch, guint type, guint32 count);
+void     mn_sim_batch_enqueue (MnSimBatch *batch, guint32 batch_job);
+/* One scheduling pass; calls @started for every job started (in order). */
+typedef void (*MnSimStartFunc) (guint32 batch_job, gpointer user_data);
+void     mn_sim_batch_pass (MnSimBatch *batch, gint64 now, MnSimStartFunc started,
+                            gpointer user_data);
+void     mn_sim_batch_finish (MnSimBatch *batch, guint32 batch_job);
+
+/* ---- one run ------------------------------------------------------------ */
+
+/* Event kinds, in the order they are handled at one instant: completions
+ * first, then arrivals; the scheduling pass follows once all are done. */
+enum {
+  MN_SIM_EV_BATCH_END,     /* arg: batch job */
+  MN_SIM_EV_SESSION_END,   /* arg: session, tag: its generation */
+  MN_SIM_EV_SESSION_IDLE,  /* a session stops using its cores */
+  MN_SIM_EV_SESSION_MEM,   /* next step of a session's memory profile */
+  MN_SIM_EV_ARRIVAL,       /* arg: position in the submit order */
+  MN_SIM_EV_RETRY,         /* arg: session; a give-up request asked again */
+};
+
+typedef enum {
+  MN_SIM_SESSION_NEW,
+  MN_SIM_SESSION_WAITING,
+  MN_SIM_SESSION_RUNNING,
+  MN_SIM_SESSION_OVER,
+} MnSimSessionState;
+
+typedef struct {
+  guint32 job;             /* workload index */
+  guint32 node, logical;
+  gint64  end;             /* planned end while running */
+  gint64  active_end;      /* the session's cores go idle then */
+  guint64 memory_mb;       /* use now */
+  guint64 gpu_held_mb;     /* SHARED mode: GPU memory it holds */
+  double  cpu_integral_start;
+  guint32 profile_pos;     /* next memory step */
+  guint32 cores;
+  guint32 gen;             /* bumped when it ends: stale events are dropped */
+  guint8  state;
+  guint8  end_status;      /* MnSimJobStatus planned at start */
+  guint8  active;          /* its cores are busy now */
+} MnSimSession;
+
+typedef struct {
+  MnSimWorkload   *w;
+  MnSimConfig      config;
+  MnPolicyConfig  *policy;
+  MnSimHeap        heap;
+  const guint32   *order;
+  guint32          next_arrival;
+  gint64           now;
+  guint64          events;
+  MnSimJobResult  *res;            /* per workload job */
+  gboolean         node_mode;
+  gint64           allq_procs, allq_nodes, interactive_nodes;
+  guint64          allq_cores;
+  gint64           utc_offset;
+
+  MnSimBatch       batch;
+
+  /* interactive.q */
+  MnPolicyState   *pstate;
+  GArray          *sessions;       /* MnSimSession */
+  GArray          *started;        /* MnDecision scratch */
+  GArray         **node_sessions;  /* per node: guint32 sessions running there */
+  guint64         *node_mem;       /* MiB in use per node */
+  guint64         *swap_level;     /* MiB of swap in use per node (settled) */
+  gint64          *swap_last;
+  guint8          *node_dirty;
+  GArray          *dirty;          /* guint32 nodes to settle */
+  double           swap_node_seconds, swap_mb_seconds;
+  guint64          swap_peak_mb;
+  guint32         *logical_active; /* cores busy per logical node */
+  double          *logical_integral;
+  gint64          *logical_last;
+  guint64         *logical_gpu_mb;
+  guint64          n_running, peak_running;
+  double           occupancy_integral;
+  gint64           occupancy_last;
+  guint64          oom_kills, gpu_failures, rejected_attempts;
+  GArray          *cpu_slowdowns;  /* double */
+} MnSimRun;
+
+/* mn-sim-inter.c */
+gboolean mn_sim_inter_init (MnSimRun *run, GError **error);
+void     mn_sim_inter_clear (MnSimRun *run);
+void     mn_sim_inter_request (MnSimRun *run, guint32 session);
+void     mn_sim_inter_event (MnSimRun *run, const MnSimEvent *ev);
+void     mn_sim_inter_settle (MnSimRun *run);
+void     mn_sim_inter_finish (MnSimRun *run, gint64 end);
+
+/* mn-sim-metrics.c */
+void     mn_sim_metrics_compute (MnSimRun *run, MnSimMetrics *m);
+void     mn_sim_metrics_clear (MnSimMetrics *m);
+void     mn_sim_percentiles (GArray *values, const double *p, double *out, gsize n);
+
+G_END_DECLS

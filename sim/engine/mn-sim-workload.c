@@ -1,0 +1,151 @@
+/* mn-sim-workload.c: the jobs of one trace in the compact form the engine
+ * replays, shareable read-only between parallel runs. */
+#define G_LOG_DOMAIN "minna-sim"
+
+
+#include "mn-sim-private.h"
+
+MnSimWorkload *
+mn_sim_workload_new (void)
+{
+  MnSimWorkload *w = g_new0 (MnSimWorkload, 1);
+  w->ref_count = 1;
+  w->jobs = g_array_new (FALSE, TRUE, sizeof (MnSimJob));
+  w->profile = g_array_new (FALSE, TRUE, sizeof (MnMemoryStep));
+  w->users = g_ptr_array_new_with_free_func (g_free);
+  w->user_index = g_hash_table_new (g_str_hash, g_str_equal);
+  w->max_procs = w->max_nodes = -1;
+  w->utc_offset = 0;
+  g_mutex_init (&w->lock);
+  return w;
+}
+
+MnSimWorkload *
+mn_sim_workload_ref (MnSimWorkload *w)
+{
+  g_atomic_int_inc (&w->ref_count);
+  return w;
+}
+
+void
+mn_sim_workload_unref (MnSimWorkload *w)
+{
+  if (w == NULL || !g_atomic_int_dec_and_test (&w->ref_count))
+    return;
+  g_array_unref (w->jobs);
+  g_array_unref (w->profile);
+  g_clear_pointer (&w->user_index, g_hash_table_unref);
+  g_ptr_array_unref (w->users);
+  g_free (w->order);
+  g_mutex_clear (&w->lock);
+  g_free (w);
+}
+
+static guint32
+intern_user (MnSimWorkload *w, const gchar *name)
+{
+  gpointer v = g_hash_table_lookup (w->user_index, name);
+  if (v != NULL)
+    return GPOINTER_TO_UINT (v) - 1;
+  gchar *copy = g_strdup (name);
+  g_ptr_array_add (w->users, copy);
+  g_hash_table_insert (w->user_index, copy, GUINT_TO_POINTER (w->users->len));
+  return w->users->len - 1;
+}
+
+void
+mn_sim_workload_add_job (MnSimWorkload *w, const MnTraceJob *job)
+{
+  g_return_if_fail (w->order == NULL);
+  MnSimJob j = { 0 };
+  j.id = job->id;
+  j.submit = job->submit;
+  j.runtime = job->runtime;
+  if (j.runtime < 0 && job->start >= 0 && job->end >= job->start)
+    j.runtime = job->end - job->start;
+  j.walltime_req = job->walltime_req;
+  j.procs = job->procs > 0 ? job->procs : job->procs_alloc;
+  j.memory_req_mb = job->memory_req_mb;
+  j.memory_used_mb = job->memory_used_mb;
+  j.gpu_memory_mb = job->gpu_memory_mb;
+  j.cpu_time = job->cpu_time;
+  j.cpu_active = (float) job->cpu_active;
+  j.gpus = job->gpus < 0 ? -1 : (gint32) MIN (job->gpus, G_MAXINT32);
+  j.rtype = job->rtype < MN_RTYPE_LAST ? (guint8) job->rtype : MN_RTYPE_NONE;
+  j.rtype_count = job->rtype_count;
+  if (j.rtype == MN_RTYPE_NONE)
+    j.rtype_count = 0;
+  else if (j.rtype_count > 0)
+    w->any_rtype = TRUE;
+  j.interactive = job->interactive ? 1 : 0;
+  /* Unknown users each count as their own, so the per-user limit does not
+   * lump them together. */
+  if (job->user != NULL)
+    j.user = intern_user (w, job->user);
+  else
+    {
+      g_autofree gchar *anon = g_strdup_printf ("?%" G_GINT64_FORMAT, job->id);
+      j.user = intern_user (w, anon);
+    }
+  if (job->memory_profile != NULL && job->memory_profile->len > 0)
+    {
+      j.profile_first = w->profile->len;
+      j.profile_len = job->memory_profile->len;
+      g_array_append_vals (w->profile, job->memory_profile->data, job->memory_profile->len);
+    }
+  if (j.interactive)
+    w->n_interactive++;
+  g_array_append_val (w->jobs, j);
+}
+
+void
+mn_sim_workload_set_header (MnSimWorkload *w, gint64 max_procs, gint64 max_nodes,
+                            gint64 utc_offset)
+{
+  w->max_procs = max_procs;
+  w->max_nodes = max_nodes;
+  w->utc_offset = utc_offset;
+}
+
+guint
+mn_sim_workload_get_n_jobs (MnSimWorkload *w)
+{
+  return w->jobs->len;
+}
+
+guint
+mn_sim_workload_get_n_interactive (MnSimWorkload *w)
+{
+  return w->n_interactive;
+}
+
+static gint
+cmp_order (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const MnSimJob *jobs = data;
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+  const MnSimJob *p = &jobs[x], *q = &jobs[y];
+  if (p->submit != q->submit)
+    return p->submit < q->submit ? -1 : 1;
+  if (p->id != q->id)
+    return p->id < q->id ? -1 : 1;
+  return x < y ? -1 : (x > y);
+}
+
+const guint32 *
+mn_sim_workload_get_order (MnSimWorkload *w)
+{
+  g_mutex_lock (&w->lock);
+  if (w->order == NULL)
+    {
+      guint32 *order = g_new (guint32, MAX (1, w->jobs->len));
+      for (guint i = 0; i < w->jobs->len; i++)
+        order[i] = i;
+      g_qsort_with_data (order, (gint) w->jobs->len, sizeof (guint32), cmp_order, w->jobs->data);
+      /* Adding is over; the name index is not needed by runs. */
+      g_clear_pointer (&w->user_index, g_hash_table_unref);
+      w->order = order;
+    }
+  g_mutex_unlock (&w->lock);
+  return w->order;
+}
