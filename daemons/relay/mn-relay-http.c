@@ -1,0 +1,308 @@
+/* mn-relay-http.c: pure HTTP helpers for the relay (see the header). */
+#define G_LOG_DOMAIN "minna-relay"
+
+#include "mn-relay-http.h"
+#include "mn-relay-config.h"
+
+#include <string.h>
+
+gssize
+mn_relay_http_head_end (const gchar *buf, gsize len, gsize scan_from)
+{
+  /* Resume three bytes back so a terminator split across reads is found. */
+  gsize i = scan_from > 3 ? scan_from - 3 : 0;
+  while (i + 4 <= len)
+    {
+      const gchar *cr = memchr (buf + i, '\r', len - i);
+      if (cr == NULL)
+        return -1;
+      i = (gsize) (cr - buf);
+      if (i + 4 <= len && cr[1] == '\n' && cr[2] == '\r' && cr[3] == '\n')
+        return (gssize) (i + 4);
+      i++;
+    }
+  return -1;
+}
+
+enum {
+  CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF,
+  CH_TRAILER_START, CH_TRAILER_LINE, CH_TRAILER_LF, CH_FINAL_LF, CH_DONE,
+};
+
+#define CHUNK_LINE_MAX 4096
+
+void
+mn_relay_chunked_init (MnRelayChunked *c)
+{
+  memset (c, 0, sizeof *c);
+  c->state = CH_SIZE;
+}
+
+static gint
+hexval (guint8 ch)
+{
+  if (ch >= '0' && ch <= '9')
+    return ch - '0';
+  if (ch >= 'a' && ch <= 'f')
+    return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F')
+    return ch - 'A' + 10;
+  return -1;
+}
+
+MnRelayChunkedResult
+mn_relay_chunked_feed (MnRelayChunked *c, const guint8 *data, gsize len, gsize *consumed)
+{
+  gsize i = 0;
+  while (i < len)
+    {
+      guint8 ch = data[i];
+      switch (c->state)
+        {
+        case CH_SIZE:
+          {
+            gint v = hexval (ch);
+            if (v >= 0)
+              {
+                if (++c->digits > 15)
+                  return MN_RELAY_CHUNKED_ERROR;
+                c->remaining = c->remaining * 16 + (guint64) v;
+              }
+            else if (c->digits > 0 && (ch == ';' || ch == ' ' || ch == '\t'))
+              c->state = CH_EXT;
+            else if (c->digits > 0 && ch == '\r')
+              c->state = CH_SIZE_LF;
+            else
+              return MN_RELAY_CHUNKED_ERROR;
+            i++;
+            break;
+          }
+        case CH_EXT:
+          if (ch == '\r')
+            c->state = CH_SIZE_LF;
+          else if (++c->line_bytes > CHUNK_LINE_MAX || ch == '\n')
+            return MN_RELAY_CHUNKED_ERROR;
+          i++;
+          break;
+        case CH_SIZE_LF:
+          if (ch != '\n')
+            return MN_RELAY_CHUNKED_ERROR;
+          i++;
+          c->digits = 0;
+          c->line_bytes = 0;
+          c->state = c->remaining == 0 ? CH_TRAILER_START : CH_DATA;
+          break;
+        case CH_DATA:
+          {
+            gsize take = MIN ((guint64) (len - i), c->remaining);
+            i += take;
+            c->remaining -= take;
+            if (c->remaining == 0)
+              c->state = CH_DATA_CR;
+            break;
+          }
+        case CH_DATA_CR:
+          if (ch != '\r')
+            return MN_RELAY_CHUNKED_ERROR;
+          c->state = CH_DATA_LF;
+          i++;
+          break;
+        case CH_DATA_LF:
+          if (ch != '\n')
+            return MN_RELAY_CHUNKED_ERROR;
+          c->state = CH_SIZE;
+          i++;
+          break;
+        case CH_TRAILER_START:
+          c->line_bytes = 0;
+          c->state = ch == '\r' ? CH_FINAL_LF : CH_TRAILER_LINE;
+          if (ch == '\n')
+            return MN_RELAY_CHUNKED_ERROR;
+          i++;
+          break;
+        case CH_TRAILER_LINE:
+          if (ch == '\r')
+            c->state = CH_TRAILER_LF;
+          else if (++c->line_bytes > CHUNK_LINE_MAX || ch == '\n')
+            return MN_RELAY_CHUNKED_ERROR;
+          i++;
+          break;
+        case CH_TRAILER_LF:
+          if (ch != '\n')
+            return MN_RELAY_CHUNKED_ERROR;
+          c->state = CH_TRAILER_START;
+          i++;
+          break;
+        case CH_FINAL_LF:
+          if (ch != '\n')
+            return MN_RELAY_CHUNKED_ERROR;
+          i++;
+          c->state = CH_DONE;
+          *consumed = i;
+          return MN_RELAY_CHUNKED_DONE;
+        default:
+          return MN_RELAY_CHUNKED_ERROR;
+        }
+    }
+  *consumed = i;
+  return MN_RELAY_CHUNKED_MORE;
+}
+
+gboolean
+mn_relay_session_id_valid (const gchar *id)
+{
+  gsize n = 0;
+  for (; id[n] != '\0'; n++)
+    if (!g_ascii_isalnum (id[n]) && id[n] != '-' && id[n] != '_')
+      return FALSE;
+  return n >= 1 && n <= 64;
+}
+
+/* Dot segments and encoded separators, raw or percent-encoded, anywhere in
+ * the path: an app behind the relay must never be handed a path that some
+ * layer could resolve outside /s/<id>/. */
+static gboolean
+path_is_tricky (const gchar *path, gsize len)
+{
+  g_autofree gchar *low = g_ascii_strdown (path, (gssize) len);
+  static const gchar *const bad[] = { "%2f", "%5c", "%00", "%2e", "\\", NULL };
+  for (gsize i = 0; bad[i] != NULL; i++)
+    if (strstr (low, bad[i]) != NULL)
+      return TRUE;
+  /* Raw dot segments: "/./", "/../", and at the end. */
+  g_auto(GStrv) segs = g_strsplit (low, "/", -1);
+  for (gsize i = 0; segs[i] != NULL; i++)
+    if (g_str_equal (segs[i], ".") || g_str_equal (segs[i], ".."))
+      return TRUE;
+  for (gsize i = 0; i < len; i++)
+    if ((guchar) path[i] < 0x21 || (guchar) path[i] == 0x7f)
+      return TRUE;
+  return FALSE;
+}
+
+MnRelayPathKind
+mn_relay_http_classify_path (const gchar *target, gchar **id)
+{
+  if (target[0] != '/')
+    return MN_RELAY_PATH_BAD;
+  gsize plen = strcspn (target, "?#");
+  if (!g_str_has_prefix (target, "/s/"))
+    {
+      /* The portal path must be sane too, the controller relies on it. */
+      return path_is_tricky (target, plen) ? MN_RELAY_PATH_BAD : MN_RELAY_PATH_PORTAL;
+    }
+  if (path_is_tricky (target, plen))
+    return MN_RELAY_PATH_BAD;
+  const gchar *start = target + 3;
+  gsize idlen = strcspn (start, "/?#");
+  g_autofree gchar *candidate = g_strndup (start, idlen);
+  if (!mn_relay_session_id_valid (candidate))
+    return MN_RELAY_PATH_BAD;
+  if (id != NULL)
+    *id = g_steal_pointer (&candidate);
+  return start[idlen] == '/' ? MN_RELAY_PATH_SESSION : MN_RELAY_PATH_ADD_SLASH;
+}
+
+/* Cookie headers are "a=b; c=d" (RFC 6265). */
+gchar *
+mn_relay_cookie_get (const gchar *header, const gchar *name)
+{
+  gsize nlen = strlen (name);
+  const gchar *p = header;
+  while (p != NULL && *p != '\0')
+    {
+      while (*p == ' ' || *p == '\t' || *p == ';')
+        p++;
+      const gchar *end = strchr (p, ';');
+      gsize plen = end != NULL ? (gsize) (end - p) : strlen (p);
+      if (plen > nlen && strncmp (p, name, nlen) == 0 && p[nlen] == '=')
+        {
+          g_autofree gchar *v = g_strndup (p + nlen + 1, plen - nlen - 1);
+          g_strstrip (v);
+          gsize vl = strlen (v);
+          if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"')
+            return g_strndup (v + 1, vl - 2);
+          return g_steal_pointer (&v);
+        }
+      p = end;
+    }
+  return NULL;
+}
+
+gchar *
+mn_relay_cookie_strip (const gchar *header, const gchar *name)
+{
+  gsize nlen = strlen (name);
+  g_auto(GStrv) parts = g_strsplit (header, ";", -1);
+  GString *out = g_string_new (NULL);
+  for (gsize i = 0; parts[i] != NULL; i++)
+    {
+      const gchar *p = parts[i];
+      while (*p == ' ' || *p == '\t')
+        p++;
+      if (*p == '\0')
+        continue;
+      if (strncmp (p, name, nlen) == 0 && (p[nlen] == '=' || p[nlen] == ' '))
+        continue;
+      if (out->len > 0)
+        g_string_append (out, "; ");
+      g_string_append (out, p);
+    }
+  if (out->len == 0)
+    {
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+  return g_string_free (out, FALSE);
+}
+
+gchar *
+mn_relay_http_escape_next (const gchar *target)
+{
+  return g_uri_escape_string (target, "/", FALSE);
+}
+
+static gboolean
+hostname_valid (const gchar *h)
+{
+  gsize n = strlen (h);
+  if (n == 0 || n > 253 || h[0] == '-' || h[0] == '.')
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_isalnum (h[i]) && h[i] != '-' && h[i] != '.')
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+mn_relay_parse_upstream (const gchar *url, gchar **host, guint16 *port)
+{
+  if (url == NULL || !g_str_has_prefix (url, "http://"))
+    return FALSE;
+  g_autofree gchar *hp = g_strdup (url + 7);
+  gsize n = strlen (hp);
+  if (n > 0 && hp[n - 1] == '/')
+    hp[n - 1] = '\0';
+  guint16 p = 0;
+  g_autofree gchar *h = NULL;
+  if (!mn_relay_parse_hostport (hp, &h, &p, NULL))
+    {
+      /* A compute node's name rather than an address. */
+      const gchar *colon = strrchr (hp, ':');
+      guint64 pp = 0;
+      if (colon == NULL ||
+          !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &pp, NULL))
+        return FALSE;
+      h = g_strndup (hp, (gsize) (colon - hp));
+      if (!hostname_valid (h))
+        return FALSE;
+      p = (guint16) pp;
+    }
+  if (p == 0)
+    return FALSE;
+  if (host != NULL)
+    *host = g_steal_pointer (&h);
+  if (port != NULL)
+    *port = p;
+  return TRUE;
+}

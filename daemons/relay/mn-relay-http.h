@@ -1,0 +1,56 @@
+/* mn-relay-http.h: the pure parts of relaying HTTP/1.1: finding the end of a
+ * head, following chunked bodies byte by byte without buffering them,
+ * checking /s/<id>/ paths, and cookie handling.  No I/O. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Offset just past "\r\n\r\n" in @buf, or -1 when the head is not complete. */
+gssize mn_relay_http_head_end (const gchar *buf, gsize len, gsize scan_from);
+
+/* Chunked transfer coding, followed so the relay knows where a body ends
+ * while passing its bytes on unchanged. */
+typedef struct {
+  guint   state;
+  guint64 remaining;
+  guint   digits;
+  guint   line_bytes;
+} MnRelayChunked;
+
+typedef enum {
+  MN_RELAY_CHUNKED_MORE,   /* all of the input belongs to the body, more to come */
+  MN_RELAY_CHUNKED_DONE,   /* the body ended; *consumed bytes belonged to it */
+  MN_RELAY_CHUNKED_ERROR,
+} MnRelayChunkedResult;
+
+void mn_relay_chunked_init (MnRelayChunked *c);
+MnRelayChunkedResult mn_relay_chunked_feed (MnRelayChunked *c, const guint8 *data,
+                                            gsize len, gsize *consumed);
+
+typedef enum {
+  MN_RELAY_PATH_PORTAL,      /* not under /s/: goes to the controller */
+  MN_RELAY_PATH_SESSION,     /* /s/<id>/...: *id set */
+  MN_RELAY_PATH_ADD_SLASH,   /* exactly /s/<id> (redirect to /s/<id>/) */
+  MN_RELAY_PATH_BAD,         /* refused: bad id, dot segments, encoded separators */
+} MnRelayPathKind;
+
+/* @target is the request-target as received (origin form). */
+MnRelayPathKind mn_relay_http_classify_path (const gchar *target, gchar **id);
+
+/* Session ids: 1..64 of [A-Za-z0-9_-]. */
+gboolean mn_relay_session_id_valid (const gchar *id);
+
+/* The value of cookie @name in a Cookie header, or NULL. */
+gchar *mn_relay_cookie_get (const gchar *header, const gchar *name);
+/* The Cookie header without cookie @name; NULL when nothing is left. */
+gchar *mn_relay_cookie_strip (const gchar *header, const gchar *name);
+
+/* Percent-encodes everything but unreserved characters and '/'. */
+gchar *mn_relay_http_escape_next (const gchar *target);
+
+/* "http://IP:PORT" (optionally a trailing '/'); IPv6 in brackets. */
+gboolean mn_relay_parse_upstream (const gchar *url, gchar **host, guint16 *port);
+
+G_END_DECLS

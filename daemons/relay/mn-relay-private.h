@@ -1,0 +1,78 @@
+/* mn-relay-private.h: what the relay's own files share. */
+#pragma once
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+#include <stdio.h>
+
+#include "mn-auth-cookie.h"
+#include "mn-relay.h"
+#include "mn-relay-io.h"
+
+G_BEGIN_DECLS
+
+#define MN_RELAY_LATENCY_BUCKETS 12
+
+typedef struct {
+  guint64 requests[6];          /* by status class: 1xx..5xx, [0] other */
+  guint64 bytes_in, bytes_out;  /* client side */
+  guint64 websockets_open, websockets_total;
+  guint64 upstream_errors;
+  guint64 rejected_connections;
+  guint64 latency_count;
+  gdouble latency_sum;
+  guint64 latency_bucket[MN_RELAY_LATENCY_BUCKETS];
+} MnRelayMetrics;
+
+struct _MnRelay {
+  MnRelayConfig   *config;
+  gchar           *config_path;
+  MnAuthKey       *cookie_key;
+  gchar           *admin_secret;       /* sent to the controller */
+  gchar           *admin_secret_sha;   /* hex SHA-256 of the secret, compared */
+  GTlsCertificate *certificate;
+  MnRelayRoutes   *routes;
+
+  GSocketService  *https_service;
+  GSocketService  *http_service;
+  guint16          https_port, http_port, admin_port;
+  SoupServer      *admin;
+  gchar           *admin_socket_path;
+  SoupSession     *session;            /* to the controller */
+  guint            controller_retry_id;
+  gboolean         routes_loading;     /* first load from the controller pending */
+
+  gchar           *controller_host;
+  guint16          controller_port;
+
+  GHashTable      *pool;               /* "host:port" -> GQueue of MnRelayEnd */
+  GQueue           conns;              /* every open client connection */
+  guint            sweep_id;
+  FILE            *access_log;
+  MnRelayMetrics   metrics;
+  GPtrArray       *free_buffers;
+  gsize            buffer_size;        /* fixed at start: pooled buffers share it */
+};
+
+/* mn-relay-proxy.c */
+void     mn_relay_proxy_accept (MnRelay *relay, GSocketConnection *connection,
+                                gboolean tls);
+void     mn_relay_proxy_sweep (MnRelay *relay);
+void     mn_relay_proxy_close_all (MnRelay *relay);
+void     mn_relay_pool_clear (MnRelay *relay);
+
+/* mn-relay-tls.c */
+GTlsCertificate *mn_relay_tls_load (const MnRelayConfig *config, GError **error);
+
+/* mn-relay-admin.c */
+gboolean mn_relay_admin_start (MnRelay *relay, GError **error);
+void     mn_relay_admin_stop (MnRelay *relay);
+void     mn_relay_controller_load (MnRelay *relay);
+gboolean mn_relay_bearer_ok (MnRelay *relay, const gchar *authorization);
+
+/* mn-relay.c */
+guint8  *mn_relay_buffer_get (MnRelay *relay);
+void     mn_relay_buffer_put (MnRelay *relay, guint8 *buffer);
+void     mn_relay_observe_latency (MnRelay *relay, gdouble seconds);
+
+G_END_DECLS

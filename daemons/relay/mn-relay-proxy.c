@@ -1,0 +1,1442 @@
+/* mn-relay-proxy.c: the hot path.  Request heads are read into a bounded
+ * buffer and parsed with libsoup's header parser; bodies and WebSocket bytes
+ * are spliced between non-blocking sockets through pooled fixed buffers,
+ * reading the next piece only once the last one is written (back-pressure,
+ * flat memory).  Upstream connections are kept alive in a pool. */
+#define G_LOG_DOMAIN "minna-relay"
+
+#include "mn-relay-private.h"
+#include "mn-relay-http.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+typedef enum {
+  ST_READ_HEAD,
+  ST_CONNECTING,
+  ST_SEND_REQUEST,
+  ST_READ_RESPONSE,
+  ST_SEND_RESPONSE,
+  ST_LOCAL_RESPONSE,
+  ST_TUNNEL,
+  ST_CLOSED,
+} ConnState;
+
+typedef enum { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE } BodyKind;
+
+typedef struct _Conn Conn;
+typedef void (*ConnStep) (Conn *c);
+
+typedef struct {
+  Conn       *c;
+  MnRelayEnd *src, *dst;
+  guint8     *buf;
+  gsize       len, off;
+  gboolean    to_client;
+} Pipe;
+
+typedef struct {
+  BodyKind       kind;
+  guint64        remaining;
+  MnRelayChunked chunked;
+  gboolean       done;
+} Body;
+
+struct _Conn {
+  gint        ref_count;
+  MnRelay    *relay;
+  GList       link;
+  ConnState   state;
+  gint64      deadline;        /* monotonic µs; 0 = none */
+  MnRelayEnd *client;
+  MnRelayEnd *up;
+  gchar      *up_key;
+  gboolean    up_reused;
+  gboolean    tls;
+  gchar      *peer;
+  guint       n_requests;
+  GCancellable *cancel;
+
+  /* Client head buffer; bytes past head_used are the body or a pipelined
+   * request. */
+  gchar      *head;
+  gsize       head_len, head_used, head_scan;
+  /* Upstream response head buffer, same layout. */
+  gchar      *rhead;
+  gsize       rhead_len, rhead_used, rhead_scan;
+
+  /* The request in flight. */
+  gchar      *method, *target, *user, *session;
+  MnRelayRoute *route;
+  gboolean    keep_alive, is_head, is_ws, replayable, response_started;
+  GString    *out;             /* head (and small body start) to send */
+  Body        req, resp;
+  guint       status;
+  gint64      t_start;
+  guint64     bytes_in, bytes_out;
+  gboolean    upstream_close;
+
+  /* Pending write (body pumps and head writes). */
+  MnRelayEnd *w_end;
+  const guint8 *w_data;
+  gsize       w_len;
+  ConnStep    w_next;
+  guint8     *buf;
+
+  Pipe        c2u, u2c;
+};
+
+static void conn_close (Conn *c);
+static void read_head (Conn *c);
+static void start_upstream (Conn *c);
+static void read_response (Conn *c);
+static void pump_request (Conn *c);
+static void pump_response (Conn *c);
+static void finish_request (Conn *c);
+static void start_tunnel (Conn *c);
+
+static Conn *
+conn_ref (Conn *c)
+{
+  c->ref_count++;
+  return c;
+}
+
+static void
+conn_unref (Conn *c)
+{
+  if (--c->ref_count > 0)
+    return;
+  g_free (c->peer);
+  g_free (c);
+}
+
+static gint64
+now_us (void)
+{
+  return g_get_monotonic_time ();
+}
+
+static void
+set_deadline (Conn *c, gint64 seconds)
+{
+  c->deadline = seconds > 0 ? now_us () + seconds * G_USEC_PER_SEC : 0;
+}
+
+static void
+release_buf (Conn *c)
+{
+  if (c->buf != NULL)
+    {
+      mn_relay_buffer_put (c->relay, c->buf);
+      c->buf = NULL;
+    }
+}
+
+static void
+reset_request (Conn *c)
+{
+  g_clear_pointer (&c->method, g_free);
+  g_clear_pointer (&c->target, g_free);
+  g_clear_pointer (&c->user, g_free);
+  g_clear_pointer (&c->session, g_free);
+  g_clear_pointer (&c->route, mn_relay_route_unref);
+  if (c->out != NULL)
+    g_string_free (c->out, TRUE);
+  c->out = NULL;
+  g_clear_pointer (&c->rhead, g_free);
+  c->rhead_len = c->rhead_used = c->rhead_scan = 0;
+  c->is_head = c->is_ws = c->replayable = c->response_started = FALSE;
+  c->upstream_close = FALSE;
+  memset (&c->req, 0, sizeof c->req);
+  memset (&c->resp, 0, sizeof c->resp);
+  c->status = 0;
+  c->bytes_in = c->bytes_out = 0;
+  release_buf (c);
+}
+
+static void
+upstream_drop (Conn *c)
+{
+  if (c->up != NULL)
+    mn_relay_end_free (c->up);
+  c->up = NULL;
+  g_clear_pointer (&c->up_key, g_free);
+}
+
+static void
+conn_close (Conn *c)
+{
+  if (c->state == ST_CLOSED)
+    return;
+  if (c->is_ws && c->state == ST_TUNNEL)
+    c->relay->metrics.websockets_open--;
+  c->state = ST_CLOSED;
+  g_cancellable_cancel (c->cancel);
+  g_clear_object (&c->cancel);
+  if (c->c2u.buf != NULL)
+    mn_relay_buffer_put (c->relay, c->c2u.buf);
+  if (c->u2c.buf != NULL)
+    mn_relay_buffer_put (c->relay, c->u2c.buf);
+  c->c2u.buf = c->u2c.buf = NULL;
+  reset_request (c);
+  upstream_drop (c);
+  mn_relay_end_free (c->client);
+  c->client = NULL;
+  g_clear_pointer (&c->head, g_free);
+  g_queue_unlink (&c->relay->conns, &c->link);
+  conn_unref (c);
+}
+
+/* ---- access log and metrics ---- */
+
+static void
+log_request (Conn *c)
+{
+  MnRelay *r = c->relay;
+  gdouble secs = (gdouble) (now_us () - c->t_start) / G_USEC_PER_SEC;
+  guint cls = c->status / 100;
+  r->metrics.requests[cls <= 5 ? cls : 0]++;
+  mn_relay_observe_latency (r, secs);
+  if (r->access_log == NULL)
+    return;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree gchar *ts = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+  fprintf (r->access_log, "%s %s \"%s %s\" %u %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+           " %.6f user=%s session=%s%s\n",
+           ts, c->peer, c->method != NULL ? c->method : "-",
+           c->target != NULL ? c->target : "-", c->status, c->bytes_in, c->bytes_out,
+           secs, c->user != NULL ? c->user : "-", c->session != NULL ? c->session : "-",
+           c->is_ws && c->status == 101 ? " websocket" : "");
+}
+
+/* ---- writing ---- */
+
+typedef enum { W_DONE, W_PENDING, W_ERROR } WriteResult;
+
+static void write_ready (gpointer data);
+
+static WriteResult
+write_more (Conn *c)
+{
+  while (c->w_len > 0)
+    {
+      gssize n = mn_relay_end_write (c->w_end, c->w_data, c->w_len);
+      if (n == MN_RELAY_IO_AGAIN)
+        {
+          mn_relay_end_want_write (c->w_end, write_ready, c);
+          return W_PENDING;
+        }
+      if (n < 0)
+        return W_ERROR;
+      if (c->w_end == c->client)
+        {
+          c->bytes_out += (guint64) n;
+          c->relay->metrics.bytes_out += (guint64) n;
+        }
+      c->w_data += n;
+      c->w_len -= (gsize) n;
+    }
+  return W_DONE;
+}
+
+static void upstream_failed (Conn *c, const gchar *what);
+
+static void
+write_ready (gpointer data)
+{
+  Conn *c = data;
+  WriteResult w = write_more (c);
+  if (w == W_PENDING)
+    return;
+  if (w == W_ERROR)
+    {
+      if (c->w_end == c->client)
+        conn_close (c);
+      else
+        upstream_failed (c, mn_relay_end_last_error (c->up));
+      return;
+    }
+  c->w_next (c);
+}
+
+static WriteResult
+conn_write (Conn *c, MnRelayEnd *end, const guint8 *data, gsize len, ConnStep next)
+{
+  c->w_end = end;
+  c->w_data = data;
+  c->w_len = len;
+  c->w_next = next;
+  set_deadline (c, end == c->client ? c->relay->config->read_timeout
+                                    : c->relay->config->upstream_timeout);
+  return write_more (c);
+}
+
+/* ---- local responses ---- */
+
+static void
+local_response_sent (Conn *c)
+{
+  log_request (c);
+  if (!c->keep_alive)
+    {
+      conn_close (c);
+      return;
+    }
+  finish_request (c);
+}
+
+static void
+respond (Conn *c, guint status, const gchar *extra_headers, const gchar *html)
+{
+  /* Unread request bodies make the connection unusable for a next one. */
+  if (c->req.kind != BODY_NONE && !c->req.done)
+    c->keep_alive = FALSE;
+  c->status = status;
+  c->state = ST_LOCAL_RESPONSE;
+  g_autofree gchar *body = g_strdup_printf (
+    "<!DOCTYPE html>\n<html><head><title>%u %s</title></head>"
+    "<body><h1>%u %s</h1><p>%s</p></body></html>\n",
+    status, soup_status_get_phrase (status), status, soup_status_get_phrase (status), html);
+  if (c->out != NULL)
+    g_string_free (c->out, TRUE);
+  c->out = g_string_new (NULL);
+  g_string_append_printf (c->out,
+                          "HTTP/1.1 %u %s\r\nContent-Type: text/html; charset=utf-8\r\n"
+                          "Content-Length: %zu\r\nCache-Control: no-store\r\n%s%s\r\n",
+                          status, soup_status_get_phrase (status), strlen (body),
+                          extra_headers != NULL ? extra_headers : "",
+                          c->keep_alive ? "" : "Connection: close\r\n");
+  if (!c->is_head)
+    g_string_append (c->out, body);
+  switch (conn_write (c, c->client, (const guint8 *) c->out->str, c->out->len,
+                      local_response_sent))
+    {
+    case W_DONE:
+      local_response_sent (c);
+      break;
+    case W_ERROR:
+      conn_close (c);
+      break;
+    case W_PENDING:
+      break;
+    }
+}
+
+static void
+upstream_failed (Conn *c, const gchar *what)
+{
+  c->relay->metrics.upstream_errors++;
+  g_message ("%s %s: upstream %s: %s", c->peer, c->target != NULL ? c->target : "-",
+             c->up_key != NULL ? c->up_key : "-", what);
+  gboolean was_reused = c->up_reused;
+  upstream_drop (c);
+  /* A pooled connection the upstream had closed: try once more on a
+   * fresh one when nothing of the request body is lost. */
+  if (was_reused && c->replayable && !c->response_started)
+    {
+      c->up_reused = FALSE;
+      c->state = ST_CONNECTING;
+      start_upstream (c);
+      return;
+    }
+  if (c->response_started)
+    {
+      conn_close (c);
+      return;
+    }
+  c->keep_alive = FALSE;
+  if (c->session != NULL)
+    respond (c, 502, NULL, "This session is not answering. It may still be starting, "
+             "or it has ended; try again in a moment or return to the portal.");
+  else
+    respond (c, 502, NULL, "The portal is not answering; try again in a moment.");
+}
+
+/* ---- reading the request head ---- */
+
+static void
+read_head_ready (gpointer data)
+{
+  read_head (data);
+}
+
+static gboolean
+header_has_token (SoupMessageHeaders *h, const gchar *name, const gchar *token)
+{
+  const gchar *v = soup_message_headers_get_list (h, name);
+  return v != NULL && soup_header_contains (v, token);
+}
+
+static void handle_request (Conn *c, gssize head_end);
+
+static void
+read_head (Conn *c)
+{
+  MnRelay *r = c->relay;
+  gsize cap = (gsize) r->config->max_header_bytes;
+
+  c->state = ST_READ_HEAD;
+  for (;;)
+    {
+      if (c->head_len > 0)
+        {
+          gssize end = mn_relay_http_head_end (c->head, c->head_len, c->head_scan);
+          if (end > 0)
+            {
+              handle_request (c, end);
+              return;
+            }
+          c->head_scan = c->head_len;
+          if (c->head_len >= cap)
+            {
+              c->keep_alive = FALSE;
+              respond (c, 431, NULL, "The request head is too large.");
+              return;
+            }
+        }
+      if (c->head == NULL)
+        c->head = g_malloc (cap + 1);
+      gssize n = mn_relay_end_read (c->client, (guint8 *) c->head + c->head_len,
+                                    cap - c->head_len);
+      if (n == MN_RELAY_IO_AGAIN)
+        {
+          /* Idle keep-alive connections hold no head buffer. */
+          if (c->head_len == 0)
+            g_clear_pointer (&c->head, g_free);
+          set_deadline (c, c->head_len == 0 && c->n_requests > 0 ? r->config->idle_timeout
+                                                                  : r->config->read_timeout);
+          mn_relay_end_want_read (c->client, read_head_ready, c);
+          return;
+        }
+      if (n <= 0)
+        {
+          conn_close (c);
+          return;
+        }
+      if (c->head_len == 0)
+        c->t_start = now_us ();
+      c->head_len += (gsize) n;
+      c->bytes_in += (guint64) n;
+      r->metrics.bytes_in += (guint64) n;
+    }
+}
+
+static gboolean
+parse_length (const gchar *v, guint64 *out)
+{
+  return v != NULL && g_ascii_string_to_unsigned (v, 10, 0, G_MAXINT64, out, NULL);
+}
+
+/* Hop-by-hop headers (RFC 9110 7.6.1) are not forwarded. */
+static gboolean
+hop_by_hop (const gchar *name)
+{
+  static const gchar *const names[] = {
+    "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Upgrade",
+    "Proxy-Authorization", "Proxy-Authenticate", NULL,
+  };
+  for (gsize i = 0; names[i] != NULL; i++)
+    if (g_ascii_strcasecmp (name, names[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+build_upstream_head (Conn *c, SoupMessageHeaders *h, const gchar *host_header)
+{
+  GString *o = g_string_sized_new (512);
+  SoupMessageHeadersIter it;
+  const gchar *name, *value;
+  const gchar *xff = NULL;
+
+  g_string_append_printf (o, "%s %s HTTP/1.1\r\n", c->method, c->target);
+  soup_message_headers_iter_init (&it, h);
+  while (soup_message_headers_iter_next (&it, &name, &value))
+    {
+      if (hop_by_hop (name))
+        continue;
+      if (g_ascii_strcasecmp (name, "X-Forwarded-For") == 0)
+        {
+          xff = value;
+          continue;
+        }
+      if (g_ascii_strcasecmp (name, "X-Forwarded-Proto") == 0 ||
+          g_ascii_strcasecmp (name, "X-Forwarded-Host") == 0 ||
+          g_ascii_strcasecmp (name, "X-Real-IP") == 0)
+        continue;
+      if (c->session != NULL)
+        {
+          /* The app authenticates the relay by its token; the browser's own
+           * credentials for the portal never reach it. */
+          if (g_ascii_strcasecmp (name, "Authorization") == 0)
+            continue;
+          if (g_ascii_strcasecmp (name, "Cookie") == 0)
+            {
+              g_autofree gchar *rest = mn_relay_cookie_strip (value, MN_AUTH_COOKIE_NAME);
+              if (rest != NULL)
+                g_string_append_printf (o, "Cookie: %s\r\n", rest);
+              continue;
+            }
+        }
+      g_string_append_printf (o, "%s: %s\r\n", name, value);
+    }
+  if (c->session != NULL && c->route->token[0] != '\0')
+    g_string_append_printf (o, "Authorization: token %s\r\n", c->route->token);
+  if (xff != NULL)
+    g_string_append_printf (o, "X-Forwarded-For: %s, %s\r\n", xff, c->peer);
+  else
+    g_string_append_printf (o, "X-Forwarded-For: %s\r\n", c->peer);
+  g_string_append_printf (o, "X-Forwarded-Proto: %s\r\n", c->tls ? "https" : "http");
+  if (host_header != NULL)
+    g_string_append_printf (o, "X-Forwarded-Host: %s\r\n", host_header);
+  if (c->is_ws)
+    g_string_append (o, "Connection: Upgrade\r\nUpgrade: websocket\r\n");
+  g_string_append (o, "\r\n");
+  c->out = o;
+}
+
+static void
+handle_request (Conn *c, gssize head_end)
+{
+  MnRelay *r = c->relay;
+  g_autoptr(SoupMessageHeaders) h = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  SoupHTTPVersion ver = SOUP_HTTP_1_1;
+
+  c->head_used = (gsize) head_end;
+  c->head_scan = 0;
+  c->n_requests++;
+  c->keep_alive = FALSE;
+  guint st = soup_headers_parse_request (c->head, (int) head_end - 2, h, &c->method,
+                                         &c->target, &ver);
+  if (st != SOUP_STATUS_OK)
+    {
+      respond (c, st == SOUP_STATUS_NOT_IMPLEMENTED ? 501 : 400, NULL,
+               "The request could not be parsed.");
+      return;
+    }
+  c->is_head = g_str_equal (c->method, "HEAD");
+  if (ver == SOUP_HTTP_1_1)
+    c->keep_alive = !header_has_token (h, "Connection", "close");
+  else
+    c->keep_alive = header_has_token (h, "Connection", "keep-alive");
+
+  /* Body framing, refusing what could smuggle a second request. */
+  const gchar *te = soup_message_headers_get_list (h, "Transfer-Encoding");
+  const gchar *cl = soup_message_headers_get_list (h, "Content-Length");
+  if (te != NULL)
+    {
+      if (cl != NULL || g_ascii_strcasecmp (te, "chunked") != 0)
+        {
+          c->keep_alive = FALSE;
+          respond (c, te != NULL && cl == NULL ? 501 : 400, NULL,
+                   "Unsupported request body framing.");
+          return;
+        }
+      c->req.kind = BODY_CHUNKED;
+      mn_relay_chunked_init (&c->req.chunked);
+    }
+  else if (cl != NULL)
+    {
+      if (!parse_length (cl, &c->req.remaining))
+        {
+          c->keep_alive = FALSE;
+          respond (c, 400, NULL, "Bad Content-Length.");
+          return;
+        }
+      c->req.kind = c->req.remaining > 0 ? BODY_LENGTH : BODY_NONE;
+    }
+  c->req.done = c->req.kind == BODY_NONE;
+  c->replayable = c->req.kind == BODY_NONE;
+  c->is_ws = header_has_token (h, "Upgrade", "websocket") &&
+             header_has_token (h, "Connection", "upgrade");
+
+  if (g_str_equal (c->method, "CONNECT") || c->target[0] != '/')
+    {
+      respond (c, 400, NULL, "This is not a forward proxy.");
+      return;
+    }
+
+  g_autofree gchar *id = NULL;
+  switch (mn_relay_http_classify_path (c->target, &id))
+    {
+    case MN_RELAY_PATH_BAD:
+      respond (c, 400, NULL, "The path is not allowed.");
+      return;
+    case MN_RELAY_PATH_ADD_SLASH:
+      {
+        const gchar *q = strchr (c->target, '?');
+        g_autofree gchar *loc = g_strdup_printf ("Location: /s/%s/%s\r\n", id, q != NULL ? q : "");
+        c->session = g_steal_pointer (&id);
+        respond (c, 301, loc, "Moved.");
+        return;
+      }
+    case MN_RELAY_PATH_SESSION:
+      {
+        gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+        c->session = g_steal_pointer (&id);
+        c->route = mn_relay_routes_lookup (r->routes, c->session, now);
+        if (c->route == NULL && r->routes_loading)
+          {
+            c->keep_alive = FALSE;
+            respond (c, 503, "Retry-After: 1\r\n",
+                     "The relay is starting and loading its routes; try again in a moment.");
+            return;
+          }
+        if (c->route == NULL)
+          {
+            respond (c, 404, NULL, "There is no such session (it may have ended).");
+            return;
+          }
+        const gchar *cookie_header = soup_message_headers_get_list (h, "Cookie");
+        g_autofree gchar *cookie = cookie_header != NULL
+          ? mn_relay_cookie_get (cookie_header, MN_AUTH_COOKIE_NAME) : NULL;
+        g_autoptr(GError) err = NULL;
+        if (cookie != NULL)
+          c->user = mn_auth_cookie_verify (r->cookie_key, cookie, now, &err);
+        if (c->user == NULL)
+          {
+            g_autofree gchar *next = mn_relay_http_escape_next (c->target);
+            g_autofree gchar *loc = g_strdup_printf ("Location: %s?next=%s\r\n",
+                                                     r->config->login_path, next);
+            respond (c, 302, loc, "Please log in to the portal first.");
+            return;
+          }
+        if (!g_str_equal (c->user, c->route->owner))
+          {
+            respond (c, 403, NULL, "This session belongs to another user.");
+            return;
+          }
+        c->route->last_activity = now;
+        g_free (c->up_key);
+        c->up_key = g_strdup_printf ("%s:%u", c->route->host, c->route->port);
+        break;
+      }
+    case MN_RELAY_PATH_PORTAL:
+    default:
+      if (r->controller_host == NULL)
+        {
+          respond (c, 404, NULL, "No portal is configured here.");
+          return;
+        }
+      g_free (c->up_key);
+      c->up_key = g_strdup_printf ("%s:%u", r->controller_host, r->controller_port);
+      break;
+    }
+
+  build_upstream_head (c, h, soup_message_headers_get_one (h, "Host"));
+  c->state = ST_CONNECTING;
+  start_upstream (c);
+}
+
+/* ---- upstream connections ---- */
+
+static void send_request (Conn *c);
+
+static void
+connected (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Conn *c = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) sc =
+    g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source), res, &error);
+  if (c->state != ST_CONNECTING)
+    {
+      conn_unref (c);
+      return;
+    }
+  if (sc == NULL)
+    {
+      c->replayable = FALSE;
+      upstream_failed (c, error->message);
+      conn_unref (c);
+      return;
+    }
+  g_socket_set_option (g_socket_connection_get_socket (sc), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  c->up = mn_relay_end_new (G_IO_STREAM (sc), g_socket_connection_get_socket (sc));
+  c->up_reused = FALSE;
+  send_request (c);
+  conn_unref (c);
+}
+
+static void
+start_upstream (Conn *c)
+{
+  MnRelay *r = c->relay;
+  GQueue *idle = g_hash_table_lookup (r->pool, c->up_key);
+  while (idle != NULL && !g_queue_is_empty (idle))
+    {
+      MnRelayEnd *e = g_queue_pop_head (idle);
+      if (mn_relay_end_is_stale (e))
+        {
+          mn_relay_end_free (e);
+          continue;
+        }
+      c->up = e;
+      c->up_reused = TRUE;
+      send_request (c);
+      return;
+    }
+  const gchar *colon = strrchr (c->up_key, ':');
+  g_autofree gchar *host = g_strndup (c->up_key, (gsize) (colon - c->up_key));
+  guint16 port = (guint16) g_ascii_strtoull (colon + 1, NULL, 10);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  if (c->cancel == NULL)
+    c->cancel = g_cancellable_new ();
+  set_deadline (c, r->config->upstream_connect_timeout);
+  g_socket_client_connect_to_host_async (client, host, port, c->cancel, connected,
+                                         conn_ref (c));
+}
+
+static void
+pool_put (Conn *c)
+{
+  MnRelay *r = c->relay;
+  if (r->config->upstream_keepalive == 0)
+    {
+      upstream_drop (c);
+      return;
+    }
+  GQueue *idle = g_hash_table_lookup (r->pool, c->up_key);
+  if (idle == NULL)
+    {
+      idle = g_queue_new ();
+      g_hash_table_insert (r->pool, g_strdup (c->up_key), idle);
+    }
+  mn_relay_end_cancel (c->up);
+  if (g_queue_get_length (idle) >= (guint) r->config->upstream_keepalive)
+    mn_relay_end_free (g_queue_pop_tail (idle));
+  /* Most recently used first: warm connections, and the cold tail is what
+   * the upstream's own idle timeout will close. */
+  g_queue_push_head (idle, c->up);
+  c->up = NULL;
+  g_clear_pointer (&c->up_key, g_free);
+}
+
+/* ---- request body ---- */
+
+static void request_sent (Conn *c);
+
+static void
+send_request (Conn *c)
+{
+  c->state = ST_SEND_REQUEST;
+  /* The head and whatever body bytes came with it, in one write. */
+  if (c->req.kind == BODY_LENGTH || c->req.kind == BODY_CHUNKED)
+    {
+      gsize avail = c->head_len - c->head_used;
+      gsize take = 0;
+      if (c->req.kind == BODY_LENGTH)
+        take = (gsize) MIN ((guint64) avail, c->req.remaining);
+      else if (avail > 0)
+        {
+          MnRelayChunkedResult cr = mn_relay_chunked_feed (
+            &c->req.chunked, (const guint8 *) c->head + c->head_used, avail, &take);
+          if (cr == MN_RELAY_CHUNKED_ERROR)
+            {
+              c->keep_alive = FALSE;
+              upstream_drop (c);
+              respond (c, 400, NULL, "Bad chunked request body.");
+              return;
+            }
+          c->req.done = cr == MN_RELAY_CHUNKED_DONE;
+        }
+      if (c->req.kind == BODY_LENGTH)
+        {
+          c->req.remaining -= take;
+          c->req.done = c->req.remaining == 0;
+        }
+      g_string_append_len (c->out, c->head + c->head_used, (gssize) take);
+      c->head_used += take;
+    }
+  switch (conn_write (c, c->up, (const guint8 *) c->out->str, c->out->len, request_sent))
+    {
+    case W_DONE:
+      request_sent (c);
+      break;
+    case W_ERROR:
+      upstream_failed (c, mn_relay_end_last_error (c->up));
+      break;
+    case W_PENDING:
+      break;
+    }
+}
+
+static void
+request_sent (Conn *c)
+{
+  if (c->out != NULL)
+    g_string_free (c->out, TRUE);
+  c->out = NULL;
+  if (!c->req.done)
+    {
+      c->replayable = FALSE;
+      pump_request (c);
+      return;
+    }
+  read_response (c);
+}
+
+static void
+pump_request_ready (gpointer data)
+{
+  pump_request (data);
+}
+
+static void
+pump_request_written (Conn *c)
+{
+  if (c->req.done)
+    {
+      release_buf (c);
+      read_response (c);
+      return;
+    }
+  pump_request (c);
+}
+
+static void
+pump_request (Conn *c)
+{
+  MnRelay *r = c->relay;
+  for (;;)
+    {
+      if (c->buf == NULL)
+        c->buf = mn_relay_buffer_get (r);
+      gsize want = r->buffer_size;
+      if (c->req.kind == BODY_LENGTH)
+        want = (gsize) MIN ((guint64) want, c->req.remaining);
+      gssize n = mn_relay_end_read (c->client, c->buf, want);
+      if (n == MN_RELAY_IO_AGAIN)
+        {
+          release_buf (c);
+          set_deadline (c, r->config->read_timeout);
+          mn_relay_end_want_read (c->client, pump_request_ready, c);
+          return;
+        }
+      if (n <= 0)
+        {
+          /* The client gave up in the middle of its upload. */
+          conn_close (c);
+          return;
+        }
+      c->bytes_in += (guint64) n;
+      r->metrics.bytes_in += (guint64) n;
+      gsize take = (gsize) n;
+      if (c->req.kind == BODY_LENGTH)
+        {
+          c->req.remaining -= take;
+          c->req.done = c->req.remaining == 0;
+        }
+      else
+        {
+          MnRelayChunkedResult cr = mn_relay_chunked_feed (&c->req.chunked, c->buf,
+                                                           (gsize) n, &take);
+          if (cr == MN_RELAY_CHUNKED_ERROR)
+            {
+              conn_close (c);
+              return;
+            }
+          c->req.done = cr == MN_RELAY_CHUNKED_DONE;
+          if (take < (gsize) n)
+            {
+              /* A pipelined next request: keep it for read_head. */
+              gsize extra = (gsize) n - take;
+              if (c->head == NULL)
+                c->head = g_malloc ((gsize) r->config->max_header_bytes + 1);
+              memmove (c->head, c->head + c->head_used, c->head_len - c->head_used);
+              c->head_len -= c->head_used;
+              c->head_used = 0;
+              if (c->head_len + extra > (gsize) r->config->max_header_bytes)
+                c->keep_alive = FALSE;
+              else
+                {
+                  memcpy (c->head + c->head_len, c->buf + take, extra);
+                  c->head_len += extra;
+                }
+            }
+        }
+      WriteResult w = conn_write (c, c->up, c->buf, take, pump_request_written);
+      if (w == W_PENDING)
+        return;
+      if (w == W_ERROR)
+        {
+          upstream_failed (c, mn_relay_end_last_error (c->up));
+          return;
+        }
+      if (c->req.done)
+        {
+          release_buf (c);
+          read_response (c);
+          return;
+        }
+    }
+}
+
+/* ---- response ---- */
+
+static void
+read_response_ready (gpointer data)
+{
+  read_response (data);
+}
+
+static void send_response_head (Conn *c, gssize end);
+
+static void
+read_response (Conn *c)
+{
+  MnRelay *r = c->relay;
+  gsize cap = (gsize) r->config->max_header_bytes;
+
+  c->state = ST_READ_RESPONSE;
+  for (;;)
+    {
+      if (c->rhead_len > c->rhead_used)
+        {
+          gssize end = mn_relay_http_head_end (c->rhead + c->rhead_used,
+                                               c->rhead_len - c->rhead_used, c->rhead_scan);
+          if (end > 0)
+            {
+              send_response_head (c, end);
+              return;
+            }
+          c->rhead_scan = c->rhead_len - c->rhead_used;
+          if (c->rhead_len >= cap)
+            {
+              c->replayable = FALSE;
+              upstream_failed (c, "response head too large");
+              return;
+            }
+        }
+      if (c->rhead == NULL)
+        c->rhead = g_malloc (cap + 1);
+      gssize n = mn_relay_end_read (c->up, (guint8 *) c->rhead + c->rhead_len,
+                                    cap - c->rhead_len);
+      if (n == MN_RELAY_IO_AGAIN)
+        {
+          set_deadline (c, r->config->upstream_timeout);
+          mn_relay_end_want_read (c->up, read_response_ready, c);
+          return;
+        }
+      if (n <= 0)
+        {
+          if (c->rhead_len > 0)
+            c->replayable = FALSE;
+          upstream_failed (c, n == 0 ? "closed before answering"
+                                     : mn_relay_end_last_error (c->up));
+          return;
+        }
+      c->rhead_len += (gsize) n;
+    }
+}
+
+static void response_head_sent (Conn *c);
+
+static void
+send_response_head (Conn *c, gssize end)
+{
+  g_autoptr(SoupMessageHeaders) h = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  SoupHTTPVersion ver;
+  guint status = 0;
+  g_autofree gchar *reason = NULL;
+  const gchar *start = c->rhead + c->rhead_used;
+
+  if (!soup_headers_parse_response (start, (int) end - 2, h, &ver, &status, &reason))
+    {
+      c->replayable = FALSE;
+      upstream_failed (c, "unparsable response head");
+      return;
+    }
+  c->rhead_used += (gsize) end;
+  c->rhead_scan = 0;
+  c->status = status;
+  c->response_started = TRUE;
+  c->replayable = FALSE;
+
+  gboolean upgrade = status == 101 && c->is_ws;
+  memset (&c->resp, 0, sizeof c->resp);
+  const gchar *te = soup_message_headers_get_list (h, "Transfer-Encoding");
+  const gchar *cl = soup_message_headers_get_list (h, "Content-Length");
+  if (c->is_head || (status >= 100 && status < 200) || status == 204 || status == 304)
+    c->resp.kind = BODY_NONE;
+  else if (te != NULL && g_ascii_strcasecmp (te, "chunked") == 0)
+    {
+      c->resp.kind = BODY_CHUNKED;
+      mn_relay_chunked_init (&c->resp.chunked);
+    }
+  else if (te == NULL && cl != NULL && parse_length (cl, &c->resp.remaining))
+    c->resp.kind = c->resp.remaining > 0 ? BODY_LENGTH : BODY_NONE;
+  else
+    c->resp.kind = BODY_CLOSE;
+  c->resp.done = c->resp.kind == BODY_NONE;
+  c->upstream_close = ver == SOUP_HTTP_1_0 || header_has_token (h, "Connection", "close") ||
+                      c->resp.kind == BODY_CLOSE;
+  if (c->resp.kind == BODY_CLOSE)
+    c->keep_alive = FALSE;
+
+  GString *o = g_string_sized_new (512);
+  g_string_append_printf (o, "HTTP/1.1 %u %s\r\n", status, reason);
+  SoupMessageHeadersIter it;
+  const gchar *name, *value;
+  soup_message_headers_iter_init (&it, h);
+  while (soup_message_headers_iter_next (&it, &name, &value))
+    {
+      if (hop_by_hop (name) && !(upgrade && (g_ascii_strcasecmp (name, "Connection") == 0 ||
+                                             g_ascii_strcasecmp (name, "Upgrade") == 0)))
+        continue;
+      g_string_append_printf (o, "%s: %s\r\n", name, value);
+    }
+  if (!upgrade && status >= 200 && !c->keep_alive)
+    g_string_append (o, "Connection: close\r\n");
+  g_string_append (o, "\r\n");
+
+  /* Body bytes that came with the head go out in the same write. */
+  gsize avail = c->rhead_len - c->rhead_used;
+  gsize take = 0;
+  if (status >= 100 && status < 200 && !upgrade)
+    take = 0;
+  else if (upgrade || c->resp.kind == BODY_CLOSE)
+    take = avail;
+  else if (c->resp.kind == BODY_LENGTH)
+    {
+      take = (gsize) MIN ((guint64) avail, c->resp.remaining);
+      c->resp.remaining -= take;
+      c->resp.done = c->resp.remaining == 0;
+    }
+  else if (c->resp.kind == BODY_CHUNKED && avail > 0)
+    {
+      MnRelayChunkedResult cr = mn_relay_chunked_feed (
+        &c->resp.chunked, (const guint8 *) c->rhead + c->rhead_used, avail, &take);
+      if (cr == MN_RELAY_CHUNKED_ERROR)
+        {
+          g_string_free (o, TRUE);
+          upstream_failed (c, "bad chunked response");
+          return;
+        }
+      c->resp.done = cr == MN_RELAY_CHUNKED_DONE;
+    }
+  g_string_append_len (o, c->rhead + c->rhead_used, (gssize) take);
+  c->rhead_used += take;
+  if (c->out != NULL)
+    g_string_free (c->out, TRUE);
+  c->out = o;
+  c->state = ST_SEND_RESPONSE;
+  switch (conn_write (c, c->client, (const guint8 *) o->str, o->len, response_head_sent))
+    {
+    case W_DONE:
+      response_head_sent (c);
+      break;
+    case W_ERROR:
+      conn_close (c);
+      break;
+    case W_PENDING:
+      break;
+    }
+}
+
+static void
+response_head_sent (Conn *c)
+{
+  if (c->status == 101 && c->is_ws)
+    {
+      start_tunnel (c);
+      return;
+    }
+  if (c->status >= 100 && c->status < 200)
+    {
+      /* An interim answer (100 Continue): the real one follows. */
+      g_string_free (c->out, TRUE);
+      c->out = NULL;
+      c->response_started = FALSE;
+      read_response (c);
+      return;
+    }
+  if (c->resp.done)
+    {
+      finish_request (c);
+      return;
+    }
+  pump_response (c);
+}
+
+static void
+pump_response_ready (gpointer data)
+{
+  pump_response (data);
+}
+
+static void
+pump_response_written (Conn *c)
+{
+  if (c->resp.done)
+    {
+      finish_request (c);
+      return;
+    }
+  pump_response (c);
+}
+
+static void
+pump_response (Conn *c)
+{
+  MnRelay *r = c->relay;
+  for (;;)
+    {
+      if (c->buf == NULL)
+        c->buf = mn_relay_buffer_get (r);
+      gsize want = r->buffer_size;
+      if (c->resp.kind == BODY_LENGTH)
+        want = (gsize) MIN ((guint64) want, c->resp.remaining);
+      gssize n = mn_relay_end_read (c->up, c->buf, want);
+      if (n == MN_RELAY_IO_AGAIN)
+        {
+          release_buf (c);
+          set_deadline (c, r->config->upstream_timeout);
+          mn_relay_end_want_read (c->up, pump_response_ready, c);
+          return;
+        }
+      if (n == 0 && c->resp.kind == BODY_CLOSE)
+        {
+          c->resp.done = TRUE;
+          c->upstream_close = TRUE;
+          finish_request (c);
+          return;
+        }
+      if (n <= 0)
+        {
+          /* Truncated: the client must see the connection end, not a
+           * short body that looks complete. */
+          r->metrics.upstream_errors++;
+          log_request (c);
+          conn_close (c);
+          return;
+        }
+      gsize take = (gsize) n;
+      if (c->resp.kind == BODY_LENGTH)
+        {
+          c->resp.remaining -= take;
+          c->resp.done = c->resp.remaining == 0;
+        }
+      else if (c->resp.kind == BODY_CHUNKED)
+        {
+          MnRelayChunkedResult cr = mn_relay_chunked_feed (&c->resp.chunked, c->buf,
+                                                           (gsize) n, &take);
+          if (cr == MN_RELAY_CHUNKED_ERROR)
+            {
+              r->metrics.upstream_errors++;
+              conn_close (c);
+              return;
+            }
+          c->resp.done = cr == MN_RELAY_CHUNKED_DONE;
+          if (take < (gsize) n)
+            c->upstream_close = TRUE;
+        }
+      if (c->session != NULL && c->route != NULL)
+        c->route->last_activity = g_get_real_time () / G_USEC_PER_SEC;
+      WriteResult w = conn_write (c, c->client, c->buf, take, pump_response_written);
+      if (w == W_PENDING)
+        return;
+      if (w == W_ERROR)
+        {
+          log_request (c);
+          conn_close (c);
+          return;
+        }
+      if (c->resp.done)
+        {
+          finish_request (c);
+          return;
+        }
+    }
+}
+
+static void
+finish_request (Conn *c)
+{
+  if (c->state != ST_LOCAL_RESPONSE)
+    log_request (c);
+  if (c->up != NULL)
+    {
+      if (!c->upstream_close && c->req.done && c->resp.done)
+        pool_put (c);
+      else
+        upstream_drop (c);
+    }
+  if (!c->keep_alive)
+    {
+      conn_close (c);
+      return;
+    }
+  reset_request (c);
+  /* Pipelined bytes move to the front for the next head. */
+  if (c->head != NULL && c->head_used > 0)
+    {
+      memmove (c->head, c->head + c->head_used, c->head_len - c->head_used);
+      c->head_len -= c->head_used;
+      c->head_used = 0;
+    }
+  c->head_scan = 0;
+  c->t_start = now_us ();
+  read_head (c);
+}
+
+/* ---- WebSocket tunnel ---- */
+
+static void pipe_run (Pipe *p);
+
+static void
+pipe_ready (gpointer data)
+{
+  pipe_run (data);
+}
+
+static void
+pipe_run (Pipe *p)
+{
+  Conn *c = p->c;
+  MnRelay *r = c->relay;
+  for (;;)
+    {
+      while (p->off < p->len)
+        {
+          gssize n = mn_relay_end_write (p->dst, p->buf + p->off, p->len - p->off);
+          if (n == MN_RELAY_IO_AGAIN)
+            {
+              mn_relay_end_want_write (p->dst, pipe_ready, p);
+              return;
+            }
+          if (n < 0)
+            {
+              conn_close (c);
+              return;
+            }
+          p->off += (gsize) n;
+          if (p->to_client)
+            r->metrics.bytes_out += (guint64) n;
+        }
+      if (p->buf == NULL)
+        p->buf = mn_relay_buffer_get (r);
+      gssize n = mn_relay_end_read (p->src, p->buf, r->buffer_size);
+      if (n == MN_RELAY_IO_AGAIN)
+        {
+          /* Idle WebSockets hold no buffer. */
+          mn_relay_buffer_put (r, p->buf);
+          p->buf = NULL;
+          p->len = p->off = 0;
+          mn_relay_end_want_read (p->src, pipe_ready, p);
+          return;
+        }
+      if (n <= 0)
+        {
+          conn_close (c);
+          return;
+        }
+      if (!p->to_client)
+        r->metrics.bytes_in += (guint64) n;
+      p->len = (gsize) n;
+      p->off = 0;
+      set_deadline (c, r->config->websocket_idle_timeout);
+      if (c->route != NULL)
+        c->route->last_activity = g_get_real_time () / G_USEC_PER_SEC;
+    }
+}
+
+static void
+start_tunnel (Conn *c)
+{
+  MnRelay *r = c->relay;
+  log_request (c);
+  c->state = ST_TUNNEL;
+  r->metrics.websockets_open++;
+  r->metrics.websockets_total++;
+  g_string_free (c->out, TRUE);
+  c->out = NULL;
+  g_clear_pointer (&c->rhead, g_free);
+  set_deadline (c, r->config->websocket_idle_timeout);
+
+  c->c2u = (Pipe) { .c = c, .src = c->client, .dst = c->up, .to_client = FALSE };
+  c->u2c = (Pipe) { .c = c, .src = c->up, .dst = c->client, .to_client = TRUE };
+  /* Bytes the client sent right after its upgrade request go first. */
+  gsize extra = c->head_len - c->head_used;
+  if (extra > 0)
+    {
+      c->c2u.buf = mn_relay_buffer_get (r);
+      memcpy (c->c2u.buf, c->head + c->head_used, MIN (extra, r->buffer_size));
+      c->c2u.len = MIN (extra, r->buffer_size);
+    }
+  g_clear_pointer (&c->head, g_free);
+  c->head_len = c->head_used = 0;
+  conn_ref (c);
+  pipe_run (&c->c2u);
+  if (c->state == ST_TUNNEL)
+    pipe_run (&c->u2c);
+  conn_unref (c);
+}
+
+/* ---- accepting, timeouts ---- */
+
+static void
+begin (Conn *c)
+{
+  c->t_start = now_us ();
+  read_head (c);
+}
+
+static void
+handshake_done (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Conn *c = data;
+  g_autoptr(GError) error = NULL;
+  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), res, &error))
+    {
+      if (c->state != ST_CLOSED)
+        {
+          g_debug ("%s: TLS handshake: %s", c->peer, error->message);
+          conn_close (c);
+        }
+      conn_unref (c);
+      return;
+    }
+  if (c->state != ST_CLOSED)
+    begin (c);
+  conn_unref (c);
+}
+
+void
+mn_relay_proxy_accept (MnRelay *r, GSocketConnection *connection, gboolean tls)
+{
+  GSocket *sock = g_socket_connection_get_socket (connection);
+  g_autoptr(GSocketAddress) addr = g_socket_get_remote_address (sock, NULL);
+  g_autofree gchar *peer = NULL;
+  if (G_IS_INET_SOCKET_ADDRESS (addr))
+    peer = g_inet_address_to_string (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr)));
+  else
+    peer = g_strdup ("local");
+
+  if (g_queue_get_length (&r->conns) >= (guint) r->config->max_connections)
+    {
+      static const gchar busy[] =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      r->metrics.rejected_connections++;
+      if (!tls)
+        (void) g_socket_send (sock, busy, sizeof busy - 1, NULL, NULL);
+      g_socket_close (sock, NULL);
+      return;
+    }
+  g_socket_set_option (sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+
+  Conn *c = g_new0 (Conn, 1);
+  c->ref_count = 1;
+  c->relay = r;
+  c->peer = g_steal_pointer (&peer);
+  c->tls = tls;
+  c->link.data = c;
+  g_queue_push_tail_link (&r->conns, &c->link);
+  set_deadline (c, r->config->read_timeout);
+
+  if (!tls)
+    {
+      c->client = mn_relay_end_new (G_IO_STREAM (connection), sock);
+      begin (c);
+      return;
+    }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) t = g_tls_server_connection_new (G_IO_STREAM (connection),
+                                                        r->certificate, &error);
+  if (t == NULL)
+    {
+      g_message ("TLS: %s", error->message);
+      c->client = mn_relay_end_new (G_IO_STREAM (connection), sock);
+      conn_close (c);
+      return;
+    }
+  c->client = mn_relay_end_new (t, sock);
+  c->cancel = g_cancellable_new ();
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (t), G_PRIORITY_DEFAULT, c->cancel,
+                                    handshake_done, conn_ref (c));
+}
+
+void
+mn_relay_proxy_sweep (MnRelay *r)
+{
+  gint64 now = now_us ();
+  GList *l = r->conns.head;
+  while (l != NULL)
+    {
+      Conn *c = l->data;
+      l = l->next;
+      if (c->deadline == 0 || c->deadline > now)
+        continue;
+      switch (c->state)
+        {
+        case ST_CONNECTING:
+        case ST_READ_RESPONSE:
+          if (c->up == NULL || !c->response_started)
+            {
+              mn_relay_end_cancel (c->up != NULL ? c->up : c->client);
+              g_cancellable_cancel (c->cancel);
+              c->replayable = FALSE;
+              c->state = ST_READ_RESPONSE;
+              upstream_failed (c, "timed out");
+              break;
+            }
+          conn_close (c);
+          break;
+        case ST_READ_HEAD:
+          if (c->head_len > 0)
+            {
+              mn_relay_end_cancel (c->client);
+              c->keep_alive = FALSE;
+              respond (c, 408, NULL, "The request took too long to arrive.");
+              break;
+            }
+          conn_close (c);
+          break;
+        default:
+          conn_close (c);
+          break;
+        }
+    }
+  /* Pooled upstream connections the upstream has closed meanwhile. */
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init (&it, r->pool);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    {
+      GQueue *q = value;
+      for (GList *p = q->head; p != NULL;)
+        {
+          GList *next = p->next;
+          if (mn_relay_end_is_stale (p->data))
+            {
+              mn_relay_end_free (p->data);
+              g_queue_delete_link (q, p);
+            }
+          p = next;
+        }
+    }
+}
+
+void
+mn_relay_proxy_close_all (MnRelay *r)
+{
+  while (!g_queue_is_empty (&r->conns))
+    conn_close (r->conns.head->data);
+}
+
+void
+mn_relay_pool_clear (MnRelay *r)
+{
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init (&it, r->pool);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    {
+      GQueue *q = value;
+      while (!g_queue_is_empty (q))
+        mn_relay_end_free (g_queue_pop_head (q));
+    }
+}

@@ -1,0 +1,444 @@
+/* mn-relay.c: the relay's lifetime: secrets, listeners, reload, buffers,
+ * metrics. */
+#define G_LOG_DOMAIN "minna-relay"
+
+#include "mn-relay-private.h"
+#include "mn-relay-http.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
+
+#define MN_RELAY_FREE_BUFFERS_MAX 256
+
+static const gdouble latency_bounds[MN_RELAY_LATENCY_BUCKETS] = {
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+};
+
+static gchar *
+read_secret (const gchar *path, GError **error)
+{
+  GStatBuf st;
+  g_autofree gchar *contents = NULL;
+  g_autoptr(GError) local = NULL;
+
+  if (g_stat (path, &st) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_SECRET_FILE,
+                   "key admin_secret_file: %s: %s", path, g_strerror (saved));
+      return NULL;
+    }
+  if ((st.st_mode & 077) != 0)
+    {
+      g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_SECRET_FILE,
+                   "key admin_secret_file: %s is readable by others (mode %04o); chmod 600 it",
+                   path, (unsigned) (st.st_mode & 07777));
+      return NULL;
+    }
+  if (!g_file_get_contents (path, &contents, NULL, &local))
+    {
+      g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_SECRET_FILE,
+                   "key admin_secret_file: %s", local->message);
+      return NULL;
+    }
+  g_strstrip (contents);
+  if (strlen (contents) < 16)
+    {
+      OPENSSL_cleanse (contents, strlen (contents));
+      g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_SECRET_FILE,
+                   "key admin_secret_file: %s: the secret must be at least 16 characters",
+                   path);
+      return NULL;
+    }
+  return g_steal_pointer (&contents);
+}
+
+gboolean
+mn_relay_bearer_ok (MnRelay *r, const gchar *authorization)
+{
+  if (authorization == NULL || g_ascii_strncasecmp (authorization, "Bearer ", 7) != 0)
+    return FALSE;
+  /* Comparing digests keeps the comparison constant-time and length-blind. */
+  g_autofree gchar *sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
+                                                         authorization + 7, -1);
+  return CRYPTO_memcmp (sha, r->admin_secret_sha, strlen (r->admin_secret_sha)) == 0;
+}
+
+static FILE *
+open_access_log (const gchar *spec, GError **error)
+{
+  if (spec[0] == '\0')
+    return NULL;
+  if (g_str_equal (spec, "-"))
+    return stderr;
+  FILE *f = g_fopen (spec, "a");
+  if (f == NULL)
+    {
+      int saved = errno;
+      g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_INVALID_CONFIG,
+                   "key access_log: %s: %s", spec, g_strerror (saved));
+      return NULL;
+    }
+  setvbuf (f, NULL, _IOLBF, 0);
+  return f;
+}
+
+static void
+close_access_log (MnRelay *r)
+{
+  if (r->access_log != NULL && r->access_log != stderr)
+    fclose (r->access_log);
+  r->access_log = NULL;
+}
+
+/* Everything a reload may change, loaded before anything is swapped in. */
+static gboolean
+apply_config (MnRelay *r, const MnRelayConfig *config, GError **error)
+{
+  if (!mn_relay_config_validate (config, error))
+    return FALSE;
+  g_autoptr(MnAuthKey) key = mn_auth_key_load (config->cookie_key_file, error);
+  if (key == NULL)
+    {
+      g_prefix_error (error, "key cookie_key_file: ");
+      return FALSE;
+    }
+  g_autofree gchar *secret = read_secret (config->admin_secret_file, error);
+  if (secret == NULL)
+    return FALSE;
+  g_autoptr(GTlsCertificate) cert = NULL;
+  if (config->listen_https[0] != '\0' &&
+      (cert = mn_relay_tls_load (config, error)) == NULL)
+    return FALSE;
+  g_autoptr(GError) local = NULL;
+  FILE *log = open_access_log (config->access_log, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+
+  g_autofree gchar *chost = NULL;
+  guint16 cport = 0;
+  if (config->controller_url[0] != '\0')
+    mn_relay_parse_upstream (config->controller_url, &chost, &cport);
+
+  mn_relay_config_free (r->config);
+  r->config = mn_relay_config_copy (config);
+  mn_auth_key_free (r->cookie_key);
+  r->cookie_key = g_steal_pointer (&key);
+  g_free (r->admin_secret_sha);
+  r->admin_secret_sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, secret, -1);
+  if (r->admin_secret != NULL)
+    OPENSSL_cleanse (r->admin_secret, strlen (r->admin_secret));
+  g_free (r->admin_secret);
+  r->admin_secret = g_steal_pointer (&secret);
+  g_set_object (&r->certificate, cert);
+  close_access_log (r);
+  r->access_log = log;
+  g_free (r->controller_host);
+  r->controller_host = g_steal_pointer (&chost);
+  r->controller_port = cport;
+  return TRUE;
+}
+
+MnRelay *
+mn_relay_new (const MnRelayConfig *config, const gchar *config_path, GError **error)
+{
+  g_autoptr(MnRelay) r = g_new0 (MnRelay, 1);
+  r->config_path = g_strdup (config_path);
+  r->routes = mn_relay_routes_new ();
+  r->pool = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                   (GDestroyNotify) g_queue_free);
+  r->free_buffers = g_ptr_array_new_with_free_func (g_free);
+  g_queue_init (&r->conns);
+  if (!apply_config (r, config, error))
+    return NULL;
+  r->buffer_size = (gsize) r->config->buffer_size;
+  return g_steal_pointer (&r);
+}
+
+static gboolean
+incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
+          gpointer data)
+{
+  MnRelay *r = data;
+  mn_relay_proxy_accept (r, connection, service == r->https_service);
+  return TRUE;
+}
+
+static GSocketService *
+listen_on (MnRelay *r, const gchar *key, const gchar *spec, guint16 *port, GError **error)
+{
+  g_autofree gchar *host = NULL;
+  guint16 p = 0;
+  if (!mn_relay_parse_hostport (spec, &host, &p, error))
+    {
+      g_prefix_error (error, "key %s: ", key);
+      return NULL;
+    }
+  g_autoptr(GInetAddress) ia = g_inet_address_new_from_string (host);
+  g_autoptr(GSocketAddress) sa = g_inet_socket_address_new (ia, p);
+  g_autoptr(GSocketAddress) effective = NULL;
+  g_autoptr(GSocketService) s = g_socket_service_new ();
+  g_autoptr(GError) local = NULL;
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (s), 1024);
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (s), sa, G_SOCKET_TYPE_STREAM,
+                                      G_SOCKET_PROTOCOL_TCP, NULL, &effective, &local))
+    {
+      g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_LISTEN, "key %s: %s: %s", key, spec,
+                   local->message);
+      return NULL;
+    }
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  g_signal_connect (s, "incoming", G_CALLBACK (incoming), r);
+  g_socket_service_start (s);
+  return g_steal_pointer (&s);
+}
+
+static gboolean
+sweep (gpointer data)
+{
+  mn_relay_proxy_sweep (data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Every WebSocket is two descriptors: take what the hard limit allows. */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit rl;
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      (void) setrlimit (RLIMIT_NOFILE, &rl);
+    }
+}
+
+gboolean
+mn_relay_start (MnRelay *r, GError **error)
+{
+  raise_fd_limit ();
+  if (r->config->listen_https[0] != '\0' &&
+      (r->https_service = listen_on (r, "listen_https", r->config->listen_https,
+                                     &r->https_port, error)) == NULL)
+    return FALSE;
+  if (r->config->listen_http[0] != '\0' &&
+      (r->http_service = listen_on (r, "listen_http", r->config->listen_http,
+                                    &r->http_port, error)) == NULL)
+    return FALSE;
+  if (!mn_relay_admin_start (r, error))
+    return FALSE;
+  r->sweep_id = g_timeout_add_seconds (1, sweep, r);
+  if (r->https_port != 0)
+    g_message ("HTTPS on %s (port %u)", r->config->listen_https, r->https_port);
+  if (r->http_port != 0)
+    g_message ("plain HTTP on %s (port %u)", r->config->listen_http, r->http_port);
+  mn_relay_controller_load (r);
+  return TRUE;
+}
+
+gboolean
+mn_relay_reload (MnRelay *r, GError **error)
+{
+  g_autoptr(MnRelayConfig) c = mn_relay_config_new ();
+  if (r->config_path != NULL && !mn_relay_config_load_file (c, r->config_path, error))
+    return FALSE;
+  if (r->config_path == NULL)
+    {
+      mn_relay_config_free (c);
+      c = mn_relay_config_copy (r->config);
+    }
+  const gchar *fixed[] = { "listen_https", "listen_http", "admin_listen", "buffer_size" };
+  if (g_strcmp0 (c->listen_https, r->config->listen_https) != 0 ||
+      g_strcmp0 (c->listen_http, r->config->listen_http) != 0 ||
+      g_strcmp0 (c->admin_listen, r->config->admin_listen) != 0 ||
+      c->buffer_size != r->config->buffer_size)
+    g_message ("reload: %s, %s, %s and %s only change at a restart", fixed[0], fixed[1],
+               fixed[2], fixed[3]);
+  if (!apply_config (r, c, error))
+    return FALSE;
+  g_message ("reloaded configuration%s%s", r->config_path != NULL ? " from " : "",
+             r->config_path != NULL ? r->config_path : "");
+  return TRUE;
+}
+
+void
+mn_relay_free (MnRelay *r)
+{
+  if (r == NULL)
+    return;
+  if (r->sweep_id != 0)
+    g_source_remove (r->sweep_id);
+  if (r->controller_retry_id != 0)
+    g_source_remove (r->controller_retry_id);
+  if (r->https_service != NULL)
+    {
+      g_socket_service_stop (r->https_service);
+      g_socket_listener_close (G_SOCKET_LISTENER (r->https_service));
+      g_object_unref (r->https_service);
+    }
+  if (r->http_service != NULL)
+    {
+      g_socket_service_stop (r->http_service);
+      g_socket_listener_close (G_SOCKET_LISTENER (r->http_service));
+      g_object_unref (r->http_service);
+    }
+  mn_relay_admin_stop (r);
+  mn_relay_proxy_close_all (r);
+  mn_relay_pool_clear (r);
+  g_hash_table_unref (r->pool);
+  g_ptr_array_unref (r->free_buffers);
+  mn_relay_routes_free (r->routes);
+  close_access_log (r);
+  g_clear_object (&r->certificate);
+  if (r->session != NULL)
+    soup_session_abort (r->session);
+  g_clear_object (&r->session);
+  mn_auth_key_free (r->cookie_key);
+  g_free (r->admin_secret_sha);
+  if (r->admin_secret != NULL)
+    OPENSSL_cleanse (r->admin_secret, strlen (r->admin_secret));
+  g_free (r->admin_secret);
+  g_free (r->controller_host);
+  g_free (r->config_path);
+  mn_relay_config_free (r->config);
+  g_free (r);
+}
+
+guint16
+mn_relay_get_port (MnRelay *r, const gchar *listener)
+{
+  if (g_str_equal (listener, "https"))
+    return r->https_port;
+  if (g_str_equal (listener, "http"))
+    return r->http_port;
+  if (g_str_equal (listener, "admin"))
+    return r->admin_port;
+  return 0;
+}
+
+MnRelayRoutes *
+mn_relay_get_routes (MnRelay *r)
+{
+  return r->routes;
+}
+
+guint
+mn_relay_get_n_connections (MnRelay *r)
+{
+  return g_queue_get_length (&r->conns);
+}
+
+guint8 *
+mn_relay_buffer_get (MnRelay *r)
+{
+  if (r->free_buffers->len > 0)
+    return g_ptr_array_steal_index_fast (r->free_buffers, r->free_buffers->len - 1);
+  return g_malloc (r->buffer_size);
+}
+
+void
+mn_relay_buffer_put (MnRelay *r, guint8 *buffer)
+{
+  if (r->free_buffers->len < MN_RELAY_FREE_BUFFERS_MAX)
+    g_ptr_array_add (r->free_buffers, buffer);
+  else
+    g_free (buffer);
+}
+
+void
+mn_relay_observe_latency (MnRelay *r, gdouble seconds)
+{
+  r->metrics.latency_count++;
+  r->metrics.latency_sum += seconds;
+  for (guint i = 0; i < MN_RELAY_LATENCY_BUCKETS; i++)
+    if (seconds <= latency_bounds[i])
+      {
+        r->metrics.latency_bucket[i]++;
+        break;
+      }
+}
+
+gchar *
+mn_relay_metrics_text (MnRelay *r)
+{
+  MnRelayMetrics *m = &r->metrics;
+  GString *s = g_string_new (NULL);
+  static const gchar *const classes[] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
+
+  g_string_append (s, "# HELP minna_relay_requests_total HTTP requests answered, by status class.\n"
+                      "# TYPE minna_relay_requests_total counter\n");
+  for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
+    g_string_append_printf (s, "minna_relay_requests_total{code=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                            classes[i], m->requests[i]);
+  g_string_append_printf (s,
+    "# HELP minna_relay_received_bytes_total Bytes received from clients.\n"
+    "# TYPE minna_relay_received_bytes_total counter\n"
+    "minna_relay_received_bytes_total %" G_GUINT64_FORMAT "\n"
+    "# HELP minna_relay_sent_bytes_total Bytes sent to clients.\n"
+    "# TYPE minna_relay_sent_bytes_total counter\n"
+    "minna_relay_sent_bytes_total %" G_GUINT64_FORMAT "\n"
+    "# HELP minna_relay_websockets_open WebSocket connections open now.\n"
+    "# TYPE minna_relay_websockets_open gauge\n"
+    "minna_relay_websockets_open %" G_GUINT64_FORMAT "\n"
+    "# HELP minna_relay_websockets_total WebSocket connections relayed.\n"
+    "# TYPE minna_relay_websockets_total counter\n"
+    "minna_relay_websockets_total %" G_GUINT64_FORMAT "\n"
+    "# HELP minna_relay_upstream_errors_total Failures to reach or read an upstream.\n"
+    "# TYPE minna_relay_upstream_errors_total counter\n"
+    "minna_relay_upstream_errors_total %" G_GUINT64_FORMAT "\n"
+    "# HELP minna_relay_rejected_connections_total Connections refused at max_connections.\n"
+    "# TYPE minna_relay_rejected_connections_total counter\n"
+    "minna_relay_rejected_connections_total %" G_GUINT64_FORMAT "\n"
+    "# HELP minna_relay_connections_open Client connections open now.\n"
+    "# TYPE minna_relay_connections_open gauge\n"
+    "minna_relay_connections_open %u\n"
+    "# HELP minna_relay_routes Routes known.\n"
+    "# TYPE minna_relay_routes gauge\n"
+    "minna_relay_routes %u\n",
+    m->bytes_in, m->bytes_out, m->websockets_open, m->websockets_total, m->upstream_errors,
+    m->rejected_connections, g_queue_get_length (&r->conns),
+    mn_relay_routes_count (r->routes));
+  g_string_append (s, "# HELP minna_relay_request_duration_seconds Time from request to the end of the answer.\n"
+                      "# TYPE minna_relay_request_duration_seconds histogram\n");
+  guint64 cum = 0;
+  for (guint i = 0; i < MN_RELAY_LATENCY_BUCKETS; i++)
+    {
+      cum += m->latency_bucket[i];
+      gchar b[G_ASCII_DTOSTR_BUF_SIZE];
+      g_string_append_printf (s, "minna_relay_request_duration_seconds_bucket{le=\"%s\"} %"
+                              G_GUINT64_FORMAT "\n",
+                              g_ascii_dtostr (b, sizeof b, latency_bounds[i]), cum);
+    }
+  gchar sum[G_ASCII_DTOSTR_BUF_SIZE];
+  g_string_append_printf (s, "minna_relay_request_duration_seconds_bucket{le=\"+Inf\"} %"
+                          G_GUINT64_FORMAT "\n"
+                          "minna_relay_request_duration_seconds_sum %s\n"
+                          "minna_relay_request_duration_seconds_count %" G_GUINT64_FORMAT "\n",
+                          m->latency_count, g_ascii_dtostr (sum, sizeof sum, m->latency_sum),
+                          m->latency_count);
+  return g_string_free (s, FALSE);
+}
+
+gchar *
+mn_relay_mint_cookie (const MnRelayConfig *config, const gchar *user, gint64 lifetime,
+                      GError **error)
+{
+  g_autoptr(MnAuthKey) key = mn_auth_key_load (config->cookie_key_file, error);
+  if (key == NULL)
+    {
+      g_prefix_error (error, "key cookie_key_file: ");
+      return NULL;
+    }
+  if (user == NULL || user[0] == '\0')
+    {
+      g_set_error_literal (error, MN_RELAY_ERROR, MN_RELAY_ERROR_INVALID_CONFIG,
+                           "--user: a user name is needed");
+      return NULL;
+    }
+  return mn_auth_cookie_mint (key, user, g_get_real_time () / G_USEC_PER_SEC + lifetime);
+}
