@@ -1,0 +1,217 @@
+/* mn-sweep-commands.c: the command lines of `minna-sim run` and `merge`. */
+#define G_LOG_DOMAIN "minna-sweep"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "mn-sweep-commands.h"
+
+/* minna-report sits in the build tree at reports/ beside sim/, and in an
+ * install beside minna-sim; MINNA_REPORT overrides both. */
+static gchar *
+find_minna_report (void)
+{
+  const gchar *env = g_getenv ("MINNA_REPORT");
+  g_autofree gchar *self = g_file_read_link ("/proc/self/exe", NULL);
+
+  if (env != NULL && env[0] != '\0')
+    return g_strdup (env);
+  if (self != NULL)
+    {
+      g_autofree gchar *dir = g_path_get_dirname (self);
+      const gchar *const tries[] = { "../reports/minna-report", "../../reports/minna-report",
+                                     "minna-report" };
+
+      for (gsize i = 0; i < G_N_ELEMENTS (tries); i++)
+        {
+          g_autofree gchar *path = g_canonicalize_filename (tries[i], dir);
+
+          if (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+            return g_steal_pointer (&path);
+        }
+    }
+  return g_find_program_in_path ("minna-report");
+}
+
+static gboolean
+run_report (const gchar *dir, gboolean quiet)
+{
+  g_autofree gchar *prog = find_minna_report ();
+  g_autoptr (GError) error = NULL;
+  gint status = 0;
+  const gchar *argv[] = { prog, dir, quiet ? "--quiet" : NULL, NULL };
+
+  if (prog == NULL)
+    {
+      g_printerr ("minna-sim: --report: minna-report not found (set MINNA_REPORT)\n");
+      return FALSE;
+    }
+  if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
+                     NULL, NULL, &status, &error)
+      || !g_spawn_check_wait_status (status, &error))
+    {
+      g_printerr ("minna-sim: --report: %s: %s\n", prog, error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+finish (MnSweepResults *results, const gchar *dir, gboolean report, gboolean quiet)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *summary = NULL;
+
+  if (!mn_sweep_results_write (results, dir, &error))
+    {
+      g_printerr ("minna-sim: %s\n", error->message);
+      return 1;
+    }
+  summary = mn_sweep_results_summary (results);
+  g_print ("%s", summary);
+  g_print ("Results: %s/results.json, %s/results.csv\n", dir, dir);
+  if (results->recommended >= 0)
+    g_print ("Recommended policy: %s/recommended.conf\n", dir);
+  if (report)
+    {
+      if (!run_report (dir, quiet))
+        return 1;
+      g_print ("Report: %s/report.html\n", dir);
+    }
+  return results->recommended >= 0 ? 0 : 3;
+}
+
+int
+mn_sweep_cmd_run_with (int argc, char **argv, MnSweepRunnerNewFunc runner_new)
+{
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *point = NULL;
+  g_autofree gchar *emit = NULL;
+  gint jobs = 0;
+  gboolean report = FALSE, quiet = FALSE;
+  const GOptionEntry entries[] = {
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write the results here (default reports/out/NAME)", "DIR" },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Points run at once (default: one per core)", "N" },
+    { "report", 0, 0, G_OPTION_ARG_NONE, &report, "Render the report (minna-report) afterwards", NULL },
+    { "point", 0, 0, G_OPTION_ARG_STRING, &point, "Run only point K (or 'baseline') into DIR/points/", "K" },
+    { "emit-slurm-array", 0, 0, G_OPTION_ARG_FILENAME, &emit, "Write a Slurm job array for the sweep into DIR", "DIR" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress on stderr", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("SCENARIO - run a sizing sweep");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MnSweepScenario) scenario = NULL;
+  g_autoptr (GPtrArray) points = NULL;
+  g_autoptr (MnSweepRunner) runner = NULL;
+  g_autoptr (MnSweepResults) results = NULL;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+    "Exit status: 0 a point meets every target, 3 none does, 1 error, 2 usage.\n"
+    "Scenario keys: scenarios/README.md.");
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("minna-sim run: %s\n", error->message);
+      return 2;
+    }
+  if (argc != 2 || jobs < 0 || (point != NULL && emit != NULL))
+    {
+      g_printerr ("Usage: minna-sim run SCENARIO [--out DIR] [--jobs N] [--report] "
+                  "[--point K --out DIR | --emit-slurm-array DIR]\n");
+      return 2;
+    }
+  scenario = mn_sweep_scenario_load_file (argv[1], &error);
+  if (scenario == NULL || (points = mn_sweep_points_expand (scenario, &error)) == NULL)
+    {
+      g_printerr ("minna-sim run: %s\n", error->message);
+      return 1;
+    }
+  if (out == NULL)
+    out = g_build_filename ("reports", "out", scenario->name, NULL);
+
+  if (emit != NULL)
+    {
+      g_autofree gchar *self = g_file_read_link ("/proc/self/exe", NULL);
+
+      if (!mn_sweep_emit_slurm_array (scenario, points, argv[1], self != NULL ? self : "minna-sim",
+                                      emit, &error))
+        {
+          g_printerr ("minna-sim run: %s\n", error->message);
+          return 1;
+        }
+      g_print ("Slurm array of %u points + the baseline: sbatch %s/sweep.sbatch, then "
+               "minna-sim merge %s\n", points->len, emit, emit);
+      return 0;
+    }
+
+  runner = runner_new (scenario, &error);
+  if (runner == NULL)
+    {
+      g_printerr ("minna-sim run: %s\n", error->message);
+      return 1;
+    }
+  if (point != NULL)
+    {
+      gint64 k = -1;
+
+      if (!g_str_equal (point, "baseline")
+          && (!g_ascii_string_to_signed (point, 10, 0, G_MAXINT, &k, NULL)))
+        {
+          g_printerr ("minna-sim run: --point: '%s' is not a point number or 'baseline'\n", point);
+          return 2;
+        }
+      if (!mn_sweep_run_one (scenario, points, (gint) k, runner, out, &error))
+        {
+          g_printerr ("minna-sim run: %s\n", error->message);
+          return 1;
+        }
+      return 0;
+    }
+  results = mn_sweep_run (scenario, points, runner, jobs, quiet, &error);
+  if (results == NULL)
+    {
+      g_printerr ("minna-sim run: %s\n", error->message);
+      return 1;
+    }
+  return finish (results, out, report, quiet);
+}
+
+int
+mn_sweep_cmd_run (int argc, char **argv)
+{
+  return mn_sweep_cmd_run_with (argc, argv, mn_sweep_engine_runner_new);
+}
+
+int
+mn_sweep_cmd_merge (int argc, char **argv)
+{
+  gboolean report = FALSE, quiet = FALSE;
+  const GOptionEntry entries[] = {
+    { "report", 0, 0, G_OPTION_ARG_NONE, &report, "Render the report (minna-report) afterwards", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Less output", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("DIR - merge the points of an array sweep");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MnSweepScenario) scenario = NULL;
+  g_autoptr (MnSweepResults) results = NULL;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("minna-sim merge: %s\n", error->message);
+      return 2;
+    }
+  if (argc != 2)
+    {
+      g_printerr ("Usage: minna-sim merge DIR [--report]\n");
+      return 2;
+    }
+  results = mn_sweep_merge (argv[1], &scenario, &error);
+  if (results == NULL)
+    {
+      g_printerr ("minna-sim merge: %s\n", error->message);
+      return 1;
+    }
+  return finish (results, argv[1], report, quiet);
+}

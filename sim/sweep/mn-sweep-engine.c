@@ -1,0 +1,182 @@
+/* mn-sweep-engine.c: the real runner.  The trace is read once into the
+ * engine's workload (read-only, shared by every thread); each point is one
+ * mn_sim_run() with its policy.  The metrics are the engine's JSON, plus the
+ * interactive wait quantiles that the report's CDF plot needs. */
+#define G_LOG_DOMAIN "minna-sweep"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "mn-sim-engine.h"
+#include "mn-trace-reader.h"
+#include "mn-sweep-commands.h"
+
+typedef struct {
+  MnSimWorkload         *workload;
+  const MnSweepScenario *scenario;
+} EngineRunner;
+
+static void
+engine_runner_free (gpointer data)
+{
+  EngineRunner *e = data;
+
+  g_clear_pointer (&e->workload, mn_sim_workload_unref);
+  g_free (e);
+}
+
+static int
+compare_gint64 (const void *a, const void *b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* 101 quantiles (0%, 1%, ..., 100%) of the interactive jobs' waits, nearest
+ * rank; requests that never started are left out and counted. */
+static JsonObject *
+wait_quantiles (MnSimResult *result)
+{
+  gsize n_jobs = 0;
+  const MnSimJobResult *jobs = mn_sim_result_get_jobs (result, &n_jobs);
+  g_autoptr (GArray) waits = g_array_new (FALSE, FALSE, sizeof (gint64));
+  JsonObject *out = json_object_new ();
+  JsonArray *q = json_array_new ();
+  guint64 never = 0;
+
+  for (gsize i = 0; jobs != NULL && i < n_jobs; i++)
+    {
+      gint64 w;
+
+      if (jobs[i].job_class != MN_SIM_CLASS_INTERACTIVE || jobs[i].status == MN_SIM_STATUS_SKIPPED)
+        continue;
+      if (jobs[i].start < 0)
+        {
+          never++;
+          continue;
+        }
+      w = jobs[i].start - jobs[i].submit;
+      g_array_append_val (waits, w);
+    }
+  qsort (waits->data, waits->len, sizeof (gint64), compare_gint64);
+  for (guint p = 0; p <= 100 && waits->len > 0; p++)
+    {
+      gsize rank = (gsize) ((p * (guint64) waits->len + 99) / 100);
+
+      json_array_add_int_element (q, g_array_index (waits, gint64, rank > 0 ? rank - 1 : 0));
+    }
+  json_object_set_int_member (out, "started", waits->len);
+  json_object_set_int_member (out, "never_started", never);
+  json_object_set_array_member (out, "wait_quantiles_s", q);
+  return out;
+}
+
+static JsonObject *
+engine_run (const MnSweepPoint *point, gpointer user_data, GError **error)
+{
+  EngineRunner *e = user_data;
+  const MnSweepScenario *s = e->scenario;
+  MnSimConfig config;
+  g_autoptr (MnSimResult) result = NULL;
+  g_autoptr (JsonNode) node = NULL;
+  JsonObject *metrics;
+
+  mn_sim_config_init (&config);
+  config.scheduler = s->scheduler == 1 ? MN_SIM_SCHEDULER_FCFS : MN_SIM_SCHEDULER_EASY;
+  config.procs = s->machine_nodes == 0 ? s->machine_procs : 0;
+  config.machine_nodes = s->machine_nodes;
+  config.interactive_nodes = point->baseline ? 0 : point->values[MN_SWEEP_PARAM_NODES];
+  /* The baseline's copy says nodes = 0, which no policy accepts; the engine
+   * only needs the hardware keys then. */
+  config.policy = point->baseline ? s->policy : point->policy;
+  config.keep_jobs = TRUE;
+  result = mn_sim_run (e->workload, &config, NULL, NULL, NULL, error);
+  if (result == NULL)
+    return NULL;
+  node = mn_sim_result_to_json (result, NULL);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_RUN, "the engine gave no metrics object");
+      return NULL;
+    }
+  metrics = json_object_ref (json_node_get_object (node));
+  json_object_set_object_member (metrics, "sweep", wait_quantiles (result));
+  return metrics;
+}
+
+static gint64
+utc_offset_of (const MnTraceHeader *h)
+{
+  g_autoptr (GTimeZone) tz = NULL;
+  gint interval;
+
+  if (h->time_zone == NULL || h->time_zone[0] == '\0')
+    return 0;
+  tz = g_time_zone_new_identifier (h->time_zone);
+  if (tz == NULL)
+    return 0;
+  interval = g_time_zone_find_interval (tz, G_TIME_TYPE_UNIVERSAL,
+                                        h->unix_start_time > 0 ? h->unix_start_time : 0);
+  return interval >= 0 ? g_time_zone_get_offset (tz, interval) : 0;
+}
+
+MnSweepRunner *
+mn_sweep_engine_runner_new (const MnSweepScenario *s, GError **error)
+{
+  MnTraceFormat format = MN_TRACE_FORMAT_AUTO;
+  g_autoptr (MnTraceReader) reader = NULL;
+  g_autoptr (GError) local = NULL;
+  EngineRunner *e;
+  const MnTraceHeader *h;
+  guint64 n = 0;
+
+  if (!mn_trace_format_from_string (mn_sweep_scenario_trace_format (s), &format, error))
+    return NULL;
+  if (g_access (s->trace_path, R_OK) != 0)
+    {
+      g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_IO,
+                   "%s: [trace] path: cannot read the trace '%s': %s", s->filename,
+                   s->trace_path, g_strerror (errno));
+      return NULL;
+    }
+  reader = mn_trace_reader_open (s->trace_path, format, FALSE, &local);
+  if (reader == NULL)
+    {
+      g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_IO, "%s: [trace] path: '%s': %s",
+                   s->filename, s->trace_path, local->message);
+      return NULL;
+    }
+  e = g_new0 (EngineRunner, 1);
+  e->scenario = s;
+  e->workload = mn_sim_workload_new ();
+  for (;;)
+    {
+      g_autoptr (MnTraceJob) job = NULL;
+
+      if (s->max_jobs > 0 && n >= (guint64) s->max_jobs)
+        break;
+      job = mn_trace_reader_next (reader, &local);
+      if (job == NULL)
+        break;
+      mn_sweep_scenario_classify (s, job);
+      mn_sim_workload_add_job (e->workload, job);
+      n++;
+    }
+  if (local != NULL)
+    {
+      g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_IO, "%s: [trace] path: '%s': %s",
+                   s->filename, s->trace_path, local->message);
+      engine_runner_free (e);
+      return NULL;
+    }
+  h = mn_trace_reader_get_header (reader);
+  mn_sim_workload_set_header (e->workload, h->max_procs, h->max_nodes, utc_offset_of (h));
+  if (mn_sim_workload_get_n_interactive (e->workload) == 0)
+    g_warning ("%s: no interactive job in '%s' under [trace] interactive = %s",
+               s->filename, s->trace_path,
+               (const gchar *[]) { "trace", "queue", "name", "users", "rule" }[s->interactive]);
+  return mn_sweep_runner_new (engine_run, e, engine_runner_free);
+}

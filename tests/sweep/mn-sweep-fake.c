@@ -1,0 +1,102 @@
+/* mn-sweep-fake.c: the fake simulator.  interactive.q has
+ *   capacity = nodes x 4 logical nodes x jobs_per_logical
+ * slots.  Every hour of the day sees 10 launches, except 10:00 (40, the
+ * lecture) and 11:00 (30).  An hour whose launches exceed the capacity starts
+ * only capacity/launches of them immediately.  p99 wait = 60 s per missing
+ * slot at the peak (40 - capacity).  Swap is in use 10% of the time with 7
+ * jobs per logical node, else never.  OOM kills: one per GiB that
+ * jobs_per_logical x memory_cap goes over a logical node's 64 GiB + a
+ * quarter of the swap.  Batch mean wait: 1000 s + 30 s per node carved out
+ * (baseline 1000 s), i.e. +3% per node. */
+#define G_LOG_DOMAIN "minna-sweep-test"
+
+#include "mn-sweep-fake.h"
+
+static JsonArray *
+array_of (const gdouble *v, guint n, gboolean integers)
+{
+  JsonArray *a = json_array_new ();
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (integers)
+        json_array_add_int_element (a, (gint64) v[i]);
+      else
+        json_array_add_double_element (a, v[i]);
+    }
+  return a;
+}
+
+JsonObject *
+mn_sweep_fake_run (const MnSweepPoint *point, gpointer user_data, GError **error)
+{
+  gint64 nodes = point->baseline ? 0 : point->values[MN_SWEEP_PARAM_NODES];
+  gint64 jpl = point->values[MN_SWEEP_PARAM_JOBS_PER_LOGICAL];
+  gint64 cap_g = point->values[MN_SWEEP_PARAM_MEMORY_CAP] / 1024;
+  gint64 swap_g = point->values[MN_SWEEP_PARAM_SWAP] / 1024;
+  gdouble capacity = point->baseline ? 0 : nodes * 4 * jpl;
+  gdouble launches[24], immediate[24], weekday[7], util[30], quantiles[101];
+  gdouble requests = 0, started_now = 0;
+  gint64 over = jpl * cap_g - (64 + swap_g / 4);
+  JsonObject *m = json_object_new ();
+  JsonObject *inter = json_object_new ();
+  JsonObject *batch = json_object_new ();
+  JsonObject *sweep = json_object_new ();
+
+  /* user_data = 1 + the index of a point to fail, for the error path. */
+  if (!point->baseline && GPOINTER_TO_UINT (user_data) == point->index + 1)
+    {
+      g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_RUN, "fake failure");
+      return NULL;
+    }
+  for (guint h = 0; h < 24; h++)
+    {
+      launches[h] = h == 10 ? 40 : h == 11 ? 30 : 10;
+      /* The baseline has no interactive.q: a few start at once in all.q. */
+      immediate[h] = point->baseline ? 1 : MIN (launches[h], capacity);
+      requests += launches[h];
+      started_now += immediate[h];
+    }
+  for (guint d = 0; d < 7; d++)
+    weekday[d] = d < 5 ? 60 : 20;
+  for (guint d = 0; d < 30; d++)
+    util[d] = 0.80 + 0.005 * d - 0.002 * nodes;
+  for (guint p = 0; p <= 100; p++)
+    quantiles[p] = point->baseline ? p * 360.0 : (capacity >= 40 ? 0 : (p > 90 ? (p - 90) * 30.0 : 0));
+
+  json_object_set_int_member (inter, "requests", (gint64) requests);
+  json_object_set_double_member (inter, "share_immediate", started_now / requests);
+  json_object_set_int_member (inter, "rejected", 0);
+  json_object_set_double_member (inter, "wait_p50", point->baseline ? 18000 : 0);
+  json_object_set_double_member (inter, "wait_p95", point->baseline ? 34200 : 0);
+  json_object_set_double_member (inter, "wait_p99",
+                                 point->baseline ? 36000 : MAX (0, 40 - capacity) * 60.0);
+  json_object_set_double_member (inter, "wait_max", point->baseline ? 36000 : MAX (0, 40 - capacity) * 90.0);
+  json_object_set_int_member (inter, "oom_kills", point->baseline ? 0 : MAX (0, over));
+  json_object_set_double_member (inter, "swap_time_share", !point->baseline && jpl >= 7 ? 0.1 : 0.0);
+  json_object_set_int_member (inter, "swap_peak_mb", !point->baseline && jpl >= 7 ? 40960 : 0);
+  json_object_set_int_member (inter, "gpu_alloc_failures", 0);
+  json_object_set_double_member (inter, "slot_occupancy", capacity > 0 ? 10.0 / capacity : 0);
+  json_object_set_array_member (inter, "launches_by_hour", array_of (launches, 24, TRUE));
+  json_object_set_array_member (inter, "immediate_by_hour", array_of (immediate, 24, TRUE));
+  json_object_set_array_member (inter, "launches_by_weekday", array_of (weekday, 7, TRUE));
+  json_object_set_double_member (batch, "wait_mean", 1000 + 30 * nodes);
+  json_object_set_double_member (batch, "wait_p95", 5000 + 100 * nodes);
+  json_object_set_double_member (batch, "bounded_slowdown_mean", 3.0 + 0.1 * nodes);
+  json_object_set_double_member (batch, "utilization", 0.85);
+  json_object_set_array_member (batch, "utilization_by_day", array_of (util, 30, FALSE));
+  json_object_set_int_member (sweep, "started", (gint64) requests);
+  json_object_set_int_member (sweep, "never_started", 0);
+  json_object_set_array_member (sweep, "wait_quantiles_s", array_of (quantiles, 101, TRUE));
+  json_object_set_int_member (m, "interactive_nodes", nodes);
+  json_object_set_object_member (m, "interactive", inter);
+  json_object_set_object_member (m, "batch", batch);
+  json_object_set_object_member (m, "sweep", sweep);
+  return m;
+}
+
+MnSweepRunner *
+mn_sweep_fake_runner_new (const MnSweepScenario *scenario, GError **error)
+{
+  return mn_sweep_runner_new (mn_sweep_fake_run, NULL, NULL);
+}
