@@ -42,6 +42,21 @@ progress_done (Progress *p)
   p->shown = FALSE;
 }
 
+/* Hours of day are local to the site: one fixed offset, the trace's time
+ * zone at its start (a year's DST shifts are not worth a per-job lookup). */
+static gint64
+utc_offset_of (const MnTraceHeader *h)
+{
+  if (h->time_zone == NULL)
+    return 0;
+  g_autoptr(GTimeZone) tz = g_time_zone_new_identifier (h->time_zone);
+  if (tz == NULL)
+    return 0;
+  gint64 at = h->unix_start_time >= 0 ? h->unix_start_time : 0;
+  gint interval = g_time_zone_find_interval (tz, G_TIME_TYPE_UNIVERSAL, at);
+  return interval >= 0 ? g_time_zone_get_offset (tz, interval) : 0;
+}
+
 static MnSimWorkload *
 read_trace (const gchar *path, MnTraceFormat format, guint64 *n_skipped, GError **error)
 {
@@ -65,7 +80,7 @@ read_trace (const gchar *path, MnTraceFormat format, guint64 *n_skipped, GError 
       mn_sim_workload_add_job (w, job);
     }
   const MnTraceHeader *h = mn_trace_reader_get_header (reader);
-  mn_sim_workload_set_header (w, h->max_procs, h->max_nodes, h->time_zone_offset);
+  mn_sim_workload_set_header (w, h->max_procs, h->max_nodes, utc_offset_of (h));
   *n_skipped = mn_trace_reader_get_n_skipped (reader);
   return g_steal_pointer (&w);
 }
