@@ -641,13 +641,19 @@ mn_policy_config_equal (const MnPolicyConfig *a, const MnPolicyConfig *b)
 
 /* ---- Validation --------------------------------------------------------------- */
 
+/* @blame[0] is the key the message names; @blame[1] the other key it
+ * mentions, whose line is shown when the first is not in the file. */
 static gboolean
 fail_inconsistent (const MnPolicyKey **blame, const gchar *group,
-                   const gchar *key, GError **error, const gchar *fmt, ...) G_GNUC_PRINTF (5, 6);
+                   const gchar *key, const gchar *other_group,
+                   const gchar *other_key, GError **error,
+                   const gchar *fmt, ...) G_GNUC_PRINTF (7, 8);
 
 static gboolean
 fail_inconsistent (const MnPolicyKey **blame, const gchar *group,
-                   const gchar *key, GError **error, const gchar *fmt, ...)
+                   const gchar *key, const gchar *other_group,
+                   const gchar *other_key, GError **error,
+                   const gchar *fmt, ...)
 {
   va_list ap;
   g_autofree gchar *detail = NULL;
@@ -655,7 +661,8 @@ fail_inconsistent (const MnPolicyKey **blame, const gchar *group,
   va_start (ap, fmt);
   detail = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  *blame = key_lookup (group, key);
+  blame[0] = key_lookup (group, key);
+  blame[1] = key_lookup (other_group, other_key);
   g_set_error (error, MN_POLICY_ERROR, MN_POLICY_ERROR_INCONSISTENT,
                "[%s] %s: %s", group, key, detail);
   return FALSE;
@@ -664,13 +671,13 @@ fail_inconsistent (const MnPolicyKey **blame, const gchar *group,
 /* Every key alone, then the keys together.  @blame gets the key the message
  * names, so load_data can point at its line. */
 static gboolean
-validate_config (const MnPolicyConfig *c, const MnPolicyKey **blame, GError **error)
+validate_config (const MnPolicyConfig *c, const MnPolicyKey *blame[2], GError **error)
 {
   g_autofree gchar *a = NULL;
   g_autofree gchar *b = NULL;
   g_autofree gchar *d = NULL;
 
-  *blame = NULL;
+  blame[0] = blame[1] = NULL;
   for (gsize i = 0; i < G_N_ELEMENTS (policy_keys); i++)
     {
       const MnPolicyKey *k = &policy_keys[i];
@@ -679,7 +686,7 @@ validate_config (const MnPolicyConfig *c, const MnPolicyKey **blame, GError **er
 
       if (k->type == MN_KEY_STRING && *key_string_field (k, c) == NULL)
         {
-          *blame = k;
+          blame[0] = k;
           g_set_error (error, MN_POLICY_ERROR, MN_POLICY_ERROR_INVALID_CONFIG,
                        "[%s] %s: not set", k->group, k->key);
           return FALSE;
@@ -689,20 +696,20 @@ validate_config (const MnPolicyConfig *c, const MnPolicyKey **blame, GError **er
       scratch = mn_policy_config_copy (c);
       if (!key_set_from_text (k, scratch, text, error))
         {
-          *blame = k;
+          blame[0] = k;
           return FALSE;
         }
     }
 
   if ((guint64) c->logical_per_node * c->logical_cores > c->node_cores)
-    return fail_inconsistent (blame, "logical_node", "cores", error,
+    return fail_inconsistent (blame, "logical_node", "cores", "node", "cores", error,
                               "%u logical nodes x %u cores = %" G_GUINT64_FORMAT
                               " exceeds the node's %u cores ([node] cores)",
                               c->logical_per_node, c->logical_cores,
                               (guint64) c->logical_per_node * c->logical_cores,
                               c->node_cores);
   if ((guint64) c->logical_per_node * c->logical_gpus > c->node_gpus)
-    return fail_inconsistent (blame, "logical_node", "gpus", error,
+    return fail_inconsistent (blame, "logical_node", "gpus", "node", "gpus", error,
                               "%u logical nodes x %u GPUs = %" G_GUINT64_FORMAT
                               " exceeds the node's %u GPUs ([node] gpus)",
                               c->logical_per_node, c->logical_gpus,
@@ -713,30 +720,31 @@ validate_config (const MnPolicyConfig *c, const MnPolicyKey **blame, GError **er
       a = mn_policy_format_size (c->logical_memory_mb);
       b = mn_policy_format_size (c->node_memory_mb);
       d = mn_policy_format_size (c->logical_per_node * c->logical_memory_mb);
-      return fail_inconsistent (blame, "logical_node", "memory", error,
+      return fail_inconsistent (blame, "logical_node", "memory", "node", "memory", error,
                                 "%u logical nodes x %s = %s exceeds the node's "
                                 "%s of RAM ([node] memory)",
                                 c->logical_per_node, a, d, b);
     }
   if (c->node_gpus > 0 && c->gpu_memory_mb == 0)
-    return fail_inconsistent (blame, "node", "gpu_memory", error,
+    return fail_inconsistent (blame, "node", "gpu_memory", "node", "gpus", error,
                               "is 0 but the node has %u GPUs; give the memory "
                               "of one GPU", c->node_gpus);
   if (c->job_max_cores > c->logical_cores)
-    return fail_inconsistent (blame, "job", "max_cores", error,
+    return fail_inconsistent (blame, "job", "max_cores", "logical_node", "cores", error,
                               "%u exceeds a logical node's %u cores "
                               "([logical_node] cores)",
                               c->job_max_cores, c->logical_cores);
   if (c->job_max_gpus > c->logical_gpus)
-    return fail_inconsistent (blame, "job", "max_gpus", error,
-                              "%u exceeds a logical node's %u GPUs "
+    return fail_inconsistent (blame, "job", "max_gpus", "logical_node", "gpus", error,
+                              "%u exceeds a logical node's %u GPU%s "
                               "([logical_node] gpus)",
-                              c->job_max_gpus, c->logical_gpus);
+                              c->job_max_gpus, c->logical_gpus,
+                              c->logical_gpus == 1 ? "" : "s");
   if (c->job_max_memory_mb > c->logical_memory_mb)
     {
       a = mn_policy_format_size (c->job_max_memory_mb);
       b = mn_policy_format_size (c->logical_memory_mb);
-      return fail_inconsistent (blame, "job", "max_memory", error,
+      return fail_inconsistent (blame, "job", "max_memory", "logical_node", "memory", error,
                                 "%s exceeds a logical node's %s share "
                                 "([logical_node] memory)", a, b);
     }
@@ -745,7 +753,7 @@ validate_config (const MnPolicyConfig *c, const MnPolicyKey **blame, GError **er
     {
       a = mn_policy_format_size (c->job_max_gpu_memory_mb);
       b = mn_policy_format_size (c->gpu_memory_mb);
-      return fail_inconsistent (blame, "job", "max_gpu_memory", error,
+      return fail_inconsistent (blame, "job", "max_gpu_memory", "logical_node", "gpus", error,
                                 "%s exceeds a logical node's %u x %s of GPU "
                                 "memory ([logical_node] gpus x [node] gpu_memory)",
                                 a, c->logical_gpus, b);
@@ -756,9 +764,9 @@ validate_config (const MnPolicyConfig *c, const MnPolicyKey **blame, GError **er
 gboolean
 mn_policy_config_validate (const MnPolicyConfig *config, GError **error)
 {
-  const MnPolicyKey *blame;
+  const MnPolicyKey *blame[2];
 
-  return validate_config (config, &blame, error);
+  return validate_config (config, blame, error);
 }
 
 gboolean
@@ -835,6 +843,12 @@ scan_lines (const gchar *data, gsize length, const gchar *filename,
 
       lineno++;
       p = nl != NULL ? nl + 1 : end;
+      if (!g_utf8_validate (line, -1, NULL))
+        {
+          g_set_error (error, MN_POLICY_ERROR, MN_POLICY_ERROR_PARSE,
+                       "%s:%u: not UTF-8 text", filename, lineno);
+          return FALSE;
+        }
       g_strstrip (line);
       if (line[0] == '\0' || line[0] == '#')
         continue;
@@ -851,6 +865,15 @@ scan_lines (const gchar *data, gsize length, const gchar *filename,
             }
           g_free (group);
           group = g_strndup (line + 1, len - 2);
+          if (!group_is_known (group))
+            {
+              g_autofree gchar *hint = suggest_group (group);
+
+              g_set_error (error, MN_POLICY_ERROR, MN_POLICY_ERROR_UNKNOWN_KEY,
+                           "%s:%u: unknown group [%s]%s", filename, lineno,
+                           group, hint);
+              return FALSE;
+            }
           continue;
         }
       eq = strchr (line, '=');
@@ -863,9 +886,11 @@ scan_lines (const gchar *data, gsize length, const gchar *filename,
         }
       if (group == NULL)
         {
+          g_autofree gchar *key = g_strstrip (g_strndup (line, eq - line));
+
           g_set_error (error, MN_POLICY_ERROR, MN_POLICY_ERROR_PARSE,
-                       "%s:%u: 'key = value' before any [group]",
-                       filename, lineno);
+                       "%s:%u: key '%s' comes before any [group]",
+                       filename, lineno, key);
           return FALSE;
         }
       {
@@ -914,7 +939,7 @@ mn_policy_config_load_data (const gchar *data, gsize length,
   g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (key_line_free);
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GError) local = NULL;
-  const MnPolicyKey *blame = NULL;
+  const MnPolicyKey *blame[2] = { NULL, NULL };
   const gchar *nul;
 
   if (filename == NULL)
@@ -984,9 +1009,12 @@ mn_policy_config_load_data (const gchar *data, gsize length,
         }
     }
 
-  if (!validate_config (config, &blame, error))
+  if (!validate_config (config, blame, error))
     {
-      guint lineno = line_of (lines, blame);
+      guint lineno = line_of (lines, blame[0]);
+
+      if (lineno == 0)
+        lineno = line_of (lines, blame[1]);
 
       if (lineno > 0)
         g_prefix_error (error, "%s:%u: ", filename, lineno);
