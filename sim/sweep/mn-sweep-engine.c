@@ -16,6 +16,7 @@
 typedef struct {
   MnSimWorkload         *workload;
   const MnSweepScenario *scenario;
+  gint64                 utc_offset;
 } EngineRunner;
 
 static void
@@ -37,6 +38,60 @@ compare_gint64 (const void *a, const void *b)
 
 /* 101 quantiles (0%, 1%, ..., 100%) of the interactive jobs' waits, nearest
  * rank; requests that never started are left out and counted. */
+static JsonArray *
+int_array (const guint64 *v, guint n)
+{
+  JsonArray *a = json_array_new ();
+
+  for (guint i = 0; i < n; i++)
+    json_array_add_int_element (a, (gint64) v[i]);
+  return a;
+}
+
+/* Launches by local hour of day, weekdays and weekends apart (the report's
+ * Figures 5 and 8), and how many days of each kind the trace spans, so that
+ * the report can show launches per day. */
+static void
+launches_by_kind_of_day (MnSimResult *result, gint64 utc_offset, JsonObject *out)
+{
+  gsize n_jobs = 0;
+  const MnSimJobResult *jobs = mn_sim_result_get_jobs (result, &n_jobs);
+  guint64 weekday[24] = { 0 }, weekend[24] = { 0 };
+  gint64 first = G_MAXINT64, last = G_MININT64;
+  guint64 n_weekdays = 0, n_weekend = 0;
+
+  for (gsize i = 0; jobs != NULL && i < n_jobs; i++)
+    {
+      gint64 local, day;
+      guint hour, dow;
+
+      if (jobs[i].job_class != MN_SIM_CLASS_INTERACTIVE || jobs[i].status == MN_SIM_STATUS_SKIPPED)
+        continue;
+      local = jobs[i].submit + utc_offset;
+      day = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+      hour = (guint) ((local - day * 86400) / 3600);
+      /* 1970-01-01 was a Thursday; Monday = 0. */
+      dow = (guint) (((day % 7) + 7 + 3) % 7);
+      if (dow >= 5)
+        weekend[hour]++;
+      else
+        weekday[hour]++;
+      first = MIN (first, day);
+      last = MAX (last, day);
+    }
+  for (gint64 d = first; first <= last && d <= last; d++)
+    {
+      if ((((d % 7) + 7 + 3) % 7) >= 5)
+        n_weekend++;
+      else
+        n_weekdays++;
+    }
+  json_object_set_array_member (out, "launches_by_hour_weekday", int_array (weekday, 24));
+  json_object_set_array_member (out, "launches_by_hour_weekend", int_array (weekend, 24));
+  json_object_set_int_member (out, "weekdays", n_weekdays);
+  json_object_set_int_member (out, "weekend_days", n_weekend);
+}
+
 static JsonObject *
 wait_quantiles (MnSimResult *result)
 {
@@ -103,7 +158,12 @@ engine_run (const MnSweepPoint *point, gpointer user_data, GError **error)
       return NULL;
     }
   metrics = json_object_ref (json_node_get_object (node));
-  json_object_set_object_member (metrics, "sweep", wait_quantiles (result));
+  {
+    JsonObject *extra = wait_quantiles (result);
+
+    launches_by_kind_of_day (result, e->utc_offset, extra);
+    json_object_set_object_member (metrics, "sweep", extra);
+  }
   return metrics;
 }
 
@@ -173,7 +233,8 @@ mn_sweep_engine_runner_new (const MnSweepScenario *s, GError **error)
       return NULL;
     }
   h = mn_trace_reader_get_header (reader);
-  mn_sim_workload_set_header (e->workload, h->max_procs, h->max_nodes, utc_offset_of (h));
+  e->utc_offset = utc_offset_of (h);
+  mn_sim_workload_set_header (e->workload, h->max_procs, h->max_nodes, e->utc_offset);
   if (mn_sim_workload_get_n_interactive (e->workload) == 0)
     g_warning ("%s: no interactive job in '%s' under [trace] interactive = %s",
                s->filename, s->trace_path,

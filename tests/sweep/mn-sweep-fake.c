@@ -88,6 +88,19 @@ mn_sweep_fake_run (const MnSweepPoint *point, gpointer user_data, GError **error
   json_object_set_int_member (sweep, "started", (gint64) requests);
   json_object_set_int_member (sweep, "never_started", 0);
   json_object_set_array_member (sweep, "wait_quantiles_s", array_of (quantiles, 101, TRUE));
+  {
+    gdouble wd[24], we[24];
+
+    for (guint h = 0; h < 24; h++)
+      {
+        wd[h] = launches[h] * 20;
+        we[h] = h == 10 || h == 11 ? 10 : launches[h] * 4;
+      }
+    json_object_set_array_member (sweep, "launches_by_hour_weekday", array_of (wd, 24, TRUE));
+    json_object_set_array_member (sweep, "launches_by_hour_weekend", array_of (we, 24, TRUE));
+    json_object_set_int_member (sweep, "weekdays", 20);
+    json_object_set_int_member (sweep, "weekend_days", 8);
+  }
   json_object_set_int_member (m, "interactive_nodes", nodes);
   json_object_set_object_member (m, "interactive", inter);
   json_object_set_object_member (m, "batch", batch);
