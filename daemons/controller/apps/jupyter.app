@@ -1,0 +1,28 @@
+# Jupyter Lab; falls back to Jupyter Notebook 6 / jupyter-server where Lab
+# is not installed (Debian 12 ships only those).  The token comes from the
+# 0600 token file through JUPYTER_TOKEN, never from the command line.
+[app]
+name = Jupyter
+description = Jupyter Lab (or Notebook) in your home directory
+readiness_path = api/status
+command = JUPYTER_TOKEN=$(cat "{token_file}"); export JUPYTER_TOKEN\nopts="--no-browser --ip={host} --port={port} --port-retries=0 --allow-root"\nif /usr/bin/python3 -c 'import jupyterlab' 2>/dev/null; then exec /usr/bin/python3 -m jupyterlab $opts --ServerApp.base_url="{base_url}" --ServerApp.allow_remote_access=True --ServerApp.trust_xheaders=True --ServerApp.allow_origin='*' ; fi\nif /usr/bin/python3 -c 'import notebook.notebookapp' 2>/dev/null; then exec /usr/bin/python3 -m notebook $opts --NotebookApp.base_url="{base_url}" --NotebookApp.allow_remote_access=True --NotebookApp.trust_xheaders=True ; fi\nexec /usr/bin/python3 -m jupyter_server $opts --ServerApp.base_url="{base_url}" --ServerApp.allow_remote_access=True --ServerApp.trust_xheaders=True
+
+[field cores]
+min = 1
+max = 7
+default = 1
+
+[field memory_gb]
+min = 1
+max = 60
+default = 4
+
+[field gpus]
+min = 0
+max = 1
+default = 0
+
+[field hours]
+min = 0.001
+max = 24
+default = 2

@@ -1,0 +1,267 @@
+/* minna-controller: thin main.  Subcommands:
+ *   minna-controller [--config FILE] [--set group.key=value]...   serve
+ *   minna-controller passwd --config FILE USER    (password on stdin)
+ *   minna-controller job-launch ...               (run by job scripts)
+ *   minna-controller --help-config | --example-config */
+#define G_LOG_DOMAIN "minna-controller"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mn-controller-api.h"
+#include "mn-controller-auth.h"
+#include "mn-controller-backend-local.h"
+#include "mn-controller-joblaunch.h"
+#include "mn-controller-manager.h"
+
+typedef struct {
+  GMainLoop           *loop;
+  MnControllerConfig  *config;
+  MnControllerManager *manager;
+} Daemon;
+
+static gboolean
+load_config (const gchar *path, gchar **sets, MnControllerConfig **out, GError **error)
+{
+  g_autoptr(MnControllerConfig) config = mn_controller_config_new_default ();
+  if (path && !mn_controller_config_load_file (config, path, error))
+    return FALSE;
+  for (gsize i = 0; sets && sets[i]; i++)
+    {
+      g_auto(GStrv) kv = g_strsplit (sets[i], "=", 2);
+      g_auto(GStrv) gk = NULL;
+      if (g_strv_length (kv) != 2 || (gk = g_strsplit (kv[0], ".", 2)) == NULL ||
+          g_strv_length (gk) != 2)
+        {
+          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
+                       "--set '%s': expected group.key=value", sets[i]);
+          return FALSE;
+        }
+      if (!mn_controller_config_set (config, gk[0], gk[1], kv[1], error))
+        return FALSE;
+    }
+  *out = g_steal_pointer (&config);
+  return TRUE;
+}
+
+static MnPolicyConfig *
+load_policy (const MnControllerConfig *config, GError **error)
+{
+  g_autofree gchar *data = NULL;
+  gsize len = 0;
+  if (config->policy_file == NULL || config->policy_file[0] == '\0')
+    return mn_policy_config_new_default ();
+  if (!g_file_get_contents (config->policy_file, &data, &len, error))
+    return NULL;
+  return mn_policy_config_load_data (data, len, config->policy_file, error);
+}
+
+static int
+cmd_passwd (int argc, char **argv)
+{
+  g_autofree gchar *config_path = NULL;
+  GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Controller configuration", "FILE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("USER - set a users-file password (read from stdin)");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnControllerConfig) config = NULL;
+  g_autofree gchar *hash = NULL;
+  gchar line[1024];
+  gsize len;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 2)
+    {
+      g_printerr ("minna-controller passwd: %s\n", error ? error->message : "need exactly one USER");
+      return 2;
+    }
+  if (!load_config (config_path, NULL, &config, &error))
+    {
+      g_printerr ("minna-controller: %s\n", error->message);
+      return 1;
+    }
+  if (fgets (line, sizeof line, stdin) == NULL)
+    {
+      g_printerr ("minna-controller passwd: no password on stdin\n");
+      return 1;
+    }
+  len = strlen (line);
+  while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+    line[--len] = '\0';
+  if (len < 8)
+    {
+      g_printerr ("minna-controller passwd: password shorter than 8 characters\n");
+      return 1;
+    }
+  hash = mn_auth_hash_password (line, config->pbkdf2_iterations);
+  memset (line, 0, sizeof line);
+  if (!mn_auth_users_file_set (config->users_file, argv[1], hash, &error))
+    {
+      g_printerr ("minna-controller passwd: %s\n", error->message);
+      return 1;
+    }
+  g_print ("password of %s set in %s\n", argv[1], config->users_file);
+  return 0;
+}
+
+static gboolean
+on_quit (gpointer data)
+{
+  Daemon *d = data;
+  g_message ("stopping");
+  g_main_loop_quit (d->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_hup (gpointer data)
+{
+  Daemon *d = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnPolicyConfig) policy = load_policy (d->config, &error);
+  if (policy == NULL)
+    g_warning ("policy not reloaded, the old one stays: %s", error->message);
+  else
+    {
+      mn_controller_manager_set_policy (d->manager, policy);
+      g_message ("policy reloaded from %s", d->config->policy_file);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+serve (MnControllerConfig *config)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnPolicyConfig) policy = NULL;
+  g_autoptr(GPtrArray) apps = NULL;
+  g_autoptr(MnControllerStore) store = NULL;
+  g_autoptr(MnBackend) backend = NULL;
+  g_autoptr(MnControllerManager) manager = NULL;
+  g_autoptr(MnControllerApi) api = NULL;
+  g_autoptr(MnAuthKey) key = NULL;
+  g_autofree gchar *db = NULL, *secret = NULL, *describe = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Daemon d = { loop, config, NULL };
+  guint port = 0;
+
+  if (g_mkdir_with_parents (config->state_dir, 0700) != 0)
+    {
+      g_printerr ("minna-controller: %s: %s\n", config->state_dir, g_strerror (errno));
+      return 1;
+    }
+  if (g_mkdir_with_parents (config->port_lock_dir, 01777) == 0 && geteuid () == 0)
+    chmod (config->port_lock_dir, 01777);
+  db = config->database[0] ? g_strdup (config->database)
+                           : g_build_filename (config->state_dir, "controller.db", NULL);
+  if ((policy = load_policy (config, &error)) == NULL ||
+      (apps = mn_app_load_dir (config->apps_dir, &error)) == NULL ||
+      (store = mn_controller_store_open (db, &error)) == NULL ||
+      (!g_file_test (config->key_file, G_FILE_TEST_EXISTS) &&
+       !mn_auth_key_create_file (config->key_file, &error)) ||
+      (key = mn_auth_key_load (config->key_file, &error)) == NULL ||
+      (backend = mn_backend_local_new (config, &error)) == NULL)
+    {
+      g_printerr ("minna-controller: %s\n", error->message);
+      return 1;
+    }
+  if (g_file_test (config->relay_secret_file, G_FILE_TEST_EXISTS) &&
+      (secret = mn_controller_read_secret (config->relay_secret_file, &error)) == NULL)
+    {
+      g_printerr ("minna-controller: %s\n", error->message);
+      return 1;
+    }
+  if (secret == NULL && config->relay_url[0])
+    {
+      g_printerr ("minna-controller: [relay] url is set but %s does not exist\n",
+                  config->relay_secret_file);
+      return 1;
+    }
+  describe = mn_backend_describe (backend);
+  manager = mn_controller_manager_new (config, policy, g_steal_pointer (&store),
+                                       g_steal_pointer (&backend),
+                                       mn_controller_relay_new (config->relay_url, secret),
+                                       g_steal_pointer (&apps));
+  d.manager = manager;
+  if (!mn_controller_manager_recover (manager, &error))
+    {
+      g_printerr ("minna-controller: %s\n", error->message);
+      return 1;
+    }
+  api = mn_controller_api_new (config, manager, g_steal_pointer (&key), secret);
+  if (!mn_controller_api_listen (api, config->listen, config->port, &port, &error))
+    {
+      g_printerr ("minna-controller: listen on %s:%u: %s\n", config->listen, config->port,
+                  error->message);
+      return 1;
+    }
+  mn_controller_manager_start (manager);
+  g_unix_signal_add (SIGTERM, on_quit, &d);
+  g_unix_signal_add (SIGINT, on_quit, &d);
+  g_unix_signal_add (SIGHUP, on_hup, &d);
+  g_message ("backend %s", describe);
+  /* tests and service managers read this line for the bound port */
+  g_print ("minna-controller listening on http://%s:%u\n", config->listen, port);
+  fflush (stdout);
+  g_main_loop_run (loop);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree gchar *config_path = NULL;
+  g_auto(GStrv) sets = NULL;
+  gboolean help_config = FALSE, example = FALSE;
+  GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file (see --help-config)", "FILE" },
+    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override one key, e.g. server.port=0", "GROUP.KEY=VALUE" },
+    { "help-config", 0, 0, G_OPTION_ARG_NONE, &help_config, "Describe every configuration key", NULL },
+    { "example-config", 0, 0, G_OPTION_ARG_NONE, &example, "Print a complete example configuration", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnControllerConfig) config = NULL;
+
+  if (argc > 1 && g_str_equal (argv[1], "job-launch"))
+    return mn_job_launch_main (argc - 1, argv + 1);
+  if (argc > 1 && g_str_equal (argv[1], "passwd"))
+    return cmd_passwd (argc - 1, argv + 1);
+
+  ctx = g_option_context_new ("[passwd USER | job-launch ...] - minna's service controller");
+  g_option_context_set_summary (ctx, "Launches apps (Jupyter) as jobs for logged-in users, admits them\n"
+                                "with the interactive.q policy, registers them with minna-relay.\n\n"
+                                "  passwd --config FILE USER   set USER's password in the users file (stdin)\n"
+                                "  job-launch ...              used by job scripts");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("minna-controller: %s\n", error->message);
+      return 2;
+    }
+  if (help_config)
+    {
+      g_autofree gchar *text = mn_controller_config_describe ();
+      g_print ("%s", text);
+      return 0;
+    }
+  if (example)
+    {
+      g_autofree gchar *text = mn_controller_config_example ();
+      g_print ("%s", text);
+      return 0;
+    }
+  if (!load_config (config_path, sets, &config, &error))
+    {
+      g_printerr ("minna-controller: %s\n", error->message);
+      return 1;
+    }
+  return serve (config);
+}

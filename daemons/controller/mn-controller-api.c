@@ -1,0 +1,1106 @@
+/* mn-controller-api.c */
+#define G_LOG_DOMAIN "minna-controller"
+
+#include "mn-controller-api.h"
+#include "mn-controller-auth.h"
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <math.h>
+#include <openssl/crypto.h>
+#include <string.h>
+
+#define MAX_BODY (64 * 1024)
+
+struct _MnControllerApi {
+  MnControllerConfig  *config;   /* borrowed: lives as long as main */
+  MnControllerManager *manager;
+  MnAuthKey           *key;
+  gchar               *relay_secret;
+  SoupServer          *server;
+  MnLoginThrottle     *throttle;
+  GHashTable          *revoked;  /* cookie value -> expiry (logged out) */
+  guint64              logins_ok, logins_failed, logins_throttled, requests;
+};
+
+/* ---- responses ------------------------------------------------------------ */
+
+static void
+reply_json (SoupServerMessage *msg, guint status, JsonNode *root)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  gsize len = 0;
+  gchar *text;
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, &len);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Cache-Control", "no-store");
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, len);
+}
+
+static void
+reply_error (SoupServerMessage *msg, guint status, const gchar *field, const gchar *fmt, ...)
+  G_GNUC_PRINTF (4, 5);
+
+static void
+reply_error (SoupServerMessage *msg, guint status, const gchar *field, const gchar *fmt, ...)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree gchar *text = NULL;
+  va_list ap;
+  va_start (ap, fmt);
+  text = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_add_string_value (b, text);
+  if (field != NULL)
+    {
+      json_builder_set_member_name (b, "field");
+      json_builder_add_string_value (b, field);
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  reply_json (msg, status, root);
+}
+
+/* ---- auth helpers ------------------------------------------------------- */
+
+static gchar *
+cookie_value (SoupServerMessage *msg)
+{
+  const gchar *header = soup_message_headers_get_list (soup_server_message_get_request_headers (msg),
+                                                      "Cookie");
+  GHashTable *params;
+  gchar *value = NULL;
+  if (header == NULL)
+    return NULL;
+  params = soup_header_parse_semi_param_list (header);
+  value = g_strdup (g_hash_table_lookup (params, MN_AUTH_COOKIE_NAME));
+  soup_header_free_param_list (params);
+  return value;
+}
+
+static gchar *
+csrf_for (MnControllerApi *api, const gchar *cookie)
+{
+  g_autofree gchar *data = g_strconcat ("csrf:", cookie, NULL);
+  return mn_auth_hmac_hex (api->key, data);
+}
+
+/* The logged-in user, or NULL (and a 401 sent). */
+static gchar *
+require_user (MnControllerApi *api, SoupServerMessage *msg, gchar **cookie_out)
+{
+  g_autofree gchar *cookie = cookie_value (msg);
+  g_autoptr(GError) error = NULL;
+  gchar *user;
+  if (cookie == NULL || g_hash_table_contains (api->revoked, cookie))
+    {
+      reply_error (msg, 401, NULL, "not logged in");
+      return NULL;
+    }
+  user = mn_auth_cookie_verify (api->key, cookie, mn_controller_manager_now (api->manager), &error);
+  if (user == NULL)
+    {
+      reply_error (msg, 401, NULL, "login no longer valid: %s", error->message);
+      return NULL;
+    }
+  if (cookie_out)
+    *cookie_out = g_steal_pointer (&cookie);
+  return user;
+}
+
+static gboolean
+origin_ok (MnControllerApi *api, SoupServerMessage *msg)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  const gchar *origin = soup_message_headers_get_one (h, "Origin");
+  const gchar *host = soup_message_headers_get_one (h, "Host");
+  g_autofree gchar *same_https = NULL, *same_http = NULL;
+  if (origin == NULL)
+    return TRUE;
+  if (api->config->allowed_origins &&
+      g_strv_contains ((const gchar *const *) api->config->allowed_origins, origin))
+    return TRUE;
+  if (host == NULL)
+    return FALSE;
+  same_https = g_strconcat ("https://", host, NULL);
+  same_http = g_strconcat ("http://", host, NULL);
+  return g_str_equal (origin, same_https) || g_str_equal (origin, same_http);
+}
+
+/* For POST/DELETE: Origin, then the CSRF token of the login cookie. */
+static gchar *
+require_state_change (MnControllerApi *api, SoupServerMessage *msg)
+{
+  g_autofree gchar *cookie = NULL;
+  g_autofree gchar *user = NULL;
+  g_autofree gchar *want = NULL;
+  const gchar *got;
+  if (!origin_ok (api, msg))
+    {
+      reply_error (msg, 403, NULL, "request from a foreign origin refused");
+      return NULL;
+    }
+  user = require_user (api, msg, &cookie);
+  if (user == NULL)
+    return NULL;
+  want = csrf_for (api, cookie);
+  got = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                      "X-CSRF-Token");
+  if (got == NULL || strlen (got) != strlen (want) || CRYPTO_memcmp (got, want, strlen (want)) != 0)
+    {
+      reply_error (msg, 403, NULL, "missing or wrong X-CSRF-Token header");
+      return NULL;
+    }
+  return g_steal_pointer (&user);
+}
+
+static JsonObject *
+parse_body (SoupServerMessage *msg, JsonParser *parser)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+  if (body->length > MAX_BODY)
+    {
+      reply_error (msg, 413, NULL, "request body over %d bytes", MAX_BODY);
+      return NULL;
+    }
+  if (body->length == 0 || !json_parser_load_from_data (parser, body->data, body->length, &error))
+    {
+      reply_error (msg, 400, NULL, "malformed JSON: %s", error ? error->message : "empty body");
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    {
+      reply_error (msg, 400, NULL, "malformed JSON: expected an object");
+      return NULL;
+    }
+  return json_node_get_object (root);
+}
+
+/* Unknown members are an error naming the member. */
+static gboolean
+only_fields (SoupServerMessage *msg, JsonObject *o, const gchar *const *allowed)
+{
+  g_autoptr(GList) members = json_object_get_members (o);
+  for (GList *l = members; l; l = l->next)
+    if (!g_strv_contains (allowed, l->data))
+      {
+        reply_error (msg, 400, l->data, "unknown field '%s'", (const gchar *) l->data);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static const gchar *
+get_string (SoupServerMessage *msg, JsonObject *o, const gchar *field, gboolean *bad)
+{
+  JsonNode *n = json_object_get_member (o, field);
+  if (n == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    {
+      reply_error (msg, 400, field, "field '%s': expected a string", field);
+      *bad = TRUE;
+      return NULL;
+    }
+  return json_node_get_string (n);
+}
+
+/* ---- login -------------------------------------------------------------- */
+
+typedef struct {
+  MnControllerApi   *api;
+  SoupServerMessage *msg;
+  gchar             *user;
+  gchar             *password;
+  gchar             *addr_key;
+  gchar             *user_key;
+  gboolean           ok;
+  gchar             *error;
+} LoginJob;
+
+static void
+login_job_free (LoginJob *j)
+{
+  g_object_unref (j->msg);
+  g_free (j->user);
+  if (j->password)
+    {
+      memset (j->password, 0, strlen (j->password));
+      g_free (j->password);
+    }
+  g_free (j->addr_key);
+  g_free (j->user_key);
+  g_free (j->error);
+  g_free (j);
+}
+
+static void
+login_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  LoginJob *j = data;
+  g_auto(GStrv) methods = g_strsplit (j->api->config->auth, ",", -1);
+  for (gsize i = 0; methods[i] != NULL && !j->ok; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_strstrip (methods[i]);
+      if (g_str_equal (methods[i], "users-file"))
+        j->ok = mn_auth_users_file_check (j->api->config->users_file, j->user, j->password, &error);
+      else if (g_str_equal (methods[i], "pam"))
+        j->ok = mn_auth_pam_check ("minna", j->user, j->password, &error);
+      if (error != NULL)
+        {
+          g_warning ("login of %s: %s", j->user, error->message);
+          g_free (j->error);
+          j->error = g_strdup (error->message);
+        }
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+login_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  LoginJob *j = g_task_get_task_data (G_TASK (result));
+  MnControllerApi *api = j->api;
+  gint64 now = mn_controller_manager_now (api->manager);
+
+  if (!j->ok)
+    {
+      api->logins_failed++;
+      mn_login_throttle_failed (api->throttle, j->user_key, now);
+      mn_login_throttle_failed (api->throttle, j->addr_key, now);
+      g_message ("failed login for '%s' from %s", j->user, j->addr_key + 5);
+      reply_error (j->msg, 401, NULL, "wrong user name or password");
+    }
+  else
+    {
+      gint64 expires = now + api->config->cookie_lifetime;
+      g_autofree gchar *cookie = mn_auth_cookie_mint (api->key, j->user, expires);
+      g_autofree gchar *csrf = csrf_for (api, cookie);
+      g_autofree gchar *header = g_strdup_printf ("%s=%s; Path=/; Max-Age=%" G_GINT64_FORMAT
+                                                  "; HttpOnly; Secure; SameSite=Strict",
+                                                  MN_AUTH_COOKIE_NAME, cookie,
+                                                  api->config->cookie_lifetime);
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+      api->logins_ok++;
+      mn_login_throttle_succeeded (api->throttle, j->user_key);
+      mn_login_throttle_succeeded (api->throttle, j->addr_key);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "user");
+      json_builder_add_string_value (b, j->user);
+      json_builder_set_member_name (b, "csrf_token");
+      json_builder_add_string_value (b, csrf);
+      json_builder_set_member_name (b, "expires");
+      json_builder_add_int_value (b, expires);
+      json_builder_set_member_name (b, "admin");
+      json_builder_add_boolean_value (b, mn_controller_config_is_admin (api->config, j->user));
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      soup_message_headers_append (soup_server_message_get_response_headers (j->msg),
+                                   "Set-Cookie", header);
+      reply_json (j->msg, 200, root);
+    }
+  soup_server_message_unpause (j->msg);
+}
+
+static const gchar *
+client_address (SoupServerMessage *msg)
+{
+  const gchar *remote = soup_server_message_get_remote_host (msg);
+  return remote ? remote : "unknown";
+}
+
+static void
+handle_login (MnControllerApi *api, SoupServerMessage *msg)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  static const gchar *const fields[] = { "user", "password", NULL };
+  JsonObject *o;
+  const gchar *user, *password;
+  gboolean bad = FALSE;
+  gint64 now = mn_controller_manager_now (api->manager);
+  gint64 wait;
+  LoginJob *j;
+  g_autoptr(GTask) task = NULL;
+
+  if (!origin_ok (api, msg))
+    return reply_error (msg, 403, NULL, "request from a foreign origin refused");
+  if ((o = parse_body (msg, parser)) == NULL || !only_fields (msg, o, fields))
+    return;
+  user = get_string (msg, o, "user", &bad);
+  if (bad)
+    return;
+  password = get_string (msg, o, "password", &bad);
+  if (bad)
+    return;
+  if (user == NULL || !mn_auth_user_name_valid (user))
+    return reply_error (msg, 400, "user", "field 'user': missing or not a valid user name");
+  if (password == NULL)
+    return reply_error (msg, 400, "password", "field 'password': missing");
+
+  j = g_new0 (LoginJob, 1);
+  j->api = api;
+  j->msg = g_object_ref (msg);
+  j->user = g_strdup (user);
+  j->password = g_strdup (password);
+  j->user_key = g_strdup_printf ("user:%s", user);
+  j->addr_key = g_strdup_printf ("addr:%s", client_address (msg));
+  wait = MAX (mn_login_throttle_wait (api->throttle, j->user_key, now),
+              mn_login_throttle_wait (api->throttle, j->addr_key, now));
+  if (wait > 0)
+    {
+      g_autofree gchar *retry = g_strdup_printf ("%" G_GINT64_FORMAT, wait);
+      api->logins_throttled++;
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Retry-After", retry);
+      reply_error (msg, 429, NULL, "too many failed logins; try again in %" G_GINT64_FORMAT " s", wait);
+      login_job_free (j);
+      return;
+    }
+  soup_server_message_pause (msg);
+  task = g_task_new (NULL, NULL, login_done, NULL);
+  g_task_set_task_data (task, j, (GDestroyNotify) login_job_free);
+  g_task_run_in_thread (task, login_thread);
+}
+
+static void
+handle_logout (MnControllerApi *api, SoupServerMessage *msg)
+{
+  g_autofree gchar *user = require_state_change (api, msg);
+  g_autofree gchar *cookie = NULL;
+  g_autofree gchar *header = g_strdup_printf ("%s=; Path=/; Max-Age=0; HttpOnly; Secure;"
+                                              " SameSite=Strict", MN_AUTH_COOKIE_NAME);
+  if (user == NULL)
+    return;
+  cookie = cookie_value (msg);
+  /* the cookie is stateless; remember it as void until it expires anyway */
+  if (g_hash_table_size (api->revoked) > 100000)
+    g_hash_table_remove_all (api->revoked);
+  g_hash_table_add (api->revoked, g_steal_pointer (&cookie));
+  soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie", header);
+  reply_error (msg, 200, NULL, "logged out");
+}
+
+static void
+handle_me (MnControllerApi *api, SoupServerMessage *msg)
+{
+  g_autofree gchar *cookie = NULL;
+  g_autofree gchar *user = require_user (api, msg, &cookie);
+  g_autofree gchar *csrf = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree gchar *form = NULL;
+  if (user == NULL)
+    return;
+  csrf = csrf_for (api, cookie);
+  form = mn_controller_store_load_form (mn_controller_manager_get_store (api->manager), user);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "user");
+  json_builder_add_string_value (b, user);
+  json_builder_set_member_name (b, "admin");
+  json_builder_add_boolean_value (b, mn_controller_config_is_admin (api->config, user));
+  json_builder_set_member_name (b, "csrf_token");
+  json_builder_add_string_value (b, csrf);
+  json_builder_set_member_name (b, "last_form");
+  if (form != NULL)
+    json_builder_add_value (b, json_from_string (form, NULL));
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  reply_json (msg, 200, root);
+}
+
+/* ---- apps ----------------------------------------------------------------- */
+
+static void
+handle_apps (MnControllerApi *api, SoupServerMessage *msg)
+{
+  g_autofree gchar *user = require_user (api, msg, NULL);
+  const GPtrArray *apps = mn_controller_manager_get_apps (api->manager);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  if (user == NULL)
+    return;
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "apps");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < apps->len; i++)
+    {
+      const MnApp *app = g_ptr_array_index (apps, i);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "id");
+      json_builder_add_string_value (b, app->id);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, app->name);
+      json_builder_set_member_name (b, "description");
+      json_builder_add_string_value (b, app->description);
+      json_builder_set_member_name (b, "fields");
+      json_builder_begin_object (b);
+      for (gint f = 0; f < MN_APP_N_FIELDS; f++)
+        {
+          json_builder_set_member_name (b, mn_app_field_name (f));
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "min");
+          json_builder_add_double_value (b, app->fields[f].min);
+          json_builder_set_member_name (b, "max");
+          json_builder_add_double_value (b, app->fields[f].max);
+          json_builder_set_member_name (b, "default");
+          json_builder_add_double_value (b, app->fields[f].def);
+          json_builder_end_object (b);
+        }
+      json_builder_end_object (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  reply_json (msg, 200, root);
+}
+
+/* ---- sessions ------------------------------------------------------------------ */
+
+static void
+add_session (MnControllerApi *api, JsonBuilder *b, const MnSession *s, gboolean events)
+{
+  gint64 now = mn_controller_manager_now (api->manager);
+  g_autofree gchar *url = g_strdup_printf ("/s/%s/", s->id);
+  MnSessionState shown = s->state == MN_SESSION_UNKNOWN ? s->prev_state : s->state;
+
+  json_builder_begin_object (b);
+#define STR(k, v) json_builder_set_member_name (b, k); if (v) json_builder_add_string_value (b, v); else json_builder_add_null_value (b)
+#define INT(k, v) json_builder_set_member_name (b, k); json_builder_add_int_value (b, v)
+#define TIME(k, v) json_builder_set_member_name (b, k); if (v) json_builder_add_int_value (b, v); else json_builder_add_null_value (b)
+  STR ("id", s->id);
+  STR ("user", s->user);
+  STR ("app", s->app);
+  STR ("queue", s->queue);
+  INT ("cores", s->cores);
+  json_builder_set_member_name (b, "memory_gb");
+  json_builder_add_double_value (b, s->memory_mb / 1024.0);
+  INT ("gpus", s->gpus);
+  json_builder_set_member_name (b, "hours");
+  json_builder_add_double_value (b, s->walltime / 3600.0);
+  STR ("if_busy", s->give_up ? "give-up" : "wait");
+  STR ("state", mn_session_state_to_string (s->state));
+  STR ("reason", s->reason);
+  TIME ("created", s->created);
+  TIME ("submitted", s->submitted);
+  TIME ("started", s->started);
+  TIME ("ended", s->ended);
+  STR ("host", s->host);
+  if (s->node >= 0)
+    {
+      INT ("node", s->node);
+      INT ("logical_node", s->logical);
+    }
+  json_builder_set_member_name (b, "url");
+  if (s->state == MN_SESSION_RUNNING)
+    json_builder_add_string_value (b, url);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "estimated_start");
+  if (shown == MN_SESSION_QUEUED)
+    {
+      gint64 est = mn_controller_manager_estimate_start (api->manager, s, NULL, NULL);
+      if (est == G_MAXINT64)
+        json_builder_add_null_value (b);
+      else
+        json_builder_add_int_value (b, est);
+    }
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "time_left");
+  if (s->state == MN_SESSION_RUNNING)
+    json_builder_add_int_value (b, MAX (0, s->submitted + s->walltime - now));
+  else
+    json_builder_add_null_value (b);
+  if (events)
+    {
+      g_autoptr(GPtrArray) evs = mn_controller_store_events (mn_controller_manager_get_store (api->manager),
+                                                             s->id, NULL);
+      json_builder_set_member_name (b, "events");
+      json_builder_begin_array (b);
+      for (guint i = 0; evs && i < evs->len; i++)
+        {
+          MnStoreEvent *e = g_ptr_array_index (evs, i);
+          json_builder_begin_object (b);
+          INT ("time", e->time);
+          STR ("state", e->state);
+          STR ("message", e->message);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+    }
+#undef STR
+#undef INT
+#undef TIME
+  json_builder_end_object (b);
+}
+
+static void
+reply_session (MnControllerApi *api, SoupServerMessage *msg, guint status, const MnSession *s)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  add_session (api, b, s, TRUE);
+  root = json_builder_get_root (b);
+  reply_json (msg, status, root);
+}
+
+/* Reads a number field into @out within [min, max]; FALSE (reply sent) if bad. */
+static gboolean
+get_number (SoupServerMessage *msg, JsonObject *o, const gchar *field, gboolean integer,
+            gdouble min, gdouble max, gdouble *out)
+{
+  JsonNode *n = json_object_get_member (o, field);
+  gdouble v;
+  GType t;
+  if (n == NULL)
+    return TRUE;
+  t = JSON_NODE_HOLDS_VALUE (n) ? json_node_get_value_type (n) : G_TYPE_INVALID;
+  if (t != G_TYPE_INT64 && t != G_TYPE_DOUBLE)
+    {
+      reply_error (msg, 400, field, "field '%s': expected a number", field);
+      return FALSE;
+    }
+  v = t == G_TYPE_INT64 ? (gdouble) json_node_get_int (n) : json_node_get_double (n);
+  if (integer && v != floor (v))
+    {
+      reply_error (msg, 400, field, "field '%s': expected a whole number, got %g", field, v);
+      return FALSE;
+    }
+  if (!(v >= min && v <= max))
+    {
+      reply_error (msg, 400, field, "field '%s': %g is out of range (%g..%g)", field, v, min, max);
+      return FALSE;
+    }
+  *out = v;
+  return TRUE;
+}
+
+static void
+handle_launch (MnControllerApi *api, SoupServerMessage *msg)
+{
+  static const gchar *const fields[] = { "app", "queue", "cores", "memory_gb", "gpus",
+                                         "hours", "if_busy", NULL };
+  g_autofree gchar *user = require_state_change (api, msg);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonParser) last_parser = json_parser_new ();
+  g_autofree gchar *last = NULL;
+  JsonObject *o, *lo = NULL;
+  const gchar *app_id, *queue, *if_busy;
+  const MnApp *app;
+  gboolean bad = FALSE;
+  gdouble v[MN_APP_N_FIELDS];
+  MnLaunchRequest req = { 0 };
+  MnRejectReason reason = MN_REJECT_NONE;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnSession) s = NULL;
+
+  if (user == NULL)
+    return;
+  if ((o = parse_body (msg, parser)) == NULL || !only_fields (msg, o, fields))
+    return;
+  last = mn_controller_store_load_form (mn_controller_manager_get_store (api->manager), user);
+  if (last && json_parser_load_from_data (last_parser, last, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (last_parser)))
+    lo = json_node_get_object (json_parser_get_root (last_parser));
+
+  app_id = get_string (msg, o, "app", &bad);
+  if (bad)
+    return;
+  if (app_id == NULL && lo && json_object_has_member (lo, "app"))
+    app_id = json_object_get_string_member (lo, "app");
+  if (app_id == NULL)
+    return reply_error (msg, 400, "app", "field 'app': missing");
+  app = mn_controller_manager_find_app (api->manager, app_id);
+  if (app == NULL)
+    return reply_error (msg, 400, "app", "field 'app': no app '%s'", app_id);
+  queue = get_string (msg, o, "queue", &bad);
+  if (bad)
+    return;
+  if (queue == NULL)
+    queue = "interactive";
+  if (!g_str_equal (queue, "interactive") && !g_str_equal (queue, "batch"))
+    return reply_error (msg, 400, "queue", "field 'queue': '%s' is neither 'interactive' nor 'batch'", queue);
+  if_busy = get_string (msg, o, "if_busy", &bad);
+  if (bad)
+    return;
+  if (if_busy == NULL)
+    if_busy = lo && json_object_has_member (lo, "if_busy") ? json_object_get_string_member (lo, "if_busy") : "wait";
+  if (!g_str_equal (if_busy, "wait") && !g_str_equal (if_busy, "give-up"))
+    return reply_error (msg, 400, "if_busy", "field 'if_busy': '%s' is neither 'wait' nor 'give-up'", if_busy);
+
+  for (gint f = 0; f < MN_APP_N_FIELDS; f++)
+    {
+      const gchar *name = mn_app_field_name (f);
+      gboolean integer = f == MN_APP_FIELD_CORES || f == MN_APP_FIELD_GPUS;
+      v[f] = app->fields[f].def;
+      /* last values only when the same app: its bounds may differ */
+      if (lo && g_strcmp0 (json_object_get_string_member_with_default (lo, "app", ""), app->id) == 0 &&
+          json_object_has_member (lo, name))
+        {
+          gdouble lv = json_object_get_double_member (lo, name);
+          if (lv >= app->fields[f].min && lv <= app->fields[f].max)
+            v[f] = lv;
+        }
+      if (!get_number (msg, o, name, integer, app->fields[f].min, app->fields[f].max, &v[f]))
+        return;
+    }
+  req.app = app->id;
+  req.queue = queue;
+  req.cores = (guint) v[MN_APP_FIELD_CORES];
+  req.memory_mb = (guint64) llround (v[MN_APP_FIELD_MEMORY_GB] * 1024);
+  req.gpus = (guint) v[MN_APP_FIELD_GPUS];
+  req.walltime = MAX ((gint64) llround (v[MN_APP_FIELD_HOURS] * 3600), 1);
+  req.give_up = g_str_equal (if_busy, "give-up");
+
+  s = mn_controller_manager_launch (api->manager, user, &req, &reason, &error);
+  if (s == NULL)
+    {
+      if (g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED))
+        {
+          g_autoptr(JsonBuilder) b = json_builder_new ();
+          g_autoptr(JsonNode) root = NULL;
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "error");
+          json_builder_add_string_value (b, error->message);
+          json_builder_set_member_name (b, "reason");
+          json_builder_add_string_value (b, mn_reject_reason_to_string (reason));
+          json_builder_end_object (b);
+          root = json_builder_get_root (b);
+          return reply_json (msg, 409, root);
+        }
+      if (g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_INVALID))
+        return reply_error (msg, 400, NULL, "%s", error->message);
+      return reply_error (msg, 500, NULL, "%s", error->message);
+    }
+  {
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+    g_autoptr(JsonNode) root = NULL;
+    g_autofree gchar *text = NULL;
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "app");
+    json_builder_add_string_value (b, app->id);
+    json_builder_set_member_name (b, "queue");
+    json_builder_add_string_value (b, queue);
+    for (gint f = 0; f < MN_APP_N_FIELDS; f++)
+      {
+        json_builder_set_member_name (b, mn_app_field_name (f));
+        json_builder_add_double_value (b, v[f]);
+      }
+    json_builder_set_member_name (b, "if_busy");
+    json_builder_add_string_value (b, if_busy);
+    json_builder_end_object (b);
+    root = json_builder_get_root (b);
+    text = json_to_string (root, FALSE);
+    mn_controller_store_save_form (mn_controller_manager_get_store (api->manager), user, text,
+                                   mn_controller_manager_now (api->manager), NULL);
+  }
+  reply_session (api, msg, 201, s);
+}
+
+static void
+handle_list (MnControllerApi *api, SoupServerMessage *msg, GHashTable *query)
+{
+  g_autofree gchar *user = require_user (api, msg, NULL);
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  gboolean admin;
+  if (user == NULL)
+    return;
+  admin = mn_controller_config_is_admin (api->config, user);
+  list = mn_controller_store_list (mn_controller_manager_get_store (api->manager),
+                                   admin && !(query && g_strcmp0 (g_hash_table_lookup (query, "all"), "0") == 0)
+                                   ? NULL : user, FALSE, NULL);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "sessions");
+  json_builder_begin_array (b);
+  /* newest first, the last 200 */
+  for (guint i = list ? list->len : 0, n = 0; i > 0 && n < 200; i--, n++)
+    {
+      g_autoptr(MnSession) s = mn_controller_manager_get (api->manager,
+                                                           ((MnSession *) g_ptr_array_index (list, i - 1))->id, NULL);
+      if (s)
+        add_session (api, b, s, FALSE);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  reply_json (msg, 200, root);
+}
+
+static MnSession *
+own_session (MnControllerApi *api, SoupServerMessage *msg, const gchar *user, const gchar *id)
+{
+  MnSession *s = mn_controller_manager_get (api->manager, id, NULL);
+  /* someone else's session looks like no session at all */
+  if (s == NULL || (g_strcmp0 (s->user, user) != 0 && !mn_controller_config_is_admin (api->config, user)))
+    {
+      mn_session_free (s);
+      reply_error (msg, 404, NULL, "no session '%s'", id);
+      return NULL;
+    }
+  return s;
+}
+
+static void
+handle_session (MnControllerApi *api, SoupServerMessage *msg, const gchar *method, const gchar *id)
+{
+  g_autofree gchar *user = NULL;
+  g_autoptr(MnSession) s = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (g_str_equal (method, "GET"))
+    {
+      if ((user = require_user (api, msg, NULL)) == NULL || (s = own_session (api, msg, user, id)) == NULL)
+        return;
+      return reply_session (api, msg, 200, s);
+    }
+  if (!g_str_equal (method, "DELETE"))
+    return reply_error (msg, 405, NULL, "method %s not allowed here", method);
+  if ((user = require_state_change (api, msg)) == NULL || (s = own_session (api, msg, user, id)) == NULL)
+    return;
+  {
+    g_autofree gchar *why = g_str_equal (user, s->user) ? g_strdup ("stopped by the user")
+                                                        : g_strdup_printf ("stopped by %s", user);
+    if (!mn_controller_manager_stop (api->manager, id, why, &error))
+      return reply_error (msg, 500, NULL, "%s", error->message);
+  }
+  mn_session_free (g_steal_pointer (&s));
+  s = mn_controller_manager_get (api->manager, id, NULL);
+  reply_session (api, msg, 200, s);
+}
+
+/* ---- routes, queue, usage, metrics ----------------------------------------------------- */
+
+static void
+handle_routes (MnControllerApi *api, SoupServerMessage *msg)
+{
+  const gchar *auth = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                    "Authorization");
+  g_autofree gchar *want = api->relay_secret ? g_strdup_printf ("Bearer %s", api->relay_secret) : NULL;
+  g_autoptr(GPtrArray) live = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  if (want == NULL || auth == NULL || strlen (auth) != strlen (want) ||
+      CRYPTO_memcmp (auth, want, strlen (want)) != 0)
+    return reply_error (msg, 401, NULL, "bearer secret required");
+  live = mn_controller_manager_list_live (api->manager, NULL);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "routes");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < live->len; i++)
+    {
+      MnSession *s = g_ptr_array_index (live, i);
+      MnSessionState st = s->state == MN_SESSION_UNKNOWN ? s->prev_state : s->state;
+      g_autofree gchar *upstream = NULL;
+      if (st != MN_SESSION_RUNNING || s->host == NULL)
+        continue;
+      upstream = g_strdup_printf ("http://%s:%u", s->host, s->port);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "id");
+      json_builder_add_string_value (b, s->id);
+      json_builder_set_member_name (b, "upstream");
+      json_builder_add_string_value (b, upstream);
+      json_builder_set_member_name (b, "owner");
+      json_builder_add_string_value (b, s->user);
+      json_builder_set_member_name (b, "token");
+      json_builder_add_string_value (b, s->token);
+      json_builder_set_member_name (b, "expires");
+      json_builder_add_int_value (b, (s->submitted ? s->submitted : s->created) + s->walltime);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  reply_json (msg, 200, root);
+}
+
+static void
+handle_queue (MnControllerApi *api, SoupServerMessage *msg)
+{
+  g_autofree gchar *user = require_user (api, msg, NULL);
+  MnPolicyState *ps = mn_controller_manager_get_policy (api->manager);
+  const MnPolicyConfig *c;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  MnLaunchRequest req = { 0 };
+  gint64 est;
+  if (user == NULL)
+    return;
+  c = mn_policy_state_get_config (ps);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "queue");
+  json_builder_add_string_value (b, c->queue_name);
+  json_builder_set_member_name (b, "running");
+  json_builder_add_int_value (b, mn_policy_state_n_running (ps));
+  json_builder_set_member_name (b, "waiting");
+  json_builder_add_int_value (b, mn_policy_state_n_waiting (ps));
+  json_builder_set_member_name (b, "nodes");
+  json_builder_begin_array (b);
+  for (guint n = 0; n < c->nodes; n++)
+    {
+      MnNodeInfo ni = { 0 };
+      mn_policy_state_node_info (ps, n, &ni);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "node");
+      json_builder_add_int_value (b, n);
+      json_builder_set_member_name (b, "jobs");
+      json_builder_add_int_value (b, ni.jobs);
+      json_builder_set_member_name (b, "memory_committed_gb");
+      json_builder_add_double_value (b, ni.memory_committed_mb / 1024.0);
+      json_builder_set_member_name (b, "logical_nodes");
+      json_builder_begin_array (b);
+      for (guint l = 0; l < c->logical_per_node; l++)
+        {
+          MnLogicalNodeInfo li = { 0 };
+          mn_policy_state_logical_info (ps, n, l, &li);
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "logical");
+          json_builder_add_int_value (b, l);
+          json_builder_set_member_name (b, "jobs");
+          json_builder_add_int_value (b, li.jobs);
+          json_builder_set_member_name (b, "max_jobs");
+          json_builder_add_int_value (b, c->max_jobs_per_logical);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "limits");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "max_jobs_per_user");
+  json_builder_add_int_value (b, c->max_jobs_per_user);
+  json_builder_set_member_name (b, "your_jobs");
+  json_builder_add_int_value (b, mn_policy_state_user_jobs (ps, user));
+  json_builder_set_member_name (b, "max_cores");
+  json_builder_add_int_value (b, c->job_max_cores);
+  json_builder_set_member_name (b, "max_memory_gb");
+  json_builder_add_double_value (b, c->job_max_memory_mb / 1024.0);
+  json_builder_set_member_name (b, "max_gpus");
+  json_builder_add_int_value (b, c->job_max_gpus);
+  json_builder_set_member_name (b, "max_hours");
+  json_builder_add_double_value (b, c->max_walltime / 3600.0);
+  json_builder_end_object (b);
+  req.cores = 1;
+  req.memory_mb = 1024;
+  req.walltime = 3600;
+  est = mn_controller_manager_estimate_start (api->manager, NULL, &req, user);
+  json_builder_set_member_name (b, "estimated_start");
+  if (est == G_MAXINT64)
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_int_value (b, est);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  reply_json (msg, 200, root);
+}
+
+static gboolean
+parse_time (const gchar *text, gint64 *out)
+{
+  g_autoptr(GDateTime) dt = NULL;
+  g_autofree gchar *iso = NULL;
+  if (g_ascii_string_to_signed (text, 10, 0, G_MAXINT64 / 2, out, NULL))
+    return TRUE;
+  iso = strlen (text) == 10 ? g_strconcat (text, "T00:00:00Z", NULL) : g_strdup (text);
+  dt = g_date_time_new_from_iso8601 (iso, g_time_zone_new_utc ());
+  if (dt == NULL)
+    return FALSE;
+  *out = g_date_time_to_unix (dt);
+  return TRUE;
+}
+
+static void
+handle_usage (MnControllerApi *api, SoupServerMessage *msg, GHashTable *query)
+{
+  g_autofree gchar *user = require_user (api, msg, NULL);
+  static const gchar *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+  gint64 from = 0, to = mn_controller_manager_now (api->manager) + 1;
+  guint64 by_hour[24], by_day[7], total = 0;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+  const gchar *v;
+  if (user == NULL)
+    return;
+  if (query && (v = g_hash_table_lookup (query, "from")) && !parse_time (v, &from))
+    return reply_error (msg, 400, "from", "field 'from': '%s' is neither Unix seconds nor an ISO 8601 date", v);
+  if (query && (v = g_hash_table_lookup (query, "to")) && !parse_time (v, &to))
+    return reply_error (msg, 400, "to", "field 'to': '%s' is neither Unix seconds nor an ISO 8601 date", v);
+  if (to < from)
+    return reply_error (msg, 400, "to", "field 'to': before 'from'");
+  if (!mn_controller_store_usage (mn_controller_manager_get_store (api->manager), from, to,
+                                  by_hour, by_day, &total, &error))
+    return reply_error (msg, 500, NULL, "%s", error->message);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "from");
+  json_builder_add_int_value (b, from);
+  json_builder_set_member_name (b, "to");
+  json_builder_add_int_value (b, to);
+  json_builder_set_member_name (b, "launches");
+  json_builder_add_int_value (b, (gint64) total);
+  json_builder_set_member_name (b, "by_hour");
+  json_builder_begin_array (b);
+  for (gint h = 0; h < 24; h++)
+    json_builder_add_int_value (b, (gint64) by_hour[h]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "by_weekday");
+  json_builder_begin_object (b);
+  for (gint d = 0; d < 7; d++)
+    {
+      json_builder_set_member_name (b, days[d]);
+      json_builder_add_int_value (b, (gint64) by_day[d]);
+    }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  reply_json (msg, 200, root);
+}
+
+static void
+handle_metrics (MnControllerApi *api, SoupServerMessage *msg)
+{
+  GString *s = g_string_new (NULL);
+  const MnManagerCounters *c = mn_controller_manager_get_counters (api->manager);
+  MnPolicyState *ps = mn_controller_manager_get_policy (api->manager);
+  g_autoptr(GPtrArray) live = mn_controller_manager_list_live (api->manager, NULL);
+  guint by_state[MN_SESSION_UNKNOWN + 1] = { 0 };
+  gsize len;
+
+  for (guint i = 0; i < live->len; i++)
+    by_state[((MnSession *) g_ptr_array_index (live, i))->state]++;
+  g_string_append (s, "# HELP minna_sessions Live sessions by state.\n# TYPE minna_sessions gauge\n");
+  for (gint st = 0; st <= MN_SESSION_UNKNOWN; st++)
+    if (!mn_session_state_is_final (st))
+      g_string_append_printf (s, "minna_sessions{state=\"%s\"} %u\n", mn_session_state_to_string (st), by_state[st]);
+  g_string_append_printf (s, "# HELP minna_launches_total Launch requests admitted.\n# TYPE minna_launches_total counter\n"
+                          "minna_launches_total %" G_GUINT64_FORMAT "\n", c->launches);
+  g_string_append (s, "# HELP minna_refusals_total Launch requests refused by the policy.\n# TYPE minna_refusals_total counter\n");
+  for (gint r = 1; r <= MN_REJECT_MALFORMED; r++)
+    g_string_append_printf (s, "minna_refusals_total{reason=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                            mn_reject_reason_to_string (r), c->refused_by_reason[r]);
+  g_string_append_printf (s, "# TYPE minna_sessions_ready_total counter\nminna_sessions_ready_total %" G_GUINT64_FORMAT "\n"
+                          "# TYPE minna_sessions_failed_total counter\nminna_sessions_failed_total %" G_GUINT64_FORMAT "\n"
+                          "# TYPE minna_backend_polls_total counter\nminna_backend_polls_total %" G_GUINT64_FORMAT "\n"
+                          "# TYPE minna_backend_poll_errors_total counter\nminna_backend_poll_errors_total %" G_GUINT64_FORMAT "\n",
+                          c->ready, c->failed, c->polls, c->poll_errors);
+  g_string_append_printf (s, "# TYPE minna_logins_total counter\nminna_logins_total{result=\"ok\"} %" G_GUINT64_FORMAT "\n"
+                          "minna_logins_total{result=\"failed\"} %" G_GUINT64_FORMAT "\n"
+                          "minna_logins_total{result=\"throttled\"} %" G_GUINT64_FORMAT "\n",
+                          api->logins_ok, api->logins_failed, api->logins_throttled);
+  g_string_append_printf (s, "# TYPE minna_interactive_running gauge\nminna_interactive_running %u\n"
+                          "# TYPE minna_interactive_waiting gauge\nminna_interactive_waiting %u\n"
+                          "# TYPE minna_http_requests_total counter\nminna_http_requests_total %" G_GUINT64_FORMAT "\n",
+                          mn_policy_state_n_running (ps), mn_policy_state_n_waiting (ps), api->requests);
+  len = s->len;
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, "text/plain; version=0.0.4", SOUP_MEMORY_TAKE,
+                                    g_string_free (s, FALSE), len);
+}
+
+/* ---- dispatch ------------------------------------------------------------------ */
+
+static void
+dispatch (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+          gpointer data)
+{
+  MnControllerApi *api = data;
+  const gchar *method = soup_server_message_get_method (msg);
+  gboolean get = g_str_equal (method, "GET"), post = g_str_equal (method, "POST");
+
+  api->requests++;
+  if (g_str_equal (path, "/metrics") && get)
+    return handle_metrics (api, msg);
+  if (!g_str_has_prefix (path, "/api/v1/"))
+    return reply_error (msg, 404, NULL, "no such path '%s'", path);
+  path += strlen ("/api/v1/");
+  if (g_str_equal (path, "login") && post)
+    return handle_login (api, msg);
+  if (g_str_equal (path, "logout") && post)
+    return handle_logout (api, msg);
+  if (g_str_equal (path, "me") && get)
+    return handle_me (api, msg);
+  if (g_str_equal (path, "apps") && get)
+    return handle_apps (api, msg);
+  if (g_str_equal (path, "sessions") && post)
+    return handle_launch (api, msg);
+  if (g_str_equal (path, "sessions") && get)
+    return handle_list (api, msg, query);
+  if (g_str_has_prefix (path, "sessions/") && strchr (path + 9, '/') == NULL && path[9] != '\0')
+    return handle_session (api, msg, method, path + 9);
+  if (g_str_equal (path, "routes") && get)
+    return handle_routes (api, msg);
+  if (g_str_equal (path, "queue") && get)
+    return handle_queue (api, msg);
+  if (g_str_equal (path, "usage") && get)
+    return handle_usage (api, msg, query);
+  reply_error (msg, 404, NULL, "no %s /api/v1/%s", method, path);
+}
+
+MnControllerApi *
+mn_controller_api_new (const MnControllerConfig *config, MnControllerManager *manager,
+                       MnAuthKey *key, const gchar *relay_secret)
+{
+  MnControllerApi *api = g_new0 (MnControllerApi, 1);
+  api->config = (MnControllerConfig *) config;
+  api->manager = mn_controller_manager_ref (manager);
+  api->key = key;
+  api->relay_secret = g_strdup (relay_secret);
+  api->throttle = mn_login_throttle_new (config->login_max_delay);
+  api->revoked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  api->server = soup_server_new ("server-header", "minna-controller", NULL);
+  soup_server_add_handler (api->server, NULL, dispatch, api, NULL);
+  return api;
+}
+
+void
+mn_controller_api_free (MnControllerApi *api)
+{
+  if (api == NULL)
+    return;
+  soup_server_disconnect (api->server);
+  g_object_unref (api->server);
+  mn_controller_manager_unref (api->manager);
+  mn_auth_key_free (api->key);
+  g_free (api->relay_secret);
+  mn_login_throttle_free (api->throttle);
+  g_hash_table_destroy (api->revoked);
+  g_free (api);
+}
+
+gboolean
+mn_controller_api_listen (MnControllerApi *api, const gchar *address, guint port,
+                          guint *bound, GError **error)
+{
+  g_autoptr(GInetAddress) ia = g_inet_address_new_from_string (address);
+  g_autoptr(GSocketAddress) sa = NULL;
+  GSList *uris;
+  if (ia == NULL)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
+                   "[server] listen: '%s' is not an IP address", address);
+      return FALSE;
+    }
+  sa = g_inet_socket_address_new (ia, (guint16) port);
+  if (!soup_server_listen (api->server, sa, 0, error))
+    return FALSE;
+  uris = soup_server_get_uris (api->server);
+  if (bound && uris)
+    *bound = (guint) g_uri_get_port (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return TRUE;
+}

@@ -1,0 +1,619 @@
+/* mn-controller-backend-local.c */
+#define G_LOG_DOMAIN "minna-controller"
+
+#include "mn-controller-backend-local.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+  MnBackend   parent;
+  gchar      *jobs_dir;
+  gint64      kill_grace;
+  gchar      *cgroup_setting;
+  gchar      *mode;          /* described */
+  gchar      *v2_base;       /* cgroup v2 dir for jobs, or NULL */
+  gchar      *v1_memory;     /* cgroup v1 memory dir for jobs, or NULL */
+  gchar      *v1_cpu;
+  GHashTable *watches;       /* pid -> source id */
+  GHashTable *exited;        /* pid -> wait status (children we reaped) */
+} MnBackendLocal;
+
+typedef struct {
+  gint    pid;
+  guint64 starttime;
+  gint64  deadline;
+  gint64  term_at;
+  gint64  kill_at;
+  gchar  *reason;
+  gchar  *cgroups;           /* ';'-separated dirs */
+  gchar  *session_dir;
+} JobRecord;
+
+static void
+job_record_free (JobRecord *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->reason);
+  g_free (r->cgroups);
+  g_free (r->session_dir);
+  g_free (r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (JobRecord, job_record_free)
+
+static gchar *
+record_path (MnBackendLocal *self, const gchar *id)
+{
+  return g_build_filename (self->jobs_dir, id, NULL);
+}
+
+static gboolean
+valid_id (const gchar *id)
+{
+  if (id == NULL || *id == '\0' || strlen (id) > 64)
+    return FALSE;
+  for (const gchar *c = id; *c; c++)
+    if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_')
+      return FALSE;
+  return TRUE;
+}
+
+static JobRecord *
+record_load (MnBackendLocal *self, const gchar *id, GError **error)
+{
+  g_autofree gchar *path = record_path (self, id);
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  JobRecord *r;
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
+    return NULL;
+  r = g_new0 (JobRecord, 1);
+  r->pid = g_key_file_get_integer (kf, "job", "pid", NULL);
+  r->starttime = g_key_file_get_uint64 (kf, "job", "starttime", NULL);
+  r->deadline = g_key_file_get_int64 (kf, "job", "deadline", NULL);
+  r->term_at = g_key_file_get_int64 (kf, "job", "term_at", NULL);
+  r->kill_at = g_key_file_get_int64 (kf, "job", "kill_at", NULL);
+  r->reason = g_key_file_get_string (kf, "job", "reason", NULL);
+  r->cgroups = g_key_file_get_string (kf, "job", "cgroups", NULL);
+  r->session_dir = g_key_file_get_string (kf, "job", "session_dir", NULL);
+  return r;
+}
+
+static gboolean
+record_save (MnBackendLocal *self, const gchar *id, const JobRecord *r, GError **error)
+{
+  g_autofree gchar *path = record_path (self, id);
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_key_file_set_integer (kf, "job", "pid", r->pid);
+  g_key_file_set_uint64 (kf, "job", "starttime", r->starttime);
+  g_key_file_set_int64 (kf, "job", "deadline", r->deadline);
+  g_key_file_set_int64 (kf, "job", "term_at", r->term_at);
+  g_key_file_set_int64 (kf, "job", "kill_at", r->kill_at);
+  g_key_file_set_string (kf, "job", "reason", r->reason ? r->reason : "");
+  g_key_file_set_string (kf, "job", "cgroups", r->cgroups ? r->cgroups : "");
+  g_key_file_set_string (kf, "job", "session_dir", r->session_dir ? r->session_dir : "");
+  return g_key_file_save_to_file (kf, path, error);
+}
+
+/* Field 22 of /proc/PID/stat; 0 if the process is gone or a zombie. */
+static guint64
+proc_starttime (gint pid)
+{
+  g_autofree gchar *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree gchar *data = NULL;
+  gchar *p;
+  g_auto(GStrv) fields = NULL;
+  if (pid <= 0 || !g_file_get_contents (path, &data, NULL, NULL))
+    return 0;
+  p = strrchr (data, ')');   /* the command name may hold spaces */
+  if (p == NULL)
+    return 0;
+  fields = g_strsplit (p + 2, " ", 0);
+  /* fields[0] is field 3 (state) */
+  if (g_strv_length (fields) < 20 || fields[0][0] == 'Z' || fields[0][0] == 'X')
+    return 0;
+  return g_ascii_strtoull (fields[19], NULL, 10);
+}
+
+static gboolean
+job_alive (const JobRecord *r)
+{
+  return r->pid > 0 && proc_starttime (r->pid) == r->starttime;
+}
+
+static void
+signal_job (const JobRecord *r, int sig)
+{
+  g_auto(GStrv) dirs = g_strsplit (r->cgroups ? r->cgroups : "", ";", -1);
+  if (job_alive (r))
+    kill (-r->pid, sig);
+  /* processes that left the process group are still in the cgroup */
+  for (gsize i = 0; dirs[i] != NULL; i++)
+    {
+      g_autofree gchar *procs = NULL;
+      g_autofree gchar *path = NULL;
+      g_auto(GStrv) pids = NULL;
+      if (dirs[i][0] == '\0')
+        continue;
+      path = g_build_filename (dirs[i], "cgroup.procs", NULL);
+      if (!g_file_get_contents (path, &procs, NULL, NULL))
+        continue;
+      pids = g_strsplit (procs, "\n", -1);
+      for (gsize k = 0; pids[k] != NULL; k++)
+        if (pids[k][0] != '\0')
+          kill ((pid_t) g_ascii_strtoll (pids[k], NULL, 10), sig);
+    }
+}
+
+static void
+remove_cgroups (const JobRecord *r)
+{
+  g_auto(GStrv) dirs = g_strsplit (r->cgroups ? r->cgroups : "", ";", -1);
+  for (gsize i = 0; dirs[i] != NULL; i++)
+    if (dirs[i][0] != '\0' && rmdir (dirs[i]) != 0 && errno != ENOENT)
+      g_debug ("rmdir %s: %s", dirs[i], g_strerror (errno));
+}
+
+/* ---- cgroups ----------------------------------------------------------- */
+
+static gboolean
+write_file (const gchar *dir, const gchar *name, const gchar *value)
+{
+  g_autofree gchar *path = g_build_filename (dir, name, NULL);
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+  gboolean ok;
+  if (fd < 0)
+    return FALSE;
+  ok = write (fd, value, strlen (value)) == (ssize_t) strlen (value);
+  close (fd);
+  return ok;
+}
+
+static gchar *
+own_cgroup (const gchar *controller)
+{
+  g_autofree gchar *data = NULL;
+  g_auto(GStrv) lines = NULL;
+  if (!g_file_get_contents ("/proc/self/cgroup", &data, NULL, NULL))
+    return NULL;
+  lines = g_strsplit (data, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) f = g_strsplit (lines[i], ":", 3);
+      g_auto(GStrv) names = NULL;
+      if (g_strv_length (f) != 3)
+        continue;
+      names = g_strsplit (f[1], ",", -1);
+      if (controller == NULL ? g_str_equal (f[0], "0") && f[1][0] == '\0'
+                             : g_strv_contains ((const gchar *const *) names, controller))
+        return g_strdup (f[2]);
+    }
+  return NULL;
+}
+
+static gboolean
+try_dir (const gchar *dir)
+{
+  return g_mkdir_with_parents (dir, 0755) == 0 && access (dir, W_OK) == 0;
+}
+
+static void
+detect_cgroups (MnBackendLocal *self)
+{
+  if (g_str_equal (self->cgroup_setting, "none"))
+    return;
+  if (!g_str_equal (self->cgroup_setting, "auto"))
+    {
+      g_autofree gchar *ctl = g_build_filename (self->cgroup_setting, "cgroup.controllers", NULL);
+      if (g_file_test (ctl, G_FILE_TEST_EXISTS))
+        self->v2_base = g_strdup (self->cgroup_setting);
+      else
+        self->v1_memory = g_strdup (self->cgroup_setting);
+      return;
+    }
+  if (g_file_test ("/sys/fs/cgroup/cgroup.controllers", G_FILE_TEST_EXISTS))
+    {
+      g_autofree gchar *own = own_cgroup (NULL);
+      g_autofree gchar *base = own ? g_build_filename ("/sys/fs/cgroup", own, "minna-jobs", NULL) : NULL;
+      /* v2 allows no processes in a cgroup that hands controllers down, so
+       * jobs go in a sibling-free subtree of their own */
+      if (base && try_dir (base) && write_file (base, "cgroup.subtree_control", "+memory +cpu"))
+        self->v2_base = g_steal_pointer (&base);
+      else if (base)
+        rmdir (base);
+      return;
+    }
+  {
+    g_autofree gchar *mem = own_cgroup ("memory");
+    g_autofree gchar *cpu = own_cgroup ("cpu");
+    g_autofree gchar *mdir = mem ? g_build_filename ("/sys/fs/cgroup/memory", mem, "minna-jobs", NULL) : NULL;
+    g_autofree gchar *cdir = cpu ? g_build_filename ("/sys/fs/cgroup/cpu", cpu, "minna-jobs", NULL) : NULL;
+    if (mdir && try_dir (mdir))
+      self->v1_memory = g_steal_pointer (&mdir);
+    if (cdir && try_dir (cdir))
+      self->v1_cpu = g_steal_pointer (&cdir);
+  }
+}
+
+/* Makes the job's cgroups with their limits; returns the ';'-joined dirs
+ * (the child joins each through its cgroup.procs). */
+static gchar *
+make_cgroups (MnBackendLocal *self, const MnJobSpec *spec)
+{
+  GString *dirs = g_string_new (NULL);
+  g_autofree gchar *mem = g_strdup_printf ("%" G_GUINT64_FORMAT, spec->memory_mb * 1024 * 1024);
+  g_autofree gchar *memsw = g_strdup_printf ("%" G_GUINT64_FORMAT, spec->memory_mb * 2 * 1024 * 1024);
+  if (self->v2_base)
+    {
+      g_autofree gchar *d = g_build_filename (self->v2_base, spec->session_id, NULL);
+      g_autofree gchar *w = g_strdup_printf ("%u", CLAMP (spec->cores * 100, 1, 10000));
+      if (try_dir (d) && write_file (d, "memory.max", mem))
+        {
+          write_file (d, "memory.swap.max", mem);
+          write_file (d, "cpu.weight", w);
+          g_string_append (dirs, d);
+        }
+    }
+  if (self->v1_memory)
+    {
+      g_autofree gchar *d = g_build_filename (self->v1_memory, spec->session_id, NULL);
+      if (try_dir (d) && write_file (d, "memory.limit_in_bytes", mem))
+        {
+          /* memsw counts RAM + swap: allow as much swap as RAM (the over-commit) */
+          write_file (d, "memory.memsw.limit_in_bytes", memsw);
+          g_string_append_printf (dirs, "%s%s", dirs->len ? ";" : "", d);
+        }
+    }
+  if (self->v1_cpu)
+    {
+      g_autofree gchar *d = g_build_filename (self->v1_cpu, spec->session_id, NULL);
+      g_autofree gchar *shares = g_strdup_printf ("%u", MAX (spec->cores, 1) * 1024);
+      if (try_dir (d) && write_file (d, "cpu.shares", shares))
+        g_string_append_printf (dirs, "%s%s", dirs->len ? ";" : "", d);
+    }
+  return g_string_free (dirs, FALSE);
+}
+
+/* ---- spawn --------------------------------------------------------------- */
+
+typedef struct {
+  gboolean  switch_user;
+  uid_t     uid;
+  gid_t     gid;
+  gid_t     groups[256];
+  int       ngroups;
+  gchar    *procs[4];        /* cgroup.procs files to join */
+  guint64   rlimit_as;       /* 0: none */
+} ChildSetup;
+
+/* Runs between fork and exec: async-signal-safe calls only (everything was
+ * looked up in the parent). */
+static void
+child_setup (gpointer data)
+{
+  ChildSetup *c = data;
+  setsid ();
+  for (int i = 0; i < 4 && c->procs[i] != NULL; i++)
+    {
+      int fd = open (c->procs[i], O_WRONLY | O_CLOEXEC);
+      if (fd >= 0)
+        {
+          if (write (fd, "0", 1) != 1)
+            (void) !write (2, "minna: could not join cgroup\n", 29);
+          close (fd);
+        }
+    }
+  if (c->rlimit_as > 0)
+    {
+      struct rlimit rl = { c->rlimit_as, c->rlimit_as };
+      setrlimit (RLIMIT_AS, &rl);
+    }
+  if (c->switch_user)
+    {
+      if (setgroups ((size_t) c->ngroups, c->groups) != 0 || setgid (c->gid) != 0 ||
+          setuid (c->uid) != 0)
+        {
+          (void) !write (2, "minna: could not switch to the user\n", 36);
+          _exit (126);
+        }
+    }
+}
+
+static void
+on_child_exit (GPid pid, gint status, gpointer data)
+{
+  MnBackendLocal *self = data;
+  g_hash_table_remove (self->watches, GINT_TO_POINTER (pid));
+  g_hash_table_insert (self->exited, GINT_TO_POINTER (pid), GINT_TO_POINTER (status));
+  g_spawn_close_pid (pid);
+}
+
+static void
+add_env (GStrvBuilder *b, gchar *entry)
+{
+  g_strv_builder_add (b, entry);
+  g_free (entry);
+}
+
+static gchar *
+local_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **error)
+{
+  MnBackendLocal *self = (MnBackendLocal *) backend;
+  g_autoptr(JobRecord) old = NULL;
+  g_autoptr(JobRecord) r = g_new0 (JobRecord, 1);
+  ChildSetup cs = { 0 };
+  g_autofree gchar *home = NULL, *user_name = NULL, *shell = NULL;
+  g_auto(GStrv) dirs = NULL;
+  g_autoptr(GStrvBuilder) envb = g_strv_builder_new ();
+  g_auto(GStrv) envp = NULL;
+  const gchar *argv[] = { "/bin/sh", spec->script, NULL };
+  GPid pid = 0;
+  int out;
+
+  if (!valid_id (spec->session_id))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "bad session id '%s'", spec->session_id);
+      return NULL;
+    }
+  /* idempotent: the job of a submit that crashed before it was recorded */
+  old = record_load (self, spec->session_id, NULL);
+  if (old != NULL && job_alive (old))
+    return g_strdup (spec->session_id);
+
+  if (spec->unix_user != NULL)
+    {
+      struct passwd *pw = getpwnam (spec->unix_user);
+      if (pw == NULL)
+        {
+          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                       "no Unix account '%s'", spec->unix_user);
+          return NULL;
+        }
+      cs.switch_user = TRUE;
+      cs.uid = pw->pw_uid;
+      cs.gid = pw->pw_gid;
+      cs.ngroups = G_N_ELEMENTS (cs.groups);
+      if (getgrouplist (pw->pw_name, pw->pw_gid, cs.groups, &cs.ngroups) < 0)
+        cs.ngroups = 0;
+      home = g_strdup (pw->pw_dir);
+      user_name = g_strdup (pw->pw_name);
+      shell = g_strdup (pw->pw_shell);
+    }
+  else
+    {
+      home = g_strdup (g_get_home_dir ());
+      user_name = g_strdup (g_get_user_name ());
+      shell = g_strdup ("/bin/sh");
+    }
+
+  r->cgroups = make_cgroups (self, spec);
+  dirs = g_strsplit (r->cgroups, ";", -1);
+  for (gsize i = 0, k = 0; dirs[i] != NULL && k < 4; i++)
+    if (dirs[i][0] != '\0')
+      cs.procs[k++] = g_build_filename (dirs[i], "cgroup.procs", NULL);
+  if (cs.procs[0] == NULL)
+    cs.rlimit_as = spec->memory_mb * 1024 * 1024;
+
+  g_strv_builder_add (envb, "PATH=/usr/local/bin:/usr/bin:/bin");
+  g_strv_builder_add (envb, "LANG=C.UTF-8");
+  add_env (envb, g_strdup_printf ("HOME=%s", home));
+  add_env (envb, g_strdup_printf ("USER=%s", user_name));
+  add_env (envb, g_strdup_printf ("LOGNAME=%s", user_name));
+  add_env (envb, g_strdup_printf ("SHELL=%s", shell));
+  add_env (envb, g_strdup_printf ("MINNA_CORES=%u", spec->cores));
+  add_env (envb, g_strdup_printf ("OMP_NUM_THREADS=%u", MAX (spec->cores, 1)));
+  envp = g_strv_builder_end (envb);
+
+  out = open (spec->output, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (out < 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s: %s", spec->output, g_strerror (errno));
+      for (int i = 0; i < 4; i++)
+        g_free (cs.procs[i]);
+      return NULL;
+    }
+  if (!g_spawn_async_with_pipes_and_fds (spec->session_dir, argv, (const gchar *const *) envp,
+                                         G_SPAWN_DO_NOT_REAP_CHILD, child_setup, &cs,
+                                         -1, out, out, NULL, NULL, 0, &pid,
+                                         NULL, NULL, NULL, error))
+    {
+      close (out);
+      for (int i = 0; i < 4; i++)
+        g_free (cs.procs[i]);
+      remove_cgroups (r);
+      g_prefix_error (error, "cannot start %s: ", spec->script);
+      return NULL;
+    }
+  close (out);
+  for (int i = 0; i < 4; i++)
+    g_free (cs.procs[i]);
+  g_hash_table_insert (self->watches, GINT_TO_POINTER (pid),
+                       GUINT_TO_POINTER (g_child_watch_add (pid, on_child_exit, self)));
+  r->pid = pid;
+  r->starttime = proc_starttime (pid);
+  r->deadline = now + spec->walltime;
+  r->session_dir = g_strdup (spec->session_dir);
+  if (!record_save (self, spec->session_id, r, error))
+    {
+      signal_job (r, SIGKILL);
+      return NULL;
+    }
+  return g_strdup (spec->session_id);
+}
+
+static gboolean
+local_cancel (MnBackend *backend, const gchar *job_id, gint64 now, GError **error)
+{
+  MnBackendLocal *self = (MnBackendLocal *) backend;
+  g_autoptr(JobRecord) r = NULL;
+  if (!valid_id (job_id) || (r = record_load (self, job_id, error)) == NULL)
+    {
+      g_prefix_error (error, "job %s: ", job_id);
+      return FALSE;
+    }
+  if (r->term_at != 0)
+    return TRUE;
+  r->term_at = now;
+  if (r->reason == NULL || r->reason[0] == '\0')
+    {
+      g_free (r->reason);
+      r->reason = g_strdup ("cancelled");
+    }
+  if (!record_save (self, job_id, r, error))
+    return FALSE;
+  signal_job (r, SIGTERM);
+  return TRUE;
+}
+
+static MnJobStatus *
+status_new (MnJobState state, gint code, gchar *message)
+{
+  MnJobStatus *st = g_new0 (MnJobStatus, 1);
+  st->state = state;
+  st->exit_code = code;
+  st->message = message;
+  return st;
+}
+
+static MnJobStatus *
+poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JobRecord) r = NULL;
+  gpointer wstatus = NULL;
+  gboolean reaped;
+
+  if (!valid_id (id))
+    return status_new (MN_JOB_UNKNOWN, -1, g_strdup_printf ("bad job id '%s'", id));
+  r = record_load (self, id, &error);
+  if (r == NULL)
+    return status_new (MN_JOB_UNKNOWN, -1, g_strdup_printf ("no record of job %s: %s", id,
+                                                            error->message));
+  if (job_alive (r))
+    {
+      if (r->term_at == 0 && now >= r->deadline)
+        {
+          r->term_at = now;
+          g_free (r->reason);
+          r->reason = g_strdup ("walltime reached");
+          if (record_save (self, id, r, NULL))
+            signal_job (r, SIGTERM);
+        }
+      else if (r->term_at != 0 && r->kill_at == 0 && now >= r->term_at + self->kill_grace)
+        {
+          r->kill_at = now;
+          if (record_save (self, id, r, NULL))
+            signal_job (r, SIGKILL);
+        }
+      return status_new (MN_JOB_RUNNING, 0, NULL);
+    }
+
+  /* over: nothing of it may stay behind */
+  signal_job (r, SIGKILL);
+  remove_cgroups (r);
+  reaped = g_hash_table_lookup_extended (self->exited, GINT_TO_POINTER (r->pid), NULL, &wstatus);
+  {
+    g_autofree gchar *code_path = g_build_filename (r->session_dir, "exit_code", NULL);
+    g_autofree gchar *code_text = NULL;
+    gint code = -1;
+    gchar *how;
+    if (g_file_get_contents (code_path, &code_text, NULL, NULL))
+      code = (gint) g_ascii_strtoll (code_text, NULL, 10);
+    else if (reaped && WIFEXITED (GPOINTER_TO_INT (wstatus)))
+      code = WEXITSTATUS (GPOINTER_TO_INT (wstatus));
+    if (r->reason && r->reason[0] != '\0')
+      how = g_strdup (r->reason);
+    else if (code >= 0)
+      how = g_strdup_printf ("exit code %d", code);
+    else if (reaped && WIFSIGNALED (GPOINTER_TO_INT (wstatus)))
+      how = g_strdup_printf ("killed by signal %d", WTERMSIG (GPOINTER_TO_INT (wstatus)));
+    else
+      how = g_strdup ("ended; no exit status was recorded");
+    return status_new (MN_JOB_DONE, code, how);
+  }
+}
+
+static GHashTable *
+local_poll (MnBackend *backend, const gchar *const *ids, gint64 now, GError **error)
+{
+  MnBackendLocal *self = (MnBackendLocal *) backend;
+  GHashTable *out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify) mn_job_status_free);
+  for (gsize i = 0; ids[i] != NULL; i++)
+    g_hash_table_replace (out, g_strdup (ids[i]), poll_one (self, ids[i], now));
+  return out;
+}
+
+static gchar *
+local_describe (MnBackend *backend)
+{
+  MnBackendLocal *self = (MnBackendLocal *) backend;
+  return g_strdup_printf ("local: jobs are processes on this machine; limits by %s", self->mode);
+}
+
+static void
+local_free (MnBackend *backend)
+{
+  MnBackendLocal *self = (MnBackendLocal *) backend;
+  GHashTableIter it;
+  gpointer v;
+  g_hash_table_iter_init (&it, self->watches);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    g_source_remove (GPOINTER_TO_UINT (v));
+  g_hash_table_destroy (self->watches);
+  g_hash_table_destroy (self->exited);
+  g_free (self->jobs_dir);
+  g_free (self->cgroup_setting);
+  g_free (self->mode);
+  g_free (self->v2_base);
+  g_free (self->v1_memory);
+  g_free (self->v1_cpu);
+  g_free (self);
+}
+
+static const MnBackendClass local_class = {
+  "local", local_submit, local_cancel, local_poll, local_describe, local_free,
+};
+
+MnBackend *
+mn_backend_local_new (const MnControllerConfig *config, GError **error)
+{
+  MnBackendLocal *self = g_new0 (MnBackendLocal, 1);
+  self->parent.klass = &local_class;
+  self->jobs_dir = g_build_filename (config->state_dir, "jobs", NULL);
+  self->kill_grace = config->kill_grace;
+  self->cgroup_setting = g_strdup (config->cgroup);
+  self->watches = g_hash_table_new (NULL, NULL);
+  self->exited = g_hash_table_new (NULL, NULL);
+  if (g_mkdir_with_parents (self->jobs_dir, 0700) != 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s: %s", self->jobs_dir, g_strerror (errno));
+      local_free (&self->parent);
+      return NULL;
+    }
+  detect_cgroups (self);
+  if (self->v2_base)
+    self->mode = g_strdup_printf ("cgroup v2 %s", self->v2_base);
+  else if (self->v1_memory || self->v1_cpu)
+    self->mode = g_strdup_printf ("cgroup v1 memory=%s cpu=%s", self->v1_memory ? self->v1_memory : "-",
+                                  self->v1_cpu ? self->v1_cpu : "-");
+  else
+    self->mode = g_strdup ("rlimits (RLIMIT_AS = memory cap)");
+  return &self->parent;
+}
+
+const gchar *
+mn_backend_local_cgroup_mode (MnBackend *backend)
+{
+  return ((MnBackendLocal *) backend)->mode;
+}

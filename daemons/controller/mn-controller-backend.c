@@ -1,0 +1,44 @@
+/* mn-controller-backend.c: dispatch through the backend's class. */
+#define G_LOG_DOMAIN "minna-controller"
+
+#include "mn-controller-backend.h"
+
+void
+mn_job_status_free (MnJobStatus *status)
+{
+  if (status == NULL)
+    return;
+  g_free (status->message);
+  g_free (status);
+}
+
+gchar *
+mn_backend_submit (MnBackend *self, const MnJobSpec *spec, gint64 now, GError **error)
+{
+  return self->klass->submit (self, spec, now, error);
+}
+
+gboolean
+mn_backend_cancel (MnBackend *self, const gchar *job_id, gint64 now, GError **error)
+{
+  return self->klass->cancel (self, job_id, now, error);
+}
+
+GHashTable *
+mn_backend_poll (MnBackend *self, const gchar *const *job_ids, gint64 now, GError **error)
+{
+  return self->klass->poll (self, job_ids, now, error);
+}
+
+gchar *
+mn_backend_describe (MnBackend *self)
+{
+  return self->klass->describe (self);
+}
+
+void
+mn_backend_free (MnBackend *self)
+{
+  if (self != NULL)
+    self->klass->free (self);
+}

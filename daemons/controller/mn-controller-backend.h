@@ -1,0 +1,70 @@
+/* mn-controller-backend.h: what the controller needs from a scheduler.
+ *
+ * Submit, cancel, poll many jobs in one call, describe.  A backend that
+ * cannot answer (command failed, timed out) says so (MN_JOB_UNKNOWN or a
+ * GError from poll); the controller then marks sessions unknown and asks
+ * again, it never takes that for "job gone". */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  MN_JOB_PENDING,
+  MN_JOB_RUNNING,
+  MN_JOB_DONE,
+  MN_JOB_UNKNOWN,
+} MnJobState;
+
+typedef struct {
+  MnJobState state;
+  gint       exit_code;  /* DONE: exit code, -1 if killed or not known */
+  gchar     *message;    /* DONE: how it ended; UNKNOWN: the scheduler's error */
+} MnJobStatus;
+
+void mn_job_status_free (MnJobStatus *status);
+
+typedef struct {
+  const gchar *session_id;
+  const gchar *session_dir;
+  const gchar *script;       /* path of the job script */
+  const gchar *output;       /* path of the job's stdout+stderr */
+  const gchar *unix_user;    /* run as; NULL: the controller's user */
+  guint        cores;
+  guint64      memory_mb;
+  guint        gpus;
+  gint64       walltime;     /* s */
+  gint         node;         /* interactive.q placement, -1 for batch */
+  gint         logical;
+} MnJobSpec;
+
+typedef struct _MnBackend MnBackend;
+
+typedef struct {
+  const gchar *name;
+  /* Returns the job id.  Must be idempotent for the same session (a
+   * controller killed mid-submit submits again after its restart). */
+  gchar      *(*submit)   (MnBackend *self, const MnJobSpec *spec, gint64 now,
+                           GError **error);
+  gboolean    (*cancel)   (MnBackend *self, const gchar *job_id, gint64 now,
+                           GError **error);
+  /* job id -> MnJobStatus* for every id asked. */
+  GHashTable *(*poll)     (MnBackend *self, const gchar *const *job_ids, gint64 now,
+                           GError **error);
+  gchar      *(*describe) (MnBackend *self);
+  void        (*free)     (MnBackend *self);
+} MnBackendClass;
+
+struct _MnBackend {
+  const MnBackendClass *klass;
+};
+
+gchar      *mn_backend_submit (MnBackend *self, const MnJobSpec *spec, gint64 now, GError **error);
+gboolean    mn_backend_cancel (MnBackend *self, const gchar *job_id, gint64 now, GError **error);
+GHashTable *mn_backend_poll (MnBackend *self, const gchar *const *job_ids, gint64 now, GError **error);
+gchar      *mn_backend_describe (MnBackend *self);
+void        mn_backend_free (MnBackend *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnBackend, mn_backend_free)
+
+G_END_DECLS

@@ -1,0 +1,91 @@
+/* mn-controller-config.h: minna-controller's configuration file.
+ *
+ * Every key lives in one declarative table (mn-controller-config.c): name,
+ * type, bounds, default and help.  Parsing, validation, `--help-config` and
+ * the example file come from that table.  Layers: built-in defaults < the
+ * file < command line (mn_controller_config_set). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define MN_CONTROLLER_ERROR (mn_controller_error_quark ())
+GQuark mn_controller_error_quark (void);
+
+typedef enum {
+  MN_CONTROLLER_ERROR_CONFIG,     /* bad key, value or file */
+  MN_CONTROLLER_ERROR_STORE,      /* SQLite */
+  MN_CONTROLLER_ERROR_BACKEND,    /* scheduler said no / timed out */
+  MN_CONTROLLER_ERROR_APP,        /* app definition */
+  MN_CONTROLLER_ERROR_AUTH,
+  MN_CONTROLLER_ERROR_INVALID,    /* bad request field */
+  MN_CONTROLLER_ERROR_NOT_FOUND,
+  MN_CONTROLLER_ERROR_REFUSED,    /* policy said no */
+} MnControllerError;
+
+typedef struct {
+  /* [server] */
+  gchar   *listen;              /* address */
+  guint    port;
+  gchar  **allowed_origins;
+  gchar  **admins;
+  /* [state] */
+  gchar   *state_dir;
+  gchar   *database;
+  gchar   *apps_dir;
+  gchar   *policy_file;
+  /* [auth] */
+  gchar   *auth;                /* "users-file", "pam", "users-file,pam" */
+  gchar   *users_file;
+  gchar   *key_file;
+  gint64   cookie_lifetime;
+  guint    pbkdf2_iterations;
+  gint64   login_max_delay;
+  /* [relay] */
+  gchar   *relay_url;
+  gchar   *relay_secret_file;
+  /* [backend] */
+  gchar   *backend;
+  gchar   *run_as;              /* "user" or "controller" */
+  gchar   *job_host;
+  guint    port_min;
+  guint    port_max;
+  gchar   *port_lock_dir;
+  gchar   *cgroup;              /* "auto", "none" or a directory */
+  gint64   ready_timeout;
+  gint64   kill_grace;
+  guint    poll_interval_ms;
+  gchar   *launcher;            /* path of minna-controller for job scripts */
+} MnControllerConfig;
+
+MnControllerConfig *mn_controller_config_new_default (void);
+void                mn_controller_config_free (MnControllerConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnControllerConfig, mn_controller_config_free)
+
+/* Reads @path on top of the current values.  Errors name FILE:LINE and key. */
+gboolean mn_controller_config_load_file (MnControllerConfig *config,
+                                         const gchar        *path,
+                                         GError            **error);
+gboolean mn_controller_config_load_data (MnControllerConfig *config,
+                                         const gchar        *data,
+                                         const gchar        *filename,
+                                         GError            **error);
+/* "group.key=value", as from the command line (--set). */
+gboolean mn_controller_config_set (MnControllerConfig *config,
+                                   const gchar        *group,
+                                   const gchar        *key,
+                                   const gchar        *value,
+                                   GError            **error);
+/* Every key with its help, type, bounds and default. */
+gchar   *mn_controller_config_describe (void);
+/* A complete example file, every key commented with its help. */
+gchar   *mn_controller_config_example (void);
+
+gboolean mn_controller_config_is_admin (const MnControllerConfig *config,
+                                        const gchar              *user);
+
+/* "90", "90s", "15m", "24h", "2d" -> seconds. */
+gboolean mn_controller_parse_duration (const gchar *text, gint64 *out);
+
+G_END_DECLS

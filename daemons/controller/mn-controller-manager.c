@@ -1,0 +1,1085 @@
+/* mn-controller-manager.c: the session state machine. */
+#define G_LOG_DOMAIN "minna-controller"
+
+#include "mn-controller-manager.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <openssl/rand.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct _MnControllerManager {
+  MnControllerConfig *config;      /* only the keys the manager reads */
+  MnControllerStore  *store;
+  MnBackend          *backend;
+  MnControllerRelay  *relay;
+  GPtrArray          *apps;
+  MnPolicyState      *policy;
+  GHashTable         *live;        /* id -> MnSession* (owned) */
+  GHashTable         *by_num;      /* num -> MnSession* (borrowed from live) */
+  GHashTable         *busy;        /* id -> "probe"/"route": a call in flight */
+  GHashTable         *running_since; /* id -> gint64* first poll that saw RUNNING */
+  MnClockFunc         clock;
+  gpointer            clock_data;
+  MnProbeFunc         probe;
+  gpointer            probe_data;
+  guint               timer;
+  guint               kick;
+  guint               ticks;
+  gboolean            listing_routes;
+  MnManagerCounters   counters;
+};
+
+static MnControllerConfig *
+copy_config (const MnControllerConfig *c)
+{
+  MnControllerConfig *n = mn_controller_config_new_default ();
+  g_free (n->state_dir);
+  n->state_dir = g_strdup (c->state_dir);
+  g_free (n->run_as);
+  n->run_as = g_strdup (c->run_as);
+  g_free (n->job_host);
+  n->job_host = g_strdup (c->job_host);
+  g_free (n->port_lock_dir);
+  n->port_lock_dir = g_strdup (c->port_lock_dir);
+  g_free (n->launcher);
+  n->launcher = g_strdup (c->launcher);
+  n->port_min = c->port_min;
+  n->port_max = c->port_max;
+  n->ready_timeout = c->ready_timeout;
+  n->kill_grace = c->kill_grace;
+  n->poll_interval_ms = c->poll_interval_ms;
+  return n;
+}
+
+static gint64
+real_clock (gpointer data)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+static void
+default_probe (const MnSession *session, const gchar *url, MnHttpDone done,
+               gpointer done_data, gpointer user_data)
+{
+  MnControllerManager *self = user_data;
+  mn_controller_probe (self->relay, url, session->token, done, done_data);
+}
+
+MnControllerManager *
+mn_controller_manager_new (const MnControllerConfig *config, const MnPolicyConfig *policy,
+                           MnControllerStore *store, MnBackend *backend,
+                           MnControllerRelay *relay, GPtrArray *apps)
+{
+  MnControllerManager *self = g_atomic_rc_box_new0 (MnControllerManager);
+  self->config = copy_config (config);
+  self->store = store;
+  self->backend = backend;
+  self->relay = relay;
+  self->apps = apps;
+  self->policy = mn_policy_state_new (policy);
+  self->live = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                      (GDestroyNotify) mn_session_free);
+  self->by_num = g_hash_table_new (g_int64_hash, g_int64_equal);
+  self->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->running_since = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->clock = real_clock;
+  self->probe = default_probe;
+  self->probe_data = self;
+  return self;
+}
+
+MnControllerManager *
+mn_controller_manager_ref (MnControllerManager *self)
+{
+  return g_atomic_rc_box_acquire (self);
+}
+
+static void
+manager_clear (MnControllerManager *self)
+{
+  g_clear_handle_id (&self->timer, g_source_remove);
+  g_clear_handle_id (&self->kick, g_source_remove);
+  g_hash_table_destroy (self->by_num);
+  g_hash_table_destroy (self->live);
+  g_hash_table_destroy (self->busy);
+  g_hash_table_destroy (self->running_since);
+  mn_policy_state_free (self->policy);
+  mn_backend_free (self->backend);
+  mn_controller_relay_free (self->relay);
+  mn_controller_store_free (self->store);
+  g_ptr_array_unref (self->apps);
+  mn_controller_config_free (self->config);
+}
+
+void
+mn_controller_manager_unref (MnControllerManager *self)
+{
+  g_atomic_rc_box_release_full (self, (GDestroyNotify) manager_clear);
+}
+
+void
+mn_controller_manager_set_clock (MnControllerManager *self, MnClockFunc clock, gpointer data)
+{
+  self->clock = clock;
+  self->clock_data = data;
+}
+
+void
+mn_controller_manager_set_prober (MnControllerManager *self, MnProbeFunc probe, gpointer data)
+{
+  self->probe = probe;
+  self->probe_data = data;
+}
+
+gint64
+mn_controller_manager_now (MnControllerManager *self)
+{
+  return self->clock (self->clock_data);
+}
+
+MnControllerStore *mn_controller_manager_get_store (MnControllerManager *self) { return self->store; }
+MnPolicyState *mn_controller_manager_get_policy (MnControllerManager *self) { return self->policy; }
+const GPtrArray *mn_controller_manager_get_apps (MnControllerManager *self) { return self->apps; }
+MnBackend *mn_controller_manager_get_backend (MnControllerManager *self) { return self->backend; }
+const MnManagerCounters *mn_controller_manager_get_counters (MnControllerManager *self) { return &self->counters; }
+
+const MnApp *
+mn_controller_manager_find_app (MnControllerManager *self, const gchar *id)
+{
+  for (guint i = 0; id != NULL && i < self->apps->len; i++)
+    {
+      const MnApp *app = g_ptr_array_index (self->apps, i);
+      if (g_str_equal (app->id, id))
+        return app;
+    }
+  return NULL;
+}
+
+gchar *
+mn_controller_manager_session_dir (MnControllerManager *self, const gchar *id)
+{
+  return g_build_filename (self->config->state_dir, "sessions", id, NULL);
+}
+
+/* ---- helpers --------------------------------------------------------- */
+
+static void
+track (MnControllerManager *self, MnSession *s)
+{
+  g_hash_table_replace (self->live, s->id, s);
+  g_hash_table_replace (self->by_num, &s->num, s);
+}
+
+static void
+untrack (MnControllerManager *self, MnSession *s)
+{
+  g_hash_table_remove (self->by_num, &s->num);
+  g_hash_table_remove (self->running_since, s->id);
+  g_hash_table_remove (self->live, s->id);   /* frees s */
+}
+
+/* Write @s with an event; FALSE (logged) if the store refused, and then the
+ * caller must not act on the change. */
+static gboolean
+save (MnControllerManager *self, MnSession *s, const gchar *event)
+{
+  g_autoptr(GError) error = NULL;
+  if (!mn_controller_store_update (self->store, s, mn_controller_manager_now (self), event, &error))
+    {
+      g_warning ("session %s: not saved (%s): %s", s->id, event ? event : "", error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+set_reason (MnSession *s, const gchar *reason)
+{
+  gchar *old = s->reason;   /* @reason may be s->reason itself */
+  s->reason = g_strdup (reason);
+  g_free (old);
+}
+
+static gchar *
+random_hex (gsize bytes)
+{
+  g_autofree guint8 *buf = g_malloc (bytes);
+  GString *out = g_string_sized_new (bytes * 2);
+  if (RAND_bytes (buf, (int) bytes) != 1)
+    g_error ("OpenSSL RAND_bytes failed: no entropy");
+  for (gsize i = 0; i < bytes; i++)
+    g_string_append_printf (out, "%02x", buf[i]);
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+is_interactive (const MnSession *s)
+{
+  return g_strcmp0 (s->queue, "interactive") == 0;
+}
+
+static void
+fill_request (const MnSession *s, MnPolicyRequest *r)
+{
+  memset (r, 0, sizeof *r);
+  r->job_id = (guint64) s->num;
+  r->user = s->user;
+  r->cores = s->cores;
+  r->memory_mb = s->memory_mb;
+  r->gpus = s->gpus;
+  r->walltime = s->walltime;
+  r->if_busy = s->give_up ? MN_IF_BUSY_GIVE_UP : MN_IF_BUSY_WAIT;
+}
+
+static gchar *
+output_tail (MnControllerManager *self, const MnSession *s)
+{
+  g_autofree gchar *dir = mn_controller_manager_session_dir (self, s->id);
+  g_autofree gchar *path = g_build_filename (dir, "output.log", NULL);
+  g_autofree gchar *data = NULL;
+  gsize len = 0;
+  const gchar *start;
+  guint lines = 0;
+
+  if (!g_file_get_contents (path, &data, &len, NULL) || len == 0)
+    return g_strdup ("(the job wrote no output)");
+  while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == ' '))
+    data[--len] = '\0';
+  start = data + len;
+  /* the last 15 lines, at most 2000 bytes */
+  while (start > data && lines < 15 && (data + len - start) < 2000)
+    if (*--start == '\n')
+      lines++;
+  if (*start == '\n')
+    start++;
+  return g_utf8_make_valid (start, -1);
+}
+
+/* ---- ending ---------------------------------------------------------- */
+
+static void start_job (MnControllerManager *self, MnSession *s);
+
+static void
+on_route_deleted (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
+{
+  g_autofree gchar *id = data;
+  if (!ok)
+    g_message ("session %s: relay did not remove the route: %s", id, message);
+}
+
+/* The session is over: store, release its slot, start whom that admits. */
+static void
+finish (MnControllerManager *self, MnSession *s, MnSessionState state, const gchar *reason)
+{
+  gint64 now = mn_controller_manager_now (self);
+  gboolean had_slot = is_interactive (s) && (s->node >= 0 || s->state == MN_SESSION_QUEUED);
+  gboolean had_route = s->host != NULL;
+  g_autoptr(GArray) started = g_array_new (FALSE, TRUE, sizeof (MnDecision));
+  g_autofree gchar *id = g_strdup (s->id);
+
+  s->state = state;
+  s->ended = now;
+  set_reason (s, reason);
+  if (state == MN_SESSION_FAILED)
+    self->counters.failed++;
+  if (!save (self, s, reason ? reason : mn_session_state_to_string (state)))
+    return;
+  if (had_route)
+    mn_controller_relay_delete_route (self->relay, id, on_route_deleted, g_strdup (id));
+  if (had_slot)
+    mn_policy_state_release (self->policy, (guint64) s->num, now, started);
+  untrack (self, s);
+  for (guint i = 0; i < started->len; i++)
+    {
+      MnDecision *d = &g_array_index (started, MnDecision, i);
+      gint64 num = (gint64) d->job_id;
+      MnSession *next = g_hash_table_lookup (self->by_num, &num);
+      if (next != NULL && next->state == MN_SESSION_QUEUED)
+        {
+          g_autofree gchar *ev = g_strdup_printf ("admitted on node %u, logical node %u",
+                                                  d->node, d->logical);
+          next->node = (gint) d->node;
+          next->logical = (gint) d->logical;
+          next->state = MN_SESSION_STARTING;
+          set_reason (next, NULL);
+          if (save (self, next, ev))
+            start_job (self, next);
+        }
+      mn_decision_clear (d);
+    }
+}
+
+/* ---- starting -------------------------------------------------------- */
+
+static gboolean
+write_private (const gchar *path, const gchar *data, mode_t mode, uid_t uid, gid_t gid,
+               GError **error)
+{
+  int fd;
+  gsize len = strlen (data), off = 0;
+  unlink (path);
+  fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s: %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  while (off < len)
+    {
+      ssize_t n = write (fd, data + off, len - off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                       "%s: %s", path, g_strerror (errno));
+          close (fd);
+          return FALSE;
+        }
+      off += (gsize) n;
+    }
+  if (geteuid () == 0 && fchown (fd, uid, gid) != 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s: chown: %s", path, g_strerror (errno));
+      close (fd);
+      return FALSE;
+    }
+  fchmod (fd, mode);
+  close (fd);
+  return TRUE;
+}
+
+/* Which Unix account runs the job (NULL: the controller's). */
+static const gchar *
+job_user (MnControllerManager *self, const MnSession *s)
+{
+  if (g_str_equal (self->config->run_as, "user") && geteuid () == 0)
+    return s->user;
+  return NULL;
+}
+
+static gboolean
+prepare_dir (MnControllerManager *self, MnSession *s, const MnApp *app, GError **error)
+{
+  g_autofree gchar *dir = mn_controller_manager_session_dir (self, s->id);
+  g_autofree gchar *job = NULL, *script = NULL, *app_script = NULL, *token = NULL;
+  g_autofree gchar *launcher = NULL, *runtime = NULL, *output = NULL;
+  const gchar *unix_user = job_user (self, s);
+  uid_t uid = geteuid ();
+  gid_t gid = getegid ();
+  MnJobScriptOptions o;
+
+  if (unix_user != NULL)
+    {
+      struct passwd *pw = getpwnam (unix_user);
+      if (pw == NULL)
+        {
+          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                       "user '%s' has no Unix account on this machine, so no job can run as them",
+                       unix_user);
+          return FALSE;
+        }
+      uid = pw->pw_uid;
+      gid = pw->pw_gid;
+    }
+  if (g_mkdir_with_parents (dir, 0700) != 0 ||
+      (geteuid () == 0 && chown (dir, uid, gid) != 0) || chmod (dir, 0700) != 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s: %s", dir, g_strerror (errno));
+      return FALSE;
+    }
+  runtime = g_build_filename (dir, "runtime", NULL);
+  if (g_mkdir_with_parents (runtime, 0700) != 0 || (geteuid () == 0 && chown (runtime, uid, gid) != 0))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s: %s", runtime, g_strerror (errno));
+      return FALSE;
+    }
+  launcher = self->config->launcher && *self->config->launcher
+             ? g_strdup (self->config->launcher) : g_file_read_link ("/proc/self/exe", NULL);
+  o.launcher = launcher ? launcher : "minna-controller";
+  o.host = self->config->job_host;
+  o.port_min = self->config->port_min;
+  o.port_max = self->config->port_max;
+  o.port_lock_dir = self->config->port_lock_dir;
+  script = mn_app_render_job_script (app, s, dir, &o, error);
+  app_script = mn_app_render_app_script (app, error);
+  if (script == NULL || app_script == NULL)
+    return FALSE;
+  token = g_build_filename (dir, "token", NULL);
+  job = g_build_filename (dir, "job.sh", NULL);
+  {
+    g_autofree gchar *app_path = g_build_filename (dir, "app.sh", NULL);
+    g_autofree gchar *token_text = g_strconcat (s->token, "\n", NULL);
+    g_autofree gchar *conn = g_build_filename (dir, "connection", NULL);
+    g_autofree gchar *code = g_build_filename (dir, "exit_code", NULL);
+    /* a resubmission must not see the previous attempt's files */
+    unlink (conn);
+    unlink (code);
+    if (!write_private (token, token_text, 0600, uid, gid, error) ||
+        !write_private (job, script, 0700, uid, gid, error) ||
+        !write_private (app_path, app_script, 0700, uid, gid, error))
+      return FALSE;
+  }
+  output = g_build_filename (dir, "output.log", NULL);
+  if (!g_file_test (output, G_FILE_TEST_EXISTS) &&
+      !write_private (output, "", 0600, uid, gid, error))
+    return FALSE;
+  return TRUE;
+}
+
+static void
+start_job (MnControllerManager *self, MnSession *s)
+{
+  const MnApp *app = mn_controller_manager_find_app (self, s->app);
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *dir = mn_controller_manager_session_dir (self, s->id);
+  g_autofree gchar *script = g_build_filename (dir, "job.sh", NULL);
+  g_autofree gchar *output = g_build_filename (dir, "output.log", NULL);
+  g_autofree gchar *job_id = NULL;
+  g_autofree gchar *event = NULL;
+  MnJobSpec spec = { 0 };
+
+  if (app == NULL)
+    {
+      g_autofree gchar *why = g_strdup_printf ("app '%s' is no longer defined", s->app);
+      finish (self, s, MN_SESSION_FAILED, why);
+      return;
+    }
+  if (!prepare_dir (self, s, app, &error))
+    {
+      finish (self, s, MN_SESSION_FAILED, error->message);
+      return;
+    }
+  spec.session_id = s->id;
+  spec.session_dir = dir;
+  spec.script = script;
+  spec.output = output;
+  spec.unix_user = job_user (self, s);
+  spec.cores = s->cores;
+  spec.memory_mb = s->memory_mb;
+  spec.gpus = s->gpus;
+  spec.walltime = s->walltime;
+  spec.node = s->node;
+  spec.logical = s->logical;
+  job_id = mn_backend_submit (self->backend, &spec, mn_controller_manager_now (self), &error);
+  if (job_id == NULL)
+    {
+      g_autofree gchar *why = g_strdup_printf ("the scheduler refused the job: %s", error->message);
+      finish (self, s, MN_SESSION_FAILED, why);
+      return;
+    }
+  g_free (s->job_id);
+  s->job_id = g_steal_pointer (&job_id);
+  s->submitted = mn_controller_manager_now (self);
+  set_reason (s, "waiting for the job to start");
+  event = g_strdup_printf ("submitted as job %s", s->job_id);
+  save (self, s, event);
+}
+
+/* ---- launch ----------------------------------------------------------- */
+
+static gboolean
+kick_cb (gpointer data)
+{
+  MnControllerManager *self = data;
+  self->kick = 0;
+  mn_controller_manager_tick (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+kick (MnControllerManager *self)
+{
+  if (self->kick == 0 && self->timer != 0)
+    self->kick = g_timeout_add (50, kick_cb, self);
+}
+
+MnSession *
+mn_controller_manager_launch (MnControllerManager *self, const gchar *user,
+                              const MnLaunchRequest *request, MnRejectReason *reason,
+                              GError **error)
+{
+  gint64 now = mn_controller_manager_now (self);
+  g_autoptr(MnSession) s = mn_session_new ();
+  MnDecision d = { 0 };
+  MnPolicyRequest pr;
+  MnSession *live;
+  gint64 num = 1;
+  g_autofree gchar *event = NULL;
+  g_autofree gchar *id = NULL;
+
+  if (reason)
+    *reason = MN_REJECT_NONE;
+  if (mn_controller_manager_find_app (self, request->app) == NULL)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_INVALID,
+                   "app: no app '%s'", request->app ? request->app : "");
+      return NULL;
+    }
+  /* the policy needs the job id before the row exists: use the next row */
+  num = mn_controller_store_max_num (self->store) + 1;
+  s->num = num;
+  s->id = random_hex (8);
+  s->user = g_strdup (user);
+  s->app = g_strdup (request->app);
+  g_free (s->queue);
+  s->queue = g_strdup (request->queue ? request->queue : "interactive");
+  s->cores = request->cores;
+  s->memory_mb = request->memory_mb;
+  s->gpus = request->gpus;
+  s->walltime = request->walltime;
+  s->give_up = request->give_up;
+  s->created = now;
+  s->token = random_hex (24);
+  s->state = MN_SESSION_QUEUED;
+  s->prev_state = MN_SESSION_QUEUED;
+
+  if (is_interactive (s))
+    {
+      fill_request (s, &pr);
+      mn_policy_state_request (self->policy, &pr, now, &d);
+      if (d.kind == MN_DECISION_REJECT)
+        {
+          self->counters.refused++;
+          if ((guint) d.reason < G_N_ELEMENTS (self->counters.refused_by_reason))
+            self->counters.refused_by_reason[d.reason]++;
+          if (reason)
+            *reason = d.reason;
+          g_set_error_literal (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED,
+                               d.message ? d.message : "refused by the interactive.q policy");
+          mn_decision_clear (&d);
+          return NULL;
+        }
+      if (d.kind == MN_DECISION_START)
+        {
+          s->state = MN_SESSION_STARTING;
+          s->node = (gint) d.node;
+          s->logical = (gint) d.logical;
+          event = g_strdup_printf ("requested; admitted on node %u, logical node %u",
+                                   d.node, d.logical);
+        }
+      else
+        {
+          set_reason (s, "waiting for room in interactive.q");
+          event = g_strdup_printf ("requested; waiting at position %u", d.position);
+        }
+      mn_decision_clear (&d);
+    }
+  else
+    {
+      s->state = MN_SESSION_STARTING;
+      event = g_strdup ("requested (batch)");
+    }
+
+  if (!mn_controller_store_insert (self->store, s, now, event, error))
+    {
+      if (is_interactive (s))
+        mn_policy_state_release (self->policy, (guint64) s->num, now, NULL);
+      return NULL;
+    }
+  self->counters.launches++;
+  live = g_steal_pointer (&s);
+  id = g_strdup (live->id);
+  track (self, live);
+  if (live->state == MN_SESSION_STARTING)
+    start_job (self, live);   /* may finish (fail) and free it */
+  kick (self);
+  live = g_hash_table_lookup (self->live, id);
+  return live ? mn_session_copy (live) : mn_controller_store_get (self->store, id, error);
+}
+
+/* ---- stop ------------------------------------------------------------- */
+
+gboolean
+mn_controller_manager_stop (MnControllerManager *self, const gchar *id, const gchar *why,
+                            GError **error)
+{
+  MnSession *s = g_hash_table_lookup (self->live, id);
+  g_autoptr(GError) local = NULL;
+  gint64 now = mn_controller_manager_now (self);
+
+  if (s == NULL)
+    {
+      g_autoptr(MnSession) old = mn_controller_store_get (self->store, id, error);
+      if (old == NULL)
+        return FALSE;
+      return TRUE;   /* already over: stopping is idempotent */
+    }
+  if (s->state == MN_SESSION_QUEUED || s->job_id == NULL)
+    {
+      finish (self, s, MN_SESSION_ENDED, why);
+      return TRUE;
+    }
+  if (s->state != MN_SESSION_ENDING)
+    {
+      if (s->state == MN_SESSION_UNKNOWN)
+        s->prev_state = MN_SESSION_ENDING;
+      else
+        s->state = MN_SESSION_ENDING;
+      s->stop_requested = now;
+      set_reason (s, why);
+      if (!save (self, s, why))
+        {
+          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE,
+                       "could not record the stop request");
+          return FALSE;
+        }
+    }
+  if (!mn_backend_cancel (self->backend, s->job_id, now, &local))
+    g_message ("session %s: cancel: %s (will retry)", s->id, local->message);
+  if (s->host != NULL)
+    mn_controller_relay_delete_route (self->relay, s->id, on_route_deleted, g_strdup (s->id));
+  kick (self);
+  return TRUE;
+}
+
+/* ---- polling ------------------------------------------------------------ */
+
+typedef struct {
+  MnControllerManager *self;
+  gchar               *id;
+} CallData;
+
+static CallData *
+call_new (MnControllerManager *self, const gchar *id)
+{
+  CallData *c = g_new0 (CallData, 1);
+  c->self = mn_controller_manager_ref (self);
+  c->id = g_strdup (id);
+  return c;
+}
+
+static void
+call_free (CallData *c)
+{
+  g_hash_table_remove (c->self->busy, c->id);
+  mn_controller_manager_unref (c->self);
+  g_free (c->id);
+  g_free (c);
+}
+
+static void
+on_route_put (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
+{
+  CallData *c = data;
+  MnControllerManager *self = c->self;
+  MnSession *s = g_hash_table_lookup (self->live, c->id);
+
+  if (s != NULL && s->state == MN_SESSION_STARTING)
+    {
+      if (ok)
+        {
+          g_autofree gchar *ev = g_strdup_printf ("running at %s:%u, route /s/%s/ registered",
+                                                  s->host, s->port, s->id);
+          s->state = MN_SESSION_RUNNING;
+          s->started = mn_controller_manager_now (self);
+          set_reason (s, NULL);
+          self->counters.ready++;
+          save (self, s, ev);
+        }
+      else
+        {
+          g_autofree gchar *why = g_strdup_printf ("the relay did not take the route (%s);"
+                                                   " retrying", message);
+          if (g_strcmp0 (s->reason, why) != 0)
+            {
+              set_reason (s, why);
+              save (self, s, why);
+            }
+        }
+    }
+  else if (s != NULL && !ok)
+    g_message ("session %s: route refresh: %s", s->id, message);
+  call_free (c);
+}
+
+static void
+register_route (MnControllerManager *self, MnSession *s)
+{
+  g_autofree gchar *upstream = g_strdup_printf ("http://%s:%u", s->host, s->port);
+  gint64 expires = (s->submitted ? s->submitted : s->created) + s->walltime;
+  g_hash_table_insert (self->busy, g_strdup (s->id), (gpointer) "route");
+  mn_controller_relay_put_route (self->relay, s->id, upstream, s->user, s->token, expires,
+                                 on_route_put, call_new (self, s->id));
+}
+
+static void
+on_probe (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
+{
+  CallData *c = data;
+  MnControllerManager *self = c->self;
+  MnSession *s = g_hash_table_lookup (self->live, c->id);
+  if (ok && s != NULL && s->state == MN_SESSION_STARTING)
+    {
+      g_hash_table_remove (self->busy, c->id);
+      register_route (self, s);
+    }
+  call_free (c);
+}
+
+/* The job writes host and port to its connection file once it holds a port. */
+static gboolean
+read_connection (MnControllerManager *self, MnSession *s)
+{
+  g_autofree gchar *dir = mn_controller_manager_session_dir (self, s->id);
+  g_autofree gchar *path = g_build_filename (dir, "connection", NULL);
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autofree gchar *host = NULL;
+  gint port;
+
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+    return FALSE;
+  host = g_key_file_get_string (kf, "connection", "host", NULL);
+  port = g_key_file_get_integer (kf, "connection", "port", NULL);
+  /* The file is the user's: only accept what the job was allowed to pick,
+   * or a user could route their session to any service on the host. */
+  if (host == NULL || g_strcmp0 (host, self->config->job_host) != 0 ||
+      port < (gint) self->config->port_min || port > (gint) self->config->port_max)
+    {
+      g_warning ("session %s: connection file %s names %s:%d, outside %s:%u-%u; ignored",
+                 s->id, path, host ? host : "?", port, self->config->job_host,
+                 self->config->port_min, self->config->port_max);
+      return FALSE;
+    }
+  if (g_strcmp0 (s->host, host) != 0 || s->port != (guint) port)
+    {
+      g_autofree gchar *ev = g_strdup_printf ("job listens on %s:%d; waiting for the app", host, port);
+      g_free (s->host);
+      s->host = g_steal_pointer (&host);
+      s->port = (guint) port;
+      set_reason (s, "waiting for the app to answer");
+      save (self, s, ev);
+    }
+  return TRUE;
+}
+
+static void
+handle_starting (MnControllerManager *self, MnSession *s, const MnJobStatus *st, gint64 now)
+{
+  const MnApp *app;
+  gint64 *since;
+
+  if (st->state == MN_JOB_PENDING)
+    return;
+  if (st->state == MN_JOB_DONE)
+    {
+      g_autofree gchar *tail = output_tail (self, s);
+      g_autofree gchar *why = g_strdup_printf ("the app ended before it answered (%s); its last"
+                                               " output:\n%s",
+                                               st->message ? st->message : "ended", tail);
+      finish (self, s, MN_SESSION_FAILED, why);
+      return;
+    }
+  since = g_hash_table_lookup (self->running_since, s->id);
+  if (since == NULL)
+    {
+      since = g_new (gint64, 1);
+      *since = now;
+      g_hash_table_insert (self->running_since, g_strdup (s->id), since);
+    }
+  if (now - *since > self->config->ready_timeout)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree gchar *tail = output_tail (self, s);
+      g_autofree gchar *why = g_strdup_printf ("the app did not answer within %" G_GINT64_FORMAT
+                                               " s, so it was cancelled; its last output:\n%s",
+                                               self->config->ready_timeout, tail);
+      if (!mn_backend_cancel (self->backend, s->job_id, now, &error))
+        g_message ("session %s: cancel: %s", s->id, error->message);
+      finish (self, s, MN_SESSION_FAILED, why);
+      return;
+    }
+  if (g_hash_table_contains (self->busy, s->id))
+    return;
+  if (s->host != NULL && s->port != 0 && g_strcmp0 (s->reason, "waiting for the app to answer") != 0
+      && g_str_has_prefix (s->reason ? s->reason : "", "the relay"))
+    {
+      register_route (self, s);   /* app answered before; the relay did not */
+      return;
+    }
+  if (!read_connection (self, s))
+    return;
+  app = mn_controller_manager_find_app (self, s->app);
+  {
+    g_autofree gchar *url = g_strdup_printf ("http://%s:%u/s/%s/%s", s->host, s->port, s->id,
+                                             app ? app->readiness_path : "");
+    g_hash_table_insert (self->busy, g_strdup (s->id), (gpointer) "probe");
+    self->probe (s, url, on_probe, call_new (self, s->id), self->probe_data);
+  }
+}
+
+static void
+handle_status (MnControllerManager *self, MnSession *s, const MnJobStatus *st, gint64 now)
+{
+  if (st->state == MN_JOB_UNKNOWN)
+    {
+      if (s->state != MN_SESSION_UNKNOWN)
+        {
+          g_autofree gchar *why = g_strdup_printf ("the scheduler cannot say how the job is (%s);"
+                                                   " asking again", st->message ? st->message : "no answer");
+          s->prev_state = s->state;
+          s->state = MN_SESSION_UNKNOWN;
+          set_reason (s, why);
+          save (self, s, why);
+        }
+      return;
+    }
+  if (s->state == MN_SESSION_UNKNOWN)
+    {
+      s->state = s->prev_state;
+      set_reason (s, NULL);
+      if (!save (self, s, "the scheduler answers again"))
+        return;
+    }
+  switch (s->state)
+    {
+    case MN_SESSION_STARTING:
+      handle_starting (self, s, st, now);
+      break;
+    case MN_SESSION_RUNNING:
+      if (st->state == MN_JOB_DONE)
+        finish (self, s, MN_SESSION_ENDED, st->message ? st->message : "the job ended");
+      else if (s->idle_warned == 0 && s->reason == NULL && now > s->submitted + s->walltime)
+        set_reason (s, "walltime reached; stopping");
+      break;
+    case MN_SESSION_ENDING:
+      if (st->state == MN_JOB_DONE)
+        finish (self, s, MN_SESSION_ENDED, s->reason ? s->reason : "stopped");
+      else if (now - s->stop_requested > self->config->kill_grace + 5)
+        {
+          g_autoptr(GError) error = NULL;
+          /* repeat: a cancel lost in a restart must not leave the job running */
+          if (!mn_backend_cancel (self->backend, s->job_id, now, &error))
+            g_message ("session %s: cancel: %s", s->id, error->message);
+        }
+      break;
+    default:
+      break;
+    }
+}
+
+void
+mn_controller_manager_tick (MnControllerManager *self)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new ();
+  g_autoptr(GPtrArray) snapshot = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) statuses = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 now = mn_controller_manager_now (self);
+  GHashTableIter it;
+  gpointer v;
+
+  self->ticks++;
+  g_hash_table_iter_init (&it, self->live);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    {
+      MnSession *s = v;
+      if (s->job_id != NULL && s->state != MN_SESSION_QUEUED)
+        {
+          g_ptr_array_add (ids, s->job_id);
+          g_ptr_array_add (snapshot, g_strdup (s->id));
+        }
+      else if (s->state == MN_SESSION_STARTING && s->job_id == NULL)
+        g_ptr_array_add (snapshot, g_strdup (s->id));
+    }
+  if (snapshot->len == 0)
+    return;
+  g_ptr_array_add (ids, NULL);
+  self->counters.polls++;
+  if (ids->len > 1)
+    statuses = mn_backend_poll (self->backend, (const gchar *const *) ids->pdata, now, &error);
+  if (ids->len > 1 && statuses == NULL)
+    self->counters.poll_errors++;
+
+  for (guint i = 0; i < snapshot->len; i++)
+    {
+      MnSession *s = g_hash_table_lookup (self->live, g_ptr_array_index (snapshot, i));
+      MnJobStatus unknown = { MN_JOB_UNKNOWN, -1, error ? error->message : (gchar *) "no answer" };
+      const MnJobStatus *st;
+      if (s == NULL)
+        continue;
+      if (s->job_id == NULL)
+        {
+          /* admitted but never submitted (killed in between): submit now */
+          if (s->state == MN_SESSION_STARTING)
+            start_job (self, s);
+          continue;
+        }
+      st = statuses ? g_hash_table_lookup (statuses, s->job_id) : NULL;
+      handle_status (self, s, st ? st : &unknown, now);
+    }
+}
+
+static gboolean
+timer_cb (gpointer data)
+{
+  mn_controller_manager_tick (data);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+mn_controller_manager_start (MnControllerManager *self)
+{
+  if (self->timer == 0)
+    self->timer = g_timeout_add (self->config->poll_interval_ms, timer_cb, self);
+}
+
+static gint
+by_num (gconstpointer a, gconstpointer b)
+{
+  const MnSession *x = *(MnSession *const *) a, *y = *(MnSession *const *) b;
+  return x->num < y->num ? -1 : x->num > y->num;
+}
+
+/* ---- recovery, policy ------------------------------------------------------ */
+
+static void
+refill_policy (MnControllerManager *self, GPtrArray *sessions, gboolean start_admitted)
+{
+  gint64 now = mn_controller_manager_now (self);
+  /* running jobs first, so that queued ones see the real occupancy */
+  for (guint i = 0; i < sessions->len; i++)
+    {
+      MnSession *s = g_ptr_array_index (sessions, i);
+      MnPolicyRequest r;
+      g_autoptr(GError) error = NULL;
+      if (!is_interactive (s) || s->node < 0 || s->state == MN_SESSION_QUEUED)
+        continue;
+      fill_request (s, &r);
+      if (!mn_policy_state_adopt (self->policy, &r, (guint) s->node, (guint) s->logical,
+                                  s->submitted ? s->submitted : s->created, &error))
+        g_warning ("session %s: cannot put back on node %d/%d: %s", s->id, s->node,
+                   s->logical, error ? error->message : "out of bounds");
+    }
+  for (guint i = 0; i < sessions->len; i++)
+    {
+      MnSession *s = g_ptr_array_index (sessions, i);
+      MnPolicyRequest r;
+      MnDecision d = { 0 };
+      if (!is_interactive (s) || s->state != MN_SESSION_QUEUED)
+        continue;
+      fill_request (s, &r);
+      r.if_busy = MN_IF_BUSY_WAIT;
+      mn_policy_state_request (self->policy, &r, now, &d);
+      if (d.kind == MN_DECISION_START && start_admitted)
+        {
+          g_autofree gchar *ev = g_strdup_printf ("admitted on node %u, logical node %u",
+                                                  d.node, d.logical);
+          s->node = (gint) d.node;
+          s->logical = (gint) d.logical;
+          s->state = MN_SESSION_STARTING;
+          set_reason (s, NULL);
+          if (save (self, s, ev))
+            start_job (self, s);
+        }
+      else if (d.kind == MN_DECISION_REJECT)
+        finish (self, s, MN_SESSION_FAILED, d.message);
+      mn_decision_clear (&d);
+    }
+}
+
+static void
+on_route_refreshed (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
+{
+  g_autofree gchar *id = data;
+  if (!ok)
+    g_message ("session %s: relay did not take the route again: %s", id, message);
+}
+
+gboolean
+mn_controller_manager_recover (MnControllerManager *self, GError **error)
+{
+  g_autoptr(GPtrArray) live = mn_controller_store_list (self->store, NULL, TRUE, error);
+  g_autoptr(GPtrArray) tracked = g_ptr_array_new ();
+  if (live == NULL)
+    return FALSE;
+  for (guint i = 0; i < live->len; i++)
+    {
+      MnSession *s = g_ptr_array_steal_index (live, i--);
+      track (self, s);
+      g_ptr_array_add (tracked, s);
+    }
+  refill_policy (self, tracked, TRUE);
+  for (guint i = 0; i < tracked->len; i++)
+    {
+      MnSession *s = g_ptr_array_index (tracked, i);
+      if (!g_hash_table_contains (self->live, s->id))
+        continue;
+      if (s->state == MN_SESSION_RUNNING && s->host != NULL)
+        {
+          gint64 expires = (s->submitted ? s->submitted : s->created) + s->walltime;
+          g_autofree gchar *upstream = g_strdup_printf ("http://%s:%u", s->host, s->port);
+          mn_controller_relay_put_route (self->relay, s->id, upstream, s->user, s->token,
+                                         expires, on_route_refreshed, g_strdup (s->id));
+        }
+    }
+  g_message ("recovered %u live sessions", tracked->len);
+  return TRUE;
+}
+
+void
+mn_controller_manager_set_policy (MnControllerManager *self, const MnPolicyConfig *policy)
+{
+  g_autoptr(GPtrArray) sessions = g_ptr_array_new ();
+  GHashTableIter it;
+  gpointer v;
+  mn_policy_state_free (self->policy);
+  self->policy = mn_policy_state_new (policy);
+  g_hash_table_iter_init (&it, self->live);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    g_ptr_array_add (sessions, v);
+  g_ptr_array_sort (sessions, by_num);   /* keep the FIFO order */
+  refill_policy (self, sessions, TRUE);
+}
+
+/* ---- queries ---------------------------------------------------------------- */
+
+MnSession *
+mn_controller_manager_get (MnControllerManager *self, const gchar *id, GError **error)
+{
+  MnSession *s = g_hash_table_lookup (self->live, id);
+  if (s != NULL)
+    return mn_session_copy (s);
+  return mn_controller_store_get (self->store, id, error);
+}
+
+GPtrArray *
+mn_controller_manager_list_live (MnControllerManager *self, const gchar *user)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_session_free);
+  GHashTableIter it;
+  gpointer v;
+  g_hash_table_iter_init (&it, self->live);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    if (user == NULL || g_strcmp0 (((MnSession *) v)->user, user) == 0)
+      g_ptr_array_add (out, mn_session_copy (v));
+  g_ptr_array_sort (out, by_num);
+  return out;
+}
+
+gint64
+mn_controller_manager_estimate_start (MnControllerManager *self, const MnSession *session,
+                                      const MnLaunchRequest *request, const gchar *user)
+{
+  gint64 now = mn_controller_manager_now (self);
+  MnPolicyRequest r = { 0 };
+  if (session != NULL)
+    return mn_policy_state_estimate_start (self->policy, (guint64) session->num, NULL, now);
+  r.job_id = 0;
+  r.user = user;
+  r.cores = request->cores;
+  r.memory_mb = request->memory_mb;
+  r.gpus = request->gpus;
+  r.walltime = request->walltime;
+  r.if_busy = MN_IF_BUSY_WAIT;
+  return mn_policy_state_estimate_start (self->policy, 0, &r, now);
+}

@@ -1,0 +1,105 @@
+/* mn-controller-manager.h: sessions from launch request to ended.
+ *
+ * Owns the policy state (interactive.q admission and placement), drives the
+ * session state machine from backend polls, probes apps, registers routes.
+ * Every state change is written to the store before anything is done about
+ * it, so that a controller killed at any point resumes from the store. */
+#pragma once
+
+#include <glib.h>
+#include "mn-policy.h"
+#include "mn-controller-app.h"
+#include "mn-controller-backend.h"
+#include "mn-controller-config.h"
+#include "mn-controller-relay.h"
+#include "mn-controller-session.h"
+#include "mn-controller-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct _MnControllerManager MnControllerManager;
+
+typedef gint64 (*MnClockFunc) (gpointer user_data);   /* Unix seconds */
+/* Asks whether the app at @url answers; must call @done exactly once. */
+typedef void (*MnProbeFunc) (const MnSession *session, const gchar *url,
+                             MnHttpDone done, gpointer done_data, gpointer user_data);
+
+typedef struct {
+  const gchar *app;
+  const gchar *queue;      /* "interactive" or "batch" */
+  guint        cores;
+  guint64      memory_mb;
+  guint        gpus;
+  gint64       walltime;   /* s */
+  gboolean     give_up;
+} MnLaunchRequest;
+
+/* Takes ownership of @store, @backend, @relay and @apps. */
+MnControllerManager *mn_controller_manager_new (const MnControllerConfig *config,
+                                                const MnPolicyConfig     *policy,
+                                                MnControllerStore        *store,
+                                                MnBackend                *backend,
+                                                MnControllerRelay        *relay,
+                                                GPtrArray                *apps);
+MnControllerManager *mn_controller_manager_ref (MnControllerManager *self);
+void                 mn_controller_manager_unref (MnControllerManager *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnControllerManager, mn_controller_manager_unref)
+
+void mn_controller_manager_set_clock (MnControllerManager *self, MnClockFunc clock,
+                                      gpointer user_data);
+void mn_controller_manager_set_prober (MnControllerManager *self, MnProbeFunc probe,
+                                       gpointer user_data);
+
+/* Loads live sessions from the store, puts them back into the policy state,
+ * submits what was admitted but not submitted, re-registers routes. */
+gboolean mn_controller_manager_recover (MnControllerManager *self, GError **error);
+/* Poll timer on the thread-default main context. */
+void     mn_controller_manager_start (MnControllerManager *self);
+/* One poll round (the timer calls this). */
+void     mn_controller_manager_tick (MnControllerManager *self);
+
+/* Returns the new session (queued or starting), or NULL with
+ * MN_CONTROLLER_ERROR_REFUSED (message: the policy's text; *@reason set),
+ * MN_CONTROLLER_ERROR_INVALID, or a store/backend error. */
+MnSession *mn_controller_manager_launch (MnControllerManager *self, const gchar *user,
+                                         const MnLaunchRequest *request,
+                                         MnRejectReason *reason, GError **error);
+gboolean   mn_controller_manager_stop (MnControllerManager *self, const gchar *id,
+                                       const gchar *why, GError **error);
+
+MnSession *mn_controller_manager_get (MnControllerManager *self, const gchar *id,
+                                      GError **error);
+/* Live sessions (user NULL: all), oldest first; copies. */
+GPtrArray *mn_controller_manager_list_live (MnControllerManager *self, const gchar *user);
+
+MnControllerStore    *mn_controller_manager_get_store (MnControllerManager *self);
+MnPolicyState        *mn_controller_manager_get_policy (MnControllerManager *self);
+const GPtrArray      *mn_controller_manager_get_apps (MnControllerManager *self);
+const MnApp          *mn_controller_manager_find_app (MnControllerManager *self, const gchar *id);
+MnBackend            *mn_controller_manager_get_backend (MnControllerManager *self);
+gint64                mn_controller_manager_now (MnControllerManager *self);
+gchar                *mn_controller_manager_session_dir (MnControllerManager *self,
+                                                         const gchar *id);
+/* Replaces the policy (SIGHUP); live sessions are carried over. */
+void                  mn_controller_manager_set_policy (MnControllerManager *self,
+                                                        const MnPolicyConfig *policy);
+/* Estimated start (Unix s) of a queued session, or of a new request when
+ * @session is NULL. */
+gint64                mn_controller_manager_estimate_start (MnControllerManager *self,
+                                                            const MnSession *session,
+                                                            const MnLaunchRequest *request,
+                                                            const gchar *user);
+
+typedef struct {
+  guint64 launches;
+  guint64 refused;
+  guint64 refused_by_reason[MN_REJECT_MALFORMED + 1];
+  guint64 polls;
+  guint64 poll_errors;
+  guint64 ready;
+  guint64 failed;
+} MnManagerCounters;
+
+const MnManagerCounters *mn_controller_manager_get_counters (MnControllerManager *self);
+
+G_END_DECLS

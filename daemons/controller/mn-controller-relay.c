@@ -1,0 +1,235 @@
+/* mn-controller-relay.c */
+#define G_LOG_DOMAIN "minna-controller"
+
+#include "mn-controller-relay.h"
+#include "mn-controller-config.h"
+
+#include <libsoup/soup.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct _MnControllerRelay {
+  gchar       *url;
+  gchar       *secret;
+  SoupSession *session;
+};
+
+typedef struct {
+  MnHttpDone done;
+  gpointer   user_data;
+  SoupMessage *msg;
+  gboolean   any_answer;   /* probes: 2xx/3xx counts */
+} Call;
+
+MnControllerRelay *
+mn_controller_relay_new (const gchar *url, const gchar *secret)
+{
+  MnControllerRelay *relay = g_new0 (MnControllerRelay, 1);
+  relay->url = url && *url ? g_strdup (url) : NULL;
+  if (relay->url && g_str_has_suffix (relay->url, "/"))
+    relay->url[strlen (relay->url) - 1] = '\0';
+  relay->secret = g_strdup (secret);
+  relay->session = soup_session_new_with_options ("timeout", 10, "max-conns", 64,
+                                                  "max-conns-per-host", 32, NULL);
+  return relay;
+}
+
+void
+mn_controller_relay_free (MnControllerRelay *relay)
+{
+  if (relay == NULL)
+    return;
+  soup_session_abort (relay->session);
+  g_object_unref (relay->session);
+  g_free (relay->url);
+  g_free (relay->secret);
+  g_free (relay);
+}
+
+gboolean
+mn_controller_relay_enabled (MnControllerRelay *relay)
+{
+  return relay->url != NULL;
+}
+
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Call *call = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root = NULL;
+  guint status = soup_message_get_status (call->msg);
+  gboolean ok;
+  g_autofree gchar *message = NULL;
+
+  if (body != NULL && g_bytes_get_size (body) > 0 &&
+      json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
+                                  g_bytes_get_size (body), NULL))
+    root = json_parser_get_root (parser);
+  ok = error == NULL && status >= 200 && status < (call->any_answer ? 400u : 300u);
+  if (error != NULL)
+    message = g_strdup (error->message);
+  else if (!ok)
+    message = g_strdup_printf ("HTTP %u %s", status,
+                               soup_message_get_reason_phrase (call->msg) ?: "");
+  call->done (ok, message, root, call->user_data);
+  g_object_unref (call->msg);
+  g_free (call);
+}
+
+static void
+send (MnControllerRelay *relay, SoupMessage *msg, gboolean any_answer,
+      MnHttpDone done, gpointer user_data)
+{
+  Call *call = g_new0 (Call, 1);
+  call->done = done;
+  call->user_data = user_data;
+  call->msg = msg;
+  call->any_answer = any_answer;
+  soup_session_send_and_read_async (relay->session, msg, G_PRIORITY_DEFAULT, NULL,
+                                    on_done, call);
+}
+
+static SoupMessage *
+admin_message (MnControllerRelay *relay, const gchar *method, const gchar *path)
+{
+  g_autofree gchar *uri = g_strconcat (relay->url, path, NULL);
+  g_autofree gchar *auth = g_strdup_printf ("Bearer %s", relay->secret ? relay->secret : "");
+  SoupMessage *msg = soup_message_new (method, uri);
+  if (msg != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+  return msg;
+}
+
+static gboolean
+idle_ok (gpointer data)
+{
+  Call *call = data;
+  call->done (TRUE, NULL, NULL, call->user_data);
+  g_free (call);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+succeed_later (MnHttpDone done, gpointer user_data)
+{
+  Call *call = g_new0 (Call, 1);
+  call->done = done;
+  call->user_data = user_data;
+  g_idle_add (idle_ok, call);
+}
+
+void
+mn_controller_relay_put_route (MnControllerRelay *relay, const gchar *id,
+                               const gchar *upstream, const gchar *owner,
+                               const gchar *token, gint64 expires,
+                               MnHttpDone done, gpointer user_data)
+{
+  g_autofree gchar *path = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree gchar *text = NULL;
+  gsize len = 0;
+  SoupMessage *msg;
+
+  if (relay->url == NULL)
+    return succeed_later (done, user_data);
+  path = g_strdup_printf ("/routes/%s", id);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "upstream");
+  json_builder_add_string_value (b, upstream);
+  json_builder_set_member_name (b, "owner");
+  json_builder_add_string_value (b, owner);
+  json_builder_set_member_name (b, "token");
+  json_builder_add_string_value (b, token);
+  json_builder_set_member_name (b, "expires");
+  json_builder_add_int_value (b, expires);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, &len);
+  msg = admin_message (relay, "PUT", path);
+  if (msg == NULL)
+    return done (FALSE, "bad relay URL", NULL, user_data);
+  soup_message_set_request_body_from_bytes (msg, "application/json",
+                                            g_bytes_new_take (g_steal_pointer (&text), len));
+  send (relay, msg, FALSE, done, user_data);
+}
+
+void
+mn_controller_relay_delete_route (MnControllerRelay *relay, const gchar *id,
+                                  MnHttpDone done, gpointer user_data)
+{
+  g_autofree gchar *path = NULL;
+  SoupMessage *msg;
+  if (relay->url == NULL)
+    return succeed_later (done, user_data);
+  path = g_strdup_printf ("/routes/%s", id);
+  msg = admin_message (relay, "DELETE", path);
+  if (msg == NULL)
+    return done (FALSE, "bad relay URL", NULL, user_data);
+  send (relay, msg, FALSE, done, user_data);
+}
+
+void
+mn_controller_relay_list_routes (MnControllerRelay *relay, MnHttpDone done, gpointer user_data)
+{
+  SoupMessage *msg;
+  if (relay->url == NULL)
+    return succeed_later (done, user_data);
+  msg = admin_message (relay, "GET", "/routes");
+  if (msg == NULL)
+    return done (FALSE, "bad relay URL", NULL, user_data);
+  send (relay, msg, FALSE, done, user_data);
+}
+
+void
+mn_controller_probe (MnControllerRelay *relay, const gchar *url, const gchar *token,
+                     MnHttpDone done, gpointer user_data)
+{
+  SoupMessage *msg = soup_message_new ("GET", url);
+  g_autofree gchar *auth = g_strdup_printf ("token %s", token ? token : "");
+  if (msg == NULL)
+    return done (FALSE, "bad app URL", NULL, user_data);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+  send (relay, msg, TRUE, done, user_data);
+}
+
+gchar *
+mn_controller_read_secret (const gchar *path, GError **error)
+{
+  struct stat st;
+  g_autofree gchar *data = NULL;
+  g_autoptr(GError) local = NULL;
+  if (stat (path, &st) != 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
+                   "%s: %s", path, g_strerror (errno));
+      return NULL;
+    }
+  if ((st.st_mode & 077) != 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
+                   "%s: mode %03o lets others read the secret; chmod 600 it",
+                   path, st.st_mode & 0777);
+      return NULL;
+    }
+  if (!g_file_get_contents (path, &data, NULL, &local))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
+                   "%s: %s", path, local->message);
+      return NULL;
+    }
+  g_strstrip (data);
+  if (strlen (data) < 16)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
+                   "%s: secret shorter than 16 characters", path);
+      return NULL;
+    }
+  return g_steal_pointer (&data);
+}

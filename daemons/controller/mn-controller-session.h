@@ -1,0 +1,58 @@
+/* mn-controller-session.h: one launch request and its life. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* queued -> starting -> running -> ending -> ended; any live state may go
+ * to failed, and to unknown when the scheduler cannot be asked (it goes back
+ * to prev_state once the scheduler answers again: never taken for ended). */
+typedef enum {
+  MN_SESSION_QUEUED,
+  MN_SESSION_STARTING,
+  MN_SESSION_RUNNING,
+  MN_SESSION_ENDING,
+  MN_SESSION_ENDED,
+  MN_SESSION_FAILED,
+  MN_SESSION_UNKNOWN,
+} MnSessionState;
+
+typedef struct {
+  gint64          num;         /* database row; the policy's job id */
+  gchar          *id;          /* public id: in URLs /s/<id>/ */
+  gchar          *user;
+  gchar          *app;
+  gchar          *queue;       /* "interactive" or "batch" */
+  guint           cores;
+  guint64         memory_mb;
+  guint           gpus;
+  gint64          walltime;    /* s */
+  gboolean        give_up;     /* if_busy = give-up */
+  MnSessionState  state;
+  MnSessionState  prev_state;  /* what unknown returns to */
+  gchar          *reason;
+  gint64          created;
+  gint64          submitted;   /* job handed to the backend */
+  gint64          started;     /* app answered */
+  gint64          ended;
+  gint64          stop_requested;  /* ending since */
+  gchar          *job_id;      /* backend's id */
+  gchar          *host;
+  guint           port;
+  gint            node;        /* -1: not placed */
+  gint            logical;
+  gchar          *token;
+  gint64          idle_warned; /* when the idle warning was given, 0 none */
+} MnSession;
+
+MnSession   *mn_session_new (void);
+MnSession   *mn_session_copy (const MnSession *s);
+void         mn_session_free (MnSession *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnSession, mn_session_free)
+
+const gchar *mn_session_state_to_string (MnSessionState state);
+gboolean     mn_session_state_from_string (const gchar *text, MnSessionState *out);
+gboolean     mn_session_state_is_final (MnSessionState state);
+
+G_END_DECLS

@@ -1,0 +1,471 @@
+/* mn-controller-store.c */
+#define G_LOG_DOMAIN "minna-controller"
+
+#include "mn-controller-store.h"
+#include "mn-controller-config.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+struct _MnControllerStore {
+  sqlite3 *db;
+  gchar   *path;
+};
+
+/* Migration N takes the schema from version N to N+1.  Never edit one that
+ * has shipped; append. */
+static const gchar *const migrations[] = {
+  /* 0 -> 1 */
+  "CREATE TABLE sessions ("
+  "  num INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  id TEXT NOT NULL UNIQUE, user TEXT NOT NULL, app TEXT NOT NULL,"
+  "  queue TEXT NOT NULL, cores INTEGER NOT NULL, memory_mb INTEGER NOT NULL,"
+  "  gpus INTEGER NOT NULL, walltime INTEGER NOT NULL, give_up INTEGER NOT NULL,"
+  "  state TEXT NOT NULL, prev_state TEXT, reason TEXT,"
+  "  created INTEGER NOT NULL, submitted INTEGER, started INTEGER, ended INTEGER,"
+  "  job_id TEXT, host TEXT, port INTEGER, node INTEGER, logical INTEGER,"
+  "  token TEXT);"
+  "CREATE INDEX sessions_user ON sessions (user);"
+  "CREATE INDEX sessions_state ON sessions (state);"
+  "CREATE INDEX sessions_created ON sessions (created);"
+  "CREATE TABLE events ("
+  "  seq INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT NOT NULL,"
+  "  time INTEGER NOT NULL, state TEXT NOT NULL, message TEXT);"
+  "CREATE INDEX events_session ON events (session);"
+  "CREATE TABLE form_values (user TEXT PRIMARY KEY, json TEXT NOT NULL,"
+  "  updated INTEGER NOT NULL);",
+  /* 1 -> 2: stop requests and idle warnings must survive a restart */
+  "ALTER TABLE sessions ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE sessions ADD COLUMN idle_warned INTEGER NOT NULL DEFAULT 0;",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MN_CONTROLLER_STORE_SCHEMA_VERSION);
+
+static gboolean
+fail (MnControllerStore *store, const gchar *what, GError **error)
+{
+  g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE,
+               "%s: %s: %s", store->path, what, sqlite3_errmsg (store->db));
+  return FALSE;
+}
+
+static gboolean
+exec (MnControllerStore *store, const gchar *sql, GError **error)
+{
+  char *msg = NULL;
+  if (sqlite3_exec (store->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE,
+                   "%s: %s", store->path, msg ? msg : "error");
+      sqlite3_free (msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gint
+mn_controller_store_schema_version (MnControllerStore *store)
+{
+  sqlite3_stmt *st = NULL;
+  gint v = -1;
+  if (sqlite3_prepare_v2 (store->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step (st) == SQLITE_ROW)
+    v = sqlite3_column_int (st, 0);
+  sqlite3_finalize (st);
+  return v;
+}
+
+void
+mn_controller_store_free (MnControllerStore *store)
+{
+  if (store == NULL)
+    return;
+  sqlite3_close (store->db);
+  g_free (store->path);
+  g_free (store);
+}
+
+MnControllerStore *
+mn_controller_store_open (const gchar *path, GError **error)
+{
+  g_autoptr(MnControllerStore) store = g_new0 (MnControllerStore, 1);
+  gint version;
+
+  store->path = g_strdup (path);
+  if (sqlite3_open_v2 (path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                       SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
+    {
+      fail (store, "cannot open", error);
+      return NULL;
+    }
+  sqlite3_busy_timeout (store->db, 5000);
+  if (!exec (store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+             "PRAGMA foreign_keys=ON;", error))
+    return NULL;
+  version = mn_controller_store_schema_version (store);
+  if (version > MN_CONTROLLER_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE,
+                   "%s: schema version %d is newer than this controller's %d",
+                   path, version, MN_CONTROLLER_STORE_SCHEMA_VERSION);
+      return NULL;
+    }
+  for (gint v = MAX (version, 0); v < MN_CONTROLLER_STORE_SCHEMA_VERSION; v++)
+    {
+      g_autofree gchar *bump = g_strdup_printf ("PRAGMA user_version=%d;", v + 1);
+      if (!exec (store, "BEGIN IMMEDIATE", error))
+        return NULL;
+      if (!exec (store, migrations[v], error) || !exec (store, bump, error))
+        {
+          exec (store, "ROLLBACK", NULL);
+          g_prefix_error (error, "migration %d -> %d: ", v, v + 1);
+          return NULL;
+        }
+      if (!exec (store, "COMMIT", error))
+        return NULL;
+    }
+  return g_steal_pointer (&store);
+}
+
+static void
+bind_text (sqlite3_stmt *st, int i, const gchar *v)
+{
+  if (v == NULL)
+    sqlite3_bind_null (st, i);
+  else
+    sqlite3_bind_text (st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static gboolean
+add_event (MnControllerStore *store, const gchar *id, gint64 now,
+           MnSessionState state, const gchar *message, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean ok;
+  if (sqlite3_prepare_v2 (store->db, "INSERT INTO events (session, time, state, message)"
+                          " VALUES (?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+    return fail (store, "prepare event", error);
+  bind_text (st, 1, id);
+  sqlite3_bind_int64 (st, 2, now);
+  bind_text (st, 3, mn_session_state_to_string (state));
+  bind_text (st, 4, message);
+  ok = sqlite3_step (st) == SQLITE_DONE;
+  sqlite3_finalize (st);
+  return ok ? TRUE : fail (store, "insert event", error);
+}
+
+#define SESSION_COLUMNS \
+  "id, user, app, queue, cores, memory_mb, gpus, walltime, give_up, state," \
+  " prev_state, reason, created, submitted, started, ended, job_id, host, port," \
+  " node, logical, token, stop_requested, idle_warned"
+
+static void
+bind_session (sqlite3_stmt *st, const MnSession *s)
+{
+  bind_text (st, 1, s->id);
+  bind_text (st, 2, s->user);
+  bind_text (st, 3, s->app);
+  bind_text (st, 4, s->queue);
+  sqlite3_bind_int64 (st, 5, s->cores);
+  sqlite3_bind_int64 (st, 6, (gint64) s->memory_mb);
+  sqlite3_bind_int64 (st, 7, s->gpus);
+  sqlite3_bind_int64 (st, 8, s->walltime);
+  sqlite3_bind_int (st, 9, s->give_up);
+  bind_text (st, 10, mn_session_state_to_string (s->state));
+  bind_text (st, 11, mn_session_state_to_string (s->prev_state));
+  bind_text (st, 12, s->reason);
+  sqlite3_bind_int64 (st, 13, s->created);
+  sqlite3_bind_int64 (st, 14, s->submitted);
+  sqlite3_bind_int64 (st, 15, s->started);
+  sqlite3_bind_int64 (st, 16, s->ended);
+  bind_text (st, 17, s->job_id);
+  bind_text (st, 18, s->host);
+  sqlite3_bind_int64 (st, 19, s->port);
+  sqlite3_bind_int64 (st, 20, s->node);
+  sqlite3_bind_int64 (st, 21, s->logical);
+  bind_text (st, 22, s->token);
+  sqlite3_bind_int64 (st, 23, s->stop_requested);
+  sqlite3_bind_int64 (st, 24, s->idle_warned);
+}
+
+static gchar *
+col_text (sqlite3_stmt *st, int i)
+{
+  const unsigned char *t = sqlite3_column_text (st, i);
+  return t ? g_strdup ((const gchar *) t) : NULL;
+}
+
+static MnSession *
+read_session (sqlite3_stmt *st)
+{
+  MnSession *s = mn_session_new ();
+  g_autofree gchar *state = NULL, *prev = NULL;
+  g_free (s->queue);
+  s->num = sqlite3_column_int64 (st, 0);
+  s->id = col_text (st, 1);
+  s->user = col_text (st, 2);
+  s->app = col_text (st, 3);
+  s->queue = col_text (st, 4);
+  s->cores = sqlite3_column_int (st, 5);
+  s->memory_mb = sqlite3_column_int64 (st, 6);
+  s->gpus = sqlite3_column_int (st, 7);
+  s->walltime = sqlite3_column_int64 (st, 8);
+  s->give_up = sqlite3_column_int (st, 9);
+  state = col_text (st, 10);
+  prev = col_text (st, 11);
+  if (!mn_session_state_from_string (state, &s->state))
+    s->state = MN_SESSION_UNKNOWN;
+  if (!mn_session_state_from_string (prev, &s->prev_state))
+    s->prev_state = MN_SESSION_QUEUED;
+  s->reason = col_text (st, 12);
+  s->created = sqlite3_column_int64 (st, 13);
+  s->submitted = sqlite3_column_int64 (st, 14);
+  s->started = sqlite3_column_int64 (st, 15);
+  s->ended = sqlite3_column_int64 (st, 16);
+  s->job_id = col_text (st, 17);
+  s->host = col_text (st, 18);
+  s->port = sqlite3_column_int (st, 19);
+  s->node = sqlite3_column_int (st, 20);
+  s->logical = sqlite3_column_int (st, 21);
+  s->token = col_text (st, 22);
+  s->stop_requested = sqlite3_column_int64 (st, 23);
+  s->idle_warned = sqlite3_column_int64 (st, 24);
+  return s;
+}
+
+gboolean
+mn_controller_store_insert (MnControllerStore *store, MnSession *s, gint64 now,
+                            const gchar *event, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (!exec (store, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (sqlite3_prepare_v2 (store->db, "INSERT INTO sessions (" SESSION_COLUMNS ") VALUES"
+                          " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                          -1, &st, NULL) != SQLITE_OK)
+    {
+      fail (store, "prepare insert", error);
+      exec (store, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  bind_session (st, s);
+  if (sqlite3_step (st) != SQLITE_DONE)
+    {
+      fail (store, "insert session", error);
+      sqlite3_finalize (st);
+      exec (store, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  sqlite3_finalize (st);
+  s->num = sqlite3_last_insert_rowid (store->db);
+  if (!add_event (store, s->id, now, s->state, event, error))
+    {
+      exec (store, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  return exec (store, "COMMIT", error);
+}
+
+gboolean
+mn_controller_store_update (MnControllerStore *store, const MnSession *s, gint64 now,
+                            const gchar *event, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (!exec (store, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (sqlite3_prepare_v2 (store->db, "UPDATE sessions SET (" SESSION_COLUMNS ") ="
+                          " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) WHERE num = ?25",
+                          -1, &st, NULL) != SQLITE_OK)
+    {
+      fail (store, "prepare update", error);
+      exec (store, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  bind_session (st, s);
+  sqlite3_bind_int64 (st, 25, s->num);
+  if (sqlite3_step (st) != SQLITE_DONE)
+    {
+      fail (store, "update session", error);
+      sqlite3_finalize (st);
+      exec (store, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  sqlite3_finalize (st);
+  if (event != NULL && !add_event (store, s->id, now, s->state, event, error))
+    {
+      exec (store, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  return exec (store, "COMMIT", error);
+}
+
+GPtrArray *
+mn_controller_store_list (MnControllerStore *store, const gchar *user,
+                          gboolean live_only, GError **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_session_free);
+  g_autofree gchar *sql = g_strdup_printf ("SELECT num, " SESSION_COLUMNS " FROM sessions"
+                                           " WHERE (?1 IS NULL OR user = ?1) %s ORDER BY num",
+                                           live_only ? "AND state NOT IN ('ended','failed')" : "");
+  sqlite3_stmt *st = NULL;
+  int rc;
+  if (sqlite3_prepare_v2 (store->db, sql, -1, &st, NULL) != SQLITE_OK)
+    {
+      fail (store, "prepare list", error);
+      return NULL;
+    }
+  bind_text (st, 1, user);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    g_ptr_array_add (out, read_session (st));
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    {
+      fail (store, "list sessions", error);
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+MnSession *
+mn_controller_store_get (MnControllerStore *store, const gchar *id, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  MnSession *s = NULL;
+  int rc;
+  if (sqlite3_prepare_v2 (store->db, "SELECT num, " SESSION_COLUMNS
+                          " FROM sessions WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+    {
+      fail (store, "prepare get", error);
+      return NULL;
+    }
+  bind_text (st, 1, id);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    s = read_session (st);
+  else if (rc == SQLITE_DONE)
+    g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_NOT_FOUND,
+                 "no session '%s'", id);
+  else
+    fail (store, "get session", error);
+  sqlite3_finalize (st);
+  return s;
+}
+
+void
+mn_store_event_free (MnStoreEvent *e)
+{
+  if (e == NULL)
+    return;
+  g_free (e->state);
+  g_free (e->message);
+  g_free (e);
+}
+
+GPtrArray *
+mn_controller_store_events (MnControllerStore *store, const gchar *id, GError **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_store_event_free);
+  sqlite3_stmt *st = NULL;
+  int rc;
+  if (sqlite3_prepare_v2 (store->db, "SELECT time, state, message FROM events"
+                          " WHERE session = ? ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+    {
+      fail (store, "prepare events", error);
+      return NULL;
+    }
+  bind_text (st, 1, id);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      MnStoreEvent *e = g_new0 (MnStoreEvent, 1);
+      e->time = sqlite3_column_int64 (st, 0);
+      e->state = col_text (st, 1);
+      e->message = col_text (st, 2);
+      g_ptr_array_add (out, e);
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    {
+      fail (store, "list events", error);
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+gboolean
+mn_controller_store_save_form (MnControllerStore *store, const gchar *user,
+                               const gchar *json, gint64 now, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean ok;
+  if (sqlite3_prepare_v2 (store->db, "INSERT INTO form_values (user, json, updated)"
+                          " VALUES (?1, ?2, ?3) ON CONFLICT (user) DO UPDATE SET"
+                          " json = ?2, updated = ?3", -1, &st, NULL) != SQLITE_OK)
+    return fail (store, "prepare form", error);
+  bind_text (st, 1, user);
+  bind_text (st, 2, json);
+  sqlite3_bind_int64 (st, 3, now);
+  ok = sqlite3_step (st) == SQLITE_DONE;
+  sqlite3_finalize (st);
+  return ok ? TRUE : fail (store, "save form", error);
+}
+
+gchar *
+mn_controller_store_load_form (MnControllerStore *store, const gchar *user)
+{
+  sqlite3_stmt *st = NULL;
+  gchar *json = NULL;
+  if (sqlite3_prepare_v2 (store->db, "SELECT json FROM form_values WHERE user = ?",
+                          -1, &st, NULL) != SQLITE_OK)
+    return NULL;
+  bind_text (st, 1, user);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    json = col_text (st, 0);
+  sqlite3_finalize (st);
+  return json;
+}
+
+gboolean
+mn_controller_store_usage (MnControllerStore *store, gint64 from, gint64 to,
+                           guint64 by_hour[24], guint64 by_weekday[7],
+                           guint64 *total, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+  memset (by_hour, 0, 24 * sizeof (guint64));
+  memset (by_weekday, 0, 7 * sizeof (guint64));
+  *total = 0;
+  /* strftime %w: 0 = Sunday; shifted so that 0 = Monday like the simulator. */
+  if (sqlite3_prepare_v2 (store->db,
+                          "SELECT CAST(strftime('%H', created, 'unixepoch') AS INTEGER),"
+                          " (CAST(strftime('%w', created, 'unixepoch') AS INTEGER) + 6) % 7,"
+                          " COUNT(*) FROM sessions WHERE created >= ? AND created < ?"
+                          " GROUP BY 1, 2", -1, &st, NULL) != SQLITE_OK)
+    return fail (store, "prepare usage", error);
+  sqlite3_bind_int64 (st, 1, from);
+  sqlite3_bind_int64 (st, 2, to);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      gint h = sqlite3_column_int (st, 0), d = sqlite3_column_int (st, 1);
+      guint64 n = sqlite3_column_int64 (st, 2);
+      if (h >= 0 && h < 24)
+        by_hour[h] += n;
+      if (d >= 0 && d < 7)
+        by_weekday[d] += n;
+      *total += n;
+    }
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE ? TRUE : fail (store, "usage", error);
+}
+
+gint64
+mn_controller_store_max_num (MnControllerStore *store)
+{
+  sqlite3_stmt *st = NULL;
+  gint64 n = 0;
+  /* sqlite_sequence remembers AUTOINCREMENT values even of deleted rows */
+  if (sqlite3_prepare_v2 (store->db, "SELECT MAX(num) FROM sessions", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step (st) == SQLITE_ROW)
+    n = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  return n;
+}

@@ -1,0 +1,57 @@
+/* mn-controller-store.h: controller state in one SQLite file (WAL).
+ *
+ * Schema version in PRAGMA user_version; mn_controller_store_open() applies
+ * the migrations from the current version up, each in a transaction. */
+#pragma once
+
+#include <glib.h>
+#include "mn-controller-session.h"
+
+G_BEGIN_DECLS
+
+typedef struct _MnControllerStore MnControllerStore;
+
+typedef struct {
+  gint64  time;
+  gchar  *state;
+  gchar  *message;
+} MnStoreEvent;
+
+#define MN_CONTROLLER_STORE_SCHEMA_VERSION 2
+
+MnControllerStore *mn_controller_store_open (const gchar *path, GError **error);
+void               mn_controller_store_free (MnControllerStore *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnControllerStore, mn_controller_store_free)
+
+gint     mn_controller_store_schema_version (MnControllerStore *store);
+
+/* Inserts @s (sets s->num) and its first event. */
+gboolean mn_controller_store_insert (MnControllerStore *store, MnSession *s,
+                                     gint64 now, const gchar *event,
+                                     GError **error);
+/* Writes every field of @s and appends an event, in one transaction. */
+gboolean mn_controller_store_update (MnControllerStore *store, const MnSession *s,
+                                     gint64 now, const gchar *event,
+                                     GError **error);
+/* Highest session row number ever used (0 if none). */
+gint64   mn_controller_store_max_num (MnControllerStore *store);
+/* @user NULL: everyone.  @live_only: not ended/failed.  Oldest first. */
+GPtrArray *mn_controller_store_list (MnControllerStore *store, const gchar *user,
+                                     gboolean live_only, GError **error);
+MnSession *mn_controller_store_get (MnControllerStore *store, const gchar *id,
+                                    GError **error);
+GPtrArray *mn_controller_store_events (MnControllerStore *store, const gchar *id,
+                                       GError **error);
+void       mn_store_event_free (MnStoreEvent *e);
+
+gboolean mn_controller_store_save_form (MnControllerStore *store, const gchar *user,
+                                        const gchar *json, gint64 now, GError **error);
+gchar   *mn_controller_store_load_form (MnControllerStore *store, const gchar *user);
+
+/* Launches (sessions created) in [from, to) by UTC hour of day and weekday
+ * (0 = Monday). */
+gboolean mn_controller_store_usage (MnControllerStore *store, gint64 from, gint64 to,
+                                    guint64 by_hour[24], guint64 by_weekday[7],
+                                    guint64 *total, GError **error);
+
+G_END_DECLS

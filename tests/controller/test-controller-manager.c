@@ -1,0 +1,490 @@
+/* Session state machine on a fake backend, a fake clock and a fake prober:
+ * every transition, including unknown and the failures. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "mn-controller-manager.h"
+
+/* ---- fake backend ---------------------------------------------------------- */
+
+typedef struct {
+  MnBackend   parent;
+  GHashTable *jobs;        /* job id -> MnJobStatus* */
+  gboolean    fail_submit;
+  gboolean    fail_poll;
+  guint       submits;
+  guint       cancels;
+  gboolean    cancel_ends; /* cancel makes the job DONE at once */
+} FakeBackend;
+
+static gchar *
+fake_submit (MnBackend *b, const MnJobSpec *spec, gint64 now, GError **error)
+{
+  FakeBackend *f = (FakeBackend *) b;
+  MnJobStatus *st;
+  f->submits++;
+  if (f->fail_submit)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND, "queue is closed");
+      return NULL;
+    }
+  st = g_new0 (MnJobStatus, 1);
+  st->state = MN_JOB_PENDING;
+  g_hash_table_replace (f->jobs, g_strdup_printf ("job-%s", spec->session_id), st);
+  return g_strdup_printf ("job-%s", spec->session_id);
+}
+
+static gboolean
+fake_cancel (MnBackend *b, const gchar *id, gint64 now, GError **error)
+{
+  FakeBackend *f = (FakeBackend *) b;
+  MnJobStatus *st = g_hash_table_lookup (f->jobs, id);
+  f->cancels++;
+  if (st && f->cancel_ends)
+    {
+      st->state = MN_JOB_DONE;
+      g_free (st->message);
+      st->message = g_strdup ("cancelled");
+    }
+  return TRUE;
+}
+
+static GHashTable *
+fake_poll (MnBackend *b, const gchar *const *ids, gint64 now, GError **error)
+{
+  FakeBackend *f = (FakeBackend *) b;
+  GHashTable *out;
+  if (f->fail_poll)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND, "squeue timed out");
+      return NULL;
+    }
+  out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) mn_job_status_free);
+  for (gsize i = 0; ids[i]; i++)
+    {
+      MnJobStatus *st = g_hash_table_lookup (f->jobs, ids[i]);
+      MnJobStatus *copy = g_new0 (MnJobStatus, 1);
+      copy->state = st ? st->state : MN_JOB_UNKNOWN;
+      copy->exit_code = st ? st->exit_code : -1;
+      copy->message = g_strdup (st ? st->message : "no such job");
+      g_hash_table_replace (out, g_strdup (ids[i]), copy);
+    }
+  return out;
+}
+
+static gchar *fake_describe (MnBackend *b) { return g_strdup ("fake"); }
+
+static void
+fake_free (MnBackend *b)
+{
+  g_hash_table_unref (((FakeBackend *) b)->jobs);
+  g_free (b);
+}
+
+static const MnBackendClass fake_class = {
+  "fake", fake_submit, fake_cancel, fake_poll, fake_describe, fake_free,
+};
+
+/* ---- fixture ----------------------------------------------------------------- */
+
+typedef struct {
+  gchar               *dir;
+  MnControllerConfig  *config;
+  MnPolicyConfig      *policy;
+  MnControllerManager *manager;
+  FakeBackend         *backend;
+  gint64               now;
+  gboolean             ready;    /* what the fake prober answers */
+  guint                probes;
+} Fixture;
+
+static gint64 fake_clock (gpointer data) { return ((Fixture *) data)->now; }
+
+static void
+fake_probe (const MnSession *s, const gchar *url, MnHttpDone done, gpointer done_data,
+            gpointer data)
+{
+  Fixture *fx = data;
+  fx->probes++;
+  done (fx->ready, fx->ready ? NULL : "connection refused", NULL, done_data);
+}
+
+static void
+spin (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static void
+make_manager (Fixture *fx)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *db = g_build_filename (fx->dir, "c.db", NULL);
+  g_autofree gchar *appdir = g_build_filename (fx->dir, "apps", NULL);
+  MnControllerStore *store = mn_controller_store_open (db, &error);
+  GPtrArray *apps;
+  g_assert_no_error (error);
+  apps = mn_app_load_dir (appdir, &error);
+  g_assert_no_error (error);
+  fx->backend = g_new0 (FakeBackend, 1);
+  fx->backend->parent.klass = &fake_class;
+  fx->backend->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                             (GDestroyNotify) mn_job_status_free);
+  fx->backend->cancel_ends = TRUE;
+  fx->manager = mn_controller_manager_new (fx->config, fx->policy, store, &fx->backend->parent,
+                                           mn_controller_relay_new (NULL, NULL), apps);
+  mn_controller_manager_set_clock (fx->manager, fake_clock, fx);
+  mn_controller_manager_set_prober (fx->manager, fake_probe, fx);
+  g_assert_true (mn_controller_manager_recover (fx->manager, &error));
+  g_assert_no_error (error);
+}
+
+static void
+setup (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *appdir = NULL, *app = NULL;
+  fx->dir = g_dir_make_tmp ("minna-ctl-XXXXXX", &error);
+  g_assert_no_error (error);
+  appdir = g_build_filename (fx->dir, "apps", NULL);
+  g_mkdir (appdir, 0700);
+  app = g_build_filename (appdir, "web.app", NULL);
+  g_file_set_contents (app, "[app]\nname=Web\ncommand=exec true {port}\nreadiness_path=ok\n", -1, &error);
+  g_assert_no_error (error);
+  fx->config = mn_controller_config_new_default ();
+  g_free (fx->config->state_dir);
+  fx->config->state_dir = g_strdup (fx->dir);
+  fx->config->ready_timeout = 60;
+  fx->config->run_as = (g_free (fx->config->run_as), g_strdup ("controller"));
+  fx->policy = mn_policy_config_new_default ();
+  fx->policy->nodes = 1;
+  fx->policy->logical_per_node = 1;
+  fx->policy->max_jobs_per_logical = 2;
+  fx->now = 1700000000;
+  fx->ready = TRUE;
+  make_manager (fx);
+}
+
+static void
+teardown (Fixture *fx, gconstpointer data)
+{
+  g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", fx->dir);
+  spin ();
+  mn_controller_manager_unref (fx->manager);
+  mn_controller_config_free (fx->config);
+  mn_policy_config_free (fx->policy);
+  g_assert_cmpint (system (cmd), ==, 0);
+  g_free (fx->dir);
+}
+
+static MnSession *
+launch (Fixture *fx, const gchar *user, gboolean give_up, GError **error)
+{
+  MnLaunchRequest r = { "web", "interactive", 1, 1024, 0, 3600, give_up };
+  MnRejectReason reason;
+  return mn_controller_manager_launch (fx->manager, user, &r, &reason, error);
+}
+
+static MnSessionState
+state_of (Fixture *fx, const gchar *id)
+{
+  g_autoptr(MnSession) s = mn_controller_manager_get (fx->manager, id, NULL);
+  g_assert_nonnull (s);
+  return s->state;
+}
+
+static void
+set_job (Fixture *fx, const gchar *id, MnJobState state, const gchar *message)
+{
+  g_autofree gchar *job = g_strdup_printf ("job-%s", id);
+  MnJobStatus *st = g_hash_table_lookup (fx->backend->jobs, job);
+  g_assert_nonnull (st);
+  st->state = state;
+  g_free (st->message);
+  st->message = g_strdup (message);
+}
+
+static void
+write_connection (Fixture *fx, const gchar *id, guint port)
+{
+  g_autofree gchar *path = g_build_filename (fx->dir, "sessions", id, "connection", NULL);
+  g_autofree gchar *text = g_strdup_printf ("[connection]\nhost=127.0.0.1\nport=%u\n", port);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+}
+
+static void
+tick (Fixture *fx)
+{
+  mn_controller_manager_tick (fx->manager);
+  spin ();
+}
+
+/* queued? no: starting -> running -> ending -> ended */
+static void
+test_happy_path (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnSession) s = launch (fx, "alice", FALSE, &error);
+  g_autoptr(MnSession) got = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autofree gchar *token = NULL;
+  g_assert_no_error (error);
+  g_assert_cmpint (s->state, ==, MN_SESSION_STARTING);
+  g_assert_cmpstr (s->job_id, ==, g_strdup_printf ("job-%s", s->id));
+  {
+    /* the job script and a 0600 token file exist */
+    g_autofree gchar *tp = g_build_filename (fx->dir, "sessions", s->id, "token", NULL);
+    GStatBuf st;
+    g_assert_cmpint (g_stat (tp, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+    g_assert_true (g_file_get_contents (tp, &token, NULL, NULL));
+    g_assert_cmpstr (g_strstrip (token), ==, s->token);
+  }
+  tick (fx);                                   /* pending */
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_STARTING);
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  tick (fx);                                   /* running, no connection file yet */
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_STARTING);
+  g_assert_cmpuint (fx->probes, ==, 0);
+  write_connection (fx, s->id, 20001);
+  tick (fx);
+  got = mn_controller_manager_get (fx->manager, s->id, NULL);
+  g_assert_cmpint (got->state, ==, MN_SESSION_RUNNING);
+  g_assert_cmpstr (got->host, ==, "127.0.0.1");
+  g_assert_cmpuint (got->port, ==, 20001);
+  g_assert_true (mn_controller_manager_stop (fx->manager, s->id, "stopped by the user", &error));
+  g_assert_no_error (error);
+  /* cancel_ends: DONE at the next poll */
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_ENDING);
+  tick (fx);
+  g_clear_pointer (&got, mn_session_free);
+  got = mn_controller_manager_get (fx->manager, s->id, NULL);
+  g_assert_cmpint (got->state, ==, MN_SESSION_ENDED);
+  g_assert_cmpstr (got->reason, ==, "stopped by the user");
+  events = mn_controller_store_events (mn_controller_manager_get_store (fx->manager), s->id, NULL);
+  g_assert_cmpuint (events->len, >=, 5);
+  g_assert_cmpuint (mn_policy_state_n_running (mn_controller_manager_get_policy (fx->manager)), ==, 0);
+}
+
+/* The app is not ready at first: probes repeat; then it answers. */
+static void
+test_probe_retry (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnSession) s = launch (fx, "alice", FALSE, NULL);
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  write_connection (fx, s->id, 20002);
+  fx->ready = FALSE;
+  tick (fx);
+  tick (fx);
+  g_assert_cmpuint (fx->probes, ==, 2);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_STARTING);
+  fx->ready = TRUE;
+  tick (fx);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_RUNNING);
+}
+
+/* Job ends before the app answers: failed with its output. */
+static void
+test_crash_before_ready (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnSession) s = launch (fx, "alice", FALSE, NULL);
+  g_autoptr(MnSession) got = NULL;
+  g_autofree gchar *out = g_build_filename (fx->dir, "sessions", s->id, "output.log", NULL);
+  g_assert_true (g_file_set_contents (out, "starting\nImportError: no module named foo\n", -1, NULL));
+  set_job (fx, s->id, MN_JOB_DONE, "exit code 1");
+  tick (fx);
+  got = mn_controller_manager_get (fx->manager, s->id, NULL);
+  g_assert_cmpint (got->state, ==, MN_SESSION_FAILED);
+  g_assert_nonnull (strstr (got->reason, "exit code 1"));
+  g_assert_nonnull (strstr (got->reason, "ImportError: no module named foo"));
+  g_assert_cmpuint (mn_policy_state_n_running (mn_controller_manager_get_policy (fx->manager)), ==, 0);
+}
+
+/* App never answers: cancelled and failed after ready_timeout. */
+static void
+test_ready_timeout (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnSession) s = launch (fx, "alice", FALSE, NULL);
+  g_autoptr(MnSession) got = NULL;
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  fx->ready = FALSE;
+  write_connection (fx, s->id, 20003);
+  tick (fx);
+  fx->now += 61;
+  tick (fx);
+  got = mn_controller_manager_get (fx->manager, s->id, NULL);
+  g_assert_cmpint (got->state, ==, MN_SESSION_FAILED);
+  g_assert_nonnull (strstr (got->reason, "did not answer within 60 s"));
+  g_assert_cmpuint (fx->backend->cancels, ==, 1);
+}
+
+/* Submit refused: failed with the scheduler's text. */
+static void
+test_submit_fails (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnSession) s = NULL;
+  fx->backend->fail_submit = TRUE;
+  s = launch (fx, "alice", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s->state, ==, MN_SESSION_FAILED);
+  g_assert_nonnull (strstr (s->reason, "queue is closed"));
+  g_assert_cmpuint (mn_policy_state_n_running (mn_controller_manager_get_policy (fx->manager)), ==, 0);
+}
+
+/* Poll fails: unknown (never ended); next good poll: back to the old state. */
+static void
+test_unknown_and_back (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnSession) s = launch (fx, "alice", FALSE, NULL);
+  g_autoptr(MnSession) got = NULL;
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  write_connection (fx, s->id, 20004);
+  tick (fx);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_RUNNING);
+  fx->backend->fail_poll = TRUE;
+  tick (fx);
+  tick (fx);
+  got = mn_controller_manager_get (fx->manager, s->id, NULL);
+  g_assert_cmpint (got->state, ==, MN_SESSION_UNKNOWN);
+  g_assert_cmpint (got->prev_state, ==, MN_SESSION_RUNNING);
+  g_assert_nonnull (strstr (got->reason, "squeue timed out"));
+  g_assert_cmpuint (mn_policy_state_n_running (mn_controller_manager_get_policy (fx->manager)), ==, 1);
+  fx->backend->fail_poll = FALSE;
+  tick (fx);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_RUNNING);
+  /* one job unknown to the scheduler: unknown too, not ended */
+  g_hash_table_remove_all (fx->backend->jobs);
+  tick (fx);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_UNKNOWN);
+}
+
+/* Running job ends by itself (walltime): ended with the backend's reason. */
+static void
+test_running_ends (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnSession) s = launch (fx, "alice", FALSE, NULL);
+  g_autoptr(MnSession) got = NULL;
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  write_connection (fx, s->id, 20005);
+  tick (fx);
+  set_job (fx, s->id, MN_JOB_DONE, "walltime reached");
+  tick (fx);
+  got = mn_controller_manager_get (fx->manager, s->id, NULL);
+  g_assert_cmpint (got->state, ==, MN_SESSION_ENDED);
+  g_assert_cmpstr (got->reason, ==, "walltime reached");
+}
+
+/* Full queue: give-up refused with the policy's text, wait queued; when the
+ * running one ends, the queued one starts (queued -> starting). */
+static void
+test_queue_and_refusals (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnSession) a = launch (fx, "alice", FALSE, NULL);
+  g_autoptr(MnSession) b = launch (fx, "bob", FALSE, NULL);
+  g_autoptr(MnSession) c = NULL, d = NULL, again = NULL;
+  MnLaunchRequest r = { "web", "interactive", 1, 1024, 0, 3600, TRUE };
+  MnRejectReason reason = MN_REJECT_NONE;
+
+  g_assert_cmpint (a->state, ==, MN_SESSION_STARTING);
+  g_assert_cmpint (b->state, ==, MN_SESSION_STARTING);
+  c = mn_controller_manager_launch (fx->manager, "carol", &r, &reason, &error);
+  g_assert_null (c);
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED);
+  g_assert_cmpint (reason, ==, MN_REJECT_BUSY_GIVE_UP);
+  g_clear_error (&error);
+  again = launch (fx, "alice", FALSE, &error);
+  g_assert_null (again);
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED);
+  g_clear_error (&error);
+  d = launch (fx, "dave", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (d->state, ==, MN_SESSION_QUEUED);
+  g_assert_null (d->job_id);
+  g_assert_cmpint (mn_controller_manager_estimate_start (fx->manager, d, NULL, NULL), >, fx->now);
+  /* a cancelled (failed) start frees the slot for dave */
+  set_job (fx, a->id, MN_JOB_DONE, "exit code 2");
+  tick (fx);
+  g_assert_cmpint (state_of (fx, a->id), ==, MN_SESSION_FAILED);
+  g_assert_cmpint (state_of (fx, d->id), ==, MN_SESSION_STARTING);
+  /* queued sessions can be cancelled without a job */
+  {
+    g_autoptr(MnSession) e = launch (fx, "erin", FALSE, NULL);
+    g_assert_cmpint (e->state, ==, MN_SESSION_QUEUED);
+    g_assert_true (mn_controller_manager_stop (fx->manager, e->id, "stopped by the user", NULL));
+    g_assert_cmpint (state_of (fx, e->id), ==, MN_SESSION_ENDED);
+  }
+}
+
+/* Restart: a new manager on the same store adopts running sessions, keeps
+ * queued ones queued, submits admitted-but-unsubmitted ones. */
+static void
+test_restart (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnSession) a = launch (fx, "alice", FALSE, NULL);
+  g_autoptr(MnSession) b = launch (fx, "bob", FALSE, NULL);
+  g_autoptr(MnSession) c = launch (fx, "carol", FALSE, NULL);
+  g_autoptr(GHashTable) jobs = NULL;
+  set_job (fx, a->id, MN_JOB_RUNNING, NULL);
+  write_connection (fx, a->id, 20006);
+  tick (fx);
+  g_assert_cmpint (state_of (fx, a->id), ==, MN_SESSION_RUNNING);
+  g_assert_cmpint (c->state, ==, MN_SESSION_QUEUED);
+  /* carry the fake scheduler's jobs over the restart */
+  jobs = g_hash_table_ref (fx->backend->jobs);
+  mn_controller_manager_unref (fx->manager);
+  make_manager (fx);
+  g_hash_table_unref (fx->backend->jobs);
+  fx->backend->jobs = g_steal_pointer (&jobs);
+  g_assert_cmpint (state_of (fx, a->id), ==, MN_SESSION_RUNNING);
+  g_assert_cmpint (state_of (fx, b->id), ==, MN_SESSION_STARTING);
+  g_assert_cmpint (state_of (fx, c->id), ==, MN_SESSION_QUEUED);
+  g_assert_cmpuint (mn_policy_state_n_running (mn_controller_manager_get_policy (fx->manager)), ==, 2);
+  g_assert_cmpuint (mn_policy_state_n_waiting (mn_controller_manager_get_policy (fx->manager)), ==, 1);
+  tick (fx);
+  g_assert_cmpint (state_of (fx, a->id), ==, MN_SESSION_RUNNING);
+  set_job (fx, a->id, MN_JOB_DONE, "exit code 0");
+  tick (fx);
+  g_assert_cmpint (state_of (fx, c->id), ==, MN_SESSION_STARTING);
+}
+
+/* Store version and migration, form values and usage counts. */
+static void
+test_store (Fixture *fx, gconstpointer data)
+{
+  MnControllerStore *store = mn_controller_manager_get_store (fx->manager);
+  guint64 hours[24], days[7], total = 0;
+  g_autofree gchar *form = NULL;
+  g_autoptr(MnSession) s = NULL;
+  g_assert_cmpint (mn_controller_store_schema_version (store), ==, MN_CONTROLLER_STORE_SCHEMA_VERSION);
+  g_assert_true (mn_controller_store_save_form (store, "alice", "{\"cores\":2}", fx->now, NULL));
+  g_assert_true (mn_controller_store_save_form (store, "alice", "{\"cores\":3}", fx->now, NULL));
+  form = mn_controller_store_load_form (store, "alice");
+  g_assert_cmpstr (form, ==, "{\"cores\":3}");
+  /* 1700000000 is Tue 2023-11-14 22:13:20 UTC */
+  s = launch (fx, "alice", FALSE, NULL);
+  g_assert_true (mn_controller_store_usage (store, 0, fx->now + 1, hours, days, &total, NULL));
+  g_assert_cmpuint (total, ==, 1);
+  g_assert_cmpuint (hours[22], ==, 1);
+  g_assert_cmpuint (days[1], ==, 1);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
+  ADD ("/controller/session/happy-path", test_happy_path);
+  ADD ("/controller/session/probe-retry", test_probe_retry);
+  ADD ("/controller/session/crash-before-ready", test_crash_before_ready);
+  ADD ("/controller/session/ready-timeout", test_ready_timeout);
+  ADD ("/controller/session/submit-fails", test_submit_fails);
+  ADD ("/controller/session/unknown-and-back", test_unknown_and_back);
+  ADD ("/controller/session/running-ends", test_running_ends);
+  ADD ("/controller/session/queue-and-refusals", test_queue_and_refusals);
+  ADD ("/controller/session/restart", test_restart);
+  ADD ("/controller/store/basics", test_store);
+  return g_test_run ();
+}

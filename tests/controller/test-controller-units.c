@@ -1,0 +1,222 @@
+/* Config table, app definitions, password hashes, login slow-down, port
+ * picking. */
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mn-controller-app.h"
+#include "mn-controller-auth.h"
+#include "mn-controller-config.h"
+#include "mn-controller-joblaunch.h"
+
+typedef struct {
+  const gchar *name;
+  const gchar *text;
+  const gchar *error_part;   /* NULL: must load */
+} ConfigCase;
+
+static const ConfigCase config_cases[] = {
+  { "empty", "", NULL },
+  { "comments", "# hi\n\n[server]\nport = 0\n", NULL },
+  { "all-groups", "[server]\nlisten=0.0.0.0\nadmins=root, alice\n[state]\nstate_dir=/tmp/x\n"
+                  "[auth]\nmethods=users-file,pam\ncookie_lifetime=2h\n[relay]\nurl=http://r:1\n"
+                  "[backend]\nport_min=30000\nport_max=30010\nready_timeout=2m\n", NULL },
+  { "unknown-key", "[server]\nprot = 1\n", "c.conf:2: unknown key 'prot' in [server] (did you mean 'port'?)" },
+  { "unknown-group", "[srv]\n", "c.conf:1: unknown group [srv]" },
+  { "out-of-range", "\n[server]\nport = 70000\n", "c.conf:3: [server] port: value '70000' out of range" },
+  { "bad-duration", "[auth]\ncookie_lifetime = soon\n", "c.conf:2: [auth] cookie_lifetime: value 'soon' is not valid" },
+  { "no-equals", "[auth]\nmethods\n", "c.conf:2: expected 'key = value'" },
+  { "bad-method", "[auth]\nmethods = ldap\n", "[auth] methods: unknown method 'ldap'" },
+  { "ports-reversed", "[backend]\nport_min = 30000\nport_max = 20000\n", "port_min 30000 is above port_max 20000" },
+  { "bad-run-as", "[backend]\nrun_as = nobody\n", "run_as: 'nobody'" },
+  { "no-bracket", "[server\n", "c.conf:1: group header" },
+};
+
+static void
+test_config_case (gconstpointer data)
+{
+  const ConfigCase *c = data;
+  g_autoptr(MnControllerConfig) config = mn_controller_config_new_default ();
+  g_autoptr(GError) error = NULL;
+  gboolean ok = mn_controller_config_load_data (config, c->text, "c.conf", &error);
+  if (c->error_part == NULL)
+    {
+      g_assert_no_error (error);
+      g_assert_true (ok);
+    }
+  else
+    {
+      g_assert_false (ok);
+      g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG);
+      if (strstr (error->message, c->error_part) == NULL)
+        g_error ("'%s' does not contain '%s'", error->message, c->error_part);
+    }
+}
+
+static void
+test_config_values (void)
+{
+  g_autoptr(MnControllerConfig) config = mn_controller_config_new_default ();
+  g_autofree gchar *example = mn_controller_config_example ();
+  g_autofree gchar *help = mn_controller_config_describe ();
+  g_autoptr(MnControllerConfig) again = mn_controller_config_new_default ();
+  gint64 d = 0;
+  g_assert_true (mn_controller_config_load_data (config, config_cases[2].text, "c", NULL));
+  g_assert_cmpstr (config->listen, ==, "0.0.0.0");
+  g_assert_cmpint (config->cookie_lifetime, ==, 7200);
+  g_assert_cmpint (config->ready_timeout, ==, 120);
+  g_assert_true (mn_controller_config_is_admin (config, "alice"));
+  g_assert_false (mn_controller_config_is_admin (config, "bob"));
+  /* the example file loads and documents every key */
+  g_assert_true (mn_controller_config_load_data (again, example, "example", NULL));
+  g_assert_nonnull (strstr (help, "poll_interval_ms"));
+  g_assert_true (mn_controller_parse_duration ("2d", &d));
+  g_assert_cmpint (d, ==, 172800);
+  g_assert_false (mn_controller_parse_duration ("-1", &d));
+  g_assert_false (mn_controller_parse_duration ("5w", &d));
+}
+
+static gchar *
+write_tmp (const gchar *dir, const gchar *name, const gchar *text)
+{
+  gchar *path = g_build_filename (dir, name, NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+static void
+test_apps (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("minna-apps-XXXXXX", NULL);
+  g_autofree gchar *good = write_tmp (dir, "good.app",
+    "[app]\nname=Good\ncommand=run --port={port} --base={base_url} --tok={token_file}\n"
+    "[field cores]\nmin=1\nmax=4\ndefault=2\n");
+  g_autofree gchar *bad1 = write_tmp (dir, "bad1.app", "[app]\nname=B\ncommand=run {prot}\n");
+  g_autofree gchar *bad2 = write_tmp (dir, "bad2.app", "[app]\nname=B\ncommand=x\n[field cores]\nmin=5\nmax=4\n");
+  g_autofree gchar *bad3 = write_tmp (dir, "bad3.app", "[app]\ncommand=x\n");
+  g_autofree gchar *bad4 = write_tmp (dir, "bad4.app", "[app]\nname=B\ncommand=x\ncolor=red\n");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnApp) app = mn_app_load (good, &error);
+  g_autofree gchar *cmd = NULL;
+  g_autoptr(GPtrArray) apps = NULL;
+  g_autofree gchar *shipped = g_build_filename (g_getenv ("MINNA_SOURCE_DIR"), "daemons",
+                                                "controller", "apps", NULL);
+  g_autofree gchar *rm = g_strdup_printf ("rm -rf '%s'", dir);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (app->id, ==, "good");
+  g_assert_cmpfloat (app->fields[MN_APP_FIELD_CORES].def, ==, 2);
+  cmd = mn_app_expand_command (app, &error);
+  g_assert_cmpstr (cmd, ==, "run --port=${MINNA_PORT} --base=${MINNA_BASE_URL} --tok=${MINNA_TOKEN_FILE}");
+  g_assert_null (mn_app_load (bad1, &error));
+  g_assert_nonnull (strstr (error->message, "unknown placeholder {prot}"));
+  g_clear_error (&error);
+  g_assert_null (mn_app_load (bad2, &error));
+  g_assert_nonnull (strstr (error->message, "[field cores]"));
+  g_clear_error (&error);
+  g_assert_null (mn_app_load (bad3, &error));
+  g_assert_nonnull (strstr (error->message, "[app] name"));
+  g_clear_error (&error);
+  g_assert_null (mn_app_load (bad4, &error));
+  g_assert_nonnull (strstr (error->message, "unknown key 'color'"));
+  g_clear_error (&error);
+  /* the shipped definitions load */
+  apps = mn_app_load_dir (shipped, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (apps->len, >=, 2);
+  g_assert_cmpint (system (rm), ==, 0);
+}
+
+static void
+test_passwords (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("minna-users-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename (dir, "users", NULL);
+  g_autofree gchar *h1 = mn_auth_hash_password ("correct horse", 1000);
+  g_autofree gchar *h2 = mn_auth_hash_password ("correct horse", 1000);
+  g_autofree gchar *h3 = mn_auth_hash_password ("battery staple", 1000);
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *rm = g_strdup_printf ("rm -rf '%s'", dir);
+  GStatBuf st;
+
+  g_assert_cmpstr (h1, !=, h2);   /* salted */
+  g_assert_true (g_str_has_prefix (h1, "$pbkdf2-sha256$1000$"));
+  g_assert_true (mn_auth_verify_password ("correct horse", h1));
+  g_assert_false (mn_auth_verify_password ("correct horsE", h1));
+  g_assert_false (mn_auth_verify_password ("x", "$md5$1$2"));
+  g_assert_true (mn_auth_users_file_set (path, "alice", h1, &error));
+  g_assert_true (mn_auth_users_file_set (path, "bob", h3, &error));
+  g_assert_true (mn_auth_users_file_set (path, "alice", h3, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_true (mn_auth_users_file_check (path, "alice", "battery staple", &error));
+  g_assert_false (mn_auth_users_file_check (path, "alice", "correct horse", &error));
+  g_assert_false (mn_auth_users_file_check (path, "ali", "battery staple", &error));
+  g_assert_false (mn_auth_users_file_check (path, "carol", "battery staple", &error));
+  g_assert_no_error (error);
+  g_assert_false (mn_auth_users_file_set (path, "a:b", h1, &error));
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_AUTH);
+  g_assert_cmpint (system (rm), ==, 0);
+}
+
+static void
+test_throttle (void)
+{
+  g_autoptr(MnLoginThrottle) t = mn_login_throttle_new (8);
+  gint64 now = 1000;
+  mn_login_throttle_failed (t, "user:a", now);
+  mn_login_throttle_failed (t, "user:a", now);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:a", now), ==, 0);
+  mn_login_throttle_failed (t, "user:a", now);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:a", now), ==, 1);
+  for (gint i = 0; i < 10; i++)
+    mn_login_throttle_failed (t, "user:a", now);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:a", now), ==, 8);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:a", now + 8), ==, 0);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:b", now), ==, 0);
+  mn_login_throttle_succeeded (t, "user:a");
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:a", now), ==, 0);
+}
+
+static void
+test_pick_port (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("minna-ports-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *rm = g_strdup_printf ("rm -rf '%s'", dir);
+  guint p1 = 0, p2 = 0, p3 = 0;
+  int fd1 = -1, fd2 = -1, fd3 = -1;
+  guint base = 41000 + (guint) (getpid () % 1000) * 2;
+
+  g_assert_true (mn_job_pick_port ("127.0.0.1", base, base + 1, dir, &p1, &fd1, &error));
+  g_assert_true (mn_job_pick_port ("127.0.0.1", base, base + 1, dir, &p2, &fd2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (p1, !=, p2);   /* the first port stays held by its lock */
+  g_assert_false (mn_job_pick_port ("127.0.0.1", base, base + 1, dir, &p3, &fd3, &error));
+  g_assert_nonnull (strstr (error->message, "no free port"));
+  g_clear_error (&error);
+  close (fd1);
+  g_assert_true (mn_job_pick_port ("127.0.0.1", base, base + 1, dir, &p3, &fd3, &error));
+  g_assert_cmpuint (p3, ==, p1);
+  close (fd2);
+  close (fd3);
+  g_assert_cmpint (system (rm), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (config_cases); i++)
+    {
+      g_autofree gchar *path = g_strdup_printf ("/controller/config/%s", config_cases[i].name);
+      g_test_add_data_func (path, &config_cases[i], test_config_case);
+    }
+  g_test_add_func ("/controller/config/values", test_config_values);
+  g_test_add_func ("/controller/app/load", test_apps);
+  g_test_add_func ("/controller/auth/passwords", test_passwords);
+  g_test_add_func ("/controller/auth/throttle", test_throttle);
+  g_test_add_func ("/controller/joblaunch/pick-port", test_pick_port);
+  return g_test_run ();
+}
