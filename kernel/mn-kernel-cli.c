@@ -246,11 +246,9 @@ cmd_add (int argc, char **argv)
   if (!mn_kernel_spec_validate (spec, &error))
     {
       if (json)
-        {
-          print_check_json (name, spec, NULL, NULL, error);
-          return MN_KERNEL_EXIT_FAILED;
-        }
-      g_printerr ("minna-kernel add: %s\n", error->message);
+        print_check_json (name, spec, NULL, NULL, error);
+      else
+        g_printerr ("minna-kernel add: %s\n", error->message);
       return MN_KERNEL_EXIT_USAGE;
     }
   if (spec->modules->len > 0)

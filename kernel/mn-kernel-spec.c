@@ -80,26 +80,25 @@ mn_kernel_name_validate (const gchar *name, GError **error)
       return FALSE;
     }
   for (const gchar *p = name; *p; p++)
-    {
-      if (g_ascii_isupper (*p))
-        {
-          g_autofree gchar *lower = g_ascii_strdown (name, -1);
-          /* Jupyter lower-cases directory names, so 'A' and 'a' would clash */
-          g_set_error (error, MN_KERNEL_ERROR, MN_KERNEL_ERROR_INVALID_ARGUMENT,
-                       "kernel name '%s' has upper-case letters; Jupyter names "
-                       "kernels in lower case, use '%s'", name, lower);
-          return FALSE;
-        }
-      if (!(g_ascii_islower (*p) || g_ascii_isdigit (*p) || *p == '.' || *p == '_' || *p == '-'))
-        {
-          g_autofree gchar *shown = g_strescape (name, NULL);
-          g_set_error (error, MN_KERNEL_ERROR, MN_KERNEL_ERROR_INVALID_ARGUMENT,
-                       "kernel name '%s' has a character Jupyter does not allow at "
-                       "position %d; use a-z, 0-9, '.', '_' and '-'",
-                       shown, (gint) (p - name) + 1);
-          return FALSE;
-        }
-    }
+    if (!(g_ascii_isalnum (*p) || *p == '.' || *p == '_' || *p == '-'))
+      {
+        g_autofree gchar *shown = g_strescape (name, NULL);
+        g_set_error (error, MN_KERNEL_ERROR, MN_KERNEL_ERROR_INVALID_ARGUMENT,
+                     "kernel name '%s' has a character Jupyter does not allow at "
+                     "position %d; use a-z, 0-9, '.', '_' and '-'",
+                     shown, (gint) (p - name) + 1);
+        return FALSE;
+      }
+  for (const gchar *p = name; *p; p++)
+    if (g_ascii_isupper (*p))
+      {
+        g_autofree gchar *lower = g_ascii_strdown (name, -1);
+        /* Jupyter lower-cases directory names, so 'A' and 'a' would clash */
+        g_set_error (error, MN_KERNEL_ERROR, MN_KERNEL_ERROR_INVALID_ARGUMENT,
+                     "kernel name '%s' has upper-case letters; Jupyter names "
+                     "kernels in lower case, use '%s'", name, lower);
+        return FALSE;
+      }
   return TRUE;
 }
 

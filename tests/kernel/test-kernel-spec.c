@@ -22,6 +22,7 @@ static const NameCase name_cases[] = {
   { ".hidden", FALSE, "must not start with '.'" },
   { "-rf", FALSE, "must not start with '-'" },
   { "My", FALSE, "use 'my'" },
+  { "A/b", FALSE, "position 2" },
   { "with space", FALSE, "position 5" },
   { "tab\tname", FALSE, "position 4" },
   { "ünï", FALSE, "position 1" },
