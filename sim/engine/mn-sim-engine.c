@@ -273,6 +273,7 @@ mn_sim_run (MnSimWorkload *w, const MnSimConfig *config, MnSimProgressFunc progr
   mn_sim_heap_push (&run.heap, t0, MN_SIM_EV_ARRIVAL, 0, 0);
 
   MnSimEvent ev;
+  gint64 last_pass = G_MININT64;
   while (mn_sim_heap_size (&run.heap) > 0)
     {
       run.now = mn_sim_heap_peek (&run.heap)->time;
@@ -308,8 +309,13 @@ mn_sim_run (MnSimWorkload *w, const MnSimConfig *config, MnSimProgressFunc progr
             }
         }
       mn_sim_inter_settle (&run);
-      if (batch_changed)
-        mn_sim_batch_pass (&run.batch, run.now, batch_started, &run);
+      /* One pass per instant: a job of runtime 0 started by the pass ends at
+       * this same instant; its processors are free from the next one. */
+      if (batch_changed && run.now != last_pass)
+        {
+          mn_sim_batch_pass (&run.batch, run.now, batch_started, &run);
+          last_pass = run.now;
+        }
     }
   if (progress != NULL)
     progress (1.0, user_data);

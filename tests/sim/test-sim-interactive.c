@@ -1,0 +1,272 @@
+/* test-sim-interactive.c: interactive.q in the simulator, decided by policy/:
+ * swap then an OOM kill exactly at the thresholds, the per-user limit,
+ * give-up rejections (and retries), walltime and idle cuts, CPU sharing, GPU
+ * memory first come first served, and the baseline (interactive requests as
+ * batch jobs) against a carved-out interactive.q. */
+#define G_LOG_DOMAIN "test-sim"
+
+#include "mn-sim-engine.h"
+
+#define GIB G_GUINT64_CONSTANT (1024)
+
+static void
+add_session (MnSimWorkload *w, gint64 id, const gchar *user, gint64 submit, gint64 runtime,
+             gint64 memory_used_mb)
+{
+  g_autoptr(MnTraceJob) j = mn_trace_job_new ();
+  j->id = id;
+  j->user = g_strdup (user);
+  j->submit = submit;
+  j->runtime = runtime;
+  j->interactive = TRUE;
+  j->rtype = MN_RTYPE_Q;
+  j->rtype_count = 1;
+  j->gpus = 0;
+  j->memory_req_mb = 10 * GIB;
+  j->memory_used_mb = memory_used_mb;
+  j->cpu_active = 0;
+  mn_sim_workload_add_job (w, j);
+}
+
+static MnPolicyConfig *
+policy_with (const gchar *const *kv)
+{
+  MnPolicyConfig *p = mn_policy_config_new_default ();
+  for (; kv != NULL && kv[0] != NULL; kv += 3)
+    {
+      g_autoptr(GError) error = NULL;
+      g_assert_true (mn_policy_config_set (p, kv[0], kv[1], kv[2], &error));
+      g_assert_no_error (error);
+    }
+  g_autoptr(GError) error = NULL;
+  g_assert_true (mn_policy_config_validate (p, &error));
+  return p;
+}
+
+static MnSimResult *
+run (MnSimWorkload *w, const MnPolicyConfig *p, gint64 machine_nodes, gint64 inodes,
+     gint64 retry_delay, guint max_retries)
+{
+  MnSimConfig config;
+  mn_sim_config_init (&config);
+  config.policy = p;
+  config.machine_nodes = machine_nodes;
+  config.interactive_nodes = inodes;
+  config.retry_delay = retry_delay;
+  config.max_retries = max_retries;
+  g_autoptr(GError) error = NULL;
+  MnSimResult *r = mn_sim_run (w, &config, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return r;
+}
+
+/* One node: 256 GiB RAM, 64 GiB swap.  Sessions use (GiB) 100 @0, 100 @10,
+ * 56 @20 (= RAM exactly: no swap yet), 64 @30 (= RAM + swap exactly: 64 GiB
+ * of swap, no kill), and 1 MiB more @40: over RAM + swap, so the OOM killer
+ * ends the largest (100 GiB; the tie goes to the lower id, job 1), which
+ * leaves 220 GiB + 1 MiB: no swap.  Swap was in use from 30 to 40. */
+static void
+test_swap_then_oom (void)
+{
+  const gchar *const kv[] = { "node", "swap", "64G", NULL };
+  g_autoptr(MnPolicyConfig) p = policy_with (kv);
+  g_autoptr(MnSimWorkload) w = mn_sim_workload_new ();
+  add_session (w, 1, "a", 0, 1000, 100 * GIB);
+  add_session (w, 2, "b", 10, 1000, 100 * GIB);
+  add_session (w, 3, "c", 20, 1000, 56 * GIB);
+  add_session (w, 4, "d", 30, 1000, 64 * GIB);
+  add_session (w, 5, "e", 40, 1000, 1);
+  g_autoptr(MnSimResult) r = run (w, p, 2, 1, 0, 0);
+  const MnSimInteractiveMetrics *im = &mn_sim_result_get_metrics (r)->interactive;
+  g_assert_cmpuint (im->oom_kills, ==, 1);
+  g_assert_cmpuint (im->swap_peak_mb, ==, 64 * GIB);
+  /* 10 node-seconds of swap over the span 0 .. 1040 on one node */
+  g_assert_cmpfloat_with_epsilon (im->swap_time_share, 10.0 / 1040.0, 1e-9);
+  const MnSimJobResult *j1 = mn_sim_result_lookup (r, 1);
+  g_assert_cmpint (j1->status, ==, MN_SIM_STATUS_OOM);
+  g_assert_cmpint (j1->end, ==, 40);
+  g_assert_cmpint (mn_sim_result_lookup (r, 2)->status, ==, MN_SIM_STATUS_DONE);
+  g_assert_cmpint (mn_sim_result_lookup (r, 4)->swapped, ==, 1);
+  g_assert_cmpint (mn_sim_result_lookup (r, 5)->swapped, ==, 0);
+  g_assert_cmpuint (im->started_immediately, ==, 5);
+  g_assert_cmpuint (im->peak_concurrent, ==, 5);
+}
+
+/* One session per user (running or waiting): alice's second is refused. */
+static void
+test_per_user_limit (void)
+{
+  g_autoptr(MnSimWorkload) w = mn_sim_workload_new ();
+  add_session (w, 1, "alice", 0, 100, GIB);
+  add_session (w, 2, "alice", 10, 100, GIB);
+  add_session (w, 3, "bob", 10, 100, GIB);
+  add_session (w, 4, "alice", 100, 100, GIB);  /* after her first ended: fine */
+  g_autoptr(MnSimResult) r = run (w, NULL, 2, 1, 0, 0);
+  const MnSimJobResult *j2 = mn_sim_result_lookup (r, 2);
+  g_assert_cmpint (j2->status, ==, MN_SIM_STATUS_REJECTED);
+  g_assert_cmpint (j2->reason, ==, MN_REJECT_PER_USER_LIMIT);
+  g_assert_cmpint (mn_sim_result_lookup (r, 3)->start, ==, 10);
+  g_assert_cmpint (mn_sim_result_lookup (r, 4)->start, ==, 100);
+  const MnSimInteractiveMetrics *im = &mn_sim_result_get_metrics (r)->interactive;
+  g_assert_cmpuint (im->rejected, ==, 1);
+  g_assert_cmpuint (im->rejected_by_reason[MN_REJECT_PER_USER_LIMIT], ==, 1);
+  g_assert_cmpfloat_with_epsilon (im->share_immediate, 0.75, 1e-12);
+}
+
+/* 4 slots (4 logical nodes x 1 job), give-up requests.  u1..u4 fill them at
+ * 0 (u1 for 30 s); u5 and u6 at 5 find no slot and are refused.  With a
+ * 60 s retry (once): both ask again at 65; u1's slot is free since 30: u5
+ * (first in order) starts at 65, u6 is refused for good. */
+static void
+test_give_up (gconstpointer data)
+{
+  gboolean retry = GPOINTER_TO_INT (data);
+  const gchar *const kv[] = { "queue", "if_busy", "give_up", "logical_node", "max_jobs", "1", NULL };
+  g_autoptr(MnPolicyConfig) p = policy_with (kv);
+  g_autoptr(MnSimWorkload) w = mn_sim_workload_new ();
+  add_session (w, 1, "u1", 0, 30, GIB);
+  for (gint64 i = 2; i <= 4; i++)
+    {
+      g_autofree gchar *u = g_strdup_printf ("u%" G_GINT64_FORMAT, i);
+      add_session (w, i, u, 0, 1000, GIB);
+    }
+  add_session (w, 5, "u5", 5, 100, GIB);
+  add_session (w, 6, "u6", 5, 100, GIB);
+  g_autoptr(MnSimResult) r = run (w, p, 2, 1, retry ? 60 : 0, retry ? 1 : 0);
+  const MnSimInteractiveMetrics *im = &mn_sim_result_get_metrics (r)->interactive;
+  const MnSimJobResult *j5 = mn_sim_result_lookup (r, 5), *j6 = mn_sim_result_lookup (r, 6);
+  g_assert_cmpint (j6->status, ==, MN_SIM_STATUS_REJECTED);
+  g_assert_cmpint (j6->reason, ==, MN_REJECT_BUSY_GIVE_UP);
+  if (!retry)
+    {
+      g_assert_cmpint (j5->status, ==, MN_SIM_STATUS_REJECTED);
+      g_assert_cmpuint (im->rejected, ==, 2);
+      g_assert_cmpuint (im->rejected_attempts, ==, 2);
+    }
+  else
+    {
+      g_assert_cmpint (j5->start, ==, 65);
+      g_assert_cmpint (j5->attempts, ==, 2);
+      g_assert_cmpint (j6->attempts, ==, 2);
+      g_assert_cmpuint (im->rejected, ==, 1);
+      g_assert_cmpuint (im->rejected_attempts, ==, 3);
+      g_assert_cmpfloat (im->wait_max, ==, 60);
+    }
+  g_assert_cmpuint (im->rejected_by_reason[MN_REJECT_BUSY_GIVE_UP], ==, im->rejected);
+}
+
+/* Walltime and idle cuts; CPU sharing and GPU memory on one logical node per
+ * node (7 cores, 1 GPU of 16 GiB):
+ *  - job 1 asks 100 s and would run 200 (always active): cut at 100;
+ *  - job 2 is active half of its 1000 s, then idle: the 60 s idle timeout
+ *    ends it at 560;
+ *  - jobs 3 and 4 (7 cores each, always active) share the logical node's 7
+ *    cores for 100 s: slowdown 2; both want 10 GiB of the 16 GiB GPU: the
+ *    second allocation fails (shared mode: first come, first served). */
+static void
+test_cuts_cpu_gpu (void)
+{
+  const gchar *const kv[] = { "queue", "idle_timeout", "60", "logical_node", "per_node", "1",
+                              "queue", "max_jobs_per_user", "4", NULL };
+  g_autoptr(MnPolicyConfig) p = policy_with (kv);
+  g_autoptr(MnSimWorkload) w = mn_sim_workload_new ();
+  static const struct { gint64 id, submit, run, wall; double active; gint gpus; gint64 gmem; } jobs[] = {
+    { 1, 0, 200, 100, 1.0, 0, -1 },
+    { 2, 0, 1000, -1, 0.5, 0, -1 },
+    { 3, 2000, 100, -1, 1.0, 1, 10 * GIB },
+    { 4, 2000, 100, -1, 1.0, 1, 10 * GIB },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (jobs); i++)
+    {
+      g_autoptr(MnTraceJob) j = mn_trace_job_new ();
+      j->id = jobs[i].id;
+      j->user = g_strdup ("same");
+      j->submit = jobs[i].submit;
+      j->runtime = jobs[i].run;
+      j->walltime_req = jobs[i].wall;
+      j->interactive = TRUE;
+      j->rtype = MN_RTYPE_Q;
+      j->rtype_count = 1;
+      j->gpus = jobs[i].gpus;
+      j->gpu_memory_mb = jobs[i].gmem;
+      j->memory_req_mb = GIB;
+      j->memory_used_mb = GIB;
+      j->cpu_active = jobs[i].active;
+      mn_sim_workload_add_job (w, j);
+    }
+  g_autoptr(MnSimResult) r = run (w, p, 2, 1, 0, 0);
+  const MnSimInteractiveMetrics *im = &mn_sim_result_get_metrics (r)->interactive;
+  const MnSimJobResult *j1 = mn_sim_result_lookup (r, 1), *j2 = mn_sim_result_lookup (r, 2);
+  g_assert_cmpint (j1->status, ==, MN_SIM_STATUS_WALLTIME);
+  g_assert_cmpint (j1->end, ==, 100);
+  g_assert_cmpint (j2->status, ==, MN_SIM_STATUS_IDLE);
+  g_assert_cmpint (j2->end, ==, 560);
+  g_assert_cmpuint (im->cut_walltime, ==, 1);
+  g_assert_cmpuint (im->cut_idle, ==, 1);
+  g_assert_cmpfloat_with_epsilon (mn_sim_result_lookup (r, 3)->cpu_slowdown, 2.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (mn_sim_result_lookup (r, 4)->cpu_slowdown, 2.0, 1e-6);
+  g_assert_cmpuint (im->gpu_alloc_failures, ==, 1);
+  g_assert_cmpint (mn_sim_result_lookup (r, 3)->gpu_failed, ==, 0);
+  g_assert_cmpint (mn_sim_result_lookup (r, 4)->gpu_failed, ==, 1);
+  g_assert_cmpfloat_with_epsilon (im->cpu_slowdown_p95, 2.0, 1e-6);
+}
+
+/* A busy machine: 5 nodes, 50 full-node batch jobs of 10 h at t=0, and five
+ * 30-minute sessions an hour apart.  Baseline (no interactive.q): the
+ * sessions queue behind the batch jobs (nothing ever frees for a backfill)
+ * and wait days.  With one node carved out: every session starts at once. */
+static void
+test_baseline_vs_interactive_q (void)
+{
+  g_autoptr(MnSimWorkload) w = mn_sim_workload_new ();
+  for (gint64 i = 1; i <= 50; i++)
+    {
+      g_autoptr(MnTraceJob) j = mn_trace_job_new ();
+      j->id = i;
+      j->user = g_strdup_printf ("b%" G_GINT64_FORMAT, i % 7);
+      j->submit = 0;
+      j->runtime = j->walltime_req = 36000;
+      j->rtype = MN_RTYPE_F;
+      j->rtype_count = 1;
+      mn_sim_workload_add_job (w, j);
+    }
+  for (gint64 k = 1; k <= 5; k++)
+    {
+      g_autofree gchar *u = g_strdup_printf ("i%" G_GINT64_FORMAT, k);
+      add_session (w, 100 + k, u, 3600 * k, 1800, GIB);
+    }
+  g_autoptr(MnSimResult) base = run (w, NULL, 5, 0, 0, 0);
+  g_autoptr(MnSimResult) iq = run (w, NULL, 5, 1, 0, 0);
+  const MnSimInteractiveMetrics *b = &mn_sim_result_get_metrics (base)->interactive;
+  const MnSimInteractiveMetrics *q = &mn_sim_result_get_metrics (iq)->interactive;
+  g_test_message ("baseline interactive wait p50 %.0f s, max %.0f s", b->wait_p50, b->wait_max);
+  g_assert_cmpfloat (b->wait_p50, >, 24 * 3600.0);
+  g_assert_cmpfloat (b->share_immediate, ==, 0.0);
+  g_assert_cmpint (mn_sim_result_lookup (base, 101)->queue, ==, MN_SIM_QUEUE_ALL);
+  g_assert_cmpfloat (q->share_immediate, ==, 1.0);
+  g_assert_cmpfloat (q->wait_max, ==, 0.0);
+  g_assert_cmpint (mn_sim_result_lookup (iq, 101)->queue, ==, MN_SIM_QUEUE_INTERACTIVE);
+  /* the batch side pays: 4 nodes instead of 5 */
+  g_assert_cmpfloat (mn_sim_result_get_metrics (iq)->batch.wait_mean, >,
+                     mn_sim_result_get_metrics (base)->batch.wait_mean);
+
+  /* The JSON with the baseline carries both and the difference. */
+  g_autoptr(JsonNode) node = mn_sim_result_to_json (iq, base);
+  JsonObject *o = json_node_get_object (node);
+  g_assert_true (json_object_has_member (o, "baseline"));
+  JsonObject *d = json_object_get_object_member (json_object_get_object_member (o, "difference"), "interactive");
+  g_assert_cmpfloat (json_object_get_double_member (d, "wait_p50"), <, -24 * 3600.0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/sim/interactive/swap-then-oom", test_swap_then_oom);
+  g_test_add_func ("/sim/interactive/per-user-limit", test_per_user_limit);
+  g_test_add_data_func ("/sim/interactive/give-up", GINT_TO_POINTER (FALSE), test_give_up);
+  g_test_add_data_func ("/sim/interactive/give-up-retry", GINT_TO_POINTER (TRUE), test_give_up);
+  g_test_add_func ("/sim/interactive/cuts-cpu-gpu", test_cuts_cpu_gpu);
+  g_test_add_func ("/sim/interactive/baseline-vs-interactive-q", test_baseline_vs_interactive_q);
+  return g_test_run ();
+}
