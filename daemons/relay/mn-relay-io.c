@@ -6,23 +6,33 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
+/* Plain ends share one edge-triggered epoll set per thread, itself one fd in
+ * the GLib main context: nothing is modified per wait (GLib wakes its
+ * context up on every g_source_modify_unix_fd), and GLib polls one fd
+ * however many WebSockets are open. */
 typedef struct {
-  GSource     source;
-  MnRelayEnd *end;
-} FdSource;
+  int         epfd;
+  gboolean    dispatching;
+  GPtrArray  *zombies;      /* ends freed during a dispatch */
+  GPtrArray  *deferred;     /* ends whose wait was already satisfied */
+  guint       idle_id;
+} Reactor;
+
+static GPrivate reactor_key;
 
 struct _MnRelayEnd {
   GIOStream  *stream;
   GSocket    *socket;
   int         fd;
   gboolean    tls;
+  gboolean    dead;
+  gboolean    in_ready, out_ready;  /* edges seen while nobody waited */
   GPollableInputStream  *in;
   GPollableOutputStream *out;
 
-  GSource    *fd_source;      /* plain ends */
-  gpointer    fd_tag;
   GSource    *in_source;      /* TLS ends: one-shot */
   GSource    *out_source;
 
@@ -31,48 +41,114 @@ struct _MnRelayEnd {
   gchar         *last_error;
 };
 
+static void end_destroy (MnRelayEnd *e);
+static Reactor *reactor_get (void);
+
 static void
-update_events (MnRelayEnd *e)
+fire (MnRelayEnd *e, gboolean readable, gboolean writable)
 {
-  GIOCondition ev = 0;
-  if (e->read_func != NULL)
-    ev |= G_IO_IN;
-  if (e->write_func != NULL)
-    ev |= G_IO_OUT;
-  g_source_modify_unix_fd (e->fd_source, e->fd_tag, ev);
+  if (readable)
+    {
+      if (e->read_func != NULL)
+        {
+          MnRelayEndFunc f = e->read_func;
+          e->read_func = NULL;
+          f (e->read_data);
+        }
+      else
+        e->in_ready = TRUE;
+    }
+  if (e->dead)
+    return;
+  if (writable)
+    {
+      if (e->write_func != NULL)
+        {
+          MnRelayEndFunc f = e->write_func;
+          e->write_func = NULL;
+          f (e->write_data);
+        }
+      else
+        e->out_ready = TRUE;
+    }
+}
+
+static void
+run_deferred (Reactor *re)
+{
+  /* Waits that were already satisfied when they were made. */
+  for (guint i = 0; i < re->deferred->len; i++)
+    {
+      MnRelayEnd *e = g_ptr_array_index (re->deferred, i);
+      if (!e->dead)
+        fire (e, e->in_ready && e->read_func != NULL, e->out_ready && e->write_func != NULL);
+    }
+  g_ptr_array_set_size (re->deferred, 0);
 }
 
 static gboolean
-fd_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+reactor_dispatch (gint fd, GIOCondition condition, gpointer data)
 {
-  MnRelayEnd *e = ((FdSource *) source)->end;
-  GIOCondition rev = g_source_query_unix_fd (source, e->fd_tag);
-  GIOCondition bad = G_IO_ERR | G_IO_HUP | G_IO_NVAL;
+  Reactor *re = data;
+  struct epoll_event ev[256];
+  int n = epoll_wait (re->epfd, ev, G_N_ELEMENTS (ev), 0);
 
-  /* One callback per dispatch: it may free the end.  A still-wanted other
-   * direction is reported again on the next poll. */
-  if (e->read_func != NULL && (rev & (G_IO_IN | bad)) != 0)
+  re->dispatching = TRUE;
+  for (int i = 0; i < n; i++)
     {
-      MnRelayEndFunc f = e->read_func;
-      gpointer d = e->read_data;
-      e->read_func = NULL;
-      update_events (e);
-      f (d);
+      MnRelayEnd *e = ev[i].data.ptr;
+      if (e->dead)
+        continue;
+      guint32 m = ev[i].events;
+      gboolean bad = (m & (EPOLLERR | EPOLLHUP)) != 0;
+      fire (e, bad || (m & (EPOLLIN | EPOLLRDHUP)) != 0, bad || (m & EPOLLOUT) != 0);
     }
-  else if (e->write_func != NULL && (rev & (G_IO_OUT | bad)) != 0)
-    {
-      MnRelayEndFunc f = e->write_func;
-      gpointer d = e->write_data;
-      e->write_func = NULL;
-      update_events (e);
-      f (d);
-    }
+  run_deferred (re);
+  re->dispatching = FALSE;
+  g_ptr_array_set_size (re->zombies, 0);
   return G_SOURCE_CONTINUE;
 }
 
-static GSourceFuncs fd_source_funcs = {
-  .dispatch = fd_source_dispatch,
-};
+static gboolean
+reactor_idle (gpointer data)
+{
+  Reactor *re = data;
+  re->idle_id = 0;
+  re->dispatching = TRUE;
+  run_deferred (re);
+  re->dispatching = FALSE;
+  g_ptr_array_set_size (re->zombies, 0);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+defer (MnRelayEnd *e)
+{
+  Reactor *re = reactor_get ();
+  g_ptr_array_add (re->deferred, e);
+  if (!re->dispatching && re->idle_id == 0)
+    re->idle_id = g_idle_add (reactor_idle, re);
+}
+
+static Reactor *
+reactor_get (void)
+{
+  Reactor *re = g_private_get (&reactor_key);
+  if (re != NULL)
+    return re;
+  re = g_new0 (Reactor, 1);
+  re->epfd = epoll_create1 (EPOLL_CLOEXEC);
+  g_assert (re->epfd >= 0);
+  re->zombies = g_ptr_array_new_with_free_func ((GDestroyNotify) end_destroy);
+  re->deferred = g_ptr_array_new ();
+  GSource *src = g_unix_fd_source_new (re->epfd, G_IO_IN);
+  g_source_set_callback (src, (GSourceFunc) (void (*) (void)) reactor_dispatch, re, NULL);
+  g_source_attach (src, g_main_context_get_thread_default ());
+  g_source_unref (src);
+  /* One per thread, for the thread's life (tests run relays in threads). */
+  g_private_set (&reactor_key, re);
+  return re;
+}
 
 MnRelayEnd *
 mn_relay_end_new (GIOStream *stream, GSocket *socket)
@@ -90,10 +166,9 @@ mn_relay_end_new (GIOStream *stream, GSocket *socket)
     }
   else
     {
-      e->fd_source = g_source_new (&fd_source_funcs, sizeof (FdSource));
-      ((FdSource *) e->fd_source)->end = e;
-      e->fd_tag = g_source_add_unix_fd (e->fd_source, e->fd, 0);
-      g_source_attach (e->fd_source, g_main_context_get_thread_default ());
+      struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                .data.ptr = e };
+      epoll_ctl (reactor_get ()->epfd, EPOLL_CTL_ADD, e->fd, &ev);
     }
   return e;
 }
@@ -113,24 +188,34 @@ clear_tls_sources (MnRelayEnd *e)
     }
 }
 
+static void
+end_destroy (MnRelayEnd *e)
+{
+  g_object_unref (e->socket);
+  g_object_unref (e->stream);
+  g_free (e->last_error);
+  g_free (e);
+}
+
 void
 mn_relay_end_free (MnRelayEnd *e)
 {
   if (e == NULL)
     return;
-  if (e->fd_source != NULL)
-    {
-      g_source_destroy (e->fd_source);
-      g_source_unref (e->fd_source);
-    }
   clear_tls_sources (e);
+  e->dead = TRUE;
+  e->read_func = e->write_func = NULL;
+  if (!e->tls)
+    epoll_ctl (reactor_get ()->epfd, EPOLL_CTL_DEL, e->fd, NULL);
   /* Closing the socket itself: a TLS close_notify could block on a peer
    * that does not read, and a proxy gains nothing from sending it. */
   g_socket_close (e->socket, NULL);
-  g_object_unref (e->socket);
-  g_object_unref (e->stream);
-  g_free (e->last_error);
-  g_free (e);
+  Reactor *re = e->tls ? NULL : reactor_get ();
+  /* Events for it may still be in the batch being dispatched. */
+  if (re != NULL && (re->dispatching || re->deferred->len > 0))
+    g_ptr_array_add (re->zombies, e);
+  else
+    end_destroy (e);
 }
 
 static void
@@ -153,7 +238,10 @@ mn_relay_end_read (MnRelayEnd *e, guint8 *buf, gsize len)
           if (errno == EINTR)
             continue;
           if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return MN_RELAY_IO_AGAIN;
+            {
+              e->in_ready = FALSE;
+              return MN_RELAY_IO_AGAIN;
+            }
           set_error (e, g_strerror (errno));
           return MN_RELAY_IO_ERROR;
         }
@@ -184,7 +272,10 @@ mn_relay_end_write (MnRelayEnd *e, const guint8 *buf, gsize len)
           if (errno == EINTR)
             continue;
           if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return MN_RELAY_IO_AGAIN;
+            {
+              e->out_ready = FALSE;
+              return MN_RELAY_IO_AGAIN;
+            }
           set_error (e, g_strerror (errno));
           return MN_RELAY_IO_ERROR;
         }
@@ -232,7 +323,8 @@ mn_relay_end_want_read (MnRelayEnd *e, MnRelayEndFunc func, gpointer data)
   e->read_data = data;
   if (!e->tls)
     {
-      update_events (e);
+      if (e->in_ready)
+        defer (e);
       return;
     }
   if (e->in_source == NULL)
@@ -250,7 +342,8 @@ mn_relay_end_want_write (MnRelayEnd *e, MnRelayEndFunc func, gpointer data)
   e->write_data = data;
   if (!e->tls)
     {
-      update_events (e);
+      if (e->out_ready)
+        defer (e);
       return;
     }
   if (e->out_source == NULL)
@@ -268,8 +361,6 @@ mn_relay_end_cancel (MnRelayEnd *e)
   e->write_func = NULL;
   if (e->tls)
     clear_tls_sources (e);
-  else
-    update_events (e);
 }
 
 gboolean

@@ -52,6 +52,9 @@ struct _MnRelay {
   MnRelayMetrics   metrics;
   GPtrArray       *free_buffers;
   gsize            buffer_size;        /* fixed at start: pooled buffers share it */
+  GPtrArray       *free_heads;
+  gsize            head_size;          /* max_header_bytes at start */
+  GHashTable      *cookie_cache;       /* cookie value -> MnRelayCookie */
 };
 
 /* mn-relay-proxy.c */
@@ -71,6 +74,10 @@ void     mn_relay_controller_load (MnRelay *relay);
 gboolean mn_relay_bearer_ok (MnRelay *relay, const gchar *authorization);
 
 /* mn-relay.c */
+gchar   *mn_relay_head_get (MnRelay *relay);
+void     mn_relay_head_put (MnRelay *relay, gchar *head);
+/* The user of a valid cookie, or NULL; verified once, then remembered. */
+const gchar *mn_relay_cookie_user (MnRelay *relay, const gchar *cookie, gint64 now);
 guint8  *mn_relay_buffer_get (MnRelay *relay);
 void     mn_relay_buffer_put (MnRelay *relay, guint8 *buffer);
 void     mn_relay_observe_latency (MnRelay *relay, gdouble seconds);

@@ -56,6 +56,7 @@ struct _Conn {
   gboolean    tls;
   gchar      *peer;
   guint       n_requests;
+  guint       depth;
   GCancellable *cancel;
 
   /* Client head buffer; bytes past head_used are the body or a pipelined
@@ -125,6 +126,22 @@ set_deadline (Conn *c, gint64 seconds)
 }
 
 static void
+drop_head (Conn *c)
+{
+  if (c->head != NULL)
+    mn_relay_head_put (c->relay, c->head);
+  c->head = NULL;
+}
+
+static void
+drop_rhead (Conn *c)
+{
+  if (c->rhead != NULL)
+    mn_relay_head_put (c->relay, c->rhead);
+  c->rhead = NULL;
+}
+
+static void
 release_buf (Conn *c)
 {
   if (c->buf != NULL)
@@ -145,7 +162,7 @@ reset_request (Conn *c)
   if (c->out != NULL)
     g_string_free (c->out, TRUE);
   c->out = NULL;
-  g_clear_pointer (&c->rhead, g_free);
+  drop_rhead (c);
   c->rhead_len = c->rhead_used = c->rhead_scan = 0;
   c->is_head = c->is_ws = c->replayable = c->response_started = FALSE;
   c->upstream_close = FALSE;
@@ -184,7 +201,7 @@ conn_close (Conn *c)
   upstream_drop (c);
   mn_relay_end_free (c->client);
   c->client = NULL;
-  g_clear_pointer (&c->head, g_free);
+  drop_head (c);
   g_queue_unlink (&c->relay->conns, &c->link);
   conn_unref (c);
 }
@@ -375,7 +392,7 @@ static void
 read_head (Conn *c)
 {
   MnRelay *r = c->relay;
-  gsize cap = (gsize) r->config->max_header_bytes;
+  gsize cap = r->head_size;
 
   c->state = ST_READ_HEAD;
   for (;;)
@@ -397,14 +414,14 @@ read_head (Conn *c)
             }
         }
       if (c->head == NULL)
-        c->head = g_malloc (cap + 1);
+        c->head = mn_relay_head_get (r);
       gssize n = mn_relay_end_read (c->client, (guint8 *) c->head + c->head_len,
                                     cap - c->head_len);
       if (n == MN_RELAY_IO_AGAIN)
         {
           /* Idle keep-alive connections hold no head buffer. */
           if (c->head_len == 0)
-            g_clear_pointer (&c->head, g_free);
+            drop_head (c);
           set_deadline (c, c->head_len == 0 && c->n_requests > 0 ? r->config->idle_timeout
                                                                   : r->config->read_timeout);
           mn_relay_end_want_read (c->client, read_head_ready, c);
@@ -592,9 +609,8 @@ handle_request (Conn *c, gssize head_end)
         const gchar *cookie_header = soup_message_headers_get_list (h, "Cookie");
         g_autofree gchar *cookie = cookie_header != NULL
           ? mn_relay_cookie_get (cookie_header, MN_AUTH_COOKIE_NAME) : NULL;
-        g_autoptr(GError) err = NULL;
         if (cookie != NULL)
-          c->user = mn_auth_cookie_verify (r->cookie_key, cookie, now, &err);
+          c->user = g_strdup (mn_relay_cookie_user (r, cookie, now));
         if (c->user == NULL)
           {
             g_autofree gchar *next = mn_relay_http_escape_next (c->target);
@@ -668,7 +684,9 @@ start_upstream (Conn *c)
   while (idle != NULL && !g_queue_is_empty (idle))
     {
       MnRelayEnd *e = g_queue_pop_head (idle);
-      if (mn_relay_end_is_stale (e))
+      /* A request without a body is simply retried on a fresh connection
+       * if this one turns out closed; only others pay for the check. */
+      if (!c->replayable && mn_relay_end_is_stale (e))
         {
           mn_relay_end_free (e);
           continue;
@@ -717,6 +735,12 @@ pool_put (Conn *c)
 /* ---- request body ---- */
 
 static void request_sent (Conn *c);
+
+static void
+read_response_ready (gpointer data)
+{
+  read_response (data);
+}
 
 static void
 send_request (Conn *c)
@@ -775,7 +799,11 @@ request_sent (Conn *c)
       pump_request (c);
       return;
     }
-  read_response (c);
+  /* The answer is rarely there yet: back to the event loop, so one wakeup
+   * serves many connections (as nginx does), instead of a recv that fails. */
+  c->state = ST_READ_RESPONSE;
+  set_deadline (c, c->relay->config->upstream_timeout);
+  mn_relay_end_want_read (c->up, read_response_ready, c);
 }
 
 static void
@@ -844,11 +872,11 @@ pump_request (Conn *c)
               /* A pipelined next request: keep it for read_head. */
               gsize extra = (gsize) n - take;
               if (c->head == NULL)
-                c->head = g_malloc ((gsize) r->config->max_header_bytes + 1);
+                c->head = mn_relay_head_get (r);
               memmove (c->head, c->head + c->head_used, c->head_len - c->head_used);
               c->head_len -= c->head_used;
               c->head_used = 0;
-              if (c->head_len + extra > (gsize) r->config->max_header_bytes)
+              if (c->head_len + extra > r->head_size)
                 c->keep_alive = FALSE;
               else
                 {
@@ -876,19 +904,13 @@ pump_request (Conn *c)
 
 /* ---- response ---- */
 
-static void
-read_response_ready (gpointer data)
-{
-  read_response (data);
-}
-
 static void send_response_head (Conn *c, gssize end);
 
 static void
 read_response (Conn *c)
 {
   MnRelay *r = c->relay;
-  gsize cap = (gsize) r->config->max_header_bytes;
+  gsize cap = r->head_size;
 
   c->state = ST_READ_RESPONSE;
   for (;;)
@@ -911,7 +933,7 @@ read_response (Conn *c)
             }
         }
       if (c->rhead == NULL)
-        c->rhead = g_malloc (cap + 1);
+        c->rhead = mn_relay_head_get (r);
       gssize n = mn_relay_end_read (c->up, (guint8 *) c->rhead + c->rhead_len,
                                     cap - c->rhead_len);
       if (n == MN_RELAY_IO_AGAIN)
@@ -1152,6 +1174,19 @@ pump_response (Conn *c)
     }
 }
 
+/* Pipelined bytes already buffered: no readiness event will announce them. */
+static gboolean
+resume_head (gpointer data)
+{
+  Conn *c = data;
+  if (c->state == ST_READ_HEAD && c->client != NULL)
+    {
+      mn_relay_end_cancel (c->client);
+      read_head (c);
+    }
+  return G_SOURCE_REMOVE;
+}
+
 static void
 finish_request (Conn *c)
 {
@@ -1179,7 +1214,31 @@ finish_request (Conn *c)
     }
   c->head_scan = 0;
   c->t_start = now_us ();
-  read_head (c);
+  if (c->head_len == 0)
+    {
+      c->state = ST_READ_HEAD;
+      drop_head (c);
+      set_deadline (c, c->relay->config->idle_timeout);
+      mn_relay_end_want_read (c->client, read_head_ready, c);
+      return;
+    }
+  /* A pipelined request is there already; handle it at once, but only a
+   * few deep, or a fast client would grow the stack without end. */
+  if (c->depth < 8)
+    {
+      conn_ref (c);
+      c->depth++;
+      read_head (c);
+      c->depth--;
+      conn_unref (c);
+      return;
+    }
+  c->state = ST_READ_HEAD;
+  set_deadline (c, c->relay->config->idle_timeout);
+  mn_relay_end_want_read (c->client, read_head_ready, c);
+  if (c->head_len > 0)
+    g_idle_add_full (G_PRIORITY_DEFAULT, resume_head, conn_ref (c),
+                     (GDestroyNotify) conn_unref);
 }
 
 /* ---- WebSocket tunnel ---- */
@@ -1253,7 +1312,7 @@ start_tunnel (Conn *c)
   r->metrics.websockets_total++;
   g_string_free (c->out, TRUE);
   c->out = NULL;
-  g_clear_pointer (&c->rhead, g_free);
+  drop_rhead (c);
   set_deadline (c, r->config->websocket_idle_timeout);
 
   c->c2u = (Pipe) { .c = c, .src = c->client, .dst = c->up, .to_client = FALSE };
@@ -1266,7 +1325,7 @@ start_tunnel (Conn *c)
       memcpy (c->c2u.buf, c->head + c->head_used, MIN (extra, r->buffer_size));
       c->c2u.len = MIN (extra, r->buffer_size);
     }
-  g_clear_pointer (&c->head, g_free);
+  drop_head (c);
   c->head_len = c->head_used = 0;
   conn_ref (c);
   pipe_run (&c->c2u);

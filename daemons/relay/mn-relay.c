@@ -8,10 +8,24 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <sys/resource.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
 
 #define MN_RELAY_FREE_BUFFERS_MAX 256
+#define MN_RELAY_COOKIE_CACHE_MAX 4096
+
+typedef struct {
+  gchar  *user;
+  gint64  expiry;
+} CachedCookie;
+
+static void
+cached_cookie_free (CachedCookie *c)
+{
+  g_free (c->user);
+  g_free (c);
+}
 
 static const gdouble latency_bounds[MN_RELAY_LATENCY_BUCKETS] = {
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
@@ -130,6 +144,8 @@ apply_config (MnRelay *r, const MnRelayConfig *config, GError **error)
   r->config = mn_relay_config_copy (config);
   mn_auth_key_free (r->cookie_key);
   r->cookie_key = g_steal_pointer (&key);
+  if (r->cookie_cache != NULL)
+    g_hash_table_remove_all (r->cookie_cache);
   g_free (r->admin_secret_sha);
   r->admin_secret_sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, secret, -1);
   if (r->admin_secret != NULL)
@@ -154,10 +170,14 @@ mn_relay_new (const MnRelayConfig *config, const gchar *config_path, GError **er
   r->pool = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                    (GDestroyNotify) g_queue_free);
   r->free_buffers = g_ptr_array_new_with_free_func (g_free);
+  r->free_heads = g_ptr_array_new_with_free_func (g_free);
+  r->cookie_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify) cached_cookie_free);
   g_queue_init (&r->conns);
   if (!apply_config (r, config, error))
     return NULL;
   r->buffer_size = (gsize) r->config->buffer_size;
+  r->head_size = (gsize) r->config->max_header_bytes;
   return g_steal_pointer (&r);
 }
 
@@ -252,11 +272,11 @@ mn_relay_reload (MnRelay *r, GError **error)
       mn_relay_config_free (c);
       c = mn_relay_config_copy (r->config);
     }
-  const gchar *fixed[] = { "listen_https", "listen_http", "admin_listen", "buffer_size" };
+  const gchar *fixed[] = { "listen_https, listen_http", "admin_listen", "buffer_size", "max_header_bytes" };
   if (g_strcmp0 (c->listen_https, r->config->listen_https) != 0 ||
       g_strcmp0 (c->listen_http, r->config->listen_http) != 0 ||
       g_strcmp0 (c->admin_listen, r->config->admin_listen) != 0 ||
-      c->buffer_size != r->config->buffer_size)
+      c->buffer_size != r->config->buffer_size || c->max_header_bytes != r->config->max_header_bytes)
     g_message ("reload: %s, %s, %s and %s only change at a restart", fixed[0], fixed[1],
                fixed[2], fixed[3]);
   if (!apply_config (r, c, error))
@@ -292,6 +312,8 @@ mn_relay_free (MnRelay *r)
   mn_relay_pool_clear (r);
   g_hash_table_unref (r->pool);
   g_ptr_array_unref (r->free_buffers);
+  g_ptr_array_unref (r->free_heads);
+  g_hash_table_unref (r->cookie_cache);
   mn_relay_routes_free (r->routes);
   close_access_log (r);
   g_clear_object (&r->certificate);
@@ -331,6 +353,49 @@ guint
 mn_relay_get_n_connections (MnRelay *r)
 {
   return g_queue_get_length (&r->conns);
+}
+
+gchar *
+mn_relay_head_get (MnRelay *r)
+{
+  if (r->free_heads->len > 0)
+    return g_ptr_array_steal_index_fast (r->free_heads, r->free_heads->len - 1);
+  return g_malloc (r->head_size + 1);
+}
+
+void
+mn_relay_head_put (MnRelay *r, gchar *head)
+{
+  if (r->free_heads->len < MN_RELAY_FREE_BUFFERS_MAX)
+    g_ptr_array_add (r->free_heads, head);
+  else
+    g_free (head);
+}
+
+const gchar *
+mn_relay_cookie_user (MnRelay *r, const gchar *cookie, gint64 now)
+{
+  CachedCookie *cc = g_hash_table_lookup (r->cookie_cache, cookie);
+  if (cc != NULL)
+    {
+      if (cc->expiry > now)
+        return cc->user;
+      g_hash_table_remove (r->cookie_cache, cookie);
+      return NULL;
+    }
+  /* Only cookies whose MAC checked out are remembered, keyed by their exact
+   * bytes, so the cache can never accept what the key would not. */
+  gchar *user = mn_auth_cookie_verify (r->cookie_key, cookie, now, NULL);
+  if (user == NULL)
+    return NULL;
+  const gchar *dot1 = strchr (cookie, '.');
+  cc = g_new0 (CachedCookie, 1);
+  cc->user = user;
+  cc->expiry = g_ascii_strtoll (dot1 + 1, NULL, 10);
+  if (g_hash_table_size (r->cookie_cache) >= MN_RELAY_COOKIE_CACHE_MAX)
+    g_hash_table_remove_all (r->cookie_cache);
+  g_hash_table_insert (r->cookie_cache, g_strdup (cookie), cc);
+  return user;
 }
 
 guint8 *
