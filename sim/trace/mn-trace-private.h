@@ -55,6 +55,14 @@ struct _MnTraceReader {
 gboolean mn_trace_reader_skip (MnTraceReader *reader, GError **error,
                                const gchar *format, ...) G_GNUC_PRINTF (3, 4);
 
+/* A "Key: value" header comment shared by SWF (";"), native and Grid
+ * Engine ("#"): MaxProcs, MaxNodes, MaxRecords, UnixStartTime, TimeZone,
+ * TimeZoneString, Computer, Queue, Partition.  Other keys are ignored. */
+void     mn_trace_header_set_key (MnTraceHeader *header, const gchar *key, const gchar *value);
+/* Splits "# Key: value" / "; Key: value" (after the comment character);
+ * FALSE if the line has no key. */
+gboolean mn_trace_header_split (const gchar *text, gchar **key, const gchar **value);
+
 /* Number parsing shared by the text formats.  TRUE if @text (up to the end
  * or a separator) is a whole decimal integer; fractions are truncated. */
 gboolean mn_trace_parse_int (const gchar *text, gint64 *value);
@@ -70,4 +78,10 @@ gboolean mn_trace_parse_duration (const gchar *text, gint64 *seconds);
  * ignored) into MiB; plain numbers are @default_unit ('K', 'M', 'G'). */
 gboolean mn_trace_parse_memory_mb (const gchar *text, gchar default_unit, gint64 *mb);
 
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* Line writers, one per format (mn-trace-<format>.c). */
+void mn_trace_native_append_header (GString *out, const MnTraceHeader *header, const gchar *note);
+void mn_trace_native_append_job (GString *out, const MnTraceJob *job);
 G_END_DECLS

@@ -181,6 +181,90 @@ mn_trace_reader_skip (MnTraceReader *reader, GError **error, const gchar *format
   return TRUE;
 }
 
+/* --- header keys ------------------------------------------------------- */
+
+static void
+set_int_header (gint64 *slot, const gchar *value)
+{
+  g_autofree gchar *copy = g_strstrip (g_strdup (value));
+  gint64 v;
+
+  if (mn_trace_parse_int (copy, &v))
+    *slot = v;
+}
+
+/* "0 interactive" -> ("0", "interactive") */
+static void
+add_declaration (GHashTable *table, const gchar *value)
+{
+  g_autofree gchar *copy = g_strstrip (g_strdup (value));
+  gchar *rest = copy;
+
+  while (*rest != '\0' && !g_ascii_isspace (*rest))
+    rest++;
+  if (*rest != '\0')
+    *rest++ = '\0';
+  if (*copy != '\0')
+    g_hash_table_replace (table, g_strdup (copy), g_strdup (g_strstrip (rest)));
+}
+
+static void
+set_string_header (gchar **slot, const gchar *value)
+{
+  g_free (*slot);
+  *slot = g_strstrip (g_strdup (value));
+}
+
+void
+mn_trace_header_set_key (MnTraceHeader *header, const gchar *key, const gchar *value)
+{
+  if (g_ascii_strcasecmp (key, "MaxProcs") == 0)
+    set_int_header (&header->max_procs, value);
+  else if (g_ascii_strcasecmp (key, "MaxNodes") == 0)
+    set_int_header (&header->max_nodes, value);
+  else if (g_ascii_strcasecmp (key, "MaxRecords") == 0)
+    set_int_header (&header->max_records, value);
+  else if (g_ascii_strcasecmp (key, "UnixStartTime") == 0)
+    set_int_header (&header->unix_start_time, value);
+  else if (g_ascii_strcasecmp (key, "TimeZone") == 0)
+    set_int_header (&header->time_zone_offset, value);
+  else if (g_ascii_strcasecmp (key, "TimeZoneString") == 0)
+    set_string_header (&header->time_zone, value);
+  else if (g_ascii_strcasecmp (key, "Computer") == 0)
+    set_string_header (&header->computer, value);
+  else if (g_ascii_strcasecmp (key, "Queue") == 0)
+    {
+      const gchar *desc;
+
+      add_declaration (header->queues, value);
+      desc = g_hash_table_lookup (header->queues, "0");
+      header->interactive_queue_zero = desc != NULL && strstr (desc, "interactive") != NULL;
+    }
+  else if (g_ascii_strcasecmp (key, "Partition") == 0)
+    add_declaration (header->partitions, value);
+}
+
+gboolean
+mn_trace_header_split (const gchar *text, gchar **key, const gchar **value)
+{
+  const gchar *colon = strchr (text, ':');
+  const gchar *v;
+
+  if (colon == NULL)
+    return FALSE;
+  *key = g_strstrip (g_strndup (text, (gsize) (colon - text)));
+  if (**key == '\0' || strpbrk (*key, " \t") != NULL)
+    {
+      g_clear_pointer (key, g_free);
+      return FALSE;
+    }
+  v = colon + 1;
+  while (*v == ' ' || *v == '\t')
+    v++;
+  *value = v;
+  return TRUE;
+}
+
 /* --- format detection --------------------------------------------------- */
 
 static gboolean

@@ -45,7 +45,8 @@ typedef struct {
   gboolean      interactive_queue_zero; /* SWF written by minna-tracegen: queue 0 = interactive */
   /* Added by issue 3: */
   GHashTable   *partitions;   /* SWF partition number (gchar*) -> description (gchar*) */
-  gchar        *computer;     /* SWF "Computer", native "Machine"; NULL if not given */
+  gchar        *computer;     /* SWF "Computer", native "Computer"; NULL if not given */
+  gint64        time_zone_offset; /* SWF/native "TimeZone": seconds east of UTC; 0 if not given */
 } MnTraceHeader;
 
 typedef struct _MnTraceReader MnTraceReader;

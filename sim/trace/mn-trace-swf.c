@@ -21,36 +21,11 @@ typedef struct {
   MnResourceType partition_rtype[64];
 } SwfState;
 
-static void
-set_int_header (gint64 *slot, const gchar *value)
-{
-  gint64 v;
-
-  if (mn_trace_parse_int (value, &v))
-    *slot = v;
-}
-
-/* "; Queue: 0 interactive" -> ("0", "interactive") */
-static void
-add_declaration (GHashTable *table, const gchar *value)
-{
-  g_autofree gchar *copy = g_strstrip (g_strdup (value));
-  gchar *rest = copy;
-
-  while (*rest != '\0' && !g_ascii_isspace (*rest))
-    rest++;
-  if (*rest != '\0')
-    *rest++ = '\0';
-  g_hash_table_replace (table, g_strdup (copy), g_strdup (g_strstrip (rest)));
-}
-
 static gboolean
 swf_header_line (MnTraceReader *reader, const gchar *line, GError **error)
 {
   SwfState *state = reader->state;
-  MnTraceHeader *header = &reader->header;
   const gchar *p = line;
-  const gchar *colon;
   g_autofree gchar *key = NULL;
   const gchar *value;
 
@@ -62,58 +37,18 @@ swf_header_line (MnTraceReader *reader, const gchar *line, GError **error)
     return TRUE;
   if (*p != ';')
     return FALSE;
-  p++;
-  colon = strchr (p, ':');
-  if (colon == NULL)
+  if (!mn_trace_header_split (p + 1, &key, &value))
     return TRUE;
-  key = g_strstrip (g_strndup (p, (gsize) (colon - p)));
-  value = colon + 1;
-  while (*value == ' ' || *value == '\t')
-    value++;
-
-  if (g_ascii_strcasecmp (key, "MaxProcs") == 0)
-    set_int_header (&header->max_procs, value);
-  else if (g_ascii_strcasecmp (key, "MaxNodes") == 0)
-    set_int_header (&header->max_nodes, value);
-  else if (g_ascii_strcasecmp (key, "MaxRecords") == 0)
-    set_int_header (&header->max_records, value);
-  else if (g_ascii_strcasecmp (key, "UnixStartTime") == 0)
-    set_int_header (&header->unix_start_time, value);
-  else if (g_ascii_strcasecmp (key, "TimeZoneString") == 0)
+  mn_trace_header_set_key (&reader->header, key, value);
+  if (g_ascii_strcasecmp (key, "Partition") == 0)
     {
-      g_free (header->time_zone);
-      header->time_zone = g_strstrip (g_strdup (value));
-    }
-  else if (g_ascii_strcasecmp (key, "Computer") == 0)
-    {
-      g_free (header->computer);
-      header->computer = g_strstrip (g_strdup (value));
-    }
-  else if (g_ascii_strcasecmp (key, "Queue") == 0)
-    {
-      const gchar *desc;
-
-      add_declaration (header->queues, value);
-      desc = g_hash_table_lookup (header->queues, "0");
-      header->interactive_queue_zero = desc != NULL && strstr (desc, "interactive") != NULL;
-    }
-  else if (g_ascii_strcasecmp (key, "Partition") == 0)
-    {
-      g_auto(GStrv) words = g_strsplit_set (value, " \t", -1);
-      gint64 number;
-      guint first = 0, second;
-
-      add_declaration (header->partitions, value);
       /* minna-tracegen declares "; Partition: 1 f_node ..." per resource type */
-      while (words[first] != NULL && words[first][0] == '\0')
-        first++;
-      second = first + (words[first] != NULL ? 1 : 0);
-      while (words[second] != NULL && words[second][0] == '\0')
-        second++;
-      if (words[first] != NULL && words[second] != NULL &&
-          mn_trace_parse_int (words[first], &number) && number >= 0 &&
-          number < (gint64) G_N_ELEMENTS (state->partition_rtype))
-        state->partition_rtype[number] = mn_resource_type_from_string (words[second]);
+      g_auto(GStrv) words = g_strsplit_set (value, " \t", 3);
+      gint64 number;
+
+      if (g_strv_length (words) >= 2 && mn_trace_parse_int (words[0], &number) &&
+          number >= 0 && number < (gint64) G_N_ELEMENTS (state->partition_rtype))
+        state->partition_rtype[number] = mn_resource_type_from_string (words[1]);
     }
   return TRUE;
 }
