@@ -207,6 +207,8 @@ gboolean mn_sim_result_write_jobs_csv (MnSimResult *result, const gchar *path,
 /* The metrics JSON object; with @baseline, adds "baseline" (its metrics) and
  * "difference" (this run minus the baseline). */
 JsonNode *mn_sim_result_to_json (MnSimResult *result, MnSimResult *baseline);
+/* The same as text (two-space indent, doubles to 10 significant digits). */
+gchar    *mn_sim_result_to_json_text (MnSimResult *result, MnSimResult *baseline);
 gboolean  mn_sim_result_write_json (MnSimResult *result, MnSimResult *baseline,
                                     const gchar *path, GError **error);
 

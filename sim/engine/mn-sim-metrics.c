@@ -431,18 +431,84 @@ mn_sim_result_to_json (MnSimResult *result, MnSimResult *baseline)
   return json_builder_get_root (b);
 }
 
+/* JSON text with doubles in %.10g: json-glib writes 17 digits
+ * (0.69923800000000003), which is exact but hard to read; ten significant
+ * digits keep every figure the metrics carry. */
+static void
+node_to_text (JsonNode *node, GString *out, guint depth)
+{
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *o = json_node_get_object (node);
+        g_autoptr(GList) members = json_object_get_members (o);
+        g_string_append (out, "{");
+        for (GList *l = members; l != NULL; l = l->next)
+          {
+            g_autofree gchar *key = g_strescape (l->data, NULL);
+            g_string_append_printf (out, "%s\n%*s\"%s\": ", l == members ? "" : ",",
+                                    (int) (depth + 1) * 2, "", key);
+            node_to_text (json_object_get_member (o, l->data), out, depth + 1);
+          }
+        g_string_append_printf (out, "\n%*s}", (int) depth * 2, "");
+      }
+      break;
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *a = json_node_get_array (node);
+        g_string_append (out, "[");
+        for (guint i = 0; i < json_array_get_length (a); i++)
+          {
+            g_string_append (out, i == 0 ? "" : ", ");
+            node_to_text (json_array_get_element (a, i), out, depth + 1);
+          }
+        g_string_append (out, "]");
+      }
+      break;
+    case JSON_NODE_NULL:
+      g_string_append (out, "null");
+      break;
+    case JSON_NODE_VALUE:
+    default:
+      if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
+        {
+          gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+          double v = json_node_get_double (node);
+          g_string_append (out, isfinite (v) ? g_ascii_formatd (buf, sizeof buf, "%.10g", v) : "null");
+        }
+      else if (json_node_get_value_type (node) == G_TYPE_INT64)
+        g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+      else if (json_node_get_value_type (node) == G_TYPE_BOOLEAN)
+        g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+      else
+        {
+          g_autofree gchar *esc = g_strescape (json_node_get_string (node), NULL);
+          g_string_append_printf (out, "\"%s\"", esc);
+        }
+      break;
+    }
+}
+
+gchar *
+mn_sim_result_to_json_text (MnSimResult *result, MnSimResult *baseline)
+{
+  g_autoptr(JsonNode) root = mn_sim_result_to_json (result, baseline);
+  GString *out = g_string_new (NULL);
+  node_to_text (root, out, 0);
+  g_string_append_c (out, '\n');
+  return g_string_free (out, FALSE);
+}
+
 gboolean
 mn_sim_result_write_json (MnSimResult *result, MnSimResult *baseline, const gchar *path,
                           GError **error)
 {
-  g_autoptr(JsonNode) root = mn_sim_result_to_json (result, baseline);
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_root (gen, root);
+  g_autofree gchar *text = mn_sim_result_to_json_text (result, baseline);
   g_autoptr(GError) local = NULL;
-  if (!json_generator_to_file (gen, path, &local))
+  if (!g_file_set_contents (path, text, -1, &local))
     {
-      g_set_error (error, MN_SIM_ERROR, MN_SIM_ERROR_IO, "%s: %s", path, local->message);
+      g_set_error (error, MN_SIM_ERROR, MN_SIM_ERROR_IO, "%s", local->message);
       return FALSE;
     }
   return TRUE;
