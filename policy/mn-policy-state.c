@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mn-policy-private.h"
+#include "mn-policy-waitindex.h"
 
 typedef struct {
   gchar *name;
@@ -27,6 +28,7 @@ typedef struct {
   guint    logical;
   gint64   start;
   GList   *link;         /* in the FIFO while waiting */
+  guint    pos;          /* in the wait index while waiting */
 } MnJob;
 
 typedef struct {
@@ -54,6 +56,7 @@ struct _MnPolicyState {
   GHashTable     *jobs;    /* &id -> MnJob (owned) */
   GHashTable     *users;   /* name -> MnUser (owned) */
   GQueue          fifo;    /* MnJob, waiting, oldest first */
+  MnWaitIndex     index;   /* the same jobs, searchable by what they need */
   guint           n_running;
 };
 
@@ -285,6 +288,7 @@ mn_policy_state_free (MnPolicyState *state)
   if (state == NULL)
     return;
   g_queue_clear (&state->fifo);
+  mn_wait_index_clear (&state->index);
   g_hash_table_destroy (state->jobs);
   g_hash_table_destroy (state->users);
   load_clear (&state->load);
@@ -408,6 +412,165 @@ job_start (MnPolicyState *s, MnJob *job, guint n, guint l, gint64 now)
   load_add (&s->load, job, n, l);
 }
 
+/* ---- The waiting FIFO ------------------------------------------------------------ */
+
+/* What the wait index searches on: memory, and the GPU resource the mode
+ * reserves.  A request that fits no logical node at all (only possible with
+ * a configuration that failed validation) is never found. */
+static guint64
+wait_key_memory (const MnPolicyConfig *c, const MnJob *job)
+{
+  if (job->cores > c->logical_cores || job->gpus > c->logical_gpus)
+    return G_MAXUINT64;
+  return job->memory_mb;
+}
+
+static guint64
+wait_key_gpu (const MnPolicyConfig *c, const MnJob *job)
+{
+  switch (c->gpu_mode)
+    {
+    case MN_GPU_MODE_EXCLUSIVE: return job->gpus;
+    case MN_GPU_MODE_CAPPED:    return job->gpu_memory_mb;
+    case MN_GPU_MODE_SHARED:
+    default:                    return 0;
+    }
+}
+
+static void
+index_append (MnPolicyState *s, MnJob *job)
+{
+  job->pos = mn_wait_index_append (&s->index, job, wait_key_memory (s->config, job),
+                                   wait_key_gpu (s->config, job));
+}
+
+static void
+fifo_push (MnPolicyState *s, MnJob *job)
+{
+  g_queue_push_tail (&s->fifo, job);
+  job->link = s->fifo.tail;
+  if (mn_wait_index_full (&s->index))
+    {
+      /* Renumber from 0 with room to spare: amortised O(1) per request. */
+      mn_wait_index_reset (&s->index, 2 * s->fifo.length + 16);
+      for (GList *it = s->fifo.head; it != NULL; it = it->next)
+        index_append (s, it->data);
+    }
+  else
+    index_append (s, job);
+}
+
+static void
+fifo_remove (MnPolicyState *s, MnJob *job)
+{
+  g_queue_delete_link (&s->fifo, job->link);
+  job->link = NULL;
+  mn_wait_index_remove (&s->index, job->pos);
+}
+
+static void
+start_waiting (MnPolicyState *s, MnJob *job, guint n, guint l, gint64 now,
+               GArray *started)
+{
+  fifo_remove (s, job);
+  job->user->waiting--;
+  job_start (s, job, n, l, now);
+  if (started != NULL)
+    {
+      MnDecision d = { .kind = MN_DECISION_START, .job_id = job->id,
+                       .node = n, .logical = l };
+
+      g_array_append_val (started, d);
+    }
+}
+
+static gboolean
+user_may_start (gpointer item, gpointer data)
+{
+  const MnJob *job = item;
+  const MnPolicyState *s = data;
+
+  return job->user->running < s->config->max_jobs_per_user;
+}
+
+/* Start waiting requests that fit, oldest first, walking the whole FIFO; a
+ * request that does not fit or whose user is at the limit keeps its place.
+ * Needed only when a user's limit stops binding (after adopt). */
+static void
+scan_fifo (MnPolicyState *s, gint64 now, GArray *started)
+{
+  MnMissCache misses = { 0 };
+  GList *next;
+
+  for (GList *it = s->fifo.head; it != NULL && s->load.free_slots > 0; it = next)
+    {
+      MnJob *job = it->data;
+      guint n, l;
+
+      next = it->next;
+      if (!user_may_start (job, s) || miss_cache_has (&misses, job))
+        continue;
+      if (!load_find (&s->load, job, &n, &l))
+        {
+          miss_cache_add (&misses, job);
+          continue;
+        }
+      start_waiting (s, job, n, l, now, started);
+    }
+}
+
+/* Room left on node @n for one more job: its free memory, and the most of
+ * the mode's GPU resource on one of its logical nodes with a free slot. */
+static gboolean
+node_room (const MnLoad *load, guint n, guint64 *free_mem, guint64 *gpu_room)
+{
+  const MnPolicyConfig *c = load->config;
+  gboolean any = FALSE;
+
+  *gpu_room = 0;
+  for (guint l = 0; l < c->logical_per_node; l++)
+    {
+      const MnLogical *lg = &load->logical[n * c->logical_per_node + l];
+      guint64 have = 0, used = 0;
+
+      if (lg->jobs >= c->max_jobs_per_logical)
+        continue;
+      any = TRUE;
+      if (c->gpu_mode == MN_GPU_MODE_EXCLUSIVE)
+        have = c->logical_gpus, used = lg->gpus_reserved;
+      else if (c->gpu_mode == MN_GPU_MODE_CAPPED)
+        have = (guint64) c->logical_gpus * c->gpu_memory_mb, used = lg->gpu_memory_reserved_mb;
+      *gpu_room = MAX (*gpu_room, have > used ? have - used : 0);
+    }
+  *free_mem = node_free_memory (load, n);
+  return any;
+}
+
+/* After a release on node @n.  No waiting request fitted anywhere before
+ * (each starts as soon as it fits), and only @n gained room, so the oldest
+ * requests that fit @n are exactly the ones the FIFO rule starts. */
+static void
+start_on_node (MnPolicyState *s, guint n, gint64 now, GArray *started)
+{
+  guint from = 0;
+  guint64 free_mem, gpu_room;
+
+  while (node_room (&s->load, n, &free_mem, &gpu_room))
+    {
+      gint p = mn_wait_index_find (&s->index, from, free_mem, gpu_room,
+                                   user_may_start, s);
+      MnJob *job;
+      guint bn, bl;
+
+      if (p < 0)
+        break;
+      job = s->index.items[p];
+      from = p + 1;
+      if (load_find (&s->load, job, &bn, &bl))
+        start_waiting (s, job, bn, bl, now, started);
+    }
+}
+
 static void
 reject (MnDecision *d, MnRejectReason reason, gchar *message)
 {
@@ -486,48 +649,9 @@ mn_policy_state_request (MnPolicyState *state, const MnPolicyRequest *request,
   job->user = user_get (state, request->user);
   job->user->waiting++;
   g_hash_table_insert (state->jobs, &job->id, job);
-  g_queue_push_tail (&state->fifo, job);
-  job->link = state->fifo.tail;
+  fifo_push (state, job);
   decision->kind = MN_DECISION_WAIT;
   decision->position = state->fifo.length;
-}
-
-/* Start waiting requests that fit, oldest first; a request that does not fit
- * or whose user is at the limit keeps its place.  With @only set, only that
- * user's requests are considered (nothing else changed). */
-static void
-scan_fifo (MnPolicyState *s, gint64 now, GArray *started, MnUser *only)
-{
-  MnMissCache misses = { 0 };
-  GList *next;
-
-  for (GList *it = s->fifo.head; it != NULL && s->load.free_slots > 0; it = next)
-    {
-      MnJob *job = it->data;
-      guint n, l;
-
-      next = it->next;
-      if ((only != NULL && job->user != only) ||
-          job->user->running >= s->config->max_jobs_per_user ||
-          miss_cache_has (&misses, job))
-        continue;
-      if (!load_find (&s->load, job, &n, &l))
-        {
-          miss_cache_add (&misses, job);
-          continue;
-        }
-      g_queue_delete_link (&s->fifo, it);
-      job->link = NULL;
-      job->user->waiting--;
-      job_start (s, job, n, l, now);
-      if (started != NULL)
-        {
-          MnDecision d = { .kind = MN_DECISION_START, .job_id = job->id,
-                           .node = n, .logical = l };
-
-          g_array_append_val (started, d);
-        }
-    }
 }
 
 gboolean
@@ -536,30 +660,33 @@ mn_policy_state_release (MnPolicyState *state, guint64 job_id, gint64 now,
 {
   MnJob *job = g_hash_table_lookup (state->jobs, &job_id);
   MnUser *user;
-  gboolean was_running;
+  guint node;
 
   if (job == NULL)
     return FALSE;
   user = job->user;
-  was_running = job->running;
-  if (was_running)
+  node = job->node;
+  if (!job->running)
     {
-      load_remove (&state->load, job, job->node, job->logical);
-      user->running--;
-      state->n_running--;
-    }
-  else
-    {
-      g_queue_delete_link (&state->fifo, job->link);
+      /* A cancelled request frees no slot and leaves its user's running
+       * count, which is what the limit blocks on, unchanged. */
+      fifo_remove (state, job);
       user->waiting--;
+      g_hash_table_remove (state->jobs, &job_id);
+      user_maybe_drop (state, user);
+      return TRUE;
     }
-  g_hash_table_remove (state->jobs, &job_id);
 
-  if (was_running)
-    scan_fifo (state, now, started, NULL);
-  else if (user->waiting > 0)
-    /* Only this user's limit changed: only their requests may now start. */
-    scan_fifo (state, now, started, user);
+  load_remove (&state->load, job, node, job->logical);
+  user->running--;
+  state->n_running--;
+  g_hash_table_remove (state->jobs, &job_id);
+  if (user->waiting > 0 && user->running + 1 == state->config->max_jobs_per_user)
+    /* The user was at the limit with requests waiting (only possible after
+     * adopt): those may now start on any node. */
+    scan_fifo (state, now, started);
+  else
+    start_on_node (state, node, now, started);
   user_maybe_drop (state, user);
   return TRUE;
 }
