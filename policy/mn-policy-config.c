@@ -948,6 +948,9 @@ mn_policy_config_load_data (const gchar *data, gsize length,
     data = "", length = 0;
   if (length == (gsize) -1)
     length = strlen (data);
+  /* Some editors start UTF-8 files with a byte-order mark; it is not text. */
+  if (length >= 3 && memcmp (data, "\xef\xbb\xbf", 3) == 0)
+    data += 3, length -= 3;
 
   nul = memchr (data, '\0', length);
   if (nul != NULL)
