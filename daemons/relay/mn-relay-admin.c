@@ -204,7 +204,6 @@ static gboolean
 retry_load (gpointer data)
 {
   MnRelay *r = data;
-  r->controller_retry_id = 0;
   load_routes (r);
   return G_SOURCE_REMOVE;
 }
@@ -241,7 +240,8 @@ loaded (GObject *source, GAsyncResult *res, gpointer data)
     g_set_error (&error, MN_RELAY_ERROR, MN_RELAY_ERROR_CONTROLLER, "HTTP status %u", status);
   g_message ("cannot load routes from the controller %s/api/v1/routes: %s; retrying in %d s",
              r->config->controller_url, error->message, CONTROLLER_RETRY_SECONDS);
-  r->controller_retry_id = g_timeout_add_seconds (CONTROLLER_RETRY_SECONDS, retry_load, r);
+  mn_relay_source_clear (&r->controller_retry);
+  r->controller_retry = mn_relay_timeout_source (CONTROLLER_RETRY_SECONDS, retry_load, r, NULL);
 }
 
 static void

@@ -18,7 +18,7 @@ typedef struct {
   gboolean    dispatching;
   GPtrArray  *zombies;      /* ends freed during a dispatch */
   GPtrArray  *deferred;     /* ends whose wait was already satisfied */
-  guint       idle_id;
+  gboolean    idle_pending;
 } Reactor;
 
 static GPrivate reactor_key;
@@ -113,7 +113,7 @@ static gboolean
 reactor_idle (gpointer data)
 {
   Reactor *re = data;
-  re->idle_id = 0;
+  re->idle_pending = FALSE;
   re->dispatching = TRUE;
   run_deferred (re);
   re->dispatching = FALSE;
@@ -126,8 +126,14 @@ defer (MnRelayEnd *e)
 {
   Reactor *re = reactor_get ();
   g_ptr_array_add (re->deferred, e);
-  if (!re->dispatching && re->idle_id == 0)
-    re->idle_id = g_idle_add (reactor_idle, re);
+  if (!re->dispatching && !re->idle_pending)
+    {
+      GSource *s = g_idle_source_new ();
+      g_source_set_callback (s, reactor_idle, re, NULL);
+      g_source_attach (s, g_main_context_get_thread_default ());
+      g_source_unref (s);
+      re->idle_pending = TRUE;
+    }
 }
 
 static Reactor *

@@ -39,7 +39,7 @@ struct _MnRelay {
   SoupServer      *admin;
   gchar           *admin_socket_path;
   SoupSession     *session;            /* to the controller */
-  guint            controller_retry_id;
+  GSource         *controller_retry;
   gboolean         routes_loading;     /* first load from the controller pending */
 
   gchar           *controller_host;
@@ -47,7 +47,7 @@ struct _MnRelay {
 
   GHashTable      *pool;               /* "host:port" -> GQueue of MnRelayEnd */
   GQueue           conns;              /* every open client connection */
-  guint            sweep_id;
+  GSource         *sweep_source;
   FILE            *access_log;
   MnRelayMetrics   metrics;
   GPtrArray       *free_buffers;
@@ -74,6 +74,12 @@ void     mn_relay_controller_load (MnRelay *relay);
 gboolean mn_relay_bearer_ok (MnRelay *relay, const gchar *authorization);
 
 /* mn-relay.c */
+/* Timers and idles in the thread-default main context (tests run relays
+ * in their own threads); the caller owns the returned reference. */
+GSource *mn_relay_timeout_source (guint seconds, GSourceFunc func, gpointer data,
+                                  GDestroyNotify notify);
+GSource *mn_relay_idle_source (GSourceFunc func, gpointer data, GDestroyNotify notify);
+void     mn_relay_source_clear (GSource **source);
 gchar   *mn_relay_head_get (MnRelay *relay);
 void     mn_relay_head_put (MnRelay *relay, gchar *head);
 /* The user of a valid cookie, or NULL; verified once, then remembered. */

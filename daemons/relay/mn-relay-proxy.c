@@ -1237,8 +1237,8 @@ finish_request (Conn *c)
   set_deadline (c, c->relay->config->idle_timeout);
   mn_relay_end_want_read (c->client, read_head_ready, c);
   if (c->head_len > 0)
-    g_idle_add_full (G_PRIORITY_DEFAULT, resume_head, conn_ref (c),
-                     (GDestroyNotify) conn_unref);
+    g_source_unref (mn_relay_idle_source (resume_head, conn_ref (c),
+                                          (GDestroyNotify) conn_unref));
 }
 
 /* ---- WebSocket tunnel ---- */

@@ -238,6 +238,34 @@ raise_fd_limit (void)
     }
 }
 
+GSource *
+mn_relay_timeout_source (guint seconds, GSourceFunc func, gpointer data, GDestroyNotify notify)
+{
+  GSource *s = g_timeout_source_new_seconds (seconds);
+  g_source_set_callback (s, func, data, notify);
+  g_source_attach (s, g_main_context_get_thread_default ());
+  return s;
+}
+
+GSource *
+mn_relay_idle_source (GSourceFunc func, gpointer data, GDestroyNotify notify)
+{
+  GSource *s = g_idle_source_new ();
+  g_source_set_callback (s, func, data, notify);
+  g_source_attach (s, g_main_context_get_thread_default ());
+  return s;
+}
+
+void
+mn_relay_source_clear (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_source_unref (*source);
+  *source = NULL;
+}
+
 gboolean
 mn_relay_start (MnRelay *r, GError **error)
 {
@@ -252,7 +280,7 @@ mn_relay_start (MnRelay *r, GError **error)
     return FALSE;
   if (!mn_relay_admin_start (r, error))
     return FALSE;
-  r->sweep_id = g_timeout_add_seconds (1, sweep, r);
+  r->sweep_source = mn_relay_timeout_source (1, sweep, r, NULL);
   if (r->https_port != 0)
     g_message ("HTTPS on %s (port %u)", r->config->listen_https, r->https_port);
   if (r->http_port != 0)
@@ -291,10 +319,8 @@ mn_relay_free (MnRelay *r)
 {
   if (r == NULL)
     return;
-  if (r->sweep_id != 0)
-    g_source_remove (r->sweep_id);
-  if (r->controller_retry_id != 0)
-    g_source_remove (r->controller_retry_id);
+  mn_relay_source_clear (&r->sweep_source);
+  mn_relay_source_clear (&r->controller_retry);
   if (r->https_service != NULL)
     {
       g_socket_service_stop (r->https_service);

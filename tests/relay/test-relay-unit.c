@@ -1,0 +1,348 @@
+/* test-relay-unit.c: the relay's pure parts: path checks, chunked bodies,
+ * cookies, the config table, route JSON. */
+#define G_LOG_DOMAIN "relay-test"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "mn-relay-config.h"
+#include "mn-relay-http.h"
+#include "mn-relay-route.h"
+
+typedef struct {
+  const gchar    *target;
+  MnRelayPathKind kind;
+  const gchar    *id;
+} PathCase;
+
+static const PathCase path_cases[] = {
+  { "/", MN_RELAY_PATH_PORTAL, NULL },
+  { "/login?next=/s/abc/", MN_RELAY_PATH_PORTAL, NULL },
+  { "/s/abc/", MN_RELAY_PATH_SESSION, "abc" },
+  { "/s/a-B_9/api/kernels?x=1", MN_RELAY_PATH_SESSION, "a-B_9" },
+  { "/s/abc", MN_RELAY_PATH_ADD_SLASH, "abc" },
+  { "/s/abc?x", MN_RELAY_PATH_ADD_SLASH, "abc" },
+  { "/s/abc/files/my%20notebook.ipynb", MN_RELAY_PATH_SESSION, "abc" },
+  { "/s/abc/../def/", MN_RELAY_PATH_BAD, NULL },
+  { "/s/abc/%2e%2e/def/", MN_RELAY_PATH_BAD, NULL },
+  { "/s/abc/%2E%2E/def/", MN_RELAY_PATH_BAD, NULL },
+  { "/s/abc%2fdef/", MN_RELAY_PATH_BAD, NULL },
+  { "/s/abc/x%2Fy", MN_RELAY_PATH_BAD, NULL },
+  { "/s/abc/x%5cy", MN_RELAY_PATH_BAD, NULL },
+  { "/s/abc/x%00y", MN_RELAY_PATH_BAD, NULL },
+  { "/s/abc/./x", MN_RELAY_PATH_BAD, NULL },
+  { "/s/abc/..", MN_RELAY_PATH_BAD, NULL },
+  { "/s/a.b/", MN_RELAY_PATH_BAD, NULL },
+  { "/s//", MN_RELAY_PATH_BAD, NULL },
+  { "/s/", MN_RELAY_PATH_BAD, NULL },
+  { "/s/abc\\x/", MN_RELAY_PATH_BAD, NULL },
+  { "/s/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/", MN_RELAY_PATH_BAD, NULL },
+  { "/../etc/passwd", MN_RELAY_PATH_BAD, NULL },
+  { "http://host/s/abc/", MN_RELAY_PATH_BAD, NULL },
+  { "*", MN_RELAY_PATH_BAD, NULL },
+};
+
+static void
+test_path (gconstpointer data)
+{
+  const PathCase *c = data;
+  g_autofree gchar *id = NULL;
+  g_assert_cmpint (mn_relay_http_classify_path (c->target, &id), ==, c->kind);
+  g_assert_cmpstr (id, ==, c->id);
+}
+
+typedef struct {
+  const gchar *name;
+  const gchar *input;
+  MnRelayChunkedResult result;
+  gsize consumed;
+} ChunkCase;
+
+static const ChunkCase chunk_cases[] = {
+  { "simple", "5\r\nhello\r\n0\r\n\r\n", MN_RELAY_CHUNKED_DONE, 15 },
+  { "pipelined", "3\r\nabc\r\n0\r\n\r\nGET /", MN_RELAY_CHUNKED_DONE, 13 },
+  { "extension", "3;x=y\r\nabc\r\n0\r\n\r\n", MN_RELAY_CHUNKED_DONE, 17 },
+  { "trailer", "1\r\na\r\n0\r\nX-T: 1\r\n\r\n", MN_RELAY_CHUNKED_DONE, 19 },
+  { "hex", "A\r\n0123456789\r\n0\r\n\r\n", MN_RELAY_CHUNKED_DONE, 20 },
+  { "partial", "10\r\nabc", MN_RELAY_CHUNKED_MORE, 7 },
+  { "bad-size", "zz\r\n", MN_RELAY_CHUNKED_ERROR, 0 },
+  { "missing-crlf", "3\r\nabcX", MN_RELAY_CHUNKED_ERROR, 0 },
+  { "huge-size", "fffffffffffffffff\r\n", MN_RELAY_CHUNKED_ERROR, 0 },
+  { "bare-lf", "3\nabc", MN_RELAY_CHUNKED_ERROR, 0 },
+};
+
+static void
+test_chunked (gconstpointer data)
+{
+  const ChunkCase *c = data;
+  MnRelayChunked ch;
+  gsize consumed = 0;
+  mn_relay_chunked_init (&ch);
+  MnRelayChunkedResult r = mn_relay_chunked_feed (&ch, (const guint8 *) c->input,
+                                                  strlen (c->input), &consumed);
+  g_assert_cmpint (r, ==, c->result);
+  if (r != MN_RELAY_CHUNKED_ERROR)
+    g_assert_cmpuint (consumed, ==, c->consumed);
+
+  /* Byte by byte gives the same answer: state carries across reads. */
+  if (c->result == MN_RELAY_CHUNKED_DONE)
+    {
+      mn_relay_chunked_init (&ch);
+      gsize total = 0;
+      for (gsize i = 0; i < strlen (c->input); i++)
+        {
+          gsize one = 0;
+          r = mn_relay_chunked_feed (&ch, (const guint8 *) c->input + i, 1, &one);
+          total += one;
+          if (r != MN_RELAY_CHUNKED_MORE)
+            break;
+        }
+      g_assert_cmpint (r, ==, MN_RELAY_CHUNKED_DONE);
+      g_assert_cmpuint (total, ==, c->consumed);
+    }
+}
+
+static void
+test_head_end (void)
+{
+  const gchar *s = "GET / HTTP/1.1\r\nHost: x\r\n\r\nbody";
+  g_assert_cmpint (mn_relay_http_head_end (s, strlen (s), 0), ==, (gssize) strlen (s) - 4);
+  g_assert_cmpint (mn_relay_http_head_end (s, 20, 0), ==, -1);
+  /* Found when the terminator straddles two reads. */
+  g_assert_cmpint (mn_relay_http_head_end (s, strlen (s), 26), ==, (gssize) strlen (s) - 4);
+}
+
+static void
+test_cookies (void)
+{
+  g_autofree gchar *v = mn_relay_cookie_get ("a=1; minna_session=X.Y.Z; b=2", "minna_session");
+  g_assert_cmpstr (v, ==, "X.Y.Z");
+  g_autofree gchar *q = mn_relay_cookie_get ("minna_session=\"Q\"", "minna_session");
+  g_assert_cmpstr (q, ==, "Q");
+  g_assert_null (mn_relay_cookie_get ("xminna_session=1; a=2", "minna_session"));
+  g_autofree gchar *s1 = mn_relay_cookie_strip ("a=1; minna_session=X; b=2", "minna_session");
+  g_assert_cmpstr (s1, ==, "a=1; b=2");
+  g_assert_null (mn_relay_cookie_strip ("minna_session=X", "minna_session"));
+  g_autofree gchar *s2 = mn_relay_cookie_strip ("minna_sessionx=1", "minna_session");
+  g_assert_cmpstr (s2, ==, "minna_sessionx=1");
+}
+
+typedef struct {
+  const gchar *url;
+  gboolean     ok;
+  const gchar *host;
+  guint16      port;
+} UpstreamCase;
+
+static const UpstreamCase upstream_cases[] = {
+  { "http://127.0.0.1:8888", TRUE, "127.0.0.1", 8888 },
+  { "http://127.0.0.1:8888/", TRUE, "127.0.0.1", 8888 },
+  { "http://[::1]:9000", TRUE, "::1", 9000 },
+  { "http://node12.cluster:40001", TRUE, "node12.cluster", 40001 },
+  { "https://127.0.0.1:8888", FALSE, NULL, 0 },
+  { "http://127.0.0.1", FALSE, NULL, 0 },
+  { "http://127.0.0.1:0", FALSE, NULL, 0 },
+  { "http://127.0.0.1:70000", FALSE, NULL, 0 },
+  { "http://a b:80", FALSE, NULL, 0 },
+  { "http://x:80/path", FALSE, NULL, 0 },
+};
+
+static void
+test_upstream (gconstpointer data)
+{
+  const UpstreamCase *c = data;
+  g_autofree gchar *host = NULL;
+  guint16 port = 0;
+  g_assert_cmpint (mn_relay_parse_upstream (c->url, &host, &port), ==, c->ok);
+  if (c->ok)
+    {
+      g_assert_cmpstr (host, ==, c->host);
+      g_assert_cmpuint (port, ==, c->port);
+    }
+}
+
+typedef struct {
+  const gchar *name;
+  const gchar *text;
+  const gchar *error_part;   /* NULL: must load */
+} ConfigCase;
+
+static const ConfigCase config_cases[] = {
+  { "good", "[relay]\nlisten_http=127.0.0.1:8080\nmax_connections=10\n", NULL },
+  { "unknown-key", "[relay]\n# c\nlisten_htp=127.0.0.1:1\n", ":3: unknown key 'listen_htp'" },
+  { "bad-int", "[relay]\nread_timeout=soon\n", ":2: key read_timeout:" },
+  { "out-of-range", "[relay]\n\nmax_connections=0\n", ":3: key max_connections:" },
+  { "unknown-group", "[proxy]\nx=1\n", "unknown group [proxy]" },
+  { "not-keyfile", "this is not a key file\n", "cfg" },
+};
+
+static void
+test_config (gconstpointer data)
+{
+  const ConfigCase *c = data;
+  g_autofree gchar *path = NULL;
+  int fd = g_file_open_tmp ("relay-XXXXXX.cfg", &path, NULL);
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+  g_assert_true (g_file_set_contents (path, c->text, -1, NULL));
+  g_autoptr(MnRelayConfig) cfg = mn_relay_config_new ();
+  g_autoptr(GError) error = NULL;
+  gboolean ok = mn_relay_config_load_file (cfg, path, &error);
+  g_unlink (path);
+  if (c->error_part == NULL)
+    {
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_assert_cmpint (cfg->max_connections, ==, 10);
+      return;
+    }
+  g_assert_false (ok);
+  g_assert_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, c->error_part));
+}
+
+typedef struct {
+  const gchar *name;
+  const gchar *setting;
+  const gchar *error_part;
+} ValidateCase;
+
+static const ValidateCase validate_cases[] = {
+  { "http-not-loopback", "listen_http=0.0.0.0:80", "listen_http" },
+  { "admin-not-loopback", "admin_listen=10.0.0.1:9", "admin_listen" },
+  { "admin-relative-unix", "admin_listen=unix:relay.sock", "admin_listen" },
+  { "cert-without-key", "cert_file=/x.pem", "cert_file and key_file" },
+  { "controller-https", "controller_url=https://127.0.0.1:1", "controller_url" },
+  { "login-relative", "login_path=login", "login_path" },
+  { "listen-hostname", "listen_https=example.org:443", "listen_https" },
+};
+
+static void
+test_validate (gconstpointer data)
+{
+  const ValidateCase *c = data;
+  g_autoptr(MnRelayConfig) cfg = mn_relay_config_new ();
+  g_auto(GStrv) kv = g_strsplit (c->setting, "=", 2);
+  g_assert_true (mn_relay_config_set (cfg, kv[0], kv[1], NULL));
+  g_autoptr(GError) error = NULL;
+  g_assert_false (mn_relay_config_validate (cfg, &error));
+  g_assert_nonnull (strstr (error->message, c->error_part));
+}
+
+static void
+test_defaults_valid (void)
+{
+  g_autoptr(MnRelayConfig) cfg = mn_relay_config_new ();
+  g_autoptr(GError) error = NULL;
+  g_assert_true (mn_relay_config_validate (cfg, &error));
+  g_autofree gchar *doc = mn_relay_config_describe ();
+  guint n = 0;
+  const MnRelayConfigKeyInfo *keys = mn_relay_config_keys (&n);
+  for (guint i = 0; i < n; i++)
+    g_assert_nonnull (strstr (doc, keys[i].name));
+}
+
+typedef struct {
+  const gchar *name;
+  const gchar *json;
+  const gchar *error_part;
+} RouteCase;
+
+static const RouteCase route_cases[] = {
+  { "good", "{\"upstream\":\"http://127.0.0.1:9\",\"owner\":\"a\",\"token\":\"t\",\"expires\":5}", NULL },
+  { "no-token", "{\"upstream\":\"http://127.0.0.1:9\",\"owner\":\"a\"}", NULL },
+  { "no-upstream", "{\"owner\":\"a\"}", "field upstream" },
+  { "bad-upstream", "{\"upstream\":\"127.0.0.1:9\",\"owner\":\"a\"}", "field upstream" },
+  { "no-owner", "{\"upstream\":\"http://127.0.0.1:9\"}", "field owner" },
+  { "owner-number", "{\"upstream\":\"http://127.0.0.1:9\",\"owner\":3}", "field owner" },
+  { "token-space", "{\"upstream\":\"http://127.0.0.1:9\",\"owner\":\"a\",\"token\":\"a b\"}", "field token" },
+  { "expires-text", "{\"upstream\":\"http://127.0.0.1:9\",\"owner\":\"a\",\"expires\":\"x\"}", "field expires" },
+  { "expires-negative", "{\"upstream\":\"http://127.0.0.1:9\",\"owner\":\"a\",\"expires\":-1}", "field expires" },
+};
+
+static void
+test_route (gconstpointer data)
+{
+  const RouteCase *c = data;
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (p, c->json, -1, NULL));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnRelayRoute) r = mn_relay_route_new_from_json (
+    "s1", json_node_get_object (json_parser_get_root (p)), &error);
+  if (c->error_part == NULL)
+    {
+      g_assert_no_error (error);
+      g_assert_cmpstr (r->host, ==, "127.0.0.1");
+      g_assert_cmpuint (r->port, ==, 9);
+      return;
+    }
+  g_assert_null (r);
+  g_assert_nonnull (strstr (error->message, c->error_part));
+}
+
+static void
+test_routes_table (void)
+{
+  g_autoptr(MnRelayRoutes) t = mn_relay_routes_new ();
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (p,
+    "{\"routes\": [{\"id\": \"a1\", \"upstream\": \"http://127.0.0.1:1\", \"owner\": \"u\", "
+    "\"token\": \"secret-tok\", \"expires\": 0}, "
+    "{\"id\": \"old\", \"upstream\": \"http://127.0.0.1:2\", \"owner\": \"u\", \"expires\": 100}, "
+    "{\"id\": \"../x\", \"upstream\": \"http://127.0.0.1:3\", \"owner\": \"u\"}]}", -1, NULL));
+  g_autoptr(GError) error = NULL;
+  g_assert_cmpint (mn_relay_routes_load_json (t, json_parser_get_root (p), &error), ==, 2);
+  g_autoptr(MnRelayRoute) a = mn_relay_routes_lookup (t, "a1", 1000);
+  g_assert_nonnull (a);
+  g_assert_null (mn_relay_routes_lookup (t, "old", 1000));   /* expired */
+  g_assert_cmpuint (mn_relay_routes_count (t), ==, 1);
+  g_autoptr(JsonNode) out = mn_relay_routes_to_json (t);
+  g_autofree gchar *text = json_to_string (out, FALSE);
+  g_assert_nonnull (strstr (text, "\"a1\""));
+  g_assert_null (strstr (text, "secret-tok"));
+  g_assert_true (mn_relay_routes_remove (t, "a1"));
+  g_assert_false (mn_relay_routes_remove (t, "a1"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (path_cases); i++)
+    {
+      g_autofree gchar *n = g_strdup_printf ("/relay/unit/path/%" G_GSIZE_FORMAT, i);
+      g_test_add_data_func (n, &path_cases[i], test_path);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (chunk_cases); i++)
+    {
+      g_autofree gchar *n = g_strdup_printf ("/relay/unit/chunked/%s", chunk_cases[i].name);
+      g_test_add_data_func (n, &chunk_cases[i], test_chunked);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (upstream_cases); i++)
+    {
+      g_autofree gchar *n = g_strdup_printf ("/relay/unit/upstream/%" G_GSIZE_FORMAT, i);
+      g_test_add_data_func (n, &upstream_cases[i], test_upstream);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (config_cases); i++)
+    {
+      g_autofree gchar *n = g_strdup_printf ("/relay/unit/config/%s", config_cases[i].name);
+      g_test_add_data_func (n, &config_cases[i], test_config);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (validate_cases); i++)
+    {
+      g_autofree gchar *n = g_strdup_printf ("/relay/unit/validate/%s", validate_cases[i].name);
+      g_test_add_data_func (n, &validate_cases[i], test_validate);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (route_cases); i++)
+    {
+      g_autofree gchar *n = g_strdup_printf ("/relay/unit/route/%s", route_cases[i].name);
+      g_test_add_data_func (n, &route_cases[i], test_route);
+    }
+  g_test_add_func ("/relay/unit/head-end", test_head_end);
+  g_test_add_func ("/relay/unit/cookies", test_cookies);
+  g_test_add_func ("/relay/unit/config/defaults", test_defaults_valid);
+  g_test_add_func ("/relay/unit/routes/table", test_routes_table);
+  return g_test_run ();
+}
