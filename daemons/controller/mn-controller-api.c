@@ -18,7 +18,8 @@ struct _MnControllerApi {
   MnAuthKey           *key;
   gchar               *relay_secret;
   SoupServer          *server;
-  MnLoginThrottle     *throttle;
+  MnLoginThrottle     *throttle;       /* per user */
+  MnLoginThrottle     *addr_throttle;  /* per client address */
   GHashTable          *revoked;  /* cookie value -> expiry (logged out) */
   guint64              logins_ok, logins_failed, logins_throttled, requests;
 };
@@ -276,7 +277,7 @@ login_done (GObject *source, GAsyncResult *result, gpointer data)
     {
       api->logins_failed++;
       mn_login_throttle_failed (api->throttle, j->user_key, now);
-      mn_login_throttle_failed (api->throttle, j->addr_key, now);
+      mn_login_throttle_failed (api->addr_throttle, j->addr_key, now);
       g_message ("failed login for '%s' from %s", j->user, j->addr_key + 5);
       reply_error (j->msg, 401, NULL, "wrong user name or password");
     }
@@ -293,7 +294,7 @@ login_done (GObject *source, GAsyncResult *result, gpointer data)
       g_autoptr(JsonNode) root = NULL;
       api->logins_ok++;
       mn_login_throttle_succeeded (api->throttle, j->user_key);
-      mn_login_throttle_succeeded (api->throttle, j->addr_key);
+      mn_login_throttle_succeeded (api->addr_throttle, j->addr_key);
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "user");
       json_builder_add_string_value (b, j->user);
@@ -355,7 +356,7 @@ handle_login (MnControllerApi *api, SoupServerMessage *msg)
   j->user_key = g_strdup_printf ("user:%s", user);
   j->addr_key = g_strdup_printf ("addr:%s", client_address (msg));
   wait = MAX (mn_login_throttle_wait (api->throttle, j->user_key, now),
-              mn_login_throttle_wait (api->throttle, j->addr_key, now));
+              mn_login_throttle_wait (api->addr_throttle, j->addr_key, now));
   if (wait > 0)
     {
       g_autofree gchar *retry = g_strdup_printf ("%" G_GINT64_FORMAT, wait);
@@ -1060,7 +1061,8 @@ mn_controller_api_new (const MnControllerConfig *config, MnControllerManager *ma
   api->manager = mn_controller_manager_ref (manager);
   api->key = key;
   api->relay_secret = g_strdup (relay_secret);
-  api->throttle = mn_login_throttle_new (config->login_max_delay);
+  api->throttle = mn_login_throttle_new (config->login_max_delay, 3);
+  api->addr_throttle = mn_login_throttle_new (config->login_max_delay, 20);
   api->revoked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   api->server = soup_server_new ("server-header", "minna-controller", NULL);
   soup_server_add_handler (api->server, NULL, dispatch, api, NULL);
@@ -1078,6 +1080,7 @@ mn_controller_api_free (MnControllerApi *api)
   mn_auth_key_free (api->key);
   g_free (api->relay_secret);
   mn_login_throttle_free (api->throttle);
+  mn_login_throttle_free (api->addr_throttle);
   g_hash_table_destroy (api->revoked);
   g_free (api);
 }

@@ -197,14 +197,16 @@ typedef struct {
 
 struct _MnLoginThrottle {
   gint64      max_delay;
+  guint       free_failures;
   GHashTable *entries;
 };
 
 MnLoginThrottle *
-mn_login_throttle_new (gint64 max_delay)
+mn_login_throttle_new (gint64 max_delay, guint free_failures)
 {
   MnLoginThrottle *t = g_new0 (MnLoginThrottle, 1);
   t->max_delay = max_delay;
+  t->free_failures = MAX (free_failures, 1);
   t->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return t;
 }
@@ -238,9 +240,9 @@ mn_login_throttle_failed (MnLoginThrottle *t, const gchar *key, gint64 now)
       g_hash_table_insert (t->entries, g_strdup (key), e);
     }
   e->failures++;
-  if (e->failures >= 3)
+  if (e->failures >= t->free_failures)
     {
-      guint shift = MIN (e->failures - 3, 20u);
+      guint shift = MIN (e->failures - t->free_failures, 20u);
       e->until = now + MIN ((gint64) 1 << shift, t->max_delay);
     }
 }

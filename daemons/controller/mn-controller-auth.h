@@ -24,10 +24,12 @@ gboolean mn_auth_user_name_valid (const gchar *user);
 gboolean mn_auth_pam_check (const gchar *service, const gchar *user,
                             const gchar *password, GError **error);
 
-/* Per key ("user:NAME", "addr:IP") failure counts: after the 3rd failure
- * each further one doubles the wait, from 1 s up to @max_delay. */
+/* Per key ("user:NAME", "addr:IP") failure counts: after @free_failures
+ * failures each further one doubles the wait, from 1 s up to @max_delay.
+ * (The controller allows more per address than per user: a lecture room
+ * shares one NAT address.) */
 typedef struct _MnLoginThrottle MnLoginThrottle;
-MnLoginThrottle *mn_login_throttle_new (gint64 max_delay);
+MnLoginThrottle *mn_login_throttle_new (gint64 max_delay, guint free_failures);
 void             mn_login_throttle_free (MnLoginThrottle *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnLoginThrottle, mn_login_throttle_free)
 /* Seconds until @key may try again (0: now). */

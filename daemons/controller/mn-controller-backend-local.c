@@ -24,6 +24,7 @@ typedef struct {
   gchar      *v1_cpu;
   GHashTable *watches;       /* pid -> source id */
   GHashTable *exited;        /* pid -> wait status (children we reaped) */
+  GHashTable *stale;         /* cgroup dirs still busy when their job ended */
 } MnBackendLocal;
 
 typedef struct {
@@ -152,13 +153,26 @@ signal_job (const JobRecord *r, int sig)
     }
 }
 
+/* A cgroup cannot be removed while exiting processes are still in it:
+ * those are tried again at every poll. */
 static void
-remove_cgroups (const JobRecord *r)
+remove_cgroups (MnBackendLocal *self, const JobRecord *r)
 {
   g_auto(GStrv) dirs = g_strsplit (r->cgroups ? r->cgroups : "", ";", -1);
   for (gsize i = 0; dirs[i] != NULL; i++)
     if (dirs[i][0] != '\0' && rmdir (dirs[i]) != 0 && errno != ENOENT)
-      g_debug ("rmdir %s: %s", dirs[i], g_strerror (errno));
+      g_hash_table_add (self->stale, g_strdup (dirs[i]));
+}
+
+static void
+retry_stale (MnBackendLocal *self)
+{
+  GHashTableIter it;
+  gpointer dir;
+  g_hash_table_iter_init (&it, self->stale);
+  while (g_hash_table_iter_next (&it, &dir, NULL))
+    if (rmdir (dir) == 0 || errno == ENOENT)
+      g_hash_table_iter_remove (&it);
 }
 
 /* ---- cgroups ----------------------------------------------------------- */
@@ -429,7 +443,7 @@ local_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
       close (out);
       for (int i = 0; i < 4; i++)
         g_free (cs.procs[i]);
-      remove_cgroups (r);
+      remove_cgroups (self, r);
       g_prefix_error (error, "cannot start %s: ", spec->script);
       return NULL;
     }
@@ -519,7 +533,7 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
 
   /* over: nothing of it may stay behind */
   signal_job (r, SIGKILL);
-  remove_cgroups (r);
+  remove_cgroups (self, r);
   reaped = g_hash_table_lookup_extended (self->exited, GINT_TO_POINTER (r->pid), NULL, &wstatus);
   {
     g_autofree gchar *code_path = g_build_filename (r->session_dir, "exit_code", NULL);
@@ -548,6 +562,7 @@ local_poll (MnBackend *backend, const gchar *const *ids, gint64 now, GError **er
   MnBackendLocal *self = (MnBackendLocal *) backend;
   GHashTable *out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify) mn_job_status_free);
+  retry_stale (self);
   for (gsize i = 0; ids[i] != NULL; i++)
     g_hash_table_replace (out, g_strdup (ids[i]), poll_one (self, ids[i], now));
   return out;
@@ -571,6 +586,7 @@ local_free (MnBackend *backend)
     g_source_remove (GPOINTER_TO_UINT (v));
   g_hash_table_destroy (self->watches);
   g_hash_table_destroy (self->exited);
+  g_hash_table_destroy (self->stale);
   g_free (self->jobs_dir);
   g_free (self->cgroup_setting);
   g_free (self->mode);
@@ -594,6 +610,7 @@ mn_backend_local_new (const MnControllerConfig *config, GError **error)
   self->cgroup_setting = g_strdup (config->cgroup);
   self->watches = g_hash_table_new (NULL, NULL);
   self->exited = g_hash_table_new (NULL, NULL);
+  self->stale = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (g_mkdir_with_parents (self->jobs_dir, 0700) != 0)
     {
       g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,

@@ -163,7 +163,7 @@ test_passwords (void)
 static void
 test_throttle (void)
 {
-  g_autoptr(MnLoginThrottle) t = mn_login_throttle_new (8);
+  g_autoptr(MnLoginThrottle) t = mn_login_throttle_new (8, 3);
   gint64 now = 1000;
   mn_login_throttle_failed (t, "user:a", now);
   mn_login_throttle_failed (t, "user:a", now);

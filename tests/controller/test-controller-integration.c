@@ -1,0 +1,886 @@
+/* Integration: the real minna-controller binary with the real local backend,
+ * real Jupyter (Debian's notebook), and the real minna-relay when it is
+ * built.  One controller (and relay) for the whole run; tests run in order
+ * and share it, as users of one portal would. */
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <pwd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "mn-auth-cookie.h"
+#include "mn-policy.h"
+
+typedef struct {
+  gchar       *dir;
+  gchar       *controller_bin;
+  gchar       *relay_bin;      /* NULL: not built, test the controller directly */
+  gchar       *config;
+  guint        port;           /* controller */
+  guint        relay_port;
+  guint        relay_admin;
+  GPid         controller;
+  GPid         relay;
+  gchar       *secret;
+  SoupSession *http;
+} Harness;
+
+static Harness h;
+
+typedef struct {
+  gchar *cookie;
+  gchar *csrf;
+} Login;
+
+static void
+login_clear (Login *l)
+{
+  g_free (l->cookie);
+  g_free (l->csrf);
+}
+
+static guint
+free_port (void)
+{
+  g_autoptr(GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_assert_true (g_socket_bind (s, any, TRUE, NULL));
+  bound = g_socket_get_local_address (s, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+static void
+write_file (const gchar *path, const gchar *text, int mode)
+{
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  g_assert_cmpint (g_chmod (path, mode), ==, 0);
+}
+
+/* ---- HTTP helpers -------------------------------------------------------------- */
+
+typedef struct {
+  guint       status;
+  JsonNode   *json;
+  gchar      *body;
+  SoupMessageHeaders *headers;
+} Reply;
+
+static void
+reply_clear (Reply *r)
+{
+  g_clear_pointer (&r->json, json_node_unref);
+  g_clear_pointer (&r->body, g_free);
+  g_clear_pointer (&r->headers, soup_message_headers_unref);
+}
+
+static Reply
+request (const gchar *method, const gchar *url, const Login *login, const gchar *body,
+         const gchar *origin)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  Reply r = { 0 };
+  SoupMessageHeaders *hd = soup_message_get_request_headers (msg);
+  if (login && login->cookie)
+    {
+      g_autofree gchar *c = g_strdup_printf ("%s=%s", MN_AUTH_COOKIE_NAME, login->cookie);
+      soup_message_headers_replace (hd, "Cookie", c);
+    }
+  if (login && login->csrf)
+    soup_message_headers_replace (hd, "X-CSRF-Token", login->csrf);
+  if (origin)
+    soup_message_headers_replace (hd, "Origin", origin);
+  if (body)
+    soup_message_set_request_body_from_bytes (msg, "application/json",
+                                              g_bytes_new (body, strlen (body)));
+  bytes = soup_session_send_and_read (h.http, msg, NULL, &error);
+  g_assert_no_error (error);
+  r.status = soup_message_get_status (msg);
+  r.body = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  r.headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
+  if (json_parser_load_from_data (parser, r.body, -1, NULL))
+    r.json = json_node_ref (json_parser_get_root (parser));
+  return r;
+}
+
+static gchar *
+api (const gchar *path)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u/api/v1/%s", h.port, path);
+}
+
+static const gchar *
+member (const Reply *r, const gchar *name)
+{
+  JsonObject *o;
+  g_assert_nonnull (r->json);
+  o = json_node_get_object (r->json);
+  return json_object_has_member (o, name) && !json_object_get_null_member (o, name)
+         ? json_object_get_string_member (o, name) : NULL;
+}
+
+static Login
+login (const gchar *user, const gchar *password)
+{
+  g_autofree gchar *url = api ("login");
+  g_autofree gchar *body = g_strdup_printf ("{\"user\":\"%s\",\"password\":\"%s\"}", user, password);
+  Reply r = request ("POST", url, NULL, body, NULL);
+  Login l = { 0 };
+  const gchar *set_cookie;
+  g_autofree gchar *prefix = g_strdup_printf ("%s=", MN_AUTH_COOKIE_NAME);
+  if (r.status != 200)
+    g_error ("login %s: %u %s", user, r.status, r.body);
+  set_cookie = soup_message_headers_get_one (r.headers, "Set-Cookie");
+  g_assert_nonnull (set_cookie);
+  g_assert_true (g_str_has_prefix (set_cookie, prefix));
+  l.cookie = g_strndup (set_cookie + strlen (prefix), strcspn (set_cookie + strlen (prefix), ";"));
+  l.csrf = g_strdup (member (&r, "csrf_token"));
+  reply_clear (&r);
+  return l;
+}
+
+/* ---- processes ---------------------------------------------------------------- */
+
+/* The supervising parent (see main) kills what these files name, even when
+ * a test aborted. */
+static void
+record_pid (const gchar *name, GPid pid)
+{
+  g_autofree gchar *path = g_build_filename (h.dir, name, NULL);
+  g_autofree gchar *text = g_strdup_printf ("%d\n", pid);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+}
+
+static void
+kill_recorded (const gchar *name, int sig)
+{
+  g_autofree gchar *path = g_build_filename (h.dir, name, NULL);
+  g_autofree gchar *text = NULL;
+  gint pid;
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return;
+  pid = (gint) g_ascii_strtoll (text, NULL, 10);
+  if (pid > 1)
+    kill (pid, sig);
+}
+
+static GPid
+spawn_controller (void)
+{
+  g_autofree gchar *port = g_strdup_printf ("server.port=%u", h.port);
+  const gchar *argv[] = { h.controller_bin, "--config", h.config, "--set", port, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *log = g_build_filename (h.dir, "controller.log", NULL);
+  int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+  GPid pid;
+  g_assert_true (g_spawn_async_with_pipes_and_fds (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                                   NULL, NULL, -1, fd, fd, NULL, NULL, 0, &pid,
+                                                   NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  close (fd);
+  record_pid ("controller.pid", pid);
+  /* ready when it answers */
+  for (gint i = 0; i < 200; i++)
+    {
+      g_autoptr(GSocketClient) c = g_socket_client_new ();
+      g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host (c, "127.0.0.1", h.port, NULL, NULL);
+      if (conn != NULL)
+        return pid;
+      g_usleep (50000);
+    }
+  g_error ("controller did not come up; see %s", log);
+}
+
+static GPid
+spawn_relay (void)
+{
+  g_autofree gchar *http = g_strdup_printf ("127.0.0.1:%u", h.relay_port);
+  g_autofree gchar *admin = g_strdup_printf ("127.0.0.1:%u", h.relay_admin);
+  g_autofree gchar *ctl = g_strdup_printf ("http://127.0.0.1:%u", h.port);
+  g_autofree gchar *secret = g_build_filename (h.dir, "relay.secret", NULL);
+  g_autofree gchar *key = g_build_filename (h.dir, "cookie.key", NULL);
+  g_autofree gchar *state = g_build_filename (h.dir, "relay-state", NULL);
+  g_autofree gchar *log = g_build_filename (h.dir, "relay.log", NULL);
+  const gchar *argv[] = { h.relay_bin, "--listen-https", "", "--listen-http", http,
+                          "--admin-listen", admin, "--admin-secret-file", secret,
+                          "--cookie-key-file", key, "--controller-url", ctl,
+                          "--state-dir", state, "--access-log", "", NULL };
+  g_autoptr(GError) error = NULL;
+  int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+  GPid pid;
+  g_assert_true (g_spawn_async_with_pipes_and_fds (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                                   NULL, NULL, -1, fd, fd, NULL, NULL, 0, &pid,
+                                                   NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  close (fd);
+  record_pid ("relay.pid", pid);
+  for (gint i = 0; i < 200; i++)
+    {
+      g_autoptr(GSocketClient) c = g_socket_client_new ();
+      g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host (c, "127.0.0.1", h.relay_port, NULL, NULL);
+      if (conn != NULL)
+        return pid;
+      g_usleep (50000);
+    }
+  g_error ("relay did not come up; see %s", log);
+}
+
+static void
+stop (GPid *pid, int sig)
+{
+  if (*pid <= 0)
+    return;
+  kill (*pid, sig);
+  waitpid (*pid, NULL, 0);
+  *pid = 0;
+}
+
+/* ---- session helpers ----------------------------------------------------------- */
+
+static Reply
+launch (const Login *l, const gchar *body)
+{
+  g_autofree gchar *url = api ("sessions");
+  return request ("POST", url, l, body, NULL);
+}
+
+static gchar *
+session_state (const Login *l, const gchar *id, gchar **reason)
+{
+  g_autofree gchar *path = g_strdup_printf ("sessions/%s", id);
+  g_autofree gchar *url = api (path);
+  Reply r = request ("GET", url, l, NULL, NULL);
+  gchar *state;
+  g_assert_cmpuint (r.status, ==, 200);
+  state = g_strdup (member (&r, "state"));
+  if (reason)
+    *reason = g_strdup (member (&r, "reason"));
+  reply_clear (&r);
+  return state;
+}
+
+/* Polls until the session is in @want (or final); returns the state. */
+static gchar *
+wait_state (const Login *l, const gchar *id, const gchar *want, gdouble seconds, gchar **reason)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  for (;;)
+    {
+      g_autofree gchar *why = NULL;
+      gchar *st = session_state (l, id, &why);
+      if (g_str_equal (st, want) || g_str_equal (st, "ended") || g_str_equal (st, "failed") ||
+          g_get_monotonic_time () > end)
+        {
+          if (reason)
+            *reason = g_steal_pointer (&why);
+          return st;
+        }
+      g_free (st);
+      g_usleep (100000);
+    }
+}
+
+static gchar *
+stop_session (const Login *l, const gchar *id)
+{
+  g_autofree gchar *path = g_strdup_printf ("sessions/%s", id);
+  g_autofree gchar *url = api (path);
+  Reply r = request ("DELETE", url, l, NULL, NULL);
+  g_assert_cmpuint (r.status, ==, 200);
+  reply_clear (&r);
+  return wait_state (l, id, "ended", 30, NULL);
+}
+
+static gchar *
+new_session (const Login *l, const gchar *body)
+{
+  Reply r = launch (l, body);
+  gchar *id;
+  if (r.status != 201)
+    g_error ("launch %s: %u %s", body, r.status, r.body);
+  id = g_strdup (member (&r, "id"));
+  reply_clear (&r);
+  return id;
+}
+
+/* ---- tests ---------------------------------------------------------------------- */
+
+static void
+test_login_and_input (void)
+{
+  g_autofree gchar *url = api ("login");
+  g_autofree gchar *sess = api ("sessions");
+  Login alice = login ("alice", "alice-password");
+  Login no_csrf = { alice.cookie, NULL };
+  Reply r;
+  const gchar *sc;
+
+  r = request ("POST", url, NULL, "{\"user\":\"alice\",\"password\":\"wrong-one\"}", NULL);
+  g_assert_cmpuint (r.status, ==, 401);
+  reply_clear (&r);
+  r = request ("POST", url, NULL, "{\"user\":\"alice\",\"password\":\"alice-password\"}", NULL);
+  sc = soup_message_headers_get_one (r.headers, "Set-Cookie");
+  g_assert_nonnull (strstr (sc, "HttpOnly"));
+  g_assert_nonnull (strstr (sc, "Secure"));
+  g_assert_nonnull (strstr (sc, "SameSite=Strict"));
+  reply_clear (&r);
+  /* CSRF token and origin */
+  r = request ("POST", sess, &no_csrf, "{\"app\":\"webapp\"}", NULL);
+  g_assert_cmpuint (r.status, ==, 403);
+  g_assert_nonnull (strstr (member (&r, "error"), "X-CSRF-Token"));
+  reply_clear (&r);
+  r = request ("POST", sess, &alice, "{\"app\":\"webapp\"}", "https://evil.example");
+  g_assert_cmpuint (r.status, ==, 403);
+  g_assert_nonnull (strstr (member (&r, "error"), "foreign origin"));
+  reply_clear (&r);
+  /* 400s name the field */
+  {
+    const struct { const gchar *body, *field, *part; } bad[] = {
+      { "{\"app\":", NULL, "malformed JSON" },
+      { "{\"app\":\"webapp\",\"colour\":1}", "colour", "unknown field 'colour'" },
+      { "{\"app\":\"webapp\",\"cores\":99}", "cores", "out of range" },
+      { "{\"app\":\"webapp\",\"cores\":1.5}", "cores", "whole number" },
+      { "{\"app\":\"webapp\",\"hours\":\"two\"}", "hours", "expected a number" },
+      { "{\"app\":\"nope\"}", "app", "no app 'nope'" },
+      { "{\"app\":\"webapp\",\"if_busy\":\"maybe\"}", "if_busy", "neither" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        r = launch (&alice, bad[i].body);
+        g_assert_cmpuint (r.status, ==, 400);
+        g_assert_nonnull (strstr (member (&r, "error"), bad[i].part));
+        if (bad[i].field)
+          g_assert_cmpstr (member (&r, "field"), ==, bad[i].field);
+        reply_clear (&r);
+      }
+  }
+  /* apps and unauthenticated access */
+  {
+    g_autofree gchar *apps = api ("apps");
+    r = request ("GET", apps, NULL, NULL, NULL);
+    g_assert_cmpuint (r.status, ==, 401);
+    reply_clear (&r);
+    r = request ("GET", apps, &alice, NULL, NULL);
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_nonnull (strstr (r.body, "\"jupyter\""));
+    reply_clear (&r);
+  }
+  login_clear (&alice);
+}
+
+static void
+test_login_slowdown (void)
+{
+  g_autofree gchar *url = api ("login");
+  guint last = 0;
+  for (gint i = 0; i < 5; i++)
+    {
+      Reply r = request ("POST", url, NULL, "{\"user\":\"mallory\",\"password\":\"guess-guess\"}", NULL);
+      last = r.status;
+      reply_clear (&r);
+    }
+  g_assert_cmpuint (last, ==, 429);
+}
+
+static void
+test_pam (void)
+{
+  g_autofree gchar *url = api ("login");
+  g_autoptr(GError) error = NULL;
+  gint status = 0;
+  Reply r;
+  if (geteuid () != 0)
+    {
+      g_test_skip ("PAM login of a real account needs root to create the account");
+      return;
+    }
+  if (getpwnam ("minnapam") == NULL &&
+      (!g_spawn_command_line_sync ("useradd -M -s /usr/sbin/nologin minnapam", NULL, NULL, &status, &error) || status != 0))
+    {
+      g_test_skip ("cannot create a Unix account (useradd)");
+      return;
+    }
+  g_assert_true (g_spawn_command_line_sync ("sh -c 'echo minnapam:pam-pass-123 | chpasswd'", NULL, NULL, &status, &error));
+  g_assert_cmpint (status, ==, 0);
+  r = request ("POST", url, NULL, "{\"user\":\"minnapam\",\"password\":\"pam-pass-123\"}", NULL);
+  g_assert_cmpuint (r.status, ==, 200);
+  reply_clear (&r);
+  r = request ("POST", url, NULL, "{\"user\":\"minnapam\",\"password\":\"pam-pass-124\"}", NULL);
+  g_assert_cmpuint (r.status, ==, 401);
+  reply_clear (&r);
+  g_spawn_command_line_sync ("userdel minnapam", NULL, NULL, NULL, NULL);
+}
+
+/* ---- Jupyter: kernel over the WebSocket --------------------------------------------------- */
+
+typedef struct {
+  GMainLoop *loop;
+  gchar     *result;
+  gchar     *msg_id;
+} Kernel;
+
+static void
+on_ws_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer data)
+{
+  Kernel *k = data;
+  g_autoptr(JsonParser) p = json_parser_new ();
+  JsonObject *o, *hdr, *parent;
+  if (!json_parser_load_from_data (p, g_bytes_get_data (message, NULL), g_bytes_get_size (message), NULL))
+    return;
+  o = json_node_get_object (json_parser_get_root (p));
+  hdr = json_object_get_object_member (o, "header");
+  parent = json_object_get_object_member (o, "parent_header");
+  if (g_strcmp0 (json_object_get_string_member (hdr, "msg_type"), "execute_result") == 0 &&
+      parent && g_strcmp0 (json_object_get_string_member_with_default (parent, "msg_id", ""), k->msg_id) == 0)
+    {
+      JsonObject *content = json_object_get_object_member (o, "content");
+      JsonObject *d = json_object_get_object_member (content, "data");
+      k->result = g_strdup (json_object_get_string_member (d, "text/plain"));
+      g_main_loop_quit (k->loop);
+    }
+}
+
+static void
+on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
+{
+  Kernel *k = data;
+  g_autoptr(GError) error = NULL;
+  SoupWebsocketConnection *ws = soup_session_websocket_connect_finish (SOUP_SESSION (src), res, &error);
+  g_autofree gchar *msg = NULL;
+  g_assert_no_error (error);
+  g_object_set_data_full (G_OBJECT (src), "ws", ws, g_object_unref);
+  g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), k);
+  msg = g_strdup_printf ("{\"header\":{\"msg_id\":\"%s\",\"username\":\"t\",\"session\":\"s1\","
+                         "\"msg_type\":\"execute_request\",\"version\":\"5.3\",\"date\":\"2024-01-01T00:00:00Z\"},"
+                         "\"parent_header\":{},\"metadata\":{},\"channel\":\"shell\",\"buffers\":[],"
+                         "\"content\":{\"code\":\"1+1\",\"silent\":false,\"store_history\":true,"
+                         "\"user_expressions\":{},\"allow_stdin\":false,\"stop_on_error\":true}}", k->msg_id);
+  soup_websocket_connection_send_text (ws, msg);
+}
+
+static gboolean
+on_ws_timeout (gpointer data)
+{
+  g_main_loop_quit (((Kernel *) data)->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* base: "http://host:port/s/ID/"; via the relay with the login cookie, or
+ * straight to the app with its token. */
+static gchar *
+run_one_plus_one (const gchar *base, const Login *l, const gchar *token)
+{
+  g_autofree gchar *kurl = g_strconcat (base, "api/kernels", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", kurl);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autofree gchar *kid = NULL, *wsurl = NULL, *auth = NULL, *cookie = NULL;
+  g_autoptr(SoupMessage) wsmsg = NULL;
+  Kernel k = { g_main_loop_new (NULL, FALSE), NULL, g_strdup ("m-1") };
+  guint timeout;
+
+  if (l)
+    cookie = g_strdup_printf ("%s=%s", MN_AUTH_COOKIE_NAME, l->cookie);
+  if (token)
+    auth = g_strdup_printf ("token %s", token);
+#define AUTH(m) do { if (cookie) soup_message_headers_replace (soup_message_get_request_headers (m), "Cookie", cookie); \
+                     if (auth) soup_message_headers_replace (soup_message_get_request_headers (m), "Authorization", auth); } while (0)
+  AUTH (msg);
+  soup_message_set_request_body_from_bytes (msg, "application/json", g_bytes_new_static ("{}", 2));
+  body = soup_session_send_and_read (h.http, msg, NULL, &error);
+  g_assert_no_error (error);
+  if (soup_message_get_status (msg) != 201)
+    g_error ("start kernel at %s: %u %.*s", kurl, soup_message_get_status (msg),
+             (int) g_bytes_get_size (body), (const gchar *) g_bytes_get_data (body, NULL));
+  g_assert_true (json_parser_load_from_data (p, g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL));
+  kid = g_strdup (json_object_get_string_member (json_node_get_object (json_parser_get_root (p)), "id"));
+  wsurl = g_strdup_printf ("%sapi/kernels/%s/channels", base, kid);
+  if (g_str_has_prefix (wsurl, "http"))
+    memcpy (wsurl, "ws", 2), memmove (wsurl + 2, wsurl + 4, strlen (wsurl + 4) + 1);
+  wsmsg = soup_message_new ("GET", wsurl);
+  AUTH (wsmsg);
+#undef AUTH
+  soup_session_websocket_connect_async (h.http, wsmsg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        on_ws_connected, &k);
+  timeout = g_timeout_add_seconds (60, on_ws_timeout, &k);
+  g_main_loop_run (k.loop);
+  g_source_remove (timeout);
+  g_object_set_data (G_OBJECT (h.http), "ws", NULL);
+  g_main_loop_unref (k.loop);
+  g_free (k.msg_id);
+  return k.result;
+}
+
+static void
+route_of (const gchar *id, gchar **upstream, gchar **token)
+{
+  g_autofree gchar *url = api ("routes");
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autofree gchar *auth = g_strdup_printf ("Bearer %s", h.secret);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(JsonParser) p = json_parser_new ();
+  JsonArray *routes;
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+  body = soup_session_send_and_read (h.http, msg, NULL, NULL);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  g_assert_true (json_parser_load_from_data (p, g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL));
+  routes = json_object_get_array_member (json_node_get_object (json_parser_get_root (p)), "routes");
+  *upstream = *token = NULL;
+  for (guint i = 0; i < json_array_get_length (routes); i++)
+    {
+      JsonObject *o = json_array_get_object_element (routes, i);
+      g_assert_cmpuint (json_object_get_size (o), ==, 5);
+      if (g_str_equal (json_object_get_string_member (o, "id"), id))
+        {
+          *upstream = g_strdup (json_object_get_string_member (o, "upstream"));
+          *token = g_strdup (json_object_get_string_member (o, "token"));
+        }
+    }
+}
+
+static void
+test_jupyter (void)
+{
+  Login alice = login ("alice", "alice-password");
+  g_autofree gchar *id = new_session (&alice, "{\"app\":\"jupyter\",\"memory_gb\":2,\"hours\":1}");
+  g_autofree gchar *reason = NULL;
+  g_autofree gchar *st = wait_state (&alice, id, "running", 90, &reason);
+  g_autofree gchar *result = NULL, *upstream = NULL, *token = NULL, *base = NULL, *end = NULL;
+
+  if (!g_str_equal (st, "running"))
+    g_error ("jupyter session is %s: %s", st, reason ? reason : "");
+  route_of (id, &upstream, &token);
+  g_assert_nonnull (upstream);
+  if (h.relay_bin)
+    {
+      base = g_strdup_printf ("http://127.0.0.1:%u/s/%s/", h.relay_port, id);
+      result = run_one_plus_one (base, &alice, NULL);
+    }
+  else
+    {
+      base = g_strdup_printf ("%s/s/%s/", upstream, id);
+      result = run_one_plus_one (base, NULL, token);
+    }
+  g_assert_cmpstr (result, ==, "2");
+  end = stop_session (&alice, id);
+  g_assert_cmpstr (end, ==, "ended");
+  login_clear (&alice);
+}
+
+/* alice: one at a time; bob + alice fill the one logical node (2 jobs);
+ * carol with give-up is refused, carol waiting is queued and starts when a
+ * slot frees. */
+static void
+test_limits (void)
+{
+  Login alice = login ("alice", "alice-password");
+  Login bob = login ("bob", "bob-password");
+  Login carol = login ("carol", "carol-password");
+  g_autofree gchar *a = new_session (&alice, "{\"app\":\"webapp\"}");
+  g_autofree gchar *b = NULL, *c = NULL, *st = NULL, *st2 = NULL, *end = NULL;
+  Reply r;
+
+  r = launch (&alice, "{\"app\":\"webapp\"}");
+  g_assert_cmpuint (r.status, ==, 409);
+  g_assert_cmpstr (member (&r, "reason"), ==, "per-user-limit");
+  g_assert_nonnull (member (&r, "error"));
+  g_test_message ("per-user refusal: %s", member (&r, "error"));
+  reply_clear (&r);
+  b = new_session (&bob, "{\"app\":\"webapp\"}");
+  r = launch (&carol, "{\"app\":\"webapp\",\"if_busy\":\"give-up\"}");
+  g_assert_cmpuint (r.status, ==, 409);
+  g_assert_cmpstr (member (&r, "reason"), ==, "busy-give-up");
+  g_test_message ("give-up refusal: %s", member (&r, "error"));
+  reply_clear (&r);
+  r = launch (&carol, "{\"app\":\"webapp\",\"if_busy\":\"wait\"}");
+  g_assert_cmpuint (r.status, ==, 201);
+  g_assert_cmpstr (member (&r, "state"), ==, "queued");
+  g_assert_true (json_object_get_int_member (json_node_get_object (r.json), "estimated_start") > 0);
+  c = g_strdup (member (&r, "id"));
+  reply_clear (&r);
+  st = wait_state (&alice, a, "running", 30, NULL);
+  g_assert_cmpstr (st, ==, "running");
+  {
+    g_autofree gchar *q = api ("queue");
+    r = request ("GET", q, &carol, NULL, NULL);
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_nonnull (strstr (r.body, "\"waiting\":1"));
+    reply_clear (&r);
+  }
+  end = stop_session (&alice, a);
+  g_assert_cmpstr (end, ==, "ended");
+  st2 = wait_state (&carol, c, "running", 30, NULL);
+  g_assert_cmpstr (st2, ==, "running");
+  g_free (end);
+  end = stop_session (&bob, b);
+  g_free (end);
+  end = stop_session (&carol, c);
+  login_clear (&alice);
+  login_clear (&bob);
+  login_clear (&carol);
+}
+
+static void
+test_walltime (void)
+{
+  Login alice = login ("alice", "alice-password");
+  g_autofree gchar *id = new_session (&alice, "{\"app\":\"webapp\",\"hours\":0.0006}");
+  g_autofree gchar *reason = NULL;
+  g_autofree gchar *st = wait_state (&alice, id, "ended", 30, &reason);
+  g_assert_cmpstr (st, ==, "ended");
+  g_assert_cmpstr (reason, ==, "walltime reached");
+  login_clear (&alice);
+}
+
+static void
+test_crash (void)
+{
+  Login alice = login ("alice", "alice-password");
+  g_autofree gchar *id = new_session (&alice, "{\"app\":\"crash\"}");
+  g_autofree gchar *reason = NULL;
+  g_autofree gchar *st = wait_state (&alice, id, "failed", 30, &reason);
+  g_assert_cmpstr (st, ==, "failed");
+  g_assert_nonnull (strstr (reason, "exit code 3"));
+  g_assert_nonnull (strstr (reason, "boom: no module named numpyy"));
+  login_clear (&alice);
+}
+
+/* SIGKILL while the app is starting; a new controller picks it up. */
+static void
+test_kill_mid_launch (void)
+{
+  Login alice = login ("alice", "alice-password");
+  g_autofree gchar *id = new_session (&alice, "{\"app\":\"slow\"}");
+  g_autofree gchar *st = NULL, *st0 = session_state (&alice, id, NULL), *end = NULL, *reason = NULL;
+  g_assert_cmpstr (st0, ==, "starting");
+  stop (&h.controller, SIGKILL);
+  h.controller = spawn_controller ();
+  st = wait_state (&alice, id, "running", 30, &reason);
+  if (!g_str_equal (st, "running"))
+    g_error ("after restart: %s (%s)", st, reason ? reason : "");
+  end = stop_session (&alice, id);
+  g_assert_cmpstr (end, ==, "ended");
+  login_clear (&alice);
+}
+
+/* The relay restarts: it loads every route from the controller again. */
+static void
+test_relay_restart (void)
+{
+  Login alice = login ("alice", "alice-password");
+  g_autofree gchar *id = NULL, *st = NULL, *url = NULL, *end = NULL;
+  Reply r;
+  if (h.relay_bin == NULL)
+    {
+      g_test_skip ("minna-relay is not built");
+      login_clear (&alice);
+      return;
+    }
+  id = new_session (&alice, "{\"app\":\"webapp\"}");
+  st = wait_state (&alice, id, "running", 30, NULL);
+  g_assert_cmpstr (st, ==, "running");
+  url = g_strdup_printf ("http://127.0.0.1:%u/s/%s/", h.relay_port, id);
+  r = request ("GET", url, &alice, NULL, NULL);
+  g_assert_cmpuint (r.status, ==, 200);
+  g_assert_nonnull (strstr (r.body, id));
+  reply_clear (&r);
+  stop (&h.relay, SIGTERM);
+  h.relay = spawn_relay ();
+  for (gint i = 0; i < 50; i++)
+    {
+      r = request ("GET", url, &alice, NULL, NULL);
+      if (r.status == 200)
+        break;
+      reply_clear (&r);
+      g_usleep (100000);
+    }
+  g_assert_cmpuint (r.status, ==, 200);
+  reply_clear (&r);
+  end = stop_session (&alice, id);
+  login_clear (&alice);
+}
+
+/* ---- setup --------------------------------------------------------------------------- */
+
+static void
+setup (void)
+{
+  const gchar *build = g_getenv ("MINNA_BUILD_DIR");
+  const gchar *src = g_getenv ("MINNA_SOURCE_DIR");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnPolicyConfig) pol = mn_policy_config_new_default ();
+  g_autofree gchar *poltext = NULL, *apps = NULL, *polpath = NULL, *conf = NULL;
+  g_autofree gchar *relay = NULL, *secret_path = NULL, *key = NULL, *cmd = NULL;
+  const gchar *users[] = { "alice", "bob", "carol", NULL };
+
+  g_assert_nonnull (build);
+  h.controller_bin = g_build_filename (build, "daemons", "controller", "minna-controller", NULL);
+  relay = g_build_filename (build, "daemons", "relay", "minna-relay", NULL);
+  if (g_file_test (relay, G_FILE_TEST_IS_EXECUTABLE))
+    h.relay_bin = g_steal_pointer (&relay);
+  else
+    g_test_message ("minna-relay not built: testing the controller directly");
+  h.port = free_port ();
+  h.relay_port = free_port ();
+  h.relay_admin = free_port ();
+
+  pol->nodes = 1;
+  pol->logical_per_node = 1;
+  pol->max_jobs_per_logical = 2;
+  poltext = mn_policy_config_to_data (pol);
+  polpath = g_build_filename (h.dir, "interactive.conf", NULL);
+  write_file (polpath, poltext, 0644);
+
+  apps = g_build_filename (h.dir, "apps", NULL);
+  g_mkdir (apps, 0755);
+  cmd = g_strdup_printf ("cp %s/daemons/controller/apps/jupyter.app %s/daemons/controller/apps/webapp.app %s/",
+                         src, src, apps);
+  g_assert_cmpint (system (cmd), ==, 0);
+  {
+    g_autofree gchar *crash = g_build_filename (apps, "crash.app", NULL);
+    g_autofree gchar *slow = g_build_filename (apps, "slow.app", NULL);
+    write_file (crash, "[app]\nname=Crash\ncommand=echo starting; echo 'boom: no module named numpyy' >&2; exit 3\n", 0644);
+    write_file (slow, "[app]\nname=Slow\ncommand=mkdir -p {session_dir}/www{base_url}; sleep 3\\n"
+                "exec /usr/bin/python3 -m http.server --bind {host} --directory {session_dir}/www {port}\n"
+                "[field memory_gb]\nmin=0.1\nmax=4\ndefault=1\n", 0644);
+  }
+  h.secret = g_strdup ("integration-test-relay-secret-0123456789");
+  secret_path = g_build_filename (h.dir, "relay.secret", NULL);
+  write_file (secret_path, h.secret, 0600);
+  key = g_build_filename (h.dir, "cookie.key", NULL);
+  g_assert_true (mn_auth_key_create_file (key, &error));
+
+  conf = g_strdup_printf (
+    "[server]\nlisten = 127.0.0.1\n"
+    "[state]\nstate_dir = %s/state\napps_dir = %s\npolicy_file = %s\n"
+    "[auth]\nmethods = users-file, pam\nusers_file = %s/users\nkey_file = %s\npbkdf2_iterations = 1000\n"
+    "[relay]\nurl = %s%u\nsecret_file = %s\n"
+    "[backend]\nrun_as = controller\nport_lock_dir = %s/ports\npoll_interval_ms = 100\n"
+    "kill_grace = 1s\nready_timeout = 120s\n",
+    h.dir, apps, polpath, h.dir, key, h.relay_bin ? "http://127.0.0.1:" : "",
+    h.relay_bin ? h.relay_admin : 0, secret_path, h.dir);
+  if (h.relay_bin == NULL)
+    {
+      /* no relay URL at all */
+      gchar *p = strstr (conf, "url = 0");
+      if (p)
+        memcpy (p, "url =  ", 7);
+    }
+  h.config = g_build_filename (h.dir, "controller.conf", NULL);
+  write_file (h.config, conf, 0600);
+  for (gsize i = 0; users[i]; i++)
+    {
+      g_autofree gchar *c = g_strdup_printf ("sh -c 'echo %s-password | %s passwd --config %s %s'",
+                                             users[i], h.controller_bin, h.config, users[i]);
+      gint status = 0;
+      g_assert_true (g_spawn_command_line_sync (c, NULL, NULL, &status, &error));
+      g_assert_cmpint (status, ==, 0);
+    }
+  h.http = soup_session_new_with_options ("timeout", 60, NULL);
+  h.controller = spawn_controller ();
+  if (h.relay_bin)
+    h.relay = spawn_relay ();
+}
+
+/* In the child that ran the tests: stop the daemons politely. */
+static void
+stop_daemons (void)
+{
+  stop (&h.relay, SIGTERM);
+  stop (&h.controller, SIGTERM);
+  g_object_unref (h.http);
+}
+
+/* In the parent, whatever happened to the child: the daemons by their
+ * recorded PIDs, the jobs by the PIDs the controller recorded (it leaves
+ * jobs running on purpose: they are adopted after a restart). */
+static void
+clean_up (void)
+{
+  g_autofree gchar *jobs = g_build_filename (h.dir, "state", "jobs", NULL);
+  g_autoptr(GDir) d = g_dir_open (jobs, 0, NULL);
+  const gchar *name;
+  kill_recorded ("relay.pid", SIGKILL);
+  kill_recorded ("controller.pid", SIGKILL);
+  while (d && (name = g_dir_read_name (d)))
+    {
+      g_autofree gchar *p = g_build_filename (jobs, name, NULL);
+      g_autoptr(GKeyFile) kf = g_key_file_new ();
+      if (g_key_file_load_from_file (kf, p, 0, NULL))
+        {
+          gint pid = g_key_file_get_integer (kf, "job", "pid", NULL);
+          g_auto(GStrv) cgroups = g_strsplit (g_key_file_get_string (kf, "job", "cgroups", NULL) ?: "", ";", -1);
+          if (pid > 1)
+            kill (-pid, SIGKILL);
+          g_usleep (100000);
+          for (gsize i = 0; cgroups[i]; i++)
+            if (cgroups[i][0])
+              rmdir (cgroups[i]);
+        }
+    }
+  if (g_getenv ("MINNA_KEEP_TEST_DIR") == NULL)
+    {
+      g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", h.dir);
+      if (system (cmd) != 0)
+        g_printerr ("could not remove %s\n", h.dir);
+    }
+  else
+    g_printerr ("kept %s\n", h.dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  int rc, status = 0;
+  pid_t child;
+  g_autoptr(GError) error = NULL;
+  g_test_init (&argc, &argv, NULL);
+  if (!g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_message ("no /usr/bin/python3");
+      return 77;
+    }
+  h.dir = g_dir_make_tmp ("minna-ctl-it-XXXXXX", &error);
+  g_assert_no_error (error);
+  /* the tests run in a child, so that the parent cleans up even after an
+   * aborted assertion */
+  fflush (stdout);
+  child = fork ();
+  g_assert_cmpint (child, >=, 0);
+  if (child > 0)
+    {
+      waitpid (child, &status, 0);
+      clean_up ();
+      if (WIFEXITED (status))
+        return WEXITSTATUS (status);
+      g_printerr ("test child died of signal %d\n", WTERMSIG (status));
+      return 1;
+    }
+  setup ();
+  g_test_add_func ("/controller/integration/login-and-input", test_login_and_input);
+  g_test_add_func ("/controller/integration/login-slowdown", test_login_slowdown);
+  g_test_add_func ("/controller/integration/pam", test_pam);
+  g_test_add_func ("/controller/integration/jupyter-1+1", test_jupyter);
+  g_test_add_func ("/controller/integration/limits", test_limits);
+  g_test_add_func ("/controller/integration/walltime", test_walltime);
+  g_test_add_func ("/controller/integration/crash", test_crash);
+  g_test_add_func ("/controller/integration/kill-mid-launch", test_kill_mid_launch);
+  g_test_add_func ("/controller/integration/relay-restart", test_relay_restart);
+  rc = g_test_run ();
+  stop_daemons ();
+  fflush (stdout);
+  _exit (rc);
+}
