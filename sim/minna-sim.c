@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mn-sim-commands.h"
+#include "mn-sweep-commands.h"
 
 static const struct {
   const char *name;
@@ -16,8 +17,8 @@ static const struct {
 } commands[] = {
   { "summary", mn_sim_cmd_summary, "TRACE [--format F] [--strict] [--json]   what a trace holds" },
   { "replay",  mn_sim_cmd_replay,  "TRACE --jobs-out FILE.csv [...]           replay a trace on all.q + interactive.q" },
-  { "run",     mn_sim_cmd_run,     "SCENARIO [--out DIR] [--jobs N]           run a sizing sweep" },
-  { "merge",   mn_sim_cmd_merge,   "DIR                                       merge the points of an array sweep" },
+  { "run",     mn_sweep_cmd_run,     "SCENARIO [--out DIR] [--jobs N]           run a sizing sweep" },
+  { "merge",   mn_sweep_cmd_merge,   "DIR                                       merge the points of an array sweep" },
 };
 
 static void
