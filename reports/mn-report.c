@@ -81,11 +81,14 @@ series (JsonObject *obj, const gchar *path)
   return out;
 }
 
+/* As the sweep defines it (mn_sweep_worst_hour_share): requests refused by
+ * the per-user limit are left out. */
 static gdouble
 worst_hour_share (JsonObject *metrics)
 {
   g_autoptr (GArray) l = series (metrics, "interactive.launches_by_hour");
   g_autoptr (GArray) im = series (metrics, "interactive.immediate_by_hour");
+  g_autoptr (GArray) own = series (metrics, "sweep.per_user_rejected_by_hour");
   gdouble worst = NAN;
 
   if (l == NULL || im == NULL || l->len != im->len)
@@ -93,6 +96,9 @@ worst_hour_share (JsonObject *metrics)
   for (guint h = 0; h < l->len; h++)
     {
       gdouble n = g_array_index (l, gdouble, h);
+
+      if (own != NULL && own->len == l->len)
+        n -= g_array_index (own, gdouble, h);
 
       if (n > 0 && (isnan (worst) || g_array_index (im, gdouble, h) / n < worst))
         worst = g_array_index (im, gdouble, h) / n;

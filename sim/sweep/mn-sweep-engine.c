@@ -56,7 +56,7 @@ launches_by_kind_of_day (MnSimResult *result, gint64 utc_offset, JsonObject *out
 {
   gsize n_jobs = 0;
   const MnSimJobResult *jobs = mn_sim_result_get_jobs (result, &n_jobs);
-  guint64 weekday[24] = { 0 }, weekend[24] = { 0 };
+  guint64 weekday[24] = { 0 }, weekend[24] = { 0 }, own_limit[24] = { 0 };
   gint64 first = G_MAXINT64, last = G_MININT64;
   guint64 n_weekdays = 0, n_weekend = 0;
 
@@ -72,6 +72,8 @@ launches_by_kind_of_day (MnSimResult *result, gint64 utc_offset, JsonObject *out
       hour = (guint) ((local - day * 86400) / 3600);
       /* 1970-01-01 was a Thursday; Monday = 0. */
       dow = (guint) (((day % 7) + 7 + 3) % 7);
+      if (jobs[i].status == MN_SIM_STATUS_REJECTED && jobs[i].reason == MN_REJECT_PER_USER_LIMIT)
+        own_limit[hour]++;
       if (dow >= 5)
         weekend[hour]++;
       else
@@ -88,6 +90,9 @@ launches_by_kind_of_day (MnSimResult *result, gint64 utc_offset, JsonObject *out
     }
   json_object_set_array_member (out, "launches_by_hour_weekday", int_array (weekday, 24));
   json_object_set_array_member (out, "launches_by_hour_weekend", int_array (weekend, 24));
+  /* Refused by the one-job-per-user rule: the user's own limit, not a
+   * shortage of slots, so the immediate-start target leaves them out. */
+  json_object_set_array_member (out, "per_user_rejected_by_hour", int_array (own_limit, 24));
   json_object_set_int_member (out, "weekdays", n_weekdays);
   json_object_set_int_member (out, "weekend_days", n_weekend);
 }

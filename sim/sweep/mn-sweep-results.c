@@ -37,6 +37,7 @@ static const gchar *const series_path[MN_N_SERIES] = {
   "interactive.immediate_by_hour",
   "interactive.launches_by_weekday",
   "batch.utilization_by_day",
+  "sweep.per_user_rejected_by_hour",
 };
 
 const gchar *
@@ -108,12 +109,15 @@ mn_sweep_series (JsonObject *metrics, MnSeries series)
 /* ---- targets -------------------------------------------------------------- */
 
 /* The worst hour of day by share started immediately; hours without
- * requests do not count.  1.0 when there are no requests at all. */
-static gdouble
-worst_hour_share (JsonObject *metrics, gint *hour)
+ * requests do not count.  1.0 when there are no requests at all.  Requests
+ * refused by the per-user limit are the user's own doing, not a shortage of
+ * slots: they count in neither part of the share. */
+gdouble
+mn_sweep_worst_hour_share (JsonObject *metrics, gint *hour)
 {
   g_autoptr (GArray) launches = mn_sweep_series (metrics, MN_SERIES_LAUNCHES_BY_HOUR);
   g_autoptr (GArray) immediate = mn_sweep_series (metrics, MN_SERIES_IMMEDIATE_BY_HOUR);
+  g_autoptr (GArray) own = mn_sweep_series (metrics, MN_SERIES_PER_USER_REJECTED_BY_HOUR);
   gdouble worst = 1.0;
 
   *hour = -1;
@@ -123,6 +127,9 @@ worst_hour_share (JsonObject *metrics, gint *hour)
     {
       gdouble n = g_array_index (launches, gdouble, h);
       gdouble share;
+
+      if (own != NULL && own->len == launches->len)
+        n -= g_array_index (own, gdouble, h);
 
       if (!(n > 0))
         continue;
@@ -173,7 +180,7 @@ check_targets (const MnSweepScenario *s, MnSweepOutcome *o, JsonObject *baseline
       switch ((MnTargetKind) k)
         {
         case MN_TARGET_IMMEDIATE_SHARE:
-          t->value = worst_hour_share (o->metrics, &t->worst_hour);
+          t->value = mn_sweep_worst_hour_share (o->metrics, &t->worst_hour);
           break;
         case MN_TARGET_WAIT_P99:
           t->value = mn_sweep_metric (o->metrics, MN_METRIC_WAIT_P99);
@@ -379,8 +386,16 @@ mn_sweep_results_summary (MnSweepResults *r)
 
       g_string_append_printf (out, "Baseline (interactive jobs in all.q): %.1f%% started immediately, "
                               "p99 wait %s, longest %s.\n", bi * 100, bw, bm);
-      g_string_append_printf (out, "With this interactive.q: %.1f%% started immediately, p99 wait %s.\n",
+      g_string_append_printf (out, "With this interactive.q: %.1f%% started immediately, p99 wait %s",
                               pi * 100, pw);
+      {
+        JsonNode *n = lookup (o->metrics, "interactive.rejected_by_reason.per-user-limit");
+        gdouble own = node_number (n), req = mn_sweep_metric (o->metrics, MN_METRIC_REQUESTS);
+
+        if (own > 0 && req > 0)
+          g_string_append_printf (out, "; %.1f%% refused by the per-user limit", own / req * 100);
+      }
+      g_string_append (out, ".\n");
     }
   return g_string_free (out, FALSE);
 }
@@ -577,6 +592,13 @@ mn_sweep_results_to_json (MnSweepResults *r)
       json_builder_add_boolean_value (b, o->n_failed == 0);
       json_builder_set_member_name (b, "failed");
       json_builder_add_int_value (b, o->n_failed);
+      {
+        gint hour;
+
+        add_number (b, "worst_hour_share", mn_sweep_worst_hour_share (o->metrics, &hour));
+        json_builder_set_member_name (b, "worst_hour");
+        json_builder_add_int_value (b, hour);
+      }
       add_targets (b, o);
       json_builder_set_member_name (b, "metrics");
       json_builder_add_value (b, json_node_init_object (json_node_alloc (), o->metrics));
@@ -615,7 +637,7 @@ mn_sweep_results_to_csv (MnSweepResults *r)
       const MnSweepPoint *p = o->point;
       g_autofree gchar *gpu = mn_sweep_format_param (MN_SWEEP_PARAM_GPU_MODE, p->values[MN_SWEEP_PARAM_GPU_MODE]);
       gint hour;
-      gdouble worst = worst_hour_share (o->metrics, &hour);
+      gdouble worst = mn_sweep_worst_hour_share (o->metrics, &hour);
 
       g_string_append_printf (out, "%u,%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
                               ",%" G_GINT64_FORMAT ",%s,%" G_GINT64_FORMAT,

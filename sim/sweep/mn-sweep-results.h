@@ -35,6 +35,7 @@ typedef enum {
   MN_SERIES_IMMEDIATE_BY_HOUR,
   MN_SERIES_LAUNCHES_BY_WEEKDAY,
   MN_SERIES_UTILIZATION_BY_DAY,
+  MN_SERIES_PER_USER_REJECTED_BY_HOUR,  /* the sweep adapter's, not the engine's */
   MN_N_SERIES
 } MnSeries;
 
@@ -43,6 +44,10 @@ const gchar *mn_metric_column (MnMetric metric);   /* CSV column name */
 gdouble      mn_sweep_metric (JsonObject *metrics, MnMetric metric);
 /* NULL when absent; else an array of doubles (free with g_array_unref). */
 GArray      *mn_sweep_series (JsonObject *metrics, MnSeries series);
+
+/* min over hours of day of (started immediately / requests), leaving out
+ * requests refused by the per-user limit; @hour gets the worst hour. */
+gdouble      mn_sweep_worst_hour_share (JsonObject *metrics, gint *hour);
 
 typedef struct {
   gboolean set;

@@ -10,6 +10,7 @@
 
 #include "mn-sweep-commands.h"
 #include "mn-sweep-fake.h"
+#include "mn-sweep-check.h"
 
 static gchar *
 data_path (const gchar *name)
@@ -502,40 +503,6 @@ test_runner_failure (void)
 
 /* ---- the command line, and the Slurm array run without Slurm --------------- */
 
-static gint
-spawn (const gchar *const *argv, const gchar *const *envp, gchar **out, gchar **err)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *ignored_out = NULL, *ignored_err = NULL;
-  gint status = -1;
-
-  /* Always captured: a child's output would break the TAP stream. */
-  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, (gchar **) envp, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                               out != NULL ? out : &ignored_out, err != NULL ? err : &ignored_err,
-                               &status, &error));
-  g_assert_no_error (error);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-}
-
-static gchar *
-read_file (const gchar *dir, const gchar *name)
-{
-  g_autofree gchar *path = g_build_filename (dir, name, NULL);
-  gchar *text = NULL;
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    g_error ("cannot read %s", path);
-  return text;
-}
-
-static void
-rm_rf (const gchar *dir)
-{
-  const gchar *argv[] = { "rm", "-rf", dir, NULL };
-
-  spawn (argv, NULL, NULL, NULL);
-}
-
 /* The emitted array's tasks, run one after another by hand, then merge:
  * the same results.json, results.csv and recommended.conf as in-process. */
 static void
@@ -553,12 +520,12 @@ test_array_equals_run (void)
   const gchar *merge[] = { sim, "merge", b, NULL };
   static const gchar *const files[] = { "results.json", "results.csv", "recommended.conf" };
 
-  g_assert_cmpint (spawn (run, NULL, &out, &err), ==, 0);
+  g_assert_cmpint (mn_check_spawn (run, NULL, &out, &err), ==, 0);
   g_assert_nonnull (strstr (out, "Recommended: point 7 of 12"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (spawn (emit, NULL, NULL, NULL), ==, 0);
-  text = read_file (b, "sweep.sbatch");
+  g_assert_cmpint (mn_check_spawn (emit, NULL, NULL, NULL), ==, 0);
+  text = mn_check_read (b, "sweep.sbatch");
   g_assert_nonnull (strstr (text, "#SBATCH --array=0-12\n"));
   g_assert_nonnull (strstr (text, "--point \"$point\""));
   for (guint task = 0; task <= 12; task++)
@@ -567,25 +534,25 @@ test_array_equals_run (void)
       const gchar *argv[] = { "/bin/bash", script, NULL };
       const gchar *envp[] = { id, "PATH=/usr/bin:/bin", NULL };
 
-      g_assert_cmpint (spawn (argv, envp, NULL, NULL), ==, 0);
+      g_assert_cmpint (mn_check_spawn (argv, envp, NULL, NULL), ==, 0);
       if (task == 3)
         {
           /* merge before the array is done names what is missing */
-          g_assert_cmpint (spawn (merge, NULL, NULL, &err), ==, 1);
+          g_assert_cmpint (mn_check_spawn (merge, NULL, NULL, &err), ==, 1);
           g_assert_nonnull (strstr (err, "9 of 13 point results missing (baseline, 4, 5"));
           g_clear_pointer (&err, g_free);
         }
     }
-  g_assert_cmpint (spawn (merge, NULL, &out, NULL), ==, 0);
+  g_assert_cmpint (mn_check_spawn (merge, NULL, &out, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "Recommended: point 7 of 12"));
   for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
     {
-      g_autofree gchar *ta = read_file (a, files[i]);
-      g_autofree gchar *tb = read_file (b, files[i]);
+      g_autofree gchar *ta = mn_check_read (a, files[i]);
+      g_autofree gchar *tb = mn_check_read (b, files[i]);
 
       g_assert_cmpstr (ta, ==, tb);
     }
-  rm_rf (tmp);
+  mn_check_rm_rf (tmp);
 }
 
 static void
@@ -602,15 +569,15 @@ test_command_exit_codes (void)
   const gchar *usage[] = { sim, "run", NULL };
   const gchar *bad_point[] = { sim, "run", small, "--out", tmp, "--point", "12", NULL };
 
-  g_assert_cmpint (spawn (run_u, NULL, &out, NULL), ==, 3);
+  g_assert_cmpint (mn_check_spawn (run_u, NULL, &out, NULL), ==, 3);
   g_assert_nonnull (strstr (out, "FAIL swap_share"));
-  g_assert_cmpint (spawn (run_bad, NULL, NULL, &err), ==, 1);
+  g_assert_cmpint (mn_check_spawn (run_bad, NULL, NULL, &err), ==, 1);
   g_assert_nonnull (strstr (err, "n_unknown-key.scenario:5: unknown key 'nodez'"));
   g_clear_pointer (&err, g_free);
-  g_assert_cmpint (spawn (usage, NULL, NULL, NULL), ==, 2);
-  g_assert_cmpint (spawn (bad_point, NULL, NULL, &err), ==, 1);
+  g_assert_cmpint (mn_check_spawn (usage, NULL, NULL, NULL), ==, 2);
+  g_assert_cmpint (mn_check_spawn (bad_point, NULL, NULL, &err), ==, 1);
   g_assert_nonnull (strstr (err, "points 0..11"));
-  rm_rf (tmp);
+  mn_check_rm_rf (tmp);
 }
 
 static gint

@@ -1,0 +1,213 @@
+/* test-sweep-engine.c: sweeps on the real engine (mn-sweep-sim is
+ * `minna-sim run/merge`): the lecture-burst scenario's story, its
+ * recommended.conf through minna-policy, the Slurm array run by hand against
+ * the in-process run, an unreadable trace, the report, and the KTH trace
+ * when ../shared/traces has it. */
+#define G_LOG_DOMAIN "minna-sweep-test"
+
+#include <string.h>
+#include <json-glib/json-glib.h>
+
+#include "mn-policy.h"
+#include "mn-sweep-check.h"
+
+static gchar *
+sim_exe (void)
+{
+  return g_test_build_filename (G_TEST_BUILT, "sweep", "mn-sweep-sim", NULL);
+}
+
+static gchar *
+scenario_path (const gchar *name)
+{
+  return g_build_filename (g_getenv ("MINNA_SOURCE_DIR"), "scenarios", name, NULL);
+}
+
+static JsonObject *
+load_results (const gchar *dir)
+{
+  g_autofree gchar *path = g_build_filename (dir, "results.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_file (parser, path, &error));
+  g_assert_no_error (error);
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+/* Run once for the whole file: the tests below read its output. */
+static gchar *lecture_dir;
+
+static void
+test_lecture_story (void)
+{
+  g_autofree gchar *sim = sim_exe ();
+  g_autofree gchar *scenario = scenario_path ("lecture-burst.scenario");
+  g_autofree gchar *out = NULL;
+  g_autoptr (JsonObject) r = NULL;
+  JsonObject *baseline, *rec;
+  const gchar *run[] = { sim, "run", scenario, "--out", lecture_dir, "--quiet", "--jobs", "2", NULL };
+
+  g_assert_cmpint (mn_check_spawn (run, NULL, &out, NULL), ==, 0);
+  g_test_message ("%s", out);
+  /* TSUBAME3's own answer: 4 nodes, 7 jobs per logical node, 1.5 TB swap
+   * (without swap the 60 GB caps fit 4 jobs on a node). */
+  g_assert_nonnull (strstr (out, "Recommended: point 17 of 30: nodes=4 jobs_per_logical=7 memory_cap=60G swap=1536G"));
+  r = load_results (lecture_dir);
+  baseline = json_object_get_object_member (json_object_get_object_member (r, "baseline"), "interactive");
+  /* the report's problem: waits of hours on a busy machine ... */
+  g_assert_cmpfloat (json_object_get_double_member (baseline, "wait_p99"), >, 3 * 3600);
+  g_assert_cmpfloat (json_object_get_double_member (baseline, "share_immediate"), <, 0.1);
+  /* ... and with interactive.q, immediate starts through the lecture */
+  rec = json_array_get_object_element (json_object_get_array_member (r, "points"),
+                                       json_object_get_int_member (r, "recommended"));
+  g_assert_cmpfloat (json_object_get_double_member (rec, "worst_hour_share"), >=, 0.99);
+  g_assert_cmpfloat (json_object_get_double_member (json_object_get_object_member (
+                       json_object_get_object_member (rec, "metrics"), "interactive"), "wait_p99"), ==, 0);
+}
+
+static void
+test_lecture_conf (void)
+{
+  g_autofree gchar *policy = g_build_filename (g_getenv ("MINNA_BUILD_DIR"), "policy", "minna-policy", NULL);
+  g_autofree gchar *conf_path = g_build_filename (lecture_dir, "recommended.conf", NULL);
+  g_autofree gchar *text = NULL, *again = NULL, *err = NULL;
+  g_autoptr (MnPolicyConfig) c = NULL, c2 = NULL;
+  g_autoptr (GError) error = NULL;
+  const gchar *check[] = { policy, "check", conf_path, NULL };
+  gsize len = 0;
+
+  g_assert_cmpint (mn_check_spawn (check, NULL, NULL, &err), ==, 0);
+  g_assert_true (g_file_get_contents (conf_path, &text, &len, NULL));
+  c = mn_policy_config_load_data (text, len, conf_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (c->nodes, ==, 4);
+  g_assert_cmpuint (c->max_jobs_per_logical, ==, 7);
+  g_assert_cmpuint (c->node_swap_mb, ==, 1536 * 1024);
+  g_assert_cmpuint (c->job_max_memory_mb, ==, 60 * 1024);
+  /* round trip: the policy's own text of it loads to the same policy */
+  again = mn_policy_config_to_data (c);
+  g_assert_nonnull (strstr (text, again));
+  c2 = mn_policy_config_load_data (again, strlen (again), "again", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (c2->nodes, ==, c->nodes);
+  g_assert_cmpuint (c2->node_swap_mb, ==, c->node_swap_mb);
+  g_assert_cmpuint (c2->max_jobs_per_logical, ==, c->max_jobs_per_logical);
+}
+
+static void
+test_lecture_report (void)
+{
+  g_autofree gchar *report = g_build_filename (g_getenv ("MINNA_BUILD_DIR"), "reports", "minna-report", NULL);
+  g_autofree gchar *gnuplot = g_find_program_in_path ("gnuplot");
+  g_autofree gchar *png = g_build_filename (lecture_dir, "plots", "wait-cdf.png", NULL);
+  g_autofree gchar *svg = g_build_filename (lecture_dir, "plots", "heatmap-immediate.svg", NULL);
+  const gchar *render[] = { report, lecture_dir, "--quiet", NULL };
+
+  if (gnuplot == NULL)
+    {
+      g_test_skip ("gnuplot is not installed (Debian package gnuplot-nox)");
+      return;
+    }
+  g_assert_cmpint (mn_check_spawn (render, NULL, NULL, NULL), ==, 0);
+  mn_check_png (png);
+  mn_check_svg (svg, "Share started immediately in the worst hour");
+  g_assert_cmpuint (mn_check_html_references (lecture_dir), >=, 18);
+}
+
+/* The Slurm array's tasks, one after another without Slurm, then merge:
+ * the same files as the in-process run. */
+static void
+test_array_equals_run (void)
+{
+  g_autofree gchar *sim = sim_exe ();
+  g_autofree gchar *scenario = scenario_path ("lecture-burst.scenario");
+  g_autofree gchar *tmp = g_dir_make_tmp ("mn-sweep-array-XXXXXX", NULL);
+  g_autofree gchar *script = g_build_filename (tmp, "sweep.sbatch", NULL);
+  const gchar *emit[] = { sim, "run", scenario, "--emit-slurm-array", tmp, NULL };
+  const gchar *merge[] = { sim, "merge", tmp, NULL };
+  static const gchar *const files[] = { "results.json", "results.csv", "recommended.conf" };
+
+  g_assert_cmpint (mn_check_spawn (emit, NULL, NULL, NULL), ==, 0);
+  for (guint task = 0; task <= 30; task++)
+    {
+      g_autofree gchar *id = g_strdup_printf ("SLURM_ARRAY_TASK_ID=%u", task);
+      const gchar *argv[] = { "/bin/bash", script, NULL };
+      const gchar *envp[] = { id, "PATH=/usr/bin:/bin", NULL };
+
+      g_assert_cmpint (mn_check_spawn (argv, envp, NULL, NULL), ==, 0);
+    }
+  g_assert_cmpint (mn_check_spawn (merge, NULL, NULL, NULL), ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree gchar *a = mn_check_read (lecture_dir, files[i]);
+      g_autofree gchar *b = mn_check_read (tmp, files[i]);
+
+      g_assert_cmpstr (a, ==, b);
+    }
+  mn_check_rm_rf (tmp);
+}
+
+static void
+test_unreadable_trace (void)
+{
+  g_autofree gchar *sim = sim_exe ();
+  g_autofree gchar *tmp = g_dir_make_tmp ("mn-sweep-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename (tmp, "missing.scenario", NULL);
+  g_autofree gchar *err = NULL;
+  const gchar *run[] = { sim, "run", path, "--out", tmp, "--quiet", NULL };
+
+  g_assert_true (g_file_set_contents (path, "[trace]\npath = /nonexistent/dir/year.swf\n", -1, NULL));
+  g_assert_cmpint (mn_check_spawn (run, NULL, NULL, &err), ==, 1);
+  g_test_message ("%s", err);
+  g_assert_nonnull (strstr (err, "[trace] path"));
+  g_assert_nonnull (strstr (err, "'/nonexistent/dir/year.swf'"));
+  mn_check_rm_rf (tmp);
+}
+
+static void
+test_kth (void)
+{
+  g_autofree gchar *trace = g_build_filename (g_getenv ("MINNA_SHARED_DIR"), "traces",
+                                              "KTH-SP2-1996-2.1-cln.swf.gz", NULL);
+  g_autofree gchar *sim = sim_exe ();
+  g_autofree gchar *scenario = scenario_path ("kth-sp2.scenario");
+  g_autofree gchar *tmp = g_dir_make_tmp ("mn-sweep-kth-XXXXXX", NULL);
+  g_autofree gchar *out = NULL;
+  const gchar *run[] = { sim, "run", scenario, "--out", tmp, "--quiet", NULL };
+  g_autoptr (JsonObject) r = NULL;
+
+  if (!g_file_test (trace, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("no KTH trace in MINNA_SHARED_DIR/traces");
+      return;
+    }
+  g_assert_cmpint (mn_check_spawn (run, NULL, &out, NULL), ==, 0);
+  g_test_message ("%s", out);
+  r = load_results (tmp);
+  /* the real SP2 made short jobs wait for hours */
+  g_assert_cmpfloat (json_object_get_double_member (json_object_get_object_member (
+                       json_object_get_object_member (r, "baseline"), "interactive"), "wait_p99"), >, 3600);
+  g_assert_cmpint (json_object_get_int_member (r, "recommended"), >=, 0);
+  mn_check_rm_rf (tmp);
+}
+
+int
+main (int argc, char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  lecture_dir = g_dir_make_tmp ("mn-sweep-lecture-XXXXXX", NULL);
+  /* in order: the later ones read what the first one wrote */
+  g_test_add_func ("/sweep/engine/lecture-burst/story", test_lecture_story);
+  g_test_add_func ("/sweep/engine/lecture-burst/recommended-conf", test_lecture_conf);
+  g_test_add_func ("/sweep/engine/lecture-burst/report", test_lecture_report);
+  g_test_add_func ("/sweep/engine/lecture-burst/array-equals-run", test_array_equals_run);
+  g_test_add_func ("/sweep/engine/unreadable-trace", test_unreadable_trace);
+  g_test_add_func ("/sweep/engine/kth", test_kth);
+  status = g_test_run ();
+  mn_check_rm_rf (lecture_dir);
+  g_free (lecture_dir);
+  return status;
+}
