@@ -775,6 +775,12 @@ mn_policy_config_set (MnPolicyConfig *config, const gchar *group,
 {
   const MnPolicyKey *k;
 
+  if (group == NULL || key == NULL || value == NULL)
+    {
+      g_set_error (error, MN_POLICY_ERROR, MN_POLICY_ERROR_INVALID_ARGUMENT,
+                   "a group, a key and a value are needed");
+      return FALSE;
+    }
   if (!group_is_known (group))
     {
       g_autofree gchar *hint = suggest_group (group);
@@ -799,7 +805,7 @@ gchar *
 mn_policy_config_get (const MnPolicyConfig *config, const gchar *group,
                       const gchar *key)
 {
-  const MnPolicyKey *k = key_lookup (group, key);
+  const MnPolicyKey *k = group != NULL && key != NULL ? key_lookup (group, key) : NULL;
 
   return k != NULL ? key_format (k, config) : NULL;
 }

@@ -697,14 +697,14 @@ mn_policy_state_adopt (MnPolicyState *state, const MnPolicyRequest *request,
                        GError **error)
 {
   const MnPolicyConfig *c = state->config;
-  const gchar *bad = malformed_reason (state, request);
+  const gchar *bad = request != NULL ? malformed_reason (state, request) : "no request";
   MnJob *job;
 
   if (bad != NULL)
     {
       g_set_error (error, MN_POLICY_ERROR, MN_POLICY_ERROR_INVALID_ARGUMENT,
                    "cannot adopt job %" G_GUINT64_FORMAT ": %s",
-                   request->job_id, bad);
+                   request != NULL ? request->job_id : 0, bad);
       return FALSE;
     }
   if (node >= c->nodes || logical >= c->logical_per_node)

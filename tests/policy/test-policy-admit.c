@@ -493,6 +493,12 @@ test_adopt (void)
     g_assert_false (mn_policy_state_adopt (s, &req, 0, 4, 0, &error));
     g_assert_error (error, MN_POLICY_ERROR, MN_POLICY_ERROR_INVALID_ARGUMENT);
   }
+  {
+    g_autoptr (GError) error = NULL;
+
+    g_assert_false (mn_policy_state_adopt (s, NULL, 0, 0, 0, &error));
+    g_assert_error (error, MN_POLICY_ERROR, MN_POLICY_ERROR_INVALID_ARGUMENT);
+  }
   g_assert_true (mn_policy_state_adopt (s, &req, 3, 2, 0, NULL));
   {
     g_autoptr (GError) error = NULL;

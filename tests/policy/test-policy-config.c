@@ -144,7 +144,12 @@ test_get_unknown (void)
 {
   g_autoptr (MnPolicyConfig) c = mn_policy_config_new_default ();
 
+  g_autoptr (GError) error = NULL;
+
   g_assert_null (mn_policy_config_get (c, "queue", "nope"));
+  g_assert_null (mn_policy_config_get (c, NULL, "nodes"));
+  g_assert_false (mn_policy_config_set (c, "queue", "nodes", NULL, &error));
+  g_assert_error (error, MN_POLICY_ERROR, MN_POLICY_ERROR_INVALID_ARGUMENT);
 }
 
 /* ---- Whole files: messages carry FILE:LINE --------------------------------------- */
