@@ -713,8 +713,25 @@ render (Report *r, const MnReportOptions *opt, GError **error)
   r->baseline = path_node (r->top, "baseline") != NULL && JSON_NODE_HOLDS_OBJECT (path_node (r->top, "baseline"))
     ? json_object_get_object_member (r->top, "baseline") : NULL;
   r->scenario = str (r->top, "scenario.name") != NULL ? str (r->top, "scenario.name") : "?";
-  r->ref_label = g_strdup_printf ("%s: %s", r->recommended >= 0 ? "recommended" : "closest point",
-                                 str (r->ref, "describe"));
+  {
+    /* Only the swept parameters: the rest are the same at every point. */
+    JsonArray *swept = json_object_get_array_member (json_object_get_object_member (r->top, "scenario"), "swept");
+    g_autoptr (GString) what = g_string_new (NULL);
+
+    for (guint i = 0; swept != NULL && i < json_array_get_length (swept); i++)
+      {
+        const gchar *name = json_array_get_string_element (swept, i);
+        g_autofree gchar *member = g_strdup_printf ("parameters.%s", name);
+        const gchar *text = str (r->ref, member);
+
+        if (text != NULL)
+          g_string_append_printf (what, "%s%s=%s", what->len > 0 ? " " : "", name, text);
+        else
+          g_string_append_printf (what, "%s%s=%.0f", what->len > 0 ? " " : "", name, num (r->ref, member));
+      }
+    r->ref_label = g_strdup_printf ("%s: %s", r->recommended >= 0 ? "recommended" : "closest point",
+                                    what->len > 0 ? what->str : str (r->ref, "describe"));
+  }
   {
     /* gnuplot runs inside plots/, so every path it gets is absolute. */
     g_autofree gchar *abs = g_canonicalize_filename (opt->results_dir, NULL);

@@ -8,6 +8,6 @@ set ylabel "share of interactive requests (%)"
 set logscale x 10
 set xrange [0.8:*]
 set yrange [0:101]
-set key below box
+set key below box vertical maxrows 2
 plot datafile using ($2 < 1 ? 1 : $2):($1*100) with steps lw 2 lc rgb "#7f7f7f" title "baseline: interactive jobs in all.q", \
      ''       using ($3 < 1 ? 1 : $3):($1*100) with steps lw 2 lc rgb "#2ca02c" title label

@@ -88,8 +88,9 @@ mn_sweep_cmd_run_with (int argc, char **argv, MnSweepRunnerNewFunc runner_new)
   g_autofree gchar *point = NULL;
   g_autofree gchar *emit = NULL;
   gint jobs = 0;
-  gboolean report = FALSE, quiet = FALSE;
+  gboolean report = FALSE, quiet = FALSE, keys = FALSE;
   const GOptionEntry entries[] = {
+    { "keys", 0, 0, G_OPTION_ARG_NONE, &keys, "Print the reference of every scenario key (Markdown) and exit", NULL },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write the results here (default reports/out/NAME)", "DIR" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Points run at once (default: one per core)", "N" },
     { "report", 0, 0, G_OPTION_ARG_NONE, &report, "Render the report (minna-report) afterwards", NULL },
@@ -113,6 +114,13 @@ mn_sweep_cmd_run_with (int argc, char **argv, MnSweepRunnerNewFunc runner_new)
     {
       g_printerr ("minna-sim run: %s\n", error->message);
       return 2;
+    }
+  if (keys)
+    {
+      g_autofree gchar *text = mn_sweep_scenario_describe_keys ();
+
+      g_print ("%s", text);
+      return 0;
     }
   if (argc != 2 || jobs < 0 || (point != NULL && emit != NULL))
     {

@@ -386,16 +386,19 @@ mn_sweep_results_summary (MnSweepResults *r)
 
       g_string_append_printf (out, "Baseline (interactive jobs in all.q): %.1f%% started immediately, "
                               "p99 wait %s, longest %s.\n", bi * 100, bw, bm);
-      g_string_append_printf (out, "With this interactive.q: %.1f%% started immediately, p99 wait %s",
-                              pi * 100, pw);
       {
         JsonNode *n = lookup (o->metrics, "interactive.rejected_by_reason.per-user-limit");
         gdouble own = node_number (n), req = mn_sweep_metric (o->metrics, MN_METRIC_REQUESTS);
 
-        if (own > 0 && req > 0)
-          g_string_append_printf (out, "; %.1f%% refused by the per-user limit", own / req * 100);
+        if (own > 0 && req > own)
+          g_string_append_printf (out, "With this interactive.q: %.1f%% of the requests it admits started "
+                                  "immediately, p99 wait %s (%.1f%% of all requests were refused by the "
+                                  "one-job-per-user limit).\n", pi * req / (req - own) * 100, pw,
+                                  own / req * 100);
+        else
+          g_string_append_printf (out, "With this interactive.q: %.1f%% started immediately, p99 wait %s.\n",
+                                  pi * 100, pw);
       }
-      g_string_append (out, ".\n");
     }
   return g_string_free (out, FALSE);
 }

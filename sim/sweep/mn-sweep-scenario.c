@@ -50,7 +50,7 @@ static const KeyInfo keys[] = {
     "One line saying what the scenario asks; shown in the report." },
 
   { "trace", "path", KT_PATH, OFF (trace_path), 0, NULL, 0, 0, NULL,
-    "The trace file (required), relative to the scenario file's directory; may be gzip-compressed." },
+    "The trace file (required), relative to the scenario file's directory; may be gzip-compressed. A leading $MINNA_SHARED_DIR/ stands for that variable (default: ../shared beside the source tree), where real traces live." },
   { "trace", "format", KT_ENUM, OFF (trace_format), 0, "auto|swf|sge|sacct|native", 0, 0, "auto",
     "Trace format; auto detects it from the content." },
   { "trace", "interactive", KT_ENUM, OFF (interactive), 0, "trace|queue|name|users|rule", 0, 0, "trace",
@@ -955,12 +955,16 @@ mn_sweep_scenario_describe_keys (void)
           g_string_append_printf (out, "\n### [%s]\n\n| key | default | meaning |\n| --- | --- | --- |\n",
                                   group);
         }
+      g_auto (GStrv) choices = keys[i].choices != NULL ? g_strsplit (keys[i].choices, "|", -1) : NULL;
+      g_autofree gchar *values = choices != NULL ? g_strjoinv (", ", choices) : NULL;
+
+      /* a '|' would end the Markdown cell */
       g_string_append_printf (out, "| `%s` | %s | %s%s%s |\n", keys[i].key,
                               keys[i].fallback != NULL && keys[i].fallback[0] != '\0'
                                 ? keys[i].fallback : "-",
                               keys[i].help,
-                              keys[i].choices != NULL ? " Values: " : "",
-                              keys[i].choices != NULL ? keys[i].choices : "");
+                              values != NULL ? " Values: " : "",
+                              values != NULL ? values : "");
     }
   return g_string_free (out, FALSE);
 }

@@ -238,6 +238,19 @@ test_classify (void)
   job->queue = NULL;
 }
 
+/* scenarios/README.md carries the table's reference, word for word. */
+static void
+test_readme_in_sync (void)
+{
+  g_autofree gchar *path = g_build_filename (g_getenv ("MINNA_SOURCE_DIR"), "scenarios", "README.md", NULL);
+  g_autofree gchar *readme = NULL;
+  g_autofree gchar *keys = mn_sweep_scenario_describe_keys ();
+
+  g_assert_true (g_file_get_contents (path, &readme, NULL, NULL));
+  if (strstr (readme, keys) == NULL)
+    g_error ("scenarios/README.md is out of date: paste in `minna-sim run --keys`");
+}
+
 /* ---- points ----------------------------------------------------------------- */
 
 static void
@@ -600,6 +613,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sweep/scenario/defaults", test_scenario_defaults);
   g_test_add_func ("/sweep/scenario/unreadable", test_scenario_unreadable);
   g_test_add_func ("/sweep/scenario/classify", test_classify);
+  g_test_add_func ("/sweep/scenario/readme-in-sync", test_readme_in_sync);
   g_test_add_func ("/sweep/points/expand", test_expand);
   g_test_add_func ("/sweep/recommend/by-hand", test_recommend_by_hand);
   g_test_add_func ("/sweep/recommend/minimise-order", test_minimise_order);
