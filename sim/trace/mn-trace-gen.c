@@ -310,8 +310,9 @@ static void
 session_behaviour (Gen *gen, MnTraceJob *job, double gpu_share)
 {
   MnRandom *rng = &gen->rng;
-  double used, active;
+  double used, active, gpu_mb;
   gint64 t1, t2, runtime = job->runtime;
+  guint base;
   guint busy_cores;
 
   set_rtype (job, MN_RTYPE_Q, 1);
@@ -328,7 +329,8 @@ session_behaviour (Gen *gen, MnTraceJob *job, double gpu_share)
   /* Profile: the kernel starts small, grows to the peak, may shrink again. */
   t1 = (gint64) (runtime * uniform (rng, 0.05, 0.3));
   t2 = (gint64) (runtime * uniform (rng, 0.35, 0.8));
-  mn_trace_job_add_memory_step (job, 0, (guint64) MIN (used, 150 + uniform_int (rng, 200)));
+  base = 150 + uniform_int (rng, 200);
+  mn_trace_job_add_memory_step (job, 0, (guint64) MIN (used, base));
   if (t1 > 0)
     mn_trace_job_add_memory_step (job, t1, (guint64) (used * uniform (rng, 0.3, 0.7)));
   if (t2 > t1 && t2 > 0)
@@ -352,7 +354,11 @@ session_behaviour (Gen *gen, MnTraceJob *job, double gpu_share)
   busy_cores = mn_random_double (rng) < 0.15 ? 4 : 1;
   job->cpu_time = (gint64) (runtime * job->cpu_active * busy_cores);
   if (mn_random_double (rng) < gpu_share)
-    job->gpu_memory_mb = (gint64) CLAMP (lognormal (rng, 2500, 0.8), 300, 16280);
+    {
+      /* CLAMP and MIN evaluate their arguments twice: draw first */
+      gpu_mb = lognormal (rng, 2500, 0.8);
+      job->gpu_memory_mb = (gint64) CLAMP (gpu_mb, 300, 16280);
+    }
   else
     job->gpu_memory_mb = 0;
 }
@@ -476,7 +482,8 @@ mn_trace_generate (const MnTraceGenOptions *options, MnTraceHeader *header_out)
         }
       while (taken);
       join_day[i] = i < REGULARS_SPRING ? 0 : 153 + (gint) uniform_int (&users_rng, 180);
-      rate[i] = MIN (lognormal (&users_rng, 0.25, 0.8), 3.0);
+      rate[i] = lognormal (&users_rng, 0.25, 0.8);
+      rate[i] = MIN (rate[i], 3.0);
     }
 
   for (gint d = 0; d < n_days; d++)
@@ -522,8 +529,8 @@ mn_trace_generate (const MnTraceGenOptions *options, MnTraceHeader *header_out)
 
               if (!weekend && wday == course->weekday && mn_random_double (&gen->rng) < 0.9)
                 {
-                  gint64 delay = (gint64) MIN (-log (1.0 - mn_random_double (&gen->rng)) * 240,
-                                               40 * 60);
+                  double wait = -log (1.0 - mn_random_double (&gen->rng)) * 240;
+                  gint64 delay = (gint64) MIN (wait, 40 * 60);
                   student_session (gen, day + course->hour * HOUR + delay, user, course, TRUE);
                 }
               if (mn_random_double (&gen->rng) < 0.03)
@@ -562,8 +569,12 @@ gchar *
 mn_trace_default_year_path (GError **error)
 {
   const gchar *env = g_getenv ("MINNA_TRACES_DIR");
+  const gchar *source = g_getenv ("MINNA_SOURCE_DIR");
+  g_autofree gchar *source_traces = source != NULL ? g_build_filename (source, "traces", NULL)
+                                                   : NULL;
   const gchar *dirs[] = {
     env,
+    source_traces,
 #ifdef MINNA_TRACES_DIR
     MINNA_TRACES_DIR,
 #endif
@@ -583,7 +594,7 @@ mn_trace_default_year_path (GError **error)
         return g_steal_pointer (&path);
     }
   g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_IO,
-               "the default year %s is in none of $MINNA_TRACES_DIR, the source tree's "
-               "traces/ or the installed data", MN_TRACE_DEFAULT_YEAR_FILE);
+               "the default year %s is in none of $MINNA_TRACES_DIR, "
+               "$MINNA_SOURCE_DIR/traces, the source tree's traces/ or the installed data", MN_TRACE_DEFAULT_YEAR_FILE);
   return NULL;
 }

@@ -25,8 +25,8 @@ GPtrArray *mn_trace_generate (const MnTraceGenOptions *options, MnTraceHeader *h
 
 /* The shipped default year: `minna-tracegen --seed 1 --format native`
  * (FY2019), compressed.  The path of the file to read: $MINNA_TRACES_DIR,
- * else the source tree's traces/, else the installed copy; NULL (with
- * @error) if none exists.  Free with g_free(). */
+ * else $MINNA_SOURCE_DIR/traces, else the source tree's traces/, else the
+ * installed copy; NULL (with @error) if none exists.  Free with g_free(). */
 #define MN_TRACE_DEFAULT_YEAR_FILE "tsubame3-fy2019.native.gz"
 #define MN_TRACE_DEFAULT_YEAR_SEED 1
 gchar     *mn_trace_default_year_path (GError **error);

@@ -296,6 +296,7 @@ detect_format (const gchar *data, gsize len)
 {
   gsize pos = 0;
   guint lines = 0;
+  gboolean hash_comments = FALSE;
 
   if (len >= 12 && (g_str_has_prefix (data, "#minna-trace") ||
                     g_str_has_prefix (data, "# minna-trace")))
@@ -317,7 +318,10 @@ detect_format (const gchar *data, gsize len)
       if (line[0] == ';')
         return MN_TRACE_FORMAT_SWF;
       if (line[0] == '#')
-        continue;   /* Grid Engine's "# Version: 8.1.9" and friends */
+        {
+          hash_comments = TRUE;
+          continue;   /* Grid Engine's "# Version: 8.1.9" and friends */
+        }
       for (gsize i = 0; i < line_len; i++)
         {
           if (line[i] == ':')
@@ -325,7 +329,8 @@ detect_format (const gchar *data, gsize len)
           else if (line[i] == '|')
             bars++;
         }
-      if (bars >= 2 && (g_ascii_strncasecmp (line, "JobID", 5) == 0 || bars > colons))
+      if ((bars >= 1 && g_ascii_strncasecmp (line, "JobID", 5) == 0) ||
+          (bars >= 2 && bars > colons))
         return MN_TRACE_FORMAT_SACCT;
       if (colons >= 40)
         return MN_TRACE_FORMAT_SGE;
@@ -333,6 +338,9 @@ detect_format (const gchar *data, gsize len)
         return MN_TRACE_FORMAT_SWF;
       if (bars >= 2)
         return MN_TRACE_FORMAT_SACCT;
+      /* a broken first record after Grid Engine's comments */
+      if (hash_comments && colons >= 3)
+        return MN_TRACE_FORMAT_SGE;
       return MN_TRACE_FORMAT_AUTO;
     }
   return MN_TRACE_FORMAT_AUTO;

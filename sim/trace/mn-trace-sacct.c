@@ -218,8 +218,10 @@ sacct_parse_line (MnTraceReader *reader, gchar *line, MnTraceJob **job_out, GErr
       reader->n_merged++;
       return TRUE;
     }
-  if (strchr (id_text, '[') != NULL)
-    return bad (error, "JobID", id_text, "a pending job array not yet split into tasks");
+  v = col (state, f, n, C_JOBID);
+  if (strchr (id_text, '[') != NULL || (v != NULL && strchr (v, '[') != NULL))
+    return bad (error, "JobID", v != NULL ? v : id_text,
+                "a pending job array not yet split into tasks");
   {
     /* "123", "123_4" (array task), "123+1" (heterogeneous component) */
     gchar *end = NULL;

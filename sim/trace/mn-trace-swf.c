@@ -156,6 +156,8 @@ swf_parse_line (MnTraceReader *reader, gchar *line, MnTraceJob **job_out, GError
       job->rtype = rtype;
       job->rtype_count = (guint) MIN (job->procs / info->cores, G_MAXUINT);
       job->gpus = (gint64) job->rtype_count * info->gpus;
+      /* the type fixes the memory; SWF's KB-per-processor figure rounds */
+      job->memory_req_mb = (gint64) job->rtype_count * (gint64) info->memory_mb;
     }
   *job_out = g_steal_pointer (&job);
   return TRUE;
