@@ -393,7 +393,7 @@ mn_sweep_results_summary (MnSweepResults *r)
         if (own > 0 && req > own)
           g_string_append_printf (out, "With this interactive.q: %.1f%% of the requests it admits started "
                                   "immediately, p99 wait %s (%.1f%% of all requests were refused by the "
-                                  "one-job-per-user limit).\n", pi * req / (req - own) * 100, pw,
+                                  "per-user limit).\n", pi * req / (req - own) * 100, pw,
                                   own / req * 100);
         else
           g_string_append_printf (out, "With this interactive.q: %.1f%% started immediately, p99 wait %s.\n",
