@@ -122,6 +122,8 @@ extra_node_changed (MnSimBatch *b, guint n)
 {
   for (guint t = 0; t < b->n_types; t++)
     {
+      if (!b->extra_ready[t])
+        continue;
       guint32 k = fit_count_min (&b->free, &b->extra, n, &b->types[t]);
       guint32 *slot = &b->extra_k[(gsize) n * b->n_types + t];
       b->extra_cap[t] = b->extra_cap[t] - *slot + k;
@@ -369,17 +371,69 @@ compute_shadow (MnSimBatch *b, MnSimBatchJob *h)
    * the extra empty then so nothing can overtake it. */
   if (left > 0)
     memset (b->extra.cores, 0, b->n_nodes * sizeof (guint32));
-  memset (b->extra_k, 0, (gsize) b->n_nodes * b->n_types * sizeof (guint32));
-  memset (b->extra_cap, 0, sizeof b->extra_cap);
-  for (guint n = 0; n < b->n_nodes; n++)
-    extra_node_changed (b, n);
+  /* min(now, extra) per shape is computed when a job first needs it. */
+  memset (b->extra_ready, 0, sizeof b->extra_ready);
   b->extra_valid = TRUE;
   return shadow;
+}
+
+static void
+extra_type_ensure (MnSimBatch *b, guint t)
+{
+  if (b->extra_ready[t])
+    return;
+  guint64 cap = 0;
+  for (guint n = 0; n < b->n_nodes; n++)
+    {
+      guint32 k = fit_count_min (&b->free, &b->extra, n, &b->types[t]);
+      b->extra_k[(gsize) n * b->n_types + t] = k;
+      cap += k;
+    }
+  b->extra_cap[t] = cap;
+  b->extra_ready[t] = TRUE;
+}
+
+/* Try the queued jobs from position @i on behind the blocked head. */
+static void
+backfill_from (MnSimBatch *b, gsize i, gint64 now, MnSimStartFunc started, gpointer user_data)
+{
+  for (; i < b->queue_len; i++)
+    {
+      guint32 bj = b->queue[i];
+      if (bj == REMOVED)
+        continue;
+      MnSimBatchJob *j = job_at (b, bj);
+      if (b->cap[j->type] < j->count)
+        continue;
+      if (now + j->estimate <= b->shadow)
+        place_now (b, j);
+      else if ((extra_type_ensure (b, j->type), b->extra_cap[j->type] >= j->count))
+        place_now_and_extra (b, j);
+      else
+        continue;
+      start_job (b, bj, i, now);
+      started (bj, user_data);
+      if (!anything_fits (b))
+        break;
+    }
 }
 
 void
 mn_sim_batch_pass (MnSimBatch *b, gint64 now, MnSimStartFunc started, gpointer user_data)
 {
+  /* Only arrivals since the last pass, which ended with a blocked head: the
+   * free state, the running jobs, the shadow time and the extra are what
+   * that pass left, and every job it did not start still cannot start (it
+   * does not fit, or it now ends even later after the shadow time), so only
+   * the new arrivals need a look.  Exactly what a full pass would do. */
+  if (!b->changed && b->blocked)
+    {
+      if (b->scheduler == MN_SIM_SCHEDULER_EASY && anything_fits (b))
+        backfill_from (b, b->scan_from, now, started, user_data);
+      b->scan_from = b->queue_len;
+      return;
+    }
+
   if (b->queue_len - b->queue_head > 2 * b->queue_live + 1024)
     queue_compact (b);
 
@@ -402,31 +456,16 @@ mn_sim_batch_pass (MnSimBatch *b, gint64 now, MnSimStartFunc started, gpointer u
       started (bj, user_data);
     }
   b->queue_head = i;
+  b->changed = FALSE;
+  b->blocked = head != NULL;
+  b->scan_from = b->queue_len;
+  b->extra_valid = FALSE;
   if (head == NULL || b->scheduler == MN_SIM_SCHEDULER_FCFS || !anything_fits (b))
     return;
 
   /* 2.-4. Backfill behind the blocked head. */
-  gint64 shadow = compute_shadow (b, head);
-  for (i++; i < b->queue_len; i++)
-    {
-      guint32 bj = b->queue[i];
-      if (bj == REMOVED)
-        continue;
-      MnSimBatchJob *j = job_at (b, bj);
-      if (b->cap[j->type] < j->count)
-        continue;
-      if (now + j->estimate <= shadow)
-        place_now (b, j);
-      else if (b->extra_cap[j->type] >= j->count)
-        place_now_and_extra (b, j);
-      else
-        continue;
-      start_job (b, bj, i, now);
-      started (bj, user_data);
-      if (!anything_fits (b))
-        break;
-    }
-  b->extra_valid = FALSE;
+  b->shadow = compute_shadow (b, head);
+  backfill_from (b, i + 1, now, started, user_data);
 }
 
 void
@@ -442,6 +481,8 @@ mn_sim_batch_finish (MnSimBatch *b, guint32 bj)
       node_changed (b, n);
     }
   b->busy_cores -= (guint64) j->count * s->cores;
+  b->changed = TRUE;
+  b->extra_valid = FALSE;
   g_clear_pointer (&j->alloc, g_free);
   j->n_alloc = 0;
 }

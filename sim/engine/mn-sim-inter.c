@@ -181,6 +181,27 @@ start_released (MnSimRun *run)
     }
 }
 
+/* The session's cores go idle (or it ends): its slowdown is the factor
+ * averaged over the time it was active. */
+static void
+session_cpu_stop (MnSimRun *run, guint32 si)
+{
+  MnSimSession *s = session_at (run, si);
+  if (!s->active)
+    return;
+  MnSimJobResult *r = &run->res[s->job];
+  guint l = logical_index (run, s);
+  cpu_changed (run, l, -(gint64) s->cores);
+  s->active = 0;
+  gint64 active_time = run->now - r->start;
+  double sd = active_time > 0
+              ? (run->logical_integral[l] - s->cpu_integral_start) / (double) active_time : 1.0;
+  sd = MAX (sd, 1.0);
+  r->cpu_slowdown = (float) sd;
+  if (active_time > 0)
+    g_array_append_val (run->cpu_slowdowns, sd);
+}
+
 /* End a running session now with @status. */
 static void
 end_session (MnSimRun *run, guint32 si, MnSimJobStatus status)
@@ -189,22 +210,7 @@ end_session (MnSimRun *run, guint32 si, MnSimJobStatus status)
   g_assert (s->state == MN_SIM_SESSION_RUNNING);
   MnSimJobResult *r = &run->res[s->job];
   guint l = logical_index (run, s);
-  gint64 start = r->start;
-  if (s->active)
-    {
-      cpu_changed (run, l, -(gint64) s->cores);
-      s->active = 0;
-    }
-  gint64 active_time = MIN (s->active_end, run->now) - start;
-  if (active_time > 0)
-    {
-      double sd = (run->logical_integral[l] - s->cpu_integral_start) / (double) active_time;
-      sd = MAX (sd, 1.0);
-      r->cpu_slowdown = (float) sd;
-      g_array_append_val (run->cpu_slowdowns, sd);
-    }
-  else
-    r->cpu_slowdown = 1.0f;
+  session_cpu_stop (run, si);
   set_memory (run, s, 0);
   if (s->gpu_held_mb > 0)
     run->logical_gpu_mb[l] -= s->gpu_held_mb;
@@ -271,6 +277,7 @@ start_session (MnSimRun *run, guint32 si, guint node, guint logical)
   guint l = logical_index (run, s);
   cpu_changed (run, l, 0);
   s->cpu_integral_start = run->logical_integral[l];
+  r->cpu_slowdown = 1.0f;
   if (active > 0)
     {
       cpu_changed (run, l, s->cores);
@@ -411,11 +418,7 @@ mn_sim_inter_event (MnSimRun *run, const MnSimEvent *ev)
       end_session (run, ev->arg, s->end_status);
       break;
     case MN_SIM_EV_SESSION_IDLE:
-      if (s->active)
-        {
-          cpu_changed (run, logical_index (run, s), -(gint64) s->cores);
-          s->active = 0;
-        }
+      session_cpu_stop (run, ev->arg);
       break;
     case MN_SIM_EV_SESSION_MEM:
       {

@@ -85,6 +85,7 @@ typedef struct {
   guint64     extra_cap[MN_SIM_MAX_TYPES];
   guint32    *extra_k;
   gboolean    extra_valid; /* extra_k/extra_cap follow changes of the free state */
+  gboolean    extra_ready[MN_SIM_MAX_TYPES]; /* extra_k/extra_cap computed for this shape */
 
   GArray     *jobs;        /* MnSimBatchJob */
   /* running jobs sorted by (start + estimate, index) */
@@ -94,6 +95,11 @@ typedef struct {
   guint32    *queue;
   gsize       queue_len, queue_head, queue_alloc, queue_live;
   guint64     busy_cores;  /* cores in use now */
+  /* What the last pass left (see mn_sim_batch_pass) */
+  gboolean    changed;     /* a job ended since */
+  gboolean    blocked;     /* it ended with a blocked head */
+  gint64      shadow;
+  gsize       scan_from;   /* queue position of the first arrival since */
 } MnSimBatch;
 
 void     mn_sim_batch_init (MnSimBatch *batch, MnSimScheduler scheduler, guint n_nodes,
