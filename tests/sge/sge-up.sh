@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# sge-up.sh [POLICY.conf]: bring up a real single-host Grid Engine 8.1.9 cell
+# with minna's exported configuration applied, as root.
+#
+# The cell is a cell of its own ($SGE_ROOT/minna-test, spool in $STATE), so
+# the package's 'default' cell is left alone and a second bring-up starts
+# from nothing.  sge_qmaster and sge_execd run in the foreground (SGE_ND=1)
+# as children started here, recorded in $STATE/pids, so sge-down.sh stops
+# exactly those.  Clients find the cell through $STATE/env (SGE_ROOT,
+# SGE_CELL, SGE_QMASTER_PORT, SGE_EXECD_PORT).
+#
+# Ports: qmaster 16444, execd 16445.  Environment: MINNA_SGE_STATE (default
+# /var/tmp/minna-sge), MINNA_POLICY_BIN (minna-policy to export with).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+STATE=${MINNA_SGE_STATE:-/var/tmp/minna-sge}
+policy_conf=${1:-$here/test-policy.conf}
+T=${MINNA_SGE_TIMEOUT:-15}
+t0=$(date +%s.%N)
+
+say () { echo "sge-up: $*" >&2; }
+die () {
+  say "$*"
+  for f in "$STATE"/log/*.log "$STATE"/qmaster/messages "$STATE"/execd/*/messages; do
+    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 15 "$f" >&2; }
+  done
+  [ -n "${MINNA_KEEP_ON_FAIL:-}" ] || "$here/sge-down.sh" >&2 || true
+  exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || { say "must run as root"; exit 77; }
+for b in sge_qmaster sge_execd qconf qsub qstat; do
+  command -v "$b" >/dev/null || { say "missing $b (install scripts/packages/sge.txt)"; exit 77; }
+done
+getent passwd sgeadmin >/dev/null || { say "no user sgeadmin (gridengine-common not installed?)"; exit 77; }
+
+policy_bin=${MINNA_POLICY_BIN:-}
+if [ -z "$policy_bin" ]; then
+  for c in "${MINNA_BUILD_DIR:-}/policy/minna-policy" "$here/../../build/policy/minna-policy" \
+           "$(command -v minna-policy || true)"; do
+    [ -n "$c" ] && [ -x "$c" ] && { policy_bin=$c; break; }
+  done
+fi
+[ -x "$policy_bin" ] || { say "minna-policy not found: set MINNA_POLICY_BIN"; exit 1; }
+
+export SGE_ROOT=/var/lib/gridengine
+export SGE_CELL=minna-test
+export SGE_QMASTER_PORT=16444
+export SGE_EXECD_PORT=16445
+cell=$SGE_ROOT/$SGE_CELL
+host=$(hostname -s)
+
+"$here/sge-down.sh" >/dev/null 2>&1 || true
+rm -rf "$STATE" "$cell"
+mkdir -p "$STATE"/{log,qmaster/job_scripts,spooldb,execd,etc} "$cell/common"
+chmod 755 "$STATE"
+chown -R sgeadmin:sgeadmin "$STATE"/{qmaster,spooldb,execd} "$cell"
+: > "$STATE/pids"
+
+start () {
+  local name=$1; shift
+  setsid "$@" </dev/null >>"$STATE/log/$name.log" 2>&1 &
+  echo "$! $name" >> "$STATE/pids"
+}
+wait_for () {
+  local what=$1 secs=$2; shift 2
+  local end=$(( $(date +%s) + secs ))
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$end" ] || die "timed out waiting for $what"
+    while read -r pid name; do
+      kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) exited while waiting for $what"
+    done < "$STATE/pids"
+    sleep 0.2
+  done
+}
+q () { timeout "$T" "$@"; }
+phase () { echo "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') $*" >> "$STATE/timings"; }
+
+# --- the policy's export, split into its BEGIN/END pieces ----------------
+"$policy_bin" export --sge "$policy_conf" > "$STATE/export.txt" ||
+  die "minna-policy export --sge $policy_conf failed"
+piece () {
+  sed -n "/^# ---- BEGIN $1 ----\$/,/^# ---- END $1 ----\$/p" "$STATE/export.txt" | sed '1d;$d'
+}
+for p in hostgroup queue_conf rqs; do
+  piece $p > "$STATE/etc/export-$p"
+  [ -s "$STATE/etc/export-$p" ] || die "export has no $p piece"
+done
+
+phase "the cell"
+# --- the cell ---------------------------------------------------------------
+cat > "$cell/common/bootstrap" <<EOF
+# Version: 6.2
+admin_user              sgeadmin
+default_domain          none
+ignore_fqdn             true
+spooling_method         classic
+spooling_lib            libspoolc
+spooling_params         $cell/common;$STATE/qmaster
+binary_path             /usr/sbin
+qmaster_spool_dir       $STATE/qmaster
+security_mode           none
+listener_threads        2
+worker_threads          2
+scheduler_threads       1
+EOF
+echo "$host" > "$cell/common/act_qmaster"
+# Without this every client waits minutes, then gets "access denied".
+echo "$host localhost" > "$cell/common/host_aliases"
+sed -e "s|^execd_spool_dir .*|execd_spool_dir        $STATE/execd|" \
+    -e "s|^load_report_time .*|load_report_time       00:00:05|" \
+    -e "s|^reporting_params .*|reporting_params       accounting=true reporting=false flush_time=00:00:01 joblog=false sharelog=00:00:00|" \
+    -e "s|^finished_jobs .*|finished_jobs          0|" \
+    /usr/share/gridengine/default-configuration > "$STATE/etc/configuration"
+chown -R sgeadmin:sgeadmin "$cell" "$STATE/etc"
+as_admin () { runuser -u sgeadmin -- env SGE_ROOT="$SGE_ROOT" SGE_CELL="$SGE_CELL" "$@"; }
+{
+  as_admin /usr/lib/gridengine/spoolinit classic libspoolc "$cell/common;$STATE/qmaster" init
+  as_admin /usr/lib/gridengine/spooldefaults configuration "$STATE/etc/configuration"
+  as_admin /usr/lib/gridengine/spooldefaults complexes /usr/share/gridengine/util/resources/centry
+  as_admin /usr/lib/gridengine/spooldefaults usersets /usr/share/gridengine/util/resources/usersets
+  as_admin /usr/lib/gridengine/spooldefaults managers sgeadmin root
+  as_admin /usr/lib/gridengine/spooldefaults adminhosts "$host"
+} >"$STATE/log/init.log" 2>&1 || die "initialising the cell failed"
+cat > "$STATE/env" <<EOF
+export SGE_ROOT=$SGE_ROOT
+export SGE_CELL=$SGE_CELL
+export SGE_QMASTER_PORT=$SGE_QMASTER_PORT
+export SGE_EXECD_PORT=$SGE_EXECD_PORT
+EOF
+
+phase "qmaster"
+# --- qmaster ----------------------------------------------------------------
+start sge_qmaster env SGE_ND=1 sge_qmaster
+wait_for sge_qmaster 30 q qconf -sh
+
+phase "Scheduler tuning"
+# Scheduler tuning: qsub to running in about a second, not fifteen.
+q qconf -ssconf > "$STATE/etc/sconf"
+sed -i -e 's/^schedule_interval .*/schedule_interval                 0:0:1/' \
+       -e 's/^flush_submit_sec .*/flush_submit_sec                  1/' \
+       -e 's/^flush_finish_sec .*/flush_finish_sec                  1/' "$STATE/etc/sconf"
+q qconf -Msconf "$STATE/etc/sconf" >/dev/null || die "qconf -Msconf failed"
+q qconf -as "$host" >/dev/null || die "qconf -as failed"
+printf 'hostname %s\nload_scaling NONE\ncomplex_values NONE\nuser_lists NONE\nxuser_lists NONE\nprojects NONE\nxprojects NONE\nusage_scaling NONE\nreport_variables NONE\n' \
+  "$host" > "$STATE/etc/exechost"
+q qconf -Ae "$STATE/etc/exechost" >/dev/null || die "qconf -Ae failed"
+
+phase "minna"
+# --- minna's export, as the export says to apply it -------------------------
+q qconf -Ahgrp "$STATE/etc/export-hostgroup" >/dev/null || die "qconf -Ahgrp failed"
+q qconf -Aq "$STATE/etc/export-queue_conf" >/dev/null || die "qconf -Aq failed"
+q qconf -Arqs "$STATE/etc/export-rqs" >/dev/null || die "qconf -Arqs failed"
+hgrp=$(awk '$1 == "group_name" { print $2 }' "$STATE/etc/export-hostgroup")
+q qconf -aattr hostgroup hostlist "$host" "$hgrp" >/dev/null || die "adding $host to $hgrp failed"
+
+phase "execd"
+# --- execd ------------------------------------------------------------------
+start sge_execd env SGE_ND=1 sge_execd
+queue=$(awk '$1 == "qname" { print $2 }' "$STATE/etc/export-queue_conf")
+queue_ready () {
+  # the queue instance is listed without a/u (alarm/unknown) state
+  local out
+  out=$(timeout 5 qstat -f -q "$queue" 2>/dev/null | grep "^$queue@") || return 1
+  [ "$(echo "$out" | awk '{ print $6 }')" = "" ]
+}
+wait_for "$queue ready" 60 queue_ready
+
+phase "t1=$"
+t1=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' > "$STATE/bringup-seconds"
+say "up in $(cat "$STATE/bringup-seconds") s: $(timeout 5 qstat -g c | tail -n +3 | tr -s ' ' | tr '\n' ';')"

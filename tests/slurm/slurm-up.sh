@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# slurm-up.sh [POLICY.conf]: bring up a real single-host Slurm 22.05 with
+# minna's exported configuration applied, as root.
+#
+# munged, mariadbd, slurmdbd, slurmctld and one slurmd per node run in the
+# foreground (-F / -D) as children started here, each recorded in
+# $STATE/pids so slurm-down.sh stops exactly those processes.  Everything
+# (configuration, spool, database, sockets, logs) lives in $STATE, so a
+# second bring-up starts from nothing and nothing of the system's own
+# /etc/slurm is touched (munged takes the default socket, see below).  Clients find this cluster through
+# $STATE/env (SLURM_CONF).
+#
+# Nodes: n[1-2] in the batch partition 'all', and the policy's interactive
+# nodes (the export's interactive[1-N], given this host's address and one
+# port each).  Ports: slurmctld 16817, slurmdbd 16819, mariadb 16306,
+# slurmd 17001..  Environment: MINNA_SLURM_STATE (default
+# /var/tmp/minna-slurm), MINNA_POLICY_BIN (minna-policy to export with).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+STATE=${MINNA_SLURM_STATE:-/var/tmp/minna-slurm}
+policy_conf=${1:-$here/test-policy.conf}
+T=${MINNA_SLURM_TIMEOUT:-15}
+t0=$(date +%s.%N)
+
+say () { echo "slurm-up: $*" >&2; }
+die () { say "$*"; for f in "$STATE"/log/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 15 "$f" >&2; }; done; [ -n "${MINNA_KEEP_ON_FAIL:-}" ] || "$here/slurm-down.sh" >&2 || true; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || { say "must run as root"; exit 77; }
+for b in munged mariadbd mariadb-install-db slurmdbd slurmctld slurmd sacctmgr sinfo; do
+  command -v "$b" >/dev/null || { say "missing $b (install scripts/packages/slurm.txt)"; exit 77; }
+done
+
+policy_bin=${MINNA_POLICY_BIN:-}
+if [ -z "$policy_bin" ]; then
+  for c in "${MINNA_BUILD_DIR:-}/policy/minna-policy" "$here/../../build/policy/minna-policy" \
+           "$(command -v minna-policy || true)"; do
+    [ -n "$c" ] && [ -x "$c" ] && { policy_bin=$c; break; }
+  done
+fi
+[ -x "$policy_bin" ] || { say "minna-policy not found: set MINNA_POLICY_BIN"; exit 1; }
+
+# Idempotent: whatever an earlier run left is stopped and removed first.
+"$here/slurm-down.sh" >/dev/null 2>&1 || true
+rm -rf "$STATE"
+mkdir -p "$STATE"/{etc,log,run,ctld,spool,mysql}
+chmod 755 "$STATE"
+: > "$STATE/pids"
+
+host=$(hostname -s)
+start () {  # start NAME CMD...: a foreground daemon, its PID recorded
+  local name=$1; shift
+  setsid "$@" </dev/null >>"$STATE/log/$name.log" 2>&1 &
+  echo "$! $name" >> "$STATE/pids"
+}
+wait_for () {  # wait_for WHAT SECONDS CMD...
+  local what=$1 secs=$2; shift 2
+  local end=$(( $(date +%s) + secs ))
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$end" ] || die "timed out waiting for $what"
+    while read -r pid name; do
+      kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) exited while waiting for $what"
+    done < "$STATE/pids"
+    sleep 0.2
+  done
+}
+
+# --- the policy's export, split into its BEGIN/END pieces ----------------
+"$policy_bin" export --slurm "$policy_conf" > "$STATE/export.txt" ||
+  die "minna-policy export --slurm $policy_conf failed"
+piece () {
+  sed -n "/^# ---- BEGIN $1 ----\$/,/^# ---- END $1 ----\$/p" "$STATE/export.txt" | sed '1d;$d'
+}
+piece slurm.conf > "$STATE/export-slurm.conf"
+piece cgroup.conf > "$STATE/export-cgroup.conf"
+piece sacctmgr.sh > "$STATE/export-sacctmgr.sh"
+[ -s "$STATE/export-slurm.conf" ] || die "export has no slurm.conf piece"
+
+# The export names its nodes; give each this host's address and a port.
+port=17001
+inodes=()
+while read -r spec; do
+  inodes+=("$spec")
+done < <(grep -o '^NodeName=[^ ]*' "$STATE/export-slurm.conf" | cut -d= -f2)
+node_names=()
+for spec in "${inodes[@]}"; do
+  # prefix[a-b] (what the export writes) or a single name
+  if [[ $spec =~ ^([A-Za-z0-9_-]+)\[([0-9]+)-([0-9]+)\]$ ]]; then
+    for ((i = BASH_REMATCH[2]; i <= BASH_REMATCH[3]; i++)); do
+      node_names+=("${BASH_REMATCH[1]}$i")
+    done
+  else
+    node_names+=("$spec")
+  fi
+done
+inode_count=${#node_names[@]}
+inode_ports="[$port-$((port + inode_count - 1))]"
+[ "$inode_count" -eq 1 ] && inode_ports=$port
+batch_first=$((port + inode_count))
+
+# --- munge ----------------------------------------------------------------
+# Slurm's clients reach munged on its default socket whatever AuthInfo says
+# (sacctmgr's connection to slurmdbd does), so this munged takes that socket
+# with the system's key (or a key of its own when there is none).
+key=/etc/munge/munge.key
+if [ ! -s "$key" ]; then
+  key=$STATE/etc/munge.key
+  dd if=/dev/urandom of="$key" bs=1024 count=1 status=none
+  chmod 400 "$key"
+fi
+pgrep -x munged >/dev/null && say "warning: another munged is running; this one takes over its socket"
+mkdir -p /run/munge
+munge_sock=/run/munge/munge.socket.2
+start munged munged -F --force --key-file="$key" \
+  --socket="$munge_sock" --pid-file="$STATE/run/munged.pid" \
+  --log-file="$STATE/log/munged.log" --seed-file="$STATE/run/munge.seed"
+
+# --- MariaDB for slurmdbd -------------------------------------------------
+mariadb-install-db --no-defaults --datadir="$STATE/mysql" --user=root \
+  --auth-root-authentication-method=normal --skip-test-db \
+  >"$STATE/log/mariadb-install.log" 2>&1 || die "mariadb-install-db failed"
+start mariadbd mariadbd --no-defaults --datadir="$STATE/mysql" --user=root \
+  --socket="$STATE/run/mysql.sock" --port=16306 --bind-address=127.0.0.1 \
+  --skip-grant-tables --skip-name-resolve --innodb-use-native-aio=0 \
+  --innodb-buffer-pool-size=128M --innodb-lock-wait-timeout=900 --innodb-flush-log-at-trx-commit=0 \
+  --pid-file="$STATE/run/mariadbd.pid" --log-error="$STATE/log/mariadbd.err"
+
+# --- configuration --------------------------------------------------------
+cat > "$STATE/etc/slurm.conf" <<EOF
+# written by tests/slurm/slurm-up.sh: a single-host test cluster
+ClusterName=minna
+SlurmctldHost=$host(127.0.0.1)
+SlurmctldPort=16817
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+AuthInfo=socket=$munge_sock
+CredType=cred/munge
+StateSaveLocation=$STATE/ctld
+SlurmdSpoolDir=$STATE/spool/%n
+SlurmctldPidFile=$STATE/run/slurmctld.pid
+SlurmdPidFile=$STATE/run/slurmd-%n.pid
+SlurmctldLogFile=$STATE/log/slurmctld.log
+SlurmdLogFile=$STATE/log/slurmd-%n.log
+SlurmdParameters=config_overrides
+ProctrackType=proctrack/cgroup
+TaskPlugin=task/cgroup,task/affinity
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageHost=127.0.0.1
+AccountingStoragePort=16819
+JobCompType=jobcomp/none
+SchedulerType=sched/backfill
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
+MinJobAge=300
+KillWait=5
+InactiveLimit=0
+ReturnToService=2
+MpiDefault=none
+# ---- minna policy export (minna-policy export --slurm) ----
+EOF
+# The export's pieces as they are, except: this host's address and ports on
+# its NodeName lines.
+sed -e "s/^\(NodeName=[^ ]*\)\(.*\)\$/\1 NodeHostname=$host NodeAddr=127.0.0.1 Port=$inode_ports\2/" \
+  "$STATE/export-slurm.conf" >> "$STATE/etc/slurm.conf"
+cat >> "$STATE/etc/slurm.conf" <<EOF
+# ---- batch nodes (all.q's part of the machine) ----
+NodeName=n[1-2] NodeHostname=$host NodeAddr=127.0.0.1 Port=[$batch_first-$((batch_first + 1))] Sockets=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=2000 State=UNKNOWN
+PartitionName=all Nodes=n[1-2] Default=YES MaxTime=INFINITE State=UP
+EOF
+{
+  echo "# written by tests/slurm/slurm-up.sh"
+  echo "CgroupPlugin=autodetect"
+  cat "$STATE/export-cgroup.conf"
+} > "$STATE/etc/cgroup.conf"
+cat > "$STATE/etc/slurmdbd.conf" <<EOF
+AuthType=auth/munge
+AuthInfo=socket=$munge_sock
+DbdHost=$host
+DbdAddr=127.0.0.1
+DbdPort=16819
+SlurmUser=root
+PidFile=$STATE/run/slurmdbd.pid
+LogFile=$STATE/log/slurmdbd.log
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=16306
+StorageUser=root
+StorageLoc=minna_slurm_acct
+EOF
+chmod 600 "$STATE/etc/slurmdbd.conf"
+cat > "$STATE/env" <<EOF
+export SLURM_CONF=$STATE/etc/slurm.conf
+EOF
+export SLURM_CONF=$STATE/etc/slurm.conf
+
+wait_for munged 10 test -S "$munge_sock"
+wait_for mariadbd 30 mariadb --no-defaults --socket="$STATE/run/mysql.sock" -e 'select 1'
+
+# --- slurmdbd, then the accounts and the policy's QOS ---------------------
+# slurmdbd reads slurmdbd.conf beside $SLURM_CONF
+start slurmdbd slurmdbd -D
+wait_for slurmdbd 30 timeout "$T" sacctmgr -n list cluster
+timeout "$T" sacctmgr -i add cluster minna >/dev/null || die "sacctmgr add cluster failed"
+timeout "$T" sacctmgr -i add account minna cluster=minna Description=minna Organization=minna \
+  >/dev/null || die "sacctmgr add account failed"
+# The export's sacctmgr lines, each under a timeout (slurmdbd may hang).
+while read -r line; do
+  case "$line" in ''|'#'*) continue ;; esac
+  read -r -a words <<<"$line"
+  [ "${words[0]}" = sacctmgr ] || die "unexpected line in the export's sacctmgr.sh: $line"
+  timeout "$T" "${words[@]}" >>"$STATE/log/sacctmgr.log" 2>&1 || die "failed: $line"
+done < "$STATE/export-sacctmgr.sh"
+timeout "$T" sacctmgr -i add user root account=minna >/dev/null || die "sacctmgr add user root failed"
+
+# --- slurmctld and the slurmd ---------------------------------------------
+start slurmctld slurmctld -D -i
+for n in "${node_names[@]}" n1 n2; do
+  start "slurmd-$n" slurmd -D -N "$n"
+done
+all_idle () {
+  local out
+  out=$(timeout 5 sinfo -h -N -o '%N %t' 2>/dev/null) || return 1
+  [ "$(echo "$out" | awk '$2 == "idle"' | sort -u | wc -l)" -eq $((inode_count + 2)) ]
+}
+wait_for "all nodes idle" 60 all_idle
+
+t1=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' > "$STATE/bringup-seconds"
+say "up in $(cat "$STATE/bringup-seconds") s: $(timeout 5 sinfo -h -o '%P %D %t' | tr '\n' ';')"
