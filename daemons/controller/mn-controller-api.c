@@ -1091,6 +1091,7 @@ mn_controller_api_listen (MnControllerApi *api, const gchar *address, guint port
 {
   g_autoptr(GInetAddress) ia = g_inet_address_new_from_string (address);
   g_autoptr(GSocketAddress) sa = NULL;
+  g_autoptr(GSocket) sock = NULL;
   GSList *uris;
   if (ia == NULL)
     {
@@ -1099,7 +1100,15 @@ mn_controller_api_listen (MnControllerApi *api, const gchar *address, guint port
       return FALSE;
     }
   sa = g_inet_socket_address_new (ia, (guint16) port);
-  if (!soup_server_listen (api->server, sa, 0, error))
+  /* our own socket for a deep accept queue: a lecture hall presses Launch
+   * within the same second */
+  sock = g_socket_new (g_inet_address_get_family (ia), G_SOCKET_TYPE_STREAM,
+                       G_SOCKET_PROTOCOL_TCP, error);
+  if (sock == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (sock, 1024);
+  if (!g_socket_bind (sock, sa, TRUE, error) || !g_socket_listen (sock, error) ||
+      !soup_server_listen_socket (api->server, sock, 0, error))
     return FALSE;
   uris = soup_server_get_uris (api->server);
   if (bound && uris)

@@ -66,13 +66,14 @@ expand (const gchar *tmpl, const gchar *path, GError **error)
           g_string_append_c (out, *p);
           continue;
         }
-      close = strchr (p, '}');
-      if (close == NULL)
+      /* only {lower_case} is a placeholder: shell and perl braces pass */
+      close = p + 1;
+      while (*close == '_' || (*close >= 'a' && *close <= 'z'))
+        close++;
+      if (*close != '}' || close == p + 1)
         {
-          app_error (error, path, "[app] command: '{' without '}' at offset %zu",
-                     (gsize) (p - tmpl));
-          g_string_free (out, TRUE);
-          return NULL;
+          g_string_append_c (out, *p);
+          continue;
         }
       for (gsize i = 0; i < G_N_ELEMENTS (known_placeholders); i++)
         if ((gsize) (close - p - 1) == strlen (known_placeholders[i]) &&
@@ -228,7 +229,15 @@ mn_app_render_job_script (const MnApp *app, const MnSession *session,
   g_autofree gchar *q_lock = NULL, *base_url = NULL, *q_base = NULL;
   q_id = g_shell_quote (session->id);
   q_dir = g_shell_quote (session_dir);
-  q_launcher = g_shell_quote (o->launcher);
+  /* "PATH job-launch" (the subcommand) or the small binary's PATH */
+  if (g_str_has_suffix (o->launcher, " job-launch"))
+    {
+      g_autofree gchar *bin = g_strndup (o->launcher, strlen (o->launcher) - strlen (" job-launch"));
+      g_autofree gchar *qb = g_shell_quote (bin);
+      q_launcher = g_strconcat (qb, " job-launch", NULL);
+    }
+  else
+    q_launcher = g_shell_quote (o->launcher);
   q_host = g_shell_quote (o->host);
   q_lock = g_shell_quote (o->port_lock_dir);
   base_url = g_strdup_printf ("/s/%s/", session->id);
@@ -248,8 +257,8 @@ mn_app_render_job_script (const MnApp *app, const MnSession *session,
     "MINNA_TOKEN_FILE=\"$MINNA_SESSION_DIR/token\"; export MINNA_TOKEN_FILE\n"
     "JUPYTER_RUNTIME_DIR=\"$MINNA_SESSION_DIR/runtime\"; export JUPYTER_RUNTIME_DIR\n"
     "cd \"${HOME:-$MINNA_SESSION_DIR}\" 2>/dev/null || cd \"$MINNA_SESSION_DIR\"\n"
-    "echo \"minna: session $MINNA_SESSION_ID starting on $(hostname) at $(date -u +%%FT%%TZ)\"\n"
-    "%s job-launch --host %s --ports %u-%u --lock-dir %s \\\n"
+    "echo \"minna: session $MINNA_SESSION_ID starting\"\n"
+    "%s --host %s --ports %u-%u --lock-dir %s \\\n"
     "  --connection-file \"$MINNA_SESSION_DIR/connection\" -- \\\n"
     "  /bin/sh \"$MINNA_SESSION_DIR/app.sh\"\n"
     "code=$?\n"

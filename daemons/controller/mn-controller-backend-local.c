@@ -25,6 +25,7 @@ typedef struct {
   GHashTable *watches;       /* pid -> source id */
   GHashTable *exited;        /* pid -> wait status (children we reaped) */
   GHashTable *stale;         /* cgroup dirs still busy when their job ended */
+  GMutex      lock;          /* watches, exited, stale: submit runs in threads */
 } MnBackendLocal;
 
 typedef struct {
@@ -159,9 +160,11 @@ static void
 remove_cgroups (MnBackendLocal *self, const JobRecord *r)
 {
   g_auto(GStrv) dirs = g_strsplit (r->cgroups ? r->cgroups : "", ";", -1);
+  g_mutex_lock (&self->lock);
   for (gsize i = 0; dirs[i] != NULL; i++)
     if (dirs[i][0] != '\0' && rmdir (dirs[i]) != 0 && errno != ENOENT)
       g_hash_table_add (self->stale, g_strdup (dirs[i]));
+  g_mutex_unlock (&self->lock);
 }
 
 static void
@@ -169,10 +172,12 @@ retry_stale (MnBackendLocal *self)
 {
   GHashTableIter it;
   gpointer dir;
+  g_mutex_lock (&self->lock);
   g_hash_table_iter_init (&it, self->stale);
   while (g_hash_table_iter_next (&it, &dir, NULL))
     if (rmdir (dir) == 0 || errno == ENOENT)
       g_hash_table_iter_remove (&it);
+  g_mutex_unlock (&self->lock);
 }
 
 /* ---- cgroups ----------------------------------------------------------- */
@@ -344,8 +349,10 @@ static void
 on_child_exit (GPid pid, gint status, gpointer data)
 {
   MnBackendLocal *self = data;
+  g_mutex_lock (&self->lock);
   g_hash_table_remove (self->watches, GINT_TO_POINTER (pid));
   g_hash_table_insert (self->exited, GINT_TO_POINTER (pid), GINT_TO_POINTER (status));
+  g_mutex_unlock (&self->lock);
   g_spawn_close_pid (pid);
 }
 
@@ -450,8 +457,10 @@ local_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
   close (out);
   for (int i = 0; i < 4; i++)
     g_free (cs.procs[i]);
+  g_mutex_lock (&self->lock);
   g_hash_table_insert (self->watches, GINT_TO_POINTER (pid),
                        GUINT_TO_POINTER (g_child_watch_add (pid, on_child_exit, self)));
+  g_mutex_unlock (&self->lock);
   r->pid = pid;
   r->starttime = proc_starttime (pid);
   r->deadline = now + spec->walltime;
@@ -534,7 +543,9 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
   /* over: nothing of it may stay behind */
   signal_job (r, SIGKILL);
   remove_cgroups (self, r);
+  g_mutex_lock (&self->lock);
   reaped = g_hash_table_lookup_extended (self->exited, GINT_TO_POINTER (r->pid), NULL, &wstatus);
+  g_mutex_unlock (&self->lock);
   {
     g_autofree gchar *code_path = g_build_filename (r->session_dir, "exit_code", NULL);
     g_autofree gchar *code_text = NULL;
@@ -587,6 +598,7 @@ local_free (MnBackend *backend)
   g_hash_table_destroy (self->watches);
   g_hash_table_destroy (self->exited);
   g_hash_table_destroy (self->stale);
+  g_mutex_clear (&self->lock);
   g_free (self->jobs_dir);
   g_free (self->cgroup_setting);
   g_free (self->mode);
@@ -597,7 +609,7 @@ local_free (MnBackend *backend)
 }
 
 static const MnBackendClass local_class = {
-  "local", local_submit, local_cancel, local_poll, local_describe, local_free,
+  "local", TRUE, local_submit, local_cancel, local_poll, local_describe, local_free,
 };
 
 MnBackend *
@@ -611,6 +623,7 @@ mn_backend_local_new (const MnControllerConfig *config, GError **error)
   self->watches = g_hash_table_new (NULL, NULL);
   self->exited = g_hash_table_new (NULL, NULL);
   self->stale = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_mutex_init (&self->lock);
   if (g_mkdir_with_parents (self->jobs_dir, 0700) != 0)
     {
       g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,

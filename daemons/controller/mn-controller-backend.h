@@ -43,6 +43,9 @@ typedef struct _MnBackend MnBackend;
 
 typedef struct {
   const gchar *name;
+  /* submit() may be called from a worker thread (while the other calls run
+   * on the main thread): the backend guards its own state. */
+  gboolean     submit_in_thread;
   /* Returns the job id.  Must be idempotent for the same session (a
    * controller killed mid-submit submits again after its restart). */
   gchar      *(*submit)   (MnBackend *self, const MnJobSpec *spec, gint64 now,

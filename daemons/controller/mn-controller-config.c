@@ -83,7 +83,7 @@ static const KeyDef keys[] = {
   { "backend", "poll_interval_ms", KEY_UINT, OFF (poll_interval_ms), "1000", 10, 600000,
     "How often jobs are polled (one call for all of them)." },
   { "backend", "launcher", KEY_STRING, OFF (launcher), "", 0, 0,
-    "minna-controller binary that job scripts call to pick a port; empty means this binary." },
+    "Program job scripts run to pick and hold a port (minna-job-launch); empty means the one beside minna-controller." },
 };
 
 static const KeyDef *

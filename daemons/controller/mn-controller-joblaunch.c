@@ -2,7 +2,6 @@
 #define G_LOG_DOMAIN "minna-controller"
 
 #include "mn-controller-joblaunch.h"
-#include "mn-controller-config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+G_DEFINE_QUARK (mn-job-launch-error-quark, mn_job_launch_error)
 
 static gboolean
 port_free (const gchar *host, guint port)
@@ -45,13 +46,13 @@ mn_job_pick_port (const gchar *host, guint port_min, guint port_max, const gchar
 
   if (port_min > port_max || port_min == 0)
     {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_INVALID,
+      g_set_error (error, MN_JOB_LAUNCH_ERROR, 0,
                    "bad port range %u-%u", port_min, port_max);
       return FALSE;
     }
   if (g_mkdir_with_parents (lock_dir, 01777) != 0)
     {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+      g_set_error (error, MN_JOB_LAUNCH_ERROR, 0,
                    "%s: %s", lock_dir, g_strerror (errno));
       return FALSE;
     }
@@ -74,7 +75,7 @@ mn_job_pick_port (const gchar *host, guint port_min, guint port_max, const gchar
       *lock_fd = fd;
       return TRUE;
     }
-  g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+  g_set_error (error, MN_JOB_LAUNCH_ERROR, 0,
                "no free port in %u-%u on %s", port_min, port_max, host);
   return FALSE;
 }
@@ -88,7 +89,7 @@ write_connection (const gchar *path, const gchar *host, guint port, GError **err
   gboolean ok;
   if (fd < 0)
     {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+      g_set_error (error, MN_JOB_LAUNCH_ERROR, 0,
                    "%s: %s", tmp, g_strerror (errno));
       return FALSE;
     }
@@ -98,7 +99,7 @@ write_connection (const gchar *path, const gchar *host, guint port, GError **err
   close (fd);
   if (!ok || rename (tmp, path) != 0)
     {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+      g_set_error (error, MN_JOB_LAUNCH_ERROR, 0,
                    "%s: %s", path, g_strerror (errno));
       return FALSE;
     }

@@ -13,6 +13,9 @@
 
 G_BEGIN_DECLS
 
+#define MN_JOB_LAUNCH_ERROR (mn_job_launch_error_quark ())
+GQuark mn_job_launch_error_quark (void);
+
 /* Picks and locks a port; returns it, and the locked fd in @lock_fd. */
 gboolean mn_job_pick_port (const gchar *host, guint port_min, guint port_max,
                            const gchar *lock_dir, guint *port, int *lock_fd,

@@ -365,6 +365,24 @@ job_user (MnControllerManager *self, const MnSession *s)
   return NULL;
 }
 
+/* minna-job-launch beside this binary (small: starts fast when a hundred
+ * jobs start at once), else this binary's job-launch subcommand. */
+static gchar *
+default_launcher (const gchar *configured)
+{
+  g_autofree gchar *self_path = NULL, *dir = NULL, *small = NULL;
+  if (configured != NULL && configured[0] != '\0')
+    return g_strdup (configured);
+  self_path = g_file_read_link ("/proc/self/exe", NULL);
+  if (self_path == NULL)
+    return g_strdup ("minna-job-launch");
+  dir = g_path_get_dirname (self_path);
+  small = g_build_filename (dir, "minna-job-launch", NULL);
+  if (g_file_test (small, G_FILE_TEST_IS_EXECUTABLE))
+    return g_steal_pointer (&small);
+  return g_strdup_printf ("%s job-launch", self_path);
+}
+
 static gboolean
 prepare_dir (MnControllerManager *self, MnSession *s, const MnApp *app, GError **error)
 {
@@ -403,9 +421,8 @@ prepare_dir (MnControllerManager *self, MnSession *s, const MnApp *app, GError *
                    "%s: %s", runtime, g_strerror (errno));
       return FALSE;
     }
-  launcher = self->config->launcher && *self->config->launcher
-             ? g_strdup (self->config->launcher) : g_file_read_link ("/proc/self/exe", NULL);
-  o.launcher = launcher ? launcher : "minna-controller";
+  launcher = default_launcher (self->config->launcher);
+  o.launcher = launcher;
   o.host = self->config->job_host;
   o.port_min = self->config->port_min;
   o.port_max = self->config->port_max;
@@ -437,6 +454,99 @@ prepare_dir (MnControllerManager *self, MnSession *s, const MnApp *app, GError *
 }
 
 static void
+submitted (MnControllerManager *self, MnSession *s, const gchar *job_id, const GError *error)
+{
+  g_autofree gchar *event = NULL;
+  if (job_id == NULL)
+    {
+      g_autofree gchar *why = g_strdup_printf ("the scheduler refused the job: %s", error->message);
+      finish (self, s, MN_SESSION_FAILED, why);
+      return;
+    }
+  g_free (s->job_id);
+  s->job_id = g_strdup (job_id);
+  s->submitted = mn_controller_manager_now (self);
+  set_reason (s, "waiting for the job to start");
+  event = g_strdup_printf ("submitted as job %s", s->job_id);
+  save (self, s, event);
+}
+
+/* Submissions wait on the scheduler (sbatch; for the local backend the
+ * kernel's cgroup mkdir and the child's exec), so they run in threads and a
+ * lecture hall's launches overlap instead of queueing on the main loop. */
+typedef struct {
+  MnControllerManager *self;
+  gchar  *id, *dir, *script, *output, *user;
+  MnJobSpec spec;
+  gint64  now;
+  gchar  *job_id;
+  GError *error;
+} SubmitCall;
+
+static void
+submit_call_free (SubmitCall *c)
+{
+  g_hash_table_remove (c->self->busy, c->id);
+  mn_controller_manager_unref (c->self);
+  g_free (c->id);
+  g_free (c->dir);
+  g_free (c->script);
+  g_free (c->output);
+  g_free (c->user);
+  g_free (c->job_id);
+  g_clear_error (&c->error);
+  g_free (c);
+}
+
+static void
+submit_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  SubmitCall *c = data;
+  c->job_id = mn_backend_submit (c->self->backend, &c->spec, c->now, &c->error);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+submit_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  SubmitCall *c = g_task_get_task_data (G_TASK (result));
+  MnControllerManager *self = c->self;
+  MnSession *s = g_hash_table_lookup (self->live, c->id);
+  if (s != NULL && s->state == MN_SESSION_STARTING && s->job_id == NULL)
+    submitted (self, s, c->job_id, c->error);
+  else if (c->job_id != NULL)
+    {
+      /* stopped while it was being submitted */
+      g_autoptr(GError) error = NULL;
+      if (!mn_backend_cancel (self->backend, c->job_id, mn_controller_manager_now (self), &error))
+        g_message ("session %s: cancel: %s", c->id, error->message);
+    }
+}
+
+static void
+submit_in_thread (MnControllerManager *self, MnSession *s, const MnJobSpec *spec)
+{
+  SubmitCall *c = g_new0 (SubmitCall, 1);
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, submit_done, NULL);
+  c->self = mn_controller_manager_ref (self);
+  c->id = g_strdup (s->id);
+  c->dir = g_strdup (spec->session_dir);
+  c->script = g_strdup (spec->script);
+  c->output = g_strdup (spec->output);
+  c->user = g_strdup (spec->unix_user);
+  c->spec = *spec;
+  c->spec.session_id = c->id;
+  c->spec.session_dir = c->dir;
+  c->spec.script = c->script;
+  c->spec.output = c->output;
+  c->spec.unix_user = c->user;
+  c->now = mn_controller_manager_now (self);
+  g_hash_table_insert (self->busy, g_strdup (s->id), (gpointer) "submit");
+  g_task_set_task_data (task, c, (GDestroyNotify) submit_call_free);
+  g_task_run_in_thread (task, submit_thread);
+}
+
+static void
 start_job (MnControllerManager *self, MnSession *s)
 {
   const MnApp *app = mn_controller_manager_find_app (self, s->app);
@@ -445,7 +555,6 @@ start_job (MnControllerManager *self, MnSession *s)
   g_autofree gchar *script = g_build_filename (dir, "job.sh", NULL);
   g_autofree gchar *output = g_build_filename (dir, "output.log", NULL);
   g_autofree gchar *job_id = NULL;
-  g_autofree gchar *event = NULL;
   MnJobSpec spec = { 0 };
 
   if (app == NULL)
@@ -470,19 +579,13 @@ start_job (MnControllerManager *self, MnSession *s)
   spec.walltime = s->walltime;
   spec.node = s->node;
   spec.logical = s->logical;
-  job_id = mn_backend_submit (self->backend, &spec, mn_controller_manager_now (self), &error);
-  if (job_id == NULL)
+  if (self->backend->klass->submit_in_thread)
     {
-      g_autofree gchar *why = g_strdup_printf ("the scheduler refused the job: %s", error->message);
-      finish (self, s, MN_SESSION_FAILED, why);
+      submit_in_thread (self, s, &spec);
       return;
     }
-  g_free (s->job_id);
-  s->job_id = g_steal_pointer (&job_id);
-  s->submitted = mn_controller_manager_now (self);
-  set_reason (s, "waiting for the job to start");
-  event = g_strdup_printf ("submitted as job %s", s->job_id);
-  save (self, s, event);
+  job_id = mn_backend_submit (self->backend, &spec, mn_controller_manager_now (self), &error);
+  submitted (self, s, job_id, error);
 }
 
 /* ---- launch ----------------------------------------------------------- */
@@ -910,7 +1013,7 @@ mn_controller_manager_tick (MnControllerManager *self)
       if (s->job_id == NULL)
         {
           /* admitted but never submitted (killed in between): submit now */
-          if (s->state == MN_SESSION_STARTING)
+          if (s->state == MN_SESSION_STARTING && !g_hash_table_contains (self->busy, s->id))
             start_job (self, s);
           continue;
         }

@@ -119,7 +119,8 @@ succeed_later (MnHttpDone done, gpointer user_data)
   Call *call = g_new0 (Call, 1);
   call->done = done;
   call->user_data = user_data;
-  g_idle_add (idle_ok, call);
+  /* default priority: an idle source would starve behind a burst of requests */
+  g_idle_add_full (G_PRIORITY_DEFAULT, idle_ok, call, NULL);
 }
 
 void

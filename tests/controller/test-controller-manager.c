@@ -82,7 +82,7 @@ fake_free (MnBackend *b)
 }
 
 static const MnBackendClass fake_class = {
-  "fake", fake_submit, fake_cancel, fake_poll, fake_describe, fake_free,
+  "fake", FALSE, fake_submit, fake_cancel, fake_poll, fake_describe, fake_free,
 };
 
 /* ---- fixture ----------------------------------------------------------------- */

@@ -1,0 +1,25 @@
+// minna portal: the main page (launch form + My sessions).
+import { requireLogin, setupHeader, showPageError } from './api.js';
+import { LaunchForm } from './launch.js';
+import { SessionList } from './sessions.js';
+
+async function main () {
+  const me = await requireLogin();
+  setupHeader(me);
+  let form = null;
+  const sessions = new SessionList(document.getElementById('sessions'), {
+    appName: (id) => {
+      const app = form && form.apps.find((a) => a.id === id);
+      return app ? app.name : id;
+    },
+  });
+  form = new LaunchForm(document.getElementById('launch-form'), {
+    me,
+    onLaunched: (session) => sessions.add(session),
+  });
+  await form.load();
+  await sessions.refresh();
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((e) => showPageError(`The portal could not load: ${e.message}`));

@@ -1,0 +1,270 @@
+// minna portal: "My sessions", one card per session with its live state.
+// Polls GET /api/v1/sessions (fast while something is changing), counts the
+// time left down between polls, and keeps keyboard focus across updates.
+import { api, announce, clock, duration, el, num, serverNow } from './api.js';
+
+const LIVE = new Set(['queued', 'starting', 'running', 'ending', 'unknown']);
+const CHANGING = new Set(['queued', 'starting', 'ending', 'unknown']);
+const WARN_BEFORE = 15 * 60;   // seconds of walltime left that earn a warning
+const FAST = 1000;
+const SLOW = 5000;
+
+const STATE_TEXT = {
+  queued: 'Queued',
+  starting: 'Starting',
+  running: 'Running',
+  ending: 'Ending',
+  ended: 'Ended',
+  failed: 'Failed',
+  unknown: 'Checking',
+};
+
+// Where a starting session is, from the controller's reason text.
+const START_STEPS = [
+  { match: /job to start/, step: 1, text: 'Waiting for the job to start' },
+  { match: /app to answer/, step: 2, text: 'Waiting for the app to answer' },
+];
+
+export class SessionList {
+  constructor (list, { appName }) {
+    this.list = list;
+    this.appName = appName;
+    this.cards = new Map();   // id -> { li, session, key }
+    this.timer = null;
+    this.busy = new Set();    // ids with a Stop/Relaunch in flight
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden) this.refresh();
+    });
+    setInterval(() => this.tick(), 1000);
+  }
+
+  async refresh () {
+    clearTimeout(this.timer);
+    let sessions = null;
+    try {
+      const data = await api('GET', 'sessions?all=0');
+      sessions = data.sessions || [];
+      this.render(sessions);
+      this.setError('');
+    } catch (e) {
+      if (e.status === 401) {
+        location.assign('/login?next=/');
+        return;
+      }
+      this.setError(`Could not update the sessions: ${e.message}`);
+    }
+    const changing = sessions === null || sessions.some((s) => CHANGING.has(s.state)) || this.busy.size > 0;
+    if (!document.hidden) this.timer = setTimeout(() => this.refresh(), changing ? FAST : SLOW);
+  }
+
+  setError (text) {
+    const p = document.getElementById('page-error');
+    if (p) {
+      p.textContent = text;
+      p.hidden = !text;
+    }
+  }
+
+  // A session that was just launched shows at once, before the next poll.
+  add (session) {
+    const known = [...this.cards.values()].map((c) => c.session).filter((s) => s.id !== session.id);
+    this.render([session, ...known]);
+    const card = this.cards.get(session.id);
+    if (card) card.li.scrollIntoView({ block: 'nearest' });
+    this.refresh();
+  }
+
+  render (sessions) {
+    const seen = new Set();
+    let previous = null;
+    for (const s of sessions) {
+      seen.add(s.id);
+      let card = this.cards.get(s.id);
+      if (!card) {
+        card = { li: el('li', { class: 'card', 'data-session-id': s.id }), session: null, key: '' };
+        this.cards.set(s.id, card);
+      }
+      const old = card.session;
+      card.session = s;
+      card.serverNow = serverNow();
+      const key = [s.state, s.reason, s.url, s.estimated_start, s.host].join('|');
+      if (key !== card.key) {
+        card.key = key;
+        this.fill(card);
+        if (old && old.state !== s.state) announce(`${this.appName(s.app)} session: ${STATE_TEXT[s.state] || s.state}.`);
+      }
+      // keep the server's order (newest first) without moving focused nodes needlessly
+      const want = previous ? previous.nextSibling : this.list.firstChild;
+      if (want !== card.li) this.list.insertBefore(card.li, want);
+      previous = card.li;
+    }
+    for (const [id, card] of this.cards) {
+      if (!seen.has(id)) {
+        card.li.remove();
+        this.cards.delete(id);
+      }
+    }
+    document.getElementById('no-sessions').hidden = sessions.length > 0;
+    this.tick();
+  }
+
+  // Rebuilds one card; focus on one of its buttons survives.
+  fill (card) {
+    const s = card.session;
+    const focused = card.li.contains(document.activeElement) ? document.activeElement.dataset.action : null;
+    const title = el('h3', {}, this.appName(s.app));
+    const badge = el('span', { class: `state state-${s.state}`, text: STATE_TEXT[s.state] || s.state });
+    const spec = el('p', { class: 'spec' },
+      `${s.queue === 'batch' ? 'Batch' : 'Interactive'} · ${s.cores} core${s.cores === 1 ? '' : 's'} · ` +
+      `${num(s.memory_gb)} GB · ${s.gpus} GPU${s.gpus === 1 ? '' : 's'} · ${num(s.hours)} h`);
+    const body = el('div', { class: 'card-body' });
+    const actions = el('div', { class: 'actions' });
+    const errorBox = el('p', { class: 'form-error card-error', role: 'alert', hidden: true });
+
+    switch (s.state) {
+      case 'queued': {
+        const est = typeof s.estimated_start === 'number'
+          ? `Estimated start: ${clock(s.estimated_start)} (in ${duration(s.estimated_start - serverNow())})`
+          : 'Estimated start: not known yet';
+        body.append(el('p', { class: 'estimate' }, est));
+        if (s.reason) body.append(el('p', { class: 'hint', text: s.reason }));
+        break;
+      }
+      case 'starting': {
+        const step = START_STEPS.find((x) => x.match.test(s.reason || ''));
+        const bar = el('progress', { max: 3, 'aria-label': 'Starting', class: 'starting' });
+        if (step) bar.value = step.step;
+        body.append(el('div', { class: 'progress-row' }, bar,
+          el('span', { class: 'elapsed', 'data-since': s.submitted || s.created })));
+        body.append(el('p', { class: 'hint', text: step ? step.text : (s.reason || 'Starting') }));
+        break;
+      }
+      case 'running':
+        body.append(el('p', { class: 'time-left' }, 'Time left: ', el('strong', { class: 'left' })));
+        body.append(el('p', { class: 'warning', role: 'status', hidden: true }));
+        if (s.reason) body.append(el('p', { class: 'hint', text: s.reason }));
+        if (s.url) {
+          actions.append(el('a', {
+            class: 'button primary', href: s.url, target: '_blank', rel: 'noopener',
+            'data-action': 'connect', 'aria-label': `Connect to ${this.appName(s.app)} (opens a new tab)`,
+          }, 'Connect'));
+        }
+        break;
+      case 'ending':
+        body.append(el('p', { class: 'hint', text: s.reason || 'Stopping…' }));
+        break;
+      case 'unknown':
+        body.append(el('p', { class: 'hint', text: 'The scheduler did not answer; checking again.' }));
+        if (s.reason) body.append(el('p', { class: 'hint', text: s.reason }));
+        break;
+      default: {
+        // ended, failed: why, and when
+        const when = s.ended ? `${s.state === 'failed' ? 'Failed' : 'Ended'} at ${clock(s.ended)}` : '';
+        if (when) body.append(el('p', { class: 'hint', text: when }));
+        if (s.reason) {
+          const multi = s.reason.includes('\n');
+          body.append(el('div', { class: 'reason' }, el('span', { text: 'Reason: ' }),
+            multi ? el('pre', { text: s.reason }) : el('span', { text: s.reason })));
+        }
+      }
+    }
+    if (s.host) body.append(el('p', { class: 'hint', text: `Host: ${s.host}` }));
+    if (LIVE.has(s.state) && s.state !== 'ending') {
+      actions.append(el('button', {
+        type: 'button', 'data-action': 'stop', 'aria-label': `Stop ${this.appName(s.app)} session ${s.id}`,
+        onclick: () => this.stop(card, errorBox),
+      }, 'Stop'));
+    } else if (!LIVE.has(s.state)) {
+      actions.append(el('button', {
+        type: 'button', 'data-action': 'relaunch',
+        'aria-label': `Relaunch ${this.appName(s.app)} with the same settings`,
+        onclick: () => this.relaunch(card, errorBox),
+      }, 'Relaunch'));
+    }
+    card.li.className = `card card-${s.state}`;
+    card.li.replaceChildren(
+      el('div', { class: 'card-head' }, title, badge), spec, body, errorBox, actions,
+      el('p', { class: 'session-id', text: `Session ${s.id}` }));
+    if (focused) {
+      const again = card.li.querySelector(`[data-action="${focused}"]`);
+      if (again) again.focus();
+      else card.li.querySelector('[data-action]')?.focus();
+    }
+  }
+
+  // Once a second: time left, elapsed start time.
+  tick () {
+    const now = serverNow();
+    for (const card of this.cards.values()) {
+      const s = card.session;
+      if (s.state === 'running' && typeof s.time_left === 'number') {
+        const left = Math.max(0, s.time_left - (now - card.serverNow));
+        const strong = card.li.querySelector('.left');
+        if (strong) strong.textContent = duration(left);
+        const warn = card.li.querySelector('.warning');
+        if (warn) {
+          const show = left <= WARN_BEFORE;
+          const text = left > 0
+            ? `Ends in ${duration(left)}: save your work.`
+            : 'Walltime reached: the session is being stopped.';
+          if (warn.hidden === show || warn.textContent !== text) {
+            warn.hidden = !show;
+            warn.textContent = show ? text : '';
+          }
+          card.li.classList.toggle('card-warn', show);
+        }
+      }
+      const elapsed = card.li.querySelector('.elapsed');
+      if (elapsed && elapsed.dataset.since) {
+        elapsed.textContent = `for ${duration(now - Number(elapsed.dataset.since))}`;
+      }
+    }
+  }
+
+  async stop (card, errorBox) {
+    const s = card.session;
+    this.busy.add(s.id);
+    this.disable(card);
+    try {
+      const updated = await api('DELETE', `sessions/${encodeURIComponent(s.id)}`);
+      announce(`Stopping ${this.appName(s.app)}.`);
+      this.busy.delete(s.id);
+      this.render([...this.cards.values()].map((c) => (c.session.id === s.id ? updated : c.session)));
+    } catch (e) {
+      this.busy.delete(s.id);
+      this.showCardError(card, errorBox, `Could not stop: ${e.message}`);
+    }
+    this.refresh();
+  }
+
+  async relaunch (card, errorBox) {
+    const s = card.session;
+    const body = {
+      app: s.app, queue: s.queue, cores: s.cores, memory_gb: s.memory_gb,
+      gpus: s.gpus, hours: s.hours, if_busy: s.if_busy,
+    };
+    this.busy.add(s.id);
+    this.disable(card);
+    try {
+      const created = await api('POST', 'sessions', body);
+      this.busy.delete(s.id);
+      announce(`${this.appName(s.app)} relaunched.`);
+      this.add(created);
+      this.cards.get(created.id)?.li.querySelector('[data-action]')?.focus();
+    } catch (e) {
+      this.busy.delete(s.id);
+      this.showCardError(card, errorBox, `Not relaunched: ${e.message}`);
+    }
+  }
+
+  disable (card) {
+    for (const b of card.li.querySelectorAll('button')) b.disabled = true;
+  }
+
+  showCardError (card, errorBox, text) {
+    for (const b of card.li.querySelectorAll('button')) b.disabled = false;
+    const box = card.li.querySelector('.card-error') || errorBox;
+    box.textContent = text;
+    box.hidden = false;
+  }
+}

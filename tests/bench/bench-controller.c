@@ -1,0 +1,498 @@
+/* bench-controller: the 10:00 lecture.  N users (100) press Launch at the
+ * same moment on the local backend with a small test app; time from request
+ * to running (p50, p99), how many ran or were refused with a reason, and the
+ * controller's CPU time.  Baseline, in the same run: the same N apps started
+ * directly (sh + the app, no controller), time to their first answer.
+ *
+ *   bench-controller [--users N] [--json FILE]
+ *
+ * Needs MINNA_BUILD_DIR (set by meson). */
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mn-auth-cookie.h"
+#include "mn-controller-auth.h"
+#include "mn-policy.h"
+
+/* A tiny HTTP answerer: perl (perl-base, always there) starts in ~15 ms of
+ * CPU; python takes 4x that, which on a 2-core machine is the whole budget. */
+#define APP_COMMAND \
+  "exec perl -MIO::Socket::INET -e '$s=IO::Socket::INET->new(LocalAddr=>$ENV{MINNA_HOST}," \
+  "LocalPort=>$ENV{MINNA_PORT},Listen=>64,ReuseAddr=>1) or die \"listen: $!\";" \
+  " while($c=$s->accept){while(<$c>){last if /^\\r?$/} print $c \"HTTP/1.0 200 OK\\r\\n" \
+  "Content-Length: 2\\r\\n\\r\\nok\"; close $c}'"
+
+typedef struct {
+  guint     i;
+  gchar    *user;
+  gchar    *cookie;
+  gchar    *csrf;
+  gchar    *id;
+  gint64    t0, t1;       /* request sent, seen running (µs, monotonic) */
+  gchar    *state;
+  gchar    *reason;
+  gboolean  done;
+  gboolean  polling;
+  GPid      direct_pid;   /* baseline */
+  guint     direct_port;
+} User;
+
+static SoupSession *http;
+static guint port, n_users = 100, n_done;
+static GMainLoop *loop;
+static User *users;
+
+static guint
+free_port (void)
+{
+  g_autoptr(GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_assert (g_socket_bind (s, any, TRUE, NULL));
+  bound = g_socket_get_local_address (s, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+static SoupMessage *
+message (const gchar *method, const gchar *path, User *u, const gchar *body)
+{
+  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u/api/v1/%s", port, path);
+  SoupMessage *msg = soup_message_new (method, url);
+  SoupMessageHeaders *h = soup_message_get_request_headers (msg);
+  if (u && u->cookie)
+    {
+      g_autofree gchar *c = g_strdup_printf ("%s=%s", MN_AUTH_COOKIE_NAME, u->cookie);
+      soup_message_headers_replace (h, "Cookie", c);
+    }
+  if (u && u->csrf)
+    soup_message_headers_replace (h, "X-CSRF-Token", u->csrf);
+  if (body)
+    soup_message_set_request_body_from_bytes (msg, "application/json",
+                                              g_bytes_new (body, strlen (body)));
+  return msg;
+}
+
+static JsonObject *
+parse (GBytes *bytes, JsonParser *p)
+{
+  if (bytes == NULL || !json_parser_load_from_data (p, g_bytes_get_data (bytes, NULL),
+                                                    g_bytes_get_size (bytes), NULL))
+    return NULL;
+  return JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p))
+         ? json_node_get_object (json_parser_get_root (p)) : NULL;
+}
+
+static void
+finish_user (User *u, const gchar *state, const gchar *reason)
+{
+  if (u->done)
+    return;
+  u->done = TRUE;
+  u->t1 = g_get_monotonic_time ();
+  u->state = g_strdup (state);
+  u->reason = g_strdup (reason);
+  if (++n_done == n_users)
+    g_main_loop_quit (loop);
+}
+
+static void poll_user (User *u);
+
+static void
+on_get (GObject *src, GAsyncResult *res, gpointer data)
+{
+  User *u = data;
+  SoupMessage *msg = g_object_get_data (src, "dummy");
+  g_autoptr(GBytes) b = soup_session_send_and_read_finish (SOUP_SESSION (src), res, NULL);
+  g_autoptr(JsonParser) p = json_parser_new ();
+  JsonObject *o = parse (b, p);
+  const gchar *st = o ? json_object_get_string_member_with_default (o, "state", "?") : "?";
+  (void) msg;
+  u->polling = FALSE;
+  if (g_str_equal (st, "running") || g_str_equal (st, "failed") || g_str_equal (st, "ended"))
+    finish_user (u, st, o && !json_object_get_null_member (o, "reason")
+                        ? json_object_get_string_member (o, "reason") : NULL);
+}
+
+static void
+poll_user (User *u)
+{
+  g_autofree gchar *path = g_strdup_printf ("sessions/%s", u->id);
+  g_autoptr(SoupMessage) msg = message ("GET", path, u, NULL);
+  u->polling = TRUE;
+  soup_session_send_and_read_async (http, msg, G_PRIORITY_DEFAULT, NULL, on_get, u);
+}
+
+static gboolean
+poll_all (gpointer data)
+{
+  for (guint i = 0; i < n_users; i++)
+    if (users[i].id && !users[i].done && !users[i].polling)
+      poll_user (&users[i]);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_launch (GObject *src, GAsyncResult *res, gpointer data)
+{
+  User *u = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) b = soup_session_send_and_read_finish (SOUP_SESSION (src), res, &error);
+  g_autoptr(JsonParser) p = json_parser_new ();
+  JsonObject *o = parse (b, p);
+  if (o == NULL)
+    return finish_user (u, "error", error ? error->message : "no JSON");
+  if (json_object_has_member (o, "id"))
+    {
+      u->id = g_strdup (json_object_get_string_member (o, "id"));
+      if (g_str_equal (json_object_get_string_member (o, "state"), "failed"))
+        finish_user (u, "failed", json_object_get_string_member (o, "reason"));
+    }
+  else
+    finish_user (u, "refused", json_object_get_string_member_with_default (o, "error", "?"));
+}
+
+static gdouble
+pct (GArray *a, gdouble q)
+{
+  gsize k;
+  if (a->len == 0)
+    return 0;
+  k = (gsize) ((a->len - 1) * q + 0.5);
+  return g_array_index (a, gdouble, k);
+}
+
+static gint
+cmp_d (gconstpointer a, gconstpointer b)
+{
+  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
+  return x < y ? -1 : x > y;
+}
+
+static gdouble
+cpu_seconds (GPid pid)
+{
+  g_autofree gchar *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree gchar *data = NULL;
+  g_auto(GStrv) f = NULL;
+  if (!g_file_get_contents (path, &data, NULL, NULL))
+    return -1;
+  f = g_strsplit (strrchr (data, ')') + 2, " ", 0);
+  /* utime, stime: fields 14, 15 -> index 11, 12 after the name */
+  return (g_ascii_strtod (f[11], NULL) + g_ascii_strtod (f[12], NULL)) / sysconf (_SC_CLK_TCK);
+}
+
+/* ---- baseline: the apps started directly ---------------------------------------- */
+
+static void
+on_direct (GObject *src, GAsyncResult *res, gpointer data)
+{
+  User *u = data;
+  g_autoptr(GBytes) b = soup_session_send_and_read_finish (SOUP_SESSION (src), res, NULL);
+  u->polling = FALSE;
+  if (b != NULL && g_bytes_get_size (b) == 2)
+    finish_user (u, "running", NULL);
+}
+
+static gboolean
+probe_direct (gpointer data)
+{
+  for (guint i = 0; i < n_users; i++)
+    {
+      User *u = &users[i];
+      g_autofree gchar *url = NULL;
+      g_autoptr(SoupMessage) msg = NULL;
+      if (u->done || u->polling)
+        continue;
+      url = g_strdup_printf ("http://127.0.0.1:%u/", u->direct_port);
+      msg = soup_message_new ("GET", url);
+      u->polling = TRUE;
+      soup_session_send_and_read_async (http, msg, G_PRIORITY_DEFAULT, NULL, on_direct, u);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+reset_users (void)
+{
+  for (guint i = 0; i < n_users; i++)
+    {
+      g_clear_pointer (&users[i].state, g_free);
+      g_clear_pointer (&users[i].reason, g_free);
+      users[i].done = users[i].polling = FALSE;
+      users[i].t0 = users[i].t1 = 0;
+    }
+  n_done = 0;
+}
+
+static GArray *
+latencies (guint *ok)
+{
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  *ok = 0;
+  for (guint i = 0; i < n_users; i++)
+    if (g_strcmp0 (users[i].state, "running") == 0)
+      {
+        gdouble s = (users[i].t1 - users[i].t0) / 1e6;
+        g_array_append_val (a, s);
+        (*ok)++;
+      }
+  g_array_sort (a, cmp_d);
+  return a;
+}
+
+static void
+baseline (const gchar *dir)
+{
+  g_autofree gchar *script = g_build_filename (dir, "direct-app.sh", NULL);
+  g_autofree gchar *text = NULL;
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autofree gchar *cmd = NULL;
+  g_autofree gchar *appfile = g_build_filename (dir, "apps", "tiny.app", NULL);
+  guint timer;
+  g_assert (g_key_file_load_from_file (kf, appfile, 0, NULL));
+  cmd = g_key_file_get_string (kf, "app", "command", NULL);
+  text = g_strdup_printf ("#!/bin/sh\n%s\n", cmd);
+  g_assert (g_file_set_contents (script, text, -1, NULL));
+  reset_users ();
+  for (guint i = 0; i < n_users; i++)
+    {
+      User *u = &users[i];
+      g_autofree gchar *port_env = NULL;
+      const gchar *argv[] = { "/bin/sh", script, NULL };
+      gchar *envp[] = { "MINNA_HOST=127.0.0.1", NULL, "PATH=/usr/bin:/bin", NULL };
+      u->direct_port = 22000 + i;
+      port_env = g_strdup_printf ("MINNA_PORT=%u", u->direct_port);
+      envp[1] = port_env;
+      u->t0 = g_get_monotonic_time ();
+      g_assert (g_spawn_async (NULL, (gchar **) argv, envp, G_SPAWN_DO_NOT_REAP_CHILD |
+                               G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, &u->direct_pid, NULL));
+    }
+  timer = g_timeout_add (50, probe_direct, NULL);
+  g_main_loop_run (loop);
+  g_source_remove (timer);
+  for (guint i = 0; i < n_users; i++)
+    {
+      kill (users[i].direct_pid, SIGKILL);
+      waitpid (users[i].direct_pid, NULL, 0);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree gchar *json_out = NULL;
+  gint users_opt = 100;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_out, "Write the results as JSON", "FILE" },
+    { "users", 0, 0, G_OPTION_ARG_INT, &users_opt, "Users launching at once (100)", "N" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("- 100 users launch at once");
+  g_autoptr(GError) error = NULL;
+  const gchar *build = g_getenv ("MINNA_BUILD_DIR");
+  g_autofree gchar *dir = NULL, *bin = NULL, *conf = NULL, *apps = NULL, *policy = NULL;
+  g_autofree gchar *users_file = NULL, *key = NULL, *log = NULL, *setport = NULL;
+  g_autoptr(MnPolicyConfig) pol = mn_policy_config_new_default ();
+  g_autoptr(GString) uf = g_string_new (NULL);
+  g_autofree gchar *hash = NULL, *poltext = NULL;
+  GPid controller;
+  gdouble cpu_before, cpu_after, cpu_idle, wall;
+  gint64 t_start;
+  guint ok_ctl = 0, ok_direct = 0, refused = 0, failed = 0, timer;
+  g_autoptr(GArray) lat_ctl = NULL;
+  g_autoptr(GArray) lat_direct = NULL;
+  int fd;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("bench-controller: %s\n", error->message);
+      return 2;
+    }
+  if (build == NULL)
+    {
+      g_printerr ("bench-controller: set MINNA_BUILD_DIR (meson does)\n");
+      return 2;
+    }
+  n_users = (guint) CLAMP (users_opt, 1, 1000);
+  users = g_new0 (User, n_users);
+  loop = g_main_loop_new (NULL, FALSE);
+  http = soup_session_new_with_options ("timeout", 60, "max-conns", 256,
+                                        "max-conns-per-host", 256, NULL);
+  dir = g_dir_make_tmp ("minna-bench-ctl-XXXXXX", &error);
+  g_assert_no_error (error);
+  bin = g_build_filename (build, "daemons", "controller", "minna-controller", NULL);
+  apps = g_build_filename (dir, "apps", NULL);
+  g_mkdir (apps, 0755);
+  {
+    g_autofree gchar *app = g_build_filename (apps, "tiny.app", NULL);
+    g_autofree gchar *text = g_strdup_printf ("[app]\nname=Tiny\ncommand=%s\n[field memory_gb]\nmin=0.1\nmax=4\ndefault=0.5\n",
+                                              APP_COMMAND);
+    g_assert (g_file_set_contents (app, text, -1, NULL));
+  }
+  /* TSUBAME3 interactive.q: 4 nodes x 4 logical x 7 = 112 slots */
+  poltext = mn_policy_config_to_data (pol);
+  policy = g_build_filename (dir, "interactive.conf", NULL);
+  g_assert (g_file_set_contents (policy, poltext, -1, NULL));
+  hash = mn_auth_hash_password ("bench-password", 1000);
+  for (guint i = 0; i < n_users; i++)
+    {
+      users[i].i = i;
+      users[i].user = g_strdup_printf ("student%03u", i);
+      g_string_append_printf (uf, "%s:%s\n", users[i].user, hash);
+    }
+  users_file = g_build_filename (dir, "users", NULL);
+  g_assert (g_file_set_contents (users_file, uf->str, -1, NULL));
+  key = g_build_filename (dir, "cookie.key", NULL);
+  conf = g_strdup_printf ("[state]\nstate_dir=%s/state\napps_dir=%s\npolicy_file=%s\n"
+                          "[auth]\nusers_file=%s\nkey_file=%s\n[relay]\nsecret_file=%s/none\n"
+                          "[backend]\nrun_as=controller\nport_lock_dir=%s/ports\npoll_interval_ms=100\n"
+                          "port_min=20000\nport_max=20999\ncgroup=%s\n",
+                          dir, apps, policy, users_file, key, dir, dir, g_getenv ("MINNA_BENCH_CGROUP") ? g_getenv ("MINNA_BENCH_CGROUP") : "auto");
+  {
+    g_autofree gchar *path = g_build_filename (dir, "controller.conf", NULL);
+    const gchar *cargv[] = { bin, "--config", path, "--set", NULL, NULL };
+    g_assert (g_file_set_contents (path, conf, -1, NULL));
+    port = free_port ();
+    setport = g_strdup_printf ("server.port=%u", port);
+    cargv[4] = setport;
+    log = g_build_filename (dir, "controller.log", NULL);
+    fd = open (log, O_WRONLY | O_CREAT, 0600);
+    g_assert (g_spawn_async_with_pipes_and_fds (NULL, cargv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                                -1, fd, fd, NULL, NULL, 0, &controller, NULL, NULL, NULL,
+                                                &error));
+    close (fd);
+  }
+  for (gint i = 0; i < 100; i++)
+    {
+      g_autoptr(GSocketClient) c = g_socket_client_new ();
+      g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host (c, "127.0.0.1", port, NULL, NULL);
+      if (conn)
+        break;
+      g_usleep (50000);
+    }
+
+  /* log everyone in first: not part of the measurement */
+  for (guint i = 0; i < n_users; i++)
+    {
+      g_autofree gchar *body = g_strdup_printf ("{\"user\":\"%s\",\"password\":\"bench-password\"}", users[i].user);
+      g_autoptr(SoupMessage) msg = message ("POST", "login", NULL, body);
+      g_autoptr(GBytes) b = soup_session_send_and_read (http, msg, NULL, &error);
+      g_autoptr(JsonParser) p = json_parser_new ();
+      JsonObject *o = parse (b, p);
+      const gchar *sc = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Set-Cookie");
+      if (o == NULL || sc == NULL)
+        g_error ("login of %s failed (%s); see %s", users[i].user, error ? error->message : "", log);
+      users[i].csrf = g_strdup (json_object_get_string_member (o, "csrf_token"));
+      sc += strlen (MN_AUTH_COOKIE_NAME) + 1;
+      users[i].cookie = g_strndup (sc, strcspn (sc, ";"));
+    }
+
+  /* the lecture starts */
+  g_usleep (500000);
+  cpu_before = cpu_seconds (controller);
+  t_start = g_get_monotonic_time ();
+  for (guint i = 0; i < n_users; i++)
+    {
+      g_autoptr(SoupMessage) msg = message ("POST", "sessions", &users[i], "{\"app\":\"tiny\",\"hours\":1}");
+      users[i].t0 = g_get_monotonic_time ();
+      soup_session_send_and_read_async (http, msg, G_PRIORITY_DEFAULT, NULL, on_launch, &users[i]);
+    }
+  timer = g_timeout_add (200, poll_all, NULL);
+  g_main_loop_run (loop);
+  g_source_remove (timer);
+  wall = (g_get_monotonic_time () - t_start) / 1e6;
+  cpu_after = cpu_seconds (controller);
+  lat_ctl = latencies (&ok_ctl);
+  for (guint i = 0; i < n_users; i++)
+    {
+      if (g_strcmp0 (users[i].state, "refused") == 0)
+        refused++;
+      else if (g_strcmp0 (users[i].state, "running") != 0)
+        {
+          failed++;
+          g_printerr ("%s: %s %s\n", users[i].user, users[i].state, users[i].reason ? users[i].reason : "");
+        }
+    }
+  /* 2 s with 100 apps running: the controller's cost of just watching them */
+  g_usleep (2000000);
+  cpu_idle = cpu_seconds (controller) - cpu_after;
+
+  /* stop them all */
+  for (guint i = 0; i < n_users; i++)
+    if (users[i].id)
+      {
+        g_autofree gchar *path = g_strdup_printf ("sessions/%s", users[i].id);
+        g_autoptr(SoupMessage) msg = message ("DELETE", path, &users[i], NULL);
+        g_autoptr(GBytes) b = soup_session_send_and_read (http, msg, NULL, NULL);
+      }
+  g_usleep (1500000);
+  kill (controller, SIGTERM);
+  waitpid (controller, NULL, 0);
+  {
+    /* leftovers, by the PIDs the controller recorded */
+    g_autofree gchar *jobs = g_build_filename (dir, "state", "jobs", NULL);
+    g_autoptr(GDir) d = g_dir_open (jobs, 0, NULL);
+    const gchar *name;
+    while (d && (name = g_dir_read_name (d)))
+      {
+        g_autofree gchar *p = g_build_filename (jobs, name, NULL);
+        g_autoptr(GKeyFile) kf = g_key_file_new ();
+        if (g_key_file_load_from_file (kf, p, 0, NULL))
+          {
+            gint pid = g_key_file_get_integer (kf, "job", "pid", NULL);
+            if (pid > 1 && kill (-pid, 0) == 0)
+              kill (-pid, SIGKILL);
+          }
+      }
+  }
+
+  baseline (dir);
+  lat_direct = latencies (&ok_direct);
+
+  g_print ("bench-controller: %u users launch a small app at once (local backend, poll 100 ms)\n\n", n_users);
+  g_print ("%-34s %10s %10s %10s %8s\n", "", "p50 (s)", "p99 (s)", "max (s)", "running");
+  g_print ("%-34s %10.3f %10.3f %10.3f %8u\n", "baseline: apps started directly",
+           pct (lat_direct, 0.5), pct (lat_direct, 0.99), pct (lat_direct, 1.0), ok_direct);
+  g_print ("%-34s %10.3f %10.3f %10.3f %8u\n", "controller: request -> running",
+           pct (lat_ctl, 0.5), pct (lat_ctl, 0.99), pct (lat_ctl, 1.0), ok_ctl);
+  g_print ("\nrefused with a reason: %u; failed or lost: %u; all done after %.2f s\n", refused, failed, wall);
+  g_print ("controller CPU: %.2f s for the %u launches, %.2f s for 2 s of watching %u apps\n",
+           cpu_after - cpu_before, n_users, cpu_idle, ok_ctl);
+  g_print ("target: p99 < 5 s with every launch running or refused with its reason: %s\n",
+           pct (lat_ctl, 0.99) < 5.0 && failed == 0 ? "met" : "NOT met");
+
+  if (json_out)
+    {
+      g_autofree gchar *j = g_strdup_printf (
+        "{\"benchmark\":\"controller-launch\",\"users\":%u,"
+        "\"baseline\":{\"p50_s\":%.4f,\"p99_s\":%.4f,\"max_s\":%.4f,\"running\":%u},"
+        "\"controller\":{\"p50_s\":%.4f,\"p99_s\":%.4f,\"max_s\":%.4f,\"running\":%u,"
+        "\"refused\":%u,\"failed\":%u,\"wall_s\":%.3f,\"cpu_s\":%.3f,\"cpu_watch_2s\":%.3f},"
+        "\"target_met\":%s}\n",
+        n_users, pct (lat_direct, 0.5), pct (lat_direct, 0.99), pct (lat_direct, 1.0), ok_direct,
+        pct (lat_ctl, 0.5), pct (lat_ctl, 0.99), pct (lat_ctl, 1.0), ok_ctl, refused, failed, wall,
+        cpu_after - cpu_before, cpu_idle,
+        pct (lat_ctl, 0.99) < 5.0 && failed == 0 ? "true" : "false");
+      if (!g_file_set_contents (json_out, j, -1, &error))
+        g_printerr ("bench-controller: %s\n", error->message);
+    }
+  if (g_getenv ("MINNA_KEEP_TEST_DIR") == NULL)
+    {
+      g_autofree gchar *rm = g_strdup_printf ("rm -rf '%s'", dir);
+      if (system (rm) != 0)
+        g_printerr ("could not remove %s\n", dir);
+    }
+  return failed == 0 ? 0 : 1;
+}
