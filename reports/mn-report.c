@@ -478,6 +478,15 @@ html_figure (GString *h, const gchar *base, const gchar *caption)
                           "</figcaption></figure>\n", base, base, base);
 }
 
+static gdouble
+own_share (JsonObject *metrics)
+{
+  gdouble own = num (metrics, "interactive.rejected_by_reason.per-user-limit");
+  gdouble req = num (metrics, "interactive.requests");
+
+  return req > 0 && !isnan (own) ? own / req : 0.0;
+}
+
 static void
 html_story (Report *r, GString *h)
 {
@@ -486,15 +495,17 @@ html_story (Report *r, GString *h)
   g_autofree gchar *bp50 = human_seconds (num (r->baseline, "interactive.wait_p50"));
   g_autofree gchar *rp99 = human_seconds (num (r->ref_metrics, "interactive.wait_p99"));
 
-  g_string_append (h, "<table><tr><th></th><th>started immediately</th><th>worst hour</th>"
-                      "<th>median wait</th><th>p99 wait</th><th>longest wait</th><th>batch mean wait</th></tr>\n");
+  g_string_append (h, "<table><tr><th></th><th>started immediately</th><th>refused by the per-user limit</th>"
+                      "<th>worst hour (of those admitted)</th><th>median wait</th><th>p99 wait</th>"
+                      "<th>longest wait</th><th>batch mean wait</th></tr>\n");
   if (r->baseline != NULL)
     {
       g_autofree gchar *bw = human_seconds (num (r->baseline, "batch.wait_mean"));
 
-      g_string_append_printf (h, "<tr><td>baseline: interactive jobs in all.q</td><td>%.1f%%</td>"
+      g_string_append_printf (h, "<tr><td>baseline: interactive jobs in all.q</td><td>%.1f%%</td><td>%.1f%%</td>"
                               "<td>%.1f%%</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
                               num (r->baseline, "interactive.share_immediate") * 100,
+                              own_share (r->baseline) * 100,
                               worst_hour_share (r->baseline) * 100, bp50, bp99, bmax, bw);
     }
   {
@@ -504,9 +515,10 @@ html_story (Report *r, GString *h)
 
     g_string_append (h, "<tr><td>");
     html_escape_append (h, r->ref_label);
-    g_string_append_printf (h, "</td><td>%.1f%%</td><td>%.1f%%</td><td>%s</td><td>%s</td><td>%s</td>"
+    g_string_append_printf (h, "</td><td>%.1f%%</td><td>%.1f%%</td><td>%.1f%%</td><td>%s</td><td>%s</td><td>%s</td>"
                             "<td>%s</td></tr>\n</table>\n",
                             num (r->ref_metrics, "interactive.share_immediate") * 100,
+                            own_share (r->ref_metrics) * 100,
                             worst_hour_share (r->ref_metrics) * 100, p50, rp99, pmax, pw);
   }
 }
@@ -530,8 +542,10 @@ html_targets (Report *r, GString *h)
       g_autofree gchar *limit = target_value (unit, num (d, "limit"));
       g_autofree gchar *value = target_value (unit, g != NULL ? num (g, "value") : NAN);
       gdouble margin = g != NULL ? num (g, "margin") : NAN;
-      g_autofree gchar *mtext = g_strcmp0 (unit, "share") == 0 && !isnan (margin)
-        ? g_strdup_printf ("%+.2f points", margin * 100) : target_value (unit, margin);
+      g_autofree gchar *mabs = target_value (unit, fabs (margin));
+      g_autofree gchar *mtext = isnan (margin) ? g_strdup ("n/a")
+        : g_strcmp0 (unit, "share") == 0 ? g_strdup_printf ("%+.2f points", margin * 100)
+        : g_strdup_printf ("%s%s", margin < 0 ? "-" : "+", mabs);
       gboolean pass = g != NULL && json_object_get_boolean_member (g, "pass");
 
       g_string_append_printf (h, "<tr class=\"%s\"><td><code>%s</code></td><td>", pass ? "pass" : "fail",
