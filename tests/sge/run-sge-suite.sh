@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# run-sge-suite.sh MINNA_POLICY [BACKEND_TEST]: the 'sge' suite (TAP).
+#
+# One bring-up of a real Grid Engine cell with minna's exported
+# configuration (see sge-up.sh), real test users, then checks that the
+# scheduler itself enforces what the policy exported: jobs per logical node
+# (slots), one job per user (resource quota set), give-up when full
+# (qsub -now y), cancel while queued and while running, walltime end.
+# BACKEND_TEST, if given, is the controller's Grid Engine backend test, run
+# against the same cell.  Everything started is stopped by PID at exit.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export MINNA_POLICY_BIN=${1:?usage: run-sge-suite.sh MINNA_POLICY [BACKEND_TEST]}
+backend_test=${2:-}
+export MINNA_SGE_STATE=${MINNA_SGE_STATE:-/var/tmp/minna-sge}
+T=15
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "1..0 # SKIP the sge suite starts real daemons and users: run it as root"
+  exit 0
+fi
+for b in sge_qmaster sge_execd qsub; do
+  if ! command -v "$b" >/dev/null; then
+    echo "1..0 # SKIP $b is not installed (scripts/packages/sge.txt)"
+    exit 0
+  fi
+done
+
+n=0 failed=0
+ok () { n=$((n + 1)); echo "ok $n - $*"; }
+nok () { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+check () { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
+diag () { sed 's/^/# /'; }
+
+# Grid Engine runs no job below uid 1000 (min_uid): useradd's defaults do.
+users=(mnsg1 mnsg2 mnsg3 mnsg4 mnsg5)
+cleanup () {
+  "$here/sge-down.sh" 2>&1 | diag
+  for u in "${users[@]}"; do
+    id "$u" >/dev/null 2>&1 && userdel "$u" 2>/dev/null
+  done
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+if ! "$here/sge-up.sh" "$here/test-policy.conf" 2>&1 | diag; then
+  echo "Bail out! sge-up.sh failed"
+  exit 1
+fi
+. "$MINNA_SGE_STATE/env"
+ok "bring-up in $(cat "$MINNA_SGE_STATE/bringup-seconds") s"
+for u in "${users[@]}"; do
+  id "$u" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$u"
+done
+
+cd /tmp || exit 1
+# submit USER ARGS...: qsub as USER (qsub cannot submit for another user)
+submit () {
+  local u=$1; shift
+  timeout $T runuser -u "$u" -- qsub -terse -wd /tmp -o /dev/null -j y -b y "$@"
+}
+state () {  # r, qw, ... or empty once the job is gone
+  timeout $T qstat -u '*' 2>/dev/null | awk -v j="$1" '$1 == j { print $5 }'
+}
+wait_state () {  # wait_state JOB STATE SECONDS ('gone': no longer listed)
+  local end=$(( $(date +%s) + $3 )) s
+  while [ "$(date +%s)" -le "$end" ]; do
+    s=$(state "$1")
+    [ "${s:-gone}" = "$2" ] && return 0
+    sleep 0.5
+  done
+  echo "# job $1: ${s:-gone}, not $2 after $3 s"
+  return 1
+}
+
+# --- the export as the daemons see it --------------------------------------
+check "interactive.q has 3 slots" eval 'timeout $T qconf -sq interactive.q | grep -Eq "^slots +3$"'
+check "interactive.q takes interactive jobs" \
+  eval 'timeout $T qconf -sq interactive.q | grep -Eq "^qtype +BATCH INTERACTIVE$"'
+check "resource quota: one slot per user in interactive.q" \
+  eval 'timeout $T qconf -srqs interactive_per_user | grep -q "limit *users {\*} queues interactive.q to slots=1"'
+
+# --- walltime end: h_rt is enforced by execd ----------------------------------
+wall=$(submit mnsg5 -q interactive.q -l h_rt=0:0:5 sleep 600)
+wall_t0=$(date +%s)
+check "walltime end: a job with h_rt=5 s is gone" wait_state "$wall" gone 40
+echo "# walltime job gone $(( $(date +%s) - wall_t0 )) s after submission"
+sleep 1.5   # accounting flush_time 1 s
+acct=$(timeout $T qacct -j "$wall" 2>&1)
+check "qacct shows it killed (exit_status 137)" grep -Eq '^exit_status +137' <<<"$acct"
+
+# --- one job per user: the quota holds a second one although slots are free --
+j1=$(submit mnsg1 -q interactive.q sleep 600)
+j1b=$(submit mnsg1 -q interactive.q sleep 600)
+check "the user's first job runs" wait_state "$j1" r 20
+sleep 3
+check "the user's second job waits although slots are free" test "$(state "$j1b")" = qw
+
+# --- jobs per logical node: 3 slots, then the 4th waits -----------------------
+j2=$(submit mnsg2 -q interactive.q sleep 600)
+j3=$(submit mnsg3 -q interactive.q sleep 600)
+check "three jobs of three users run together" eval 'wait_state "$j2" r 20 && wait_state "$j3" r 20'
+j4=$(submit mnsg4 -q interactive.q sleep 600)
+sleep 3
+check "the fourth waits" test "$(state "$j4")" = qw
+
+# --- give up when full: qsub -now y --------------------------------------------
+t_start=$(date +%s%N)
+if out=$(submit mnsg5 -now y -q interactive.q sleep 600 2>&1); then
+  nok "qsub -now y on a full queue gives up (it ran: $out)"
+else
+  ms=$(( ($(date +%s%N) - t_start) / 1000000 ))
+  ok "qsub -now y on a full queue gives up, in $ms ms"
+fi
+
+# --- cancel while queued and while running --------------------------------------
+timeout $T qdel "$j4" "$j1b" 2>&1 | diag
+check "cancel while queued: the jobs are gone" eval 'wait_state "$j4" gone 15 && wait_state "$j1b" gone 15'
+timeout $T qdel "$j1" 2>&1 | diag
+check "cancel while running: the job is gone" wait_state "$j1" gone 15
+sleep 1.5
+check "qacct records the cancelled running job" eval 'timeout $T qacct -j "$j1" >/dev/null 2>&1'
+check "with a slot free, qsub -now y runs at once" \
+  eval 'j5=$(submit mnsg5 -now y -q interactive.q sleep 600 2>/dev/null) && wait_state "$j5" r 10'
+timeout $T qdel -u '*' 2>&1 | diag
+
+# --- the controller's backend against the same cell ------------------------------
+if [ -n "$backend_test" ]; then
+  if out=$(MINNA_TEST_USER=mnsg4 timeout 240 "$backend_test" 2>&1); then
+    ok "controller Grid Engine backend"
+  else
+    nok "controller Grid Engine backend"
+  fi
+  diag <<<"$out"
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# run-slurm-suite.sh MINNA_POLICY [BACKEND_TEST]: the 'slurm' suite (TAP).
+#
+# One bring-up of a real Slurm with minna's exported configuration (see
+# slurm-up.sh), real test users, then checks that the scheduler itself
+# enforces what the policy exported: jobs per logical node, one job per user,
+# give-up when full, cancel while queued and while running, walltime end.
+# BACKEND_TEST, if given, is the controller's Slurm backend test, run against
+# the same daemons.  Everything started is stopped by PID at exit.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export MINNA_POLICY_BIN=${1:?usage: run-slurm-suite.sh MINNA_POLICY [BACKEND_TEST]}
+backend_test=${2:-}
+export MINNA_SLURM_STATE=${MINNA_SLURM_STATE:-/var/tmp/minna-slurm}
+T=15
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "1..0 # SKIP the slurm suite starts real daemons and users: run it as root"
+  exit 0
+fi
+for b in munged slurmctld slurmd slurmdbd mariadbd sbatch; do
+  if ! command -v "$b" >/dev/null; then
+    echo "1..0 # SKIP $b is not installed (scripts/packages/slurm.txt)"
+    exit 0
+  fi
+done
+
+n=0 failed=0
+ok () { n=$((n + 1)); echo "ok $n - $*"; }
+nok () { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+check () { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
+diag () { sed 's/^/# /'; }
+
+users=(mnsl1 mnsl2 mnsl3 mnsl4 mnsl5)
+cleanup () {
+  "$here/slurm-down.sh" 2>&1 | diag
+  for u in "${users[@]}"; do
+    id "$u" >/dev/null 2>&1 && userdel "$u" 2>/dev/null
+  done
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+if ! "$here/slurm-up.sh" "$here/test-policy.conf" 2>&1 | diag; then
+  echo "Bail out! slurm-up.sh failed"
+  exit 1
+fi
+. "$MINNA_SLURM_STATE/env"
+ok "bring-up in $(cat "$MINNA_SLURM_STATE/bringup-seconds") s"
+
+for u in "${users[@]}"; do
+  id "$u" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$u"
+  timeout $T sacctmgr -i add user "$u" account=minna >/dev/null ||
+    echo "# sacctmgr add user $u failed"
+done
+
+# submit USER ARGS...: sbatch as USER (root's --uid/--gid), prints the job id
+submit () {
+  local u=$1; shift
+  timeout $T sbatch --parsable --uid="$u" --gid="$u" --export=NONE --chdir=/tmp \
+    -o /dev/null "$@"
+}
+state () { timeout $T squeue -h -j "$1" -o %T 2>/dev/null; }
+final_state () { timeout $T sacct -n -X -P -j "$1" -o State 2>/dev/null | head -n 1 | cut -d' ' -f1; }
+wait_state () {  # wait_state JOB STATE SECONDS (squeue, or sacct once gone)
+  local end=$(( $(date +%s) + $3 )) s
+  while [ "$(date +%s)" -le "$end" ]; do
+    s=$(state "$1")
+    [ -z "$s" ] && s=$(final_state "$1")
+    [ "$s" = "$2" ] && return 0
+    sleep 0.5
+  done
+  echo "# job $1: $s, not $2 after $3 s"
+  return 1
+}
+
+# --- the export as the daemons see it --------------------------------------
+part=$(timeout $T scontrol show partition interactive 2>&1)
+check "partition interactive has OverSubscribe=FORCE:3" grep -q 'OverSubscribe=FORCE:3' <<<"$part"
+check "partition interactive has QOS=interactive" grep -q 'QoS=interactive' <<<"$part"
+qos=$(timeout $T sacctmgr -n -P show qos interactive format=MaxJobsPU,MaxSubmitPU 2>&1)
+check "QOS interactive: MaxJobsPerUser=1 MaxSubmitJobsPerUser=1 ($qos)" test "$qos" = "1|1"
+
+# --- walltime end: started first, checked last (Slurm counts minutes) -------
+wall=$(submit mnsl5 -p all -t 1 --wrap 'sleep 600')
+wall_t0=$(date +%s)
+
+# --- the partition's MaxTime from the policy's max_walltime ------------------
+if out=$(submit mnsl5 -p interactive -t 2:00:00 --wrap 'true' 2>&1); then
+  nok "a job over max_walltime is refused (got $out)"
+  timeout $T scancel "$out"
+else
+  ok "a job over max_walltime is refused"
+fi
+
+# --- jobs per logical node: 3 share it, the 4th waits ------------------------
+j1=$(submit mnsl1 -p interactive --wrap 'sleep 600')
+j2=$(submit mnsl2 -p interactive --wrap 'sleep 600')
+j3=$(submit mnsl3 -p interactive --wrap 'sleep 600')
+check "three jobs of three users run together on the logical node" \
+  eval 'wait_state "$j1" RUNNING 20 && wait_state "$j2" RUNNING 20 && wait_state "$j3" RUNNING 20'
+j4=$(submit mnsl4 -p interactive --wrap 'sleep 600')
+sleep 2
+reason=$(timeout $T squeue -h -j "$j4" -o '%T %r')
+check "the fourth waits for resources ($reason)" test "$reason" = "PENDING Resources"
+
+# --- one job per user: the QOS refuses a second one -------------------------
+if out=$(submit mnsl1 -p interactive --wrap 'sleep 600' 2>&1); then
+  nok "a second job of the same user is refused (got $out)"
+  timeout $T scancel "$out"
+else
+  check "a second job of the same user is refused by the QOS" grep -q QOSMaxSubmitJobPerUserLimit <<<"$out"
+fi
+
+# --- give up when full: salloc --immediate fails fast -----------------------
+t_start=$(date +%s%N)
+if out=$(timeout $T salloc -I --uid=mnsl5 --gid=mnsl5 -p interactive -t 1 true 2>&1); then
+  nok "salloc -I on a full partition gives up (it ran: $out)"
+else
+  ms=$(( ($(date +%s%N) - t_start) / 1000000 ))
+  check "salloc -I on a full partition gives up, in $ms ms" test "$ms" -lt 5000
+fi
+
+# --- cancel while queued and while running ----------------------------------
+timeout $T scancel "$j4"
+check "cancel while queued: the job ends CANCELLED" wait_state "$j4" CANCELLED 15
+timeout $T scancel "$j1"
+check "cancel while running: the job ends CANCELLED" wait_state "$j1" CANCELLED 15
+check "with a slot free, salloc -I runs at once" \
+  eval 'timeout $T salloc -I --uid=mnsl4 --gid=mnsl4 -p interactive -t 1 true 2>&1 | diag; test "${PIPESTATUS[0]}" = 0'
+timeout $T scancel "$j2" "$j3"
+
+# --- the controller's backend against the same daemons ----------------------
+if [ -n "$backend_test" ]; then
+  if out=$(MINNA_TEST_USER=mnsl4 timeout 240 "$backend_test" 2>&1); then
+    ok "controller Slurm backend"
+  else
+    nok "controller Slurm backend"
+  fi
+  diag <<<"$out"
+fi
+
+# --- walltime end -------------------------------------------------------------
+# limit 1 min; slurmctld checks limits every 30 s, then KillWait
+check "walltime end: the job ends TIMEOUT" wait_state "$wall" TIMEOUT 120
+echo "# walltime job ended $(( $(date +%s) - wall_t0 )) s after submission"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
