@@ -5,6 +5,7 @@
 #define G_LOG_DOMAIN "minna-sweep"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -59,6 +60,11 @@ launches_by_kind_of_day (MnSimResult *result, gint64 utc_offset, JsonObject *out
   guint64 weekday[24] = { 0 }, weekend[24] = { 0 }, own_limit[24] = { 0 };
   gint64 first = G_MAXINT64, last = G_MININT64;
   guint64 n_weekdays = 0, n_weekend = 0;
+  GArray *waits[24];
+  JsonArray *mean = json_array_new (), *p95 = json_array_new ();
+
+  for (guint h = 0; h < 24; h++)
+    waits[h] = g_array_new (FALSE, FALSE, sizeof (gint64));
 
   for (gsize i = 0; jobs != NULL && i < n_jobs; i++)
     {
@@ -80,7 +86,28 @@ launches_by_kind_of_day (MnSimResult *result, gint64 utc_offset, JsonObject *out
         weekday[hour]++;
       first = MIN (first, day);
       last = MAX (last, day);
+      if (jobs[i].start >= 0)
+        {
+          gint64 w = jobs[i].start - jobs[i].submit;
+
+          g_array_append_val (waits[hour], w);
+        }
     }
+  /* Waits by hour of day: what a user pressing Launch at that hour sees. */
+  for (guint h = 0; h < 24; h++)
+    {
+      gdouble sum = 0;
+
+      qsort (waits[h]->data, waits[h]->len, sizeof (gint64), compare_gint64);
+      for (guint k = 0; k < waits[h]->len; k++)
+        sum += g_array_index (waits[h], gint64, k);
+      json_array_add_double_element (mean, waits[h]->len > 0 ? round (sum / waits[h]->len) : 0);
+      json_array_add_int_element (p95, waits[h]->len > 0
+                                  ? g_array_index (waits[h], gint64, (waits[h]->len * 95 + 99) / 100 - 1) : 0);
+      g_array_unref (waits[h]);
+    }
+  json_object_set_array_member (out, "wait_mean_by_hour_s", mean);
+  json_object_set_array_member (out, "wait_p95_by_hour_s", p95);
   for (gint64 d = first; first <= last && d <= last; d++)
     {
       if ((((d % 7) + 7 + 3) % 7) >= 5)

@@ -337,6 +337,41 @@ format_margin (MnTargetKind kind, gdouble margin)
   return g_strdup_printf ("%s%s", margin < 0 ? "-" : "+", v);
 }
 
+/* The busiest hour of the day (the lecture): what a user pressing Launch
+ * then sees in the baseline and at the chosen point. */
+static void
+summary_peak (GString *out, JsonObject *baseline, JsonObject *point)
+{
+  g_autoptr (GArray) launches = mn_sweep_series (baseline, MN_SERIES_LAUNCHES_BY_HOUR);
+  g_autoptr (GArray) b_now = mn_sweep_series (baseline, MN_SERIES_IMMEDIATE_BY_HOUR);
+  g_autoptr (GArray) p_now = mn_sweep_series (point, MN_SERIES_IMMEDIATE_BY_HOUR);
+  g_autoptr (GArray) own = mn_sweep_series (point, MN_SERIES_PER_USER_REJECTED_BY_HOUR);
+  JsonNode *bm = lookup (baseline, "sweep.wait_mean_by_hour_s");
+  JsonNode *bp = lookup (baseline, "sweep.wait_p95_by_hour_s");
+  guint peak = 0;
+  gdouble n, admitted;
+  g_autofree gchar *mean = NULL, *p95 = NULL;
+
+  if (launches == NULL || launches->len != 24 || b_now == NULL || p_now == NULL
+      || bm == NULL || bp == NULL || !JSON_NODE_HOLDS_ARRAY (bm) || !JSON_NODE_HOLDS_ARRAY (bp))
+    return;
+  for (guint h = 1; h < 24; h++)
+    if (g_array_index (launches, gdouble, h) > g_array_index (launches, gdouble, peak))
+      peak = h;
+  n = g_array_index (launches, gdouble, peak);
+  admitted = n - (own != NULL && own->len == 24 ? g_array_index (own, gdouble, peak) : 0);
+  if (!(n > 0) || !(admitted > 0))
+    return;
+  mean = mn_sweep_format_target_value (MN_TARGET_WAIT_P99,
+                                       node_number (json_array_get_element (json_node_get_array (bm), peak)));
+  p95 = mn_sweep_format_target_value (MN_TARGET_WAIT_P99,
+                                      node_number (json_array_get_element (json_node_get_array (bp), peak)));
+  g_string_append_printf (out, "Peak hour %02d:00 (%.0f launches): baseline %.1f%% started immediately, "
+                          "mean wait %s, p95 %s; with this interactive.q %.1f%% of those admitted.\n",
+                          peak, n, g_array_index (b_now, gdouble, peak) / n * 100, mean, p95,
+                          g_array_index (p_now, gdouble, peak) / admitted * 100);
+}
+
 gchar *
 mn_sweep_results_summary (MnSweepResults *r)
 {
@@ -373,6 +408,8 @@ mn_sweep_results_summary (MnSweepResults *r)
         g_string_append_printf (out, "  <- fails by %s", margin + 1);
       g_string_append_c (out, '\n');
     }
+  if (r->baseline != NULL)
+    summary_peak (out, r->baseline, o->metrics);
   if (r->baseline != NULL)
     {
       g_autofree gchar *bw = mn_sweep_format_target_value (MN_TARGET_WAIT_P99,
