@@ -1,0 +1,434 @@
+/* mn-backend-slurm.c */
+#define G_LOG_DOMAIN "minna-controller"
+
+#include "mn-backend-slurm.h"
+#include "mn-controller-config.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct {
+  MnBackend parent;
+  gchar    *partition;
+  gchar    *batch_partition;
+  gchar    *bin_dir;
+  guint     timeout;
+  guint     give_up_after;
+} MnBackendSlurm;
+
+/* Runs ARGV (argv[0] looked up in bin_dir) under timeout(1).  TRUE with the
+ * output when it exits 0; otherwise an error naming the command and what it
+ * said (or that it timed out).  *out_status gets the exit status. */
+static gboolean
+run (MnBackendSlurm *self, const gchar *const *argv, gchar **out, gint *out_status,
+     GError **error)
+{
+  g_autoptr(GPtrArray) full = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *std_out = NULL;
+  g_autofree gchar *std_err = NULL;
+  g_autoptr(GError) local = NULL;
+  gint status = -1;
+
+  g_ptr_array_add (full, g_strdup ("timeout"));
+  g_ptr_array_add (full, g_strdup ("-k"));
+  g_ptr_array_add (full, g_strdup ("2"));
+  g_ptr_array_add (full, g_strdup_printf ("%u", self->timeout));
+  g_ptr_array_add (full, self->bin_dir ? g_build_filename (self->bin_dir, argv[0], NULL)
+                                       : g_strdup (argv[0]));
+  for (gsize i = 1; argv[i] != NULL; i++)
+    g_ptr_array_add (full, g_strdup (argv[i]));
+  g_ptr_array_add (full, NULL);
+
+  if (!g_spawn_sync ("/", (gchar **) full->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                     &std_out, &std_err, &status, &local))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s: %s", argv[0], local->message);
+      return FALSE;
+    }
+  if (out_status != NULL)
+    *out_status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 124)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s: no answer within %u s (is slurmctld up?)", argv[0], self->timeout);
+      return FALSE;
+    }
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s failed: %s", argv[0], g_strstrip (std_err));
+      return FALSE;
+    }
+  if (out != NULL)
+    *out = g_steal_pointer (&std_out);
+  return TRUE;
+}
+
+static gchar *
+job_name (const gchar *session_id)
+{
+  return g_strdup_printf ("minna-%s", session_id);
+}
+
+/* D-HH:MM:SS, rounded up to whole minutes as Slurm keeps them. */
+static gchar *
+slurm_time (gint64 seconds)
+{
+  gint64 m = (seconds + 59) / 60;
+  if (m < 1)
+    m = 1;
+  return g_strdup_printf ("%" G_GINT64_FORMAT "-%02d:%02d:00", m / 1440,
+                          (gint) (m % 1440 / 60), (gint) (m % 60));
+}
+
+/* The id of this session's job if one is already queued or running (a
+ * controller killed between sbatch and storing the id submits again). */
+static gchar *
+find_existing (MnBackendSlurm *self, const gchar *name, GError **error)
+{
+  g_autofree gchar *arg = g_strdup_printf ("--name=%s", name);
+  const gchar *argv[] = { "squeue", "-h", "-o", "%i", arg, NULL };
+  g_autofree gchar *out = NULL;
+  g_auto(GStrv) lines = NULL;
+  if (!run (self, argv, &out, NULL, error))
+    return NULL;
+  lines = g_strsplit (g_strstrip (out), "\n", 2);
+  return lines[0] != NULL && lines[0][0] != '\0' ? g_strdup (lines[0]) : g_strdup ("");
+}
+
+static gchar *
+squeue_state (MnBackendSlurm *self, const gchar *job_id, GError **error)
+{
+  const gchar *argv[] = { "squeue", "-h", "-o", "%T", "-j", job_id, NULL };
+  g_autofree gchar *out = NULL;
+  if (!run (self, argv, &out, NULL, error))
+    return NULL;
+  return g_strdup (g_strstrip (out));
+}
+
+static gchar *
+slurm_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **error)
+{
+  MnBackendSlurm *self = (MnBackendSlurm *) backend;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *name = job_name (spec->session_id);
+  g_autofree gchar *existing = NULL;
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *job_id = NULL;
+  const gchar *partition = spec->node >= 0 ? self->partition : self->batch_partition;
+
+  existing = find_existing (self, name, error);
+  if (existing == NULL)
+    return NULL;
+  if (existing[0] != '\0')
+    return g_steal_pointer (&existing);
+
+  g_ptr_array_add (argv, g_strdup ("sbatch"));
+  g_ptr_array_add (argv, g_strdup ("--parsable"));
+  if (spec->unix_user != NULL && geteuid () == 0)
+    {
+      struct passwd *pw = getpwnam (spec->unix_user);
+      if (pw == NULL)
+        {
+          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                       "sbatch: no such user '%s'", spec->unix_user);
+          return NULL;
+        }
+      g_ptr_array_add (argv, g_strdup_printf ("--uid=%u", (guint) pw->pw_uid));
+      g_ptr_array_add (argv, g_strdup_printf ("--gid=%u", (guint) pw->pw_gid));
+      /* or the job inherits the controller's environment (root's HOME) */
+      g_ptr_array_add (argv, g_strdup ("--export=NONE"));
+    }
+  g_ptr_array_add (argv, g_strdup_printf ("--job-name=%s", name));
+  if (partition != NULL)
+    g_ptr_array_add (argv, g_strdup_printf ("--partition=%s", partition));
+  if (spec->walltime > 0)
+    {
+      g_autofree gchar *t = slurm_time (spec->walltime);
+      g_ptr_array_add (argv, g_strdup_printf ("--time=%s", t));
+    }
+  if (spec->memory_mb > 0)
+    g_ptr_array_add (argv, g_strdup_printf ("--mem=%" G_GUINT64_FORMAT "M", spec->memory_mb));
+  if (spec->cores > 0)
+    g_ptr_array_add (argv, g_strdup_printf ("--cpus-per-task=%u", spec->cores));
+  if (spec->gpus > 0)
+    g_ptr_array_add (argv, g_strdup_printf ("--gres=gpu:%u", spec->gpus));
+  if (spec->output != NULL)
+    g_ptr_array_add (argv, g_strdup_printf ("--output=%s", spec->output));
+  if (spec->session_dir != NULL)
+    g_ptr_array_add (argv, g_strdup_printf ("--chdir=%s", spec->session_dir));
+  g_ptr_array_add (argv, g_strdup (spec->script));
+  g_ptr_array_add (argv, NULL);
+
+  if (!run (self, (const gchar *const *) argv->pdata, &out, NULL, error))
+    return NULL;
+  /* --parsable: "ID" or "ID;cluster" */
+  job_id = g_strdup (g_strstrip (out));
+  if (strchr (job_id, ';') != NULL)
+    *strchr (job_id, ';') = '\0';
+  if (job_id[0] == '\0' || strspn (job_id, "0123456789_") != strlen (job_id))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "sbatch: unexpected answer '%s'", out);
+      return NULL;
+    }
+
+  if (self->give_up_after > 0)
+    {
+      /* Give up if busy, exactly: the job either runs within the grace or
+       * is cancelled; a job that never ran is the same as no job. */
+      gint64 end = g_get_monotonic_time () + (gint64) self->give_up_after * G_USEC_PER_SEC;
+      for (;;)
+        {
+          g_autoptr(GError) e = NULL;
+          g_autofree gchar *st = squeue_state (self, job_id, &e);
+          if (st != NULL && (g_str_equal (st, "RUNNING") || g_str_equal (st, "COMPLETING")
+                             || g_str_equal (st, "COMPLETED")))
+            break;
+          if (g_get_monotonic_time () >= end)
+            {
+              const gchar *cancel[] = { "scancel", job_id, NULL };
+              g_autoptr(GError) ce = NULL;
+              if (!run (self, cancel, NULL, NULL, &ce))
+                g_warning ("give-up: scancel %s: %s", job_id, ce->message);
+              g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                           "the partition is busy: job %s did not start within %u s "
+                           "and was cancelled (if_busy = give_up)", job_id,
+                           self->give_up_after);
+              return NULL;
+            }
+          g_usleep (200 * 1000);
+        }
+    }
+  (void) now;
+  return g_steal_pointer (&job_id);
+}
+
+static gboolean
+slurm_cancel (MnBackend *backend, const gchar *job_id, gint64 now, GError **error)
+{
+  MnBackendSlurm *self = (MnBackendSlurm *) backend;
+  const gchar *argv[] = { "scancel", job_id, NULL };
+  (void) now;
+  return run (self, argv, NULL, NULL, error);
+}
+
+static MnJobStatus *
+status_new (MnJobState state, gint exit_code, const gchar *message)
+{
+  MnJobStatus *st = g_new0 (MnJobStatus, 1);
+  st->state = state;
+  st->exit_code = exit_code;
+  st->message = g_strdup (message);
+  return st;
+}
+
+/* "CANCELLED by 0" -> "CANCELLED" */
+static gchar *
+first_word (const gchar *s)
+{
+  return g_strndup (s, strcspn (s, " +"));
+}
+
+static gboolean
+is_live (const gchar *state, MnJobState *out)
+{
+  static const gchar *const pending[] = { "PENDING", "CONFIGURING", "REQUEUED",
+                                          "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD",
+                                          "SUSPENDED", NULL };
+  static const gchar *const running[] = { "RUNNING", "COMPLETING", "STAGE_OUT",
+                                          "SIGNALING", "RESIZING", NULL };
+  if (g_strv_contains (pending, state))
+    *out = MN_JOB_PENDING;
+  else if (g_strv_contains (running, state))
+    *out = MN_JOB_RUNNING;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static GHashTable *
+slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **error)
+{
+  MnBackendSlurm *self = (MnBackendSlurm *) backend;
+  g_autoptr(GHashTable) result = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                        (GDestroyNotify) mn_job_status_free);
+  g_autoptr(GPtrArray) ask_sacct = g_ptr_array_new ();
+  g_autofree gchar *list = NULL;
+  g_autofree gchar *out = NULL;
+  g_autoptr(GError) local = NULL;
+  g_auto(GStrv) lines = NULL;
+  gint status = 0;
+  (void) now;
+
+  if (job_ids == NULL || job_ids[0] == NULL)
+    return g_steal_pointer (&result);
+  list = g_strjoinv (",", (gchar **) job_ids);
+
+  /* One squeue for every job, whoever owns it. */
+  {
+    g_autofree gchar *jarg = g_strdup_printf ("--jobs=%s", list);
+    const gchar *argv[] = { "squeue", "-h", "--states=all", "-o", "%i|%T|%r", jarg, NULL };
+    if (!run (self, argv, &out, &status, &local))
+      {
+        /* all ids gone from slurmctld's memory: squeue says so and fails */
+        if (status == 124 || strstr (local->message, "Invalid job id") == NULL)
+          {
+            g_propagate_error (error, g_steal_pointer (&local));
+            return NULL;
+          }
+        g_clear_pointer (&out, g_free);
+        out = g_strdup ("");
+      }
+  }
+  lines = g_strsplit (out, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) f = g_strsplit (lines[i], "|", 3);
+      MnJobState st;
+      if (g_strv_length (f) < 2)
+        continue;
+      if (g_strv_contains (job_ids, f[0]) && is_live (f[1], &st))
+        g_hash_table_replace (result, g_strdup (f[0]),
+                              status_new (st, 0, st == MN_JOB_PENDING ? f[2] : NULL));
+    }
+  for (gsize i = 0; job_ids[i] != NULL; i++)
+    if (!g_hash_table_contains (result, job_ids[i]))
+      g_ptr_array_add (ask_sacct, (gpointer) job_ids[i]);
+  if (ask_sacct->len == 0)
+    return g_steal_pointer (&result);
+
+  /* Finished (or forgotten) jobs: one sacct for all of them. */
+  {
+    g_autofree gchar *ids = NULL;
+    g_autofree gchar *jarg = NULL;
+    g_autofree gchar *acct = NULL;
+    g_autoptr(GError) e = NULL;
+    g_auto(GStrv) rows = NULL;
+    g_ptr_array_add (ask_sacct, NULL);
+    ids = g_strjoinv (",", (gchar **) ask_sacct->pdata);
+    jarg = g_strdup_printf ("--jobs=%s", ids);
+    {
+      const gchar *argv[] = { "sacct", "-n", "-X", "-P", "-o", "JobID,State,ExitCode",
+                              jarg, NULL };
+      if (!run (self, argv, &acct, NULL, &e))
+        acct = NULL;
+    }
+    rows = g_strsplit (acct ? acct : "", "\n", -1);
+    for (gsize i = 0; rows[i] != NULL; i++)
+      {
+        g_auto(GStrv) f = g_strsplit (rows[i], "|", 3);
+        g_autofree gchar *state = NULL;
+        MnJobState live;
+        gint code = -1;
+        if (g_strv_length (f) < 3 || !g_strv_contains ((const gchar *const *) ask_sacct->pdata, f[0]))
+          continue;
+        state = first_word (f[1]);
+        if (is_live (state, &live))
+          {
+            /* squeue missed it while sacct has it live: ask again later */
+            g_hash_table_replace (result, g_strdup (f[0]),
+                                  status_new (MN_JOB_UNKNOWN, -1, "squeue and sacct disagree"));
+            continue;
+          }
+        /* ExitCode is "code:signal"; a signal means killed */
+        if (g_str_equal (state, "COMPLETED") || g_str_equal (state, "FAILED"))
+          {
+            g_auto(GStrv) cs = g_strsplit (f[2], ":", 2);
+            if (cs[1] == NULL || g_str_equal (cs[1], "0"))
+              code = atoi (cs[0]);
+          }
+        g_hash_table_replace (result, g_strdup (f[0]), status_new (MN_JOB_DONE, code, state));
+      }
+    for (guint i = 0; ask_sacct->pdata[i] != NULL; i++)
+      if (!g_hash_table_contains (result, ask_sacct->pdata[i]))
+        g_hash_table_replace (result, g_strdup (ask_sacct->pdata[i]),
+                              status_new (MN_JOB_UNKNOWN, -1,
+                                          e ? e->message : "neither squeue nor sacct knows the job"));
+  }
+  return g_steal_pointer (&result);
+}
+
+gboolean
+mn_backend_slurm_estimate_start (MnBackend *backend, const gchar *job_id, gint64 *start,
+                                 GError **error)
+{
+  MnBackendSlurm *self = (MnBackendSlurm *) backend;
+  const gchar *argv[] = { "squeue", "-h", "--start", "-o", "%S", "-j", job_id, NULL };
+  g_autofree gchar *out = NULL;
+  g_autoptr(GDateTime) dt = NULL;
+  g_autoptr(GTimeZone) tz = g_time_zone_new_local ();
+  if (!run (self, argv, &out, NULL, error))
+    return FALSE;
+  g_strstrip (out);
+  /* 2026-11-23T23:30:00, or N/A before the scheduler has looked */
+  dt = g_date_time_new_from_iso8601 (out, tz);
+  if (dt == NULL)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "squeue --start: no expected start for job %s (%s)", job_id, out);
+      return FALSE;
+    }
+  *start = g_date_time_to_unix (dt);
+  return TRUE;
+}
+
+static gchar *
+slurm_describe (MnBackend *backend)
+{
+  MnBackendSlurm *self = (MnBackendSlurm *) backend;
+  return g_strdup_printf ("slurm (partition %s, batch %s, timeout %u s, %s)",
+                          self->partition, self->batch_partition ? self->batch_partition : "default",
+                          self->timeout,
+                          self->give_up_after ? "give up if not running" : "jobs wait");
+}
+
+static void
+slurm_free (MnBackend *backend)
+{
+  MnBackendSlurm *self = (MnBackendSlurm *) backend;
+  g_free (self->partition);
+  g_free (self->batch_partition);
+  g_free (self->bin_dir);
+  g_free (self);
+}
+
+static const MnBackendClass slurm_class = {
+  .name = "slurm",
+  .submit = slurm_submit,
+  .cancel = slurm_cancel,
+  .poll = slurm_poll,
+  .describe = slurm_describe,
+  .free = slurm_free,
+};
+
+MnBackend *
+mn_backend_slurm_new (const MnBackendSlurmOptions *options, GError **error)
+{
+  MnBackendSlurm *self;
+  g_autofree gchar *sbatch = NULL;
+  if (options->bin_dir != NULL)
+    sbatch = g_build_filename (options->bin_dir, "sbatch", NULL);
+  else
+    sbatch = g_find_program_in_path ("sbatch");
+  if (sbatch == NULL || !g_file_test (sbatch, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
+                   "slurm backend: sbatch not found%s%s",
+                   options->bin_dir ? " in " : " in PATH", options->bin_dir ? options->bin_dir : "");
+      return NULL;
+    }
+  self = g_new0 (MnBackendSlurm, 1);
+  self->parent.klass = &slurm_class;
+  self->partition = g_strdup (options->partition ? options->partition : "interactive");
+  self->batch_partition = g_strdup (options->batch_partition);
+  self->bin_dir = g_strdup (options->bin_dir);
+  self->timeout = options->command_timeout ? options->command_timeout : 15;
+  self->give_up_after = options->give_up_after;
+  return &self->parent;
+}

@@ -1,0 +1,291 @@
+/* test-backend-slurm.c: the controller's Slurm backend against a real
+ * slurmctld (run by run-slurm-suite.sh, which brings Slurm up, sets
+ * SLURM_CONF and names a test user in MINNA_TEST_USER).  Without them the
+ * tests that need the daemons skip; the timeout test runs anywhere. */
+#define G_LOG_DOMAIN "test-backend-slurm"
+
+#include "mn-backend-slurm.h"
+#include "mn-controller-config.h"
+
+#include <glib/gstdio.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+  MnBackend *backend;
+  gchar     *dir;
+  gchar     *script;
+  gchar     *output;
+  const gchar *user;
+} Fixture;
+
+static gboolean
+have_slurm (void)
+{
+  if (g_getenv ("SLURM_CONF") == NULL || g_getenv ("MINNA_TEST_USER") == NULL)
+    {
+      g_test_skip ("needs a running Slurm (run-slurm-suite.sh sets SLURM_CONF, MINNA_TEST_USER)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A session directory the test user owns, with a job script in it. */
+static void
+fixture_init (Fixture *f, const gchar *body, guint give_up_after)
+{
+  MnBackendSlurmOptions opts = { .partition = "interactive", .give_up_after = give_up_after };
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
+  struct passwd *pw;
+  f->user = g_getenv ("MINNA_TEST_USER");
+  pw = getpwnam (f->user);
+  g_assert_nonnull (pw);
+  f->dir = g_dir_make_tmp ("mn-slurm-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (chown (f->dir, pw->pw_uid, pw->pw_gid), ==, 0);
+  f->script = g_build_filename (f->dir, "job.sh", NULL);
+  f->output = g_build_filename (f->dir, "job.out", NULL);
+  g_file_set_contents (f->script, text, -1, &error);
+  g_assert_no_error (error);
+  g_chmod (f->script, 0755);
+  f->backend = mn_backend_slurm_new (&opts, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_clear (Fixture *f)
+{
+  g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
+  g_assert_cmpint (system (cmd), ==, 0);
+  mn_backend_free (f->backend);
+  g_free (f->dir);
+  g_free (f->script);
+  g_free (f->output);
+}
+
+static MnJobSpec
+spec_for (Fixture *f, const gchar *session)
+{
+  MnJobSpec spec = {
+    .session_id = session, .session_dir = f->dir, .script = f->script,
+    .output = f->output, .unix_user = f->user, .cores = 1, .memory_mb = 100,
+    .walltime = 600, .node = 0, .logical = 0,
+  };
+  return spec;
+}
+
+/* Polls until the job is in STATE; returns its last status. */
+static MnJobStatus *
+wait_for (MnBackend *b, const gchar *id, MnJobState state, guint seconds)
+{
+  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+  const gchar *ids[] = { id, NULL };
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GHashTable) all = mn_backend_poll (b, ids, 0, &error);
+      MnJobStatus *st;
+      g_assert_no_error (error);
+      st = g_hash_table_lookup (all, id);
+      g_assert_nonnull (st);
+      if (st->state == state || g_get_monotonic_time () > end)
+        {
+          MnJobStatus *copy = g_new0 (MnJobStatus, 1);
+          *copy = *st;
+          copy->message = g_strdup (st->message);
+          g_assert_cmpint (st->state, ==, state);
+          return copy;
+        }
+      g_usleep (300 * 1000);
+    }
+}
+
+static void
+test_run_and_exit_code (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *id = NULL;
+  g_autofree gchar *again = NULL;
+  g_autofree gchar *out = NULL;
+  MnJobSpec spec;
+  MnJobStatus *st;
+  if (!have_slurm ())
+    return;
+  fixture_init (&f, "echo \"$(id -un) $HOME\"; sleep 2; exit 3", 0);
+  spec = spec_for (&f, "exitcode");
+  id = mn_backend_submit (f.backend, &spec, 0, &error);
+  g_assert_no_error (error);
+  /* the same session again: the same job, not a second one */
+  again = mn_backend_submit (f.backend, &spec, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (id, ==, again);
+  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 20));
+  st = wait_for (f.backend, id, MN_JOB_DONE, 30);
+  g_assert_cmpint (st->exit_code, ==, 3);
+  g_assert_cmpstr (st->message, ==, "FAILED");
+  mn_job_status_free (st);
+  g_file_get_contents (f.output, &out, NULL, &error);
+  g_assert_no_error (error);
+  /* ran as the user, with the user's environment (--export=NONE) */
+  g_assert_true (g_str_has_prefix (out, f.user));
+  g_assert_null (strstr (out, "/root"));
+  fixture_clear (&f);
+}
+
+static void
+test_cancel_running (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *id = NULL;
+  MnJobSpec spec;
+  MnJobStatus *st;
+  if (!have_slurm ())
+    return;
+  fixture_init (&f, "sleep 300", 0);
+  spec = spec_for (&f, "cancel");
+  id = mn_backend_submit (f.backend, &spec, 0, &error);
+  g_assert_no_error (error);
+  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 20));
+  g_assert_true (mn_backend_cancel (f.backend, id, 0, &error));
+  g_assert_no_error (error);
+  st = wait_for (f.backend, id, MN_JOB_DONE, 30);
+  g_assert_cmpstr (st->message, ==, "CANCELLED");
+  g_assert_cmpint (st->exit_code, ==, -1);
+  mn_job_status_free (st);
+  fixture_clear (&f);
+}
+
+static void
+test_unknown_and_many (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) all = NULL;
+  const gchar *ids[] = { "999999", "999998", NULL };
+  MnJobStatus *st;
+  if (!have_slurm ())
+    return;
+  fixture_init (&f, "true", 0);
+  all = mn_backend_poll (f.backend, ids, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (all), ==, 2);
+  /* never "gone": a job nobody knows is unknown */
+  st = g_hash_table_lookup (all, "999999");
+  g_assert_cmpint (st->state, ==, MN_JOB_UNKNOWN);
+  fixture_clear (&f);
+}
+
+static void
+test_give_up_and_estimate (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *id = NULL;
+  MnJobSpec spec;
+  gint64 start = 0;
+  if (!have_slurm ())
+    return;
+  /* a walltime over the partition's: never runs (EnforcePartLimits aside,
+   * it would queue); use a huge memory request instead, which never fits */
+  fixture_init (&f, "sleep 300", 2);
+  spec = spec_for (&f, "giveup");
+  spec.node = -1;          /* batch partition (default), nodes of 2000 MB */
+  spec.memory_mb = 0;
+  spec.cores = 2;
+  {
+    /* fill both batch nodes, then ask with give-up: it must fail and
+     * leave no job behind */
+    MnBackendSlurmOptions wait_opts = { .partition = "interactive" };
+    g_autoptr(MnBackend) waiter = mn_backend_slurm_new (&wait_opts, &error);
+    g_autofree gchar *a = NULL;
+    g_autofree gchar *b = NULL;
+    MnJobSpec fill = spec;
+    g_assert_no_error (error);
+    fill.session_id = "fill-a";
+    a = mn_backend_submit (waiter, &fill, 0, &error);
+    g_assert_no_error (error);
+    fill.session_id = "fill-b";
+    b = mn_backend_submit (waiter, &fill, 0, &error);
+    g_assert_no_error (error);
+    mn_job_status_free (wait_for (waiter, a, MN_JOB_RUNNING, 20));
+    mn_job_status_free (wait_for (waiter, b, MN_JOB_RUNNING, 20));
+
+    id = mn_backend_submit (f.backend, &spec, 0, &error);
+    g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND);
+    g_assert_null (id);
+    g_clear_error (&error);
+
+    /* the same request without give-up queues, with an expected start */
+    fill.session_id = "queued";
+    id = mn_backend_submit (waiter, &fill, 0, &error);
+    g_assert_no_error (error);
+    mn_job_status_free (wait_for (waiter, id, MN_JOB_PENDING, 5));
+    {
+      gint64 end = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+      gboolean have = FALSE;
+      while (!have && g_get_monotonic_time () < end)
+        {
+          g_clear_error (&error);
+          have = mn_backend_slurm_estimate_start (waiter, id, &start, &error);
+          if (!have)
+            g_usleep (500 * 1000);
+        }
+      g_assert_no_error (error);
+      g_assert_true (have);
+      g_assert_cmpint (start, >, g_get_real_time () / G_USEC_PER_SEC - 60);
+    }
+    g_assert_true (mn_backend_cancel (waiter, id, 0, &error));
+    g_assert_true (mn_backend_cancel (waiter, a, 0, &error));
+    g_assert_true (mn_backend_cancel (waiter, b, 0, &error));
+    g_assert_no_error (error);
+  }
+  fixture_clear (&f);
+}
+
+/* slurmctld down makes the clients hang: the poll must come back with an
+ * error within the command timeout, not hang the controller. */
+static void
+test_timeout (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("mn-slurm-bin-XXXXXX", &error);
+  g_autofree gchar *squeue = g_build_filename (dir, "squeue", NULL);
+  g_autofree gchar *sbatch = g_build_filename (dir, "sbatch", NULL);
+  g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  MnBackendSlurmOptions opts = { .bin_dir = dir, .command_timeout = 1 };
+  g_autoptr(MnBackend) b = NULL;
+  g_autoptr(GHashTable) all = NULL;
+  const gchar *ids[] = { "1", NULL };
+  gint64 t0;
+  g_assert_no_error (error);
+  g_file_set_contents (squeue, "#!/bin/sh\nexec sleep 30\n", -1, &error);
+  g_file_set_contents (sbatch, "#!/bin/sh\nexit 1\n", -1, &error);
+  g_chmod (squeue, 0755);
+  g_chmod (sbatch, 0755);
+  b = mn_backend_slurm_new (&opts, &error);
+  g_assert_no_error (error);
+  t0 = g_get_monotonic_time ();
+  all = mn_backend_poll (b, ids, 0, &error);
+  g_assert_null (all);
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND);
+  g_assert_nonnull (strstr (error->message, "no answer within 1 s"));
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/backend/slurm/timeout", test_timeout);
+  g_test_add_func ("/backend/slurm/run-and-exit-code", test_run_and_exit_code);
+  g_test_add_func ("/backend/slurm/cancel-running", test_cancel_running);
+  g_test_add_func ("/backend/slurm/unknown-and-many", test_unknown_and_many);
+  g_test_add_func ("/backend/slurm/give-up-and-estimate", test_give_up_and_estimate);
+  return g_test_run ();
+}
