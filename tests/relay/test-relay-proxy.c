@@ -610,6 +610,131 @@ test_tls_self_signed (void)
   harness_relay_stop (r);
 }
 
+/* ---- SIGHUP reload and the binary's own entry points ---- */
+
+typedef struct {
+  const gchar *path;
+  MnRelay     *relay;
+  GError      *error;
+} FileRelay;
+
+static gboolean
+file_relay_start (gpointer data)
+{
+  FileRelay *f = data;
+  g_autoptr(MnRelayConfig) c = mn_relay_config_new ();
+  if (mn_relay_config_load_file (c, f->path, &f->error))
+    {
+      f->relay = mn_relay_new (c, f->path, &f->error);
+      if (f->relay != NULL && !mn_relay_start (f->relay, &f->error))
+        g_clear_pointer (&f->relay, mn_relay_free);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+file_relay_reload (gpointer data)
+{
+  FileRelay *f = data;
+  mn_relay_reload (f->relay, &f->error);
+  return G_SOURCE_REMOVE;
+}
+
+static gchar *
+write_config (const gchar *login_path)
+{
+  g_autofree gchar *path = g_build_filename (h->dir, "relay.conf", NULL);
+  g_autofree gchar *text = g_strdup_printf (
+    "[relay]\nlisten_https=\nlisten_http=127.0.0.1:0\nadmin_listen=127.0.0.1:0\n"
+    "admin_secret_file=%s\ncookie_key_file=%s\naccess_log=\nlogin_path=%s\n",
+    h->secret_path, h->key_path, login_path);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return g_steal_pointer (&path);
+}
+
+static void
+test_reload (void)
+{
+  g_autofree gchar *path = write_config ("/login");
+  FileRelay f = { path };
+  harness_invoke (file_relay_start, &f);
+  g_assert_no_error (f.error);
+  put_route (f.relay, "rl1", up_port, "alice");
+  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u/s/rl1/",
+                                           mn_relay_get_port (f.relay, "http"));
+  g_autoptr(SoupMessageHeaders) h1 = NULL;
+  g_assert_cmpuint (harness_http ("GET", url, NULL, NULL, NULL, &h1), ==, 302);
+  g_assert_cmpstr (soup_message_headers_get_one (h1, "Location"), ==, "/login?next=/s/rl1/");
+
+  g_free (write_config ("/portal/login"));
+  harness_invoke (file_relay_reload, &f);
+  g_assert_no_error (f.error);
+  g_autoptr(SoupMessageHeaders) h2 = NULL;
+  g_assert_cmpuint (harness_http ("GET", url, NULL, NULL, NULL, &h2), ==, 302);
+  g_assert_cmpstr (soup_message_headers_get_one (h2, "Location"), ==,
+                   "/portal/login?next=/s/rl1/");
+  /* Routes survive a reload. */
+  const gchar *headers[] = { "Cookie", alice, NULL };
+  g_assert_cmpuint (harness_http ("GET", url, headers, NULL, NULL, NULL), ==, 200);
+
+  /* A broken file keeps the running configuration. */
+  g_assert_true (g_file_set_contents (path, "[relay]\nmax_connections=none\n", -1, NULL));
+  harness_invoke (file_relay_reload, &f);
+  g_assert_error (f.error, MN_RELAY_ERROR, MN_RELAY_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (f.error->message, ":2: key max_connections"));
+  g_clear_error (&f.error);
+  g_assert_cmpuint (harness_http ("GET", url, headers, NULL, NULL, NULL), ==, 200);
+  harness_relay_stop (f.relay);
+}
+
+static gchar *
+relay_binary (void)
+{
+  const gchar *b = g_getenv ("MINNA_BUILD_DIR");
+  return g_build_filename (b != NULL ? b : ".", "daemons", "relay", "minna-relay", NULL);
+}
+
+static void
+test_binary (void)
+{
+  g_autofree gchar *bin = relay_binary ();
+  if (!g_file_test (bin, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("minna-relay binary not found (MINNA_BUILD_DIR unset)");
+      return;
+    }
+  g_autofree gchar *path = write_config ("/login");
+  g_autofree gchar *out = NULL, *err = NULL;
+  gint status = 0;
+  const gchar *mint[] = { bin, "mint-cookie", "--config", path, "--user", "alice", NULL };
+  g_assert_true (g_spawn_sync (NULL, (gchar **) mint, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_autoptr(MnAuthKey) key = mn_auth_key_load (h->key_path, NULL);
+  g_autofree gchar *user = mn_auth_cookie_verify (key, g_strstrip (out),
+                                                  g_get_real_time () / G_USEC_PER_SEC, NULL);
+  g_assert_cmpstr (user, ==, "alice");
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  const gchar *help[] = { bin, "--help", NULL };
+  g_assert_true (g_spawn_sync (NULL, (gchar **) help, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (out, "--upstream-connect-timeout"));
+  g_assert_nonnull (strstr (out, "websocket_idle_timeout"));
+
+  g_autofree gchar *bad = g_build_filename (h->dir, "bad.conf", NULL);
+  g_assert_true (g_file_set_contents (bad, "[relay]\n\nlisten_htps=1\n", -1, NULL));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  const gchar *run[] = { bin, "--config", bad, NULL };
+  g_assert_true (g_spawn_sync (NULL, (gchar **) run, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, NULL));
+  g_assert_false (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (err, ":3: unknown key 'listen_htps'"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -645,6 +770,8 @@ main (int argc, char **argv)
   g_test_add_func ("/relay/limits/max-connections", test_max_connections);
   g_test_add_func ("/relay/controller/restart", test_restart_from_controller);
   g_test_add_func ("/relay/tls/self-signed", test_tls_self_signed);
+  g_test_add_func ("/relay/config/reload", test_reload);
+  g_test_add_func ("/relay/main/mint-cookie-help-errors", test_binary);
   int rc = g_test_run ();
   harness_relay_stop (relay);
   harness_upstream_stop ();
