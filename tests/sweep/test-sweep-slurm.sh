@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# test-sweep-slurm.sh MINNA_SIM MINNA_POLICY: the 'slurm' suite's sweep test
+# (TAP).  Brings up a real single-host Slurm (tests/slurm/slurm-up.sh, its
+# own state directory), submits the array that `minna-sim run
+# --emit-slurm-array` writes for the lecture-burst scenario, waits for it,
+# merges, and compares with the in-process run: results.json, results.csv
+# and recommended.conf must be byte for byte the same.  Everything started is
+# stopped by PID (slurm-down.sh) at exit.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+sim=${1:?usage: test-sweep-slurm.sh MINNA_SIM MINNA_POLICY}
+export MINNA_POLICY_BIN=${2:?usage: test-sweep-slurm.sh MINNA_SIM MINNA_POLICY}
+export MINNA_SLURM_STATE=${MINNA_SLURM_STATE_SWEEP:-/var/tmp/minna-slurm-sweep}
+slurm=$here/../slurm
+scenario=$here/../../scenarios/lecture-burst.scenario
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "1..0 # SKIP starts real Slurm daemons: run it as root"
+  exit 0
+fi
+for b in munged slurmctld slurmd slurmdbd mariadbd sbatch; do
+  if ! command -v "$b" >/dev/null; then
+    echo "1..0 # SKIP $b is not installed (scripts/packages/slurm.txt)"
+    exit 0
+  fi
+done
+
+n=0 failed=0
+ok () { n=$((n + 1)); echo "ok $n - $*"; }
+nok () { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+diag () { sed 's/^/# /'; }
+
+tmp=$(mktemp -d /tmp/mn-sweep-slurm-XXXXXX)
+chmod 755 "$tmp"
+cleanup () {
+  "$slurm/slurm-down.sh" 2>&1 | diag
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+if ! "$slurm/slurm-up.sh" "$slurm/test-policy.conf" 2>&1 | diag; then
+  echo "Bail out! slurm-up.sh failed"
+  exit 1
+fi
+. "$MINNA_SLURM_STATE/env"
+ok "Slurm up"
+
+if "$sim" run "$scenario" --out "$tmp/inprocess" --quiet >"$tmp/run.out" 2>&1; then
+  ok "in-process run"
+else
+  diag <"$tmp/run.out"; nok "in-process run"
+fi
+if "$sim" run "$scenario" --emit-slurm-array "$tmp/array" >"$tmp/emit.out" 2>&1; then
+  ok "emit the array"
+else
+  diag <"$tmp/emit.out"; nok "emit the array"
+fi
+
+# --wait returns when every task of the array has ended.
+if timeout 600 sbatch --wait --chdir="$tmp" "$tmp/array/sweep.sbatch" >"$tmp/sbatch.out" 2>&1; then
+  ok "the array ran under Slurm ($(grep -c . "$tmp/array/points"/* 2>/dev/null | wc -l) point files)"
+else
+  diag <"$tmp/sbatch.out"
+  for f in "$tmp/array/logs"/*; do [ -s "$f" ] && { echo "--- $f"; cat "$f"; } | diag; done
+  nok "the array ran under Slurm"
+fi
+
+if "$sim" merge "$tmp/array" >"$tmp/merge.out" 2>&1; then
+  ok "merge"
+else
+  diag <"$tmp/merge.out"; nok "merge"
+fi
+for f in results.json results.csv recommended.conf; do
+  if cmp -s "$tmp/inprocess/$f" "$tmp/array/$f"; then
+    ok "$f: array + merge == in-process"
+  else
+    nok "$f: array + merge == in-process"
+  fi
+done
+echo "1..$n"
+[ "$failed" -eq 0 ]
