@@ -273,6 +273,18 @@ ws_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Runs @loop until something quits it, or @seconds pass. */
+static void
+run_until (GMainLoop *loop, GMainContext *ctx, guint seconds)
+{
+  GSource *t = g_timeout_source_new_seconds (seconds);
+  g_source_set_callback (t, ws_timeout, loop, NULL);
+  g_source_attach (t, ctx);
+  g_main_loop_run (loop);
+  g_source_destroy (t);
+  g_source_unref (t);
+}
+
 static guint64
 metric (const gchar *name)
 {
@@ -306,9 +318,7 @@ test_websocket_echo (void)
   g_assert_cmpuint (metric ("minna_relay_websockets_open"), ==, 1);
 
   soup_websocket_connection_send_text (s.ws, "hello through the relay");
-  guint t = g_timeout_add_seconds (10, ws_timeout, s.loop);
-  g_main_loop_run (s.loop);
-  g_source_remove (t);
+  run_until (s.loop, ctx, 10);
   g_assert_nonnull (s.got);
   g_assert_cmpmem (g_bytes_get_data (s.got, NULL), g_bytes_get_size (s.got),
                    "hello through the relay", 23);
@@ -319,9 +329,7 @@ test_websocket_echo (void)
   for (gsize i = 0; i < big; i++)
     payload[i] = (guint8) (i * 7);
   soup_websocket_connection_send_binary (s.ws, payload, big);
-  t = g_timeout_add_seconds (30, ws_timeout, s.loop);
-  g_main_loop_run (s.loop);
-  g_source_remove (t);
+  run_until (s.loop, ctx, 30);
   g_assert_cmpmem (g_bytes_get_data (s.got, NULL), g_bytes_get_size (s.got), payload, big);
 
   soup_websocket_connection_close (s.ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
@@ -607,6 +615,39 @@ test_tls_self_signed (void)
   g_assert_no_error (error);
   g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
   g_assert_nonnull (strstr (g_bytes_get_data (body, NULL), "xfp=https\n"));
+
+  /* wss:// as browsers use it: TLS on the client side, plain upstream. */
+  put_route (r, "ws1", up_port, "alice");
+  g_autoptr(GMainContext) ctx = g_main_context_new ();
+  g_main_context_push_thread_default (ctx);
+  WsState s = { g_main_loop_new (ctx, FALSE) };
+  g_autoptr(SoupSession) wss = soup_session_new ();
+  g_autofree gchar *wsurl = g_strdup_printf ("wss://127.0.0.1:%u/s/ws1/echo",
+                                             mn_relay_get_port (r, "https"));
+  g_autoptr(SoupMessage) wmsg = soup_message_new ("GET", wsurl);
+  g_signal_connect (wmsg, "accept-certificate", G_CALLBACK (accept_any), NULL);
+  soup_message_headers_append (soup_message_get_request_headers (wmsg), "Cookie", alice);
+  soup_session_websocket_connect_async (wss, wmsg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        ws_connected, &s);
+  g_main_loop_run (s.loop);
+  g_assert_no_error (s.error);
+  soup_websocket_connection_set_max_incoming_payload_size (s.ws, 0);
+  g_signal_connect (s.ws, "message", G_CALLBACK (ws_message), &s);
+  gsize big = 1024 * 1024;
+  g_autofree guint8 *payload = g_malloc (big);
+  for (gsize i = 0; i < big; i++)
+    payload[i] = (guint8) (i * 13);
+  soup_websocket_connection_send_binary (s.ws, payload, big);
+  run_until (s.loop, ctx, 30);
+  g_assert_nonnull (s.got);
+  g_assert_cmpmem (g_bytes_get_data (s.got, NULL), g_bytes_get_size (s.got), payload, big);
+  soup_websocket_connection_close (s.ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  for (gint i = 0; i < 200 && soup_websocket_connection_get_state (s.ws) != SOUP_WEBSOCKET_STATE_CLOSED; i++)
+    g_main_context_iteration (ctx, TRUE);
+  g_clear_object (&s.ws);
+  g_clear_pointer (&s.got, g_bytes_unref);
+  g_main_loop_unref (s.loop);
+  g_main_context_pop_thread_default (ctx);
   harness_relay_stop (r);
 }
 
