@@ -197,6 +197,9 @@ mn_trace_parse_memory_mb (const gchar *text, gchar default_unit, gint64 *mb)
     case 'T': factor = 1024.0 * 1024.0; break;
     default: return FALSE;
     }
-  *mb = (gint64) (v * factor + 0.5);
+  v = v * factor + 0.5;
+  if (v > 1e15)    /* a petabyte: nonsense, and keeps the sums in range */
+    return FALSE;
+  *mb = (gint64) v;
   return TRUE;
 }

@@ -8,6 +8,9 @@ G_BEGIN_DECLS
 
 typedef struct _MnTraceParser MnTraceParser;
 
+/* Latest time or longest duration accepted (about the year 300000). */
+#define MN_TRACE_MAX_TIME G_GINT64_CONSTANT (10000000000000)
+
 struct _MnTraceParser {
   MnTraceFormat format;
   /* A line before the first job (comments, column names): TRUE if it was
@@ -41,6 +44,7 @@ struct _MnTraceReader {
   gsize                cap;
   gsize                pos;
   gsize                len;
+  gsize                chunk;        /* size of the next read */
   gboolean             eof;
   guint64              line_no;      /* of the line last returned */
   gchar               *unread;       /* a line given back by the header pass */

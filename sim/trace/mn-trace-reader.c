@@ -9,7 +9,8 @@
 #include <stdarg.h>
 #include <string.h>
 
-#define MN_TRACE_CHUNK        (256 * 1024)
+#define MN_TRACE_CHUNK        (256 * 1024)   /* largest read; small inputs read less */
+#define MN_TRACE_FIRST_CHUNK  (16 * 1024)
 #define MN_TRACE_MAX_LINE     (1024 * 1024)   /* a longer line is skipped */
 #define MN_TRACE_MAX_MESSAGES 200              /* skipped-line messages kept */
 #define MN_TRACE_DETECT_BYTES (16 * 1024)
@@ -82,9 +83,12 @@ fill (MnTraceReader *reader, GError **error)
       reader->len -= reader->pos;
       reader->pos = 0;
     }
-  if (reader->cap - reader->len < MN_TRACE_CHUNK + 1)
+  /* Reads grow from 16 KiB to 256 KiB, so that small inputs stay cheap. */
+  reader->chunk = reader->chunk == 0 ? MN_TRACE_FIRST_CHUNK : MIN (reader->chunk * 2,
+                                                                   MN_TRACE_CHUNK);
+  if (reader->cap - reader->len < reader->chunk + 1)
     {
-      reader->cap = reader->len + MN_TRACE_CHUNK + 1;
+      reader->cap = reader->len + reader->chunk + 1;
       reader->buf = g_realloc (reader->buf, reader->cap);
     }
   n = g_input_stream_read (reader->stream, reader->buf + reader->len,
@@ -225,9 +229,18 @@ mn_trace_header_set_key (MnTraceHeader *header, const gchar *key, const gchar *v
   else if (g_ascii_strcasecmp (key, "MaxRecords") == 0)
     set_int_header (&header->max_records, value);
   else if (g_ascii_strcasecmp (key, "UnixStartTime") == 0)
-    set_int_header (&header->unix_start_time, value);
+    {
+      set_int_header (&header->unix_start_time, value);
+      if (header->unix_start_time > MN_TRACE_MAX_TIME)
+        header->unix_start_time = -1;
+    }
   else if (g_ascii_strcasecmp (key, "TimeZone") == 0)
-    set_int_header (&header->time_zone_offset, value);
+    {
+      set_int_header (&header->time_zone_offset, value);
+      /* real offsets are within a day; anything else is noise */
+      if (ABS (header->time_zone_offset) > 86400)
+        header->time_zone_offset = 0;
+    }
   else if (g_ascii_strcasecmp (key, "TimeZoneString") == 0)
     set_string_header (&header->time_zone, value);
   else if (g_ascii_strcasecmp (key, "Computer") == 0)
@@ -541,6 +554,17 @@ mn_trace_reader_open (const gchar *path, MnTraceFormat format, gboolean strict,
                                          error);
 }
 
+/* Times and durations beyond this are nonsense; keeping them out keeps
+ * every sum and offset the consumers compute in range. */
+static gboolean
+job_in_range (const MnTraceJob *job)
+{
+  return job->submit <= MN_TRACE_MAX_TIME && job->start <= MN_TRACE_MAX_TIME &&
+         job->end <= MN_TRACE_MAX_TIME && job->runtime <= MN_TRACE_MAX_TIME &&
+         job->walltime_req <= MN_TRACE_MAX_TIME && job->cpu_time <= G_MAXINT64 / 4 &&
+         job->procs <= G_MAXINT64 / 4 && job->procs_alloc <= G_MAXINT64 / 4;
+}
+
 MnTraceJob *
 mn_trace_reader_next (MnTraceReader *reader, GError **error)
 {
@@ -567,6 +591,13 @@ mn_trace_reader_next (MnTraceReader *reader, GError **error)
       if (!reader->parser->parse_line (reader, line, &job, &reason))
         {
           if (!mn_trace_reader_skip (reader, error, "%s", reason->message))
+            return NULL;
+          continue;
+        }
+      if (job != NULL && !job_in_range (job))
+        {
+          g_clear_pointer (&job, mn_trace_job_free);
+          if (!mn_trace_reader_skip (reader, error, "a time or duration beyond the year 300000"))
             return NULL;
           continue;
         }

@@ -150,7 +150,8 @@ tres_value (const gchar *tres, const gchar *key, gboolean memory)
       if (strcmp (items[i], key) == 0 ||
           (g_str_has_prefix (items[i], key) && items[i][strlen (key)] == ':'))
         {
-          if (memory ? mn_trace_parse_memory_mb (eq + 1, 'M', &v) : mn_trace_parse_int (eq + 1, &v))
+          if ((memory ? mn_trace_parse_memory_mb (eq + 1, 'M', &v)
+                      : mn_trace_parse_int (eq + 1, &v)) && v >= 0 && v < 1000000000000)
             {
               if (strcmp (items[i], key) == 0)
                 return v;
@@ -212,6 +213,8 @@ sacct_parse_line (MnTraceReader *reader, gchar *line, MnTraceJob **job_out, GErr
   id_text = col (state, f, n, C_JOBIDRAW);
   if (id_text == NULL || *id_text == '\0')
     id_text = col (state, f, n, C_JOBID);
+  if (id_text == NULL || *id_text == '\0')
+    return bad (error, "JobID", "", "empty");
   /* job steps ("123.batch", "123.0") belong to their allocation */
   if (strchr (id_text, '.') != NULL)
     {
@@ -227,7 +230,7 @@ sacct_parse_line (MnTraceReader *reader, gchar *line, MnTraceJob **job_out, GErr
     gchar *end = NULL;
 
     a = g_ascii_strtoll (id_text, &end, 10);
-    if (end == id_text || a < 0)
+    if (end == id_text || a < 0 || a >= G_MAXINT64 / 1000000 - 1)
       return bad (error, "JobID", id_text, "not a job id");
     if (*end == '_' || *end == '+')
       {
@@ -314,13 +317,13 @@ sacct_parse_line (MnTraceReader *reader, gchar *line, MnTraceJob **job_out, GErr
       if (!mn_trace_parse_memory_mb (v, 'M', &mb))
         return bad (error, "ReqMem", v, "not a memory size like 30000M");
       /* old Slurm: "4Gc" per CPU, "4Gn" per node */
-      if (v[len - 1] == 'c' && job->procs > 0)
+      if (v[len - 1] == 'c' && job->procs > 0 && job->procs < 10000000)
         mb *= job->procs;
       else if (v[len - 1] == 'n')
         {
           const gchar *nodes = col (state, f, n, C_NNODES);
 
-          if (nodes != NULL && mn_trace_parse_int (nodes, &n64) && n64 > 0)
+          if (nodes != NULL && mn_trace_parse_int (nodes, &n64) && n64 > 0 && n64 < 10000000)
             mb *= n64;
         }
       job->memory_req_mb = mb;

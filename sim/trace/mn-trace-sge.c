@@ -274,7 +274,7 @@ sge_parse_line (MnTraceReader *reader, gchar *line, MnTraceJob **job_out, GError
       !parse_number (f, F_CPU, "cpu", &cpu, error))
     return FALSE;
   /* maxvmem may carry a unit in some versions ("1.5G") */
-  if (!mn_trace_parse_double (f[F_MAXVMEM], &maxvmem))
+  if (!mn_trace_parse_double (f[F_MAXVMEM], &maxvmem) || maxvmem < -1 || maxvmem > 1e21)
     {
       gint64 mb;
 
@@ -336,7 +336,7 @@ sge_parse_line (MnTraceReader *reader, gchar *line, MnTraceJob **job_out, GError
       if (job->gpus < 0)
         job->gpus = (gint64) job->rtype_count * info->gpus;
     }
-  else if (mem_per_slot >= 0)
+  else if (mem_per_slot >= 0 && job->procs < 10000000)
     job->memory_req_mb = mem_per_slot * MAX (job->procs, 1);
   if (strstr (f[F_QNAME], "interactive") != NULL || is_interactive_name (f[F_JOB_NAME]))
     job->interactive = TRUE;
