@@ -433,6 +433,13 @@ local_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
   add_env (envb, g_strdup_printf ("OMP_NUM_THREADS=%u", MAX (spec->cores, 1)));
   envp = g_strv_builder_end (envb);
 
+  /* a new attempt must not see what an earlier one left */
+  {
+    g_autofree gchar *conn = g_build_filename (spec->session_dir, "connection", NULL);
+    g_autofree gchar *code = g_build_filename (spec->session_dir, "exit_code", NULL);
+    unlink (conn);
+    unlink (code);
+  }
   out = open (spec->output, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (out < 0)
     {

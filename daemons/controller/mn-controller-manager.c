@@ -31,6 +31,7 @@ struct _MnControllerManager {
   guint               kick;
   guint               ticks;
   gboolean            listing_routes;
+  gint64              last_idle_check;
   MnManagerCounters   counters;
 };
 
@@ -284,10 +285,10 @@ finish (MnControllerManager *self, MnSession *s, MnSessionState state, const gch
 
   s->state = state;
   s->ended = now;
-  set_reason (s, reason);
+  set_reason (s, reason);   /* @reason may have been s->reason: use s->reason from here */
   if (state == MN_SESSION_FAILED)
     self->counters.failed++;
-  if (!save (self, s, reason ? reason : mn_session_state_to_string (state)))
+  if (!save (self, s, s->reason ? s->reason : mn_session_state_to_string (state)))
     return;
   if (had_route)
     mn_controller_relay_delete_route (self->relay, id, on_route_deleted, g_strdup (id));
@@ -436,11 +437,8 @@ prepare_dir (MnControllerManager *self, MnSession *s, const MnApp *app, GError *
   {
     g_autofree gchar *app_path = g_build_filename (dir, "app.sh", NULL);
     g_autofree gchar *token_text = g_strconcat (s->token, "\n", NULL);
-    g_autofree gchar *conn = g_build_filename (dir, "connection", NULL);
-    g_autofree gchar *code = g_build_filename (dir, "exit_code", NULL);
-    /* a resubmission must not see the previous attempt's files */
-    unlink (conn);
-    unlink (code);
+    /* rewritten files get new inodes: a job that is already running (a
+     * controller killed mid-submit) keeps reading its own */
     if (!write_private (token, token_text, 0600, uid, gid, error) ||
         !write_private (job, script, 0700, uid, gid, error) ||
         !write_private (app_path, app_script, 0700, uid, gid, error))
@@ -970,6 +968,79 @@ handle_status (MnControllerManager *self, MnSession *s, const MnJobStatus *st, g
     }
 }
 
+/* ---- idle culling: the relay knows when a route last carried traffic ---- */
+
+static gint64
+idle_warning (gint64 timeout)
+{
+  return CLAMP (timeout / 10, 1, 300);
+}
+
+static void
+on_routes_listed (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
+{
+  CallData *c = data;
+  MnControllerManager *self = c->self;
+  gint64 now = mn_controller_manager_now (self);
+  gint64 timeout = mn_policy_state_get_config (self->policy)->idle_timeout;
+  JsonArray *routes = NULL;
+
+  self->listing_routes = FALSE;
+  if (!ok || body == NULL || !JSON_NODE_HOLDS_OBJECT (body) || timeout <= 0)
+    {
+      if (!ok)
+        g_message ("idle check: relay routes: %s", message);
+      call_free (c);
+      return;
+    }
+  routes = json_object_get_array_member (json_node_get_object (body), "routes");
+  for (guint i = 0; routes != NULL && i < json_array_get_length (routes); i++)
+    {
+      JsonObject *r = json_array_get_object_element (routes, i);
+      const gchar *id = r ? json_object_get_string_member_with_default (r, "id", "") : "";
+      MnSession *s = g_hash_table_lookup (self->live, id);
+      gint64 idle;
+      if (s == NULL || s->state != MN_SESSION_RUNNING || !json_object_has_member (r, "last_activity"))
+        continue;
+      idle = now - json_object_get_int_member (r, "last_activity");
+      if (idle >= timeout)
+        {
+          g_autofree gchar *why = g_strdup_printf ("ended after %" G_GINT64_FORMAT " s without use"
+                                                   " (idle timeout %" G_GINT64_FORMAT " s)", idle, timeout);
+          mn_controller_manager_stop (self, s->id, why, NULL);
+        }
+      else if (idle >= timeout - idle_warning (timeout) && s->idle_warned == 0)
+        {
+          g_autoptr(GDateTime) at = g_date_time_new_from_unix_utc (now + timeout - idle);
+          g_autofree gchar *when = g_date_time_format (at, "%H:%M:%S UTC");
+          g_autofree gchar *why = g_strdup_printf ("idle for %" G_GINT64_FORMAT " s: it will be ended"
+                                                   " at %s unless it is used", idle, when);
+          s->idle_warned = now;
+          set_reason (s, why);
+          save (self, s, why);
+        }
+      else if (idle < timeout - idle_warning (timeout) && s->idle_warned != 0)
+        {
+          s->idle_warned = 0;
+          set_reason (s, NULL);
+          save (self, s, "in use again");
+        }
+    }
+  call_free (c);
+}
+
+static void
+check_idle (MnControllerManager *self, gint64 now)
+{
+  gint64 timeout = mn_policy_state_get_config (self->policy)->idle_timeout;
+  if (timeout <= 0 || !mn_controller_relay_enabled (self->relay) || self->listing_routes ||
+      now - self->last_idle_check < CLAMP (timeout / 10, 1, 30))
+    return;
+  self->last_idle_check = now;
+  self->listing_routes = TRUE;
+  mn_controller_relay_list_routes (self->relay, on_routes_listed, call_new (self, "(idle check)"));
+}
+
 void
 mn_controller_manager_tick (MnControllerManager *self)
 {
@@ -982,6 +1053,7 @@ mn_controller_manager_tick (MnControllerManager *self)
   gpointer v;
 
   self->ticks++;
+  check_idle (self, now);
   g_hash_table_iter_init (&it, self->live);
   while (g_hash_table_iter_next (&it, NULL, &v))
     {

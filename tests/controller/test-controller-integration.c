@@ -125,7 +125,8 @@ static const gchar *
 member (const Reply *r, const gchar *name)
 {
   JsonObject *o;
-  g_assert_nonnull (r->json);
+  if (r->json == NULL)
+    g_error ("HTTP %u, not JSON: '%s'", r->status, r->body);
   o = json_node_get_object (r->json);
   return json_object_has_member (o, name) && !json_object_get_null_member (o, name)
          ? json_object_get_string_member (o, name) : NULL;
@@ -713,6 +714,58 @@ test_relay_restart (void)
   login_clear (&alice);
 }
 
+static void
+write_policy (gint64 idle_timeout)
+{
+  g_autoptr(MnPolicyConfig) pol = mn_policy_config_new_default ();
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *path = g_build_filename (h.dir, "interactive.conf", NULL);
+  pol->nodes = 1;
+  pol->logical_per_node = 1;
+  pol->max_jobs_per_logical = 2;
+  pol->idle_timeout = idle_timeout;
+  text = mn_policy_config_to_data (pol);
+  write_file (path, text, 0644);
+}
+
+/* SIGHUP reloads the policy; with an idle timeout, a session nobody uses
+ * is warned (in its reason) and then ended. */
+static void
+test_idle_after_reload (void)
+{
+  Login alice = login ("alice", "alice-password");
+  g_autofree gchar *id = NULL, *st = NULL, *reason = NULL;
+  gboolean warned = FALSE;
+  if (h.relay_bin == NULL)
+    {
+      g_test_skip ("idle culling reads traffic times from minna-relay, which is not built");
+      login_clear (&alice);
+      return;
+    }
+  write_policy (5);
+  kill (h.controller, SIGHUP);
+  g_usleep (300000);
+  id = new_session (&alice, "{\"app\":\"webapp\"}");
+  for (gint i = 0; i < 200; i++)
+    {
+      g_free (st);
+      g_free (reason);
+      st = session_state (&alice, id, &reason);
+      if (reason && strstr (reason, "unless it is used"))
+        warned = TRUE;
+      if (g_str_equal (st, "ended") || g_str_equal (st, "failed"))
+        break;
+      g_usleep (100000);
+    }
+  g_assert_true (warned);
+  g_assert_cmpstr (st, ==, "ended");
+  g_assert_nonnull (strstr (reason, "without use"));
+  write_policy (0);
+  kill (h.controller, SIGHUP);
+  g_usleep (300000);
+  login_clear (&alice);
+}
+
 /* ---- setup --------------------------------------------------------------------------- */
 
 static void
@@ -721,8 +774,7 @@ setup (void)
   const gchar *build = g_getenv ("MINNA_BUILD_DIR");
   const gchar *src = g_getenv ("MINNA_SOURCE_DIR");
   g_autoptr(GError) error = NULL;
-  g_autoptr(MnPolicyConfig) pol = mn_policy_config_new_default ();
-  g_autofree gchar *poltext = NULL, *apps = NULL, *polpath = NULL, *conf = NULL;
+  g_autofree gchar *apps = NULL, *polpath = NULL, *conf = NULL;
   g_autofree gchar *relay = NULL, *secret_path = NULL, *key = NULL, *cmd = NULL;
   const gchar *users[] = { "alice", "bob", "carol", NULL };
 
@@ -737,12 +789,8 @@ setup (void)
   h.relay_port = free_port ();
   h.relay_admin = free_port ();
 
-  pol->nodes = 1;
-  pol->logical_per_node = 1;
-  pol->max_jobs_per_logical = 2;
-  poltext = mn_policy_config_to_data (pol);
+  write_policy (0);
   polpath = g_build_filename (h.dir, "interactive.conf", NULL);
-  write_file (polpath, poltext, 0644);
 
   apps = g_build_filename (h.dir, "apps", NULL);
   g_mkdir (apps, 0755);
@@ -879,6 +927,7 @@ main (int argc, char **argv)
   g_test_add_func ("/controller/integration/crash", test_crash);
   g_test_add_func ("/controller/integration/kill-mid-launch", test_kill_mid_launch);
   g_test_add_func ("/controller/integration/relay-restart", test_relay_restart);
+  g_test_add_func ("/controller/integration/idle-after-reload", test_idle_after_reload);
   rc = g_test_run ();
   stop_daemons ();
   fflush (stdout);

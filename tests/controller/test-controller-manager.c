@@ -231,7 +231,10 @@ test_happy_path (Fixture *fx, gconstpointer data)
   g_autofree gchar *token = NULL;
   g_assert_no_error (error);
   g_assert_cmpint (s->state, ==, MN_SESSION_STARTING);
-  g_assert_cmpstr (s->job_id, ==, g_strdup_printf ("job-%s", s->id));
+  {
+    g_autofree gchar *job = g_strdup_printf ("job-%s", s->id);
+    g_assert_cmpstr (s->job_id, ==, job);
+  }
   {
     /* the job script and a 0600 token file exist */
     g_autofree gchar *tp = g_build_filename (fx->dir, "sessions", s->id, "token", NULL);
@@ -264,6 +267,8 @@ test_happy_path (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (got->reason, ==, "stopped by the user");
   events = mn_controller_store_events (mn_controller_manager_get_store (fx->manager), s->id, NULL);
   g_assert_cmpuint (events->len, >=, 5);
+  g_assert_cmpstr (((MnStoreEvent *) g_ptr_array_index (events, events->len - 1))->message, ==,
+                   "stopped by the user");
   g_assert_cmpuint (mn_policy_state_n_running (mn_controller_manager_get_policy (fx->manager)), ==, 0);
 }
 

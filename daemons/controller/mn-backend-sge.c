@@ -1,0 +1,448 @@
+/* mn-backend-sge.c */
+#define G_LOG_DOMAIN "minna-controller"
+
+#include "mn-backend-sge.h"
+#include "mn-controller-config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct {
+  MnBackend parent;
+  gchar    *queue;
+  gchar    *batch_queue;
+  gchar    *bin_dir;
+  gchar    *memory_resource;
+  gchar   **envp;
+  guint     timeout;
+  gboolean  give_up;
+} MnBackendSge;
+
+/* Runs ARGV under timeout(1), as USER through runuser when USER is given.
+ * TRUE with the output when it exits 0; otherwise an error naming the
+ * command and what it said.  *out_status gets the exit status. */
+static gboolean
+run (MnBackendSge *self, const gchar *user, const gchar *const *argv, gchar **out,
+     gint *out_status, GError **error)
+{
+  g_autoptr(GPtrArray) full = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *std_out = NULL;
+  g_autofree gchar *std_err = NULL;
+  g_autoptr(GError) local = NULL;
+  gint status = -1;
+
+  g_ptr_array_add (full, g_strdup ("timeout"));
+  g_ptr_array_add (full, g_strdup ("-k"));
+  g_ptr_array_add (full, g_strdup ("2"));
+  g_ptr_array_add (full, g_strdup_printf ("%u", self->timeout));
+  if (user != NULL)
+    {
+      /* runuser keeps the environment, so SGE_ROOT/SGE_CELL reach qsub */
+      g_ptr_array_add (full, g_strdup ("runuser"));
+      g_ptr_array_add (full, g_strdup ("-u"));
+      g_ptr_array_add (full, g_strdup (user));
+      g_ptr_array_add (full, g_strdup ("--"));
+    }
+  g_ptr_array_add (full, self->bin_dir ? g_build_filename (self->bin_dir, argv[0], NULL)
+                                       : g_strdup (argv[0]));
+  for (gsize i = 1; argv[i] != NULL; i++)
+    g_ptr_array_add (full, g_strdup (argv[i]));
+  g_ptr_array_add (full, NULL);
+
+  if (!g_spawn_sync ("/", (gchar **) full->pdata, self->envp, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                     &std_out, &std_err, &status, &local))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s: %s", argv[0], local->message);
+      return FALSE;
+    }
+  if (out_status != NULL)
+    *out_status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 124)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s: no answer within %u s (is sge_qmaster up?)", argv[0], self->timeout);
+      return FALSE;
+    }
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      g_autofree gchar *said = g_strdup_printf ("%s %s", std_err, std_out);
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s failed: %s", argv[0], g_strstrip (said));
+      return FALSE;
+    }
+  if (out != NULL)
+    *out = g_steal_pointer (&std_out);
+  return TRUE;
+}
+
+/* ---- qstat -xml ---------------------------------------------------------- */
+
+typedef struct {
+  gchar *id;
+  gchar *name;
+  gchar *state;      /* r, qw, Eqw, dr, ... */
+} QJob;
+
+static void
+qjob_free (QJob *j)
+{
+  g_free (j->id);
+  g_free (j->name);
+  g_free (j->state);
+  g_free (j);
+}
+
+typedef struct {
+  GPtrArray *jobs;
+  QJob      *cur;
+  gchar    **field;  /* where the text of the open element goes */
+} QParse;
+
+static void
+q_start (GMarkupParseContext *ctx, const gchar *element, const gchar **names,
+         const gchar **values, gpointer data, GError **error)
+{
+  QParse *p = data;
+  if (g_str_equal (element, "job_list"))
+    {
+      p->cur = g_new0 (QJob, 1);
+      g_ptr_array_add (p->jobs, p->cur);
+    }
+  else if (p->cur != NULL && g_str_equal (element, "JB_job_number"))
+    p->field = &p->cur->id;
+  else if (p->cur != NULL && g_str_equal (element, "JB_name"))
+    p->field = &p->cur->name;
+  else if (p->cur != NULL && g_str_equal (element, "state"))
+    p->field = &p->cur->state;
+}
+
+static void
+q_end (GMarkupParseContext *ctx, const gchar *element, gpointer data, GError **error)
+{
+  QParse *p = data;
+  p->field = NULL;
+  if (g_str_equal (element, "job_list"))
+    p->cur = NULL;
+}
+
+static void
+q_text (GMarkupParseContext *ctx, const gchar *text, gsize len, gpointer data, GError **error)
+{
+  QParse *p = data;
+  if (p->field != NULL)
+    {
+      g_free (*p->field);
+      *p->field = g_strstrip (g_strndup (text, len));
+    }
+}
+
+/* Every job of every user, from one qstat. */
+static GPtrArray *
+qstat_all (MnBackendSge *self, GError **error)
+{
+  const gchar *argv[] = { "qstat", "-u", "*", "-xml", NULL };
+  static const GMarkupParser parser = { q_start, q_end, q_text, NULL, NULL };
+  g_autofree gchar *out = NULL;
+  g_autoptr(GMarkupParseContext) ctx = NULL;
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) qjob_free);
+  QParse p = { jobs, NULL, NULL };
+  if (!run (self, NULL, argv, &out, NULL, error))
+    return NULL;
+  ctx = g_markup_parse_context_new (&parser, 0, &p, NULL);
+  if (!g_markup_parse_context_parse (ctx, out, -1, error) ||
+      !g_markup_parse_context_end_parse (ctx, error))
+    {
+      g_prefix_error (error, "qstat -xml: ");
+      return NULL;
+    }
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      QJob *j = g_ptr_array_index (jobs, i);
+      if (j->id == NULL || j->state == NULL)
+        {
+          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                       "qstat -xml: a job_list without JB_job_number or state");
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&jobs);
+}
+
+/* ---- backend ---------------------------------------------------------------- */
+
+static gchar *
+job_name (const gchar *session_id)
+{
+  return g_strdup_printf ("minna-%s", session_id);
+}
+
+static gchar *
+sge_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **error)
+{
+  MnBackendSge *self = (MnBackendSge *) backend;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autofree gchar *name = job_name (spec->session_id);
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *job_id = NULL;
+  g_autoptr(GString) res = g_string_new (NULL);
+  const gchar *queue = spec->node >= 0 ? self->queue : self->batch_queue;
+  const gchar *user = spec->unix_user;
+  (void) now;
+
+  if (geteuid () == 0 && user == NULL)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "qsub: Grid Engine runs no job as root; give the session a user");
+      return NULL;
+    }
+  if (user != NULL && geteuid () != 0 && g_strcmp0 (user, g_get_user_name ()) != 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "qsub: cannot submit as '%s' without root", user);
+      return NULL;
+    }
+  if (geteuid () != 0)
+    user = NULL;
+
+  /* this session's job already queued or running (a controller killed
+   * between qsub and storing the id submits again) */
+  jobs = qstat_all (self, error);
+  if (jobs == NULL)
+    return NULL;
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      QJob *j = g_ptr_array_index (jobs, i);
+      if (g_strcmp0 (j->name, name) == 0)
+        return g_strdup (j->id);
+    }
+
+  g_ptr_array_add (argv, g_strdup ("qsub"));
+  g_ptr_array_add (argv, g_strdup ("-terse"));
+  g_ptr_array_add (argv, g_strdup ("-N"));
+  g_ptr_array_add (argv, g_strdup (name));
+  if (queue != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("-q"));
+      g_ptr_array_add (argv, g_strdup (queue));
+    }
+  if (self->give_up)
+    {
+      g_ptr_array_add (argv, g_strdup ("-now"));
+      g_ptr_array_add (argv, g_strdup ("y"));
+    }
+  if (spec->walltime > 0)
+    g_string_append_printf (res, "h_rt=%" G_GINT64_FORMAT, spec->walltime);
+  if (spec->memory_mb > 0 && self->memory_resource != NULL)
+    g_string_append_printf (res, "%s%s=%" G_GUINT64_FORMAT "M", res->len ? "," : "",
+                            self->memory_resource, spec->memory_mb);
+  if (res->len > 0)
+    {
+      g_ptr_array_add (argv, g_strdup ("-l"));
+      g_ptr_array_add (argv, g_strdup (res->str));
+    }
+  g_ptr_array_add (argv, g_strdup ("-j"));
+  g_ptr_array_add (argv, g_strdup ("y"));
+  if (spec->output != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("-o"));
+      g_ptr_array_add (argv, g_strdup (spec->output));
+    }
+  if (spec->session_dir != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("-wd"));
+      g_ptr_array_add (argv, g_strdup (spec->session_dir));
+    }
+  g_ptr_array_add (argv, g_strdup (spec->script));
+  g_ptr_array_add (argv, NULL);
+
+  /* -now y: qsub waits for the scheduler, then fails if the job would wait
+   * (it prints the id even then: only the exit status tells) */
+  if (!run (self, user, (const gchar *const *) argv->pdata, &out, NULL, error))
+    {
+      if (self->give_up && error != NULL && *error != NULL &&
+          strstr ((*error)->message, "could not be scheduled") != NULL)
+        g_prefix_error (error, "the queue is busy (if_busy = give_up): ");
+      return NULL;
+    }
+  job_id = g_strdup (g_strstrip (out));
+  if (strchr (job_id, '\n') != NULL)
+    *strchr (job_id, '\n') = '\0';
+  if (job_id[0] == '\0' || strspn (job_id, "0123456789") != strlen (job_id))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "qsub: unexpected answer '%s'", out);
+      return NULL;
+    }
+  return g_steal_pointer (&job_id);
+}
+
+static gboolean
+sge_cancel (MnBackend *backend, const gchar *job_id, gint64 now, GError **error)
+{
+  MnBackendSge *self = (MnBackendSge *) backend;
+  const gchar *argv[] = { "qdel", job_id, NULL };
+  (void) now;
+  return run (self, NULL, argv, NULL, NULL, error);
+}
+
+static MnJobStatus *
+status_new (MnJobState state, gint exit_code, const gchar *message)
+{
+  MnJobStatus *st = g_new0 (MnJobStatus, 1);
+  st->state = state;
+  st->exit_code = exit_code;
+  st->message = g_strdup (message);
+  return st;
+}
+
+/* A job qstat no longer lists: its accounting record, or unknown (the
+ * record is written a moment after the job ends). */
+static MnJobStatus *
+from_qacct (MnBackendSge *self, const gchar *job_id)
+{
+  const gchar *argv[] = { "qacct", "-j", job_id, NULL };
+  g_autofree gchar *out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autofree gchar *failed = NULL;
+  gint exit_status = -1;
+  if (!run (self, NULL, argv, &out, NULL, &error))
+    return status_new (MN_JOB_UNKNOWN, -1, error->message);
+  lines = g_strsplit (out, "\n", -1);
+  /* several records (reruns): the last one counts */
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], "failed "))
+        {
+          g_free (failed);
+          failed = g_strstrip (g_strdup (lines[i] + strlen ("failed ")));
+        }
+      else if (g_str_has_prefix (lines[i], "exit_status "))
+        exit_status = atoi (lines[i] + strlen ("exit_status "));
+    }
+  if (failed == NULL)
+    return status_new (MN_JOB_UNKNOWN, -1, "qacct: no record");
+  if (!g_str_equal (failed, "0"))
+    {
+      g_autofree gchar *why = g_strdup_printf ("failed %s", failed);
+      return status_new (MN_JOB_DONE, -1, why);
+    }
+  /* 128 + signal: killed (qdel, h_rt) */
+  if (exit_status > 128)
+    {
+      g_autofree gchar *why = g_strdup_printf ("killed by signal %d", exit_status - 128);
+      return status_new (MN_JOB_DONE, -1, why);
+    }
+  return status_new (MN_JOB_DONE, exit_status, "exited");
+}
+
+static GHashTable *
+sge_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **error)
+{
+  MnBackendSge *self = (MnBackendSge *) backend;
+  g_autoptr(GHashTable) result = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                        (GDestroyNotify) mn_job_status_free);
+  g_autoptr(GPtrArray) jobs = NULL;
+  (void) now;
+  if (job_ids == NULL || job_ids[0] == NULL)
+    return g_steal_pointer (&result);
+
+  jobs = qstat_all (self, error);
+  if (jobs == NULL)
+    return NULL;
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      QJob *j = g_ptr_array_index (jobs, i);
+      MnJobStatus *st;
+      if (!g_strv_contains (job_ids, j->id))
+        continue;
+      if (strchr (j->state, 'E') != NULL)
+        {
+          /* Eqw: the job failed to start and waits for an admin; it will
+           * not run on its own */
+          g_autofree gchar *why = g_strdup_printf ("error state %s (see qstat -j %s)",
+                                                   j->state, j->id);
+          st = status_new (MN_JOB_DONE, -1, why);
+        }
+      else if (strchr (j->state, 'r') != NULL || strchr (j->state, 't') != NULL ||
+               strchr (j->state, 's') != NULL || strchr (j->state, 'S') != NULL ||
+               strchr (j->state, 'd') != NULL)
+        st = status_new (MN_JOB_RUNNING, 0, NULL);
+      else
+        st = status_new (MN_JOB_PENDING, 0, j->state);
+      g_hash_table_replace (result, g_strdup (j->id), st);
+    }
+  for (gsize i = 0; job_ids[i] != NULL; i++)
+    if (!g_hash_table_contains (result, job_ids[i]))
+      g_hash_table_replace (result, g_strdup (job_ids[i]), from_qacct (self, job_ids[i]));
+  return g_steal_pointer (&result);
+}
+
+static gchar *
+sge_describe (MnBackend *backend)
+{
+  MnBackendSge *self = (MnBackendSge *) backend;
+  return g_strdup_printf ("sge (cell %s, queue %s, batch %s, timeout %u s, %s)",
+                          g_environ_getenv (self->envp, "SGE_CELL")
+                            ? g_environ_getenv (self->envp, "SGE_CELL") : "default",
+                          self->queue, self->batch_queue ? self->batch_queue : "any",
+                          self->timeout, self->give_up ? "qsub -now y" : "jobs wait");
+}
+
+static void
+sge_free (MnBackend *backend)
+{
+  MnBackendSge *self = (MnBackendSge *) backend;
+  g_free (self->queue);
+  g_free (self->batch_queue);
+  g_free (self->bin_dir);
+  g_free (self->memory_resource);
+  g_strfreev (self->envp);
+  g_free (self);
+}
+
+static const MnBackendClass sge_class = {
+  .name = "sge",
+  .submit = sge_submit,
+  .cancel = sge_cancel,
+  .poll = sge_poll,
+  .describe = sge_describe,
+  .free = sge_free,
+};
+
+MnBackend *
+mn_backend_sge_new (const MnBackendSgeOptions *options, GError **error)
+{
+  MnBackendSge *self;
+  g_autofree gchar *qsub = NULL;
+  if (options->bin_dir != NULL)
+    qsub = g_build_filename (options->bin_dir, "qsub", NULL);
+  else
+    qsub = g_find_program_in_path ("qsub");
+  if (qsub == NULL || !g_file_test (qsub, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
+                   "sge backend: qsub not found%s%s",
+                   options->bin_dir ? " in " : " in PATH", options->bin_dir ? options->bin_dir : "");
+      return NULL;
+    }
+  self = g_new0 (MnBackendSge, 1);
+  self->parent.klass = &sge_class;
+  self->queue = g_strdup (options->queue ? options->queue : "interactive.q");
+  self->batch_queue = g_strdup (options->batch_queue);
+  self->bin_dir = g_strdup (options->bin_dir);
+  self->memory_resource = options->memory_resource && options->memory_resource[0]
+                            ? g_strdup (options->memory_resource) : NULL;
+  self->timeout = options->command_timeout ? options->command_timeout : 15;
+  self->give_up = options->give_up;
+  self->envp = g_get_environ ();
+  if (options->sge_root != NULL)
+    self->envp = g_environ_setenv (self->envp, "SGE_ROOT", options->sge_root, TRUE);
+  if (options->sge_cell != NULL)
+    self->envp = g_environ_setenv (self->envp, "SGE_CELL", options->sge_cell, TRUE);
+  return &self->parent;
+}
