@@ -1,0 +1,253 @@
+/* test-backend-sge.c: the controller's Grid Engine backend against a real
+ * cell (run by run-sge-suite.sh, which brings it up, sets SGE_ROOT/SGE_CELL
+ * and the ports, and names a test user in MINNA_TEST_USER).  Without them
+ * the tests that need the daemons skip; the timeout test runs anywhere. */
+#define G_LOG_DOMAIN "test-backend-sge"
+
+#include "mn-backend-sge.h"
+#include "mn-controller-config.h"
+
+#include <glib/gstdio.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+  MnBackend *backend;
+  gchar     *dir;
+  gchar     *script;
+  gchar     *output;
+  const gchar *user;
+} Fixture;
+
+static gboolean
+have_sge (void)
+{
+  if (g_getenv ("SGE_CELL") == NULL || g_getenv ("MINNA_TEST_USER") == NULL)
+    {
+      g_test_skip ("needs a running Grid Engine (run-sge-suite.sh sets SGE_CELL, MINNA_TEST_USER)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A session directory the test user owns, with a job script in it. */
+static void
+fixture_init (Fixture *f, const gchar *body, gboolean give_up)
+{
+  MnBackendSgeOptions opts = { .queue = "interactive.q", .memory_resource = "h_vmem", .give_up = give_up };
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
+  struct passwd *pw;
+  f->user = g_getenv ("MINNA_TEST_USER");
+  pw = getpwnam (f->user);
+  g_assert_nonnull (pw);
+  f->dir = g_dir_make_tmp ("mn-sge-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (chown (f->dir, pw->pw_uid, pw->pw_gid), ==, 0);
+  f->script = g_build_filename (f->dir, "job.sh", NULL);
+  f->output = g_build_filename (f->dir, "job.out", NULL);
+  g_file_set_contents (f->script, text, -1, &error);
+  g_assert_no_error (error);
+  g_chmod (f->script, 0755);
+  f->backend = mn_backend_sge_new (&opts, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_clear (Fixture *f)
+{
+  g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
+  g_assert_cmpint (system (cmd), ==, 0);
+  mn_backend_free (f->backend);
+  g_free (f->dir);
+  g_free (f->script);
+  g_free (f->output);
+}
+
+static MnJobSpec
+spec_for (Fixture *f, const gchar *session)
+{
+  MnJobSpec spec = {
+    .session_id = session, .session_dir = f->dir, .script = f->script,
+    .output = f->output, .unix_user = f->user, .cores = 1, .memory_mb = 100,
+    .walltime = 600, .node = 0, .logical = 0,
+  };
+  return spec;
+}
+
+/* Polls until the job is in STATE; returns its last status. */
+static MnJobStatus *
+wait_for (MnBackend *b, const gchar *id, MnJobState state, guint seconds)
+{
+  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+  const gchar *ids[] = { id, NULL };
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GHashTable) all = mn_backend_poll (b, ids, 0, &error);
+      MnJobStatus *st;
+      g_assert_no_error (error);
+      st = g_hash_table_lookup (all, id);
+      g_assert_nonnull (st);
+      if (st->state == state || g_get_monotonic_time () > end)
+        {
+          MnJobStatus *copy = g_new0 (MnJobStatus, 1);
+          *copy = *st;
+          copy->message = g_strdup (st->message);
+          g_assert_cmpint (st->state, ==, state);
+          return copy;
+        }
+      g_usleep (300 * 1000);
+    }
+}
+
+static void
+test_run_and_exit_code (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *id = NULL;
+  g_autofree gchar *again = NULL;
+  g_autofree gchar *out = NULL;
+  MnJobSpec spec;
+  MnJobStatus *st;
+  if (!have_sge ())
+    return;
+  fixture_init (&f, "echo \"$(id -un)\"; sleep 2; exit 3", FALSE);
+  spec = spec_for (&f, "exitcode");
+  id = mn_backend_submit (f.backend, &spec, 0, &error);
+  g_assert_no_error (error);
+  again = mn_backend_submit (f.backend, &spec, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (id, ==, again);
+  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 20));
+  st = wait_for (f.backend, id, MN_JOB_DONE, 30);
+  g_assert_cmpint (st->exit_code, ==, 3);
+  mn_job_status_free (st);
+  g_file_get_contents (f.output, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (out, f.user));
+  fixture_clear (&f);
+}
+
+static void
+test_cancel_and_give_up (void)
+{
+  Fixture f = { 0 };
+  Fixture g = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *id = NULL;
+  g_autofree gchar *second = NULL;
+  MnJobSpec spec;
+  MnJobStatus *st;
+  if (!have_sge ())
+    return;
+  fixture_init (&f, "sleep 300", FALSE);
+  spec = spec_for (&f, "cancel");
+  id = mn_backend_submit (f.backend, &spec, 0, &error);
+  g_assert_no_error (error);
+  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 20));
+
+  /* the user's one slot is taken (resource quota): -now y gives up */
+  fixture_init (&g, "sleep 300", TRUE);
+  spec = spec_for (&g, "giveup");
+  second = mn_backend_submit (g.backend, &spec, 0, &error);
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND);
+  g_assert_nonnull (strstr (error->message, "busy"));
+  g_assert_null (second);
+  g_clear_error (&error);
+  fixture_clear (&g);
+
+  g_assert_true (mn_backend_cancel (f.backend, id, 0, &error));
+  g_assert_no_error (error);
+  st = wait_for (f.backend, id, MN_JOB_DONE, 30);
+  g_assert_cmpint (st->exit_code, ==, -1);
+  mn_job_status_free (st);
+  fixture_clear (&f);
+}
+
+static void
+test_walltime (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *id = NULL;
+  MnJobSpec spec;
+  MnJobStatus *st;
+  if (!have_sge ())
+    return;
+  fixture_init (&f, "sleep 300", FALSE);
+  spec = spec_for (&f, "walltime");
+  spec.walltime = 3;
+  id = mn_backend_submit (f.backend, &spec, 0, &error);
+  g_assert_no_error (error);
+  st = wait_for (f.backend, id, MN_JOB_DONE, 40);
+  g_assert_cmpint (st->exit_code, ==, -1);
+  g_test_message ("walltime end: %s", st->message);
+  mn_job_status_free (st);
+  fixture_clear (&f);
+}
+
+static void
+test_unknown (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) all = NULL;
+  const gchar *ids[] = { "999999", "999998", NULL };
+  MnJobStatus *st;
+  if (!have_sge ())
+    return;
+  fixture_init (&f, "true", FALSE);
+  all = mn_backend_poll (f.backend, ids, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (all), ==, 2);
+  st = g_hash_table_lookup (all, "999999");
+  g_assert_cmpint (st->state, ==, MN_JOB_UNKNOWN);
+  fixture_clear (&f);
+}
+
+/* qmaster down makes the clients hang: the poll must come back with an
+ * error within the command timeout. */
+static void
+test_timeout (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("mn-sge-bin-XXXXXX", &error);
+  g_autofree gchar *qstat = g_build_filename (dir, "qstat", NULL);
+  g_autofree gchar *qsub = g_build_filename (dir, "qsub", NULL);
+  g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  MnBackendSgeOptions opts = { .bin_dir = dir, .command_timeout = 1 };
+  g_autoptr(MnBackend) b = NULL;
+  g_autoptr(GHashTable) all = NULL;
+  const gchar *ids[] = { "1", NULL };
+  gint64 t0;
+  g_assert_no_error (error);
+  g_file_set_contents (qstat, "#!/bin/sh\nexec sleep 30\n", -1, &error);
+  g_file_set_contents (qsub, "#!/bin/sh\nexit 1\n", -1, &error);
+  g_chmod (qstat, 0755);
+  g_chmod (qsub, 0755);
+  b = mn_backend_sge_new (&opts, &error);
+  g_assert_no_error (error);
+  t0 = g_get_monotonic_time ();
+  all = mn_backend_poll (b, ids, 0, &error);
+  g_assert_null (all);
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND);
+  g_assert_nonnull (strstr (error->message, "no answer within 1 s"));
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/backend/sge/timeout", test_timeout);
+  g_test_add_func ("/backend/sge/run-and-exit-code", test_run_and_exit_code);
+  g_test_add_func ("/backend/sge/cancel-and-give-up", test_cancel_and_give_up);
+  g_test_add_func ("/backend/sge/walltime", test_walltime);
+  g_test_add_func ("/backend/sge/unknown", test_unknown);
+  return g_test_run ();
+}
