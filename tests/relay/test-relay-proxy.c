@@ -296,6 +296,19 @@ metric (const gchar *name)
   return g_ascii_strtoull (p + strlen (needle), NULL, 10);
 }
 
+static gint64
+route_activity (const gchar *id)
+{
+  g_autofree gchar *list = NULL;
+  g_assert_cmpuint (harness_admin (relay, h, "GET", "/routes", NULL, &list), ==, 200);
+  g_autofree gchar *needle = g_strdup_printf ("\"id\":\"%s\"", id);
+  const gchar *p = strstr (list, needle);
+  g_assert_nonnull (p);
+  p = strstr (p, "\"last_activity\":");
+  g_assert_nonnull (p);
+  return g_ascii_strtoll (p + strlen ("\"last_activity\":"), NULL, 10);
+}
+
 static void
 test_websocket_echo (void)
 {
@@ -317,8 +330,12 @@ test_websocket_echo (void)
   g_signal_connect (s.ws, "message", G_CALLBACK (ws_message), &s);
   g_assert_cmpuint (metric ("minna_relay_websockets_open"), ==, 1);
 
+  /* WebSocket frames count as activity on the route (for idle culling). */
+  gint64 before = route_activity ("ws1");
+  g_usleep (1100 * 1000);
   soup_websocket_connection_send_text (s.ws, "hello through the relay");
   run_until (s.loop, ctx, 10);
+  g_assert_cmpint (route_activity ("ws1"), >, before);
   g_assert_nonnull (s.got);
   g_assert_cmpmem (g_bytes_get_data (s.got, NULL), g_bytes_get_size (s.got),
                    "hello through the relay", 23);
@@ -687,8 +704,8 @@ write_config (const gchar *login_path)
   g_autofree gchar *path = g_build_filename (h->dir, "relay.conf", NULL);
   g_autofree gchar *text = g_strdup_printf (
     "[relay]\nlisten_https=\nlisten_http=127.0.0.1:0\nadmin_listen=127.0.0.1:0\n"
-    "admin_secret_file=%s\ncookie_key_file=%s\naccess_log=\nlogin_path=%s\n",
-    h->secret_path, h->key_path, login_path);
+    "admin_secret_file=%s\ncookie_key_file=%s\naccess_log=%s/access.log\nlogin_path=%s\n",
+    h->secret_path, h->key_path, h->dir, login_path);
   g_assert_true (g_file_set_contents (path, text, -1, NULL));
   return g_steal_pointer (&path);
 }
@@ -726,6 +743,15 @@ test_reload (void)
   g_clear_error (&f.error);
   g_assert_cmpuint (harness_http ("GET", url, headers, NULL, NULL, NULL), ==, 200);
   harness_relay_stop (f.relay);
+
+  /* One access-log line per request, with user and session. */
+  g_autofree gchar *log_path = g_build_filename (h->dir, "access.log", NULL);
+  g_autofree gchar *log = NULL;
+  g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+  g_assert_nonnull (strstr (log, "\"GET /s/rl1/\" 302 "));
+  g_assert_nonnull (strstr (log, "\"GET /s/rl1/\" 200 "));
+  g_assert_nonnull (strstr (log, " user=alice session=rl1\n"));
+  g_assert_nonnull (strstr (log, " user=- session=rl1\n"));
 }
 
 static gchar *
