@@ -165,6 +165,33 @@ test_unreadable_trace (void)
   mn_check_rm_rf (tmp);
 }
 
+/* The README's main command: the default year finds an interactive.q and
+ * tells the story (the numbers depend on the generated year; the shape must
+ * hold). */
+static void
+test_default_year (void)
+{
+  g_autofree gchar *sim = sim_exe ();
+  g_autofree gchar *scenario = scenario_path ("tsubame3-fy2019.scenario");
+  g_autofree gchar *tmp = g_dir_make_tmp ("mn-sweep-year-XXXXXX", NULL);
+  g_autofree gchar *out = NULL;
+  const gchar *run[] = { sim, "run", scenario, "--out", tmp, "--quiet", NULL };
+  g_autoptr (JsonObject) r = NULL;
+  JsonObject *rec;
+
+  g_assert_cmpint (mn_check_spawn (run, NULL, &out, NULL), ==, 0);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "Recommended: point "));
+  g_assert_nonnull (strstr (out, "Peak hour 10:00"));
+  r = load_results (tmp);
+  g_assert_cmpfloat (json_object_get_double_member (json_object_get_object_member (
+                       json_object_get_object_member (r, "baseline"), "interactive"), "wait_p99"), >, 1800);
+  rec = json_array_get_object_element (json_object_get_array_member (r, "points"),
+                                       json_object_get_int_member (r, "recommended"));
+  g_assert_cmpfloat (json_object_get_double_member (rec, "worst_hour_share"), >=, 0.99);
+  mn_check_rm_rf (tmp);
+}
+
 static void
 test_kth (void)
 {
@@ -206,6 +233,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sweep/engine/lecture-burst/array-equals-run", test_array_equals_run);
   g_test_add_func ("/sweep/engine/unreadable-trace", test_unreadable_trace);
   g_test_add_func ("/sweep/engine/kth", test_kth);
+  g_test_add_func ("/sweep/engine/tsubame3-fy2019", test_default_year);
   status = g_test_run ();
   mn_check_rm_rf (lecture_dir);
   g_free (lecture_dir);
