@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "relay-test"
 
 #include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -226,6 +227,37 @@ test_admin (void)
   g_assert_nonnull (strstr (metrics, "minna_relay_request_duration_seconds_bucket{le=\"+Inf\"}"));
   g_assert_nonnull (strstr (metrics, "minna_relay_upstream_errors_total"));
   g_assert_nonnull (strstr (metrics, "minna_relay_websockets_open"));
+}
+
+static void
+test_admin_unix_socket (void)
+{
+  g_autofree gchar *sock = g_build_filename (h->dir, "admin.sock", NULL);
+  g_autofree gchar *spec = g_strdup_printf ("admin_listen=unix:%s", sock);
+  const gchar *over[] = { spec, NULL };
+  g_autoptr(GError) error = NULL;
+  MnRelay *r = harness_relay_start (h, over, &error);
+  g_assert_no_error (error);
+  GStatBuf st;
+  g_assert_cmpint (g_stat (sock, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0077, ==, 0);
+
+  g_autoptr(GSocketAddress) addr = g_unix_socket_address_new (sock);
+  g_autoptr(SoupSession) session = soup_session_new_with_options ("remote-connectable", addr,
+                                                                  NULL);
+  for (gint with_secret = 0; with_secret < 2; with_secret++)
+    {
+      g_autoptr(SoupMessage) msg = soup_message_new ("GET", "http://localhost/routes");
+      g_autofree gchar *auth = g_strdup_printf ("Bearer %s", h->secret);
+      if (with_secret)
+        soup_message_headers_append (soup_message_get_request_headers (msg), "Authorization",
+                                     auth);
+      g_autoptr(GBytes) body = soup_session_send_and_read (session, msg, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (soup_message_get_status (msg), ==, with_secret ? 200 : 401);
+    }
+  harness_relay_stop (r);
+  g_assert_false (g_file_test (sock, G_FILE_TEST_EXISTS));
 }
 
 static void
@@ -830,6 +862,7 @@ main (int argc, char **argv)
   g_test_add_func ("/relay/upstream/down", test_upstream_down);
   g_test_add_func ("/relay/admin/api", test_admin);
   g_test_add_func ("/relay/admin/secret-file-mode", test_secret_file_mode);
+  g_test_add_func ("/relay/admin/unix-socket", test_admin_unix_socket);
   g_test_add_func ("/relay/websocket/echo", test_websocket_echo);
   g_test_add_func ("/relay/body/large-streamed", test_large_body);
   g_test_add_func ("/relay/limits/header-too-large", test_header_too_large);
