@@ -60,12 +60,12 @@ function showUsage (u) {
     labelEvery: 2,
     title: 'Launches per hour of day',
     description: `${u.launches} launches in all; the busiest hour starts at ${labels[peak]}:00 with ${hours[peak] || 0}.`,
-    xTitle: 'Hour of day (server time)',
+    xTitle: 'Hour of day (UTC)',
     yTitle: 'Launches',
   });
   document.getElementById('hour-chart').replaceChildren(chart);
   document.getElementById('hour-caption').textContent =
-    `${u.launches} launches from ${clock(u.from)} to ${clock(u.to)}.`;
+    u.from > 0 ? `${u.launches} launches from ${clock(u.from)} to ${clock(u.to)}.` : `${u.launches} launches in all.`;
   const days = Object.entries(u.by_weekday || {});
   document.querySelector('#by-weekday thead tr').replaceChildren(
     ...days.map(([d]) => el('th', { scope: 'col', text: d })));
