@@ -832,7 +832,8 @@ mn_sweep_scenario_load_data (const gchar *data, gsize length, const gchar *filen
               return NULL;
             }
           value = g_key_file_get_string (kf, groups[g], names[k], &local);
-          if (value == NULL)
+          /* GKeyFile may return a value AND an error (a trailing backslash). */
+          if (value == NULL || local != NULL)
             {
               g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE,
                            "%s:%d: [%s] %s: %s", filename, lineno, groups[g], names[k],

@@ -238,6 +238,51 @@ test_classify (void)
   job->queue = NULL;
 }
 
+/* Mangled scenario files give an error or a scenario, never a crash. */
+static void
+test_scenario_fuzz (void)
+{
+  g_autofree gchar *path = data_path ("y_ranges.scenario");
+  g_autofree gchar *text = NULL;
+  gsize len = 0;
+  g_autoptr (GRand) rng = g_rand_new_with_seed (5);
+  static const gchar pieces[] = "[]=,.:-%#\n 0123456789GTMhms..;\\";
+
+  g_assert_true (g_file_get_contents (path, &text, &len, NULL));
+  for (guint round = 0; round < 3000; round++)
+    {
+      g_autofree gchar *copy = g_memdup2 (text, len + 1);
+      gsize n = len;
+      guint edits = g_rand_int_range (rng, 1, 8);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (MnSweepScenario) s = NULL;
+
+      for (guint e = 0; e < edits; e++)
+        {
+          gsize at = g_rand_int_range (rng, 0, (gint32) n);
+
+          switch (g_rand_int_range (rng, 0, 3))
+            {
+            case 0: copy[at] = pieces[g_rand_int_range (rng, 0, sizeof pieces - 1)]; break;
+            case 1: copy[at] = (gchar) g_rand_int_range (rng, 1, 256); break;
+            default: n = at; copy[n] = '\0'; break;
+            }
+          if (n == 0)
+            break;
+        }
+      s = mn_sweep_scenario_load_data (copy, n, path, &error);
+      g_assert_true ((s == NULL) != (error == NULL));
+      if (s != NULL)
+        {
+          g_autoptr (GPtrArray) points = mn_sweep_points_expand (s, &error);
+
+          g_assert_true ((points == NULL) != (error == NULL));
+        }
+      else
+        g_assert_true (g_str_has_prefix (error->message, path));
+    }
+}
+
 /* scenarios/README.md carries the table's reference, word for word. */
 static void
 test_readme_in_sync (void)
@@ -614,6 +659,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sweep/scenario/unreadable", test_scenario_unreadable);
   g_test_add_func ("/sweep/scenario/classify", test_classify);
   g_test_add_func ("/sweep/scenario/readme-in-sync", test_readme_in_sync);
+  g_test_add_func ("/sweep/scenario/fuzz", test_scenario_fuzz);
   g_test_add_func ("/sweep/points/expand", test_expand);
   g_test_add_func ("/sweep/recommend/by-hand", test_recommend_by_hand);
   g_test_add_func ("/sweep/recommend/minimise-order", test_minimise_order);
