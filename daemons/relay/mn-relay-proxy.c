@@ -159,6 +159,7 @@ reset_request (Conn *c)
   g_clear_pointer (&c->user, g_free);
   g_clear_pointer (&c->session, g_free);
   g_clear_pointer (&c->route, mn_relay_route_unref);
+  g_clear_pointer (&c->up_key, g_free);
   if (c->out != NULL)
     g_string_free (c->out, TRUE);
   c->out = NULL;
@@ -176,10 +177,10 @@ reset_request (Conn *c)
 static void
 upstream_drop (Conn *c)
 {
+  /* up_key stays: a retry goes to the same upstream. */
   if (c->up != NULL)
     mn_relay_end_free (c->up);
   c->up = NULL;
-  g_clear_pointer (&c->up_key, g_free);
 }
 
 static void
@@ -344,20 +345,22 @@ respond (Conn *c, guint status, const gchar *extra_headers, const gchar *html)
 static void
 upstream_failed (Conn *c, const gchar *what)
 {
-  c->relay->metrics.upstream_errors++;
-  g_message ("%s %s: upstream %s: %s", c->peer, c->target != NULL ? c->target : "-",
-             c->up_key != NULL ? c->up_key : "-", what);
   gboolean was_reused = c->up_reused;
   upstream_drop (c);
   /* A pooled connection the upstream had closed: try once more on a
    * fresh one when nothing of the request body is lost. */
   if (was_reused && c->replayable && !c->response_started)
     {
+      g_debug ("%s: pooled connection to %s was closed (%s), sending again", c->peer,
+               c->up_key, what);
       c->up_reused = FALSE;
       c->state = ST_CONNECTING;
       start_upstream (c);
       return;
     }
+  c->relay->metrics.upstream_errors++;
+  g_message ("%s %s: upstream %s: %s", c->peer, c->target != NULL ? c->target : "-",
+             c->up_key != NULL ? c->up_key : "-", what);
   if (c->response_started)
     {
       conn_close (c);
@@ -790,9 +793,9 @@ send_request (Conn *c)
 static void
 request_sent (Conn *c)
 {
-  if (c->out != NULL)
-    g_string_free (c->out, TRUE);
-  c->out = NULL;
+  /* c->out (the request head) is kept until the answer starts: a pooled
+   * connection the upstream closed shows up only now, at the read, and the
+   * retry sends it again. */
   if (!c->req.done)
     {
       c->replayable = FALSE;

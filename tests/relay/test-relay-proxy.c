@@ -444,9 +444,12 @@ raw_upstream_main (gpointer data)
       const gchar *q = strstr (head->str, "?send=");
       if (q != NULL)
         send = g_ascii_strtoull (q + 6, NULL, 10);
+      /* ?lie: close without saying so, as an upstream whose keep-alive
+       * timer ran out does; the relay has pooled the connection by then. */
+      gboolean lie = strstr (head->str, "?lie") != NULL;
       g_autofree gchar *reply = g_strdup_printf (
         "HTTP/1.1 200 OK\r\nContent-Length: %" G_GUINT64_FORMAT "\r\nX-Received: %"
-        G_GUINT64_FORMAT "\r\nConnection: close\r\n\r\n", send, got);
+        G_GUINT64_FORMAT "\r\n%s\r\n", send, got, lie ? "" : "Connection: close\r\n");
       g_output_stream_write_all (out, reply, strlen (reply), NULL, NULL, NULL);
       memset (buf, 'z', 65536);
       while (send > 0)
@@ -459,19 +462,60 @@ raw_upstream_main (gpointer data)
     }
 }
 
+static void
+raw_upstream_start (RawUpstream *u)
+{
+  u->listener = g_socket_listener_new ();
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) sa = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) eff = NULL;
+  g_assert_true (g_socket_listener_add_address (u->listener, sa, G_SOCKET_TYPE_STREAM,
+                                                G_SOCKET_PROTOCOL_TCP, NULL, &eff, NULL));
+  u->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (eff));
+  u->thread = g_thread_new ("raw-upstream", raw_upstream_main, u);
+}
+
+static void
+raw_upstream_stop (RawUpstream *u)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) q = g_socket_client_connect_to_host (client, "127.0.0.1", u->port,
+                                                                    NULL, NULL);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (q)), "QUIT\r\n\r\n", 8,
+                             NULL, NULL, NULL);
+  g_thread_join (u->thread);
+  g_socket_listener_close (u->listener);
+  g_object_unref (u->listener);
+}
+
+/* The upstream closed a kept-alive connection the relay had pooled: the
+ * next request on it fails at the first read and is sent again on a fresh
+ * connection, the client sees nothing of it. */
+static void
+test_stale_pooled_connection (void)
+{
+  RawUpstream u = { 0 };
+  raw_upstream_start (&u);
+  put_route (relay, "stale", u.port, "alice");
+  g_autofree gchar *url = relay_url ("/s/stale/x?lie");
+  const gchar *headers[] = { "Cookie", alice, NULL };
+  for (gint i = 0; i < 3; i++)
+    {
+      g_autoptr(SoupMessageHeaders) rh = NULL;
+      g_assert_cmpuint (harness_http ("GET", url, headers, NULL, NULL, &rh), ==, 200);
+      g_assert_cmpstr (soup_message_headers_get_one (rh, "X-Received"), ==, "0");
+      g_usleep (100000);
+    }
+  raw_upstream_stop (&u);
+}
+
 #define BIG ((guint64) 512 * 1024 * 1024)
 
 static void
 test_large_body (void)
 {
-  RawUpstream u = { g_socket_listener_new () };
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) sa = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) eff = NULL;
-  g_assert_true (g_socket_listener_add_address (u.listener, sa, G_SOCKET_TYPE_STREAM,
-                                                G_SOCKET_PROTOCOL_TCP, NULL, &eff, NULL));
-  u.port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (eff));
-  u.thread = g_thread_new ("raw-upstream", raw_upstream_main, &u);
+  RawUpstream u = { 0 };
+  raw_upstream_start (&u);
   put_route (relay, "big", u.port, "alice");
 
   g_autoptr(GSocketClient) client = g_socket_client_new ();
@@ -526,14 +570,7 @@ test_large_body (void)
   /* Test client, relay and upstream share this process: all of them
    * together stay far below the body size. */
   g_assert_cmpint (peak - rss0, <, 32 * 1024);
-
-  g_autoptr(GSocketConnection) q = g_socket_client_connect_to_host (client, "127.0.0.1", u.port,
-                                                                    NULL, NULL);
-  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (q)), "QUIT\r\n\r\n", 8,
-                             NULL, NULL, NULL);
-  g_thread_join (u.thread);
-  g_socket_listener_close (u.listener);
-  g_object_unref (u.listener);
+  raw_upstream_stop (&u);
 }
 
 /* ---- limits ---- */
@@ -865,6 +902,7 @@ main (int argc, char **argv)
   g_test_add_func ("/relay/admin/unix-socket", test_admin_unix_socket);
   g_test_add_func ("/relay/websocket/echo", test_websocket_echo);
   g_test_add_func ("/relay/body/large-streamed", test_large_body);
+  g_test_add_func ("/relay/upstream/stale-pooled-connection", test_stale_pooled_connection);
   g_test_add_func ("/relay/limits/header-too-large", test_header_too_large);
   g_test_add_func ("/relay/limits/slow-client", test_slow_client);
   g_test_add_func ("/relay/limits/max-connections", test_max_connections);
