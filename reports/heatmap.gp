@@ -4,7 +4,7 @@
 #      xtics_spec, ytics_spec ('("1" 0, "2" 1)'), what (the metric, with
 #      unit), plottitle, palette ("good-high" or "good-low"), scenario.
 load scriptdir."/mn-report-common.gp"
-set title sprintf("%s (%s)", plottitle, scenario)
+set title sprintf("%s (%s)\nother swept parameters as at the recommended point", plottitle, scenario)
 set xlabel "nodes carved out for interactive.q (nodes)"
 set ylabel "jobs per logical node (jobs)"
 set cblabel what
@@ -21,5 +21,5 @@ if (palette eq "good-high") {
 }
 set key outside right bottom box
 plot datafile using 1:2:3 with image notitle, \
-     ''       using 1:2:4 with labels font ",9" notitle, \
+     ''       using 1:($2 - 0.3):4 with labels font ",9" notitle, \
      markfile using 1:2 with points pt 6 ps 4 lw 3 lc rgb "black" title "recommended"
