@@ -440,6 +440,12 @@ raw_upstream_main (gpointer data)
             break;
           got += (guint64) n;
         }
+      if (strstr (head->str, "?hang") != NULL)
+        {
+          /* An app that accepted the request and went quiet. */
+          g_usleep (3 * G_USEC_PER_SEC);
+          continue;
+        }
       guint64 send = 0;
       const gchar *q = strstr (head->str, "?send=");
       if (q != NULL)
@@ -506,6 +512,29 @@ test_stale_pooled_connection (void)
       g_assert_cmpstr (soup_message_headers_get_one (rh, "X-Received"), ==, "0");
       g_usleep (100000);
     }
+  raw_upstream_stop (&u);
+}
+
+/* An upstream that takes the request and never answers: 502, no hang. */
+static void
+test_upstream_silent (void)
+{
+  RawUpstream u = { 0 };
+  raw_upstream_start (&u);
+  const gchar *over[] = { "upstream_timeout=1", NULL };
+  g_autoptr(GError) error = NULL;
+  MnRelay *r = harness_relay_start (h, over, &error);
+  g_assert_no_error (error);
+  put_route (r, "quiet", u.port, "alice");
+  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u/s/quiet/?hang",
+                                           mn_relay_get_port (r, "http"));
+  const gchar *headers[] = { "Cookie", alice, NULL };
+  gint64 t0 = g_get_monotonic_time ();
+  g_autofree gchar *body = NULL;
+  g_assert_cmpuint (harness_http ("GET", url, headers, NULL, &body, NULL), ==, 502);
+  g_assert_nonnull (strstr (body, "not answering"));
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 3 * G_USEC_PER_SEC);
+  harness_relay_stop (r);
   raw_upstream_stop (&u);
 }
 
@@ -903,6 +932,7 @@ main (int argc, char **argv)
   g_test_add_func ("/relay/websocket/echo", test_websocket_echo);
   g_test_add_func ("/relay/body/large-streamed", test_large_body);
   g_test_add_func ("/relay/upstream/stale-pooled-connection", test_stale_pooled_connection);
+  g_test_add_func ("/relay/upstream/silent", test_upstream_silent);
   g_test_add_func ("/relay/limits/header-too-large", test_header_too_large);
   g_test_add_func ("/relay/limits/slow-client", test_slow_client);
   g_test_add_func ("/relay/limits/max-connections", test_max_connections);
