@@ -174,7 +174,7 @@ setup_machine (MnSimRun *run, GError **error)
       if (run->allq_procs <= 0 || run->allq_procs > G_MAXUINT32)
         {
           g_set_error (error, MN_SIM_ERROR, MN_SIM_ERROR_INVALID_CONFIG,
-                       "--procs: %" G_GINT64_FORMAT " processors leave %" G_GINT64_FORMAT
+                       "%" G_GINT64_FORMAT " processors (--procs, else the trace's MaxProcs) leave %" G_GINT64_FORMAT
                        " for all.q after %" G_GINT64_FORMAT " interactive nodes of %u cores",
                        p, run->allq_procs, run->interactive_nodes, node.cores);
           return FALSE;
