@@ -26,7 +26,7 @@ main (int argc, char **argv)
   gboolean no_batch = FALSE, no_interactive = FALSE;
   const GOptionEntry entries[] = {
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 1)", "N" },
-    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_text, "native, swf or sge", "FORMAT" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_text, "native (default), swf or sge", "FORMAT" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output file, '-' for stdout; "
       "a .gz name is compressed", "FILE" },
     { "fiscal-year", 0, 0, G_OPTION_ARG_INT, &year, "Fiscal year: April of YEAR to March "

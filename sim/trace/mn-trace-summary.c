@@ -503,10 +503,11 @@ mn_sim_cmd_summary (int argc, char **argv)
       "Machine size in nodes, if the trace does not say", "N" },
     { "procs", 0, 0, G_OPTION_ARG_INT64, &procs,
       "Machine size in processors, if the trace does not say", "N" },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, "TRACE" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL },
     { NULL }
   };
 
+  g_set_prgname ("minna-sim summary");
   context = g_option_context_new ("TRACE - what a trace holds");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context,

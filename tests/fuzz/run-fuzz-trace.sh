@@ -9,6 +9,9 @@ src=${MINNA_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${1:-${MINNA_BUILD_DIR:-$src/build}}/fuzz-trace
 seconds=${2:-${MINNA_FUZZ_SECONDS:-15}}
 runs=${MINNA_FUZZ_RUNS:-20000}
+# A fixed seed keeps the suite's run reproducible; MINNA_FUZZ_SEED=0 lets
+# libFuzzer pick one (longer exploratory runs).
+seed=${MINNA_FUZZ_SEED:-1}
 cc=${CLANG:-clang}
 
 if ! command -v "$cc" >/dev/null 2>&1; then
@@ -62,7 +65,7 @@ for name in swf sge sacct native auto; do
   echo "# fuzz-trace-$name: up to ${seconds}s / $runs runs"
   if ! (cd "$build" && ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 G_SLICE=always-malloc \
-        "./fuzz-trace-$name" -max_total_time="$seconds" -runs="$runs" -max_len=4096 \
+        "./fuzz-trace-$name" -seed="$seed" -max_total_time="$seconds" -runs="$runs" -max_len=4096 \
         -timeout=10 -rss_limit_mb=1024 -print_final_stats=0 "$work" "${seeds[@]}" \
         > "$build/fuzz-$name.log" 2>&1); then
     echo "FAIL: fuzz-trace-$name found a problem:"; tail -40 "$build/fuzz-$name.log"
