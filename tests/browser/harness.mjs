@@ -126,8 +126,12 @@ function httpGet (port, p) {
 
 export class Portal {
   // users: { name: password }; admins: [names]; policy: see policyText.
-  constructor ({ users, admins = [], policy, name = 'browser' }) {
+  // extraApps: { 'name.app': 'GKeyFile text' } beside the shipped apps.
+  // readyTimeout: seconds the controller gives an app to answer.
+  constructor ({ users, admins = [], policy, name = 'browser', extraApps = {}, readyTimeout = 120 }) {
     this.users = users;
+    this.readyTimeout = readyTimeout;
+    this.extraApps = extraApps;
     this.admins = admins;
     this.policy = policy;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `minna-${name}-`));
@@ -164,6 +168,7 @@ export class Portal {
     for (const a of ['jupyter.app', 'webapp.app']) {
       fs.copyFileSync(path.join(sourceDir, 'daemons', 'controller', 'apps', a), path.join(apps, a));
     }
+    for (const [a, text] of Object.entries(this.extraApps)) fs.writeFileSync(path.join(apps, a), text);
     this.secretFile = this.write('relay.secret', randomBytes(24).toString('hex'), 0o600);
     this.keyFile = this.write('cookie.key', randomBytes(32).toString('hex') + '\n', 0o600);
     const help = spawnSync(controller, ['--help-config'], { encoding: 'utf8' }).stdout || '';
@@ -175,7 +180,7 @@ export class Portal {
       `[auth]\nmethods = users-file\nusers_file = ${d}/users\nkey_file = ${this.keyFile}\npbkdf2_iterations = 1000\n` +
       `[relay]\nurl = http://127.0.0.1:${this.relayAdmin}\nsecret_file = ${this.secretFile}\n` +
       '[backend]\nrun_as = controller\n' + `port_lock_dir = ${d}/ports\n` +
-      'poll_interval_ms = 100\nkill_grace = 1s\nready_timeout = 120s\n', 0o600);
+      `poll_interval_ms = 100\nkill_grace = 1s\nready_timeout = ${this.readyTimeout}s\n`, 0o600);
     for (const [user, password] of Object.entries(this.users)) {
       const r = spawnSync(controller, ['passwd', '--config', this.config, user],
         { input: password + '\n', encoding: 'utf8' });

@@ -35,6 +35,11 @@ const portal = new Portal({
   users,
   admins: ['ada'],
   policy: { nodes: 1, perNode: 1, maxJobs: 2, perUser: 1 },
+  // an app whose job dies before it answers: the card must say why
+  extraApps: {
+    'crash.app': "[app]\nname = Crash test\ndescription = dies at once\n" +
+      "command = echo starting; echo 'boom: no module named numpyy' >&2; exit 3\n",
+  },
 });
 const missing = portal.missing();
 if (missing.length) {
@@ -343,8 +348,14 @@ try {
     await waitCardState(carol, id, 'running');
     const warn = card(carol, id).locator('.warning');
     await warn.waitFor();
-    check(/Ends in 1[12] min: save your work/.test(await warn.textContent()), `warning: ${await warn.textContent()}`);
+    check(/Ends in \d+ min: save your work/.test(await warn.textContent()), `warning: ${await warn.textContent()}`);
     await shot(carol, '10-portal-walltime-warning');
+    // the last values come back in the form
+    await carol.reload();
+    await carol.waitForSelector('body[data-ready="true"]');
+    check(await carol.inputValue('#app') === 'webapp', 'last app not filled in');
+    check(await carol.inputValue('#hours') === '0.2', `last hours not filled in: ${await carol.inputValue('#hours')}`);
+    check(await carol.isChecked('#queue-interactive') && await carol.isChecked('#if_busy-wait'), 'last choices lost');
   });
 
   await tap.step('give-up on a full interactive.q shows the refusal reason', async () => {
@@ -374,6 +385,17 @@ try {
     check(await card(bob, id).locator('button[data-action="relaunch"]').count() === 1, 'no Relaunch on an ended card');
   });
 
+  await tap.step('an app that dies before it answers: the card is failed, with its output as the reason', async () => {
+    await bob.fill('#memory_gb', '1');
+    const resp = await launchFromForm(bob, { app: 'crash', queue: 'batch', hours: 1 });
+    check(resp.status() === 201, `crash launch answered ${resp.status()}`);
+    const id = (await resp.json()).id;
+    await waitCardState(bob, id, 'failed');
+    const reason = await card(bob, id).locator('.reason').textContent();
+    check(/no module named numpyy/.test(reason), `failed card reason: '${reason}'`);
+    await shot(bob, '13-portal-failed');
+  });
+
   await tap.step('admin page: occupancy by logical node, sessions by user, launches per hour plot', async () => {
     const page = await login(ctx.ada, 'ada');
     check(await page.locator('#admin-link').isVisible(), 'no admin link for the admin');
@@ -391,9 +413,9 @@ try {
     const total = (await bars.evaluateAll((rs) => rs.map((r) => Number(r.dataset.value)))).reduce((a, b) => a + b, 0);
     check(total >= 3, `the plot counts ${total} launches`);
     await checkLabels(page);
-    await shot(page, '13-admin');
+    await shot(page, '14-admin');
     await page.setViewportSize({ width: 390, height: 844 });
-    await shot(page, '14-admin-phone');
+    await shot(page, '15-admin-phone');
     // not for everyone
     await bob.goto(portal.url + '/admin');
     await bob.waitForSelector('body[data-ready="true"]');
@@ -408,7 +430,7 @@ try {
       scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
     }));
     check(scroll <= inner, `page is ${scroll} px wide on a ${inner} px screen`);
-    await shot(alice, '15-portal-phone');
+    await shot(alice, '16-portal-phone');
     await alice.setViewportSize({ width: 1280, height: 900 });
   });
 
@@ -417,7 +439,7 @@ try {
     await c.locator('button[data-action="stop"]').click();
     await waitCardState(alice, sessionId, 'ended', 60000);
     check(/stopped by the user/.test(await c.locator('.reason').textContent()), 'no reason on the ended card');
-    await shot(alice, '16-portal-ended');
+    await shot(alice, '17-portal-ended');
     const [resp] = await Promise.all([
       alice.waitForResponse((r) => r.url().endsWith('/api/v1/sessions') && r.request().method() === 'POST'),
       c.locator('button[data-action="relaunch"]').click(),
