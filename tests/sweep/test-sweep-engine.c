@@ -199,9 +199,8 @@ test_kth (void)
                                               "KTH-SP2-1996-2.1-cln.swf.gz", NULL);
   g_autofree gchar *sim = sim_exe ();
   g_autofree gchar *scenario = scenario_path ("kth-sp2.scenario");
-  g_autofree gchar *tmp = g_dir_make_tmp ("mn-sweep-kth-XXXXXX", NULL);
+  g_autofree gchar *tmp = NULL;
   g_autofree gchar *out = NULL;
-  const gchar *run[] = { sim, "run", scenario, "--out", tmp, "--quiet", NULL };
   g_autoptr (JsonObject) r = NULL;
 
   if (!g_file_test (trace, G_FILE_TEST_EXISTS))
@@ -209,6 +208,9 @@ test_kth (void)
       g_test_skip ("no KTH trace in MINNA_SHARED_DIR/traces");
       return;
     }
+
+  tmp = g_dir_make_tmp ("mn-sweep-kth-XXXXXX", NULL);
+  const gchar *run[] = { sim, "run", scenario, "--out", tmp, "--quiet", NULL };
   g_assert_cmpint (mn_check_spawn (run, NULL, &out, NULL), ==, 0);
   g_test_message ("%s", out);
   r = load_results (tmp);
