@@ -616,7 +616,13 @@ local_free (MnBackend *backend)
 }
 
 static const MnBackendClass local_class = {
-  "local", TRUE, local_submit, local_cancel, local_poll, local_describe, local_free,
+  .name = "local",
+  .submit_in_thread = TRUE,
+  .submit = local_submit,
+  .cancel = local_cancel,
+  .poll = local_poll,
+  .describe = local_describe,
+  .free = local_free,
 };
 
 MnBackend *

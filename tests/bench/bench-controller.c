@@ -6,6 +6,11 @@
  *
  *   bench-controller [--users N] [--json FILE]
  *
+ * Each user's page polls its session every 500 ms (the times are as the
+ * user sees them, so they include up to that much polling delay).
+ * MINNA_BENCH_CGROUP=none runs the controller with rlimits instead of
+ * cgroups (cgroup v1 mkdir is serialised in the kernel).
+ *
  * Needs MINNA_BUILD_DIR (set by meson). */
 #include <errno.h>
 #include <fcntl.h>
@@ -409,7 +414,7 @@ main (int argc, char **argv)
       users[i].t0 = g_get_monotonic_time ();
       soup_session_send_and_read_async (http, msg, G_PRIORITY_DEFAULT, NULL, on_launch, &users[i]);
     }
-  timer = g_timeout_add (200, poll_all, NULL);
+  timer = g_timeout_add (500, poll_all, NULL);   /* a portal page polls about this often */
   g_main_loop_run (loop);
   g_source_remove (timer);
   wall = (g_get_monotonic_time () - t_start) / 1e6;
@@ -461,7 +466,9 @@ main (int argc, char **argv)
   baseline (dir);
   lat_direct = latencies (&ok_direct);
 
-  g_print ("bench-controller: %u users launch a small app at once (local backend, poll 100 ms)\n\n", n_users);
+  g_print ("bench-controller: %u users launch a small app at once (local backend, controller poll 100 ms,"
+           " page poll 500 ms, limits by %s)\n\n", n_users,
+           g_getenv ("MINNA_BENCH_CGROUP") ? g_getenv ("MINNA_BENCH_CGROUP") : "cgroups (auto)");
   g_print ("%-34s %10s %10s %10s %8s\n", "", "p50 (s)", "p99 (s)", "max (s)", "running");
   g_print ("%-34s %10.3f %10.3f %10.3f %8u\n", "baseline: apps started directly",
            pct (lat_direct, 0.5), pct (lat_direct, 0.99), pct (lat_direct, 1.0), ok_direct);

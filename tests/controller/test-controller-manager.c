@@ -82,7 +82,12 @@ fake_free (MnBackend *b)
 }
 
 static const MnBackendClass fake_class = {
-  "fake", FALSE, fake_submit, fake_cancel, fake_poll, fake_describe, fake_free,
+  .name = "fake",
+  .submit = fake_submit,
+  .cancel = fake_cancel,
+  .poll = fake_poll,
+  .describe = fake_describe,
+  .free = fake_free,
 };
 
 /* ---- fixture ----------------------------------------------------------------- */
