@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# The main job on its embedded default.  For now: the default policy and its
-# Slurm and Grid Engine exports (issue 2); the sizing run replaces this later.
+# The main job on its embedded default: size interactive.q on the generated
+# TSUBAME-style year (scenarios/tsubame3-fy2019.scenario): trace, sweep,
+# recommendation and report; then check the recommended policy file the way
+# an admin would before deploying it.
 set -euo pipefail
 build=${1:-build}
-echo "== The default interactive.q policy (TSUBAME3) =="
-"$build/policy/minna-policy" show
+out=reports/out/tsubame3-fy2019
+echo "== Sizing interactive.q on the default TSUBAME-style year (scenarios/tsubame3-fy2019.scenario) =="
+"$build/sim/minna-sim" run scenarios/tsubame3-fy2019.scenario --out "$out" --report
 echo
-echo "== As Slurm configuration =="
-"$build/policy/minna-policy" export --slurm
+echo "== The recommended policy, as the controller will load it =="
+"$build/policy/minna-policy" check "$out/recommended.conf"
 echo
-echo "== As Grid Engine configuration =="
-"$build/policy/minna-policy" export --sge
+echo "Report:          $(pwd)/$out/report.html"
+echo "Recommendation:  $(pwd)/$out/recommended.conf"
+echo "Scheduler setup: $build/policy/minna-policy export --slurm|--sge $out/recommended.conf"
