@@ -160,23 +160,37 @@ mn_relay_session_id_valid (const gchar *id)
 
 /* Dot segments and encoded separators, raw or percent-encoded, anywhere in
  * the path: an app behind the relay must never be handed a path that some
- * layer could resolve outside /s/<id>/. */
+ * layer could resolve outside /s/<id>/.  One pass, no allocation: this runs
+ * on every request. */
 static gboolean
 path_is_tricky (const gchar *path, gsize len)
 {
-  g_autofree gchar *low = g_ascii_strdown (path, (gssize) len);
-  static const gchar *const bad[] = { "%2f", "%5c", "%00", "%2e", "\\", NULL };
-  for (gsize i = 0; bad[i] != NULL; i++)
-    if (strstr (low, bad[i]) != NULL)
-      return TRUE;
-  /* Raw dot segments: "/./", "/../", and at the end. */
-  g_auto(GStrv) segs = g_strsplit (low, "/", -1);
-  for (gsize i = 0; segs[i] != NULL; i++)
-    if (g_str_equal (segs[i], ".") || g_str_equal (segs[i], ".."))
-      return TRUE;
-  for (gsize i = 0; i < len; i++)
-    if ((guchar) path[i] < 0x21 || (guchar) path[i] == 0x7f)
-      return TRUE;
+  gsize seg_start = 0;
+  for (gsize i = 0; i <= len; i++)
+    {
+      guchar ch = i < len ? (guchar) path[i] : '/';
+      if (ch == '/')
+        {
+          gsize n = i - seg_start;
+          if ((n == 1 && path[seg_start] == '.') ||
+              (n == 2 && path[seg_start] == '.' && path[seg_start + 1] == '.'))
+            return TRUE;
+          seg_start = i + 1;
+          continue;
+        }
+      if (ch < 0x21 || ch == 0x7f || ch == '\\')
+        return TRUE;
+      if (ch == '%')
+        {
+          /* A cut-off escape is as suspect as a bad one. */
+          if (i + 2 >= len)
+            return TRUE;
+          gchar a = g_ascii_tolower (path[i + 1]), b = g_ascii_tolower (path[i + 2]);
+          if ((a == '2' && (b == 'e' || b == 'f')) || (a == '5' && b == 'c') ||
+              (a == '0' && b == '0'))
+            return TRUE;
+        }
+    }
   return FALSE;
 }
 

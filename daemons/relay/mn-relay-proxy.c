@@ -463,6 +463,16 @@ hop_by_hop (const gchar *name)
   return FALSE;
 }
 
+/* Heads are rebuilt for every request: plain appends, no printf. */
+static void
+append_header (GString *o, const gchar *name, const gchar *value)
+{
+  g_string_append (o, name);
+  g_string_append_len (o, ": ", 2);
+  g_string_append (o, value);
+  g_string_append_len (o, "\r\n", 2);
+}
+
 static void
 build_upstream_head (Conn *c, SoupMessageHeaders *h, const gchar *host_header)
 {
@@ -471,7 +481,10 @@ build_upstream_head (Conn *c, SoupMessageHeaders *h, const gchar *host_header)
   const gchar *name, *value;
   const gchar *xff = NULL;
 
-  g_string_append_printf (o, "%s %s HTTP/1.1\r\n", c->method, c->target);
+  g_string_append (o, c->method);
+  g_string_append_c (o, ' ');
+  g_string_append (o, c->target);
+  g_string_append_len (o, " HTTP/1.1\r\n", 11);
   soup_message_headers_iter_init (&it, h);
   while (soup_message_headers_iter_next (&it, &name, &value))
     {
@@ -500,17 +513,25 @@ build_upstream_head (Conn *c, SoupMessageHeaders *h, const gchar *host_header)
               continue;
             }
         }
-      g_string_append_printf (o, "%s: %s\r\n", name, value);
+      append_header (o, name, value);
     }
   if (c->session != NULL && c->route->token[0] != '\0')
-    g_string_append_printf (o, "Authorization: token %s\r\n", c->route->token);
+    {
+      g_string_append (o, "Authorization: token ");
+      g_string_append (o, c->route->token);
+      g_string_append_len (o, "\r\n", 2);
+    }
+  g_string_append (o, "X-Forwarded-For: ");
   if (xff != NULL)
-    g_string_append_printf (o, "X-Forwarded-For: %s, %s\r\n", xff, c->peer);
-  else
-    g_string_append_printf (o, "X-Forwarded-For: %s\r\n", c->peer);
-  g_string_append_printf (o, "X-Forwarded-Proto: %s\r\n", c->tls ? "https" : "http");
+    {
+      g_string_append (o, xff);
+      g_string_append_len (o, ", ", 2);
+    }
+  g_string_append (o, c->peer);
+  g_string_append (o, c->tls ? "\r\nX-Forwarded-Proto: https\r\n"
+                             : "\r\nX-Forwarded-Proto: http\r\n");
   if (host_header != NULL)
-    g_string_append_printf (o, "X-Forwarded-Host: %s\r\n", host_header);
+    append_header (o, "X-Forwarded-Host", host_header);
   if (c->is_ws)
     g_string_append (o, "Connection: Upgrade\r\nUpgrade: websocket\r\n");
   g_string_append (o, "\r\n");
@@ -1002,7 +1023,11 @@ send_response_head (Conn *c, gssize end)
     c->keep_alive = FALSE;
 
   GString *o = g_string_sized_new (512);
-  g_string_append_printf (o, "HTTP/1.1 %u %s\r\n", status, reason);
+  gchar code[16];
+  g_snprintf (code, sizeof code, "HTTP/1.1 %u ", status);
+  g_string_append (o, code);
+  g_string_append (o, reason);
+  g_string_append_len (o, "\r\n", 2);
   SoupMessageHeadersIter it;
   const gchar *name, *value;
   soup_message_headers_iter_init (&it, h);
@@ -1011,7 +1036,7 @@ send_response_head (Conn *c, gssize end)
       if (hop_by_hop (name) && !(upgrade && (g_ascii_strcasecmp (name, "Connection") == 0 ||
                                              g_ascii_strcasecmp (name, "Upgrade") == 0)))
         continue;
-      g_string_append_printf (o, "%s: %s\r\n", name, value);
+      append_header (o, name, value);
     }
   if (!upgrade && status >= 200 && !c->keep_alive)
     g_string_append (o, "Connection: close\r\n");
