@@ -41,6 +41,11 @@ static const PathCase path_cases[] = {
   { "/../etc/passwd", MN_RELAY_PATH_BAD, NULL },
   { "http://host/s/abc/", MN_RELAY_PATH_BAD, NULL },
   { "*", MN_RELAY_PATH_BAD, NULL },
+  { "/s/abc/50%", MN_RELAY_PATH_BAD, NULL },
+  { "/s/abc/x%2", MN_RELAY_PATH_BAD, NULL },
+  { "/s/abc/x%2?y", MN_RELAY_PATH_BAD, NULL },
+  { "/s/abc/a..b/c.d/...", MN_RELAY_PATH_SESSION, "abc" },
+  { "/s/abc/x?next=../../etc", MN_RELAY_PATH_SESSION, "abc" },
 };
 
 static void
