@@ -12,10 +12,9 @@ alive () { kill -0 "$1" 2>/dev/null; }
 # The jobs first: every process below a shepherd of this cell (a shepherd's
 # working directory is in this cell's execd spool, so only this cell's jobs
 # match), found by walking parent ids; then the shepherds themselves.
-mapfile -t shepherds < <(for d in /proc/[0-9]*; do
-  cwd=$(readlink "$d/cwd" 2>/dev/null) || continue
-  case "$cwd" in "$STATE"/execd/*) echo "${d#/proc/}" ;; esac
-done)
+[ -d "$STATE" ] || [ -d "$SGE_ROOT/$SGE_CELL" ] || exit 0
+mapfile -t shepherds < <(find /proc -mindepth 2 -maxdepth 2 -name cwd \
+  -lname "$STATE/execd/*" 2>/dev/null | cut -d/ -f3)
 if [ ${#shepherds[@]} -gt 0 ]; then
   declare -A doomed=()
   for p in "${shepherds[@]}"; do doomed[$p]=1; done

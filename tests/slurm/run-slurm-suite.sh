@@ -129,10 +129,11 @@ check "cancel while running: the job ends CANCELLED" wait_state "$j1" CANCELLED 
 check "with a slot free, salloc -I runs at once" \
   eval 'timeout $T salloc -I --uid=mnsl4 --gid=mnsl4 -p interactive -t 1 true 2>&1 | diag; test "${PIPESTATUS[0]}" = 0'
 timeout $T scancel "$j2" "$j3"
+for j in "$j2" "$j3"; do wait_state "$j" CANCELLED 15 >/dev/null; done
 
 # --- the controller's backend against the same daemons ----------------------
 if [ -n "$backend_test" ]; then
-  if out=$(MINNA_TEST_USER=mnsl4 timeout 240 "$backend_test" 2>&1); then
+  if out=$(MINNA_TEST_USER=mnsl4 MINNA_TEST_FILL_USERS="mnsl1 mnsl2 mnsl3" timeout 240 "$backend_test" 2>&1); then
     ok "controller Slurm backend"
   else
     nok "controller Slurm backend"

@@ -34,13 +34,13 @@ have_slurm (void)
 
 /* A session directory the test user owns, with a job script in it. */
 static void
-fixture_init (Fixture *f, const gchar *body, guint give_up_after)
+fixture_init_as (Fixture *f, const gchar *user, const gchar *body, guint give_up_after)
 {
   MnBackendSlurmOptions opts = { .partition = "interactive", .give_up_after = give_up_after };
   g_autoptr(GError) error = NULL;
   g_autofree gchar *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
   struct passwd *pw;
-  f->user = g_getenv ("MINNA_TEST_USER");
+  f->user = user;
   pw = getpwnam (f->user);
   g_assert_nonnull (pw);
   f->dir = g_dir_make_tmp ("mn-slurm-XXXXXX", &error);
@@ -53,6 +53,12 @@ fixture_init (Fixture *f, const gchar *body, guint give_up_after)
   g_chmod (f->script, 0755);
   f->backend = mn_backend_slurm_new (&opts, &error);
   g_assert_no_error (error);
+}
+
+static void
+fixture_init (Fixture *f, const gchar *body, guint give_up_after)
+{
+  fixture_init_as (f, g_getenv ("MINNA_TEST_USER"), body, give_up_after);
 }
 
 static void
@@ -180,70 +186,74 @@ test_unknown_and_many (void)
   fixture_clear (&f);
 }
 
+/* The interactive partition full (three users' jobs on its one logical
+ * node, MINNA_TEST_FILL_USERS): with give-up the fourth job is cancelled and
+ * the submission fails; without, it queues with an expected start. */
 static void
 test_give_up_and_estimate (void)
 {
   Fixture f = { 0 };
+  Fixture fill[3] = { 0 };
   g_autoptr(GError) error = NULL;
   g_autofree gchar *id = NULL;
+  g_autofree gchar *fill_ids[3] = { NULL };
+  g_auto(GStrv) fill_users = NULL;
   MnJobSpec spec;
   gint64 start = 0;
+  gboolean have = FALSE;
+  gint64 end;
   if (!have_slurm ())
     return;
-  /* a walltime over the partition's: never runs (EnforcePartLimits aside,
-   * it would queue); use a huge memory request instead, which never fits */
+  if (g_getenv ("MINNA_TEST_FILL_USERS") == NULL)
+    {
+      g_test_skip ("needs MINNA_TEST_FILL_USERS (three users)");
+      return;
+    }
+  fill_users = g_strsplit (g_getenv ("MINNA_TEST_FILL_USERS"), " ", 3);
+  g_assert_cmpuint (g_strv_length (fill_users), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree gchar *sid = g_strdup_printf ("fill-%u", i);
+      fixture_init_as (&fill[i], fill_users[i], "sleep 300", 0);
+      spec = spec_for (&fill[i], sid);
+      fill_ids[i] = mn_backend_submit (fill[i].backend, &spec, 0, &error);
+      g_assert_no_error (error);
+    }
+  for (guint i = 0; i < 3; i++)
+    mn_job_status_free (wait_for (fill[i].backend, fill_ids[i], MN_JOB_RUNNING, 30));
+
   fixture_init (&f, "sleep 300", 2);
   spec = spec_for (&f, "giveup");
-  spec.node = -1;          /* batch partition (default), nodes of 2000 MB */
-  spec.memory_mb = 0;
-  spec.cores = 2;
-  {
-    /* fill both batch nodes, then ask with give-up: it must fail and
-     * leave no job behind */
-    MnBackendSlurmOptions wait_opts = { .partition = "interactive" };
-    g_autoptr(MnBackend) waiter = mn_backend_slurm_new (&wait_opts, &error);
-    g_autofree gchar *a = NULL;
-    g_autofree gchar *b = NULL;
-    MnJobSpec fill = spec;
-    g_assert_no_error (error);
-    fill.session_id = "fill-a";
-    a = mn_backend_submit (waiter, &fill, 0, &error);
-    g_assert_no_error (error);
-    fill.session_id = "fill-b";
-    b = mn_backend_submit (waiter, &fill, 0, &error);
-    g_assert_no_error (error);
-    mn_job_status_free (wait_for (waiter, a, MN_JOB_RUNNING, 20));
-    mn_job_status_free (wait_for (waiter, b, MN_JOB_RUNNING, 20));
+  id = mn_backend_submit (f.backend, &spec, 0, &error);
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND);
+  g_assert_nonnull (strstr (error->message, "busy"));
+  g_assert_null (id);
+  g_clear_error (&error);
 
-    id = mn_backend_submit (f.backend, &spec, 0, &error);
-    g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND);
-    g_assert_null (id);
-    g_clear_error (&error);
-
-    /* the same request without give-up queues, with an expected start */
-    fill.session_id = "queued";
-    id = mn_backend_submit (waiter, &fill, 0, &error);
-    g_assert_no_error (error);
-    mn_job_status_free (wait_for (waiter, id, MN_JOB_PENDING, 5));
+  /* the same request without give-up queues, with an expected start (the
+   * cancelled one left nothing behind, or the QOS would refuse this one) */
+  id = mn_backend_submit (fill[0].backend, &spec, 0, &error);
+  g_assert_no_error (error);
+  mn_job_status_free (wait_for (f.backend, id, MN_JOB_PENDING, 5));
+  end = g_get_monotonic_time () + 45 * G_USEC_PER_SEC;
+  while (!have && g_get_monotonic_time () < end)
     {
-      gint64 end = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
-      gboolean have = FALSE;
-      while (!have && g_get_monotonic_time () < end)
-        {
-          g_clear_error (&error);
-          have = mn_backend_slurm_estimate_start (waiter, id, &start, &error);
-          if (!have)
-            g_usleep (500 * 1000);
-        }
-      g_assert_no_error (error);
-      g_assert_true (have);
-      g_assert_cmpint (start, >, g_get_real_time () / G_USEC_PER_SEC - 60);
+      g_clear_error (&error);
+      have = mn_backend_slurm_estimate_start (f.backend, id, &start, &error);
+      if (!have)
+        g_usleep (500 * 1000);
     }
-    g_assert_true (mn_backend_cancel (waiter, id, 0, &error));
-    g_assert_true (mn_backend_cancel (waiter, a, 0, &error));
-    g_assert_true (mn_backend_cancel (waiter, b, 0, &error));
-    g_assert_no_error (error);
-  }
+  g_assert_no_error (error);
+  g_assert_true (have);
+  g_assert_cmpint (start, >, g_get_real_time () / G_USEC_PER_SEC - 60);
+  g_assert_true (mn_backend_cancel (f.backend, id, 0, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_true (mn_backend_cancel (fill[i].backend, fill_ids[i], 0, &error));
+      g_assert_no_error (error);
+      fixture_clear (&fill[i]);
+    }
   fixture_clear (&f);
 }
 
