@@ -24,17 +24,6 @@ by_submit_then_id (gconstpointer a, gconstpointer b)
   return x->id < y->id ? -1 : (x->id > y->id);
 }
 
-/* Processors used at time t by jobs already started and still running. */
-static gint64
-used_at (const RefJob *jobs, gsize n, gint64 t)
-{
-  gint64 used = 0;
-  for (gsize i = 0; i < n; i++)
-    if (jobs[i].start >= 0 && jobs[i].start <= t && jobs[i].start + jobs[i].runtime > t)
-      used += jobs[i].procs;
-  return used;
-}
-
 /* Running at t: started and not yet ended, counting a job of runtime 0 that
  * this instant's pass just started (it holds its processors until the
  * instant is over: one pass per instant). */
@@ -44,6 +33,9 @@ running_at (const RefJob *r, gint64 t)
   return r->start >= 0 && (r->start + r->runtime > t || r->start == t);
 }
 
+/* Every job in [lo, hi) is looked at, at every step: lo is the first job not
+ * yet over (everything before it is finished or skipped), hi the first job
+ * not yet submitted.  Slow, but nothing clever to get wrong. */
 static void
 reference_easy (RefJob *jobs, gsize n, gint64 P)
 {
@@ -53,78 +45,78 @@ reference_easy (RefJob *jobs, gsize n, gint64 P)
       RefJob *j = &jobs[i];
       j->start = (j->runtime < 0 || j->procs <= 0 || j->procs > P) ? -2 : -1;
     }
-  /* The instants worth looking at: every submit and every end. */
+  gsize lo = 0, hi = 0;
   gint64 t = G_MININT64;
   for (;;)
     {
-      gint64 next = G_MAXINT64;
-      for (gsize i = 0; i < n; i++)
-        {
-          if (jobs[i].start == -2)
-            continue;
-          if (jobs[i].submit > t && jobs[i].submit < next)
-            next = jobs[i].submit;
-          if (jobs[i].start >= 0 && jobs[i].start + jobs[i].runtime > t
-              && jobs[i].start + jobs[i].runtime < next)
-            next = jobs[i].start + jobs[i].runtime;
-        }
+      /* The next instant: the next submit or the next end of a running job. */
+      gint64 next = hi < n ? jobs[hi].submit : G_MAXINT64;
+      for (gsize i = lo; i < hi; i++)
+        if (jobs[i].start >= 0 && jobs[i].start + jobs[i].runtime > t
+            && jobs[i].start + jobs[i].runtime < next)
+          next = jobs[i].start + jobs[i].runtime;
       if (next == G_MAXINT64)
         break;
       t = next;
-      /* Waiting jobs at t, in (submit, id) order: the array's order. */
-      gint64 free_now = P - used_at (jobs, n, t);
-      gsize h = 0;
-      /* Start from the head while it fits. */
-      for (h = 0; h < n; h++)
+      while (hi < n && jobs[hi].submit <= t)
+        hi++;
+      while (lo < hi && (jobs[lo].start == -2
+                         || (jobs[lo].start >= 0 && !running_at (&jobs[lo], t))))
+        lo++;
+
+      /* Free processors now. */
+      gint64 free_now = P;
+      for (gsize i = lo; i < hi; i++)
+        if (jobs[i].start >= 0 && jobs[i].start + jobs[i].runtime > t)
+          free_now -= jobs[i].procs;
+
+      /* Waiting jobs, in (submit, id) order (the array's): start from the
+       * head while it fits. */
+      gsize h;
+      for (h = lo; h < hi; h++)
         {
           RefJob *j = &jobs[h];
-          if (j->start != -1 || j->submit > t)
+          if (j->start != -1)
             continue;
           if (j->procs > free_now)
             break;
           j->start = t;
           free_now -= j->procs;
         }
-      if (h == n)
+      if (h == hi)
         continue;
       RefJob *head = &jobs[h];
-      /* Shadow time: try every candidate time (expected ends of running
-       * jobs), smallest first, and take the first at which the head fits. */
-      gint64 shadow = G_MAXINT64, free_at_shadow = 0;
+
+      /* Shadow time: try the expected ends of running jobs, smallest first;
+       * the first at which the head would fit. */
+      gint64 shadow = G_MININT64, free_at_shadow = 0;
       for (;;)
         {
           gint64 candidate = G_MAXINT64;
-          for (gsize i = 0; i < n; i++)
-            {
-              const RefJob *r = &jobs[i];
-              if (running_at (r, t))
-                {
-                  gint64 e = r->start + r->estimate;
-                  if (e > (shadow == G_MAXINT64 ? G_MININT64 : shadow) && e < candidate)
-                    candidate = e;
-                }
-            }
+          for (gsize i = lo; i < hi; i++)
+            if (running_at (&jobs[i], t))
+              {
+                gint64 e = jobs[i].start + jobs[i].estimate;
+                if (e > shadow && e < candidate)
+                  candidate = e;
+              }
           g_assert (candidate != G_MAXINT64);
-          /* processors free at `candidate` if running jobs end at their estimate */
           gint64 f = free_now;
-          for (gsize i = 0; i < n; i++)
-            {
-              const RefJob *r = &jobs[i];
-              if (running_at (r, t) && r->start + r->estimate <= candidate)
-                f += r->procs;
-            }
+          for (gsize i = lo; i < hi; i++)
+            if (running_at (&jobs[i], t) && jobs[i].start + jobs[i].estimate <= candidate)
+              f += jobs[i].procs;
           shadow = candidate;
           free_at_shadow = f;
           if (f >= head->procs)
             break;
         }
       gint64 extra = free_at_shadow - head->procs;
-      for (gsize i = h + 1; i < n; i++)
+
+      /* Everyone behind the head, in order. */
+      for (gsize i = h + 1; i < hi; i++)
         {
           RefJob *j = &jobs[i];
-          if (j->start != -1 || j->submit > t)
-            continue;
-          if (j->procs > free_now)
+          if (j->start != -1 || j->procs > free_now)
             continue;
           gboolean ends_before = t + j->estimate <= shadow;
           if (!ends_before && j->procs > extra)
