@@ -211,6 +211,46 @@ test_cuts_cpu_gpu (void)
   g_assert_cmpfloat_with_epsilon (im->cpu_slowdown_p95, 2.0, 1e-6);
 }
 
+/* CAPPED GPU mode, one logical node with one 16 GiB GPU: each GPU session
+ * reserves the 16 GiB cap, so the policy runs them one after another; a
+ * session whose footprint (20 GiB) exceeds the cap fails its own allocation
+ * and nobody else's:
+ *  job 1 (10 GiB) starts at 0; job 2 (10 GiB) waits, starts at 100; job 3
+ *  (20 GiB) starts at 200 and its allocation fails. */
+static void
+test_gpu_capped (void)
+{
+  const gchar *const kv[] = { "job", "gpu_mode", "capped", "logical_node", "per_node", "1", NULL };
+  g_autoptr(MnPolicyConfig) p = policy_with (kv);
+  g_autoptr(MnSimWorkload) w = mn_sim_workload_new ();
+  static const gint64 footprint[] = { 10 * GIB, 10 * GIB, 20 * GIB };
+  for (gint64 i = 0; i < 3; i++)
+    {
+      g_autoptr(MnTraceJob) j = mn_trace_job_new ();
+      j->id = i + 1;
+      j->user = g_strdup_printf ("g%" G_GINT64_FORMAT, i);
+      j->submit = 0;
+      j->runtime = 100;
+      j->interactive = TRUE;
+      j->rtype = MN_RTYPE_Q;
+      j->rtype_count = 1;
+      j->gpus = 1;
+      j->gpu_memory_mb = footprint[i];
+      j->memory_req_mb = j->memory_used_mb = GIB;
+      j->cpu_active = 0;
+      mn_sim_workload_add_job (w, j);
+    }
+  g_autoptr(MnSimResult) r = run (w, p, 2, 1, 0, 0);
+  const MnSimInteractiveMetrics *im = &mn_sim_result_get_metrics (r)->interactive;
+  g_assert_cmpint (mn_sim_result_lookup (r, 1)->start, ==, 0);
+  g_assert_cmpint (mn_sim_result_lookup (r, 2)->start, ==, 100);
+  g_assert_cmpint (mn_sim_result_lookup (r, 3)->start, ==, 200);
+  g_assert_cmpuint (im->gpu_alloc_failures, ==, 1);
+  g_assert_cmpint (mn_sim_result_lookup (r, 3)->gpu_failed, ==, 1);
+  g_assert_cmpint (mn_sim_result_lookup (r, 2)->gpu_failed, ==, 0);
+  g_assert_cmpfloat (im->wait_max, ==, 200);
+}
+
 /* A busy machine: 5 nodes, 50 full-node batch jobs of 10 h at t=0, and five
  * 30-minute sessions an hour apart.  Baseline (no interactive.q): the
  * sessions queue behind the batch jobs (nothing ever frees for a backfill)
@@ -267,6 +307,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/sim/interactive/give-up", GINT_TO_POINTER (FALSE), test_give_up);
   g_test_add_data_func ("/sim/interactive/give-up-retry", GINT_TO_POINTER (TRUE), test_give_up);
   g_test_add_func ("/sim/interactive/cuts-cpu-gpu", test_cuts_cpu_gpu);
+  g_test_add_func ("/sim/interactive/gpu-capped", test_gpu_capped);
   g_test_add_func ("/sim/interactive/baseline-vs-interactive-q", test_baseline_vs_interactive_q);
   return g_test_run ();
 }
