@@ -92,6 +92,36 @@ test_swap_then_oom (void)
   g_assert_cmpuint (im->peak_concurrent, ==, 5);
 }
 
+/* A memory profile (native traces): 100 GiB from the start, 300 GiB from
+ * offset 50 (44 GiB over the 256 GiB of RAM: swap), 10 GiB from offset 80.
+ * Swap in use from 50 to 80 of a 100 s session: share 0.3, peak 44 GiB. */
+static void
+test_memory_profile (void)
+{
+  g_autoptr(MnSimWorkload) w = mn_sim_workload_new ();
+  g_autoptr(MnTraceJob) j = mn_trace_job_new ();
+  j->id = 1;
+  j->user = g_strdup ("p");
+  j->submit = 0;
+  j->runtime = 100;
+  j->interactive = TRUE;
+  j->rtype = MN_RTYPE_Q;
+  j->rtype_count = 1;
+  j->gpus = 0;
+  j->memory_req_mb = 10 * GIB;
+  j->cpu_active = 0;
+  j->memory_profile = g_array_new (FALSE, FALSE, sizeof (MnMemoryStep));
+  const MnMemoryStep steps[] = { { 0, 100 * GIB }, { 50, 300 * GIB }, { 80, 10 * GIB } };
+  g_array_append_vals (j->memory_profile, steps, G_N_ELEMENTS (steps));
+  mn_sim_workload_add_job (w, j);
+  g_autoptr(MnSimResult) r = run (w, NULL, 2, 1, 0, 0);
+  const MnSimInteractiveMetrics *im = &mn_sim_result_get_metrics (r)->interactive;
+  g_assert_cmpuint (im->swap_peak_mb, ==, 44 * GIB);
+  g_assert_cmpfloat_with_epsilon (im->swap_time_share, 0.3, 1e-12);
+  g_assert_cmpuint (im->oom_kills, ==, 0);
+  g_assert_cmpint (mn_sim_result_lookup (r, 1)->swapped, ==, 1);
+}
+
 /* One session per user (running or waiting): alice's second is refused. */
 static void
 test_per_user_limit (void)
@@ -303,6 +333,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sim/interactive/swap-then-oom", test_swap_then_oom);
+  g_test_add_func ("/sim/interactive/memory-profile", test_memory_profile);
   g_test_add_func ("/sim/interactive/per-user-limit", test_per_user_limit);
   g_test_add_data_func ("/sim/interactive/give-up", GINT_TO_POINTER (FALSE), test_give_up);
   g_test_add_data_func ("/sim/interactive/give-up-retry", GINT_TO_POINTER (TRUE), test_give_up);
