@@ -151,11 +151,17 @@ serve (MnControllerConfig *config)
   Daemon d = { loop, config, NULL };
   guint port = 0;
 
-  if (g_mkdir_with_parents (config->state_dir, 0700) != 0)
-    {
-      g_printerr ("minna-controller: %s: %s\n", config->state_dir, g_strerror (errno));
-      return 1;
-    }
+  /* 0711: jobs running as users must reach their own sessions/<id> (0700,
+   * theirs) but may not list anyone else's */
+  {
+    g_autofree gchar *sessions = g_build_filename (config->state_dir, "sessions", NULL);
+    if (g_mkdir_with_parents (sessions, 0711) != 0 || chmod (config->state_dir, 0711) != 0 ||
+        chmod (sessions, 0711) != 0)
+      {
+        g_printerr ("minna-controller: %s: %s\n", sessions, g_strerror (errno));
+        return 1;
+      }
+  }
   if (g_mkdir_with_parents (config->port_lock_dir, 01777) == 0 && geteuid () == 0)
     chmod (config->port_lock_dir, 01777);
   db = config->database[0] ? g_strdup (config->database)

@@ -388,7 +388,10 @@ handle_logout (MnControllerApi *api, SoupServerMessage *msg)
     g_hash_table_remove_all (api->revoked);
   g_hash_table_add (api->revoked, g_steal_pointer (&cookie));
   soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie", header);
-  reply_error (msg, 200, NULL, "logged out");
+  {
+    g_autoptr(JsonNode) root = json_from_string ("{\"logged_out\": true}", NULL);
+    reply_json (msg, 200, root);
+  }
 }
 
 static void

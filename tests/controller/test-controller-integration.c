@@ -379,6 +379,23 @@ test_login_and_input (void)
     reply_clear (&r);
   }
   login_clear (&alice);
+  /* logout: the cookie no longer works here */
+  {
+    g_autofree gchar *me = api ("me");
+    g_autofree gchar *out = api ("logout");
+    Login dave = login ("dave", "dave-password");
+    r = request ("GET", me, &dave, NULL, NULL);
+    g_assert_cmpuint (r.status, ==, 200);
+    reply_clear (&r);
+    r = request ("POST", out, &dave, NULL, NULL);
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_nonnull (strstr (soup_message_headers_get_one (r.headers, "Set-Cookie"), "Max-Age=0"));
+    reply_clear (&r);
+    r = request ("GET", me, &dave, NULL, NULL);
+    g_assert_cmpuint (r.status, ==, 401);
+    reply_clear (&r);
+    login_clear (&dave);
+  }
 }
 
 static void
@@ -421,6 +438,73 @@ test_pam (void)
   r = request ("POST", url, NULL, "{\"user\":\"minnapam\",\"password\":\"pam-pass-124\"}", NULL);
   g_assert_cmpuint (r.status, ==, 401);
   reply_clear (&r);
+}
+
+/* A second controller with run_as = user: a PAM login's job runs as that
+ * Unix user (the files it writes are theirs). */
+static void
+test_run_as_user (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *conf2 = NULL, *path2 = NULL, *text = NULL, *rewritten = NULL;
+  g_autofree gchar *id = NULL, *st = NULL, *reason = NULL, *conn = NULL;
+  guint port1 = h.port;
+  GPid first = h.controller;
+  struct passwd *pw;
+  gint status = 0;
+  Login l;
+  GStatBuf sb;
+
+  if (geteuid () != 0)
+    {
+      g_test_skip ("running jobs as another user needs root");
+      return;
+    }
+  if (getpwnam ("minnapam") == NULL &&
+      (!g_spawn_command_line_sync ("useradd -M -s /bin/sh minnapam", NULL, NULL, &status, &error) || status != 0))
+    {
+      g_test_skip ("cannot create a Unix account (useradd)");
+      return;
+    }
+  g_assert_true (g_spawn_command_line_sync ("sh -c 'echo minnapam:pam-pass-123 | chpasswd'", NULL, NULL, &status, &error));
+  pw = getpwnam ("minnapam");
+  g_assert_nonnull (pw);
+  /* the same configuration, its own state, jobs as the user */
+  g_assert_true (g_file_get_contents (h.config, &text, NULL, NULL));
+  {
+    g_autofree gchar *from = g_strdup_printf ("state_dir = %s/state\n", h.dir);
+    g_autofree gchar *to = g_strdup_printf ("state_dir = %s/state2\n", h.dir);
+    GString *t = g_string_new (text);
+    g_string_replace (t, from, to, 1);
+    g_string_replace (t, "run_as = controller", "run_as = user", 1);
+    rewritten = g_string_free (t, FALSE);
+  }
+  path2 = g_build_filename (h.dir, "controller2.conf", NULL);
+  write_file (path2, rewritten, 0600);
+  g_assert_cmpint (g_chmod (h.dir, 0711), ==, 0);
+  conf2 = h.config;
+  h.config = g_strdup (path2);
+  h.port = free_port ();
+  h.controller = spawn_controller ();
+  l = login ("minnapam", "pam-pass-123");
+  id = new_session (&l, "{\"app\":\"webapp\"}");
+  st = wait_state (&l, id, "running", 30, &reason);
+  if (!g_str_equal (st, "running"))
+    g_error ("as minnapam: %s (%s)", st, reason ? reason : "");
+  conn = g_build_filename (h.dir, "state2", "sessions", id, "connection", NULL);
+  g_assert_cmpint (g_stat (conn, &sb), ==, 0);
+  g_assert_cmpuint (sb.st_uid, ==, pw->pw_uid);
+  g_assert_cmpint (sb.st_mode & 0777, ==, 0600);
+  g_free (st);
+  st = stop_session (&l, id);
+  g_assert_cmpstr (st, ==, "ended");
+  login_clear (&l);
+  stop (&h.controller, SIGTERM);
+  h.controller = first;
+  record_pid ("controller.pid", first);
+  h.port = port1;
+  g_free (h.config);
+  h.config = g_steal_pointer (&conf2);
   g_spawn_command_line_sync ("userdel minnapam", NULL, NULL, NULL, NULL);
 }
 
@@ -558,7 +642,7 @@ test_jupyter (void)
   Login alice = login ("alice", "alice-password");
   g_autofree gchar *id = new_session (&alice, "{\"app\":\"jupyter\",\"memory_gb\":2,\"hours\":1}");
   g_autofree gchar *reason = NULL;
-  g_autofree gchar *st = wait_state (&alice, id, "running", 90, &reason);
+  g_autofree gchar *st = wait_state (&alice, id, "running", 180, &reason);
   g_autofree gchar *result = NULL, *upstream = NULL, *token = NULL, *base = NULL, *end = NULL;
 
   if (!g_str_equal (st, "running"))
@@ -776,7 +860,7 @@ setup (void)
   g_autoptr(GError) error = NULL;
   g_autofree gchar *apps = NULL, *polpath = NULL, *conf = NULL;
   g_autofree gchar *relay = NULL, *secret_path = NULL, *key = NULL, *cmd = NULL;
-  const gchar *users[] = { "alice", "bob", "carol", NULL };
+  const gchar *users[] = { "alice", "bob", "carol", "dave", NULL };
 
   g_assert_nonnull (build);
   h.controller_bin = g_build_filename (build, "daemons", "controller", "minna-controller", NULL);
@@ -817,7 +901,7 @@ setup (void)
     "[auth]\nmethods = users-file, pam\nusers_file = %s/users\nkey_file = %s\npbkdf2_iterations = 1000\n"
     "[relay]\nurl = %s%u\nsecret_file = %s\n"
     "[backend]\nrun_as = controller\nport_lock_dir = %s/ports\npoll_interval_ms = 100\n"
-    "kill_grace = 1s\nready_timeout = 120s\n",
+    "kill_grace = 1s\nready_timeout = 300s\n",
     h.dir, apps, polpath, h.dir, key, h.relay_bin ? "http://127.0.0.1:" : "",
     h.relay_bin ? h.relay_admin : 0, secret_path, h.dir);
   if (h.relay_bin == NULL)
@@ -921,6 +1005,7 @@ main (int argc, char **argv)
   g_test_add_func ("/controller/integration/login-and-input", test_login_and_input);
   g_test_add_func ("/controller/integration/login-slowdown", test_login_slowdown);
   g_test_add_func ("/controller/integration/pam", test_pam);
+  g_test_add_func ("/controller/integration/run-as-user", test_run_as_user);
   g_test_add_func ("/controller/integration/jupyter-1+1", test_jupyter);
   g_test_add_func ("/controller/integration/limits", test_limits);
   g_test_add_func ("/controller/integration/walltime", test_walltime);

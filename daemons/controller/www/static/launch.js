@@ -196,7 +196,6 @@ export class LaunchForm {
     } else {
       this.formError(e.message);
     }
-    document.getElementById('launch-error').focus?.();
   }
 
   async refreshQueue () {

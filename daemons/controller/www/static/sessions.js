@@ -141,8 +141,9 @@ export class SessionList {
       }
       case 'running':
         body.append(el('p', { class: 'time-left' }, 'Time left: ', el('strong', { class: 'left' })));
-        body.append(el('p', { class: 'warning', role: 'status', hidden: true }));
-        if (s.reason) body.append(el('p', { class: 'hint', text: s.reason }));
+        body.append(el('p', { class: 'warning walltime-warning', role: 'status', hidden: true }));
+        // while running, a reason is a notice from the controller (idle culling ahead)
+        if (s.reason) body.append(el('p', { class: 'warning notice', role: 'status', text: s.reason }));
         if (s.url) {
           actions.append(el('a', {
             class: 'button primary', href: s.url, target: '_blank', rel: 'noopener',
@@ -201,7 +202,7 @@ export class SessionList {
         const left = Math.max(0, s.time_left - (now - card.serverNow));
         const strong = card.li.querySelector('.left');
         if (strong) strong.textContent = duration(left);
-        const warn = card.li.querySelector('.warning');
+        const warn = card.li.querySelector('.walltime-warning');
         if (warn) {
           const show = left <= WARN_BEFORE;
           const text = left > 0
