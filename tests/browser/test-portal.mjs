@@ -243,7 +243,7 @@ try {
     check(await c.locator('a[data-action="connect"]').getAttribute('target') === '_blank', 'Connect does not open a new tab');
     check(/^Time left: (59 min|1 h)/.test(await c.locator('.time-left').textContent()),
       `time left: ${await c.locator('.time-left').textContent()}`);
-    check(await c.locator('.warning').isHidden(), 'a warning with an hour left');
+    check(await c.locator('.walltime-warning').isHidden(), 'a warning with an hour left');
     await shot(page, '04-portal-running');
   });
 
@@ -346,7 +346,7 @@ try {
     check(resp.status() === 201, `carol's launch: ${resp.status()} ${await resp.text()}`);
     const id = (await resp.json()).id;
     await waitCardState(carol, id, 'running');
-    const warn = card(carol, id).locator('.warning');
+    const warn = card(carol, id).locator('.walltime-warning');
     await warn.waitFor();
     check(/Ends in \d+ min: save your work/.test(await warn.textContent()), `warning: ${await warn.textContent()}`);
     await shot(carol, '10-portal-walltime-warning');
