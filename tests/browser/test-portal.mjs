@@ -380,7 +380,9 @@ try {
     check(/^Estimated start: /.test(await card(bob, id).locator('.estimate').textContent()), 'no estimate');
     check(await bob.locator('#launch-error').isHidden(), 'the old refusal is still shown');
     await shot(bob, '12-portal-queued');
-    await card(bob, id).locator('button[data-action="stop"]').click();
+    // by keyboard: the Stop button takes focus and Enter presses it
+    await card(bob, id).locator('button[data-action="stop"]').focus();
+    await bob.keyboard.press('Enter');
     await waitCardState(bob, id, 'ended');
     check(await card(bob, id).locator('button[data-action="relaunch"]').count() === 1, 'no Relaunch on an ended card');
   });
