@@ -30,6 +30,7 @@ struct _MnRelayEnd {
   gboolean    tls;
   gboolean    dead;
   gboolean    in_ready, out_ready;  /* edges seen while nobody waited */
+  gboolean    drained;              /* last read was short: nothing left */
   GPollableInputStream  *in;
   GPollableOutputStream *out;
 
@@ -244,7 +245,10 @@ mn_relay_end_read (MnRelayEnd *e, guint8 *buf, gsize len)
         {
           gssize n = recv (e->fd, buf, len, 0);
           if (n >= 0)
-            return n;
+            {
+              e->drained = n > 0 && (gsize) n < len;
+              return n;
+            }
           if (errno == EINTR)
             continue;
           if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -381,6 +385,12 @@ mn_relay_end_is_stale (MnRelayEnd *e)
     return FALSE;
   gssize n = recv (e->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
   return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+}
+
+gboolean
+mn_relay_end_drained (MnRelayEnd *e)
+{
+  return !e->tls && e->drained;
 }
 
 const gchar *

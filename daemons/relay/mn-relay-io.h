@@ -34,5 +34,9 @@ void mn_relay_end_cancel (MnRelayEnd *end);
  * something unasked (either way it cannot carry a new request). */
 gboolean mn_relay_end_is_stale (MnRelayEnd *end);
 const gchar *mn_relay_end_last_error (MnRelayEnd *end);
+/* TRUE when the last read of a plain end was short, so the socket is empty:
+ * waiting needs no read that fails first, as edge-triggered epoll reports
+ * every new arrival. */
+gboolean mn_relay_end_drained (MnRelayEnd *end);
 
 G_END_DECLS

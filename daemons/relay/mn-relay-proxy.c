@@ -1303,6 +1303,16 @@ pipe_run (Pipe *p)
           if (p->to_client)
             r->metrics.bytes_out += (guint64) n;
         }
+      if (p->len > 0 && mn_relay_end_drained (p->src))
+        {
+          /* Saves a failing read per message (a WebSocket frame is usually
+           * one short read). */
+          mn_relay_buffer_put (r, p->buf);
+          p->buf = NULL;
+          p->len = p->off = 0;
+          mn_relay_end_want_read (p->src, pipe_ready, p);
+          return;
+        }
       if (p->buf == NULL)
         p->buf = mn_relay_buffer_get (r);
       gssize n = mn_relay_end_read (p->src, p->buf, r->buffer_size);
