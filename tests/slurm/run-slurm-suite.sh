@@ -50,9 +50,8 @@ ok "bring-up in $(cat "$MINNA_SLURM_STATE/bringup-seconds") s"
 
 for u in "${users[@]}"; do
   id "$u" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$u"
-  timeout $T sacctmgr -i add user "$u" account=minna >/dev/null ||
-    echo "# sacctmgr add user $u failed"
-done
+  echo "add user $u account=minna"
+done | timeout $T sacctmgr -i >/dev/null || echo "# sacctmgr add user failed"
 
 # submit USER ARGS...: sbatch as USER (root's --uid/--gid), prints the job id
 submit () {

@@ -52,6 +52,7 @@ start () {  # start NAME CMD...: a foreground daemon, its PID recorded
   setsid "$@" </dev/null >>"$STATE/log/$name.log" 2>&1 &
   echo "$! $name" >> "$STATE/pids"
 }
+phase () { echo "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') $*" >> "$STATE/timings"; }
 wait_for () {  # wait_for WHAT SECONDS CMD...
   local what=$1 secs=$2; shift 2
   local end=$(( $(date +%s) + secs ))
@@ -97,6 +98,7 @@ inode_ports="[$port-$((port + inode_count - 1))]"
 [ "$inode_count" -eq 1 ] && inode_ports=$port
 batch_first=$((port + inode_count))
 
+phase "munge"
 # --- munge ----------------------------------------------------------------
 # Slurm's clients reach munged on its default socket whatever AuthInfo says
 # (sacctmgr's connection to slurmdbd does), so this munged takes that socket
@@ -115,9 +117,11 @@ start munged munged -F --force --key-file="$key" \
   --log-file="$STATE/log/munged.log" --seed-file="$STATE/run/munge.seed"
 
 # --- MariaDB for slurmdbd -------------------------------------------------
+phase "mariadb-install-db"
 mariadb-install-db --no-defaults --datadir="$STATE/mysql" --user=root \
   --auth-root-authentication-method=normal --skip-test-db \
   >"$STATE/log/mariadb-install.log" 2>&1 || die "mariadb-install-db failed"
+phase "mariadbd"
 start mariadbd mariadbd --no-defaults --datadir="$STATE/mysql" --user=root \
   --socket="$STATE/run/mysql.sock" --port=16306 --bind-address=127.0.0.1 \
   --skip-grant-tables --skip-name-resolve --innodb-use-native-aio=0 \
@@ -199,22 +203,32 @@ export SLURM_CONF=$STATE/etc/slurm.conf
 wait_for munged 10 test -S "$munge_sock"
 wait_for mariadbd 30 mariadb --no-defaults --socket="$STATE/run/mysql.sock" -e 'select 1'
 
+phase "slurmdbd"
 # --- slurmdbd, then the accounts and the policy's QOS ---------------------
 # slurmdbd reads slurmdbd.conf beside $SLURM_CONF
 start slurmdbd slurmdbd -D
 wait_for slurmdbd 30 timeout "$T" sacctmgr -n list cluster
-timeout "$T" sacctmgr -i add cluster minna >/dev/null || die "sacctmgr add cluster failed"
-timeout "$T" sacctmgr -i add account minna cluster=minna Description=minna Organization=minna \
-  >/dev/null || die "sacctmgr add account failed"
-# The export's sacctmgr lines, each under a timeout (slurmdbd may hang).
-while read -r line; do
-  case "$line" in ''|'#'*) continue ;; esac
-  read -r -a words <<<"$line"
-  [ "${words[0]}" = sacctmgr ] || die "unexpected line in the export's sacctmgr.sh: $line"
-  timeout "$T" "${words[@]}" >>"$STATE/log/sacctmgr.log" 2>&1 || die "failed: $line"
-done < "$STATE/export-sacctmgr.sh"
-timeout "$T" sacctmgr -i add user root account=minna >/dev/null || die "sacctmgr add user root failed"
+phase "sacctmgr"
+# One sacctmgr reading its commands from stdin (each invocation costs about
+# a second): the cluster, an account, the export's sacctmgr lines as they
+# are less their leading "sacctmgr -i", and root.
+{
+  echo "add cluster minna"
+  echo "add account minna cluster=minna Description=minna Organization=minna"
+  while read -r line; do
+    case "$line" in ''|'#'*) continue ;; esac
+    case "$line" in
+      "sacctmgr -i "*) echo "${line#sacctmgr -i }" ;;
+      *) die "unexpected line in the export's sacctmgr.sh: $line" ;;
+    esac
+  done < "$STATE/export-sacctmgr.sh"
+  echo "add user root account=minna"
+} > "$STATE/etc/sacctmgr.in"
+timeout "$T" sacctmgr -i < "$STATE/etc/sacctmgr.in" >>"$STATE/log/sacctmgr.log" 2>&1 ||
+  die "sacctmgr failed on $STATE/etc/sacctmgr.in"
+timeout "$T" sacctmgr -n -P show qos interactive >/dev/null 2>&1 || die "the export's QOS is missing"
 
+phase "slurmctld+slurmd"
 # --- slurmctld and the slurmd ---------------------------------------------
 start slurmctld slurmctld -D -i
 for n in "${node_names[@]}" n1 n2; do
@@ -227,6 +241,7 @@ all_idle () {
 }
 wait_for "all nodes idle" 60 all_idle
 
+phase "all idle"
 t1=$(date +%s.%N)
 awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' > "$STATE/bringup-seconds"
 say "up in $(cat "$STATE/bringup-seconds") s: $(timeout 5 sinfo -h -o '%P %D %t' | tr '\n' ';')"
