@@ -11,10 +11,18 @@ build=${MINNA_BUILD_DIR:-build}
 
 install_packages () {
   local want missing=()
+  # A line is PKG, or PKG:COMMAND for "install PKG only when COMMAND is not
+  # on PATH" (npm comes with NodeSource's nodejs, and Debian's npm package
+  # conflicts with that).
   want=$(cat scripts/packages/*.txt | sed -e 's/#.*//' | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
-  for p in $want; do
+  for entry in $want; do
+    p=${entry%%:*}
+    if [ "$p" != "$entry" ] && command -v "${entry#*:}" >/dev/null 2>&1; then
+      continue
+    fi
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
+  mapfile -t missing < <(printf '%s\n' ${missing[@]+"${missing[@]}"} | sort -u | sed '/^$/d')
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
       echo "setup.sh: missing Debian packages (run as root to install): ${missing[*]}" >&2
@@ -30,8 +38,8 @@ install_packages () {
     [ -f scripts/debconf-preseed.sh ] && bash scripts/debconf-preseed.sh
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    [ "$rc_created" = 1 ] && rm -f /usr/sbin/policy-rc.d
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+    if [ "$rc_created" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
   fi
   # Per-component extras (npm packages, Jupyter checks...): scripts/setup.d/*.sh
   for hook in scripts/setup.d/*.sh; do
