@@ -112,6 +112,12 @@ sed -e "s|^execd_spool_dir .*|execd_spool_dir        $STATE/execd|" \
     -e "s|^reporting_params .*|reporting_params       accounting=true reporting=false flush_time=00:00:01 joblog=false sharelog=00:00:00|" \
     -e "s|^finished_jobs .*|finished_jobs          0|" \
     /usr/share/gridengine/default-configuration > "$STATE/etc/configuration"
+# This host as admin, submit and execution host, spooled before qmaster
+# starts (each qconf costs a round trip).
+mkdir -p "$STATE/etc/hosts" "$STATE/etc/exechosts"
+echo "hostname $host" > "$STATE/etc/hosts/$host"
+printf 'hostname %s\nload_scaling NONE\ncomplex_values NONE\nuser_lists NONE\nxuser_lists NONE\nprojects NONE\nxprojects NONE\nusage_scaling NONE\nreport_variables NONE\n' \
+  "$host" > "$STATE/etc/exechosts/$host"
 chown -R sgeadmin:sgeadmin "$cell" "$STATE/etc"
 as_admin () { runuser -u sgeadmin -- env SGE_ROOT="$SGE_ROOT" SGE_CELL="$SGE_CELL" "$@"; }
 {
@@ -120,7 +126,9 @@ as_admin () { runuser -u sgeadmin -- env SGE_ROOT="$SGE_ROOT" SGE_CELL="$SGE_CEL
   as_admin /usr/lib/gridengine/spooldefaults complexes /usr/share/gridengine/util/resources/centry
   as_admin /usr/lib/gridengine/spooldefaults usersets /usr/share/gridengine/util/resources/usersets
   as_admin /usr/lib/gridengine/spooldefaults managers sgeadmin root
-  as_admin /usr/lib/gridengine/spooldefaults adminhosts "$host"
+  as_admin /usr/lib/gridengine/spooldefaults adminhosts "$STATE/etc/hosts"
+  as_admin /usr/lib/gridengine/spooldefaults submithosts "$STATE/etc/hosts"
+  as_admin /usr/lib/gridengine/spooldefaults exechosts "$STATE/etc/exechosts"
 } >"$STATE/log/init.log" 2>&1 || die "initialising the cell failed"
 cat > "$STATE/env" <<EOF
 export SGE_ROOT=$SGE_ROOT
@@ -140,19 +148,15 @@ q qconf -ssconf > "$STATE/etc/sconf"
 sed -i -e 's/^schedule_interval .*/schedule_interval                 0:0:1/' \
        -e 's/^flush_submit_sec .*/flush_submit_sec                  1/' \
        -e 's/^flush_finish_sec .*/flush_finish_sec                  1/' "$STATE/etc/sconf"
-q qconf -Msconf "$STATE/etc/sconf" >/dev/null || die "qconf -Msconf failed"
-q qconf -as "$host" >/dev/null || die "qconf -as failed"
-printf 'hostname %s\nload_scaling NONE\ncomplex_values NONE\nuser_lists NONE\nxuser_lists NONE\nprojects NONE\nxprojects NONE\nusage_scaling NONE\nreport_variables NONE\n' \
-  "$host" > "$STATE/etc/exechost"
-q qconf -Ae "$STATE/etc/exechost" >/dev/null || die "qconf -Ae failed"
+q qconf -Msconf "$STATE/etc/sconf" >>"$STATE/log/qconf.log" 2>&1 || die "qconf -Msconf failed"
 
-phase "minna"
+phase "minna export"
 # --- minna's export, as the export says to apply it -------------------------
-q qconf -Ahgrp "$STATE/etc/export-hostgroup" >/dev/null || die "qconf -Ahgrp failed"
-q qconf -Aq "$STATE/etc/export-queue_conf" >/dev/null || die "qconf -Aq failed"
-q qconf -Arqs "$STATE/etc/export-rqs" >/dev/null || die "qconf -Arqs failed"
+q qconf -Ahgrp "$STATE/etc/export-hostgroup" >>"$STATE/log/qconf.log" 2>&1 || die "qconf -Ahgrp failed"
+q qconf -Aq "$STATE/etc/export-queue_conf" >>"$STATE/log/qconf.log" 2>&1 || die "qconf -Aq failed"
+q qconf -Arqs "$STATE/etc/export-rqs" >>"$STATE/log/qconf.log" 2>&1 || die "qconf -Arqs failed"
 hgrp=$(awk '$1 == "group_name" { print $2 }' "$STATE/etc/export-hostgroup")
-q qconf -aattr hostgroup hostlist "$host" "$hgrp" >/dev/null || die "adding $host to $hgrp failed"
+q qconf -aattr hostgroup hostlist "$host" "$hgrp" >>"$STATE/log/qconf.log" 2>&1 || die "adding $host to $hgrp failed"
 
 phase "execd"
 # --- execd ------------------------------------------------------------------
