@@ -722,9 +722,16 @@ static void
 test_walltime (void)
 {
   Login alice = login ("alice", "alice-password");
-  g_autofree gchar *id = new_session (&alice, "{\"app\":\"webapp\",\"hours\":0.0006}");
+  /* 11 s: room for the app to come up first on a slow machine */
+  g_autofree gchar *id = new_session (&alice, "{\"app\":\"webapp\",\"hours\":0.003}");
   g_autofree gchar *reason = NULL;
-  g_autofree gchar *st = wait_state (&alice, id, "ended", 30, &reason);
+  g_autofree gchar *up = wait_state (&alice, id, "running", 30, &reason);
+  g_autofree gchar *st = NULL;
+  if (!g_str_equal (up, "running"))
+    g_error ("walltime session did not start: %s (%s)", up, reason ? reason : "");
+  g_free (reason);
+  reason = NULL;
+  st = wait_state (&alice, id, "ended", 40, &reason);
   g_assert_cmpstr (st, ==, "ended");
   g_assert_cmpstr (reason, ==, "walltime reached");
   login_clear (&alice);
@@ -954,7 +961,8 @@ clean_up (void)
       if (g_key_file_load_from_file (kf, p, 0, NULL))
         {
           gint pid = g_key_file_get_integer (kf, "job", "pid", NULL);
-          g_auto(GStrv) cgroups = g_strsplit (g_key_file_get_string (kf, "job", "cgroups", NULL) ?: "", ";", -1);
+          g_autofree gchar *list = g_key_file_get_string (kf, "job", "cgroups", NULL);
+          g_auto(GStrv) cgroups = g_strsplit (list ? list : "", ";", -1);
           if (pid > 1)
             kill (-pid, SIGKILL);
           g_usleep (100000);
