@@ -132,7 +132,8 @@ for j in "$j2" "$j3"; do wait_state "$j" CANCELLED 15 >/dev/null; done
 
 # --- the controller's backend against the same daemons ----------------------
 if [ -n "$backend_test" ]; then
-  if out=$(MINNA_TEST_USER=mnsl4 MINNA_TEST_FILL_USERS="mnsl1 mnsl2 mnsl3" timeout 240 "$backend_test" 2>&1); then
+  if out=$(MINNA_TEST_USER=mnsl4 MINNA_TEST_FILL_USERS="mnsl1 mnsl2 mnsl3" \
+       MINNA_TEST_SCHED_RESTART="$here/slurmctld-restart.sh" timeout 240 "$backend_test" 2>&1); then
     ok "controller Slurm backend"
   else
     nok "controller Slurm backend"
