@@ -278,6 +278,23 @@ try {
     await alice.bringToFront();
   });
 
+  await tap.step('a session URL opened while logged out goes through the login page and back', async () => {
+    const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await fresh.newPage();
+      watch(page, 'alice/fresh');
+      await page.goto(`${portal.url}/s/${sessionId}/`);
+      await page.waitForURL(/\/login\?next=/);
+      await page.fill('#user', 'alice');
+      await page.fill('#password', users.alice);
+      await page.click('#login-button');
+      await page.waitForURL(new RegExp(`/s/${sessionId}/`));
+      await page.waitForSelector('#new-dropdown-button', { timeout: 60000 });
+    } finally {
+      await fresh.close();
+    }
+  });
+
   let bob;
   await tap.step('another user gets a 403 page on the session URL and does not see the session', async () => {
     bob = await login(ctx.bob, 'bob');
