@@ -209,6 +209,59 @@ test_unknown (void)
   fixture_clear (&f);
 }
 
+/* sge_qmaster down while a job runs: polls fail within the command timeout
+ * (the controller marks the session unknown), nothing is lost, and the
+ * same job is running again once the qmaster is back. */
+static void
+test_scheduler_down (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *id = NULL;
+  g_autofree gchar *stop = NULL;
+  g_autofree gchar *start = NULL;
+  const gchar *restart = g_getenv ("MINNA_TEST_SCHED_RESTART");
+  const gchar *ids[2] = { NULL, NULL };
+  MnBackendSgeOptions opts = { .queue = "interactive.q", .command_timeout = 3 };
+  g_autoptr(MnBackend) impatient = NULL;
+  g_autoptr(GHashTable) all = NULL;
+  MnJobSpec spec;
+  gint64 t0;
+  if (!have_sge ())
+    return;
+  if (restart == NULL)
+    {
+      g_test_skip ("needs MINNA_TEST_SCHED_RESTART (qmaster-restart.sh)");
+      return;
+    }
+  fixture_init (&f, "sleep 300", FALSE);
+  spec = spec_for (&f, "down");
+  id = mn_backend_submit (f.backend, &spec, 0, &error);
+  g_assert_no_error (error);
+  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 20));
+
+  stop = g_strdup_printf ("'%s' stop", restart);
+  g_assert_cmpint (system (stop), ==, 0);
+  impatient = mn_backend_sge_new (&opts, &error);
+  g_assert_no_error (error);
+  ids[0] = id;
+  t0 = g_get_monotonic_time ();
+  all = mn_backend_poll (impatient, ids, 0, &error);
+  g_assert_null (all);
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND);
+  g_test_message ("qmaster down: %s", error->message);
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 10 * G_USEC_PER_SEC);
+  g_clear_error (&error);
+
+  start = g_strdup_printf ("'%s' start", restart);
+  g_assert_cmpint (system (start), ==, 0);
+  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 30));
+  g_assert_true (mn_backend_cancel (f.backend, id, 0, &error));
+  g_assert_no_error (error);
+  mn_job_status_free (wait_for (f.backend, id, MN_JOB_DONE, 30));
+  fixture_clear (&f);
+}
+
 /* qmaster down makes the clients hang: the poll must come back with an
  * error within the command timeout. */
 static void
@@ -249,5 +302,6 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/sge/cancel-and-give-up", test_cancel_and_give_up);
   g_test_add_func ("/backend/sge/walltime", test_walltime);
   g_test_add_func ("/backend/sge/unknown", test_unknown);
+  g_test_add_func ("/backend/sge/scheduler-down", test_scheduler_down);
   return g_test_run ();
 }
