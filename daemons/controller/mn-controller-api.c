@@ -114,23 +114,39 @@ require_user (MnControllerApi *api, SoupServerMessage *msg, gchar **cookie_out)
   return user;
 }
 
+/* The relay runs on this host: what it says about the client (the last
+ * X-Forwarded-For entry, which it appends, and X-Forwarded-Host) is trusted
+ * from loopback peers only. */
+static gboolean
+from_loopback (SoupServerMessage *msg)
+{
+  const gchar *remote = soup_server_message_get_remote_host (msg);
+  return remote != NULL && (g_str_has_prefix (remote, "127.") || g_str_equal (remote, "::1"));
+}
+
 static gboolean
 origin_ok (MnControllerApi *api, SoupServerMessage *msg)
 {
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
   const gchar *origin = soup_message_headers_get_one (h, "Origin");
-  const gchar *host = soup_message_headers_get_one (h, "Host");
-  g_autofree gchar *same_https = NULL, *same_http = NULL;
+  const gchar *hosts[] = { soup_message_headers_get_one (h, "Host"),
+                           from_loopback (msg) ? soup_message_headers_get_one (h, "X-Forwarded-Host") : NULL };
   if (origin == NULL)
     return TRUE;
   if (api->config->allowed_origins &&
       g_strv_contains ((const gchar *const *) api->config->allowed_origins, origin))
     return TRUE;
-  if (host == NULL)
-    return FALSE;
-  same_https = g_strconcat ("https://", host, NULL);
-  same_http = g_strconcat ("http://", host, NULL);
-  return g_str_equal (origin, same_https) || g_str_equal (origin, same_http);
+  for (gsize i = 0; i < G_N_ELEMENTS (hosts); i++)
+    {
+      g_autofree gchar *same_https = NULL, *same_http = NULL;
+      if (hosts[i] == NULL)
+        continue;
+      same_https = g_strconcat ("https://", hosts[i], NULL);
+      same_http = g_strconcat ("http://", hosts[i], NULL);
+      if (g_str_equal (origin, same_https) || g_str_equal (origin, same_http))
+        return TRUE;
+    }
+  return FALSE;
 }
 
 /* For POST/DELETE: Origin, then the CSRF token of the login cookie. */
@@ -313,11 +329,20 @@ login_done (GObject *source, GAsyncResult *result, gpointer data)
   soup_server_message_unpause (j->msg);
 }
 
-static const gchar *
+/* For the per-address slow-down: behind the relay every login comes from
+ * loopback, so the relay's own last X-Forwarded-For entry names the client. */
+static gchar *
 client_address (SoupServerMessage *msg)
 {
   const gchar *remote = soup_server_message_get_remote_host (msg);
-  return remote ? remote : "unknown";
+  const gchar *xff = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                   "X-Forwarded-For");
+  if (xff != NULL && from_loopback (msg))
+    {
+      const gchar *last = strrchr (xff, ',');
+      return g_strstrip (g_strdup (last ? last + 1 : xff));
+    }
+  return g_strdup (remote ? remote : "unknown");
 }
 
 static void
@@ -354,7 +379,10 @@ handle_login (MnControllerApi *api, SoupServerMessage *msg)
   j->user = g_strdup (user);
   j->password = g_strdup (password);
   j->user_key = g_strdup_printf ("user:%s", user);
-  j->addr_key = g_strdup_printf ("addr:%s", client_address (msg));
+  {
+    g_autofree gchar *addr = client_address (msg);
+    j->addr_key = g_strdup_printf ("addr:%s", addr);
+  }
   wait = MAX (mn_login_throttle_wait (api->throttle, j->user_key, now),
               mn_login_throttle_wait (api->addr_throttle, j->addr_key, now));
   if (wait > 0)
