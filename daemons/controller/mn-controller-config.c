@@ -38,6 +38,8 @@ static const KeyDef keys[] = {
     "Origins (scheme://host[:port]) browsers may send state-changing requests from, besides the request's own Host." },
   { "server", "admins", KEY_LIST, OFF (admins), "", 0, 0,
     "Users who see every session and may stop any of them." },
+  { "server", "www_dir", KEY_STRING, OFF (www_dir), "/usr/share/minna/www", 0, 0,
+    "Directory of the portal's pages (index.html, login.html, admin.html, static/); served on /, /login, /admin, /static/." },
   { "state", "state_dir", KEY_STRING, OFF (state_dir), "/var/lib/minna", 0, 0,
     "Directory for the database and the session directories (sessions/<id>, mode 0700 each)." },
   { "state", "database", KEY_STRING, OFF (database), "", 0, 0,

@@ -30,6 +30,7 @@ typedef struct {
   guint    port;
   gchar  **allowed_origins;
   gchar  **admins;
+  gchar   *www_dir;             /* portal pages */
   /* [state] */
   gchar   *state_dir;
   gchar   *database;

@@ -398,6 +398,40 @@ test_login_and_input (void)
   }
 }
 
+/* The portal's pages, as daemons/controller/www/README.md lists them. */
+static void
+test_pages (void)
+{
+  const struct { const gchar *path; guint status; const gchar *type; } cases[] = {
+    { "/", 200, "text/html; charset=utf-8" },
+    { "/login?next=/admin", 200, "text/html; charset=utf-8" },
+    { "/admin", 200, "text/html; charset=utf-8" },
+    { "/static/portal.css", 200, "text/css; charset=utf-8" },
+    { "/static/api.js", 200, "text/javascript; charset=utf-8" },
+    { "/favicon.ico", 200, "image/svg+xml" },
+    { "/static/nope.js", 404, NULL },
+    { "/static/../www/index.html", 404, NULL },
+    { "/static/Portal.css", 404, NULL },
+    { "/index.html", 404, NULL },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u%s", h.port, cases[i].path);
+      Reply r = request ("GET", url, NULL, NULL, NULL);
+      if (r.status != cases[i].status)
+        g_error ("GET %s: %u, wanted %u", cases[i].path, r.status, cases[i].status);
+      if (cases[i].type)
+        {
+          g_autofree gchar *want = g_strndup (cases[i].type, strcspn (cases[i].type, ";"));
+          g_assert_cmpstr (soup_message_headers_get_content_type (r.headers, NULL), ==, want);
+          g_assert_nonnull (strstr (soup_message_headers_get_one (r.headers, "Content-Security-Policy"),
+                                    "default-src 'self'"));
+          g_assert_cmpstr (soup_message_headers_get_one (r.headers, "X-Content-Type-Options"), ==, "nosniff");
+        }
+      reply_clear (&r);
+    }
+}
+
 static void
 test_login_slowdown (void)
 {
@@ -903,13 +937,13 @@ setup (void)
   g_assert_true (mn_auth_key_create_file (key, &error));
 
   conf = g_strdup_printf (
-    "[server]\nlisten = 127.0.0.1\n"
+    "[server]\nlisten = 127.0.0.1\nwww_dir = %s/daemons/controller/www\n"
     "[state]\nstate_dir = %s/state\napps_dir = %s\npolicy_file = %s\n"
     "[auth]\nmethods = users-file, pam\nusers_file = %s/users\nkey_file = %s\npbkdf2_iterations = 1000\n"
     "[relay]\nurl = %s%u\nsecret_file = %s\n"
     "[backend]\nrun_as = controller\nport_lock_dir = %s/ports\npoll_interval_ms = 100\n"
     "kill_grace = 1s\nready_timeout = 300s\n",
-    h.dir, apps, polpath, h.dir, key, h.relay_bin ? "http://127.0.0.1:" : "",
+    src, h.dir, apps, polpath, h.dir, key, h.relay_bin ? "http://127.0.0.1:" : "",
     h.relay_bin ? h.relay_admin : 0, secret_path, h.dir);
   if (h.relay_bin == NULL)
     {
@@ -1012,6 +1046,7 @@ main (int argc, char **argv)
   setup ();
   g_test_add_func ("/controller/integration/login-and-input", test_login_and_input);
   g_test_add_func ("/controller/integration/login-slowdown", test_login_slowdown);
+  g_test_add_func ("/controller/integration/pages", test_pages);
   g_test_add_func ("/controller/integration/pam", test_pam);
   g_test_add_func ("/controller/integration/run-as-user", test_run_as_user);
   g_test_add_func ("/controller/integration/jupyter-1+1", test_jupyter);
