@@ -407,6 +407,8 @@ sge_free (MnBackend *backend)
 
 static const MnBackendClass sge_class = {
   .name = "sge",
+  /* qsub -now y waits for the scheduler; no state is shared */
+  .submit_in_thread = TRUE,
   .submit = sge_submit,
   .cancel = sge_cancel,
   .poll = sge_poll,

@@ -400,6 +400,8 @@ slurm_free (MnBackend *backend)
 
 static const MnBackendClass slurm_class = {
   .name = "slurm",
+  /* sbatch (and the give-up wait) takes seconds; no state is shared */
+  .submit_in_thread = TRUE,
   .submit = slurm_submit,
   .cancel = slurm_cancel,
   .poll = slurm_poll,
