@@ -65,7 +65,7 @@ static const KeyDef keys[] = {
   { "relay", "secret_file", KEY_STRING, OFF (relay_secret_file), "/etc/minna/admin-secret", 0, 0,
     "Bearer secret shared with the relay (mode 0600); guards /api/v1/routes and the relay's admin API." },
   { "backend", "type", KEY_STRING, OFF (backend), "local", 0, 0,
-    "Scheduler backend: local (jobs are processes on this machine)." },
+    "Scheduler backend: local (jobs are processes on this machine), slurm (sbatch/squeue/sacct/scancel) or sge (Grid Engine: qsub/qstat/qacct/qdel)." },
   { "backend", "run_as", KEY_STRING, OFF (run_as), "user", 0, 0,
     "user: jobs run as the logged-in Unix user (controller must be root); controller: as the controller's own user." },
   { "backend", "job_host", KEY_STRING, OFF (job_host), "127.0.0.1", 0, 0,
@@ -86,7 +86,53 @@ static const KeyDef keys[] = {
     "How often jobs are polled (one call for all of them)." },
   { "backend", "launcher", KEY_STRING, OFF (launcher), "", 0, 0,
     "Program job scripts run to pick and hold a port (minna-job-launch); empty means the one beside minna-controller." },
+  { "backend", "partition", KEY_STRING, OFF (partition), "interactive", 0, 0,
+    "slurm: partition of interactive.q jobs (minna-policy export --slurm names it 'interactive')." },
+  { "backend", "batch_partition", KEY_STRING, OFF (batch_partition), "", 0, 0,
+    "slurm: partition of batch jobs; empty means the cluster's default partition." },
+  { "backend", "queue", KEY_STRING, OFF (queue), "interactive.q", 0, 0,
+    "sge: cluster queue of interactive.q jobs (minna-policy export --sge names it 'interactive.q')." },
+  { "backend", "batch_queue", KEY_STRING, OFF (batch_queue), "", 0, 0,
+    "sge: cluster queue of batch jobs; empty means any queue." },
+  { "backend", "bin_dir", KEY_STRING, OFF (bin_dir), "", 0, 0,
+    "slurm/sge: directory of the scheduler's commands (sbatch... or qsub...); empty means PATH." },
+  { "backend", "command_timeout", KEY_DURATION, OFF (command_timeout), "15s", 1, 600,
+    "slurm/sge: longest a scheduler command may take (a down slurmctld/sge_qmaster makes them hang); then sessions become unknown." },
+  { "backend", "give_up_after", KEY_DURATION, OFF (give_up_after), "0", 0, 3600,
+    "slurm/sge: give up at the scheduler too when it is busy although the policy admitted the job. slurm: a job not running this long after sbatch is cancelled and fails; sge: above 0 means qsub -now y. 0: jobs wait in the scheduler's queue. Applies to every job (requests with if_busy = give-up are already refused by the policy when interactive.q is full)." },
+  { "backend", "memory_resource", KEY_STRING, OFF (memory_resource), "h_vmem", 0, 0,
+    "sge: complex a job's memory is requested as (-l NAME=...M); empty means memory is not requested." },
+  { "backend", "sge_root", KEY_STRING, OFF (sge_root), "", 0, 0,
+    "sge: SGE_ROOT for the Grid Engine commands; empty means the controller's environment." },
+  { "backend", "sge_cell", KEY_STRING, OFF (sge_cell), "", 0, 0,
+    "sge: SGE_CELL for the Grid Engine commands; empty means the controller's environment (or 'default')." },
 };
+
+/* String keys that take one of a few words: checked as they are set, so
+ * that the error names the file's line. */
+static const struct {
+  const gchar *group;
+  const gchar *key;
+  const gchar *const words[4];
+} choices[] = {
+  { "backend", "type", { "local", "slurm", "sge", NULL } },
+};
+
+static gboolean
+check_choice (const KeyDef *def, const gchar *value, GError **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (choices); i++)
+    if (g_str_equal (choices[i].group, def->group) && g_str_equal (choices[i].key, def->key) &&
+        !g_strv_contains (choices[i].words, value))
+      {
+        g_autofree gchar *known = g_strjoinv (", ", (gchar **) choices[i].words);
+        g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
+                     "[%s] %s: unknown value '%s' (known: %s)", def->group, def->key, value,
+                     known);
+        return FALSE;
+      }
+  return TRUE;
+}
 
 static const KeyDef *
 find_key (const gchar *group, const gchar *key)
@@ -134,6 +180,8 @@ set_value (MnControllerConfig *config, const KeyDef *def, const gchar *raw,
   switch (def->type)
     {
     case KEY_STRING:
+      if (!check_choice (def, value, error))
+        return FALSE;
       g_free (*(gchar **) field);
       *(gchar **) field = g_steal_pointer (&value);
       return TRUE;
@@ -263,13 +311,6 @@ check (MnControllerConfig *config, const gchar *filename, GError **error)
       g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
                    "%s: [backend] run_as: '%s' is neither 'user' nor 'controller'",
                    filename, config->run_as);
-      return FALSE;
-    }
-  if (!g_str_equal (config->backend, "local"))
-    {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
-                   "%s: [backend] type: unknown backend '%s' (known: local)",
-                   filename, config->backend);
       return FALSE;
     }
   {

@@ -58,6 +58,17 @@ typedef struct {
   gint64   kill_grace;
   guint    poll_interval_ms;
   gchar   *launcher;            /* path of minna-controller for job scripts */
+  /* [backend], type = slurm / sge */
+  gchar   *partition;           /* slurm: interactive.q's partition */
+  gchar   *batch_partition;     /* slurm: batch jobs; "" = default */
+  gchar   *queue;               /* sge: interactive.q's queue */
+  gchar   *batch_queue;         /* sge: batch jobs; "" = any */
+  gchar   *bin_dir;             /* scheduler commands; "" = PATH */
+  gint64   command_timeout;     /* s per scheduler command */
+  gint64   give_up_after;       /* s; 0 = never give up at the scheduler */
+  gchar   *memory_resource;     /* sge: complex memory is requested as */
+  gchar   *sge_root;            /* "" = the environment's SGE_ROOT */
+  gchar   *sge_cell;            /* "" = the environment's SGE_CELL */
 } MnControllerConfig;
 
 MnControllerConfig *mn_controller_config_new_default (void);

@@ -30,6 +30,13 @@ static const ConfigCase config_cases[] = {
   { "ports-reversed", "[backend]\nport_min = 30000\nport_max = 20000\n", "port_min 30000 is above port_max 20000" },
   { "bad-run-as", "[backend]\nrun_as = nobody\n", "run_as: 'nobody'" },
   { "no-bracket", "[server\n", "c.conf:1: group header" },
+  { "slurm", "[backend]\ntype = slurm\npartition = inter\nbatch_partition = batch\n"
+             "bin_dir = /opt/slurm/bin\ncommand_timeout = 1m\ngive_up_after = 20s\n", NULL },
+  { "sge", "[backend]\ntype = sge\nqueue = i.q\nbatch_queue = all.q\nmemory_resource =\n"
+           "sge_root = /var/lib/gridengine\nsge_cell = default\n", NULL },
+  { "bad-backend", "[backend]\n\ntype = pbs\n", "c.conf:3: [backend] type: unknown value 'pbs' (known: local, slurm, sge)" },
+  { "bad-command-timeout", "[backend]\ncommand_timeout = 0\n", "c.conf:2: [backend] command_timeout: value '0' out of range" },
+  { "bad-give-up", "[backend]\ngive_up_after = 2h\n", "c.conf:2: [backend] give_up_after: value '2h' out of range" },
 };
 
 static void
@@ -70,6 +77,32 @@ test_config_values (void)
   /* the example file loads and documents every key */
   g_assert_true (mn_controller_config_load_data (again, example, "example", NULL));
   g_assert_nonnull (strstr (help, "poll_interval_ms"));
+  g_assert_cmpstr (config->backend, ==, "local");
+  g_assert_cmpint (config->command_timeout, ==, 15);
+  g_assert_cmpint (config->give_up_after, ==, 0);
+  g_assert_nonnull (strstr (help, "give_up_after"));
+  g_assert_nonnull (strstr (example, "\nsge_root = \n"));
+  {
+    g_autoptr(MnControllerConfig) sl = mn_controller_config_new_default ();
+    g_autoptr(MnControllerConfig) sg = mn_controller_config_new_default ();
+    g_autoptr(GError) error = NULL;
+    g_assert_true (mn_controller_config_load_data (sl, config_cases[12].text, "c", NULL));
+    g_assert_cmpstr (sl->backend, ==, "slurm");
+    g_assert_cmpstr (sl->partition, ==, "inter");
+    g_assert_cmpstr (sl->batch_partition, ==, "batch");
+    g_assert_cmpstr (sl->bin_dir, ==, "/opt/slurm/bin");
+    g_assert_cmpint (sl->command_timeout, ==, 60);
+    g_assert_cmpint (sl->give_up_after, ==, 20);
+    g_assert_true (mn_controller_config_load_data (sg, config_cases[13].text, "c", NULL));
+    g_assert_cmpstr (sg->backend, ==, "sge");
+    g_assert_cmpstr (sg->queue, ==, "i.q");
+    g_assert_cmpstr (sg->memory_resource, ==, "");
+    g_assert_cmpstr (sg->sge_root, ==, "/var/lib/gridengine");
+    /* --set checks the word too */
+    g_assert_false (mn_controller_config_set (sg, "backend", "type", "lsf", &error));
+    g_assert_nonnull (strstr (error->message, "unknown value 'lsf'"));
+    g_assert_cmpstr (sg->backend, ==, "sge");
+  }
   g_assert_true (mn_controller_parse_duration ("2d", &d));
   g_assert_cmpint (d, ==, 172800);
   g_assert_false (mn_controller_parse_duration ("-1", &d));
