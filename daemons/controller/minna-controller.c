@@ -14,6 +14,8 @@
 
 #include "mn-controller-api.h"
 #include "mn-controller-auth.h"
+#include "mn-backend-sge.h"
+#include "mn-backend-slurm.h"
 #include "mn-controller-backend-local.h"
 #include "mn-controller-joblaunch.h"
 #include "mn-controller-manager.h"
@@ -58,6 +60,46 @@ load_policy (const MnControllerConfig *config, GError **error)
   if (!g_file_get_contents (config->policy_file, &data, &len, error))
     return NULL;
   return mn_policy_config_load_data (data, len, config->policy_file, error);
+}
+
+static const gchar *
+or_null (const gchar *s)
+{
+  return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+/* [backend] type: the scheduler jobs go to.  give_up_after is the
+ * scheduler-side give-up; a request's if_busy = give-up is decided by the
+ * policy before anything is submitted. */
+static MnBackend *
+make_backend (const MnControllerConfig *config, GError **error)
+{
+  if (g_str_equal (config->backend, "slurm"))
+    {
+      MnBackendSlurmOptions o = {
+        .partition = or_null (config->partition),
+        .batch_partition = or_null (config->batch_partition),
+        .bin_dir = or_null (config->bin_dir),
+        .command_timeout = (guint) config->command_timeout,
+        .give_up_after = (guint) config->give_up_after,
+      };
+      return mn_backend_slurm_new (&o, error);
+    }
+  if (g_str_equal (config->backend, "sge"))
+    {
+      MnBackendSgeOptions o = {
+        .queue = or_null (config->queue),
+        .batch_queue = or_null (config->batch_queue),
+        .bin_dir = or_null (config->bin_dir),
+        .sge_root = or_null (config->sge_root),
+        .sge_cell = or_null (config->sge_cell),
+        .memory_resource = or_null (config->memory_resource),
+        .command_timeout = (guint) config->command_timeout,
+        .give_up = config->give_up_after > 0,
+      };
+      return mn_backend_sge_new (&o, error);
+    }
+  return mn_backend_local_new (config, error);
 }
 
 static int
@@ -172,7 +214,7 @@ serve (MnControllerConfig *config)
       (!g_file_test (config->key_file, G_FILE_TEST_EXISTS) &&
        !mn_auth_key_create_file (config->key_file, &error)) ||
       (key = mn_auth_key_load (config->key_file, &error)) == NULL ||
-      (backend = mn_backend_local_new (config, &error)) == NULL)
+      (backend = make_backend (config, &error)) == NULL)
     {
       g_printerr ("minna-controller: %s\n", error->message);
       return 1;
