@@ -77,6 +77,20 @@ case "$mode" in
         meson test -C "$build-asan" --print-errorlogs --num-processes "$(nproc)" \
         --suite unit --suite fuzz
     fi
+    # One closing line over both runs, from meson's own logs.
+    python3 - "$build" "$build-asan" <<'PY'
+import json, os, sys
+counts = {"passed": 0, "failed": 0, "skipped": 0}
+for d in sys.argv[1:]:
+    path = os.path.join(d, "meson-logs", "testlog.json")
+    if not os.path.exists(path):
+        continue
+    for line in open(path):
+        r = json.loads(line).get("result")
+        key = {"OK": "passed", "EXPECTEDFAIL": "passed", "SKIP": "skipped"}.get(r, "failed")
+        counts[key] += 1
+print("tests: %(passed)d passed, %(failed)d failed, %(skipped)d skipped" % counts)
+PY
     ;;
   *)
     echo "usage: $0 run|test" >&2
