@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run-sge-suite.sh MINNA_POLICY [BACKEND_TEST]: the 'sge' suite (TAP).
+# run-sge-suite.sh MINNA_POLICY [BACKEND_TEST [MINNA_CONTROLLER]]: the 'sge' suite (TAP).
 #
 # One bring-up of a real Grid Engine cell with minna's exported
 # configuration (see sge-up.sh), real test users, then checks that the
@@ -10,8 +10,9 @@
 # against the same cell.  Everything started is stopped by PID at exit.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-export MINNA_POLICY_BIN=${1:?usage: run-sge-suite.sh MINNA_POLICY [BACKEND_TEST]}
+export MINNA_POLICY_BIN=${1:?usage: run-sge-suite.sh MINNA_POLICY [BACKEND_TEST [MINNA_CONTROLLER]]}
 backend_test=${2:-}
+controller=${3:-}
 export MINNA_SGE_STATE=${MINNA_SGE_STATE:-/var/tmp/minna-sge}
 T=15
 
@@ -133,6 +134,19 @@ if [ -n "$backend_test" ]; then
     nok "controller Grid Engine backend"
   fi
   diag <<<"$out"
+fi
+
+# --- the real minna-controller with [backend] type = sge -------------------
+# login, launch the web app, running through the scheduler, DELETE, ended
+if [ -n "$controller" ]; then
+  while IFS= read -r line; do
+    case $line in
+      "ok - "*) ok "controller e2e: ${line#ok - }" ;;
+      "not ok - "*) nok "controller e2e: ${line#not ok - }" ;;
+      *) echo "$line" ;;
+    esac
+  done < <(timeout 240 python3 "$here/../slurm/controller-e2e.py" sge "$controller" mnsg4 \
+             "$here/test-policy.conf" 2>&1 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-e2e.py exited $rc"; })
 fi
 
 echo "1..$n"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run-slurm-suite.sh MINNA_POLICY [BACKEND_TEST]: the 'slurm' suite (TAP).
+# run-slurm-suite.sh MINNA_POLICY [BACKEND_TEST [MINNA_CONTROLLER]]: the 'slurm' suite (TAP).
 #
 # One bring-up of a real Slurm with minna's exported configuration (see
 # slurm-up.sh), real test users, then checks that the scheduler itself
@@ -9,8 +9,9 @@
 # the same daemons.  Everything started is stopped by PID at exit.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-export MINNA_POLICY_BIN=${1:?usage: run-slurm-suite.sh MINNA_POLICY [BACKEND_TEST]}
+export MINNA_POLICY_BIN=${1:?usage: run-slurm-suite.sh MINNA_POLICY [BACKEND_TEST [MINNA_CONTROLLER]]}
 backend_test=${2:-}
+controller=${3:-}
 export MINNA_SLURM_STATE=${MINNA_SLURM_STATE:-/var/tmp/minna-slurm}
 T=15
 
@@ -139,6 +140,19 @@ if [ -n "$backend_test" ]; then
     nok "controller Slurm backend"
   fi
   diag <<<"$out"
+fi
+
+# --- the real minna-controller with [backend] type = slurm -------------------
+# login, launch the web app, running through the scheduler, DELETE, ended
+if [ -n "$controller" ]; then
+  while IFS= read -r line; do
+    case $line in
+      "ok - "*) ok "controller e2e: ${line#ok - }" ;;
+      "not ok - "*) nok "controller e2e: ${line#not ok - }" ;;
+      *) echo "$line" ;;
+    esac
+  done < <(timeout 240 python3 "$here/../slurm/controller-e2e.py" slurm "$controller" mnsl4 \
+             "$here/test-policy.conf" 2>&1 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-e2e.py exited $rc"; })
 fi
 
 # --- walltime end -------------------------------------------------------------
