@@ -8,14 +8,18 @@ real Unix user the scheduler runs jobs for).  Starts minna-controller with
 [backend] type = slurm (or sge) and the generic web app, logs USER in through
 the JSON API, launches a session, waits until it is running (its job runs in
 the scheduler and the app answers), stops it with DELETE and waits until it
-has ended and the scheduler no longer runs the job.  Prints TAP lines
-without a plan ("ok - ..." / "not ok - ..."), diagnostics as "# ...";
-exits 0 only if every step passed.  Kills the controller by PID at exit.
+has ended and the scheduler no longer runs the job.  With minna-relay built
+(MINNA_BUILD_DIR), the relay runs too and the app must answer through it.
+Prints TAP lines without a plan ("ok - ..." / "not ok - ..."), diagnostics
+as "# ..."; exits 0 only if every step passed.  Kills the controller and the
+relay by PID at exit.
 """
 import json
 import os
 import shutil
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +31,26 @@ SCHED, CONTROLLER, USER, POLICY = sys.argv[1:5]
 SRC = os.environ.get("MINNA_SOURCE_DIR",
                      os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 PASSWORD = "e2e-password-1"
+BUILD = os.environ.get("MINNA_BUILD_DIR", "")
+RELAY = os.path.join(BUILD, "daemons", "relay", "minna-relay") if BUILD else ""
 failed = 0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, seconds):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
 
 
 def ok(cond, what):
@@ -70,10 +93,17 @@ def main():
     os.chmod(tmp, 0o711)
     state = os.path.join(tmp, "state")
     conf = os.path.join(tmp, "controller.conf")
+    use_relay = bool(RELAY) and os.access(RELAY, os.X_OK)
+    port = free_port() if use_relay else 0
+    relay_http, relay_admin = free_port(), free_port()
+    secret = os.path.join(tmp, "admin-secret")
+    with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(secrets.token_hex(24) + "\n")
+    relay_url = f"http://127.0.0.1:{relay_admin}" if use_relay else ""
     with open(conf, "w") as f:
         f.write(f"""[server]
 listen = 127.0.0.1
-port = 0
+port = {port}
 www_dir = {SRC}/daemons/controller/www
 [state]
 state_dir = {state}
@@ -85,7 +115,8 @@ users_file = {tmp}/users
 key_file = {tmp}/cookie-key
 pbkdf2_iterations = 1000
 [relay]
-secret_file = {tmp}/no-relay-secret
+url = {relay_url}
+secret_file = {secret}
 [backend]
 type = {SCHED}
 run_as = user
@@ -95,7 +126,7 @@ ready_timeout = 60s
 command_timeout = 15s
 memory_resource = h_vmem
 """)
-    proc = None
+    proc = relay = None
     try:
         subprocess.run([CONTROLLER, "passwd", "--config", conf, USER], input=PASSWORD + "\n",
                        text=True, check=True, capture_output=True, timeout=30)
@@ -107,6 +138,16 @@ memory_resource = h_vmem
             diag(line)
             return
         base = line.strip().split()[-1]
+        if use_relay:
+            # the controller has created the cookie key the relay checks
+            relay = subprocess.Popen(
+                [RELAY, "--listen-https", "", "--listen-http", f"127.0.0.1:{relay_http}",
+                 "--admin-listen", f"127.0.0.1:{relay_admin}", "--admin-secret-file", secret,
+                 "--cookie-key-file", f"{tmp}/cookie-key", "--controller-url", base,
+                 "--state-dir", f"{tmp}/relay-state", "--access-log", ""],
+                stdout=log, stderr=log)
+            if not ok(wait_port(relay_http, 20), "minna-relay starts"):
+                return
         # the login cookie is Secure (the relay serves HTTPS): a cookie jar
         # would not send it over this plain loopback HTTP, so carry it here
         cookie = {}
@@ -155,6 +196,24 @@ memory_resource = h_vmem
         if running:
             url = s.get("url") or ""
             diag(f"session {sid} on {s.get('host')}, url {url}")
+            if use_relay:
+                # the relay learns the route from the controller; the app
+                # (in the scheduler's job) answers through it
+                body = ""
+                end = time.time() + 20
+                while time.time() < end:
+                    req = urllib.request.Request(f"http://127.0.0.1:{relay_http}{url}")
+                    req.add_header("Cookie", cookie["v"])
+                    try:
+                        with urllib.request.urlopen(req, timeout=10) as r:
+                            body = r.read().decode(errors="replace")
+                        if sid in body:
+                            break
+                    except (urllib.error.URLError, OSError) as e:
+                        body = str(e)
+                    time.sleep(0.3)
+                if not ok(sid in body, "the app answers through minna-relay"):
+                    diag(body[-500:])
         t1 = time.time()
         st, body = call("DELETE", f"/api/v1/sessions/{sid}", csrf=csrf)
         ok(st in (200, 202, 204), f"DELETE accepted ({st})")
@@ -172,6 +231,13 @@ memory_resource = h_vmem
             time.sleep(0.5)
         ok(gone, "the scheduler no longer runs the job")
     finally:
+        if relay is not None:
+            relay.send_signal(signal.SIGTERM)
+            try:
+                relay.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                relay.kill()
+                relay.wait()
         if proc is not None:
             proc.send_signal(signal.SIGTERM)
             try:
