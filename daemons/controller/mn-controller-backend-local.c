@@ -159,6 +159,8 @@ signal_job (const JobRecord *r, int sig)
     }
 }
 
+static void weigh_jobs (MnBackendLocal *self, const gchar *new_job);
+
 /* A cgroup cannot be removed while exiting processes are still in it:
  * those are tried again at every poll. */
 static void
@@ -169,6 +171,7 @@ remove_cgroups (MnBackendLocal *self, const JobRecord *r)
   for (gsize i = 0; dirs[i] != NULL; i++)
     if (dirs[i][0] != '\0' && rmdir (dirs[i]) != 0 && errno != ENOENT)
       g_hash_table_add (self->stale, g_strdup (dirs[i]));
+  weigh_jobs (self, NULL);
   g_mutex_unlock (&self->lock);
 }
 
@@ -177,11 +180,17 @@ retry_stale (MnBackendLocal *self)
 {
   GHashTableIter it;
   gpointer dir;
+  gboolean removed = FALSE;
   g_mutex_lock (&self->lock);
   g_hash_table_iter_init (&it, self->stale);
   while (g_hash_table_iter_next (&it, &dir, NULL))
     if (rmdir (dir) == 0 || errno == ENOENT)
-      g_hash_table_iter_remove (&it);
+      {
+        g_hash_table_iter_remove (&it);
+        removed = TRUE;
+      }
+  if (removed)
+    weigh_jobs (self, NULL);
   g_mutex_unlock (&self->lock);
 }
 
@@ -226,6 +235,48 @@ static gboolean
 try_dir (const gchar *dir)
 {
   return g_mkdir_with_parents (dir, 0755) == 0 && access (dir, W_OK) == 0;
+}
+
+/* The jobs' parent cgroup weighs as much as its jobs together (the sum of
+ * their cpu.shares or cpu.weight), as the same processes would without
+ * cgroups.  At its default weight the whole jobs subtree counted as ONE
+ * process against every other process on the machine: a hundred apps
+ * starting at once got the CPU share of a single compiler, and took three
+ * times as long to start as the same apps run directly.  Callers hold
+ * self->lock (submits run in threads). */
+static void
+weigh_parent (const gchar *parent, const gchar *file, guint64 floor, guint64 ceiling,
+              const gchar *new_job)
+{
+  g_autoptr(GDir) d = parent ? g_dir_open (parent, 0, NULL) : NULL;
+  const gchar *name;
+  guint64 sum = 0;
+  g_autofree gchar *text = NULL;
+  if (d == NULL)
+    return;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree gchar *path = g_build_filename (parent, name, file, NULL);
+      g_autofree gchar *procs = g_build_filename (parent, name, "cgroup.procs", NULL);
+      g_autofree gchar *value = NULL, *members = NULL;
+      /* empty ones (jobs that ended, not yet removed) weigh nothing; the
+       * job being started has not joined yet */
+      if ((g_strcmp0 (name, new_job) == 0 ||
+           (g_file_get_contents (procs, &members, NULL, NULL) && members[0] != '\0')) &&
+          g_file_get_contents (path, &value, NULL, NULL))
+        sum += g_ascii_strtoull (value, NULL, 10);
+    }
+  text = g_strdup_printf ("%" G_GUINT64_FORMAT, CLAMP (sum, floor, ceiling));
+  write_file (parent, file, text);
+}
+
+static void
+weigh_jobs (MnBackendLocal *self, const gchar *new_job)
+{
+  if (self->v2_base)
+    weigh_parent (self->v2_base, "cpu.weight", 100, 10000, new_job);
+  if (self->v1_cpu)
+    weigh_parent (self->v1_cpu, "cpu.shares", 1024, 262144, new_job);
 }
 
 static void
@@ -302,6 +353,9 @@ make_cgroups (MnBackendLocal *self, const MnJobSpec *spec)
       if (try_dir (d) && write_file (d, "cpu.shares", shares))
         g_string_append_printf (dirs, "%s%s", dirs->len ? ";" : "", d);
     }
+  g_mutex_lock (&self->lock);
+  weigh_jobs (self, spec->session_id);
+  g_mutex_unlock (&self->lock);
   return g_string_free (dirs, FALSE);
 }
 
@@ -758,6 +812,7 @@ mn_backend_local_new (const MnControllerConfig *config, GError **error)
       return NULL;
     }
   detect_cgroups (self);
+  weigh_jobs (self, NULL);   /* the jobs adopted after a restart */
   if (self->v2_base)
     self->mode = g_strdup_printf ("cgroup v2 %s", self->v2_base);
   else if (self->v1_memory || self->v1_cpu)
