@@ -95,6 +95,9 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
 
   begin (out, "slurm.conf");
   g_string_append (out, "SelectType=select/cons_tres\nSelectTypeParameters=CR_Core\n");
+  /* Refuse at submission what no partition limit allows (a walltime over
+   * MaxTime); without it such a job waits forever (PartitionTimeLimit). */
+  g_string_append (out, "EnforcePartLimits=ALL\n");
   if (gpus)
     g_string_append_printf (out, "GresTypes=gpu%s\n", shards ? ",shard" : "");
   g_string_append (out,

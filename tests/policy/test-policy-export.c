@@ -83,6 +83,8 @@ test_slurm_default (void)
                    "OverSubscribe=FORCE:7 SelectTypeParameters=CR_Socket "
                    "MaxTime=24:00:00 DefaultTime=24:00:00 DefMemPerNode=61440 "
                    "MaxMemPerNode=61440 QOS=interactive State=UP");
+  /* Over-MaxTime jobs are refused, not left waiting forever. */
+  assert_has_line (conf, "EnforcePartLimits=ALL");
   assert_has_line (acct, "sacctmgr -i add qos interactive");
   assert_has_line (acct, "sacctmgr -i modify qos interactive set MaxJobsPerUser=1 "
                    "MaxSubmitJobsPerUser=1 MaxWall=24:00:00 "

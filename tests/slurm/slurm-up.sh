@@ -159,10 +159,6 @@ KillWait=5
 InactiveLimit=0
 ReturnToService=2
 MpiDefault=none
-# Refuse at submission what no partition limit allows (over max_walltime);
-# without it such a job just waits forever (PartitionTimeLimit).  The export
-# does not say this yet.
-EnforcePartLimits=ALL
 # ---- minna policy export (minna-policy export --slurm) ----
 EOF
 # The export's pieces as they are, except: this host's address and ports on
