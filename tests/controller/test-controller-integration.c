@@ -246,6 +246,10 @@ stop (GPid *pid, int sig)
   kill (*pid, sig);
   waitpid (*pid, NULL, 0);
   *pid = 0;
+  /* Kept-alive connections to the process just stopped are dead: drop them,
+   * or the next request may reuse one and meet a reset. */
+  if (h.http != NULL)
+    soup_session_abort (h.http);
 }
 
 /* ---- session helpers ----------------------------------------------------------- */
