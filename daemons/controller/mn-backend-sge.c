@@ -3,6 +3,7 @@
 
 #include "mn-backend-sge.h"
 #include "mn-controller-config.h"
+#include "mn-backend-command.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,62 +21,17 @@ typedef struct {
   gboolean  give_up;
 } MnBackendSge;
 
-/* Runs ARGV under timeout(1), as USER through runuser when USER is given.
- * TRUE with the output when it exits 0; otherwise an error naming the
- * command and what it said.  *out_status gets the exit status. */
+/* Grid Engine's commands under the backend's timeout, as USER when given
+ * (mn-backend-command.h; runuser keeps SGE_ROOT/SGE_CELL). */
 static gboolean
 run (MnBackendSge *self, const gchar *user, const gchar *const *argv, gchar **out,
      gint *out_status, GError **error)
 {
-  g_autoptr(GPtrArray) full = g_ptr_array_new_with_free_func (g_free);
-  g_autofree gchar *std_out = NULL;
-  g_autofree gchar *std_err = NULL;
-  g_autoptr(GError) local = NULL;
-  gint status = -1;
-
-  g_ptr_array_add (full, g_strdup ("timeout"));
-  g_ptr_array_add (full, g_strdup ("-k"));
-  g_ptr_array_add (full, g_strdup ("2"));
-  g_ptr_array_add (full, g_strdup_printf ("%u", self->timeout));
-  if (user != NULL)
-    {
-      /* runuser keeps the environment, so SGE_ROOT/SGE_CELL reach qsub */
-      g_ptr_array_add (full, g_strdup ("runuser"));
-      g_ptr_array_add (full, g_strdup ("-u"));
-      g_ptr_array_add (full, g_strdup (user));
-      g_ptr_array_add (full, g_strdup ("--"));
-    }
-  g_ptr_array_add (full, self->bin_dir ? g_build_filename (self->bin_dir, argv[0], NULL)
-                                       : g_strdup (argv[0]));
-  for (gsize i = 1; argv[i] != NULL; i++)
-    g_ptr_array_add (full, g_strdup (argv[i]));
-  g_ptr_array_add (full, NULL);
-
-  if (!g_spawn_sync ("/", (gchar **) full->pdata, self->envp, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                     &std_out, &std_err, &status, &local))
-    {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
-                   "%s: %s", argv[0], local->message);
-      return FALSE;
-    }
-  if (out_status != NULL)
-    *out_status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-  if (WIFEXITED (status) && WEXITSTATUS (status) == 124)
-    {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
-                   "%s: no answer within %u s (is sge_qmaster up?)", argv[0], self->timeout);
-      return FALSE;
-    }
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    {
-      g_autofree gchar *said = g_strdup_printf ("%s %s", std_err, std_out);
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
-                   "%s failed: %s", argv[0], g_strstrip (said));
-      return FALSE;
-    }
-  if (out != NULL)
-    *out = g_steal_pointer (&std_out);
-  return TRUE;
+  const MnBackendCommand command = {
+    .bin_dir = self->bin_dir, .envp = self->envp, .timeout = self->timeout,
+    .daemon = "sge_qmaster",
+  };
+  return mn_backend_command_run (&command, user, argv, out, out_status, error);
 }
 
 /* ---- qstat -xml ---------------------------------------------------------- */

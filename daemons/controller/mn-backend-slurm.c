@@ -3,6 +3,7 @@
 
 #include "mn-backend-slurm.h"
 #include "mn-controller-config.h"
+#include "mn-backend-command.h"
 
 #include <grp.h>
 #include <pwd.h>
@@ -20,53 +21,15 @@ typedef struct {
   guint     give_up_after;
 } MnBackendSlurm;
 
-/* Runs ARGV (argv[0] looked up in bin_dir) under timeout(1).  TRUE with the
- * output when it exits 0; otherwise an error naming the command and what it
- * said (or that it timed out).  *out_status gets the exit status. */
+/* Slurm's commands under the backend's timeout (mn-backend-command.h). */
 static gboolean
 run (MnBackendSlurm *self, const gchar *const *argv, gchar **out, gint *out_status,
      GError **error)
 {
-  g_autoptr(GPtrArray) full = g_ptr_array_new_with_free_func (g_free);
-  g_autofree gchar *std_out = NULL;
-  g_autofree gchar *std_err = NULL;
-  g_autoptr(GError) local = NULL;
-  gint status = -1;
-
-  g_ptr_array_add (full, g_strdup ("timeout"));
-  g_ptr_array_add (full, g_strdup ("-k"));
-  g_ptr_array_add (full, g_strdup ("2"));
-  g_ptr_array_add (full, g_strdup_printf ("%u", self->timeout));
-  g_ptr_array_add (full, self->bin_dir ? g_build_filename (self->bin_dir, argv[0], NULL)
-                                       : g_strdup (argv[0]));
-  for (gsize i = 1; argv[i] != NULL; i++)
-    g_ptr_array_add (full, g_strdup (argv[i]));
-  g_ptr_array_add (full, NULL);
-
-  if (!g_spawn_sync ("/", (gchar **) full->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                     &std_out, &std_err, &status, &local))
-    {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
-                   "%s: %s", argv[0], local->message);
-      return FALSE;
-    }
-  if (out_status != NULL)
-    *out_status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-  if (WIFEXITED (status) && WEXITSTATUS (status) == 124)
-    {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
-                   "%s: no answer within %u s (is slurmctld up?)", argv[0], self->timeout);
-      return FALSE;
-    }
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
-                   "%s failed: %s", argv[0], g_strstrip (std_err));
-      return FALSE;
-    }
-  if (out != NULL)
-    *out = g_steal_pointer (&std_out);
-  return TRUE;
+  const MnBackendCommand command = {
+    .bin_dir = self->bin_dir, .timeout = self->timeout, .daemon = "slurmctld",
+  };
+  return mn_backend_command_run (&command, NULL, argv, out, out_status, error);
 }
 
 static gchar *

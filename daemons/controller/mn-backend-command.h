@@ -1,0 +1,30 @@
+/* mn-backend-command.h: running a scheduler's command (sbatch, squeue, qsub,
+ * qstat...) the one way the Slurm and Grid Engine backends both need: under
+ * timeout(1), because a scheduler daemon that is down makes its clients hang,
+ * optionally as a user through runuser. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const gchar *bin_dir;   /* where the commands are; NULL = PATH */
+  gchar      **envp;      /* environment for the command; NULL = the controller's */
+  guint        timeout;   /* seconds before the command is killed */
+  const gchar *daemon;    /* named in the timeout message: "slurmctld" */
+} MnBackendCommand;
+
+/* Runs ARGV (argv[0] looked up in bin_dir) under timeout(1), as USER through
+ * runuser when USER is not NULL (runuser keeps the environment).  TRUE with
+ * the standard output in *out when it exits 0; otherwise an error naming the
+ * command and what it said (or that it timed out).  *out_status gets the
+ * exit status (-1 when it did not exit). */
+gboolean mn_backend_command_run (const MnBackendCommand *command,
+                                 const gchar            *user,
+                                 const gchar *const     *argv,
+                                 gchar                 **out,
+                                 gint                   *out_status,
+                                 GError                **error);
+
+G_END_DECLS
