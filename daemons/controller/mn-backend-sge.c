@@ -245,16 +245,6 @@ sge_cancel (MnBackend *backend, const gchar *job_id, gint64 now, GError **error)
   return run (self, NULL, argv, NULL, NULL, error);
 }
 
-static MnJobStatus *
-status_new (MnJobState state, gint exit_code, const gchar *message)
-{
-  MnJobStatus *st = g_new0 (MnJobStatus, 1);
-  st->state = state;
-  st->exit_code = exit_code;
-  st->message = g_strdup (message);
-  return st;
-}
-
 /* A job qstat no longer lists: its accounting record, or unknown (the
  * record is written a moment after the job ends). */
 static MnJobStatus *
@@ -267,7 +257,7 @@ from_qacct (MnBackendSge *self, const gchar *job_id)
   g_autofree gchar *failed = NULL;
   gint exit_status = -1;
   if (!run (self, NULL, argv, &out, NULL, &error))
-    return status_new (MN_JOB_UNKNOWN, -1, error->message);
+    return mn_job_status_new (MN_JOB_UNKNOWN, -1, error->message);
   lines = g_strsplit (out, "\n", -1);
   /* several records (reruns): the last one counts */
   for (gsize i = 0; lines[i] != NULL; i++)
@@ -281,19 +271,19 @@ from_qacct (MnBackendSge *self, const gchar *job_id)
         exit_status = atoi (lines[i] + strlen ("exit_status "));
     }
   if (failed == NULL)
-    return status_new (MN_JOB_UNKNOWN, -1, "qacct: no record");
+    return mn_job_status_new (MN_JOB_UNKNOWN, -1, "qacct: no record");
   if (!g_str_equal (failed, "0"))
     {
       g_autofree gchar *why = g_strdup_printf ("failed %s", failed);
-      return status_new (MN_JOB_DONE, -1, why);
+      return mn_job_status_new (MN_JOB_DONE, -1, why);
     }
   /* 128 + signal: killed (qdel, h_rt) */
   if (exit_status > 128)
     {
       g_autofree gchar *why = g_strdup_printf ("killed by signal %d", exit_status - 128);
-      return status_new (MN_JOB_DONE, -1, why);
+      return mn_job_status_new (MN_JOB_DONE, -1, why);
     }
-  return status_new (MN_JOB_DONE, exit_status, "exited");
+  return mn_job_status_new (MN_JOB_DONE, exit_status, "exited");
 }
 
 static GHashTable *
@@ -322,14 +312,14 @@ sge_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **
            * not run on its own */
           g_autofree gchar *why = g_strdup_printf ("error state %s (see qstat -j %s)",
                                                    j->state, j->id);
-          st = status_new (MN_JOB_DONE, -1, why);
+          st = mn_job_status_new (MN_JOB_DONE, -1, why);
         }
       else if (strchr (j->state, 'r') != NULL || strchr (j->state, 't') != NULL ||
                strchr (j->state, 's') != NULL || strchr (j->state, 'S') != NULL ||
                strchr (j->state, 'd') != NULL)
-        st = status_new (MN_JOB_RUNNING, 0, NULL);
+        st = mn_job_status_new (MN_JOB_RUNNING, 0, NULL);
       else
-        st = status_new (MN_JOB_PENDING, 0, j->state);
+        st = mn_job_status_new (MN_JOB_PENDING, 0, j->state);
       g_hash_table_replace (result, g_strdup (j->id), st);
     }
   for (gsize i = 0; job_ids[i] != NULL; i++)

@@ -181,16 +181,6 @@ slurm_cancel (MnBackend *backend, const gchar *job_id, gint64 now, GError **erro
   return run (self, argv, NULL, NULL, error);
 }
 
-static MnJobStatus *
-status_new (MnJobState state, gint exit_code, const gchar *message)
-{
-  MnJobStatus *st = g_new0 (MnJobStatus, 1);
-  st->state = state;
-  st->exit_code = exit_code;
-  st->message = g_strdup (message);
-  return st;
-}
-
 /* "CANCELLED by 0" -> "CANCELLED" */
 static gchar *
 first_word (const gchar *s)
@@ -258,7 +248,7 @@ slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError 
         continue;
       if (g_strv_contains (job_ids, f[0]) && is_live (f[1], &st))
         g_hash_table_replace (result, g_strdup (f[0]),
-                              status_new (st, 0, st == MN_JOB_PENDING ? f[2] : NULL));
+                              mn_job_status_new (st, 0, st == MN_JOB_PENDING ? f[2] : NULL));
     }
   for (gsize i = 0; job_ids[i] != NULL; i++)
     if (!g_hash_table_contains (result, job_ids[i]))
@@ -296,7 +286,7 @@ slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError 
           {
             /* squeue missed it while sacct has it live: ask again later */
             g_hash_table_replace (result, g_strdup (f[0]),
-                                  status_new (MN_JOB_UNKNOWN, -1, "squeue and sacct disagree"));
+                                  mn_job_status_new (MN_JOB_UNKNOWN, -1, "squeue and sacct disagree"));
             continue;
           }
         /* ExitCode is "code:signal"; a signal means killed */
@@ -306,12 +296,12 @@ slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError 
             if (cs[1] == NULL || g_str_equal (cs[1], "0"))
               code = atoi (cs[0]);
           }
-        g_hash_table_replace (result, g_strdup (f[0]), status_new (MN_JOB_DONE, code, state));
+        g_hash_table_replace (result, g_strdup (f[0]), mn_job_status_new (MN_JOB_DONE, code, state));
       }
     for (guint i = 0; ask_sacct->pdata[i] != NULL; i++)
       if (!g_hash_table_contains (result, ask_sacct->pdata[i]))
         g_hash_table_replace (result, g_strdup (ask_sacct->pdata[i]),
-                              status_new (MN_JOB_UNKNOWN, -1,
+                              mn_job_status_new (MN_JOB_UNKNOWN, -1,
                                           e ? e->message : "neither squeue nor sacct knows the job"));
   }
   return g_steal_pointer (&result);

@@ -672,16 +672,6 @@ local_cancel (MnBackend *backend, const gchar *job_id, gint64 now, GError **erro
 }
 
 static MnJobStatus *
-status_new (MnJobState state, gint code, gchar *message)
-{
-  MnJobStatus *st = g_new0 (MnJobStatus, 1);
-  st->state = state;
-  st->exit_code = code;
-  st->message = message;
-  return st;
-}
-
-static MnJobStatus *
 poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
 {
   g_autoptr(GError) error = NULL;
@@ -690,11 +680,16 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
   gboolean reaped;
 
   if (!valid_id (id))
-    return status_new (MN_JOB_UNKNOWN, -1, g_strdup_printf ("bad job id '%s'", id));
+    {
+      g_autofree gchar *why = g_strdup_printf ("bad job id '%s'", id);
+      return mn_job_status_new (MN_JOB_UNKNOWN, -1, why);
+    }
   r = record_load (self, id, &error);
   if (r == NULL)
-    return status_new (MN_JOB_UNKNOWN, -1, g_strdup_printf ("no record of job %s: %s", id,
-                                                            error->message));
+    {
+      g_autofree gchar *why = g_strdup_printf ("no record of job %s: %s", id, error->message);
+      return mn_job_status_new (MN_JOB_UNKNOWN, -1, why);
+    }
   if (job_alive (r))
     {
       if (r->term_at == 0 && now >= r->deadline)
@@ -711,7 +706,7 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
           if (record_save (self, id, r, NULL))
             signal_job (r, SIGKILL);
         }
-      return status_new (MN_JOB_RUNNING, 0, NULL);
+      return mn_job_status_new (MN_JOB_RUNNING, 0, NULL);
     }
 
   /* over: nothing of it may stay behind */
@@ -724,7 +719,7 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
     g_autofree gchar *code_path = g_build_filename (r->session_dir, "exit_code", NULL);
     g_autofree gchar *code_text = NULL;
     gint code = -1;
-    gchar *how;
+    g_autofree gchar *how = NULL;
     if (g_file_get_contents (code_path, &code_text, NULL, NULL))
       code = (gint) g_ascii_strtoll (code_text, NULL, 10);
     else if (reaped && WIFEXITED (GPOINTER_TO_INT (wstatus)))
@@ -737,7 +732,7 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
       how = g_strdup_printf ("killed by signal %d", WTERMSIG (GPOINTER_TO_INT (wstatus)));
     else
       how = g_strdup ("ended; no exit status was recorded");
-    return status_new (MN_JOB_DONE, code, how);
+    return mn_job_status_new (MN_JOB_DONE, code, how);
   }
 }
 

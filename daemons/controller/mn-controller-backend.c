@@ -3,6 +3,16 @@
 
 #include "mn-controller-backend.h"
 
+MnJobStatus *
+mn_job_status_new (MnJobState state, gint exit_code, const gchar *message)
+{
+  MnJobStatus *status = g_new0 (MnJobStatus, 1);
+  status->state = state;
+  status->exit_code = exit_code;
+  status->message = g_strdup (message);
+  return status;
+}
+
 void
 mn_job_status_free (MnJobStatus *status)
 {

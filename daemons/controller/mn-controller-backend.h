@@ -23,6 +23,8 @@ typedef struct {
   gchar     *message;    /* DONE: how it ended; UNKNOWN: the scheduler's error */
 } MnJobStatus;
 
+/* @message is copied (may be NULL). */
+MnJobStatus *mn_job_status_new (MnJobState state, gint exit_code, const gchar *message);
 void mn_job_status_free (MnJobStatus *status);
 
 typedef struct {
