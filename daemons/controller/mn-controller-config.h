@@ -58,6 +58,8 @@ typedef struct {
   gint64   kill_grace;
   guint    poll_interval_ms;
   gchar   *launcher;            /* path of minna-controller for job scripts */
+  gchar   *kernel_program;      /* minna-kernel; "" = beside us, else PATH */
+  gint64   kernel_timeout;      /* s per 'minna-kernel list' */
   /* [backend], type = slurm / sge */
   gchar   *partition;           /* slurm: interactive.q's partition */
   gchar   *batch_partition;     /* slurm: batch jobs; "" = default */
