@@ -68,9 +68,11 @@ or_null (const gchar *s)
   return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
-/* [backend] type: the scheduler jobs go to.  give_up_after is the
- * scheduler-side give-up; a request's if_busy = give-up is decided by the
- * policy before anything is submitted. */
+/* [backend] type: the scheduler jobs go to.  A request with if_busy =
+ * give-up is refused by the policy when interactive.q is full; when the
+ * policy admits it, the scheduler must start it at once too (jobs from
+ * outside minna may fill the queue): Slurm waits give_up_after for it to
+ * run, Grid Engine submits it with qsub -now y. */
 static MnBackend *
 make_backend (const MnControllerConfig *config, GError **error)
 {
@@ -95,7 +97,6 @@ make_backend (const MnControllerConfig *config, GError **error)
         .sge_cell = or_null (config->sge_cell),
         .memory_resource = or_null (config->memory_resource),
         .command_timeout = (guint) config->command_timeout,
-        .give_up = config->give_up_after > 0,
       };
       return mn_backend_sge_new (&o, error);
     }

@@ -18,7 +18,6 @@ typedef struct {
   gchar    *memory_resource;
   gchar   **envp;
   guint     timeout;
-  gboolean  give_up;
 } MnBackendSge;
 
 /* Grid Engine's commands under the backend's timeout, as USER when given
@@ -40,6 +39,7 @@ typedef struct {
   gchar *id;
   gchar *name;
   gchar *state;      /* r, qw, Eqw, dr, ... */
+  gchar *queue;      /* running: queue instance, interactive.q@host */
 } QJob;
 
 static void
@@ -48,6 +48,7 @@ qjob_free (QJob *j)
   g_free (j->id);
   g_free (j->name);
   g_free (j->state);
+  g_free (j->queue);
   g_free (j);
 }
 
@@ -73,6 +74,8 @@ q_start (GMarkupParseContext *ctx, const gchar *element, const gchar **names,
     p->field = &p->cur->name;
   else if (p->cur != NULL && g_str_equal (element, "state"))
     p->field = &p->cur->state;
+  else if (p->cur != NULL && g_str_equal (element, "queue_name"))
+    p->field = &p->cur->queue;
 }
 
 static void
@@ -185,7 +188,7 @@ sge_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **erro
       g_ptr_array_add (argv, g_strdup ("-q"));
       g_ptr_array_add (argv, g_strdup (queue));
     }
-  if (self->give_up)
+  if (spec->give_up)
     {
       g_ptr_array_add (argv, g_strdup ("-now"));
       g_ptr_array_add (argv, g_strdup ("y"));
@@ -219,9 +222,10 @@ sge_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **erro
    * (it prints the id even then: only the exit status tells) */
   if (!run (self, user, (const gchar *const *) argv->pdata, &out, NULL, error))
     {
-      if (self->give_up && error != NULL && *error != NULL &&
+      if (spec->give_up && error != NULL && *error != NULL &&
           strstr ((*error)->message, "could not be scheduled") != NULL)
-        g_prefix_error (error, "the queue is busy (if_busy = give_up): ");
+        g_prefix_error (error, "given up (if_busy = give-up): %s is busy: ",
+                        queue != NULL ? queue : "every queue");
       return NULL;
     }
   job_id = g_strdup (g_strstrip (out));
@@ -317,7 +321,12 @@ sge_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **
       else if (strchr (j->state, 'r') != NULL || strchr (j->state, 't') != NULL ||
                strchr (j->state, 's') != NULL || strchr (j->state, 'S') != NULL ||
                strchr (j->state, 'd') != NULL)
-        st = mn_job_status_new (MN_JOB_RUNNING, 0, NULL);
+        {
+          const gchar *at = j->queue != NULL ? strchr (j->queue, '@') : NULL;
+          st = mn_job_status_new (MN_JOB_RUNNING, 0, NULL);
+          if (at != NULL && at[1] != '\0')
+            st->node = g_strdup (at + 1);
+        }
       else
         st = mn_job_status_new (MN_JOB_PENDING, 0, j->state);
       g_hash_table_replace (result, g_strdup (j->id), st);
@@ -332,11 +341,11 @@ static gchar *
 sge_describe (MnBackend *backend)
 {
   MnBackendSge *self = (MnBackendSge *) backend;
-  return g_strdup_printf ("sge (cell %s, queue %s, batch %s, timeout %u s, %s)",
+  return g_strdup_printf ("sge (cell %s, queue %s, batch %s, timeout %u s, give-up requests: qsub -now y)",
                           g_environ_getenv (self->envp, "SGE_CELL")
                             ? g_environ_getenv (self->envp, "SGE_CELL") : "default",
                           self->queue, self->batch_queue ? self->batch_queue : "any",
-                          self->timeout, self->give_up ? "qsub -now y" : "jobs wait");
+                          self->timeout);
 }
 
 static void
@@ -355,6 +364,7 @@ static const MnBackendClass sge_class = {
   .name = "sge",
   /* qsub -now y waits for the scheduler; no state is shared */
   .submit_in_thread = TRUE,
+  .commands_block = TRUE,
   .submit = sge_submit,
   .cancel = sge_cancel,
   .poll = sge_poll,
@@ -386,7 +396,6 @@ mn_backend_sge_new (const MnBackendSgeOptions *options, GError **error)
   self->memory_resource = options->memory_resource && options->memory_resource[0]
                             ? g_strdup (options->memory_resource) : NULL;
   self->timeout = options->command_timeout ? options->command_timeout : 15;
-  self->give_up = options->give_up;
   self->envp = g_get_environ ();
   if (options->sge_root != NULL)
     self->envp = g_environ_setenv (self->envp, "SGE_ROOT", options->sge_root, TRUE);

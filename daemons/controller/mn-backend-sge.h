@@ -1,8 +1,8 @@
 /* mn-backend-sge.h: the controller's jobs as Grid Engine jobs.
  *
  * qsub cannot submit for another user, so the controller (root) submits
- * through runuser as the user: qsub -terse, with -now y when minna gives up
- * on a busy queue.  One qstat -xml lists every job of every user per poll;
+ * through runuser as the user: qsub -terse, with -now y for a request that
+ * gives up on a busy queue (MnJobSpec.give_up).  One qstat -xml lists every job of every user per poll;
  * jobs it no longer lists are looked up in the accounting with qacct.  qdel
  * cancels.  Every command runs under timeout(1). */
 #pragma once
@@ -20,7 +20,6 @@ typedef struct {
   /* the complex a job's memory is requested as ("h_vmem"); NULL or "": none */
   const gchar *memory_resource;
   guint        command_timeout;  /* s per command; 0: 15 */
-  gboolean     give_up;          /* if_busy = give_up: qsub -now y */
 } MnBackendSgeOptions;
 
 MnBackend *mn_backend_sge_new (const MnBackendSgeOptions *options, GError **error);

@@ -141,7 +141,7 @@ slurm_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
       return NULL;
     }
 
-  if (self->give_up_after > 0)
+  if (spec->give_up)
     {
       /* Give up if busy, exactly: the job either runs within the grace or
        * is cancelled; a job that never ran is the same as no job. */
@@ -160,9 +160,9 @@ slurm_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
               if (!run (self, cancel, NULL, NULL, &ce))
                 g_warning ("give-up: scancel %s: %s", job_id, ce->message);
               g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
-                           "the partition is busy: job %s did not start within %u s "
-                           "and was cancelled (if_busy = give_up)", job_id,
-                           self->give_up_after);
+                           "given up (if_busy = give-up): partition %s is busy, job %s did not"
+                           " start within %u s and was cancelled", partition ? partition : "(default)",
+                           job_id, self->give_up_after);
               return NULL;
             }
           g_usleep (200 * 1000);
@@ -179,6 +179,16 @@ slurm_cancel (MnBackend *backend, const gchar *job_id, gint64 now, GError **erro
   const gchar *argv[] = { "scancel", job_id, NULL };
   (void) now;
   return run (self, argv, NULL, NULL, error);
+}
+
+/* squeue's local time (2026-11-23T23:30:00) in s since the epoch; 0 for
+ * N/A, Unknown or anything else. */
+static gint64
+slurm_timestamp (const gchar *text)
+{
+  g_autoptr(GTimeZone) tz = g_time_zone_new_local ();
+  g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601 (text, tz);
+  return dt != NULL ? g_date_time_to_unix (dt) : 0;
 }
 
 /* "CANCELLED by 0" -> "CANCELLED" */
@@ -226,7 +236,9 @@ slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError 
   /* One squeue for every job, whoever owns it. */
   {
     g_autofree gchar *jarg = g_strdup_printf ("--jobs=%s", list);
-    const gchar *argv[] = { "squeue", "-h", "--states=all", "-o", "%i|%T|%r", jarg, NULL };
+    /* %S: the expected start of a pending job (N/A until the scheduler has
+     * looked); %B: the node running the batch script */
+    const gchar *argv[] = { "squeue", "-h", "--states=all", "-o", "%i|%T|%r|%S|%B", jarg, NULL };
     if (!run (self, argv, &out, &status, &local))
       {
         /* all ids gone from slurmctld's memory: squeue says so and fails */
@@ -242,13 +254,17 @@ slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError 
   lines = g_strsplit (out, "\n", -1);
   for (gsize i = 0; lines[i] != NULL; i++)
     {
-      g_auto(GStrv) f = g_strsplit (lines[i], "|", 3);
+      g_auto(GStrv) f = g_strsplit (lines[i], "|", 5);
+      MnJobStatus *js;
       MnJobState st;
-      if (g_strv_length (f) < 2)
+      if (g_strv_length (f) < 5 || !g_strv_contains (job_ids, f[0]) || !is_live (f[1], &st))
         continue;
-      if (g_strv_contains (job_ids, f[0]) && is_live (f[1], &st))
-        g_hash_table_replace (result, g_strdup (f[0]),
-                              mn_job_status_new (st, 0, st == MN_JOB_PENDING ? f[2] : NULL));
+      js = mn_job_status_new (st, 0, st == MN_JOB_PENDING ? f[2] : NULL);
+      if (st == MN_JOB_PENDING)
+        js->estimated_start = slurm_timestamp (f[3]);
+      else if (f[4][0] != '\0' && g_ascii_strcasecmp (f[4], "n/a") != 0)
+        js->node = g_strdup (f[4]);
+      g_hash_table_replace (result, g_strdup (f[0]), js);
     }
   for (gsize i = 0; job_ids[i] != NULL; i++)
     if (!g_hash_table_contains (result, job_ids[i]))
@@ -307,38 +323,14 @@ slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError 
   return g_steal_pointer (&result);
 }
 
-gboolean
-mn_backend_slurm_estimate_start (MnBackend *backend, const gchar *job_id, gint64 *start,
-                                 GError **error)
-{
-  MnBackendSlurm *self = (MnBackendSlurm *) backend;
-  const gchar *argv[] = { "squeue", "-h", "--start", "-o", "%S", "-j", job_id, NULL };
-  g_autofree gchar *out = NULL;
-  g_autoptr(GDateTime) dt = NULL;
-  g_autoptr(GTimeZone) tz = g_time_zone_new_local ();
-  if (!run (self, argv, &out, NULL, error))
-    return FALSE;
-  g_strstrip (out);
-  /* 2026-11-23T23:30:00, or N/A before the scheduler has looked */
-  dt = g_date_time_new_from_iso8601 (out, tz);
-  if (dt == NULL)
-    {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
-                   "squeue --start: no expected start for job %s (%s)", job_id, out);
-      return FALSE;
-    }
-  *start = g_date_time_to_unix (dt);
-  return TRUE;
-}
-
 static gchar *
 slurm_describe (MnBackend *backend)
 {
   MnBackendSlurm *self = (MnBackendSlurm *) backend;
-  return g_strdup_printf ("slurm (partition %s, batch %s, timeout %u s, %s)",
+  return g_strdup_printf ("slurm (partition %s, batch %s, timeout %u s, give-up requests wait %u s)",
                           self->partition, self->batch_partition ? self->batch_partition : "default",
                           self->timeout,
-                          self->give_up_after ? "give up if not running" : "jobs wait");
+                          self->give_up_after);
 }
 
 static void
@@ -355,6 +347,7 @@ static const MnBackendClass slurm_class = {
   .name = "slurm",
   /* sbatch (and the give-up wait) takes seconds; no state is shared */
   .submit_in_thread = TRUE,
+  .commands_block = TRUE,
   .submit = slurm_submit,
   .cancel = slurm_cancel,
   .poll = slurm_poll,
@@ -384,6 +377,6 @@ mn_backend_slurm_new (const MnBackendSlurmOptions *options, GError **error)
   self->batch_partition = g_strdup (options->batch_partition);
   self->bin_dir = g_strdup (options->bin_dir);
   self->timeout = options->command_timeout ? options->command_timeout : 15;
-  self->give_up_after = options->give_up_after;
+  self->give_up_after = options->give_up_after ? options->give_up_after : 10;
   return &self->parent;
 }

@@ -19,6 +19,7 @@ mn_job_status_free (MnJobStatus *status)
   if (status == NULL)
     return;
   g_free (status->message);
+  g_free (status->node);
   g_free (status);
 }
 

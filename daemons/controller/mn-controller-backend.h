@@ -20,7 +20,11 @@ typedef enum {
 typedef struct {
   MnJobState state;
   gint       exit_code;  /* DONE: exit code, -1 if killed or not known */
-  gchar     *message;    /* DONE: how it ended; UNKNOWN: the scheduler's error */
+  gchar     *message;    /* DONE: how it ended; PENDING: why it waits; UNKNOWN: the
+                          * scheduler's error */
+  gint64     estimated_start; /* PENDING: the scheduler's expected start (s since
+                               * the epoch); 0: it gives none */
+  gchar     *node;       /* RUNNING: the host the scheduler runs it on; NULL: not said */
 } MnJobStatus;
 
 /* @message is copied (may be NULL). */
@@ -39,6 +43,10 @@ typedef struct {
   gint64       walltime;     /* s */
   gint         node;         /* interactive.q placement, -1 for batch */
   gint         logical;
+  /* if_busy = give-up: the scheduler starts the job at once or not at all
+   * (the policy admitted it, but jobs from outside minna may fill the
+   * queue); submit fails with a reason saying so. */
+  gboolean   give_up;
 } MnJobSpec;
 
 typedef struct _MnBackend MnBackend;
@@ -48,6 +56,11 @@ typedef struct {
   /* submit() may be called from a worker thread (while the other calls run
    * on the main thread): the backend guards its own state. */
   gboolean     submit_in_thread;
+  /* poll() and cancel() run the scheduler's commands, which take seconds
+   * (and hang until their timeout while its daemon is down): the controller
+   * runs them in a worker thread, one poll at a time, so its API stays
+   * responsive.  Such a backend's calls must be safe from any thread. */
+  gboolean     commands_block;
   /* Returns the job id.  Must be idempotent for the same session (a
    * controller killed mid-submit submits again after its restart). */
   gchar      *(*submit)   (MnBackend *self, const MnJobSpec *spec, gint64 now,

@@ -23,6 +23,8 @@ struct _MnControllerManager {
   GHashTable         *by_num;      /* num -> MnSession* (borrowed from live) */
   GHashTable         *busy;        /* id -> "probe"/"route": a call in flight */
   GHashTable         *running_since; /* id -> gint64* first poll that saw RUNNING */
+  GHashTable         *cancelling;  /* id: a cancel runs in a worker thread */
+  gboolean            polling;     /* a poll runs in a worker thread */
   MnClockFunc         clock;
   gpointer            clock_data;
   MnProbeFunc         probe;
@@ -88,6 +90,7 @@ mn_controller_manager_new (const MnControllerConfig *config, const MnPolicyConfi
   self->by_num = g_hash_table_new (g_int64_hash, g_int64_equal);
   self->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->running_since = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->cancelling = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->clock = real_clock;
   self->probe = default_probe;
   self->probe_data = self;
@@ -109,6 +112,7 @@ manager_clear (MnControllerManager *self)
   g_hash_table_destroy (self->live);
   g_hash_table_destroy (self->busy);
   g_hash_table_destroy (self->running_since);
+  g_hash_table_destroy (self->cancelling);
   mn_policy_state_free (self->policy);
   mn_backend_free (self->backend);
   mn_controller_relay_free (self->relay);
@@ -259,6 +263,61 @@ output_tail (MnControllerManager *self, const MnSession *s)
   if (*start == '\n')
     start++;
   return g_utf8_make_valid (start, -1);
+}
+
+/* ---- cancelling --------------------------------------------------------- */
+
+typedef struct {
+  MnControllerManager *self;
+  gchar *id, *job_id;
+} CancelCall;
+
+static void
+cancel_call_free (CancelCall *c)
+{
+  g_hash_table_remove (c->self->cancelling, c->id);
+  mn_controller_manager_unref (c->self);
+  g_free (c->id);
+  g_free (c->job_id);
+  g_free (c);
+}
+
+static void
+cancel_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  CancelCall *c = data;
+  g_autoptr(GError) error = NULL;
+  if (!mn_backend_cancel (c->self->backend, c->job_id, 0, &error))
+    g_message ("session %s: cancel job %s: %s (will retry)", c->id, c->job_id, error->message);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Cancels session @id's job.  A scheduler's scancel/qdel takes seconds and
+ * hangs while its daemon is down, so it runs in a worker thread (one per
+ * session at a time); the polls see the job end, and an ending session
+ * cancels again if it does not. */
+static void
+cancel_job (MnControllerManager *self, const gchar *id, const gchar *job_id)
+{
+  g_autoptr(GTask) task = NULL;
+  CancelCall *c;
+  if (!self->backend->klass->commands_block)
+    {
+      g_autoptr(GError) error = NULL;
+      if (!mn_backend_cancel (self->backend, job_id, mn_controller_manager_now (self), &error))
+        g_message ("session %s: cancel job %s: %s (will retry)", id, job_id, error->message);
+      return;
+    }
+  if (g_hash_table_contains (self->cancelling, id))
+    return;
+  c = g_new0 (CancelCall, 1);
+  c->self = mn_controller_manager_ref (self);
+  c->id = g_strdup (id);
+  c->job_id = g_strdup (job_id);
+  g_hash_table_add (self->cancelling, g_strdup (id));
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_task_data (task, c, (GDestroyNotify) cancel_call_free);
+  g_task_run_in_thread (task, cancel_thread);
 }
 
 /* ---- ending ---------------------------------------------------------- */
@@ -513,12 +572,7 @@ submit_done (GObject *source, GAsyncResult *result, gpointer data)
   if (s != NULL && s->state == MN_SESSION_STARTING && s->job_id == NULL)
     submitted (self, s, c->job_id, c->error);
   else if (c->job_id != NULL)
-    {
-      /* stopped while it was being submitted */
-      g_autoptr(GError) error = NULL;
-      if (!mn_backend_cancel (self->backend, c->job_id, mn_controller_manager_now (self), &error))
-        g_message ("session %s: cancel: %s", c->id, error->message);
-    }
+    cancel_job (self, c->id, c->job_id);   /* stopped while it was being submitted */
 }
 
 static void
@@ -577,6 +631,7 @@ start_job (MnControllerManager *self, MnSession *s)
   spec.walltime = s->walltime;
   spec.node = s->node;
   spec.logical = s->logical;
+  spec.give_up = s->give_up;
   if (self->backend->klass->submit_in_thread)
     {
       submit_in_thread (self, s, &spec);
@@ -735,8 +790,7 @@ mn_controller_manager_stop (MnControllerManager *self, const gchar *id, const gc
           return FALSE;
         }
     }
-  if (!mn_backend_cancel (self->backend, s->job_id, now, &local))
-    g_message ("session %s: cancel: %s (will retry)", s->id, local->message);
+  cancel_job (self, s->id, s->job_id);
   if (s->host != NULL)
     mn_controller_relay_delete_route (self->relay, s->id, on_route_deleted, g_strdup (s->id));
   kick (self);
@@ -869,8 +923,29 @@ handle_starting (MnControllerManager *self, MnSession *s, const MnJobStatus *st,
   const MnApp *app;
   gint64 *since;
 
+  s->sched_pending = st->state == MN_JOB_PENDING;
+  s->sched_estimate = s->sched_pending ? st->estimated_start : 0;
   if (st->state == MN_JOB_PENDING)
-    return;
+    {
+      /* jobs from outside minna can fill the scheduler's queue although the
+       * policy admitted this one; Slurm says why ("None" just after sbatch) */
+      const gchar *why = st->message;
+      g_autofree gchar *reason = NULL;
+      if (why == NULL || why[0] == '\0' || g_str_equal (why, "None"))
+        return;
+      reason = g_strdup_printf ("waiting in the scheduler's queue (%s)", why);
+      if (g_strcmp0 (s->reason, reason) != 0)
+        {
+          set_reason (s, reason);
+          save (self, s, reason);
+        }
+      return;
+    }
+  if (st->node != NULL && g_strcmp0 (s->exec_node, st->node) != 0)
+    {
+      g_free (s->exec_node);
+      s->exec_node = g_strdup (st->node);
+    }
   if (st->state == MN_JOB_DONE)
     {
       g_autofree gchar *tail = output_tail (self, s);
@@ -894,8 +969,7 @@ handle_starting (MnControllerManager *self, MnSession *s, const MnJobStatus *st,
       g_autofree gchar *why = g_strdup_printf ("the app did not answer within %" G_GINT64_FORMAT
                                                " s, so it was cancelled; its last output:\n%s",
                                                self->config->ready_timeout, tail);
-      if (!mn_backend_cancel (self->backend, s->job_id, now, &error))
-        g_message ("session %s: cancel: %s", s->id, error->message);
+      cancel_job (self, s->id, s->job_id);
       finish (self, s, MN_SESSION_FAILED, why);
       return;
     }
@@ -956,12 +1030,8 @@ handle_status (MnControllerManager *self, MnSession *s, const MnJobStatus *st, g
       if (st->state == MN_JOB_DONE)
         finish (self, s, MN_SESSION_ENDED, s->reason ? s->reason : "stopped");
       else if (now - s->stop_requested > self->config->kill_grace + 5)
-        {
-          g_autoptr(GError) error = NULL;
-          /* repeat: a cancel lost in a restart must not leave the job running */
-          if (!mn_backend_cancel (self->backend, s->job_id, now, &error))
-            g_message ("session %s: cancel: %s", s->id, error->message);
-        }
+        cancel_job (self, s->id, s->job_id);  /* repeat: a cancel lost in a restart
+                                                * must not leave the job running */
       break;
     default:
       break;
@@ -1041,44 +1111,23 @@ check_idle (MnControllerManager *self, gint64 now)
   mn_controller_relay_list_routes (self->relay, on_routes_listed, call_new (self, "(idle check)"));
 }
 
-void
-mn_controller_manager_tick (MnControllerManager *self)
+/* Hands each polled session its job's status.  @asked: session id ->
+ * the job id that was polled (a session submitted while the poll ran is
+ * left for the next one); @statuses NULL: the poll failed with @error. */
+static void
+apply_statuses (MnControllerManager *self, GHashTable *asked, GHashTable *statuses,
+                const GError *error)
 {
-  g_autoptr(GPtrArray) ids = g_ptr_array_new ();
-  g_autoptr(GPtrArray) snapshot = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GHashTable) statuses = NULL;
-  g_autoptr(GError) error = NULL;
   gint64 now = mn_controller_manager_now (self);
   GHashTableIter it;
-  gpointer v;
+  gpointer key, value;
 
-  self->ticks++;
-  check_idle (self, now);
-  g_hash_table_iter_init (&it, self->live);
-  while (g_hash_table_iter_next (&it, NULL, &v))
+  g_hash_table_iter_init (&it, asked);
+  while (g_hash_table_iter_next (&it, &key, &value))
     {
-      MnSession *s = v;
-      if (s->job_id != NULL && s->state != MN_SESSION_QUEUED)
-        {
-          g_ptr_array_add (ids, s->job_id);
-          g_ptr_array_add (snapshot, g_strdup (s->id));
-        }
-      else if (s->state == MN_SESSION_STARTING && s->job_id == NULL)
-        g_ptr_array_add (snapshot, g_strdup (s->id));
-    }
-  if (snapshot->len == 0)
-    return;
-  g_ptr_array_add (ids, NULL);
-  self->counters.polls++;
-  if (ids->len > 1)
-    statuses = mn_backend_poll (self->backend, (const gchar *const *) ids->pdata, now, &error);
-  if (ids->len > 1 && statuses == NULL)
-    self->counters.poll_errors++;
-
-  for (guint i = 0; i < snapshot->len; i++)
-    {
-      MnSession *s = g_hash_table_lookup (self->live, g_ptr_array_index (snapshot, i));
-      MnJobStatus unknown = { MN_JOB_UNKNOWN, -1, error ? error->message : (gchar *) "no answer" };
+      MnSession *s = g_hash_table_lookup (self->live, key);
+      const gchar *job_id = value;
+      MnJobStatus unknown = { MN_JOB_UNKNOWN, -1, error ? error->message : (gchar *) "no answer", 0, NULL };
       const MnJobStatus *st;
       if (s == NULL)
         continue;
@@ -1089,9 +1138,103 @@ mn_controller_manager_tick (MnControllerManager *self)
             start_job (self, s);
           continue;
         }
+      if (job_id[0] == '\0' || g_strcmp0 (s->job_id, job_id) != 0)
+        continue;
       st = statuses ? g_hash_table_lookup (statuses, s->job_id) : NULL;
       handle_status (self, s, st ? st : &unknown, now);
     }
+}
+
+typedef struct {
+  MnControllerManager *self;
+  GHashTable *asked;     /* session id -> job id ("" none) */
+  GStrv       job_ids;
+  gint64      now;
+  GHashTable *statuses;
+  GError     *error;
+} PollCall;
+
+static void
+poll_call_free (PollCall *c)
+{
+  c->self->polling = FALSE;
+  mn_controller_manager_unref (c->self);
+  g_hash_table_unref (c->asked);
+  g_strfreev (c->job_ids);
+  g_clear_pointer (&c->statuses, g_hash_table_unref);
+  g_clear_error (&c->error);
+  g_free (c);
+}
+
+static void
+poll_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  PollCall *c = data;
+  c->statuses = mn_backend_poll (c->self->backend, (const gchar *const *) c->job_ids, c->now,
+                                 &c->error);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+poll_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  PollCall *c = g_task_get_task_data (G_TASK (result));
+  if (c->statuses == NULL)
+    c->self->counters.poll_errors++;
+  apply_statuses (c->self, c->asked, c->statuses, c->error);
+}
+
+void
+mn_controller_manager_tick (MnControllerManager *self)
+{
+  g_autoptr(GHashTable) asked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) statuses = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 now = mn_controller_manager_now (self);
+  GHashTableIter it;
+  gpointer v;
+
+  self->ticks++;
+  check_idle (self, now);
+  if (self->polling)
+    return;   /* the last poll still waits on the scheduler */
+  g_hash_table_iter_init (&it, self->live);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    {
+      MnSession *s = v;
+      if (s->job_id != NULL && s->state != MN_SESSION_QUEUED)
+        {
+          g_ptr_array_add (ids, g_strdup (s->job_id));
+          g_hash_table_replace (asked, g_strdup (s->id), g_strdup (s->job_id));
+        }
+      else if (s->state == MN_SESSION_STARTING && s->job_id == NULL)
+        g_hash_table_replace (asked, g_strdup (s->id), g_strdup (""));
+    }
+  if (g_hash_table_size (asked) == 0)
+    return;
+  g_ptr_array_add (ids, NULL);
+  self->counters.polls++;
+  if (ids->len > 1 && self->backend->klass->commands_block)
+    {
+      PollCall *c = g_new0 (PollCall, 1);
+      g_autoptr(GTask) task = g_task_new (NULL, NULL, poll_done, NULL);
+      c->self = mn_controller_manager_ref (self);
+      c->asked = g_steal_pointer (&asked);
+      c->job_ids = (GStrv) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
+      c->now = now;
+      self->polling = TRUE;
+      g_task_set_task_data (task, c, (GDestroyNotify) poll_call_free);
+      g_task_run_in_thread (task, poll_thread);
+      return;
+    }
+  if (ids->len > 1)
+    {
+      statuses = mn_backend_poll (self->backend, (const gchar *const *) ids->pdata, now, &error);
+      if (statuses == NULL)
+        self->counters.poll_errors++;
+    }
+  apply_statuses (self, asked, statuses, error);
 }
 
 static gboolean
@@ -1257,4 +1400,26 @@ mn_controller_manager_estimate_start (MnControllerManager *self, const MnSession
   r.walltime = request->walltime;
   r.if_busy = MN_IF_BUSY_WAIT;
   return mn_policy_state_estimate_start (self->policy, 0, &r, now);
+}
+
+gint64
+mn_controller_manager_session_estimate (MnControllerManager *self, const MnSession *session,
+                                        const gchar **source)
+{
+  MnSessionState shown = session->state == MN_SESSION_UNKNOWN ? session->prev_state
+                                                               : session->state;
+  *source = NULL;
+  if (shown == MN_SESSION_STARTING && session->sched_pending && session->sched_estimate > 0)
+    {
+      *source = "scheduler";
+      return session->sched_estimate;
+    }
+  if (shown == MN_SESSION_QUEUED)
+    {
+      gint64 est = mn_controller_manager_estimate_start (self, session, NULL, NULL);
+      if (est != G_MAXINT64)
+        *source = "policy";
+      return est;
+    }
+  return G_MAXINT64;
 }

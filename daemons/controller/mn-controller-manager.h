@@ -89,6 +89,15 @@ gint64                mn_controller_manager_estimate_start (MnControllerManager 
                                                             const MnSession *session,
                                                             const MnLaunchRequest *request,
                                                             const gchar *user);
+/* When a waiting session should start (Unix s), G_MAXINT64 when nobody can
+ * say or it does not wait: for one queued by the policy, the policy's
+ * estimate (@source "policy"); for one whose job waits in the scheduler's
+ * queue (admitted by the policy, but jobs from outside minna fill it), the
+ * scheduler's own (Slurm's backfill; @source "scheduler") when it has one:
+ * the policy cannot see those jobs. */
+gint64                mn_controller_manager_session_estimate (MnControllerManager *self,
+                                                              const MnSession *session,
+                                                              const gchar **source);
 
 typedef struct {
   guint64 launches;

@@ -29,6 +29,7 @@ mn_session_copy (const MnSession *src)
   s->job_id = g_strdup (src->job_id);
   s->host = g_strdup (src->host);
   s->token = g_strdup (src->token);
+  s->exec_node = g_strdup (src->exec_node);
   return s;
 }
 
@@ -45,6 +46,7 @@ mn_session_free (MnSession *s)
   g_free (s->job_id);
   g_free (s->host);
   g_free (s->token);
+  g_free (s->exec_node);
   g_free (s);
 }
 

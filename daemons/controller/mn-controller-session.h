@@ -44,6 +44,12 @@ typedef struct {
   gint            logical;
   gchar          *token;
   gint64          idle_warned; /* when the idle warning was given, 0 none */
+  /* From the last poll, not stored: a starting session's job waits in the
+   * scheduler's queue (with its expected start, 0 none); the node the
+   * scheduler runs it on. */
+  gboolean        sched_pending;
+  gint64          sched_estimate;
+  gchar          *exec_node;
 } MnSession;
 
 MnSession   *mn_session_new (void);

@@ -15,6 +15,12 @@ typedef struct {
   guint       submits;
   guint       cancels;
   gboolean    cancel_ends; /* cancel makes the job DONE at once */
+  gboolean    last_give_up;
+  /* commands_block: poll waits for the test to open the gate */
+  GMutex      lock;
+  GCond       cond;
+  gboolean    gated;
+  guint       polls;
 } FakeBackend;
 
 static gchar *
@@ -23,6 +29,7 @@ fake_submit (MnBackend *b, const MnJobSpec *spec, gint64 now, GError **error)
   FakeBackend *f = (FakeBackend *) b;
   MnJobStatus *st;
   f->submits++;
+  f->last_give_up = spec->give_up;
   if (f->fail_submit)
     {
       g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND, "queue is closed");
@@ -38,7 +45,9 @@ static gboolean
 fake_cancel (MnBackend *b, const gchar *id, gint64 now, GError **error)
 {
   FakeBackend *f = (FakeBackend *) b;
-  MnJobStatus *st = g_hash_table_lookup (f->jobs, id);
+  MnJobStatus *st;
+  g_mutex_lock (&f->lock);
+  st = g_hash_table_lookup (f->jobs, id);
   f->cancels++;
   if (st && f->cancel_ends)
     {
@@ -46,6 +55,7 @@ fake_cancel (MnBackend *b, const gchar *id, gint64 now, GError **error)
       g_free (st->message);
       st->message = g_strdup ("cancelled");
     }
+  g_mutex_unlock (&f->lock);
   return TRUE;
 }
 
@@ -54,8 +64,14 @@ fake_poll (MnBackend *b, const gchar *const *ids, gint64 now, GError **error)
 {
   FakeBackend *f = (FakeBackend *) b;
   GHashTable *out;
+  g_mutex_lock (&f->lock);
+  f->polls++;
+  g_cond_broadcast (&f->cond);
+  while (f->gated)
+    g_cond_wait (&f->cond, &f->lock);
   if (f->fail_poll)
     {
+      g_mutex_unlock (&f->lock);
       g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND, "squeue timed out");
       return NULL;
     }
@@ -67,8 +83,11 @@ fake_poll (MnBackend *b, const gchar *const *ids, gint64 now, GError **error)
       copy->state = st ? st->state : MN_JOB_UNKNOWN;
       copy->exit_code = st ? st->exit_code : -1;
       copy->message = g_strdup (st ? st->message : "no such job");
+      copy->estimated_start = st ? st->estimated_start : 0;
+      copy->node = g_strdup (st ? st->node : NULL);
       g_hash_table_replace (out, g_strdup (ids[i]), copy);
     }
+  g_mutex_unlock (&f->lock);
   return out;
 }
 
@@ -90,6 +109,17 @@ static const MnBackendClass fake_class = {
   .free = fake_free,
 };
 
+/* A scheduler's commands: the manager polls and cancels in worker threads. */
+static const MnBackendClass fake_blocking_class = {
+  .name = "fake-blocking",
+  .commands_block = TRUE,
+  .submit = fake_submit,
+  .cancel = fake_cancel,
+  .poll = fake_poll,
+  .describe = fake_describe,
+  .free = fake_free,
+};
+
 /* ---- fixture ----------------------------------------------------------------- */
 
 typedef struct {
@@ -101,6 +131,7 @@ typedef struct {
   gint64               now;
   gboolean             ready;    /* what the fake prober answers */
   guint                probes;
+  gboolean             blocking; /* the backend's commands block (setup data) */
 } Fixture;
 
 static gint64 fake_clock (gpointer data) { return ((Fixture *) data)->now; }
@@ -133,7 +164,7 @@ make_manager (Fixture *fx)
   apps = mn_app_load_dir (appdir, &error);
   g_assert_no_error (error);
   fx->backend = g_new0 (FakeBackend, 1);
-  fx->backend->parent.klass = &fake_class;
+  fx->backend->parent.klass = fx->blocking ? &fake_blocking_class : &fake_class;
   fx->backend->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                              (GDestroyNotify) mn_job_status_free);
   fx->backend->cancel_ends = TRUE;
@@ -150,6 +181,7 @@ setup (Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autofree gchar *appdir = NULL, *app = NULL;
+  fx->blocking = data != NULL;
   fx->dir = g_dir_make_tmp ("minna-ctl-XXXXXX", &error);
   g_assert_no_error (error);
   appdir = g_build_filename (fx->dir, "apps", NULL);
@@ -481,6 +513,136 @@ test_store (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (days[1], ==, 1);
 }
 
+/* Jobs from outside minna fill the scheduler although the policy admitted
+ * the session: it stays starting, says why, and shows the scheduler's
+ * expected start; a give-up request reaches the backend as such. */
+static void
+test_scheduler_queue (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnSession) w = launch (fx, "alice", TRUE, &error);
+  g_autoptr(MnSession) got = NULL;
+  g_autofree gchar *job = NULL;
+  const gchar *source = NULL;
+  MnJobStatus *st;
+  g_assert_no_error (error);
+  g_assert_true (fx->backend->last_give_up);
+  g_clear_pointer (&w, mn_session_free);
+  w = launch (fx, "bob", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_false (fx->backend->last_give_up);
+  job = g_strdup_printf ("job-%s", w->id);
+  st = g_hash_table_lookup (fx->backend->jobs, job);
+  st->message = g_strdup ("None");   /* just submitted: nothing to say */
+  tick (fx);
+  got = mn_controller_manager_get (fx->manager, w->id, NULL);
+  g_assert_cmpstr (got->reason, ==, "waiting for the job to start");
+  g_clear_pointer (&got, mn_session_free);
+  g_free (st->message);
+  st->message = g_strdup ("Resources");
+  st->estimated_start = fx->now + 600;
+  tick (fx);
+  got = mn_controller_manager_get (fx->manager, w->id, NULL);
+  g_assert_cmpint (got->state, ==, MN_SESSION_STARTING);
+  g_assert_cmpstr (got->reason, ==, "waiting in the scheduler's queue (Resources)");
+  g_assert_cmpint (mn_controller_manager_session_estimate (fx->manager, got, &source), ==,
+                   fx->now + 600);
+  g_assert_cmpstr (source, ==, "scheduler");
+  g_clear_pointer (&got, mn_session_free);
+  /* backfill has no estimate yet: the policy cannot see the outside jobs */
+  st->estimated_start = 0;
+  tick (fx);
+  got = mn_controller_manager_get (fx->manager, w->id, NULL);
+  g_assert_cmpint (mn_controller_manager_session_estimate (fx->manager, got, &source), ==,
+                   G_MAXINT64);
+  g_assert_null (source);
+  g_clear_pointer (&got, mn_session_free);
+  /* it starts: no estimate, the node is known */
+  st->state = MN_JOB_RUNNING;
+  st->node = g_strdup ("node7");
+  tick (fx);
+  got = mn_controller_manager_get (fx->manager, w->id, NULL);
+  g_assert_cmpint (mn_controller_manager_session_estimate (fx->manager, got, &source), ==,
+                   G_MAXINT64);
+  g_assert_cmpstr (got->exec_node, ==, "node7");
+}
+
+static guint
+polls_of (FakeBackend *f)
+{
+  guint n;
+  g_mutex_lock (&f->lock);
+  n = f->polls;
+  g_mutex_unlock (&f->lock);
+  return n;
+}
+
+static void
+set_gate (FakeBackend *f, gboolean gated)
+{
+  g_mutex_lock (&f->lock);
+  f->gated = gated;
+  g_cond_broadcast (&f->cond);
+  g_mutex_unlock (&f->lock);
+}
+
+static void
+set_fail_poll (FakeBackend *f, gboolean fail)
+{
+  g_mutex_lock (&f->lock);
+  f->fail_poll = fail;
+  g_mutex_unlock (&f->lock);
+}
+
+/* Ticks until session @id is in @state (polls finish in worker threads). */
+static void
+wait_state (Fixture *fx, const gchar *id, MnSessionState state)
+{
+  gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (state_of (fx, id) != state && g_get_monotonic_time () < end)
+    {
+      tick (fx);
+      g_usleep (2000);
+    }
+  g_assert_cmpint (state_of (fx, id), ==, state);
+}
+
+/* A scheduler's commands block (with slurmctld down, until their timeout):
+ * the manager polls and cancels in worker threads, one poll at a time, and
+ * neither a tick nor a stop waits for them. */
+static void
+test_commands_in_threads (Fixture *fx, gconstpointer data)
+{
+  FakeBackend *f = fx->backend;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnSession) s = launch (fx, "alice", FALSE, &error);
+  g_assert_no_error (error);
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  write_connection (fx, s->id, 20003);
+  set_gate (f, TRUE);
+  mn_controller_manager_tick (fx->manager);     /* returns while the poll waits */
+  g_mutex_lock (&f->lock);
+  while (f->polls < 1)
+    g_cond_wait (&f->cond, &f->lock);
+  g_mutex_unlock (&f->lock);
+  tick (fx);                                    /* no second poll meanwhile */
+  g_assert_cmpuint (polls_of (f), ==, 1);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_STARTING);
+  set_gate (f, FALSE);
+  wait_state (fx, s->id, MN_SESSION_RUNNING);
+  /* the scheduler stops answering: unknown, then back */
+  set_fail_poll (f, TRUE);
+  wait_state (fx, s->id, MN_SESSION_UNKNOWN);
+  set_fail_poll (f, FALSE);
+  wait_state (fx, s->id, MN_SESSION_RUNNING);
+  g_assert_true (mn_controller_manager_stop (fx->manager, s->id, "stopped by the user", &error));
+  g_assert_no_error (error);
+  wait_state (fx, s->id, MN_SESSION_ENDED);
+  g_mutex_lock (&f->lock);
+  g_assert_cmpuint (f->cancels, >=, 1);
+  g_mutex_unlock (&f->lock);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -496,5 +658,8 @@ main (int argc, char **argv)
   ADD ("/controller/session/queue-and-refusals", test_queue_and_refusals);
   ADD ("/controller/session/restart", test_restart);
   ADD ("/controller/store/basics", test_store);
+  ADD ("/controller/session/scheduler-queue", test_scheduler_queue);
+  g_test_add ("/controller/session/commands-in-threads", Fixture, "blocking", setup,
+              test_commands_in_threads, teardown);
   return g_test_run ();
 }

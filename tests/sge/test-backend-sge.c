@@ -34,9 +34,9 @@ have_sge (void)
 
 /* A session directory the test user owns, with a job script in it. */
 static void
-fixture_init (Fixture *f, const gchar *body, gboolean give_up)
+fixture_init (Fixture *f, const gchar *body)
 {
-  MnBackendSgeOptions opts = { .queue = "interactive.q", .memory_resource = "h_vmem", .give_up = give_up };
+  MnBackendSgeOptions opts = { .queue = "interactive.q", .memory_resource = "h_vmem" };
   g_autoptr(GError) error = NULL;
   g_autofree gchar *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
   struct passwd *pw;
@@ -115,7 +115,7 @@ test_run_and_exit_code (void)
   MnJobStatus *st;
   if (!have_sge ())
     return;
-  fixture_init (&f, "echo \"$(id -un)\"; sleep 2; exit 3", FALSE);
+  fixture_init (&f, "echo \"$(id -un)\"; sleep 2; exit 3");
   spec = spec_for (&f, "exitcode");
   id = mn_backend_submit (f.backend, &spec, 0, &error);
   g_assert_no_error (error);
@@ -144,18 +144,25 @@ test_cancel_and_give_up (void)
   MnJobStatus *st;
   if (!have_sge ())
     return;
-  fixture_init (&f, "sleep 300", FALSE);
+  fixture_init (&f, "sleep 300");
   spec = spec_for (&f, "cancel");
   id = mn_backend_submit (f.backend, &spec, 0, &error);
   g_assert_no_error (error);
-  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 20));
+  st = wait_for (f.backend, id, MN_JOB_RUNNING, 20);
+  /* qstat's queue instance names the host running it */
+  g_assert_nonnull (st->node);
+  g_assert_cmpstr (st->node, !=, "");
+  mn_job_status_free (st);
 
-  /* the user's one slot is taken (resource quota): -now y gives up */
-  fixture_init (&g, "sleep 300", TRUE);
+  /* the user's one slot is taken (resource quota): a give-up request is
+   * submitted with -now y and gives up */
+  fixture_init (&g, "sleep 300");
   spec = spec_for (&g, "giveup");
+  spec.give_up = TRUE;
   second = mn_backend_submit (g.backend, &spec, 0, &error);
   g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND);
   g_assert_nonnull (strstr (error->message, "busy"));
+  g_assert_nonnull (strstr (error->message, "given up"));
   g_assert_null (second);
   g_clear_error (&error);
   fixture_clear (&g);
@@ -178,7 +185,7 @@ test_walltime (void)
   MnJobStatus *st;
   if (!have_sge ())
     return;
-  fixture_init (&f, "sleep 300", FALSE);
+  fixture_init (&f, "sleep 300");
   spec = spec_for (&f, "walltime");
   spec.walltime = 3;
   id = mn_backend_submit (f.backend, &spec, 0, &error);
@@ -200,7 +207,7 @@ test_unknown (void)
   MnJobStatus *st;
   if (!have_sge ())
     return;
-  fixture_init (&f, "true", FALSE);
+  fixture_init (&f, "true");
   all = mn_backend_poll (f.backend, ids, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_hash_table_size (all), ==, 2);
@@ -234,7 +241,7 @@ test_scheduler_down (void)
       g_test_skip ("needs MINNA_TEST_SCHED_RESTART (qmaster-restart.sh)");
       return;
     }
-  fixture_init (&f, "sleep 300", FALSE);
+  fixture_init (&f, "sleep 300");
   spec = spec_for (&f, "down");
   id = mn_backend_submit (f.backend, &spec, 0, &error);
   g_assert_no_error (error);
