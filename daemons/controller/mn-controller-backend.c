@@ -13,6 +13,15 @@ mn_job_status_new (MnJobState state, gint exit_code, const gchar *message)
   return status;
 }
 
+MnJobStatus *
+mn_job_status_copy (const MnJobStatus *status)
+{
+  MnJobStatus *copy = g_memdup2 (status, sizeof *status);
+  copy->message = g_strdup (status->message);
+  copy->node = g_strdup (status->node);
+  return copy;
+}
+
 void
 mn_job_status_free (MnJobStatus *status)
 {

@@ -29,6 +29,7 @@ typedef struct {
 
 /* @message is copied (may be NULL). */
 MnJobStatus *mn_job_status_new (MnJobState state, gint exit_code, const gchar *message);
+MnJobStatus *mn_job_status_copy (const MnJobStatus *status);
 void mn_job_status_free (MnJobStatus *status);
 
 typedef struct {

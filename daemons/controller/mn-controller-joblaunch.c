@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -106,13 +107,57 @@ write_connection (const gchar *path, const gchar *host, guint port, GError **err
   return TRUE;
 }
 
+/* --host node: the address this compute node is reached at, from its own
+ * name (a non-loopback IPv4 address when the name has one).  The controller
+ * accepts it only if the node the scheduler names for the job resolves to
+ * it. */
+static gchar *
+node_address (GError **error)
+{
+  struct addrinfo hints = { 0 }, *res = NULL;
+  const gchar *name = g_get_host_name ();
+  gchar *best = NULL;
+  int rc;
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  rc = getaddrinfo (name, NULL, &hints, &res);
+  if (rc != 0)
+    {
+      g_set_error (error, MN_JOB_LAUNCH_ERROR, 0,
+                   "--host node: this node's name '%s' does not resolve: %s", name,
+                   gai_strerror (rc));
+      return NULL;
+    }
+  for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
+    {
+      char buf[INET_ADDRSTRLEN];
+      const struct sockaddr_in *sin = (const struct sockaddr_in *) ai->ai_addr;
+      if (inet_ntop (AF_INET, &sin->sin_addr, buf, sizeof buf) == NULL)
+        continue;
+      if (!g_str_has_prefix (buf, "127."))
+        {
+          g_free (best);
+          best = g_strdup (buf);
+          break;
+        }
+      if (best == NULL)
+        best = g_strdup (buf);
+    }
+  freeaddrinfo (res);
+  if (best == NULL)
+    g_set_error (error, MN_JOB_LAUNCH_ERROR, 0,
+                 "--host node: this node's name '%s' has no IPv4 address", name);
+  return best;
+}
+
 int
 mn_job_launch_main (int argc, char **argv)
 {
   g_autofree gchar *host = NULL, *ports = NULL, *lock_dir = NULL, *conn = NULL;
   g_auto(GStrv) rest = NULL;
   GOptionEntry entries[] = {
-    { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Address the app will listen on", "ADDR" },
+    { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Address the app will listen on, or 'node':"
+      " this node's own address", "ADDR" },
     { "ports", 0, 0, G_OPTION_ARG_STRING, &ports, "Port range", "MIN-MAX" },
     { "lock-dir", 0, 0, G_OPTION_ARG_FILENAME, &lock_dir, "Port lock directory", "DIR" },
     { "connection-file", 0, 0, G_OPTION_ARG_FILENAME, &conn, "Where to write host and port", "FILE" },
@@ -139,6 +184,16 @@ mn_job_launch_main (int argc, char **argv)
       g_printerr ("minna job-launch: need --host, --ports MIN-MAX, --lock-dir,"
                   " --connection-file and a command\n");
       return 2;
+    }
+  if (g_str_equal (host, "node"))
+    {
+      g_free (host);
+      host = node_address (&error);
+      if (host == NULL)
+        {
+          g_printerr ("minna job-launch: %s\n", error->message);
+          return 1;
+        }
     }
   if (!mn_job_pick_port (host, lo, hi, lock_dir, &port, &fd, &error) ||
       !write_connection (conn, host, port, &error))

@@ -24,6 +24,7 @@ struct _MnControllerManager {
   GHashTable         *busy;        /* id -> "probe"/"route": a call in flight */
   GHashTable         *running_since; /* id -> gint64* first poll that saw RUNNING */
   GHashTable         *cancelling;  /* id: a cancel runs in a worker thread */
+  GHashTable         *node_addrs;  /* job_host = node: node name -> NodeAddrs* */
   gboolean            polling;     /* a poll runs in a worker thread */
   MnClockFunc         clock;
   gpointer            clock_data;
@@ -36,6 +37,9 @@ struct _MnControllerManager {
   gint64              last_idle_check;
   MnManagerCounters   counters;
 };
+
+typedef struct _NodeAddrs NodeAddrs;
+static void node_addrs_free (NodeAddrs *n);
 
 static MnControllerConfig *
 copy_config (const MnControllerConfig *c)
@@ -91,6 +95,8 @@ mn_controller_manager_new (const MnControllerConfig *config, const MnPolicyConfi
   self->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->running_since = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->cancelling = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->node_addrs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify) node_addrs_free);
   self->clock = real_clock;
   self->probe = default_probe;
   self->probe_data = self;
@@ -113,6 +119,7 @@ manager_clear (MnControllerManager *self)
   g_hash_table_destroy (self->busy);
   g_hash_table_destroy (self->running_since);
   g_hash_table_destroy (self->cancelling);
+  g_hash_table_destroy (self->node_addrs);
   mn_policy_state_free (self->policy);
   mn_backend_free (self->backend);
   mn_controller_relay_free (self->relay);
@@ -208,6 +215,109 @@ set_reason (MnSession *s, const gchar *reason)
   gchar *old = s->reason;   /* @reason may be s->reason itself */
   s->reason = g_strdup (reason);
   g_free (old);
+}
+
+/* ---- job_host = node: the addresses of the node a job runs on ---------- */
+
+struct _NodeAddrs {
+  GStrv    addrs;     /* NULL: the lookup failed or runs */
+  gint64   expires;   /* monotonic s */
+  gboolean pending;
+};
+
+static void
+node_addrs_free (NodeAddrs *n)
+{
+  g_strfreev (n->addrs);
+  g_free (n);
+}
+
+typedef struct {
+  MnControllerManager *self;
+  gchar *node;
+} ResolveCall;
+
+static void kick (MnControllerManager *self);
+
+static void
+on_node_resolved (GObject *source, GAsyncResult *result, gpointer data)
+{
+  ResolveCall *c = data;
+  g_autoptr(GError) error = NULL;
+  GList *list = g_resolver_lookup_by_name_finish (G_RESOLVER (source), result, &error);
+  NodeAddrs *n = g_hash_table_lookup (c->self->node_addrs, c->node);
+  if (n != NULL)
+    {
+      g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+      for (GList *l = list; l != NULL; l = l->next)
+        {
+          g_autofree gchar *a = g_inet_address_to_string (l->data);
+          g_strv_builder_add (b, a);
+        }
+      n->pending = FALSE;
+      g_clear_pointer (&n->addrs, g_strfreev);
+      if (list != NULL)
+        {
+          n->addrs = g_strv_builder_end (b);
+          n->expires = g_get_monotonic_time () / G_USEC_PER_SEC + 600;
+        }
+      else
+        {
+          /* asked again in 30 s: a node being added to DNS */
+          g_warning ("job_host = node: node '%s' does not resolve: %s; its sessions cannot be"
+                     " reached", c->node, error ? error->message : "no address");
+          n->expires = g_get_monotonic_time () / G_USEC_PER_SEC + 30;
+        }
+      kick (c->self);
+    }
+  g_resolver_free_addresses (list);
+  mn_controller_manager_unref (c->self);
+  g_free (c->node);
+  g_free (c);
+}
+
+/* The addresses @node resolves to, from a cache (10 min; failures 30 s);
+ * NULL while a lookup runs (GResolver: the main loop never waits on DNS). */
+static const gchar *const *
+node_addresses (MnControllerManager *self, const gchar *node)
+{
+  gint64 now = g_get_monotonic_time () / G_USEC_PER_SEC;
+  NodeAddrs *n = g_hash_table_lookup (self->node_addrs, node);
+  if (n != NULL && (n->pending || now < n->expires))
+    return (const gchar *const *) n->addrs;
+  if (n == NULL)
+    {
+      n = g_new0 (NodeAddrs, 1);
+      g_hash_table_insert (self->node_addrs, g_strdup (node), n);
+    }
+  n->pending = TRUE;
+  {
+    g_autoptr(GResolver) resolver = g_resolver_get_default ();
+    ResolveCall *c = g_new0 (ResolveCall, 1);
+    c->self = mn_controller_manager_ref (self);
+    c->node = g_strdup (node);
+    g_resolver_lookup_by_name_async (resolver, node, NULL, on_node_resolved, c);
+  }
+  return (const gchar *const *) n->addrs;
+}
+
+/* May the app of @s listen on @host?  The connection file is the user's:
+ * only what the job was allowed to pick counts, or a user could route their
+ * session to any service the relay reaches.  job_host = node: an address of
+ * the node the scheduler runs the job on (this host for the local backend). */
+static gboolean
+host_allowed (MnControllerManager *self, const MnSession *s, const gchar *host)
+{
+  const gchar *node = s->exec_node;
+  const gchar *const *addrs;
+  if (!g_str_equal (self->config->job_host, "node"))
+    return g_strcmp0 (host, self->config->job_host) == 0;
+  if (node == NULL && g_str_equal (self->backend->klass->name, "local"))
+    node = g_get_host_name ();
+  if (node == NULL)
+    return FALSE;
+  addrs = node_addresses (self, node);
+  return addrs != NULL && g_strv_contains (addrs, host);
 }
 
 static gchar *
@@ -881,6 +991,20 @@ on_probe (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
   call_free (c);
 }
 
+/* A connection file that names what the job may not pick: logged once per
+ * content (the poll reads it every interval). */
+static void
+refuse_connection (MnSession *s, const gchar *path, const gchar *host, gint port,
+                   const gchar *why)
+{
+  g_autofree gchar *at = g_strdup_printf ("%s:%d", host ? host : "?", port);
+  if (g_strcmp0 (s->refused_at, at) == 0)
+    return;
+  g_warning ("session %s: connection file %s names %s, %s; ignored", s->id, path, at, why);
+  g_free (s->refused_at);
+  s->refused_at = g_steal_pointer (&at);
+}
+
 /* The job writes host and port to its connection file once it holds a port. */
 static gboolean
 read_connection (MnControllerManager *self, MnSession *s)
@@ -895,14 +1019,24 @@ read_connection (MnControllerManager *self, MnSession *s)
     return FALSE;
   host = g_key_file_get_string (kf, "connection", "host", NULL);
   port = g_key_file_get_integer (kf, "connection", "port", NULL);
-  /* The file is the user's: only accept what the job was allowed to pick,
-   * or a user could route their session to any service on the host. */
-  if (host == NULL || g_strcmp0 (host, self->config->job_host) != 0 ||
-      port < (gint) self->config->port_min || port > (gint) self->config->port_max)
+  if (host == NULL || port < (gint) self->config->port_min ||
+      port > (gint) self->config->port_max)
     {
-      g_warning ("session %s: connection file %s names %s:%d, outside %s:%u-%u; ignored",
-                 s->id, path, host ? host : "?", port, self->config->job_host,
-                 self->config->port_min, self->config->port_max);
+      refuse_connection (s, path, host, port, "outside the port range");
+      return FALSE;
+    }
+  if (!host_allowed (self, s, host))
+    {
+      NodeAddrs *n = s->exec_node ? g_hash_table_lookup (self->node_addrs, s->exec_node) : NULL;
+      g_autofree gchar *why = NULL;
+      if (n != NULL && n->pending)
+        return FALSE;   /* asked again once the node's name is resolved */
+      if (g_str_equal (self->config->job_host, "node"))
+        why = g_strdup_printf ("not an address of node %s",
+                               s->exec_node ? s->exec_node : "(not known yet)");
+      else
+        why = g_strdup_printf ("not job_host %s", self->config->job_host);
+      refuse_connection (s, path, host, port, why);
       return FALSE;
     }
   if (g_strcmp0 (s->host, host) != 0 || s->port != (guint) port)

@@ -30,6 +30,7 @@ mn_session_copy (const MnSession *src)
   s->host = g_strdup (src->host);
   s->token = g_strdup (src->token);
   s->exec_node = g_strdup (src->exec_node);
+  s->refused_at = g_strdup (src->refused_at);
   return s;
 }
 
@@ -47,6 +48,7 @@ mn_session_free (MnSession *s)
   g_free (s->host);
   g_free (s->token);
   g_free (s->exec_node);
+  g_free (s->refused_at);
   g_free (s);
 }
 

@@ -50,6 +50,7 @@ typedef struct {
   gboolean        sched_pending;
   gint64          sched_estimate;
   gchar          *exec_node;
+  gchar          *refused_at;  /* the connection file's host:port last refused */
 } MnSession;
 
 MnSession   *mn_session_new (void);

@@ -181,7 +181,7 @@ setup (Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autofree gchar *appdir = NULL, *app = NULL;
-  fx->blocking = data != NULL;
+  fx->blocking = g_strcmp0 (data, "blocking") == 0;
   fx->dir = g_dir_make_tmp ("minna-ctl-XXXXXX", &error);
   g_assert_no_error (error);
   appdir = g_build_filename (fx->dir, "apps", NULL);
@@ -194,6 +194,8 @@ setup (Fixture *fx, gconstpointer data)
   fx->config->state_dir = g_strdup (fx->dir);
   fx->config->ready_timeout = 60;
   fx->config->run_as = (g_free (fx->config->run_as), g_strdup ("controller"));
+  if (g_strcmp0 (data, "job-host-node") == 0)
+    fx->config->job_host = (g_free (fx->config->job_host), g_strdup ("node"));
   fx->policy = mn_policy_config_new_default ();
   fx->policy->nodes = 1;
   fx->policy->logical_per_node = 1;
@@ -243,11 +245,17 @@ set_job (Fixture *fx, const gchar *id, MnJobState state, const gchar *message)
 }
 
 static void
-write_connection (Fixture *fx, const gchar *id, guint port)
+write_connection_host (Fixture *fx, const gchar *id, const gchar *host, guint port)
 {
   g_autofree gchar *path = g_build_filename (fx->dir, "sessions", id, "connection", NULL);
-  g_autofree gchar *text = g_strdup_printf ("[connection]\nhost=127.0.0.1\nport=%u\n", port);
+  g_autofree gchar *text = g_strdup_printf ("[connection]\nhost=%s\nport=%u\n", host, port);
   g_assert_true (g_file_set_contents (path, text, -1, NULL));
+}
+
+static void
+write_connection (Fixture *fx, const gchar *id, guint port)
+{
+  write_connection_host (fx, id, "127.0.0.1", port);
 }
 
 static void
@@ -643,6 +651,68 @@ test_commands_in_threads (Fixture *fx, gconstpointer data)
   g_mutex_unlock (&f->lock);
 }
 
+static void
+set_node (Fixture *fx, const gchar *id, const gchar *node)
+{
+  g_autofree gchar *job = g_strdup_printf ("job-%s", id);
+  MnJobStatus *st = g_hash_table_lookup (fx->backend->jobs, job);
+  st->state = MN_JOB_RUNNING;
+  g_free (st->node);
+  st->node = g_strdup (node);
+}
+
+/* Ticks for about @ms milliseconds (lookups and threads finish meanwhile). */
+static void
+tick_for (Fixture *fx, guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+  while (g_get_monotonic_time () < end)
+    {
+      tick (fx);
+      g_usleep (5000);
+    }
+}
+
+/* job_host = node (a cluster: the app listens on its compute node): the
+ * connection file's address counts only if the node the scheduler names
+ * resolves to it. */
+static void
+test_job_host_node (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnSession) a = launch (fx, "alice", FALSE, NULL);
+  g_autoptr(MnSession) b = launch (fx, "bob", FALSE, NULL);
+  g_autoptr(MnSession) c = NULL;
+  g_autoptr(MnSession) got = NULL;
+  set_node (fx, a->id, "localhost");
+  write_connection (fx, a->id, 20004);
+  wait_state (fx, a->id, MN_SESSION_RUNNING);
+  got = mn_controller_manager_get (fx->manager, a->id, NULL);
+  g_assert_cmpstr (got->host, ==, "127.0.0.1");
+  /* an address that is not the node's */
+  set_node (fx, b->id, "localhost");
+  write_connection_host (fx, b->id, "192.0.2.7", 20005);
+  g_test_expect_message ("minna-controller", G_LOG_LEVEL_WARNING,
+                         "*names 192.0.2.7:20005, not an address of node localhost; ignored");
+  tick_for (fx, 300);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (state_of (fx, b->id), ==, MN_SESSION_STARTING);
+  g_assert_true (mn_controller_manager_stop (fx->manager, a->id, "done", NULL));
+  g_assert_true (mn_controller_manager_stop (fx->manager, b->id, "done", NULL));
+  tick (fx);
+  /* a node that does not resolve: never reachable, so never running */
+  c = launch (fx, "carol", FALSE, NULL);
+  set_node (fx, c->id, "no-such-node.invalid");
+  write_connection (fx, c->id, 20006);
+  g_test_expect_message ("minna-controller", G_LOG_LEVEL_WARNING,
+                         "*node 'no-such-node.invalid' does not resolve*");
+  g_test_expect_message ("minna-controller", G_LOG_LEVEL_WARNING,
+                         "*names 127.0.0.1:20006, not an address of node no-such-node.invalid; ignored");
+  tick_for (fx, 500);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (state_of (fx, c->id), ==, MN_SESSION_STARTING);
+  g_assert_cmpuint (fx->probes, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -661,5 +731,7 @@ main (int argc, char **argv)
   ADD ("/controller/session/scheduler-queue", test_scheduler_queue);
   g_test_add ("/controller/session/commands-in-threads", Fixture, "blocking", setup,
               test_commands_in_threads, teardown);
+  g_test_add ("/controller/session/job-host-node", Fixture, "job-host-node", setup,
+              test_job_host_node, teardown);
   return g_test_run ();
 }
