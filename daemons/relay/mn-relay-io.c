@@ -31,6 +31,7 @@ struct _MnRelayEnd {
   gboolean    dead;
   gboolean    in_ready, out_ready;  /* edges seen while nobody waited */
   gboolean    drained;              /* last read was short: nothing left */
+  gboolean    hup;                  /* the peer's end (or an error) was reported */
   GPollableInputStream  *in;
   GPollableOutputStream *out;
 
@@ -102,6 +103,10 @@ reactor_dispatch (gint fd, GIOCondition condition, gpointer data)
         continue;
       guint32 m = ev[i].events;
       gboolean bad = (m & (EPOLLERR | EPOLLHUP)) != 0;
+      /* Data and the peer's FIN can come as one edge: a short read then
+       * does not mean that waiting will bring another edge. */
+      if (bad || (m & EPOLLRDHUP) != 0)
+        e->hup = TRUE;
       fire (e, bad || (m & (EPOLLIN | EPOLLRDHUP)) != 0, bad || (m & EPOLLOUT) != 0);
     }
   run_deferred (re);
@@ -390,7 +395,21 @@ mn_relay_end_is_stale (MnRelayEnd *e)
 gboolean
 mn_relay_end_drained (MnRelayEnd *e)
 {
-  return !e->tls && e->drained;
+  return !e->tls && e->drained && !e->hup;
+}
+
+void
+mn_relay_end_shutdown_write (MnRelayEnd *e)
+{
+  /* Plain ends only: on TLS this would cut a record stream mid-way. */
+  if (!e->tls)
+    (void) g_socket_shutdown (e->socket, FALSE, TRUE, NULL);
+}
+
+gboolean
+mn_relay_end_is_tls (MnRelayEnd *e)
+{
+  return e->tls;
 }
 
 const gchar *

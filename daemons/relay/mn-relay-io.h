@@ -38,5 +38,8 @@ const gchar *mn_relay_end_last_error (MnRelayEnd *end);
  * waiting needs no read that fails first, as edge-triggered epoll reports
  * every new arrival. */
 gboolean mn_relay_end_drained (MnRelayEnd *end);
+/* Sends the end of stream (plain ends; TLS ends are left alone). */
+void     mn_relay_end_shutdown_write (MnRelayEnd *end);
+gboolean mn_relay_end_is_tls (MnRelayEnd *end);
 
 G_END_DECLS

@@ -20,8 +20,18 @@ typedef enum {
   ST_SEND_RESPONSE,
   ST_LOCAL_RESPONSE,
   ST_TUNNEL,
+  ST_LINGER,
   ST_CLOSED,
 } ConnState;
+
+/* Request body bytes kept (beside the head) so that a request can be sent
+ * again when a pooled upstream connection turns out closed: JSON posts and
+ * form submissions fit; an upload past this is streamed and, once part of
+ * it is gone, never sent twice. */
+#define REPLAY_BODY_MAX (64 * 1024)
+/* How long a client that is still sending a body nobody reads is drained
+ * after its answer, before the connection is closed. */
+#define LINGER_SECONDS 5
 
 typedef enum { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_CLOSE } BodyKind;
 
@@ -34,6 +44,7 @@ typedef struct {
   guint8     *buf;
   gsize       len, off;
   gboolean    to_client;
+  gboolean    buf_is_head;     /* buf is the client's head buffer (bytes after an upgrade) */
 } Pipe;
 
 typedef struct {
@@ -71,7 +82,9 @@ struct _Conn {
   gchar      *method, *target, *user, *session;
   MnRelayRoute *route;
   gboolean    keep_alive, is_head, is_ws, replayable, response_started;
-  GString    *out;             /* head (and small body start) to send */
+  gboolean    retried;         /* sent again once already */
+  GString    *out;             /* upstream head, then (while replayable) the body so far */
+  gsize       out_head;        /* length of the head in out */
   Body        req, resp;
   guint       status;
   gint64      t_start;
@@ -166,6 +179,8 @@ reset_request (Conn *c)
   drop_rhead (c);
   c->rhead_len = c->rhead_used = c->rhead_scan = 0;
   c->is_head = c->is_ws = c->replayable = c->response_started = FALSE;
+  c->retried = FALSE;
+  c->out_head = 0;
   c->upstream_close = FALSE;
   memset (&c->req, 0, sizeof c->req);
   memset (&c->resp, 0, sizeof c->resp);
@@ -184,6 +199,21 @@ upstream_drop (Conn *c)
 }
 
 static void
+pipe_drop_buf (Pipe *p)
+{
+  if (p->buf != NULL)
+    {
+      if (p->buf_is_head)
+        mn_relay_head_put (p->c->relay, (gchar *) p->buf);
+      else
+        mn_relay_buffer_put (p->c->relay, p->buf);
+    }
+  p->buf = NULL;
+  p->buf_is_head = FALSE;
+  p->len = p->off = 0;
+}
+
+static void
 conn_close (Conn *c)
 {
   if (c->state == ST_CLOSED)
@@ -193,11 +223,8 @@ conn_close (Conn *c)
   c->state = ST_CLOSED;
   g_cancellable_cancel (c->cancel);
   g_clear_object (&c->cancel);
-  if (c->c2u.buf != NULL)
-    mn_relay_buffer_put (c->relay, c->c2u.buf);
-  if (c->u2c.buf != NULL)
-    mn_relay_buffer_put (c->relay, c->u2c.buf);
-  c->c2u.buf = c->u2c.buf = NULL;
+  pipe_drop_buf (&c->c2u);
+  pipe_drop_buf (&c->u2c);
   reset_request (c);
   upstream_drop (c);
   mn_relay_end_free (c->client);
@@ -205,6 +232,60 @@ conn_close (Conn *c)
   drop_head (c);
   g_queue_unlink (&c->relay->conns, &c->link);
   conn_unref (c);
+}
+
+static void linger_read (Conn *c);
+
+static void
+linger_ready (gpointer data)
+{
+  linger_read (data);
+}
+
+static void
+linger_read (Conn *c)
+{
+  guint8 scratch[16384];
+  for (;;)
+    {
+      gssize n = mn_relay_end_read (c->client, scratch, sizeof scratch);
+      if (n == MN_RELAY_IO_AGAIN)
+        {
+          mn_relay_end_want_read (c->client, linger_ready, c);
+          return;
+        }
+      if (n <= 0)
+        {
+          conn_close (c);
+          return;
+        }
+    }
+}
+
+/* Ends a client connection after its answer.  A client may still be
+ * sending a body that nobody reads: closing at once would make the kernel
+ * reset the connection, and a reset can destroy the answer before the
+ * client has read it (RFC 9112 section 9.6).  So the relay half-closes,
+ * drops what still comes for a few seconds, then closes (nginx's
+ * lingering close). */
+static void
+conn_end (Conn *c)
+{
+  gboolean unread = c->req.kind != BODY_NONE && !c->req.done;
+  if (!unread || c->client == NULL || mn_relay_end_is_tls (c->client))
+    {
+      conn_close (c);
+      return;
+    }
+  upstream_drop (c);
+  release_buf (c);
+  drop_head (c);
+  c->head_len = c->head_used = 0;
+  c->state = ST_LINGER;
+  set_deadline (c, LINGER_SECONDS);
+  mn_relay_end_cancel (c->client);
+  mn_relay_end_shutdown_write (c->client);
+  linger_read (c);
 }
 
 /* ---- access log and metrics ---- */
@@ -260,6 +341,8 @@ write_more (Conn *c)
 }
 
 static void upstream_failed (Conn *c, const gchar *what);
+static void check_answer (Conn *c, gboolean write_failed);
+static void conn_end (Conn *c);
 
 static void
 write_ready (gpointer data)
@@ -273,7 +356,7 @@ write_ready (gpointer data)
       if (c->w_end == c->client)
         conn_close (c);
       else
-        upstream_failed (c, mn_relay_end_last_error (c->up));
+        check_answer (c, TRUE);
       return;
     }
   c->w_next (c);
@@ -299,7 +382,7 @@ local_response_sent (Conn *c)
   log_request (c);
   if (!c->keep_alive)
     {
-      conn_close (c);
+      conn_end (c);
       return;
     }
   finish_request (c);
@@ -347,17 +430,29 @@ upstream_failed (Conn *c, const gchar *what)
 {
   gboolean was_reused = c->up_reused;
   upstream_drop (c);
-  /* A pooled connection the upstream had closed: try once more on a
-   * fresh one when nothing of the request body is lost. */
-  if (was_reused && c->replayable && !c->response_started)
+  /* A pooled connection the upstream had closed (its keep-alive timer ran
+   * out as the request went up): send it once more on a fresh connection,
+   * as nginx's proxy_next_upstream and Go's ReverseProxy do, when not a
+   * byte of an answer came and every byte sent is still here (c->out: the
+   * head and the body so far).  A fresh connection failing is the
+   * upstream's real answer. */
+  if (was_reused && c->replayable && !c->response_started && c->rhead_len == 0 &&
+      !c->retried && c->out != NULL)
     {
-      g_debug ("%s: pooled connection to %s was closed (%s), sending again", c->peer,
-               c->up_key, what);
+      g_debug ("%s %s %s: pooled connection to %s failed (%s), sending again on a new one",
+               c->peer, c->method, c->target, c->up_key, what);
+      if (c->client != NULL)
+        mn_relay_end_cancel (c->client);
+      release_buf (c);
+      c->retried = TRUE;
       c->up_reused = FALSE;
       c->state = ST_CONNECTING;
       start_upstream (c);
       return;
     }
+  if (c->client != NULL)
+    mn_relay_end_cancel (c->client);
+  release_buf (c);
   c->relay->metrics.upstream_errors++;
   g_message ("%s %s: upstream %s: %s", c->peer, c->target != NULL ? c->target : "-",
              c->up_key != NULL ? c->up_key : "-", what);
@@ -536,6 +631,7 @@ build_upstream_head (Conn *c, SoupMessageHeaders *h, const gchar *host_header)
     g_string_append (o, "Connection: Upgrade\r\nUpgrade: websocket\r\n");
   g_string_append (o, "\r\n");
   c->out = o;
+  c->out_head = o->len;
 }
 
 static void
@@ -589,7 +685,8 @@ handle_request (Conn *c, gssize head_end)
       c->req.kind = c->req.remaining > 0 ? BODY_LENGTH : BODY_NONE;
     }
   c->req.done = c->req.kind == BODY_NONE;
-  c->replayable = c->req.kind == BODY_NONE;
+  /* Replayable while every byte sent up is also kept in c->out. */
+  c->replayable = !(c->req.kind == BODY_LENGTH && c->req.remaining > REPLAY_BODY_MAX);
   c->is_ws = header_has_token (h, "Upgrade", "websocket") &&
              header_has_token (h, "Connection", "upgrade");
 
@@ -704,12 +801,12 @@ static void
 start_upstream (Conn *c)
 {
   MnRelay *r = c->relay;
-  GQueue *idle = g_hash_table_lookup (r->pool, c->up_key);
+  GQueue *idle = c->retried ? NULL : g_hash_table_lookup (r->pool, c->up_key);
   while (idle != NULL && !g_queue_is_empty (idle))
     {
       MnRelayEnd *e = g_queue_pop_head (idle);
-      /* A request without a body is simply retried on a fresh connection
-       * if this one turns out closed; only others pay for the check. */
+      /* A replayable request is simply sent again on a fresh connection if
+       * this one turns out closed; only others pay for the check. */
       if (!c->replayable && mn_relay_end_is_stale (e))
         {
           mn_relay_end_free (e);
@@ -724,6 +821,10 @@ start_upstream (Conn *c)
   g_autofree gchar *host = g_strndup (c->up_key, (gsize) (colon - c->up_key));
   guint16 port = (guint16) g_ascii_strtoull (colon + 1, NULL, 10);
   g_autoptr(GSocketClient) client = g_socket_client_new ();
+  /* Apps and the controller are reached directly: a proxy from the
+   * environment or the desktop settings must not apply, and looking one up
+   * costs a thread hop per connection. */
+  g_socket_client_set_enable_proxy (client, FALSE);
   if (c->cancel == NULL)
     c->cancel = g_cancellable_new ();
   set_deadline (c, r->config->upstream_connect_timeout);
@@ -767,17 +868,48 @@ read_response_ready (gpointer data)
 }
 
 static void
+answer_ready (gpointer data)
+{
+  check_answer (data, FALSE);
+}
+
+/* While the request body goes up, the upstream may answer (413, 401, ...)
+ * or close before it has all of it: watch for that instead of writing on
+ * into a connection nobody reads. */
+static void
+watch_answer (Conn *c)
+{
+  mn_relay_end_want_read (c->up, answer_ready, c);
+}
+
+/* Keeps body bytes for a resend while they fit; past that the request is
+ * streamed and can no longer be sent twice. */
+static void
+keep_for_replay (Conn *c, const guint8 *data, gsize len)
+{
+  if (!c->replayable || c->out == NULL)
+    return;
+  if (c->out->len - c->out_head + len > REPLAY_BODY_MAX)
+    {
+      c->replayable = FALSE;
+      return;
+    }
+  g_string_append_len (c->out, (const gchar *) data, (gssize) len);
+}
+
+static void
 send_request (Conn *c)
 {
   c->state = ST_SEND_REQUEST;
-  /* The head and whatever body bytes came with it, in one write. */
+  /* The head and whatever body bytes came with it, in one write.  On a
+   * resend c->out already holds them (and head_used is past them). */
   if (c->req.kind == BODY_LENGTH || c->req.kind == BODY_CHUNKED)
     {
       gsize avail = c->head_len - c->head_used;
       gsize take = 0;
       if (c->req.kind == BODY_LENGTH)
         take = (gsize) MIN ((guint64) avail, c->req.remaining);
-      else if (avail > 0)
+      else if (avail > 0 && !c->req.done)
         {
           MnRelayChunkedResult cr = mn_relay_chunked_feed (
             &c->req.chunked, (const guint8 *) c->head + c->head_used, avail, &take);
@@ -795,6 +927,10 @@ send_request (Conn *c)
           c->req.remaining -= take;
           c->req.done = c->req.remaining == 0;
         }
+      /* Sent from c->out in any case; kept there for a resend only while
+       * within the limit (a head buffer can be larger than it). */
+      if (c->out->len - c->out_head + take > REPLAY_BODY_MAX)
+        c->replayable = FALSE;
       g_string_append_len (c->out, c->head + c->head_used, (gssize) take);
       c->head_used += take;
     }
@@ -804,9 +940,10 @@ send_request (Conn *c)
       request_sent (c);
       break;
     case W_ERROR:
-      upstream_failed (c, mn_relay_end_last_error (c->up));
+      check_answer (c, TRUE);
       break;
     case W_PENDING:
+      watch_answer (c);
       break;
     }
 }
@@ -814,12 +951,11 @@ send_request (Conn *c)
 static void
 request_sent (Conn *c)
 {
-  /* c->out (the request head) is kept until the answer starts: a pooled
-   * connection the upstream closed shows up only now, at the read, and the
-   * retry sends it again. */
+  /* c->out (the request head and a kept body) stays until the answer
+   * starts: a pooled connection the upstream closed shows up only now, at
+   * the read, and the resend needs it. */
   if (!c->req.done)
     {
-      c->replayable = FALSE;
       pump_request (c);
       return;
     }
@@ -865,6 +1001,7 @@ pump_request (Conn *c)
           release_buf (c);
           set_deadline (c, r->config->read_timeout);
           mn_relay_end_want_read (c->client, pump_request_ready, c);
+          watch_answer (c);
           return;
         }
       if (n <= 0)
@@ -909,12 +1046,16 @@ pump_request (Conn *c)
                 }
             }
         }
+      keep_for_replay (c, c->buf, take);
       WriteResult w = conn_write (c, c->up, c->buf, take, pump_request_written);
       if (w == W_PENDING)
-        return;
+        {
+          watch_answer (c);
+          return;
+        }
       if (w == W_ERROR)
         {
-          upstream_failed (c, mn_relay_end_last_error (c->up));
+          check_answer (c, TRUE);
           return;
         }
       if (c->req.done)
@@ -924,6 +1065,80 @@ pump_request (Conn *c)
           return;
         }
     }
+}
+
+/* Is there an answer that is not interim (1xx but 101) in rhead? */
+static gboolean
+final_head_buffered (Conn *c)
+{
+  gsize pos = c->rhead_used;
+  while (c->rhead != NULL && pos < c->rhead_len)
+    {
+      gssize end = mn_relay_http_head_end (c->rhead + pos, c->rhead_len - pos, 0);
+      if (end <= 0)
+        return FALSE;
+      const gchar *h = c->rhead + pos;
+      if (end < 12 || !g_str_has_prefix (h, "HTTP/1.") || !g_ascii_isdigit (h[9]))
+        return TRUE;                    /* read_response will refuse it */
+      guint status = (guint) g_ascii_strtoull (h + 9, NULL, 10);
+      if (status >= 200 || status == 101)
+        return TRUE;
+      pos += (gsize) end;
+    }
+  return FALSE;
+}
+
+/* The upstream spoke (or failed) while the request body was going up.
+ * A final answer is forwarded at once and the rest of the body dropped
+ * (the client's connection then ends, the upstream's too); interim
+ * answers wait for the body, as before; a connection that closed or
+ * reset is the upstream failing, which upstream_failed may resend. */
+static void
+check_answer (Conn *c, gboolean write_failed)
+{
+  MnRelay *r = c->relay;
+  gboolean ended = FALSE;
+  const gchar *why = write_failed ? mn_relay_end_last_error (c->up) : NULL;
+  while (!ended && c->rhead_len < r->head_size)
+    {
+      if (c->rhead == NULL)
+        c->rhead = mn_relay_head_get (r);
+      gssize n = mn_relay_end_read (c->up, (guint8 *) c->rhead + c->rhead_len,
+                                    r->head_size - c->rhead_len);
+      if (n == MN_RELAY_IO_AGAIN)
+        break;
+      if (n <= 0)
+        {
+          ended = TRUE;
+          if (why == NULL)
+            why = n == 0 ? "closed before answering" : mn_relay_end_last_error (c->up);
+          break;
+        }
+      c->rhead_len += (gsize) n;
+    }
+  if (final_head_buffered (c) || c->rhead_len >= r->head_size)
+    {
+      g_debug ("%s %s %s: the upstream answered before the whole body was sent", c->peer,
+               c->method, c->target);
+      mn_relay_end_cancel (c->client);
+      mn_relay_end_cancel (c->up);
+      release_buf (c);
+      c->replayable = FALSE;
+      c->upstream_close = TRUE;
+      c->keep_alive = FALSE;
+      read_response (c);
+      return;
+    }
+  if (ended || write_failed)
+    {
+      mn_relay_end_cancel (c->up);
+      if (c->rhead_len > 0)
+        c->replayable = FALSE;
+      upstream_failed (c, why);
+      return;
+    }
+  /* Nothing, or an interim answer: the body goes on. */
+  watch_answer (c);
 }
 
 /* ---- response ---- */
@@ -1229,7 +1444,7 @@ finish_request (Conn *c)
     }
   if (!c->keep_alive)
     {
-      conn_close (c);
+      conn_end (c);
       return;
     }
   reset_request (c);
@@ -1296,6 +1511,9 @@ pipe_run (Pipe *p)
             }
           if (n < 0)
             {
+              g_debug ("%s %s: websocket: writing to the %s: %s", c->peer,
+                       c->target != NULL ? c->target : "-", p->to_client ? "client" : "upstream",
+                       mn_relay_end_last_error (p->dst));
               conn_close (c);
               return;
             }
@@ -1307,26 +1525,28 @@ pipe_run (Pipe *p)
         {
           /* Saves a failing read per message (a WebSocket frame is usually
            * one short read). */
-          mn_relay_buffer_put (r, p->buf);
-          p->buf = NULL;
-          p->len = p->off = 0;
+          pipe_drop_buf (p);
           mn_relay_end_want_read (p->src, pipe_ready, p);
           return;
         }
+      if (p->buf_is_head)
+        pipe_drop_buf (p);
       if (p->buf == NULL)
         p->buf = mn_relay_buffer_get (r);
       gssize n = mn_relay_end_read (p->src, p->buf, r->buffer_size);
       if (n == MN_RELAY_IO_AGAIN)
         {
           /* Idle WebSockets hold no buffer. */
-          mn_relay_buffer_put (r, p->buf);
-          p->buf = NULL;
-          p->len = p->off = 0;
+          pipe_drop_buf (p);
           mn_relay_end_want_read (p->src, pipe_ready, p);
           return;
         }
       if (n <= 0)
         {
+          g_debug ("%s %s: websocket closed by the %s (%s) after %.1f s", c->peer,
+                   c->target != NULL ? c->target : "-", p->to_client ? "upstream" : "client",
+                   n == 0 ? "end of stream" : mn_relay_end_last_error (p->src),
+                   (gdouble) (now_us () - c->t_start) / G_USEC_PER_SEC);
           conn_close (c);
           return;
         }
@@ -1355,13 +1575,15 @@ start_tunnel (Conn *c)
 
   c->c2u = (Pipe) { .c = c, .src = c->client, .dst = c->up, .to_client = FALSE };
   c->u2c = (Pipe) { .c = c, .src = c->up, .dst = c->client, .to_client = TRUE };
-  /* Bytes the client sent right after its upgrade request go first. */
-  gsize extra = c->head_len - c->head_used;
-  if (extra > 0)
+  /* Bytes the client sent right after its upgrade request go first, from
+   * the head buffer itself: they may be more than a relay buffer holds. */
+  if (c->head_len > c->head_used)
     {
-      c->c2u.buf = mn_relay_buffer_get (r);
-      memcpy (c->c2u.buf, c->head + c->head_used, MIN (extra, r->buffer_size));
-      c->c2u.len = MIN (extra, r->buffer_size);
+      c->c2u.buf = (guint8 *) c->head;
+      c->c2u.buf_is_head = TRUE;
+      c->c2u.off = c->head_used;
+      c->c2u.len = c->head_len;
+      c->head = NULL;
     }
   drop_head (c);
   c->head_len = c->head_used = 0;
