@@ -3,6 +3,7 @@
 
 #include "mn-controller-api.h"
 #include "mn-controller-auth.h"
+#include "mn-controller-kernels.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -20,6 +21,7 @@ struct _MnControllerApi {
   SoupServer          *server;
   MnLoginThrottle     *throttle;       /* per user */
   MnLoginThrottle     *addr_throttle;  /* per client address */
+  MnControllerKernels *kernels;
   GHashTable          *revoked;  /* cookie value -> expiry (logged out) */
   guint64              logins_ok, logins_failed, logins_throttled, requests;
 };
@@ -1115,6 +1117,15 @@ serve_page (MnControllerApi *api, SoupServerMessage *msg, const gchar *method, c
   return TRUE;
 }
 
+/* GET /api/v1/kernels: mn-controller-kernels.c */
+static void
+handle_kernels (MnControllerApi *api, SoupServerMessage *msg)
+{
+  g_autofree gchar *user = require_user (api, msg, NULL);
+  if (user != NULL)
+    mn_controller_kernels_handle (api->kernels, msg, user);
+}
+
 /* ---- dispatch ------------------------------------------------------------------ */
 
 static void
@@ -1141,6 +1152,8 @@ dispatch (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
     return handle_me (api, msg);
   if (g_str_equal (path, "apps") && get)
     return handle_apps (api, msg);
+  if (g_str_equal (path, "kernels") && get)
+    return handle_kernels (api, msg);
   if (g_str_equal (path, "sessions") && post)
     return handle_launch (api, msg);
   if (g_str_equal (path, "sessions") && get)
@@ -1168,6 +1181,7 @@ mn_controller_api_new (const MnControllerConfig *config, MnControllerManager *ma
   api->throttle = mn_login_throttle_new (config->login_max_delay, 3);
   api->addr_throttle = mn_login_throttle_new (config->login_max_delay, 20);
   api->revoked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  api->kernels = mn_controller_kernels_new (config);
   api->server = soup_server_new ("server-header", "minna-controller", NULL);
   soup_server_add_handler (api->server, NULL, dispatch, api, NULL);
   return api;
@@ -1185,6 +1199,7 @@ mn_controller_api_free (MnControllerApi *api)
   g_free (api->relay_secret);
   mn_login_throttle_free (api->throttle);
   mn_login_throttle_free (api->addr_throttle);
+  mn_controller_kernels_free (api->kernels);
   g_hash_table_destroy (api->revoked);
   g_free (api);
 }

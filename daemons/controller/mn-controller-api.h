@@ -4,6 +4,7 @@
  *   POST   /api/v1/logout
  *   GET    /api/v1/me
  *   GET    /api/v1/apps
+ *   GET    /api/v1/kernels          own Jupyter kernels (minna-kernel list, as the user)
  *   POST   /api/v1/sessions         launch (policy admission)
  *   GET    /api/v1/sessions         own (all for admins; ?all=1)
  *   GET    /api/v1/sessions/<id>
