@@ -145,7 +145,8 @@ export class Portal {
   }
 
   missing () {
-    const need = [this.bin('controller', 'minna-controller'), this.bin('relay', 'minna-relay'), '/usr/bin/python3'];
+    const need = [this.bin('controller', 'minna-controller'), this.bin('relay', 'minna-relay'), '/usr/bin/python3',
+      path.join(buildDir, 'kernel', 'minna-kernel')];
     return need.filter((p) => !fs.existsSync(p));
   }
 
@@ -174,12 +175,19 @@ export class Portal {
     const help = spawnSync(controller, ['--help-config'], { encoding: 'utf8' }).stdout || '';
     // when the controller serves www/ itself, from this source tree
     const wwwKey = /www_dir/.test(help) ? `www_dir = ${wwwDir}\n` : '';
+    // the users' kernels: minna-kernel from the build, with a Jupyter data
+    // directory of this run's own (run_as = controller: every portal user
+    // is this account, so the controller lists what addKernel wrote)
+    this.kernelBin = path.join(buildDir, 'kernel', 'minna-kernel');
+    this.jupyterData = path.join(d, 'jupyter-data');
+    const kernelKey = /kernel_program/.test(help) && fs.existsSync(this.kernelBin)
+      ? `kernel_program = ${this.kernelBin}\n` : '';
     this.config = this.write('controller.conf',
       `[server]\nlisten = 127.0.0.1\nadmins = ${this.admins.join(', ')}\n${wwwKey}` +
       `[state]\nstate_dir = ${d}/state\napps_dir = ${apps}\npolicy_file = ${polpath}\n` +
       `[auth]\nmethods = users-file\nusers_file = ${d}/users\nkey_file = ${this.keyFile}\npbkdf2_iterations = 1000\n` +
       `[relay]\nurl = http://127.0.0.1:${this.relayAdmin}\nsecret_file = ${this.secretFile}\n` +
-      '[backend]\nrun_as = controller\n' + `port_lock_dir = ${d}/ports\n` +
+      '[backend]\nrun_as = controller\n' + `port_lock_dir = ${d}/ports\n` + kernelKey +
       `poll_interval_ms = 100\nkill_grace = 1s\nready_timeout = ${this.readyTimeout}s\n`, 0o600);
     for (const [user, password] of Object.entries(this.users)) {
       const r = spawnSync(controller, ['passwd', '--config', this.config, user],
@@ -187,7 +195,8 @@ export class Portal {
       if (r.status !== 0) throw new Error(`passwd ${user}: ${r.stderr}`);
     }
     this.controller = this.spawn('controller', controller,
-      ['--config', this.config, '--set', `server.port=${this.port}`]);
+      ['--config', this.config, '--set', `server.port=${this.port}`],
+      { ...process.env, JUPYTER_DATA_DIR: this.jupyterData });
     await waitForPort(this.port, 'minna-controller', this.controller.log, this.controller);
 
     // Does the controller serve the portal's pages itself?
@@ -212,15 +221,26 @@ export class Portal {
     return this;
   }
 
-  spawn (name, bin, args) {
+  spawn (name, bin, args, env = process.env) {
     const log = path.join(this.dir, `${name}.log`);
     const fd = fs.openSync(log, 'a');
-    const proc = spawn(bin, args, { stdio: ['ignore', fd, fd] });
+    const proc = spawn(bin, args, { stdio: ['ignore', fd, fd], env });
     fs.closeSync(fd);
     proc.log = log;
     proc.on('exit', (code) => { proc.exitCode = code === null ? -1 : code; });
     this.procs.push(proc);
     return proc;
+  }
+
+  // A Jupyter kernel written by the real `minna-kernel add` where the
+  // controller's minna-kernel list will find it.
+  addKernel (name, displayName) {
+    const r = spawnSync(this.kernelBin, ['add', name, '--python', '/usr/bin/python3', '--display-name', displayName], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', HOME: process.env.HOME || '/', JUPYTER_DATA_DIR: this.jupyterData },
+    });
+    if (r.status !== 0) throw new Error(`minna-kernel add ${name}: ${r.stdout}${r.stderr}${r.error || ''}`);
+    return r.stdout;
   }
 
   logTail (name, lines = 30) {

@@ -30,7 +30,7 @@ if (!fs.existsSync(CHROMIUM)) {
   process.exit(77);
 }
 
-const users = { alice: 'alice-pass-1', bob: 'bob-pass-22', carol: 'carol-pass-3', ada: 'ada-admin-4' };
+const users = { alice: 'alice-pass-1', bob: 'bob-pass-22', carol: 'carol-pass-3', ada: 'ada-admin-4', dave: 'dave-pass-55' };
 const portal = new Portal({
   users,
   admins: ['ada'],
@@ -171,7 +171,7 @@ try {
       args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
         '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
     });
-    for (const who of ['alice', 'bob', 'carol', 'ada']) {
+    for (const who of Object.keys(users)) {
       ctx[who] = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       ctx[who].setDefaultTimeout(30000);
     }
@@ -212,6 +212,27 @@ try {
     check(/may wait/i.test(await page.locator('#queue-batch-hint').textContent()), 'no batch explanation');
     check(/interactive\.q: 0 of 2 places in use/.test(await page.locator('#queue-status').textContent()),
       `queue status: ${await page.locator('#queue-status').textContent()}`);
+  });
+
+  await tap.step("the launch form lists the user's Jupyter kernels: no box without any, the kernel once there is one", async () => {
+    // alice asked before any kernel existed: no box
+    await alice.waitForSelector('#kernels[data-state]', { state: 'attached' });
+    const state = await alice.getAttribute('#kernels', 'data-state');
+    check(state === 'none', `alice's kernel box is '${state}'`);
+    check(await alice.locator('#kernels').isHidden(), 'alice sees a kernel box without kernels');
+    // the real minna-kernel writes one (run_as = controller: every portal
+    // user is the controller's account), then dave logs in
+    portal.addKernel('physics', 'Physics 2026');
+    const dave = await login(ctx.dave, 'dave');
+    const item = dave.locator('#kernel-list li[data-kernel="physics"]');
+    await item.waitFor();
+    check(await dave.getAttribute('#kernels', 'data-state') === 'listed', 'dave\'s kernel box is not marked listed');
+    check(await dave.locator('#kernels').isVisible(), 'the kernel box is hidden');
+    check((await item.textContent()).includes('Physics 2026'), `kernel shown as '${await item.textContent()}'`);
+    check(await dave.locator('#kernel-list li').count() === 1, 'more kernels than the one written');
+    await checkLabels(dave);
+    await shot(dave, '18-launch-form-kernels');
+    await dave.close();
   });
 
   await tap.step('launch Jupyter: the card shows starting, then running with Connect and time left', async () => {

@@ -231,23 +231,30 @@ export class LaunchForm {
       `a new session would start ${when === 'now' ? 'now' : 'at ' + when}.`;
   }
 
-  // The user's own Jupyter kernels (minna-kernel), where the controller
-  // lists them; a portal without that list just leaves the box hidden.
+  // The user's own Jupyter kernels (GET /api/v1/kernels: minna-kernel list,
+  // run as the user); none, or no list at all, leaves the box hidden.  The
+  // box's data-state says which it was (none, listed, error).
   async loadKernels () {
+    const box = document.getElementById('kernels');
     let data;
     try {
       data = await api('GET', 'kernels');
     } catch (e) {
+      box.dataset.state = 'error';
       return;
     }
     const kernels = (data && data.kernels) || [];
-    if (kernels.length === 0) return;
+    if (kernels.length === 0) {
+      box.dataset.state = 'none';
+      return;
+    }
     const list = document.getElementById('kernel-list');
     list.replaceChildren(...kernels.map((k) => {
       const modules = (k.modules || []).length ? ` (modules: ${k.modules.join(', ')})` : '';
       const problem = k.problem ? el('span', { class: 'warning-text', text: ` — ${k.problem}` }) : null;
-      return el('li', {}, el('strong', { text: k.display_name || k.name }), modules, problem);
+      return el('li', { 'data-kernel': k.name }, el('strong', { text: k.display_name || k.name }), modules, problem);
     }));
-    document.getElementById('kernels').hidden = false;
+    box.hidden = false;
+    box.dataset.state = 'listed';
   }
 }

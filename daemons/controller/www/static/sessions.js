@@ -136,7 +136,13 @@ export class SessionList {
         if (step) bar.value = step.step;
         body.append(el('div', { class: 'progress-row' }, bar,
           el('span', { class: 'elapsed', 'data-since': s.submitted || s.created })));
-        body.append(el('p', { class: 'hint', text: step ? step.text : (s.reason || 'Starting') }));
+        if (typeof s.estimated_start === 'number') {
+          // submitted, but the scheduler (Slurm, Grid Engine) holds the job in its queue
+          body.append(el('p', { class: 'hint estimate', text: 'Waiting in the scheduler\'s queue, ' +
+            `estimated start ${clock(s.estimated_start)}` }));
+        } else {
+          body.append(el('p', { class: 'hint', text: step ? step.text : (s.reason || 'Starting') }));
+        }
         break;
       }
       case 'running':
