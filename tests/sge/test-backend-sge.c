@@ -93,11 +93,8 @@ wait_for (MnBackend *b, const gchar *id, MnJobState state, guint seconds)
       g_assert_nonnull (st);
       if (st->state == state || g_get_monotonic_time () > end)
         {
-          MnJobStatus *copy = g_new0 (MnJobStatus, 1);
-          *copy = *st;
-          copy->message = g_strdup (st->message);
           g_assert_cmpint (st->state, ==, state);
-          return copy;
+          return mn_job_status_copy (st);
         }
       g_usleep (300 * 1000);
     }
