@@ -382,7 +382,7 @@ listing_start (MnControllerKernels *self, Entry *e)
   l->pgid = (pid_t) g_ascii_strtoll (g_subprocess_get_identifier (l->proc), NULL, 10);
   l->cancellable = g_cancellable_new ();
   e->listing = l;
-  l->timeout_id = g_timeout_add_seconds (l->timeout, listing_timed_out, l);
+  l->timeout_id = g_timeout_add (l->timeout * 1000, listing_timed_out, l);
   g_subprocess_communicate_utf8_async (l->proc, NULL, l->cancellable, listing_done, l);
   return NULL;
 }

@@ -35,7 +35,7 @@ static struct {
   gchar       *config;
   guint        port;
   GPid         controller;
-  gboolean     as_root;
+  gboolean     accounts;      /* root, with Unix accounts for the users */
   SoupSession *http;
 } h;
 
@@ -252,7 +252,7 @@ add_kernel (const gchar *user, const gchar *name, const gchar *display)
   /* runuser adds the user's HOME */
   const gchar *user_env[] = { "PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL };
   const gchar *our_env[] = { "PATH=/usr/bin:/bin", "LANG=C.UTF-8", data_env, NULL };
-  gint code = h.as_root ? run (as_user, user_env, &out, &err) : run (as_us, our_env, &out, &err);
+  gint code = h.accounts ? run (as_user, user_env, &out, &err) : run (as_us, our_env, &out, &err);
   g_test_message ("minna-kernel add %s as %s: %d\n%s%s", name, user, code, out, err);
   g_assert_cmpint (code, ==, 0);
 }
@@ -428,7 +428,7 @@ test_timeout (void)
       g_assert_cmpuint (p[i].reply.status, ==, 504);
       g_assert_nonnull (strstr (json_object_get_string_member (object (&p[i].reply), "error"),
                                 "did not answer within 3 s"));
-      g_assert_cmpint (p[i].took, >=, 2 * G_USEC_PER_SEC);
+      g_assert_cmpint (p[i].took, >=, 5 * G_USEC_PER_SEC / 2);
       g_assert_cmpint (p[i].took, <, 8 * G_USEC_PER_SEC);
       reply_clear (&p[i].reply);
     }
@@ -466,7 +466,7 @@ setup (void)
   const gchar *build = g_getenv ("MINNA_BUILD_DIR");
   const gchar *users[] = { USER_NONE, USER_HAS, NULL };
   g_autofree gchar *key = tpath ("cookie.key");
-  g_autofree gchar *conf = NULL, *built = NULL, *home = tpath ("home");
+  g_autofree gchar *conf = NULL, *built = NULL, *home = tpath ("home"), *useradd = NULL;
   g_autoptr(GFile) from = NULL, to = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -489,21 +489,25 @@ setup (void)
     write_file (app, "[app]\nname = Web\ncommand = sleep 1\n", 0644);
   }
   h.port = free_port ();
-  h.as_root = geteuid () == 0;
-  g_test_message ("%s", h.as_root ? "root: run_as = user, real accounts " USER_NONE " and " USER_HAS
-                                  : "not root: run_as = controller, one shared account");
-  if (h.as_root)
+  useradd = g_find_program_in_path ("useradd");
+  h.accounts = geteuid () == 0 && useradd != NULL;
+  if (h.accounts)
     {
       delete_accounts ();
-      for (gsize i = 0; users[i]; i++)
+      for (gsize i = 0; users[i] && h.accounts; i++)
         {
           g_autofree gchar *dir = g_build_filename (home, users[i], NULL);
           const gchar *argv[] = { "useradd", "-m", "-d", dir, "-s", "/bin/sh", users[i], NULL };
           g_autofree gchar *err = NULL;
           if (run (argv, NULL, NULL, &err) != 0)
-            g_error ("useradd %s: %s", users[i], err);
+            {
+              g_test_message ("useradd %s: %s", users[i], err);
+              h.accounts = FALSE;
+            }
         }
     }
+  g_test_message ("%s", h.accounts ? "root: run_as = user, real accounts " USER_NONE " and " USER_HAS
+                                   : "run_as = controller: both portal users are this account");
   g_assert_true (mn_auth_key_create_file (key, &error));
   g_assert_no_error (error);
   conf = g_strdup_printf ("[server]\nlisten = 127.0.0.1\n"
@@ -512,7 +516,7 @@ setup (void)
                           "pbkdf2_iterations = 1000\n"
                           "[relay]\nurl = \n"
                           "[backend]\nrun_as = %s\nport_lock_dir = %s/ports\n",
-                          h.dir, h.dir, h.dir, key, h.as_root ? "user" : "controller", h.dir);
+                          h.dir, h.dir, h.dir, key, h.accounts ? "user" : "controller", h.dir);
   h.config = tpath ("controller.conf");
   write_file (h.config, conf, 0600);
   for (gsize i = 0; users[i]; i++)
@@ -524,7 +528,7 @@ setup (void)
       g_assert_cmpint (status, ==, 0);
     }
   h.http = soup_session_new_with_options ("timeout", 60, NULL);
-  if (h.as_root)
+  if (h.accounts)
     {
       /* a kernel of the controller's own account: must not show for users */
       g_autofree gchar *out = NULL, *err = NULL;
