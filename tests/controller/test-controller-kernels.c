@@ -403,20 +403,21 @@ test_timeout (void)
 
   /* the directory is writable by the user minna-kernel runs as */
   g_assert_cmpint (g_chmod (h.dir, 01777), ==, 0);
-  start_controller (program, "3s");
+  start_controller (program, "5s");
   cookie = login (USER_HAS);
   for (gint i = 0; i < 2; i++)
     {
       p[i].cookie = cookie;
       t[i] = g_thread_new ("kernels", pending_thread, &p[i]);
     }
-  /* meanwhile other requests are answered at once */
+  /* meanwhile other requests are answered: a main loop blocked on
+   * minna-kernel would hold them until the kill, 5 s */
   for (gint i = 0; i < 10; i++)
     {
       gint64 t0 = g_get_monotonic_time ();
       Reply r = request (h.http, "GET", "me", cookie, NULL, NULL);
       g_assert_cmpuint (r.status, ==, 200);
-      g_assert_cmpint (g_get_monotonic_time () - t0, <, G_USEC_PER_SEC);
+      g_assert_cmpint (g_get_monotonic_time () - t0, <, 3 * G_USEC_PER_SEC);
       reply_clear (&r);
       g_usleep (100000);
     }
@@ -427,9 +428,9 @@ test_timeout (void)
                       p[i].took / 1e6);
       g_assert_cmpuint (p[i].reply.status, ==, 504);
       g_assert_nonnull (strstr (json_object_get_string_member (object (&p[i].reply), "error"),
-                                "did not answer within 3 s"));
-      g_assert_cmpint (p[i].took, >=, 5 * G_USEC_PER_SEC / 2);
-      g_assert_cmpint (p[i].took, <, 8 * G_USEC_PER_SEC);
+                                "did not answer within 5 s"));
+      g_assert_cmpint (p[i].took, >=, 9 * G_USEC_PER_SEC / 2);
+      g_assert_cmpint (p[i].took, <, 30 * G_USEC_PER_SEC);
       reply_clear (&p[i].reply);
     }
   g_assert_true (g_file_get_contents (runs, &text, NULL, NULL));
