@@ -8,102 +8,40 @@
 #include <json-glib/json-glib.h>
 
 #include "mn-report.h"
+#include "mn-sweep-results.h"
 
 G_DEFINE_QUARK (mn-report-error-quark, mn_report_error)
 
 /* ---- reading results.json -------------------------------------------------- */
 
-static JsonNode *
-path_node (JsonObject *obj, const gchar *path)
-{
-  g_auto (GStrv) parts = g_strsplit (path, ".", -1);
-  JsonNode *node = NULL;
-
-  for (guint i = 0; parts[i] != NULL; i++)
-    {
-      if (obj == NULL || !json_object_has_member (obj, parts[i]))
-        return NULL;
-      node = json_object_get_member (obj, parts[i]);
-      obj = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-    }
-  return node;
-}
-
-static gdouble
-node_num (JsonNode *n)
-{
-  GType t;
-
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
-    return NAN;
-  t = json_node_get_value_type (n);
-  if (t == G_TYPE_INT64)
-    return (gdouble) json_node_get_int (n);
-  if (t == G_TYPE_DOUBLE)
-    return json_node_get_double (n);
-  return NAN;
-}
-
 static gdouble
 num (JsonObject *obj, const gchar *path)
 {
-  return node_num (path_node (obj, path));
+  return mn_sweep_json_number (mn_sweep_json_path (obj, path));
 }
 
 static const gchar *
 str (JsonObject *obj, const gchar *path)
 {
-  JsonNode *n = path_node (obj, path);
+  JsonNode *n = mn_sweep_json_path (obj, path);
 
   if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
     return NULL;
   return json_node_get_string (n);
 }
 
-/* NULL if absent. */
 static GArray *
 series (JsonObject *obj, const gchar *path)
 {
-  JsonNode *n = obj != NULL ? path_node (obj, path) : NULL;
-  JsonArray *a;
-  GArray *out;
-
-  if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
-    return NULL;
-  a = json_node_get_array (n);
-  out = g_array_new (FALSE, FALSE, sizeof (gdouble));
-  for (guint i = 0; i < json_array_get_length (a); i++)
-    {
-      gdouble v = node_num (json_array_get_element (a, i));
-
-      g_array_append_val (out, v);
-    }
-  return out;
+  return mn_sweep_json_series (obj, path);
 }
 
-/* As the sweep defines it (mn_sweep_worst_hour_share): requests refused by
- * the per-user limit are left out. */
+/* The sweep's own measure (requests refused by the per-user limit left out). */
 static gdouble
 worst_hour_share (JsonObject *metrics)
 {
-  g_autoptr (GArray) l = series (metrics, "interactive.launches_by_hour");
-  g_autoptr (GArray) im = series (metrics, "interactive.immediate_by_hour");
-  g_autoptr (GArray) own = series (metrics, "sweep.per_user_rejected_by_hour");
-  gdouble worst = NAN;
-
-  if (l == NULL || im == NULL || l->len != im->len)
-    return NAN;
-  for (guint h = 0; h < l->len; h++)
-    {
-      gdouble n = g_array_index (l, gdouble, h);
-
-      if (own != NULL && own->len == l->len)
-        n -= g_array_index (own, gdouble, h);
-
-      if (n > 0 && (isnan (worst) || g_array_index (im, gdouble, h) / n < worst))
-        worst = g_array_index (im, gdouble, h) / n;
-    }
-  return isnan (worst) ? 1.0 : worst;
+  gint hour;
+  return mn_sweep_worst_hour_share (metrics, &hour);
 }
 
 typedef struct {
@@ -706,8 +644,8 @@ render (Report *r, const MnReportOptions *opt, GError **error)
       return FALSE;
     }
   r->top = json_node_get_object (root);
-  rec = path_node (r->top, "recommended");
-  best = path_node (r->top, "best");
+  rec = mn_sweep_json_path (r->top, "recommended");
+  best = mn_sweep_json_path (r->top, "best");
   if (!json_object_has_member (r->top, "points") || best == NULL || json_node_is_null (best)
       || json_array_get_length (json_object_get_array_member (r->top, "points")) == 0)
     {
@@ -724,7 +662,7 @@ render (Report *r, const MnReportOptions *opt, GError **error)
     }
   r->ref = point_at (r, ref);
   r->ref_metrics = json_object_get_object_member (r->ref, "metrics");
-  r->baseline = path_node (r->top, "baseline") != NULL && JSON_NODE_HOLDS_OBJECT (path_node (r->top, "baseline"))
+  r->baseline = mn_sweep_json_path (r->top, "baseline") != NULL && JSON_NODE_HOLDS_OBJECT (mn_sweep_json_path (r->top, "baseline"))
     ? json_object_get_object_member (r->top, "baseline") : NULL;
   r->scenario = str (r->top, "scenario.name") != NULL ? str (r->top, "scenario.name") : "?";
   {

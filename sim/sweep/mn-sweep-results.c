@@ -46,11 +46,10 @@ mn_metric_column (MnMetric metric)
   return metric_info[metric].column;
 }
 
-static JsonNode *
-lookup (JsonObject *metrics, const gchar *path)
+JsonNode *
+mn_sweep_json_path (JsonObject *obj, const gchar *path)
 {
   g_auto (GStrv) parts = g_strsplit (path, ".", -1);
-  JsonObject *obj = metrics;
   JsonNode *node = NULL;
 
   for (guint i = 0; parts[i] != NULL; i++)
@@ -63,8 +62,8 @@ lookup (JsonObject *metrics, const gchar *path)
   return node;
 }
 
-static gdouble
-node_number (JsonNode *node)
+gdouble
+mn_sweep_json_number (JsonNode *node)
 {
   GType t;
 
@@ -78,18 +77,10 @@ node_number (JsonNode *node)
   return NAN;
 }
 
-gdouble
-mn_sweep_metric (JsonObject *metrics, MnMetric metric)
-{
-  if (metrics == NULL)
-    return NAN;
-  return node_number (lookup (metrics, metric_info[metric].path));
-}
-
 GArray *
-mn_sweep_series (JsonObject *metrics, MnSeries series)
+mn_sweep_json_series (JsonObject *obj, const gchar *path)
 {
-  JsonNode *node = metrics != NULL ? lookup (metrics, series_path[series]) : NULL;
+  JsonNode *node = obj != NULL ? mn_sweep_json_path (obj, path) : NULL;
   JsonArray *array;
   GArray *out;
 
@@ -99,11 +90,25 @@ mn_sweep_series (JsonObject *metrics, MnSeries series)
   out = g_array_new (FALSE, FALSE, sizeof (gdouble));
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
-      gdouble v = node_number (json_array_get_element (array, i));
+      gdouble v = mn_sweep_json_number (json_array_get_element (array, i));
 
       g_array_append_val (out, v);
     }
   return out;
+}
+
+gdouble
+mn_sweep_metric (JsonObject *metrics, MnMetric metric)
+{
+  if (metrics == NULL)
+    return NAN;
+  return mn_sweep_json_number (mn_sweep_json_path (metrics, metric_info[metric].path));
+}
+
+GArray *
+mn_sweep_series (JsonObject *metrics, MnSeries series)
+{
+  return mn_sweep_json_series (metrics, series_path[series]);
 }
 
 /* ---- targets -------------------------------------------------------------- */
@@ -346,8 +351,8 @@ summary_peak (GString *out, JsonObject *baseline, JsonObject *point)
   g_autoptr (GArray) b_now = mn_sweep_series (baseline, MN_SERIES_IMMEDIATE_BY_HOUR);
   g_autoptr (GArray) p_now = mn_sweep_series (point, MN_SERIES_IMMEDIATE_BY_HOUR);
   g_autoptr (GArray) own = mn_sweep_series (point, MN_SERIES_PER_USER_REJECTED_BY_HOUR);
-  JsonNode *bm = lookup (baseline, "sweep.wait_mean_by_hour_s");
-  JsonNode *bp = lookup (baseline, "sweep.wait_p95_by_hour_s");
+  JsonNode *bm = mn_sweep_json_path (baseline, "sweep.wait_mean_by_hour_s");
+  JsonNode *bp = mn_sweep_json_path (baseline, "sweep.wait_p95_by_hour_s");
   guint peak = 0;
   gdouble n, admitted;
   g_autofree gchar *mean = NULL, *p95 = NULL;
@@ -363,9 +368,9 @@ summary_peak (GString *out, JsonObject *baseline, JsonObject *point)
   if (!(n > 0) || !(admitted > 0))
     return;
   mean = mn_sweep_format_target_value (MN_TARGET_WAIT_P99,
-                                       node_number (json_array_get_element (json_node_get_array (bm), peak)));
+                                       mn_sweep_json_number (json_array_get_element (json_node_get_array (bm), peak)));
   p95 = mn_sweep_format_target_value (MN_TARGET_WAIT_P99,
-                                      node_number (json_array_get_element (json_node_get_array (bp), peak)));
+                                      mn_sweep_json_number (json_array_get_element (json_node_get_array (bp), peak)));
   g_string_append_printf (out, "Peak hour %02d:00 (%.0f launches): baseline %.1f%% started immediately, "
                           "mean wait %s, p95 %s; with this interactive.q %.1f%% of those admitted.\n",
                           peak, n, g_array_index (b_now, gdouble, peak) / n * 100, mean, p95,
@@ -424,8 +429,8 @@ mn_sweep_results_summary (MnSweepResults *r)
       g_string_append_printf (out, "Baseline (interactive jobs in all.q): %.1f%% started immediately, "
                               "p99 wait %s, longest %s.\n", bi * 100, bw, bm);
       {
-        JsonNode *n = lookup (o->metrics, "interactive.rejected_by_reason.per-user-limit");
-        gdouble own = node_number (n), req = mn_sweep_metric (o->metrics, MN_METRIC_REQUESTS);
+        JsonNode *n = mn_sweep_json_path (o->metrics, "interactive.rejected_by_reason.per-user-limit");
+        gdouble own = mn_sweep_json_number (n), req = mn_sweep_metric (o->metrics, MN_METRIC_REQUESTS);
 
         if (own > 0 && req > own)
           g_string_append_printf (out, "With this interactive.q: %.1f%% of the requests it admits started "

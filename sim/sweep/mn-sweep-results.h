@@ -40,6 +40,13 @@ typedef enum {
 } MnSeries;
 
 const gchar *mn_metric_column (MnMetric metric);   /* CSV column name */
+/* The node at a dotted @path ("batch.wait_mean") below @obj, NULL if absent;
+ * the number it holds (NAN if absent or not a number); the array of
+ * numbers it holds (NULL if absent; free with g_array_unref).  Also what
+ * minna-report reads results.json with. */
+JsonNode    *mn_sweep_json_path (JsonObject *obj, const gchar *path);
+gdouble      mn_sweep_json_number (JsonNode *node);
+GArray      *mn_sweep_json_series (JsonObject *obj, const gchar *path);
 /* NAN when absent or not a number. */
 gdouble      mn_sweep_metric (JsonObject *metrics, MnMetric metric);
 /* NULL when absent; else an array of doubles (free with g_array_unref). */
