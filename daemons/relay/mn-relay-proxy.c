@@ -426,8 +426,10 @@ respond (Conn *c, guint status, const gchar *extra_headers, const gchar *html)
 }
 
 static void
-upstream_failed (Conn *c, const gchar *what)
+upstream_failed (Conn *c, const gchar *message)
 {
+  /* @message may be the end's own error text, freed with it. */
+  g_autofree gchar *what = g_strdup (message);
   gboolean was_reused = c->up_reused;
   upstream_drop (c);
   /* A pooled connection the upstream had closed (its keep-alive timer ran
@@ -1098,7 +1100,7 @@ check_answer (Conn *c, gboolean write_failed)
 {
   MnRelay *r = c->relay;
   gboolean ended = FALSE;
-  const gchar *why = write_failed ? mn_relay_end_last_error (c->up) : NULL;
+  g_autofree gchar *why = write_failed ? g_strdup (mn_relay_end_last_error (c->up)) : NULL;
   while (!ended && c->rhead_len < r->head_size)
     {
       if (c->rhead == NULL)
@@ -1111,7 +1113,7 @@ check_answer (Conn *c, gboolean write_failed)
         {
           ended = TRUE;
           if (why == NULL)
-            why = n == 0 ? "closed before answering" : mn_relay_end_last_error (c->up);
+            why = g_strdup (n == 0 ? "closed before answering" : mn_relay_end_last_error (c->up));
           break;
         }
       c->rhead_len += (gsize) n;
@@ -1152,6 +1154,8 @@ read_response (Conn *c)
   gsize cap = r->head_size;
 
   c->state = ST_READ_RESPONSE;
+  /* No watch for an early answer may outlive the body. */
+  mn_relay_end_cancel (c->up);
   for (;;)
     {
       if (c->rhead_len > c->rhead_used)
