@@ -508,7 +508,6 @@ add_session (MnControllerApi *api, JsonBuilder *b, const MnSession *s, gboolean 
 {
   gint64 now = mn_controller_manager_now (api->manager);
   g_autofree gchar *url = g_strdup_printf ("/s/%s/", s->id);
-  MnSessionState shown = s->state == MN_SESSION_UNKNOWN ? s->prev_state : s->state;
 
   json_builder_begin_object (b);
 #define STR(k, v) json_builder_set_member_name (b, k); if (v) json_builder_add_string_value (b, v); else json_builder_add_null_value (b)
@@ -542,17 +541,12 @@ add_session (MnControllerApi *api, JsonBuilder *b, const MnSession *s, gboolean 
     json_builder_add_string_value (b, url);
   else
     json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "estimated_start");
-  if (shown == MN_SESSION_QUEUED)
-    {
-      gint64 est = mn_controller_manager_estimate_start (api->manager, s, NULL, NULL);
-      if (est == G_MAXINT64)
-        json_builder_add_null_value (b);
-      else
-        json_builder_add_int_value (b, est);
-    }
-  else
-    json_builder_add_null_value (b);
+  {
+    const gchar *source = NULL;
+    gint64 est = mn_controller_manager_session_estimate (api->manager, s, &source);
+    TIME ("estimated_start", est == G_MAXINT64 ? 0 : est);
+    STR ("estimated_start_source", source);
+  }
   json_builder_set_member_name (b, "time_left");
   if (s->state == MN_SESSION_RUNNING)
     json_builder_add_int_value (b, MAX (0, s->submitted + s->walltime - now));

@@ -79,7 +79,7 @@ test_config_values (void)
   g_assert_nonnull (strstr (help, "poll_interval_ms"));
   g_assert_cmpstr (config->backend, ==, "local");
   g_assert_cmpint (config->command_timeout, ==, 15);
-  g_assert_cmpint (config->give_up_after, ==, 0);
+  g_assert_cmpint (config->give_up_after, ==, 10);
   g_assert_nonnull (strstr (help, "give_up_after"));
   g_assert_nonnull (strstr (example, "\nsge_root = \n"));
   {
