@@ -48,6 +48,7 @@ struct _MnRelay {
   GHashTable      *pool;               /* "host:port" -> GQueue of MnRelayEnd */
   GQueue           conns;              /* every open client connection */
   GSource         *sweep_source;
+  gint64           last_sweep;         /* monotonic µs of the last sweep */
   FILE            *access_log;
   MnRelayMetrics   metrics;
   GPtrArray       *free_buffers;

@@ -1686,6 +1686,23 @@ void
 mn_relay_proxy_sweep (MnRelay *r)
 {
   gint64 now = now_us ();
+  /* Sweeps come every 1-2 s (whole-second timers are coalesced).  A gap
+   * longer than that means the relay itself did not run - a machine loaded
+   * far past its cores - and a connect or an answer waiting to be
+   * dispatched in this same turn would be timed out.  The relay's own stall
+   * is not the peers' silence: deadlines move by the whole gap. */
+  gint64 gap = r->last_sweep != 0 ? now - r->last_sweep : 0;
+  r->last_sweep = now;
+  if (gap > 3 * G_USEC_PER_SEC)
+    {
+      g_debug ("the relay did not run for %.1f s: deadlines moved", (gdouble) gap / G_USEC_PER_SEC);
+      for (GList *k = r->conns.head; k != NULL; k = k->next)
+        {
+          Conn *c = k->data;
+          if (c->deadline != 0)
+            c->deadline += gap;
+        }
+    }
   GList *l = r->conns.head;
   while (l != NULL)
     {

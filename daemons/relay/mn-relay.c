@@ -281,6 +281,7 @@ mn_relay_start (MnRelay *r, GError **error)
   if (!mn_relay_admin_start (r, error))
     return FALSE;
   r->sweep_source = mn_relay_timeout_source (1, sweep, r, NULL);
+  r->last_sweep = g_get_monotonic_time ();
   if (r->https_port != 0)
     g_message ("HTTPS on %s (port %u)", r->config->listen_https, r->https_port);
   if (r->http_port != 0)

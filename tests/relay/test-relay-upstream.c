@@ -43,6 +43,7 @@ typedef struct {
   /* Answer at once, before reading any of the body. */
   guint    early_status;
   EarlyHow early_how;
+  guint    delay_ms;           /* before each answer */
   gint     heads;            /* request heads seen, all connections */
   gint     conns;
 } Up;
@@ -240,6 +241,7 @@ up_conn_main (gpointer data)
         }
       if (!rd_body (r, head->str, -1, &count, &sum))
         break;
+      g_usleep (u->delay_ms * 1000);
       g_autofree gchar *reply = g_strdup_printf (
         "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Received: %zu\r\nX-Sum: %u\r\n"
         "X-Request-On-Connection: %d\r\n\r\nok", count, sum, n + 1);
@@ -622,6 +624,51 @@ test_early (gconstpointer data)
   up_stop (&u);
 }
 
+/* ---- the relay itself stalled ---- */
+
+static gboolean
+stall_relay (gpointer data)
+{
+  g_usleep (GPOINTER_TO_UINT (data) * 1000);
+  return G_SOURCE_REMOVE;
+}
+
+/* On a machine loaded far past its cores the relay may not run for
+ * seconds; an answer that came meanwhile must be forwarded, not timed out
+ * by the sweep that runs in the same turn. */
+static void
+test_relay_stalled (void)
+{
+  static Up u;
+  memset (&u, 0, sizeof u);
+  u.delay_ms = 300;
+  up_start (&u);
+  const gchar *over[] = { "upstream_timeout=1", "upstream_connect_timeout=1", NULL };
+  g_autoptr(GError) error = NULL;
+  MnRelay *main_relay = relay;
+  relay = harness_relay_start (h, over, &error);
+  g_assert_no_error (error);
+  put_route ("stalled", u.port);
+  for (gint i = 0; i < 2; i++)
+    {
+      g_autofree gchar *req = g_strdup_printf (
+        "GET /s/stalled/x HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n\r\n", alice);
+      int fd = client_connect ();
+      send_all (fd, req, strlen (req));
+      g_usleep (100 * 1000);
+      /* the relay's thread blocked for 3.5 s while the answer comes */
+      harness_invoke (stall_relay, GUINT_TO_POINTER (3500));
+      Resp r = { 0 };
+      read_resp (fd, &r, g_get_monotonic_time () + 10 * G_USEC_PER_SEC);
+      g_assert_cmpuint (r.status, ==, 200);
+      resp_clear (&r);
+      close (fd);
+    }
+  harness_relay_stop (relay);
+  relay = main_relay;
+  up_stop (&u);
+}
+
 /* ---- 30 WebSocket upgrades at once ---- */
 
 #define N_WS 30
@@ -772,6 +819,7 @@ main (int argc, char **argv)
       g_test_add_data_func (name, &early_cases[i], test_early);
     }
   g_test_add_func ("/relay/websocket/thirty-at-once", test_websocket_thirty);
+  g_test_add_func ("/relay/timeouts/relay-stalled", test_relay_stalled);
   int rc = g_test_run ();
   harness_relay_stop (relay);
   harness_free (h);
