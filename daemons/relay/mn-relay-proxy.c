@@ -1080,7 +1080,8 @@ final_head_buffered (Conn *c)
       if (end <= 0)
         return FALSE;
       const gchar *h = c->rhead + pos;
-      if (end < 12 || !g_str_has_prefix (h, "HTTP/1.") || !g_ascii_isdigit (h[9]))
+      /* (rhead is not NUL-terminated: compare within the head) */
+      if (end < 12 || strncmp (h, "HTTP/1.", 7) != 0 || !g_ascii_isdigit (h[9]))
         return TRUE;                    /* read_response will refuse it */
       guint status = (guint) g_ascii_strtoull (h + 9, NULL, 10);
       if (status >= 200 || status == 101)
