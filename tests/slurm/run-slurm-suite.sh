@@ -143,7 +143,10 @@ if [ -n "$backend_test" ]; then
 fi
 
 # --- the real minna-controller with [backend] type = slurm -------------------
-# login, launch the web app, running through the scheduler, DELETE, ended
+# Jupyter through the relay, per-user refusal, the scheduler's daemon stopped
+# and started under a running session, the scheduler filled past the
+# controller (wait, give-up, cancel while queued), cancel while running,
+# walltime end (controller-e2e.py; its known-bug lines stay TODO)
 if [ -n "$controller" ]; then
   while IFS= read -r line; do
     case $line in
