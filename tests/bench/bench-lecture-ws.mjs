@@ -43,6 +43,9 @@ class Socket {
     this.parts = [];
     this.onmessage = null;
     this.onclose = null;
+    // for the benchmark's failure reports: what came before a close
+    this.messages = 0;
+    this.closeFrame = null;
     socket.on('data', (d) => { this.buf = Buffer.concat([this.buf, d]); this.parse(); });
     socket.on('close', () => this.onclose && this.onclose());
     socket.on('error', () => {});
@@ -71,6 +74,9 @@ class Socket {
       const payload = b.subarray(off, off + len);
       this.buf = b.subarray(off + len);
       if (op === 0x8) {
+        // the server closed: its code and reason say why
+        this.closeFrame = payload.length >= 2
+          ? `${payload.readUInt16BE(0)} ${payload.subarray(2).toString('utf8')}`.trim() : 'no code';
         this.socket.end();
         return;
       }
@@ -83,6 +89,7 @@ class Socket {
         if (fin) {
           const msg = Buffer.concat(this.parts).toString('utf8');
           this.parts = [];
+          this.messages++;
           if (this.onmessage) this.onmessage(msg);
         }
       }

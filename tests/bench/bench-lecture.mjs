@@ -7,8 +7,18 @@
 // Jupyter (Debian's notebook).
 //
 //   node tests/bench/bench-lecture.mjs [--users N] [--json FILE]
+//   (or: meson test -C BUILD --benchmark lecture; MINNA_BUILD_DIR and
+//   MINNA_SOURCE_DIR must name the build and source trees when run directly)
+//
+// A failed user is reported with the controller's state of the session at
+// that moment, how long its kernel WebSocket had been open and how it ended
+// (the server's close frame, or none), the relay's log lines about the
+// session and the app's own warnings and errors.  G_MESSAGES_DEBUG=minna-relay
+// adds the relay's resends, early answers and which side closed each
+// WebSocket; MINNA_KEEP_TEST_DIR=1 keeps every log.
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { Portal } from '../browser/harness.mjs';
@@ -79,8 +89,14 @@ async function runCell (base, id, auth, code) {
   const ws = await connect(`${base.replace(/\/$/, '')}/s/${id}/api/kernels/${k.json.id}/channels`, { Cookie: auth.cookie });
   const msgId = randomUUID();
   const result = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no result within 120 s')), 120000);
-    ws.onclose = () => { clearTimeout(timer); reject(new Error('kernel WebSocket closed')); };
+    const opened = now();
+    const seen = () => `${(now() - opened).toFixed(1)} s after it opened, ${ws.messages} messages received`;
+    const timer = setTimeout(() => reject(new Error(`no result within 120 s (${seen()})`)), 120000);
+    ws.onclose = () => {
+      clearTimeout(timer);
+      const by = ws.closeFrame ? `closed by the server (close frame ${ws.closeFrame})` : 'connection closed without a close frame';
+      reject(new Error(`kernel WebSocket ${by}, ${seen()}`));
+    };
     ws.onmessage = (text) => {
       const m = JSON.parse(text);
       if (m.parent_header && m.parent_header.msg_id === msgId && m.msg_type === 'execute_result') {
@@ -135,7 +151,23 @@ async function oneUser (base, user, password) {
       toRunning: running - t0, toKernel: kernelStarted - t0, toResult: done - t0,
     };
   } catch (e) {
-    return { user, id, auth, ok: false, error: e.message };
+    // what the controller thinks of the session at that moment
+    const g = await request(base, 'GET', `/api/v1/sessions/${id}`, auth).catch(() => null);
+    const st = g && g.json ? ` [session ${g.json.state}${g.json.reason ? `: ${g.json.reason}` : ''}]` : '';
+    return { user, id, auth, ok: false, error: `${e.message}${st}` };
+  }
+}
+
+// For each failure: the relay's log lines about the session and the app's
+// own warnings and errors (Jupyter's output), so that a failed run says why.
+function diagnose (portal, results) {
+  const read = (p) => { try { return fs.readFileSync(p, 'utf8').split('\n'); } catch (e) { return []; } };
+  const relayLog = read(path.join(portal.dir, 'relay.log'));
+  for (const r of results.filter((x) => !x.ok && x.id)) {
+    console.log(`\n${r.user} (session ${r.id}): ${r.error}`);
+    for (const l of relayLog.filter((x) => x.includes(r.id)).slice(-12)) console.log(`  relay: ${l}`);
+    const out = read(path.join(portal.dir, 'state', 'sessions', r.id, 'output.log'));
+    for (const l of out.filter((x) => /^\[[WEC] |Traceback|Error/.test(x)).slice(-12)) console.log(`  app:   ${l}`);
   }
 }
 
@@ -219,6 +251,7 @@ try {
     console.log(`\nlecture p50 / baseline: ${(hall.launch_to_result_p50_s / baseline.launch_to_result_p50_s).toFixed(1)}x`);
   }
   for (const s of [baseline, hall]) for (const e of s.failed) console.log(`FAILED ${e}`);
+  diagnose(portal, [solo, ...lecture]);
   if (jsonFile) {
     fs.writeFileSync(jsonFile, JSON.stringify({
       benchmark: 'lecture', users: nUsers, cores: os.cpus().length,
