@@ -18,7 +18,18 @@ typedef struct {
   gchar    *memory_resource;
   gchar   **envp;
   guint     timeout;
+  /* Jobs qstat no longer lists and qacct has no record of: Grid Engine
+   * writes no record for a job deleted before it ran, and writes the others
+   * a moment after they end.  Guarded by @lock (poll and cancel run in
+   * worker threads). */
+  GMutex      lock;
+  GHashTable *cancelled;   /* job id: qdel'd by us */
+  GHashTable *missing;     /* job id -> gint64* monotonic µs first missed */
 } MnBackendSge;
+
+/* How long a job may be missing from both qstat and qacct before it counts
+ * as over (without qdel by us). */
+#define MISSING_GRACE_S 60
 
 /* Grid Engine's commands under the backend's timeout, as USER when given
  * (mn-backend-command.h; runuser keeps SGE_ROOT/SGE_CELL). */
@@ -245,8 +256,14 @@ sge_cancel (MnBackend *backend, const gchar *job_id, gint64 now, GError **error)
 {
   MnBackendSge *self = (MnBackendSge *) backend;
   const gchar *argv[] = { "qdel", job_id, NULL };
+  gboolean ok;
   (void) now;
-  return run (self, NULL, argv, NULL, NULL, error);
+  ok = run (self, NULL, argv, NULL, NULL, error);
+  /* also when qdel failed: the job may be gone already */
+  g_mutex_lock (&self->lock);
+  g_hash_table_add (self->cancelled, g_strdup (job_id));
+  g_mutex_unlock (&self->lock);
+  return ok;
 }
 
 /* A job qstat no longer lists: its accounting record, or unknown (the
@@ -288,6 +305,55 @@ from_qacct (MnBackendSge *self, const gchar *job_id)
       return mn_job_status_new (MN_JOB_DONE, -1, why);
     }
   return mn_job_status_new (MN_JOB_DONE, exit_status, "exited");
+}
+
+/* A job qstat no longer lists: its accounting record; without one, over
+ * once we deleted it or after MISSING_GRACE_S (a job deleted before it
+ * ran never gets a record), else unknown until then. */
+static MnJobStatus *
+gone_from_qstat (MnBackendSge *self, const gchar *job_id)
+{
+  MnJobStatus *st = from_qacct (self, job_id);
+  gint64 now = g_get_monotonic_time ();
+  gint64 *since;
+  gboolean cancelled, over;
+  if (st->state != MN_JOB_UNKNOWN || g_strcmp0 (st->message, "qacct: no record") != 0)
+    return st;
+  g_mutex_lock (&self->lock);
+  cancelled = g_hash_table_contains (self->cancelled, job_id);
+  since = g_hash_table_lookup (self->missing, job_id);
+  if (since == NULL)
+    {
+      since = g_new (gint64, 1);
+      *since = now;
+      g_hash_table_insert (self->missing, g_strdup (job_id), since);
+    }
+  over = cancelled || now - *since >= MISSING_GRACE_S * G_USEC_PER_SEC;
+  g_mutex_unlock (&self->lock);
+  if (!over)
+    return st;
+  mn_job_status_free (st);
+  return mn_job_status_new (MN_JOB_DONE, -1, cancelled
+                            ? "deleted (no accounting record: it had not started)"
+                            : "no longer in Grid Engine, and no accounting record");
+}
+
+/* Bookkeeping only for the jobs still asked about. */
+static void
+forget_missing (MnBackendSge *self, const gchar *const *job_ids)
+{
+  GHashTableIter it;
+  gpointer key;
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&it, self->missing);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    if (!g_strv_contains (job_ids, key))
+      g_hash_table_iter_remove (&it);
+  g_hash_table_iter_init (&it, self->cancelled);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    if (!g_strv_contains (job_ids, key))
+      g_hash_table_iter_remove (&it);
+  g_mutex_unlock (&self->lock);
 }
 
 static GHashTable *
@@ -333,7 +399,9 @@ sge_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **
     }
   for (gsize i = 0; job_ids[i] != NULL; i++)
     if (!g_hash_table_contains (result, job_ids[i]))
-      g_hash_table_replace (result, g_strdup (job_ids[i]), from_qacct (self, job_ids[i]));
+      g_hash_table_replace (result, g_strdup (job_ids[i]),
+                            gone_from_qstat (self, job_ids[i]));
+  forget_missing (self, job_ids);
   return g_steal_pointer (&result);
 }
 
@@ -357,12 +425,16 @@ sge_free (MnBackend *backend)
   g_free (self->bin_dir);
   g_free (self->memory_resource);
   g_strfreev (self->envp);
+  g_hash_table_unref (self->cancelled);
+  g_hash_table_unref (self->missing);
+  g_mutex_clear (&self->lock);
   g_free (self);
 }
 
 static const MnBackendClass sge_class = {
   .name = "sge",
-  /* qsub -now y waits for the scheduler; no state is shared */
+  /* qsub -now y waits for the scheduler; the little state poll and cancel
+   * keep is under a lock */
   .submit_in_thread = TRUE,
   .commands_block = TRUE,
   .submit = sge_submit,
@@ -397,6 +469,9 @@ mn_backend_sge_new (const MnBackendSgeOptions *options, GError **error)
                             ? g_strdup (options->memory_resource) : NULL;
   self->timeout = options->command_timeout ? options->command_timeout : 15;
   self->envp = g_get_environ ();
+  g_mutex_init (&self->lock);
+  self->cancelled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->missing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (options->sge_root != NULL)
     self->envp = g_environ_setenv (self->envp, "SGE_ROOT", options->sge_root, TRUE);
   if (options->sge_cell != NULL)

@@ -1155,7 +1155,17 @@ handle_status (MnControllerManager *self, MnSession *s, const MnJobStatus *st, g
       handle_starting (self, s, st, now);
       break;
     case MN_SESSION_RUNNING:
-      if (st->state == MN_JOB_DONE)
+      if (st->state == MN_JOB_DONE && s->walltime > 0 && now >= s->submitted + s->walltime &&
+          (st->message == NULL || strstr (st->message, "walltime") == NULL))
+        {
+          /* the scheduler's words ("TIMEOUT", "killed by signal 9") do
+           * not tell the user it was the hours they asked for */
+          g_autofree gchar *why = g_strdup_printf ("walltime of %.4g h reached (the scheduler: %s)",
+                                                   s->walltime / 3600.0,
+                                                   st->message ? st->message : "ended");
+          finish (self, s, MN_SESSION_ENDED, why);
+        }
+      else if (st->state == MN_JOB_DONE)
         finish (self, s, MN_SESSION_ENDED, st->message ? st->message : "the job ended");
       else if (s->idle_warned == 0 && s->reason == NULL && now > s->submitted + s->walltime)
         set_reason (s, "walltime reached; stopping");

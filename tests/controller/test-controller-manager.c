@@ -419,11 +419,29 @@ test_running_ends (Fixture *fx, gconstpointer data)
   set_job (fx, s->id, MN_JOB_RUNNING, NULL);
   write_connection (fx, s->id, 20005);
   tick (fx);
-  set_job (fx, s->id, MN_JOB_DONE, "walltime reached");
+  set_job (fx, s->id, MN_JOB_DONE, "exited");
   tick (fx);
   got = mn_controller_manager_get (fx->manager, s->id, NULL);
   g_assert_cmpint (got->state, ==, MN_SESSION_ENDED);
-  g_assert_cmpstr (got->reason, ==, "walltime reached");
+  g_assert_cmpstr (got->reason, ==, "exited");
+}
+
+/* Killed by the scheduler at its walltime: the reason says so, whatever
+ * the scheduler's own words. */
+static void
+test_walltime_end (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnSession) s = launch (fx, "alice", FALSE, NULL);
+  g_autoptr(MnSession) got = NULL;
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  write_connection (fx, s->id, 20007);
+  tick (fx);
+  fx->now += 3600;
+  set_job (fx, s->id, MN_JOB_DONE, "killed by signal 9");
+  tick (fx);
+  got = mn_controller_manager_get (fx->manager, s->id, NULL);
+  g_assert_cmpint (got->state, ==, MN_SESSION_ENDED);
+  g_assert_cmpstr (got->reason, ==, "walltime of 1 h reached (the scheduler: killed by signal 9)");
 }
 
 /* Full queue: give-up refused with the policy's text, wait queued; when the
@@ -725,6 +743,7 @@ main (int argc, char **argv)
   ADD ("/controller/session/submit-fails", test_submit_fails);
   ADD ("/controller/session/unknown-and-back", test_unknown_and_back);
   ADD ("/controller/session/running-ends", test_running_ends);
+  ADD ("/controller/session/walltime-end", test_walltime_end);
   ADD ("/controller/session/queue-and-refusals", test_queue_and_refusals);
   ADD ("/controller/session/restart", test_restart);
   ADD ("/controller/store/basics", test_store);
