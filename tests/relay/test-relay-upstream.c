@@ -44,6 +44,9 @@ typedef struct {
   guint    early_status;
   EarlyHow early_how;
   guint    delay_ms;           /* before each answer */
+  /* Upgrades: 101, then after this long a Close frame and the end of the
+   * connection in one go (data and FIN in one readiness edge). */
+  guint    ws_close_ms;
   gint     heads;            /* request heads seen, all connections */
   gint     conns;
 } Up;
@@ -227,6 +230,16 @@ up_conn_main (gpointer data)
               shutdown (fd, SHUT_WR);
               g_usleep (6 * G_USEC_PER_SEC);
             }
+          break;
+        }
+      if (u->ws_close_ms > 0)
+        {
+          static const gchar up101[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                                       "Connection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n";
+          static const guint8 close_frame[] = { 0x88, 0x02, 0x03, 0xe8 };
+          send_all (fd, up101, sizeof up101 - 1);
+          g_usleep (u->ws_close_ms * 1000);
+          send_all (fd, close_frame, sizeof close_frame);
           break;
         }
       if (u->answer_per_conn > 0 && n >= u->answer_per_conn)
@@ -624,6 +637,50 @@ test_early (gconstpointer data)
   up_stop (&u);
 }
 
+/* An app that ends a WebSocket sends its last frame and closes at once:
+ * the client must get the frame and then the end of the connection (the
+ * frame and the FIN can come as one readiness edge, and a short read then
+ * does not mean that another edge will follow). */
+static void
+test_websocket_upstream_closes (void)
+{
+  static Up u;
+  memset (&u, 0, sizeof u);
+  u.ws_close_ms = 200;
+  up_start (&u);
+  put_route ("wsclose", u.port);
+  for (gint i = 0; i < 5; i++)
+    {
+      g_autofree gchar *req = g_strdup_printf (
+        "GET /s/wsclose/ws HTTP/1.1\r\nHost: x\r\nCookie: %s\r\nConnection: Upgrade\r\n"
+        "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", alice);
+      int fd = client_connect ();
+      send_all (fd, req, strlen (req));
+      gint64 deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+      g_autoptr(GString) in = g_string_new (NULL);
+      gboolean eof = FALSE;
+      while (!eof)
+        {
+          guint8 buf[4096];
+          gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+          struct pollfd p = { fd, POLLIN, 0 };
+          if (left <= 0 || poll (&p, 1, (int) left) <= 0)
+            break;
+          gssize n = recv (fd, buf, sizeof buf, 0);
+          if (n <= 0)
+            eof = TRUE;
+          else
+            g_string_append_len (in, (const gchar *) buf, n);
+        }
+      close (fd);
+      g_assert_true (g_str_has_prefix (in->str, "HTTP/1.1 101"));
+      g_assert_true (g_str_has_suffix (in->str, "\r\n\r\n\x88\x02\x03\xe8"));
+      g_assert_true (eof);
+    }
+  up_stop (&u);
+}
+
 /* ---- the relay itself stalled ---- */
 
 static gboolean
@@ -819,6 +876,8 @@ main (int argc, char **argv)
       g_test_add_data_func (name, &early_cases[i], test_early);
     }
   g_test_add_func ("/relay/websocket/thirty-at-once", test_websocket_thirty);
+  g_test_add_func ("/relay/websocket/upstream-closes-after-last-frame",
+                   test_websocket_upstream_closes);
   g_test_add_func ("/relay/timeouts/relay-stalled", test_relay_stalled);
   int rc = g_test_run ();
   harness_relay_stop (relay);
