@@ -16,6 +16,13 @@
 // session and the app's own warnings and errors.  G_MESSAGES_DEBUG=minna-relay
 // adds the relay's resends, early answers and which side closed each
 // WebSocket; MINNA_KEEP_TEST_DIR=1 keeps every log.
+//
+// Known failure: "kernel WebSocket closed without a close frame" about 120 s
+// after it opened, with Jupyter's "Timeout waiting for kernel_info reply"
+// and an uncaught TimeoutError: Jupyter Notebook 6 answers the upgrade after
+// kernel_info_timeout (60 s) without a reply from a starved kernel, then
+// aborts the WebSocket when its nudge times out too (tornado aborts a
+// WebSocket whose open() fails).  The relay only passes that on.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
