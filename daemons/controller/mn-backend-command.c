@@ -3,6 +3,7 @@
 
 #include "mn-backend-command.h"
 
+#include <string.h>
 #include <sys/wait.h>
 
 #include "mn-controller-config.h"
@@ -46,7 +47,7 @@ mn_backend_command_run (const MnBackendCommand *command, const gchar *user,
     *out_status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
   if (WIFEXITED (status) && WEXITSTATUS (status) == 124)
     {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_UNREACHABLE,
                    "%s: no answer within %u s (is %s up?)", argv[0], command->timeout,
                    command->daemon);
       return FALSE;
@@ -55,8 +56,11 @@ mn_backend_command_run (const MnBackendCommand *command, const gchar *user,
     {
       /* Grid Engine's clients say why on standard output, Slurm's on error. */
       g_autofree gchar *said = g_strdup_printf ("%s %s", std_err, std_out);
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
-                   "%s failed: %s", argv[0], g_strstrip (said));
+      gint code = MN_CONTROLLER_ERROR_BACKEND;
+      for (gsize i = 0; command->unreachable != NULL && command->unreachable[i] != NULL; i++)
+        if (strstr (said, command->unreachable[i]) != NULL)
+          code = MN_CONTROLLER_ERROR_UNREACHABLE;
+      g_set_error (error, MN_CONTROLLER_ERROR, code, "%s failed: %s", argv[0], g_strstrip (said));
       return FALSE;
     }
   if (out != NULL)

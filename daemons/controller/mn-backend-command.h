@@ -13,13 +13,16 @@ typedef struct {
   gchar      **envp;      /* environment for the command; NULL = the controller's */
   guint        timeout;   /* seconds before the command is killed */
   const gchar *daemon;    /* named in the timeout message: "slurmctld" */
+  /* what the clients say when they cannot reach the daemon */
+  const gchar *const *unreachable;
 } MnBackendCommand;
 
 /* Runs ARGV (argv[0] looked up in bin_dir) under timeout(1), as USER through
  * runuser when USER is not NULL (runuser keeps the environment).  TRUE with
  * the standard output in *out when it exits 0; otherwise an error naming the
- * command and what it said (or that it timed out).  *out_status gets the
- * exit status (-1 when it did not exit). */
+ * command and what it said: MN_CONTROLLER_ERROR_UNREACHABLE when it timed out
+ * or said one of @command's unreachable phrases, else _BACKEND.  *out_status
+ * gets the exit status (-1 when it did not exit). */
 gboolean mn_backend_command_run (const MnBackendCommand *command,
                                  const gchar            *user,
                                  const gchar *const     *argv,

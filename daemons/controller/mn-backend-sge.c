@@ -18,18 +18,15 @@ typedef struct {
   gchar    *memory_resource;
   gchar   **envp;
   guint     timeout;
-  /* Jobs qstat no longer lists and qacct has no record of: Grid Engine
-   * writes no record for a job deleted before it ran, and writes the others
-   * a moment after they end.  Guarded by @lock (poll and cancel run in
+  /* Jobs we deleted: one that qstat no longer lists and qacct has no record
+   * of is over (Grid Engine writes no record for a job deleted before it
+   * ran).  Any other job missing from both stays unknown: qacct's record
+   * comes a moment after a job ends, and a qmaster just restarted may list
+   * a running job only later.  Guarded by @lock (poll and cancel run in
    * worker threads). */
   GMutex      lock;
-  GHashTable *cancelled;   /* job id: qdel'd by us */
-  GHashTable *missing;     /* job id -> gint64* monotonic µs first missed */
+  GHashTable *cancelled;   /* job id */
 } MnBackendSge;
-
-/* How long a job may be missing from both qstat and qacct before it counts
- * as over (without qdel by us). */
-#define MISSING_GRACE_S 60
 
 /* Grid Engine's commands under the backend's timeout, as USER when given
  * (mn-backend-command.h; runuser keeps SGE_ROOT/SGE_CELL). */
@@ -37,9 +34,12 @@ static gboolean
 run (MnBackendSge *self, const gchar *user, const gchar *const *argv, gchar **out,
      gint *out_status, GError **error)
 {
+  static const gchar *const unreachable[] = {
+    "unable to contact qmaster", "unable to send message to qmaster", "commlib error", NULL,
+  };
   const MnBackendCommand command = {
     .bin_dir = self->bin_dir, .envp = self->envp, .timeout = self->timeout,
-    .daemon = "sge_qmaster",
+    .daemon = "sge_qmaster", .unreachable = unreachable,
   };
   return mn_backend_command_run (&command, user, argv, out, out_status, error);
 }
@@ -266,8 +266,9 @@ sge_cancel (MnBackend *backend, const gchar *job_id, gint64 now, GError **error)
   return ok;
 }
 
-/* A job qstat no longer lists: its accounting record, or unknown (the
- * record is written a moment after the job ends). */
+/* A job qstat no longer lists: its accounting record; NULL when there is
+ * none (written a moment after the job ends; never for a job deleted before
+ * it ran); unknown when qacct cannot answer. */
 static MnJobStatus *
 from_qacct (MnBackendSge *self, const gchar *job_id)
 {
@@ -278,7 +279,13 @@ from_qacct (MnBackendSge *self, const gchar *job_id)
   g_autofree gchar *failed = NULL;
   gint exit_status = -1;
   if (!run (self, NULL, argv, &out, NULL, &error))
-    return mn_job_status_new (MN_JOB_UNKNOWN, -1, error->message);
+    {
+      /* "error: job id 18 not found" */
+      if (!g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_UNREACHABLE) &&
+          strstr (error->message, "not found") != NULL)
+        return NULL;
+      return mn_job_status_new (MN_JOB_UNKNOWN, -1, error->message);
+    }
   lines = g_strsplit (out, "\n", -1);
   /* several records (reruns): the last one counts */
   for (gsize i = 0; lines[i] != NULL; i++)
@@ -292,7 +299,7 @@ from_qacct (MnBackendSge *self, const gchar *job_id)
         exit_status = atoi (lines[i] + strlen ("exit_status "));
     }
   if (failed == NULL)
-    return mn_job_status_new (MN_JOB_UNKNOWN, -1, "qacct: no record");
+    return NULL;
   if (!g_str_equal (failed, "0"))
     {
       g_autofree gchar *why = g_strdup_printf ("failed %s", failed);
@@ -308,47 +315,29 @@ from_qacct (MnBackendSge *self, const gchar *job_id)
 }
 
 /* A job qstat no longer lists: its accounting record; without one, over
- * once we deleted it or after MISSING_GRACE_S (a job deleted before it
- * ran never gets a record), else unknown until then. */
+ * if we deleted it, else unknown for now. */
 static MnJobStatus *
 gone_from_qstat (MnBackendSge *self, const gchar *job_id)
 {
   MnJobStatus *st = from_qacct (self, job_id);
-  gint64 now = g_get_monotonic_time ();
-  gint64 *since;
-  gboolean cancelled, over;
-  if (st->state != MN_JOB_UNKNOWN || g_strcmp0 (st->message, "qacct: no record") != 0)
+  gboolean cancelled;
+  if (st != NULL)
     return st;
   g_mutex_lock (&self->lock);
   cancelled = g_hash_table_contains (self->cancelled, job_id);
-  since = g_hash_table_lookup (self->missing, job_id);
-  if (since == NULL)
-    {
-      since = g_new (gint64, 1);
-      *since = now;
-      g_hash_table_insert (self->missing, g_strdup (job_id), since);
-    }
-  over = cancelled || now - *since >= MISSING_GRACE_S * G_USEC_PER_SEC;
   g_mutex_unlock (&self->lock);
-  if (!over)
-    return st;
-  mn_job_status_free (st);
-  return mn_job_status_new (MN_JOB_DONE, -1, cancelled
-                            ? "deleted (no accounting record: it had not started)"
-                            : "no longer in Grid Engine, and no accounting record");
+  if (!cancelled)
+    return mn_job_status_new (MN_JOB_UNKNOWN, -1, "qacct: no record yet");
+  return mn_job_status_new (MN_JOB_DONE, -1, "deleted (no accounting record: it had not started)");
 }
 
 /* Bookkeeping only for the jobs still asked about. */
 static void
-forget_missing (MnBackendSge *self, const gchar *const *job_ids)
+forget_cancelled (MnBackendSge *self, const gchar *const *job_ids)
 {
   GHashTableIter it;
   gpointer key;
   g_mutex_lock (&self->lock);
-  g_hash_table_iter_init (&it, self->missing);
-  while (g_hash_table_iter_next (&it, &key, NULL))
-    if (!g_strv_contains (job_ids, key))
-      g_hash_table_iter_remove (&it);
   g_hash_table_iter_init (&it, self->cancelled);
   while (g_hash_table_iter_next (&it, &key, NULL))
     if (!g_strv_contains (job_ids, key))
@@ -401,7 +390,7 @@ sge_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **
     if (!g_hash_table_contains (result, job_ids[i]))
       g_hash_table_replace (result, g_strdup (job_ids[i]),
                             gone_from_qstat (self, job_ids[i]));
-  forget_missing (self, job_ids);
+  forget_cancelled (self, job_ids);
   return g_steal_pointer (&result);
 }
 
@@ -426,7 +415,6 @@ sge_free (MnBackend *backend)
   g_free (self->memory_resource);
   g_strfreev (self->envp);
   g_hash_table_unref (self->cancelled);
-  g_hash_table_unref (self->missing);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -471,7 +459,6 @@ mn_backend_sge_new (const MnBackendSgeOptions *options, GError **error)
   self->envp = g_get_environ ();
   g_mutex_init (&self->lock);
   self->cancelled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->missing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (options->sge_root != NULL)
     self->envp = g_environ_setenv (self->envp, "SGE_ROOT", options->sge_root, TRUE);
   if (options->sge_cell != NULL)

@@ -26,8 +26,12 @@ static gboolean
 run (MnBackendSlurm *self, const gchar *const *argv, gchar **out, gint *out_status,
      GError **error)
 {
+  static const gchar *const unreachable[] = {
+    "Unable to contact slurm controller", "Socket timed out", NULL,
+  };
   const MnBackendCommand command = {
     .bin_dir = self->bin_dir, .timeout = self->timeout, .daemon = "slurmctld",
+    .unreachable = unreachable,
   };
   return mn_backend_command_run (&command, NULL, argv, out, out_status, error);
 }

@@ -22,6 +22,8 @@ typedef enum {
   MN_CONTROLLER_ERROR_INVALID,    /* bad request field */
   MN_CONTROLLER_ERROR_NOT_FOUND,
   MN_CONTROLLER_ERROR_REFUSED,    /* policy said no */
+  MN_CONTROLLER_ERROR_UNREACHABLE, /* the scheduler did not answer (its daemon down or
+                                    * too slow): not a refusal, ask again */
 } MnControllerError;
 
 typedef struct {

@@ -624,6 +624,19 @@ static void
 submitted (MnControllerManager *self, MnSession *s, const gchar *job_id, const GError *error)
 {
   g_autofree gchar *event = NULL;
+  if (job_id == NULL && g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_UNREACHABLE))
+    {
+      /* not a refusal: the next poll submits again (submit finds a job
+       * this one may have left after all) */
+      g_autofree gchar *why = g_strdup_printf ("the scheduler did not answer (%s); submitting"
+                                               " again", error->message);
+      if (g_strcmp0 (s->reason, why) != 0)
+        {
+          set_reason (s, why);
+          save (self, s, why);
+        }
+      return;
+    }
   if (job_id == NULL)
     {
       g_autofree gchar *why = g_strdup_printf ("the scheduler refused the job: %s", error->message);

@@ -11,6 +11,7 @@ typedef struct {
   MnBackend   parent;
   GHashTable *jobs;        /* job id -> MnJobStatus* */
   gboolean    fail_submit;
+  guint       unreachable_submits;  /* this many submits find no scheduler */
   gboolean    fail_poll;
   guint       submits;
   guint       cancels;
@@ -30,6 +31,13 @@ fake_submit (MnBackend *b, const MnJobSpec *spec, gint64 now, GError **error)
   MnJobStatus *st;
   f->submits++;
   f->last_give_up = spec->give_up;
+  if (f->unreachable_submits > 0)
+    {
+      f->unreachable_submits--;
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_UNREACHABLE,
+                   "sbatch: no answer within 15 s (is slurmctld up?)");
+      return NULL;
+    }
   if (f->fail_submit)
     {
       g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND, "queue is closed");
@@ -381,6 +389,27 @@ test_submit_fails (Fixture *fx, gconstpointer data)
   g_assert_cmpint (s->state, ==, MN_SESSION_FAILED);
   g_assert_nonnull (strstr (s->reason, "queue is closed"));
   g_assert_cmpuint (mn_policy_state_n_running (mn_controller_manager_get_policy (fx->manager)), ==, 0);
+}
+
+/* The scheduler does not answer the submission: not a refusal; the session
+ * keeps its slot and is submitted again at the next poll. */
+static void
+test_submit_unreachable (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnSession) s = NULL;
+  g_autoptr(MnSession) got = NULL;
+  fx->backend->unreachable_submits = 1;
+  s = launch (fx, "alice", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s->state, ==, MN_SESSION_STARTING);
+  g_assert_null (s->job_id);
+  g_assert_nonnull (strstr (s->reason, "did not answer"));
+  tick (fx);
+  got = mn_controller_manager_get (fx->manager, s->id, NULL);
+  g_assert_cmpint (got->state, ==, MN_SESSION_STARTING);
+  g_assert_nonnull (got->job_id);
+  g_assert_cmpuint (fx->backend->submits, ==, 2);
 }
 
 /* Poll fails: unknown (never ended); next good poll: back to the old state. */
@@ -741,6 +770,7 @@ main (int argc, char **argv)
   ADD ("/controller/session/crash-before-ready", test_crash_before_ready);
   ADD ("/controller/session/ready-timeout", test_ready_timeout);
   ADD ("/controller/session/submit-fails", test_submit_fails);
+  ADD ("/controller/session/submit-unreachable", test_submit_unreachable);
   ADD ("/controller/session/unknown-and-back", test_unknown_and_back);
   ADD ("/controller/session/running-ends", test_running_ends);
   ADD ("/controller/session/walltime-end", test_walltime_end);
