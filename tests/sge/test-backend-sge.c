@@ -260,8 +260,9 @@ test_scheduler_down (void)
   start = g_strdup_printf ("'%s' start", restart);
   g_assert_cmpint (system (start), ==, 0);
   /* A restarted qmaster reads its spool and hears from execd again before
-   * qstat lists the job; that took over 30 s once on a loaded 2-core host. */
-  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 90));
+   * qstat lists the job; that took over 30 s once on a loaded 2-core host,
+   * and over 90 s twice at load 40 (the job unknown, not lost, meanwhile). */
+  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 180));
   g_assert_true (mn_backend_cancel (f.backend, id, 0, &error));
   g_assert_no_error (error);
   mn_job_status_free (wait_for (f.backend, id, MN_JOB_DONE, 30));
