@@ -960,7 +960,7 @@ setup (void)
   write_file (h.config, conf, 0600);
   for (gsize i = 0; users[i]; i++)
     {
-      g_autofree gchar *c = g_strdup_printf ("sh -c 'echo %s-password | %s passwd --config %s %s'",
+      g_autofree gchar *c = g_strdup_printf ("sh -c 'echo %s-password | %s passwd --config %s %s >/dev/null'",
                                              users[i], h.controller_bin, h.config, users[i]);
       gint status = 0;
       g_assert_true (g_spawn_command_line_sync (c, NULL, NULL, &status, &error));
