@@ -414,6 +414,7 @@ secret_file = {secret}
 [backend]
 type = {SCHED}
 run_as = user
+job_host = {JOB_HOST}
 port_lock_dir = {tmp}/ports
 poll_interval_ms = 500
 ready_timeout = 90s
@@ -421,6 +422,13 @@ command_timeout = 15s
 memory_resource = h_vmem
 """)
     return conf
+
+
+# Grid Engine names the exec host in qstat (interactive.q@HOST), a name that
+# resolves: its jobs listen on their node's own address (job_host = node) and
+# the controller checks it against that host.  This Slurm's NodeNames
+# (interactive1, n1...) do not resolve, so its jobs keep one address.
+JOB_HOST = "node" if SCHED == "sge" else "127.0.0.1"
 
 
 # ---- the steps ------------------------------------------------------------------
