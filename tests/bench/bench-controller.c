@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "controller-test-util.h"
 #include "mn-auth-cookie.h"
 #include "mn-controller-auth.h"
 #include "mn-policy.h"
@@ -55,18 +56,6 @@ static SoupSession *http;
 static guint port, n_users = 100, n_done;
 static GMainLoop *loop;
 static User *users;
-
-static guint
-free_port (void)
-{
-  g_autoptr(GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_assert (g_socket_bind (s, any, TRUE, NULL));
-  bound = g_socket_get_local_address (s, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
 
 static SoupMessage *
 message (const gchar *method, const gchar *path, User *u, const gchar *body)
@@ -369,7 +358,7 @@ main (int argc, char **argv)
     g_autofree gchar *path = g_build_filename (dir, "controller.conf", NULL);
     const gchar *cargv[] = { bin, "--config", path, "--set", NULL, NULL };
     g_assert (g_file_set_contents (path, conf, -1, NULL));
-    port = free_port ();
+    port = mn_test_free_port ();
     setport = g_strdup_printf ("server.port=%u", port);
     cargv[4] = setport;
     log = g_build_filename (dir, "controller.log", NULL);

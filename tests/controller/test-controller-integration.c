@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "controller-test-util.h"
 #include "mn-auth-cookie.h"
 #include "mn-policy.h"
 
@@ -45,25 +46,6 @@ login_clear (Login *l)
 {
   g_free (l->cookie);
   g_free (l->csrf);
-}
-
-static guint
-free_port (void)
-{
-  g_autoptr(GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_assert_true (g_socket_bind (s, any, TRUE, NULL));
-  bound = g_socket_get_local_address (s, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
-static void
-write_file (const gchar *path, const gchar *text, int mode)
-{
-  g_assert_true (g_file_set_contents (path, text, -1, NULL));
-  g_assert_cmpint (g_chmod (path, mode), ==, 0);
 }
 
 /* ---- HTTP helpers -------------------------------------------------------------- */
@@ -518,11 +500,11 @@ test_run_as_user (void)
     rewritten = g_string_free (t, FALSE);
   }
   path2 = g_build_filename (h.dir, "controller2.conf", NULL);
-  write_file (path2, rewritten, 0600);
+  mn_test_write_file (path2, rewritten, 0600);
   g_assert_cmpint (g_chmod (h.dir, 0711), ==, 0);
   conf2 = h.config;
   h.config = g_strdup (path2);
-  h.port = free_port ();
+  h.port = mn_test_free_port ();
   h.controller = spawn_controller ();
   l = login ("minnapam", "pam-pass-123");
   id = new_session (&l, "{\"app\":\"webapp\"}");
@@ -854,7 +836,7 @@ write_policy (gint64 idle_timeout)
   pol->max_jobs_per_logical = 2;
   pol->idle_timeout = idle_timeout;
   text = mn_policy_config_to_data (pol);
-  write_file (path, text, 0644);
+  mn_test_write_file (path, text, 0644);
 }
 
 /* SIGHUP reloads the policy; with an idle timeout, a session nobody uses
@@ -914,9 +896,9 @@ setup (void)
     h.relay_bin = g_steal_pointer (&relay);
   else
     g_test_message ("minna-relay not built: testing the controller directly");
-  h.port = free_port ();
-  h.relay_port = free_port ();
-  h.relay_admin = free_port ();
+  h.port = mn_test_free_port ();
+  h.relay_port = mn_test_free_port ();
+  h.relay_admin = mn_test_free_port ();
 
   write_policy (0);
   polpath = g_build_filename (h.dir, "interactive.conf", NULL);
@@ -929,14 +911,14 @@ setup (void)
   {
     g_autofree gchar *crash = g_build_filename (apps, "crash.app", NULL);
     g_autofree gchar *slow = g_build_filename (apps, "slow.app", NULL);
-    write_file (crash, "[app]\nname=Crash\ncommand=echo starting; echo 'boom: no module named numpyy' >&2; exit 3\n", 0644);
-    write_file (slow, "[app]\nname=Slow\ncommand=mkdir -p {session_dir}/www{base_url}; sleep 3\\n"
+    mn_test_write_file (crash, "[app]\nname=Crash\ncommand=echo starting; echo 'boom: no module named numpyy' >&2; exit 3\n", 0644);
+    mn_test_write_file (slow, "[app]\nname=Slow\ncommand=mkdir -p {session_dir}/www{base_url}; sleep 3\\n"
                 "exec /usr/bin/python3 -m http.server --bind {host} --directory {session_dir}/www {port}\n"
                 "[field memory_gb]\nmin=0.1\nmax=4\ndefault=1\n", 0644);
   }
   h.secret = g_strdup ("integration-test-relay-secret-0123456789");
   secret_path = g_build_filename (h.dir, "relay.secret", NULL);
-  write_file (secret_path, h.secret, 0600);
+  mn_test_write_file (secret_path, h.secret, 0600);
   key = g_build_filename (h.dir, "cookie.key", NULL);
   g_assert_true (mn_auth_key_create_file (key, &error));
 
@@ -957,7 +939,7 @@ setup (void)
         memcpy (p, "url =  ", 7);
     }
   h.config = g_build_filename (h.dir, "controller.conf", NULL);
-  write_file (h.config, conf, 0600);
+  mn_test_write_file (h.config, conf, 0600);
   for (gsize i = 0; users[i]; i++)
     {
       g_autofree gchar *c = g_strdup_printf ("sh -c 'echo %s-password | %s passwd --config %s %s >/dev/null'",
@@ -1009,21 +991,13 @@ clean_up (void)
               rmdir (cgroups[i]);
         }
     }
-  if (g_getenv ("MINNA_KEEP_TEST_DIR") == NULL)
-    {
-      g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", h.dir);
-      if (system (cmd) != 0)
-        g_printerr ("could not remove %s\n", h.dir);
-    }
-  else
-    g_printerr ("kept %s\n", h.dir);
+  mn_test_remove_dir (h.dir);
 }
 
 int
 main (int argc, char **argv)
 {
-  int rc, status = 0;
-  pid_t child;
+  int rc;
   g_autoptr(GError) error = NULL;
   g_test_init (&argc, &argv, NULL);
   if (!g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE))
@@ -1035,18 +1009,8 @@ main (int argc, char **argv)
   g_assert_no_error (error);
   /* the tests run in a child, so that the parent cleans up even after an
    * aborted assertion */
-  fflush (stdout);
-  child = fork ();
-  g_assert_cmpint (child, >=, 0);
-  if (child > 0)
-    {
-      waitpid (child, &status, 0);
-      clean_up ();
-      if (WIFEXITED (status))
-        return WEXITSTATUS (status);
-      g_printerr ("test child died of signal %d\n", WTERMSIG (status));
-      return 1;
-    }
+  if ((rc = mn_test_run_in_child (clean_up)) >= 0)
+    return rc;
   setup ();
   g_test_add_func ("/controller/integration/login-and-input", test_login_and_input);
   g_test_add_func ("/controller/integration/login-slowdown", test_login_slowdown);

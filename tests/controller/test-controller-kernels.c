@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "controller-test-util.h"
 #include "mn-auth-cookie.h"
 
 /* Unix accounts (as root) and portal users */
@@ -47,33 +48,14 @@ tpath (const gchar *rel)
   return g_build_filename (h.dir, rel, NULL);
 }
 
-static void
-write_file (const gchar *path, const gchar *text, int mode)
-{
-  g_assert_true (g_file_set_contents (path, text, -1, NULL));
-  g_assert_cmpint (g_chmod (path, mode), ==, 0);
-}
-
 /* A fake minna-kernel: a shell script in the test directory. */
 static gchar *
 fake_program (const gchar *name, const gchar *body)
 {
   gchar *path = tpath (name);
   g_autofree gchar *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
-  write_file (path, text, 0755);
+  mn_test_write_file (path, text, 0755);
   return path;
-}
-
-static guint
-free_port (void)
-{
-  g_autoptr(GSocket) s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_assert_true (g_socket_bind (s, any, TRUE, NULL));
-  bound = g_socket_get_local_address (s, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
 /* @env NULL: ours; commands are looked up in our PATH. */
@@ -487,9 +469,9 @@ setup (void)
     g_autofree gchar *apps = tpath ("apps");
     g_autofree gchar *app = tpath ("apps/web.app");
     g_assert_cmpint (g_mkdir (apps, 0755), ==, 0);
-    write_file (app, "[app]\nname = Web\ncommand = sleep 1\n", 0644);
+    mn_test_write_file (app, "[app]\nname = Web\ncommand = sleep 1\n", 0644);
   }
-  h.port = free_port ();
+  h.port = mn_test_free_port ();
   useradd = g_find_program_in_path ("useradd");
   h.accounts = geteuid () == 0 && useradd != NULL;
   if (h.accounts)
@@ -519,7 +501,7 @@ setup (void)
                           "[backend]\nrun_as = %s\nport_lock_dir = %s/ports\n",
                           h.dir, h.dir, h.dir, key, h.accounts ? "user" : "controller", h.dir);
   h.config = tpath ("controller.conf");
-  write_file (h.config, conf, 0600);
+  mn_test_write_file (h.config, conf, 0600);
   for (gsize i = 0; users[i]; i++)
     {
       g_autofree gchar *c = g_strdup_printf ("sh -c 'echo %s-pw | %s passwd --config %s %s >/dev/null'",
@@ -556,21 +538,13 @@ clean_up (void)
     }
   if (geteuid () == 0)
     delete_accounts ();
-  if (g_getenv ("MINNA_KEEP_TEST_DIR") == NULL)
-    {
-      g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", h.dir);
-      if (system (cmd) != 0)
-        g_printerr ("could not remove %s\n", h.dir);
-    }
-  else
-    g_printerr ("kept %s\n", h.dir);
+  mn_test_remove_dir (h.dir);
 }
 
 int
 main (int argc, char **argv)
 {
-  int rc, status = 0;
-  pid_t child;
+  int rc;
   g_autoptr(GError) error = NULL;
   g_test_init (&argc, &argv, NULL);
   if (!g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE))
@@ -580,18 +554,10 @@ main (int argc, char **argv)
     }
   h.dir = g_dir_make_tmp ("minna-ctl-kernels-XXXXXX", &error);
   g_assert_no_error (error);
-  fflush (stdout);
-  child = fork ();
-  g_assert_cmpint (child, >=, 0);
-  if (child > 0)
-    {
-      waitpid (child, &status, 0);
-      clean_up ();
-      if (WIFEXITED (status))
-        return WEXITSTATUS (status);
-      g_printerr ("test child died of signal %d\n", WTERMSIG (status));
-      return 1;
-    }
+  /* the tests run in a child, so that the parent cleans up even after an
+   * aborted assertion */
+  if ((rc = mn_test_run_in_child (clean_up)) >= 0)
+    return rc;
   setup ();
   g_test_add_func ("/controller/kernels/logged-out", test_logged_out);
   g_test_add_func ("/controller/kernels/none", test_none);
