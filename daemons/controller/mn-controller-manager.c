@@ -305,15 +305,23 @@ node_addresses (MnControllerManager *self, const gchar *node)
  * only what the job was allowed to pick counts, or a user could route their
  * session to any service the relay reaches.  job_host = node: an address of
  * the node the scheduler runs the job on (this host for the local backend). */
+/* The node the job runs on: as the scheduler names it, this host for the
+ * local backend, NULL while not known. */
+static const gchar *
+job_node (MnControllerManager *self, const MnSession *s)
+{
+  if (s->exec_node == NULL && g_str_equal (self->backend->klass->name, "local"))
+    return g_get_host_name ();
+  return s->exec_node;
+}
+
 static gboolean
 host_allowed (MnControllerManager *self, const MnSession *s, const gchar *host)
 {
-  const gchar *node = s->exec_node;
+  const gchar *node = job_node (self, s);
   const gchar *const *addrs;
   if (!g_str_equal (self->config->job_host, "node"))
     return g_strcmp0 (host, self->config->job_host) == 0;
-  if (node == NULL && g_str_equal (self->backend->klass->name, "local"))
-    node = g_get_host_name ();
   if (node == NULL)
     return FALSE;
   addrs = node_addresses (self, node);
@@ -1040,13 +1048,13 @@ read_connection (MnControllerManager *self, MnSession *s)
     }
   if (!host_allowed (self, s, host))
     {
-      NodeAddrs *n = s->exec_node ? g_hash_table_lookup (self->node_addrs, s->exec_node) : NULL;
+      const gchar *node = job_node (self, s);
+      NodeAddrs *n = node ? g_hash_table_lookup (self->node_addrs, node) : NULL;
       g_autofree gchar *why = NULL;
-      if (n != NULL && n->pending)
-        return FALSE;   /* asked again once the node's name is resolved */
+      if (g_str_equal (self->config->job_host, "node") && (node == NULL || n == NULL || n->pending))
+        return FALSE;   /* asked again once the scheduler names the node and it is resolved */
       if (g_str_equal (self->config->job_host, "node"))
-        why = g_strdup_printf ("not an address of node %s",
-                               s->exec_node ? s->exec_node : "(not known yet)");
+        why = g_strdup_printf ("not an address of node %s", node);
       else
         why = g_strdup_printf ("not job_host %s", self->config->job_host);
       refuse_connection (s, path, host, port, why);
