@@ -128,7 +128,7 @@ timeout $T qdel -u '*' 2>&1 | diag
 # --- the controller's backend against the same cell ------------------------------
 if [ -n "$backend_test" ]; then
   if out=$(MINNA_TEST_USER=mnsg4 MINNA_TEST_SCHED_RESTART="$here/qmaster-restart.sh" \
-       timeout 240 "$backend_test" 2>&1); then
+       timeout 360 "$backend_test" 2>&1); then
     ok "controller Grid Engine backend"
   else
     nok "controller Grid Engine backend"
