@@ -19,6 +19,11 @@ typedef struct {
   gchar    *bin_dir;
   guint     timeout;
   guint     give_up_after;
+  /* NodeName -> NodeAddr (sinfo), for the running job's node: the address
+   * Slurm itself reaches the node at (NodeName need not resolve).  Filled
+   * when a node is missing; guarded by @lock (polls run in a worker thread). */
+  GMutex      lock;
+  GHashTable *node_addr;
 } MnBackendSlurm;
 
 /* Slurm's commands under the backend's timeout (mn-backend-command.h). */
@@ -219,6 +224,40 @@ is_live (const gchar *state, MnJobState *out)
   return TRUE;
 }
 
+/* The address of node @name as slurm.conf gives it (NodeAddr, which
+ * defaults to NodeName); NULL when sinfo cannot say. */
+static gchar *
+node_address (MnBackendSlurm *self, const gchar *name)
+{
+  gchar *addr;
+  g_mutex_lock (&self->lock);
+  addr = g_strdup (g_hash_table_lookup (self->node_addr, name));
+  g_mutex_unlock (&self->lock);
+  if (addr == NULL)
+    {
+      const gchar *argv[] = { "sinfo", "-h", "-N", "-o", "%N|%o", NULL };
+      g_autofree gchar *out = NULL;
+      g_autoptr(GError) error = NULL;
+      g_auto(GStrv) lines = NULL;
+      if (!run (self, argv, &out, NULL, &error))
+        {
+          g_message ("sinfo (the address of node %s): %s", name, error->message);
+          return NULL;
+        }
+      lines = g_strsplit (out, "\n", -1);
+      g_mutex_lock (&self->lock);
+      for (gsize i = 0; lines[i] != NULL; i++)
+        {
+          g_auto(GStrv) f = g_strsplit (lines[i], "|", 2);
+          if (g_strv_length (f) == 2 && f[0][0] != '\0' && f[1][0] != '\0')
+            g_hash_table_replace (self->node_addr, g_strdup (f[0]), g_strdup (g_strstrip (f[1])));
+        }
+      addr = g_strdup (g_hash_table_lookup (self->node_addr, name));
+      g_mutex_unlock (&self->lock);
+    }
+  return addr;
+}
+
 static GHashTable *
 slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **error)
 {
@@ -267,7 +306,11 @@ slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError 
       if (st == MN_JOB_PENDING)
         js->estimated_start = slurm_timestamp (f[3]);
       else if (f[4][0] != '\0' && g_ascii_strcasecmp (f[4], "n/a") != 0)
-        js->node = g_strdup (f[4]);
+        {
+          js->node = node_address (self, f[4]);
+          if (js->node == NULL)
+            js->node = g_strdup (f[4]);
+        }
       g_hash_table_replace (result, g_strdup (f[0]), js);
     }
   for (gsize i = 0; job_ids[i] != NULL; i++)
@@ -344,6 +387,8 @@ slurm_free (MnBackend *backend)
   g_free (self->partition);
   g_free (self->batch_partition);
   g_free (self->bin_dir);
+  g_hash_table_unref (self->node_addr);
+  g_mutex_clear (&self->lock);
   g_free (self);
 }
 
@@ -382,5 +427,7 @@ mn_backend_slurm_new (const MnBackendSlurmOptions *options, GError **error)
   self->bin_dir = g_strdup (options->bin_dir);
   self->timeout = options->command_timeout ? options->command_timeout : 15;
   self->give_up_after = options->give_up_after ? options->give_up_after : 10;
+  g_mutex_init (&self->lock);
+  self->node_addr = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return &self->parent;
 }

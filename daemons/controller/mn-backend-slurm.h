@@ -3,7 +3,8 @@
  * Submits with sbatch (as root: --uid/--gid/--export=NONE, so the job runs
  * as the user with the user's own environment), polls every job with one
  * squeue call (which also gives a pending job's expected start and a
- * running job's node) and asks sacct once for those squeue no longer knows, cancels
+ * running job's node, reported as its NodeAddr from sinfo, asked once per
+ * node) and asks sacct once for those squeue no longer knows, cancels
  * with scancel.  Every command runs under timeout(1): with slurmctld down
  * the clients hang, and a hung poll must become "unknown", not a stuck
  * controller. */

@@ -424,11 +424,11 @@ memory_resource = h_vmem
     return conf
 
 
-# Grid Engine names the exec host in qstat (interactive.q@HOST), a name that
-# resolves: its jobs listen on their node's own address (job_host = node) and
-# the controller checks it against that host.  This Slurm's NodeNames
-# (interactive1, n1...) do not resolve, so its jobs keep one address.
-JOB_HOST = "node" if SCHED == "sge" else "127.0.0.1"
+# Jobs listen on their node's own address (job_host = node), and the
+# controller checks it against the node the scheduler names: Grid Engine's
+# exec host in qstat (interactive.q@HOST), Slurm's NodeAddr (sinfo) of the
+# job's node (squeue %B; this test cluster's NodeNames do not resolve).
+JOB_HOST = "node"
 
 
 # ---- the steps ------------------------------------------------------------------
