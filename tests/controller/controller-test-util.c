@@ -2,6 +2,7 @@
 #include "controller-test-util.h"
 
 #include <gio/gio.h>
+#include <pwd.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,4 +58,66 @@ mn_test_run_in_child (void (*clean_up) (void))
     return WEXITSTATUS (status);
   g_printerr ("test child died of signal %d\n", WTERMSIG (status));
   return 1;
+}
+
+void
+mn_test_job_init (MnTestJob *job, const gchar *user, const gchar *prefix, const gchar *body)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
+  g_autofree gchar *tmpl = g_strdup_printf ("%s-XXXXXX", prefix);
+  struct passwd *pw = getpwnam (user);
+  g_assert_nonnull (pw);
+  job->user = user;
+  job->dir = g_dir_make_tmp (tmpl, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (chown (job->dir, pw->pw_uid, pw->pw_gid), ==, 0);
+  job->script = g_build_filename (job->dir, "job.sh", NULL);
+  job->output = g_build_filename (job->dir, "job.out", NULL);
+  mn_test_write_file (job->script, text, 0755);
+}
+
+void
+mn_test_job_clear (MnTestJob *job)
+{
+  g_autofree gchar *quoted = g_shell_quote (job->dir);
+  g_autofree gchar *cmd = g_strdup_printf ("rm -rf %s", quoted);
+  g_assert_cmpint (system (cmd), ==, 0);
+  g_clear_pointer (&job->backend, mn_backend_free);
+  g_free (job->dir);
+  g_free (job->script);
+  g_free (job->output);
+}
+
+MnJobSpec
+mn_test_job_spec (const MnTestJob *job, const gchar *session)
+{
+  MnJobSpec spec = {
+    .session_id = session, .session_dir = job->dir, .script = job->script,
+    .output = job->output, .unix_user = job->user, .cores = 1, .memory_mb = 100,
+    .walltime = 600, .node = 0, .logical = 0,
+  };
+  return spec;
+}
+
+MnJobStatus *
+mn_test_wait_for (MnBackend *backend, const gchar *id, MnJobState state, guint seconds)
+{
+  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+  const gchar *ids[] = { id, NULL };
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GHashTable) all = mn_backend_poll (backend, ids, 0, &error);
+      MnJobStatus *st;
+      g_assert_no_error (error);
+      st = g_hash_table_lookup (all, id);
+      g_assert_nonnull (st);
+      if (st->state == state || g_get_monotonic_time () > end)
+        {
+          g_assert_cmpint (st->state, ==, state);
+          return mn_job_status_copy (st);
+        }
+      g_usleep (300 * 1000);
+    }
 }

@@ -1,10 +1,13 @@
 /* controller-test-util.h: what the controller's integration tests and its
  * launch benchmark share: a free loopback port, a file with a mode, and
  * running the tests in a child so that the parent cleans up even after an
- * aborted assertion. */
+ * aborted assertion; and what the Slurm and Grid Engine backend tests share:
+ * a job's session directory and script, its spec, waiting for a state. */
 #pragma once
 
 #include <glib.h>
+
+#include "mn-controller-backend.h"
 
 G_BEGIN_DECLS
 
@@ -23,5 +26,25 @@ void  mn_test_remove_dir (const gchar *dir);
  * -1, and the caller goes on to run the tests and _exit() with their
  * status. */
 int   mn_test_run_in_child (void (*clean_up) (void));
+
+/* A job for a backend test: a session directory the user owns, with a job
+ * script in it.  The test sets @backend; mn_test_job_clear frees it. */
+typedef struct {
+  MnBackend   *backend;
+  gchar       *dir;
+  gchar       *script;
+  gchar       *output;
+  const gchar *user;
+} MnTestJob;
+
+/* @body: the script's shell lines; the directory is named PREFIX-XXXXXX. */
+void         mn_test_job_init (MnTestJob *job, const gchar *user, const gchar *prefix,
+                               const gchar *body);
+void         mn_test_job_clear (MnTestJob *job);
+/* 1 core, 100 MB, 10 min, interactive.q's first logical node. */
+MnJobSpec    mn_test_job_spec (const MnTestJob *job, const gchar *session);
+/* Polls until job @id is in @state (asserts it is by then); its status. */
+MnJobStatus *mn_test_wait_for (MnBackend *backend, const gchar *id, MnJobState state,
+                               guint seconds);
 
 G_END_DECLS

@@ -6,20 +6,14 @@
 
 #include "mn-backend-sge.h"
 #include "mn-controller-config.h"
+#include "controller-test-util.h"
 
 #include <glib/gstdio.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-typedef struct {
-  MnBackend *backend;
-  gchar     *dir;
-  gchar     *script;
-  gchar     *output;
-  const gchar *user;
-} Fixture;
+typedef MnTestJob Fixture;
 
 static gboolean
 have_sge (void)
@@ -38,66 +32,9 @@ fixture_init (Fixture *f, const gchar *body)
 {
   MnBackendSgeOptions opts = { .queue = "interactive.q", .memory_resource = "h_vmem" };
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
-  struct passwd *pw;
-  f->user = g_getenv ("MINNA_TEST_USER");
-  pw = getpwnam (f->user);
-  g_assert_nonnull (pw);
-  f->dir = g_dir_make_tmp ("mn-sge-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (chown (f->dir, pw->pw_uid, pw->pw_gid), ==, 0);
-  f->script = g_build_filename (f->dir, "job.sh", NULL);
-  f->output = g_build_filename (f->dir, "job.out", NULL);
-  g_file_set_contents (f->script, text, -1, &error);
-  g_assert_no_error (error);
-  g_chmod (f->script, 0755);
+  mn_test_job_init (f, g_getenv ("MINNA_TEST_USER"), "mn-sge", body);
   f->backend = mn_backend_sge_new (&opts, &error);
   g_assert_no_error (error);
-}
-
-static void
-fixture_clear (Fixture *f)
-{
-  g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
-  g_assert_cmpint (system (cmd), ==, 0);
-  mn_backend_free (f->backend);
-  g_free (f->dir);
-  g_free (f->script);
-  g_free (f->output);
-}
-
-static MnJobSpec
-spec_for (Fixture *f, const gchar *session)
-{
-  MnJobSpec spec = {
-    .session_id = session, .session_dir = f->dir, .script = f->script,
-    .output = f->output, .unix_user = f->user, .cores = 1, .memory_mb = 100,
-    .walltime = 600, .node = 0, .logical = 0,
-  };
-  return spec;
-}
-
-/* Polls until the job is in STATE; returns its last status. */
-static MnJobStatus *
-wait_for (MnBackend *b, const gchar *id, MnJobState state, guint seconds)
-{
-  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-  const gchar *ids[] = { id, NULL };
-  for (;;)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GHashTable) all = mn_backend_poll (b, ids, 0, &error);
-      MnJobStatus *st;
-      g_assert_no_error (error);
-      st = g_hash_table_lookup (all, id);
-      g_assert_nonnull (st);
-      if (st->state == state || g_get_monotonic_time () > end)
-        {
-          g_assert_cmpint (st->state, ==, state);
-          return mn_job_status_copy (st);
-        }
-      g_usleep (300 * 1000);
-    }
 }
 
 static void
@@ -113,20 +50,20 @@ test_run_and_exit_code (void)
   if (!have_sge ())
     return;
   fixture_init (&f, "echo \"$(id -un)\"; sleep 2; exit 3");
-  spec = spec_for (&f, "exitcode");
+  spec = mn_test_job_spec (&f, "exitcode");
   id = mn_backend_submit (f.backend, &spec, 0, &error);
   g_assert_no_error (error);
   again = mn_backend_submit (f.backend, &spec, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (id, ==, again);
-  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 20));
-  st = wait_for (f.backend, id, MN_JOB_DONE, 30);
+  mn_job_status_free (mn_test_wait_for (f.backend, id, MN_JOB_RUNNING, 20));
+  st = mn_test_wait_for (f.backend, id, MN_JOB_DONE, 30);
   g_assert_cmpint (st->exit_code, ==, 3);
   mn_job_status_free (st);
   g_file_get_contents (f.output, &out, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (g_str_has_prefix (out, f.user));
-  fixture_clear (&f);
+  mn_test_job_clear (&f);
 }
 
 static void
@@ -142,10 +79,10 @@ test_cancel_and_give_up (void)
   if (!have_sge ())
     return;
   fixture_init (&f, "sleep 300");
-  spec = spec_for (&f, "cancel");
+  spec = mn_test_job_spec (&f, "cancel");
   id = mn_backend_submit (f.backend, &spec, 0, &error);
   g_assert_no_error (error);
-  st = wait_for (f.backend, id, MN_JOB_RUNNING, 20);
+  st = mn_test_wait_for (f.backend, id, MN_JOB_RUNNING, 20);
   /* qstat's queue instance names the host running it */
   g_assert_nonnull (st->node);
   g_assert_cmpstr (st->node, !=, "");
@@ -154,7 +91,7 @@ test_cancel_and_give_up (void)
   /* the user's one slot is taken (resource quota): a give-up request is
    * submitted with -now y and gives up */
   fixture_init (&g, "sleep 300");
-  spec = spec_for (&g, "giveup");
+  spec = mn_test_job_spec (&g, "giveup");
   spec.give_up = TRUE;
   second = mn_backend_submit (g.backend, &spec, 0, &error);
   g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND);
@@ -162,14 +99,14 @@ test_cancel_and_give_up (void)
   g_assert_nonnull (strstr (error->message, "given up"));
   g_assert_null (second);
   g_clear_error (&error);
-  fixture_clear (&g);
+  mn_test_job_clear (&g);
 
   g_assert_true (mn_backend_cancel (f.backend, id, 0, &error));
   g_assert_no_error (error);
-  st = wait_for (f.backend, id, MN_JOB_DONE, 30);
+  st = mn_test_wait_for (f.backend, id, MN_JOB_DONE, 30);
   g_assert_cmpint (st->exit_code, ==, -1);
   mn_job_status_free (st);
-  fixture_clear (&f);
+  mn_test_job_clear (&f);
 }
 
 static void
@@ -183,15 +120,15 @@ test_walltime (void)
   if (!have_sge ())
     return;
   fixture_init (&f, "sleep 300");
-  spec = spec_for (&f, "walltime");
+  spec = mn_test_job_spec (&f, "walltime");
   spec.walltime = 3;
   id = mn_backend_submit (f.backend, &spec, 0, &error);
   g_assert_no_error (error);
-  st = wait_for (f.backend, id, MN_JOB_DONE, 40);
+  st = mn_test_wait_for (f.backend, id, MN_JOB_DONE, 40);
   g_assert_cmpint (st->exit_code, ==, -1);
   g_test_message ("walltime end: %s", st->message);
   mn_job_status_free (st);
-  fixture_clear (&f);
+  mn_test_job_clear (&f);
 }
 
 static void
@@ -210,7 +147,7 @@ test_unknown (void)
   g_assert_cmpuint (g_hash_table_size (all), ==, 2);
   st = g_hash_table_lookup (all, "999999");
   g_assert_cmpint (st->state, ==, MN_JOB_UNKNOWN);
-  fixture_clear (&f);
+  mn_test_job_clear (&f);
 }
 
 /* sge_qmaster down while a job runs: polls fail within the command timeout
@@ -239,10 +176,10 @@ test_scheduler_down (void)
       return;
     }
   fixture_init (&f, "sleep 300");
-  spec = spec_for (&f, "down");
+  spec = mn_test_job_spec (&f, "down");
   id = mn_backend_submit (f.backend, &spec, 0, &error);
   g_assert_no_error (error);
-  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 20));
+  mn_job_status_free (mn_test_wait_for (f.backend, id, MN_JOB_RUNNING, 20));
 
   stop = g_strdup_printf ("'%s' stop", restart);
   g_assert_cmpint (system (stop), ==, 0);
@@ -262,11 +199,11 @@ test_scheduler_down (void)
   /* A restarted qmaster reads its spool and hears from execd again before
    * qstat lists the job; that took over 30 s once on a loaded 2-core host,
    * and over 90 s twice at load 40 (the job unknown, not lost, meanwhile). */
-  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 180));
+  mn_job_status_free (mn_test_wait_for (f.backend, id, MN_JOB_RUNNING, 180));
   g_assert_true (mn_backend_cancel (f.backend, id, 0, &error));
   g_assert_no_error (error);
-  mn_job_status_free (wait_for (f.backend, id, MN_JOB_DONE, 30));
-  fixture_clear (&f);
+  mn_job_status_free (mn_test_wait_for (f.backend, id, MN_JOB_DONE, 30));
+  mn_test_job_clear (&f);
 }
 
 /* qmaster down makes the clients hang: the poll must come back with an

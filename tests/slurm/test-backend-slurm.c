@@ -6,20 +6,14 @@
 
 #include "mn-backend-slurm.h"
 #include "mn-controller-config.h"
+#include "controller-test-util.h"
 
 #include <glib/gstdio.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-typedef struct {
-  MnBackend *backend;
-  gchar     *dir;
-  gchar     *script;
-  gchar     *output;
-  const gchar *user;
-} Fixture;
+typedef MnTestJob Fixture;
 
 static gboolean
 have_slurm (void)
@@ -38,19 +32,7 @@ fixture_init_as (Fixture *f, const gchar *user, const gchar *body, guint give_up
 {
   MnBackendSlurmOptions opts = { .partition = "interactive", .give_up_after = give_up_after };
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
-  struct passwd *pw;
-  f->user = user;
-  pw = getpwnam (f->user);
-  g_assert_nonnull (pw);
-  f->dir = g_dir_make_tmp ("mn-slurm-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (chown (f->dir, pw->pw_uid, pw->pw_gid), ==, 0);
-  f->script = g_build_filename (f->dir, "job.sh", NULL);
-  f->output = g_build_filename (f->dir, "job.out", NULL);
-  g_file_set_contents (f->script, text, -1, &error);
-  g_assert_no_error (error);
-  g_chmod (f->script, 0755);
+  mn_test_job_init (f, user, "mn-slurm", body);
   f->backend = mn_backend_slurm_new (&opts, &error);
   g_assert_no_error (error);
 }
@@ -59,51 +41,6 @@ static void
 fixture_init (Fixture *f, const gchar *body, guint give_up_after)
 {
   fixture_init_as (f, g_getenv ("MINNA_TEST_USER"), body, give_up_after);
-}
-
-static void
-fixture_clear (Fixture *f)
-{
-  g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
-  g_assert_cmpint (system (cmd), ==, 0);
-  mn_backend_free (f->backend);
-  g_free (f->dir);
-  g_free (f->script);
-  g_free (f->output);
-}
-
-static MnJobSpec
-spec_for (Fixture *f, const gchar *session)
-{
-  MnJobSpec spec = {
-    .session_id = session, .session_dir = f->dir, .script = f->script,
-    .output = f->output, .unix_user = f->user, .cores = 1, .memory_mb = 100,
-    .walltime = 600, .node = 0, .logical = 0,
-  };
-  return spec;
-}
-
-/* Polls until the job is in STATE; returns its last status. */
-static MnJobStatus *
-wait_for (MnBackend *b, const gchar *id, MnJobState state, guint seconds)
-{
-  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-  const gchar *ids[] = { id, NULL };
-  for (;;)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GHashTable) all = mn_backend_poll (b, ids, 0, &error);
-      MnJobStatus *st;
-      g_assert_no_error (error);
-      st = g_hash_table_lookup (all, id);
-      g_assert_nonnull (st);
-      if (st->state == state || g_get_monotonic_time () > end)
-        {
-          g_assert_cmpint (st->state, ==, state);
-          return mn_job_status_copy (st);
-        }
-      g_usleep (300 * 1000);
-    }
 }
 
 static void
@@ -119,15 +56,15 @@ test_run_and_exit_code (void)
   if (!have_slurm ())
     return;
   fixture_init (&f, "echo \"$(id -un) $HOME\"; sleep 2; exit 3", 0);
-  spec = spec_for (&f, "exitcode");
+  spec = mn_test_job_spec (&f, "exitcode");
   id = mn_backend_submit (f.backend, &spec, 0, &error);
   g_assert_no_error (error);
   /* the same session again: the same job, not a second one */
   again = mn_backend_submit (f.backend, &spec, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (id, ==, again);
-  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 20));
-  st = wait_for (f.backend, id, MN_JOB_DONE, 30);
+  mn_job_status_free (mn_test_wait_for (f.backend, id, MN_JOB_RUNNING, 20));
+  st = mn_test_wait_for (f.backend, id, MN_JOB_DONE, 30);
   g_assert_cmpint (st->exit_code, ==, 3);
   g_assert_cmpstr (st->message, ==, "FAILED");
   mn_job_status_free (st);
@@ -136,7 +73,7 @@ test_run_and_exit_code (void)
   /* ran as the user, with the user's environment (--export=NONE) */
   g_assert_true (g_str_has_prefix (out, f.user));
   g_assert_null (strstr (out, "/root"));
-  fixture_clear (&f);
+  mn_test_job_clear (&f);
 }
 
 static void
@@ -150,17 +87,17 @@ test_cancel_running (void)
   if (!have_slurm ())
     return;
   fixture_init (&f, "sleep 300", 0);
-  spec = spec_for (&f, "cancel");
+  spec = mn_test_job_spec (&f, "cancel");
   id = mn_backend_submit (f.backend, &spec, 0, &error);
   g_assert_no_error (error);
-  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 20));
+  mn_job_status_free (mn_test_wait_for (f.backend, id, MN_JOB_RUNNING, 20));
   g_assert_true (mn_backend_cancel (f.backend, id, 0, &error));
   g_assert_no_error (error);
-  st = wait_for (f.backend, id, MN_JOB_DONE, 30);
+  st = mn_test_wait_for (f.backend, id, MN_JOB_DONE, 30);
   g_assert_cmpstr (st->message, ==, "CANCELLED");
   g_assert_cmpint (st->exit_code, ==, -1);
   mn_job_status_free (st);
-  fixture_clear (&f);
+  mn_test_job_clear (&f);
 }
 
 static void
@@ -180,7 +117,7 @@ test_unknown_and_many (void)
   /* never "gone": a job nobody knows is unknown */
   st = g_hash_table_lookup (all, "999999");
   g_assert_cmpint (st->state, ==, MN_JOB_UNKNOWN);
-  fixture_clear (&f);
+  mn_test_job_clear (&f);
 }
 
 /* The interactive partition full (three users' jobs on its one logical
@@ -212,13 +149,13 @@ test_give_up_and_estimate (void)
     {
       g_autofree gchar *sid = g_strdup_printf ("fill-%u", i);
       fixture_init_as (&fill[i], fill_users[i], "sleep 300", 0);
-      spec = spec_for (&fill[i], sid);
+      spec = mn_test_job_spec (&fill[i], sid);
       fill_ids[i] = mn_backend_submit (fill[i].backend, &spec, 0, &error);
       g_assert_no_error (error);
     }
   for (guint i = 0; i < 3; i++)
     {
-      MnJobStatus *st = wait_for (fill[i].backend, fill_ids[i], MN_JOB_RUNNING, 30);
+      MnJobStatus *st = mn_test_wait_for (fill[i].backend, fill_ids[i], MN_JOB_RUNNING, 30);
       /* the node running it, for the controller's check of the app's address */
       g_assert_nonnull (st->node);
       g_assert_cmpstr (st->node, !=, "");
@@ -226,7 +163,7 @@ test_give_up_and_estimate (void)
     }
 
   fixture_init (&f, "sleep 300", 2);
-  spec = spec_for (&f, "giveup");
+  spec = mn_test_job_spec (&f, "giveup");
   spec.give_up = TRUE;
   id = mn_backend_submit (f.backend, &spec, 0, &error);
   g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND);
@@ -240,7 +177,7 @@ test_give_up_and_estimate (void)
   spec.give_up = FALSE;
   id = mn_backend_submit (fill[0].backend, &spec, 0, &error);
   g_assert_no_error (error);
-  mn_job_status_free (wait_for (f.backend, id, MN_JOB_PENDING, 5));
+  mn_job_status_free (mn_test_wait_for (f.backend, id, MN_JOB_PENDING, 5));
   end = g_get_monotonic_time () + 45 * G_USEC_PER_SEC;
   /* the poll's one squeue carries backfill's expected start */
   while (!have && g_get_monotonic_time () < end)
@@ -265,9 +202,9 @@ test_give_up_and_estimate (void)
     {
       g_assert_true (mn_backend_cancel (fill[i].backend, fill_ids[i], 0, &error));
       g_assert_no_error (error);
-      fixture_clear (&fill[i]);
+      mn_test_job_clear (&fill[i]);
     }
-  fixture_clear (&f);
+  mn_test_job_clear (&f);
 }
 
 /* slurmctld down while a job runs: polls fail within the command timeout
@@ -297,10 +234,10 @@ test_scheduler_down (void)
       return;
     }
   fixture_init (&f, "sleep 300", 0);
-  spec = spec_for (&f, "down");
+  spec = mn_test_job_spec (&f, "down");
   id = mn_backend_submit (f.backend, &spec, 0, &error);
   g_assert_no_error (error);
-  mn_job_status_free (wait_for (f.backend, id, MN_JOB_RUNNING, 20));
+  mn_job_status_free (mn_test_wait_for (f.backend, id, MN_JOB_RUNNING, 20));
 
   stop = g_strdup_printf ("'%s' stop", restart);
   g_assert_cmpint (system (stop), ==, 0);
@@ -317,12 +254,12 @@ test_scheduler_down (void)
 
   start = g_strdup_printf ("'%s' start", restart);
   g_assert_cmpint (system (start), ==, 0);
-  st = wait_for (f.backend, id, MN_JOB_RUNNING, 20);
+  st = mn_test_wait_for (f.backend, id, MN_JOB_RUNNING, 20);
   mn_job_status_free (st);
   g_assert_true (mn_backend_cancel (f.backend, id, 0, &error));
   g_assert_no_error (error);
-  mn_job_status_free (wait_for (f.backend, id, MN_JOB_DONE, 30));
-  fixture_clear (&f);
+  mn_job_status_free (mn_test_wait_for (f.backend, id, MN_JOB_DONE, 30));
+  mn_test_job_clear (&f);
 }
 
 /* slurmctld down makes the clients hang: the poll must come back with an
