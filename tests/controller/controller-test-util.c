@@ -1,5 +1,6 @@
 /* controller-test-util.c */
 #include "controller-test-util.h"
+#include "mn-controller-config.h"
 
 #include <gio/gio.h>
 #include <pwd.h>
@@ -98,6 +99,42 @@ mn_test_job_spec (const MnTestJob *job, const gchar *session)
     .walltime = 600, .node = 0, .logical = 0,
   };
   return spec;
+}
+
+void
+mn_test_scheduler_down (MnTestJob *job, MnBackend *impatient, const gchar *restart,
+                        guint back_within)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) all = NULL;
+  g_autofree gchar *id = NULL;
+  g_autofree gchar *quoted = g_shell_quote (restart);
+  g_autofree gchar *stop = g_strdup_printf ("%s stop", quoted);
+  g_autofree gchar *start = g_strdup_printf ("%s start", quoted);
+  MnJobSpec spec = mn_test_job_spec (job, "down");
+  const gchar *ids[2] = { NULL, NULL };
+  gint64 t0;
+
+  id = mn_backend_submit (job->backend, &spec, 0, &error);
+  g_assert_no_error (error);
+  mn_job_status_free (mn_test_wait_for (job->backend, id, MN_JOB_RUNNING, 20));
+
+  g_assert_cmpint (system (stop), ==, 0);
+  ids[0] = id;
+  t0 = g_get_monotonic_time ();
+  all = mn_backend_poll (impatient, ids, 0, &error);
+  g_assert_null (all);
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_UNREACHABLE);
+  g_test_message ("scheduler down: %s", error->message);
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 10 * G_USEC_PER_SEC);
+  g_clear_error (&error);
+
+  g_assert_cmpint (system (start), ==, 0);
+  mn_job_status_free (mn_test_wait_for (job->backend, id, MN_JOB_RUNNING, back_within));
+  g_assert_true (mn_backend_cancel (job->backend, id, 0, &error));
+  g_assert_no_error (error);
+  mn_job_status_free (mn_test_wait_for (job->backend, id, MN_JOB_DONE, 30));
+  mn_test_job_clear (job);
 }
 
 MnJobStatus *

@@ -47,4 +47,11 @@ MnJobSpec    mn_test_job_spec (const MnTestJob *job, const gchar *session);
 MnJobStatus *mn_test_wait_for (MnBackend *backend, const gchar *id, MnJobState state,
                                guint seconds);
 
+/* The scheduler's daemon stopped while @job's job runs (RESTART stop|start):
+ * a poll through @impatient (a short command timeout) fails as unreachable
+ * within 10 s; once the daemon is back the same job runs again within
+ * @back_within s, and ends on cancel.  Clears @job. */
+void         mn_test_scheduler_down (MnTestJob *job, MnBackend *impatient,
+                                     const gchar *restart, guint back_within);
+
 G_END_DECLS

@@ -215,17 +215,9 @@ test_scheduler_down (void)
 {
   Fixture f = { 0 };
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *id = NULL;
-  g_autofree gchar *stop = NULL;
-  g_autofree gchar *start = NULL;
   const gchar *restart = g_getenv ("MINNA_TEST_SCHED_RESTART");
-  const gchar *ids[2] = { NULL, NULL };
   MnBackendSlurmOptions opts = { .partition = "interactive", .command_timeout = 3 };
   g_autoptr(MnBackend) impatient = NULL;
-  g_autoptr(GHashTable) all = NULL;
-  MnJobSpec spec;
-  MnJobStatus *st;
-  gint64 t0;
   if (!have_slurm ())
     return;
   if (restart == NULL)
@@ -234,32 +226,9 @@ test_scheduler_down (void)
       return;
     }
   fixture_init (&f, "sleep 300", 0);
-  spec = mn_test_job_spec (&f, "down");
-  id = mn_backend_submit (f.backend, &spec, 0, &error);
-  g_assert_no_error (error);
-  mn_job_status_free (mn_test_wait_for (f.backend, id, MN_JOB_RUNNING, 20));
-
-  stop = g_strdup_printf ("'%s' stop", restart);
-  g_assert_cmpint (system (stop), ==, 0);
   impatient = mn_backend_slurm_new (&opts, &error);
   g_assert_no_error (error);
-  ids[0] = id;
-  t0 = g_get_monotonic_time ();
-  all = mn_backend_poll (impatient, ids, 0, &error);
-  g_assert_null (all);
-  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_UNREACHABLE);
-  g_test_message ("slurmctld down: %s", error->message);
-  g_assert_cmpint (g_get_monotonic_time () - t0, <, 10 * G_USEC_PER_SEC);
-  g_clear_error (&error);
-
-  start = g_strdup_printf ("'%s' start", restart);
-  g_assert_cmpint (system (start), ==, 0);
-  st = mn_test_wait_for (f.backend, id, MN_JOB_RUNNING, 20);
-  mn_job_status_free (st);
-  g_assert_true (mn_backend_cancel (f.backend, id, 0, &error));
-  g_assert_no_error (error);
-  mn_job_status_free (mn_test_wait_for (f.backend, id, MN_JOB_DONE, 30));
-  mn_test_job_clear (&f);
+  mn_test_scheduler_down (&f, impatient, restart, 20);
 }
 
 /* slurmctld down makes the clients hang: the poll must come back with an
