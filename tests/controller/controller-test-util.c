@@ -133,7 +133,9 @@ mn_test_scheduler_down (MnTestJob *job, MnBackend *impatient, const gchar *resta
   mn_job_status_free (mn_test_wait_for (job->backend, id, MN_JOB_RUNNING, back_within));
   g_assert_true (mn_backend_cancel (job->backend, id, 0, &error));
   g_assert_no_error (error);
-  mn_job_status_free (mn_test_wait_for (job->backend, id, MN_JOB_DONE, 30));
+  /* the cancel reaches the node once its daemon has rejoined the restarted
+   * one (Grid Engine: the execd's next report, up to load_report_time) */
+  mn_job_status_free (mn_test_wait_for (job->backend, id, MN_JOB_DONE, MAX (30, back_within)));
   mn_test_job_clear (job);
 }
 

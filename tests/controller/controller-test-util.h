@@ -50,7 +50,8 @@ MnJobStatus *mn_test_wait_for (MnBackend *backend, const gchar *id, MnJobState s
 /* The scheduler's daemon stopped while @job's job runs (RESTART stop|start):
  * a poll through @impatient (a short command timeout) fails as unreachable
  * within 10 s; once the daemon is back the same job runs again within
- * @back_within s, and ends on cancel.  Clears @job. */
+ * @back_within s, and ends on cancel within as long (at least 30 s).
+ * Clears @job. */
 void         mn_test_scheduler_down (MnTestJob *job, MnBackend *impatient,
                                      const gchar *restart, guint back_within);
 
