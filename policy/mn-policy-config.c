@@ -110,6 +110,11 @@ static const MnPolicyKey policy_keys[] = {
     "How jobs on a logical node share its GPUs: shared (all use them, GPU "
     "memory first come first served), capped (each job reserves its GPU-memory "
     "request) or exclusive (a job asking for GPUs gets them whole)." },
+  { "job", "max_swap", MN_KEY_SIZE, "MiB", 0, 64 * MIB_T, "60G", NULL,
+    OFF (job_max_swap_mb),
+    "Swap allowance of one job: how much of its memory may be in swap when "
+    "its node's RAM is full (at most its memory limit, which bounds RAM and "
+    "swap together).  0 keeps every job's memory in RAM." },
 };
 
 static const gchar *const policy_groups[] = { "queue", "node", "logical_node", "job", NULL };
@@ -1120,5 +1125,11 @@ mn_policy_config_describe_keys (void)
                               key_type_name (k), allowed);
       append_wrapped (out, "      ", k->help, 72);
     }
+  {
+    g_autofree gchar *model = mn_policy_describe_model ();
+
+    g_string_append_c (out, '\n');
+    g_string_append (out, model);
+  }
   return g_string_free (out, FALSE);
 }

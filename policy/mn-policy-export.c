@@ -32,6 +32,121 @@ partition_name (const MnPolicyConfig *c)
   return name;
 }
 
+/* ---- GPU units shared by the exports and the submit arguments ------------- */
+
+static gboolean
+has_gpus (const MnPolicyConfig *c)
+{
+  return c->node_gpus > 0 && c->logical_gpus > 0;
+}
+
+/* Shared and capped GPUs are split into max_jobs shards each (Slurm gres/shard,
+ * Grid Engine consumable gpu_shard); exclusive GPUs are counted whole. */
+static gboolean
+uses_shards (const MnPolicyConfig *c)
+{
+  return has_gpus (c) && c->gpu_mode != MN_GPU_MODE_EXCLUSIVE;
+}
+
+static guint
+shards_per_gpu (const MnPolicyConfig *c)
+{
+  return c->max_jobs_per_logical;
+}
+
+/* Shards (or whole GPUs in EXCLUSIVE mode) for @gpus GPUs and @reserved MiB
+ * of reserved GPU memory: SHARED one per GPU, CAPPED the reservation in
+ * shards of gpu_memory / shards_per_gpu, rounded up, at least one per GPU. */
+static guint
+gpu_units (const MnPolicyConfig *c, guint gpus, guint64 reserved)
+{
+  guint64 n;
+
+  if (!has_gpus (c) || gpus == 0)
+    return 0;
+  if (c->gpu_mode != MN_GPU_MODE_CAPPED)
+    return gpus;
+  n = (reserved * shards_per_gpu (c) + c->gpu_memory_mb - 1) / MAX (c->gpu_memory_mb, 1);
+  n = CLAMP (n, gpus, (guint64) gpus * shards_per_gpu (c));
+  return (guint) n;
+}
+
+/* The most units one job may ask for: its GPU and GPU-memory caps. */
+static guint
+gpu_units_per_job (const MnPolicyConfig *c)
+{
+  return gpu_units (c, c->job_max_gpus, c->job_max_gpu_memory_mb);
+}
+
+gchar *
+mn_policy_slurm_partition (const MnPolicyConfig *c)
+{
+  return partition_name (c);
+}
+
+gchar *
+mn_policy_slurm_gres (const MnPolicyConfig *c, const MnPolicyAllocation *a)
+{
+  guint units = gpu_units (c, a->gpus, a->gpu_memory_reserved_mb);
+
+  if (units == 0)
+    return NULL;
+  return g_strdup_printf ("%s:%u", uses_shards (c) ? "shard" : "gpu", units);
+}
+
+/* Slurm's D-HH:MM:SS; Slurm counts whole minutes and rounds up itself. */
+static gchar *
+slurm_duration (gint64 seconds)
+{
+  return g_strdup_printf ("%" G_GINT64_FORMAT "-%02d:%02d:%02d", seconds / 86400,
+                          (int) (seconds / 3600 % 24), (int) (seconds / 60 % 60),
+                          (int) (seconds % 60));
+}
+
+GStrv
+mn_policy_submit_args_slurm (const MnPolicyConfig *c, const MnPolicyAllocation *a)
+{
+  GPtrArray *b = g_ptr_array_new ();
+  g_autofree gchar *part = partition_name (c);
+  g_autofree gchar *time = slurm_duration (a->walltime);
+  g_autofree gchar *gres = mn_policy_slurm_gres (c, a);
+
+  g_ptr_array_add (b, g_strdup_printf ("--partition=%s", part));
+  g_ptr_array_add (b, g_strdup_printf ("--time=%s", time));
+  g_ptr_array_add (b, g_strdup_printf ("--mem=%" G_GUINT64_FORMAT "M", a->memory_max_mb));
+  g_ptr_array_add (b, g_strdup_printf ("--cpus-per-task=%u", a->cores));
+  if (gres != NULL)
+    g_ptr_array_add (b, g_strdup_printf ("--gres=%s", gres));
+  g_ptr_array_add (b, NULL);
+  return (GStrv) g_ptr_array_free (b, FALSE);
+}
+
+GStrv
+mn_policy_submit_args_sge (const MnPolicyConfig *c, const MnPolicyAllocation *a,
+                           gboolean give_up)
+{
+  GPtrArray *b = g_ptr_array_new ();
+  g_autofree gchar *rt = mn_policy_format_hms (a->walltime);
+  GString *res = g_string_new (NULL);
+  guint units = gpu_units (c, a->gpus, a->gpu_memory_reserved_mb);
+
+  g_ptr_array_add (b, g_strdup ("-q"));
+  g_ptr_array_add (b, g_strdup (c->queue_name));
+  if (give_up)
+    {
+      g_ptr_array_add (b, g_strdup ("-now"));
+      g_ptr_array_add (b, g_strdup ("y"));
+    }
+  g_string_append_printf (res, "h_rt=%s,h_vmem=%" G_GUINT64_FORMAT "M", rt,
+                          a->memory_swap_max_mb);
+  if (units > 0)
+    g_string_append_printf (res, ",%s=%u", uses_shards (c) ? "gpu_shard" : "gpu", units);
+  g_ptr_array_add (b, g_strdup ("-l"));
+  g_ptr_array_add (b, g_string_free (res, FALSE));
+  g_ptr_array_add (b, NULL);
+  return (GStrv) g_ptr_array_free (b, FALSE);
+}
+
 static void
 note_common (GString *out, const MnPolicyConfig *c, const gchar *memory_hint,
              const gchar *busy_hint)
@@ -74,9 +189,9 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
   GString *out = g_string_new (NULL);
   g_autofree gchar *part = partition_name (c);
   g_autofree gchar *wall = mn_policy_format_hms (c->max_walltime);
-  gboolean gpus = c->node_gpus > 0 && c->logical_gpus > 0;
-  gboolean shards = gpus && c->gpu_mode != MN_GPU_MODE_EXCLUSIVE;
-  guint n_shards = c->logical_per_node * c->logical_gpus * c->max_jobs_per_logical;
+  gboolean gpus = has_gpus (c);
+  gboolean shards = uses_shards (c);
+  guint n_shards = c->node_gpus * shards_per_gpu (c);
   const gchar *gpu_tres = shards ? "gres/shard" : "gres/gpu";
 
   g_string_append_printf (out,
@@ -86,9 +201,14 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
                           "Node names %s[1-%u] are placeholders for your hosts.\n",
                           part, c->queue_name, c->nodes, c->max_jobs_per_logical,
                           c->max_jobs_per_logical, part, c->nodes);
-  if (shards)
+  if (shards && c->gpu_mode == MN_GPU_MODE_CAPPED)
+    g_string_append_printf (out, "# GPUs are shared through gres/shard: %u per GPU; a job "
+                            "asks its GPU-memory\n# reservation in shards of "
+                            "[node] gpu_memory / %u, rounded up, at least one per GPU.\n",
+                            shards_per_gpu (c), shards_per_gpu (c));
+  else if (shards)
     g_string_append_printf (out, "# GPUs are shared through gres/shard: %u per GPU, "
-                            "one per job and GPU used.\n", c->max_jobs_per_logical);
+                            "one per job and GPU used.\n", shards_per_gpu (c));
   note_common (out, c, NULL, "srun --immediate or salloc --immediate");
   g_string_append (out, "# - the per-user limit counts waiting jobs too: "
                    "MaxSubmitJobsPerUser below.\n");
@@ -153,7 +273,7 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
                           part, c->max_jobs_per_user, c->max_jobs_per_user, wall,
                           c->job_max_cores, c->job_max_memory_mb);
   if (gpus)
-    g_string_append_printf (out, ",%s=%u", gpu_tres, c->job_max_gpus);
+    g_string_append_printf (out, ",%s=%u", gpu_tres, gpu_units_per_job (c));
   g_string_append_c (out, '\n');
   end (out, "sacctmgr.sh");
   return g_string_free (out, FALSE);
@@ -185,13 +305,24 @@ mn_policy_export_sge (const MnPolicyConfig *c)
   note_common (out, c, memory_hint, "qrsh -now y / qsub -now y");
   g_string_append_printf (out,
                           "# - logical nodes: Grid Engine sees %u slots per host, not %u "
-                          "groups of %u;\n#   per-job caps of %u cores",
+                          "groups of %u;\n#   per-job caps of %u cores are not enforced "
+                          "by the queue.\n",
                           slots, c->logical_per_node, c->max_jobs_per_logical,
                           c->job_max_cores);
-  if (c->logical_gpus > 0)
-    g_string_append_printf (out, " and %u GPU%s (a consumable complex 'gpu', qconf -mc)",
-                            c->job_max_gpus, c->job_max_gpus == 1 ? "" : "s");
-  g_string_append (out, " are not\n#   enforced by the queue.\n");
+  if (has_gpus (c))
+    g_string_append_printf (out,
+                            "# - GPUs: the consumable complex '%s' below (add it to "
+                            "qconf -sc, load with qconf -Mc),\n#   %u per host: "
+                            "qconf -aattr exechost complex_values %s=%u HOST.  A job asks "
+                            "%s\n#   (at most %u); the device is not chosen by the queue.\n",
+                            uses_shards (c) ? "gpu_shard" : "gpu",
+                            c->node_gpus * (uses_shards (c) ? shards_per_gpu (c) : 1),
+                            uses_shards (c) ? "gpu_shard" : "gpu",
+                            c->node_gpus * (uses_shards (c) ? shards_per_gpu (c) : 1),
+                            c->gpu_mode == MN_GPU_MODE_CAPPED
+                            ? "its GPU-memory reservation in shards of gpu_memory / max_jobs"
+                            : uses_shards (c) ? "one shard per GPU it uses" : "whole GPUs",
+                            gpu_units_per_job (c));
   g_string_append_printf (out,
                           "# - the per-user limit counts waiting jobs too; the quota "
                           "below counts running\n#   jobs only (max_u_jobs in "
@@ -269,5 +400,14 @@ mn_policy_export_sge (const MnPolicyConfig *c)
                           "}\n",
                           part, c->queue_name, c->queue_name, c->max_jobs_per_user);
   end (out, "rqs");
+
+  if (has_gpus (c))
+    {
+      begin (out, "complex");
+      g_string_append_printf (out, "%-10s %-10s INT <= YES YES 0 0\n",
+                              uses_shards (c) ? "gpu_shard" : "gpu",
+                              uses_shards (c) ? "gpu_shard" : "gpu");
+      end (out, "complex");
+    }
   return g_string_free (out, FALSE);
 }

@@ -21,8 +21,10 @@ typedef struct {
   guint    cores;        /* effective values: defaults already applied */
   guint64  memory_mb;
   guint    gpus;
-  guint64  gpu_memory_mb;
+  guint64  gpu_memory_mb; /* reserved / charged (mn_policy_gpu_memory_request) */
+  guint64  gpu_memory_asked_mb; /* as requested: what the cap is checked on */
   gint64   walltime;
+  guint64  gpu_mask;     /* while running: its physical GPUs on its node */
   gboolean running;
   guint    node;
   guint    logical;
@@ -34,6 +36,7 @@ typedef struct {
 typedef struct {
   guint   jobs;
   guint   gpus_reserved;
+  guint64 gpus_held;     /* EXCLUSIVE: mask of its node's GPUs held whole */
   guint64 gpu_memory_reserved_mb;
 } MnLogical;
 
@@ -84,6 +87,18 @@ mn_reject_reason_to_string (MnRejectReason reason)
     case MN_REJECT_MALFORMED:           return "malformed";
     default:                            return "unknown";
     }
+}
+
+gboolean
+mn_reject_reason_from_string (const gchar *text, MnRejectReason *out)
+{
+  for (guint r = MN_REJECT_NONE; r <= MN_REJECT_MALFORMED; r++)
+    if (g_strcmp0 (text, mn_reject_reason_to_string (r)) == 0)
+      {
+        *out = r;
+        return TRUE;
+      }
+  return FALSE;
 }
 
 const gchar *
@@ -196,8 +211,28 @@ load_find (const MnLoad *load, const MnJob *job, guint *node, guint *logical)
   return found;
 }
 
+/* The GPUs a job of @gpus GPUs gets on logical node @l (mn-policy.h, GPU):
+ * EXCLUSIVE the lowest-numbered ones not in @held (then, only after an adopt
+ * beyond the limits, held ones), else the first of the logical node's. */
+static guint64
+pick_gpus (const MnPolicyConfig *c, guint l, guint gpus, guint64 held)
+{
+  guint first = l * c->logical_gpus;
+  guint64 mask = 0;
+  guint got = 0;
+
+  if (c->gpu_mode == MN_GPU_MODE_EXCLUSIVE)
+    for (guint i = 0; i < c->logical_gpus && got < gpus; i++)
+      if ((held & (G_GUINT64_CONSTANT (1) << (first + i))) == 0)
+        mask |= G_GUINT64_CONSTANT (1) << (first + i), got++;
+  for (guint i = 0; i < c->logical_gpus && got < gpus; i++)
+    if ((mask & (G_GUINT64_CONSTANT (1) << (first + i))) == 0)
+      mask |= G_GUINT64_CONSTANT (1) << (first + i), got++;
+  return mask;
+}
+
 static void
-load_add (MnLoad *load, const MnJob *job, guint n, guint l)
+load_add (MnLoad *load, const MnJob *job, guint n, guint l, guint64 gpu_mask)
 {
   MnLogical *lg = &load->logical[n * load->config->logical_per_node + l];
 
@@ -207,13 +242,16 @@ load_add (MnLoad *load, const MnJob *job, guint n, guint l)
   load->node[n].jobs++;
   load->node[n].memory_committed_mb += job->memory_mb;
   if (load->config->gpu_mode == MN_GPU_MODE_EXCLUSIVE)
-    lg->gpus_reserved += job->gpus;
+    {
+      lg->gpus_reserved += job->gpus;
+      lg->gpus_held |= gpu_mask;
+    }
   if (load->config->gpu_mode == MN_GPU_MODE_CAPPED)
     lg->gpu_memory_reserved_mb += job->gpu_memory_mb;
 }
 
 static void
-load_remove (MnLoad *load, const MnJob *job, guint n, guint l)
+load_remove (MnLoad *load, const MnJob *job, guint n, guint l, guint64 gpu_mask)
 {
   MnLogical *lg = &load->logical[n * load->config->logical_per_node + l];
 
@@ -223,9 +261,43 @@ load_remove (MnLoad *load, const MnJob *job, guint n, guint l)
   load->node[n].jobs--;
   load->node[n].memory_committed_mb -= job->memory_mb;
   if (load->config->gpu_mode == MN_GPU_MODE_EXCLUSIVE)
-    lg->gpus_reserved -= job->gpus;
+    {
+      lg->gpus_reserved -= job->gpus;
+      lg->gpus_held &= ~gpu_mask;
+    }
   if (load->config->gpu_mode == MN_GPU_MODE_CAPPED)
     lg->gpu_memory_reserved_mb -= job->gpu_memory_mb;
+}
+
+/* Why load_find found nothing for @job (MnWaitReason's order). */
+static MnWaitReason
+load_why_not (const MnLoad *load, const MnJob *job)
+{
+  const MnPolicyConfig *c = load->config;
+  gboolean slot = FALSE, memory = FALSE;
+
+  for (guint n = 0; n < c->nodes; n++)
+    for (guint l = 0; l < c->logical_per_node; l++)
+      {
+        const MnLogical *lg = &load->logical[n * c->logical_per_node + l];
+
+        if (lg->jobs >= c->max_jobs_per_logical)
+          continue;
+        slot = TRUE;
+        if (job->memory_mb <= node_free_memory (load, n))
+          memory = TRUE;
+      }
+  if (!slot)
+    return MN_WAIT_SLOTS;
+  if (!memory)
+    return MN_WAIT_MEMORY;
+  switch (c->gpu_mode)
+    {
+    case MN_GPU_MODE_EXCLUSIVE: return MN_WAIT_GPUS;
+    case MN_GPU_MODE_CAPPED:    return MN_WAIT_GPU_MEMORY;
+    case MN_GPU_MODE_SHARED:
+    default:                    return MN_WAIT_SLOTS;
+    }
 }
 
 /* Within one pass over the FIFO the load only grows, so a shape that did not
@@ -332,7 +404,8 @@ job_shape_from_request (const MnPolicyConfig *c, const MnPolicyRequest *r, MnJob
   job->cores = r->cores != 0 ? r->cores : 1;
   job->memory_mb = r->memory_mb != 0 ? r->memory_mb : c->job_max_memory_mb;
   job->gpus = r->gpus;
-  job->gpu_memory_mb = r->gpu_memory_mb;
+  job->gpu_memory_mb = mn_policy_gpu_memory_request (c, r);
+  job->gpu_memory_asked_mb = r->gpu_memory_mb;
   job->walltime = r->walltime != 0 ? r->walltime : c->max_walltime;
 }
 
@@ -381,9 +454,9 @@ check_caps (const MnPolicyConfig *c, const MnJob *job, gchar **message)
                                   job->gpus, c->queue_name, c->job_max_gpus);
       return MN_REJECT_OVER_GPUS_CAP;
     }
-  if (job->gpu_memory_mb > c->job_max_gpu_memory_mb)
+  if (job->gpu_memory_asked_mb > c->job_max_gpu_memory_mb)
     {
-      asked = mn_policy_format_size (job->gpu_memory_mb);
+      asked = mn_policy_format_size (job->gpu_memory_asked_mb);
       cap = mn_policy_format_size (c->job_max_gpu_memory_mb);
       *message = g_strdup_printf ("asked for %s of GPU memory; %s allows at most %s per job",
                                   asked, c->queue_name, cap);
@@ -400,16 +473,35 @@ check_caps (const MnPolicyConfig *c, const MnJob *job, gchar **message)
   return MN_REJECT_NONE;
 }
 
+/* The allocation of @job, which holds @job->gpu_mask at (node, logical). */
 static void
-job_start (MnPolicyState *s, MnJob *job, guint n, guint l, gint64 now)
+job_allocation (const MnPolicyConfig *c, const MnJob *job, MnPolicyAllocation *a)
 {
+  MnPolicyRequest r = { .job_id = job->id, .cores = job->cores,
+                        .memory_mb = job->memory_mb, .gpus = job->gpus,
+                        .gpu_memory_mb = job->gpu_memory_mb,
+                        .walltime = job->walltime };
+
+  mn_policy_allocation_compute (c, &r, job->node, job->logical, job->gpu_mask,
+                                job->start, a);
+}
+
+/* @gpu_mask 0: pick the GPUs the mode gives. */
+static void
+job_start (MnPolicyState *s, MnJob *job, guint n, guint l, guint64 gpu_mask,
+           gint64 now)
+{
+  const MnLogical *lg = &s->load.logical[n * s->config->logical_per_node + l];
+
   job->running = TRUE;
   job->node = n;
   job->logical = l;
   job->start = now;
+  job->gpu_mask = gpu_mask != 0 || job->gpus == 0
+                  ? gpu_mask : pick_gpus (s->config, l, job->gpus, lg->gpus_held);
   job->user->running++;
   s->n_running++;
-  load_add (&s->load, job, n, l);
+  load_add (&s->load, job, n, l, job->gpu_mask);
 }
 
 /* ---- The waiting FIFO ------------------------------------------------------------ */
@@ -474,12 +566,13 @@ start_waiting (MnPolicyState *s, MnJob *job, guint n, guint l, gint64 now,
 {
   fifo_remove (s, job);
   job->user->waiting--;
-  job_start (s, job, n, l, now);
+  job_start (s, job, n, l, 0, now);
   if (started != NULL)
     {
       MnDecision d = { .kind = MN_DECISION_START, .job_id = job->id,
                        .node = n, .logical = l };
 
+      job_allocation (s->config, job, &d.allocation);
       g_array_append_val (started, d);
     }
 }
@@ -630,12 +723,14 @@ mn_policy_state_request (MnPolicyState *state, const MnPolicyRequest *request,
       job = g_memdup2 (&shape, sizeof shape);
       job->user = user_get (state, request->user);
       g_hash_table_insert (state->jobs, &job->id, job);
-      job_start (state, job, n, l, now);
+      job_start (state, job, n, l, 0, now);
       decision->kind = MN_DECISION_START;
       decision->node = n;
       decision->logical = l;
+      job_allocation (c, job, &decision->allocation);
       return;
     }
+  decision->wait_reason = load_why_not (&state->load, &shape);
   if (request->if_busy == MN_IF_BUSY_GIVE_UP)
     {
       reject (decision, MN_REJECT_BUSY_GIVE_UP,
@@ -677,7 +772,7 @@ mn_policy_state_release (MnPolicyState *state, guint64 job_id, gint64 now,
       return TRUE;
     }
 
-  load_remove (&state->load, job, node, job->logical);
+  load_remove (&state->load, job, node, job->logical, job->gpu_mask);
   user->running--;
   state->n_running--;
   g_hash_table_remove (state->jobs, &job_id);
@@ -719,7 +814,77 @@ mn_policy_state_adopt (MnPolicyState *state, const MnPolicyRequest *request,
   job_shape_from_request (c, request, job);
   job->user = user_get (state, request->user);
   g_hash_table_insert (state->jobs, &job->id, job);
-  job_start (state, job, node, logical, start_time);
+  job_start (state, job, node, logical, 0, start_time);
+  return TRUE;
+}
+
+static guint
+count_bits (guint64 mask)
+{
+  guint n = 0;
+
+  for (; mask != 0; mask &= mask - 1)
+    n++;
+  return n;
+}
+
+gboolean
+mn_policy_state_adopt_allocation (MnPolicyState *state, const MnPolicyRequest *request,
+                                  const MnPolicyAllocation *allocation,
+                                  gint64 start_time, GError **error)
+{
+  const MnPolicyConfig *c = state->config;
+  const gchar *bad = NULL;
+  MnJob *job;
+
+  g_return_val_if_fail (allocation != NULL, FALSE);
+  if (request != NULL && allocation->node < c->nodes &&
+      allocation->logical < c->logical_per_node && allocation->gpu_mask != 0)
+    {
+      const MnLogical *lg =
+        &state->load.logical[allocation->node * c->logical_per_node + allocation->logical];
+      guint64 own = 0;
+
+      for (guint i = 0; i < c->logical_gpus; i++)
+        own |= G_GUINT64_CONSTANT (1) << (allocation->logical * c->logical_gpus + i);
+      if ((allocation->gpu_mask & ~own) != 0)
+        bad = "a GPU outside that logical node";
+      else if (c->gpu_mode == MN_GPU_MODE_EXCLUSIVE && (allocation->gpu_mask & lg->gpus_held) != 0)
+        bad = "a GPU another job holds";
+      else if (count_bits (allocation->gpu_mask) != request->gpus)
+        bad = "not as many GPUs as the request";
+    }
+  if (bad != NULL)
+    {
+      g_set_error (error, MN_POLICY_ERROR, MN_POLICY_ERROR_INVALID_ARGUMENT,
+                   "cannot adopt job %" G_GUINT64_FORMAT " with GPUs 0x%"
+                   G_GINT64_MODIFIER "x at node %u logical %u: %s",
+                   request->job_id, allocation->gpu_mask, allocation->node,
+                   allocation->logical, bad);
+      return FALSE;
+    }
+  if (!mn_policy_state_adopt (state, request, allocation->node, allocation->logical,
+                              start_time, error))
+    return FALSE;
+  job = g_hash_table_lookup (state->jobs, &request->job_id);
+  if (allocation->gpu_mask != 0 && job->gpu_mask != allocation->gpu_mask)
+    {
+      load_remove (&state->load, job, job->node, job->logical, job->gpu_mask);
+      job->gpu_mask = allocation->gpu_mask;
+      load_add (&state->load, job, job->node, job->logical, job->gpu_mask);
+    }
+  return TRUE;
+}
+
+gboolean
+mn_policy_state_allocation (MnPolicyState *state, guint64 job_id,
+                            MnPolicyAllocation *allocation)
+{
+  const MnJob *job = g_hash_table_lookup (state->jobs, &job_id);
+
+  if (job == NULL || !job->running)
+    return FALSE;
+  job_allocation (state->config, job, allocation);
   return TRUE;
 }
 
@@ -730,6 +895,7 @@ typedef struct {
   const MnJob  *job;
   guint         node;
   guint         logical;
+  guint64       gpu_mask;
 } MnEnd;
 
 static void
@@ -795,7 +961,8 @@ replay (MnPolicyState *s, GPtrArray *pending, const MnJob *target, gint64 now)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       const MnJob *job = value;
-      MnEnd e = { MAX (job->start + job->walltime, now), job, job->node, job->logical };
+      MnEnd e = { MAX (job->start + job->walltime, now), job, job->node, job->logical,
+                  job->gpu_mask };
 
       if (job->running)
         heap_push (heap, &e);
@@ -822,7 +989,10 @@ replay (MnPolicyState *s, GPtrArray *pending, const MnJob *target, gint64 now)
               result = t;
               break;
             }
-          load_add (&load, job, e.node, e.logical);
+          e.gpu_mask = pick_gpus (s->config, e.logical, job->gpus,
+                                  load.logical[e.node * s->config->logical_per_node
+                                               + e.logical].gpus_held);
+          load_add (&load, job, e.node, e.logical, e.gpu_mask);
           e.end = t + job->walltime;
           e.job = job;
           heap_push (heap, &e);
@@ -835,7 +1005,7 @@ replay (MnPolicyState *s, GPtrArray *pending, const MnJob *target, gint64 now)
         {
           MnEnd e = heap_pop (heap);
 
-          load_remove (&load, e.job, e.node, e.logical);
+          load_remove (&load, e.job, e.node, e.logical, e.gpu_mask);
         }
     }
   load_clear (&load);

@@ -1,7 +1,9 @@
 /* mn-policy.h: the one place where interactive.q admission and placement are
- * decided.  Pure: GLib only, no file or network I/O (callers hand in text),
+ * decided, and the one written model of what an admitted job gets.  Pure:
+ * GLib only, no file or network I/O (callers hand in text and observations),
  * no clock (callers pass `now`), no globals.  Used unchanged by the simulator
- * (sim/) and the controller (daemons/controller/).
+ * (sim/), the controller and its backends (daemons/controller/) and the
+ * scheduler exports (`minna-policy export`).
  *
  * Units everywhere in this API: memory in MiB (guint64), time in seconds
  * (gint64, an absolute time is whatever epoch the caller uses, consistently).
@@ -11,29 +13,74 @@
  *   1. candidates are logical nodes with fewer than max_jobs_per_logical jobs,
  *      enough unreserved cores/GPUs for the request under the GPU mode (see
  *      below), and whose node has enough uncommitted memory for the job's
- *      memory cap within RAM + swap;
+ *      memory limit within RAM + swap;
  *   2. among them pick the logical node with the fewest jobs,
  *   3. then the one whose node has the most uncommitted memory (RAM + swap
  *      minus the memory committed to its jobs),
  *   4. then the lowest node index, then the lowest logical index.
- * Cores are over-committed (a job asks for at most a logical node's cores and
- * shares them with the other jobs of that logical node).  GPUs:
- *   - SHARED:    every job on a logical node may use its GPUs; GPU memory is
- *                first come, first served (nothing is reserved).
- *   - CAPPED:    the same, but each job reserves its GPU-memory request (at
- *                most job_max_gpu_memory) out of the logical node's GPU memory.
- *   - EXCLUSIVE: a job asking for GPUs reserves them whole; a logical node
- *                whose GPUs are all reserved takes only jobs with gpus = 0.
- * Memory: a job commits its memory request (at most the per-job cap).  The sum
- * committed on one node may not exceed RAM + swap (the over-commit that the
- * TSUBAME report relies on: RAM is shared, swap takes the overflow).
- *
  * Waiting: requests that may not start now (and want to wait) join one FIFO.
  * On every release the FIFO is scanned in order and each request that can
  * start (placement finds room and the user is under the per-user limit)
  * starts; a request blocked only by its user's limit keeps its place.  The
  * per-user limit counts running AND waiting requests: a user already holding
  * max_jobs_per_user (running or waiting) is refused at request time.
+ *
+ * ==== THE MODEL: what a started job gets (MnPolicyAllocation) ============
+ *
+ * Every START decision carries an MnPolicyAllocation; nothing else decides
+ * it.  The simulator applies it, the local backend enforces it, the Slurm and
+ * Grid Engine submit arguments (mn_policy_submit_args_*) and exports express
+ * it.  With L = the job's memory limit, S = its swap allowance:
+ *
+ * Memory.  L = the job's memory request, 0 meaning the per-job cap
+ *   [job] max_memory (a request above the cap is refused).  L bounds the
+ *   job's whole footprint, RAM + swap together (Grid Engine's h_vmem sense):
+ *   memory_max_mb = L (RAM), swap_max_mb = S = min (L, [job] max_swap),
+ *   memory_swap_max_mb = L (RAM + swap).  A job whose footprint would pass L
+ *   is killed by its cap: MN_END_MEMORY_CAP, whatever the node has free.
+ * Node RAM + swap.  Admission commits L on the job's node; the sum of the
+ *   commitments on a node stays within [node] memory + [node] swap (the
+ *   TSUBAME over-commit).  Actual use is shared: when the jobs of a node use
+ *   more than its RAM, the overflow is in swap, at most [node] swap and at
+ *   most the sum over its jobs of min (use, S).  Past RAM + that swap the
+ *   node's OOM killer ends the job using the most memory (ties: the lowest
+ *   job id), again until the rest fits: MN_END_NODE_OOM, counted apart from
+ *   cap kills.
+ * CPU.  Logical node l of a node owns that node's cores
+ *   l * [logical_node] cores .. (l + 1) * [logical_node] cores - 1
+ *   (cpu_first, n_cpus: the cpuset); a job runs on all of them and may use at
+ *   most its requested cores' worth of CPU time (cpu.max = cores x 100000 us
+ *   per 100000 us).  The jobs of a logical node share its cores: while they
+ *   want more than it has, each runs proportionally slower.
+ * GPU.  Logical node l owns its node's physical GPUs
+ *   l * [logical_node] gpus .. (l + 1) * [logical_node] gpus - 1.
+ *   A job asking for g GPUs gets g of them (gpu_mask: bit i = physical GPU i
+ *   of the node, i.e. CUDA_VISIBLE_DEVICES):
+ *   - SHARED:    the first g GPUs of its logical node, the same ones as every
+ *                other job there; GPU memory first come, first served
+ *                (gpu_memory_mb = the GPUs' whole memory, nothing reserved).
+ *                An allocation that does not fit what the others hold fails.
+ *   - CAPPED:    the same GPUs; the job reserves its GPU-memory request (0
+ *                meaning [job] max_gpu_memory; at most g x [node] gpu_memory)
+ *                out of the logical node's GPU memory and may use that much
+ *                (gpu_memory_mb); more fails.
+ *   - EXCLUSIVE: the lowest-numbered g GPUs of its logical node that no other
+ *                job holds, whole (gpu_memory_mb = g x [node] gpu_memory).
+ *   A job using more GPU memory than gpu_memory_mb gets an allocation failure
+ *   (counted; the job goes on).
+ * Walltime.  Counted from the job's start: walltime_end = start + walltime,
+ *   walltime = its request, 0 meaning [queue] max_walltime: MN_END_WALLTIME.
+ * Idle.  Kernel inactivity, not network traffic: mn_policy_idle_decide().  A
+ *   session is active while any of its kernels is busy (Jupyter's
+ *   /api/kernels execution_state "busy" or "starting"); otherwise it is idle
+ *   since the latest of its start and its kernels' last_activity.  The
+ *   relay's traffic is only a second signal, used when the kernels could not
+ *   be asked (an app without kernels, Jupyter not answering).  Idle for
+ *   [queue] idle_timeout: MN_END_IDLE.  In the simulator a session's kernel
+ *   is busy while its CPU is active (the trace's cpu_active share, from its
+ *   start) and idle after.
+ * Backends.  What each backend can and cannot express of all this:
+ *   mn_policy_backend_support() and `minna-policy keys` (the table).
  */
 #pragma once
 
@@ -90,6 +137,7 @@ typedef struct {
   guint     job_max_gpus;         /* [job] max_gpus          1 */
   guint64   job_max_gpu_memory_mb;/* [job] max_gpu_memory    16G */
   MnGpuMode gpu_mode;             /* [job] gpu_mode          shared */
+  guint64   job_max_swap_mb;      /* [job] max_swap          60G */
 } MnPolicyConfig;
 
 /* TSUBAME3 interactive.q defaults. */
@@ -146,8 +194,8 @@ gchar *mn_policy_export_sge (const MnPolicyConfig *config);
 
 /* Defaults applied to a request: cores 0 = 1 core; memory_mb 0 = the per-job
  * memory cap (a job that states nothing is limited, and charged, like
- * h_vmem = the cap); walltime 0 = the queue's maximum.  gpus and
- * gpu_memory_mb are taken as given (0 = none reserved). */
+ * h_vmem = the cap); walltime 0 = the queue's maximum; gpu_memory_mb 0 with
+ * gpus > 0 = the per-job GPU-memory cap (what CAPPED mode reserves for it). */
 typedef struct {
   guint64   job_id;          /* unique among live requests */
   const gchar *user;         /* copied by the state */
@@ -177,14 +225,72 @@ typedef enum {
   MN_REJECT_MALFORMED,
 } MnRejectReason;
 
+/* Why a request could not start at once (WAIT, and REJECT busy-give-up):
+ * the first of these, in this order, that no logical node passes. */
+typedef enum {
+  MN_WAIT_NONE = 0,
+  MN_WAIT_SLOTS,       /* every logical node holds max_jobs jobs */
+  MN_WAIT_MEMORY,      /* no node with a free slot has L uncommitted (RAM + swap) */
+  MN_WAIT_GPUS,        /* EXCLUSIVE: no free slot with g unreserved GPUs there */
+  MN_WAIT_GPU_MEMORY,  /* CAPPED: no free slot with the GPU memory unreserved */
+} MnWaitReason;
+
+/* How a session ended; the simulator's statuses and the controller's stored
+ * sessions use these codes (their strings are stable: they are stored). */
+typedef enum {
+  MN_END_NONE = 0,     /* not ended */
+  MN_END_EXITED,       /* the app ended by itself (the trace's runtime) */
+  MN_END_USER,         /* its user stopped it */
+  MN_END_WALLTIME,     /* walltime_end reached */
+  MN_END_IDLE,         /* idle for [queue] idle_timeout (mn_policy_idle_decide) */
+  MN_END_MEMORY_CAP,   /* its footprint passed its memory limit L */
+  MN_END_NODE_OOM,     /* its node ran out of RAM + swap, it used the most */
+  MN_END_FAILED,       /* the job failed (could not start, exited in error) */
+  MN_END_ADMIN,        /* stopped by the service (admin, shutdown) */
+  MN_END_CANCELLED,    /* withdrawn while waiting, never started */
+} MnEndReason;
+
+#define MN_POLICY_MAX_GPUS 64 /* [node] gpus bound: gpu_mask is a guint64 */
+
+/* What a started job gets: see THE MODEL above.  Plain data (no pointers),
+ * so it can be copied, stored and compared. */
+typedef struct {
+  guint64   job_id;
+  guint     node;            /* 0 .. nodes-1 */
+  guint     logical;         /* 0 .. logical_per_node-1 */
+  /* CPU: the logical node's cores on its node, and the job's quota */
+  guint     cores;           /* cores the job may use at once (its request) */
+  guint     cpu_first;       /* first core of its logical node (node-relative) */
+  guint     n_cpus;          /* [logical_node] cores */
+  guint64   cpu_quota_us;    /* cpu.max quota: cores x cpu_period_us */
+  guint64   cpu_period_us;   /* cpu.max period: 100000 */
+  /* Memory */
+  guint64   memory_max_mb;       /* L: RAM limit */
+  guint64   swap_max_mb;         /* S = min (L, [job] max_swap) */
+  guint64   memory_swap_max_mb;  /* L: RAM + swap limit; past it MN_END_MEMORY_CAP */
+  /* GPU */
+  MnGpuMode gpu_mode;
+  guint     gpus;            /* GPUs asked for and given */
+  guint64   gpu_mask;        /* bit i: physical GPU i of the node */
+  guint64   gpu_memory_mb;   /* GPU memory it may use (all its GPUs together) */
+  guint64   gpu_memory_reserved_mb; /* CAPPED: what it reserved; else 0 */
+  /* Time */
+  gint64    start;
+  gint64    walltime;        /* effective: request, else [queue] max_walltime */
+  gint64    walltime_end;    /* start + walltime */
+} MnPolicyAllocation;
+
 typedef struct {
   MnDecisionKind kind;
   guint64        job_id;
   /* START */
-  guint          node;       /* 0 .. nodes-1 */
-  guint          logical;    /* 0 .. logical_per_node-1 */
+  guint          node;       /* 0 .. nodes-1 (= allocation.node) */
+  guint          logical;    /* 0 .. logical_per_node-1 (= allocation.logical) */
+  MnPolicyAllocation allocation;
   /* WAIT: 1-based position in the FIFO */
   guint          position;
+  /* WAIT, and REJECT busy-give-up: what was missing */
+  MnWaitReason   wait_reason;
   /* REJECT */
   MnRejectReason reason;
   gchar         *message;    /* human text, for users; NULL unless REJECT */
@@ -194,6 +300,13 @@ void mn_decision_clear (MnDecision *decision);
 
 const gchar *mn_reject_reason_to_string (MnRejectReason reason); /* "per-user-limit" */
 const gchar *mn_decision_kind_to_string (MnDecisionKind kind);   /* "start" */
+const gchar *mn_wait_reason_to_string (MnWaitReason reason);     /* "slots" */
+const gchar *mn_end_reason_to_string (MnEndReason reason);       /* "memory-cap" */
+/* Parse back what the *_to_string functions give; FALSE if unknown. */
+gboolean     mn_reject_reason_from_string (const gchar *text, MnRejectReason *out);
+gboolean     mn_wait_reason_from_string (const gchar *text, MnWaitReason *out);
+gboolean     mn_end_reason_from_string (const gchar *text, MnEndReason *out);
+const gchar *mn_gpu_mode_to_string (MnGpuMode mode);             /* "capped" */
 
 /* ---- State -------------------------------------------------------------- */
 
@@ -232,6 +345,22 @@ gboolean mn_policy_state_adopt (MnPolicyState         *state,
                                 gint64                 start_time,
                                 GError               **error);
 
+/* Like adopt, but with the GPUs the job held before (@allocation's node,
+ * logical and gpu_mask, as stored from its START); its other fields are
+ * recomputed from @request and @start_time.  FALSE if out of bounds, the job
+ * id is in use, or (EXCLUSIVE) one of its GPUs is already held. */
+gboolean mn_policy_state_adopt_allocation (MnPolicyState            *state,
+                                           const MnPolicyRequest    *request,
+                                           const MnPolicyAllocation *allocation,
+                                           gint64                    start_time,
+                                           GError                  **error);
+
+/* The allocation of a running job (what its START said); FALSE if it is not
+ * running. */
+gboolean mn_policy_state_allocation (MnPolicyState      *state,
+                                     guint64             job_id,
+                                     MnPolicyAllocation *allocation);
+
 /* Estimated start of @job_id (waiting) or of a new request (job_id = 0 with
  * @request), from the walltimes of running jobs: running jobs are assumed to
  * end at start + walltime and the FIFO ahead is replayed.  Returns @now if it
@@ -267,5 +396,181 @@ guint mn_policy_state_position (MnPolicyState *state, guint64 job_id);
 /* Where a running job is; FALSE if not running. */
 gboolean mn_policy_state_lookup (MnPolicyState *state, guint64 job_id,
                                  guint *node, guint *logical);
+
+/* ---- The model, applied ------------------------------------------------- */
+
+/* The allocation a job of @request's shape would get at (node, logical) at
+ * @start with the GPUs of @gpu_mask (0: the lowest-numbered that the mode
+ * gives; the state picks free ones in EXCLUSIVE mode).  Applies the request
+ * defaults.  What mn_policy_state_request() puts in a START decision. */
+void mn_policy_allocation_compute (const MnPolicyConfig    *config,
+                                   const MnPolicyRequest   *request,
+                                   guint                    node,
+                                   guint                    logical,
+                                   guint64                  gpu_mask,
+                                   gint64                   start,
+                                   MnPolicyAllocation      *allocation);
+
+/* The GPU memory a request reserves (CAPPED) / is charged with: its
+ * gpu_memory_mb, 0 meaning [job] max_gpu_memory, at most its GPUs' memory;
+ * as given (normally 0) without GPUs.  Caps are checked on the request as
+ * given. */
+guint64 mn_policy_gpu_memory_request (const MnPolicyConfig  *config,
+                                      const MnPolicyRequest *request);
+
+/* The cpuset of the allocation, node-relative ("7-13", "3"), and its GPUs as
+ * CUDA_VISIBLE_DEVICES wants them ("1", "0,1"; "" when none). */
+gchar *mn_policy_allocation_cpu_list (const MnPolicyAllocation *allocation);
+gchar *mn_policy_allocation_gpu_list (const MnPolicyAllocation *allocation);
+
+/* The memory verdict for one job: MN_END_MEMORY_CAP when @footprint_mb (RAM +
+ * swap in use) passes its limit, else MN_END_NONE. */
+MnEndReason mn_policy_memory_verdict (const MnPolicyAllocation *allocation,
+                                      guint64                   footprint_mb);
+
+/* The swap a node's jobs may use together: min ([node] swap, sum over them of
+ * min (use, S)); the node's OOM killer acts when the jobs' total use passes
+ * [node] memory + this.  @use_mb and @swap_max_mb: @n_jobs values each. */
+guint64 mn_policy_node_swap_room (const MnPolicyConfig *config,
+                                  const guint64        *use_mb,
+                                  const guint64        *swap_max_mb,
+                                  guint                 n_jobs);
+
+/* ---- Idle: kernel inactivity ------------------------------------------------ */
+
+/* What the controller observed of one running session at @now.  Fill what
+ * was asked; leave the rest 0/FALSE. */
+typedef struct {
+  gint64   start;                 /* when the session started */
+  /* Jupyter's GET /api/kernels answered (an empty list counts) */
+  gboolean kernels_known;
+  guint    n_kernels;
+  gboolean kernel_busy;           /* some execution_state is "busy" or "starting" */
+  gint64   kernel_last_activity;  /* latest last_activity over its kernels; 0: none */
+  /* The relay's route for the session was listed */
+  gboolean traffic_known;
+  gint64   traffic_last_activity; /* last request or frame through it; 0: none */
+} MnIdleObservation;
+
+typedef enum {
+  MN_IDLE_OFF,       /* [queue] idle_timeout = 0 */
+  MN_IDLE_ACTIVE,    /* in use, or idle for less than the warning point */
+  MN_IDLE_WARN,      /* idle; will be cut at cut_at unless used */
+  MN_IDLE_CUT,       /* idle for idle_timeout or more: end it (MN_END_IDLE) */
+  MN_IDLE_UNKNOWN,   /* neither kernels nor traffic known: nothing to decide */
+} MnIdleVerdictKind;
+
+typedef enum {
+  MN_IDLE_SIGNAL_NONE,
+  MN_IDLE_SIGNAL_KERNELS,  /* decided on the kernels (the definition) */
+  MN_IDLE_SIGNAL_TRAFFIC,  /* kernels unknown: decided on the relay's traffic */
+} MnIdleSignal;
+
+typedef struct {
+  MnIdleVerdictKind kind;
+  MnIdleSignal      signal;
+  gint64            idle_since;  /* ACTIVE/WARN/CUT: start of the idle period (now when busy) */
+  gint64            idle_for;    /* now - idle_since */
+  gint64            cut_at;      /* idle_since + idle_timeout (0 when OFF/UNKNOWN) */
+} MnIdleVerdict;
+
+/* The warning point: a session idle for idle_timeout - this is warned. */
+gint64 mn_policy_idle_warning (const MnPolicyConfig *config);
+void   mn_policy_idle_decide (const MnPolicyConfig      *config,
+                              const MnIdleObservation   *observation,
+                              gint64                     now,
+                              MnIdleVerdict             *verdict);
+const gchar *mn_idle_verdict_to_string (MnIdleVerdictKind kind);  /* "cut" */
+
+/* ---- Backends: what each can express --------------------------------------- */
+
+typedef enum {
+  MN_BACKEND_LOCAL_CGROUP_V2,
+  MN_BACKEND_LOCAL_CGROUP_V1,
+  MN_BACKEND_SLURM,
+  MN_BACKEND_SGE,
+  MN_BACKEND_N,
+} MnPolicyBackend;
+
+typedef enum {
+  MN_ASPECT_MEMORY_LIMIT,     /* L, and the cap kill past it */
+  MN_ASPECT_SWAP,             /* S, and RAM + swap = L */
+  MN_ASPECT_NODE_OVERCOMMIT,  /* admission within node RAM + swap */
+  MN_ASPECT_PLACEMENT,        /* minna's node / logical node */
+  MN_ASPECT_CPUSET,           /* the logical node's cores */
+  MN_ASPECT_CPU_QUOTA,        /* cores x period */
+  MN_ASPECT_GPU_DEVICES,      /* gpu_mask / CUDA_VISIBLE_DEVICES */
+  MN_ASPECT_GPU_MEMORY,       /* gpu_memory_mb per mode */
+  MN_ASPECT_WALLTIME,         /* walltime_end from start */
+  MN_ASPECT_IDLE,             /* idle_timeout on kernel inactivity */
+  MN_ASPECT_USER_LIMIT,       /* max_jobs_per_user, running + waiting */
+  MN_ASPECT_GIVE_UP,          /* if_busy = give_up: start now or never */
+  MN_ASPECT_N,
+} MnPolicyAspect;
+
+typedef enum {
+  MN_SUPPORT_EXACT,        /* the backend enforces it as the model says */
+  MN_SUPPORT_APPROXIMATE,  /* enforced, with a difference the text names */
+  MN_SUPPORT_CONTROLLER,   /* the scheduler cannot; minna's controller does */
+  MN_SUPPORT_NONE,         /* nothing enforces it on this backend */
+} MnSupportLevel;
+
+typedef struct {
+  MnSupportLevel level;
+  const gchar   *how;      /* one line: the setting, or what differs */
+} MnBackendSupport;
+
+const MnBackendSupport *mn_policy_backend_support (MnPolicyBackend backend,
+                                                   MnPolicyAspect  aspect);
+const gchar *mn_policy_backend_to_string (MnPolicyBackend backend); /* "slurm" */
+const gchar *mn_policy_aspect_to_string (MnPolicyAspect aspect);    /* "memory-limit" */
+const gchar *mn_support_level_to_string (MnSupportLevel level);     /* "exact" */
+/* The model and the table as text (`minna-policy keys` prints it). */
+gchar *mn_policy_describe_model (void);
+
+/* ---- Host fit: does the policy's node describe this host? ----------------- */
+
+/* What the local backend found on its host (0 for unknown counts). */
+typedef struct {
+  guint   nodes;          /* hosts the backend runs jobs on (local: 1); 0 unknown */
+  guint   cores;          /* CPUs it may use (its cpuset) */
+  guint64 memory_mb;      /* RAM */
+  guint64 swap_mb;        /* swap */
+  guint   gpus;           /* GPUs it can see */
+} MnPolicyHost;
+
+/* One line per key of [node] / [logical_node] that the host does not match,
+ * naming the key, the policy's value and the host's, appended to @problems
+ * (gchar*, owned).  Returns TRUE if nothing was appended.  Pure: the caller
+ * measures the host. */
+gboolean mn_policy_host_fit (const MnPolicyConfig *config,
+                             const MnPolicyHost   *host,
+                             GPtrArray            *problems);
+
+/* ---- Scheduler submit arguments, from the same place as the exports -------- */
+
+/* The Slurm partition / Grid Engine queue of the export ("interactive",
+ * "interactive.q"). */
+gchar *mn_policy_slurm_partition (const MnPolicyConfig *config);
+
+/* Slurm GRES a job of @allocation asks for: "gpu:2", "shard:3", or NULL
+ * without GPUs.  EXCLUSIVE asks whole GPUs; SHARED one shard per GPU;
+ * CAPPED ceil (gpu_memory_reserved / shard size) shards, at least one per
+ * GPU (shard size = [node] gpu_memory / [logical_node] max_jobs, the
+ * export's shards per GPU). */
+gchar *mn_policy_slurm_gres (const MnPolicyConfig *config,
+                             const MnPolicyAllocation *allocation);
+
+/* sbatch arguments that carry the policy: --partition, --time, --mem,
+ * --cpus-per-task, --gres.  NULL-terminated; the backend adds its own
+ * (--job-name, --output, --chdir, --uid, the script). */
+GStrv mn_policy_submit_args_slurm (const MnPolicyConfig     *config,
+                                   const MnPolicyAllocation *allocation);
+
+/* qsub arguments that carry the policy: -q QUEUE, -l h_rt=..,h_vmem=..[,gpu=g
+ * | gpu_shard=n], and -now y when @give_up. */
+GStrv mn_policy_submit_args_sge (const MnPolicyConfig     *config,
+                                 const MnPolicyAllocation *allocation,
+                                 gboolean                  give_up);
 
 G_END_DECLS

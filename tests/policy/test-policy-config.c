@@ -102,8 +102,10 @@ static const SetCase set_cases[] = {
     MN_POLICY_ERROR_INVALID_CONFIG, "not a valid name" },
   { "/policy/config/set/unknown-key", "queue", "nodez", "4", NULL,
     MN_POLICY_ERROR_UNKNOWN_KEY, "did you mean 'nodes'?" },
-  { "/policy/config/set/unknown-key-other-group", "job", "swap", "4", NULL,
-    MN_POLICY_ERROR_UNKNOWN_KEY, "did you mean '[node] swap'?" },
+  { "/policy/config/set/unknown-key-other-group", "queue", "per_node", "4", NULL,
+    MN_POLICY_ERROR_UNKNOWN_KEY, "did you mean '[logical_node] per_node'?" },
+  { "/policy/config/set/unknown-key-same-group-first", "job", "swap", "4", NULL,
+    MN_POLICY_ERROR_UNKNOWN_KEY, "did you mean 'max_swap'?" },
   { "/policy/config/set/unknown-key-far", "job", "colour", "4", NULL,
     MN_POLICY_ERROR_UNKNOWN_KEY, "unknown key 'colour' in [job]" },
   { "/policy/config/set/unknown-group", "jobs", "max_cores", "4", NULL,
@@ -478,7 +480,7 @@ test_describe_keys (void)
       needle = g_strdup_printf ("  %.*s = ", (int) (eq - lines[i]), lines[i]);
       g_assert_nonnull (strstr (doc, needle));
     }
-  g_assert_cmpuint (n_keys, ==, 21);
+  g_assert_cmpuint (n_keys, ==, 22);
 }
 
 static void

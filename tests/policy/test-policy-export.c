@@ -4,6 +4,7 @@
  * what a scheduler cannot express is said in a comment. */
 #define G_LOG_DOMAIN "minna-policy-test"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "mn-policy-test-util.h"
@@ -174,6 +175,272 @@ test_sge_variants (void)
   g_assert_nonnull (strstr (text, "idle_timeout = 30m"));
 }
 
+
+/* ---- The exports and the submit arguments agree ----------------------------- */
+
+/* The value of KEY= in the first line of @text holding @line_prefix. */
+static gchar *
+setting (const gchar *text, const gchar *line_prefix, const gchar *key)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autofree gchar *k = g_strdup_printf ("%s=", key);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) words = NULL;
+
+      if (!g_str_has_prefix (lines[i], line_prefix))
+        continue;
+      words = g_strsplit_set (lines[i], " ,", -1);
+      for (guint w = 0; words[w] != NULL; w++)
+        if (g_str_has_prefix (words[w], k))
+          return g_strdup (words[w] + strlen (k));
+    }
+  return NULL;
+}
+
+static gint64
+hms_seconds (const gchar *text)
+{
+  gint64 d = 0, h = 0, m = 0, s = 0;
+  const gchar *dash = strchr (text, '-');
+
+  if (dash != NULL)
+    {
+      d = g_ascii_strtoll (text, NULL, 10);
+      text = dash + 1;
+    }
+  g_assert_cmpint (sscanf (text, "%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
+                           &h, &m, &s), ==, 3);
+  return d * 86400 + h * 3600 + m * 60 + s;
+}
+
+static const gchar *
+arg_value (GStrv args, const gchar *prefix)
+{
+  for (guint i = 0; args[i] != NULL; i++)
+    if (g_str_has_prefix (args[i], prefix))
+      return args[i] + strlen (prefix);
+  return NULL;
+}
+
+typedef struct {
+  const gchar *path;
+  const gchar *config;
+} AgreeCase;
+
+static const AgreeCase agree_cases[] = {
+  { "/policy/export/agree/shared", "job.gpu_mode=shared" },
+  { "/policy/export/agree/capped", "job.gpu_mode=capped" },
+  { "/policy/export/agree/exclusive", "job.gpu_mode=exclusive" },
+  { "/policy/export/agree/capped-small-cap", "job.gpu_mode=capped job.max_gpu_memory=5G" },
+  { "/policy/export/agree/two-gpus-capped",
+    "job.gpu_mode=capped logical_node.per_node=2 logical_node.cores=14 logical_node.gpus=2 "
+    "logical_node.memory=128G job.max_gpus=2 job.max_gpu_memory=32G" },
+  { "/policy/export/agree/two-gpus-exclusive",
+    "job.gpu_mode=exclusive logical_node.per_node=2 logical_node.cores=14 logical_node.gpus=2 "
+    "logical_node.memory=128G job.max_gpus=2 job.max_gpu_memory=32G" },
+  { "/policy/export/agree/no-gpus",
+    "node.gpus=0 logical_node.gpus=0 job.max_gpus=0 job.max_gpu_memory=0" },
+};
+
+/* Jobs from the smallest to the largest each cap allows. */
+static void
+agree_jobs (const MnPolicyConfig *c, GArray *out)
+{
+  for (guint gpus = 0; gpus <= c->job_max_gpus; gpus++)
+    for (guint k = 0; k < 4; k++)
+      {
+        guint64 gmem[] = { 0, 1, c->job_max_gpu_memory_mb / 3 + 1, c->job_max_gpu_memory_mb };
+        MnPolicyRequest r = { .job_id = out->len + 1, .user = "u",
+                              .cores = k == 3 ? c->job_max_cores : 1,
+                              .memory_mb = k == 3 ? 0 : 1024 * (k + 1),
+                              .gpus = gpus, .gpu_memory_mb = gpus > 0 ? gmem[k] : 0,
+                              .walltime = k == 3 ? 0 : 3600 * (k + 1) + 17 };
+        MnPolicyAllocation a;
+
+        mn_policy_allocation_compute (c, &r, 0, 0, 0, 0, &a);
+        g_array_append_val (out, a);
+      }
+}
+
+static void
+test_agree_slurm (const MnPolicyConfig *c, GArray *jobs)
+{
+  g_autofree gchar *text = mn_policy_export_slurm (c);
+  g_autoptr (GHashTable) p = pieces_of (text);
+  const gchar *conf = g_hash_table_lookup (p, "slurm.conf");
+  const gchar *acct = g_hash_table_lookup (p, "sacctmgr.sh");
+  const gchar *gres_conf = g_hash_table_lookup (p, "gres.conf");
+  g_autofree gchar *part = setting (conf, "PartitionName=", "PartitionName");
+  g_autofree gchar *max_time = setting (conf, "PartitionName=", "MaxTime");
+  g_autofree gchar *max_mem = setting (conf, "PartitionName=", "MaxMemPerNode");
+  g_autofree gchar *gres_types = g_strdup (strstr (conf, "GresTypes="));
+  g_autofree gchar *tres_cpu = setting (acct, "sacctmgr -i modify", "MaxTRESPerJob=cpu");
+  g_autofree gchar *tres_shard = setting (acct, "sacctmgr -i modify", "gres/shard");
+  g_autofree gchar *tres_gpu = setting (acct, "sacctmgr -i modify", "gres/gpu");
+  g_autofree gchar *node_gres = g_strdup (strstr (conf, " Gres="));
+  g_autofree gchar *shard_count = gres_conf ? setting (gres_conf, "Name=shard", "Count") : NULL;
+
+  g_assert_nonnull (part);
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      const MnPolicyAllocation *a = &g_array_index (jobs, MnPolicyAllocation, i);
+      g_auto (GStrv) args = mn_policy_submit_args_slurm (c, a);
+      const gchar *gres = arg_value (args, "--gres=");
+      g_autofree gchar *want_part = mn_policy_slurm_partition (c);
+
+      g_assert_cmpstr (arg_value (args, "--partition="), ==, part);
+      g_assert_cmpstr (want_part, ==, part);
+      g_assert_cmpint (hms_seconds (arg_value (args, "--time=")), ==, a->walltime);
+      g_assert_cmpint (hms_seconds (arg_value (args, "--time=")), <=, hms_seconds (max_time));
+      g_assert_cmpuint (g_ascii_strtoull (arg_value (args, "--mem="), NULL, 10), ==, a->memory_max_mb);
+      g_assert_cmpuint (g_ascii_strtoull (arg_value (args, "--mem="), NULL, 10), <=,
+                        g_ascii_strtoull (max_mem, NULL, 10));
+      g_assert_cmpuint (g_ascii_strtoull (arg_value (args, "--cpus-per-task="), NULL, 10), ==, a->cores);
+      g_assert_cmpuint (a->cores, <=, g_ascii_strtoull (tres_cpu, NULL, 10));
+      if (a->gpus == 0)
+        {
+          g_assert_null (gres);
+          continue;
+        }
+      g_assert_nonnull (gres);
+      g_assert_nonnull (gres_types);
+      if (c->gpu_mode == MN_GPU_MODE_EXCLUSIVE)
+        {
+          /* Whole GPUs, as many as the policy gives, within the QOS. */
+          g_assert_cmpuint (g_ascii_strtoull (gres + strlen ("gpu:"), NULL, 10), ==, a->gpus);
+          g_assert_true (g_str_has_prefix (gres, "gpu:"));
+          g_assert_null (strstr (gres_types, "shard"));
+          g_assert_cmpuint (a->gpus, <=, g_ascii_strtoull (tres_gpu, NULL, 10));
+        }
+      else
+        {
+          guint64 units;
+
+          g_assert_true (g_str_has_prefix (gres, "shard:"));
+          g_assert_nonnull (strstr (gres_types, "shard"));
+          g_assert_nonnull (shard_count);
+          g_assert_nonnull (strstr (node_gres, "shard:"));
+          units = g_ascii_strtoull (gres + strlen ("shard:"), NULL, 10);
+          g_assert_cmpuint (units, >=, a->gpus);
+          g_assert_cmpuint (units, <=, g_ascii_strtoull (tres_shard, NULL, 10));
+          g_assert_cmpuint (units, <=, g_ascii_strtoull (shard_count, NULL, 10));
+          if (c->gpu_mode == MN_GPU_MODE_SHARED)
+            g_assert_cmpuint (units, ==, a->gpus);
+          else
+            {
+              /* Capped: the shards hold at least the reservation, and at most
+               * one shard more; Slurm then never fits more such jobs on a GPU
+               * than the policy's reservations do. */
+              guint64 per_gpu = g_ascii_strtoull (shard_count, NULL, 10) / c->node_gpus;
+
+              g_assert_cmpuint (units * c->gpu_memory_mb, >=, a->gpu_memory_reserved_mb * per_gpu);
+              if (units > a->gpus)
+                g_assert_cmpuint ((units - 1) * c->gpu_memory_mb, <,
+                                  a->gpu_memory_reserved_mb * per_gpu);
+              if (a->gpus == 1)
+                g_assert_cmpuint (per_gpu / units, <=,
+                                  c->gpu_memory_mb / MAX (a->gpu_memory_reserved_mb, 1));
+            }
+        }
+    }
+}
+
+static void
+test_agree_sge (const MnPolicyConfig *c, GArray *jobs)
+{
+  g_autofree gchar *text = mn_policy_export_sge (c);
+  g_autoptr (GHashTable) p = pieces_of (text);
+  const gchar *q = g_hash_table_lookup (p, "queue_conf");
+  const gchar *complex = g_hash_table_lookup (p, "complex");
+  g_auto (GStrv) qlines = g_strsplit (q, "\n", -1);
+  const gchar *qname = NULL, *h_rt = NULL, *h_vmem = NULL;
+  guint64 vmem_mb;
+
+  for (guint i = 0; qlines[i] != NULL; i++)
+    {
+      g_auto (GStrv) w = g_strsplit_set (qlines[i], " ", 2);
+
+      if (w[0] == NULL || w[1] == NULL)
+        continue;
+      if (g_str_equal (w[0], "qname"))
+        qname = g_intern_string (g_strstrip (w[1]));
+      else if (g_str_equal (w[0], "h_rt"))
+        h_rt = g_intern_string (g_strstrip (w[1]));
+      else if (g_str_equal (w[0], "h_vmem"))
+        h_vmem = g_intern_string (g_strstrip (w[1]));
+    }
+  g_assert_nonnull (qname);
+  g_assert_nonnull (h_rt);
+  g_assert_nonnull (h_vmem);
+  vmem_mb = g_str_has_suffix (h_vmem, "G") ? g_ascii_strtoull (h_vmem, NULL, 10) * 1024
+            : g_ascii_strtoull (h_vmem, NULL, 10);
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      const MnPolicyAllocation *a = &g_array_index (jobs, MnPolicyAllocation, i);
+      g_auto (GStrv) args = mn_policy_submit_args_sge (c, a, i % 2 == 0);
+      g_autofree gchar *res = NULL;
+      g_autofree gchar *rt = NULL;
+      g_autofree gchar *vm = NULL;
+      g_autofree gchar *gpu = NULL;
+      g_autofree gchar *shard = NULL;
+      guint n = g_strv_length (args);
+
+      g_assert_cmpstr (args[0], ==, "-q");
+      g_assert_cmpstr (args[1], ==, qname);
+      g_assert_cmpstr (args[n - 2], ==, "-l");
+      g_assert_cmpint (g_strv_contains ((const gchar *const *) args, "-now"), ==, i % 2 == 0);
+      res = g_strdup_printf ("X %s", args[n - 1]);
+      rt = setting (res, "X", "h_rt");
+      vm = setting (res, "X", "h_vmem");
+      gpu = setting (res, "X", "gpu");
+      shard = setting (res, "X", "gpu_shard");
+      g_assert_cmpint (hms_seconds (rt), ==, a->walltime);
+      g_assert_cmpint (hms_seconds (rt), <=, hms_seconds (h_rt));
+      g_assert_cmpuint (g_ascii_strtoull (vm, NULL, 10), ==, a->memory_swap_max_mb);
+      g_assert_cmpuint (g_ascii_strtoull (vm, NULL, 10), <=, vmem_mb);
+      if (a->gpus == 0)
+        {
+          g_assert_null (gpu);
+          g_assert_null (shard);
+          continue;
+        }
+      g_assert_nonnull (complex);
+      if (c->gpu_mode == MN_GPU_MODE_EXCLUSIVE)
+        {
+          g_assert_null (shard);
+          g_assert_cmpuint (g_ascii_strtoull (gpu, NULL, 10), ==, a->gpus);
+          g_assert_true (g_str_has_prefix (complex, "gpu "));
+        }
+      else
+        {
+          /* The same units as Slurm's shards. */
+          g_autofree gchar *sgres = mn_policy_slurm_gres (c, a);
+          g_autofree gchar *per_host = g_strdup_printf ("complex_values gpu_shard=%u",
+                                                        c->node_gpus * c->max_jobs_per_logical);
+
+          g_assert_null (gpu);
+          g_assert_cmpstr (shard, ==, sgres + strlen ("shard:"));
+          g_assert_true (g_str_has_prefix (complex, "gpu_shard "));
+          g_assert_nonnull (strstr (text, per_host));
+        }
+    }
+}
+
+static void
+test_agree (gconstpointer data)
+{
+  const AgreeCase *ac = data;
+  g_autoptr (MnPolicyConfig) c = mn_test_config (ac->config);
+  g_autoptr (GArray) jobs = g_array_new (FALSE, FALSE, sizeof (MnPolicyAllocation));
+
+  agree_jobs (c, jobs);
+  g_assert_cmpuint (jobs->len, >=, 4);
+  test_agree_slurm (c, jobs);
+  test_agree_sge (c, jobs);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -182,5 +449,7 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/export/slurm/variants", test_slurm_variants);
   g_test_add_func ("/policy/export/sge/default", test_sge_default);
   g_test_add_func ("/policy/export/sge/variants", test_sge_variants);
+  for (gsize i = 0; i < G_N_ELEMENTS (agree_cases); i++)
+    g_test_add_data_func (agree_cases[i].path, &agree_cases[i], test_agree);
   return g_test_run ();
 }

@@ -292,8 +292,13 @@ test_property (gconstpointer data)
               j->cores = req.cores ? req.cores : 1;
               j->memory_mb = req.memory_mb ? req.memory_mb : config->job_max_memory_mb;
               j->gpus = req.gpus;
-              j->gpu_memory_mb = req.gpu_memory_mb;
+              /* A GPU job that names no GPU memory reserves the cap. */
+              j->gpu_memory_mb = req.gpu_memory_mb || !req.gpus
+                                 ? req.gpu_memory_mb : config->job_max_gpu_memory_mb;
               want = expected_reason (&m, j, req.walltime ? req.walltime : config->max_walltime);
+              /* ... and no more than its GPUs hold. */
+              if (j->gpus > 0)
+                j->gpu_memory_mb = MIN (j->gpu_memory_mb, j->gpus * config->gpu_memory_mb);
               fits = model_best (&m, j, &bn, &bl);
               if (want == MN_REJECT_NONE && !fits && req.if_busy == MN_IF_BUSY_GIVE_UP)
                 want = MN_REJECT_BUSY_GIVE_UP;
