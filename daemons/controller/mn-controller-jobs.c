@@ -1,0 +1,420 @@
+/* mn-controller-jobs.c: a session's job: its directory (scripts, token,
+ * output), submitting it (in a worker thread), cancelling it, stopping a
+ * session. */
+#define G_LOG_DOMAIN "minna-controller"
+
+#include "mn-controller-manager-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+gchar *
+mn_manager_output_tail (MnControllerManager *self, const MnSession *s)
+{
+  g_autofree gchar *dir = mn_controller_manager_session_dir (self, s->id);
+  g_autofree gchar *path = g_build_filename (dir, "output.log", NULL);
+  g_autofree gchar *data = NULL;
+  gsize len = 0;
+  const gchar *start;
+  guint lines = 0;
+
+  if (!g_file_get_contents (path, &data, &len, NULL) || len == 0)
+    return g_strdup ("(the job wrote no output)");
+  while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == ' '))
+    data[--len] = '\0';
+  start = data + len;
+  /* the last 15 lines, at most 2000 bytes */
+  while (start > data && lines < 15 && (data + len - start) < 2000)
+    if (*--start == '\n')
+      lines++;
+  if (*start == '\n')
+    start++;
+  return g_utf8_make_valid (start, -1);
+}
+
+
+/* ---- cancelling --------------------------------------------------------- */
+
+typedef struct {
+  MnControllerManager *self;
+  gchar *id, *job_id;
+} CancelCall;
+
+static void
+cancel_call_free (CancelCall *c)
+{
+  g_hash_table_remove (c->self->cancelling, c->id);
+  mn_controller_manager_unref (c->self);
+  g_free (c->id);
+  g_free (c->job_id);
+  g_free (c);
+}
+
+static void
+cancel_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  CancelCall *c = data;
+  g_autoptr(GError) error = NULL;
+  if (!mn_backend_cancel (c->self->backend, c->job_id, 0, &error))
+    g_message ("session %s: cancel job %s: %s (will retry)", c->id, c->job_id, error->message);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Cancels session @id's job.  A scheduler's scancel/qdel takes seconds and
+ * hangs while its daemon is down, so it runs in a worker thread (one per
+ * session at a time); the polls see the job end, and an ending session
+ * cancels again if it does not. */
+void
+mn_manager_cancel_job (MnControllerManager *self, const gchar *id, const gchar *job_id)
+{
+  g_autoptr(GTask) task = NULL;
+  CancelCall *c;
+  if (!self->backend->klass->commands_block)
+    {
+      g_autoptr(GError) error = NULL;
+      if (!mn_backend_cancel (self->backend, job_id, mn_controller_manager_now (self), &error))
+        g_message ("session %s: cancel job %s: %s (will retry)", id, job_id, error->message);
+      return;
+    }
+  if (g_hash_table_contains (self->cancelling, id))
+    return;
+  c = g_new0 (CancelCall, 1);
+  c->self = mn_controller_manager_ref (self);
+  c->id = g_strdup (id);
+  c->job_id = g_strdup (job_id);
+  g_hash_table_add (self->cancelling, g_strdup (id));
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_task_data (task, c, (GDestroyNotify) cancel_call_free);
+  g_task_run_in_thread (task, cancel_thread);
+}
+
+
+/* ---- starting -------------------------------------------------------- */
+
+static gboolean
+write_private (const gchar *path, const gchar *data, mode_t mode, uid_t uid, gid_t gid,
+               GError **error)
+{
+  int fd;
+  gsize len = strlen (data), off = 0;
+  unlink (path);
+  fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s: %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  while (off < len)
+    {
+      ssize_t n = write (fd, data + off, len - off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                       "%s: %s", path, g_strerror (errno));
+          close (fd);
+          return FALSE;
+        }
+      off += (gsize) n;
+    }
+  if (geteuid () == 0 && fchown (fd, uid, gid) != 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s: chown: %s", path, g_strerror (errno));
+      close (fd);
+      return FALSE;
+    }
+  fchmod (fd, mode);
+  close (fd);
+  return TRUE;
+}
+
+/* Which Unix account runs the job (NULL: the controller's). */
+static const gchar *
+job_user (MnControllerManager *self, const MnSession *s)
+{
+  if (g_str_equal (self->config->run_as, "user") && geteuid () == 0)
+    return s->user;
+  return NULL;
+}
+
+/* minna-job-launch beside this binary (small: starts fast when a hundred
+ * jobs start at once), else this binary's job-launch subcommand. */
+static gchar *
+default_launcher (const gchar *configured)
+{
+  g_autofree gchar *self_path = NULL, *dir = NULL, *small = NULL;
+  if (configured != NULL && configured[0] != '\0')
+    return g_strdup (configured);
+  self_path = g_file_read_link ("/proc/self/exe", NULL);
+  if (self_path == NULL)
+    return g_strdup ("minna-job-launch");
+  dir = g_path_get_dirname (self_path);
+  small = g_build_filename (dir, "minna-job-launch", NULL);
+  if (g_file_test (small, G_FILE_TEST_IS_EXECUTABLE))
+    return g_steal_pointer (&small);
+  return g_strdup_printf ("%s job-launch", self_path);
+}
+
+static gboolean
+prepare_dir (MnControllerManager *self, MnSession *s, const MnApp *app, GError **error)
+{
+  g_autofree gchar *dir = mn_controller_manager_session_dir (self, s->id);
+  g_autofree gchar *job = NULL, *script = NULL, *app_script = NULL, *token = NULL;
+  g_autofree gchar *launcher = NULL, *runtime = NULL, *output = NULL;
+  const gchar *unix_user = job_user (self, s);
+  uid_t uid = geteuid ();
+  gid_t gid = getegid ();
+  MnJobScriptOptions o;
+
+  if (unix_user != NULL)
+    {
+      struct passwd *pw = getpwnam (unix_user);
+      if (pw == NULL)
+        {
+          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                       "user '%s' has no Unix account on this machine, so no job can run as them",
+                       unix_user);
+          return FALSE;
+        }
+      uid = pw->pw_uid;
+      gid = pw->pw_gid;
+    }
+  if (g_mkdir_with_parents (dir, 0700) != 0 ||
+      (geteuid () == 0 && chown (dir, uid, gid) != 0) || chmod (dir, 0700) != 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s: %s", dir, g_strerror (errno));
+      return FALSE;
+    }
+  runtime = g_build_filename (dir, "runtime", NULL);
+  if (g_mkdir_with_parents (runtime, 0700) != 0 || (geteuid () == 0 && chown (runtime, uid, gid) != 0))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "%s: %s", runtime, g_strerror (errno));
+      return FALSE;
+    }
+  launcher = default_launcher (self->config->launcher);
+  o.launcher = launcher;
+  o.host = self->config->job_host;
+  o.port_min = self->config->port_min;
+  o.port_max = self->config->port_max;
+  o.port_lock_dir = self->config->port_lock_dir;
+  script = mn_app_render_job_script (app, s, dir, &o, error);
+  app_script = mn_app_render_app_script (app, error);
+  if (script == NULL || app_script == NULL)
+    return FALSE;
+  token = g_build_filename (dir, "token", NULL);
+  job = g_build_filename (dir, "job.sh", NULL);
+  {
+    g_autofree gchar *app_path = g_build_filename (dir, "app.sh", NULL);
+    g_autofree gchar *token_text = g_strconcat (s->token, "\n", NULL);
+    /* rewritten files get new inodes: a job that is already running (a
+     * controller killed mid-submit) keeps reading its own */
+    if (!write_private (token, token_text, 0600, uid, gid, error) ||
+        !write_private (job, script, 0700, uid, gid, error) ||
+        !write_private (app_path, app_script, 0700, uid, gid, error))
+      return FALSE;
+  }
+  output = g_build_filename (dir, "output.log", NULL);
+  if (!g_file_test (output, G_FILE_TEST_EXISTS) &&
+      !write_private (output, "", 0600, uid, gid, error))
+    return FALSE;
+  return TRUE;
+}
+
+static void
+submitted (MnControllerManager *self, MnSession *s, const gchar *job_id, const GError *error)
+{
+  g_autofree gchar *event = NULL;
+  if (job_id == NULL && g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_UNREACHABLE))
+    {
+      /* not a refusal: the next poll submits again (submit finds a job
+       * this one may have left after all) */
+      g_autofree gchar *why = g_strdup_printf ("the scheduler did not answer (%s); submitting"
+                                               " again", error->message);
+      if (g_strcmp0 (s->reason, why) != 0)
+        {
+          mn_manager_set_reason (s, why);
+          mn_manager_save (self, s, why);
+        }
+      return;
+    }
+  if (job_id == NULL)
+    {
+      g_autofree gchar *why = g_strdup_printf ("the scheduler refused the job: %s", error->message);
+      mn_manager_finish (self, s, MN_SESSION_FAILED, why);
+      return;
+    }
+  g_free (s->job_id);
+  s->job_id = g_strdup (job_id);
+  s->submitted = mn_controller_manager_now (self);
+  mn_manager_set_reason (s, "waiting for the job to start");
+  event = g_strdup_printf ("submitted as job %s", s->job_id);
+  mn_manager_save (self, s, event);
+}
+
+/* Submissions wait on the scheduler (sbatch; for the local backend the
+ * kernel's cgroup mkdir and the child's exec), so they run in threads and a
+ * lecture hall's launches overlap instead of queueing on the main loop. */
+typedef struct {
+  MnControllerManager *self;
+  gchar  *id, *dir, *script, *output, *user;
+  MnJobSpec spec;
+  gint64  now;
+  gchar  *job_id;
+  GError *error;
+} SubmitCall;
+
+static void
+submit_call_free (SubmitCall *c)
+{
+  g_hash_table_remove (c->self->busy, c->id);
+  mn_controller_manager_unref (c->self);
+  g_free (c->id);
+  g_free (c->dir);
+  g_free (c->script);
+  g_free (c->output);
+  g_free (c->user);
+  g_free (c->job_id);
+  g_clear_error (&c->error);
+  g_free (c);
+}
+
+static void
+submit_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  SubmitCall *c = data;
+  c->job_id = mn_backend_submit (c->self->backend, &c->spec, c->now, &c->error);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+submit_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  SubmitCall *c = g_task_get_task_data (G_TASK (result));
+  MnControllerManager *self = c->self;
+  MnSession *s = g_hash_table_lookup (self->live, c->id);
+  if (s != NULL && s->state == MN_SESSION_STARTING && s->job_id == NULL)
+    submitted (self, s, c->job_id, c->error);
+  else if (c->job_id != NULL)
+    mn_manager_cancel_job (self, c->id, c->job_id);   /* stopped while it was being submitted */
+}
+
+static void
+submit_in_thread (MnControllerManager *self, MnSession *s, const MnJobSpec *spec)
+{
+  SubmitCall *c = g_new0 (SubmitCall, 1);
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, submit_done, NULL);
+  c->self = mn_controller_manager_ref (self);
+  c->id = g_strdup (s->id);
+  c->dir = g_strdup (spec->session_dir);
+  c->script = g_strdup (spec->script);
+  c->output = g_strdup (spec->output);
+  c->user = g_strdup (spec->unix_user);
+  c->spec = *spec;
+  c->spec.session_id = c->id;
+  c->spec.session_dir = c->dir;
+  c->spec.script = c->script;
+  c->spec.output = c->output;
+  c->spec.unix_user = c->user;
+  c->now = mn_controller_manager_now (self);
+  g_hash_table_insert (self->busy, g_strdup (s->id), (gpointer) "submit");
+  g_task_set_task_data (task, c, (GDestroyNotify) submit_call_free);
+  g_task_run_in_thread (task, submit_thread);
+}
+
+void
+mn_manager_start_job (MnControllerManager *self, MnSession *s)
+{
+  const MnApp *app = mn_controller_manager_find_app (self, s->app);
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *dir = mn_controller_manager_session_dir (self, s->id);
+  g_autofree gchar *script = g_build_filename (dir, "job.sh", NULL);
+  g_autofree gchar *output = g_build_filename (dir, "output.log", NULL);
+  g_autofree gchar *job_id = NULL;
+  MnJobSpec spec = { 0 };
+
+  if (app == NULL)
+    {
+      g_autofree gchar *why = g_strdup_printf ("app '%s' is no longer defined", s->app);
+      mn_manager_finish (self, s, MN_SESSION_FAILED, why);
+      return;
+    }
+  if (!prepare_dir (self, s, app, &error))
+    {
+      mn_manager_finish (self, s, MN_SESSION_FAILED, error->message);
+      return;
+    }
+  spec.session_id = s->id;
+  spec.session_dir = dir;
+  spec.script = script;
+  spec.output = output;
+  spec.unix_user = job_user (self, s);
+  spec.cores = s->cores;
+  spec.memory_mb = s->memory_mb;
+  spec.gpus = s->gpus;
+  spec.walltime = s->walltime;
+  spec.node = s->node;
+  spec.logical = s->logical;
+  spec.give_up = s->give_up;
+  if (self->backend->klass->submit_in_thread)
+    {
+      submit_in_thread (self, s, &spec);
+      return;
+    }
+  job_id = mn_backend_submit (self->backend, &spec, mn_controller_manager_now (self), &error);
+  submitted (self, s, job_id, error);
+}
+
+
+/* ---- stop ------------------------------------------------------------- */
+
+gboolean
+mn_controller_manager_stop (MnControllerManager *self, const gchar *id, const gchar *why,
+                            GError **error)
+{
+  MnSession *s = g_hash_table_lookup (self->live, id);
+  g_autoptr(GError) local = NULL;
+  gint64 now = mn_controller_manager_now (self);
+
+  if (s == NULL)
+    {
+      g_autoptr(MnSession) old = mn_controller_store_get (self->store, id, error);
+      if (old == NULL)
+        return FALSE;
+      return TRUE;   /* already over: stopping is idempotent */
+    }
+  if (s->state == MN_SESSION_QUEUED || s->job_id == NULL)
+    {
+      mn_manager_finish (self, s, MN_SESSION_ENDED, why);
+      return TRUE;
+    }
+  if (s->state != MN_SESSION_ENDING)
+    {
+      if (s->state == MN_SESSION_UNKNOWN)
+        s->prev_state = MN_SESSION_ENDING;
+      else
+        s->state = MN_SESSION_ENDING;
+      s->stop_requested = now;
+      mn_manager_set_reason (s, why);
+      if (!mn_manager_save (self, s, why))
+        {
+          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE,
+                       "could not record the stop request");
+          return FALSE;
+        }
+    }
+  mn_manager_cancel_job (self, s->id, s->job_id);
+  if (s->host != NULL)
+    mn_manager_delete_route (self, s->id);
+  mn_manager_kick (self);
+  return TRUE;
+}
+

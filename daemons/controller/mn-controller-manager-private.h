@@ -1,0 +1,98 @@
+/* mn-controller-manager-private.h: what the manager's files share.
+ *
+ * The manager is one object split by concern:
+ *   mn-controller-manager.c  the object, clock, live-session table, save, timers, queries
+ *   mn-controller-admit.c    policy bridge: launch, finish (release, admit next), refill, estimates
+ *   mn-controller-jobs.c     a session's job: directory, submit, cancel, stop
+ *   mn-controller-poll.c     poll rounds: job statuses move sessions on
+ *   mn-controller-routes.c   connection file, job_host, readiness probe, relay routes
+ *   mn-controller-idle.c     idle culling
+ *   mn-controller-recover.c  restart: sessions back from the store
+ * Nothing here is for use outside daemons/controller/mn-controller-*.c. */
+#pragma once
+
+#include "mn-controller-manager.h"
+
+G_BEGIN_DECLS
+
+typedef struct _NodeAddrs NodeAddrs;
+
+struct _NodeAddrs {
+  GStrv    addrs;     /* NULL: the lookup failed or runs */
+  gint64   expires;   /* monotonic s */
+  gboolean pending;
+};
+
+struct _MnControllerManager {
+  MnControllerConfig *config;      /* only the keys the manager reads */
+  MnControllerStore  *store;
+  MnBackend          *backend;
+  MnControllerRelay  *relay;
+  GPtrArray          *apps;
+  MnPolicyState      *policy;
+  GHashTable         *live;        /* id -> MnSession* (owned) */
+  GHashTable         *by_num;      /* num -> MnSession* (borrowed from live) */
+  GHashTable         *busy;        /* id -> "probe"/"route": a call in flight */
+  GHashTable         *running_since; /* id -> gint64* first poll that saw RUNNING */
+  GHashTable         *cancelling;  /* id: a cancel runs in a worker thread */
+  GHashTable         *node_addrs;  /* job_host = node: node name -> NodeAddrs* */
+  gboolean            polling;     /* a poll runs in a worker thread */
+  MnClockFunc         clock;
+  gpointer            clock_data;
+  MnProbeFunc         probe;
+  gpointer            probe_data;
+  guint               timer;
+  guint               kick;
+  guint               ticks;
+  gboolean            listing_routes;
+  gint64              last_idle_check;
+  MnManagerCounters   counters;
+};
+
+/* An asynchronous call about one session: holds a manager reference; freeing
+ * it clears the session's busy mark. */
+typedef struct {
+  MnControllerManager *self;
+  gchar               *id;
+} CallData;
+
+/* mn-controller-manager.c */
+void      mn_manager_track (MnControllerManager *self, MnSession *s);
+void      mn_manager_untrack (MnControllerManager *self, MnSession *s);   /* frees @s */
+/* Write @s with an event; FALSE (logged) if the store refused, and then the
+ * caller must not act on the change. */
+gboolean  mn_manager_save (MnControllerManager *self, MnSession *s, const gchar *event);
+void      mn_manager_set_reason (MnSession *s, const gchar *reason);
+gchar    *mn_manager_random_hex (gsize bytes);
+CallData *mn_manager_call_new (MnControllerManager *self, const gchar *id);
+void      mn_manager_call_free (CallData *c);
+/* A poll round soon (50 ms), once the timer runs. */
+void      mn_manager_kick (MnControllerManager *self);
+gint      mn_manager_by_num (gconstpointer a, gconstpointer b);
+
+/* mn-controller-admit.c */
+gboolean  mn_manager_is_interactive (const MnSession *s);
+void      mn_manager_fill_request (const MnSession *s, MnPolicyRequest *r);
+/* The session is over: store, release its slot, start whom that admits. */
+void      mn_manager_finish (MnControllerManager *self, MnSession *s, MnSessionState state,
+                             const gchar *reason);
+void      mn_manager_refill_policy (MnControllerManager *self, GPtrArray *sessions,
+                                    gboolean start_admitted);
+
+/* mn-controller-jobs.c */
+gchar    *mn_manager_output_tail (MnControllerManager *self, const MnSession *s);
+void      mn_manager_start_job (MnControllerManager *self, MnSession *s);
+void      mn_manager_cancel_job (MnControllerManager *self, const gchar *id, const gchar *job_id);
+
+/* mn-controller-routes.c */
+void      mn_manager_node_addrs_free (NodeAddrs *n);
+gboolean  mn_manager_read_connection (MnControllerManager *self, MnSession *s);
+void      mn_manager_probe_app (MnControllerManager *self, MnSession *s);
+void      mn_manager_register_route (MnControllerManager *self, MnSession *s);
+void      mn_manager_refresh_route (MnControllerManager *self, MnSession *s);
+void      mn_manager_delete_route (MnControllerManager *self, const gchar *id);
+
+/* mn-controller-idle.c */
+void      mn_manager_check_idle (MnControllerManager *self, gint64 now);
+
+G_END_DECLS

@@ -1,0 +1,260 @@
+/* mn-controller-poll.c: one poll round asks the backend about every live
+ * job (in a worker thread for schedulers whose commands block) and moves
+ * each session on from its job's status. */
+#define G_LOG_DOMAIN "minna-controller"
+
+#include "mn-controller-manager-private.h"
+
+#include <string.h>
+
+static void
+handle_starting (MnControllerManager *self, MnSession *s, const MnJobStatus *st, gint64 now)
+{
+  gint64 *since;
+
+  s->sched_pending = st->state == MN_JOB_PENDING;
+  s->sched_estimate = s->sched_pending ? st->estimated_start : 0;
+  if (st->state == MN_JOB_PENDING)
+    {
+      /* jobs from outside minna can fill the scheduler's queue although the
+       * policy admitted this one; Slurm says why ("None" just after sbatch) */
+      const gchar *why = st->message;
+      g_autofree gchar *reason = NULL;
+      if (why == NULL || why[0] == '\0' || g_str_equal (why, "None"))
+        return;
+      reason = g_strdup_printf ("waiting in the scheduler's queue (%s)", why);
+      if (g_strcmp0 (s->reason, reason) != 0)
+        {
+          mn_manager_set_reason (s, reason);
+          mn_manager_save (self, s, reason);
+        }
+      return;
+    }
+  if (st->node != NULL && g_strcmp0 (s->exec_node, st->node) != 0)
+    {
+      g_free (s->exec_node);
+      s->exec_node = g_strdup (st->node);
+    }
+  if (st->state == MN_JOB_DONE)
+    {
+      g_autofree gchar *tail = mn_manager_output_tail (self, s);
+      g_autofree gchar *why = g_strdup_printf ("the app ended before it answered (%s); its last"
+                                               " output:\n%s",
+                                               st->message ? st->message : "ended", tail);
+      mn_manager_finish (self, s, MN_SESSION_FAILED, why);
+      return;
+    }
+  since = g_hash_table_lookup (self->running_since, s->id);
+  if (since == NULL)
+    {
+      since = g_new (gint64, 1);
+      *since = now;
+      g_hash_table_insert (self->running_since, g_strdup (s->id), since);
+    }
+  if (now - *since > self->config->ready_timeout)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree gchar *tail = mn_manager_output_tail (self, s);
+      g_autofree gchar *why = g_strdup_printf ("the app did not answer within %" G_GINT64_FORMAT
+                                               " s, so it was cancelled; its last output:\n%s",
+                                               self->config->ready_timeout, tail);
+      mn_manager_cancel_job (self, s->id, s->job_id);
+      mn_manager_finish (self, s, MN_SESSION_FAILED, why);
+      return;
+    }
+  if (g_hash_table_contains (self->busy, s->id))
+    return;
+  if (s->host != NULL && s->port != 0 && g_strcmp0 (s->reason, "waiting for the app to answer") != 0
+      && g_str_has_prefix (s->reason ? s->reason : "", "the relay"))
+    {
+      mn_manager_register_route (self, s);   /* app answered before; the relay did not */
+      return;
+    }
+  if (!mn_manager_read_connection (self, s))
+    return;
+  mn_manager_probe_app (self, s);
+}
+
+static void
+handle_status (MnControllerManager *self, MnSession *s, const MnJobStatus *st, gint64 now)
+{
+  if (st->state == MN_JOB_UNKNOWN)
+    {
+      if (s->state != MN_SESSION_UNKNOWN)
+        {
+          g_autofree gchar *why = g_strdup_printf ("the scheduler cannot say how the job is (%s);"
+                                                   " asking again", st->message ? st->message : "no answer");
+          s->prev_state = s->state;
+          s->state = MN_SESSION_UNKNOWN;
+          mn_manager_set_reason (s, why);
+          mn_manager_save (self, s, why);
+        }
+      return;
+    }
+  if (s->state == MN_SESSION_UNKNOWN)
+    {
+      s->state = s->prev_state;
+      mn_manager_set_reason (s, NULL);
+      if (!mn_manager_save (self, s, "the scheduler answers again"))
+        return;
+    }
+  switch (s->state)
+    {
+    case MN_SESSION_STARTING:
+      handle_starting (self, s, st, now);
+      break;
+    case MN_SESSION_RUNNING:
+      if (st->state == MN_JOB_DONE && s->walltime > 0 && now >= s->submitted + s->walltime &&
+          (st->message == NULL || strstr (st->message, "walltime") == NULL))
+        {
+          /* the scheduler's words ("TIMEOUT", "killed by signal 9") do
+           * not tell the user it was the hours they asked for */
+          g_autofree gchar *why = g_strdup_printf ("walltime of %.4g h reached (the scheduler: %s)",
+                                                   s->walltime / 3600.0,
+                                                   st->message ? st->message : "ended");
+          mn_manager_finish (self, s, MN_SESSION_ENDED, why);
+        }
+      else if (st->state == MN_JOB_DONE)
+        mn_manager_finish (self, s, MN_SESSION_ENDED, st->message ? st->message : "the job ended");
+      else if (s->idle_warned == 0 && s->reason == NULL && now > s->submitted + s->walltime)
+        mn_manager_set_reason (s, "walltime reached; stopping");
+      break;
+    case MN_SESSION_ENDING:
+      if (st->state == MN_JOB_DONE)
+        mn_manager_finish (self, s, MN_SESSION_ENDED, s->reason ? s->reason : "stopped");
+      else if (now - s->stop_requested > self->config->kill_grace + 5)
+        mn_manager_cancel_job (self, s->id, s->job_id);  /* repeat: a cancel lost in a restart
+                                                * must not leave the job running */
+      break;
+    default:
+      break;
+    }
+}
+
+
+/* Hands each polled session its job's status.  @asked: session id ->
+ * the job id that was polled (a session submitted while the poll ran is
+ * left for the next one); @statuses NULL: the poll failed with @error. */
+static void
+apply_statuses (MnControllerManager *self, GHashTable *asked, GHashTable *statuses,
+                const GError *error)
+{
+  gint64 now = mn_controller_manager_now (self);
+  GHashTableIter it;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&it, asked);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    {
+      MnSession *s = g_hash_table_lookup (self->live, key);
+      const gchar *job_id = value;
+      MnJobStatus unknown = { MN_JOB_UNKNOWN, -1, error ? error->message : (gchar *) "no answer", 0, NULL };
+      const MnJobStatus *st;
+      if (s == NULL)
+        continue;
+      if (s->job_id == NULL)
+        {
+          /* admitted but never submitted (killed in between): submit now */
+          if (s->state == MN_SESSION_STARTING && !g_hash_table_contains (self->busy, s->id))
+            mn_manager_start_job (self, s);
+          continue;
+        }
+      if (job_id[0] == '\0' || g_strcmp0 (s->job_id, job_id) != 0)
+        continue;
+      st = statuses ? g_hash_table_lookup (statuses, s->job_id) : NULL;
+      handle_status (self, s, st ? st : &unknown, now);
+    }
+}
+
+typedef struct {
+  MnControllerManager *self;
+  GHashTable *asked;     /* session id -> job id ("" none) */
+  GStrv       job_ids;
+  gint64      now;
+  GHashTable *statuses;
+  GError     *error;
+} PollCall;
+
+static void
+poll_call_free (PollCall *c)
+{
+  c->self->polling = FALSE;
+  mn_controller_manager_unref (c->self);
+  g_hash_table_unref (c->asked);
+  g_strfreev (c->job_ids);
+  g_clear_pointer (&c->statuses, g_hash_table_unref);
+  g_clear_error (&c->error);
+  g_free (c);
+}
+
+static void
+poll_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  PollCall *c = data;
+  c->statuses = mn_backend_poll (c->self->backend, (const gchar *const *) c->job_ids, c->now,
+                                 &c->error);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+poll_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  PollCall *c = g_task_get_task_data (G_TASK (result));
+  if (c->statuses == NULL)
+    c->self->counters.poll_errors++;
+  apply_statuses (c->self, c->asked, c->statuses, c->error);
+}
+
+void
+mn_controller_manager_tick (MnControllerManager *self)
+{
+  g_autoptr(GHashTable) asked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) statuses = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 now = mn_controller_manager_now (self);
+  GHashTableIter it;
+  gpointer v;
+
+  self->ticks++;
+  mn_manager_check_idle (self, now);
+  if (self->polling)
+    return;   /* the last poll still waits on the scheduler */
+  g_hash_table_iter_init (&it, self->live);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    {
+      MnSession *s = v;
+      if (s->job_id != NULL && s->state != MN_SESSION_QUEUED)
+        {
+          g_ptr_array_add (ids, g_strdup (s->job_id));
+          g_hash_table_replace (asked, g_strdup (s->id), g_strdup (s->job_id));
+        }
+      else if (s->state == MN_SESSION_STARTING && s->job_id == NULL)
+        g_hash_table_replace (asked, g_strdup (s->id), g_strdup (""));
+    }
+  if (g_hash_table_size (asked) == 0)
+    return;
+  g_ptr_array_add (ids, NULL);
+  self->counters.polls++;
+  if (ids->len > 1 && self->backend->klass->commands_block)
+    {
+      PollCall *c = g_new0 (PollCall, 1);
+      g_autoptr(GTask) task = g_task_new (NULL, NULL, poll_done, NULL);
+      c->self = mn_controller_manager_ref (self);
+      c->asked = g_steal_pointer (&asked);
+      c->job_ids = (GStrv) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
+      c->now = now;
+      self->polling = TRUE;
+      g_task_set_task_data (task, c, (GDestroyNotify) poll_call_free);
+      g_task_run_in_thread (task, poll_thread);
+      return;
+    }
+  if (ids->len > 1)
+    {
+      statuses = mn_backend_poll (self->backend, (const gchar *const *) ids->pdata, now, &error);
+      if (statuses == NULL)
+        self->counters.poll_errors++;
+    }
+  apply_statuses (self, asked, statuses, error);
+}
+
