@@ -17,6 +17,12 @@ G_BEGIN_DECLS
 
 #define MN_AUTH_COOKIE_NAME "minna_session"
 
+/* The header in which the relay (and the controller's readiness probe) hand
+ * an app its session's secret (apps/minna_jupyter_auth.py).  Not
+ * Authorization: Jupyter echoes a token accepted there into its pages.  The
+ * relay drops this header from everything clients send. */
+#define MN_AUTH_APP_TOKEN_HEADER "X-Minna-App-Token"
+
 #define MN_AUTH_ERROR (mn_auth_error_quark ())
 GQuark mn_auth_error_quark (void);
 

@@ -27,6 +27,7 @@ mn_app_free (MnApp *app)
   g_free (app->description);
   g_free (app->command);
   g_free (app->readiness_path);
+  g_free (app->dir);
   g_free (app);
 }
 
@@ -46,11 +47,11 @@ app_error (GError **error, const gchar *path, const gchar *fmt, ...)
 }
 
 static const gchar *const known_placeholders[] = {
-  "host", "port", "base_url", "token_file", "session_dir", "session_id",
+  "host", "port", "base_url", "token_file", "session_dir", "session_id", "app_dir",
 };
 static const gchar *const placeholder_vars[] = {
   "${MINNA_HOST}", "${MINNA_PORT}", "${MINNA_BASE_URL}", "${MINNA_TOKEN_FILE}",
-  "${MINNA_SESSION_DIR}", "${MINNA_SESSION_ID}",
+  "${MINNA_SESSION_DIR}", "${MINNA_SESSION_ID}", "${MINNA_APP_DIR}",
 };
 
 static gchar *
@@ -86,7 +87,7 @@ expand (const gchar *tmpl, const gchar *path, GError **error)
         {
           g_autofree gchar *name = g_strndup (p + 1, close - p - 1);
           app_error (error, path, "[app] command: unknown placeholder {%s} (known: host, port,"
-                     " base_url, token_file, session_dir, session_id)", name);
+                     " base_url, token_file, session_dir, session_id, app_dir)", name);
           g_string_free (out, TRUE);
           return NULL;
         }
@@ -116,6 +117,10 @@ mn_app_load (const gchar *path, GError **error)
   if (g_str_has_suffix (base, ".app"))
     base[strlen (base) - 4] = '\0';
   app->id = g_steal_pointer (&base);
+  {
+    g_autofree gchar *dir = g_path_get_dirname (path);
+    app->dir = g_canonicalize_filename (dir, NULL);
+  }
   for (const gchar *c = app->id; *c; c++)
     if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_')
       return app_error (error, path, "app id '%s' (the file name) may hold only letters,"
@@ -226,7 +231,7 @@ mn_app_render_job_script (const MnApp *app, const MnSession *session,
                           GError **error)
 {
   g_autofree gchar *q_id = NULL, *q_dir = NULL, *q_launcher = NULL, *q_host = NULL;
-  g_autofree gchar *q_lock = NULL, *base_url = NULL, *q_base = NULL;
+  g_autofree gchar *q_lock = NULL, *base_url = NULL, *q_base = NULL, *q_app_dir = NULL;
   q_id = g_shell_quote (session->id);
   q_dir = g_shell_quote (session_dir);
   /* "PATH job-launch" (the subcommand) or the small binary's PATH */
@@ -242,6 +247,7 @@ mn_app_render_job_script (const MnApp *app, const MnSession *session,
   q_lock = g_shell_quote (o->port_lock_dir);
   base_url = g_strdup_printf ("/s/%s/", session->id);
   q_base = g_shell_quote (base_url);
+  q_app_dir = g_shell_quote (app->dir != NULL ? app->dir : ".");
 
   /* The app runs in a child shell so that this one can record its exit code
    * (the controller may have restarted and cannot wait() for it).  The port
@@ -255,6 +261,7 @@ mn_app_render_job_script (const MnApp *app, const MnSession *session,
     "MINNA_SESSION_DIR=%s; export MINNA_SESSION_DIR\n"
     "MINNA_BASE_URL=%s; export MINNA_BASE_URL\n"
     "MINNA_TOKEN_FILE=\"$MINNA_SESSION_DIR/token\"; export MINNA_TOKEN_FILE\n"
+    "MINNA_APP_DIR=%s; export MINNA_APP_DIR\n"
     "JUPYTER_RUNTIME_DIR=\"$MINNA_SESSION_DIR/runtime\"; export JUPYTER_RUNTIME_DIR\n"
     "cd \"${HOME:-$MINNA_SESSION_DIR}\" 2>/dev/null || cd \"$MINNA_SESSION_DIR\"\n"
     "echo \"minna: session $MINNA_SESSION_ID starting\"\n"
@@ -264,7 +271,7 @@ mn_app_render_job_script (const MnApp *app, const MnSession *session,
     "code=$?\n"
     "echo \"$code\" > \"$MINNA_SESSION_DIR/exit_code\"\n"
     "exit \"$code\"\n",
-    session->id, app->id, q_id, q_dir, q_base, q_launcher, q_host, o->port_min,
+    session->id, app->id, q_id, q_dir, q_base, q_app_dir, q_launcher, q_host, o->port_min,
     o->port_max, q_lock);
 }
 

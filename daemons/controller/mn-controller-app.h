@@ -11,7 +11,8 @@
  *   default = 1
  *
  * Placeholders in command: {host} {port} {base_url} {token_file}
- * {session_dir} {session_id}; any other {lower_case} word is an error, and
+ * {session_dir} {session_id} {app_dir} (the directory of the .app file, for
+ * helpers shipped beside it); any other {lower_case} word is an error, and
  * braces around anything else ("${HOME}", "{ cmd; }") are left alone.  Each becomes a reference to an environment
  * variable the job script sets (${MINNA_PORT}, ...), so the template decides
  * its own quoting and no value is ever pasted into shell text. */
@@ -40,6 +41,7 @@ typedef struct {
   gchar     *description;
   gchar     *command;       /* template */
   gchar     *readiness_path;
+  gchar     *dir;           /* absolute directory of the .app file */
   MnAppField fields[MN_APP_N_FIELDS];
 } MnApp;
 

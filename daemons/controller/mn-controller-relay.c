@@ -3,6 +3,7 @@
 
 #include "mn-controller-relay.h"
 #include "mn-controller-config.h"
+#include "mn-auth-cookie.h"
 
 #include <libsoup/soup.h>
 #include <errno.h>
@@ -193,10 +194,10 @@ mn_controller_probe (MnControllerRelay *relay, const gchar *url, const gchar *to
                      MnHttpDone done, gpointer user_data)
 {
   SoupMessage *msg = soup_message_new ("GET", url);
-  g_autofree gchar *auth = g_strdup_printf ("token %s", token ? token : "");
   if (msg == NULL)
     return done (FALSE, "bad app URL", NULL, user_data);
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), MN_AUTH_APP_TOKEN_HEADER,
+                                token ? token : "");
   send (relay, msg, TRUE, done, user_data);
 }
 

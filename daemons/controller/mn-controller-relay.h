@@ -29,7 +29,7 @@ void mn_controller_relay_delete_route (MnControllerRelay *relay, const gchar *id
 void mn_controller_relay_list_routes (MnControllerRelay *relay,
                                       MnHttpDone done, gpointer user_data);
 
-/* GET @url with "Authorization: token @token"; ok when it answers 2xx/3xx. */
+/* GET @url with @token in MN_AUTH_APP_TOKEN_HEADER; ok when it answers 2xx/3xx. */
 void mn_controller_probe (MnControllerRelay *relay, const gchar *url, const gchar *token,
                           MnHttpDone done, gpointer user_data);
 

@@ -596,9 +596,12 @@ build_upstream_head (Conn *c, SoupMessageHeaders *h, const gchar *host_header)
           g_ascii_strcasecmp (name, "X-Forwarded-Host") == 0 ||
           g_ascii_strcasecmp (name, "X-Real-IP") == 0)
         continue;
+      /* Only the relay says it is the relay. */
+      if (g_ascii_strcasecmp (name, MN_AUTH_APP_TOKEN_HEADER) == 0)
+        continue;
       if (c->session != NULL)
         {
-          /* The app authenticates the relay by its token; the browser's own
+          /* The app authenticates the relay by its secret; the browser's own
            * credentials for the portal never reach it. */
           if (g_ascii_strcasecmp (name, "Authorization") == 0)
             continue;
@@ -612,12 +615,10 @@ build_upstream_head (Conn *c, SoupMessageHeaders *h, const gchar *host_header)
         }
       append_header (o, name, value);
     }
+  /* Not Authorization: Jupyter echoes a token it accepted there into its
+   * pages; apps/minna_jupyter_auth.py checks this header instead. */
   if (c->session != NULL && c->route->token[0] != '\0')
-    {
-      g_string_append (o, "Authorization: token ");
-      g_string_append (o, c->route->token);
-      g_string_append_len (o, "\r\n", 2);
-    }
+    append_header (o, MN_AUTH_APP_TOKEN_HEADER, c->route->token);
   g_string_append (o, "X-Forwarded-For: ");
   if (xff != NULL)
     {

@@ -54,7 +54,7 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => performance.now() / 1000;
 
-function request (base, method, path, { cookie, csrf, body } = {}) {
+function request (base, method, path, { cookie, csrf, xsrf, body } = {}) {
   return new Promise((resolve, reject) => {
     const headers = { Accept: 'application/json' };
     const data = body === undefined ? null : Buffer.from(JSON.stringify(body));
@@ -64,6 +64,7 @@ function request (base, method, path, { cookie, csrf, body } = {}) {
     }
     if (cookie) headers.Cookie = cookie;
     if (csrf) headers['X-CSRF-Token'] = csrf;
+    if (xsrf) headers['X-XSRFToken'] = xsrf;
     const req = http.request(base + path, { method, headers, agent }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
@@ -90,7 +91,8 @@ async function login (base, user, password) {
 
 // Runs code in a kernel over its WebSocket; resolves to the text/plain result.
 async function runCell (base, id, auth, code) {
-  const k = await request(base, 'POST', `/s/${id}/api/kernels`, { cookie: auth.cookie, body: { name: 'python3' } });
+  // Jupyter's XSRF check stays on behind the relay: double submit (cookie and header)
+  const k = await request(base, 'POST', `/s/${id}/api/kernels`, { cookie: `${auth.cookie}; _xsrf=bench`, xsrf: 'bench', body: { name: 'python3' } });
   if (k.status !== 201 && k.status !== 200) throw new Error(`kernel start: ${k.status} ${k.text.slice(0, 200)}`);
   const kernelStarted = now();
   const ws = await connect(`${base.replace(/\/$/, '')}/s/${id}/api/kernels/${k.json.id}/channels`, { Cookie: auth.cookie });

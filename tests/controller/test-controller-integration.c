@@ -583,7 +583,7 @@ on_ws_timeout (gpointer data)
 }
 
 /* base: "http://host:port/s/ID/"; via the relay with the login cookie, or
- * straight to the app with its token. */
+ * straight to the app with its token in the relay's header. */
 static gchar *
 run_one_plus_one (const gchar *base, const Login *l, const gchar *token)
 {
@@ -597,12 +597,15 @@ run_one_plus_one (const gchar *base, const Login *l, const gchar *token)
   Kernel k = { g_main_loop_new (NULL, FALSE), NULL, g_strdup ("m-1") };
   guint timeout;
 
-  if (l)
-    cookie = g_strdup_printf ("%s=%s", MN_AUTH_COOKIE_NAME, l->cookie);
+  /* Jupyter's XSRF check stays on behind the relay: the _xsrf cookie and
+   * the X-XSRFToken header (double submit) */
+  cookie = l ? g_strdup_printf ("%s=%s; _xsrf=itest", MN_AUTH_COOKIE_NAME, l->cookie)
+             : g_strdup ("_xsrf=itest");
   if (token)
-    auth = g_strdup_printf ("token %s", token);
-#define AUTH(m) do { if (cookie) soup_message_headers_replace (soup_message_get_request_headers (m), "Cookie", cookie); \
-                     if (auth) soup_message_headers_replace (soup_message_get_request_headers (m), "Authorization", auth); } while (0)
+    auth = g_strdup (token);
+#define AUTH(m) do { soup_message_headers_replace (soup_message_get_request_headers (m), "Cookie", cookie); \
+                     soup_message_headers_replace (soup_message_get_request_headers (m), "X-XSRFToken", "itest"); \
+                     if (auth) soup_message_headers_replace (soup_message_get_request_headers (m), MN_AUTH_APP_TOKEN_HEADER, auth); } while (0)
   AUTH (msg);
   soup_message_set_request_body_from_bytes (msg, "application/json", g_bytes_new_static ("{}", 2));
   body = soup_session_send_and_read (h.http, msg, NULL, &error);
@@ -905,8 +908,9 @@ setup (void)
 
   apps = g_build_filename (h.dir, "apps", NULL);
   g_mkdir (apps, 0755);
-  cmd = g_strdup_printf ("cp %s/daemons/controller/apps/jupyter.app %s/daemons/controller/apps/webapp.app %s/",
-                         src, src, apps);
+  cmd = g_strdup_printf ("cp %s/daemons/controller/apps/jupyter.app %s/daemons/controller/apps/webapp.app"
+                         " %s/daemons/controller/apps/minna_jupyter_auth.py %s/",
+                         src, src, src, apps);
   g_assert_cmpint (system (cmd), ==, 0);
   {
     g_autofree gchar *crash = g_build_filename (apps, "crash.app", NULL);

@@ -177,6 +177,7 @@ upstream_handler (SoupServer *server, SoupServerMessage *msg, const gchar *path,
 {
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
   const gchar *auth = soup_message_headers_get_one (h, "Authorization");
+  const gchar *app = soup_message_headers_get_list (h, MN_AUTH_APP_TOKEN_HEADER);
   const gchar *cookie = soup_message_headers_get_list (h, "Cookie");
   const gchar *xff = soup_message_headers_get_one (h, "X-Forwarded-For");
   const gchar *xfp = soup_message_headers_get_one (h, "X-Forwarded-Proto");
@@ -186,9 +187,11 @@ upstream_handler (SoupServer *server, SoupServerMessage *msg, const gchar *path,
    * comes back in clear. */
   g_autofree gchar *auth_sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
                                                               auth != NULL ? auth : "", -1);
+  g_autofree gchar *app_sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
+                                                             app != NULL ? app : "", -1);
   g_autofree gchar *text = g_strdup_printf (
-    "path=%s\nmethod=%s\nauth_sha=%s\ncookie=%s\nxff=%s\nxfp=%s\nxfh=%s\nbody=%" G_GINT64_FORMAT "\n",
-    path, soup_server_message_get_method (msg), auth_sha,
+    "path=%s\nmethod=%s\nauth_sha=%s\napp_sha=%s\ncookie=%s\nxff=%s\nxfp=%s\nxfh=%s\nbody=%" G_GINT64_FORMAT "\n",
+    path, soup_server_message_get_method (msg), auth_sha, app_sha,
     cookie != NULL ? cookie : "", xff != NULL ? xff : "", xfp != NULL ? xfp : "",
     xfh != NULL ? xfh : "", body->length);
   soup_server_message_set_status (msg, 200, NULL);

@@ -1,6 +1,8 @@
 /* test-relay-jupyter.c: a real Jupyter (Debian's notebook server) behind
- * minna-relay with base_url /s/<id>/: api/status answers, a kernel starts,
- * and 1+1 over the kernel's WebSocket (message protocol v5) gives 2. */
+ * minna-relay with base_url /s/<id>/, started as apps/jupyter.app starts it
+ * (empty Jupyter token, apps/minna_jupyter_auth.py checking the relay's
+ * header): api/status answers, a kernel starts, and 1+1 over the kernel's
+ * WebSocket (message protocol v5) gives 2. */
 #define G_LOG_DOMAIN "relay-test"
 
 #include <gio/gio.h>
@@ -8,10 +10,13 @@
 #include <string.h>
 
 #include "relay-harness.h"
+#include "mn-auth-cookie.h"
 
 #define PYTHON "/usr/bin/python3"
 #define SESSION "jup1"
-#define JTOKEN "jupyter-token-4b1d0c"
+#define JTOKEN "jupyter-token-4b1d0c-0123456789abcdef0123456789"
+/* Jupyter's XSRF check stays on (double submit: the cookie and the header) */
+#define XSRF "_xsrf=relay-test"
 
 static Harness *h;
 static MnRelay *relay;
@@ -49,8 +54,14 @@ start_jupyter (void)
   g_autofree gchar *rt = g_build_filename (h->dir, "jupyter-runtime", NULL);
   g_autofree gchar *nb = g_build_filename (h->dir, "notebooks", NULL);
   g_mkdir_with_parents (nb, 0700);
-  /* The token in the environment, never on the command line. */
-  g_subprocess_launcher_setenv (l, "JUPYTER_TOKEN", JTOKEN, TRUE);
+  /* The secret in a 0600 file, never on the command line. */
+  g_autofree gchar *token_file = g_build_filename (h->dir, "app-token", NULL);
+  g_assert_true (g_file_set_contents_full (token_file, JTOKEN "\n", -1,
+                                           G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+  g_autofree gchar *apps = g_build_filename (g_getenv ("MINNA_SOURCE_DIR"), "daemons",
+                                             "controller", "apps", NULL);
+  g_subprocess_launcher_setenv (l, "MINNA_TOKEN_FILE", token_file, TRUE);
+  g_subprocess_launcher_setenv (l, "PYTHONPATH", apps, TRUE);
   g_subprocess_launcher_setenv (l, "JUPYTER_RUNTIME_DIR", rt, TRUE);
   g_subprocess_launcher_setenv (l, "JUPYTER_CONFIG_DIR", h->dir, TRUE);
   g_subprocess_launcher_setenv (l, "JUPYTER_DATA_DIR", h->dir, TRUE);
@@ -63,6 +74,8 @@ start_jupyter (void)
                                          "--ip=127.0.0.1", port, "--port-retries=0", dir,
                                          "--allow-root",
                                          "--NotebookApp.base_url=/s/" SESSION "/",
+                                         "--NotebookApp.token=",
+                                         "--NotebookApp.login_handler_class=minna_jupyter_auth.NotebookLogin",
                                          "--NotebookApp.allow_remote_access=True",
                                          "--NotebookApp.trust_xheaders=True", NULL);
   if (jupyter == NULL)
@@ -71,7 +84,7 @@ start_jupyter (void)
       return FALSE;
     }
   g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u/s/" SESSION "/api/status", jport);
-  const gchar *headers[] = { "Authorization", "token " JTOKEN, NULL };
+  const gchar *headers[] = { MN_AUTH_APP_TOKEN_HEADER, JTOKEN, NULL };
   for (gint i = 0; i < 300; i++)
     {
       if (harness_http ("GET", url, headers, NULL, NULL, NULL) == 200)
@@ -160,7 +173,8 @@ static void
 test_kernel (void)
 {
   g_autofree gchar *url = relay_url ("http", "api/kernels");
-  const gchar *headers[] = { "Cookie", alice, NULL };
+  g_autofree gchar *cookies = g_strdup_printf ("%s; " XSRF, alice);
+  const gchar *headers[] = { "Cookie", cookies, "X-XSRFToken", "relay-test", NULL };
   g_autofree gchar *body = NULL;
   g_assert_cmpuint (harness_http ("POST", url, headers, "{\"name\": \"python3\"}", &body, NULL),
                     ==, 201);

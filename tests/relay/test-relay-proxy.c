@@ -40,18 +40,21 @@ test_forwarding (void)
   g_autofree gchar *url = relay_url ("/s/abc/api/status?x=1");
   g_autofree gchar *cookie = g_strdup_printf ("theme=dark; %s; _xsrf=2", alice);
   const gchar *headers[] = { "Cookie", cookie, "Authorization", "Basic Zm9vOmJhcg==",
-                             "X-Forwarded-For", "10.9.8.7", NULL };
+                             "X-Forwarded-For", "10.9.8.7",
+                             MN_AUTH_APP_TOKEN_HEADER, "forged-by-the-client", NULL };
   g_autofree gchar *body = NULL;
   g_autoptr(SoupMessageHeaders) rh = NULL;
   g_assert_cmpuint (harness_http ("GET", url, headers, NULL, &body, &rh), ==, 200);
 
-  g_autofree gchar *want_sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
-                                                              "token " TOKEN, -1);
-  g_autofree gchar *want_auth = g_strdup_printf ("auth_sha=%s\n", want_sha);
+  g_autofree gchar *want_sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, TOKEN, -1);
+  g_autofree gchar *want_auth = g_strdup_printf ("app_sha=%s\n", want_sha);
+  g_autofree gchar *no_sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, "", -1);
+  g_autofree gchar *no_auth = g_strdup_printf ("auth_sha=%s\n", no_sha);
   g_autofree gchar *want_host = g_strdup_printf ("xfh=127.0.0.1:%u\n",
                                                  mn_relay_get_port (relay, "http"));
   g_assert_nonnull (strstr (body, "path=/s/abc/api/status\n"));   /* prefix kept */
   g_assert_nonnull (strstr (body, want_auth));                     /* token added */
+  g_assert_nonnull (strstr (body, no_auth));                       /* browser's Authorization dropped */
   g_assert_nonnull (strstr (body, "cookie=theme=dark; _xsrf=2\n")); /* portal cookie stripped */
   g_assert_nonnull (strstr (body, "xff=10.9.8.7, 127.0.0.1\n"));
   g_assert_nonnull (strstr (body, "xfp=http\n"));

@@ -1,13 +1,16 @@
 # Jupyter Lab; falls back to Jupyter Notebook 6 / jupyter-server where Lab
-# is not installed (Debian 12 ships only those).  The token comes from the
-# 0600 token file through JUPYTER_TOKEN, never from the command line.
+# is not installed (Debian 12 ships only those).
+# Jupyter's own token is empty: it would put it into its pages, URLs and
+# cookies.  minna_jupyter_auth.py (beside this file) lets in only requests
+# that carry the session's secret ({token_file}, 0600) in the header that
+# minna-relay adds; Jupyter's XSRF and Origin checks stay on.
 # kernel_info_timeout: a kernel starved by a lecture's burst of starts gets
 # 5 min (not 60 s) to answer before Jupyter drops its WebSocket.
 [app]
 name = Jupyter
 description = Jupyter Lab (or Notebook) in your home directory
 readiness_path = api/status
-command = JUPYTER_TOKEN=$(cat "{token_file}"); export JUPYTER_TOKEN\nopts="--no-browser --ip={host} --port={port} --port-retries=0 --allow-root"\nif /usr/bin/python3 -c 'import jupyterlab' 2>/dev/null; then exec /usr/bin/python3 -m jupyterlab $opts --ServerApp.base_url="{base_url}" --MappingKernelManager.kernel_info_timeout=300 --ServerApp.allow_remote_access=True --ServerApp.trust_xheaders=True --ServerApp.allow_origin='*' ; fi\nif /usr/bin/python3 -c 'import notebook.notebookapp' 2>/dev/null; then exec /usr/bin/python3 -m notebook $opts --NotebookApp.base_url="{base_url}" --MappingKernelManager.kernel_info_timeout=300 --NotebookApp.allow_remote_access=True --NotebookApp.trust_xheaders=True ; fi\nexec /usr/bin/python3 -m jupyter_server $opts --ServerApp.base_url="{base_url}" --MappingKernelManager.kernel_info_timeout=300 --ServerApp.allow_remote_access=True --ServerApp.trust_xheaders=True
+command = unset JUPYTER_TOKEN\nPYTHONPATH="{app_dir}${PYTHONPATH:+:$PYTHONPATH}"; export PYTHONPATH\nopts="--no-browser --ip={host} --port={port} --port-retries=0 --allow-root"\nif /usr/bin/python3 -c 'import jupyterlab' 2>/dev/null; then exec /usr/bin/python3 -m jupyterlab $opts --ServerApp.base_url="{base_url}" --ServerApp.token= --ServerApp.password= --ServerApp.login_handler_class=minna_jupyter_auth.ServerLogin --ServerApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --ServerApp.allow_remote_access=True --ServerApp.trust_xheaders=True ; fi\nif /usr/bin/python3 -c 'import notebook.notebookapp' 2>/dev/null; then exec /usr/bin/python3 -m notebook $opts --NotebookApp.base_url="{base_url}" --NotebookApp.token= --NotebookApp.password= --NotebookApp.login_handler_class=minna_jupyter_auth.NotebookLogin --NotebookApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --NotebookApp.allow_remote_access=True --NotebookApp.trust_xheaders=True ; fi\nexec /usr/bin/python3 -m jupyter_server $opts --ServerApp.base_url="{base_url}" --ServerApp.token= --ServerApp.password= --ServerApp.login_handler_class=minna_jupyter_auth.ServerLogin --ServerApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --ServerApp.allow_remote_access=True --ServerApp.trust_xheaders=True
 
 [field cores]
 min = 1
