@@ -44,7 +44,7 @@ mn_sim_scheduler_from_string (const gchar *text, MnSimScheduler *out, GError **e
 const gchar *
 mn_sim_job_status_to_string (MnSimJobStatus status)
 {
-  static const gchar *const names[] = { "done", "walltime", "idle", "oom", "rejected", "skipped" };
+  static const gchar *const names[] = { "done", "walltime", "idle", "oom", "rejected", "skipped", "memory-cap" };
   return status < G_N_ELEMENTS (names) ? names[status] : "?";
 }
 

@@ -108,9 +108,10 @@ typedef enum {
   MN_SIM_STATUS_DONE,              /* ran to its end */
   MN_SIM_STATUS_WALLTIME,          /* interactive: cut at the walltime limit */
   MN_SIM_STATUS_IDLE,              /* interactive: cut by the idle timeout */
-  MN_SIM_STATUS_OOM,               /* interactive: killed by the OOM killer */
+  MN_SIM_STATUS_OOM,               /* interactive: killed by its node's OOM killer */
   MN_SIM_STATUS_REJECTED,          /* interactive: refused by the policy */
   MN_SIM_STATUS_SKIPPED,           /* not replayable (see README) */
+  MN_SIM_STATUS_MEMORY_CAP,        /* interactive: killed by its own memory limit */
 } MnSimJobStatus;
 
 typedef struct {
@@ -128,6 +129,13 @@ typedef struct {
   guint8   gpu_failed;             /* interactive: its GPU allocation failed */
   guint8   swapped;                /* interactive: its node was in swap while it ran */
   guint16  attempts;               /* interactive: requests made (1 + retries) */
+  /* interactive (issue 14): where it ran (valid when queue is interactive.q:
+   * node, logical node, its cpuset cpu_first .. cpu_first + n_cpus - 1), its
+   * GPUs (bit i = GPU i of its node), its memory limit L and the peak memory
+   * its trace gives it (profile maximum, else memory used) */
+  guint16  node, logical, cpu_first, n_cpus;
+  guint64  gpu_mask;
+  guint32  memory_limit_mb, memory_peak_mb;
 } MnSimJobResult;
 
 #define MN_SIM_N_REJECT_REASONS (MN_REJECT_MALFORMED + 1)
@@ -146,7 +154,9 @@ typedef struct {
   double  swap_time_share;         /* node-seconds with swap in use / node-seconds */
   guint64 swap_peak_mb;            /* largest swap use on one node */
   double  swap_mb_hours;           /* integral of swap in use */
-  guint64 oom_kills;
+  guint64 oom_kills;                /* node OOM kills */
+  guint64 memory_cap_kills;         /* sessions killed by their own memory limit */
+  guint64 sessions_above_memory_cap;/* started sessions whose trace peak passes their limit */
   guint64 gpu_alloc_failures;
   double  cpu_slowdown_p50, cpu_slowdown_p95;
   guint64 cut_walltime, cut_idle;

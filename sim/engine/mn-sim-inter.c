@@ -1,27 +1,34 @@
 /* mn-sim-inter.c: interactive.q.  Every admission and placement is decided
- * by policy/ (mn_policy_state_request / _release); this file only models what
- * happens on the nodes once a session runs:
+ * by policy/ (mn_policy_state_request / _release), and what a started session
+ * gets is the MnPolicyAllocation of its START decision (THE MODEL in
+ * policy/mn-policy.h); this file applies that model on the simulated nodes:
  *
  * - Memory: a session uses its memory profile (native traces), else its
- *   maximum used memory from the start, else its request.  When the sessions
- *   of a node use more than its RAM the overflow is in swap; when they use
- *   more than RAM + swap, the OOM killer ends the session with the largest
- *   use (ties: the lowest job id), again until the rest fits.  Checked once
- *   per instant, after every event of that instant.
- * - CPU: a session is active (all its cores busy) for the first
- *   cpu_active x runtime seconds, then idle (the forgotten open notebook).
- *   Active sessions on one logical node share its cores: while they ask for
- *   A cores of C, each runs max(1, A / C) times slower; a session's slowdown
- *   is that factor averaged over its active time.  Runtimes are not
- *   stretched by it (sessions are driven by people, not by work to finish).
+ *   maximum used memory from the start, else its request.  A session whose
+ *   use passes its limit L (RAM + swap) is killed by its cap (status
+ *   memory-cap).  When the sessions of a node use more than its RAM the
+ *   overflow is in swap, at most the node's swap and at most the sum over its
+ *   sessions of min (use, S); past RAM + that, the node's OOM killer ends the
+ *   session with the largest use (ties: the lowest job id), again until the
+ *   rest fits (status oom).  Checked once per instant, after every event of
+ *   that instant: cap kills first, then the node.
+ * - CPU: a session is active (all its cores busy, its kernel busy) for the
+ *   first cpu_active x runtime seconds, then idle (the forgotten open
+ *   notebook).  Active sessions on one logical node share its cores: while
+ *   they ask for A cores of C, each runs max(1, A / C) times slower; a
+ *   session's slowdown is that factor averaged over its active time.
+ *   Runtimes are not stretched by it (sessions are driven by people, not by
+ *   work to finish).
  * - GPU: a session with GPUs allocates its GPU-memory footprint at start.
- *   SHARED: it fails when the logical node's GPU memory is already taken by
- *   others (first come, first served); CAPPED: it fails only when above the
- *   per-job cap; EXCLUSIVE: only when above its own GPUs' memory.  A failed
- *   allocation is counted; the session still runs.
- * - A session ends at the first of: its runtime, the walltime limit (its
- *   request, else the queue's maximum: counted as cut), the idle timeout
- *   after it goes idle (when set: counted as cut), an OOM kill.
+ *   It fails when above what its allocation gives (CAPPED: its reservation,
+ *   the per-job cap; EXCLUSIVE and SHARED: its GPUs' memory) and, SHARED,
+ *   when the logical node's GPU memory is already taken by others (first
+ *   come, first served).  A failed allocation is counted; the session still
+ *   runs.
+ * - A session ends at the first of: its runtime, its allocation's
+ *   walltime_end (counted from its start: status walltime), the idle cut of
+ *   mn_policy_idle_decide() for a kernel idle since its CPU went idle
+ *   (status idle), a kill by its cap or its node's OOM killer.
  * - Give-up requests rejected as busy are retried after the configured delay.
  */
 #define G_LOG_DOMAIN "minna-sim"
@@ -63,6 +70,7 @@ mn_sim_inter_init (MnSimRun *run, GError **error)
   for (guint n = 0; n < nodes; n++)
     run->node_sessions[n] = g_array_new (FALSE, FALSE, sizeof (guint32));
   run->node_mem = g_new0 (guint64, nodes);
+  run->node_swappable = g_new0 (guint64, nodes);
   run->swap_level = g_new0 (guint64, nodes);
   run->swap_last = g_new0 (gint64, nodes);
   run->node_dirty = g_new0 (guint8, nodes);
@@ -85,6 +93,7 @@ mn_sim_inter_clear (MnSimRun *run)
       g_array_unref (run->node_sessions[n]);
   g_clear_pointer (&run->node_sessions, g_free);
   g_clear_pointer (&run->node_mem, g_free);
+  g_clear_pointer (&run->node_swappable, g_free);
   g_clear_pointer (&run->swap_level, g_free);
   g_clear_pointer (&run->swap_last, g_free);
   g_clear_pointer (&run->node_dirty, g_free);
@@ -143,6 +152,8 @@ static void
 set_memory (MnSimRun *run, MnSimSession *s, guint64 memory_mb)
 {
   run->node_mem[s->node] = run->node_mem[s->node] - s->memory_mb + memory_mb;
+  run->node_swappable[s->node] = run->node_swappable[s->node] - MIN (s->memory_mb, s->swap_max_mb)
+                                 + MIN (memory_mb, s->swap_max_mb);
   s->memory_mb = memory_mb;
   mark_dirty (run, s->node);
 }
@@ -161,7 +172,7 @@ push_memory_step (MnSimRun *run, guint32 si, gint64 start)
     mn_sim_heap_push (&run->heap, t, MN_SIM_EV_SESSION_MEM, si, s->gen);
 }
 
-static void start_session (MnSimRun *run, guint32 si, guint node, guint logical);
+static void start_session (MnSimRun *run, guint32 si, const MnPolicyAllocation *a);
 
 static void
 start_released (MnSimRun *run)
@@ -176,7 +187,7 @@ start_released (MnSimRun *run)
   for (guint i = 0; i < n; i++)
     {
       if (dec[i].kind == MN_DECISION_START)
-        start_session (run, (guint32) (dec[i].job_id - 1), dec[i].node, dec[i].logical);
+        start_session (run, (guint32) (dec[i].job_id - 1), &dec[i].allocation);
       mn_decision_clear (&dec[i]);
     }
 }
@@ -231,7 +242,7 @@ end_session (MnSimRun *run, guint32 si, MnSimJobStatus status)
 }
 
 static void
-start_session (MnSimRun *run, guint32 si, guint node, guint logical)
+start_session (MnSimRun *run, guint32 si, const MnPolicyAllocation *a)
 {
   MnSimSession *s = session_at (run, si);
   const MnSimJob *j = job_of (run, s);
@@ -240,33 +251,49 @@ start_session (MnSimRun *run, guint32 si, guint node, guint logical)
   gint64 now = run->now;
 
   s->state = MN_SIM_SESSION_RUNNING;
-  s->node = node;
-  s->logical = logical;
+  s->node = a->node;
+  s->logical = a->logical;
+  s->limit_mb = a->memory_swap_max_mb;
+  s->swap_max_mb = a->swap_max_mb;
   r->start = now;
   r->queue = MN_SIM_QUEUE_INTERACTIVE;
-  g_array_append_val (run->node_sessions[node], si);
+  r->node = (guint16) a->node;
+  r->logical = (guint16) a->logical;
+  r->cpu_first = (guint16) a->cpu_first;
+  r->n_cpus = (guint16) a->n_cpus;
+  r->gpu_mask = a->gpu_mask;
+  r->memory_limit_mb = (guint32) MIN (a->memory_swap_max_mb, G_MAXUINT32);
+  g_array_append_val (run->node_sessions[a->node], si);
   occupancy_changed (run, +1);
 
-  /* When it ends, and why. */
+  /* When it ends, and why: its runtime, its walltime end (counted from its
+   * start), the idle cut of the model (its kernel is busy while its CPU is
+   * active, from the start, and idle after). */
   gint64 runtime = j->runtime;
-  gint64 limit = j->walltime_req > 0 ? MIN (j->walltime_req, p->max_walltime) : p->max_walltime;
-  double a = j->cpu_active;
-  if (a < 0)
-    a = (j->cpu_time >= 0 && runtime > 0 && s->cores > 0)
-        ? (double) j->cpu_time / ((double) runtime * s->cores) : 1.0;
-  a = CLAMP (a, 0.0, 1.0);
-  gint64 active = (gint64) floor (a * (double) runtime + 0.5);
+  double act = j->cpu_active;
+  if (act < 0)
+    act = (j->cpu_time >= 0 && runtime > 0 && s->cores > 0)
+          ? (double) j->cpu_time / ((double) runtime * s->cores) : 1.0;
+  act = CLAMP (act, 0.0, 1.0);
+  gint64 active = (gint64) floor (act * (double) runtime + 0.5);
   gint64 length = runtime;
   s->end_status = MN_SIM_STATUS_DONE;
-  if (limit > 0 && runtime > limit)
+  if (a->walltime_end - now < length)
     {
-      length = limit;
+      length = a->walltime_end - now;
       s->end_status = MN_SIM_STATUS_WALLTIME;
     }
-  if (p->idle_timeout > 0 && active + p->idle_timeout < length)
+  if (active < length)
     {
-      length = active + p->idle_timeout;
-      s->end_status = MN_SIM_STATUS_IDLE;
+      MnIdleObservation o = { .start = now, .kernels_known = TRUE, .n_kernels = 1,
+                              .kernel_last_activity = now + active };
+      MnIdleVerdict v;
+      mn_policy_idle_decide (p, &o, now + active, &v);
+      if (v.kind != MN_IDLE_OFF && v.cut_at - now < length)
+        {
+          length = v.cut_at - now;
+          s->end_status = MN_SIM_STATUS_IDLE;
+        }
     }
   active = MIN (active, length);
   s->end = now + length;
@@ -286,31 +313,22 @@ start_session (MnSimRun *run, guint32 si, guint node, guint logical)
         mn_sim_heap_push (&run->heap, s->active_end, MN_SIM_EV_SESSION_IDLE, si, s->gen);
     }
 
-  /* GPU */
-  gint64 gpus = j->gpus >= 0 ? j->gpus
-                : (j->rtype != MN_RTYPE_NONE ? (gint64) mn_resource_type_info (j->rtype)->gpus * j->rtype_count : 0);
-  if (gpus > 0 && j->gpu_memory_mb > 0)
+  /* GPU: its footprint against what its allocation gives; in SHARED mode
+   * also against what the other sessions of its logical node hold (first
+   * come, first served). */
+  if (a->gpus > 0 && j->gpu_memory_mb > 0)
     {
       guint64 want = (guint64) j->gpu_memory_mb;
       guint64 room = (guint64) p->logical_gpus * p->gpu_memory_mb;
-      gboolean failed;
-      switch (p->gpu_mode)
+      gboolean failed = want > a->gpu_memory_mb;
+      if (a->gpu_mode == MN_GPU_MODE_SHARED && !failed)
         {
-        case MN_GPU_MODE_CAPPED:
-          failed = want > p->job_max_gpu_memory_mb;
-          break;
-        case MN_GPU_MODE_EXCLUSIVE:
-          failed = want > (guint64) gpus * p->gpu_memory_mb;
-          break;
-        case MN_GPU_MODE_SHARED:
-        default:
           failed = run->logical_gpu_mb[l] + want > room;
           if (!failed)
             {
               s->gpu_held_mb = want;
               run->logical_gpu_mb[l] += want;
             }
-          break;
         }
       if (failed)
         {
@@ -337,6 +355,20 @@ start_session (MnSimRun *run, guint32 si, guint node, guint logical)
   else
     mem = 0;
   set_memory (run, s, mem);
+}
+
+/* The peak memory the trace gives a session: what the cap is checked on. */
+static guint64
+trace_peak (MnSimRun *run, const MnSimJob *j)
+{
+  guint64 peak = 0;
+  for (guint32 i = 0; i < j->profile_len; i++)
+    peak = MAX (peak, profile_memory (run, j, i));
+  if (j->profile_len > 0)
+    return peak;
+  if (j->memory_used_mb >= 0)
+    return (guint64) j->memory_used_mb;
+  return j->memory_req_mb > 0 ? (guint64) j->memory_req_mb : 0;
 }
 
 /* ---- requests ----------------------------------------------------------------- */
@@ -368,18 +400,21 @@ mn_sim_inter_request (MnSimRun *run, guint32 si)
                   : (info != NULL ? info->memory_mb * j->rtype_count : p->job_max_memory_mb);
   gint64 gpus = j->gpus >= 0 ? j->gpus : (info != NULL ? (gint64) info->gpus * j->rtype_count : 0);
   req.gpus = (guint) CLAMP (gpus, 0, G_MAXUINT);
-  /* A GPU user's share of GPU memory is the per-job cap (what CAPPED mode
-   * reserves); its real footprint is what start_session() allocates. */
-  req.gpu_memory_mb = req.gpus > 0 ? p->job_max_gpu_memory_mb : 0;
+  /* GPU memory asked: none, so the policy's default (the per-job cap, what
+   * CAPPED mode reserves), as a controller request that names none; its real
+   * footprint is what start_session() allocates. */
+  req.gpu_memory_mb = 0;
   req.walltime = j->walltime_req > 0 ? j->walltime_req : 0;
   req.if_busy = p->if_busy;
+  r->memory_limit_mb = (guint32) MIN (req.memory_mb, G_MAXUINT32);
+  r->memory_peak_mb = (guint32) MIN (trace_peak (run, j), G_MAXUINT32);
 
   MnDecision d = { 0 };
   mn_policy_state_request (run->pstate, &req, run->now, &d);
   switch (d.kind)
     {
     case MN_DECISION_START:
-      start_session (run, si, d.node, d.logical);
+      start_session (run, si, &d.allocation);
       break;
     case MN_DECISION_WAIT:
       s->state = MN_SIM_SESSION_WAITING;
@@ -439,7 +474,7 @@ mn_sim_inter_settle (MnSimRun *run)
   if (run->pstate == NULL)
     return;
   const MnPolicyConfig *p = run->policy;
-  guint64 ram = p->node_memory_mb, limit = p->node_memory_mb + p->node_swap_mb;
+  guint64 ram = p->node_memory_mb;
   /* Kills release slots, which may start waiting sessions and dirty more
    * nodes: loop until nothing is left to check. */
   while (run->dirty->len > 0)
@@ -447,7 +482,25 @@ mn_sim_inter_settle (MnSimRun *run)
       guint node = g_array_index (run->dirty, guint32, run->dirty->len - 1);
       g_array_set_size (run->dirty, run->dirty->len - 1);
       run->node_dirty[node] = 0;
-      while (run->node_mem[node] > limit)
+      /* A session's own limit acts first (mn_policy_memory_verdict: use
+       * above L); an end may start others here, so look again from the top. */
+      GArray *here = run->node_sessions[node];
+      for (guint i = 0; i < here->len;)
+        {
+          guint32 si = g_array_index (here, guint32, i);
+          MnSimSession *s = session_at (run, si);
+          if (s->memory_mb > s->limit_mb)
+            {
+              run->memory_cap_kills++;
+              end_session (run, si, MN_SIM_STATUS_MEMORY_CAP);
+              i = 0;
+              continue;
+            }
+          i++;
+        }
+      /* The node: RAM plus the swap its sessions may use
+       * (mn_policy_node_swap_room, kept up to date by set_memory). */
+      while (run->node_mem[node] > ram + MIN (p->node_swap_mb, run->node_swappable[node]))
         {
           GArray *on = run->node_sessions[node];
           guint32 victim = G_MAXUINT32;

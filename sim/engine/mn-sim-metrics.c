@@ -146,6 +146,8 @@ mn_sim_metrics_compute (MnSimRun *run, MnSimMetrics *m)
       im->launches_by_weekday[weekday]++;
       if (r->queue == MN_SIM_QUEUE_ALL && r->job_class == MN_SIM_CLASS_INTERACTIVE)
         r->cpu_slowdown = 1.0f;
+      if (ran && r->queue == MN_SIM_QUEUE_INTERACTIVE && r->memory_peak_mb > r->memory_limit_mb)
+        im->sessions_above_memory_cap++;
       if (ran)
         {
           im->started++;
@@ -199,6 +201,7 @@ mn_sim_metrics_compute (MnSimRun *run, MnSimMetrics *m)
   im->rejected_attempts = run->rejected_attempts;
   im->oom_kills = run->oom_kills;
   im->gpu_alloc_failures = run->gpu_failures;
+  im->memory_cap_kills = run->memory_cap_kills;
   im->peak_concurrent = run->peak_running;
   im->swap_peak_mb = run->swap_peak_mb;
   im->swap_mb_hours = run->swap_mb_seconds / 3600.0;
@@ -217,6 +220,38 @@ mn_sim_metrics_compute (MnSimRun *run, MnSimMetrics *m)
 }
 
 /* ---- CSV ---------------------------------------------------------------------- */
+
+/* The model's columns (issue 14): for a session that ran in interactive.q,
+ * why it ended (the policy's end reason), where (node, logical node, cpuset,
+ * GPU ids separated by ';'); for every interactive-class row its memory
+ * limit and the peak its trace gives it.  Empty where they do not apply. */
+static void
+write_model_columns (FILE *f, const MnSimJobResult *r)
+{
+  static const MnEndReason end_of[] = {
+    [MN_SIM_STATUS_DONE] = MN_END_EXITED, [MN_SIM_STATUS_WALLTIME] = MN_END_WALLTIME,
+    [MN_SIM_STATUS_IDLE] = MN_END_IDLE, [MN_SIM_STATUS_OOM] = MN_END_NODE_OOM,
+    [MN_SIM_STATUS_REJECTED] = MN_END_NONE, [MN_SIM_STATUS_SKIPPED] = MN_END_NONE,
+    [MN_SIM_STATUS_MEMORY_CAP] = MN_END_MEMORY_CAP,
+  };
+  if (r->queue == MN_SIM_QUEUE_INTERACTIVE && r->start >= 0)
+    {
+      MnPolicyAllocation a = { .node = r->node, .logical = r->logical, .gpu_mask = r->gpu_mask,
+                               .cpu_first = r->cpu_first, .n_cpus = r->n_cpus };
+      g_autofree gchar *cpus = mn_policy_allocation_cpu_list (&a);
+      g_autofree gchar *gpus = mn_policy_allocation_gpu_list (&a);
+
+      g_strdelimit (gpus, ",", ';');
+      fprintf (f, ",%s,%u,%u,%s,%s", mn_end_reason_to_string (end_of[MIN (r->status, G_N_ELEMENTS (end_of) - 1)]),
+               r->node, r->logical, cpus, gpus);
+    }
+  else
+    fputs (",,,,,", f);
+  if (r->job_class == MN_SIM_CLASS_INTERACTIVE && r->memory_limit_mb > 0)
+    fprintf (f, ",%u,%u\n", r->memory_limit_mb, r->memory_peak_mb);
+  else
+    fputs (",,\n", f);
+}
 
 gboolean
 mn_sim_result_write_jobs_csv (MnSimResult *result, const gchar *path, GError **error)
@@ -237,7 +272,8 @@ mn_sim_result_write_jobs_csv (MnSimResult *result, const gchar *path, GError **e
       return FALSE;
     }
   setvbuf (f, NULL, _IOFBF, 1 << 16);
-  fputs ("job_id,class,user,submit,start,end,wait,queue,procs,status,reason,attempts,slowdown,gpu_failed,swapped\n", f);
+  fputs ("job_id,class,user,submit,start,end,wait,queue,procs,status,reason,attempts,slowdown,gpu_failed,swapped,"
+         "end_reason,node,logical,cpus,gpus,memory_limit_mb,memory_peak_mb\n", f);
   static const gchar *const queues[] = { "-", "all.q", "interactive.q" };
   for (gsize i = 0; i < n; i++)
     {
@@ -248,12 +284,13 @@ mn_sim_result_write_jobs_csv (MnSimResult *result, const gchar *path, GError **e
                             : "";
       const gchar *user = mn_sim_result_get_user (result, r->user);
       fprintf (f, "%" G_GINT64_FORMAT ",%s,%s,%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
-               ",%" G_GINT64_FORMAT ",%s,%u,%s,%s,%u,%.4f,%u,%u\n",
+               ",%" G_GINT64_FORMAT ",%s,%u,%s,%s,%u,%.4f,%u,%u",
                r->id, r->job_class == MN_SIM_CLASS_INTERACTIVE ? "interactive" : "batch",
                user != NULL && strchr (user, ',') == NULL ? user : "?",
                r->submit, r->start, r->end, wait, queues[MIN (r->queue, 2)], r->procs,
                mn_sim_job_status_to_string (r->status), reason, r->attempts,
                r->start >= 0 ? (double) r->cpu_slowdown : 0.0, r->gpu_failed, r->swapped);
+      write_model_columns (f, r);
     }
   gboolean ok = !ferror (f);
   int e = errno;
@@ -344,6 +381,9 @@ add_interactive (JsonBuilder *b, const MnSimInteractiveMetrics *m, gboolean with
   MEMBER_INT (b, "swap_peak_mb", m->swap_peak_mb);
   MEMBER_DOUBLE (b, "swap_mb_hours", m->swap_mb_hours);
   MEMBER_INT (b, "oom_kills", m->oom_kills);
+  MEMBER_INT (b, "node_oom_kills", m->oom_kills);
+  MEMBER_INT (b, "memory_cap_kills", m->memory_cap_kills);
+  MEMBER_INT (b, "sessions_above_memory_cap", m->sessions_above_memory_cap);
   MEMBER_INT (b, "gpu_alloc_failures", m->gpu_alloc_failures);
   MEMBER_DOUBLE (b, "cpu_slowdown_p50", m->cpu_slowdown_p50);
   MEMBER_DOUBLE (b, "cpu_slowdown_p95", m->cpu_slowdown_p95);
@@ -423,6 +463,8 @@ mn_sim_result_to_json (MnSimResult *result, MnSimResult *baseline)
       MEMBER_DOUBLE (b, "wait_p99", x->wait_p99 - y->wait_p99);
       MEMBER_DOUBLE (b, "wait_max", x->wait_max - y->wait_max);
       MEMBER_INT (b, "oom_kills", (gint64) x->oom_kills - (gint64) y->oom_kills);
+      MEMBER_INT (b, "memory_cap_kills", (gint64) x->memory_cap_kills - (gint64) y->memory_cap_kills);
+      MEMBER_INT (b, "gpu_alloc_failures", (gint64) x->gpu_alloc_failures - (gint64) y->gpu_alloc_failures);
       MEMBER_DOUBLE (b, "swap_time_share", x->swap_time_share - y->swap_time_share);
       json_builder_end_object (b);
       json_builder_end_object (b);

@@ -140,6 +140,8 @@ typedef struct {
   gint64  end;             /* planned end while running */
   gint64  active_end;      /* the session's cores go idle then */
   guint64 memory_mb;       /* use now */
+  guint64 limit_mb;        /* its allocation's L (RAM + swap) */
+  guint64 swap_max_mb;     /* its allocation's S */
   guint64 gpu_held_mb;     /* SHARED mode: GPU memory it holds */
   double  cpu_integral_start;
   guint32 profile_pos;     /* next memory step */
@@ -173,6 +175,8 @@ typedef struct {
   GArray          *started;        /* MnDecision scratch */
   GArray         **node_sessions;  /* per node: guint32 sessions running there */
   guint64         *node_mem;       /* MiB in use per node */
+  guint64         *node_swappable; /* per node: sum over its sessions of min (use, S) */
+  guint64          memory_cap_kills;
   guint64         *swap_level;     /* MiB of swap in use per node (settled) */
   gint64          *swap_last;
   guint8          *node_dirty;
