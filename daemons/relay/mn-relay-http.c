@@ -3,6 +3,7 @@
 
 #include "mn-relay-http.h"
 #include "mn-relay-config.h"
+#include "mn-relay-head.h"
 
 #include <string.h>
 
@@ -24,12 +25,25 @@ mn_relay_http_head_end (const gchar *buf, gsize len, gsize scan_from)
   return -1;
 }
 
+/* Chunked bodies (RFC 9112 7.1) are checked strictly and rewritten in place
+ * to their plain form: chunk sizes and data pass unchanged, chunk extensions
+ * and trailer fields are dropped.  What goes on can then be read only one
+ * way: a receiver that ends a trailer section early (libsoup reads a single
+ * trailer line) or parses extensions differently never sees bytes that it
+ * could take for a second request.  The output never runs ahead of the
+ * input, so the filter writes into the buffer it reads. */
 enum {
-  CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF,
-  CH_TRAILER_START, CH_TRAILER_LINE, CH_TRAILER_LF, CH_FINAL_LF, CH_DONE,
+  CH_SIZE, CH_SIZE_WS, CH_EXT_PRE_NAME, CH_EXT_NAME, CH_EXT_POST_NAME, CH_EXT_PRE_VALUE,
+  CH_EXT_TOKEN, CH_EXT_QUOTED, CH_EXT_QUOTED_ESC, CH_EXT_POST_VALUE, CH_SIZE_LF,
+  CH_DATA, CH_DATA_CR, CH_DATA_LF,
+  CH_TRAILER_START, CH_TRAILER_NAME, CH_TRAILER_VALUE, CH_TRAILER_LF, CH_FINAL_LF, CH_DONE,
 };
 
+/* Longest chunk-size line (extensions included) and trailer section. */
 #define CHUNK_LINE_MAX 4096
+#define CHUNK_TRAILER_MAX 8192
+/* 15 hex digits: 2^60 bytes, far past any body, and no overflow. */
+#define CHUNK_DIGITS_MAX 15
 
 void
 mn_relay_chunked_init (MnRelayChunked *c)
@@ -50,13 +64,32 @@ hexval (guint8 ch)
   return -1;
 }
 
-MnRelayChunkedResult
-mn_relay_chunked_feed (MnRelayChunked *c, const guint8 *data, gsize len, gsize *consumed)
+static inline gboolean
+is_ws (guint8 ch)
 {
-  gsize i = 0;
+  return ch == ' ' || ch == '\t';
+}
+
+/* qdtext and quoted-pair's second byte: HTAB, SP, VCHAR, obs-text. */
+static inline gboolean
+is_qd (guint8 ch)
+{
+  return ch == '\t' || (ch >= 0x20 && ch != 0x7f);
+}
+
+MnRelayChunkedResult
+mn_relay_chunked_filter (MnRelayChunked *c, guint8 *data, gsize len, gsize *consumed,
+                         gsize *out_len)
+{
+  gsize i = 0, o = 0;
+#define EMIT(ch) (data[o++] = (ch))
+#define ERROR_OUT() do { *consumed = i; *out_len = o; return MN_RELAY_CHUNKED_ERROR; } while (0)
   while (i < len)
     {
       guint8 ch = data[i];
+      if (c->state >= CH_SIZE_WS && c->state <= CH_EXT_POST_VALUE &&
+          ++c->line_bytes > CHUNK_LINE_MAX)
+        ERROR_OUT ();
       switch (c->state)
         {
         case CH_SIZE:
@@ -64,87 +97,174 @@ mn_relay_chunked_feed (MnRelayChunked *c, const guint8 *data, gsize len, gsize *
             gint v = hexval (ch);
             if (v >= 0)
               {
-                if (++c->digits > 15)
-                  return MN_RELAY_CHUNKED_ERROR;
+                if (++c->digits > CHUNK_DIGITS_MAX)
+                  ERROR_OUT ();
                 c->remaining = c->remaining * 16 + (guint64) v;
+                EMIT (ch);
               }
-            else if (c->digits > 0 && (ch == ';' || ch == ' ' || ch == '\t'))
-              c->state = CH_EXT;
-            else if (c->digits > 0 && ch == '\r')
-              c->state = CH_SIZE_LF;
+            else if (c->digits == 0)
+              ERROR_OUT ();
+            else if (ch == ';')
+              c->state = CH_EXT_PRE_NAME;
+            else if (is_ws (ch))
+              c->state = CH_SIZE_WS;
+            else if (ch == '\r')
+              {
+                EMIT (ch);
+                c->state = CH_SIZE_LF;
+              }
             else
-              return MN_RELAY_CHUNKED_ERROR;
-            i++;
+              ERROR_OUT ();
             break;
           }
-        case CH_EXT:
-          if (ch == '\r')
-            c->state = CH_SIZE_LF;
-          else if (++c->line_bytes > CHUNK_LINE_MAX || ch == '\n')
-            return MN_RELAY_CHUNKED_ERROR;
-          i++;
+        case CH_SIZE_WS:         /* BWS, then an extension must follow */
+          if (ch == ';')
+            c->state = CH_EXT_PRE_NAME;
+          else if (!is_ws (ch))
+            ERROR_OUT ();
+          break;
+        case CH_EXT_PRE_NAME:
+          if (mn_relay_is_tchar (ch))
+            c->state = CH_EXT_NAME;
+          else if (!is_ws (ch))
+            ERROR_OUT ();
+          break;
+        case CH_EXT_NAME:
+        case CH_EXT_POST_NAME:
+          if (c->state == CH_EXT_NAME && mn_relay_is_tchar (ch))
+            break;
+          if (is_ws (ch))
+            c->state = CH_EXT_POST_NAME;
+          else if (ch == '=')
+            c->state = CH_EXT_PRE_VALUE;
+          else if (ch == ';')
+            c->state = CH_EXT_PRE_NAME;
+          else if (ch == '\r')
+            {
+              EMIT (ch);
+              c->state = CH_SIZE_LF;
+            }
+          else
+            ERROR_OUT ();
+          break;
+        case CH_EXT_PRE_VALUE:
+          if (ch == '"')
+            c->state = CH_EXT_QUOTED;
+          else if (mn_relay_is_tchar (ch))
+            c->state = CH_EXT_TOKEN;
+          else if (!is_ws (ch))
+            ERROR_OUT ();
+          break;
+        case CH_EXT_TOKEN:
+        case CH_EXT_POST_VALUE:
+          if (c->state == CH_EXT_TOKEN && mn_relay_is_tchar (ch))
+            break;
+          if (is_ws (ch))
+            c->state = CH_EXT_POST_VALUE;
+          else if (ch == ';')
+            c->state = CH_EXT_PRE_NAME;
+          else if (ch == '\r')
+            {
+              EMIT (ch);
+              c->state = CH_SIZE_LF;
+            }
+          else
+            ERROR_OUT ();
+          break;
+        case CH_EXT_QUOTED:
+          if (ch == '"')
+            c->state = CH_EXT_POST_VALUE;
+          else if (ch == '\\')
+            c->state = CH_EXT_QUOTED_ESC;
+          else if (!is_qd (ch))
+            ERROR_OUT ();
+          break;
+        case CH_EXT_QUOTED_ESC:
+          if (!is_qd (ch))
+            ERROR_OUT ();
+          c->state = CH_EXT_QUOTED;
           break;
         case CH_SIZE_LF:
           if (ch != '\n')
-            return MN_RELAY_CHUNKED_ERROR;
-          i++;
+            ERROR_OUT ();
+          EMIT (ch);
           c->digits = 0;
           c->line_bytes = 0;
           c->state = c->remaining == 0 ? CH_TRAILER_START : CH_DATA;
           break;
         case CH_DATA:
           {
-            gsize take = MIN ((guint64) (len - i), c->remaining);
+            gsize take = (gsize) MIN ((guint64) (len - i), c->remaining);
+            if (o != i)
+              memmove (data + o, data + i, take);
+            o += take;
             i += take;
             c->remaining -= take;
             if (c->remaining == 0)
               c->state = CH_DATA_CR;
-            break;
+            continue;
           }
         case CH_DATA_CR:
           if (ch != '\r')
-            return MN_RELAY_CHUNKED_ERROR;
+            ERROR_OUT ();
+          EMIT (ch);
           c->state = CH_DATA_LF;
-          i++;
           break;
         case CH_DATA_LF:
           if (ch != '\n')
-            return MN_RELAY_CHUNKED_ERROR;
+            ERROR_OUT ();
+          EMIT (ch);
           c->state = CH_SIZE;
-          i++;
           break;
         case CH_TRAILER_START:
-          c->line_bytes = 0;
-          c->state = ch == '\r' ? CH_FINAL_LF : CH_TRAILER_LINE;
-          if (ch == '\n')
-            return MN_RELAY_CHUNKED_ERROR;
-          i++;
+          if (ch == '\r')
+            {
+              EMIT (ch);
+              c->state = CH_FINAL_LF;
+            }
+          else if (mn_relay_is_tchar (ch))
+            c->state = CH_TRAILER_NAME;
+          else
+            ERROR_OUT ();        /* obs-fold, a bare LF, a request line's space... */
           break;
-        case CH_TRAILER_LINE:
+        case CH_TRAILER_NAME:
+          if (ch == ':')
+            c->state = CH_TRAILER_VALUE;
+          else if (!mn_relay_is_tchar (ch))
+            ERROR_OUT ();
+          break;
+        case CH_TRAILER_VALUE:
           if (ch == '\r')
             c->state = CH_TRAILER_LF;
-          else if (++c->line_bytes > CHUNK_LINE_MAX || ch == '\n')
-            return MN_RELAY_CHUNKED_ERROR;
-          i++;
+          else if (!is_qd (ch))
+            ERROR_OUT ();
           break;
         case CH_TRAILER_LF:
           if (ch != '\n')
-            return MN_RELAY_CHUNKED_ERROR;
+            ERROR_OUT ();
           c->state = CH_TRAILER_START;
-          i++;
           break;
         case CH_FINAL_LF:
           if (ch != '\n')
-            return MN_RELAY_CHUNKED_ERROR;
+            ERROR_OUT ();
+          EMIT (ch);
           i++;
           c->state = CH_DONE;
           *consumed = i;
+          *out_len = o;
           return MN_RELAY_CHUNKED_DONE;
         default:
-          return MN_RELAY_CHUNKED_ERROR;
+          ERROR_OUT ();
         }
+      if (c->state >= CH_TRAILER_NAME && c->state <= CH_TRAILER_LF &&
+          ++c->trailer_bytes > CHUNK_TRAILER_MAX)
+        ERROR_OUT ();
+      i++;
     }
+#undef EMIT
+#undef ERROR_OUT
   *consumed = i;
+  *out_len = o;
   return MN_RELAY_CHUNKED_MORE;
 }
 

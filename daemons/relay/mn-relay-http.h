@@ -10,13 +10,15 @@ G_BEGIN_DECLS
 /* Offset just past "\r\n\r\n" in @buf, or -1 when the head is not complete. */
 gssize mn_relay_http_head_end (const gchar *buf, gsize len, gsize scan_from);
 
-/* Chunked transfer coding, followed so the relay knows where a body ends
- * while passing its bytes on unchanged. */
+/* Chunked transfer coding, checked strictly and passed on in its plain
+ * form (extensions and trailers dropped), so the relay knows where a body
+ * ends and the receiver cannot read it any other way. */
 typedef struct {
   guint   state;
   guint64 remaining;
   guint   digits;
   guint   line_bytes;
+  guint   trailer_bytes;
 } MnRelayChunked;
 
 typedef enum {
@@ -26,8 +28,11 @@ typedef enum {
 } MnRelayChunkedResult;
 
 void mn_relay_chunked_init (MnRelayChunked *c);
-MnRelayChunkedResult mn_relay_chunked_feed (MnRelayChunked *c, const guint8 *data,
-                                            gsize len, gsize *consumed);
+/* Reads @len bytes of @data and writes what is to be passed on to the start
+ * of @data (*@out_len bytes, never more than *@consumed).  On DONE the
+ * bytes past *@consumed (a next message) are left untouched. */
+MnRelayChunkedResult mn_relay_chunked_filter (MnRelayChunked *c, guint8 *data, gsize len,
+                                              gsize *consumed, gsize *out_len);
 
 typedef enum {
   MN_RELAY_PATH_PORTAL,      /* not under /s/: goes to the controller */

@@ -6,7 +6,9 @@
 #define G_LOG_DOMAIN "minna-relay"
 
 #include "mn-relay-private.h"
+#include "mn-relay-head.h"
 #include "mn-relay-http.h"
+#include "mn-relay-ws.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -45,10 +47,12 @@ typedef struct {
   gsize       len, off;
   gboolean    to_client;
   gboolean    buf_is_head;     /* buf is the client's head buffer (bytes after an upgrade) */
+  MnRelayWs   frames;          /* what goes through must be WebSocket frames */
 } Pipe;
 
 typedef struct {
   BodyKind       kind;
+  gboolean       declared;     /* a Content-Length came (0 included) */
   guint64        remaining;
   MnRelayChunked chunked;
   gboolean       done;
@@ -67,6 +71,7 @@ struct _Conn {
   gboolean    tls;
   gchar      *peer;
   guint       n_requests;
+  guint       n_crlf;          /* empty lines skipped before this request */
   guint       depth;
   GCancellable *cancel;
 
@@ -185,6 +190,7 @@ reset_request (Conn *c)
   memset (&c->req, 0, sizeof c->req);
   memset (&c->resp, 0, sizeof c->resp);
   c->status = 0;
+  c->n_crlf = 0;
   c->bytes_in = c->bytes_out = 0;
   release_buf (c);
 }
@@ -391,8 +397,11 @@ local_response_sent (Conn *c)
 static void
 respond (Conn *c, guint status, const gchar *extra_headers, const gchar *html)
 {
-  /* Unread request bodies make the connection unusable for a next one. */
-  if (c->req.kind != BODY_NONE && !c->req.done)
+  /* Unread request bodies make the connection unusable for a next one; so
+   * does a request refused as malformed (as nginx does): nothing after it
+   * can be trusted to start a request. */
+  if ((c->req.kind != BODY_NONE && !c->req.done) || status == 400 || status == 408 ||
+      status == 413 || status == 431 || status == 501 || status == 505)
     c->keep_alive = FALSE;
   c->status = status;
   c->state = ST_LOCAL_RESPONSE;
@@ -479,14 +488,25 @@ read_head_ready (gpointer data)
   read_head (data);
 }
 
-static gboolean
-header_has_token (SoupMessageHeaders *h, const gchar *name, const gchar *token)
-{
-  const gchar *v = soup_message_headers_get_list (h, name);
-  return v != NULL && soup_header_contains (v, token);
-}
-
 static void handle_request (Conn *c, gssize head_end);
+
+/* All Cookie fields as one "a=b; c=d" list (RFC 6265 5.4, as HTTP/2
+ * gateways join them). */
+static gchar *
+head_cookies (const MnRelayHead *h)
+{
+  if (h->count[MN_RELAY_F_COOKIE] <= 1)
+    return g_strdup (mn_relay_head_value (h, MN_RELAY_F_COOKIE));
+  GString *s = g_string_new (NULL);
+  for (guint i = 0; i < h->n_fields; i++)
+    if (h->fields[i].id == MN_RELAY_F_COOKIE)
+      {
+        if (s->len > 0)
+          g_string_append (s, "; ");
+        g_string_append (s, h->fields[i].value);
+      }
+  return g_string_free (s, FALSE);
+}
 
 static void
 read_head (Conn *c)
@@ -497,6 +517,15 @@ read_head (Conn *c)
   c->state = ST_READ_HEAD;
   for (;;)
     {
+      /* Empty lines before a request line are ignored (RFC 9112 2.2):
+       * some clients send CRLF after a body. */
+      while (c->head_len >= 2 && c->head[0] == '\r' && c->head[1] == '\n' &&
+             c->n_crlf < 4)
+        {
+          memmove (c->head, c->head + 2, c->head_len - 2);
+          c->head_len -= 2;
+          c->n_crlf++;
+        }
       if (c->head_len > 0)
         {
           gssize end = mn_relay_http_head_end (c->head, c->head_len, c->head_scan);
@@ -540,24 +569,40 @@ read_head (Conn *c)
     }
 }
 
+/* Hop-by-hop fields (RFC 9110 7.6.1) are not forwarded; the framing
+ * fields are written by the relay itself. */
 static gboolean
-parse_length (const gchar *v, guint64 *out)
+hop_by_hop (guint8 id)
 {
-  return v != NULL && g_ascii_string_to_unsigned (v, 10, 0, G_MAXINT64, out, NULL);
+  switch (id)
+    {
+    case MN_RELAY_F_CONNECTION:
+    case MN_RELAY_F_KEEP_ALIVE:
+    case MN_RELAY_F_PROXY_CONNECTION:
+    case MN_RELAY_F_TE:
+    case MN_RELAY_F_TRAILER:
+    case MN_RELAY_F_UPGRADE:
+    case MN_RELAY_F_PROXY_AUTHORIZATION:
+    case MN_RELAY_F_PROXY_AUTHENTICATE:
+      return TRUE;
+    default:
+      return FALSE;
+    }
 }
 
-/* Hop-by-hop headers (RFC 9110 7.6.1) are not forwarded. */
-static gboolean
-hop_by_hop (const gchar *name)
+/* The body's framing, as the relay passes it on: one form only. */
+static void
+append_framing (GString *o, const Body *b)
 {
-  static const gchar *const names[] = {
-    "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Upgrade",
-    "Proxy-Authorization", "Proxy-Authenticate", NULL,
-  };
-  for (gsize i = 0; names[i] != NULL; i++)
-    if (g_ascii_strcasecmp (name, names[i]) == 0)
-      return TRUE;
-  return FALSE;
+  if (b->kind == BODY_CHUNKED)
+    g_string_append_len (o, "Transfer-Encoding: chunked\r\n", 28);
+  else if (b->declared)
+    {
+      gchar line[48];
+      gint n = g_snprintf (line, sizeof line, "Content-Length: %" G_GUINT64_FORMAT "\r\n",
+                           b->remaining);
+      g_string_append_len (o, line, n);
+    }
 }
 
 /* Heads are rebuilt for every request: plain appends, no printf. */
@@ -571,30 +616,30 @@ append_header (GString *o, const gchar *name, const gchar *value)
 }
 
 static void
-build_upstream_head (Conn *c, SoupMessageHeaders *h, const gchar *host_header)
+build_upstream_head (Conn *c, const MnRelayHead *h, const gchar *host_header)
 {
   GString *o = g_string_sized_new (512);
-  SoupMessageHeadersIter it;
-  const gchar *name, *value;
   const gchar *xff = NULL;
 
   g_string_append (o, c->method);
   g_string_append_c (o, ' ');
   g_string_append (o, c->target);
   g_string_append_len (o, " HTTP/1.1\r\n", 11);
-  soup_message_headers_iter_init (&it, h);
-  while (soup_message_headers_iter_next (&it, &name, &value))
+  append_framing (o, &c->req);
+  for (guint i = 0; i < h->n_fields; i++)
     {
-      if (hop_by_hop (name))
+      const gchar *name = h->fields[i].name, *value = h->fields[i].value;
+      guint8 id = h->fields[i].id;
+      if (hop_by_hop (id) || id == MN_RELAY_F_CONTENT_LENGTH ||
+          id == MN_RELAY_F_TRANSFER_ENCODING)
         continue;
-      if (g_ascii_strcasecmp (name, "X-Forwarded-For") == 0)
+      if (id == MN_RELAY_F_X_FORWARDED_FOR)
         {
           xff = value;
           continue;
         }
-      if (g_ascii_strcasecmp (name, "X-Forwarded-Proto") == 0 ||
-          g_ascii_strcasecmp (name, "X-Forwarded-Host") == 0 ||
-          g_ascii_strcasecmp (name, "X-Real-IP") == 0)
+      if (id == MN_RELAY_F_X_FORWARDED_PROTO || id == MN_RELAY_F_X_FORWARDED_HOST ||
+          id == MN_RELAY_F_X_REAL_IP)
         continue;
       /* Only the relay says it is the relay. */
       if (g_ascii_strcasecmp (name, MN_AUTH_APP_TOKEN_HEADER) == 0)
@@ -603,9 +648,9 @@ build_upstream_head (Conn *c, SoupMessageHeaders *h, const gchar *host_header)
         {
           /* The app authenticates the relay by its secret; the browser's own
            * credentials for the portal never reach it. */
-          if (g_ascii_strcasecmp (name, "Authorization") == 0)
+          if (id == MN_RELAY_F_AUTHORIZATION)
             continue;
-          if (g_ascii_strcasecmp (name, "Cookie") == 0)
+          if (id == MN_RELAY_F_COOKIE)
             {
               g_autofree gchar *rest = mn_relay_cookie_strip (value, MN_AUTH_COOKIE_NAME);
               if (rest != NULL)
@@ -641,57 +686,54 @@ static void
 handle_request (Conn *c, gssize head_end)
 {
   MnRelay *r = c->relay;
-  g_autoptr(SoupMessageHeaders) h = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
-  SoupHTTPVersion ver = SOUP_HTTP_1_1;
+  MnRelayHead head;
+  MnRelayHead *h = &head;
+  const gchar *why = NULL;
 
   c->head_used = (gsize) head_end;
   c->head_scan = 0;
   c->n_requests++;
   c->keep_alive = FALSE;
-  guint st = soup_headers_parse_request (c->head, (int) head_end - 2, h, &c->method,
-                                         &c->target, &ver);
-  if (st != SOUP_STATUS_OK)
+  /* Anything that two parsers could read two ways is refused, and the
+   * connection closed: nothing after it can be trusted to start a request. */
+  MnRelayHeadResult hr = mn_relay_head_parse_request (c->head, (gsize) head_end, h, &why);
+  if (hr != MN_RELAY_HEAD_OK)
     {
-      respond (c, st == SOUP_STATUS_NOT_IMPLEMENTED ? 501 : 400, NULL,
-               "The request could not be parsed.");
+      static const guint codes[] = {
+        [MN_RELAY_HEAD_BAD] = 400, [MN_RELAY_HEAD_TOO_MANY_FIELDS] = 431,
+        [MN_RELAY_HEAD_VERSION] = 505, [MN_RELAY_HEAD_NOT_IMPLEMENTED] = 501,
+      };
+      g_debug ("%s: request refused: %s", c->peer, why);
+      g_autofree gchar *msg = g_strdup_printf ("The request could not be read unambiguously "
+                                               "(%s).", why);
+      respond (c, codes[hr], NULL, msg);
       return;
     }
+  c->method = g_strdup (h->method);
+  c->target = g_strdup (h->target);
   c->is_head = g_str_equal (c->method, "HEAD");
-  if (ver == SOUP_HTTP_1_1)
-    c->keep_alive = !header_has_token (h, "Connection", "close");
+  if (h->minor >= 1)
+    c->keep_alive = !mn_relay_head_has_token (h, MN_RELAY_F_CONNECTION, "close");
   else
-    c->keep_alive = header_has_token (h, "Connection", "keep-alive");
+    c->keep_alive = mn_relay_head_has_token (h, MN_RELAY_F_CONNECTION, "keep-alive");
 
-  /* Body framing, refusing what could smuggle a second request. */
-  const gchar *te = soup_message_headers_get_list (h, "Transfer-Encoding");
-  const gchar *cl = soup_message_headers_get_list (h, "Content-Length");
-  if (te != NULL)
+  /* Body framing: the parser has refused every ambiguous form. */
+  if (h->chunked)
     {
-      if (cl != NULL || g_ascii_strcasecmp (te, "chunked") != 0)
-        {
-          c->keep_alive = FALSE;
-          respond (c, te != NULL && cl == NULL ? 501 : 400, NULL,
-                   "Unsupported request body framing.");
-          return;
-        }
       c->req.kind = BODY_CHUNKED;
       mn_relay_chunked_init (&c->req.chunked);
     }
-  else if (cl != NULL)
+  else if (h->has_length)
     {
-      if (!parse_length (cl, &c->req.remaining))
-        {
-          c->keep_alive = FALSE;
-          respond (c, 400, NULL, "Bad Content-Length.");
-          return;
-        }
+      c->req.declared = TRUE;
+      c->req.remaining = h->content_length;
       c->req.kind = c->req.remaining > 0 ? BODY_LENGTH : BODY_NONE;
     }
   c->req.done = c->req.kind == BODY_NONE;
   /* Replayable while every byte sent up is also kept in c->out. */
   c->replayable = !(c->req.kind == BODY_LENGTH && c->req.remaining > REPLAY_BODY_MAX);
-  c->is_ws = header_has_token (h, "Upgrade", "websocket") &&
-             header_has_token (h, "Connection", "upgrade");
+  c->is_ws = mn_relay_head_has_token (h, MN_RELAY_F_UPGRADE, "websocket") &&
+             mn_relay_head_has_token (h, MN_RELAY_F_CONNECTION, "upgrade");
 
   if (g_str_equal (c->method, "CONNECT") || c->target[0] != '/')
     {
@@ -730,7 +772,7 @@ handle_request (Conn *c, gssize head_end)
             respond (c, 404, NULL, "There is no such session (it may have ended).");
             return;
           }
-        const gchar *cookie_header = soup_message_headers_get_list (h, "Cookie");
+        g_autofree gchar *cookie_header = head_cookies (h);
         g_autofree gchar *cookie = cookie_header != NULL
           ? mn_relay_cookie_get (cookie_header, MN_AUTH_COOKIE_NAME) : NULL;
         if (cookie != NULL)
@@ -765,7 +807,7 @@ handle_request (Conn *c, gssize head_end)
       break;
     }
 
-  build_upstream_head (c, h, soup_message_headers_get_one (h, "Host"));
+  build_upstream_head (c, h, mn_relay_head_value (h, MN_RELAY_F_HOST));
   c->state = ST_CONNECTING;
   start_upstream (c);
 }
@@ -808,9 +850,9 @@ start_upstream (Conn *c)
   while (idle != NULL && !g_queue_is_empty (idle))
     {
       MnRelayEnd *e = g_queue_pop_head (idle);
-      /* A replayable request is simply sent again on a fresh connection if
-       * this one turns out closed; only others pay for the check. */
-      if (!c->replayable && mn_relay_end_is_stale (e))
+      /* A connection the upstream closed, or on which it sent something
+       * unasked while it sat in the pool, is never used. */
+      if (mn_relay_end_is_stale (e))
         {
           mn_relay_end_free (e);
           continue;
@@ -912,15 +954,18 @@ send_request (Conn *c)
       gsize take = 0;
       if (c->req.kind == BODY_LENGTH)
         take = (gsize) MIN ((guint64) avail, c->req.remaining);
-      else if (avail > 0 && !c->req.done)
+      gsize pass = 0;
+      if (c->req.kind == BODY_CHUNKED && avail > 0 && !c->req.done)
         {
-          MnRelayChunkedResult cr = mn_relay_chunked_feed (
-            &c->req.chunked, (const guint8 *) c->head + c->head_used, avail, &take);
+          /* Filtered in place: what passes on is at the start of the range. */
+          MnRelayChunkedResult cr = mn_relay_chunked_filter (
+            &c->req.chunked, (guint8 *) c->head + c->head_used, avail, &take, &pass);
           if (cr == MN_RELAY_CHUNKED_ERROR)
             {
               c->keep_alive = FALSE;
+              c->req.done = TRUE;       /* nothing more of it is read */
               upstream_drop (c);
-              respond (c, 400, NULL, "Bad chunked request body.");
+              respond (c, 400, NULL, "The chunked request body is malformed.");
               return;
             }
           c->req.done = cr == MN_RELAY_CHUNKED_DONE;
@@ -929,12 +974,13 @@ send_request (Conn *c)
         {
           c->req.remaining -= take;
           c->req.done = c->req.remaining == 0;
+          pass = take;
         }
       /* Sent from c->out in any case; kept there for a resend only while
        * within the limit (a head buffer can be larger than it). */
-      if (c->out->len - c->out_head + take > REPLAY_BODY_MAX)
+      if (c->out->len - c->out_head + pass > REPLAY_BODY_MAX)
         c->replayable = FALSE;
-      g_string_append_len (c->out, c->head + c->head_used, (gssize) take);
+      g_string_append_len (c->out, c->head + c->head_used, (gssize) pass);
       c->head_used += take;
     }
   switch (conn_write (c, c->up, (const guint8 *) c->out->str, c->out->len, request_sent))
@@ -1015,7 +1061,7 @@ pump_request (Conn *c)
         }
       c->bytes_in += (guint64) n;
       r->metrics.bytes_in += (guint64) n;
-      gsize take = (gsize) n;
+      gsize take = (gsize) n, pass = (gsize) n;
       if (c->req.kind == BODY_LENGTH)
         {
           c->req.remaining -= take;
@@ -1023,10 +1069,14 @@ pump_request (Conn *c)
         }
       else
         {
-          MnRelayChunkedResult cr = mn_relay_chunked_feed (&c->req.chunked, c->buf,
-                                                           (gsize) n, &take);
+          MnRelayChunkedResult cr = mn_relay_chunked_filter (&c->req.chunked, c->buf,
+                                                             (gsize) n, &take, &pass);
           if (cr == MN_RELAY_CHUNKED_ERROR)
             {
+              /* Part of the body may be gone up already: both ends close,
+               * and the upstream sees a truncated chunked body. */
+              g_debug ("%s %s %s: malformed chunked request body", c->peer, c->method,
+                       c->target);
               conn_close (c);
               return;
             }
@@ -1049,8 +1099,8 @@ pump_request (Conn *c)
                 }
             }
         }
-      keep_for_replay (c, c->buf, take);
-      WriteResult w = conn_write (c, c->up, c->buf, take, pump_request_written);
+      keep_for_replay (c, c->buf, pass);
+      WriteResult w = conn_write (c, c->up, c->buf, pass, pump_request_written);
       if (w == W_PENDING)
         {
           watch_answer (c);
@@ -1204,18 +1254,21 @@ static void response_head_sent (Conn *c);
 static void
 send_response_head (Conn *c, gssize end)
 {
-  g_autoptr(SoupMessageHeaders) h = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
-  SoupHTTPVersion ver;
-  guint status = 0;
-  g_autofree gchar *reason = NULL;
-  const gchar *start = c->rhead + c->rhead_used;
+  MnRelayHead head;
+  MnRelayHead *h = &head;
+  const gchar *why = NULL;
 
-  if (!soup_headers_parse_response (start, (int) end - 2, h, &ver, &status, &reason))
+  /* An upstream's head is held to the same rules: one it could mean two
+   * ways is its failure (502), and its connection is never reused. */
+  if (mn_relay_head_parse_response (c->rhead + c->rhead_used, (gsize) end, h, &why) !=
+      MN_RELAY_HEAD_OK)
     {
       c->replayable = FALSE;
-      upstream_failed (c, "unparsable response head");
+      g_autofree gchar *what = g_strdup_printf ("unacceptable response head (%s)", why);
+      upstream_failed (c, what);
       return;
     }
+  guint status = h->status;
   c->rhead_used += (gsize) end;
   c->rhead_scan = 0;
   c->status = status;
@@ -1224,38 +1277,45 @@ send_response_head (Conn *c, gssize end)
 
   gboolean upgrade = status == 101 && c->is_ws;
   memset (&c->resp, 0, sizeof c->resp);
-  const gchar *te = soup_message_headers_get_list (h, "Transfer-Encoding");
-  const gchar *cl = soup_message_headers_get_list (h, "Content-Length");
   if (c->is_head || (status >= 100 && status < 200) || status == 204 || status == 304)
     c->resp.kind = BODY_NONE;
-  else if (te != NULL && g_ascii_strcasecmp (te, "chunked") == 0)
+  else if (h->chunked)
     {
       c->resp.kind = BODY_CHUNKED;
       mn_relay_chunked_init (&c->resp.chunked);
     }
-  else if (te == NULL && cl != NULL && parse_length (cl, &c->resp.remaining))
-    c->resp.kind = c->resp.remaining > 0 ? BODY_LENGTH : BODY_NONE;
+  else if (h->has_length)
+    {
+      c->resp.remaining = h->content_length;
+      c->resp.kind = c->resp.remaining > 0 ? BODY_LENGTH : BODY_NONE;
+    }
   else
     c->resp.kind = BODY_CLOSE;
   c->resp.done = c->resp.kind == BODY_NONE;
-  c->upstream_close = ver == SOUP_HTTP_1_0 || header_has_token (h, "Connection", "close") ||
+  c->upstream_close = h->minor == 0 ||
+                      mn_relay_head_has_token (h, MN_RELAY_F_CONNECTION, "close") ||
                       c->resp.kind == BODY_CLOSE;
   if (c->resp.kind == BODY_CLOSE)
     c->keep_alive = FALSE;
+  if (upgrade)
+    {
+      gboolean ext = mn_relay_head_value (h, MN_RELAY_F_SEC_WEBSOCKET_EXTENSIONS) != NULL;
+      mn_relay_ws_init (&c->c2u.frames, TRUE, ext);
+      mn_relay_ws_init (&c->u2c.frames, FALSE, ext);
+    }
 
   GString *o = g_string_sized_new (512);
   gchar code[16];
   g_snprintf (code, sizeof code, "HTTP/1.1 %u ", status);
   g_string_append (o, code);
-  g_string_append (o, reason);
+  g_string_append (o, h->reason);
   g_string_append_len (o, "\r\n", 2);
-  SoupMessageHeadersIter it;
-  const gchar *name, *value;
-  soup_message_headers_iter_init (&it, h);
-  while (soup_message_headers_iter_next (&it, &name, &value))
+  for (guint i = 0; i < h->n_fields; i++)
     {
-      if (hop_by_hop (name) && !(upgrade && (g_ascii_strcasecmp (name, "Connection") == 0 ||
-                                             g_ascii_strcasecmp (name, "Upgrade") == 0)))
+      const gchar *name = h->fields[i].name, *value = h->fields[i].value;
+      guint8 id = h->fields[i].id;
+      if (hop_by_hop (id) && !(upgrade && (id == MN_RELAY_F_CONNECTION ||
+                                           id == MN_RELAY_F_UPGRADE)))
         continue;
       append_header (o, name, value);
     }
@@ -1270,25 +1330,38 @@ send_response_head (Conn *c, gssize end)
     take = 0;
   else if (upgrade || c->resp.kind == BODY_CLOSE)
     take = avail;
+  const gchar *bad_frames = NULL;
+  if (upgrade && take > 0 &&
+      !mn_relay_ws_feed (&c->u2c.frames, (const guint8 *) c->rhead + c->rhead_used, take,
+                         &bad_frames))
+    {
+      g_string_free (o, TRUE);
+      c->upstream_close = TRUE;
+      g_autofree gchar *what = g_strdup_printf ("websocket: %s", bad_frames);
+      upstream_failed (c, what);
+      return;
+    }
   else if (c->resp.kind == BODY_LENGTH)
     {
       take = (gsize) MIN ((guint64) avail, c->resp.remaining);
       c->resp.remaining -= take;
       c->resp.done = c->resp.remaining == 0;
     }
-  else if (c->resp.kind == BODY_CHUNKED && avail > 0)
+  gsize pass = take;
+  if (c->resp.kind == BODY_CHUNKED && avail > 0)
     {
-      MnRelayChunkedResult cr = mn_relay_chunked_feed (
-        &c->resp.chunked, (const guint8 *) c->rhead + c->rhead_used, avail, &take);
+      MnRelayChunkedResult cr = mn_relay_chunked_filter (
+        &c->resp.chunked, (guint8 *) c->rhead + c->rhead_used, avail, &take, &pass);
       if (cr == MN_RELAY_CHUNKED_ERROR)
         {
           g_string_free (o, TRUE);
-          upstream_failed (c, "bad chunked response");
+          c->upstream_close = TRUE;
+          upstream_failed (c, "malformed chunked response body");
           return;
         }
       c->resp.done = cr == MN_RELAY_CHUNKED_DONE;
     }
-  g_string_append_len (o, c->rhead + c->rhead_used, (gssize) take);
+  g_string_append_len (o, c->rhead + c->rhead_used, (gssize) pass);
   c->rhead_used += take;
   if (c->out != NULL)
     g_string_free (c->out, TRUE);
@@ -1384,7 +1457,7 @@ pump_response (Conn *c)
           conn_close (c);
           return;
         }
-      gsize take = (gsize) n;
+      gsize take = (gsize) n, pass = (gsize) n;
       if (c->resp.kind == BODY_LENGTH)
         {
           c->resp.remaining -= take;
@@ -1392,21 +1465,24 @@ pump_response (Conn *c)
         }
       else if (c->resp.kind == BODY_CHUNKED)
         {
-          MnRelayChunkedResult cr = mn_relay_chunked_feed (&c->resp.chunked, c->buf,
-                                                           (gsize) n, &take);
+          MnRelayChunkedResult cr = mn_relay_chunked_filter (&c->resp.chunked, c->buf,
+                                                             (gsize) n, &take, &pass);
           if (cr == MN_RELAY_CHUNKED_ERROR)
             {
               r->metrics.upstream_errors++;
+              log_request (c);
               conn_close (c);
               return;
             }
           c->resp.done = cr == MN_RELAY_CHUNKED_DONE;
+          /* Bytes after the end of the body: the upstream said more than
+           * was asked, and its connection cannot be trusted again. */
           if (take < (gsize) n)
             c->upstream_close = TRUE;
         }
       if (c->session != NULL && c->route != NULL)
         c->route->last_activity = g_get_real_time () / G_USEC_PER_SEC;
-      WriteResult w = conn_write (c, c->client, c->buf, take, pump_response_written);
+      WriteResult w = conn_write (c, c->client, c->buf, pass, pump_response_written);
       if (w == W_PENDING)
         return;
       if (w == W_ERROR)
@@ -1443,10 +1519,21 @@ finish_request (Conn *c)
     log_request (c);
   if (c->up != NULL)
     {
-      if (!c->upstream_close && c->req.done && c->resp.done)
+      /* Back to the pool only at a clean message boundary: both messages
+       * complete, and not a byte more from the upstream, neither read
+       * already nor waiting in the socket (an answer to a request nobody
+       * sent would be handed to the next user of the connection). */
+      if (!c->upstream_close && c->req.done && c->resp.done &&
+          c->rhead_used == c->rhead_len && !mn_relay_end_is_stale (c->up))
         pool_put (c);
       else
-        upstream_drop (c);
+        {
+          if (c->rhead_used < c->rhead_len || (c->req.done && c->resp.done &&
+                                               !c->upstream_close))
+            g_debug ("%s %s %s: upstream %s sent more than its answer: not reused",
+                     c->peer, c->method, c->target, c->up_key);
+          upstream_drop (c);
+        }
     }
   if (!c->keep_alive)
     {
@@ -1558,6 +1645,15 @@ pipe_run (Pipe *p)
         }
       if (!p->to_client)
         r->metrics.bytes_in += (guint64) n;
+      const gchar *why = NULL;
+      if (!mn_relay_ws_feed (&p->frames, p->buf, (gsize) n, &why))
+        {
+          g_message ("%s %s: websocket from the %s broke the framing rules (%s): closed",
+                     c->peer, c->target != NULL ? c->target : "-",
+                     p->to_client ? "upstream" : "client", why);
+          conn_close (c);
+          return;
+        }
       p->len = (gsize) n;
       p->off = 0;
       set_deadline (c, r->config->websocket_idle_timeout);
@@ -1579,12 +1675,24 @@ start_tunnel (Conn *c)
   drop_rhead (c);
   set_deadline (c, r->config->websocket_idle_timeout);
 
-  c->c2u = (Pipe) { .c = c, .src = c->client, .dst = c->up, .to_client = FALSE };
-  c->u2c = (Pipe) { .c = c, .src = c->up, .dst = c->client, .to_client = TRUE };
+  c->c2u.c = c->u2c.c = c;
+  c->c2u.src = c->u2c.dst = c->client;
+  c->c2u.dst = c->u2c.src = c->up;
+  c->c2u.to_client = FALSE;
+  c->u2c.to_client = TRUE;
   /* Bytes the client sent right after its upgrade request go first, from
    * the head buffer itself: they may be more than a relay buffer holds. */
   if (c->head_len > c->head_used)
     {
+      const gchar *why = NULL;
+      if (!mn_relay_ws_feed (&c->c2u.frames, (const guint8 *) c->head + c->head_used,
+                             c->head_len - c->head_used, &why))
+        {
+          g_message ("%s %s: websocket from the client broke the framing rules (%s): closed",
+                     c->peer, c->target, why);
+          conn_close (c);
+          return;
+        }
       c->c2u.buf = (guint8 *) c->head;
       c->c2u.buf_is_head = TRUE;
       c->c2u.off = c->head_used;
