@@ -37,26 +37,37 @@
 
 #define REMOVED G_MAXUINT32
 
+/* Chunks of @s that fit in (cores, gpus, memory).  Divisions are what a
+ * congested replay spends its time on: most nodes have less than one chunk
+ * free, which needs none, and memory is rarely the binding resource. */
+static inline guint32
+fit_values (guint32 cores, guint32 gpus, guint64 memory_mb, const MnSimShape *s)
+{
+  if (cores < s->cores)
+    return 0;
+  guint64 k = s->cores == 1 ? cores : cores / s->cores;
+  if (s->gpus > 0)
+    {
+      if (gpus < s->gpus)
+        return 0;
+      k = MIN (k, s->gpus == 1 ? gpus : gpus / s->gpus);
+    }
+  if (s->memory_mb > 0 && k * s->memory_mb > memory_mb)
+    k = memory_mb / s->memory_mb;
+  return (guint32) MIN (k, G_MAXUINT32);
+}
+
 static inline guint32
 fit_count (const MnSimFree *f, guint n, const MnSimShape *s)
 {
-  guint64 k = f->cores[n] / s->cores;
-  if (s->gpus > 0)
-    k = MIN (k, f->gpus[n] / s->gpus);
-  if (s->memory_mb > 0)
-    k = MIN (k, f->memory_mb[n] / s->memory_mb);
-  return (guint32) MIN (k, G_MAXUINT32);
+  return fit_values (f->cores[n], f->gpus[n], f->memory_mb[n], s);
 }
 
 static inline guint32
 fit_count_min (const MnSimFree *a, const MnSimFree *b, guint n, const MnSimShape *s)
 {
-  guint64 k = MIN (a->cores[n], b->cores[n]) / s->cores;
-  if (s->gpus > 0)
-    k = MIN (k, MIN (a->gpus[n], b->gpus[n]) / s->gpus);
-  if (s->memory_mb > 0)
-    k = MIN (k, MIN (a->memory_mb[n], b->memory_mb[n]) / s->memory_mb);
-  return (guint32) MIN (k, G_MAXUINT32);
+  return fit_values (MIN (a->cores[n], b->cores[n]), MIN (a->gpus[n], b->gpus[n]),
+                     MIN (a->memory_mb[n], b->memory_mb[n]), s);
 }
 
 static void
@@ -101,6 +112,19 @@ free_give (MnSimFree *f, guint n, const MnSimShape *s, guint32 chunks)
 
 static void extra_node_changed (MnSimBatch *b, guint n);
 
+/* The node's occupancy: the largest of its core, GPU and memory shares in
+ * use. */
+static inline float
+node_occupancy (const MnSimBatch *b, guint n)
+{
+  double occ = (double) (b->node.cores - b->free.cores[n]) / b->node.cores;
+  if (b->node.gpus > 0)
+    occ = MAX (occ, (double) (b->node.gpus - b->free.gpus[n]) / b->node.gpus);
+  if (b->node.memory_mb > 0)
+    occ = MAX (occ, (double) (b->node.memory_mb - b->free.memory_mb[n]) / (double) b->node.memory_mb);
+  return (float) occ;
+}
+
 /* Refresh k[] and cap[] of node @n after its free state changed (and the
  * min(now, extra) view while a backfill phase uses it). */
 static void
@@ -108,6 +132,13 @@ node_changed (MnSimBatch *b, guint n)
 {
   if (b->extra_valid)
     extra_node_changed (b, n);
+  if (b->free.cores[n] > 0)
+    b->free_bits[n / 64] |= G_GUINT64_CONSTANT (1) << (n % 64);
+  else
+    b->free_bits[n / 64] &= ~(G_GUINT64_CONSTANT (1) << (n % 64));
+  float occ = node_occupancy (b, n);
+  b->occupied += (double) occ - (double) b->node_occ[n];
+  b->node_occ[n] = occ;
   for (guint t = 0; t < b->n_types; t++)
     {
       guint32 k = fit_count (&b->free, n, &b->types[t]);
@@ -125,7 +156,7 @@ extra_node_changed (MnSimBatch *b, guint n)
       if (!b->extra_ready[t])
         continue;
       guint32 k = fit_count_min (&b->free, &b->extra, n, &b->types[t]);
-      guint32 *slot = &b->extra_k[(gsize) n * b->n_types + t];
+      guint32 *slot = &b->extra_k[(gsize) t * b->n_nodes + n];
       b->extra_cap[t] = b->extra_cap[t] - *slot + k;
       *slot = k;
     }
@@ -146,6 +177,9 @@ mn_sim_batch_init (MnSimBatch *b, MnSimScheduler scheduler, guint n_nodes,
   free_alloc (&b->scratch, n_nodes);
   free_alloc (&b->extra, n_nodes);
   b->k = g_new0 (guint32, (gsize) n_nodes * n_types);
+  b->node_occ = g_new0 (float, n_nodes);
+  b->free_bits = g_new0 (guint64, (n_nodes + 63) / 64);
+  b->down_start = b->down_end = G_MAXINT64;
   b->extra_k = g_new0 (guint32, (gsize) n_nodes * n_types);
   for (guint n = 0; n < n_nodes; n++)
     {
@@ -169,6 +203,10 @@ mn_sim_batch_clear (MnSimBatch *b)
   free_clear (&b->extra);
   g_clear_pointer (&b->k, g_free);
   g_clear_pointer (&b->extra_k, g_free);
+  g_clear_pointer (&b->node_occ, g_free);
+  g_clear_pointer (&b->free_bits, g_free);
+  g_clear_pointer (&b->user_use, g_free);
+  g_clear_pointer (&b->group_use, g_free);
   g_clear_pointer (&b->running, g_free);
   g_clear_pointer (&b->queue, g_free);
 }
@@ -187,9 +225,17 @@ mn_sim_batch_enqueue (MnSimBatch *b, guint32 bj)
   if (b->queue_len == b->queue_alloc)
     {
       b->queue_alloc = MAX (256, b->queue_alloc * 2);
-      b->queue = g_renew (guint32, b->queue, b->queue_alloc);
+      b->queue = g_renew (MnSimQueued, b->queue, b->queue_alloc);
     }
-  b->queue[b->queue_len++] = bj;
+  const MnSimBatchJob *j = &g_array_index (b->jobs, MnSimBatchJob, bj);
+  MnSimQueued *q = &b->queue[b->queue_len++];
+  q->bj = bj;
+  q->count = j->count;
+  q->type = j->type;
+  q->user = b->job_user != NULL ? b->job_user[j->job] : 0;
+  q->group = b->job_group != NULL ? b->job_group[j->job] : 0;
+  q->cores = (guint32) MIN ((guint64) j->count * b->types[j->type].cores, G_MAXUINT32);
+  q->estimate = j->estimate;
   b->queue_live++;
 }
 
@@ -287,7 +333,7 @@ place_now_and_extra (MnSimBatch *b, MnSimBatchJob *j)
   guint32 left = j->count, alloc_size = 0;
   for (guint n = 0; n < b->n_nodes && left > 0; n++)
     {
-      guint32 k = b->extra_k[(gsize) n * b->n_types + j->type];
+      guint32 k = b->extra_k[(gsize) j->type * b->n_nodes + n];
       if (k == 0)
         continue;
       guint32 take = MIN (k, left);
@@ -300,14 +346,87 @@ place_now_and_extra (MnSimBatch *b, MnSimBatchJob *j)
   g_assert (left == 0);
 }
 
+void
+mn_sim_batch_set_owners (MnSimBatch *b, const guint32 *job_user, const guint32 *job_group,
+                         guint n_users, guint n_groups)
+{
+  b->job_user = job_user;
+  b->job_group = job_group;
+  g_free (b->user_use);
+  g_free (b->group_use);
+  b->user_use = g_new0 (MnSimUse, MAX (n_users, 1));
+  b->group_use = g_new0 (MnSimUse, MAX (n_groups, 1));
+}
+
+void
+mn_sim_batch_set_caps (MnSimBatch *b, const MnSimCaps *caps)
+{
+  b->caps = *caps;
+  b->caps_on = b->user_use != NULL && (caps->user_jobs > 0 || caps->group_jobs > 0 ||
+                                       caps->user_cores > 0 || caps->group_cores > 0);
+  b->changed = TRUE;   /* jobs passed over may start now, or not any more */
+}
+
+void
+mn_sim_batch_set_down (MnSimBatch *b, gint64 start, gint64 end)
+{
+  b->down_start = start;
+  b->down_end = end;
+  b->changed = TRUE;
+}
+
+static inline guint64
+job_cores (const MnSimBatch *b, const MnSimBatchJob *j)
+{
+  return (guint64) j->count * b->types[j->type].cores;
+}
+
+/* Would starting @q take its user or group over a cap? */
+static inline gboolean
+capped (const MnSimBatch *b, const MnSimQueued *q)
+{
+  if (!b->caps_on)
+    return FALSE;
+  const MnSimCaps *c = &b->caps;
+  guint64 cores = q->cores;
+  const MnSimUse *u = &b->user_use[q->user];
+  const MnSimUse *g = &b->group_use[q->group];
+  return (c->user_jobs > 0 && u->jobs >= c->user_jobs)
+         || (c->user_cores > 0 && u->cores + cores > c->user_cores)
+         || (c->group_jobs > 0 && g->jobs >= c->group_jobs)
+         || (c->group_cores > 0 && g->cores + cores > c->group_cores);
+}
+
+/* Would @q, started now, run (by its estimate) into the maintenance window? */
+static inline gboolean
+time_blocked (const MnSimBatch *b, const MnSimQueued *q, gint64 now)
+{
+  return now < b->down_end && now + q->estimate > b->down_start;
+}
+
+static void
+use_add (MnSimBatch *b, const MnSimBatchJob *j, gint sign)
+{
+  if (b->user_use == NULL)
+    return;
+  guint64 cores = job_cores (b, j);
+  MnSimUse *u = &b->user_use[b->job_user[j->job]];
+  MnSimUse *g = &b->group_use[b->job_group[j->job]];
+  u->jobs += sign;
+  g->jobs += sign;
+  u->cores = sign > 0 ? u->cores + cores : u->cores - cores;
+  g->cores = sign > 0 ? g->cores + cores : g->cores - cores;
+}
+
 static void
 start_job (MnSimBatch *b, guint32 bj, gsize queue_pos, gint64 now)
 {
   MnSimBatchJob *j = job_at (b, bj);
   j->start = now;
   running_insert (b, bj);
+  use_add (b, j, +1);
   b->busy_cores += (guint64) j->count * b->types[j->type].cores;
-  b->queue[queue_pos] = REMOVED;
+  b->queue[queue_pos].bj = REMOVED;
   b->queue_live--;
 }
 
@@ -325,7 +444,7 @@ queue_compact (MnSimBatch *b)
 {
   gsize out = 0;
   for (gsize i = b->queue_head; i < b->queue_len; i++)
-    if (b->queue[i] != REMOVED)
+    if (b->queue[i].bj != REMOVED)
       b->queue[out++] = b->queue[i];
   b->queue_len = out;
   b->queue_head = 0;
@@ -377,18 +496,24 @@ compute_shadow (MnSimBatch *b, MnSimBatchJob *h)
   return shadow;
 }
 
+/* min(now, extra) of shape @t on every node.  Only nodes with a free core
+ * now can take anything: on a busy machine they are few, so they are found
+ * through the free_bits bitmap rather than by looking at every node. */
 static void
 extra_type_ensure (MnSimBatch *b, guint t)
 {
   if (b->extra_ready[t])
     return;
+  guint32 *k = &b->extra_k[(gsize) t * b->n_nodes];
+  memset (k, 0, b->n_nodes * sizeof (guint32));
   guint64 cap = 0;
-  for (guint n = 0; n < b->n_nodes; n++)
-    {
-      guint32 k = fit_count_min (&b->free, &b->extra, n, &b->types[t]);
-      b->extra_k[(gsize) n * b->n_types + t] = k;
-      cap += k;
-    }
+  for (guint w = 0; w < (b->n_nodes + 63) / 64; w++)
+    for (guint64 bits = b->free_bits[w]; bits != 0; bits &= bits - 1)
+      {
+        guint n = w * 64 + (guint) __builtin_ctzll (bits);
+        k[n] = fit_count_min (&b->free, &b->extra, n, &b->types[t]);
+        cap += k[n];
+      }
   b->extra_cap[t] = cap;
   b->extra_ready[t] = TRUE;
 }
@@ -399,13 +524,13 @@ backfill_from (MnSimBatch *b, gsize i, gint64 now, MnSimStartFunc started, gpoin
 {
   for (; i < b->queue_len; i++)
     {
-      guint32 bj = b->queue[i];
-      if (bj == REMOVED)
+      const MnSimQueued *q = &b->queue[i];
+      if (q->bj == REMOVED || b->cap[q->type] < q->count || capped (b, q)
+          || time_blocked (b, q, now))
         continue;
+      guint32 bj = q->bj;
       MnSimBatchJob *j = job_at (b, bj);
-      if (b->cap[j->type] < j->count)
-        continue;
-      if (now + j->estimate <= b->shadow)
+      if (now + q->estimate <= b->shadow)
         place_now (b, j);
       else if ((extra_type_ensure (b, j->type), b->extra_cap[j->type] >= j->count))
         place_now_and_extra (b, j);
@@ -437,25 +562,38 @@ mn_sim_batch_pass (MnSimBatch *b, gint64 now, MnSimStartFunc started, gpointer u
   if (b->queue_len - b->queue_head > 2 * b->queue_live + 1024)
     queue_compact (b);
 
-  /* 1. From the head while the jobs fit. */
-  gsize i = b->queue_head;
+  /* 1. From the head while the jobs fit (passing over capped ones). */
+  gsize i = b->queue_head, first_kept = G_MAXSIZE;
   MnSimBatchJob *head = NULL;
+  gboolean head_waits_window = FALSE;
   for (; i < b->queue_len; i++)
     {
-      guint32 bj = b->queue[i];
+      const MnSimQueued *q = &b->queue[i];
+      guint32 bj = q->bj;
       if (bj == REMOVED)
         continue;
+      if (capped (b, q))
+        {
+          first_kept = MIN (first_kept, i);
+          continue;
+        }
       MnSimBatchJob *j = job_at (b, bj);
-      if (b->cap[j->type] < j->count)
+      if (b->cap[q->type] < q->count)
         {
           head = j;
+          break;
+        }
+      if (time_blocked (b, q, now))
+        {
+          head = j;
+          head_waits_window = TRUE;
           break;
         }
       place_now (b, j);
       start_job (b, bj, i, now);
       started (bj, user_data);
     }
-  b->queue_head = i;
+  b->queue_head = MIN (first_kept, i);
   b->changed = FALSE;
   b->blocked = head != NULL;
   b->scan_from = b->queue_len;
@@ -464,7 +602,17 @@ mn_sim_batch_pass (MnSimBatch *b, gint64 now, MnSimStartFunc started, gpointer u
     return;
 
   /* 2.-4. Backfill behind the blocked head. */
-  b->shadow = compute_shadow (b, head);
+  if (head_waits_window)
+    b->shadow = b->down_end;
+  else
+    {
+      b->shadow = compute_shadow (b, head);
+      /* Started at its shadow time it would run into the window: it waits
+       * for the window's end, and every job ending before the window may
+       * pass it (they all end by the shadow time). */
+      if (b->shadow < b->down_end && b->shadow + head->estimate > b->down_start)
+        b->shadow = b->down_end;
+    }
   backfill_from (b, i + 1, now, started, user_data);
 }
 
@@ -474,6 +622,7 @@ mn_sim_batch_finish (MnSimBatch *b, guint32 bj)
   MnSimBatchJob *j = job_at (b, bj);
   const MnSimShape *s = &b->types[j->type];
   running_remove (b, bj);
+  use_add (b, j, -1);
   for (guint32 a = 0; a < j->n_alloc; a++)
     {
       guint n = j->alloc[2 * a];

@@ -42,21 +42,6 @@ progress_done (Progress *p)
   p->shown = FALSE;
 }
 
-/* Hours of day are local to the site: one fixed offset, the trace's time
- * zone at its start (a year's DST shifts are not worth a per-job lookup). */
-static gint64
-utc_offset_of (const MnTraceHeader *h)
-{
-  if (h->time_zone == NULL)
-    return 0;
-  g_autoptr(GTimeZone) tz = g_time_zone_new_identifier (h->time_zone);
-  if (tz == NULL)
-    return 0;
-  gint64 at = h->unix_start_time >= 0 ? h->unix_start_time : 0;
-  gint interval = g_time_zone_find_interval (tz, G_TIME_TYPE_UNIVERSAL, at);
-  return interval >= 0 ? g_time_zone_get_offset (tz, interval) : 0;
-}
-
 static MnSimWorkload *
 read_trace (const gchar *path, MnTraceFormat format, guint64 *n_skipped, GError **error)
 {
@@ -80,7 +65,7 @@ read_trace (const gchar *path, MnTraceFormat format, guint64 *n_skipped, GError 
       mn_sim_workload_add_job (w, job);
     }
   const MnTraceHeader *h = mn_trace_reader_get_header (reader);
-  mn_sim_workload_set_header (w, h->max_procs, h->max_nodes, utc_offset_of (h));
+  mn_sim_workload_set_trace_header (w, h);
   *n_skipped = mn_trace_reader_get_n_skipped (reader);
   return g_steal_pointer (&w);
 }
@@ -92,7 +77,8 @@ mn_sim_cmd_replay (int argc, char **argv)
   g_autofree gchar *jobs_out = NULL, *metrics_out = NULL;
   gint64 procs = 0, nodes = 0, interactive_nodes = -1, retry_delay = 0;
   gint max_retries = 3;
-  gboolean quiet = FALSE, baseline = FALSE;
+  gboolean quiet = FALSE, baseline = FALSE, no_caps = FALSE, no_maintenance = FALSE, strict = FALSE;
+  gint64 user_jobs = -1, user_cores = -1, group_jobs = -1, group_cores = -1;
   g_auto(GStrv) rest = NULL;
   GOptionEntry entries[] = {
     { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, "Trace format (default: detected)", "swf|sge|sacct|native" },
@@ -107,6 +93,13 @@ mn_sim_cmd_replay (int argc, char **argv)
     { "retry-delay", 0, 0, G_OPTION_ARG_INT64, &retry_delay, "Give-up requests refused as busy are retried after S seconds (default: never)", "S" },
     { "max-retries", 0, 0, G_OPTION_ARG_INT, &max_retries, "Retries per request with --retry-delay (default 3)", "N" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress on stderr", NULL },
+    { "strict", 0, 0, G_OPTION_ARG_NONE, &strict, "Fail on the first unreadable line of the trace", NULL },
+    { "user-max-jobs", 0, 0, G_OPTION_ARG_INT64, &user_jobs, "all.q cap: running jobs per user (0 = none; any cap option replaces the trace's limits)", "N" },
+    { "user-max-cores", 0, 0, G_OPTION_ARG_INT64, &user_cores, "all.q cap: running cores (processors) per user", "N" },
+    { "group-max-jobs", 0, 0, G_OPTION_ARG_INT64, &group_jobs, "all.q cap: running jobs per group", "N" },
+    { "group-max-cores", 0, 0, G_OPTION_ARG_INT64, &group_cores, "all.q cap: running cores (processors) per group", "N" },
+    { "no-caps", 0, 0, G_OPTION_ARG_NONE, &no_caps, "Ignore the trace's all.q limits: plain EASY/FCFS", NULL },
+    { "no-maintenance", 0, 0, G_OPTION_ARG_NONE, &no_maintenance, "Ignore the trace's maintenance windows", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "TRACE" },
     { NULL }
   };
@@ -165,6 +158,23 @@ mn_sim_cmd_replay (int argc, char **argv)
   config.machine_nodes = nodes;
   config.interactive_nodes = interactive_nodes;
   config.retry_delay = retry_delay;
+  config.maintenance = !no_maintenance;
+  if (user_jobs >= 0 || user_cores >= 0 || group_jobs >= 0 || group_cores >= 0)
+    {
+      if (no_caps || user_jobs > G_MAXUINT32 || group_jobs > G_MAXUINT32)
+        {
+          fprintf (stderr, "minna-sim replay: --no-caps and the --*-max-* caps exclude each other; "
+                   "job caps must be below 2^32\n");
+          return 2;
+        }
+      config.caps_mode = MN_SIM_CAPS_FIXED;
+      config.caps.user_jobs = (guint32) MAX (user_jobs, 0);
+      config.caps.user_cores = (guint64) MAX (user_cores, 0);
+      config.caps.group_jobs = (guint32) MAX (group_jobs, 0);
+      config.caps.group_cores = (guint64) MAX (group_cores, 0);
+    }
+  else if (no_caps)
+    config.caps_mode = MN_SIM_CAPS_OFF;
   config.max_retries = retry_delay > 0 ? (guint) max_retries : 0;
 
   guint64 n_skipped = 0;

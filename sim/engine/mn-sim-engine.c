@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mn-sim-private.h"
+#include "mn-trace-reader.h"
 
 G_DEFINE_QUARK (mn-sim-error-quark, mn_sim_error)
 
@@ -57,6 +58,82 @@ mn_sim_config_init (MnSimConfig *config)
   config->keep_jobs = TRUE;
   config->retry_delay = 0;
   config->max_retries = 0;
+  config->caps_mode = MN_SIM_CAPS_TRACE;
+  config->maintenance = TRUE;
+}
+
+/* The largest cores one user (group) may ever run under the caps in force
+ * at some time; G_MAXUINT64 when some period has no such cap. */
+static void
+caps_ceiling (MnSimRun *run, guint64 *user_cores, guint64 *group_cores)
+{
+  *user_cores = *group_cores = G_MAXUINT64;
+  if (run->config.caps_mode == MN_SIM_CAPS_FIXED)
+    {
+      if (run->config.caps.user_cores > 0)
+        *user_cores = run->config.caps.user_cores;
+      if (run->config.caps.group_cores > 0)
+        *group_cores = run->config.caps.group_cores;
+      return;
+    }
+  const GArray *l = run->w->limits;
+  if (run->config.caps_mode != MN_SIM_CAPS_TRACE || l == NULL)
+    return;
+  guint64 u = 0, g = 0;
+  for (guint i = 0; i < l->len; i++)
+    {
+      const MnTraceLimits *x = &g_array_index (l, MnTraceLimits, i);
+      u = (u == G_MAXUINT64 || x->user_cores == 0) ? G_MAXUINT64 : MAX (u, x->user_cores);
+      g = (g == G_MAXUINT64 || x->group_cores == 0) ? G_MAXUINT64 : MAX (g, x->group_cores);
+    }
+  *user_cores = u;
+  *group_cores = g;
+}
+
+/* At @now: the caps of the trace's schedule in force, and the maintenance
+ * window that is next or current; a MN_SIM_EV_MACHINE event for the next
+ * change. */
+static void
+machine_update (MnSimRun *run, gint64 now)
+{
+  const GArray *l = run->w->limits;
+  gint64 next = G_MAXINT64;
+  if (run->config.caps_mode == MN_SIM_CAPS_TRACE && l != NULL)
+    {
+      gboolean changed = FALSE;
+      while (run->next_limits < l->len
+             && g_array_index (l, MnTraceLimits, run->next_limits).from <= now)
+        {
+          run->next_limits++;
+          changed = TRUE;
+        }
+      if (changed)
+        {
+          const MnTraceLimits *x = &g_array_index (l, MnTraceLimits, run->next_limits - 1);
+          MnSimCaps caps = { x->user_jobs, x->group_jobs, x->user_cores, x->group_cores };
+          mn_sim_batch_set_caps (&run->batch, &caps);
+        }
+      if (run->next_limits < l->len)
+        next = g_array_index (l, MnTraceLimits, run->next_limits).from;
+    }
+  const GArray *m = run->w->maintenance;
+  if (run->config.maintenance && m != NULL)
+    {
+      guint before = run->next_window;
+      while (run->next_window < m->len && g_array_index (m, MnTraceWindow, run->next_window).end <= now)
+        run->next_window++;
+      if (run->next_window < m->len)
+        {
+          const MnTraceWindow *win = &g_array_index (m, MnTraceWindow, run->next_window);
+          if (before != run->next_window || run->batch.down_end == G_MAXINT64)
+            mn_sim_batch_set_down (&run->batch, win->start, win->end);
+          next = MIN (next, win->end);
+        }
+      else if (run->batch.down_end != G_MAXINT64)
+        mn_sim_batch_set_down (&run->batch, G_MAXINT64, G_MAXINT64);
+    }
+  if (next != G_MAXINT64)
+    mn_sim_heap_push (&run->heap, next, MN_SIM_EV_MACHINE, 0, 0);
 }
 
 /* ---- intake ----------------------------------------------------------------- */
@@ -92,7 +169,9 @@ batch_intake (MnSimRun *run, guint32 ji)
         count = (gint64) mn_resource_type_info (j->rtype)->cores * j->rtype_count;
     }
   gboolean ok = j->runtime >= 0 && j->submit >= 0 && count > 0 && count <= G_MAXUINT32
-                && mn_sim_batch_can_ever_fit (&run->batch, bj.type, (guint32) count);
+                && mn_sim_batch_can_ever_fit (&run->batch, bj.type, (guint32) count)
+                && (guint64) count * run->batch.types[bj.type].cores <= run->max_user_cores
+                && (guint64) count * run->batch.types[bj.type].cores <= run->max_group_cores;
   if (!ok)
     {
       r->status = MN_SIM_STATUS_SKIPPED;
@@ -210,6 +289,9 @@ setup_machine (MnSimRun *run, GError **error)
 static void
 run_clear (MnSimRun *run)
 {
+  mn_sim_months_clear (run);
+  g_clear_pointer (&run->job_user, g_free);
+  g_clear_pointer (&run->job_group, g_free);
   mn_sim_batch_clear (&run->batch);
   mn_sim_inter_clear (run);
   mn_sim_heap_clear (&run->heap);
@@ -251,6 +333,17 @@ mn_sim_run (MnSimWorkload *w, const MnSimConfig *config, MnSimProgressFunc progr
       run_clear (&run);
       return NULL;
     }
+  run.job_user = g_new (guint32, n);
+  run.job_group = g_new (guint32, n);
+  for (guint i = 0; i < n; i++)
+    {
+      run.job_user[i] = g_array_index (w->jobs, MnSimJob, i).user;
+      run.job_group[i] = g_array_index (w->jobs, MnSimJob, i).group;
+    }
+  mn_sim_batch_set_owners (&run.batch, run.job_user, run.job_group, w->users->len, w->groups->len);
+  if (config->caps_mode == MN_SIM_CAPS_FIXED)
+    mn_sim_batch_set_caps (&run.batch, &config->caps);
+  caps_ceiling (&run, &run.max_user_cores, &run.max_group_cores);
   run.res = g_new0 (MnSimJobResult, n);
   for (guint i = 0; i < n; i++)
     {
@@ -270,13 +363,15 @@ mn_sim_run (MnSimWorkload *w, const MnSimConfig *config, MnSimProgressFunc progr
   gint64 t1 = g_array_index (w->jobs, MnSimJob, run.order[n - 1]).submit;
   run.now = t0;
   run.occupancy_last = t0;
+  mn_sim_months_init (&run, t0);
   mn_sim_heap_push (&run.heap, t0, MN_SIM_EV_ARRIVAL, 0, 0);
+  machine_update (&run, t0);
 
   MnSimEvent ev;
-  gint64 last_pass = G_MININT64;
   while (mn_sim_heap_size (&run.heap) > 0)
     {
       run.now = mn_sim_heap_peek (&run.heap)->time;
+      mn_sim_months_advance (&run, run.now);
       gboolean batch_changed = FALSE;
       while (mn_sim_heap_size (&run.heap) > 0 && mn_sim_heap_peek (&run.heap)->time == run.now)
         {
@@ -290,6 +385,10 @@ mn_sim_run (MnSimWorkload *w, const MnSimConfig *config, MnSimProgressFunc progr
               break;
             case MN_SIM_EV_ARRIVAL:
               arrival (&run, ev.arg);
+              batch_changed = TRUE;
+              break;
+            case MN_SIM_EV_MACHINE:
+              machine_update (&run, run.now);
               batch_changed = TRUE;
               break;
             default:
@@ -309,17 +408,42 @@ mn_sim_run (MnSimWorkload *w, const MnSimConfig *config, MnSimProgressFunc progr
             }
         }
       mn_sim_inter_settle (&run);
-      /* One pass per instant: a job of runtime 0 started by the pass ends at
-       * this same instant; its processors are free from the next one. */
-      if (batch_changed && run.now != last_pass)
-        {
-          mn_sim_batch_pass (&run.batch, run.now, batch_started, &run);
-          last_pass = run.now;
-        }
+      /* A pass after the instant's completions and arrivals.  A job of
+       * runtime 0 it starts ends at this same instant: that completion is an
+       * event like any other, and the inner loop above takes it (and any
+       * arrival of the instant), so another pass runs at the same instant. */
+      if (batch_changed)
+        mn_sim_batch_pass (&run.batch, run.now, batch_started, &run);
     }
   if (progress != NULL)
     progress (1.0, user_data);
+  mn_sim_months_advance (&run, run.now);
   mn_sim_inter_finish (&run, run.now);
+
+  /* A job still queued here could never start (a cap or a maintenance
+   * window it can never pass): never silent. */
+  guint64 never = 0;
+  gint64 first_never = -1;
+  for (guint b = 0; b < run.batch.jobs->len; b++)
+    {
+      const MnSimBatchJob *bj = &g_array_index (run.batch.jobs, MnSimBatchJob, b);
+      if (bj->start >= 0)
+        continue;
+      MnSimJobResult *r = &run.res[bj->job];
+      r->status = MN_SIM_STATUS_REJECTED;
+      r->reason = MN_REJECT_NONE;   /* "never-started" */
+      if (never++ == 0)
+        first_never = r->id;
+    }
+  if (never > 0)
+    {
+      g_set_error (error, MN_SIM_ERROR, MN_SIM_ERROR_NEVER_STARTED,
+                   "%" G_GUINT64_FORMAT " all.q jobs never started (the first: job %" G_GINT64_FORMAT
+                   "); the scheduler could never place them (caps or maintenance windows)",
+                   never, first_never);
+      run_clear (&run);
+      return NULL;
+    }
 
   MnSimResult *result = g_new0 (MnSimResult, 1);
   mn_sim_metrics_compute (&run, &result->metrics);

@@ -24,6 +24,7 @@
 #include <json-glib/json-glib.h>
 
 #include "mn-trace-job.h"
+#include "mn-trace-reader.h"
 #include "policy/mn-policy.h"
 
 G_BEGIN_DECLS
@@ -36,6 +37,7 @@ typedef enum {
   MN_SIM_ERROR_EMPTY,            /* no job could be replayed */
   MN_SIM_ERROR_IO,               /* writing an output file failed */
   MN_SIM_ERROR_CANCELLED,
+  MN_SIM_ERROR_NEVER_STARTED,    /* all.q jobs still queued when the replay ended */
 } MnSimError;
 
 typedef enum {
@@ -65,7 +67,38 @@ void   mn_sim_workload_set_header (MnSimWorkload *workload, gint64 max_procs,
 guint  mn_sim_workload_get_n_jobs (MnSimWorkload *workload);
 guint  mn_sim_workload_get_n_interactive (MnSimWorkload *workload);
 
+/* Issue 16: the site's maintenance windows (the machine is down; no all.q
+ * job runs over one) and its all.q running caps, as the trace header gives
+ * them (MnTraceHeader.maintenance, .limits; either may be NULL). */
+void   mn_sim_workload_set_site (MnSimWorkload *workload, const GArray *maintenance,
+                                 const GArray *limits);
+/* Everything the simulator takes from a trace header (MnTraceHeader of
+ * sim/trace/mn-trace-reader.h): MaxProcs, MaxNodes, the time zone (as
+ * mn_sim_trace_utc_offset()), the maintenance windows and the limits. */
+void   mn_sim_workload_set_trace_header (MnSimWorkload *workload, const MnTraceHeader *header);
+/* The trace's UTC offset: its TimeZoneString at its start, else its
+ * TimeZone offset, else 0.  `summary` and `replay` both use it. */
+gint64 mn_sim_trace_utc_offset (const MnTraceHeader *header);
+/* Jobs with a logged start time (the trace's own scheduler ran them). */
+guint64 mn_sim_workload_get_n_logged (MnSimWorkload *workload);
+
 /* ---- Configuration --------------------------------------------------------- */
+
+/* all.q running caps (0 = none): a job whose user or group would go over one
+ * by starting waits, and neither blocks nor reserves for the jobs behind it
+ * (like Grid Engine's resource quotas and Slurm's QOS limits). */
+typedef struct {
+  guint32 user_jobs;     /* running jobs per user */
+  guint32 group_jobs;    /* running jobs per group */
+  guint64 user_cores;    /* running cores (processors) per user */
+  guint64 group_cores;
+} MnSimCaps;
+
+typedef enum {
+  MN_SIM_CAPS_TRACE,     /* the trace header's limits (none if it has none); default */
+  MN_SIM_CAPS_OFF,       /* no caps: plain EASY/FCFS */
+  MN_SIM_CAPS_FIXED,     /* MnSimConfig.caps for the whole replay */
+} MnSimCapsMode;
 
 typedef struct {
   MnSimScheduler scheduler;        /* all.q: EASY (default) or FCFS */
@@ -87,6 +120,10 @@ typedef struct {
   gint64   retry_delay;
   guint    max_retries;
   gboolean keep_jobs;              /* keep per-job rows for the CSV (default TRUE) */
+  /* Issue 16 */
+  MnSimCapsMode caps_mode;         /* default MN_SIM_CAPS_TRACE */
+  MnSimCaps     caps;              /* with MN_SIM_CAPS_FIXED */
+  gboolean      maintenance;       /* honour the trace's maintenance windows (default TRUE) */
 } MnSimConfig;
 
 void mn_sim_config_init (MnSimConfig *config);
@@ -165,6 +202,33 @@ typedef struct {
   guint64 launches_by_weekday[7];  /* Monday = 0 */
 } MnSimInteractiveMetrics;
 
+/* One local month of all.q (issue 16): the batch-class jobs submitted in it
+ * and the machine's occupancy over it.  The report's Figure 4 measure:
+ * utilization = occupied node-seconds / (all.q nodes x the month's seconds
+ * outside maintenance), a node occupied by the largest of its core, GPU and
+ * memory shares in use (processor mode: busy processors / processors). */
+typedef struct {
+  gint    year, month;             /* local (the trace's time zone) */
+  guint64 jobs;                    /* batch jobs submitted in the month that ran in all.q */
+  double  wait_mean, wait_median, wait_p95;
+  double  wait_ge_1h_share, wait_ge_24h_share;
+  double  utilization;
+  double  down_hours;              /* maintenance in the month */
+  /* Validation against the log: the same jobs' logged waits (start - submit
+   * in the trace), for those with a logged start; 0 jobs when none. */
+  guint64 logged_jobs;
+  double  replay_wait_mean, replay_wait_median, replay_wait_p95;   /* of those jobs */
+  double  logged_wait_mean, logged_wait_median, logged_wait_p95;
+} MnSimMonth;
+
+/* Replayed against logged waits over the whole trace (batch-class jobs that
+ * ran in all.q and have a logged start). */
+typedef struct {
+  guint64 jobs;
+  double  replay_wait_mean, replay_wait_median, replay_wait_p95;
+  double  logged_wait_mean, logged_wait_median, logged_wait_p95;
+} MnSimLogComparison;
+
 typedef struct {
   guint64 jobs;                    /* jobs that ran in all.q */
   double  wait_mean, wait_median, wait_p95, wait_max;
@@ -174,6 +238,11 @@ typedef struct {
   gint64  makespan;                /* last end - first submit */
   gint64  first_submit;
   gint64  last_end;
+  /* Issue 16 */
+  double  wait_ge_24h_share;       /* of batch-class jobs that ran in all.q */
+  GArray *by_month;                /* MnSimMonth, from the month of the first submit */
+  MnSimLogComparison logged;       /* jobs = 0 when the trace logs no starts */
+  guint64 never_started;           /* all.q jobs still queued at the end (an error) */
 } MnSimBatchMetrics;
 
 typedef struct {

@@ -12,9 +12,11 @@
  *   session with the largest use (ties: the lowest job id), again until the
  *   rest fits (status oom).  Checked once per instant, after every event of
  *   that instant: cap kills first, then the node.
- * - CPU: a session is active (all its cores busy, its kernel busy) for the
- *   first cpu_active x runtime seconds, then idle (the forgotten open
- *   notebook).  Active sessions on one logical node share its cores: while
+ * - CPU: a session is active (its kernel busy) for the first cpu_active x
+ *   runtime seconds, then idle (the forgotten open notebook); while active
+ *   it keeps cpu_time / (cpu_active x runtime) of its cores busy (all of
+ *   them when the trace does not give both).  Active sessions on one
+ *   logical node share its cores: while
  *   they ask for A cores of C, each runs max(1, A / C) times slower; a
  *   session's slowdown is that factor averaged over its active time.
  *   Runtimes are not stretched by it (sessions are driven by people, not by
@@ -202,7 +204,7 @@ session_cpu_stop (MnSimRun *run, guint32 si)
     return;
   MnSimJobResult *r = &run->res[s->job];
   guint l = logical_index (run, s);
-  cpu_changed (run, l, -(gint64) s->cores);
+  cpu_changed (run, l, -(gint64) s->busy_cores);
   s->active = 0;
   gint64 active_time = run->now - r->start;
   double sd = active_time > 0
@@ -271,6 +273,15 @@ start_session (MnSimRun *run, guint32 si, const MnPolicyAllocation *a)
    * active, from the start, and idle after). */
   gint64 runtime = j->runtime;
   double act = j->cpu_active;
+  /* Busy cores while active: the trace's own figure, cpu_time / (cpu_active
+   * x runtime) (minna-tracegen writes 1, or 4 in busy sessions); all the
+   * session's cores when the trace gives only one of the two. */
+  s->busy_cores = s->cores;
+  if (act > 0 && j->cpu_time >= 0 && runtime > 0)
+    {
+      double busy = (double) j->cpu_time / (act * (double) runtime);
+      s->busy_cores = (guint32) CLAMP (floor (busy + 0.5), 1, MAX (s->cores, 1));
+    }
   if (act < 0)
     act = (j->cpu_time >= 0 && runtime > 0 && s->cores > 0)
           ? (double) j->cpu_time / ((double) runtime * s->cores) : 1.0;
@@ -307,7 +318,7 @@ start_session (MnSimRun *run, guint32 si, const MnPolicyAllocation *a)
   r->cpu_slowdown = 1.0f;
   if (active > 0)
     {
-      cpu_changed (run, l, s->cores);
+      cpu_changed (run, l, s->busy_cores);
       s->active = 1;
       if (active < length)
         mn_sim_heap_push (&run->heap, s->active_end, MN_SIM_EV_SESSION_IDLE, si, s->gen);

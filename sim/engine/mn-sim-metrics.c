@@ -58,6 +58,7 @@ void
 mn_sim_metrics_clear (MnSimMetrics *m)
 {
   g_clear_pointer (&m->batch.utilization_by_day, g_array_unref);
+  g_clear_pointer (&m->batch.by_month, g_array_unref);
 }
 
 void
@@ -217,6 +218,7 @@ mn_sim_metrics_compute (MnSimRun *run, MnSimMetrics *m)
   mn_sim_percentiles (run->cpu_slowdowns, ps, os, 2);
   im->cpu_slowdown_p50 = run->cpu_slowdowns->len > 0 ? os[0] : 1.0;
   im->cpu_slowdown_p95 = run->cpu_slowdowns->len > 0 ? os[1] : 1.0;
+  mn_sim_months_compute (run, m);
 }
 
 /* ---- CSV ---------------------------------------------------------------------- */
@@ -340,6 +342,8 @@ add_batch (JsonBuilder *b, const MnSimBatchMetrics *m, gboolean with_days)
   MEMBER_INT (b, "makespan", m->makespan);
   MEMBER_INT (b, "first_submit", m->first_submit);
   MEMBER_INT (b, "last_end", m->last_end);
+  if (with_days)
+    mn_sim_months_add_json (b, m);
   if (with_days)
     {
       json_builder_set_member_name (b, "utilization_by_day");

@@ -19,7 +19,9 @@ typedef struct {
   gint64  cpu_time;        /* -1 unknown */
   float   cpu_active;      /* -1 unknown */
   gint32  gpus;            /* -1 unknown */
+  gint64  logged_start;    /* start in the logged system; -1 unknown */
   guint32 user;
+  guint32 group;           /* index into workload->groups */
   guint32 rtype_count;
   guint32 profile_first;   /* into workload->profile */
   guint32 profile_len;
@@ -33,6 +35,11 @@ struct _MnSimWorkload {
   GArray     *profile;     /* MnMemoryStep */
   GPtrArray  *users;       /* gchar*, index = MnSimJob.user */
   GHashTable *user_index;  /* name -> index+1 (only while adding) */
+  GPtrArray  *groups;      /* gchar*, index = MnSimJob.group */
+  GHashTable *group_index;
+  GArray     *maintenance; /* MnTraceWindow, sorted */
+  GArray     *limits;      /* MnTraceLimits, sorted by from */
+  guint64     n_logged;    /* jobs with a logged start */
   gint64      max_procs, max_nodes, utc_offset;
   guint       n_interactive;
   gboolean    any_rtype;
@@ -71,8 +78,41 @@ typedef struct {
   guint64 *memory_mb;
 } MnSimFree;
 
+/* A queued job as the passes scan it: what the tests in queue order need,
+ * in one sequential array (the scans over long queues dominate a congested
+ * replay; chasing each job's record cost three cache misses a job). */
+typedef struct {
+  guint32 bj;              /* batch job; G_MAXUINT32 = removed */
+  guint32 count;
+  guint32 type;
+  guint32 user, group;
+  guint32 cores;           /* count x the type's cores (saturated) */
+  gint64  estimate;
+} MnSimQueued;
+
+/* Running counts against the caps, per user or group. */
+typedef struct {
+  guint32 jobs;
+  guint64 cores;
+} MnSimUse;
+
 typedef struct {
   MnSimScheduler scheduler;
+  /* Caps in force (0 = none; see MnSimCaps) and what runs per user/group */
+  MnSimCaps   caps;
+  gboolean    caps_on;
+  MnSimUse   *user_use;
+  MnSimUse   *group_use;
+  const guint32 *job_user;   /* per workload job */
+  const guint32 *job_group;
+  /* The next (or current) maintenance window: no job may run over
+   * [down_start, down_end); G_MAXINT64 when none is left. */
+  gint64      down_start, down_end;
+  /* Occupancy: sum over nodes of the largest of the core, GPU and memory
+   * shares in use (Figure 4's measure); node_occ per node. */
+  double      occupied;
+  float      *node_occ;
+  guint64    *free_bits;   /* bit n: node n has a free core now */
   guint       n_nodes;
   guint       n_types;
   MnSimShape  node;
@@ -92,7 +132,7 @@ typedef struct {
   guint32    *running;
   gsize       n_running, running_alloc;
   /* waiting queue in (submit, id) order; G_MAXUINT32 = removed */
-  guint32    *queue;
+  MnSimQueued *queue;
   gsize       queue_len, queue_head, queue_alloc, queue_live;
   guint64     busy_cores;  /* cores in use now */
   /* What the last pass left (see mn_sim_batch_pass) */
@@ -113,6 +153,13 @@ typedef void (*MnSimStartFunc) (guint32 batch_job, gpointer user_data);
 void     mn_sim_batch_pass (MnSimBatch *batch, gint64 now, MnSimStartFunc started,
                             gpointer user_data);
 void     mn_sim_batch_finish (MnSimBatch *batch, guint32 batch_job);
+/* Users/groups for the caps (arrays indexed by workload job, kept by the
+ * caller), set once before the first pass. */
+void     mn_sim_batch_set_owners (MnSimBatch *batch, const guint32 *job_user,
+                                  const guint32 *job_group, guint n_users, guint n_groups);
+/* New caps from now on; the next pass looks at every queued job again. */
+void     mn_sim_batch_set_caps (MnSimBatch *batch, const MnSimCaps *caps);
+void     mn_sim_batch_set_down (MnSimBatch *batch, gint64 start, gint64 end);
 
 /* ---- one run ------------------------------------------------------------ */
 
@@ -125,6 +172,7 @@ enum {
   MN_SIM_EV_SESSION_MEM,   /* next step of a session's memory profile */
   MN_SIM_EV_ARRIVAL,       /* arg: position in the submit order */
   MN_SIM_EV_RETRY,         /* arg: session; a give-up request asked again */
+  MN_SIM_EV_MACHINE,       /* caps change or a maintenance window ends */
 };
 
 typedef enum {
@@ -146,6 +194,7 @@ typedef struct {
   double  cpu_integral_start;
   guint32 profile_pos;     /* next memory step */
   guint32 cores;
+  guint32 busy_cores;      /* cores busy while active */
   guint32 gen;             /* bumped when it ends: stale events are dropped */
   guint8  state;
   guint8  end_status;      /* MnSimJobStatus planned at start */
@@ -168,6 +217,8 @@ typedef struct {
   gint64           utc_offset;
 
   MnSimBatch       batch;
+  guint32         *job_user, *job_group;   /* per workload job, for the caps */
+  guint64          max_user_cores, max_group_cores; /* larger jobs can never start */
 
   /* interactive.q */
   MnPolicyState   *pstate;
@@ -192,6 +243,14 @@ typedef struct {
   gint64           occupancy_last;
   guint64          oom_kills, gpu_failures, rejected_attempts;
   GArray          *cpu_slowdowns;  /* double */
+
+  /* all.q occupancy by local month (mn-sim-months.c) */
+  GArray          *month_occupied; /* double: occupied node-seconds per month */
+  GArray          *month_down;     /* double: maintenance seconds per month */
+  gint64           month0;         /* months since year 0 of the first month */
+  gint64           occ_last;       /* time the occupancy was last folded in */
+  gint64           month_cur, month_lo, month_hi; /* the month of occ_last: [lo, hi) */
+  guint            next_window, next_limits;
 } MnSimRun;
 
 /* mn-sim-inter.c */
@@ -201,6 +260,13 @@ void     mn_sim_inter_request (MnSimRun *run, guint32 session);
 void     mn_sim_inter_event (MnSimRun *run, const MnSimEvent *ev);
 void     mn_sim_inter_settle (MnSimRun *run);
 void     mn_sim_inter_finish (MnSimRun *run, gint64 end);
+
+/* mn-sim-months.c */
+void     mn_sim_months_init (MnSimRun *run, gint64 t0);
+void     mn_sim_months_advance (MnSimRun *run, gint64 now);   /* fold occupancy up to @now */
+void     mn_sim_months_compute (MnSimRun *run, MnSimMetrics *m);
+void     mn_sim_months_clear (MnSimRun *run);
+void     mn_sim_months_add_json (JsonBuilder *b, const MnSimBatchMetrics *m);
 
 /* mn-sim-metrics.c */
 void     mn_sim_metrics_compute (MnSimRun *run, MnSimMetrics *m);

@@ -4,6 +4,7 @@
 
 
 #include "mn-sim-private.h"
+#include "mn-trace-reader.h"
 
 MnSimWorkload *
 mn_sim_workload_new (void)
@@ -14,6 +15,8 @@ mn_sim_workload_new (void)
   w->profile = g_array_new (FALSE, TRUE, sizeof (MnMemoryStep));
   w->users = g_ptr_array_new_with_free_func (g_free);
   w->user_index = g_hash_table_new (g_str_hash, g_str_equal);
+  w->groups = g_ptr_array_new_with_free_func (g_free);
+  w->group_index = g_hash_table_new (g_str_hash, g_str_equal);
   w->max_procs = w->max_nodes = -1;
   w->utc_offset = 0;
   g_mutex_init (&w->lock);
@@ -36,21 +39,31 @@ mn_sim_workload_unref (MnSimWorkload *w)
   g_array_unref (w->profile);
   g_clear_pointer (&w->user_index, g_hash_table_unref);
   g_ptr_array_unref (w->users);
+  g_clear_pointer (&w->group_index, g_hash_table_unref);
+  g_ptr_array_unref (w->groups);
+  g_clear_pointer (&w->maintenance, g_array_unref);
+  g_clear_pointer (&w->limits, g_array_unref);
   g_free (w->order);
   g_mutex_clear (&w->lock);
   g_free (w);
 }
 
 static guint32
-intern_user (MnSimWorkload *w, const gchar *name)
+intern (GPtrArray *names, GHashTable *index, const gchar *name)
 {
-  gpointer v = g_hash_table_lookup (w->user_index, name);
+  gpointer v = g_hash_table_lookup (index, name);
   if (v != NULL)
     return GPOINTER_TO_UINT (v) - 1;
   gchar *copy = g_strdup (name);
-  g_ptr_array_add (w->users, copy);
-  g_hash_table_insert (w->user_index, copy, GUINT_TO_POINTER (w->users->len));
-  return w->users->len - 1;
+  g_ptr_array_add (names, copy);
+  g_hash_table_insert (index, copy, GUINT_TO_POINTER (names->len));
+  return names->len - 1;
+}
+
+static guint32
+intern_user (MnSimWorkload *w, const gchar *name)
+{
+  return intern (w->users, w->user_index, name);
 }
 
 void
@@ -87,6 +100,17 @@ mn_sim_workload_add_job (MnSimWorkload *w, const MnTraceJob *job)
       g_autofree gchar *anon = g_strdup_printf ("?%" G_GINT64_FORMAT, job->id);
       j.user = intern_user (w, anon);
     }
+  /* Unknown groups: the user's own (a group cap then acts per user). */
+  if (job->group != NULL)
+    j.group = intern (w->groups, w->group_index, job->group);
+  else
+    {
+      g_autofree gchar *own = g_strdup_printf ("?user:%s", (const gchar *) g_ptr_array_index (w->users, j.user));
+      j.group = intern (w->groups, w->group_index, own);
+    }
+  j.logged_start = job->start >= 0 && job->submit >= 0 && job->start >= job->submit ? job->start : -1;
+  if (j.logged_start >= 0)
+    w->n_logged++;
   if (job->memory_profile != NULL && job->memory_profile->len > 0)
     {
       j.profile_first = w->profile->len;
@@ -105,6 +129,50 @@ mn_sim_workload_set_header (MnSimWorkload *w, gint64 max_procs, gint64 max_nodes
   w->max_procs = max_procs;
   w->max_nodes = max_nodes;
   w->utc_offset = utc_offset;
+}
+
+/* Hours of day are local to the site: one fixed offset, the trace's time
+ * zone at its start (a year's DST shifts are not worth a per-job lookup);
+ * else the header's TimeZone offset; else UTC. */
+gint64
+mn_sim_trace_utc_offset (const MnTraceHeader *h)
+{
+  if (h->time_zone != NULL)
+    {
+      g_autoptr(GTimeZone) tz = g_time_zone_new_identifier (h->time_zone);
+      if (tz != NULL)
+        {
+          gint64 at = h->unix_start_time >= 0 ? h->unix_start_time : 0;
+          gint interval = g_time_zone_find_interval (tz, G_TIME_TYPE_UNIVERSAL, at);
+          if (interval >= 0)
+            return g_time_zone_get_offset (tz, interval);
+        }
+    }
+  return h->time_zone_offset;
+}
+
+void
+mn_sim_workload_set_trace_header (MnSimWorkload *w, const MnTraceHeader *h)
+{
+  mn_sim_workload_set_header (w, h->max_procs, h->max_nodes, mn_sim_trace_utc_offset (h));
+  mn_sim_workload_set_site (w, h->maintenance, h->limits);
+}
+
+void
+mn_sim_workload_set_site (MnSimWorkload *w, const GArray *maintenance, const GArray *limits)
+{
+  g_clear_pointer (&w->maintenance, g_array_unref);
+  g_clear_pointer (&w->limits, g_array_unref);
+  if (maintenance != NULL && maintenance->len > 0)
+    w->maintenance = g_array_copy ((GArray *) maintenance);
+  if (limits != NULL && limits->len > 0)
+    w->limits = g_array_copy ((GArray *) limits);
+}
+
+guint64
+mn_sim_workload_get_n_logged (MnSimWorkload *w)
+{
+  return w->n_logged;
 }
 
 guint
@@ -144,6 +212,7 @@ mn_sim_workload_get_order (MnSimWorkload *w)
       g_qsort_with_data (order, (gint) w->jobs->len, sizeof (guint32), cmp_order, w->jobs->data);
       /* Adding is over; the name index is not needed by runs. */
       g_clear_pointer (&w->user_index, g_hash_table_unref);
+      g_clear_pointer (&w->group_index, g_hash_table_unref);
       w->order = order;
     }
   g_mutex_unlock (&w->lock);

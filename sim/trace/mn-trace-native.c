@@ -300,6 +300,7 @@ mn_trace_native_append_header (GString *out, const MnTraceHeader *header, const 
         g_string_append_printf (out, "# Queue: %s %s\n", (const gchar *) l->data,
                                 (const gchar *) g_hash_table_lookup (header->queues, l->data));
     }
+  mn_trace_header_append_site (out, header, "# ");
   g_string_append (out, "# Columns:");
   for (guint i = 0; i < NATIVE_COLUMNS; i++)
     g_string_append_printf (out, " %s", native_columns[i]);

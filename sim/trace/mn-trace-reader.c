@@ -212,6 +212,22 @@ add_declaration (GHashTable *table, const gchar *value)
     g_hash_table_replace (table, g_strdup (copy), g_strdup (g_strstrip (rest)));
 }
 
+static gint
+compare_window (gconstpointer a, gconstpointer b)
+{
+  const MnTraceWindow *x = a, *y = b;
+
+  return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static gint
+compare_limits (gconstpointer a, gconstpointer b)
+{
+  const MnTraceLimits *x = a, *y = b;
+
+  return x->from < y->from ? -1 : x->from > y->from;
+}
+
 static void
 set_string_header (gchar **slot, const gchar *value)
 {
@@ -255,6 +271,139 @@ mn_trace_header_set_key (MnTraceHeader *header, const gchar *key, const gchar *v
     }
   else if (g_ascii_strcasecmp (key, "Partition") == 0)
     add_declaration (header->partitions, value);
+  else if (g_ascii_strcasecmp (key, "Maintenance") == 0)
+    {
+      MnTraceWindow w;
+
+      /* a bad one is ignored like any unreadable header value */
+      if (mn_trace_window_parse (value, &w, NULL))
+        {
+          if (header->maintenance == NULL)
+            header->maintenance = g_array_new (FALSE, FALSE, sizeof (MnTraceWindow));
+          g_array_append_val (header->maintenance, w);
+          g_array_sort (header->maintenance, compare_window);
+        }
+    }
+  else if (g_ascii_strcasecmp (key, "Limits") == 0)
+    {
+      MnTraceLimits l;
+
+      if (mn_trace_limits_parse (value, &l, NULL))
+        {
+          if (header->limits == NULL)
+            header->limits = g_array_new (FALSE, FALSE, sizeof (MnTraceLimits));
+          g_array_append_val (header->limits, l);
+          g_array_sort (header->limits, compare_limits);
+        }
+    }
+}
+
+gboolean
+mn_trace_window_parse (const gchar *text, MnTraceWindow *out, GError **error)
+{
+  g_auto(GStrv) parts = g_strsplit_set (text, " \t", -1);
+  gint64 v[2];
+  guint n = 0;
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (*parts[i] == '\0')
+        continue;
+      if (n == 2 || !mn_trace_parse_int (parts[i], &v[n]) || v[n] < 0 || v[n] > MN_TRACE_MAX_TIME)
+        {
+          g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_FORMAT,
+                       "maintenance '%s': expected START END (Unix times)", text);
+          return FALSE;
+        }
+      n++;
+    }
+  if (n != 2 || v[1] <= v[0])
+    {
+      g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_FORMAT,
+                   "maintenance '%s': expected START END (Unix times, END after START)", text);
+      return FALSE;
+    }
+  out->start = v[0];
+  out->end = v[1];
+  return TRUE;
+}
+
+gboolean
+mn_trace_limits_parse (const gchar *text, MnTraceLimits *out, GError **error)
+{
+  g_auto(GStrv) parts = g_strsplit_set (text, " \t", -1);
+  gboolean have_from = FALSE;
+
+  memset (out, 0, sizeof *out);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      const gchar *eq;
+      gint64 v;
+
+      if (*parts[i] == '\0')
+        continue;
+      if (!have_from)
+        {
+          if (!mn_trace_parse_int (parts[i], &out->from) || out->from < 0)
+            {
+              g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_FORMAT,
+                           "limits '%s': expected FROM (a Unix time) first", text);
+              return FALSE;
+            }
+          have_from = TRUE;
+          continue;
+        }
+      eq = strchr (parts[i], '=');
+      if (eq == NULL || !mn_trace_parse_int (eq + 1, &v) || v < 0 || v > G_MAXUINT32)
+        {
+          g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_FORMAT,
+                       "limits '%s': '%s' is not KEY=N", text, parts[i]);
+          return FALSE;
+        }
+      if (g_str_has_prefix (parts[i], "user_jobs="))
+        out->user_jobs = (guint32) v;
+      else if (g_str_has_prefix (parts[i], "group_jobs="))
+        out->group_jobs = (guint32) v;
+      else if (g_str_has_prefix (parts[i], "user_cores="))
+        out->user_cores = (guint64) v;
+      else if (g_str_has_prefix (parts[i], "group_cores="))
+        out->group_cores = (guint64) v;
+      else
+        {
+          g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_FORMAT,
+                       "limits '%s': unknown key in '%s' (user_jobs, user_cores, group_jobs, "
+                       "group_cores)", text, parts[i]);
+          return FALSE;
+        }
+    }
+  if (!have_from)
+    {
+      g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_FORMAT,
+                   "limits '%s': expected FROM key=N ...", text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+mn_trace_header_append_site (GString *out, const MnTraceHeader *header, const gchar *comment)
+{
+  for (guint i = 0; header->maintenance != NULL && i < header->maintenance->len; i++)
+    {
+      const MnTraceWindow *w = &g_array_index (header->maintenance, MnTraceWindow, i);
+
+      g_string_append_printf (out, "%sMaintenance: %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n",
+                              comment, w->start, w->end);
+    }
+  for (guint i = 0; header->limits != NULL && i < header->limits->len; i++)
+    {
+      const MnTraceLimits *l = &g_array_index (header->limits, MnTraceLimits, i);
+
+      g_string_append_printf (out, "%sLimits: %" G_GINT64_FORMAT " user_jobs=%u user_cores=%"
+                              G_GUINT64_FORMAT " group_jobs=%u group_cores=%" G_GUINT64_FORMAT
+                              "\n", comment, l->from, l->user_jobs, l->user_cores,
+                              l->group_jobs, l->group_cores);
+    }
 }
 
 gboolean
@@ -382,6 +531,8 @@ mn_trace_header_clear (MnTraceHeader *header)
   g_clear_pointer (&header->queues, g_hash_table_unref);
   g_clear_pointer (&header->partitions, g_hash_table_unref);
   g_clear_pointer (&header->computer, g_free);
+  g_clear_pointer (&header->maintenance, g_array_unref);
+  g_clear_pointer (&header->limits, g_array_unref);
 }
 
 static GHashTable *
@@ -405,6 +556,8 @@ header_copy (const MnTraceHeader *src, MnTraceHeader *dest)
   dest->computer = g_strdup (src->computer);
   dest->queues = copy_table (src->queues);
   dest->partitions = copy_table (src->partitions);
+  dest->maintenance = src->maintenance != NULL ? g_array_copy (src->maintenance) : NULL;
+  dest->limits = src->limits != NULL ? g_array_copy (src->limits) : NULL;
 }
 
 void

@@ -47,7 +47,37 @@ typedef struct {
   GHashTable   *partitions;   /* SWF partition number (gchar*) -> description (gchar*) */
   gchar        *computer;     /* SWF "Computer", native "Computer"; NULL if not given */
   gint64        time_zone_offset; /* SWF/native "TimeZone": seconds east of UTC; 0 if not given */
+  /* Added by issue 16 (NULL when the file says nothing): */
+  GArray       *maintenance;  /* MnTraceWindow, sorted: the machine is down ("Maintenance: START END") */
+  GArray       *limits;       /* MnTraceLimits, sorted by from: the site's all.q running caps
+                               * ("Limits: FROM user_jobs=N user_cores=N group_jobs=N group_cores=N") */
 } MnTraceHeader;
+
+/* A period the whole machine is down for maintenance, [start, end) in Unix
+ * time.  No job runs over it; submissions in it are the trace's business. */
+typedef struct {
+  gint64 start;
+  gint64 end;
+} MnTraceWindow;
+
+/* all.q running caps in force from @from (Unix time) until the next entry;
+ * 0 = no cap.  "Running" counts started jobs and their cores. */
+typedef struct {
+  gint64  from;
+  guint32 user_jobs;
+  guint32 group_jobs;
+  guint64 user_cores;
+  guint64 group_cores;
+} MnTraceLimits;
+
+/* "START END" / "FROM key=value ..." as in the header comments; FALSE with
+ * @error naming the bad part. */
+gboolean mn_trace_window_parse (const gchar *text, MnTraceWindow *out, GError **error);
+gboolean mn_trace_limits_parse (const gchar *text, MnTraceLimits *out, GError **error);
+/* The header comment lines for the maintenance windows and limits, each line
+ * starting with @comment ("# " or "; "). */
+void     mn_trace_header_append_site (GString *out, const MnTraceHeader *header,
+                                      const gchar *comment);
 
 typedef struct _MnTraceReader MnTraceReader;
 

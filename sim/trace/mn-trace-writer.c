@@ -94,6 +94,7 @@ swf_append_header (MnTraceWriter *writer, const MnTraceHeader *header, const gch
     g_string_append_printf (out, "; MaxNodes: %" G_GINT64_FORMAT "\n", header->max_nodes);
   if (header->max_procs >= 0)
     g_string_append_printf (out, "; MaxProcs: %" G_GINT64_FORMAT "\n", header->max_procs);
+  mn_trace_header_append_site (out, header, "; ");
   g_string_append (out, "; MaxQueues: 2\n; Queue: 0 interactive (minna: interactive.q)\n"
                         "; Queue: 1 batch\n");
   /* Partitions name TSUBAME3's resource types, so the reader gets them back. */
@@ -185,6 +186,7 @@ sge_append_header (MnTraceWriter *writer, const MnTraceHeader *header, const gch
     g_string_append_printf (out, "# MaxProcs: %" G_GINT64_FORMAT "\n", header->max_procs);
   if (header->time_zone_offset != 0)
     g_string_append_printf (out, "# TimeZone: %" G_GINT64_FORMAT "\n", header->time_zone_offset);
+  mn_trace_header_append_site (out, header, "# ");
 }
 
 static void
@@ -251,7 +253,7 @@ mn_trace_writer_new (GOutputStream *out, const gchar *name, MnTraceFormat format
                      const MnTraceHeader *header, const gchar *note, GError **error)
 {
   g_autoptr(MnTraceWriter) writer = g_new0 (MnTraceWriter, 1);
-  MnTraceHeader empty = { 0, -1, -1, -1, -1, NULL, NULL, FALSE, NULL, NULL, 0 };
+  MnTraceHeader empty = { 0, -1, -1, -1, -1, NULL, NULL, FALSE, NULL, NULL, 0, NULL, NULL };
 
   if (header == NULL)
     header = &empty;
