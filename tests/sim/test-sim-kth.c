@@ -13,6 +13,7 @@ typedef struct {
   gint64 id, submit, procs, runtime, estimate;
   gint64 start;          /* -1 while not started; -2 skipped */
   gint   order;          /* position in (submit, id) order */
+  gint64 pass;           /* the pass that started it */
 } RefJob;
 
 static gint
@@ -24,13 +25,13 @@ by_submit_then_id (gconstpointer a, gconstpointer b)
   return x->id < y->id ? -1 : (x->id > y->id);
 }
 
-/* Running at t: started and not yet ended, counting a job of runtime 0 that
- * this instant's pass just started (it holds its processors until the
- * instant is over: one pass per instant). */
+/* Running at t during pass @pass: started and not yet ended, counting a job
+ * of runtime 0 that this very pass started (it ends once the pass is over;
+ * its completion then gets another pass at the same instant, issue 16). */
 static gboolean
-running_at (const RefJob *r, gint64 t)
+running_at (const RefJob *r, gint64 t, gint64 pass)
 {
-  return r->start >= 0 && (r->start + r->runtime > t || r->start == t);
+  return r->start >= 0 && (r->start + r->runtime > t || r->pass == pass);
 }
 
 /* Every job in [lo, hi) is looked at, at every step: lo is the first job not
@@ -46,22 +47,29 @@ reference_easy (RefJob *jobs, gsize n, gint64 P)
       j->start = (j->runtime < 0 || j->procs <= 0 || j->procs > P) ? -2 : -1;
     }
   gsize lo = 0, hi = 0;
-  gint64 t = G_MININT64;
+  gint64 t = G_MININT64, pass = 0;
+  gboolean again = FALSE;
   for (;;)
     {
-      /* The next instant: the next submit or the next end of a running job. */
-      gint64 next = hi < n ? jobs[hi].submit : G_MAXINT64;
-      for (gsize i = lo; i < hi; i++)
-        if (jobs[i].start >= 0 && jobs[i].start + jobs[i].runtime > t
-            && jobs[i].start + jobs[i].runtime < next)
-          next = jobs[i].start + jobs[i].runtime;
-      if (next == G_MAXINT64)
-        break;
-      t = next;
+      /* The next instant: the next submit or the next end of a running job;
+       * the same instant again when the last pass started a job of runtime 0. */
+      if (!again)
+        {
+          gint64 next = hi < n ? jobs[hi].submit : G_MAXINT64;
+          for (gsize i = lo; i < hi; i++)
+            if (jobs[i].start >= 0 && jobs[i].start + jobs[i].runtime > t
+                && jobs[i].start + jobs[i].runtime < next)
+              next = jobs[i].start + jobs[i].runtime;
+          if (next == G_MAXINT64)
+            break;
+          t = next;
+        }
+      again = FALSE;
+      pass++;
       while (hi < n && jobs[hi].submit <= t)
         hi++;
       while (lo < hi && (jobs[lo].start == -2
-                         || (jobs[lo].start >= 0 && !running_at (&jobs[lo], t))))
+                         || (jobs[lo].start >= 0 && !running_at (&jobs[lo], t, pass))))
         lo++;
 
       /* Free processors now. */
@@ -81,6 +89,8 @@ reference_easy (RefJob *jobs, gsize n, gint64 P)
           if (j->procs > free_now)
             break;
           j->start = t;
+          j->pass = pass;
+          again |= j->runtime == 0;
           free_now -= j->procs;
         }
       if (h == hi)
@@ -94,7 +104,7 @@ reference_easy (RefJob *jobs, gsize n, gint64 P)
         {
           gint64 candidate = G_MAXINT64;
           for (gsize i = lo; i < hi; i++)
-            if (running_at (&jobs[i], t))
+            if (running_at (&jobs[i], t, pass))
               {
                 gint64 e = jobs[i].start + jobs[i].estimate;
                 if (e > shadow && e < candidate)
@@ -103,7 +113,7 @@ reference_easy (RefJob *jobs, gsize n, gint64 P)
           g_assert (candidate != G_MAXINT64);
           gint64 f = free_now;
           for (gsize i = lo; i < hi; i++)
-            if (running_at (&jobs[i], t) && jobs[i].start + jobs[i].estimate <= candidate)
+            if (running_at (&jobs[i], t, pass) && jobs[i].start + jobs[i].estimate <= candidate)
               f += jobs[i].procs;
           shadow = candidate;
           free_at_shadow = f;
@@ -122,6 +132,8 @@ reference_easy (RefJob *jobs, gsize n, gint64 P)
           if (!ends_before && j->procs > extra)
             continue;
           j->start = t;
+          j->pass = pass;
+          again |= j->runtime == 0;
           free_now -= j->procs;
           if (!ends_before)
             extra -= j->procs;
