@@ -390,6 +390,26 @@ parse_duration (const gchar *text, guint64 *out)
   return TRUE;
 }
 
+gboolean
+mn_policy_parse_size (const gchar *text, guint64 *mib)
+{
+  g_autofree gchar *t = g_strstrip (g_strdup (text != NULL ? text : ""));
+
+  return parse_size (t, mib) && *mib != G_MAXUINT64;
+}
+
+gboolean
+mn_policy_parse_duration (const gchar *text, gint64 *seconds)
+{
+  g_autofree gchar *t = g_strstrip (g_strdup (text != NULL ? text : ""));
+  guint64 v;
+
+  if (!parse_duration (t, &v) || v > G_MAXINT64 / 2)
+    return FALSE;
+  *seconds = (gint64) v;
+  return TRUE;
+}
+
 static gboolean
 queue_name_is_valid (const gchar *s)
 {

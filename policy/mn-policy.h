@@ -176,6 +176,13 @@ gboolean mn_policy_config_set (MnPolicyConfig *config,
                                const gchar    *value,
                                GError        **error);
 
+/* The value grammar of interactive.conf, for other files that use the same
+ * sizes and durations (twin scenarios): a size "512M", "1.5G", "2T" (no
+ * suffix: MiB) in MiB; a duration "90s", "10m", "2h", "1d", "01:30:00" (no
+ * suffix: seconds) in seconds.  FALSE if @text is not one. */
+gboolean mn_policy_parse_size (const gchar *text, guint64 *mib);
+gboolean mn_policy_parse_duration (const gchar *text, gint64 *seconds);
+
 /* One key's value as canonical text ("60G", "24h"); NULL if no such key. */
 gchar *mn_policy_config_get (const MnPolicyConfig *config,
                              const gchar          *group,

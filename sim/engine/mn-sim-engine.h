@@ -163,6 +163,7 @@ typedef struct {
   guint8   queue;                  /* MnSimQueue */
   guint8   status;                 /* MnSimJobStatus */
   guint8   reason;                 /* MnRejectReason when REJECTED */
+  guint8   wait_reason;            /* interactive: MnWaitReason of its last request (WAIT, busy refusal) */
   guint8   gpu_failed;             /* interactive: its GPU allocation failed */
   guint8   swapped;                /* interactive: its node was in swap while it ran */
   guint16  attempts;               /* interactive: requests made (1 + retries) */

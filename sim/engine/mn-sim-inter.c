@@ -422,6 +422,7 @@ mn_sim_inter_request (MnSimRun *run, guint32 si)
 
   MnDecision d = { 0 };
   mn_policy_state_request (run->pstate, &req, run->now, &d);
+  r->wait_reason = (guint8) d.wait_reason;
   switch (d.kind)
     {
     case MN_DECISION_START:

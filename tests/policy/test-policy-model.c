@@ -483,10 +483,45 @@ test_host_fit (gconstpointer data)
     g_assert_nonnull (strstr (problems->pdata[i], hc->problems[i]));
 }
 
+/* ---- The value grammar, shared with twin scenarios ---------------------------- */
+
+static void
+test_parse (void)
+{
+  static const struct { const gchar *text; gboolean ok; guint64 mib; } sizes[] = {
+    { "512M", TRUE, 512 }, { "1.5G", TRUE, 1536 }, { "2T", TRUE, 2 * 1048576 }, { "64", TRUE, 64 },
+    { " 8G ", TRUE, 8192 }, { "", FALSE, 0 }, { "G", FALSE, 0 }, { "-1M", FALSE, 0 },
+    { "1e3M", FALSE, 0 }, { "12X", FALSE, 0 }, { NULL, FALSE, 0 },
+  };
+  static const struct { const gchar *text; gboolean ok; gint64 s; } durations[] = {
+    { "90s", TRUE, 90 }, { "10m", TRUE, 600 }, { "2h", TRUE, 7200 }, { "1d", TRUE, 86400 },
+    { "01:30:00", TRUE, 5400 }, { "45", TRUE, 45 }, { "0.5m", TRUE, 30 }, { "1:60:00", FALSE, 0 },
+    { "soon", FALSE, 0 }, { "-3s", FALSE, 0 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      guint64 v = 0;
+
+      g_assert_cmpint (mn_policy_parse_size (sizes[i].text, &v), ==, sizes[i].ok);
+      if (sizes[i].ok)
+        g_assert_cmpuint (v, ==, sizes[i].mib);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (durations); i++)
+    {
+      gint64 v = 0;
+
+      g_assert_cmpint (mn_policy_parse_duration (durations[i].text, &v), ==, durations[i].ok);
+      if (durations[i].ok)
+        g_assert_cmpint (v, ==, durations[i].s);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/policy/model/parse", test_parse);
   for (gsize i = 0; i < G_N_ELEMENTS (alloc_cases); i++)
     g_test_add_data_func (alloc_cases[i].path, &alloc_cases[i], test_allocation);
   g_test_add_func ("/policy/model/state/allocation", test_state_allocation);
