@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "minna-auth"
 
 #include "mn-auth-cookie.h"
+#include "mn-secure-file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,23 +48,16 @@ mn_auth_key_free (MnAuthKey *key)
 MnAuthKey *
 mn_auth_key_load (const gchar *path, GError **error)
 {
-  GStatBuf st;
   g_autofree gchar *contents = NULL;
   gsize length = 0;
   g_autoptr(GError) local_error = NULL;
 
-  if (g_stat (path, &st) != 0)
+  /* like OpenSSH with a private key: refused, not fixed, when group or
+   * others may read it or it is another user's */
+  if (!mn_secure_path_check (path, 0600, MN_SECURE_REFUSE, &local_error))
     {
-      int saved = errno;
-      g_set_error (error, MN_AUTH_ERROR, MN_AUTH_ERROR_KEY_FILE,
-                   "%s: cannot read key file: %s", path, g_strerror (saved));
-      return NULL;
-    }
-  if ((st.st_mode & 077) != 0)
-    {
-      g_set_error (error, MN_AUTH_ERROR, MN_AUTH_ERROR_KEY_FILE,
-                   "%s: key file is readable by others (mode %04o); chmod 600 it",
-                   path, (unsigned) (st.st_mode & 07777));
+      g_set_error (error, MN_AUTH_ERROR, MN_AUTH_ERROR_KEY_FILE, "key file %s",
+                   local_error->message);
       return NULL;
     }
   if (!g_file_get_contents (path, &contents, &length, &local_error))

@@ -19,6 +19,7 @@
 #include "mn-controller-backend-local.h"
 #include "mn-controller-joblaunch.h"
 #include "mn-controller-manager.h"
+#include "mn-secure-file.h"
 
 typedef struct {
   GMainLoop           *loop;
@@ -178,6 +179,76 @@ on_hup (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Jobs run as the logged-in users (who must reach their session
+ * directories) or as the controller's own account. */
+static gboolean
+jobs_run_as_users (const MnControllerConfig *config)
+{
+  return geteuid () == 0 && g_str_equal (config->run_as, "user");
+}
+
+static gboolean
+path_inside (const gchar *path, const gchar *dir)
+{
+  g_autofree gchar *p = g_canonicalize_filename (path, NULL);
+  g_autofree gchar *d = g_canonicalize_filename (dir, NULL);
+  return g_str_has_prefix (p, d) && (p[strlen (d)] == '/' || p[strlen (d)] == '\0');
+}
+
+/* Issue 15: nothing of the controller's is readable by another local user,
+ * whatever the umask it was started with.  The state directory is 0700 and
+ * every file below it 0600 (tightened here, logged, if an older version or
+ * a hand left them looser); the session directories live apart, in a 0711
+ * directory that users' jobs may pass through but not list; the secrets the
+ * admin provides are refused when group or others may read them. */
+static gboolean
+secure_files (MnControllerConfig *config, GError **error)
+{
+  g_autofree gchar *sessions = mn_controller_config_sessions_dir (config);
+  gboolean legacy = path_inside (sessions, config->state_dir);
+  guint state_mode = legacy && jobs_run_as_users (config) ? 0711 : 0700;
+  const gchar *skip[] = { "sessions", NULL };
+  g_autofree gchar *base = g_path_get_basename (sessions);
+
+  /* resolved once: later runs of mn_controller_config_sessions_dir agree */
+  g_free (config->sessions_dir);
+  config->sessions_dir = g_strdup (sessions);
+  skip[0] = base;
+  if (!mn_secure_dir (config->state_dir, state_mode, error) ||
+      !mn_secure_tree_check (config->state_dir, state_mode, legacy ? skip : NULL,
+                             MN_SECURE_FIX, error) ||
+      !mn_secure_dir (sessions, jobs_run_as_users (config) ? 0711 : 0700, error))
+    return FALSE;
+  if (state_mode != 0700)
+    g_message ("%s is 0711, not 0700, so that users' jobs reach their session directories"
+               " in %s; set [state] sessions_dir to a directory outside it (and move"
+               " sessions/ there while no session runs) to make it 0700",
+               config->state_dir, sessions);
+  if (config->database[0] != '\0' && !path_inside (config->database, config->state_dir))
+    {
+      const gchar *suffixes[] = { "", "-wal", "-shm", "-journal" };
+      for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++)
+        {
+          g_autofree gchar *path = g_strconcat (config->database, suffixes[i], NULL);
+          g_autoptr(GError) local = NULL;
+          if (!mn_secure_path_check (path, 0600, MN_SECURE_FIX, &local) &&
+              !g_error_matches (local, MN_SECURE_ERROR, MN_SECURE_ERROR_MISSING))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+        }
+    }
+  /* password hashes: refused like a key when others may read them */
+  if (strstr (config->auth, "users-file") != NULL && g_file_test (config->users_file, G_FILE_TEST_EXISTS) &&
+      !mn_secure_path_check (config->users_file, 0600, MN_SECURE_REFUSE, error))
+    {
+      g_prefix_error (error, "[auth] users_file: ");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static int
 serve (MnControllerConfig *config)
 {
@@ -194,17 +265,11 @@ serve (MnControllerConfig *config)
   Daemon d = { loop, config, NULL };
   guint port = 0;
 
-  /* 0711: jobs running as users must reach their own sessions/<id> (0700,
-   * theirs) but may not list anyone else's */
-  {
-    g_autofree gchar *sessions = g_build_filename (config->state_dir, "sessions", NULL);
-    if (g_mkdir_with_parents (sessions, 0711) != 0 || chmod (config->state_dir, 0711) != 0 ||
-        chmod (sessions, 0711) != 0)
-      {
-        g_printerr ("minna-controller: %s: %s\n", sessions, g_strerror (errno));
-        return 1;
-      }
-  }
+  if (!secure_files (config, &error))
+    {
+      g_printerr ("minna-controller: %s\n", error->message);
+      return 1;
+    }
   if (g_mkdir_with_parents (config->port_lock_dir, 01777) == 0 && geteuid () == 0)
     chmod (config->port_lock_dir, 01777);
   db = config->database[0] ? g_strdup (config->database)
@@ -281,6 +346,9 @@ main (int argc, char **argv)
 
   if (argc > 1 && g_str_equal (argv[1], "job-launch"))
     return mn_job_launch_main (argc - 1, argv + 1);
+  /* whatever umask we were started with: every file we make is ours alone
+   * (job-launch, above, runs as the user with the job script's umask) */
+  mn_secure_umask ();
   if (argc > 1 && g_str_equal (argv[1], "passwd"))
     return cmd_passwd (argc - 1, argv + 1);
 

@@ -41,7 +41,9 @@ static const KeyDef keys[] = {
   { "server", "www_dir", KEY_STRING, OFF (www_dir), "/usr/share/minna/www", 0, 0,
     "Directory of the portal's pages (index.html, login.html, admin.html, static/); served on /, /login, /admin, /static/." },
   { "state", "state_dir", KEY_STRING, OFF (state_dir), "/var/lib/minna", 0, 0,
-    "Directory for the database and the session directories (sessions/<id>, mode 0700 each)." },
+    "Directory of the controller's own state: the database, the local backend's job records (mode 0700, every file 0600; checked and tightened at start)." },
+  { "state", "sessions_dir", KEY_STRING, OFF (sessions_dir), "", 0, 0,
+    "Directory of the session directories (<id>/, 0700 each, owned by the job's user); users' jobs must reach it, so it is 0711. Empty means <state_dir>-sessions, or <state_dir>/sessions where an older controller made that (then state_dir stays 0711)." },
   { "state", "database", KEY_STRING, OFF (database), "", 0, 0,
     "SQLite database file; empty means <state_dir>/controller.db." },
   { "state", "apps_dir", KEY_STRING, OFF (apps_dir), "/usr/share/minna/apps", 0, 0,
@@ -484,4 +486,19 @@ mn_controller_config_is_admin (const MnControllerConfig *config, const gchar *us
 {
   return user != NULL && config->admins != NULL &&
          g_strv_contains ((const gchar * const *) config->admins, user);
+}
+
+gchar *
+mn_controller_config_sessions_dir (const MnControllerConfig *config)
+{
+  g_autofree gchar *inside = NULL;
+  if (config->sessions_dir != NULL && config->sessions_dir[0] != '\0')
+    return g_strdup (config->sessions_dir);
+  inside = g_build_filename (config->state_dir, "sessions", NULL);
+  if (g_file_test (inside, G_FILE_TEST_IS_DIR))
+    return g_steal_pointer (&inside);
+  {
+    g_autofree gchar *state = g_canonicalize_filename (config->state_dir, NULL);
+    return g_strconcat (state, "-sessions", NULL);
+  }
 }

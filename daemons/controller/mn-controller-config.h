@@ -35,6 +35,7 @@ typedef struct {
   gchar   *www_dir;             /* portal pages */
   /* [state] */
   gchar   *state_dir;
+  gchar   *sessions_dir;        /* "": see mn_controller_config_sessions_dir */
   gchar   *database;
   gchar   *apps_dir;
   gchar   *policy_file;
@@ -100,6 +101,11 @@ gchar   *mn_controller_config_example (void);
 
 gboolean mn_controller_config_is_admin (const MnControllerConfig *config,
                                         const gchar              *user);
+
+/* Where session directories go: [state] sessions_dir, else
+ * <state_dir>/sessions if an older controller made it there, else
+ * <state_dir>-sessions (outside the 0700 state directory). */
+gchar   *mn_controller_config_sessions_dir (const MnControllerConfig *config);
 
 /* "90", "90s", "15m", "24h", "2d" -> seconds. */
 gboolean mn_controller_parse_duration (const gchar *text, gint64 *out);

@@ -14,6 +14,8 @@ copy_config (const MnControllerConfig *c)
   MnControllerConfig *n = mn_controller_config_new_default ();
   g_free (n->state_dir);
   n->state_dir = g_strdup (c->state_dir);
+  g_free (n->sessions_dir);
+  n->sessions_dir = g_strdup (c->sessions_dir);
   g_free (n->run_as);
   n->run_as = g_strdup (c->run_as);
   g_free (n->job_host);
@@ -142,7 +144,8 @@ mn_controller_manager_find_app (MnControllerManager *self, const gchar *id)
 gchar *
 mn_controller_manager_session_dir (MnControllerManager *self, const gchar *id)
 {
-  return g_build_filename (self->config->state_dir, "sessions", id, NULL);
+  g_autofree gchar *dir = mn_controller_config_sessions_dir (self->config);
+  return g_build_filename (dir, id, NULL);
 }
 
 /* ---- helpers --------------------------------------------------------- */

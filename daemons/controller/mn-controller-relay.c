@@ -4,6 +4,7 @@
 #include "mn-controller-relay.h"
 #include "mn-controller-config.h"
 #include "mn-auth-cookie.h"
+#include "mn-secure-file.h"
 
 #include <libsoup/soup.h>
 #include <errno.h>
@@ -204,20 +205,12 @@ mn_controller_probe (MnControllerRelay *relay, const gchar *url, const gchar *to
 gchar *
 mn_controller_read_secret (const gchar *path, GError **error)
 {
-  struct stat st;
   g_autofree gchar *data = NULL;
   g_autoptr(GError) local = NULL;
-  if (stat (path, &st) != 0)
+  if (!mn_secure_path_check (path, 0600, MN_SECURE_REFUSE, &local))
     {
       g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
-                   "%s: %s", path, g_strerror (errno));
-      return NULL;
-    }
-  if ((st.st_mode & 077) != 0)
-    {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
-                   "%s: mode %03o lets others read the secret; chmod 600 it",
-                   path, st.st_mode & 0777);
+                   "[relay] secret_file %s", local->message);
       return NULL;
     }
   if (!g_file_get_contents (path, &data, NULL, &local))

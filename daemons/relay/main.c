@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mn-relay.h"
+#include "mn-secure-file.h"
 
 typedef struct {
   GMainLoop *loop;
@@ -78,6 +79,9 @@ int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  /* whatever umask we were started with: keys, logs and the admin socket
+   * are the relay's alone (issue 15) */
+  mn_secure_umask ();
   if (argc > 1 && g_str_equal (argv[1], "mint-cookie"))
     return mint_cookie (argc - 1, argv + 1);
 

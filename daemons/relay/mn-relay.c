@@ -4,6 +4,7 @@
 
 #include "mn-relay-private.h"
 #include "mn-relay-http.h"
+#include "mn-secure-file.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 #define MN_RELAY_FREE_BUFFERS_MAX 256
 #define MN_RELAY_COOKIE_CACHE_MAX 4096
@@ -34,22 +36,13 @@ static const gdouble latency_bounds[MN_RELAY_LATENCY_BUCKETS] = {
 static gchar *
 read_secret (const gchar *path, GError **error)
 {
-  GStatBuf st;
   g_autofree gchar *contents = NULL;
   g_autoptr(GError) local = NULL;
 
-  if (g_stat (path, &st) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_SECRET_FILE,
-                   "key admin_secret_file: %s: %s", path, g_strerror (saved));
-      return NULL;
-    }
-  if ((st.st_mode & 077) != 0)
+  if (!mn_secure_path_check (path, 0600, MN_SECURE_REFUSE, &local))
     {
       g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_SECRET_FILE,
-                   "key admin_secret_file: %s is readable by others (mode %04o); chmod 600 it",
-                   path, (unsigned) (st.st_mode & 07777));
+                   "key admin_secret_file: %s", local->message);
       return NULL;
     }
   if (!g_file_get_contents (path, &contents, NULL, &local))
@@ -88,12 +81,16 @@ open_access_log (const gchar *spec, GError **error)
     return NULL;
   if (g_str_equal (spec, "-"))
     return stderr;
-  FILE *f = g_fopen (spec, "a");
+  /* 0600 whatever the umask; a looser existing log is tightened, logged */
+  g_autoptr(GError) local = NULL;
+  int fd = mn_secure_open_append (spec, &local);
+  FILE *f = fd >= 0 ? fdopen (fd, "a") : NULL;
   if (f == NULL)
     {
-      int saved = errno;
+      if (fd >= 0)
+        close (fd);
       g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_INVALID_CONFIG,
-                   "key access_log: %s: %s", spec, g_strerror (saved));
+                   "key access_log: %s", local != NULL ? local->message : g_strerror (errno));
       return NULL;
     }
   setvbuf (f, NULL, _IOLBF, 0);
@@ -106,6 +103,24 @@ close_access_log (MnRelay *r)
   if (r->access_log != NULL && r->access_log != stderr)
     fclose (r->access_log);
   r->access_log = NULL;
+}
+
+/* The TLS key is the admin's (refused when others may read it) or the
+ * self-signed one the relay made in state_dir (tightened, logged). */
+static gboolean
+check_tls_key (const MnRelayConfig *config, GError **error)
+{
+  if (config->key_file[0] != '\0')
+    {
+      if (mn_secure_path_check (config->key_file, 0600, MN_SECURE_REFUSE, error))
+        return TRUE;
+      g_prefix_error (error, "key key_file: ");
+      return FALSE;
+    }
+  if (mn_secure_tree_check (config->state_dir, 0700, NULL, MN_SECURE_FIX, error))
+    return TRUE;
+  g_prefix_error (error, "key state_dir: ");
+  return FALSE;
 }
 
 /* Everything a reload may change, loaded before anything is swapped in. */
@@ -125,7 +140,7 @@ apply_config (MnRelay *r, const MnRelayConfig *config, GError **error)
     return FALSE;
   g_autoptr(GTlsCertificate) cert = NULL;
   if (config->listen_https[0] != '\0' &&
-      (cert = mn_relay_tls_load (config, error)) == NULL)
+      ((cert = mn_relay_tls_load (config, error)) == NULL || !check_tls_key (config, error)))
     return FALSE;
   g_autoptr(GError) local = NULL;
   FILE *log = open_access_log (config->access_log, &local);

@@ -166,7 +166,7 @@ export class Portal {
     const polpath = this.write('interactive.conf', policyText(this.policy));
     const apps = path.join(d, 'apps');
     fs.mkdirSync(apps);
-    for (const a of ['jupyter.app', 'webapp.app']) {
+    for (const a of ['jupyter.app', 'webapp.app', 'minna_jupyter_auth.py']) {
       fs.copyFileSync(path.join(sourceDir, 'daemons', 'controller', 'apps', a), path.join(apps, a));
     }
     for (const [a, text] of Object.entries(this.extraApps)) fs.writeFileSync(path.join(apps, a), text);

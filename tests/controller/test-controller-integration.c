@@ -511,7 +511,8 @@ test_run_as_user (void)
   st = wait_state (&l, id, "running", 30, &reason);
   if (!g_str_equal (st, "running"))
     g_error ("as minnapam: %s (%s)", st, reason ? reason : "");
-  conn = g_build_filename (h.dir, "state2", "sessions", id, "connection", NULL);
+  /* session directories live beside the 0700 state directory */
+  conn = g_build_filename (h.dir, "state2-sessions", id, "connection", NULL);
   g_assert_cmpint (g_stat (conn, &sb), ==, 0);
   g_assert_cmpuint (sb.st_uid, ==, pw->pw_uid);
   g_assert_cmpint (sb.st_mode & 0777, ==, 0600);

@@ -200,6 +200,8 @@ setup (Fixture *fx, gconstpointer data)
   fx->config = mn_controller_config_new_default ();
   g_free (fx->config->state_dir);
   fx->config->state_dir = g_strdup (fx->dir);
+  g_free (fx->config->sessions_dir);
+  fx->config->sessions_dir = g_build_filename (fx->dir, "sessions", NULL);
   fx->config->ready_timeout = 60;
   fx->config->run_as = (g_free (fx->config->run_as), g_strdup ("controller"));
   if (g_strcmp0 (data, "job-host-node") == 0)
