@@ -1,0 +1,103 @@
+/* minna-twin: the twin suite's pieces for scripts (the Slurm and Grid
+ * Engine twins may drive their scheduler from a shell script):
+ *
+ *   minna-twin check SCENARIO            "SCENARIO: OK" or the error (exit 1)
+ *   minna-twin sim SCENARIO              the model's rows as TSV on stdout
+ *   minna-twin compare SCENARIO EXPECTED.tsv ACTUAL.tsv [--cannot FIELD=WHY]...
+ *                                        the comparison; exit 1 on any difference
+ */
+#define G_LOG_DOMAIN "minna-twin"
+
+#include <locale.h>
+#include <string.h>
+
+#include "mn-twin.h"
+
+static int
+usage (const gchar *msg)
+{
+  g_printerr ("minna-twin: %s\nusage: minna-twin check|sim SCENARIO\n"
+              "       minna-twin compare SCENARIO EXPECTED.tsv ACTUAL.tsv [--cannot FIELD=WHY]...\n",
+              msg);
+  return 2;
+}
+
+static GPtrArray *
+load_rows (const gchar *path, GError **error)
+{
+  g_autofree gchar *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return NULL;
+  return mn_twin_rows_from_tsv (text, path, error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MnTwinScenario) sc = NULL;
+
+  setlocale (LC_ALL, "");
+  if (argc < 3)
+    return usage ("a command and a SCENARIO are needed");
+  sc = mn_twin_scenario_load (argv[2], &error);
+  if (sc == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  if (g_str_equal (argv[1], "check") && argc == 3)
+    {
+      g_print ("%s: OK (%u sessions)\n", argv[2], sc->sessions->len);
+      return 0;
+    }
+  if (g_str_equal (argv[1], "sim") && argc == 3)
+    {
+      g_autoptr (GPtrArray) rows = mn_twin_run_sim (sc, &error);
+      g_autofree gchar *tsv = NULL;
+
+      if (rows == NULL)
+        {
+          g_printerr ("%s\n", error->message);
+          return 1;
+        }
+      tsv = mn_twin_rows_to_tsv (rows);
+      g_print ("%s", tsv);
+      return 0;
+    }
+  if (g_str_equal (argv[1], "compare") && argc >= 5)
+    {
+      g_autoptr (GPtrArray) expected = load_rows (argv[3], &error);
+      g_autoptr (GPtrArray) actual = expected ? load_rows (argv[4], &error) : NULL;
+      g_autoptr (GString) report = g_string_new (NULL);
+      g_autoptr (GPtrArray) keep = g_ptr_array_new_with_free_func (g_free);
+      MnTwinCompareOptions options = { { NULL }, NULL };
+      guint n;
+
+      if (actual == NULL)
+        {
+          g_printerr ("%s\n", error->message);
+          return 1;
+        }
+      for (int i = 5; i < argc; i++)
+        {
+          MnTwinField f;
+          gchar *eq;
+
+          if (!g_str_equal (argv[i], "--cannot") || i + 1 >= argc)
+            return usage ("extra arguments: only --cannot FIELD=WHY");
+          eq = strchr (argv[++i], '=');
+          if (eq == NULL)
+            return usage ("--cannot takes FIELD=WHY");
+          *eq = '\0';
+          if (!mn_twin_field_from_string (argv[i], &f))
+            return usage ("--cannot: unknown field");
+          options.cannot[f] = eq + 1;
+        }
+      n = mn_twin_compare (sc, expected, actual, &options, report);
+      g_print ("%s", report->str);
+      return n == 0 ? 0 : 1;
+    }
+  return usage ("unknown command or wrong number of arguments");
+}
