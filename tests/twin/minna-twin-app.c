@@ -265,8 +265,12 @@ on_request (SoupServer *server, SoupServerMessage *msg, const char *path,
                             "\"%s\", \"execution_state\": \"%s\", \"connections\": 0}]",
                             app->session->name, when, busy ? "busy" : "idle");
   else if (g_str_equal (rest, "api/status"))
-    body = g_strdup_printf ("{\"started\": \"%s\", \"last_activity\": \"%s\", \"kernels\": 1, "
-                            "\"connections\": 0}", when, when);
+    {
+      g_autofree gchar *started = iso_time (app->wall0);
+
+      body = g_strdup_printf ("{\"started\": \"%s\", \"last_activity\": \"%s\", \"kernels\": 1, "
+                              "\"connections\": 0}", started, when);
+    }
   else if (g_str_equal (rest, "twin"))
     body = g_strdup (app->report);
   else if (rest[0] == '\0')
