@@ -148,6 +148,13 @@ mn_relay_admin_start (MnRelay *r, GError **error)
       gboolean ok = sock != NULL && g_socket_bind (sock, sa, FALSE, &local) &&
                     g_socket_listen (sock, &local);
       umask (old);
+      if (ok && g_chmod (path, 0600) != 0)
+        {
+          int saved = errno;
+          g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_LISTEN, "key admin_listen: %s: %s",
+                       spec, g_strerror (saved));
+          return FALSE;
+        }
       if (!ok || !soup_server_listen_socket (r->admin, sock, 0, &local))
         {
           g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_LISTEN, "key admin_listen: %s: %s",

@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "minna-relay"
 
 #include "mn-relay-config.h"
+#include "mn-relay-http.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -43,6 +44,10 @@ static const KeySpec keys[] = {
     "controller, http://HOST:PORT: portal pages are proxied there and routes loaded from it at start" },
   { "login_path", KEY_STRING, S (login_path), "/login", 0, 0, NULL,
     "portal login page that users without a valid cookie are sent to (?next=... appended)" },
+  { "public_origin", KEY_STRING, S (public_origin), "", 0, 0, NULL,
+    "the site's origin as browsers see it, scheme://host[:port]: state-changing requests and "
+    "WebSockets to apps must come from it; empty = the request's Host with the listener's "
+    "scheme (set it behind a TLS terminator)" },
   { "access_log", KEY_STRING, S (access_log), "-", 0, 0, NULL,
     "access log file; '-' is standard error, empty turns it off" },
   { "max_header_bytes", KEY_INT, S (max_header_bytes), "16384", 1024, 1048576, "BYTES",
@@ -343,6 +348,13 @@ mn_relay_config_validate (const MnRelayConfig *c, GError **error)
                        "key controller_url: '%s' is not http://IP:PORT", c->controller_url);
           return FALSE;
         }
+    }
+  if (c->public_origin[0] != '\0' &&
+      !mn_relay_http_same_origin (c->public_origin, c->public_origin, "", NULL))
+    {
+      g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_INVALID_CONFIG,
+                   "key public_origin: '%s' is not http(s)://HOST[:PORT]", c->public_origin);
+      return FALSE;
     }
   if (c->login_path[0] != '/')
     {

@@ -30,6 +30,7 @@ typedef struct {
   gchar *state_dir;
   gchar *controller_url;        /* "http://host:port", "" = none */
   gchar *login_path;
+  gchar *public_origin;         /* "scheme://host[:port]", "" = from each request */
   gchar *access_log;            /* "-" stderr, "" off, else a file */
   gint64 max_header_bytes;
   gint64 max_connections;

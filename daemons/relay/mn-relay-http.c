@@ -4,6 +4,7 @@
 #include "mn-relay-http.h"
 #include "mn-relay-config.h"
 #include "mn-relay-head.h"
+#include "mn-auth-cookie.h"
 
 #include <string.h>
 
@@ -438,5 +439,89 @@ mn_relay_parse_upstream (const gchar *url, gchar **host, guint16 *port)
     *host = g_steal_pointer (&h);
   if (port != NULL)
     *port = p;
+  return TRUE;
+}
+
+/* "scheme://host[:port]" in canonical form: lower case, no default port.
+ * NULL for anything else (a path, userinfo, "null"). */
+static gchar *
+canonical_origin (const gchar *scheme, gsize scheme_len, const gchar *authority)
+{
+  gboolean https;
+  if (scheme_len == 5 && g_ascii_strncasecmp (scheme, "https", 5) == 0)
+    https = TRUE;
+  else if (scheme_len == 4 && g_ascii_strncasecmp (scheme, "http", 4) == 0)
+    https = FALSE;
+  else
+    return NULL;
+  gsize n = strlen (authority);
+  if (n == 0 || strcspn (authority, "/?#@\\ \t") != n)
+    return NULL;
+  g_autofree gchar *a = g_ascii_strdown (authority, -1);
+  const gchar *default_port = https ? ":443" : ":80";
+  const gchar *close = strrchr (a, ']');
+  const gchar *colon = strrchr (a, ':');
+  if (colon != NULL && (close == NULL || colon > close) && g_str_equal (colon, default_port))
+    a[colon - a] = '\0';
+  return g_strdup_printf ("%s://%s", https ? "https" : "http", a);
+}
+
+gboolean
+mn_relay_http_same_origin (const gchar *origin, const gchar *public_origin,
+                           const gchar *scheme, const gchar *host)
+{
+  if (origin == NULL)
+    return FALSE;
+  const gchar *sep = strstr (origin, "://");
+  if (sep == NULL)
+    return FALSE;
+  g_autofree gchar *got = canonical_origin (origin, (gsize) (sep - origin), sep + 3);
+  g_autofree gchar *want = NULL;
+  if (public_origin != NULL && public_origin[0] != '\0')
+    {
+      const gchar *psep = strstr (public_origin, "://");
+      if (psep != NULL)
+        want = canonical_origin (public_origin, (gsize) (psep - public_origin), psep + 3);
+    }
+  else if (host != NULL)
+    want = canonical_origin (scheme, strlen (scheme), host);
+  return got != NULL && want != NULL && g_str_equal (got, want);
+}
+
+gboolean
+mn_relay_http_app_cookie_ok (const gchar *set_cookie, const gchar *id)
+{
+  g_auto(GStrv) parts = g_strsplit (set_cookie, ";", -1);
+  const gchar *pair = parts[0];
+  while (*pair == ' ' || *pair == '\t')
+    pair++;
+  const gchar *eq = strchr (pair, '=');
+  g_autofree gchar *name = g_strstrip (g_strndup (pair, eq != NULL ? (gsize) (eq - pair)
+                                                                   : 0));
+  /* The portal's own cookie, or one browsers scope to the whole host. */
+  if (g_ascii_strcasecmp (name, MN_AUTH_COOKIE_NAME) == 0 ||
+      g_ascii_strncasecmp (name, "__Host-", 7) == 0)
+    return FALSE;
+  g_autofree gchar *scope = g_strdup_printf ("/s/%s", id);
+  gsize scope_len = strlen (scope);
+  for (gsize i = 1; parts[i] != NULL; i++)
+    {
+      gchar *attr = g_strstrip (parts[i]);
+      gchar *aeq = strchr (attr, '=');
+      g_autofree gchar *aname = g_strstrip (g_strndup (attr, aeq != NULL ? (gsize) (aeq - attr)
+                                                                        : strlen (attr)));
+      const gchar *aval = aeq != NULL ? aeq + 1 : "";
+      while (*aval == ' ' || *aval == '\t')
+        aval++;
+      /* A Domain cookie reaches other hosts and every path there. */
+      if (g_ascii_strcasecmp (aname, "Domain") == 0)
+        return FALSE;
+      /* Browsers take a Path that does not start with '/' as none (the
+       * request's directory, inside /s/<id>/); any other must stay inside. */
+      if (g_ascii_strcasecmp (aname, "Path") == 0 && aval[0] == '/' &&
+          !(strncmp (aval, scope, scope_len) == 0 &&
+            (aval[scope_len] == '\0' || aval[scope_len] == '/')))
+        return FALSE;
+    }
   return TRUE;
 }

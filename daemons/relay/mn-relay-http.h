@@ -58,4 +58,17 @@ gchar *mn_relay_http_escape_next (const gchar *target);
 /* "http://IP:PORT" (optionally a trailing '/'); IPv6 in brackets. */
 gboolean mn_relay_parse_upstream (const gchar *url, gchar **host, guint16 *port);
 
+/* Is @origin (an Origin field) the relay's own origin: @public_origin
+ * ("scheme://host[:port]") when set, else @scheme with the request's @host?
+ * Case and default ports do not count; "null" and anything malformed is
+ * not. */
+gboolean mn_relay_http_same_origin (const gchar *origin, const gchar *public_origin,
+                                    const gchar *scheme, const gchar *host);
+
+/* May the app at /s/@id/ set this cookie (a Set-Cookie value)?  Not the
+ * portal's own cookie, nor one a browser would send to the portal or to
+ * other sessions: a Domain attribute, a Path outside /s/@id/, a __Host-
+ * name. */
+gboolean mn_relay_http_app_cookie_ok (const gchar *set_cookie, const gchar *id);
+
 G_END_DECLS

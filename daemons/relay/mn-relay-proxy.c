@@ -8,6 +8,7 @@
 #include "mn-relay-private.h"
 #include "mn-relay-head.h"
 #include "mn-relay-http.h"
+#include "mn-relay-log.h"
 #include "mn-relay-ws.h"
 
 #include <netinet/in.h>
@@ -85,6 +86,7 @@ struct _Conn {
 
   /* The request in flight. */
   gchar      *method, *target, *user, *session;
+  gchar      *target_log;      /* the target as logs show it (secrets replaced) */
   MnRelayRoute *route;
   gboolean    keep_alive, is_head, is_ws, replayable, response_started;
   gboolean    retried;         /* sent again once already */
@@ -174,6 +176,7 @@ reset_request (Conn *c)
 {
   g_clear_pointer (&c->method, g_free);
   g_clear_pointer (&c->target, g_free);
+  g_clear_pointer (&c->target_log, g_free);
   g_clear_pointer (&c->user, g_free);
   g_clear_pointer (&c->session, g_free);
   g_clear_pointer (&c->route, mn_relay_route_unref);
@@ -296,6 +299,14 @@ conn_end (Conn *c)
 
 /* ---- access log and metrics ---- */
 
+static const gchar *
+log_target (Conn *c)
+{
+  if (c->target_log == NULL)
+    c->target_log = mn_relay_log_target (c->target);
+  return c->target_log;
+}
+
 static void
 log_request (Conn *c)
 {
@@ -308,11 +319,15 @@ log_request (Conn *c)
     return;
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree gchar *ts = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+  /* Never a secret, never a raw control byte: the target's secret-looking
+   * query values are replaced, and whatever a client chose is escaped. */
+  g_autofree gchar *method = mn_relay_log_escape (c->method, TRUE);
+  const gchar *target = log_target (c);
+  g_autofree gchar *user = mn_relay_log_escape (c->user, TRUE);
   fprintf (r->access_log, "%s %s \"%s %s\" %u %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
            " %.6f user=%s session=%s%s\n",
-           ts, c->peer, c->method != NULL ? c->method : "-",
-           c->target != NULL ? c->target : "-", c->status, c->bytes_in, c->bytes_out,
-           secs, c->user != NULL ? c->user : "-", c->session != NULL ? c->session : "-",
+           ts, c->peer, method, target, c->status, c->bytes_in, c->bytes_out,
+           secs, user, c->session != NULL ? c->session : "-",
            c->is_ws && c->status == 101 ? " websocket" : "");
 }
 
@@ -451,7 +466,7 @@ upstream_failed (Conn *c, const gchar *message)
       !c->retried && c->out != NULL)
     {
       g_debug ("%s %s %s: pooled connection to %s failed (%s), sending again on a new one",
-               c->peer, c->method, c->target, c->up_key, what);
+               c->peer, c->method, log_target (c), c->up_key, what);
       if (c->client != NULL)
         mn_relay_end_cancel (c->client);
       release_buf (c);
@@ -465,7 +480,7 @@ upstream_failed (Conn *c, const gchar *message)
     mn_relay_end_cancel (c->client);
   release_buf (c);
   c->relay->metrics.upstream_errors++;
-  g_message ("%s %s: upstream %s: %s", c->peer, c->target != NULL ? c->target : "-",
+  g_message ("%s %s: upstream %s: %s", c->peer, log_target (c),
              c->up_key != NULL ? c->up_key : "-", what);
   if (c->response_started)
     {
@@ -489,6 +504,28 @@ read_head_ready (gpointer data)
 }
 
 static void handle_request (Conn *c, gssize head_end);
+
+/* Cross-site requests to apps (issue 15, item 8): every relayed request
+ * carries the app's secret, so the app cannot tell a forged one.  Requests
+ * that may change something (not GET, HEAD or OPTIONS) and WebSocket
+ * upgrades must carry this site's own Origin, and a Sec-Fetch-Site, where a
+ * browser sends one, must not say the request came from elsewhere. */
+static gboolean
+same_origin_ok (Conn *c, const MnRelayHead *h)
+{
+  const gchar *m = c->method;
+  if (!c->is_ws && (g_str_equal (m, "GET") || g_str_equal (m, "HEAD") ||
+                    g_str_equal (m, "OPTIONS")))
+    return TRUE;
+  const gchar *site = mn_relay_head_value (h, MN_RELAY_F_SEC_FETCH_SITE);
+  if (site != NULL && (g_ascii_strcasecmp (site, "cross-site") == 0 ||
+                       g_ascii_strcasecmp (site, "same-site") == 0))
+    return FALSE;
+  return mn_relay_http_same_origin (mn_relay_head_value (h, MN_RELAY_F_ORIGIN),
+                                    c->relay->config->public_origin,
+                                    c->tls ? "https" : "http",
+                                    mn_relay_head_value (h, MN_RELAY_F_HOST));
+}
 
 /* All Cookie fields as one "a=b; c=d" list (RFC 6265 5.4, as HTTP/2
  * gateways join them). */
@@ -759,6 +796,12 @@ handle_request (Conn *c, gssize head_end)
       {
         gint64 now = g_get_real_time () / G_USEC_PER_SEC;
         c->session = g_steal_pointer (&id);
+        if (!same_origin_ok (c, h))
+          {
+            respond (c, 403, NULL, "Requests that change something in an app, and "
+                     "WebSockets to it, must come from this site's own pages.");
+            return;
+          }
         c->route = mn_relay_routes_lookup (r->routes, c->session, now);
         if (c->route == NULL && r->routes_loading)
           {
@@ -1076,7 +1119,7 @@ pump_request (Conn *c)
               /* Part of the body may be gone up already: both ends close,
                * and the upstream sees a truncated chunked body. */
               g_debug ("%s %s %s: malformed chunked request body", c->peer, c->method,
-                       c->target);
+                       log_target (c));
               conn_close (c);
               return;
             }
@@ -1173,7 +1216,7 @@ check_answer (Conn *c, gboolean write_failed)
   if (final_head_buffered (c) || c->rhead_len >= r->head_size)
     {
       g_debug ("%s %s %s: the upstream answered before the whole body was sent", c->peer,
-               c->method, c->target);
+               c->method, log_target (c));
       mn_relay_end_cancel (c->client);
       mn_relay_end_cancel (c->up);
       release_buf (c);
@@ -1317,6 +1360,19 @@ send_response_head (Conn *c, gssize end)
       if (hop_by_hop (id) && !(upgrade && (id == MN_RELAY_F_CONNECTION ||
                                            id == MN_RELAY_F_UPGRADE)))
         continue;
+      /* An app may set its own cookies, never the portal's (issue 15,
+       * item 9): not minna_session, nothing scoped beyond /s/<id>/. */
+      if (c->session != NULL &&
+          (id == MN_RELAY_F_SET_COOKIE2 ||
+           (id == MN_RELAY_F_SET_COOKIE && !mn_relay_http_app_cookie_ok (value, c->session))))
+        {
+          /* The name only: the value may be someone's secret. */
+          g_autofree gchar *cname = g_strndup (value, strcspn (value, "=;"));
+          g_autofree gchar *shown = mn_relay_log_escape (cname, TRUE);
+          g_message ("%s %s: the app's Set-Cookie %s reaches beyond its session: dropped",
+                     c->peer, log_target (c), shown);
+          continue;
+        }
       append_header (o, name, value);
     }
   if (!upgrade && status >= 200 && !c->keep_alive)
@@ -1531,7 +1587,7 @@ finish_request (Conn *c)
           if (c->rhead_used < c->rhead_len || (c->req.done && c->resp.done &&
                                                !c->upstream_close))
             g_debug ("%s %s %s: upstream %s sent more than its answer: not reused",
-                     c->peer, c->method, c->target, c->up_key);
+                     c->peer, c->method, log_target (c), c->up_key);
           upstream_drop (c);
         }
     }
@@ -1605,7 +1661,7 @@ pipe_run (Pipe *p)
           if (n < 0)
             {
               g_debug ("%s %s: websocket: writing to the %s: %s", c->peer,
-                       c->target != NULL ? c->target : "-", p->to_client ? "client" : "upstream",
+                       log_target (c), p->to_client ? "client" : "upstream",
                        mn_relay_end_last_error (p->dst));
               conn_close (c);
               return;
@@ -1637,7 +1693,7 @@ pipe_run (Pipe *p)
       if (n <= 0)
         {
           g_debug ("%s %s: websocket closed by the %s (%s) after %.1f s", c->peer,
-                   c->target != NULL ? c->target : "-", p->to_client ? "upstream" : "client",
+                   log_target (c), p->to_client ? "upstream" : "client",
                    n == 0 ? "end of stream" : mn_relay_end_last_error (p->src),
                    (gdouble) (now_us () - c->t_start) / G_USEC_PER_SEC);
           conn_close (c);
@@ -1649,7 +1705,7 @@ pipe_run (Pipe *p)
       if (!mn_relay_ws_feed (&p->frames, p->buf, (gsize) n, &why))
         {
           g_message ("%s %s: websocket from the %s broke the framing rules (%s): closed",
-                     c->peer, c->target != NULL ? c->target : "-",
+                     c->peer, log_target (c),
                      p->to_client ? "upstream" : "client", why);
           conn_close (c);
           return;
@@ -1689,7 +1745,7 @@ start_tunnel (Conn *c)
                              c->head_len - c->head_used, &why))
         {
           g_message ("%s %s: websocket from the client broke the framing rules (%s): closed",
-                     c->peer, c->target, why);
+                     c->peer, log_target (c), why);
           conn_close (c);
           return;
         }

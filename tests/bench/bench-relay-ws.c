@@ -132,7 +132,9 @@ ws_open (int port, const char *path, const char *cookie)
   g_autofree gchar *req = g_strdup_printf (
     "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-    "%s%s%s\r\n", path, port, cookie[0] ? "Cookie: " : "", cookie, cookie[0] ? "\r\n" : "");
+    "Origin: http://127.0.0.1:%d\r\n"
+    "%s%s%s\r\n", path, port, port, cookie[0] ? "Cookie: " : "", cookie,
+    cookie[0] ? "\r\n" : "");
   if (!write_all (fd, req, strlen (req)))
     {
       close (fd);

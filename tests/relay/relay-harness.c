@@ -354,6 +354,16 @@ harness_http (const gchar *method, const gchar *url, const gchar *const *headers
   for (gsize i = 0; headers != NULL && headers[i] != NULL; i += 2)
     soup_message_headers_append (soup_message_get_request_headers (msg), headers[i],
                                  headers[i + 1]);
+  /* As a browser does on the site's own pages (the relay refuses
+   * state-changing requests to apps from other origins). */
+  SoupMessageHeaders *rq = soup_message_get_request_headers (msg);
+  if (soup_message_headers_get_one (rq, "Origin") == NULL)
+    {
+      GUri *u = soup_message_get_uri (msg);
+      g_autofree gchar *origin = g_strdup_printf ("%s://%s:%d", g_uri_get_scheme (u),
+                                                  g_uri_get_host (u), g_uri_get_port (u));
+      soup_message_headers_append (rq, "Origin", origin);
+    }
   if (body != NULL)
     {
       g_autoptr(GBytes) b = g_bytes_new (body, strlen (body));

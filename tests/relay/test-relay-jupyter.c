@@ -191,7 +191,9 @@ test_kernel (void)
   g_autofree gchar *wsurl = relay_url ("ws", path);
   g_autoptr(SoupMessage) msg = soup_message_new ("GET", wsurl);
   soup_message_headers_append (soup_message_get_request_headers (msg), "Cookie", alice);
-  soup_session_websocket_connect_async (session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+  g_autofree gchar *origin = relay_url ("http", "");
+  origin[strlen (origin) - strlen ("/s/" SESSION "/")] = '\0';
+  soup_session_websocket_connect_async (session, msg, origin, NULL, G_PRIORITY_DEFAULT, NULL,
                                         ws_connected, &k);
   g_main_loop_run (k.loop);
   g_assert_no_error (k.error);

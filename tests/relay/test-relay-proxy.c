@@ -356,7 +356,9 @@ test_websocket_echo (void)
                                            mn_relay_get_port (relay, "http"));
   g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
   soup_message_headers_append (soup_message_get_request_headers (msg), "Cookie", alice);
-  soup_session_websocket_connect_async (session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+  g_autofree gchar *origin = g_strdup_printf ("http://127.0.0.1:%u",
+                                              mn_relay_get_port (relay, "http"));
+  soup_session_websocket_connect_async (session, msg, origin, NULL, G_PRIORITY_DEFAULT, NULL,
                                         ws_connected, &s);
   g_main_loop_run (s.loop);
   g_assert_no_error (s.error);
@@ -562,7 +564,7 @@ test_large_body (void)
     GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (c));
     GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (c));
     g_autofree gchar *req = g_strdup_printf (
-      "PUT /s/big/upload HTTP/1.1\r\nHost: x\r\nCookie: %s\r\nContent-Length: %"
+      "PUT /s/big/upload HTTP/1.1\r\nHost: x\r\nOrigin: http://x\r\nCookie: %s\r\nContent-Length: %"
       G_GUINT64_FORMAT "\r\n\r\n", alice, BIG);
     g_assert_true (g_output_stream_write_all (out, req, strlen (req), NULL, NULL, NULL));
     g_autofree guint8 *buf = g_malloc0 (65536);
@@ -745,7 +747,9 @@ test_tls_self_signed (void)
   g_autoptr(SoupMessage) wmsg = soup_message_new ("GET", wsurl);
   g_signal_connect (wmsg, "accept-certificate", G_CALLBACK (accept_any), NULL);
   soup_message_headers_append (soup_message_get_request_headers (wmsg), "Cookie", alice);
-  soup_session_websocket_connect_async (wss, wmsg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+  g_autofree gchar *worigin = g_strdup_printf ("https://127.0.0.1:%u",
+                                               mn_relay_get_port (r, "https"));
+  soup_session_websocket_connect_async (wss, wmsg, worigin, NULL, G_PRIORITY_DEFAULT, NULL,
                                         ws_connected, &s);
   g_main_loop_run (s.loop);
   g_assert_no_error (s.error);

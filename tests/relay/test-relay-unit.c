@@ -8,6 +8,7 @@
 
 #include "mn-relay-config.h"
 #include "mn-relay-http.h"
+#include "mn-relay-log.h"
 #include "mn-relay-route.h"
 
 typedef struct {
@@ -147,6 +148,99 @@ test_chunked (gconstpointer data)
           g_assert_cmpstr (out->str, ==, c->output);
         }
     }
+}
+
+
+typedef struct {
+  const gchar *target;
+  const gchar *logged;
+} LogCase;
+
+static const LogCase log_cases[] = {
+  { "/s/a/tree", "/s/a/tree" },
+  { "/s/a/tree?token=abc", "/s/a/tree?token=REDACTED" },
+  { "/s/a/?x=1&Token=abc&y", "/s/a/?x=1&Token=REDACTED&y" },
+  { "/s/a/?my_api_key=1;b=2", "/s/a/?my_api_key=REDACTED;b=2" },
+  { "/s/a/?%74oken=abc", "/s/a/?%74oken=REDACTED" },
+  { "/s/a/?%zz=abc", "/s/a/?%zz=REDACTED" },
+  { "/s/a/?%00=abc", "/s/a/?%00=REDACTED" },
+  { "/s/a/?token", "/s/a/?token" },
+  { "/s/a/?next=/s/b/&page=2", "/s/a/?next=/s/b/&page=2" },
+  { "/a\"b\\c d\x1b", "/a\\x22b\\x5Cc\\x20d\\x1B" },
+  { NULL, "-" },
+};
+
+static void
+test_log_target (gconstpointer data)
+{
+  const LogCase *lc = data;
+  g_autofree gchar *got = mn_relay_log_target (lc->target);
+  g_assert_cmpstr (got, ==, lc->logged);
+}
+
+typedef struct {
+  const gchar *origin, *public_origin, *scheme, *host;
+  gboolean     same;
+} OriginCase;
+
+static const OriginCase origin_cases[] = {
+  { "http://h", "", "http", "h", TRUE },
+  { "http://h:80", "", "http", "h", TRUE },
+  { "http://h", "", "http", "h:80", TRUE },
+  { "https://h", "", "https", "h:443", TRUE },
+  { "HTTPS://H:8443", "", "https", "h:8443", TRUE },
+  { "http://[::1]:8080", "", "http", "[::1]:8080", TRUE },
+  { "https://h", "", "http", "h", FALSE },
+  { "http://h:81", "", "http", "h", FALSE },
+  { "http://h.x", "", "http", "h", FALSE },
+  { "http://h/", "", "http", "h", FALSE },
+  { "http://u@h", "", "http", "h", FALSE },
+  { "null", "", "http", "h", FALSE },
+  { "", "", "http", "h", FALSE },
+  { NULL, "", "http", "h", FALSE },
+  { "ftp://h", "", "ftp", "h", FALSE },
+  { "https://portal.example", "https://portal.example", "http", "127.0.0.1:8080", TRUE },
+  { "http://127.0.0.1:8080", "https://portal.example", "http", "127.0.0.1:8080", FALSE },
+};
+
+static void
+test_same_origin (gconstpointer data)
+{
+  const OriginCase *oc = data;
+  g_assert_cmpint (mn_relay_http_same_origin (oc->origin, oc->public_origin, oc->scheme,
+                                              oc->host), ==, oc->same);
+}
+
+typedef struct {
+  const gchar *set_cookie;
+  gboolean     ok;
+} AppCookieCase;
+
+static const AppCookieCase app_cookie_cases[] = {
+  { "a=1", TRUE },
+  { "a=1; Path=/s/abc", TRUE },
+  { "a=1; Path=/s/abc/; HttpOnly", TRUE },
+  { "a=1; Path=/s/abc/x/y", TRUE },
+  { "a=1; Path=relative", TRUE },
+  { "a=1; Path=", TRUE },
+  { "minna_session=x", FALSE },
+  { "Minna_Session=x; Path=/s/abc/", FALSE },
+  { "a=1; Path=/", FALSE },
+  { "a=1; PATH=/", FALSE },
+  { "a=1; Path=/s/abcd/", FALSE },
+  { "a=1; Path=/s/ab", FALSE },
+  { "a=1; Path=/s/abc/; Path=/", FALSE },
+  { "a=1; Domain=example.org", FALSE },
+  { "a=1; domain=", FALSE },
+  { "__Host-a=1; Path=/; Secure", FALSE },
+  { "__host-a=1", FALSE },
+};
+
+static void
+test_app_cookie (gconstpointer data)
+{
+  const AppCookieCase *ac = data;
+  g_assert_cmpint (mn_relay_http_app_cookie_ok (ac->set_cookie, "abc"), ==, ac->ok);
 }
 
 static void
@@ -385,6 +479,21 @@ main (int argc, char **argv)
     {
       g_autofree gchar *n = g_strdup_printf ("/relay/unit/route/%s", route_cases[i].name);
       g_test_add_data_func (n, &route_cases[i], test_route);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (log_cases); i++)
+    {
+      g_autofree gchar *n = g_strdup_printf ("/relay/unit/log-target/%" G_GSIZE_FORMAT, i);
+      g_test_add_data_func (n, &log_cases[i], test_log_target);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (origin_cases); i++)
+    {
+      g_autofree gchar *n = g_strdup_printf ("/relay/unit/same-origin/%" G_GSIZE_FORMAT, i);
+      g_test_add_data_func (n, &origin_cases[i], test_same_origin);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (app_cookie_cases); i++)
+    {
+      g_autofree gchar *n = g_strdup_printf ("/relay/unit/app-cookie/%" G_GSIZE_FORMAT, i);
+      g_test_add_data_func (n, &app_cookie_cases[i], test_app_cookie);
     }
   g_test_add_func ("/relay/unit/head-end", test_head_end);
   g_test_add_func ("/relay/unit/cookies", test_cookies);

@@ -528,7 +528,7 @@ test_retry (gconstpointer data)
     framing = tc->body_len > 0 ? g_strdup_printf ("Content-Length: %zu\r\n", tc->body_len)
                                : g_strdup ("");
   g_autofree gchar *second = g_strdup_printf (
-    "%s /s/%s/second HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n%s\r\n", tc->method, id, alice,
+    "%s /s/%s/second HTTP/1.1\r\nHost: x\r\nOrigin: http://x\r\nCookie: %s\r\n%s\r\n", tc->method, id, alice,
     framing);
   exchange (second, wire != NULL ? wire : body, wire_len, 1, tc->delay_ms, &r);
   g_assert_cmpuint (r.status, ==, tc->status);
@@ -557,7 +557,7 @@ test_fresh_not_retried (void)
   int lfd = listen_loopback (&port);
   put_route ("fresh", port);
   g_autofree gchar *req = g_strdup_printf (
-    "POST /s/fresh/x HTTP/1.1\r\nHost: x\r\nCookie: %s\r\nContent-Length: 2\r\n\r\nhi", alice);
+    "POST /s/fresh/x HTTP/1.1\r\nHost: x\r\nOrigin: http://x\r\nCookie: %s\r\nContent-Length: 2\r\n\r\nhi", alice);
   int cfd = client_connect ();
   send_all (cfd, req, strlen (req));
   int afd = accept (lfd, NULL, NULL);
@@ -624,7 +624,7 @@ test_early (gconstpointer data)
     ? g_strdup ("Transfer-Encoding: chunked\r\n")
     : g_strdup_printf ("Content-Length: %zu\r\n", piece * tc->repeat);
   g_autofree gchar *head = g_strdup_printf (
-    "POST /s/%s/upload HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n%s\r\n", id, alice, framing);
+    "POST /s/%s/upload HTTP/1.1\r\nHost: x\r\nOrigin: http://x\r\nCookie: %s\r\n%s\r\n", id, alice, framing);
   gint64 t0 = g_get_monotonic_time ();
   Resp r = { 0 };
   exchange (head, body, send_len, tc->repeat, tc->delay_ms, &r);
@@ -652,7 +652,8 @@ test_websocket_upstream_closes (void)
   for (gint i = 0; i < 5; i++)
     {
       g_autofree gchar *req = g_strdup_printf (
-        "GET /s/wsclose/ws HTTP/1.1\r\nHost: x\r\nCookie: %s\r\nConnection: Upgrade\r\n"
+        "GET /s/wsclose/ws HTTP/1.1\r\nHost: x\r\nOrigin: http://x\r\nCookie: %s\r\n"
+        "Connection: Upgrade\r\n"
         "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", alice);
       int fd = client_connect ();
@@ -747,7 +748,8 @@ ws_client_main (gpointer data)
   gsize len = 3000 * (gsize) (w->index + 1);     /* 3 kB .. 90 kB */
   g_autoptr(GString) out = g_string_new (NULL);
   g_string_append_printf (out,
-                          "GET /s/ws1/echo HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n"
+                          "GET /s/ws1/echo HTTP/1.1\r\nHost: x\r\nOrigin: http://x\r\n"
+                          "Cookie: %s\r\n"
                           "Connection: Upgrade\r\nUpgrade: websocket\r\n"
                           "Sec-WebSocket-Version: 13\r\n"
                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", alice);

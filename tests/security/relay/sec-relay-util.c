@@ -120,6 +120,18 @@ wait_up (GPid pid, guint16 port, const gchar *what, const gchar *log)
   g_error ("%s did not come up on port %u; see %s", what, port, log);
 }
 
+static guint
+log_count (const gchar *path, const gchar *what)
+{
+  g_autofree gchar *text = NULL;
+  guint n = 0;
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  for (const gchar *p = text; (p = strstr (p, what)) != NULL; p++)
+    n++;
+  return n;
+}
+
 void
 sec_relay_start (gboolean https, const gchar *const *extra, gint umask_value)
 {
@@ -131,7 +143,11 @@ sec_relay_start (gboolean https, const gchar *const *extra, gint umask_value)
   g_ptr_array_add (argv, https ? g_strdup_printf ("--listen-https=127.0.0.1:%u", sec.https_port)
                                : g_strdup ("--listen-https="));
   g_ptr_array_add (argv, g_strdup_printf ("--listen-http=127.0.0.1:%u", sec.http_port));
-  g_ptr_array_add (argv, g_strdup_printf ("--admin-listen=127.0.0.1:%u", sec.admin_port));
+  gboolean own_admin = FALSE;
+  for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
+    own_admin = own_admin || g_str_has_prefix (extra[i], "--admin-listen=");
+  if (!own_admin)
+    g_ptr_array_add (argv, g_strdup_printf ("--admin-listen=127.0.0.1:%u", sec.admin_port));
   g_ptr_array_add (argv, g_strdup_printf ("--admin-secret-file=%s", sec.secret_path));
   g_ptr_array_add (argv, g_strdup_printf ("--cookie-key-file=%s", sec.key_path));
   g_ptr_array_add (argv, g_strdup_printf ("--state-dir=%s", sec.state_dir));
@@ -142,19 +158,17 @@ sec_relay_start (gboolean https, const gchar *const *extra, gint umask_value)
   for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (extra[i]));
   g_ptr_array_add (argv, NULL);
+  guint loads = log_count (sec.relay_log, "from the controller");
   sec.relay_pid = spawn ((const gchar *const *) argv->pdata, sec.relay_log, umask_value);
   wait_up (sec.relay_pid, sec.http_port, "minna-relay", sec.relay_log);
+  if (!own_admin)
+    wait_up (sec.relay_pid, sec.admin_port, "minna-relay's admin API", sec.relay_log);
   /* Routes from the controller are loaded once at start: wait for them,
-   * or /s/ requests answer 503 for a moment. */
+   * or /s/ requests answer 503 for a moment (and a route put before the
+   * load could be replaced by it). */
   if (sec.controller_pid != 0)
-    for (guint i = 0; i < 200; i++)
-      {
-        g_autofree gchar *log = NULL;
-        g_file_get_contents (sec.relay_log, &log, NULL, NULL);
-        if (log != NULL && strstr (log, "from the controller") != NULL)
-          break;
-        g_usleep (25000);
-      }
+    for (guint i = 0; i < 200 && log_count (sec.relay_log, "from the controller") <= loads; i++)
+      g_usleep (25000);
 }
 
 static void
@@ -444,7 +458,10 @@ sec_exchange (guint16 port, const gchar *request, gsize len, SecResponse *r)
   guint status = 0;
   if (sec_read_response (fd, r, g_str_has_prefix (request, "HEAD "), 5000))
     status = r->status;
-  r->closed = r->closed || (status >= 400 && sec_wait_closed (fd, 2000));
+  /* Refusals of a malformed request must end the connection. */
+  gboolean refusal = status == 400 || status == 408 || status == 431 || status == 501 ||
+                     status == 505;
+  r->closed = r->closed || (refusal && sec_wait_closed (fd, 2000));
   if (leftovers != NULL)
     g_hash_table_remove (leftovers, GINT_TO_POINTER (fd));
   close (fd);
