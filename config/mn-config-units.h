@@ -1,0 +1,40 @@
+/* mn-config-units.h: the one grammar of each kind of configuration value
+ * (whole numbers, sizes, durations, shares, booleans), as every minna file
+ * and command line writes them, and their canonical text.
+ *
+ *   whole number  "16", "0"; "-3" only where signed                (no '+')
+ *   size          NUMBER [M|MB|MiB|G|GB|GiB|T|TB|TiB] -> MiB      ("60G", "1.5T", "512")
+ *   duration      NUMBER [s|m|min|h|d] -> seconds, or H:MM:SS      ("24h", "90m", "12:30:00")
+ *   share         NUMBER [%] -> a fraction                          ("0.99", "99%")
+ *   boolean       true/false, yes/no, on/off, 1/0
+ *
+ * NUMBER is decimal digits with at most one '.' (no sign, exponent, hex,
+ * "inf" or "nan"); white space may stand between it and its suffix, and
+ * suffixes ignore case.  A size or duration must come out as a whole number
+ * of MiB or seconds ("0.3M" is refused, not rounded).  Pure: GLib only. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  MN_CONFIG_PARSE_OK,
+  MN_CONFIG_PARSE_INVALID,    /* not of the grammar */
+  MN_CONFIG_PARSE_OVERFLOW,   /* of the grammar, but beyond 64 bits */
+} MnConfigParse;
+
+MnConfigParse mn_config_parse_uint (const gchar *text, guint64 *value);
+MnConfigParse mn_config_parse_int (const gchar *text, gint64 *value);
+MnConfigParse mn_config_parse_size (const gchar *text, guint64 *mib);
+MnConfigParse mn_config_parse_duration (const gchar *text, guint64 *seconds);
+MnConfigParse mn_config_parse_share (const gchar *text, gdouble *share);
+MnConfigParse mn_config_parse_bool (const gchar *text, gboolean *value);
+
+/* Canonical text, read back by the parsers to the same value. */
+gchar *mn_config_format_size (guint64 mib);           /* "0", "512M", "60G", "1T" */
+gchar *mn_config_format_duration (gint64 seconds);    /* "0", "90s", "90m", "24h", "3d" */
+gchar *mn_config_format_hms (gint64 seconds);         /* "24:00:00" */
+gchar *mn_config_format_share (gdouble share);        /* "99%", "12.5%" */
+
+G_END_DECLS
