@@ -70,7 +70,7 @@ or_null (const gchar *s)
 }
 
 /* [backend] type: the scheduler jobs go to.  A request with if_busy =
- * give-up is refused by the policy when interactive.q is full; when the
+ * give_up is refused by the policy when interactive.q is full; when the
  * policy admits it, the scheduler must start it at once too (jobs from
  * outside minna may fill the queue): Slurm waits give_up_after for it to
  * run, Grid Engine submits it with qsub -now y. */

@@ -235,7 +235,7 @@ sge_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **erro
     {
       if (spec->give_up && error != NULL && *error != NULL &&
           strstr ((*error)->message, "could not be scheduled") != NULL)
-        g_prefix_error (error, "given up (if_busy = give-up): %s is busy: ",
+        g_prefix_error (error, "given up (if_busy = give_up): %s is busy: ",
                         queue != NULL ? queue : "every queue");
       return NULL;
     }
@@ -398,7 +398,7 @@ static gchar *
 sge_describe (MnBackend *backend)
 {
   MnBackendSge *self = (MnBackendSge *) backend;
-  return g_strdup_printf ("sge (cell %s, queue %s, batch %s, timeout %u s, give-up requests: qsub -now y)",
+  return g_strdup_printf ("sge (cell %s, queue %s, batch %s, timeout %u s, give_up requests: qsub -now y)",
                           g_environ_getenv (self->envp, "SGE_CELL")
                             ? g_environ_getenv (self->envp, "SGE_CELL") : "default",
                           self->queue, self->batch_queue ? self->batch_queue : "any",

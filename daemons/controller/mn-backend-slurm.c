@@ -169,7 +169,7 @@ slurm_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
               if (!run (self, cancel, NULL, NULL, &ce))
                 g_warning ("give-up: scancel %s: %s", job_id, ce->message);
               g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
-                           "given up (if_busy = give-up): partition %s is busy, job %s did not"
+                           "given up (if_busy = give_up): partition %s is busy, job %s did not"
                            " start within %u s and was cancelled", partition ? partition : "(default)",
                            job_id, self->give_up_after);
               return NULL;
@@ -374,7 +374,7 @@ static gchar *
 slurm_describe (MnBackend *backend)
 {
   MnBackendSlurm *self = (MnBackendSlurm *) backend;
-  return g_strdup_printf ("slurm (partition %s, batch %s, timeout %u s, give-up requests wait %u s)",
+  return g_strdup_printf ("slurm (partition %s, batch %s, timeout %u s, give_up requests wait %u s)",
                           self->partition, self->batch_partition ? self->batch_partition : "default",
                           self->timeout,
                           self->give_up_after);

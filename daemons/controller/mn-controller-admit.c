@@ -23,16 +23,74 @@ mn_manager_fill_request (const MnSession *s, MnPolicyRequest *r)
   r->cores = s->cores;
   r->memory_mb = s->memory_mb;
   r->gpus = s->gpus;
+  r->gpu_memory_mb = s->gpu_memory_mb;
   r->walltime = s->walltime;
   r->if_busy = s->give_up ? MN_IF_BUSY_GIVE_UP : MN_IF_BUSY_WAIT;
 }
 
+/* What a GPU job asks of the policy's GPU memory: the per-job cap, as the
+ * simulator's requests do (its fill of MnPolicyRequest), so that capped mode
+ * admits the same numbers in both worlds.  Stored with the session, so that
+ * a new policy does not change what a running job reserved. */
+static guint64
+gpu_memory_request (const MnPolicyConfig *policy, guint gpus)
+{
+  return gpus > 0 ? policy->job_max_gpu_memory_mb : 0;
+}
+
+static const gchar *const if_busy_names[] = {
+  [MN_IF_BUSY_WAIT] = "wait",
+  [MN_IF_BUSY_GIVE_UP] = "give_up",
+};
+
+const gchar *
+mn_controller_if_busy_to_string (MnIfBusy if_busy)
+{
+  g_return_val_if_fail ((guint) if_busy < G_N_ELEMENTS (if_busy_names), "wait");
+  return if_busy_names[if_busy];
+}
+
+gboolean
+mn_controller_if_busy_from_string (const gchar *text, MnIfBusy *out)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (if_busy_names); i++)
+    if (g_strcmp0 (text, if_busy_names[i]) == 0)
+      {
+        *out = (MnIfBusy) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* A START decision's placement, kept with the session: node, logical node
+ * and GPUs (what a restart puts back). */
+static void
+take_placement (MnSession *s, const MnDecision *d)
+{
+  s->node = (gint) d->node;
+  s->logical = (gint) d->logical;
+  s->gpu_mask = d->allocation.gpu_mask;
+}
+
+/* The event text of a START: where, and what the model gives the job. */
+static gchar *
+admitted_event (const MnDecision *d, const gchar *prefix)
+{
+  const MnPolicyAllocation *a = &d->allocation;
+  g_autofree gchar *cpus = mn_policy_allocation_cpu_list (a);
+  g_autofree gchar *gpus = mn_policy_allocation_gpu_list (a);
+  return g_strdup_printf ("%sadmitted on node %u, logical node %u (cpus %s, memory %" G_GUINT64_FORMAT
+                          " MB + swap %" G_GUINT64_FORMAT " MB, GPUs %s)", prefix, d->node,
+                          d->logical, cpus, a->memory_max_mb, a->swap_max_mb,
+                          gpus[0] ? gpus : "none");
+}
 
 /* ---- ending ---------------------------------------------------------- */
 
 /* The session is over: store, release its slot, start whom that admits. */
 void
-mn_manager_finish (MnControllerManager *self, MnSession *s, MnSessionState state, const gchar *reason)
+mn_manager_finish (MnControllerManager *self, MnSession *s, MnSessionState state,
+                   MnEndReason end, const gchar *reason)
 {
   gint64 now = mn_controller_manager_now (self);
   gboolean had_slot = mn_manager_is_interactive (s) && (s->node >= 0 || s->state == MN_SESSION_QUEUED);
@@ -42,6 +100,7 @@ mn_manager_finish (MnControllerManager *self, MnSession *s, MnSessionState state
 
   s->state = state;
   s->ended = now;
+  s->end_reason = end;
   mn_manager_set_reason (s, reason);   /* @reason may have been s->reason: use s->reason from here */
   if (state == MN_SESSION_FAILED)
     self->counters.failed++;
@@ -59,10 +118,8 @@ mn_manager_finish (MnControllerManager *self, MnSession *s, MnSessionState state
       MnSession *next = g_hash_table_lookup (self->by_num, &num);
       if (next != NULL && next->state == MN_SESSION_QUEUED)
         {
-          g_autofree gchar *ev = g_strdup_printf ("admitted on node %u, logical node %u",
-                                                  d->node, d->logical);
-          next->node = (gint) d->node;
-          next->logical = (gint) d->logical;
+          g_autofree gchar *ev = admitted_event (d, "");
+          take_placement (next, d);
           next->state = MN_SESSION_STARTING;
           mn_manager_set_reason (next, NULL);
           if (mn_manager_save (self, next, ev))
@@ -72,8 +129,67 @@ mn_manager_finish (MnControllerManager *self, MnSession *s, MnSessionState state
     }
 }
 
-
 /* ---- launch ----------------------------------------------------------- */
+
+typedef struct {
+  MnControllerManager *self;
+  gint64      now;
+  MnDecision  d;
+  gboolean    asked;       /* the policy holds a decision on the row */
+} LaunchCall;
+
+/* Inside the store's insert: the row exists, its number is the job id. */
+static gboolean
+decide_launch (MnSession *s, gchar **event, gpointer data, GError **error)
+{
+  LaunchCall *c = data;
+  MnPolicyRequest pr;
+
+  if (!mn_manager_is_interactive (s))
+    {
+      s->state = MN_SESSION_STARTING;
+      *event = g_strdup ("requested (batch)");
+      return TRUE;
+    }
+  mn_manager_fill_request (s, &pr);
+  mn_policy_state_request (c->self->policy, &pr, c->now, &c->d);
+  switch (c->d.kind)
+    {
+    case MN_DECISION_REJECT:
+      g_set_error_literal (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED,
+                           c->d.message ? c->d.message : "refused by the interactive.q policy");
+      return FALSE;
+    case MN_DECISION_START:
+      c->asked = TRUE;
+      s->state = MN_SESSION_STARTING;
+      take_placement (s, &c->d);
+      *event = admitted_event (&c->d, "requested; ");
+      return TRUE;
+    case MN_DECISION_WAIT:
+    default:
+      {
+        g_autofree gchar *why = g_strdup_printf ("waiting for room in interactive.q (%s)",
+                                                 mn_wait_reason_to_string (c->d.wait_reason));
+        c->asked = TRUE;
+        mn_manager_set_reason (s, why);
+        *event = g_strdup_printf ("requested; waiting at position %u (%s)", c->d.position,
+                                  mn_wait_reason_to_string (c->d.wait_reason));
+        return TRUE;
+      }
+    }
+}
+
+gboolean
+mn_controller_manager_batch_allowed (MnControllerManager *self)
+{
+  if (g_strcmp0 (self->config->batch, "allow") == 0)
+    return TRUE;
+  if (g_strcmp0 (self->config->batch, "refuse") == 0)
+    return FALSE;
+  /* auto: a scheduler's batch partition has limits of its own; on the local
+   * backend nothing but the policy would bound the job */
+  return !g_str_equal (self->backend->klass->name, "local");
+}
 
 MnSession *
 mn_controller_manager_launch (MnControllerManager *self, const gchar *user,
@@ -81,12 +197,13 @@ mn_controller_manager_launch (MnControllerManager *self, const gchar *user,
                               GError **error)
 {
   gint64 now = mn_controller_manager_now (self);
+  const MnPolicyConfig *policy = mn_policy_state_get_config (self->policy);
   g_autoptr(MnSession) s = mn_session_new ();
-  MnDecision d = { 0 };
-  MnPolicyRequest pr;
+  LaunchCall c = { self, now, { 0 }, FALSE };
+  g_autoptr(GError) local = NULL;
   MnSession *live;
-  gint64 num = 1;
-  g_autofree gchar *event = NULL;
+  MnIfBusy if_busy = policy->if_busy;
+  const gchar *queue = request->queue ? request->queue : "interactive";
   g_autofree gchar *id = NULL;
 
   if (reason)
@@ -97,78 +214,70 @@ mn_controller_manager_launch (MnControllerManager *self, const gchar *user,
                    "app: no app '%s'", request->app ? request->app : "");
       return NULL;
     }
-  /* the policy needs the job id before the row exists: use the next row */
-  num = mn_controller_store_max_num (self->store) + 1;
-  s->num = num;
+  if (!g_str_equal (queue, "interactive") && !g_str_equal (queue, "batch"))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_INVALID,
+                   "queue: '%s' is neither 'interactive' nor 'batch'", queue);
+      return NULL;
+    }
+  if (request->if_busy != NULL && !mn_controller_if_busy_from_string (request->if_busy, &if_busy))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_INVALID,
+                   "if_busy: '%s' is neither 'wait' nor 'give_up'", request->if_busy);
+      return NULL;
+    }
+  if (g_str_equal (queue, "batch") && !mn_controller_manager_batch_allowed (self))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_NOT_ALLOWED,
+                   "batch sessions are not taken here: on this %s backend they would bypass the"
+                   " interactive.q policy ([backend] batch = %s); launch on the interactive queue",
+                   self->backend->klass->name, self->config->batch);
+      return NULL;
+    }
   s->id = mn_manager_random_hex (8);
   s->user = g_strdup (user);
   s->app = g_strdup (request->app);
   g_free (s->queue);
-  s->queue = g_strdup (request->queue ? request->queue : "interactive");
+  s->queue = g_strdup (queue);
   s->cores = request->cores;
   s->memory_mb = request->memory_mb;
   s->gpus = request->gpus;
+  s->gpu_memory_mb = gpu_memory_request (policy, request->gpus);
   s->walltime = request->walltime;
-  s->give_up = request->give_up;
+  s->give_up = if_busy == MN_IF_BUSY_GIVE_UP;
   s->created = now;
   s->token = mn_manager_random_hex (24);
   s->state = MN_SESSION_QUEUED;
   s->prev_state = MN_SESSION_QUEUED;
 
-  if (mn_manager_is_interactive (s))
+  if (!mn_controller_store_insert (self->store, s, now, decide_launch, &c, &local))
     {
-      mn_manager_fill_request (s, &pr);
-      mn_policy_state_request (self->policy, &pr, now, &d);
-      if (d.kind == MN_DECISION_REJECT)
+      if (c.d.kind == MN_DECISION_REJECT && g_error_matches (local, MN_CONTROLLER_ERROR,
+                                                             MN_CONTROLLER_ERROR_REFUSED))
         {
           self->counters.refused++;
-          if ((guint) d.reason < G_N_ELEMENTS (self->counters.refused_by_reason))
-            self->counters.refused_by_reason[d.reason]++;
+          if ((guint) c.d.reason < G_N_ELEMENTS (self->counters.refused_by_reason))
+            self->counters.refused_by_reason[c.d.reason]++;
           if (reason)
-            *reason = d.reason;
-          g_set_error_literal (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED,
-                               d.message ? d.message : "refused by the interactive.q policy");
-          mn_decision_clear (&d);
-          return NULL;
+            *reason = c.d.reason;
         }
-      if (d.kind == MN_DECISION_START)
-        {
-          s->state = MN_SESSION_STARTING;
-          s->node = (gint) d.node;
-          s->logical = (gint) d.logical;
-          event = g_strdup_printf ("requested; admitted on node %u, logical node %u",
-                                   d.node, d.logical);
-        }
-      else
-        {
-          mn_manager_set_reason (s, "waiting for room in interactive.q");
-          event = g_strdup_printf ("requested; waiting at position %u", d.position);
-        }
-      mn_decision_clear (&d);
-    }
-  else
-    {
-      s->state = MN_SESSION_STARTING;
-      event = g_strdup ("requested (batch)");
-    }
-
-  if (!mn_controller_store_insert (self->store, s, now, event, error))
-    {
-      if (mn_manager_is_interactive (s))
+      else if (c.asked)
         mn_policy_state_release (self->policy, (guint64) s->num, now, NULL);
+      mn_decision_clear (&c.d);
+      g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
+  mn_decision_clear (&c.d);
   self->counters.launches++;
   live = g_steal_pointer (&s);
   id = g_strdup (live->id);
   mn_manager_track (self, live);
   if (live->state == MN_SESSION_STARTING)
-    mn_manager_start_job (self, live);   /* may mn_manager_finish (fail) and free it */
+    mn_manager_start_job (self, live);   /* may finish (fail) and free it */
   mn_manager_kick (self);
   live = g_hash_table_lookup (self->live, id);
   return live ? mn_session_copy (live) : mn_controller_store_get (self->store, id, error);
 }
-
 
 /* ---- restart, new policy ----------------------------------------------------- */
 
@@ -184,9 +293,16 @@ mn_manager_refill_policy (MnControllerManager *self, GPtrArray *sessions, gboole
       g_autoptr(GError) error = NULL;
       if (!mn_manager_is_interactive (s) || s->node < 0 || s->state == MN_SESSION_QUEUED)
         continue;
+      MnPolicyAllocation a = { 0 };
       mn_manager_fill_request (s, &r);
-      if (!mn_policy_state_adopt (self->policy, &r, (guint) s->node, (guint) s->logical,
-                                  s->submitted ? s->submitted : s->created, &error))
+      a.job_id = r.job_id;
+      a.node = (guint) s->node;
+      a.logical = (guint) s->logical;
+      a.gpu_mask = s->gpu_mask;
+      /* the same GPUs as before: its processes hold them */
+      if (!mn_policy_state_adopt_allocation (self->policy, &r, &a,
+                                             s->job_started ? s->job_started
+                                             : s->submitted ? s->submitted : s->created, &error))
         g_warning ("session %s: cannot put back on node %d/%d: %s", s->id, s->node,
                    s->logical, error ? error->message : "out of bounds");
     }
@@ -202,21 +318,18 @@ mn_manager_refill_policy (MnControllerManager *self, GPtrArray *sessions, gboole
       mn_policy_state_request (self->policy, &r, now, &d);
       if (d.kind == MN_DECISION_START && start_admitted)
         {
-          g_autofree gchar *ev = g_strdup_printf ("admitted on node %u, logical node %u",
-                                                  d.node, d.logical);
-          s->node = (gint) d.node;
-          s->logical = (gint) d.logical;
+          g_autofree gchar *ev = admitted_event (&d, "");
+          take_placement (s, &d);
           s->state = MN_SESSION_STARTING;
           mn_manager_set_reason (s, NULL);
           if (mn_manager_save (self, s, ev))
             mn_manager_start_job (self, s);
         }
       else if (d.kind == MN_DECISION_REJECT)
-        mn_manager_finish (self, s, MN_SESSION_FAILED, d.message);
+        mn_manager_finish (self, s, MN_SESSION_FAILED, MN_END_CANCELLED, d.message);
       mn_decision_clear (&d);
     }
 }
-
 
 void
 mn_controller_manager_set_policy (MnControllerManager *self, const MnPolicyConfig *policy)
@@ -233,7 +346,6 @@ mn_controller_manager_set_policy (MnControllerManager *self, const MnPolicyConfi
   mn_manager_refill_policy (self, sessions, TRUE);
 }
 
-
 /* ---- estimates ---------------------------------------------------------------- */
 
 gint64
@@ -249,6 +361,7 @@ mn_controller_manager_estimate_start (MnControllerManager *self, const MnSession
   r.cores = request->cores;
   r.memory_mb = request->memory_mb;
   r.gpus = request->gpus;
+  r.gpu_memory_mb = gpu_memory_request (mn_policy_state_get_config (self->policy), request->gpus);
   r.walltime = request->walltime;
   r.if_busy = MN_IF_BUSY_WAIT;
   return mn_policy_state_estimate_start (self->policy, 0, &r, now);

@@ -523,11 +523,14 @@ add_session (MnControllerApi *api, JsonBuilder *b, const MnSession *s, gboolean 
   INT ("gpus", s->gpus);
   json_builder_set_member_name (b, "hours");
   json_builder_add_double_value (b, s->walltime / 3600.0);
-  STR ("if_busy", s->give_up ? "give-up" : "wait");
+  STR ("if_busy", mn_controller_if_busy_to_string (s->give_up ? MN_IF_BUSY_GIVE_UP : MN_IF_BUSY_WAIT));
   STR ("state", mn_session_state_to_string (s->state));
   STR ("reason", s->reason);
+  /* how it ended (or, while ending, why it is stopped) as a code */
+  STR ("end_reason", s->end_reason != MN_END_NONE ? mn_end_reason_to_string (s->end_reason) : NULL);
   TIME ("created", s->created);
   TIME ("submitted", s->submitted);
+  TIME ("job_started", s->job_started);
   TIME ("started", s->started);
   TIME ("ended", s->ended);
   STR ("host", s->host);
@@ -549,7 +552,7 @@ add_session (MnControllerApi *api, JsonBuilder *b, const MnSession *s, gboolean 
   }
   json_builder_set_member_name (b, "time_left");
   if (s->state == MN_SESSION_RUNNING)
-    json_builder_add_int_value (b, MAX (0, s->submitted + s->walltime - now));
+    json_builder_add_int_value (b, MAX (0, mn_session_walltime_end (s) - now));
   else
     json_builder_add_null_value (b);
   if (events)
@@ -627,6 +630,7 @@ handle_launch (MnControllerApi *api, SoupServerMessage *msg)
   g_autofree gchar *last = NULL;
   JsonObject *o, *lo = NULL;
   const gchar *app_id, *queue, *if_busy;
+  MnIfBusy if_busy_value;
   const MnApp *app;
   gboolean bad = FALSE;
   gdouble v[MN_APP_N_FIELDS];
@@ -664,10 +668,19 @@ handle_launch (MnControllerApi *api, SoupServerMessage *msg)
   if_busy = get_string (msg, o, "if_busy", &bad);
   if (bad)
     return;
-  if (if_busy == NULL)
-    if_busy = lo && json_object_has_member (lo, "if_busy") ? json_object_get_string_member (lo, "if_busy") : "wait";
-  if (!g_str_equal (if_busy, "wait") && !g_str_equal (if_busy, "give-up"))
-    return reply_error (msg, 400, "if_busy", "field 'if_busy': '%s' is neither 'wait' nor 'give-up'", if_busy);
+  if (if_busy == NULL && lo && json_object_has_member (lo, "if_busy"))
+    {
+      /* the user's last choice; forms saved before the spelling was the
+       * policy's said give-up */
+      const gchar *last_if_busy = json_object_get_string_member_with_default (lo, "if_busy", "");
+      if_busy = g_str_equal (last_if_busy, "give-up") ? "give_up" : last_if_busy;
+      if (!mn_controller_if_busy_from_string (if_busy, &if_busy_value))
+        if_busy = NULL;
+    }
+  if (if_busy == NULL)   /* the policy's [queue] if_busy */
+    if_busy = mn_controller_if_busy_to_string (mn_policy_state_get_config (mn_controller_manager_get_policy (api->manager))->if_busy);
+  if (!mn_controller_if_busy_from_string (if_busy, &if_busy_value))
+    return reply_error (msg, 400, "if_busy", "field 'if_busy': '%s' is neither 'wait' nor 'give_up'", if_busy);
 
   for (gint f = 0; f < MN_APP_N_FIELDS; f++)
     {
@@ -691,7 +704,7 @@ handle_launch (MnControllerApi *api, SoupServerMessage *msg)
   req.memory_mb = (guint64) llround (v[MN_APP_FIELD_MEMORY_GB] * 1024);
   req.gpus = (guint) v[MN_APP_FIELD_GPUS];
   req.walltime = MAX ((gint64) llround (v[MN_APP_FIELD_HOURS] * 3600), 1);
-  req.give_up = g_str_equal (if_busy, "give-up");
+  req.if_busy = if_busy;
 
   s = mn_controller_manager_launch (api->manager, user, &req, &reason, &error);
   if (s == NULL)
@@ -705,6 +718,21 @@ handle_launch (MnControllerApi *api, SoupServerMessage *msg)
           json_builder_add_string_value (b, error->message);
           json_builder_set_member_name (b, "reason");
           json_builder_add_string_value (b, mn_reject_reason_to_string (reason));
+          json_builder_end_object (b);
+          root = json_builder_get_root (b);
+          return reply_json (msg, 409, root);
+        }
+      if (g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_NOT_ALLOWED))
+        {
+          g_autoptr(JsonBuilder) b = json_builder_new ();
+          g_autoptr(JsonNode) root = NULL;
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "error");
+          json_builder_add_string_value (b, error->message);
+          json_builder_set_member_name (b, "reason");
+          json_builder_add_string_value (b, "batch-not-allowed");
+          json_builder_set_member_name (b, "field");
+          json_builder_add_string_value (b, "queue");
           json_builder_end_object (b);
           root = json_builder_get_root (b);
           return reply_json (msg, 409, root);
@@ -803,7 +831,8 @@ handle_session (MnControllerApi *api, SoupServerMessage *msg, const gchar *metho
   {
     g_autofree gchar *why = g_str_equal (user, s->user) ? g_strdup ("stopped by the user")
                                                         : g_strdup_printf ("stopped by %s", user);
-    if (!mn_controller_manager_stop (api->manager, id, why, &error))
+    MnEndReason end = g_str_equal (user, s->user) ? MN_END_USER : MN_END_ADMIN;
+    if (!mn_controller_manager_stop (api->manager, id, end, why, &error))
       return reply_error (msg, 500, NULL, "%s", error->message);
   }
   mn_session_free (g_steal_pointer (&s));
@@ -847,7 +876,7 @@ handle_routes (MnControllerApi *api, SoupServerMessage *msg)
       json_builder_set_member_name (b, "token");
       json_builder_add_string_value (b, s->token);
       json_builder_set_member_name (b, "expires");
-      json_builder_add_int_value (b, (s->submitted ? s->submitted : s->created) + s->walltime);
+      json_builder_add_int_value (b, mn_session_walltime_end (s));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -923,6 +952,12 @@ handle_queue (MnControllerApi *api, SoupServerMessage *msg)
   json_builder_set_member_name (b, "max_hours");
   json_builder_add_double_value (b, c->max_walltime / 3600.0);
   json_builder_end_object (b);
+  /* what the launch form offers: the policy's default for if_busy, and
+   * whether batch requests are taken at all */
+  json_builder_set_member_name (b, "if_busy");
+  json_builder_add_string_value (b, mn_controller_if_busy_to_string (c->if_busy));
+  json_builder_set_member_name (b, "batch");
+  json_builder_add_boolean_value (b, mn_controller_manager_batch_allowed (api->manager));
   req.cores = 1;
   req.memory_mb = 1024;
   req.walltime = 3600;

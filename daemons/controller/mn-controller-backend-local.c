@@ -40,6 +40,7 @@ typedef struct {
   gint64  term_at;
   gint64  kill_at;
   gchar  *reason;
+  MnEndReason end;           /* why it was ended (walltime, cancelled), as a code */
   gchar  *cgroups;           /* ';'-separated dirs */
   gchar  *session_dir;
 } JobRecord;
@@ -88,6 +89,11 @@ record_load (MnBackendLocal *self, const gchar *id, GError **error)
   r->term_at = g_key_file_get_int64 (kf, "job", "term_at", NULL);
   r->kill_at = g_key_file_get_int64 (kf, "job", "kill_at", NULL);
   r->reason = g_key_file_get_string (kf, "job", "reason", NULL);
+  {
+    g_autofree gchar *end = g_key_file_get_string (kf, "job", "end", NULL);
+    if (end == NULL || !mn_end_reason_from_string (end, &r->end))
+      r->end = MN_END_NONE;
+  }
   r->cgroups = g_key_file_get_string (kf, "job", "cgroups", NULL);
   r->session_dir = g_key_file_get_string (kf, "job", "session_dir", NULL);
   return r;
@@ -104,6 +110,8 @@ record_save (MnBackendLocal *self, const gchar *id, const JobRecord *r, GError *
   g_key_file_set_int64 (kf, "job", "term_at", r->term_at);
   g_key_file_set_int64 (kf, "job", "kill_at", r->kill_at);
   g_key_file_set_string (kf, "job", "reason", r->reason ? r->reason : "");
+  if (r->end != MN_END_NONE)
+    g_key_file_set_string (kf, "job", "end", mn_end_reason_to_string (r->end));
   g_key_file_set_string (kf, "job", "cgroups", r->cgroups ? r->cgroups : "");
   g_key_file_set_string (kf, "job", "session_dir", r->session_dir ? r->session_dir : "");
   return g_key_file_save_to_file (kf, path, error);
@@ -664,6 +672,7 @@ local_cancel (MnBackend *backend, const gchar *job_id, gint64 now, GError **erro
     {
       g_free (r->reason);
       r->reason = g_strdup ("cancelled");
+      r->end = MN_END_USER;
     }
   if (!record_save (self, job_id, r, error))
     return FALSE;
@@ -697,6 +706,7 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
           r->term_at = now;
           g_free (r->reason);
           r->reason = g_strdup ("walltime reached");
+          r->end = MN_END_WALLTIME;
           if (record_save (self, id, r, NULL))
             signal_job (r, SIGTERM);
         }
@@ -732,7 +742,11 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
       how = g_strdup_printf ("killed by signal %d", WTERMSIG (GPOINTER_TO_INT (wstatus)));
     else
       how = g_strdup ("ended; no exit status was recorded");
-    return mn_job_status_new (MN_JOB_DONE, code, how);
+    {
+      MnJobStatus *st = mn_job_status_new (MN_JOB_DONE, code, how);
+      st->end = r->end;
+      return st;
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <glib.h>
+#include "mn-policy.h"
 
 G_BEGIN_DECLS
 
@@ -25,6 +26,11 @@ typedef struct {
   gint64     estimated_start; /* PENDING: the scheduler's expected start (s since
                                * the epoch); 0: it gives none */
   gchar     *node;       /* RUNNING: the host the scheduler runs it on; NULL: not said */
+  gint64     started;    /* RUNNING: when it started (s since the epoch); 0: not said */
+  /* DONE: how it ended as far as the backend can tell (walltime, its memory
+   * cap, cancelled = MN_END_USER, exited, failed); MN_END_NONE: it cannot
+   * say.  The controller decides on this code, never on @message. */
+  MnEndReason end;
 } MnJobStatus;
 
 /* @message is copied (may be NULL). */
@@ -44,7 +50,12 @@ typedef struct {
   gint64       walltime;     /* s */
   gint         node;         /* interactive.q placement, -1 for batch */
   gint         logical;
-  /* if_busy = give-up: the scheduler starts the job at once or not at all
+  /* interactive.q: what the policy gave the job (THE MODEL in mn-policy.h:
+   * memory and swap limits, cpuset and quota, GPUs, walltime) and the policy
+   * it comes from; both NULL for batch jobs, which get what they asked. */
+  const MnPolicyAllocation *allocation;
+  const MnPolicyConfig     *policy;
+  /* if_busy = give_up: the scheduler starts the job at once or not at all
    * (the policy admitted it, but jobs from outside minna may fill the
    * queue); submit fails with a reason saying so. */
   gboolean   give_up;

@@ -68,6 +68,8 @@ static const KeyDef keys[] = {
     "Bearer secret shared with the relay (mode 0600); guards /api/v1/routes and the relay's admin API." },
   { "backend", "type", KEY_STRING, OFF (backend), "local", 0, 0,
     "Scheduler backend: local (jobs are processes on this machine), slurm (sbatch/squeue/sacct/scancel) or sge (Grid Engine: qsub/qstat/qacct/qdel)." },
+  { "backend", "batch", KEY_STRING, OFF (batch), "auto", 0, 0,
+    "Whether requests with queue = batch are taken: auto: on slurm/sge (they go to batch_partition / batch_queue, where the scheduler's own limits apply), not on local (there nothing but the policy bounds a job, and batch requests bypass it); allow: on every backend, local too (a local batch job gets the cgroup limits of what it asked, within the app form's bounds, but no interactive.q admission); refuse: nowhere. A refused request gets 409 with reason 'batch-not-allowed'." },
   { "backend", "run_as", KEY_STRING, OFF (run_as), "user", 0, 0,
     "user: jobs run as the logged-in Unix user (controller must be root); controller: as the controller's own user." },
   { "backend", "job_host", KEY_STRING, OFF (job_host), "127.0.0.1", 0, 0,
@@ -105,7 +107,7 @@ static const KeyDef keys[] = {
   { "backend", "command_timeout", KEY_DURATION, OFF (command_timeout), "15s", 1, 600,
     "slurm/sge: longest a scheduler command may take (a down slurmctld/sge_qmaster makes them hang); then sessions become unknown." },
   { "backend", "give_up_after", KEY_DURATION, OFF (give_up_after), "10s", 1, 3600,
-    "slurm: how long the job of a request with if_busy = give-up may wait in the partition's queue before it is cancelled and the session fails (jobs from outside minna can fill it although the policy admitted the request; Slurm 22.05 has no sbatch --immediate). sge uses qsub -now y instead. Requests that wait are never given up." },
+    "slurm: how long the job of a request with if_busy = give_up may wait in the partition's queue before it is cancelled and the session fails (jobs from outside minna can fill it although the policy admitted the request; Slurm 22.05 has no sbatch --immediate). sge uses qsub -now y instead. Requests that wait are never given up." },
   { "backend", "memory_resource", KEY_STRING, OFF (memory_resource), "h_vmem", 0, 0,
     "sge: complex a job's memory is requested as (-l NAME=...M); empty means memory is not requested." },
   { "backend", "sge_root", KEY_STRING, OFF (sge_root), "", 0, 0,
@@ -122,6 +124,7 @@ static const struct {
   const gchar *const words[4];
 } choices[] = {
   { "backend", "type", { "local", "slurm", "sge", NULL } },
+  { "backend", "batch", { "auto", "allow", "refuse", NULL } },
 };
 
 static gboolean

@@ -24,6 +24,8 @@ typedef enum {
   MN_CONTROLLER_ERROR_REFUSED,    /* policy said no */
   MN_CONTROLLER_ERROR_UNREACHABLE, /* the scheduler did not answer (its daemon down or
                                     * too slow): not a refusal, ask again */
+  MN_CONTROLLER_ERROR_NOT_ALLOWED, /* a request this service does not take at all
+                                    * (queue = batch, see [backend] batch) */
 } MnControllerError;
 
 typedef struct {
@@ -51,6 +53,7 @@ typedef struct {
   gchar   *relay_secret_file;
   /* [backend] */
   gchar   *backend;
+  gchar   *batch;               /* "auto", "allow", "refuse": queue = batch */
   gchar   *run_as;              /* "user" or "controller" */
   gchar   *job_host;
   guint    port_min;

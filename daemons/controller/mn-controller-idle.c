@@ -41,7 +41,7 @@ on_routes_listed (gboolean ok, const gchar *message, JsonNode *body, gpointer da
         {
           g_autofree gchar *why = g_strdup_printf ("ended after %" G_GINT64_FORMAT " s without use"
                                                    " (idle timeout %" G_GINT64_FORMAT " s)", idle, timeout);
-          mn_controller_manager_stop (self, s->id, why, NULL);
+          mn_controller_manager_stop (self, s->id, MN_END_IDLE, why, NULL);
         }
       else if (idle >= timeout - idle_warning (timeout) && s->idle_warned == 0)
         {

@@ -36,7 +36,6 @@ mn_manager_output_tail (MnControllerManager *self, const MnSession *s)
   return g_utf8_make_valid (start, -1);
 }
 
-
 /* ---- cancelling --------------------------------------------------------- */
 
 typedef struct {
@@ -91,7 +90,6 @@ mn_manager_cancel_job (MnControllerManager *self, const gchar *id, const gchar *
   g_task_set_task_data (task, c, (GDestroyNotify) cancel_call_free);
   g_task_run_in_thread (task, cancel_thread);
 }
-
 
 /* ---- starting -------------------------------------------------------- */
 
@@ -249,7 +247,7 @@ submitted (MnControllerManager *self, MnSession *s, const gchar *job_id, const G
   if (job_id == NULL)
     {
       g_autofree gchar *why = g_strdup_printf ("the scheduler refused the job: %s", error->message);
-      mn_manager_finish (self, s, MN_SESSION_FAILED, why);
+      mn_manager_finish (self, s, MN_SESSION_FAILED, MN_END_FAILED, why);
       return;
     }
   g_free (s->job_id);
@@ -266,6 +264,8 @@ submitted (MnControllerManager *self, MnSession *s, const gchar *job_id, const G
 typedef struct {
   MnControllerManager *self;
   gchar  *id, *dir, *script, *output, *user;
+  MnPolicyAllocation allocation;
+  MnPolicyConfig *policy;
   MnJobSpec spec;
   gint64  now;
   gchar  *job_id;
@@ -282,6 +282,7 @@ submit_call_free (SubmitCall *c)
   g_free (c->script);
   g_free (c->output);
   g_free (c->user);
+  g_clear_pointer (&c->policy, mn_policy_config_free);
   g_free (c->job_id);
   g_clear_error (&c->error);
   g_free (c);
@@ -324,6 +325,14 @@ submit_in_thread (MnControllerManager *self, MnSession *s, const MnJobSpec *spec
   c->spec.script = c->script;
   c->spec.output = c->output;
   c->spec.unix_user = c->user;
+  if (spec->allocation != NULL)
+    {
+      /* the policy may be replaced (SIGHUP) while the thread runs */
+      c->allocation = *spec->allocation;
+      c->policy = mn_policy_config_copy (spec->policy);
+      c->spec.allocation = &c->allocation;
+      c->spec.policy = c->policy;
+    }
   c->now = mn_controller_manager_now (self);
   g_hash_table_insert (self->busy, g_strdup (s->id), (gpointer) "submit");
   g_task_set_task_data (task, c, (GDestroyNotify) submit_call_free);
@@ -340,17 +349,25 @@ mn_manager_start_job (MnControllerManager *self, MnSession *s)
   g_autofree gchar *output = g_build_filename (dir, "output.log", NULL);
   g_autofree gchar *job_id = NULL;
   MnJobSpec spec = { 0 };
+  MnPolicyAllocation allocation;
 
   if (app == NULL)
     {
       g_autofree gchar *why = g_strdup_printf ("app '%s' is no longer defined", s->app);
-      mn_manager_finish (self, s, MN_SESSION_FAILED, why);
+      mn_manager_finish (self, s, MN_SESSION_FAILED, MN_END_FAILED, why);
       return;
     }
   if (!prepare_dir (self, s, app, &error))
     {
-      mn_manager_finish (self, s, MN_SESSION_FAILED, error->message);
+      mn_manager_finish (self, s, MN_SESSION_FAILED, MN_END_FAILED, error->message);
       return;
+    }
+  /* what the policy gave it, for the backend to enforce or express */
+  if (mn_manager_is_interactive (s) &&
+      mn_policy_state_allocation (self->policy, (guint64) s->num, &allocation))
+    {
+      spec.allocation = &allocation;
+      spec.policy = mn_policy_state_get_config (self->policy);
     }
   spec.session_id = s->id;
   spec.session_dir = dir;
@@ -373,12 +390,11 @@ mn_manager_start_job (MnControllerManager *self, MnSession *s)
   submitted (self, s, job_id, error);
 }
 
-
 /* ---- stop ------------------------------------------------------------- */
 
 gboolean
-mn_controller_manager_stop (MnControllerManager *self, const gchar *id, const gchar *why,
-                            GError **error)
+mn_controller_manager_stop (MnControllerManager *self, const gchar *id, MnEndReason end,
+                            const gchar *why, GError **error)
 {
   MnSession *s = g_hash_table_lookup (self->live, id);
   g_autoptr(GError) local = NULL;
@@ -393,7 +409,9 @@ mn_controller_manager_stop (MnControllerManager *self, const gchar *id, const gc
     }
   if (s->state == MN_SESSION_QUEUED || s->job_id == NULL)
     {
-      mn_manager_finish (self, s, MN_SESSION_ENDED, why);
+      /* never started: whoever stopped it, it was withdrawn */
+      mn_manager_finish (self, s, MN_SESSION_ENDED,
+                         s->state == MN_SESSION_QUEUED ? MN_END_CANCELLED : end, why);
       return TRUE;
     }
   if (s->state != MN_SESSION_ENDING)
@@ -403,6 +421,7 @@ mn_controller_manager_stop (MnControllerManager *self, const gchar *id, const gc
       else
         s->state = MN_SESSION_ENDING;
       s->stop_requested = now;
+      s->end_reason = end;
       mn_manager_set_reason (s, why);
       if (!mn_manager_save (self, s, why))
         {

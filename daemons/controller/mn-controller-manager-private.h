@@ -73,9 +73,10 @@ gint      mn_manager_by_num (gconstpointer a, gconstpointer b);
 /* mn-controller-admit.c */
 gboolean  mn_manager_is_interactive (const MnSession *s);
 void      mn_manager_fill_request (const MnSession *s, MnPolicyRequest *r);
-/* The session is over: store, release its slot, start whom that admits. */
+/* The session is over (@end: why, as a code; @reason: in words): store,
+ * release its slot, start whom that admits. */
 void      mn_manager_finish (MnControllerManager *self, MnSession *s, MnSessionState state,
-                             const gchar *reason);
+                             MnEndReason end, const gchar *reason);
 void      mn_manager_refill_policy (MnControllerManager *self, GPtrArray *sessions,
                                     gboolean start_admitted);
 

@@ -24,6 +24,8 @@ copy_config (const MnControllerConfig *c)
   n->port_lock_dir = g_strdup (c->port_lock_dir);
   g_free (n->launcher);
   n->launcher = g_strdup (c->launcher);
+  g_free (n->batch);
+  n->batch = g_strdup (c->batch);
   n->port_min = c->port_min;
   n->port_max = c->port_max;
   n->ready_timeout = c->ready_timeout;

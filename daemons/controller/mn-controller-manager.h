@@ -26,13 +26,18 @@ typedef void (*MnProbeFunc) (const MnSession *session, const gchar *url,
 
 typedef struct {
   const gchar *app;
-  const gchar *queue;      /* "interactive" or "batch" */
+  const gchar *queue;      /* "interactive" or "batch"; NULL: interactive */
   guint        cores;
   guint64      memory_mb;
   guint        gpus;
   gint64       walltime;   /* s */
-  gboolean     give_up;
+  const gchar *if_busy;    /* "wait" or "give_up"; NULL: the policy's [queue] if_busy */
 } MnLaunchRequest;
+
+/* The one spelling of if_busy values, the policy's ("wait", "give_up"), for
+ * the API, the portal and the store alike. */
+const gchar *mn_controller_if_busy_to_string (MnIfBusy if_busy);
+gboolean     mn_controller_if_busy_from_string (const gchar *text, MnIfBusy *out);
 
 /* Takes ownership of @store, @backend, @relay and @apps. */
 MnControllerManager *mn_controller_manager_new (const MnControllerConfig *config,
@@ -60,12 +65,18 @@ void     mn_controller_manager_tick (MnControllerManager *self);
 
 /* Returns the new session (queued or starting), or NULL with
  * MN_CONTROLLER_ERROR_REFUSED (message: the policy's text; *@reason set),
- * MN_CONTROLLER_ERROR_INVALID, or a store/backend error. */
+ * MN_CONTROLLER_ERROR_NOT_ALLOWED (queue = batch where [backend] batch does
+ * not take it), MN_CONTROLLER_ERROR_INVALID, or a store/backend error.  The
+ * policy's job id is the session's row number. */
 MnSession *mn_controller_manager_launch (MnControllerManager *self, const gchar *user,
                                          const MnLaunchRequest *request,
                                          MnRejectReason *reason, GError **error);
+/* Ends session @id; @end says why (MN_END_USER, MN_END_IDLE, MN_END_ADMIN),
+ * @why in words for its user. */
 gboolean   mn_controller_manager_stop (MnControllerManager *self, const gchar *id,
-                                       const gchar *why, GError **error);
+                                       MnEndReason end, const gchar *why, GError **error);
+/* Whether requests with queue = batch are taken ([backend] batch). */
+gboolean   mn_controller_manager_batch_allowed (MnControllerManager *self);
 
 MnSession *mn_controller_manager_get (MnControllerManager *self, const gchar *id,
                                       GError **error);

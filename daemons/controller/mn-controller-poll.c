@@ -7,6 +7,55 @@
 
 #include <string.h>
 
+/* How a job that is over ended, as a code: the backend's when it can tell;
+ * else, past its walltime, the walltime; else its exit code. */
+static MnEndReason
+job_end (const MnSession *s, const MnJobStatus *st, gint64 now)
+{
+  if (st->end != MN_END_NONE)
+    return st->end;
+  if (s->walltime > 0 && now >= mn_session_walltime_end (s))
+    return MN_END_WALLTIME;
+  return st->exit_code == 0 ? MN_END_EXITED : MN_END_FAILED;
+}
+
+/* "1 h", "90 min", "11 s": a walltime as it was asked. */
+static gchar *
+duration_text (gint64 s)
+{
+  if (s > 0 && s % 3600 == 0)
+    return g_strdup_printf ("%" G_GINT64_FORMAT " h", s / 3600);
+  if (s > 0 && s % 60 == 0)
+    return g_strdup_printf ("%" G_GINT64_FORMAT " min", s / 60);
+  return g_strdup_printf ("%" G_GINT64_FORMAT " s", s);
+}
+
+/* The words a user reads for @end; the scheduler's own (st->message) where
+ * they say more than the code. */
+static gchar *
+end_text (MnControllerManager *self, const MnSession *s, const MnJobStatus *st, MnEndReason end)
+{
+  const MnPolicyConfig *policy = mn_policy_state_get_config (self->policy);
+  switch (end)
+    {
+    case MN_END_WALLTIME:
+      {
+        g_autofree gchar *wall = duration_text (s->walltime);
+        return g_strdup_printf ("walltime of %s reached", wall);
+      }
+    case MN_END_MEMORY_CAP:
+      return g_strdup_printf ("stopped by its memory limit: it used more than %.4g GB"
+                              " (memory and swap together)",
+                              (s->memory_mb ? s->memory_mb : policy->job_max_memory_mb) / 1024.0);
+    case MN_END_NODE_OOM:
+      return g_strdup ("its node ran out of memory and swap, and it used the most");
+    case MN_END_USER:
+      return g_strdup ("stopped");
+    default:
+      return g_strdup (st->message ? st->message : "the job ended");
+    }
+}
+
 static void
 handle_starting (MnControllerManager *self, MnSession *s, const MnJobStatus *st, gint64 now)
 {
@@ -37,12 +86,23 @@ handle_starting (MnControllerManager *self, MnSession *s, const MnJobStatus *st,
     }
   if (st->state == MN_JOB_DONE)
     {
+      MnEndReason end = job_end (s, st, now);
+      g_autofree gchar *how = end_text (self, s, st, end);
       g_autofree gchar *tail = mn_manager_output_tail (self, s);
       g_autofree gchar *why = g_strdup_printf ("the app ended before it answered (%s); its last"
-                                               " output:\n%s",
-                                               st->message ? st->message : "ended", tail);
-      mn_manager_finish (self, s, MN_SESSION_FAILED, why);
+                                               " output:\n%s", how, tail);
+      /* a cap or the walltime says more than "failed" */
+      mn_manager_finish (self, s, MN_SESSION_FAILED,
+                         end == MN_END_EXITED ? MN_END_FAILED : end, why);
       return;
+    }
+  if (s->job_started == 0)
+    {
+      /* the walltime counts from here (the relay's route lives until then) */
+      g_autofree gchar *ev = g_strdup_printf ("job running%s%s", st->node ? " on " : "",
+                                              st->node ? st->node : "");
+      s->job_started = st->started > 0 ? st->started : now;
+      mn_manager_save (self, s, ev);
     }
   since = g_hash_table_lookup (self->running_since, s->id);
   if (since == NULL)
@@ -59,13 +119,12 @@ handle_starting (MnControllerManager *self, MnSession *s, const MnJobStatus *st,
                                                " s, so it was cancelled; its last output:\n%s",
                                                self->config->ready_timeout, tail);
       mn_manager_cancel_job (self, s->id, s->job_id);
-      mn_manager_finish (self, s, MN_SESSION_FAILED, why);
+      mn_manager_finish (self, s, MN_SESSION_FAILED, MN_END_FAILED, why);
       return;
     }
   if (g_hash_table_contains (self->busy, s->id))
     return;
-  if (s->host != NULL && s->port != 0 && g_strcmp0 (s->reason, "waiting for the app to answer") != 0
-      && g_str_has_prefix (s->reason ? s->reason : "", "the relay"))
+  if (s->host != NULL && s->port != 0 && s->route_failed)
     {
       mn_manager_register_route (self, s);   /* app answered before; the relay did not */
       return;
@@ -104,24 +163,20 @@ handle_status (MnControllerManager *self, MnSession *s, const MnJobStatus *st, g
       handle_starting (self, s, st, now);
       break;
     case MN_SESSION_RUNNING:
-      if (st->state == MN_JOB_DONE && s->walltime > 0 && now >= s->submitted + s->walltime &&
-          (st->message == NULL || strstr (st->message, "walltime") == NULL))
+      if (st->state == MN_JOB_DONE)
         {
-          /* the scheduler's words ("TIMEOUT", "killed by signal 9") do
-           * not tell the user it was the hours they asked for */
-          g_autofree gchar *why = g_strdup_printf ("walltime of %.4g h reached (the scheduler: %s)",
-                                                   s->walltime / 3600.0,
-                                                   st->message ? st->message : "ended");
-          mn_manager_finish (self, s, MN_SESSION_ENDED, why);
+          MnEndReason end = job_end (s, st, now);
+          g_autofree gchar *why = end_text (self, s, st, end);
+          mn_manager_finish (self, s, MN_SESSION_ENDED, end, why);
         }
-      else if (st->state == MN_JOB_DONE)
-        mn_manager_finish (self, s, MN_SESSION_ENDED, st->message ? st->message : "the job ended");
-      else if (s->idle_warned == 0 && s->reason == NULL && now > s->submitted + s->walltime)
+      else if (s->idle_warned == 0 && s->reason == NULL && now > mn_session_walltime_end (s))
         mn_manager_set_reason (s, "walltime reached; stopping");
       break;
     case MN_SESSION_ENDING:
       if (st->state == MN_JOB_DONE)
-        mn_manager_finish (self, s, MN_SESSION_ENDED, s->reason ? s->reason : "stopped");
+        mn_manager_finish (self, s, MN_SESSION_ENDED,
+                           s->end_reason != MN_END_NONE ? s->end_reason : MN_END_USER,
+                           s->reason ? s->reason : "stopped");
       else if (now - s->stop_requested > self->config->kill_grace + 5)
         mn_manager_cancel_job (self, s->id, s->job_id);  /* repeat: a cancel lost in a restart
                                                 * must not leave the job running */
@@ -130,7 +185,6 @@ handle_status (MnControllerManager *self, MnSession *s, const MnJobStatus *st, g
       break;
     }
 }
-
 
 /* Hands each polled session its job's status.  @asked: session id ->
  * the job id that was polled (a session submitted while the poll ran is

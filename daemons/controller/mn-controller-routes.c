@@ -123,6 +123,7 @@ on_route_put (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
           g_autofree gchar *ev = g_strdup_printf ("running at %s:%u, route /s/%s/ registered",
                                                   s->host, s->port, s->id);
           s->state = MN_SESSION_RUNNING;
+          s->route_failed = FALSE;
           s->started = mn_controller_manager_now (self);
           mn_manager_set_reason (s, NULL);
           self->counters.ready++;
@@ -132,6 +133,7 @@ on_route_put (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
         {
           g_autofree gchar *why = g_strdup_printf ("the relay did not take the route (%s);"
                                                    " retrying", message);
+          s->route_failed = TRUE;
           if (g_strcmp0 (s->reason, why) != 0)
             {
               mn_manager_set_reason (s, why);
@@ -148,7 +150,7 @@ void
 mn_manager_register_route (MnControllerManager *self, MnSession *s)
 {
   g_autofree gchar *upstream = g_strdup_printf ("http://%s:%u", s->host, s->port);
-  gint64 expires = (s->submitted ? s->submitted : s->created) + s->walltime;
+  gint64 expires = mn_session_walltime_end (s);   /* the job's start + walltime */
   g_hash_table_insert (self->busy, g_strdup (s->id), (gpointer) "route");
   mn_controller_relay_put_route (self->relay, s->id, upstream, s->user, s->token, expires,
                                  on_route_put, mn_manager_call_new (self, s->id));
@@ -266,7 +268,7 @@ on_route_refreshed (gboolean ok, const gchar *message, JsonNode *body, gpointer 
 void
 mn_manager_refresh_route (MnControllerManager *self, MnSession *s)
 {
-  gint64 expires = (s->submitted ? s->submitted : s->created) + s->walltime;
+  gint64 expires = mn_session_walltime_end (s);
   g_autofree gchar *upstream = g_strdup_printf ("http://%s:%u", s->host, s->port);
   mn_controller_relay_put_route (self->relay, s->id, upstream, s->user, s->token,
                                  expires, on_route_refreshed, g_strdup (s->id));

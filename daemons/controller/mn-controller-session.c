@@ -76,3 +76,12 @@ mn_session_state_is_final (MnSessionState state)
 {
   return state == MN_SESSION_ENDED || state == MN_SESSION_FAILED;
 }
+
+gint64
+mn_session_walltime_end (const MnSession *s)
+{
+  gint64 start = s->job_started ? s->job_started : s->submitted;
+  if (start == 0)
+    return G_MAXINT64;
+  return start + s->walltime;
+}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include "mn-policy.h"
 
 G_BEGIN_DECLS
 
@@ -28,12 +29,15 @@ typedef struct {
   guint64         memory_mb;
   guint           gpus;
   gint64          walltime;    /* s */
-  gboolean        give_up;     /* if_busy = give-up */
+  gboolean        give_up;     /* if_busy = give_up */
+  guint64         gpu_memory_mb; /* GPU memory asked of the policy (0 none) */
   MnSessionState  state;
   MnSessionState  prev_state;  /* what unknown returns to */
   gchar          *reason;
   gint64          created;
   gint64          submitted;   /* job handed to the backend */
+  gint64          job_started; /* the backend first saw the job running: the
+                                * walltime counts from here */
   gint64          started;     /* app answered */
   gint64          ended;
   gint64          stop_requested;  /* ending since */
@@ -42,8 +46,12 @@ typedef struct {
   guint           port;
   gint            node;        /* -1: not placed */
   gint            logical;
+  guint64         gpu_mask;    /* the policy's GPUs (bit i: GPU i of the node) */
   gchar          *token;
   gint64          idle_warned; /* when the idle warning was given, 0 none */
+  /* Why it ended (ended/failed; MN_END_NONE while live), or, while ending,
+   * why it is being stopped.  The code decides; @reason is for people. */
+  MnEndReason     end_reason;
   /* From the last poll, not stored: a starting session's job waits in the
    * scheduler's queue (with its expected start, 0 none); the node the
    * scheduler runs it on. */
@@ -51,6 +59,7 @@ typedef struct {
   gint64          sched_estimate;
   gchar          *exec_node;
   gchar          *refused_at;  /* the connection file's host:port last refused */
+  gboolean        route_failed; /* the app answered; the relay did not take the route */
 } MnSession;
 
 MnSession   *mn_session_new (void);
@@ -61,5 +70,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnSession, mn_session_free)
 const gchar *mn_session_state_to_string (MnSessionState state);
 gboolean     mn_session_state_from_string (const gchar *text, MnSessionState *out);
 gboolean     mn_session_state_is_final (MnSessionState state);
+/* When the walltime runs out: the job's start (as the backend first saw it
+ * running; before that the submission, for sessions stored before it was
+ * recorded) + walltime.  G_MAXINT64 while the job has not been submitted. */
+gint64       mn_session_walltime_end (const MnSession *s);
 
 G_END_DECLS

@@ -37,6 +37,12 @@ static const gchar *const migrations[] = {
   /* 1 -> 2: stop requests and idle warnings must survive a restart */
   "ALTER TABLE sessions ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE sessions ADD COLUMN idle_warned INTEGER NOT NULL DEFAULT 0;",
+  /* 2 -> 3: the policy's model (issue 14): GPU memory asked, the GPUs given,
+   * the walltime counted from the job's start, how a session ended as a code */
+  "ALTER TABLE sessions ADD COLUMN gpu_memory_mb INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE sessions ADD COLUMN gpu_mask INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE sessions ADD COLUMN job_started INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE sessions ADD COLUMN end_reason TEXT;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MN_CONTROLLER_STORE_SCHEMA_VERSION);
@@ -157,7 +163,10 @@ add_event (MnControllerStore *store, const gchar *id, gint64 now,
 #define SESSION_COLUMNS \
   "id, user, app, queue, cores, memory_mb, gpus, walltime, give_up, state," \
   " prev_state, reason, created, submitted, started, ended, job_id, host, port," \
-  " node, logical, token, stop_requested, idle_warned"
+  " node, logical, token, stop_requested, idle_warned, gpu_memory_mb, gpu_mask," \
+  " job_started, end_reason"
+#define SESSION_PARAMS "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
+#define SESSION_NUM_PARAM "?29"
 
 static void
 bind_session (sqlite3_stmt *st, const MnSession *s)
@@ -186,6 +195,10 @@ bind_session (sqlite3_stmt *st, const MnSession *s)
   bind_text (st, 22, s->token);
   sqlite3_bind_int64 (st, 23, s->stop_requested);
   sqlite3_bind_int64 (st, 24, s->idle_warned);
+  sqlite3_bind_int64 (st, 25, (gint64) s->gpu_memory_mb);
+  sqlite3_bind_int64 (st, 26, (gint64) s->gpu_mask);
+  sqlite3_bind_int64 (st, 27, s->job_started);
+  bind_text (st, 28, s->end_reason != MN_END_NONE ? mn_end_reason_to_string (s->end_reason) : NULL);
 }
 
 static gchar *
@@ -230,19 +243,48 @@ read_session (sqlite3_stmt *st)
   s->token = col_text (st, 22);
   s->stop_requested = sqlite3_column_int64 (st, 23);
   s->idle_warned = sqlite3_column_int64 (st, 24);
+  s->gpu_memory_mb = (guint64) sqlite3_column_int64 (st, 25);
+  s->gpu_mask = (guint64) sqlite3_column_int64 (st, 26);
+  s->job_started = sqlite3_column_int64 (st, 27);
+  {
+    g_autofree gchar *end = col_text (st, 28);
+    if (end == NULL || !mn_end_reason_from_string (end, &s->end_reason))
+      s->end_reason = MN_END_NONE;
+  }
   return s;
+}
+
+/* UPDATE of every column of @s; inside the caller's transaction. */
+static gboolean
+write_session (MnControllerStore *store, const MnSession *s, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (store->db, "UPDATE sessions SET (" SESSION_COLUMNS ") ="
+                          " (" SESSION_PARAMS ") WHERE num = " SESSION_NUM_PARAM,
+                          -1, &st, NULL) != SQLITE_OK)
+    return fail (store, "prepare update", error);
+  bind_session (st, s);
+  sqlite3_bind_int64 (st, 29, s->num);
+  if (sqlite3_step (st) != SQLITE_DONE)
+    {
+      fail (store, "update session", error);
+      sqlite3_finalize (st);
+      return FALSE;
+    }
+  sqlite3_finalize (st);
+  return TRUE;
 }
 
 gboolean
 mn_controller_store_insert (MnControllerStore *store, MnSession *s, gint64 now,
-                            const gchar *event, GError **error)
+                            MnStoreDecideFunc decide, gpointer data, GError **error)
 {
   sqlite3_stmt *st = NULL;
+  g_autofree gchar *event = NULL;
   if (!exec (store, "BEGIN IMMEDIATE", error))
     return FALSE;
   if (sqlite3_prepare_v2 (store->db, "INSERT INTO sessions (" SESSION_COLUMNS ") VALUES"
-                          " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                          -1, &st, NULL) != SQLITE_OK)
+                          " (" SESSION_PARAMS ")", -1, &st, NULL) != SQLITE_OK)
     {
       fail (store, "prepare insert", error);
       exec (store, "ROLLBACK", NULL);
@@ -258,7 +300,13 @@ mn_controller_store_insert (MnControllerStore *store, MnSession *s, gint64 now,
     }
   sqlite3_finalize (st);
   s->num = sqlite3_last_insert_rowid (store->db);
-  if (!add_event (store, s->id, now, s->state, event, error))
+  /* the decision needs the row's number, and a refusal leaves no row */
+  if (!decide (s, &event, data, error))
+    {
+      exec (store, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  if (!write_session (store, s, error) || !add_event (store, s->id, now, s->state, event, error))
     {
       exec (store, "ROLLBACK", NULL);
       return FALSE;
@@ -270,28 +318,10 @@ gboolean
 mn_controller_store_update (MnControllerStore *store, const MnSession *s, gint64 now,
                             const gchar *event, GError **error)
 {
-  sqlite3_stmt *st = NULL;
   if (!exec (store, "BEGIN IMMEDIATE", error))
     return FALSE;
-  if (sqlite3_prepare_v2 (store->db, "UPDATE sessions SET (" SESSION_COLUMNS ") ="
-                          " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) WHERE num = ?25",
-                          -1, &st, NULL) != SQLITE_OK)
-    {
-      fail (store, "prepare update", error);
-      exec (store, "ROLLBACK", NULL);
-      return FALSE;
-    }
-  bind_session (st, s);
-  sqlite3_bind_int64 (st, 25, s->num);
-  if (sqlite3_step (st) != SQLITE_DONE)
-    {
-      fail (store, "update session", error);
-      sqlite3_finalize (st);
-      exec (store, "ROLLBACK", NULL);
-      return FALSE;
-    }
-  sqlite3_finalize (st);
-  if (event != NULL && !add_event (store, s->id, now, s->state, event, error))
+  if (!write_session (store, s, error) ||
+      (event != NULL && !add_event (store, s->id, now, s->state, event, error)))
     {
       exec (store, "ROLLBACK", NULL);
       return FALSE;
@@ -455,17 +485,4 @@ mn_controller_store_usage (MnControllerStore *store, gint64 from, gint64 to,
     }
   sqlite3_finalize (st);
   return rc == SQLITE_DONE ? TRUE : fail (store, "usage", error);
-}
-
-gint64
-mn_controller_store_max_num (MnControllerStore *store)
-{
-  sqlite3_stmt *st = NULL;
-  gint64 n = 0;
-  /* sqlite_sequence remembers AUTOINCREMENT values even of deleted rows */
-  if (sqlite3_prepare_v2 (store->db, "SELECT MAX(num) FROM sessions", -1, &st, NULL) == SQLITE_OK &&
-      sqlite3_step (st) == SQLITE_ROW)
-    n = sqlite3_column_int64 (st, 0);
-  sqlite3_finalize (st);
-  return n;
 }

@@ -17,7 +17,7 @@ typedef struct {
   gchar  *message;
 } MnStoreEvent;
 
-#define MN_CONTROLLER_STORE_SCHEMA_VERSION 2
+#define MN_CONTROLLER_STORE_SCHEMA_VERSION 3
 
 MnControllerStore *mn_controller_store_open (const gchar *path, GError **error);
 void               mn_controller_store_free (MnControllerStore *store);
@@ -25,16 +25,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnControllerStore, mn_controller_store_free)
 
 gint     mn_controller_store_schema_version (MnControllerStore *store);
 
-/* Inserts @s (sets s->num) and its first event. */
+/* Decides on a new session once its row exists: s->num is set (the policy's
+ * job id is the row's number).  Sets the outcome in @s and the first event's
+ * text in *@event; FALSE with @error (a refusal) leaves no row. */
+typedef gboolean (*MnStoreDecideFunc) (MnSession *s, gchar **event, gpointer data,
+                                       GError **error);
+/* Inserts @s, lets @decide settle it and writes it with its first event, in
+ * one transaction. */
 gboolean mn_controller_store_insert (MnControllerStore *store, MnSession *s,
-                                     gint64 now, const gchar *event,
-                                     GError **error);
+                                     gint64 now, MnStoreDecideFunc decide,
+                                     gpointer data, GError **error);
 /* Writes every field of @s and appends an event, in one transaction. */
 gboolean mn_controller_store_update (MnControllerStore *store, const MnSession *s,
                                      gint64 now, const gchar *event,
                                      GError **error);
-/* Highest session row number ever used (0 if none). */
-gint64   mn_controller_store_max_num (MnControllerStore *store);
 /* @user NULL: everyone.  @live_only: not ended/failed.  Oldest first. */
 GPtrArray *mn_controller_store_list (MnControllerStore *store, const gchar *user,
                                      gboolean live_only, GError **error);

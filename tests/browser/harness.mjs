@@ -187,7 +187,10 @@ export class Portal {
       `[state]\nstate_dir = ${d}/state\napps_dir = ${apps}\npolicy_file = ${polpath}\n` +
       `[auth]\nmethods = users-file\nusers_file = ${d}/users\nkey_file = ${this.keyFile}\npbkdf2_iterations = 1000\n` +
       `[relay]\nurl = http://127.0.0.1:${this.relayAdmin}\nsecret_file = ${this.secretFile}\n` +
-      '[backend]\nrun_as = controller\n' + `port_lock_dir = ${d}/ports\n` + kernelKey +
+      // batch = allow: the portal test launches on the batch queue too (the
+      // local backend refuses it by default: it would bypass the policy)
+      '[backend]\nrun_as = controller\n' + (/^ +batch +string/m.test(help) ? 'batch = allow\n' : '') +
+      `port_lock_dir = ${d}/ports\n` + kernelKey +
       `poll_interval_ms = 100\nkill_grace = 1s\nready_timeout = ${this.readyTimeout}s\n`, 0o600);
     for (const [user, password] of Object.entries(this.users)) {
       const r = spawnSync(controller, ['passwd', '--config', this.config, user],

@@ -402,7 +402,7 @@ try {
     check(/2 of 2 places in use/.test(await bob.locator('#queue-status').textContent()), 'queue not shown full');
     await bob.fill('#cores', '1');
     await bob.fill('#memory_gb', '1');
-    const resp = await launchFromForm(bob, { app: 'webapp', ifBusy: 'give-up', hours: 1 });
+    const resp = await launchFromForm(bob, { app: 'webapp', ifBusy: 'give_up', hours: 1 });
     check(resp.status() === 409, `give-up launch answered ${resp.status()}`);
     const body = await resp.json();
     const shown = await bob.locator('#launch-error').textContent();

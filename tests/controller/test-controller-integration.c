@@ -342,6 +342,8 @@ test_login_and_input (void)
       { "{\"app\":\"webapp\",\"hours\":\"two\"}", "hours", "expected a number" },
       { "{\"app\":\"nope\"}", "app", "no app 'nope'" },
       { "{\"app\":\"webapp\",\"if_busy\":\"maybe\"}", "if_busy", "neither" },
+      /* one spelling, the policy's */
+      { "{\"app\":\"webapp\",\"if_busy\":\"give-up\"}", "if_busy", "'give_up'" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
       {
@@ -709,14 +711,21 @@ test_limits (void)
   g_test_message ("per-user refusal: %s", member (&r, "error"));
   reply_clear (&r);
   b = new_session (&bob, "{\"app\":\"webapp\"}");
-  r = launch (&carol, "{\"app\":\"webapp\",\"if_busy\":\"give-up\"}");
+  r = launch (&carol, "{\"app\":\"webapp\",\"if_busy\":\"give_up\"}");
   g_assert_cmpuint (r.status, ==, 409);
   g_assert_cmpstr (member (&r, "reason"), ==, "busy-give-up");
   g_test_message ("give-up refusal: %s", member (&r, "error"));
   reply_clear (&r);
+  /* batch does not get around the full queue: the local backend refuses it */
+  r = launch (&carol, "{\"app\":\"webapp\",\"queue\":\"batch\",\"cores\":2}");
+  g_assert_cmpuint (r.status, ==, 409);
+  g_assert_cmpstr (member (&r, "reason"), ==, "batch-not-allowed");
+  g_assert_cmpstr (member (&r, "field"), ==, "queue");
+  reply_clear (&r);
   r = launch (&carol, "{\"app\":\"webapp\",\"if_busy\":\"wait\"}");
   g_assert_cmpuint (r.status, ==, 201);
   g_assert_cmpstr (member (&r, "state"), ==, "queued");
+  g_assert_cmpstr (member (&r, "if_busy"), ==, "wait");
   g_assert_true (json_object_get_int_member (json_node_get_object (r.json), "estimated_start") > 0);
   c = g_strdup (member (&r, "id"));
   reply_clear (&r);
@@ -757,7 +766,14 @@ test_walltime (void)
   reason = NULL;
   st = wait_state (&alice, id, "ended", 40, &reason);
   g_assert_cmpstr (st, ==, "ended");
-  g_assert_cmpstr (reason, ==, "walltime reached");
+  g_assert_cmpstr (reason, ==, "walltime of 11 s reached");
+  {
+    g_autofree gchar *path = g_strdup_printf ("sessions/%s", id);
+    g_autofree gchar *url = api (path);
+    Reply r = request ("GET", url, &alice, NULL, NULL);
+    g_assert_cmpstr (member (&r, "end_reason"), ==, "walltime");
+    reply_clear (&r);
+  }
   login_clear (&alice);
 }
 

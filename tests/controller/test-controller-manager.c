@@ -1,6 +1,7 @@
 /* Session state machine on a fake backend, a fake clock and a fake prober:
  * every transition, including unknown and the failures. */
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "mn-controller-manager.h"
@@ -93,6 +94,8 @@ fake_poll (MnBackend *b, const gchar *const *ids, gint64 now, GError **error)
       copy->message = g_strdup (st ? st->message : "no such job");
       copy->estimated_start = st ? st->estimated_start : 0;
       copy->node = g_strdup (st ? st->node : NULL);
+      copy->started = st ? st->started : 0;
+      copy->end = st ? st->end : MN_END_NONE;
       g_hash_table_replace (out, g_strdup (ids[i]), copy);
     }
   g_mutex_unlock (&f->lock);
@@ -110,6 +113,16 @@ fake_free (MnBackend *b)
 
 static const MnBackendClass fake_class = {
   .name = "fake",
+  .submit = fake_submit,
+  .cancel = fake_cancel,
+  .poll = fake_poll,
+  .describe = fake_describe,
+  .free = fake_free,
+};
+
+/* Named like the local backend: what [backend] batch = auto refuses. */
+static const MnBackendClass fake_local_class = {
+  .name = "local",
   .submit = fake_submit,
   .cancel = fake_cancel,
   .poll = fake_poll,
@@ -140,6 +153,7 @@ typedef struct {
   gboolean             ready;    /* what the fake prober answers */
   guint                probes;
   gboolean             blocking; /* the backend's commands block (setup data) */
+  gboolean             local;    /* the backend is named "local" (setup data) */
 } Fixture;
 
 static gint64 fake_clock (gpointer data) { return ((Fixture *) data)->now; }
@@ -172,7 +186,8 @@ make_manager (Fixture *fx)
   apps = mn_app_load_dir (appdir, &error);
   g_assert_no_error (error);
   fx->backend = g_new0 (FakeBackend, 1);
-  fx->backend->parent.klass = fx->blocking ? &fake_blocking_class : &fake_class;
+  fx->backend->parent.klass = fx->blocking ? &fake_blocking_class
+                              : fx->local ? &fake_local_class : &fake_class;
   fx->backend->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                              (GDestroyNotify) mn_job_status_free);
   fx->backend->cancel_ends = TRUE;
@@ -190,6 +205,7 @@ setup (Fixture *fx, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autofree gchar *appdir = NULL, *app = NULL;
   fx->blocking = g_strcmp0 (data, "blocking") == 0;
+  fx->local = g_strcmp0 (data, "local") == 0;
   fx->dir = g_dir_make_tmp ("minna-ctl-XXXXXX", &error);
   g_assert_no_error (error);
   appdir = g_build_filename (fx->dir, "apps", NULL);
@@ -230,7 +246,7 @@ teardown (Fixture *fx, gconstpointer data)
 static MnSession *
 launch (Fixture *fx, const gchar *user, gboolean give_up, GError **error)
 {
-  MnLaunchRequest r = { "web", "interactive", 1, 1024, 0, 3600, give_up };
+  MnLaunchRequest r = { "web", "interactive", 1, 1024, 0, 3600, give_up ? "give_up" : "wait" };
   MnRejectReason reason;
   return mn_controller_manager_launch (fx->manager, user, &r, &reason, error);
 }
@@ -311,7 +327,7 @@ test_happy_path (Fixture *fx, gconstpointer data)
   g_assert_cmpint (got->state, ==, MN_SESSION_RUNNING);
   g_assert_cmpstr (got->host, ==, "127.0.0.1");
   g_assert_cmpuint (got->port, ==, 20001);
-  g_assert_true (mn_controller_manager_stop (fx->manager, s->id, "stopped by the user", &error));
+  g_assert_true (mn_controller_manager_stop (fx->manager, s->id, MN_END_USER, "stopped by the user", &error));
   g_assert_no_error (error);
   /* cancel_ends: DONE at the next poll */
   g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_ENDING);
@@ -320,6 +336,7 @@ test_happy_path (Fixture *fx, gconstpointer data)
   got = mn_controller_manager_get (fx->manager, s->id, NULL);
   g_assert_cmpint (got->state, ==, MN_SESSION_ENDED);
   g_assert_cmpstr (got->reason, ==, "stopped by the user");
+  g_assert_cmpint (got->end_reason, ==, MN_END_USER);
   events = mn_controller_store_events (mn_controller_manager_get_store (fx->manager), s->id, NULL);
   g_assert_cmpuint (events->len, >=, 5);
   g_assert_cmpstr (((MnStoreEvent *) g_ptr_array_index (events, events->len - 1))->message, ==,
@@ -455,10 +472,11 @@ test_running_ends (Fixture *fx, gconstpointer data)
   got = mn_controller_manager_get (fx->manager, s->id, NULL);
   g_assert_cmpint (got->state, ==, MN_SESSION_ENDED);
   g_assert_cmpstr (got->reason, ==, "exited");
+  g_assert_cmpint (got->end_reason, ==, MN_END_EXITED);
 }
 
-/* Killed by the scheduler at its walltime: the reason says so, whatever
- * the scheduler's own words. */
+/* Killed by the scheduler at its walltime: the code and the reason say so,
+ * whatever the scheduler's own words. */
 static void
 test_walltime_end (Fixture *fx, gconstpointer data)
 {
@@ -472,7 +490,8 @@ test_walltime_end (Fixture *fx, gconstpointer data)
   tick (fx);
   got = mn_controller_manager_get (fx->manager, s->id, NULL);
   g_assert_cmpint (got->state, ==, MN_SESSION_ENDED);
-  g_assert_cmpstr (got->reason, ==, "walltime of 1 h reached (the scheduler: killed by signal 9)");
+  g_assert_cmpstr (got->reason, ==, "walltime of 1 h reached");
+  g_assert_cmpint (got->end_reason, ==, MN_END_WALLTIME);
 }
 
 /* Full queue: give-up refused with the policy's text, wait queued; when the
@@ -484,7 +503,7 @@ test_queue_and_refusals (Fixture *fx, gconstpointer data)
   g_autoptr(MnSession) a = launch (fx, "alice", FALSE, NULL);
   g_autoptr(MnSession) b = launch (fx, "bob", FALSE, NULL);
   g_autoptr(MnSession) c = NULL, d = NULL, again = NULL;
-  MnLaunchRequest r = { "web", "interactive", 1, 1024, 0, 3600, TRUE };
+  MnLaunchRequest r = { "web", "interactive", 1, 1024, 0, 3600, "give_up" };
   MnRejectReason reason = MN_REJECT_NONE;
 
   g_assert_cmpint (a->state, ==, MN_SESSION_STARTING);
@@ -512,8 +531,12 @@ test_queue_and_refusals (Fixture *fx, gconstpointer data)
   {
     g_autoptr(MnSession) e = launch (fx, "erin", FALSE, NULL);
     g_assert_cmpint (e->state, ==, MN_SESSION_QUEUED);
-    g_assert_true (mn_controller_manager_stop (fx->manager, e->id, "stopped by the user", NULL));
+    g_assert_true (mn_controller_manager_stop (fx->manager, e->id, MN_END_USER, "stopped by the user", NULL));
     g_assert_cmpint (state_of (fx, e->id), ==, MN_SESSION_ENDED);
+    {
+      g_autoptr(MnSession) ge = mn_controller_manager_get (fx->manager, e->id, NULL);
+      g_assert_cmpint (ge->end_reason, ==, MN_END_CANCELLED);
+    }
   }
 }
 
@@ -692,7 +715,7 @@ test_commands_in_threads (Fixture *fx, gconstpointer data)
   wait_state (fx, s->id, MN_SESSION_UNKNOWN);
   set_fail_poll (f, FALSE);
   wait_state (fx, s->id, MN_SESSION_RUNNING);
-  g_assert_true (mn_controller_manager_stop (fx->manager, s->id, "stopped by the user", &error));
+  g_assert_true (mn_controller_manager_stop (fx->manager, s->id, MN_END_USER, "stopped by the user", &error));
   g_assert_no_error (error);
   wait_state (fx, s->id, MN_SESSION_ENDED);
   g_mutex_lock (&f->lock);
@@ -745,8 +768,8 @@ test_job_host_node (Fixture *fx, gconstpointer data)
   tick_for (fx, 300);
   g_test_assert_expected_messages ();
   g_assert_cmpint (state_of (fx, b->id), ==, MN_SESSION_STARTING);
-  g_assert_true (mn_controller_manager_stop (fx->manager, a->id, "done", NULL));
-  g_assert_true (mn_controller_manager_stop (fx->manager, b->id, "done", NULL));
+  g_assert_true (mn_controller_manager_stop (fx->manager, a->id, MN_END_USER, "done", NULL));
+  g_assert_true (mn_controller_manager_stop (fx->manager, b->id, MN_END_USER, "done", NULL));
   tick (fx);
   /* a node that does not resolve: never reachable, so never running */
   c = launch (fx, "carol", FALSE, NULL);
@@ -760,6 +783,282 @@ test_job_host_node (Fixture *fx, gconstpointer data)
   g_test_assert_expected_messages ();
   g_assert_cmpint (state_of (fx, c->id), ==, MN_SESSION_STARTING);
   g_assert_cmpuint (fx->probes, ==, 1);
+}
+
+/* The policy's job id is the stored row's number, for started and queued
+ * sessions alike; a refused request leaves no row, and its number is the
+ * next session's. */
+static void
+test_job_id_is_row (Fixture *fx, gconstpointer data)
+{
+  MnPolicyState *ps = mn_controller_manager_get_policy (fx->manager);
+  g_autoptr(MnSession) a = launch (fx, "alice", FALSE, NULL);
+  g_autoptr(MnSession) b = launch (fx, "bob", FALSE, NULL);
+  g_autoptr(MnSession) c = NULL, d = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  guint node = 9, logical = 9;
+  g_assert_cmpint (a->num, ==, 1);
+  g_assert_cmpint (b->num, ==, 2);
+  g_assert_true (mn_policy_state_lookup (ps, (guint64) a->num, &node, &logical));
+  g_assert_cmpuint (node, ==, (guint) a->node);
+  g_assert_true (mn_policy_state_lookup (ps, (guint64) b->num, &node, &logical));
+  c = launch (fx, "alice", FALSE, &error);          /* per-user limit */
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED);
+  g_assert_null (c);
+  d = launch (fx, "carol", FALSE, NULL);            /* waits */
+  g_assert_cmpint (d->state, ==, MN_SESSION_QUEUED);
+  g_assert_cmpint (d->num, ==, 3);
+  g_assert_cmpuint (mn_policy_state_position (ps, (guint64) d->num), ==, 1);
+  rows = mn_controller_store_list (mn_controller_manager_get_store (fx->manager), NULL, FALSE, NULL);
+  g_assert_cmpuint (rows->len, ==, 3);
+  /* the reason names the policy's wait code */
+  g_assert_cmpstr (d->reason, ==, "waiting for room in interactive.q (slots)");
+}
+
+/* The policy's [queue] if_busy applies when the request does not say. */
+static void
+test_if_busy_default (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnPolicyConfig) p = mn_policy_config_copy (fx->policy);
+  MnLaunchRequest r = { "web", "interactive", 1, 1024, 0, 3600, NULL };
+  MnRejectReason reason = MN_REJECT_NONE;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnSession) a = launch (fx, "alice", FALSE, NULL);
+  g_autoptr(MnSession) b = launch (fx, "bob", FALSE, NULL);
+  g_autoptr(MnSession) c = NULL, d = NULL;
+  /* the built-in default waits */
+  c = mn_controller_manager_launch (fx->manager, "carol", &r, &reason, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (c->state, ==, MN_SESSION_QUEUED);
+  g_assert_false (c->give_up);
+  /* a policy that gives up by default */
+  p->if_busy = MN_IF_BUSY_GIVE_UP;
+  mn_controller_manager_set_policy (fx->manager, p);
+  d = mn_controller_manager_launch (fx->manager, "dave", &r, &reason, &error);
+  g_assert_null (d);
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED);
+  g_assert_cmpint (reason, ==, MN_REJECT_BUSY_GIVE_UP);
+  g_clear_error (&error);
+  /* ... unless the request says wait */
+  r.if_busy = "wait";
+  d = mn_controller_manager_launch (fx->manager, "dave", &r, &reason, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (d->state, ==, MN_SESSION_QUEUED);
+  /* one spelling: the policy's */
+  r.if_busy = "give-up";
+  g_assert_null (mn_controller_manager_launch (fx->manager, "erin", &r, &reason, &error));
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "'give_up'"));
+}
+
+/* The controller's if_busy words are the policy file's, value for value. */
+static void
+test_if_busy_spelling (void)
+{
+  for (MnIfBusy v = MN_IF_BUSY_WAIT; v <= MN_IF_BUSY_GIVE_UP; v++)
+    {
+      g_autoptr(MnPolicyConfig) c = mn_policy_config_new_default ();
+      g_autoptr(GError) error = NULL;
+      g_autofree gchar *back = NULL;
+      MnIfBusy parsed;
+      const gchar *word = mn_controller_if_busy_to_string (v);
+      g_assert_true (mn_policy_config_set (c, "queue", "if_busy", word, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (c->if_busy, ==, v);
+      back = mn_policy_config_get (c, "queue", "if_busy");
+      g_assert_cmpstr (back, ==, word);
+      g_assert_true (mn_controller_if_busy_from_string (word, &parsed));
+      g_assert_cmpint (parsed, ==, v);
+    }
+  {
+    MnIfBusy parsed;
+    g_assert_false (mn_controller_if_busy_from_string ("give-up", &parsed));
+    g_assert_false (mn_controller_if_busy_from_string (NULL, &parsed));
+  }
+}
+
+/* queue = batch does not bypass the policy: on the local backend it is
+ * refused unless [backend] batch = allow; refuse refuses it anywhere. */
+static void
+test_batch (Fixture *fx, gconstpointer data)
+{
+  MnLaunchRequest r = { "web", "batch", 7, 60 * 1024, 0, 24 * 3600, NULL };
+  MnRejectReason reason = MN_REJECT_NONE;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnSession) s = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_assert_false (mn_controller_manager_batch_allowed (fx->manager));
+  s = mn_controller_manager_launch (fx->manager, "alice", &r, &reason, &error);
+  g_assert_null (s);
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_NOT_ALLOWED);
+  g_assert_nonnull (strstr (error->message, "[backend] batch = auto"));
+  g_clear_error (&error);
+  rows = mn_controller_store_list (mn_controller_manager_get_store (fx->manager), NULL, FALSE, NULL);
+  g_assert_cmpuint (rows->len, ==, 0);
+  g_assert_cmpuint (fx->backend->submits, ==, 0);
+  /* allowed by the admin: a batch job, outside interactive.q */
+  mn_controller_manager_unref (fx->manager);
+  fx->config->batch = (g_free (fx->config->batch), g_strdup ("allow"));
+  make_manager (fx);
+  s = mn_controller_manager_launch (fx->manager, "alice", &r, &reason, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s->state, ==, MN_SESSION_STARTING);
+  g_assert_cmpint (s->node, ==, -1);
+  g_assert_cmpuint (mn_policy_state_n_running (mn_controller_manager_get_policy (fx->manager)), ==, 0);
+  g_clear_pointer (&s, mn_session_free);
+  /* refuse: even where a scheduler would take it */
+  mn_controller_manager_unref (fx->manager);
+  fx->config->batch = (g_free (fx->config->batch), g_strdup ("refuse"));
+  fx->local = FALSE;
+  make_manager (fx);
+  g_assert_null (mn_controller_manager_launch (fx->manager, "bob", &r, &reason, &error));
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_NOT_ALLOWED);
+}
+
+/* The walltime counts from the job's start, not its submission: a job that
+ * waited 10 min in the scheduler's queue keeps its hour from when it ran. */
+static void
+test_walltime_from_start (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnSession) s = launch (fx, "alice", FALSE, NULL);
+  g_autoptr(MnSession) got = NULL;
+  gint64 submitted = fx->now;
+  tick (fx);                                  /* pending */
+  fx->now += 600;
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  write_connection (fx, s->id, 20008);
+  tick (fx);
+  got = mn_controller_manager_get (fx->manager, s->id, NULL);
+  g_assert_cmpint (got->state, ==, MN_SESSION_RUNNING);
+  g_assert_cmpint (got->submitted, ==, submitted);
+  g_assert_cmpint (got->job_started, ==, submitted + 600);
+  g_assert_cmpint (mn_session_walltime_end (got), ==, submitted + 600 + 3600);
+  g_clear_pointer (&got, mn_session_free);
+  /* it exits by itself after submission + 1 h, before start + 1 h */
+  fx->now = submitted + 3600 + 60;
+  set_job (fx, s->id, MN_JOB_DONE, "exit code 0");
+  tick (fx);
+  got = mn_controller_manager_get (fx->manager, s->id, NULL);
+  g_assert_cmpint (got->state, ==, MN_SESSION_ENDED);
+  g_assert_cmpint (got->end_reason, ==, MN_END_EXITED);
+}
+
+/* A running job killed by its memory cap ends with that code (the backend
+ * says so; the message is not read). */
+static void
+test_memory_cap_end (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnSession) s = launch (fx, "alice", FALSE, NULL);
+  g_autoptr(MnSession) got = NULL;
+  g_autofree gchar *job = g_strdup_printf ("job-%s", s->id);
+  MnJobStatus *st;
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  write_connection (fx, s->id, 20009);
+  tick (fx);
+  st = g_hash_table_lookup (fx->backend->jobs, job);
+  st->state = MN_JOB_DONE;
+  st->exit_code = -1;
+  st->end = MN_END_MEMORY_CAP;
+  st->message = g_strdup ("killed by signal 9");
+  tick (fx);
+  got = mn_controller_manager_get (fx->manager, s->id, NULL);
+  g_assert_cmpint (got->state, ==, MN_SESSION_ENDED);
+  g_assert_cmpint (got->end_reason, ==, MN_END_MEMORY_CAP);
+  g_assert_nonnull (strstr (got->reason, "memory limit"));
+  g_assert_nonnull (strstr (got->reason, "1 GB"));
+}
+
+/* Capped GPU mode: a GPU request reserves the per-job GPU memory cap, as
+ * the simulator's requests do, so the controller admits as many GPU jobs
+ * per GPU as the simulator (here 16 GB / 8 GB = 2; the third waits). */
+static void
+test_gpu_memory_capped (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnPolicyConfig) p = mn_policy_config_copy (fx->policy);
+  MnLaunchRequest r = { "web", "interactive", 1, 1024, 1, 3600, "wait" };
+  MnRejectReason reason;
+  g_autoptr(MnSession) a = NULL, b = NULL, c = NULL;
+  MnLogicalNodeInfo li = { 0 };
+  p->gpu_mode = MN_GPU_MODE_CAPPED;
+  p->max_jobs_per_logical = 7;
+  p->node_gpus = 1;
+  p->logical_gpus = 1;
+  p->gpu_memory_mb = 16 * 1024;
+  p->job_max_gpu_memory_mb = 8 * 1024;
+  mn_controller_manager_set_policy (fx->manager, p);
+  a = mn_controller_manager_launch (fx->manager, "alice", &r, &reason, NULL);
+  b = mn_controller_manager_launch (fx->manager, "bob", &r, &reason, NULL);
+  c = mn_controller_manager_launch (fx->manager, "carol", &r, &reason, NULL);
+  g_assert_cmpint (a->state, ==, MN_SESSION_STARTING);
+  g_assert_cmpint (b->state, ==, MN_SESSION_STARTING);
+  g_assert_cmpint (c->state, ==, MN_SESSION_QUEUED);
+  g_assert_cmpstr (c->reason, ==, "waiting for room in interactive.q (gpu-memory)");
+  g_assert_cmpuint (a->gpu_memory_mb, ==, 8 * 1024);
+  g_assert_cmpuint (a->gpu_mask, ==, 1);
+  mn_policy_state_logical_info (mn_controller_manager_get_policy (fx->manager), 0, 0, &li);
+  g_assert_cmpuint (li.gpu_memory_reserved_mb, ==, 16 * 1024);
+}
+
+/* A database written by the controller before issue 14 (schema 2) opens:
+ * its sessions are all there, with no end code and the walltime counted
+ * from their submission. */
+static void
+test_store_migration (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("minna-ctl-mig-XXXXXX", &error);
+  g_autofree gchar *path = g_build_filename (dir, "old.db", NULL);
+  g_autofree gchar *rm = g_strdup_printf ("rm -rf '%s'", dir);
+  g_autoptr(MnControllerStore) store = NULL;
+  g_autoptr(MnSession) s = NULL;
+  sqlite3 *db = NULL;
+  /* schema 2 as shipped */
+  static const gchar *const old_schema =
+    "CREATE TABLE sessions (num INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE, user TEXT NOT NULL, app TEXT NOT NULL,"
+    "  queue TEXT NOT NULL, cores INTEGER NOT NULL, memory_mb INTEGER NOT NULL,"
+    "  gpus INTEGER NOT NULL, walltime INTEGER NOT NULL, give_up INTEGER NOT NULL,"
+    "  state TEXT NOT NULL, prev_state TEXT, reason TEXT,"
+    "  created INTEGER NOT NULL, submitted INTEGER, started INTEGER, ended INTEGER,"
+    "  job_id TEXT, host TEXT, port INTEGER, node INTEGER, logical INTEGER, token TEXT);"
+    "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT NOT NULL,"
+    "  time INTEGER NOT NULL, state TEXT NOT NULL, message TEXT);"
+    "CREATE TABLE form_values (user TEXT PRIMARY KEY, json TEXT NOT NULL, updated INTEGER NOT NULL);"
+    "ALTER TABLE sessions ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sessions ADD COLUMN idle_warned INTEGER NOT NULL DEFAULT 0;"
+    "INSERT INTO sessions (id, user, app, queue, cores, memory_mb, gpus, walltime, give_up,"
+    "  state, prev_state, created, submitted, started, job_id, host, port, node, logical, token)"
+    "  VALUES ('abc', 'alice', 'jupyter', 'interactive', 2, 4096, 0, 3600, 1, 'running',"
+    "  'queued', 100, 110, 120, 'abc', '127.0.0.1', 20001, 0, 1, 'tok');"
+    "PRAGMA user_version=2;";
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, old_schema, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  store = mn_controller_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mn_controller_store_schema_version (store), ==, MN_CONTROLLER_STORE_SCHEMA_VERSION);
+  s = mn_controller_store_get (store, "abc", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s->state, ==, MN_SESSION_RUNNING);
+  g_assert_true (s->give_up);
+  g_assert_cmpint (s->logical, ==, 1);
+  g_assert_cmpstr (s->token, ==, "tok");
+  g_assert_cmpint (s->end_reason, ==, MN_END_NONE);
+  g_assert_cmpuint (s->gpu_mask, ==, 0);
+  g_assert_cmpint (mn_session_walltime_end (s), ==, 110 + 3600);
+  /* and takes the new columns */
+  s->end_reason = MN_END_MEMORY_CAP;
+  s->job_started = 115;
+  s->state = MN_SESSION_ENDED;
+  g_assert_true (mn_controller_store_update (store, s, 200, "ended", &error));
+  g_clear_pointer (&s, mn_session_free);
+  s = mn_controller_store_get (store, "abc", &error);
+  g_assert_cmpint (s->end_reason, ==, MN_END_MEMORY_CAP);
+  g_assert_cmpint (mn_session_walltime_end (s), ==, 115 + 3600);
+  g_clear_pointer (&store, mn_controller_store_free);
+  g_assert_cmpint (system (rm), ==, 0);
 }
 
 int
@@ -779,6 +1078,14 @@ main (int argc, char **argv)
   ADD ("/controller/session/queue-and-refusals", test_queue_and_refusals);
   ADD ("/controller/session/restart", test_restart);
   ADD ("/controller/store/basics", test_store);
+  g_test_add_func ("/controller/store/migration-2-3", test_store_migration);
+  ADD ("/controller/session/job-id-is-row", test_job_id_is_row);
+  ADD ("/controller/session/if-busy-default", test_if_busy_default);
+  g_test_add_func ("/controller/session/if-busy-spelling", test_if_busy_spelling);
+  g_test_add ("/controller/session/batch", Fixture, "local", setup, test_batch, teardown);
+  ADD ("/controller/session/walltime-from-start", test_walltime_from_start);
+  ADD ("/controller/session/memory-cap-end", test_memory_cap_end);
+  ADD ("/controller/session/gpu-memory-capped", test_gpu_memory_capped);
   ADD ("/controller/session/scheduler-queue", test_scheduler_queue);
   g_test_add ("/controller/session/commands-in-threads", Fixture, "blocking", setup,
               test_commands_in_threads, teardown);

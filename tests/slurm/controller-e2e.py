@@ -18,7 +18,7 @@ users in through the JSON API and checks, through the controller:
   - the interactive partition/queue filled by jobs submitted straight to the
     scheduler: a launch with if_busy = wait stays starting with its job
     pending, DELETE ends it and removes the job;
-  - (MINNA_E2E_GIVE_UP=1) meanwhile a launch with if_busy = give-up on the
+  - (MINNA_E2E_GIVE_UP=1) meanwhile a launch with if_busy = give_up on the
     full scheduler fails saying it was given up, leaving no job; on Slurm
     the waiting session shows the scheduler's estimated start (Grid Engine
     gives none without reservations: docs/deploy-sge.md);
@@ -560,7 +560,7 @@ def step_full(ctx):
        f"the session stays starting while its job is pending ({s.get('state')}:"
        f" {s.get('reason')})")
 
-    # -- if_busy = give-up meanwhile, by another user (one job per user)
+    # -- if_busy = give_up meanwhile, by another user (one job per user)
     if GIVE_UP and WALL_USER:
         step_give_up(ctx)
     elif not GIVE_UP:
@@ -606,7 +606,7 @@ def step_give_up(ctx):
     """A give-up launch on the full scheduler fails, leaving no job."""
     g = ctx["wall_client"]
     t = time.time()
-    st, s = g.launch(app="webapp", cores=1, memory_gb=0.25, hours=0.1, if_busy="give-up")
+    st, s = g.launch(app="webapp", cores=1, memory_gb=0.25, hours=0.1, if_busy="give_up")
     if not ok(st in (201, 409), f"a give-up launch by {WALL_USER} answered ({st})"):
         diag(s)
         return

@@ -42,9 +42,17 @@ export class LaunchForm {
       return;
     }
     const last = this.last;
+    // batch only where the service takes it ([backend] batch)
+    const batch = queue.batch !== false;
+    document.getElementById('queue-batch-choice').hidden = !batch;
+    document.getElementById('queue-batch').disabled = !batch;
+    // the policy's if_busy unless the user chose before (the policy's words:
+    // wait, give_up; forms saved before said give-up)
+    if (queue.if_busy === 'wait' || queue.if_busy === 'give_up') this.setRadio('if_busy', queue.if_busy);
     if (last && this.apps.some((a) => a.id === last.app)) select.value = last.app;
-    if (last && (last.queue === 'interactive' || last.queue === 'batch')) this.setRadio('queue', last.queue);
-    if (last && (last.if_busy === 'wait' || last.if_busy === 'give-up')) this.setRadio('if_busy', last.if_busy);
+    if (last && (last.queue === 'interactive' || (batch && last.queue === 'batch'))) this.setRadio('queue', last.queue);
+    const lastIfBusy = last && last.if_busy === 'give-up' ? 'give_up' : last && last.if_busy;
+    if (lastIfBusy === 'wait' || lastIfBusy === 'give_up') this.setRadio('if_busy', lastIfBusy);
     this.appChanged(true);
     this.showQueueStatus();
     this.loadKernels();
