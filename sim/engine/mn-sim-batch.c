@@ -114,7 +114,7 @@ static void extra_node_changed (MnSimBatch *b, guint n);
 
 /* The node's occupancy: the largest of its core, GPU and memory shares in
  * use. */
-static inline float
+static inline double
 node_occupancy (const MnSimBatch *b, guint n)
 {
   double occ = (double) (b->node.cores - b->free.cores[n]) / b->node.cores;
@@ -122,7 +122,7 @@ node_occupancy (const MnSimBatch *b, guint n)
     occ = MAX (occ, (double) (b->node.gpus - b->free.gpus[n]) / b->node.gpus);
   if (b->node.memory_mb > 0)
     occ = MAX (occ, (double) (b->node.memory_mb - b->free.memory_mb[n]) / (double) b->node.memory_mb);
-  return (float) occ;
+  return occ;
 }
 
 /* Refresh k[] and cap[] of node @n after its free state changed (and the
@@ -136,8 +136,8 @@ node_changed (MnSimBatch *b, guint n)
     b->free_bits[n / 64] |= G_GUINT64_CONSTANT (1) << (n % 64);
   else
     b->free_bits[n / 64] &= ~(G_GUINT64_CONSTANT (1) << (n % 64));
-  float occ = node_occupancy (b, n);
-  b->occupied += (double) occ - (double) b->node_occ[n];
+  double occ = node_occupancy (b, n);
+  b->occupied += occ - b->node_occ[n];
   b->node_occ[n] = occ;
   for (guint t = 0; t < b->n_types; t++)
     {
@@ -177,7 +177,7 @@ mn_sim_batch_init (MnSimBatch *b, MnSimScheduler scheduler, guint n_nodes,
   free_alloc (&b->scratch, n_nodes);
   free_alloc (&b->extra, n_nodes);
   b->k = g_new0 (guint32, (gsize) n_nodes * n_types);
-  b->node_occ = g_new0 (float, n_nodes);
+  b->node_occ = g_new0 (double, n_nodes);
   b->free_bits = g_new0 (guint64, (n_nodes + 63) / 64);
   b->down_start = b->down_end = G_MAXINT64;
   b->extra_k = g_new0 (guint32, (gsize) n_nodes * n_types);

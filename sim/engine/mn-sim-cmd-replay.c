@@ -42,34 +42,6 @@ progress_done (Progress *p)
   p->shown = FALSE;
 }
 
-static MnSimWorkload *
-read_trace (const gchar *path, MnTraceFormat format, guint64 *n_skipped, GError **error)
-{
-  g_autoptr(MnTraceReader) reader = mn_trace_reader_open (path, format, FALSE, error);
-  if (reader == NULL)
-    return NULL;
-  g_autoptr(MnSimWorkload) w = mn_sim_workload_new ();
-  for (;;)
-    {
-      g_autoptr(GError) local = NULL;
-      g_autoptr(MnTraceJob) job = mn_trace_reader_next (reader, &local);
-      if (job == NULL)
-        {
-          if (local != NULL)
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return NULL;
-            }
-          break;
-        }
-      mn_sim_workload_add_job (w, job);
-    }
-  const MnTraceHeader *h = mn_trace_reader_get_header (reader);
-  mn_sim_workload_set_trace_header (w, h);
-  *n_skipped = mn_trace_reader_get_n_skipped (reader);
-  return g_steal_pointer (&w);
-}
-
 int
 mn_sim_cmd_replay (int argc, char **argv)
 {
@@ -177,16 +149,20 @@ mn_sim_cmd_replay (int argc, char **argv)
     config.caps_mode = MN_SIM_CAPS_OFF;
   config.max_retries = retry_delay > 0 ? (guint) max_retries : 0;
 
-  guint64 n_skipped = 0;
-  g_autoptr(MnSimWorkload) w = read_trace (rest[0], format, &n_skipped, &error);
+  g_autoptr(MnSimWorkload) w = mn_sim_workload_load (rest[0], format, strict, &error);
   if (w == NULL)
     {
       fprintf (stderr, "minna-sim replay: %s\n", error->message);
       return 1;
     }
-  if (n_skipped > 0 && !quiet)
-    fprintf (stderr, "minna-sim replay: %s: %" G_GUINT64_FORMAT " unreadable lines skipped (see 'minna-sim summary')\n",
-             rest[0], n_skipped);
+  /* What reading decided is said whatever --quiet says: it changes results. */
+  const MnSimTraceStats *stats = mn_sim_workload_get_trace_stats (w);
+  if (stats->skipped_lines > 0)
+    fprintf (stderr, "minna-sim replay: %s: %" G_GUINT64_FORMAT " unreadable lines skipped "
+             "(the first: %s; 'minna-sim summary' lists them; --strict refuses them)\n",
+             rest[0], stats->skipped_lines, (const gchar *) g_ptr_array_index (stats->skipped, 0));
+  for (guint i = 0; i < stats->notes->len; i++)
+    fprintf (stderr, "minna-sim replay: %s: %s\n", rest[0], (const gchar *) g_ptr_array_index (stats->notes, i));
 
   Progress prog = { g_get_monotonic_time (), 0, FALSE, quiet, "replay" };
   g_autoptr(MnSimResult) result = mn_sim_run (w, &config, progress_cb, &prog, NULL, &error);

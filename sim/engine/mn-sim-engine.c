@@ -245,9 +245,17 @@ setup_machine (MnSimRun *run, GError **error)
       gint64 p = c->procs > 0 ? c->procs : (w->max_procs > 0 ? w->max_procs : w->max_nodes);
       if (p <= 0)
         {
-          /* No header: the largest job sets the machine. */
+          /* No machine size: taking the widest job as the machine (what this
+           * did before) made one real log a 1-processor machine with waits
+           * of days.  Refuse, and say what the guess would have been. */
+          gint64 widest = 0;
           for (guint i = 0; i < w->jobs->len; i++)
-            p = MAX (p, g_array_index (w->jobs, MnSimJob, i).procs);
+            widest = MAX (widest, g_array_index (w->jobs, MnSimJob, i).procs);
+          g_set_error (error, MN_SIM_ERROR, MN_SIM_ERROR_INVALID_CONFIG,
+                       "the trace gives no machine size (no MaxProcs or MaxNodes in its "
+                       "header): give --procs N (its widest job asks for %" G_GINT64_FORMAT
+                       " processors)", widest);
+          return FALSE;
         }
       run->allq_procs = p - run->interactive_nodes * (gint64) node.cores;
       if (run->allq_procs <= 0 || run->allq_procs > G_MAXUINT32)
@@ -477,6 +485,12 @@ const MnSimMetrics *
 mn_sim_result_get_metrics (MnSimResult *result)
 {
   return &result->metrics;
+}
+
+MnSimWorkload *
+mn_sim_result_get_workload (MnSimResult *result)
+{
+  return result->w;
 }
 
 const MnSimJobResult *

@@ -79,6 +79,31 @@ void   mn_sim_workload_set_trace_header (MnSimWorkload *workload, const MnTraceH
 /* The trace's UTC offset: its TimeZoneString at its start, else its
  * TimeZone offset, else 0.  `summary` and `replay` both use it. */
 gint64 mn_sim_trace_utc_offset (const MnTraceHeader *header);
+/* Issue 16: read a whole trace into a workload, the one way `replay` (and
+ * the sweep) should: every job, the header (mn_sim_workload_set_trace_header),
+ * the reading's own figures (skipped lines, merged records) and what it had
+ * to decide (an SWF trace whose every job is in queue 0 is read as batch:
+ * MN_TRACE_QUEUE_ZERO_NOTE).  Strict: the first unreadable line is an error.
+ * The figures are kept in the workload, and every run's metrics carry them
+ * ("trace" in the metrics JSON). */
+typedef struct {
+  MnTraceFormat format;          /* the format read */
+  guint64       skipped_lines;
+  guint64       merged_records;
+  GPtrArray    *skipped;         /* the first "FILE:LINE: reason" messages (gchar*) */
+  GPtrArray    *notes;           /* what the reading decided (gchar*), may be empty */
+} MnSimTraceStats;
+
+MnSimWorkload *mn_sim_workload_load (const gchar *path, MnTraceFormat format, gboolean strict,
+                                     GError **error);
+/* The workload's reading figures (zeros and empty arrays for a workload
+ * built by hand); owned by the workload. */
+const MnSimTraceStats *mn_sim_workload_get_trace_stats (MnSimWorkload *workload);
+/* For workloads built job by job: record the reader's figures. */
+void   mn_sim_workload_set_trace_stats (MnSimWorkload *workload, MnTraceReader *reader);
+/* Every job becomes a batch job (the queue-0 rule), with @note kept. */
+void   mn_sim_workload_make_batch (MnSimWorkload *workload, const gchar *note);
+
 /* Jobs with a logged start time (the trace's own scheduler ran them). */
 guint64 mn_sim_workload_get_n_logged (MnSimWorkload *workload);
 
@@ -256,6 +281,9 @@ typedef struct {
   guint64  jobs;                   /* in the workload */
   guint64  skipped;                /* not replayable */
   guint64  events;                 /* events processed */
+  /* Issue 16: reading the trace (MnSimTraceStats of the workload) */
+  guint64  trace_skipped_lines;
+  guint64  trace_merged_records;
   MnSimBatchMetrics       batch;   /* batch-class jobs */
   MnSimInteractiveMetrics interactive; /* interactive-class jobs, wherever they ran */
 } MnSimMetrics;
@@ -276,6 +304,8 @@ void         mn_sim_result_free (MnSimResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnSimResult, mn_sim_result_free)
 
 const MnSimMetrics   *mn_sim_result_get_metrics (MnSimResult *result);
+/* The workload the run replayed (not a new reference). */
+MnSimWorkload        *mn_sim_result_get_workload (MnSimResult *result);
 /* Per-job rows sorted by job id (then trace order); NULL unless keep_jobs. */
 const MnSimJobResult *mn_sim_result_get_jobs (MnSimResult *result, gsize *n_jobs);
 const gchar          *mn_sim_result_get_user (MnSimResult *result, guint32 user);

@@ -403,7 +403,7 @@ add_interactive (JsonBuilder *b, const MnSimInteractiveMetrics *m, gboolean with
 }
 
 static void
-add_run (JsonBuilder *b, const MnSimMetrics *m)
+add_run (JsonBuilder *b, const MnSimMetrics *m, MnSimWorkload *w)
 {
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "machine");
@@ -419,6 +419,7 @@ add_run (JsonBuilder *b, const MnSimMetrics *m)
   MEMBER_INT (b, "jobs", m->jobs);
   MEMBER_INT (b, "skipped", m->skipped);
   MEMBER_INT (b, "events", m->events);
+  mn_sim_months_add_trace_json (b, w, m);
   json_builder_set_member_name (b, "batch");
   add_batch (b, &m->batch, TRUE);
   json_builder_set_member_name (b, "interactive");
@@ -430,14 +431,14 @@ mn_sim_result_to_json (MnSimResult *result, MnSimResult *baseline)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   const MnSimMetrics *m = mn_sim_result_get_metrics (result);
-  add_run (b, m);
+  add_run (b, m, mn_sim_result_get_workload (result));
   json_builder_set_member_name (b, "schema");
   json_builder_add_string_value (b, "minna-sim-metrics/1");
   if (baseline != NULL)
     {
       const MnSimMetrics *bm = mn_sim_result_get_metrics (baseline);
       json_builder_set_member_name (b, "baseline");
-      add_run (b, bm);
+      add_run (b, bm, mn_sim_result_get_workload (baseline));
       json_builder_end_object (b);
       /* this run minus the baseline, scalar figures only */
       const MnSimBatchMetrics *p = &m->batch, *q = &bm->batch;

@@ -111,6 +111,8 @@ mn_sim_months_compute (MnSimRun *run, MnSimMetrics *m)
 {
   MnSimBatchMetrics *bm = &m->batch;
   MnSimWorkload *w = run->w;
+  m->trace_skipped_lines = w->stats.skipped_lines;
+  m->trace_merged_records = w->stats.merged_records;
   bm->by_month = g_array_new (FALSE, TRUE, sizeof (MnSimMonth));
   if (run->month_occupied == NULL)
     return;
@@ -227,6 +229,22 @@ add_comparison (JsonBuilder *b, guint64 jobs, double rm, double rmed, double rp9
   MEMBER_DOUBLE (b, "logged_wait_mean", lm);
   MEMBER_DOUBLE (b, "logged_wait_median", lmed);
   MEMBER_DOUBLE (b, "logged_wait_p95", lp95);
+  json_builder_end_object (b);
+}
+
+/* The "trace" member of a run: what reading the trace found. */
+void
+mn_sim_months_add_trace_json (JsonBuilder *b, MnSimWorkload *w, const MnSimMetrics *m)
+{
+  json_builder_set_member_name (b, "trace");
+  json_builder_begin_object (b);
+  MEMBER_INT (b, "skipped_lines", m->trace_skipped_lines);
+  MEMBER_INT (b, "merged_records", m->trace_merged_records);
+  json_builder_set_member_name (b, "notes");
+  json_builder_begin_array (b);
+  for (guint i = 0; w != NULL && i < w->stats.notes->len; i++)
+    json_builder_add_string_value (b, g_ptr_array_index (w->stats.notes, i));
+  json_builder_end_array (b);
   json_builder_end_object (b);
 }
 

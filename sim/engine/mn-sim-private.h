@@ -40,6 +40,7 @@ struct _MnSimWorkload {
   GArray     *maintenance; /* MnTraceWindow, sorted */
   GArray     *limits;      /* MnTraceLimits, sorted by from */
   guint64     n_logged;    /* jobs with a logged start */
+  MnSimTraceStats stats;   /* what reading the trace found */
   gint64      max_procs, max_nodes, utc_offset;
   guint       n_interactive;
   gboolean    any_rtype;
@@ -111,7 +112,7 @@ typedef struct {
   /* Occupancy: sum over nodes of the largest of the core, GPU and memory
    * shares in use (Figure 4's measure); node_occ per node. */
   double      occupied;
-  float      *node_occ;
+  double     *node_occ;
   guint64    *free_bits;   /* bit n: node n has a free core now */
   guint       n_nodes;
   guint       n_types;
@@ -267,6 +268,7 @@ void     mn_sim_months_advance (MnSimRun *run, gint64 now);   /* fold occupancy 
 void     mn_sim_months_compute (MnSimRun *run, MnSimMetrics *m);
 void     mn_sim_months_clear (MnSimRun *run);
 void     mn_sim_months_add_json (JsonBuilder *b, const MnSimBatchMetrics *m);
+void     mn_sim_months_add_trace_json (JsonBuilder *b, MnSimWorkload *w, const MnSimMetrics *m);
 
 /* mn-sim-metrics.c */
 void     mn_sim_metrics_compute (MnSimRun *run, MnSimMetrics *m);

@@ -18,6 +18,8 @@ mn_sim_workload_new (void)
   w->groups = g_ptr_array_new_with_free_func (g_free);
   w->group_index = g_hash_table_new (g_str_hash, g_str_equal);
   w->max_procs = w->max_nodes = -1;
+  w->stats.skipped = g_ptr_array_new_with_free_func (g_free);
+  w->stats.notes = g_ptr_array_new_with_free_func (g_free);
   w->utc_offset = 0;
   g_mutex_init (&w->lock);
   return w;
@@ -43,6 +45,8 @@ mn_sim_workload_unref (MnSimWorkload *w)
   g_ptr_array_unref (w->groups);
   g_clear_pointer (&w->maintenance, g_array_unref);
   g_clear_pointer (&w->limits, g_array_unref);
+  g_ptr_array_unref (w->stats.skipped);
+  g_ptr_array_unref (w->stats.notes);
   g_free (w->order);
   g_mutex_clear (&w->lock);
   g_free (w);
@@ -131,24 +135,10 @@ mn_sim_workload_set_header (MnSimWorkload *w, gint64 max_procs, gint64 max_nodes
   w->utc_offset = utc_offset;
 }
 
-/* Hours of day are local to the site: one fixed offset, the trace's time
- * zone at its start (a year's DST shifts are not worth a per-job lookup);
- * else the header's TimeZone offset; else UTC. */
 gint64
 mn_sim_trace_utc_offset (const MnTraceHeader *h)
 {
-  if (h->time_zone != NULL)
-    {
-      g_autoptr(GTimeZone) tz = g_time_zone_new_identifier (h->time_zone);
-      if (tz != NULL)
-        {
-          gint64 at = h->unix_start_time >= 0 ? h->unix_start_time : 0;
-          gint interval = g_time_zone_find_interval (tz, G_TIME_TYPE_UNIVERSAL, at);
-          if (interval >= 0)
-            return g_time_zone_get_offset (tz, interval);
-        }
-    }
-  return h->time_zone_offset;
+  return mn_trace_header_utc_offset (h);
 }
 
 void
@@ -167,6 +157,64 @@ mn_sim_workload_set_site (MnSimWorkload *w, const GArray *maintenance, const GAr
     w->maintenance = g_array_copy ((GArray *) maintenance);
   if (limits != NULL && limits->len > 0)
     w->limits = g_array_copy ((GArray *) limits);
+}
+
+void
+mn_sim_workload_set_trace_stats (MnSimWorkload *w, MnTraceReader *reader)
+{
+  GPtrArray *skipped = mn_trace_reader_get_skipped (reader);
+  w->stats.format = mn_trace_reader_get_header (reader)->format;
+  w->stats.skipped_lines = mn_trace_reader_get_n_skipped (reader);
+  w->stats.merged_records = mn_trace_reader_get_n_merged (reader);
+  g_ptr_array_set_size (w->stats.skipped, 0);
+  for (guint i = 0; i < skipped->len; i++)
+    g_ptr_array_add (w->stats.skipped, g_strdup (g_ptr_array_index (skipped, i)));
+}
+
+const MnSimTraceStats *
+mn_sim_workload_get_trace_stats (MnSimWorkload *w)
+{
+  return &w->stats;
+}
+
+void
+mn_sim_workload_make_batch (MnSimWorkload *w, const gchar *note)
+{
+  g_return_if_fail (w->order == NULL);
+  for (guint i = 0; i < w->jobs->len; i++)
+    g_array_index (w->jobs, MnSimJob, i).interactive = 0;
+  w->n_interactive = 0;
+  if (note != NULL)
+    g_ptr_array_add (w->stats.notes, g_strdup (note));
+}
+
+MnSimWorkload *
+mn_sim_workload_load (const gchar *path, MnTraceFormat format, gboolean strict, GError **error)
+{
+  g_autoptr(MnTraceReader) reader = mn_trace_reader_open (path, format, strict, error);
+  if (reader == NULL)
+    return NULL;
+  g_autoptr(MnSimWorkload) w = mn_sim_workload_new ();
+  for (;;)
+    {
+      g_autoptr(GError) local = NULL;
+      g_autoptr(MnTraceJob) job = mn_trace_reader_next (reader, &local);
+      if (job == NULL)
+        {
+          if (local != NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return NULL;
+            }
+          break;
+        }
+      mn_sim_workload_add_job (w, job);
+    }
+  mn_sim_workload_set_trace_header (w, mn_trace_reader_get_header (reader));
+  mn_sim_workload_set_trace_stats (w, reader);
+  if (mn_trace_reader_queue_zero_only (reader))
+    mn_sim_workload_make_batch (w, MN_TRACE_QUEUE_ZERO_NOTE);
+  return g_steal_pointer (&w);
 }
 
 guint64

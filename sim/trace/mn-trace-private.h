@@ -48,9 +48,12 @@ struct _MnTraceReader {
   gboolean             eof;
   guint64              line_no;      /* of the line last returned */
   gchar               *unread;       /* a line given back by the header pass */
+  gsize                nul_at;       /* 1 + offset of a NUL in the line last read, else 0 */
 
   guint64              n_skipped;
   guint64              n_merged;
+  guint64              n_jobs;       /* yielded */
+  guint64              n_queue_zero; /* SWF jobs in queue 0 (read as interactive) */
   GPtrArray           *skipped;
 };
 

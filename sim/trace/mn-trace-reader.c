@@ -115,6 +115,7 @@ read_line (MnTraceReader *reader, gchar **line_out, gboolean *too_long, GError *
   gboolean discarding = FALSE;
 
   *too_long = FALSE;
+  reader->nul_at = 0;
   if (reader->unread != NULL)
     {
       *line_out = reader->unread;
@@ -130,7 +131,11 @@ read_line (MnTraceReader *reader, gchar **line_out, gboolean *too_long, GError *
       if (nl != NULL || (reader->eof && avail > 0))
         {
           gsize line_len = nl != NULL ? (gsize) (nl - start) : avail;
+          const gchar *nul = memchr (start, '\0', line_len);
 
+          /* A NUL inside the line would cut it short unseen: the line is bad. */
+          if (nul != NULL)
+            reader->nul_at = (gsize) (nul - start) + 1;
           /* the buffer always keeps one spare byte for this NUL */
           start[line_len] = '\0';
           if (line_len > 0 && start[line_len - 1] == '\r')
@@ -296,6 +301,25 @@ mn_trace_header_set_key (MnTraceHeader *header, const gchar *key, const gchar *v
           g_array_sort (header->limits, compare_limits);
         }
     }
+}
+
+gint64
+mn_trace_header_utc_offset (const MnTraceHeader *h)
+{
+  if (h->time_zone != NULL)
+    {
+      g_autoptr(GTimeZone) tz = g_time_zone_new_identifier (h->time_zone);
+
+      if (tz != NULL)
+        {
+          gint64 at = h->unix_start_time >= 0 ? h->unix_start_time : 0;
+          gint interval = g_time_zone_find_interval (tz, G_TIME_TYPE_UNIVERSAL, at);
+
+          if (interval >= 0)
+            return g_time_zone_get_offset (tz, interval);
+        }
+    }
+  return h->time_zone_offset;
 }
 
 gboolean
@@ -491,6 +515,10 @@ detect_format (const gchar *data, gsize len)
           else if (line[i] == '|')
             bars++;
         }
+      /* sacct's header; with --delimiter=X the bars may be any character */
+      if (g_ascii_strncasecmp (line, "JobID", 5) == 0 && line_len > 5 &&
+          (bars >= 1 || !g_ascii_isalnum (line[5]) || g_ascii_strncasecmp (line, "JobIDRaw", 8) == 0))
+        return MN_TRACE_FORMAT_SACCT;
       if ((bars >= 1 && g_ascii_strncasecmp (line, "JobID", 5) == 0) ||
           (bars >= 2 && bars > colons))
         return MN_TRACE_FORMAT_SACCT;
@@ -594,6 +622,13 @@ read_header (MnTraceReader *reader, GError **error)
         {
           if (!mn_trace_reader_skip (reader, error, "line longer than %d bytes",
                                      MN_TRACE_MAX_LINE))
+            return FALSE;
+          continue;
+        }
+      if (reader->nul_at > 0)
+        {
+          if (!mn_trace_reader_skip (reader, error, "a NUL byte at byte %" G_GSIZE_FORMAT
+                                     " of the line", reader->nul_at))
             return FALSE;
           continue;
         }
@@ -741,6 +776,13 @@ mn_trace_reader_next (MnTraceReader *reader, GError **error)
             return NULL;
           continue;
         }
+      if (reader->nul_at > 0)
+        {
+          if (!mn_trace_reader_skip (reader, error, "a NUL byte at byte %" G_GSIZE_FORMAT
+                                     " of the line", reader->nul_at))
+            return NULL;
+          continue;
+        }
       if (!reader->parser->parse_line (reader, line, &job, &reason))
         {
           if (!mn_trace_reader_skip (reader, error, "%s", reason->message))
@@ -755,8 +797,20 @@ mn_trace_reader_next (MnTraceReader *reader, GError **error)
           continue;
         }
       if (job != NULL)
-        return job;
+        {
+          reader->n_jobs++;
+          if (reader->header.format == MN_TRACE_FORMAT_SWF && job->interactive)
+            reader->n_queue_zero++;
+          return job;
+        }
     }
+}
+
+gboolean
+mn_trace_reader_queue_zero_only (MnTraceReader *reader)
+{
+  return reader->header.format == MN_TRACE_FORMAT_SWF && !reader->header.interactive_queue_zero &&
+         reader->n_jobs > 0 && reader->n_queue_zero == reader->n_jobs;
 }
 
 const MnTraceHeader *

@@ -70,6 +70,11 @@ typedef struct {
   guint64 group_cores;
 } MnTraceLimits;
 
+/* The trace's local time as one fixed offset (seconds east of UTC): its
+ * TimeZoneString at its start (UnixStartTime), else its TimeZone offset,
+ * else 0.  `summary` and `replay` both place days, hours and months by it. */
+gint64   mn_trace_header_utc_offset (const MnTraceHeader *header);
+
 /* "START END" / "FROM key=value ..." as in the header comments; FALSE with
  * @error naming the bad part. */
 gboolean mn_trace_window_parse (const gchar *text, MnTraceWindow *out, GError **error);
@@ -114,6 +119,13 @@ void          mn_trace_header_clear (MnTraceHeader *header);
 /* Records merged into an earlier job (Grid Engine retries and parallel
  * slave records, sacct job steps): not jobs, not skipped either. */
 guint64       mn_trace_reader_get_n_merged (MnTraceReader *reader);
+/* Issue 16: TRUE after the last job of an SWF trace whose every job was in
+ * queue 0 while the header does not declare queue 0 interactive ("; Queue:
+ * 0 interactive").  Such a log did not record queues: its jobs are batch
+ * jobs, not 100% interactive ones; callers reclassify them and say so. */
+gboolean      mn_trace_reader_queue_zero_only (MnTraceReader *reader);
+#define MN_TRACE_QUEUE_ZERO_NOTE "every job is in SWF queue 0 and the header does not declare " \
+  "queue 0 interactive ('; Queue: 0 interactive'): read as batch jobs, not as 100% interactive"
 /* The number of the line read last (for messages). */
 guint64       mn_trace_reader_get_line (MnTraceReader *reader);
 

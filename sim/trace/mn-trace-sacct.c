@@ -28,6 +28,8 @@ static const gchar *const column_names[C_LAST] = {
 typedef struct {
   gint        index[C_LAST];    /* column position, -1 if absent */
   guint       n_columns;
+  gchar       delimiter;        /* '|', or what `sacct --delimiter=X` used */
+  gboolean    trailing;         /* `sacct -p`: every line ends with the delimiter */
   gboolean    have_header;
   GTimeZone  *tz;
 } SacctState;
@@ -60,8 +62,17 @@ sacct_header_line (MnTraceReader *reader, const gchar *line, GError **error)
     return TRUE;
   if (state->have_header)
     return FALSE;
+  /* The delimiter is the character right after the first column's name
+   * (`sacct -P --delimiter=X` writes X instead of '|'). */
+  state->delimiter = '|';
+  for (const gchar *p = line; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '_' && *p != ' ')
+      {
+        state->delimiter = *p;
+        break;
+      }
   copy = g_strdup (line);
-  n = mn_trace_split (copy, '|', cols, SACCT_MAX_COLUMNS);
+  n = mn_trace_split (copy, state->delimiter, cols, SACCT_MAX_COLUMNS);
   for (guint c = 0; c < C_LAST; c++)
     state->index[c] = -1;
   for (guint i = 0; i < n; i++)
@@ -70,7 +81,10 @@ sacct_header_line (MnTraceReader *reader, const gchar *line, GError **error)
         state->index[c] = (gint) i;
   state->n_columns = n;
   if (n > 0 && cols[n - 1][0] == '\0')
-    state->n_columns = n - 1;   /* `sacct -p` ends every line with '|' */
+    {
+      state->n_columns = n - 1;   /* `sacct -p` ends every line with '|' */
+      state->trailing = TRUE;
+    }
   if ((state->index[C_JOBID] < 0 && state->index[C_JOBIDRAW] < 0) ||
       state->index[C_SUBMIT] < 0)
     {
@@ -200,14 +214,31 @@ sacct_parse_line (MnTraceReader *reader, gchar *line, MnTraceJob **job_out, GErr
   *job_out = NULL;
   if (line[0] == '\0')
     return TRUE;
-  n = mn_trace_split (line, '|', f, SACCT_MAX_COLUMNS + 1);
-  if (n == state->n_columns + 1 && f[n - 1][0] == '\0')
+  n = mn_trace_split (line, state->delimiter, f, SACCT_MAX_COLUMNS + 1);
+  if ((state->trailing || n == state->n_columns + 1) && n > state->n_columns &&
+      f[n - 1][0] == '\0')
     n--;
+  if (n > state->n_columns && n <= SACCT_MAX_COLUMNS && state->index[C_JOBNAME] >= 0)
+    {
+      /* A job name holding the delimiter: sacct does not escape it.  The
+       * name is the one free-text column, so the fields before and after it
+       * are where the header says; the extra delimiters were in the name. */
+      guint extra = n - state->n_columns;
+      guint jn = (guint) state->index[C_JOBNAME];
+
+      for (guint k = 0; k < extra; k++)
+        f[jn + 1 + k][-1] = state->delimiter;   /* rejoin: the split wrote NULs there */
+      for (guint i = jn + 1; i + extra < n; i++)
+        f[i] = f[i + extra];
+      n -= extra;
+    }
   if (n != state->n_columns)
     {
       g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_BAD_LINE,
-                   "expected %u '|'-separated columns as in the header, found %u",
-                   state->n_columns, n);
+                   "expected %u '%c'-separated columns as in the header, found %u%s",
+                   state->n_columns, state->delimiter, n,
+                   n > state->n_columns ? " (a field holding the delimiter: run sacct with "
+                   "--delimiter, see traces/README.md)" : "");
       return FALSE;
     }
   id_text = col (state, f, n, C_JOBIDRAW);

@@ -3,7 +3,6 @@
 #define G_LOG_DOMAIN "minna-trace"
 
 #include "mn-trace-summary.h"
-#include "mn-sim-commands.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +31,7 @@ mn_trace_summary_free (MnTraceSummary *summary)
     g_array_unref (summary->months);
   if (summary->skipped_lines != NULL)
     g_ptr_array_unref (summary->skipped_lines);
+  g_free (summary->note);
   g_free (summary);
 }
 
@@ -95,6 +95,8 @@ add_job (Acc *acc, const MnTraceJob *job)
   double node_work = 0, proc_work = 0;
 
   s->jobs++;
+  if (job->start >= 0 && job->submit >= 0 && job->start >= job->submit)
+    s->logged_starts++;
   if (job->user != NULL && !g_hash_table_contains (acc->users, job->user))
     g_hash_table_add (acc->users, g_strdup (job->user));
   if (job->interactive)
@@ -240,7 +242,7 @@ mn_trace_summarize (const gchar *path, MnTraceFormat format, gboolean strict, gi
   s->offered_utilization = -1;
   s->busiest_month = -1;
   s->span_start = header->unix_start_time;
-  s->time_zone_offset = header->time_zone_offset;
+  s->time_zone_offset = mn_trace_header_utc_offset (header);
   s->max_nodes = nodes > 0 ? nodes : header->max_nodes;
   s->max_procs = procs > 0 ? procs : header->max_procs;
   s->months = g_array_new (FALSE, FALSE, sizeof (MnTraceMonth));
@@ -266,6 +268,13 @@ mn_trace_summarize (const gchar *path, MnTraceFormat format, gboolean strict, gi
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
+    }
+  if (mn_trace_reader_queue_zero_only (reader))
+    {
+      s->interactive_jobs = 0;
+      g_hash_table_remove_all (interactive_users);
+      memset (s->interactive_by_hour, 0, sizeof s->interactive_by_hour);
+      s->note = g_strdup (MN_TRACE_QUEUE_ZERO_NOTE);
     }
   finish (&acc);
   s->skipped = mn_trace_reader_get_n_skipped (reader);
@@ -409,6 +418,12 @@ mn_trace_summary_to_json (const MnTraceSummary *s)
     json_builder_add_int_value (b, p2);
   json_builder_end_array (b);
   add_int (b, "merged_records", (gint64) s->merged);
+  add_int (b, "logged_starts", (gint64) s->logged_starts);
+  if (s->note != NULL)
+    {
+      json_builder_set_member_name (b, "note");
+      json_builder_add_string_value (b, s->note);
+    }
   add_int (b, "skipped", (gint64) s->skipped);
   json_builder_set_member_name (b, "skipped_lines");
   json_builder_begin_array (b);
@@ -470,6 +485,8 @@ mn_trace_summary_to_text (const MnTraceSummary *s)
   mn_trace_summary_peak_hours (s, &p1, &p2);
   if (p1 >= 0)
     g_string_append_printf (out, "interactive peaks:   %02d:00, then %02d:00\n", p1, MAX (p2, 0));
+  if (s->note != NULL)
+    g_string_append_printf (out, "note:                %s\n", s->note);
   if (s->merged > 0)
     g_string_append_printf (out, "merged records:      %" G_GUINT64_FORMAT
                             " (retries, parallel slave records, job steps)\n", s->merged);
@@ -480,78 +497,4 @@ mn_trace_summary_to_text (const MnTraceSummary *s)
     g_string_append_printf (out, "  ... and %" G_GUINT64_FORMAT " more\n",
                             s->skipped - s->skipped_lines->len);
   return g_string_free (out, FALSE);
-}
-
-int
-mn_sim_cmd_summary (int argc, char **argv)
-{
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MnTraceSummary) summary = NULL;
-  g_autofree gchar *format_text = NULL;
-  g_auto(GStrv) args = NULL;
-  gboolean strict = FALSE, json = FALSE;
-  gint64 nodes = 0, procs = 0;
-  MnTraceFormat format = MN_TRACE_FORMAT_AUTO;
-  const GOptionEntry entries[] = {
-    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_text,
-      "swf, sge, sacct or native (default: detected from the content)", "FORMAT" },
-    { "strict", 0, 0, G_OPTION_ARG_NONE, &strict,
-      "Stop with exit status 1 at the first bad line", NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
-    { "nodes", 0, 0, G_OPTION_ARG_INT64, &nodes,
-      "Machine size in nodes, if the trace does not say", "N" },
-    { "procs", 0, 0, G_OPTION_ARG_INT64, &procs,
-      "Machine size in processors, if the trace does not say", "N" },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL },
-    { NULL }
-  };
-
-  g_set_prgname ("minna-sim summary");
-  context = g_option_context_new ("TRACE - what a trace holds");
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_description (context,
-    "TRACE may be gzip-compressed; '-' reads standard input.  Skipped lines are\n"
-    "listed as FILE:LINE: reason.  Exit status: 0 read, 1 unreadable (or a bad\n"
-    "line with --strict), 2 bad arguments.\n");
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      fprintf (stderr, "minna-sim summary: %s\n", error->message);
-      return 2;
-    }
-  if (args == NULL || g_strv_length (args) != 1)
-    {
-      fprintf (stderr, "minna-sim summary: expected one TRACE (see --help)\n");
-      return 2;
-    }
-  if (format_text != NULL && !mn_trace_format_from_string (format_text, &format, &error))
-    {
-      fprintf (stderr, "minna-sim summary: --format: %s\n", error->message);
-      return 2;
-    }
-  if (nodes < 0 || procs < 0)
-    {
-      fprintf (stderr, "minna-sim summary: --nodes and --procs must be positive\n");
-      return 2;
-    }
-  summary = mn_trace_summarize (args[0], format, strict, nodes, procs, &error);
-  if (summary == NULL)
-    {
-      fprintf (stderr, "minna-sim summary: %s\n", error->message);
-      return 1;
-    }
-  if (json)
-    {
-      g_autoptr(JsonNode) root = mn_trace_summary_to_json (summary);
-      g_autofree gchar *text = json_to_string (root, TRUE);
-
-      printf ("%s\n", text);
-    }
-  else
-    {
-      g_autofree gchar *text = mn_trace_summary_to_text (summary);
-
-      fputs (text, stdout);
-    }
-  return 0;
 }

@@ -43,6 +43,9 @@ typedef struct {
   guint64       skipped;
   guint64       merged;
   GPtrArray    *skipped_lines;     /* first "FILE:LINE: reason" messages */
+  /* Issue 16 */
+  gchar        *note;              /* how the jobs were read, when it needs saying; NULL */
+  guint64       logged_starts;     /* jobs with a logged start time */
 } MnTraceSummary;
 
 /* Reads the whole trace.  @nodes / @procs (0 = from the header) give the
