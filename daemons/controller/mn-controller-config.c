@@ -1,253 +1,137 @@
-/* mn-controller-config.c: the key table and the code driven by it. */
+/* mn-controller-config.c: the key table; libminna-config (config/) parses,
+ * checks and documents it.  What only makes sense of keys together is
+ * checked here (check ()). */
 #define G_LOG_DOMAIN "minna-controller"
 
 #include "mn-controller-config.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
+
+#include "mn-config.h"
 
 G_DEFINE_QUARK (mn-controller-error-quark, mn_controller_error)
 
-typedef enum {
-  KEY_STRING,
-  KEY_UINT,
-  KEY_DURATION,
-  KEY_LIST,
-} KeyType;
-
-typedef struct {
-  const gchar *group;
-  const gchar *key;
-  KeyType      type;
-  gsize        offset;
-  const gchar *def;
-  gint64       min;
-  gint64       max;
-  const gchar *help;
-} KeyDef;
-
 #define OFF(f) G_STRUCT_OFFSET (MnControllerConfig, f)
+#define KEY(group_, name_, type_, field, def_, min_, max_, help_) \
+  { .group = group_, .name = name_, .type = MN_CONFIG_##type_, .offset = OFF (field), \
+    .def = def_, .min = min_, .max = max_, .help = help_ }
 
-static const KeyDef keys[] = {
-  { "server", "listen", KEY_STRING, OFF (listen), "127.0.0.1", 0, 0,
-    "Address the JSON API listens on (loopback or the management network; the relay fronts it)." },
-  { "server", "port", KEY_UINT, OFF (port), "8470", 0, 65535,
-    "TCP port of the JSON API; 0 picks a free one and logs it." },
-  { "server", "allowed_origins", KEY_LIST, OFF (allowed_origins), "", 0, 0,
-    "Origins (scheme://host[:port]) browsers may send state-changing requests from, besides the request's own Host." },
-  { "server", "admins", KEY_LIST, OFF (admins), "", 0, 0,
-    "Users who see every session and may stop any of them." },
-  { "server", "www_dir", KEY_STRING, OFF (www_dir), "/usr/share/minna/www", 0, 0,
-    "Directory of the portal's pages (index.html, login.html, admin.html, static/); served on /, /login, /admin, /static/." },
-  { "state", "state_dir", KEY_STRING, OFF (state_dir), "/var/lib/minna", 0, 0,
-    "Directory of the controller's own state: the database, the local backend's job records (mode 0700, every file 0600; checked and tightened at start)." },
-  { "state", "sessions_dir", KEY_STRING, OFF (sessions_dir), "", 0, 0,
-    "Directory of the session directories (<id>/, 0700 each, owned by the job's user); users' jobs must reach it, so it is 0711. Empty means <state_dir>-sessions, or <state_dir>/sessions where an older controller made that (then state_dir stays 0711)." },
-  { "state", "database", KEY_STRING, OFF (database), "", 0, 0,
-    "SQLite database file; empty means <state_dir>/controller.db." },
-  { "state", "apps_dir", KEY_STRING, OFF (apps_dir), "/usr/share/minna/apps", 0, 0,
-    "Directory of app definitions (*.app key files)." },
-  { "state", "policy_file", KEY_STRING, OFF (policy_file), "", 0, 0,
-    "interactive.q policy (interactive.conf, see minna-policy); empty means the built-in TSUBAME3 defaults. Reloaded on SIGHUP." },
-  { "auth", "methods", KEY_STRING, OFF (auth), "users-file", 0, 0,
-    "How passwords are checked: users-file, pam, or both separated by a comma (tried in that order)." },
-  { "auth", "users_file", KEY_STRING, OFF (users_file), "/etc/minna/users", 0, 0,
-    "Users file: one 'user:$pbkdf2-sha256$ITER$SALT$HASH' a line; write entries with 'minna-controller passwd'." },
-  { "auth", "key_file", KEY_STRING, OFF (key_file), "/etc/minna/cookie-key", 0, 0,
-    "Key of the login cookie shared with the relay (mode 0600; created if missing)." },
-  { "auth", "cookie_lifetime", KEY_DURATION, OFF (cookie_lifetime), "12h", 60, 30 * 86400,
-    "How long a login lasts." },
-  { "auth", "pbkdf2_iterations", KEY_UINT, OFF (pbkdf2_iterations), "200000", 1000, 10000000,
-    "PBKDF2-HMAC-SHA256 iterations for new users-file entries." },
-  { "auth", "login_max_delay", KEY_DURATION, OFF (login_max_delay), "60s", 1, 3600,
-    "Longest wait imposed after repeated failed logins (per user and per address; doubles from 1 s)." },
-  { "relay", "url", KEY_STRING, OFF (relay_url), "", 0, 0,
-    "Admin URL of minna-relay (http://host:port); empty means no relay (routes are still served on /api/v1/routes)." },
-  { "relay", "secret_file", KEY_STRING, OFF (relay_secret_file), "/etc/minna/admin-secret", 0, 0,
-    "Bearer secret shared with the relay (mode 0600); guards /api/v1/routes and the relay's admin API." },
-  { "backend", "type", KEY_STRING, OFF (backend), "local", 0, 0,
+static const gchar *const backend_types[] = { "local", "slurm", "sge", NULL };
+static const gchar *const batch_modes[] = { "auto", "allow", "refuse", NULL };
+
+static const MnConfigKey keys[] = {
+  KEY ("server", "listen", STRING, listen, "127.0.0.1", 0, 0,
+    "Address the JSON API listens on (loopback or the management network; the relay fronts it)."),
+  KEY ("server", "port", UINT, port, "8470", 0, 65535,
+    "TCP port of the JSON API; 0 picks a free one and logs it."),
+  KEY ("server", "allowed_origins", STRV, allowed_origins, "", 0, 0,
+    "Origins (scheme://host[:port]) browsers may send state-changing requests from, besides the request's own Host."),
+  KEY ("server", "admins", STRV, admins, "", 0, 0,
+    "Users who see every session and may stop any of them."),
+  KEY ("server", "www_dir", STRING, www_dir, "/usr/share/minna/www", 0, 0,
+    "Directory of the portal's pages (index.html, login.html, admin.html, static/); served on /, /login, /admin, /static/."),
+  KEY ("state", "state_dir", STRING, state_dir, "/var/lib/minna", 0, 0,
+    "Directory of the controller's own state: the database, the local backend's job records (mode 0700, every file 0600; checked and tightened at start)."),
+  KEY ("state", "sessions_dir", STRING, sessions_dir, "", 0, 0,
+    "Directory of the session directories (<id>/, 0700 each, owned by the job's user); users' jobs must reach it, so it is 0711. Empty means <state_dir>-sessions, or <state_dir>/sessions where an older controller made that (then state_dir stays 0711)."),
+  KEY ("state", "database", STRING, database, "", 0, 0,
+    "SQLite database file; empty means <state_dir>/controller.db."),
+  KEY ("state", "apps_dir", STRING, apps_dir, "/usr/share/minna/apps", 0, 0,
+    "Directory of app definitions (*.app key files)."),
+  KEY ("state", "policy_file", STRING, policy_file, "", 0, 0,
+    "interactive.q policy (interactive.conf, see minna-policy); empty means the built-in TSUBAME3 defaults. Reloaded on SIGHUP."),
+  KEY ("auth", "methods", STRING, auth, "users-file", 0, 0,
+    "How passwords are checked: users-file, pam, or both separated by a comma (tried in that order)."),
+  KEY ("auth", "users_file", STRING, users_file, "/etc/minna/users", 0, 0,
+    "Users file: one 'user:$pbkdf2-sha256$ITER$SALT$HASH' a line; write entries with 'minna-controller passwd'."),
+  KEY ("auth", "key_file", STRING, key_file, "/etc/minna/cookie-key", 0, 0,
+    "Key of the login cookie shared with the relay (mode 0600; created if missing)."),
+  KEY ("auth", "cookie_lifetime", DURATION, cookie_lifetime, "12h", 60, 30 * 86400,
+    "How long a login lasts."),
+  KEY ("auth", "pbkdf2_iterations", UINT, pbkdf2_iterations, "200000", 1000, 10000000,
+    "PBKDF2-HMAC-SHA256 iterations for new users-file entries."),
+  KEY ("auth", "login_max_delay", DURATION, login_max_delay, "60s", 1, 3600,
+    "Longest wait imposed after repeated failed logins (per user and per address; doubles from 1 s)."),
+  KEY ("relay", "url", STRING, relay_url, "", 0, 0,
+    "Admin URL of minna-relay (http://host:port); empty means no relay (routes are still served on /api/v1/routes)."),
+  KEY ("relay", "secret_file", STRING, relay_secret_file, "/etc/minna/admin-secret", 0, 0,
+    "Bearer secret shared with the relay (mode 0600); guards /api/v1/routes and the relay's admin API."),
+  { .group = "backend", .name = "type", .type = MN_CONFIG_STRING, .offset = OFF (backend),
+    .def = "local", .choices = backend_types, .help =
     "Scheduler backend: local (jobs are processes on this machine), slurm (sbatch/squeue/sacct/scancel) or sge (Grid Engine: qsub/qstat/qacct/qdel)." },
-  { "backend", "batch", KEY_STRING, OFF (batch), "auto", 0, 0,
+  { .group = "backend", .name = "batch", .type = MN_CONFIG_STRING, .offset = OFF (batch),
+    .def = "auto", .choices = batch_modes, .help =
     "Whether requests with queue = batch are taken: auto: on slurm/sge (they go to batch_partition / batch_queue, where the scheduler's own limits apply), not on local (there nothing but the policy bounds a job, and batch requests bypass it); allow: on every backend, local too (a local batch job gets the cgroup limits of what it asked, within the app form's bounds, but no interactive.q admission); refuse: nowhere. A refused request gets 409 with reason 'batch-not-allowed'." },
-  { "backend", "run_as", KEY_STRING, OFF (run_as), "user", 0, 0,
-    "user: jobs run as the logged-in Unix user (controller must be root); controller: as the controller's own user." },
-  { "backend", "job_host", KEY_STRING, OFF (job_host), "127.0.0.1", 0, 0,
-    "Address apps listen on and the relay connects to: one address (the local backend, or a cluster of one host), or 'node': the job's own compute node (the job picks its node's address, a non-loopback IPv4 one of its host name when it has one; the controller accepts it only if the node the scheduler names for the job resolves to it)." },
-  { "backend", "port_min", KEY_UINT, OFF (port_min), "20000", 1024, 65535,
-    "Lowest port a job may pick for its app." },
-  { "backend", "port_max", KEY_UINT, OFF (port_max), "20999", 1024, 65535,
-    "Highest port a job may pick for its app." },
-  { "backend", "port_lock_dir", KEY_STRING, OFF (port_lock_dir), "/run/minna/ports", 0, 0,
-    "Directory (mode 1777) of per-port lock files that jobs hold while their app runs." },
-  { "backend", "cgroup", KEY_STRING, OFF (cgroup), "auto", 0, 0,
-    "auto: a cgroup per job below the controller's own (v2, or v1 memory+cpu); none: rlimits only; or a cgroup directory." },
-  { "backend", "ready_timeout", KEY_DURATION, OFF (ready_timeout), "120s", 1, 86400,
-    "How long an app may take, once its job runs, to answer its readiness path; then it is cancelled and failed." },
-  { "backend", "kill_grace", KEY_DURATION, OFF (kill_grace), "10s", 0, 3600,
-    "Time between SIGTERM and SIGKILL when a job is stopped or hits its walltime." },
-  { "backend", "poll_interval_ms", KEY_UINT, OFF (poll_interval_ms), "1000", 10, 600000,
-    "How often jobs are polled (one call for all of them)." },
-  { "backend", "launcher", KEY_STRING, OFF (launcher), "", 0, 0,
-    "Program job scripts run to pick and hold a port (minna-job-launch); empty means the one beside minna-controller." },
-  { "backend", "kernel_program", KEY_STRING, OFF (kernel_program), "", 0, 0,
-    "minna-kernel, run as each user (like jobs, see run_as) to list their Jupyter kernels for the launch form; empty means the one beside minna-controller, else PATH." },
-  { "backend", "kernel_timeout", KEY_DURATION, OFF (kernel_timeout), "10s", 1, 600,
-    "Longest 'minna-kernel list' may take (a hung home directory makes it hang); then it is killed and GET /api/v1/kernels answers 504." },
-  { "backend", "partition", KEY_STRING, OFF (partition), "interactive", 0, 0,
-    "slurm: partition of interactive.q jobs (minna-policy export --slurm names it 'interactive')." },
-  { "backend", "batch_partition", KEY_STRING, OFF (batch_partition), "", 0, 0,
-    "slurm: partition of batch jobs; empty means the cluster's default partition." },
-  { "backend", "queue", KEY_STRING, OFF (queue), "interactive.q", 0, 0,
-    "sge: cluster queue of interactive.q jobs (minna-policy export --sge names it 'interactive.q')." },
-  { "backend", "batch_queue", KEY_STRING, OFF (batch_queue), "", 0, 0,
-    "sge: cluster queue of batch jobs; empty means any queue." },
-  { "backend", "bin_dir", KEY_STRING, OFF (bin_dir), "", 0, 0,
-    "slurm/sge: directory of the scheduler's commands (sbatch... or qsub...); empty means PATH." },
-  { "backend", "command_timeout", KEY_DURATION, OFF (command_timeout), "15s", 1, 600,
-    "slurm/sge: longest a scheduler command may take (a down slurmctld/sge_qmaster makes them hang); then sessions become unknown." },
-  { "backend", "give_up_after", KEY_DURATION, OFF (give_up_after), "10s", 1, 3600,
-    "slurm: how long the job of a request with if_busy = give_up may wait in the partition's queue before it is cancelled and the session fails (jobs from outside minna can fill it although the policy admitted the request; Slurm 22.05 has no sbatch --immediate). sge uses qsub -now y instead. Requests that wait are never given up." },
-  { "backend", "memory_resource", KEY_STRING, OFF (memory_resource), "h_vmem", 0, 0,
-    "sge: complex a job's memory is requested as (-l NAME=...M); empty means memory is not requested." },
-  { "backend", "sge_root", KEY_STRING, OFF (sge_root), "", 0, 0,
-    "sge: SGE_ROOT for the Grid Engine commands; empty means the controller's environment." },
-  { "backend", "sge_cell", KEY_STRING, OFF (sge_cell), "", 0, 0,
-    "sge: SGE_CELL for the Grid Engine commands; empty means the controller's environment (or 'default')." },
+  KEY ("backend", "run_as", STRING, run_as, "user", 0, 0,
+    "user: jobs run as the logged-in Unix user (controller must be root); controller: as the controller's own user."),
+  KEY ("backend", "job_host", STRING, job_host, "127.0.0.1", 0, 0,
+    "Address apps listen on and the relay connects to: one address (the local backend, or a cluster of one host), or 'node': the job's own compute node (the job picks its node's address, a non-loopback IPv4 one of its host name when it has one; the controller accepts it only if the node the scheduler names for the job resolves to it)."),
+  KEY ("backend", "port_min", UINT, port_min, "20000", 1024, 65535,
+    "Lowest port a job may pick for its app."),
+  KEY ("backend", "port_max", UINT, port_max, "20999", 1024, 65535,
+    "Highest port a job may pick for its app."),
+  KEY ("backend", "port_lock_dir", STRING, port_lock_dir, "/run/minna/ports", 0, 0,
+    "Directory (mode 1777) of per-port lock files that jobs hold while their app runs."),
+  KEY ("backend", "cgroup", STRING, cgroup, "auto", 0, 0,
+    "auto: a cgroup per job below the controller's own (v2, or v1 memory+cpu); none: rlimits only; or a cgroup directory."),
+  KEY ("backend", "ready_timeout", DURATION, ready_timeout, "120s", 1, 86400,
+    "How long an app may take, once its job runs, to answer its readiness path; then it is cancelled and failed."),
+  KEY ("backend", "kill_grace", DURATION, kill_grace, "10s", 0, 3600,
+    "Time between SIGTERM and SIGKILL when a job is stopped or hits its walltime."),
+  KEY ("backend", "poll_interval_ms", UINT, poll_interval_ms, "1000", 10, 600000,
+    "How often jobs are polled (one call for all of them)."),
+  KEY ("backend", "launcher", STRING, launcher, "", 0, 0,
+    "Program job scripts run to pick and hold a port (minna-job-launch); empty means the one beside minna-controller."),
+  KEY ("backend", "kernel_program", STRING, kernel_program, "", 0, 0,
+    "minna-kernel, run as each user (like jobs, see run_as) to list their Jupyter kernels for the launch form; empty means the one beside minna-controller, else PATH."),
+  KEY ("backend", "kernel_timeout", DURATION, kernel_timeout, "10s", 1, 600,
+    "Longest 'minna-kernel list' may take (a hung home directory makes it hang); then it is killed and GET /api/v1/kernels answers 504."),
+  KEY ("backend", "partition", STRING, partition, "interactive", 0, 0,
+    "slurm: partition of interactive.q jobs (minna-policy export --slurm names it 'interactive')."),
+  KEY ("backend", "batch_partition", STRING, batch_partition, "", 0, 0,
+    "slurm: partition of batch jobs; empty means the cluster's default partition."),
+  KEY ("backend", "queue", STRING, queue, "interactive.q", 0, 0,
+    "sge: cluster queue of interactive.q jobs (minna-policy export --sge names it 'interactive.q')."),
+  KEY ("backend", "batch_queue", STRING, batch_queue, "", 0, 0,
+    "sge: cluster queue of batch jobs; empty means any queue."),
+  KEY ("backend", "bin_dir", STRING, bin_dir, "", 0, 0,
+    "slurm/sge: directory of the scheduler's commands (sbatch... or qsub...); empty means PATH."),
+  KEY ("backend", "command_timeout", DURATION, command_timeout, "15s", 1, 600,
+    "slurm/sge: longest a scheduler command may take (a down slurmctld/sge_qmaster makes them hang); then sessions become unknown."),
+  KEY ("backend", "give_up_after", DURATION, give_up_after, "10s", 1, 3600,
+    "slurm: how long the job of a request with if_busy = give_up may wait in the partition's queue before it is cancelled and the session fails (jobs from outside minna can fill it although the policy admitted the request; Slurm 22.05 has no sbatch --immediate). sge uses qsub -now y instead. Requests that wait are never given up."),
+  KEY ("backend", "memory_resource", STRING, memory_resource, "h_vmem", 0, 0,
+    "sge: complex a job's memory is requested as (-l NAME=...M); empty means memory is not requested."),
+  KEY ("backend", "sge_root", STRING, sge_root, "", 0, 0,
+    "sge: SGE_ROOT for the Grid Engine commands; empty means the controller's environment."),
+  KEY ("backend", "sge_cell", STRING, sge_cell, "", 0, 0,
+    "sge: SGE_CELL for the Grid Engine commands; empty means the controller's environment (or 'default')."),
 };
 
-/* String keys that take one of a few words: checked as they are set, so
- * that the error names the file's line. */
-static const struct {
-  const gchar *group;
-  const gchar *key;
-  const gchar *const words[4];
-} choices[] = {
-  { "backend", "type", { "local", "slurm", "sge", NULL } },
-  { "backend", "batch", { "auto", "allow", "refuse", NULL } },
+#undef KEY
+
+static const MnConfigTable table = {
+  keys, G_N_ELEMENTS (keys), 0, mn_controller_error_quark,
+  { [0 ... MN_CONFIG_N_ERRORS - 1] = MN_CONTROLLER_ERROR_CONFIG },
 };
-
-static gboolean
-check_choice (const KeyDef *def, const gchar *value, GError **error)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (choices); i++)
-    if (g_str_equal (choices[i].group, def->group) && g_str_equal (choices[i].key, def->key) &&
-        !g_strv_contains (choices[i].words, value))
-      {
-        g_autofree gchar *known = g_strjoinv (", ", (gchar **) choices[i].words);
-        g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
-                     "[%s] %s: unknown value '%s' (known: %s)", def->group, def->key, value,
-                     known);
-        return FALSE;
-      }
-  return TRUE;
-}
-
-static const KeyDef *
-find_key (const gchar *group, const gchar *key)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
-    if (g_str_equal (keys[i].group, group) && g_str_equal (keys[i].key, key))
-      return &keys[i];
-  return NULL;
-}
 
 gboolean
 mn_controller_parse_duration (const gchar *text, gint64 *out)
 {
-  gchar *end = NULL;
-  gint64 mult = 1;
-  gint64 v;
+  guint64 v = 0;
 
-  if (text == NULL || !g_ascii_isdigit (*text))
+  if (mn_config_parse_duration (text, &v) != MN_CONFIG_PARSE_OK || v > (guint64) G_MAXINT64)
     return FALSE;
-  errno = 0;
-  v = g_ascii_strtoll (text, &end, 10);
-  if (errno != 0)
-    return FALSE;
-  if (*end == 's')
-    end++;
-  else if (*end == 'm')
-    mult = 60, end++;
-  else if (*end == 'h')
-    mult = 3600, end++;
-  else if (*end == 'd')
-    mult = 86400, end++;
-  if (*end != '\0' || v > G_MAXINT64 / mult)
-    return FALSE;
-  *out = v * mult;
+  *out = (gint64) v;
   return TRUE;
-}
-
-static gboolean
-set_value (MnControllerConfig *config, const KeyDef *def, const gchar *raw,
-           GError **error)
-{
-  gpointer field = G_STRUCT_MEMBER_P (config, def->offset);
-  g_autofree gchar *value = g_strstrip (g_strdup (raw));
-
-  switch (def->type)
-    {
-    case KEY_STRING:
-      if (!check_choice (def, value, error))
-        return FALSE;
-      g_free (*(gchar **) field);
-      *(gchar **) field = g_steal_pointer (&value);
-      return TRUE;
-    case KEY_LIST:
-      g_strfreev (*(gchar ***) field);
-      {
-        g_auto(GStrv) parts = g_strsplit_set (value, ",;", -1);
-        g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
-        for (gsize i = 0; parts[i] != NULL; i++)
-          {
-            g_strstrip (parts[i]);
-            if (parts[i][0] != '\0')
-              g_strv_builder_add (b, parts[i]);
-          }
-        *(gchar ***) field = g_strv_builder_end (b);
-      }
-      return TRUE;
-    case KEY_UINT:
-    case KEY_DURATION:
-      {
-        gint64 v = 0;
-        gboolean ok;
-        if (def->type == KEY_UINT)
-          {
-            guint64 u = 0;
-            ok = g_ascii_string_to_unsigned (value, 10, 0, G_MAXINT64, &u, NULL);
-            v = (gint64) u;
-          }
-        else
-          ok = mn_controller_parse_duration (value, &v);
-        if (!ok || v < def->min || v > def->max)
-          {
-            g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
-                         "[%s] %s: value '%s' %s (allowed %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT "%s)",
-                         def->group, def->key, value, ok ? "out of range" : "is not valid",
-                         def->min, def->max, def->type == KEY_DURATION ? " s; suffixes s m h d" : "");
-            return FALSE;
-          }
-        if (def->type == KEY_UINT)
-          *(guint *) field = (guint) v;
-        else
-          *(gint64 *) field = v;
-        return TRUE;
-      }
-    }
-  g_assert_not_reached ();
 }
 
 MnControllerConfig *
 mn_controller_config_new_default (void)
 {
   MnControllerConfig *config = g_new0 (MnControllerConfig, 1);
-  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
-    {
-      gboolean ok = set_value (config, &keys[i], keys[i].def, NULL);
-      g_assert (ok);
-    }
+
+  mn_config_init (&table, config);
   return config;
 }
 
@@ -256,53 +140,8 @@ mn_controller_config_free (MnControllerConfig *config)
 {
   if (config == NULL)
     return;
-  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
-    {
-      gpointer field = G_STRUCT_MEMBER_P (config, keys[i].offset);
-      if (keys[i].type == KEY_STRING)
-        g_free (*(gchar **) field);
-      else if (keys[i].type == KEY_LIST)
-        g_strfreev (*(gchar ***) field);
-    }
+  mn_config_clear (&table, config);
   g_free (config);
-}
-
-static gsize
-edit_distance (const gchar *a, const gchar *b)
-{
-  gsize la = strlen (a), lb = strlen (b);
-  g_autofree gsize *row = g_new (gsize, lb + 1);
-  for (gsize j = 0; j <= lb; j++)
-    row[j] = j;
-  for (gsize i = 1; i <= la; i++)
-    {
-      gsize diag = row[0];
-      row[0] = i;
-      for (gsize j = 1; j <= lb; j++)
-        {
-          gsize up = row[j];
-          row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1), diag + (a[i - 1] != b[j - 1]));
-          diag = up;
-        }
-    }
-  return row[lb];
-}
-
-static const gchar *
-closest_key (const gchar *group, const gchar *key)
-{
-  const gchar *best = NULL;
-  gsize best_d = 3;   /* suggest only near misses */
-  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
-    {
-      gsize d;
-      if (!g_str_equal (keys[i].group, group))
-        continue;
-      d = edit_distance (key, keys[i].key);
-      if (d < best_d)
-        best_d = d, best = keys[i].key;
-    }
-  return best;
 }
 
 static gboolean
@@ -343,70 +182,8 @@ gboolean
 mn_controller_config_load_data (MnControllerConfig *config, const gchar *data,
                                 const gchar *filename, GError **error)
 {
-  g_auto(GStrv) lines = g_strsplit (data, "\n", -1);
-  g_autofree gchar *group = NULL;
-
-  /* Parsed line by line (not with GKeyFile) so that every error can name its
-   * line; the syntax is the GKeyFile/INI subset: [group], key = value, #. */
-  for (gsize i = 0; lines[i] != NULL; i++)
-    {
-      gchar *line = g_strstrip (lines[i]);
-      gchar *eq;
-      const KeyDef *def;
-      g_autoptr(GError) local = NULL;
-
-      if (*line == '\0' || *line == '#' || *line == ';')
-        continue;
-      if (*line == '[')
-        {
-          gsize len = strlen (line);
-          gboolean known = FALSE;
-          if (line[len - 1] != ']')
-            {
-              g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
-                           "%s:%zu: group header '%s' has no closing ']'", filename, i + 1, line);
-              return FALSE;
-            }
-          g_free (group);
-          group = g_strndup (line + 1, len - 2);
-          for (gsize k = 0; k < G_N_ELEMENTS (keys); k++)
-            known |= g_str_equal (keys[k].group, group);
-          if (!known)
-            {
-              g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
-                           "%s:%zu: unknown group [%s] (known: server, state, auth, relay, backend)",
-                           filename, i + 1, group);
-              return FALSE;
-            }
-          continue;
-        }
-      eq = strchr (line, '=');
-      if (eq == NULL || group == NULL)
-        {
-          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
-                       "%s:%zu: expected 'key = value' inside a [group], got '%s'",
-                       filename, i + 1, line);
-          return FALSE;
-        }
-      *eq = '\0';
-      g_strstrip (line);
-      def = find_key (group, line);
-      if (def == NULL)
-        {
-          const gchar *near = closest_key (group, line);
-          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
-                       "%s:%zu: unknown key '%s' in [%s]%s%s%s", filename, i + 1, line, group,
-                       near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
-          return FALSE;
-        }
-      if (!set_value (config, def, eq + 1, &local))
-        {
-          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
-                       "%s:%zu: %s", filename, i + 1, local->message);
-          return FALSE;
-        }
-    }
-  return check (config, filename, error);
+  return mn_config_load_data (&table, config, data, -1, filename, NULL, error) &&
+         check (config, filename, error);
 }
 
 gboolean
@@ -429,27 +206,27 @@ gboolean
 mn_controller_config_set (MnControllerConfig *config, const gchar *group,
                           const gchar *key, const gchar *value, GError **error)
 {
-  const KeyDef *def = find_key (group, key);
-  if (def == NULL)
-    {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
-                   "unknown key '%s' in [%s]", key, group);
-      return FALSE;
-    }
-  return set_value (config, def, value, error) && check (config, "--set", error);
+  return mn_config_set (&table, config, group, key, value, error) &&
+         check (config, "--set", error);
 }
 
 static const gchar *
-type_name (KeyType t)
+type_name (MnConfigType t)
 {
   switch (t)
     {
-    case KEY_STRING: return "string";
-    case KEY_UINT: return "integer";
-    case KEY_DURATION: return "duration";
-    case KEY_LIST: return "list";
+    case MN_CONFIG_UINT: return "integer";
+    case MN_CONFIG_DURATION: return "duration";
+    case MN_CONFIG_STRV: return "list";
+    case MN_CONFIG_STRING:
+    case MN_CONFIG_BOOL:
+    case MN_CONFIG_INT:
+    case MN_CONFIG_SIZE:
+    case MN_CONFIG_SHARE:
+    case MN_CONFIG_PATH:
+    case MN_CONFIG_ENUM:
+    default: return "string";
     }
-  return "?";
 }
 
 gchar *
@@ -461,9 +238,9 @@ mn_controller_config_describe (void)
     {
       if (!g_str_equal (group, keys[i].group))
         g_string_append_printf (s, "\n[%s]\n", group = keys[i].group);
-      g_string_append_printf (s, "  %-18s %-8s default '%s'", keys[i].key,
+      g_string_append_printf (s, "  %-18s %-8s default '%s'", keys[i].name,
                               type_name (keys[i].type), keys[i].def);
-      if (keys[i].type == KEY_UINT || keys[i].type == KEY_DURATION)
+      if (keys[i].type == MN_CONFIG_UINT || keys[i].type == MN_CONFIG_DURATION)
         g_string_append_printf (s, ", %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT, keys[i].min, keys[i].max);
       g_string_append_printf (s, "\n      %s\n", keys[i].help);
     }
@@ -473,15 +250,8 @@ mn_controller_config_describe (void)
 gchar *
 mn_controller_config_example (void)
 {
-  GString *s = g_string_new ("# minna-controller configuration; every key with its default.\n");
-  const gchar *group = "";
-  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
-    {
-      if (!g_str_equal (group, keys[i].group))
-        g_string_append_printf (s, "\n[%s]\n", group = keys[i].group);
-      g_string_append_printf (s, "# %s\n%s = %s\n", keys[i].help, keys[i].key, keys[i].def);
-    }
-  return g_string_free (s, FALSE);
+  return mn_config_write (&table, NULL,
+                          "# minna-controller configuration; every key with its default.\n", 0);
 }
 
 gboolean
