@@ -23,7 +23,10 @@
  * start (placement finds room and the user is under the per-user limit)
  * starts; a request blocked only by its user's limit keeps its place.  The
  * per-user limit counts running AND waiting requests: a user already holding
- * max_jobs_per_user (running or waiting) is refused at request time.
+ * max_jobs_per_user (running or waiting) is refused at request time.  Jobs
+ * that end at the same moment are released in the order they started (then
+ * by job id): which waiting request lands on which freed logical node depends
+ * on it, so the simulator and the controller both keep that order.
  *
  * ==== THE MODEL: what a started job gets (MnPolicyAllocation) ============
  *
