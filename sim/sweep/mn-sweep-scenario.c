@@ -1,109 +1,134 @@
 /* mn-sweep-scenario.c: scenario files.  Every key is one row of keys[];
- * parsing, validation and the README's key reference come from it.  GKeyFile
- * reads the values; a first pass over the text records each key's line so
- * that every error can name FILE:LINE. */
+ * libminna-config (config/) reads the file with it (FILE:LINE errors, the
+ * shared value grammar and "did you mean"), and the README's key reference
+ * comes from it.  What is a scenario's own stays here: lists and ranges of
+ * swept values ("2,4,8", "1..8", "0..1536G:768G", each item in the shared
+ * grammar and bounds), targets, the minimise order, paths resolved against
+ * the scenario's directory, and the checks of keys together. */
 #define G_LOG_DOMAIN "minna-sweep"
 
-#include <errno.h>
 #include <string.h>
 
+#include "mn-config.h"
 #include "mn-sweep-scenario.h"
 
 G_DEFINE_QUARK (mn-sweep-error-quark, mn_sweep_error)
 
-typedef enum {
-  KT_STRING,        /* gchar* */
-  KT_PATH,          /* gchar*, resolved against the scenario's directory */
-  KT_ENUM,          /* gint: index in choices */
-  KT_STRV,          /* gchar**, comma-separated */
-  KT_COUNT,         /* gint64 within [min, max] */
-  KT_DURATION,      /* gint64 seconds */
-  KT_LIST_COUNT,    /* values[param]: counts, lists or ranges */
-  KT_LIST_SIZE,     /* values[param]: MiB */
-  KT_LIST_DURATION, /* values[param]: seconds */
-  KT_LIST_ENUM,     /* values[param]: indexes in choices */
-  KT_TARGET_SHARE,  /* targets[target] */
-  KT_TARGET_DURATION,
-  KT_TARGET_COUNT,
-  KT_MINIMISE,      /* minimise */
-} KeyType;
-
-typedef struct {
-  const gchar *group;
-  const gchar *key;
-  KeyType      type;
-  gsize        offset;     /* into MnSweepScenario, for scalar types */
-  gint         index;      /* MnSweepParam or MnTargetKind */
-  const gchar *choices;    /* KT_ENUM, KT_LIST_ENUM: "a|b|c" */
-  gint64       min, max;   /* counts, sizes (MiB), durations (s) */
-  const gchar *fallback;   /* text used when absent; NULL: see help */
-  const gchar *help;
-} KeyInfo;
-
 #define OFF(field) G_STRUCT_OFFSET (MnSweepScenario, field)
 #define BIG G_GINT64_CONSTANT (1000000000000)
 
-static const KeyInfo keys[] = {
-  { "scenario", "name", KT_STRING, OFF (name), 0, NULL, 0, 0, NULL,
-    "Name of the scenario; the default output directory is reports/out/NAME. Default: the file's name without .scenario." },
-  { "scenario", "description", KT_STRING, OFF (description), 0, NULL, 0, 0, "",
-    "One line saying what the scenario asks; shown in the report." },
+static gboolean set_path (const MnConfigKey *key, gpointer object, const gchar *text,
+                          GError **error);
+static gboolean set_list (const MnConfigKey *key, gpointer object, const gchar *text,
+                          GError **error);
+static gboolean set_target (const MnConfigKey *key, gpointer object, const gchar *text,
+                            GError **error);
+static gboolean set_minimise (const MnConfigKey *key, gpointer object, const gchar *text,
+                              GError **error);
 
-  { "trace", "path", KT_PATH, OFF (trace_path), 0, NULL, 0, 0, NULL,
-    "The trace file (required), relative to the scenario file's directory; may be gzip-compressed. A leading $MINNA_SHARED_DIR/ stands for that variable (default: ../shared beside the source tree), where real traces live." },
-  { "trace", "format", KT_ENUM, OFF (trace_format), 0, "auto|swf|sge|sacct|native", 0, 0, "auto",
-    "Trace format; auto detects it from the content." },
-  { "trace", "interactive", KT_ENUM, OFF (interactive), 0, "trace|queue|name|users|rule", 0, 0, "trace",
-    "How to tell interactive jobs: trace = the reader's own flag (minna-tracegen marks them); queue = queue in interactive_queues; name = job name matches interactive_name; users = user in interactive_users; rule = at most interactive_max_procs processors and at most interactive_max_runtime." },
-  { "trace", "interactive_queues", KT_STRV, OFF (interactive_queues), 0, NULL, 0, 0, "",
-    "With interactive = queue: queue names or SWF queue numbers, comma-separated." },
-  { "trace", "interactive_name", KT_STRING, OFF (interactive_name), 0, NULL, 0, 0, "",
-    "With interactive = name: a glob pattern (* and ?) on the job name, e.g. jupyter*." },
-  { "trace", "interactive_users", KT_STRV, OFF (interactive_users), 0, NULL, 0, 0, "",
-    "With interactive = users: user names, comma-separated." },
-  { "trace", "interactive_max_procs", KT_COUNT, OFF (interactive_max_procs), 0, NULL, 1, 1000000, "4",
-    "With interactive = rule: largest processor count of an interactive job." },
-  { "trace", "interactive_max_runtime", KT_DURATION, OFF (interactive_max_runtime), 0, NULL, 1, BIG, "1h",
-    "With interactive = rule: longest runtime of an interactive job (s, or with m/h/d)." },
-  { "trace", "max_jobs", KT_COUNT, OFF (max_jobs), 0, NULL, 0, BIG, "0",
-    "Replay only the first N jobs of the trace (0 = all); for small test scenarios." },
+static const gchar *const format_choices[] = { "auto", "swf", "sge", "sacct", "native", NULL };
+static const gchar *const rule_choices[] = { "trace", "queue", "name", "users", "rule", NULL };
+static const gchar *const scheduler_choices[] = { "easy", "fcfs", NULL };
+static const gchar *const gpu_mode_choices[] = { "shared", "capped", "exclusive", NULL };
 
-  { "machine", "nodes", KT_COUNT, OFF (machine_nodes), 0, NULL, 0, 1000000, "540",
-    "Nodes of the whole machine (all.q gets what interactive.q does not); 0 = processor-count mode." },
-  { "machine", "procs", KT_COUNT, OFF (machine_procs), 0, NULL, 0, 100000000, "0",
-    "Processor-count mode: processors of the machine (0 = the trace's MaxProcs)." },
-  { "machine", "scheduler", KT_ENUM, OFF (scheduler), 0, "easy|fcfs", 0, 0, "easy",
-    "all.q's scheduler: FCFS with EASY backfilling, or plain FCFS." },
+#define SWEEP(name_, type_, param, min_, max_, help_) \
+  { .group = "sweep", .name = name_, .type = MN_CONFIG_##type_, .set = set_list, \
+    .index = param, .min = min_, .max = max_, .help = help_ }
+#define TARGET(name_, type_, target, min_, max_, help_) \
+  { .group = "targets", .name = name_, .type = MN_CONFIG_##type_, .set = set_target, \
+    .index = target, .min = min_, .max = max_, .help = help_ }
 
-  { "policy", "file", KT_PATH, OFF (policy_path), 0, NULL, 0, 0, NULL,
-    "The base interactive.conf, relative to the scenario file (default: the built-in TSUBAME3 policy). The sweep overrides its keys point by point." },
+static const MnConfigKey keys[] = {
+  { .group = "scenario", .name = "name", .type = MN_CONFIG_STRING, .offset = OFF (name),
+    .help = "Name of the scenario; the default output directory is reports/out/NAME. Default: the file's name without .scenario." },
+  { .group = "scenario", .name = "description", .type = MN_CONFIG_STRING,
+    .offset = OFF (description), .def = "",
+    .help = "One line saying what the scenario asks; shown in the report." },
 
-  { "sweep", "nodes", KT_LIST_COUNT, 0, MN_SWEEP_PARAM_NODES, NULL, 1, 1024, NULL,
-    "Nodes carved out for interactive.q ([queue] nodes): a list (2,4,8) or a range (1..8, 2..16:2). Default: the base policy's." },
-  { "sweep", "jobs_per_logical", KT_LIST_COUNT, 0, MN_SWEEP_PARAM_JOBS_PER_LOGICAL, NULL, 1, 64, NULL,
-    "Jobs sharing one logical node ([logical_node] max_jobs): list or range. Default: the base policy's." },
-  { "sweep", "memory_cap", KT_LIST_SIZE, 0, MN_SWEEP_PARAM_MEMORY_CAP, NULL, 1024, 64 * 1024 * 1024, NULL,
-    "Per-job memory cap ([job] max_memory): list or range of sizes (60G, 32G..64G:16G). Default: the base policy's." },
-  { "sweep", "swap", KT_LIST_SIZE, 0, MN_SWEEP_PARAM_SWAP, NULL, 0, 64 * 1024 * 1024, NULL,
-    "Swap per node ([node] swap): list or range of sizes (0, 768G, 1.5T). Default: the base policy's." },
-  { "sweep", "gpu_mode", KT_LIST_ENUM, 0, MN_SWEEP_PARAM_GPU_MODE, "shared|capped|exclusive", 0, 0, NULL,
-    "GPU sharing ([job] gpu_mode): a list of shared, capped, exclusive. Default: the base policy's." },
-  { "sweep", "idle_timeout", KT_LIST_DURATION, 0, MN_SWEEP_PARAM_IDLE_TIMEOUT, NULL, 0, 7 * 86400, NULL,
-    "Idle timeout ([queue] idle_timeout; 0 = off): list or range of durations (0, 30m, 2h). Default: the base policy's." },
+  { .group = "trace", .name = "path", .type = MN_CONFIG_PATH, .offset = OFF (trace_path),
+    .set = set_path, .flags = MN_CONFIG_KEY_REQUIRED,
+    .help = "The trace file (required), relative to the scenario file's directory; may be gzip-compressed. A leading $MINNA_SHARED_DIR/ stands for that variable (default: ../shared beside the source tree), where real traces live." },
+  { .group = "trace", .name = "format", .type = MN_CONFIG_ENUM, .offset = OFF (trace_format),
+    .choices = format_choices, .def = "auto",
+    .help = "Trace format; auto detects it from the content." },
+  { .group = "trace", .name = "interactive", .type = MN_CONFIG_ENUM, .offset = OFF (interactive),
+    .choices = rule_choices, .def = "trace",
+    .help = "How to tell interactive jobs: trace = the reader's own flag (minna-tracegen marks them); queue = queue in interactive_queues; name = job name matches interactive_name; users = user in interactive_users; rule = at most interactive_max_procs processors and at most interactive_max_runtime." },
+  { .group = "trace", .name = "interactive_queues", .type = MN_CONFIG_STRV,
+    .offset = OFF (interactive_queues), .def = "",
+    .help = "With interactive = queue: queue names or SWF queue numbers, comma-separated." },
+  { .group = "trace", .name = "interactive_name", .type = MN_CONFIG_STRING,
+    .offset = OFF (interactive_name), .def = "",
+    .help = "With interactive = name: a glob pattern (* and ?) on the job name, e.g. jupyter*." },
+  { .group = "trace", .name = "interactive_users", .type = MN_CONFIG_STRV,
+    .offset = OFF (interactive_users), .def = "",
+    .help = "With interactive = users: user names, comma-separated." },
+  { .group = "trace", .name = "interactive_max_procs", .type = MN_CONFIG_INT,
+    .offset = OFF (interactive_max_procs), .min = 1, .max = 1000000, .def = "4",
+    .help = "With interactive = rule: largest processor count of an interactive job." },
+  { .group = "trace", .name = "interactive_max_runtime", .type = MN_CONFIG_DURATION,
+    .offset = OFF (interactive_max_runtime), .min = 1, .max = BIG, .def = "1h",
+    .help = "With interactive = rule: longest runtime of an interactive job (s, or with m/h/d)." },
+  { .group = "trace", .name = "max_jobs", .type = MN_CONFIG_INT, .offset = OFF (max_jobs),
+    .min = 0, .max = BIG, .def = "0",
+    .help = "Replay only the first N jobs of the trace (0 = all); for small test scenarios." },
 
-  { "targets", "immediate_share_every_hour", KT_TARGET_SHARE, 0, MN_TARGET_IMMEDIATE_SHARE, NULL, 0, 0, NULL,
-    "Share of interactive requests started immediately, in EVERY hour of the day that has requests, at least this (0.99 or 99%)." },
-  { "targets", "wait_p99", KT_TARGET_DURATION, 0, MN_TARGET_WAIT_P99, NULL, 0, BIG, NULL,
-    "99th percentile of the interactive wait at most this (60s, 5m)." },
-  { "targets", "oom_kills", KT_TARGET_COUNT, 0, MN_TARGET_OOM_KILLS, NULL, 0, BIG, NULL,
-    "Sessions ended by the OOM killer: at most this many (0)." },
-  { "targets", "swap_share", KT_TARGET_SHARE, 0, MN_TARGET_SWAP_SHARE, NULL, 0, 0, NULL,
-    "Share of time with swap in use on some interactive node: at most this (0.05 or 5%)." },
-  { "targets", "batch_wait_increase", KT_TARGET_SHARE, 0, MN_TARGET_BATCH_WAIT_INCREASE, NULL, 0, 0, NULL,
-    "Batch jobs' mean wait at most this much above the baseline without interactive.q (10% or 0.10)." },
+  { .group = "machine", .name = "nodes", .type = MN_CONFIG_INT, .offset = OFF (machine_nodes),
+    .min = 0, .max = 1000000, .def = "540",
+    .help = "Nodes of the whole machine (all.q gets what interactive.q does not); 0 = processor-count mode." },
+  { .group = "machine", .name = "procs", .type = MN_CONFIG_INT, .offset = OFF (machine_procs),
+    .min = 0, .max = 100000000, .def = "0",
+    .help = "Processor-count mode: processors of the machine (0 = the trace's MaxProcs)." },
+  { .group = "machine", .name = "scheduler", .type = MN_CONFIG_ENUM, .offset = OFF (scheduler),
+    .choices = scheduler_choices, .def = "easy",
+    .help = "all.q's scheduler: FCFS with EASY backfilling, or plain FCFS." },
 
-  { "minimise", "order", KT_MINIMISE, 0, 0, NULL, 0, 0, "nodes, swap, jobs_per_logical",
-    "What to minimise among the points that meet every target, in order: swept parameter names, comma-separated; -name prefers larger values. Remaining ties go to the earlier point." },
+  { .group = "policy", .name = "file", .type = MN_CONFIG_PATH, .offset = OFF (policy_path),
+    .set = set_path,
+    .help = "The base interactive.conf, relative to the scenario file (default: the built-in TSUBAME3 policy). The sweep overrides its keys point by point." },
+
+  SWEEP ("nodes", INT, MN_SWEEP_PARAM_NODES, 1, 1024,
+    "Nodes carved out for interactive.q ([queue] nodes): a list (2,4,8) or a range (1..8, 2..16:2). Default: the base policy's."),
+  SWEEP ("jobs_per_logical", INT, MN_SWEEP_PARAM_JOBS_PER_LOGICAL, 1, 64,
+    "Jobs sharing one logical node ([logical_node] max_jobs): list or range. Default: the base policy's."),
+  SWEEP ("memory_cap", SIZE, MN_SWEEP_PARAM_MEMORY_CAP, 1024, 64 * 1024 * 1024,
+    "Per-job memory cap ([job] max_memory): list or range of sizes (60G, 32G..64G:16G). Default: the base policy's."),
+  SWEEP ("swap", SIZE, MN_SWEEP_PARAM_SWAP, 0, 64 * 1024 * 1024,
+    "Swap per node ([node] swap): list or range of sizes (0, 768G, 1.5T). Default: the base policy's."),
+  { .group = "sweep", .name = "gpu_mode", .type = MN_CONFIG_ENUM, .set = set_list,
+    .index = MN_SWEEP_PARAM_GPU_MODE, .choices = gpu_mode_choices,
+    .help = "GPU sharing ([job] gpu_mode): a list of shared, capped, exclusive. Default: the base policy's." },
+  SWEEP ("idle_timeout", DURATION, MN_SWEEP_PARAM_IDLE_TIMEOUT, 0, 7 * 86400,
+    "Idle timeout ([queue] idle_timeout; 0 = off): list or range of durations (0, 30m, 2h). Default: the base policy's."),
+
+  /* shares in percent: at most 100%, a batch wait increase at most 1000x */
+  TARGET ("immediate_share_every_hour", SHARE, MN_TARGET_IMMEDIATE_SHARE, 0, 100,
+    "Share of interactive requests started immediately, in EVERY hour of the day that has requests, at least this (0.99 or 99%)."),
+  TARGET ("wait_p99", DURATION, MN_TARGET_WAIT_P99, 0, BIG,
+    "99th percentile of the interactive wait at most this (60s, 5m)."),
+  TARGET ("oom_kills", INT, MN_TARGET_OOM_KILLS, 0, BIG,
+    "Sessions ended by the OOM killer: at most this many (0)."),
+  TARGET ("swap_share", SHARE, MN_TARGET_SWAP_SHARE, 0, 100,
+    "Share of time with swap in use on some interactive node: at most this (0.05 or 5%)."),
+  TARGET ("batch_wait_increase", SHARE, MN_TARGET_BATCH_WAIT_INCREASE, 0, 100000,
+    "Batch jobs' mean wait at most this much above the baseline without interactive.q (10% or 0.10)."),
+
+  { .group = "minimise", .name = "order", .type = MN_CONFIG_STRV, .set = set_minimise,
+    .def = "nodes, swap, jobs_per_logical",
+    .help = "What to minimise among the points that meet every target, in order: swept parameter names, comma-separated; -name prefers larger values. Remaining ties go to the earlier point." },
+};
+
+#undef SWEEP
+#undef TARGET
+
+static const MnConfigTable table = {
+  keys, G_N_ELEMENTS (keys), 0, mn_sweep_error_quark,
+  { [MN_CONFIG_ERROR_PARSE] = MN_SWEEP_ERROR_PARSE,
+    [MN_CONFIG_ERROR_UNKNOWN_KEY] = MN_SWEEP_ERROR_UNKNOWN_KEY,
+    [MN_CONFIG_ERROR_INVALID_VALUE] = MN_SWEEP_ERROR_INVALID_VALUE,
+    [MN_CONFIG_ERROR_DUPLICATE] = MN_SWEEP_ERROR_PARSE,
+    [MN_CONFIG_ERROR_MISSING_KEY] = MN_SWEEP_ERROR_MISSING_KEY,
+    [MN_CONFIG_ERROR_INVALID_ARGUMENT] = MN_SWEEP_ERROR_INVALID_ARGUMENT },
 };
 
 static const gchar *const param_names[MN_SWEEP_N_PARAMS] = {
@@ -147,277 +172,86 @@ const gchar *mn_target_describe (MnTargetKind kind) { return target_info[kind].d
 gboolean     mn_target_is_minimum (MnTargetKind kind) { return target_info[kind].minimum; }
 const gchar *mn_target_unit (MnTargetKind kind) { return target_info[kind].unit; }
 
-static const gchar *const format_names[] = { "auto", "swf", "sge", "sacct", "native" };
-static const gchar *const scheduler_names[] = { "easy", "fcfs" };
 
 const gchar *
 mn_sweep_scenario_trace_format (const MnSweepScenario *scenario)
 {
-  return format_names[scenario->trace_format];
+  return format_choices[scenario->trace_format];
 }
 
 const gchar *
 mn_sweep_scenario_scheduler (const MnSweepScenario *scenario)
 {
-  return scheduler_names[scenario->scheduler];
+  return scheduler_choices[scenario->scheduler];
 }
 
-/* ---- line numbers --------------------------------------------------------- */
 
-typedef struct {
-  GHashTable *lines;  /* "group\nkey" or "group" -> GINT_TO_POINTER (line) */
-} LineMap;
+/* ---- values ---------------------------------------------------------------- */
 
-static gchar *
-line_key (const gchar *group, const gchar *key)
+/* One item of a list as the swept parameter's number (MiB, s, an index). */
+static gint64
+item_number (const MnConfigKey *key, const MnConfigValue *v)
 {
-  return key != NULL ? g_strdup_printf ("%s\n%s", group, key) : g_strdup (group);
-}
-
-static gint
-line_of (LineMap *map, const gchar *group, const gchar *key)
-{
-  g_autofree gchar *k = line_key (group, key);
-
-  return GPOINTER_TO_INT (g_hash_table_lookup (map->lines, k));
-}
-
-/* The syntax pass: GKeyFile's own messages carry no line number, so every
- * malformed line and duplicate is caught here first. */
-static gboolean
-scan_lines (const gchar *data, gsize length, const gchar *filename, LineMap *map,
-            GError **error)
-{
-  g_autofree gchar *text = g_strndup (data, length);
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  g_autofree gchar *group = NULL;
-
-  for (guint i = 0; lines[i] != NULL; i++)
+  switch (key->type)
     {
-      gchar *line = g_strstrip (lines[i]);
-      gint lineno = i + 1;
-      gchar *eq;
-
-      if (line[0] == '\0' || line[0] == '#' || line[0] == ';')
-        continue;
-      if (line[0] == '[')
-        {
-          gsize n = strlen (line);
-
-          if (n < 3 || line[n - 1] != ']')
-            {
-              g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_PARSE,
-                           "%s:%d: malformed group header '%s'", filename, lineno, line);
-              return FALSE;
-            }
-          g_free (group);
-          group = g_strndup (line + 1, n - 2);
-          if (g_hash_table_contains (map->lines, group))
-            {
-              g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_PARSE,
-                           "%s:%d: group [%s] appears twice", filename, lineno, group);
-              return FALSE;
-            }
-          g_hash_table_insert (map->lines, g_strdup (group), GINT_TO_POINTER (lineno));
-          continue;
-        }
-      eq = strchr (line, '=');
-      if (eq == NULL)
-        {
-          g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_PARSE,
-                       "%s:%d: '%s' is not a 'key = value' line", filename, lineno, line);
-          return FALSE;
-        }
-      if (group == NULL)
-        {
-          g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_PARSE,
-                       "%s:%d: key before the first [group]", filename, lineno);
-          return FALSE;
-        }
-      *eq = '\0';
-      g_strstrip (line);
-      {
-        g_autofree gchar *k = line_key (group, line);
-
-        if (g_hash_table_contains (map->lines, k))
-          {
-            g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_PARSE,
-                         "%s:%d: [%s] %s: set twice (first on line %d)", filename, lineno,
-                         group, line, GPOINTER_TO_INT (g_hash_table_lookup (map->lines, k)));
-            return FALSE;
-          }
-        g_hash_table_insert (map->lines, g_steal_pointer (&k), GINT_TO_POINTER (lineno));
-      }
+    case MN_CONFIG_INT: return v->i;
+    case MN_CONFIG_ENUM: return v->e;
+    case MN_CONFIG_SIZE:
+    case MN_CONFIG_DURATION: return (gint64) v->u;
+    case MN_CONFIG_BOOL:
+    case MN_CONFIG_UINT:
+    case MN_CONFIG_SHARE:
+    case MN_CONFIG_STRING:
+    case MN_CONFIG_PATH:
+    case MN_CONFIG_STRV:
+    default: g_assert_not_reached ();
     }
+}
+
+static gboolean
+parse_item (const MnConfigKey *key, const gchar *text, gint64 *value)
+{
+  MnConfigValue v;
+
+  if (!mn_config_parse_scalar (key, text, &v, NULL))
+    return FALSE;
+  *value = item_number (key, &v);
   return TRUE;
 }
 
-/* ---- values --------------------------------------------------------------- */
-
-static guint
-edit_distance (const gchar *a, const gchar *b)
-{
-  gsize la = strlen (a), lb = strlen (b);
-  g_autofree guint *row = g_new (guint, lb + 1);
-
-  for (gsize j = 0; j <= lb; j++)
-    row[j] = j;
-  for (gsize i = 1; i <= la; i++)
-    {
-      guint diag = row[0];
-
-      row[0] = i;
-      for (gsize j = 1; j <= lb; j++)
-        {
-          guint up = row[j];
-          guint best = MIN (row[j] + 1, row[j - 1] + 1);
-
-          row[j] = MIN (best, diag + (a[i - 1] == b[j - 1] ? 0 : 1));
-          diag = up;
-        }
-    }
-  return row[lb];
-}
-
-static const KeyInfo *
-find_key (const gchar *group, const gchar *key)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
-    if (g_str_equal (keys[i].group, group) && g_str_equal (keys[i].key, key))
-      return &keys[i];
-  return NULL;
-}
-
-static gboolean
-known_group (const gchar *group)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
-    if (g_str_equal (keys[i].group, group))
-      return TRUE;
-  return FALSE;
-}
-
-static gchar *
-suggest (const gchar *group, const gchar *key)
-{
-  const gchar *best = NULL;
-  guint best_d = 3;
-
-  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
-    {
-      guint d;
-
-      if (!g_str_equal (keys[i].group, group))
-        continue;
-      d = edit_distance (keys[i].key, key);
-      if (d < best_d)
-        {
-          best_d = d;
-          best = keys[i].key;
-        }
-    }
-  return best != NULL ? g_strdup_printf (" (did you mean '%s'?)", best) : g_strdup ("");
-}
-
-static gint
-enum_index (const gchar *choices, const gchar *text)
-{
-  g_auto (GStrv) names = g_strsplit (choices, "|", -1);
-
-  for (guint i = 0; names[i] != NULL; i++)
-    if (g_ascii_strcasecmp (names[i], text) == 0)
-      return i;
-  return -1;
-}
-
-/* One scalar of a list key. */
-static gboolean
-parse_item (const KeyInfo *info, const gchar *text, gint64 *value)
-{
-  gchar *end = NULL;
-
-  switch (info->type)
-    {
-    case KT_LIST_COUNT:
-    case KT_COUNT:
-    case KT_TARGET_COUNT:
-      if (text[0] == '-' || text[0] == '\0')
-        return FALSE;
-      errno = 0;
-      *value = g_ascii_strtoll (text, &end, 10);
-      return errno == 0 && end != text && *end == '\0';
-    case KT_LIST_SIZE:
-      return mn_sweep_parse_size (text, value);
-    case KT_LIST_DURATION:
-    case KT_DURATION:
-    case KT_TARGET_DURATION:
-      return mn_sweep_parse_duration (text, value);
-    case KT_LIST_ENUM:
-      *value = enum_index (info->choices, text);
-      return *value >= 0;
-    case KT_STRING:
-    case KT_PATH:
-    case KT_ENUM:
-    case KT_STRV:
-    case KT_TARGET_SHARE:
-    case KT_MINIMISE:
-    default:
-      return FALSE;
-    }
-}
-
 static const gchar *
-item_kind (const KeyInfo *info)
+item_kind (const MnConfigKey *key)
 {
-  switch (info->type)
+  switch (key->type)
     {
-    case KT_LIST_SIZE: return "a size (60G, 1.5T, 512M)";
-    case KT_LIST_DURATION:
-    case KT_DURATION:
-    case KT_TARGET_DURATION: return "a duration (90, 30m, 2h)";
-    case KT_LIST_ENUM: return info->choices;
-    case KT_LIST_COUNT:
-    case KT_COUNT:
-    case KT_TARGET_COUNT:
-    case KT_STRING:
-    case KT_PATH:
-    case KT_ENUM:
-    case KT_STRV:
-    case KT_TARGET_SHARE:
-    case KT_MINIMISE:
+    case MN_CONFIG_SIZE: return "a size (60G, 1.5T, 512M)";
+    case MN_CONFIG_DURATION: return "a duration (90, 30m, 2h)";
+    case MN_CONFIG_ENUM: return "shared|capped|exclusive";
+    case MN_CONFIG_BOOL:
+    case MN_CONFIG_UINT:
+    case MN_CONFIG_INT:
+    case MN_CONFIG_SHARE:
+    case MN_CONFIG_STRING:
+    case MN_CONFIG_PATH:
+    case MN_CONFIG_STRV:
     default: return "a whole number";
     }
 }
 
 static gboolean
-check_bounds (const KeyInfo *info, const gchar *text, gint64 v, GError **error)
+check_bounds (const MnConfigKey *key, const gchar *text, gint64 v, GError **error)
 {
-  if (info->type == KT_LIST_ENUM || (info->min == 0 && info->max == 0))
-    return TRUE;
-  if (v < info->min || v > info->max)
-    {
-      g_autofree gchar *lo = NULL, *hi = NULL;
+  MnConfigValue value = { .i = v };
 
-      if (info->type == KT_LIST_SIZE)
-        {
-          lo = mn_sweep_format_param (MN_SWEEP_PARAM_SWAP, info->min);
-          hi = mn_sweep_format_param (MN_SWEEP_PARAM_SWAP, info->max);
-        }
-      else
-        {
-          lo = g_strdup_printf ("%" G_GINT64_FORMAT, info->min);
-          hi = g_strdup_printf ("%" G_GINT64_FORMAT, info->max);
-        }
-      g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE,
-                   "value '%s' out of range (allowed %s..%s)", text, lo, hi);
-      return FALSE;
-    }
-  return TRUE;
+  if (key->type != MN_CONFIG_INT)
+    value.u = (guint64) v;
+  return mn_config_check_bounds (key, text, &value, error);
 }
 
-/* "2,4,8", "1..8", "0..1536G:768G", "shared,capped". */
+/* "2,4,8", "1..8", "0..1536G:768G", "shared,capped": the list and range
+ * layer over the shared scalar grammar. */
 static GArray *
-parse_list (const KeyInfo *info, const gchar *text, GError **error)
+parse_list (const MnConfigKey *info, const gchar *text, GError **error)
 {
   g_autoptr (GArray) values = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_auto (GStrv) items = g_strsplit (text, ",", -1);
@@ -436,14 +270,11 @@ parse_list (const KeyInfo *info, const gchar *text, GError **error)
         }
       if (dots == NULL)
         {
-          if (!parse_item (info, item, &a))
-            {
-              g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE,
-                           "'%s' is not %s", item, item_kind (info));
-              return NULL;
-            }
-          if (!check_bounds (info, item, a, error))
+          MnConfigValue v;
+
+          if (!mn_config_parse_value (info, item, &v, error))
             return NULL;
+          a = item_number (info, &v);
           g_array_append_val (values, a);
           continue;
         }
@@ -456,7 +287,7 @@ parse_list (const KeyInfo *info, const gchar *text, GError **error)
           *colon = '\0';
         g_strstrip (item);
         g_strstrip (hi);
-        if (info->type == KT_LIST_ENUM || !parse_item (info, item, &a) || !parse_item (info, hi, &b))
+        if (info->type == MN_CONFIG_ENUM || !parse_item (info, item, &a) || !parse_item (info, hi, &b))
           {
             g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE,
                          "'%s..%s' is not a range of %s", item, hi, item_kind (info));
@@ -473,7 +304,7 @@ parse_list (const KeyInfo *info, const gchar *text, GError **error)
                 return NULL;
               }
           }
-        else if (info->type != KT_LIST_COUNT && a != b)
+        else if (info->type != MN_CONFIG_INT && a != b)
           {
             g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE,
                          "range '%s..%s' needs a step (%s..%s:STEP)", item, hi, item, hi);
@@ -568,124 +399,60 @@ resolve_path (const gchar *base_dir, const gchar *text)
   return g_canonicalize_filename (text, base_dir);
 }
 
-/* Store one value; errors get the FILE:LINE: [group] key: prefix from the caller. */
+
 static gboolean
-store (MnSweepScenario *s, const KeyInfo *info, const gchar *text, GError **error)
+set_path (const MnConfigKey *key, gpointer object, const gchar *text, GError **error)
 {
-  guint8 *base = (guint8 *) s;
+  MnSweepScenario *s = object;
 
-  switch (info->type)
+  if (text[0] == '\0')
     {
-    case KT_STRING:
-      g_free (G_STRUCT_MEMBER (gchar *, base, info->offset));
-      G_STRUCT_MEMBER (gchar *, base, info->offset) = g_strdup (text);
-      return TRUE;
-    case KT_PATH:
-      if (text[0] == '\0')
-        {
-          g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE, "empty path");
-          return FALSE;
-        }
-      g_free (G_STRUCT_MEMBER (gchar *, base, info->offset));
-      G_STRUCT_MEMBER (gchar *, base, info->offset) = resolve_path (s->base_dir, text);
-      return TRUE;
-    case KT_ENUM:
-      {
-        gint idx = enum_index (info->choices, text);
-
-        if (idx < 0)
-          {
-            g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE,
-                         "'%s' is not one of %s", text, info->choices);
-            return FALSE;
-          }
-        G_STRUCT_MEMBER (gint, base, info->offset) = idx;
-        return TRUE;
-      }
-    case KT_STRV:
-      {
-        g_auto (GStrv) items = g_strsplit (text, ",", -1);
-        g_autoptr (GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
-
-        for (guint i = 0; items[i] != NULL; i++)
-          if (g_strstrip (items[i])[0] != '\0')
-            g_ptr_array_add (kept, g_strdup (items[i]));
-        g_ptr_array_add (kept, NULL);
-        g_strfreev (G_STRUCT_MEMBER (gchar **, base, info->offset));
-        G_STRUCT_MEMBER (gchar **, base, info->offset) =
-          (gchar **) g_ptr_array_steal (kept, NULL);
-        return TRUE;
-      }
-    case KT_COUNT:
-    case KT_DURATION:
-      {
-        gint64 v;
-
-        if (!parse_item (info, text, &v))
-          {
-            g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE,
-                         "'%s' is not %s", text, item_kind (info));
-            return FALSE;
-          }
-        if (!check_bounds (info, text, v, error))
-          return FALSE;
-        G_STRUCT_MEMBER (gint64, base, info->offset) = v;
-        return TRUE;
-      }
-    case KT_LIST_COUNT:
-    case KT_LIST_SIZE:
-    case KT_LIST_DURATION:
-    case KT_LIST_ENUM:
-      {
-        GArray *values = parse_list (info, text, error);
-
-        if (values == NULL)
-          return FALSE;
-        g_clear_pointer (&s->values[info->index], g_array_unref);
-        s->values[info->index] = values;
-        return TRUE;
-      }
-    case KT_TARGET_SHARE:
-      {
-        gdouble v;
-
-        if (!mn_sweep_parse_share (text, &v) || v < 0 || v > 1000)
-          {
-            g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE,
-                         "'%s' is not a share (0.99 or 99%%)", text);
-            return FALSE;
-          }
-        if (info->index != MN_TARGET_BATCH_WAIT_INCREASE && v > 1)
-          {
-            g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE,
-                         "value '%s' out of range (allowed 0..1 or 0%%..100%%)", text);
-            return FALSE;
-          }
-        s->targets[info->index].set = TRUE;
-        s->targets[info->index].limit = v;
-        return TRUE;
-      }
-    case KT_TARGET_DURATION:
-    case KT_TARGET_COUNT:
-      {
-        gint64 v;
-
-        if (!parse_item (info, text, &v))
-          {
-            g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE,
-                         "'%s' is not %s", text, item_kind (info));
-            return FALSE;
-          }
-        s->targets[info->index].set = TRUE;
-        s->targets[info->index].limit = v;
-        return TRUE;
-      }
-    case KT_MINIMISE:
-      g_clear_pointer (&s->minimise, g_array_unref);
-      return parse_minimise (text, &s->minimise, error);
-    default:
-      g_assert_not_reached ();
+      g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE, "empty path");
+      return FALSE;
     }
+  g_free (G_STRUCT_MEMBER (gchar *, s, key->offset));
+  G_STRUCT_MEMBER (gchar *, s, key->offset) = resolve_path (s->base_dir, text);
+  return TRUE;
+}
+
+static gboolean
+set_list (const MnConfigKey *key, gpointer object, const gchar *text, GError **error)
+{
+  MnSweepScenario *s = object;
+  GArray *values = parse_list (key, text, error);
+
+  if (values == NULL)
+    return FALSE;
+  g_clear_pointer (&s->values[key->index], g_array_unref);
+  s->values[key->index] = values;
+  return TRUE;
+}
+
+static gboolean
+set_target (const MnConfigKey *key, gpointer object, const gchar *text, GError **error)
+{
+  MnSweepScenario *s = object;
+  MnConfigValue v;
+
+  if (!mn_config_parse_value (key, text, &v, error))
+    return FALSE;
+  s->targets[key->index].set = TRUE;
+  s->targets[key->index].limit = key->type == MN_CONFIG_SHARE ? v.d
+                               : key->type == MN_CONFIG_INT ? (gdouble) v.i : (gdouble) v.u;
+  return TRUE;
+}
+
+static gboolean
+set_minimise (const MnConfigKey *key, gpointer object, const gchar *text, GError **error)
+{
+  MnSweepScenario *s = object;
+  GArray *order = NULL;
+
+  if (!parse_minimise (text, &order, error))
+    return FALSE;
+  g_clear_pointer (&s->minimise, g_array_unref);
+  s->minimise = order;
+  return TRUE;
 }
 
 static gint64
@@ -705,7 +472,7 @@ policy_value (const MnPolicyConfig *p, MnSweepParam param)
 }
 
 static gboolean
-load_policy (MnSweepScenario *s, LineMap *map, GError **error)
+load_policy (MnSweepScenario *s, const MnConfigLines *lines, GError **error)
 {
   g_autofree gchar *text = NULL;
   gsize len = 0;
@@ -720,7 +487,7 @@ load_policy (MnSweepScenario *s, LineMap *map, GError **error)
     {
       g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_IO,
                    "%s:%d: [policy] file: cannot read '%s': %s", s->filename,
-                   line_of (map, "policy", "file"), s->policy_path, local->message);
+                   mn_config_lines_find (lines, "policy", "file"), s->policy_path, local->message);
       return FALSE;
     }
   s->policy = mn_policy_config_load_data (text, len, s->policy_path, &local);
@@ -728,17 +495,15 @@ load_policy (MnSweepScenario *s, LineMap *map, GError **error)
     {
       g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE,
                    "%s:%d: [policy] file: %s", s->filename,
-                   line_of (map, "policy", "file"), local->message);
+                   mn_config_lines_find (lines, "policy", "file"), local->message);
       return FALSE;
     }
   return TRUE;
 }
 
-static const gchar *const rule_names[] = { "trace", "queue", "name", "users", "rule" };
-
 /* Keys that are valid alone but not together. */
 static gboolean
-check_consistency (MnSweepScenario *s, LineMap *map, GError **error)
+check_consistency (MnSweepScenario *s, const MnConfigLines *lines, GError **error)
 {
   struct { MnInteractiveRule rule; const gchar *key; gboolean missing; } needs[] = {
     { MN_INTERACTIVE_BY_QUEUE, "interactive_queues", g_strv_length (s->interactive_queues) == 0 },
@@ -751,8 +516,8 @@ check_consistency (MnSweepScenario *s, LineMap *map, GError **error)
       {
         g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_MISSING_KEY,
                      "%s:%d: [trace] interactive: '%s' needs [trace] %s", s->filename,
-                     line_of (map, "trace", "interactive"),
-                     rule_names[s->interactive], needs[i].key);
+                     mn_config_lines_find (lines, "trace", "interactive"),
+                     rule_choices[s->interactive], needs[i].key);
         return FALSE;
       }
   if (s->machine_nodes > 0)
@@ -762,7 +527,7 @@ check_consistency (MnSweepScenario *s, LineMap *map, GError **error)
           g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE,
                        "%s:%d: [sweep] nodes: %" G_GINT64_FORMAT " nodes carved out leave "
                        "nothing for all.q (the machine has %" G_GINT64_FORMAT ")", s->filename,
-                       line_of (map, "sweep", "nodes"),
+                       mn_config_lines_find (lines, "sweep", "nodes"),
                        g_array_index (s->values[MN_SWEEP_PARAM_NODES], gint64, i), s->machine_nodes);
           return FALSE;
         }
@@ -774,89 +539,19 @@ mn_sweep_scenario_load_data (const gchar *data, gsize length, const gchar *filen
                              GError **error)
 {
   g_autoptr (MnSweepScenario) s = g_new0 (MnSweepScenario, 1);
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_autoptr (GError) local = NULL;
-  g_auto (GStrv) groups = NULL;
-  LineMap map = { g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL) };
-  g_autoptr (GHashTable) lines = map.lines;
+  g_autoptr (MnConfigLines) lines = NULL;
   g_autofree gchar *base = g_path_get_basename (filename);
+  g_autofree gchar *dir = g_path_get_dirname (filename);
 
   s->filename = g_strdup (filename);
-  {
-    g_autofree gchar *dir = g_path_get_dirname (filename);
-
-    s->base_dir = g_canonicalize_filename (dir, NULL);
-  }
-  if (!scan_lines (data, length, filename, &map, error))
-    return NULL;
-  if (!g_key_file_load_from_data (kf, data, length, G_KEY_FILE_NONE, &local))
-    {
-      g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_PARSE, "%s: %s", filename,
-                   local->message);
-      return NULL;
-    }
-
+  s->base_dir = g_canonicalize_filename (dir, NULL);
   /* Defaults first, then the file's keys in the file's order. */
-  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
-    if (keys[i].fallback != NULL && !store (s, &keys[i], keys[i].fallback, NULL))
-      g_assert_not_reached ();
+  mn_config_init (&table, s);
   s->name = g_str_has_suffix (base, ".scenario")
     ? g_strndup (base, strlen (base) - strlen (".scenario")) : g_strdup (base);
-
-  groups = g_key_file_get_groups (kf, NULL);
-  for (guint g = 0; groups[g] != NULL; g++)
-    {
-      g_auto (GStrv) names = g_key_file_get_keys (kf, groups[g], NULL, NULL);
-
-      if (!known_group (groups[g]))
-        {
-          g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_UNKNOWN_KEY,
-                       "%s:%d: unknown group [%s] (groups: scenario, trace, machine, policy, "
-                       "sweep, targets, minimise)", filename, line_of (&map, groups[g], NULL),
-                       groups[g]);
-          return NULL;
-        }
-      for (guint k = 0; names != NULL && names[k] != NULL; k++)
-        {
-          const KeyInfo *info = find_key (groups[g], names[k]);
-          g_autofree gchar *value = NULL;
-          gint lineno = line_of (&map, groups[g], names[k]);
-
-          if (info == NULL)
-            {
-              g_autofree gchar *hint = suggest (groups[g], names[k]);
-
-              g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_UNKNOWN_KEY,
-                           "%s:%d: unknown key '%s' in [%s]%s", filename, lineno, names[k],
-                           groups[g], hint);
-              return NULL;
-            }
-          value = g_key_file_get_string (kf, groups[g], names[k], &local);
-          /* GKeyFile may return a value AND an error (a trailing backslash). */
-          if (value == NULL || local != NULL)
-            {
-              g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE,
-                           "%s:%d: [%s] %s: %s", filename, lineno, groups[g], names[k],
-                           local->message);
-              return NULL;
-            }
-          g_strstrip (value);
-          if (!store (s, info, value, &local))
-            {
-              g_set_error (error, MN_SWEEP_ERROR, local->code, "%s:%d: [%s] %s: %s",
-                           filename, lineno, groups[g], names[k], local->message);
-              return NULL;
-            }
-        }
-    }
-
-  if (s->trace_path == NULL)
-    {
-      g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_MISSING_KEY,
-                   "%s: [trace] path: required key missing", filename);
-      return NULL;
-    }
-  if (!load_policy (s, &map, error))
+  if (!mn_config_load_data (&table, s, data, (gssize) length, filename, &lines, error))
+    return NULL;
+  if (!load_policy (s, lines, error))
     return NULL;
   for (guint p = 0; p < MN_SWEEP_N_PARAMS; p++)
     if (s->values[p] == NULL)
@@ -866,7 +561,7 @@ mn_sweep_scenario_load_data (const gchar *data, gsize length, const gchar *filen
         s->values[p] = g_array_new (FALSE, FALSE, sizeof (gint64));
         g_array_append_val (s->values[p], v);
       }
-  if (!check_consistency (s, &map, error))
+  if (!check_consistency (s, lines, error))
     return NULL;
   return g_steal_pointer (&s);
 }
@@ -945,27 +640,5 @@ mn_sweep_scenario_classify (const MnSweepScenario *s, MnTraceJob *job)
 gchar *
 mn_sweep_scenario_describe_keys (void)
 {
-  GString *out = g_string_new (NULL);
-  const gchar *group = NULL;
-
-  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
-    {
-      if (group == NULL || !g_str_equal (group, keys[i].group))
-        {
-          group = keys[i].group;
-          g_string_append_printf (out, "\n### [%s]\n\n| key | default | meaning |\n| --- | --- | --- |\n",
-                                  group);
-        }
-      g_auto (GStrv) choices = keys[i].choices != NULL ? g_strsplit (keys[i].choices, "|", -1) : NULL;
-      g_autofree gchar *values = choices != NULL ? g_strjoinv (", ", choices) : NULL;
-
-      /* a '|' would end the Markdown cell */
-      g_string_append_printf (out, "| `%s` | %s | %s%s%s |\n", keys[i].key,
-                              keys[i].fallback != NULL && keys[i].fallback[0] != '\0'
-                                ? keys[i].fallback : "-",
-                              keys[i].help,
-                              values != NULL ? " Values: " : "",
-                              values != NULL ? values : "");
-    }
-  return g_string_free (out, FALSE);
+  return mn_config_describe_markdown (&table);
 }
