@@ -17,7 +17,6 @@
 #include <openssl/rand.h>
 
 #define MN_AUTH_KEY_MIN_BYTES 32
-#define MN_AUTH_USER_MAX 256
 
 struct _MnAuthKey {
   guint8 *data;
@@ -125,54 +124,6 @@ mn_auth_key_create_file (const gchar *path, GError **error)
   return TRUE;
 }
 
-/* base64url without padding (RFC 4648 section 5). */
-static gchar *
-b64url_encode (const guint8 *data, gsize length)
-{
-  gchar *s = g_base64_encode (data, length);
-  gsize j = 0;
-  for (gsize i = 0; s[i] != '\0'; i++)
-    {
-      if (s[i] == '=')
-        break;
-      s[j++] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
-    }
-  s[j] = '\0';
-  return s;
-}
-
-static guint8 *
-b64url_decode (const gchar *s, gsize length, gsize *out_length)
-{
-  if (length > 4 * MN_AUTH_USER_MAX)
-    return NULL;
-  GString *t = g_string_sized_new (length + 3);
-  for (gsize i = 0; i < length; i++)
-    {
-      gchar c = s[i];
-      if (c == '-')
-        c = '+';
-      else if (c == '_')
-        c = '/';
-      else if (!g_ascii_isalnum (c))
-        {
-          g_string_free (t, TRUE);
-          return NULL;
-        }
-      g_string_append_c (t, c);
-    }
-  if (t->len % 4 == 1)
-    {
-      g_string_free (t, TRUE);
-      return NULL;
-    }
-  while (t->len % 4 != 0)
-    g_string_append_c (t, '=');
-  guint8 *out = g_base64_decode (t->str, out_length);
-  g_string_free (t, TRUE);
-  return out;
-}
-
 static void
 hmac_sha256 (const MnAuthKey *key, const gchar *data, gsize length,
              guint8 mac[32])
@@ -182,80 +133,125 @@ hmac_sha256 (const MnAuthKey *key, const gchar *data, gsize length,
         (const unsigned char *) data, length, mac, &mac_len);
 }
 
+static void
+hex_lower (const guint8 *data, gsize length, gchar *out)
+{
+  static const gchar digits[] = "0123456789abcdef";
+  for (gsize i = 0; i < length; i++)
+    {
+      out[2 * i] = digits[data[i] >> 4];
+      out[2 * i + 1] = digits[data[i] & 15];
+    }
+  out[2 * length] = '\0';
+}
+
 gchar *
 mn_auth_hmac_hex (const MnAuthKey *key, const gchar *data)
 {
   guint8 mac[32];
+  gchar *hex = g_malloc (sizeof mac * 2 + 1);
   hmac_sha256 (key, data, strlen (data), mac);
-  GString *s = g_string_sized_new (64);
-  for (gsize i = 0; i < sizeof mac; i++)
-    g_string_append_printf (s, "%02x", mac[i]);
-  return g_string_free (s, FALSE);
+  hex_lower (mac, sizeof mac, hex);
+  return hex;
+}
+
+/* Only 0-9 a-f: the one spelling of a hex string. */
+static gboolean
+lower_hex (const gchar *s, gsize length)
+{
+  for (gsize i = 0; i < length; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+mn_auth_login_id_valid (const gchar *id)
+{
+  return id != NULL && strlen (id) == MN_AUTH_LOGIN_ID_LEN &&
+         lower_hex (id, MN_AUTH_LOGIN_ID_LEN);
 }
 
 gchar *
-mn_auth_cookie_mint (const MnAuthKey *key, const gchar *user, gint64 expiry)
+mn_auth_login_id_new (void)
+{
+  guint8 raw[MN_AUTH_LOGIN_ID_LEN / 2];
+  gchar *id = g_malloc (MN_AUTH_LOGIN_ID_LEN + 1);
+  if (RAND_bytes (raw, sizeof raw) != 1)
+    g_error ("OpenSSL RAND_bytes failed");
+  hex_lower (raw, sizeof raw, id);
+  return id;
+}
+
+static void
+login_mac (const MnAuthKey *key, const gchar *id, gchar out[MN_AUTH_LOGIN_MAC_LEN + 1])
 {
   guint8 mac[32];
-  g_return_val_if_fail (key != NULL && user != NULL, NULL);
-  g_autofree gchar *u = b64url_encode ((const guint8 *) user, strlen (user));
-  g_autofree gchar *payload = g_strdup_printf ("%s.%" G_GINT64_FORMAT, u, expiry);
-  hmac_sha256 (key, payload, strlen (payload), mac);
-  g_autofree gchar *m = b64url_encode (mac, sizeof mac);
-  return g_strdup_printf ("%s.%s", payload, m);
+  gchar data[sizeof "minna-login:" + MN_AUTH_LOGIN_ID_LEN];
+  g_snprintf (data, sizeof data, "minna-login:%s", id);
+  hmac_sha256 (key, data, strlen (data), mac);
+  hex_lower (mac, sizeof mac, out);
+  OPENSSL_cleanse (mac, sizeof mac);
 }
 
 gchar *
-mn_auth_cookie_verify (const MnAuthKey *key, const gchar *value, gint64 now,
-                       GError **error)
+mn_auth_login_cookie (const MnAuthKey *key, const gchar *id)
 {
-  guint8 mac[32];
-  const gchar *dot1, *dot2;
-  gsize mac_len = 0, user_len = 0;
+  gchar mac[MN_AUTH_LOGIN_MAC_LEN + 1];
+  g_return_val_if_fail (key != NULL && mn_auth_login_id_valid (id), NULL);
+  login_mac (key, id, mac);
+  return g_strdup_printf ("%s.%s", id, mac);
+}
 
-  if (value == NULL || (dot1 = strchr (value, '.')) == NULL ||
-      (dot2 = strchr (dot1 + 1, '.')) == NULL || strchr (dot2 + 1, '.') != NULL ||
-      dot1 == value || dot2 == dot1 + 1 || dot2[1] == '\0')
+gchar *
+mn_auth_login_cookie_check (const MnAuthKey *key, const gchar *value, GError **error)
+{
+  gchar mac[MN_AUTH_LOGIN_MAC_LEN + 1];
+  g_autofree gchar *id = NULL;
+
+  /* the shape first: one spelling, nothing decoded, nothing tolerated */
+  if (value == NULL || strlen (value) != MN_AUTH_LOGIN_ID_LEN + 1 + MN_AUTH_LOGIN_MAC_LEN ||
+      value[MN_AUTH_LOGIN_ID_LEN] != '.' || !lower_hex (value, MN_AUTH_LOGIN_ID_LEN) ||
+      !lower_hex (value + MN_AUTH_LOGIN_ID_LEN + 1, MN_AUTH_LOGIN_MAC_LEN))
     {
       g_set_error_literal (error, MN_AUTH_ERROR, MN_AUTH_ERROR_MALFORMED,
                            "malformed session cookie");
       return NULL;
     }
-
-  /* The MAC first, in constant time, before anything else is trusted. */
-  g_autofree guint8 *given = b64url_decode (dot2 + 1, strlen (dot2 + 1), &mac_len);
-  hmac_sha256 (key, value, (gsize) (dot2 - value), mac);
-  if (given == NULL || mac_len != sizeof mac ||
-      CRYPTO_memcmp (given, mac, sizeof mac) != 0)
+  id = g_strndup (value, MN_AUTH_LOGIN_ID_LEN);
+  login_mac (key, id, mac);
+  if (CRYPTO_memcmp (mac, value + MN_AUTH_LOGIN_ID_LEN + 1, MN_AUTH_LOGIN_MAC_LEN) != 0)
     {
       g_set_error_literal (error, MN_AUTH_ERROR, MN_AUTH_ERROR_BAD_MAC,
                            "session cookie signature does not match");
       return NULL;
     }
+  return g_steal_pointer (&id);
+}
 
-  g_autofree gchar *expiry_text = g_strndup (dot1 + 1, (gsize) (dot2 - dot1 - 1));
-  guint64 expiry = 0;
-  if (!g_ascii_string_to_unsigned (expiry_text, 10, 0, G_MAXINT64, &expiry, NULL))
-    {
-      g_set_error_literal (error, MN_AUTH_ERROR, MN_AUTH_ERROR_MALFORMED,
-                           "malformed expiry in session cookie");
-      return NULL;
-    }
-  if ((gint64) expiry <= now)
-    {
-      g_set_error_literal (error, MN_AUTH_ERROR, MN_AUTH_ERROR_EXPIRED,
-                           "session cookie has expired");
-      return NULL;
-    }
+gchar *
+mn_auth_cookie_from_header (const gchar *header)
+{
+  const gsize nlen = strlen (MN_AUTH_COOKIE_NAME);
+  g_autofree gchar *found = NULL;
+  const gchar *p = header;
 
-  g_autofree guint8 *user = b64url_decode (value, (gsize) (dot1 - value), &user_len);
-  if (user == NULL || user_len == 0 || user_len > MN_AUTH_USER_MAX ||
-      memchr (user, '\0', user_len) != NULL ||
-      !g_utf8_validate ((const gchar *) user, (gssize) user_len, NULL))
+  while (p != NULL && *p != '\0')
     {
-      g_set_error_literal (error, MN_AUTH_ERROR, MN_AUTH_ERROR_MALFORMED,
-                           "malformed user in session cookie");
-      return NULL;
+      const gchar *end = strchr (p, ';');
+      const gchar *stop = end != NULL ? end : p + strlen (p);
+      while (p < stop && (*p == ' ' || *p == '\t'))
+        p++;
+      while (stop > p && (stop[-1] == ' ' || stop[-1] == '\t'))
+        stop--;
+      if ((gsize) (stop - p) > nlen && strncmp (p, MN_AUTH_COOKIE_NAME, nlen) == 0 &&
+          p[nlen] == '=')
+        {
+          if (found != NULL)
+            return NULL;
+          found = g_strndup (p + nlen + 1, (gsize) (stop - p) - nlen - 1);
+        }
+      p = end != NULL ? end + 1 : NULL;
     }
-  return g_strndup ((const gchar *) user, user_len);
+  return g_steal_pointer (&found);
 }

@@ -2,10 +2,16 @@
  * (which issues it at login) and the relay (which checks it on every request
  * to /s/<id>/).
  *
- * Cookie name: "minna_session".  Value: "USER.EXPIRY.MAC" where USER is
- * base64url (no padding) of the user name, EXPIRY is decimal Unix seconds and
- * MAC is base64url (no padding) of HMAC-SHA256(key, "USER.EXPIRY") (OpenSSL),
- * compared in constant time (CRYPTO_memcmp).
+ * A login is server-side state: a row in the controller's SQLite (id, user,
+ * created, expires, revoked), pushed to the relay's live set.  The cookie
+ * only names it.  Cookie name: "minna_session".  Value, in exactly one
+ * spelling: "ID.MAC", where ID is 32 lowercase hex digits (16 bytes from
+ * OpenSSL RAND) and MAC is the 64 lowercase hex digits of
+ * HMAC-SHA256(key, "minna-login:" ID).  Anything else (upper case, padding,
+ * quotes, spaces, extra parts, another length) is refused before the MAC is
+ * computed; the MAC is compared in constant time (CRYPTO_memcmp).  A cookie
+ * with a good MAC is still only as good as its login: the controller and
+ * the relay look the id up in their live set.
  *
  * The key is read from a file that must not be readable by group or others.
  */
@@ -30,7 +36,7 @@ typedef enum {
   MN_AUTH_ERROR_KEY_FILE,     /* missing, unreadable, too open, too short */
   MN_AUTH_ERROR_MALFORMED,
   MN_AUTH_ERROR_BAD_MAC,
-  MN_AUTH_ERROR_EXPIRED,
+  MN_AUTH_ERROR_EXPIRED,      /* (not used by the cookie itself any more) */
 } MnAuthError;
 
 typedef struct _MnAuthKey MnAuthKey;
@@ -44,13 +50,26 @@ gboolean   mn_auth_key_create_file (const gchar *path, GError **error);
 void       mn_auth_key_free (MnAuthKey *key);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnAuthKey, mn_auth_key_free)
 
-/* The cookie's value (not the Set-Cookie header). */
-gchar *mn_auth_cookie_mint (const MnAuthKey *key, const gchar *user, gint64 expiry);
+#define MN_AUTH_LOGIN_ID_LEN 32
+#define MN_AUTH_LOGIN_MAC_LEN 64
 
-/* Checks format, MAC (constant time) and expiry against @now; returns the
- * user name. */
-gchar *mn_auth_cookie_verify (const MnAuthKey *key, const gchar *value,
-                              gint64 now, GError **error);
+/* A fresh login id: 32 lowercase hex digits from OpenSSL RAND. */
+gchar   *mn_auth_login_id_new (void);
+/* TRUE if @id is 32 lowercase hex digits. */
+gboolean mn_auth_login_id_valid (const gchar *id);
+/* The cookie's value (not the Set-Cookie header) for login @id. */
+gchar   *mn_auth_login_cookie (const MnAuthKey *key, const gchar *id);
+/* The login id if @value is, byte for byte, the cookie @key makes for it;
+ * else NULL with MN_AUTH_ERROR_MALFORMED (not the one spelling) or
+ * MN_AUTH_ERROR_BAD_MAC.  Whether the login is live is the caller's
+ * question. */
+gchar   *mn_auth_login_cookie_check (const MnAuthKey *key, const gchar *value,
+                                     GError **error);
+
+/* The minna_session value in a Cookie header ("a=b; c=d", RFC 6265), as
+ * sent: no unquoting, no decoding.  NULL when there is none, or when there
+ * is more than one (ambiguous: refused, whichever a server would pick). */
+gchar   *mn_auth_cookie_from_header (const gchar *header);
 
 /* HMAC-SHA256 over @data, hex; used for CSRF tokens as well. */
 gchar *mn_auth_hmac_hex (const MnAuthKey *key, const gchar *data);

@@ -4,6 +4,7 @@
 #include "mn-controller-api.h"
 #include "mn-controller-auth.h"
 #include "mn-controller-kernels.h"
+#include "mn-controller-logins.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -22,7 +23,8 @@ struct _MnControllerApi {
   MnLoginThrottle     *throttle;       /* per user */
   MnLoginThrottle     *addr_throttle;  /* per client address */
   MnControllerKernels *kernels;
-  GHashTable          *revoked;  /* cookie value -> expiry (logged out) */
+  MnControllerRelay   *relay;    /* for the logins; the manager has its own */
+  MnControllerLogins  *logins;
   guint64              logins_ok, logins_failed, logins_throttled, requests;
 };
 
@@ -71,48 +73,31 @@ reply_error (SoupServerMessage *msg, guint status, const gchar *field, const gch
 
 /* ---- auth helpers ------------------------------------------------------- */
 
-static gchar *
-cookie_value (SoupServerMessage *msg)
+static const gchar *
+cookie_header (SoupServerMessage *msg)
 {
-  const gchar *header = soup_message_headers_get_list (soup_server_message_get_request_headers (msg),
-                                                      "Cookie");
-  GHashTable *params;
-  gchar *value = NULL;
-  if (header == NULL)
-    return NULL;
-  params = soup_header_parse_semi_param_list (header);
-  value = g_strdup (g_hash_table_lookup (params, MN_AUTH_COOKIE_NAME));
-  soup_header_free_param_list (params);
-  return value;
+  return soup_message_headers_get_list (soup_server_message_get_request_headers (msg), "Cookie");
 }
 
+/* CSRF tokens are bound to the login, not to its cookie's spelling. */
 static gchar *
-csrf_for (MnControllerApi *api, const gchar *cookie)
+csrf_for (MnControllerApi *api, const gchar *login_id)
 {
-  g_autofree gchar *data = g_strconcat ("csrf:", cookie, NULL);
+  g_autofree gchar *data = g_strconcat ("csrf:", login_id, NULL);
   return mn_auth_hmac_hex (api->key, data);
 }
 
-/* The logged-in user, or NULL (and a 401 sent). */
+/* The logged-in user, or NULL (and a 401 sent): the cookie must name a
+ * login that is live in the store (mn-controller-logins.h). */
 static gchar *
-require_user (MnControllerApi *api, SoupServerMessage *msg, gchar **cookie_out)
+require_user (MnControllerApi *api, SoupServerMessage *msg, gchar **login_id)
 {
-  g_autofree gchar *cookie = cookie_value (msg);
-  g_autoptr(GError) error = NULL;
-  gchar *user;
-  if (cookie == NULL || g_hash_table_contains (api->revoked, cookie))
-    {
-      reply_error (msg, 401, NULL, "not logged in");
-      return NULL;
-    }
-  user = mn_auth_cookie_verify (api->key, cookie, mn_controller_manager_now (api->manager), &error);
+  g_autofree gchar *why = NULL;
+  gchar *user = mn_controller_logins_check (api->logins, cookie_header (msg),
+                                            mn_controller_manager_now (api->manager),
+                                            login_id, &why);
   if (user == NULL)
-    {
-      reply_error (msg, 401, NULL, "login no longer valid: %s", error->message);
-      return NULL;
-    }
-  if (cookie_out)
-    *cookie_out = g_steal_pointer (&cookie);
+    reply_error (msg, 401, NULL, "%s", why);
   return user;
 }
 
@@ -151,9 +136,9 @@ origin_ok (MnControllerApi *api, SoupServerMessage *msg)
   return FALSE;
 }
 
-/* For POST/DELETE: Origin, then the CSRF token of the login cookie. */
+/* For POST/DELETE: Origin, then the CSRF token of the login. */
 static gchar *
-require_state_change (MnControllerApi *api, SoupServerMessage *msg)
+require_state_change (MnControllerApi *api, SoupServerMessage *msg, gchar **login_id)
 {
   g_autofree gchar *cookie = NULL;
   g_autofree gchar *user = NULL;
@@ -175,6 +160,8 @@ require_state_change (MnControllerApi *api, SoupServerMessage *msg)
       reply_error (msg, 403, NULL, "missing or wrong X-CSRF-Token header");
       return NULL;
     }
+  if (login_id != NULL)
+    *login_id = g_steal_pointer (&cookie);
   return g_steal_pointer (&user);
 }
 
@@ -284,6 +271,20 @@ login_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   g_task_return_boolean (task, TRUE);
 }
 
+/* The answer to a login or logout is held until the relay has the change:
+ * the browser's next request through it must find the login (or not find
+ * the logged-out one).  A relay that cannot be told gets the whole set
+ * later; the answer goes out anyway. */
+static void
+relay_told (gboolean relay_knows, gpointer data)
+{
+  SoupServerMessage *msg = data;
+  if (!relay_knows)
+    g_message ("the relay has not taken a login change yet; it gets the whole set when it answers");
+  soup_server_message_unpause (msg);
+  g_object_unref (msg);
+}
+
 static void
 login_done (GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -302,31 +303,47 @@ login_done (GObject *source, GAsyncResult *result, gpointer data)
   else
     {
       gint64 expires = now + api->config->cookie_lifetime;
-      g_autofree gchar *cookie = mn_auth_cookie_mint (api->key, j->user, expires);
-      g_autofree gchar *csrf = csrf_for (api, cookie);
-      g_autofree gchar *header = g_strdup_printf ("%s=%s; Path=/; Max-Age=%" G_GINT64_FORMAT
-                                                  "; HttpOnly; Secure; SameSite=Strict",
-                                                  MN_AUTH_COOKIE_NAME, cookie,
-                                                  api->config->cookie_lifetime);
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree gchar *login_id = NULL;
+      g_autofree gchar *cookie = mn_controller_logins_create (api->logins, j->user,
+                                                              j->addr_key + 5, now,
+                                                              api->config->cookie_lifetime,
+                                                              &login_id, relay_told,
+                                                              g_object_ref (j->msg), &error);
       api->logins_ok++;
       mn_login_throttle_succeeded (api->throttle, j->user_key);
       mn_login_throttle_succeeded (api->addr_throttle, j->addr_key);
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "user");
-      json_builder_add_string_value (b, j->user);
-      json_builder_set_member_name (b, "csrf_token");
-      json_builder_add_string_value (b, csrf);
-      json_builder_set_member_name (b, "expires");
-      json_builder_add_int_value (b, expires);
-      json_builder_set_member_name (b, "admin");
-      json_builder_add_boolean_value (b, mn_controller_config_is_admin (api->config, j->user));
-      json_builder_end_object (b);
-      root = json_builder_get_root (b);
-      soup_message_headers_append (soup_server_message_get_response_headers (j->msg),
-                                   "Set-Cookie", header);
-      reply_json (j->msg, 200, root);
+      if (cookie == NULL)
+        {
+          g_warning ("login of %s: %s", j->user, error->message);
+          reply_error (j->msg, 500, NULL, "the login could not be stored: %s", error->message);
+          g_object_unref (j->msg);   /* relay_told's reference: not called */
+        }
+      else
+        {
+          g_autofree gchar *csrf = csrf_for (api, login_id);
+          g_autofree gchar *header = g_strdup_printf ("%s=%s; Path=/; Max-Age=%" G_GINT64_FORMAT
+                                                      "; HttpOnly; Secure; SameSite=Strict",
+                                                      MN_AUTH_COOKIE_NAME, cookie,
+                                                      api->config->cookie_lifetime);
+          g_autoptr(JsonBuilder) b = json_builder_new ();
+          g_autoptr(JsonNode) root = NULL;
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "user");
+          json_builder_add_string_value (b, j->user);
+          json_builder_set_member_name (b, "csrf_token");
+          json_builder_add_string_value (b, csrf);
+          json_builder_set_member_name (b, "expires");
+          json_builder_add_int_value (b, expires);
+          json_builder_set_member_name (b, "admin");
+          json_builder_add_boolean_value (b, mn_controller_config_is_admin (api->config, j->user));
+          json_builder_end_object (b);
+          root = json_builder_get_root (b);
+          soup_message_headers_append (soup_server_message_get_response_headers (j->msg),
+                                       "Set-Cookie", header);
+          reply_json (j->msg, 200, root);
+          return;   /* relay_told sends it */
+        }
     }
   soup_server_message_unpause (j->msg);
 }
@@ -406,36 +423,42 @@ handle_login (MnControllerApi *api, SoupServerMessage *msg)
 static void
 handle_logout (MnControllerApi *api, SoupServerMessage *msg)
 {
-  g_autofree gchar *user = require_state_change (api, msg);
-  g_autofree gchar *cookie = NULL;
+  g_autofree gchar *login_id = NULL;
+  g_autofree gchar *user = require_state_change (api, msg, &login_id);
   g_autofree gchar *header = g_strdup_printf ("%s=; Path=/; Max-Age=0; HttpOnly; Secure;"
                                               " SameSite=Strict", MN_AUTH_COOKIE_NAME);
+  g_autoptr(GError) error = NULL;
   if (user == NULL)
     return;
-  cookie = cookie_value (msg);
-  /* the cookie is stateless; remember it as void until it expires anyway */
-  if (g_hash_table_size (api->revoked) > 100000)
-    g_hash_table_remove_all (api->revoked);
-  g_hash_table_add (api->revoked, g_steal_pointer (&cookie));
+  /* revoked in the store before the answer (a restart keeps it), and the
+   * relay told at once (mn-controller-logins.h) */
+  if (!mn_controller_logins_revoke (api->logins, login_id,
+                                    mn_controller_manager_now (api->manager), relay_told,
+                                    g_object_ref (msg), &error))
+    {
+      g_object_unref (msg);
+      return reply_error (msg, 500, NULL, "the logout could not be stored: %s", error->message);
+    }
   soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie", header);
   {
     g_autoptr(JsonNode) root = json_from_string ("{\"logged_out\": true}", NULL);
     reply_json (msg, 200, root);
   }
+  soup_server_message_pause (msg);
 }
 
 static void
 handle_me (MnControllerApi *api, SoupServerMessage *msg)
 {
-  g_autofree gchar *cookie = NULL;
-  g_autofree gchar *user = require_user (api, msg, &cookie);
+  g_autofree gchar *login_id = NULL;
+  g_autofree gchar *user = require_user (api, msg, &login_id);
   g_autofree gchar *csrf = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autofree gchar *form = NULL;
   if (user == NULL)
     return;
-  csrf = csrf_for (api, cookie);
+  csrf = csrf_for (api, login_id);
   form = mn_controller_store_load_form (mn_controller_manager_get_store (api->manager), user);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "user");
@@ -624,7 +647,7 @@ handle_launch (MnControllerApi *api, SoupServerMessage *msg)
 {
   static const gchar *const fields[] = { "app", "queue", "cores", "memory_gb", "gpus",
                                          "hours", "if_busy", NULL };
-  g_autofree gchar *user = require_state_change (api, msg);
+  g_autofree gchar *user = require_state_change (api, msg, NULL);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(JsonParser) last_parser = json_parser_new ();
   g_autofree gchar *last = NULL;
@@ -826,7 +849,7 @@ handle_session (MnControllerApi *api, SoupServerMessage *msg, const gchar *metho
     }
   if (!g_str_equal (method, "DELETE"))
     return reply_error (msg, 405, NULL, "method %s not allowed here", method);
-  if ((user = require_state_change (api, msg)) == NULL || (s = own_session (api, msg, user, id)) == NULL)
+  if ((user = require_state_change (api, msg, NULL)) == NULL || (s = own_session (api, msg, user, id)) == NULL)
     return;
   {
     g_autofree gchar *why = g_str_equal (user, s->user) ? g_strdup ("stopped by the user")
@@ -880,6 +903,17 @@ handle_routes (MnControllerApi *api, SoupServerMessage *msg)
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+  /* the relay's live set of logins, loaded with the routes at its start */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonArray) logins = mn_controller_logins_json (api->logins,
+                                                             mn_controller_manager_now (api->manager),
+                                                             &error);
+    if (logins == NULL)
+      return reply_error (msg, 500, NULL, "%s", error->message);
+    json_builder_set_member_name (b, "logins");
+    json_builder_add_value (b, json_node_init_array (json_node_alloc (), logins));
+  }
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   reply_json (msg, 200, root);
@@ -1209,7 +1243,11 @@ mn_controller_api_new (const MnControllerConfig *config, MnControllerManager *ma
   api->relay_secret = g_strdup (relay_secret);
   api->throttle = mn_login_throttle_new (config->login_max_delay, 3);
   api->addr_throttle = mn_login_throttle_new (config->login_max_delay, 20);
-  api->revoked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  api->relay = mn_controller_relay_new (config->relay_url, relay_secret);
+  api->logins = mn_controller_logins_new (mn_controller_manager_get_store (manager), key,
+                                          api->relay);
+  /* the relay learns the live set now, or as soon as it answers */
+  mn_controller_logins_sync (api->logins);
   api->kernels = mn_controller_kernels_new (config);
   api->server = soup_server_new ("server-header", "minna-controller", NULL);
   soup_server_add_handler (api->server, NULL, dispatch, api, NULL);
@@ -1229,7 +1267,8 @@ mn_controller_api_free (MnControllerApi *api)
   mn_login_throttle_free (api->throttle);
   mn_login_throttle_free (api->addr_throttle);
   mn_controller_kernels_free (api->kernels);
-  g_hash_table_destroy (api->revoked);
+  mn_controller_logins_free (api->logins);
+  mn_controller_relay_free (api->relay);
   g_free (api);
 }
 

@@ -22,6 +22,7 @@ typedef struct {
   gpointer   user_data;
   SoupMessage *msg;
   gboolean   any_answer;   /* probes: 2xx/3xx counts */
+  gboolean   not_found_ok; /* a DELETE of what is not there is done */
 } Call;
 
 MnControllerRelay *
@@ -71,7 +72,8 @@ on_done (GObject *source, GAsyncResult *result, gpointer data)
       json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
                                   g_bytes_get_size (body), NULL))
     root = json_parser_get_root (parser);
-  ok = error == NULL && status >= 200 && status < (call->any_answer ? 400u : 300u);
+  ok = error == NULL && ((status >= 200 && status < (call->any_answer ? 400u : 300u)) ||
+                         (call->not_found_ok && status == 404));
   if (error != NULL)
     message = g_strdup (error->message);
   else if (!ok)
@@ -176,6 +178,76 @@ mn_controller_relay_delete_route (MnControllerRelay *relay, const gchar *id,
   if (msg == NULL)
     return done (FALSE, "bad relay URL", NULL, user_data);
   send (relay, msg, FALSE, done, user_data);
+}
+
+static void
+send_json (MnControllerRelay *relay, const gchar *method, const gchar *path, JsonNode *root,
+           gboolean not_found_ok, MnHttpDone done, gpointer user_data)
+{
+  SoupMessage *msg = admin_message (relay, method, path);
+  if (msg == NULL)
+    return done (FALSE, "bad relay URL", NULL, user_data);
+  if (root != NULL)
+    {
+      g_autoptr(JsonGenerator) gen = json_generator_new ();
+      gsize len = 0;
+      gchar *text;
+      json_generator_set_root (gen, root);
+      text = json_generator_to_data (gen, &len);
+      soup_message_set_request_body_from_bytes (msg, "application/json",
+                                                g_bytes_new_take (text, len));
+    }
+  {
+    Call *call = g_new0 (Call, 1);
+    call->done = done;
+    call->user_data = user_data;
+    call->msg = msg;
+    call->not_found_ok = not_found_ok;
+    soup_session_send_and_read_async (relay->session, msg, G_PRIORITY_DEFAULT, NULL,
+                                      on_done, call);
+  }
+}
+
+void
+mn_controller_relay_put_login (MnControllerRelay *relay, const gchar *id, const gchar *user,
+                               gint64 expires, MnHttpDone done, gpointer user_data)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree gchar *path = g_strdup_printf ("/logins/%s", id);
+  if (relay->url == NULL)
+    return succeed_later (done, user_data);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "user");
+  json_builder_add_string_value (b, user);
+  json_builder_set_member_name (b, "expires");
+  json_builder_add_int_value (b, expires);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  send_json (relay, "PUT", path, root, FALSE, done, user_data);
+}
+
+void
+mn_controller_relay_delete_login (MnControllerRelay *relay, const gchar *id,
+                                  MnHttpDone done, gpointer user_data)
+{
+  g_autofree gchar *path = g_strdup_printf ("/logins/%s", id);
+  if (relay->url == NULL)
+    return succeed_later (done, user_data);
+  send_json (relay, "DELETE", path, NULL, TRUE, done, user_data);
+}
+
+void
+mn_controller_relay_put_logins (MnControllerRelay *relay, JsonArray *array,
+                                MnHttpDone done, gpointer user_data)
+{
+  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr(JsonObject) o = json_object_new ();
+  if (relay->url == NULL)
+    return succeed_later (done, user_data);
+  json_object_set_array_member (o, "logins", json_array_ref (array));
+  json_node_set_object (root, o);
+  send_json (relay, "PUT", "/logins", root, FALSE, done, user_data);
 }
 
 void

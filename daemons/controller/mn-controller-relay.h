@@ -25,6 +25,17 @@ void mn_controller_relay_put_route (MnControllerRelay *relay, const gchar *id,
                                     MnHttpDone done, gpointer user_data);
 void mn_controller_relay_delete_route (MnControllerRelay *relay, const gchar *id,
                                        MnHttpDone done, gpointer user_data);
+/* Logins (mn-controller-logins.h): one (PUT /logins/<id>), a logout
+ * (DELETE /logins/<id>; 404 counts as done), the whole live set (PUT
+ * /logins, @array of {"id", "user", "expires"}). */
+void mn_controller_relay_put_login (MnControllerRelay *relay, const gchar *id,
+                                    const gchar *user, gint64 expires,
+                                    MnHttpDone done, gpointer user_data);
+void mn_controller_relay_delete_login (MnControllerRelay *relay, const gchar *id,
+                                       MnHttpDone done, gpointer user_data);
+void mn_controller_relay_put_logins (MnControllerRelay *relay, JsonArray *array,
+                                     MnHttpDone done, gpointer user_data);
+
 /* GET /routes; body is the relay's JSON. */
 void mn_controller_relay_list_routes (MnControllerRelay *relay,
                                       MnHttpDone done, gpointer user_data);

@@ -43,6 +43,12 @@ static const gchar *const migrations[] = {
   "ALTER TABLE sessions ADD COLUMN gpu_mask INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE sessions ADD COLUMN job_started INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE sessions ADD COLUMN end_reason TEXT;",
+  /* 3 -> 4: logins are server-side state (issue 15): a logout ends the
+   * login at the controller and the relay, and survives restarts */
+  "CREATE TABLE logins (id TEXT PRIMARY KEY, user TEXT NOT NULL,"
+  "  created INTEGER NOT NULL, expires INTEGER NOT NULL, revoked INTEGER,"
+  "  address TEXT);"
+  "CREATE INDEX logins_expires ON logins (expires);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MN_CONTROLLER_STORE_SCHEMA_VERSION);
@@ -485,4 +491,137 @@ mn_controller_store_usage (MnControllerStore *store, gint64 from, gint64 to,
     }
   sqlite3_finalize (st);
   return rc == SQLITE_DONE ? TRUE : fail (store, "usage", error);
+}
+
+/* ---- logins ------------------------------------------------------------ */
+
+void
+mn_store_login_free (MnStoreLogin *l)
+{
+  if (l == NULL)
+    return;
+  g_free (l->id);
+  g_free (l->user);
+  g_free (l);
+}
+
+gboolean
+mn_controller_store_login_insert (MnControllerStore *store, const gchar *id, const gchar *user,
+                                  gint64 created, gint64 expires, const gchar *address,
+                                  GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean ok;
+  if (sqlite3_prepare_v2 (store->db, "INSERT INTO logins (id, user, created, expires, address)"
+                          " VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+    return fail (store, "prepare login", error);
+  bind_text (st, 1, id);
+  bind_text (st, 2, user);
+  sqlite3_bind_int64 (st, 3, created);
+  sqlite3_bind_int64 (st, 4, expires);
+  bind_text (st, 5, address);
+  ok = sqlite3_step (st) == SQLITE_DONE;
+  sqlite3_finalize (st);
+  return ok ? TRUE : fail (store, "insert login", error);
+}
+
+MnStoreLogin *
+mn_controller_store_login_get (MnControllerStore *store, const gchar *id, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  MnStoreLogin *l = NULL;
+  int rc;
+  if (sqlite3_prepare_v2 (store->db, "SELECT id, user, created, expires, revoked FROM logins"
+                          " WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+    {
+      fail (store, "prepare login", error);
+      return NULL;
+    }
+  bind_text (st, 1, id);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      l = g_new0 (MnStoreLogin, 1);
+      l->id = col_text (st, 0);
+      l->user = col_text (st, 1);
+      l->created = sqlite3_column_int64 (st, 2);
+      l->expires = sqlite3_column_int64 (st, 3);
+      l->revoked = sqlite3_column_int64 (st, 4);
+    }
+  else if (rc == SQLITE_DONE)
+    g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_NOT_FOUND, "no such login");
+  else
+    fail (store, "get login", error);
+  sqlite3_finalize (st);
+  return l;
+}
+
+gboolean
+mn_controller_store_login_revoke (MnControllerStore *store, const gchar *id, gint64 now,
+                                  GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean ok;
+  if (sqlite3_prepare_v2 (store->db, "UPDATE logins SET revoked = ?2 WHERE id = ?1"
+                          " AND revoked IS NULL", -1, &st, NULL) != SQLITE_OK)
+    return fail (store, "prepare logout", error);
+  bind_text (st, 1, id);
+  sqlite3_bind_int64 (st, 2, now);
+  ok = sqlite3_step (st) == SQLITE_DONE;
+  sqlite3_finalize (st);
+  return ok ? TRUE : fail (store, "logout", error);
+}
+
+GPtrArray *
+mn_controller_store_logins_live (MnControllerStore *store, gint64 now, GError **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_store_login_free);
+  sqlite3_stmt *st = NULL;
+  int rc;
+  if (sqlite3_prepare_v2 (store->db, "SELECT id, user, created, expires FROM logins"
+                          " WHERE revoked IS NULL AND expires > ? ORDER BY created", -1, &st,
+                          NULL) != SQLITE_OK)
+    {
+      fail (store, "prepare live logins", error);
+      return NULL;
+    }
+  sqlite3_bind_int64 (st, 1, now);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      MnStoreLogin *l = g_new0 (MnStoreLogin, 1);
+      l->id = col_text (st, 0);
+      l->user = col_text (st, 1);
+      l->created = sqlite3_column_int64 (st, 2);
+      l->expires = sqlite3_column_int64 (st, 3);
+      g_ptr_array_add (out, l);
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    {
+      fail (store, "list live logins", error);
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+gint
+mn_controller_store_logins_prune (MnControllerStore *store, gint64 before, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean ok;
+  if (sqlite3_prepare_v2 (store->db, "DELETE FROM logins WHERE expires < ?", -1, &st, NULL)
+      != SQLITE_OK)
+    {
+      fail (store, "prepare prune logins", error);
+      return -1;
+    }
+  sqlite3_bind_int64 (st, 1, before);
+  ok = sqlite3_step (st) == SQLITE_DONE;
+  sqlite3_finalize (st);
+  if (!ok)
+    {
+      fail (store, "prune logins", error);
+      return -1;
+    }
+  return sqlite3_changes (store->db);
 }

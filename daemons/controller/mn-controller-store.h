@@ -17,7 +17,7 @@ typedef struct {
   gchar  *message;
 } MnStoreEvent;
 
-#define MN_CONTROLLER_STORE_SCHEMA_VERSION 3
+#define MN_CONTROLLER_STORE_SCHEMA_VERSION 4
 
 MnControllerStore *mn_controller_store_open (const gchar *path, GError **error);
 void               mn_controller_store_free (MnControllerStore *store);
@@ -57,5 +57,35 @@ gchar   *mn_controller_store_load_form (MnControllerStore *store, const gchar *u
 gboolean mn_controller_store_usage (MnControllerStore *store, gint64 from, gint64 to,
                                     guint64 by_hour[24], guint64 by_weekday[7],
                                     guint64 *total, GError **error);
+
+/* Logins (issue 15): a login cookie (mn-auth-cookie.h) names a row here;
+ * it is good while the row exists, is not revoked and has not expired.
+ * Rows stay after expiry for a day (see prune), revoked ones too: a
+ * logout survives every restart. */
+typedef struct {
+  gchar  *id;
+  gchar  *user;
+  gint64  created;
+  gint64  expires;
+  gint64  revoked;    /* 0: not revoked */
+} MnStoreLogin;
+
+void          mn_store_login_free (MnStoreLogin *login);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnStoreLogin, mn_store_login_free)
+gboolean      mn_controller_store_login_insert (MnControllerStore *store, const gchar *id,
+                                                const gchar *user, gint64 created,
+                                                gint64 expires, const gchar *address,
+                                                GError **error);
+/* NULL with MN_CONTROLLER_ERROR_NOT_FOUND when there is no such login. */
+MnStoreLogin *mn_controller_store_login_get (MnControllerStore *store, const gchar *id,
+                                             GError **error);
+gboolean      mn_controller_store_login_revoke (MnControllerStore *store, const gchar *id,
+                                                gint64 now, GError **error);
+/* Not revoked, not expired at @now; oldest first. */
+GPtrArray    *mn_controller_store_logins_live (MnControllerStore *store, gint64 now,
+                                               GError **error);
+/* Deletes logins that expired before @before; how many, or -1. */
+gint          mn_controller_store_logins_prune (MnControllerStore *store, gint64 before,
+                                                GError **error);
 
 G_END_DECLS

@@ -90,6 +90,8 @@ admin_handler (SoupServer *server, SoupServerMessage *msg, const gchar *path,
                                         text, strlen (text));
       return;
     }
+  if (mn_relay_logins_admin (r, msg, method, path))
+    return;
   if (g_str_equal (path, "/routes"))
     {
       if (!g_str_equal (method, "GET"))
@@ -234,6 +236,8 @@ loaded (GObject *source, GAsyncResult *res, gpointer data)
       if (json_parser_load_from_data (parser, data_ != NULL ? data_ : "", (gssize) len, &error))
         {
           gint n = mn_relay_routes_load_json (r->routes, json_parser_get_root (parser), &error);
+          if (n >= 0 && !mn_relay_logins_from_controller (r, json_parser_get_root (parser), &error))
+            n = -1;
           if (n >= 0)
             {
               g_message ("loaded %d route%s from the controller %s", n, n == 1 ? "" : "s",

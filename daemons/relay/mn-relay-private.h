@@ -4,8 +4,10 @@
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 #include <stdio.h>
+#include <json-glib/json-glib.h>
 
 #include "mn-auth-cookie.h"
+#include "mn-auth-logins.h"
 #include "mn-relay.h"
 #include "mn-relay-io.h"
 
@@ -55,7 +57,8 @@ struct _MnRelay {
   gsize            buffer_size;        /* fixed at start: pooled buffers share it */
   GPtrArray       *free_heads;
   gsize            head_size;          /* max_header_bytes at start */
-  GHashTable      *cookie_cache;       /* cookie value -> MnRelayCookie */
+  GHashTable      *cookie_cache;       /* cookie value (MAC checked) -> login id */
+  MnAuthLogins    *logins;             /* live logins, kept by the controller */
 };
 
 /* mn-relay-proxy.c */
@@ -83,8 +86,16 @@ GSource *mn_relay_idle_source (GSourceFunc func, gpointer data, GDestroyNotify n
 void     mn_relay_source_clear (GSource **source);
 gchar   *mn_relay_head_get (MnRelay *relay);
 void     mn_relay_head_put (MnRelay *relay, gchar *head);
-/* The user of a valid cookie, or NULL; verified once, then remembered. */
-const gchar *mn_relay_cookie_user (MnRelay *relay, const gchar *cookie, gint64 now);
+/* mn-relay-logins.c */
+/* The user of the live login named by the minna_session cookie in
+ * @cookie_header (one spelling; MAC checked once per cookie, the live set
+ * every time), or NULL. */
+const gchar *mn_relay_cookie_user (MnRelay *relay, const gchar *cookie_header, gint64 now);
+/* The admin API's /logins and /logins/<id>; FALSE if @path is neither. */
+gboolean mn_relay_logins_admin (MnRelay *relay, SoupServerMessage *msg, const gchar *method,
+                                const gchar *path);
+/* The "logins" member of the controller's GET /api/v1/routes answer. */
+gboolean mn_relay_logins_from_controller (MnRelay *relay, JsonNode *root, GError **error);
 guint8  *mn_relay_buffer_get (MnRelay *relay);
 void     mn_relay_buffer_put (MnRelay *relay, guint8 *buffer);
 void     mn_relay_observe_latency (MnRelay *relay, gdouble seconds);

@@ -816,10 +816,8 @@ handle_request (Conn *c, gssize head_end)
             return;
           }
         g_autofree gchar *cookie_header = head_cookies (h);
-        g_autofree gchar *cookie = cookie_header != NULL
-          ? mn_relay_cookie_get (cookie_header, MN_AUTH_COOKIE_NAME) : NULL;
-        if (cookie != NULL)
-          c->user = g_strdup (mn_relay_cookie_user (r, cookie, now));
+        if (cookie_header != NULL)
+          c->user = g_strdup (mn_relay_cookie_user (r, cookie_header, now));
         if (c->user == NULL)
           {
             g_autofree gchar *next = mn_relay_http_escape_next (c->target);

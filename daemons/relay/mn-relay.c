@@ -15,19 +15,6 @@
 #include <unistd.h>
 
 #define MN_RELAY_FREE_BUFFERS_MAX 256
-#define MN_RELAY_COOKIE_CACHE_MAX 4096
-
-typedef struct {
-  gchar  *user;
-  gint64  expiry;
-} CachedCookie;
-
-static void
-cached_cookie_free (CachedCookie *c)
-{
-  g_free (c->user);
-  g_free (c);
-}
 
 static const gdouble latency_bounds[MN_RELAY_LATENCY_BUCKETS] = {
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
@@ -186,8 +173,8 @@ mn_relay_new (const MnRelayConfig *config, const gchar *config_path, GError **er
                                    (GDestroyNotify) g_queue_free);
   r->free_buffers = g_ptr_array_new_with_free_func (g_free);
   r->free_heads = g_ptr_array_new_with_free_func (g_free);
-  r->cookie_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                           (GDestroyNotify) cached_cookie_free);
+  r->cookie_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  r->logins = mn_auth_logins_new ();
   g_queue_init (&r->conns);
   if (!apply_config (r, config, error))
     return NULL;
@@ -356,6 +343,7 @@ mn_relay_free (MnRelay *r)
   g_ptr_array_unref (r->free_buffers);
   g_ptr_array_unref (r->free_heads);
   g_hash_table_unref (r->cookie_cache);
+  mn_auth_logins_free (r->logins);
   mn_relay_routes_free (r->routes);
   close_access_log (r);
   g_clear_object (&r->certificate);
@@ -412,32 +400,6 @@ mn_relay_head_put (MnRelay *r, gchar *head)
     g_ptr_array_add (r->free_heads, head);
   else
     g_free (head);
-}
-
-const gchar *
-mn_relay_cookie_user (MnRelay *r, const gchar *cookie, gint64 now)
-{
-  CachedCookie *cc = g_hash_table_lookup (r->cookie_cache, cookie);
-  if (cc != NULL)
-    {
-      if (cc->expiry > now)
-        return cc->user;
-      g_hash_table_remove (r->cookie_cache, cookie);
-      return NULL;
-    }
-  /* Only cookies whose MAC checked out are remembered, keyed by their exact
-   * bytes, so the cache can never accept what the key would not. */
-  gchar *user = mn_auth_cookie_verify (r->cookie_key, cookie, now, NULL);
-  if (user == NULL)
-    return NULL;
-  const gchar *dot1 = strchr (cookie, '.');
-  cc = g_new0 (CachedCookie, 1);
-  cc->user = user;
-  cc->expiry = g_ascii_strtoll (dot1 + 1, NULL, 10);
-  if (g_hash_table_size (r->cookie_cache) >= MN_RELAY_COOKIE_CACHE_MAX)
-    g_hash_table_remove_all (r->cookie_cache);
-  g_hash_table_insert (r->cookie_cache, g_strdup (cookie), cc);
-  return user;
 }
 
 guint8 *
@@ -529,23 +491,4 @@ mn_relay_metrics_text (MnRelay *r)
                           m->latency_count, g_ascii_dtostr (sum, sizeof sum, m->latency_sum),
                           m->latency_count);
   return g_string_free (s, FALSE);
-}
-
-gchar *
-mn_relay_mint_cookie (const MnRelayConfig *config, const gchar *user, gint64 lifetime,
-                      GError **error)
-{
-  g_autoptr(MnAuthKey) key = mn_auth_key_load (config->cookie_key_file, error);
-  if (key == NULL)
-    {
-      g_prefix_error (error, "key cookie_key_file: ");
-      return NULL;
-    }
-  if (user == NULL || user[0] == '\0')
-    {
-      g_set_error_literal (error, MN_RELAY_ERROR, MN_RELAY_ERROR_INVALID_CONFIG,
-                           "--user: a user name is needed");
-      return NULL;
-    }
-  return mn_auth_cookie_mint (key, user, g_get_real_time () / G_USEC_PER_SEC + lifetime);
 }

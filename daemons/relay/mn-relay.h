@@ -33,9 +33,12 @@ MnRelayRoutes *mn_relay_get_routes (MnRelay *relay);
 gchar         *mn_relay_metrics_text (MnRelay *relay);
 guint          mn_relay_get_n_connections (MnRelay *relay);
 
-/* A cookie value for @user valid for @lifetime seconds, with the key named
- * in @config. */
+/* A login of @user for @lifetime seconds, registered with the running
+ * relay through the admin API named in @config (admin_listen,
+ * admin_secret_file); returns its cookie value (mn-relay-logins.c). */
 gchar *mn_relay_mint_cookie (const MnRelayConfig *config, const gchar *user,
                              gint64 lifetime, GError **error);
+/* The live logins (the controller keeps them; tests put their own). */
+struct _MnAuthLogins *mn_relay_get_logins (MnRelay *relay);
 
 G_END_DECLS

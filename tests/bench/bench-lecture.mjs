@@ -54,7 +54,7 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => performance.now() / 1000;
 
-function request (base, method, path, { cookie, csrf, xsrf, body } = {}) {
+function request (base, method, path, { cookie, csrf, xsrf, origin, body } = {}) {
   return new Promise((resolve, reject) => {
     const headers = { Accept: 'application/json' };
     const data = body === undefined ? null : Buffer.from(JSON.stringify(body));
@@ -65,6 +65,7 @@ function request (base, method, path, { cookie, csrf, xsrf, body } = {}) {
     if (cookie) headers.Cookie = cookie;
     if (csrf) headers['X-CSRF-Token'] = csrf;
     if (xsrf) headers['X-XSRFToken'] = xsrf;
+    if (origin) headers.Origin = origin;
     const req = http.request(base + path, { method, headers, agent }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
@@ -92,10 +93,12 @@ async function login (base, user, password) {
 // Runs code in a kernel over its WebSocket; resolves to the text/plain result.
 async function runCell (base, id, auth, code) {
   // Jupyter's XSRF check stays on behind the relay: double submit (cookie and header)
-  const k = await request(base, 'POST', `/s/${id}/api/kernels`, { cookie: `${auth.cookie}; _xsrf=bench`, xsrf: 'bench', body: { name: 'python3' } });
+  // and the relay lets state changes and WebSockets in from its own pages only
+  const origin = new URL(base).origin;
+  const k = await request(base, 'POST', `/s/${id}/api/kernels`, { cookie: `${auth.cookie}; _xsrf=bench`, xsrf: 'bench', origin, body: { name: 'python3' } });
   if (k.status !== 201 && k.status !== 200) throw new Error(`kernel start: ${k.status} ${k.text.slice(0, 200)}`);
   const kernelStarted = now();
-  const ws = await connect(`${base.replace(/\/$/, '')}/s/${id}/api/kernels/${k.json.id}/channels`, { Cookie: auth.cookie });
+  const ws = await connect(`${base.replace(/\/$/, '')}/s/${id}/api/kernels/${k.json.id}/channels`, { Cookie: auth.cookie, Origin: origin });
   const msgId = randomUUID();
   const result = await new Promise((resolve, reject) => {
     const opened = now();

@@ -595,7 +595,7 @@ run_one_plus_one (const gchar *base, const Login *l, const gchar *token)
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonParser) p = json_parser_new ();
-  g_autofree gchar *kid = NULL, *wsurl = NULL, *auth = NULL, *cookie = NULL;
+  g_autofree gchar *kid = NULL, *wsurl = NULL, *auth = NULL, *cookie = NULL, *origin = NULL;
   g_autoptr(SoupMessage) wsmsg = NULL;
   Kernel k = { g_main_loop_new (NULL, FALSE), NULL, g_strdup ("m-1") };
   guint timeout;
@@ -606,7 +606,13 @@ run_one_plus_one (const gchar *base, const Login *l, const gchar *token)
              : g_strdup ("_xsrf=itest");
   if (token)
     auth = g_strdup (token);
-#define AUTH(m) do { soup_message_headers_replace (soup_message_get_request_headers (m), "Cookie", cookie); \
+  /* the relay lets state changes and WebSockets in from its own pages only */
+  {
+    g_autoptr(GUri) u = g_uri_parse (base, G_URI_FLAGS_NONE, NULL);
+    origin = g_strdup_printf ("http://%s:%d", g_uri_get_host (u), g_uri_get_port (u));
+  }
+#define AUTH(m) do { soup_message_headers_replace (soup_message_get_request_headers (m), "Origin", origin); \
+                     soup_message_headers_replace (soup_message_get_request_headers (m), "Cookie", cookie); \
                      soup_message_headers_replace (soup_message_get_request_headers (m), "X-XSRFToken", "itest"); \
                      if (auth) soup_message_headers_replace (soup_message_get_request_headers (m), MN_AUTH_APP_TOKEN_HEADER, auth); } while (0)
   AUTH (msg);
@@ -624,7 +630,7 @@ run_one_plus_one (const gchar *base, const Login *l, const gchar *token)
   wsmsg = soup_message_new ("GET", wsurl);
   AUTH (wsmsg);
 #undef AUTH
-  soup_session_websocket_connect_async (h.http, wsmsg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+  soup_session_websocket_connect_async (h.http, wsmsg, origin, NULL, G_PRIORITY_DEFAULT, NULL,
                                         on_ws_connected, &k);
   timeout = g_timeout_add_seconds (60, on_ws_timeout, &k);
   g_main_loop_run (k.loop);

@@ -3,9 +3,21 @@
 
 #include "relay-harness.h"
 #include "mn-auth-cookie.h"
+#include "mn-auth-logins.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
+
+/* Logins are server-side state (issue 15): every login a test makes is put
+ * into every relay the harness runs, as the controller would push it. */
+typedef struct {
+  gchar  *id;
+  gchar  *user;
+  gint64  expires;
+} TestLogin;
+
+static GPtrArray *test_logins;   /* TestLogin, all made so far */
+static GPtrArray *live_relays;   /* MnRelay, running */
 
 static GThread      *server_thread;
 static GMainContext *server_context;
@@ -152,6 +164,8 @@ harness_relay_start (Harness *h, const gchar *const *overrides, GError **error)
   harness_invoke (start_relay_cb, &s);
   if (s.error != NULL)
     g_propagate_error (error, s.error);
+  if (s.relay != NULL)
+    harness_relay_adopt (s.relay);
   return s.relay;
 }
 
@@ -165,6 +179,8 @@ stop_relay_cb (gpointer data)
 void
 harness_relay_stop (MnRelay *relay)
 {
+  if (relay != NULL && live_relays != NULL)
+    g_ptr_array_remove (live_relays, relay);
   if (relay != NULL)
     harness_invoke (stop_relay_cb, relay);
 }
@@ -383,13 +399,46 @@ harness_http (const gchar *method, const gchar *url, const gchar *const *headers
   return soup_message_get_status (msg);
 }
 
+/* Logins are server-side state (issue 15): every login a test makes is put
+ * into every relay the harness runs, as the controller would push it. */
+
+
+static gboolean
+put_logins_cb (gpointer data)
+{
+  MnRelay *relay = data;
+  for (guint i = 0; test_logins != NULL && i < test_logins->len; i++)
+    {
+      TestLogin *l = g_ptr_array_index (test_logins, i);
+      mn_auth_logins_put (mn_relay_get_logins (relay), l->id, l->user, l->expires);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+void
+harness_relay_adopt (MnRelay *relay)
+{
+  if (live_relays == NULL)
+    live_relays = g_ptr_array_new ();
+  g_ptr_array_add (live_relays, relay);
+  harness_invoke (put_logins_cb, relay);
+}
+
 gchar *
 harness_cookie (Harness *h, const gchar *user, gint64 lifetime)
 {
   g_autoptr(MnAuthKey) key = mn_auth_key_load (h->key_path, NULL);
+  TestLogin *l = g_new0 (TestLogin, 1);
   g_assert_nonnull (key);
-  g_autofree gchar *v = mn_auth_cookie_mint (key, user,
-                                             g_get_real_time () / G_USEC_PER_SEC + lifetime);
+  l->id = mn_auth_login_id_new ();
+  l->user = g_strdup (user);
+  l->expires = g_get_real_time () / G_USEC_PER_SEC + lifetime;
+  if (test_logins == NULL)
+    test_logins = g_ptr_array_new ();
+  g_ptr_array_add (test_logins, l);
+  for (guint i = 0; live_relays != NULL && i < live_relays->len; i++)
+    harness_invoke (put_logins_cb, g_ptr_array_index (live_relays, i));
+  g_autofree gchar *v = mn_auth_login_cookie (key, l->id);
   return g_strdup_printf ("%s=%s", MN_AUTH_COOKIE_NAME, v);
 }
 

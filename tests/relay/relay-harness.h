@@ -49,6 +49,12 @@ gint64   harness_rss_kb (void);
 gint64   harness_peak_rss_kb (void);
 void     harness_reset_peak_rss (void);
 
+/* A login of @user for @lifetime seconds (negative: already expired), put
+ * into every relay the harness runs (and starts later), as the controller
+ * pushes logins; returns "minna_session=VALUE". */
 gchar   *harness_cookie (Harness *h, const gchar *user, gint64 lifetime);
+/* A relay the test made itself: it gets the logins too, and
+ * harness_relay_stop stops it. */
+void     harness_relay_adopt (MnRelay *relay);
 guint    harness_admin (MnRelay *relay, Harness *h, const gchar *method, const gchar *path,
                         const gchar *body, gchar **response_body);

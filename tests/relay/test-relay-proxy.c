@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mn-auth-cookie.h"
+#include "mn-auth-logins.h"
 #include "relay-harness.h"
 
 static Harness *h;
@@ -102,19 +103,21 @@ make_cookie (const gchar *kind)
     return g_strdup (MN_AUTH_COOKIE_NAME "=not.a.cookie");
   if (g_str_equal (kind, "forged"))
     {
+      /* alice's live login, signed with another key */
       g_autoptr(MnAuthKey) other = mn_auth_key_new_from_data (
         (const guint8 *) "another-key-that-is-32-bytes-long!!", 35);
-      g_autofree gchar *v = mn_auth_cookie_mint (other, "alice",
-                                                 g_get_real_time () / G_USEC_PER_SEC + 600);
+      const gchar *a = strchr (alice, '=') + 1;
+      g_autofree gchar *id = g_strndup (a, (gsize) (strchr (a, '.') - a));
+      g_autofree gchar *v = mn_auth_login_cookie (other, id);
       return g_strdup_printf ("%s=%s", MN_AUTH_COOKIE_NAME, v);
     }
   if (g_str_equal (kind, "tampered"))
     {
-      /* bob's valid cookie with the user part swapped for alice's. */
+      /* bob's valid cookie with the login id swapped for alice's. */
       const gchar *a = strchr (alice, '=') + 1;
       const gchar *b = strchr (bob, '=') + 1;
-      g_autofree gchar *user = g_strndup (a, (gsize) (strchr (a, '.') - a));
-      return g_strdup_printf ("%s=%s%s", MN_AUTH_COOKIE_NAME, user, strchr (b, '.'));
+      g_autofree gchar *id = g_strndup (a, (gsize) (strchr (a, '.') - a));
+      return g_strdup_printf ("%s=%s%s", MN_AUTH_COOKIE_NAME, id, strchr (b, '.'));
     }
   return NULL;
 }
@@ -822,6 +825,7 @@ test_reload (void)
   FileRelay f = { path };
   harness_invoke (file_relay_start, &f);
   g_assert_no_error (f.error);
+  harness_relay_adopt (f.relay);
   put_route (f.relay, "rl1", up_port, "alice");
   g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u/s/rl1/",
                                            mn_relay_get_port (f.relay, "http"));
@@ -875,17 +879,25 @@ test_binary (void)
       g_test_skip ("minna-relay binary not found (MINNA_BUILD_DIR unset)");
       return;
     }
-  g_autofree gchar *path = write_config ("/login");
+  /* mint-cookie registers a login with the running relay (its admin API,
+   * from the config) and prints its cookie, which that relay then takes */
+  g_autofree gchar *path = g_build_filename (h->dir, "mint.conf", NULL);
+  g_autofree gchar *conf = g_strdup_printf (
+    "[relay]\nadmin_listen=127.0.0.1:%u\nadmin_secret_file=%s\ncookie_key_file=%s\n",
+    mn_relay_get_port (relay, "admin"), h->secret_path, h->key_path);
+  g_assert_true (g_file_set_contents (path, conf, -1, NULL));
   g_autofree gchar *out = NULL, *err = NULL;
   gint status = 0;
   const gchar *mint[] = { bin, "mint-cookie", "--config", path, "--user", "alice", NULL };
   g_assert_true (g_spawn_sync (NULL, (gchar **) mint, NULL, G_SPAWN_DEFAULT, NULL, NULL,
                                &out, &err, &status, NULL));
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("mint-cookie: %s", err);
   g_autoptr(MnAuthKey) key = mn_auth_key_load (h->key_path, NULL);
-  g_autofree gchar *user = mn_auth_cookie_verify (key, g_strstrip (out),
-                                                  g_get_real_time () / G_USEC_PER_SEC, NULL);
-  g_assert_cmpstr (user, ==, "alice");
+  g_autofree gchar *id = mn_auth_login_cookie_check (key, g_strstrip (out), NULL);
+  g_assert_nonnull (id);
+  g_assert_cmpstr (mn_auth_logins_user (mn_relay_get_logins (relay), id,
+                                        g_get_real_time () / G_USEC_PER_SEC), ==, "alice");
 
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);

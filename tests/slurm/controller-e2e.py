@@ -341,6 +341,8 @@ def relay_request(relay_port, client, path, method="GET", body=None, timeout=30)
     # Jupyter's XSRF check stays on behind the relay (double submit)
     req.add_header("Cookie", client.cookie + "; _xsrf=e2e")
     req.add_header("X-XSRFToken", "e2e")
+    # the relay lets state changes in from its own pages only
+    req.add_header("Origin", f"http://127.0.0.1:{relay_port}")
     if body is not None:
         req.add_header("Content-Type", "application/json")
     try:
@@ -370,7 +372,8 @@ def one_plus_one(relay_port, client, url):
         raise OSError(f"POST {url}api/kernels: {st} {body[:300]}")
     kid = json.loads(body)["id"]
     ws = WebSocket("127.0.0.1", relay_port, f"{url}api/kernels/{kid}/channels",
-                   {"Cookie": client.cookie}, timeout=60)
+                   {"Cookie": client.cookie, "Origin": f"http://127.0.0.1:{relay_port}"},
+                   timeout=60)
     try:
         msg_id = "e2e-" + secrets.token_hex(4)
         ws.send_text(json.dumps({

@@ -5,6 +5,8 @@
 #include "sec-relay-util.h"
 #include "controller-test-util.h"
 
+#include <json-glib/json-glib.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -132,6 +134,9 @@ log_count (const gchar *path, const gchar *what)
   return n;
 }
 
+static GPtrArray *sec_logins;   /* "id\nJSON body": every login made (sec_cookie) */
+static void login_put (const gchar *entry);
+
 void
 sec_relay_start (gboolean https, const gchar *const *extra, gint umask_value)
 {
@@ -169,6 +174,9 @@ sec_relay_start (gboolean https, const gchar *const *extra, gint umask_value)
   if (sec.controller_pid != 0)
     for (guint i = 0; i < 200 && log_count (sec.relay_log, "from the controller") <= loads; i++)
       g_usleep (25000);
+  /* the logins the tests made so far, as a controller would hand them over */
+  for (guint i = 0; !own_admin && sec_logins != NULL && i < sec_logins->len; i++)
+    login_put (g_ptr_array_index (sec_logins, i));
 }
 
 static void
@@ -233,11 +241,45 @@ sec_controller_stop (void)
   stop_pid (&sec.controller_pid);
 }
 
+/* Logins are server-side state (issue 15): each login a test makes is put
+ * into the running relay's live set through its admin API, as the
+ * controller pushes logins, and into every relay started later. */
+static void
+login_put (const gchar *entry)
+{
+  const gchar *body = strchr (entry, '\n') + 1;
+  g_autofree gchar *id = g_strndup (entry, (gsize) (body - 1 - entry));
+  g_autofree gchar *req = g_strdup_printf ("PUT /logins/%s HTTP/1.1\r\nHost: x\r\n"
+                                           "Authorization: Bearer %s\r\nContent-Length: %zu\r\n"
+                                           "Connection: close\r\n\r\n%s",
+                                           id, sec.secret, strlen (body), body);
+  SecResponse r;
+  g_assert_cmpuint (sec_exchange (sec.admin_port, req, strlen (req), &r), ==, 204);
+  sec_response_clear (&r);
+}
+
 gchar *
 sec_cookie (const gchar *user)
 {
-  g_autofree gchar *v = mn_auth_cookie_mint (sec.key, user,
-                                             g_get_real_time () / G_USEC_PER_SEC + 3600);
+  g_autofree gchar *id = mn_auth_login_id_new ();
+  g_autofree gchar *v = mn_auth_login_cookie (sec.key, id);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) n = NULL;
+  g_autofree gchar *body = NULL;
+  gchar *entry;
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "user");
+  json_builder_add_string_value (b, user);
+  json_builder_set_member_name (b, "expires");
+  json_builder_add_int_value (b, g_get_real_time () / G_USEC_PER_SEC + 3600);
+  json_builder_end_object (b);
+  n = json_builder_get_root (b);
+  body = json_to_string (n, FALSE);
+  entry = g_strdup_printf ("%s\n%s", id, body);
+  if (sec_logins == NULL)
+    sec_logins = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (sec_logins, entry);
+  login_put (entry);
   return g_strdup_printf ("%s=%s", MN_AUTH_COOKIE_NAME, v);
 }
 

@@ -43,7 +43,7 @@ void     sec_controller_stop (void);
 
 /* A route through the relay's admin API; asserts 204. */
 void     sec_route_put (const gchar *id, guint16 port, const gchar *owner, const gchar *token);
-/* "minna_session=..." for @user. */
+/* "minna_session=..." for a login of @user, put into the running relay. */
 gchar   *sec_cookie (const gchar *user);
 /* Origin header line ("Origin: http://127.0.0.1:PORT\r\n") for the plain
  * listener. */
