@@ -79,7 +79,9 @@ scan_decimal (const gchar *text, Decimal *d)
   return TRUE;
 }
 
-/* @d times @mult as a whole number, if it is one. */
+/* @d times @mult, rounded to the nearest whole number (half up).  A value
+ * above zero that would round to zero is refused: 0 means "none" or "off"
+ * for many keys, and "0.3M" should not quietly become that. */
 static MnConfigParse
 decimal_scale (const Decimal *d, guint64 mult, guint64 *out)
 {
@@ -90,12 +92,11 @@ decimal_scale (const Decimal *d, guint64 mult, guint64 *out)
   for (guint i = 0; i < d->frac_digits; i++)
     pow10 *= 10;
   /* frac < 10^9 and mult <= 2^20: no overflow. */
-  part = d->frac * mult;
-  if (part % pow10 != 0)
-    return MN_CONFIG_PARSE_INVALID;
-  part /= pow10;
+  part = (d->frac * mult + pow10 / 2) / pow10;
   if (d->overflow || d->whole > (G_MAXUINT64 - part) / mult)
     return MN_CONFIG_PARSE_OVERFLOW;
+  if (d->whole == 0 && part == 0 && d->frac != 0)
+    return MN_CONFIG_PARSE_INVALID;
   *out = d->whole * mult + part;
   return MN_CONFIG_PARSE_OK;
 }

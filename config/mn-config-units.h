@@ -10,8 +10,10 @@
  *
  * NUMBER is decimal digits with at most one '.' (no sign, exponent, hex,
  * "inf" or "nan"); white space may stand between it and its suffix, and
- * suffixes ignore case.  A size or duration must come out as a whole number
- * of MiB or seconds ("0.3M" is refused, not rounded).  Pure: GLib only. */
+ * suffixes ignore case.  A size or duration is held in whole MiB or seconds:
+ * a fraction is rounded to the nearest ("0.05T" is 52429 MiB), but a value
+ * above zero that would round to zero is refused ("0.3M"), as is a fraction
+ * of more than 9 significant digits.  Pure: GLib only. */
 #pragma once
 
 #include <glib.h>
