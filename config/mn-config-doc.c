@@ -20,6 +20,7 @@ format_bound (const MnConfigKey *key, gint64 v)
     case MN_CONFIG_BOOL:
     case MN_CONFIG_UINT:
     case MN_CONFIG_INT:
+    case MN_CONFIG_DOUBLE:
     case MN_CONFIG_STRING:
     case MN_CONFIG_PATH:
     case MN_CONFIG_ENUM:
@@ -59,6 +60,7 @@ mn_config_type_name (const MnConfigKey *key)
     case MN_CONFIG_SIZE:     return "size (M, G, T)";
     case MN_CONFIG_DURATION: return "duration (s, m, h, d)";
     case MN_CONFIG_SHARE:    return "share (0.99 or 99%)";
+    case MN_CONFIG_DOUBLE:   return "number";
     case MN_CONFIG_STRING:   return key->choices != NULL ? "one of" : "string";
     case MN_CONFIG_PATH:     return "path";
     case MN_CONFIG_ENUM:     return "one of";

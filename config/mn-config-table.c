@@ -144,6 +144,8 @@ type_expect (const MnConfigKey *key)
              "or HH:MM:SS)";
     case MN_CONFIG_SHARE:
       return "a share (0.99 or 99%)";
+    case MN_CONFIG_DOUBLE:
+      return "a number";
     case MN_CONFIG_STRING:
     case MN_CONFIG_PATH:
     case MN_CONFIG_ENUM:
@@ -233,6 +235,8 @@ mn_config_parse_scalar (const MnConfigKey *key, const gchar *text, MnConfigValue
       return parse_result (key, text, r, error);
     case MN_CONFIG_SHARE:
       return parse_result (key, text, mn_config_parse_share (text, &value->d), error);
+    case MN_CONFIG_DOUBLE:
+      return parse_result (key, text, mn_config_parse_double (text, &value->d), error);
     case MN_CONFIG_ENUM:
       value->e = choice_index (key, text);
       return value->e >= 0 ? TRUE : fail_choice (key, text, error);
@@ -281,6 +285,9 @@ mn_config_check_bounds (const MnConfigKey *key, const gchar *text, const MnConfi
     case MN_CONFIG_SHARE:
       /* Bounds in percent; a hair of slack for 0.29 * 100 = 28.999... */
       ok = value->d * 100.0 >= key->min - 1e-9 && value->d * 100.0 <= key->max + 1e-9;
+      break;
+    case MN_CONFIG_DOUBLE:
+      ok = value->d >= key->min && value->d <= key->max;
       break;
     case MN_CONFIG_STRING:
     case MN_CONFIG_PATH:
@@ -346,6 +353,7 @@ store (const MnConfigKey *key, gpointer object, const MnConfigValue *v)
       FIELD (object, key, gint64) = (gint64) v->u;
       break;
     case MN_CONFIG_SHARE:
+    case MN_CONFIG_DOUBLE:
       FIELD (object, key, gdouble) = v->d;
       break;
     case MN_CONFIG_ENUM:
@@ -408,6 +416,8 @@ mn_config_format (const MnConfigKey *key, gconstpointer object)
       return mn_config_format_duration (FIELD (o, key, gint64));
     case MN_CONFIG_SHARE:
       return mn_config_format_share (FIELD (o, key, gdouble));
+    case MN_CONFIG_DOUBLE:
+      return mn_config_format_double (FIELD (o, key, gdouble));
     case MN_CONFIG_ENUM:
       {
         gint e = FIELD (o, key, gint);
@@ -486,7 +496,7 @@ mn_config_equal (const MnConfigTable *table, gconstpointer a, gconstpointer b)
 
       if (k->set != NULL)
         continue;
-      if (k->type == MN_CONFIG_SHARE)
+      if (k->type == MN_CONFIG_SHARE || k->type == MN_CONFIG_DOUBLE)
         {
           if (FIELD ((gpointer) a, k, gdouble) != FIELD ((gpointer) b, k, gdouble))
             return FALSE;

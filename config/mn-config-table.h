@@ -42,6 +42,7 @@ typedef enum {
   MN_CONFIG_SIZE,      /* guint64 MiB: "60G" */
   MN_CONFIG_DURATION,  /* gint64 seconds: "24h" */
   MN_CONFIG_SHARE,     /* gdouble fraction: "0.99" or "99%"; bounds in percent */
+  MN_CONFIG_DOUBLE,    /* gdouble: a decimal number, negative when min < 0 */
   MN_CONFIG_STRING,    /* gchar *; bounds limit its length; one of choices when given */
   MN_CONFIG_PATH,      /* gchar *: a file or directory name, otherwise a STRING */
   MN_CONFIG_ENUM,      /* gint: index of the word in choices (case ignored) */
@@ -108,7 +109,7 @@ typedef union {
   gboolean     b;
   guint64      u;     /* UINT, SIZE, DURATION */
   gint64       i;     /* INT */
-  gdouble      d;     /* SHARE */
+  gdouble      d;     /* SHARE, DOUBLE */
   gint         e;     /* ENUM */
   const gchar *s;     /* STRING, PATH, STRV: the text itself */
 } MnConfigValue;

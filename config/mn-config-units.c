@@ -2,6 +2,8 @@
  * (the grammar is in mn-config-units.h). */
 #define G_LOG_DOMAIN "minna-config"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mn-config-units.h"
@@ -252,6 +254,54 @@ mn_config_parse_share (const gchar *text, gdouble *share)
   return MN_CONFIG_PARSE_OK;
 }
 
+/* "", "e5", "E-3", "e+12": what may follow a plain number's digits (a number
+ * as C's %g writes it; sizes, durations and shares take no exponent). */
+static gboolean
+is_exponent (const gchar *s)
+{
+  if (s[0] == '\0')
+    return TRUE;
+  if (s[0] != 'e' && s[0] != 'E')
+    return FALSE;
+  s++;
+  if (*s == '+' || *s == '-')
+    s++;
+  if (!g_ascii_isdigit (*s))
+    return FALSE;
+  while (g_ascii_isdigit (*s))
+    s++;
+  return *s == '\0';
+}
+
+MnConfigParse
+mn_config_parse_double (const gchar *text, gdouble *value)
+{
+  const gchar *p = text;
+  gboolean negative = FALSE;
+  g_auto (Decimal) d = { 0 };
+  g_autofree gchar *number = NULL;
+  gdouble v;
+
+  if (text == NULL)
+    return MN_CONFIG_PARSE_INVALID;
+  while (g_ascii_isspace (*p))
+    p++;
+  if (*p == '-')
+    negative = TRUE, p++;
+  if (!g_ascii_isdigit (*p) && *p != '.')
+    return MN_CONFIG_PARSE_INVALID;
+  if (!scan_decimal (p, &d) || !is_exponent (d.suffix) ||
+      (d.suffix[0] != '\0' && d.number[d.number_len] != d.suffix[0]))
+    return MN_CONFIG_PARSE_INVALID;
+  /* Only digits, one '.' and an exponent reach strtod: no hex or "inf". */
+  number = g_strdup_printf ("%.*s%s", (int) d.number_len, d.number, d.suffix);
+  v = g_ascii_strtod (number, NULL);
+  if (!isfinite (v))
+    return MN_CONFIG_PARSE_OVERFLOW;
+  *value = negative ? -v : v;
+  return MN_CONFIG_PARSE_OK;
+}
+
 MnConfigParse
 mn_config_parse_bool (const gchar *text, gboolean *value)
 {
@@ -312,4 +362,54 @@ mn_config_format_share (gdouble share)
 
   /* Ten significant digits: 0.99 is "99%", not "98.99999999999999%". */
   return g_strdup_printf ("%s%%", g_ascii_formatd (buf, sizeof buf, "%.10g", share * 100.0));
+}
+
+/* "1.25e-05" as "0.0000125": the grammar has no exponent. */
+static gchar *
+without_exponent (const gchar *text)
+{
+  const gchar *e = strchr (text, 'e');
+  GString *digits = g_string_new (NULL);
+  GString *out = g_string_new (NULL);
+  gint exp10, point;
+
+  for (const gchar *p = text; p < e; p++)
+    if (g_ascii_isdigit (*p))
+      g_string_append_c (digits, *p);
+  exp10 = atoi (e + 1);
+  if (text[0] == '-')
+    g_string_append_c (out, '-');
+  /* the digits are d.ddd x 10^exp10: the point goes after 1 + exp10 of them */
+  point = 1 + exp10;
+  if (point <= 0)
+    {
+      g_string_append (out, "0.");
+      for (gint i = 0; i < -point; i++)
+        g_string_append_c (out, '0');
+      g_string_append (out, digits->str);
+    }
+  else
+    {
+      while ((gint) digits->len < point)
+        g_string_append_c (digits, '0');
+      g_string_append_len (out, digits->str, point);
+      if ((gint) digits->len > point)
+        g_string_append_printf (out, ".%s", digits->str + point);
+    }
+  g_string_free (digits, TRUE);
+  return g_string_free (out, FALSE);
+}
+
+gchar *
+mn_config_format_double (gdouble value)
+{
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  /* The shortest of 15, 16, 17 digits that reads back to the same value. */
+  g_ascii_formatd (buf, sizeof buf, "%.15g", value);
+  if (g_ascii_strtod (buf, NULL) != value)
+    g_ascii_formatd (buf, sizeof buf, "%.16g", value);
+  if (g_ascii_strtod (buf, NULL) != value)
+    g_ascii_formatd (buf, sizeof buf, "%.17g", value);
+  return strchr (buf, 'e') != NULL ? without_exponent (buf) : g_strdup (buf);
 }

@@ -65,6 +65,8 @@ static const MnConfigKey keys[] = {
     .def = "90s", .min = 1, .max = 7 * 86400, .help = "How long to wait." },
   { .group = "limits", .name = "share", .type = MN_CONFIG_SHARE, .offset = OFF (share),
     .def = "50%", .min = 0, .max = 100, .help = "Share of the machine." },
+  { .group = "limits", .name = "factor", .type = MN_CONFIG_DOUBLE, .offset = OFF (factor),
+    .def = "0.5", .min = -10, .max = 10, .help = "A number." },
   { .group = "limits", .name = "ports", .type = MN_CONFIG_UINT, .set = set_ports,
     .def = "80", .min = 1, .max = 65535, .help = "Ports, comma-separated." },
   { .group = "paths", .name = "state_dir", .type = MN_CONFIG_PATH, .offset = OFF (state_dir),

@@ -32,6 +32,7 @@ typedef struct {
   guint64  memory_mb;
   gint64   timeout;
   gdouble  share;
+  gdouble  factor;
   GArray  *ports;        /* of guint, from a list with its own setter */
   /* [paths] */
   gchar   *state_dir;

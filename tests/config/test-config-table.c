@@ -22,6 +22,7 @@ test_defaults (void)
   g_assert_cmpuint (c->memory_mb, ==, 4096);
   g_assert_cmpint (c->timeout, ==, 90);
   g_assert_cmpfloat_with_epsilon (c->share, 0.5, 1e-12);
+  g_assert_cmpfloat (c->factor, ==, 0.5);
   g_assert_cmpuint (c->ports->len, ==, 1);
   g_assert_cmpuint (g_array_index (c->ports, guint, 0), ==, 80);
   g_assert_cmpstr (c->state_dir, ==, "/var/lib/test");
@@ -85,6 +86,12 @@ static const SetCase set_cases[] = {
   { "/config/set/share", "limits", "share", "0.25", "25%" },
   { "/config/set/share-range", "limits", "share", "1.5", NULL, MN_CONFIG_ERROR_INVALID_VALUE,
     "[limits] share: value '1.5' out of range (allowed 0%..100%)" },
+  { "/config/set/double", "limits", "factor", "-2.25", "-2.25" },
+  { "/config/set/double-range", "limits", "factor", "10.5", NULL, MN_CONFIG_ERROR_INVALID_VALUE,
+    "[limits] factor: value '10.5' out of range (allowed -10..10)" },
+  { "/config/set/double-exponent", "limits", "factor", "5e-1", "0.5" },
+  { "/config/set/double-bad", "limits", "factor", "0x1", NULL, MN_CONFIG_ERROR_INVALID_VALUE,
+    "[limits] factor: value '0x1' is not a number" },
   { "/config/set/list-item", "limits", "ports", "80, 0", NULL, MN_CONFIG_ERROR_INVALID_VALUE,
     "[limits] ports: value '0' out of range (allowed 1..65535)" },
   { "/config/set/path", "paths", "state_dir", "/srv/x", "/srv/x" },
@@ -368,6 +375,9 @@ test_copy_equal (void)
   b->share = 0.4;
   g_assert_false (mn_config_equal (&test_table, a, b));
   b->share = a->share;
+  b->factor = 0.25;
+  g_assert_false (mn_config_equal (&test_table, a, b));
+  b->factor = a->factor;
   b->token = g_strdup ("");
   g_assert_false (mn_config_equal (&test_table, a, b));
 }
@@ -426,6 +436,7 @@ test_describe (void)
   g_assert_nonnull (strstr (text, "  name = svc\n      name 1..16 characters\n"));
   g_assert_nonnull (strstr (text, "  memory = 4G\n      size (M, G, T) 64M..1T\n"));
   g_assert_nonnull (strstr (text, "  share = 50%\n      share (0.99 or 99%) 0%..100%\n"));
+  g_assert_nonnull (strstr (text, "  factor = 0.5\n      number -10..10\n"));
   g_assert_nonnull (strstr (text, "  token\n      string\n"));
   g_assert_true (g_str_has_prefix (md, "\n### [general]\n\n| key | default | meaning |\n"
                                        "| --- | --- | --- |\n| `verbose` | false | Say more. |\n"));

@@ -2,12 +2,14 @@
  * numbers and booleans, and their canonical text (table-driven). */
 #define G_LOG_DOMAIN "minna-config-test"
 
+#include <math.h>
+
 #include "mn-config.h"
 
 #define G (G_GUINT64_CONSTANT (1024))
 #define T (G_GUINT64_CONSTANT (1048576))
 
-typedef enum { SIZE, DURATION, UINT, INT, SHARE, BOOL } Kind;
+typedef enum { SIZE, DURATION, UINT, INT, SHARE, BOOL, DOUBLE } Kind;
 
 typedef struct {
   const gchar  *path;
@@ -15,7 +17,7 @@ typedef struct {
   const gchar  *text;
   MnConfigParse result;
   guint64       value;    /* UINT, SIZE, DURATION; INT as two's complement; BOOL */
-  gdouble       share;
+  gdouble       share;    /* SHARE, DOUBLE */
 } Case;
 
 #define OK MN_CONFIG_PARSE_OK
@@ -95,6 +97,19 @@ static const Case cases[] = {
   { "/config/units/share/word", SHARE, "5 percent", BAD },
   { "/config/units/share/exponent", SHARE, "1e-2", BAD },
   { "/config/units/share/negative", SHARE, "-0.1", BAD },
+  { "/config/units/double/plain", DOUBLE, "0.001", OK, 0, 0.001 },
+  { "/config/units/double/negative", DOUBLE, "-2.5", OK, 0, -2.5 },
+  { "/config/units/double/whole", DOUBLE, " 24 ", OK, 0, 24 },
+  { "/config/units/double/exponent", DOUBLE, "1e3", OK, 0, 1000 },
+  { "/config/units/double/exponent-signed", DOUBLE, "-2.5E-2", OK, 0, -0.025 },
+  { "/config/units/double/exponent-spaced", DOUBLE, "1 e3", BAD },
+  { "/config/units/double/exponent-empty", DOUBLE, "1e", BAD },
+  { "/config/units/double/suffix", DOUBLE, "3x", BAD },
+  { "/config/units/double/nan", DOUBLE, "nan", BAD },
+  { "/config/units/double/huge", DOUBLE, "1" "000000000000000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000", BIG },
   { "/config/units/bool/true", BOOL, "true", OK, TRUE },
   { "/config/units/bool/yes", BOOL, "Yes", OK, TRUE },
   { "/config/units/bool/off", BOOL, "off", OK, FALSE },
@@ -120,12 +135,13 @@ test_case (gconstpointer data)
     case INT: r = mn_config_parse_int (c->text, &i); u = (guint64) i; break;
     case SHARE: r = mn_config_parse_share (c->text, &d); break;
     case BOOL: r = mn_config_parse_bool (c->text, &b); u = b; break;
+    case DOUBLE: r = mn_config_parse_double (c->text, &d); break;
     default: g_assert_not_reached ();
     }
   g_assert_cmpint (r, ==, c->result);
   if (r != OK)
     return;
-  if (c->kind == SHARE)
+  if (c->kind == SHARE || c->kind == DOUBLE)
     g_assert_cmpfloat_with_epsilon (d, c->share, 1e-12);
   else
     g_assert_cmpuint (u, ==, c->value);
@@ -164,6 +180,19 @@ test_format (void)
     g_assert_cmpstr (b, ==, "12.5%");
     g_assert_cmpstr (c, ==, "12:31:01");
   }
+  {
+    static const struct { gdouble v; const gchar *text; } doubles[] = {
+      { 0.1, "0.1" }, { 24, "24" }, { -2.5, "-2.5" }, { 1.25e-5, "0.0000125" },
+      { 1e20, "100000000000000000000" }, { -3e-7, "-0.0000003" }, { 0, "0" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (doubles); i++)
+      {
+        g_autofree gchar *t = mn_config_format_double (doubles[i].v);
+
+        g_assert_cmpstr (t, ==, doubles[i].text);
+      }
+  }
 }
 
 /* Whatever is formatted parses back to the same value. */
@@ -195,6 +224,16 @@ test_round_trip_random (void)
       g_assert_cmpuint (back, ==, (guint64) secs);
       g_assert_cmpint (mn_config_parse_share (tp, &sback), ==, OK);
       g_assert_cmpfloat_with_epsilon (sback, share, 1e-12);
+      {
+        /* any finite double, also tiny and huge ones, reads back exactly */
+        gdouble v = g_rand_double_range (rand, -1, 1) *
+                    pow (10, g_rand_int_range (rand, -300, 300));
+        g_autofree gchar *tx = mn_config_format_double (v);
+        gdouble back_d = 0;
+
+        g_assert_cmpint (mn_config_parse_double (tx, &back_d), ==, OK);
+        g_assert_true (back_d == v);
+      }
     }
   g_rand_free (rand);
 }
