@@ -3,12 +3,46 @@
 
 #include "mn-controller-app.h"
 #include "mn-controller-config.h"
+#include "mn-config.h"
 
 #include <string.h>
 
 static const gchar *const field_names[] = { "cores", "memory_gb", "gpus", "hours" };
-static const MnAppField field_defaults[] = {
-  { 1, 7, 1 }, { 1, 60, 4 }, { 0, 1, 0 }, { 0.001, 24, 2 },
+
+/* The app file's keys: [app] and one [field NAME] group per form field
+ * with its bounds and default (TSUBAME3's interactive.q limits unless the
+ * file says otherwise); libminna-config (config/) reads them. */
+#define APP(name_, field, def_, flags_, help_) \
+  { .group = "app", .name = name_, .type = MN_CONFIG_STRING, \
+    .offset = G_STRUCT_OFFSET (MnApp, field), .def = def_, .flags = flags_, .help = help_ }
+#define BOUND(group_, name_, f, member, def_) \
+  { .group = group_, .name = name_, .type = MN_CONFIG_DOUBLE, \
+    .offset = G_STRUCT_OFFSET (MnApp, fields[f].member), .def = def_, \
+    .help = "The form field's " name_ " value." }
+#define FIELD(group_, f, min_, max_, def_) \
+  BOUND (group_, "min", f, min, min_), BOUND (group_, "max", f, max, max_), \
+  BOUND (group_, "default", f, def, def_)
+
+static const MnConfigKey app_keys[] = {
+  APP ("name", name, NULL, MN_CONFIG_KEY_REQUIRED, "What the portal calls the app."),
+  APP ("description", description, "", 0, "One line for the launch form."),
+  APP ("command", command, NULL, MN_CONFIG_KEY_REQUIRED,
+       "The app's launch template (placeholders: see mn-controller-app.h)."),
+  APP ("readiness_path", readiness_path, "", 0,
+       "Path below the session's base URL that answers once the app is ready."),
+  FIELD ("field cores", MN_APP_FIELD_CORES, "1", "7", "1"),
+  FIELD ("field memory_gb", MN_APP_FIELD_MEMORY_GB, "1", "60", "4"),
+  FIELD ("field gpus", MN_APP_FIELD_GPUS, "0", "1", "0"),
+  FIELD ("field hours", MN_APP_FIELD_HOURS, "0.001", "24", "2"),
+};
+
+#undef APP
+#undef BOUND
+#undef FIELD
+
+static const MnConfigTable app_table = {
+  app_keys, G_N_ELEMENTS (app_keys), 0, mn_controller_error_quark,
+  { [0 ... MN_CONFIG_N_ERRORS - 1] = MN_CONTROLLER_ERROR_APP },
 };
 
 const gchar *
@@ -105,14 +139,14 @@ mn_app_expand_command (const MnApp *app, GError **error)
 MnApp *
 mn_app_load (const gchar *path, GError **error)
 {
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
   g_autoptr(MnApp) app = g_new0 (MnApp, 1);
   g_autoptr(GError) local = NULL;
   g_autofree gchar *base = g_path_get_basename (path);
-  g_auto(GStrv) groups = NULL;
+  g_autofree gchar *data = NULL;
   g_autofree gchar *check = NULL;
+  gsize length = 0;
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local))
+  if (!g_file_get_contents (path, &data, &length, &local))
     return app_error (error, path, "%s", local->message), NULL;
   if (g_str_has_suffix (base, ".app"))
     base[strlen (base) - 4] = '\0';
@@ -125,62 +159,23 @@ mn_app_load (const gchar *path, GError **error)
     if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_')
       return app_error (error, path, "app id '%s' (the file name) may hold only letters,"
                         " digits, '-' and '_'", app->id), NULL;
-  app->name = g_key_file_get_string (kf, "app", "name", &local);
-  if (app->name == NULL)
-    return app_error (error, path, "[app] name: %s", local->message), NULL;
-  app->command = g_key_file_get_string (kf, "app", "command", &local);
-  if (app->command == NULL)
-    return app_error (error, path, "[app] command: %s", local->message), NULL;
-  app->description = g_key_file_get_string (kf, "app", "description", NULL);
-  if (app->description == NULL)
-    app->description = g_strdup ("");
-  app->readiness_path = g_key_file_get_string (kf, "app", "readiness_path", NULL);
-  if (app->readiness_path == NULL)
-    app->readiness_path = g_strdup ("");
+  mn_config_init (&app_table, app);
+  if (!mn_config_load_data (&app_table, app, data, (gssize) length, path, NULL, error))
+    return NULL;
   if (app->readiness_path[0] == '/')
     return app_error (error, path, "[app] readiness_path: '%s' must be relative to the base URL"
                       " (no leading '/')", app->readiness_path), NULL;
-  {
-    g_auto(GStrv) keys = g_key_file_get_keys (kf, "app", NULL, NULL);
-    const gchar *allowed[] = { "name", "description", "command", "readiness_path", NULL };
-    for (gsize i = 0; keys && keys[i]; i++)
-      if (!g_strv_contains (allowed, keys[i]))
-        return app_error (error, path, "unknown key '%s' in [app]", keys[i]), NULL;
-  }
   check = expand (app->command, path, error);
   if (check == NULL)
     return NULL;
-
-  memcpy (app->fields, field_defaults, sizeof app->fields);
-  groups = g_key_file_get_groups (kf, NULL);
-  for (gsize g = 0; groups[g] != NULL; g++)
+  for (gint which = 0; which < MN_APP_N_FIELDS; which++)
     {
-      gint which = -1;
-      const gchar *names[] = { "min", "max", "default" };
-      if (g_str_equal (groups[g], "app"))
-        continue;
-      for (gint f = 0; f < MN_APP_N_FIELDS; f++)
-        if (g_str_has_prefix (groups[g], "field ") &&
-            g_str_equal (groups[g] + 6, field_names[f]))
-          which = f;
-      if (which < 0)
-        return app_error (error, path, "unknown group [%s] (known: app, field cores,"
-                          " field memory_gb, field gpus, field hours)", groups[g]), NULL;
-      for (gsize k = 0; k < 3; k++)
-        {
-          gdouble *slot = k == 0 ? &app->fields[which].min : k == 1 ? &app->fields[which].max
-                                                                    : &app->fields[which].def;
-          if (!g_key_file_has_key (kf, groups[g], names[k], NULL))
-            continue;
-          *slot = g_key_file_get_double (kf, groups[g], names[k], &local);
-          if (local != NULL)
-            return app_error (error, path, "[%s] %s: %s", groups[g], names[k],
-                              local->message), NULL;
-        }
+      g_autofree gchar *group = g_strdup_printf ("field %s", field_names[which]);
+
       if (app->fields[which].min > app->fields[which].max ||
           app->fields[which].def < app->fields[which].min ||
           app->fields[which].def > app->fields[which].max || app->fields[which].min < 0)
-        return app_error (error, path, "[%s]: need 0 <= min <= default <= max", groups[g]), NULL;
+        return app_error (error, path, "[%s]: need 0 <= min <= default <= max", group), NULL;
     }
   return g_steal_pointer (&app);
 }
