@@ -1,55 +1,81 @@
-/* mn-relay-io.c: non-blocking ends (see the header). */
+/* mn-relay-io.c: non-blocking ends and listeners (see the header). */
+#define _GNU_SOURCE
 #define G_LOG_DOMAIN "minna-relay"
 
 #include "mn-relay-io.h"
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
-/* Plain ends share one edge-triggered epoll set per thread, itself one fd in
- * the GLib main context: nothing is modified per wait (GLib wakes its
- * context up on every g_source_modify_unix_fd), and GLib polls one fd
- * however many WebSockets are open. */
+/* Ends and listeners share one edge-triggered epoll set per thread, itself
+ * one fd in the GLib main context: nothing is modified per wait (GLib wakes
+ * its context up on every g_source_modify_unix_fd), and GLib polls one fd
+ * however many connections are open. */
 typedef struct {
   int         epfd;
   gboolean    dispatching;
-  GPtrArray  *zombies;      /* ends freed during a dispatch */
+  GPtrArray  *zombies;      /* ends and listeners freed during a dispatch */
   GPtrArray  *deferred;     /* ends whose wait was already satisfied */
   gboolean    idle_pending;
 } Reactor;
 
 static GPrivate reactor_key;
 
-struct _MnRelayEnd {
-  GIOStream  *stream;
-  GSocket    *socket;
-  int         fd;
-  gboolean    tls;
-  gboolean    dead;
-  gboolean    in_ready, out_ready;  /* edges seen while nobody waited */
-  gboolean    drained;              /* last read was short: nothing left */
-  gboolean    hup;                  /* the peer's end (or an error) was reported */
-  GPollableInputStream  *in;
-  GPollableOutputStream *out;
+enum { KIND_END = 1, KIND_LISTENER };
 
-  GSource    *in_source;      /* TLS ends: one-shot */
-  GSource    *out_source;
+struct _MnRelayEnd {
+  guint8      kind;
+  gboolean    dead;
+  int         fd;
+  SSL        *ssl;
+  GIOStream  *stream;         /* upstream ends: the GSocketConnection, else NULL */
+  GSocket    *socket;
+  gboolean    in_ready;       /* a read may give something without a new event */
+  gboolean    out_ready;      /* a write may go without a new event */
+  gboolean    drained;        /* the last recv was short or EAGAIN: the socket is empty */
+  gboolean    hup;            /* the peer's end (or an error) was reported */
+  gboolean    read_wants_write, write_wants_read, hs_wants_write;   /* TLS */
 
   MnRelayEndFunc read_func, write_func;
   gpointer       read_data, write_data;
   gchar         *last_error;
 };
 
-static void end_destroy (MnRelayEnd *e);
+struct _MnRelayListener {
+  guint8            kind;
+  gboolean          dead;
+  int               fd;
+  MnRelayAcceptFunc func;
+  gpointer          data;
+};
+
 static Reactor *reactor_get (void);
+
+static void
+zombie_free (gpointer p)
+{
+  if (*(guint8 *) p == KIND_END)
+    {
+      MnRelayEnd *e = p;
+      g_free (e->last_error);
+    }
+  g_free (p);
+}
 
 static void
 fire (MnRelayEnd *e, gboolean readable, gboolean writable)
 {
-  if (readable)
+  /* A TLS read may need the socket writable (a record to send first), a
+   * TLS write may need it readable: each is woken by what it waits for. */
+  gboolean for_read = e->read_wants_write ? writable : readable;
+  gboolean for_write = e->write_wants_read ? readable : writable;
+  if (for_read)
     {
       if (e->read_func != NULL)
         {
@@ -62,7 +88,7 @@ fire (MnRelayEnd *e, gboolean readable, gboolean writable)
     }
   if (e->dead)
     return;
-  if (writable)
+  if (for_write)
     {
       if (e->write_func != NULL)
         {
@@ -88,6 +114,28 @@ run_deferred (Reactor *re)
   g_ptr_array_set_size (re->deferred, 0);
 }
 
+static void
+accept_some (MnRelayListener *l)
+{
+  /* Level-triggered: what is left after this turn wakes the next one, so a
+   * burst of connections cannot starve the connections already open. */
+  for (guint i = 0; i < 64 && !l->dead; i++)
+    {
+      struct sockaddr_storage ss;
+      socklen_t len = sizeof ss;
+      int fd = accept4 (l->fd, (struct sockaddr *) &ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0)
+        {
+          if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+          if (errno != EAGAIN && errno != EWOULDBLOCK)
+            g_message ("accept: %s", g_strerror (errno));
+          return;
+        }
+      l->func (fd, (struct sockaddr *) &ss, len, l->data);
+    }
+}
+
 static gboolean
 reactor_dispatch (gint fd, GIOCondition condition, gpointer data)
 {
@@ -98,6 +146,14 @@ reactor_dispatch (gint fd, GIOCondition condition, gpointer data)
   re->dispatching = TRUE;
   for (int i = 0; i < n; i++)
     {
+      guint8 kind = *(guint8 *) ev[i].data.ptr;
+      if (kind == KIND_LISTENER)
+        {
+          MnRelayListener *l = ev[i].data.ptr;
+          if (!l->dead)
+            accept_some (l);
+          continue;
+        }
       MnRelayEnd *e = ev[i].data.ptr;
       if (e->dead)
         continue;
@@ -151,7 +207,7 @@ reactor_get (void)
   re = g_new0 (Reactor, 1);
   re->epfd = epoll_create1 (EPOLL_CLOEXEC);
   g_assert (re->epfd >= 0);
-  re->zombies = g_ptr_array_new_with_free_func ((GDestroyNotify) end_destroy);
+  re->zombies = g_ptr_array_new_with_free_func (zombie_free);
   re->deferred = g_ptr_array_new ();
   GSource *src = g_unix_fd_source_new (re->epfd, G_IO_IN);
   g_source_set_callback (src, (GSourceFunc) (void (*) (void)) reactor_dispatch, re, NULL);
@@ -166,51 +222,143 @@ reactor_get (void)
   return re;
 }
 
-MnRelayEnd *
-mn_relay_end_new (GIOStream *stream, GSocket *socket)
+/* Frees now, or after the dispatch in progress (its batch may still hold
+ * events for @p). */
+static void
+release (gpointer p)
+{
+  Reactor *re = reactor_get ();
+  if (re->dispatching || re->deferred->len > 0)
+    g_ptr_array_add (re->zombies, p);
+  else
+    zombie_free (p);
+}
+
+/* ---- a BIO on the end's descriptor ----
+ * OpenSSL reads and writes through it, so the end knows exactly when the
+ * socket ran dry or full, as for plain ends. */
+
+static BIO_METHOD *bio_method;
+
+static int
+bio_write (BIO *b, const char *data, size_t len, size_t *written)
+{
+  MnRelayEnd *e = BIO_get_data (b);
+  BIO_clear_retry_flags (b);
+  for (;;)
+    {
+      gssize n = send (e->fd, data, len, MSG_NOSIGNAL);
+      if (n >= 0)
+        {
+          *written = (size_t) n;
+          return 1;
+        }
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        {
+          e->out_ready = FALSE;
+          BIO_set_retry_write (b);
+        }
+      return 0;
+    }
+}
+
+static int
+bio_read (BIO *b, char *data, size_t len, size_t *got)
+{
+  MnRelayEnd *e = BIO_get_data (b);
+  BIO_clear_retry_flags (b);
+  for (;;)
+    {
+      gssize n = recv (e->fd, data, len, 0);
+      if (n > 0)
+        {
+          e->drained = (gsize) n < len;
+          *got = (size_t) n;
+          return 1;
+        }
+      if (n == 0)
+        return 0;
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        {
+          e->drained = TRUE;
+          BIO_set_retry_read (b);
+        }
+      return 0;
+    }
+}
+
+static long
+bio_ctrl (BIO *b, int cmd, long num, void *ptr)
+{
+  return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int
+bio_create (BIO *b)
+{
+  BIO_set_init (b, 1);
+  return 1;
+}
+
+static BIO *
+bio_for (MnRelayEnd *e)
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once))
+    {
+      BIO_METHOD *m = BIO_meth_new (BIO_get_new_index () | BIO_TYPE_SOURCE_SINK, "minna-relay");
+      BIO_meth_set_write_ex (m, bio_write);
+      BIO_meth_set_read_ex (m, bio_read);
+      BIO_meth_set_ctrl (m, bio_ctrl);
+      BIO_meth_set_create (m, bio_create);
+      bio_method = m;
+      g_once_init_leave (&once, 1);
+    }
+  BIO *b = BIO_new (bio_method);
+  BIO_set_data (b, e);
+  return b;
+}
+
+/* ---- ends ---- */
+
+static MnRelayEnd *
+end_new (int fd)
 {
   MnRelayEnd *e = g_new0 (MnRelayEnd, 1);
-  e->stream = g_object_ref (stream);
-  e->socket = g_object_ref (socket);
-  e->fd = g_socket_get_fd (socket);
-  e->tls = G_IS_TLS_CONNECTION (stream);
-  g_socket_set_timeout (socket, 0);
-  if (e->tls)
-    {
-      e->in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream));
-      e->out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream));
-    }
-  else
-    {
-      struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-                                .data.ptr = e };
-      epoll_ctl (reactor_get ()->epfd, EPOLL_CTL_ADD, e->fd, &ev);
-    }
+  e->kind = KIND_END;
+  e->fd = fd;
+  struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = e };
+  epoll_ctl (reactor_get ()->epfd, EPOLL_CTL_ADD, fd, &ev);
   return e;
 }
 
-static void
-clear_tls_sources (MnRelayEnd *e)
+MnRelayEnd *
+mn_relay_end_new (GIOStream *stream, GSocket *socket)
 {
-  if (e->in_source != NULL)
-    {
-      g_source_destroy (e->in_source);
-      g_clear_pointer (&e->in_source, g_source_unref);
-    }
-  if (e->out_source != NULL)
-    {
-      g_source_destroy (e->out_source);
-      g_clear_pointer (&e->out_source, g_source_unref);
-    }
+  g_socket_set_blocking (socket, FALSE);
+  g_socket_set_timeout (socket, 0);
+  MnRelayEnd *e = end_new (g_socket_get_fd (socket));
+  e->stream = g_object_ref (stream);
+  e->socket = g_object_ref (socket);
+  return e;
 }
 
-static void
-end_destroy (MnRelayEnd *e)
+MnRelayEnd *
+mn_relay_end_new_fd (int fd, SSL *ssl)
 {
-  g_object_unref (e->socket);
-  g_object_unref (e->stream);
-  g_free (e->last_error);
-  g_free (e);
+  MnRelayEnd *e = end_new (fd);
+  if (ssl != NULL)
+    {
+      e->ssl = ssl;
+      BIO *b = bio_for (e);
+      SSL_set_bio (ssl, b, b);
+      SSL_set_accept_state (ssl);
+    }
+  return e;
 }
 
 void
@@ -218,20 +366,25 @@ mn_relay_end_free (MnRelayEnd *e)
 {
   if (e == NULL)
     return;
-  clear_tls_sources (e);
   e->dead = TRUE;
   e->read_func = e->write_func = NULL;
-  if (!e->tls)
-    epoll_ctl (reactor_get ()->epfd, EPOLL_CTL_DEL, e->fd, NULL);
-  /* Closing the socket itself: a TLS close_notify could block on a peer
-   * that does not read, and a proxy gains nothing from sending it. */
-  g_socket_close (e->socket, NULL);
-  Reactor *re = e->tls ? NULL : reactor_get ();
-  /* Events for it may still be in the batch being dispatched. */
-  if (re != NULL && (re->dispatching || re->deferred->len > 0))
-    g_ptr_array_add (re->zombies, e);
+  epoll_ctl (reactor_get ()->epfd, EPOLL_CTL_DEL, e->fd, NULL);
+  /* No TLS close_notify: it could block on a peer that does not read, and
+   * a proxy gains nothing from sending it. */
+  if (e->ssl != NULL)
+    SSL_free (e->ssl);
+  e->ssl = NULL;
+  if (e->socket != NULL)
+    {
+      g_socket_close (e->socket, NULL);
+      g_object_unref (e->socket);
+      g_object_unref (e->stream);
+      e->socket = NULL;
+      e->stream = NULL;
+    }
   else
-    end_destroy (e);
+    close (e->fd);
+  release (e);
 }
 
 static void
@@ -241,98 +394,159 @@ set_error (MnRelayEnd *e, const gchar *msg)
   e->last_error = g_strdup (msg);
 }
 
+static void
+set_ssl_error (MnRelayEnd *e, int err)
+{
+  unsigned long code = ERR_get_error ();
+  gchar buf[256];
+  if (code != 0)
+    ERR_error_string_n (code, buf, sizeof buf);
+  else
+    g_snprintf (buf, sizeof buf, "TLS error %d%s%s", err, errno != 0 ? ": " : "",
+                errno != 0 ? g_strerror (errno) : "");
+  ERR_clear_error ();
+  set_error (e, buf);
+}
+
+static gssize
+tls_read (MnRelayEnd *e, guint8 *buf, gsize len)
+{
+  size_t got = 0;
+  ERR_clear_error ();
+  errno = 0;
+  e->read_wants_write = FALSE;
+  if (SSL_read_ex (e->ssl, buf, len, &got) == 1)
+    {
+      /* More may be decrypted already, or still in the socket. */
+      e->in_ready = SSL_has_pending (e->ssl) || !e->drained;
+      return (gssize) got;
+    }
+  int err = SSL_get_error (e->ssl, 0);
+  switch (err)
+    {
+    case SSL_ERROR_WANT_READ:
+      e->in_ready = FALSE;
+      return MN_RELAY_IO_AGAIN;
+    case SSL_ERROR_WANT_WRITE:
+      e->in_ready = FALSE;
+      e->read_wants_write = TRUE;
+      return MN_RELAY_IO_AGAIN;
+    case SSL_ERROR_ZERO_RETURN:
+      return 0;
+    case SSL_ERROR_SYSCALL:
+      /* A peer that closes without close_notify is an ordinary end here. */
+      if (ERR_peek_error () == 0)
+        {
+          if (errno == 0 || errno == ECONNRESET)
+            return 0;
+        }
+      set_ssl_error (e, err);
+      return MN_RELAY_IO_ERROR;
+    default:
+      set_ssl_error (e, err);
+      return MN_RELAY_IO_ERROR;
+    }
+}
+
+static gssize
+tls_write (MnRelayEnd *e, const guint8 *buf, gsize len)
+{
+  size_t written = 0;
+  ERR_clear_error ();
+  errno = 0;
+  e->write_wants_read = FALSE;
+  if (SSL_write_ex (e->ssl, buf, len, &written) == 1)
+    return (gssize) written;
+  int err = SSL_get_error (e->ssl, 0);
+  switch (err)
+    {
+    case SSL_ERROR_WANT_WRITE:
+      e->out_ready = FALSE;
+      return MN_RELAY_IO_AGAIN;
+    case SSL_ERROR_WANT_READ:
+      e->write_wants_read = TRUE;
+      return MN_RELAY_IO_AGAIN;
+    default:
+      set_ssl_error (e, err);
+      return MN_RELAY_IO_ERROR;
+    }
+}
+
+gssize
+mn_relay_end_handshake (MnRelayEnd *e)
+{
+  ERR_clear_error ();
+  errno = 0;
+  int rv = SSL_do_handshake (e->ssl);
+  if (rv == 1)
+    {
+      e->hs_wants_write = FALSE;
+      /* The request may have come in the same flight as the Finished. */
+      e->in_ready = TRUE;
+      return 1;
+    }
+  int err = SSL_get_error (e->ssl, rv);
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+    {
+      e->hs_wants_write = err == SSL_ERROR_WANT_WRITE;
+      if (e->hs_wants_write)
+        e->out_ready = FALSE;
+      else
+        e->in_ready = FALSE;
+      return MN_RELAY_IO_AGAIN;
+    }
+  set_ssl_error (e, err);
+  return MN_RELAY_IO_ERROR;
+}
+
 gssize
 mn_relay_end_read (MnRelayEnd *e, guint8 *buf, gsize len)
 {
-  if (!e->tls)
+  if (e->ssl != NULL)
+    return tls_read (e, buf, len);
+  for (;;)
     {
-      for (;;)
+      gssize n = recv (e->fd, buf, len, 0);
+      if (n >= 0)
         {
-          gssize n = recv (e->fd, buf, len, 0);
-          if (n >= 0)
-            {
-              e->drained = n > 0 && (gsize) n < len;
-              return n;
-            }
-          if (errno == EINTR)
-            continue;
-          if (errno == EAGAIN || errno == EWOULDBLOCK)
-            {
-              e->in_ready = FALSE;
-              return MN_RELAY_IO_AGAIN;
-            }
-          set_error (e, g_strerror (errno));
-          return MN_RELAY_IO_ERROR;
+          /* A full read may have left more behind: the next wait must not
+           * sleep on an edge that already came. */
+          e->drained = n > 0 && (gsize) n < len;
+          e->in_ready = n > 0 && (gsize) n == len;
+          return n;
         }
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        {
+          e->in_ready = FALSE;
+          return MN_RELAY_IO_AGAIN;
+        }
+      set_error (e, g_strerror (errno));
+      return MN_RELAY_IO_ERROR;
     }
-  g_autoptr(GError) error = NULL;
-  gssize n = g_pollable_input_stream_read_nonblocking (e->in, buf, len, NULL, &error);
-  if (n >= 0)
-    return n;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-    return MN_RELAY_IO_AGAIN;
-  /* A peer that closes without close_notify is an ordinary end here. */
-  if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_EOF))
-    return 0;
-  set_error (e, error->message);
-  return MN_RELAY_IO_ERROR;
 }
 
 gssize
 mn_relay_end_write (MnRelayEnd *e, const guint8 *buf, gsize len)
 {
-  if (!e->tls)
+  if (e->ssl != NULL)
+    return tls_write (e, buf, len);
+  for (;;)
     {
-      for (;;)
+      gssize n = send (e->fd, buf, len, MSG_NOSIGNAL);
+      if (n >= 0)
+        return n;
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
         {
-          gssize n = send (e->fd, buf, len, MSG_NOSIGNAL);
-          if (n >= 0)
-            return n;
-          if (errno == EINTR)
-            continue;
-          if (errno == EAGAIN || errno == EWOULDBLOCK)
-            {
-              e->out_ready = FALSE;
-              return MN_RELAY_IO_AGAIN;
-            }
-          set_error (e, g_strerror (errno));
-          return MN_RELAY_IO_ERROR;
+          e->out_ready = FALSE;
+          return MN_RELAY_IO_AGAIN;
         }
+      set_error (e, g_strerror (errno));
+      return MN_RELAY_IO_ERROR;
     }
-  g_autoptr(GError) error = NULL;
-  gssize n = g_pollable_output_stream_write_nonblocking (e->out, buf, len, NULL, &error);
-  if (n >= 0)
-    return n;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-    return MN_RELAY_IO_AGAIN;
-  set_error (e, error->message);
-  return MN_RELAY_IO_ERROR;
-}
-
-static gboolean
-tls_in_ready (GObject *stream, gpointer data)
-{
-  MnRelayEnd *e = data;
-  MnRelayEndFunc f = e->read_func;
-  gpointer d = e->read_data;
-  g_clear_pointer (&e->in_source, g_source_unref);
-  e->read_func = NULL;
-  if (f != NULL)
-    f (d);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-tls_out_ready (GObject *stream, gpointer data)
-{
-  MnRelayEnd *e = data;
-  MnRelayEndFunc f = e->write_func;
-  gpointer d = e->write_data;
-  g_clear_pointer (&e->out_source, g_source_unref);
-  e->write_func = NULL;
-  if (f != NULL)
-    f (d);
-  return G_SOURCE_REMOVE;
 }
 
 void
@@ -340,17 +554,10 @@ mn_relay_end_want_read (MnRelayEnd *e, MnRelayEndFunc func, gpointer data)
 {
   e->read_func = func;
   e->read_data = data;
-  if (!e->tls)
+  if (e->read_wants_write ? e->out_ready : e->in_ready)
     {
-      if (e->in_ready)
-        defer (e);
-      return;
-    }
-  if (e->in_source == NULL)
-    {
-      e->in_source = g_pollable_input_stream_create_source (e->in, NULL);
-      g_source_set_callback (e->in_source, (GSourceFunc) (void (*) (void)) tls_in_ready, e, NULL);
-      g_source_attach (e->in_source, g_main_context_get_thread_default ());
+      e->in_ready = TRUE;
+      defer (e);
     }
 }
 
@@ -359,18 +566,20 @@ mn_relay_end_want_write (MnRelayEnd *e, MnRelayEndFunc func, gpointer data)
 {
   e->write_func = func;
   e->write_data = data;
-  if (!e->tls)
+  if (e->write_wants_read ? e->in_ready : e->out_ready)
     {
-      if (e->out_ready)
-        defer (e);
-      return;
+      e->out_ready = TRUE;
+      defer (e);
     }
-  if (e->out_source == NULL)
-    {
-      e->out_source = g_pollable_output_stream_create_source (e->out, NULL);
-      g_source_set_callback (e->out_source, (GSourceFunc) (void (*) (void)) tls_out_ready, e, NULL);
-      g_source_attach (e->out_source, g_main_context_get_thread_default ());
-    }
+}
+
+void
+mn_relay_end_want_handshake (MnRelayEnd *e, MnRelayEndFunc func, gpointer data)
+{
+  if (e->hs_wants_write)
+    mn_relay_end_want_write (e, func, data);
+  else
+    mn_relay_end_want_read (e, func, data);
 }
 
 void
@@ -378,15 +587,13 @@ mn_relay_end_cancel (MnRelayEnd *e)
 {
   e->read_func = NULL;
   e->write_func = NULL;
-  if (e->tls)
-    clear_tls_sources (e);
 }
 
 gboolean
 mn_relay_end_is_stale (MnRelayEnd *e)
 {
   guint8 b;
-  if (e->tls)
+  if (e->ssl != NULL)
     return FALSE;
   gssize n = recv (e->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
   return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
@@ -395,25 +602,51 @@ mn_relay_end_is_stale (MnRelayEnd *e)
 gboolean
 mn_relay_end_drained (MnRelayEnd *e)
 {
-  return !e->tls && e->drained && !e->hup;
+  return e->ssl == NULL && e->drained && !e->hup;
 }
 
 void
 mn_relay_end_shutdown_write (MnRelayEnd *e)
 {
   /* Plain ends only: on TLS this would cut a record stream mid-way. */
-  if (!e->tls)
-    (void) g_socket_shutdown (e->socket, FALSE, TRUE, NULL);
+  if (e->ssl == NULL)
+    (void) shutdown (e->fd, SHUT_WR);
 }
 
 gboolean
 mn_relay_end_is_tls (MnRelayEnd *e)
 {
-  return e->tls;
+  return e->ssl != NULL;
 }
 
 const gchar *
 mn_relay_end_last_error (MnRelayEnd *e)
 {
   return e->last_error != NULL ? e->last_error : "connection closed";
+}
+
+/* ---- listeners ---- */
+
+MnRelayListener *
+mn_relay_listener_new (int fd, MnRelayAcceptFunc func, gpointer data)
+{
+  MnRelayListener *l = g_new0 (MnRelayListener, 1);
+  l->kind = KIND_LISTENER;
+  l->fd = fd;
+  l->func = func;
+  l->data = data;
+  struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+  epoll_ctl (reactor_get ()->epfd, EPOLL_CTL_ADD, fd, &ev);
+  return l;
+}
+
+void
+mn_relay_listener_free (MnRelayListener *l)
+{
+  if (l == NULL)
+    return;
+  l->dead = TRUE;
+  epoll_ctl (reactor_get ()->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+  close (l->fd);
+  release (l);
 }

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include <libsoup/soup.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <json-glib/json-glib.h>
 
@@ -32,11 +33,11 @@ struct _MnRelay {
   MnAuthKey       *cookie_key;
   gchar           *admin_secret;       /* sent to the controller */
   gchar           *admin_secret_sha;   /* hex SHA-256 of the secret, compared */
-  GTlsCertificate *certificate;
+  SSL_CTX         *ssl_ctx;           /* NULL without HTTPS; SSL objects hold their own ref */
   MnRelayRoutes   *routes;
 
-  GSocketService  *https_service;
-  GSocketService  *http_service;
+  MnRelayListener *https_listener;
+  MnRelayListener *http_listener;
   guint16          https_port, http_port, admin_port;
   SoupServer      *admin;
   gchar           *admin_socket_path;
@@ -51,6 +52,8 @@ struct _MnRelay {
   GQueue           conns;              /* every open client connection */
   GSource         *sweep_source;
   gint64           last_sweep;         /* monotonic µs of the last sweep */
+  guint            conns_peak;         /* most connections open since the last trim */
+  gint64           last_trim;          /* monotonic µs of the last malloc_trim */
   FILE            *access_log;
   MnRelayMetrics   metrics;
   GPtrArray       *free_buffers;
@@ -62,14 +65,16 @@ struct _MnRelay {
 };
 
 /* mn-relay-proxy.c */
-void     mn_relay_proxy_accept (MnRelay *relay, GSocketConnection *connection,
-                                gboolean tls);
+void     mn_relay_proxy_accept (MnRelay *relay, int fd, const struct sockaddr *addr,
+                                socklen_t addr_len, gboolean tls);
 void     mn_relay_proxy_sweep (MnRelay *relay);
 void     mn_relay_proxy_close_all (MnRelay *relay);
 void     mn_relay_pool_clear (MnRelay *relay);
 
 /* mn-relay-tls.c */
-GTlsCertificate *mn_relay_tls_load (const MnRelayConfig *config, GError **error);
+/* The TLS context: the certificate (self-signed when none is configured),
+ * TLS 1.2+ with AEAD suites, no renegotiation, buffers released when idle. */
+SSL_CTX *mn_relay_tls_load (const MnRelayConfig *config, GError **error);
 
 /* mn-relay-admin.c */
 gboolean mn_relay_admin_start (MnRelay *relay, GError **error);

@@ -11,9 +11,12 @@
 #include "mn-relay-log.h"
 #include "mn-relay-ws.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 typedef enum {
   ST_READ_HEAD,
@@ -1771,79 +1774,89 @@ begin (Conn *c)
   read_head (c);
 }
 
+static void handshake (Conn *c);
+
 static void
-handshake_done (GObject *source, GAsyncResult *res, gpointer data)
+handshake_ready (gpointer data)
 {
-  Conn *c = data;
-  g_autoptr(GError) error = NULL;
-  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), res, &error))
+  handshake (data);
+}
+
+static void
+handshake (Conn *c)
+{
+  gssize rv = mn_relay_end_handshake (c->client);
+  if (rv == MN_RELAY_IO_AGAIN)
     {
-      if (c->state != ST_CLOSED)
-        {
-          g_debug ("%s: TLS handshake: %s", c->peer, error->message);
-          conn_close (c);
-        }
-      conn_unref (c);
+      mn_relay_end_want_handshake (c->client, handshake_ready, c);
       return;
     }
-  if (c->state != ST_CLOSED)
-    begin (c);
-  conn_unref (c);
+  if (rv < 0)
+    {
+      g_debug ("%s: TLS handshake: %s", c->peer, mn_relay_end_last_error (c->client));
+      conn_close (c);
+      return;
+    }
+  begin (c);
+}
+
+/* The peer's address as text; IPv4-mapped IPv6 as plain IPv4. */
+static gchar *
+peer_text (const struct sockaddr *addr)
+{
+  gchar buf[INET6_ADDRSTRLEN];
+  if (addr->sa_family == AF_INET)
+    return g_strdup (inet_ntop (AF_INET, &((const struct sockaddr_in *) addr)->sin_addr,
+                                buf, sizeof buf));
+  if (addr->sa_family == AF_INET6)
+    {
+      const struct in6_addr *a6 = &((const struct sockaddr_in6 *) addr)->sin6_addr;
+      if (IN6_IS_ADDR_V4MAPPED (a6))
+        return g_strdup (inet_ntop (AF_INET, &a6->s6_addr[12], buf, sizeof buf));
+      return g_strdup (inet_ntop (AF_INET6, a6, buf, sizeof buf));
+    }
+  return g_strdup ("local");
 }
 
 void
-mn_relay_proxy_accept (MnRelay *r, GSocketConnection *connection, gboolean tls)
+mn_relay_proxy_accept (MnRelay *r, int fd, const struct sockaddr *addr, socklen_t addr_len,
+                       gboolean tls)
 {
-  GSocket *sock = g_socket_connection_get_socket (connection);
-  g_autoptr(GSocketAddress) addr = g_socket_get_remote_address (sock, NULL);
-  g_autofree gchar *peer = NULL;
-  if (G_IS_INET_SOCKET_ADDRESS (addr))
-    peer = g_inet_address_to_string (
-      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr)));
-  else
-    peer = g_strdup ("local");
-
   if (g_queue_get_length (&r->conns) >= (guint) r->config->max_connections)
     {
       static const gchar busy[] =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
       r->metrics.rejected_connections++;
       if (!tls)
-        (void) g_socket_send (sock, busy, sizeof busy - 1, NULL, NULL);
-      g_socket_close (sock, NULL);
+        (void) send (fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+      close (fd);
       return;
     }
-  g_socket_set_option (sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  int one = 1;
+  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
   Conn *c = g_new0 (Conn, 1);
   c->ref_count = 1;
   c->relay = r;
-  c->peer = g_steal_pointer (&peer);
+  c->peer = peer_text (addr);
   c->tls = tls;
   c->link.data = c;
   g_queue_push_tail_link (&r->conns, &c->link);
   set_deadline (c, r->config->read_timeout);
 
-  if (!tls)
+  SSL *ssl = NULL;
+  if (tls && (ssl = SSL_new (r->ssl_ctx)) == NULL)
     {
-      c->client = mn_relay_end_new (G_IO_STREAM (connection), sock);
-      begin (c);
-      return;
-    }
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GIOStream) t = g_tls_server_connection_new (G_IO_STREAM (connection),
-                                                        r->certificate, &error);
-  if (t == NULL)
-    {
-      g_message ("TLS: %s", error->message);
-      c->client = mn_relay_end_new (G_IO_STREAM (connection), sock);
+      g_message ("TLS: cannot make a connection (out of memory?)");
+      c->client = mn_relay_end_new_fd (fd, NULL);
       conn_close (c);
       return;
     }
-  c->client = mn_relay_end_new (t, sock);
-  c->cancel = g_cancellable_new ();
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (t), G_PRIORITY_DEFAULT, c->cancel,
-                                    handshake_done, conn_ref (c));
+  c->client = mn_relay_end_new_fd (fd, ssl);
+  if (tls)
+    handshake (c);
+  else
+    begin (c);
 }
 
 void

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -122,12 +123,45 @@ create_self_signed (const gchar *cert_path, const gchar *key_path, GError **erro
   return TRUE;
 }
 
-GTlsCertificate *
+/* TLS 1.2 with ECDHE and AEAD suites only (no CBC, no SHA-1 MACs, no RSA
+ * key exchange), or TLS 1.3 (AEAD by definition), as Mozilla's
+ * "intermediate" profile. */
+#define MN_RELAY_TLS12_CIPHERS \
+  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+  "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+  "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+static gchar *
+ssl_error_text (void)
+{
+  unsigned long code = ERR_get_error ();
+  gchar buf[256];
+  if (code == 0)
+    return g_strdup ("unknown OpenSSL error");
+  ERR_error_string_n (code, buf, sizeof buf);
+  ERR_clear_error ();
+  return g_strdup (buf);
+}
+
+/* The relay speaks HTTP/1.1 only: say so to clients that offer ALPN. */
+static int
+select_alpn (SSL *ssl, const guchar **out, guchar *outlen, const guchar *in, unsigned int inlen,
+             void *data)
+{
+  static const guchar http11[] = "\x08http/1.1";
+  guchar *sel = NULL;
+  if (SSL_select_next_proto (&sel, outlen, http11, sizeof http11 - 1, in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;
+  *out = sel;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+SSL_CTX *
 mn_relay_tls_load (const MnRelayConfig *config, GError **error)
 {
   g_autofree gchar *cert_path = NULL;
   g_autofree gchar *key_path = NULL;
-  g_autoptr(GError) local = NULL;
 
   if (config->cert_file[0] != '\0')
     {
@@ -152,12 +186,39 @@ mn_relay_tls_load (const MnRelayConfig *config, GError **error)
             return NULL;
         }
     }
-  GTlsCertificate *cert = g_tls_certificate_new_from_files (cert_path, key_path, &local);
-  if (cert == NULL)
+
+  SSL_CTX *ctx = SSL_CTX_new (TLS_server_method ());
+  if (ctx == NULL)
     {
-      g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_TLS,
-                   "keys cert_file/key_file: %s, %s: %s", cert_path, key_path, local->message);
+      g_autofree gchar *why = ssl_error_text ();
+      g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_TLS, "OpenSSL: %s", why);
       return NULL;
     }
-  return cert;
+  /* TLS 1.2 and 1.3 only, modern AEAD suites, no renegotiation (a client
+   * could make the server redo the handshake's work at will), no
+   * compression (CRIME). */
+  SSL_CTX_set_min_proto_version (ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options (ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+                            SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF);
+  /* Memory per connection: read and write buffers only while a record is in
+   * flight (an idle connection holds none), no server-side session cache
+   * (it would grow with every client and outlive the connections; session
+   * tickets resume without it). */
+  SSL_CTX_set_mode (ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                         SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_session_cache_mode (ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_read_ahead (ctx, 1);
+  SSL_CTX_set_alpn_select_cb (ctx, select_alpn, NULL);
+  if (SSL_CTX_set_cipher_list (ctx, MN_RELAY_TLS12_CIPHERS) != 1 ||
+      SSL_CTX_use_certificate_chain_file (ctx, cert_path) != 1 ||
+      SSL_CTX_use_PrivateKey_file (ctx, key_path, SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key (ctx) != 1)
+    {
+      g_autofree gchar *why = ssl_error_text ();
+      g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_TLS,
+                   "keys cert_file/key_file: %s, %s: %s", cert_path, key_path, why);
+      SSL_CTX_free (ctx);
+      return NULL;
+    }
+  return ctx;
 }

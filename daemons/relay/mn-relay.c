@@ -7,6 +7,9 @@
 #include "mn-secure-file.h"
 
 #include <errno.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <openssl/crypto.h>
 #include <sys/resource.h>
 #include <string.h>
@@ -125,14 +128,18 @@ apply_config (MnRelay *r, const MnRelayConfig *config, GError **error)
   g_autofree gchar *secret = read_secret (config->admin_secret_file, error);
   if (secret == NULL)
     return FALSE;
-  g_autoptr(GTlsCertificate) cert = NULL;
+  SSL_CTX *ctx = NULL;
   if (config->listen_https[0] != '\0' &&
-      ((cert = mn_relay_tls_load (config, error)) == NULL || !check_tls_key (config, error)))
-    return FALSE;
+      ((ctx = mn_relay_tls_load (config, error)) == NULL || !check_tls_key (config, error)))
+    {
+      SSL_CTX_free (ctx);
+      return FALSE;
+    }
   g_autoptr(GError) local = NULL;
   FILE *log = open_access_log (config->access_log, &local);
   if (local != NULL)
     {
+      SSL_CTX_free (ctx);
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
@@ -154,7 +161,9 @@ apply_config (MnRelay *r, const MnRelayConfig *config, GError **error)
     OPENSSL_cleanse (r->admin_secret, strlen (r->admin_secret));
   g_free (r->admin_secret);
   r->admin_secret = g_steal_pointer (&secret);
-  g_set_object (&r->certificate, cert);
+  /* Connections open keep the context they started with. */
+  SSL_CTX_free (r->ssl_ctx);
+  r->ssl_ctx = ctx;
   close_access_log (r);
   r->access_log = log;
   g_free (r->controller_host);
@@ -183,17 +192,23 @@ mn_relay_new (const MnRelayConfig *config, const gchar *config_path, GError **er
   return g_steal_pointer (&r);
 }
 
-static gboolean
-incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
-          gpointer data)
+static void
+incoming_http (int fd, const struct sockaddr *addr, socklen_t len, gpointer data)
 {
-  MnRelay *r = data;
-  mn_relay_proxy_accept (r, connection, service == r->https_service);
-  return TRUE;
+  mn_relay_proxy_accept (data, fd, addr, len, FALSE);
 }
 
-static GSocketService *
-listen_on (MnRelay *r, const gchar *key, const gchar *spec, guint16 *port, GError **error)
+static void
+incoming_https (int fd, const struct sockaddr *addr, socklen_t len, gpointer data)
+{
+  mn_relay_proxy_accept (data, fd, addr, len, TRUE);
+}
+
+/* A non-blocking listening socket, accepted from in the relay's own event
+ * loop: no GObject per connection. */
+static MnRelayListener *
+listen_on (MnRelay *r, const gchar *key, const gchar *spec, guint16 *port, gboolean tls,
+           GError **error)
 {
   g_autofree gchar *host = NULL;
   guint16 p = 0;
@@ -204,27 +219,52 @@ listen_on (MnRelay *r, const gchar *key, const gchar *spec, guint16 *port, GErro
     }
   g_autoptr(GInetAddress) ia = g_inet_address_new_from_string (host);
   g_autoptr(GSocketAddress) sa = g_inet_socket_address_new (ia, p);
-  g_autoptr(GSocketAddress) effective = NULL;
-  g_autoptr(GSocketService) s = g_socket_service_new ();
-  g_autoptr(GError) local = NULL;
-  g_socket_listener_set_backlog (G_SOCKET_LISTENER (s), 1024);
-  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (s), sa, G_SOCKET_TYPE_STREAM,
-                                      G_SOCKET_PROTOCOL_TCP, NULL, &effective, &local))
+  struct sockaddr_storage ss;
+  gssize sl = g_socket_address_get_native_size (sa);
+  g_socket_address_to_native (sa, &ss, sizeof ss, NULL);
+  int fd = socket (ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (fd < 0 || setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind (fd, (struct sockaddr *) &ss, (socklen_t) sl) != 0 || listen (fd, 1024) != 0)
     {
+      int saved = errno;
+      if (fd >= 0)
+        close (fd);
       g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_LISTEN, "key %s: %s: %s", key, spec,
-                   local->message);
+                   g_strerror (saved));
       return NULL;
     }
-  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
-  g_signal_connect (s, "incoming", G_CALLBACK (incoming), r);
-  g_socket_service_start (s);
-  return g_steal_pointer (&s);
+  socklen_t bl = sizeof ss;
+  getsockname (fd, (struct sockaddr *) &ss, &bl);
+  *port = ntohs (ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &ss)->sin6_port
+                                          : ((struct sockaddr_in *) &ss)->sin_port);
+  return mn_relay_listener_new (fd, tls ? incoming_https : incoming_http, r);
+}
+
+/* Memory freed by connections that ended goes back to the system: glibc
+ * keeps freed heap memory for reuse, so after a burst of connections (a
+ * lecture's, or an attacker's) the relay would stay at its peak.  At most
+ * every 10 s, and only after many connections ended. */
+static void
+give_back_memory (MnRelay *r)
+{
+  guint open = g_queue_get_length (&r->conns);
+  if (open > r->conns_peak)
+    r->conns_peak = open;
+  gint64 now = g_get_monotonic_time ();
+  if (r->conns_peak - open >= 256 && now - r->last_trim >= 10 * G_USEC_PER_SEC)
+    {
+      malloc_trim (0);
+      r->last_trim = now;
+      r->conns_peak = open;
+    }
 }
 
 static gboolean
 sweep (gpointer data)
 {
   mn_relay_proxy_sweep (data);
+  give_back_memory (data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -273,12 +313,12 @@ mn_relay_start (MnRelay *r, GError **error)
 {
   raise_fd_limit ();
   if (r->config->listen_https[0] != '\0' &&
-      (r->https_service = listen_on (r, "listen_https", r->config->listen_https,
-                                     &r->https_port, error)) == NULL)
+      (r->https_listener = listen_on (r, "listen_https", r->config->listen_https,
+                                      &r->https_port, TRUE, error)) == NULL)
     return FALSE;
   if (r->config->listen_http[0] != '\0' &&
-      (r->http_service = listen_on (r, "listen_http", r->config->listen_http,
-                                    &r->http_port, error)) == NULL)
+      (r->http_listener = listen_on (r, "listen_http", r->config->listen_http,
+                                     &r->http_port, FALSE, error)) == NULL)
     return FALSE;
   if (!mn_relay_admin_start (r, error))
     return FALSE;
@@ -324,18 +364,8 @@ mn_relay_free (MnRelay *r)
     return;
   mn_relay_source_clear (&r->sweep_source);
   mn_relay_source_clear (&r->controller_retry);
-  if (r->https_service != NULL)
-    {
-      g_socket_service_stop (r->https_service);
-      g_socket_listener_close (G_SOCKET_LISTENER (r->https_service));
-      g_object_unref (r->https_service);
-    }
-  if (r->http_service != NULL)
-    {
-      g_socket_service_stop (r->http_service);
-      g_socket_listener_close (G_SOCKET_LISTENER (r->http_service));
-      g_object_unref (r->http_service);
-    }
+  g_clear_pointer (&r->https_listener, mn_relay_listener_free);
+  g_clear_pointer (&r->http_listener, mn_relay_listener_free);
   mn_relay_admin_stop (r);
   mn_relay_proxy_close_all (r);
   mn_relay_pool_clear (r);
@@ -346,7 +376,7 @@ mn_relay_free (MnRelay *r)
   mn_auth_logins_free (r->logins);
   mn_relay_routes_free (r->routes);
   close_access_log (r);
-  g_clear_object (&r->certificate);
+  g_clear_pointer (&r->ssl_ctx, SSL_CTX_free);
   if (r->session != NULL)
     soup_session_abort (r->session);
   g_clear_object (&r->session);
