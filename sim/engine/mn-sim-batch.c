@@ -111,6 +111,7 @@ free_give (MnSimFree *f, guint n, const MnSimShape *s, guint32 chunks)
 }
 
 static void extra_node_changed (MnSimBatch *b, guint n);
+static void unpark_all (MnSimBatch *b);
 
 /* The node's occupancy: the largest of its core, GPU and memory shares in
  * use. */
@@ -179,6 +180,7 @@ mn_sim_batch_init (MnSimBatch *b, MnSimScheduler scheduler, guint n_nodes,
   b->k = g_new0 (guint32, (gsize) n_nodes * n_types);
   b->node_occ = g_new0 (double, n_nodes);
   b->free_bits = g_new0 (guint64, (n_nodes + 63) / 64);
+  b->extra_bits = g_new0 (guint64, (n_nodes + 63) / 64);
   b->down_start = b->down_end = G_MAXINT64;
   b->extra_k = g_new0 (guint32, (gsize) n_nodes * n_types);
   for (guint n = 0; n < n_nodes; n++)
@@ -198,6 +200,7 @@ mn_sim_batch_clear (MnSimBatch *b)
     for (guint i = 0; i < b->jobs->len; i++)
       g_free (g_array_index (b->jobs, MnSimBatchJob, i).alloc);
   g_clear_pointer (&b->jobs, g_array_unref);
+
   free_clear (&b->free);
   free_clear (&b->scratch);
   free_clear (&b->extra);
@@ -205,8 +208,17 @@ mn_sim_batch_clear (MnSimBatch *b)
   g_clear_pointer (&b->extra_k, g_free);
   g_clear_pointer (&b->node_occ, g_free);
   g_clear_pointer (&b->free_bits, g_free);
+  g_clear_pointer (&b->extra_bits, g_free);
   g_clear_pointer (&b->user_use, g_free);
   g_clear_pointer (&b->group_use, g_free);
+  for (guint u = 0; b->user_parked != NULL && u < b->n_users; u++)
+    if (b->user_parked[u] != NULL)
+      g_array_unref (b->user_parked[u]);
+  for (guint g = 0; b->group_parked != NULL && g < b->n_groups; g++)
+    if (b->group_parked[g] != NULL)
+      g_array_unref (b->group_parked[g]);
+  g_clear_pointer (&b->user_parked, g_free);
+  g_clear_pointer (&b->group_parked, g_free);
   g_clear_pointer (&b->running, g_free);
   g_clear_pointer (&b->queue, g_free);
 }
@@ -356,11 +368,17 @@ mn_sim_batch_set_owners (MnSimBatch *b, const guint32 *job_user, const guint32 *
   g_free (b->group_use);
   b->user_use = g_new0 (MnSimUse, MAX (n_users, 1));
   b->group_use = g_new0 (MnSimUse, MAX (n_groups, 1));
+  b->n_users = n_users;
+  b->n_groups = n_groups;
+  b->user_parked = g_new0 (GArray *, MAX (n_users, 1));
+  b->group_parked = g_new0 (GArray *, MAX (n_groups, 1));
 }
 
 void
 mn_sim_batch_set_caps (MnSimBatch *b, const MnSimCaps *caps)
 {
+  if (b->user_use != NULL)
+    unpark_all (b);
   b->caps = *caps;
   b->caps_on = b->user_use != NULL && (caps->user_jobs > 0 || caps->group_jobs > 0 ||
                                        caps->user_cores > 0 || caps->group_cores > 0);
@@ -397,6 +415,72 @@ capped (const MnSimBatch *b, const MnSimQueued *q)
          || (c->group_cores > 0 && g->cores + cores > c->group_cores);
 }
 
+/* Parking (the replay's speed, not its semantics): a job whose user (or
+ * group) is at its running-jobs cap cannot start whatever its size until
+ * one of their jobs ends, so it leaves the scanned queue for its owner's
+ * parked list, and goes back to its own slot (queue order kept) when the
+ * owner drops below the cap or the caps change.  A congested month holds
+ * thousands of such jobs at the front of the queue, and every pass used to
+ * walk over them.  Before the queue is compacted everything goes back
+ * (slots move), to be parked again by the pass. */
+typedef struct {
+  gsize       slot;
+  MnSimQueued q;
+} Parked;
+
+static void
+park (MnSimBatch *b, GArray **lists, guint32 key, gsize slot)
+{
+  if (lists[key] == NULL)
+    lists[key] = g_array_new (FALSE, FALSE, sizeof (Parked));
+  Parked p = { slot, b->queue[slot] };
+  g_array_append_val (lists[key], p);
+  b->queue[slot].bj = REMOVED;
+  b->queue_live--;
+  b->n_parked++;
+}
+
+static void
+unpark (MnSimBatch *b, GArray *list)
+{
+  if (list == NULL || list->len == 0)
+    return;
+  for (guint i = 0; i < list->len; i++)
+    {
+      const Parked *p = &g_array_index (list, Parked, i);
+      b->queue[p->slot] = p->q;
+      b->queue_head = MIN (b->queue_head, p->slot);
+    }
+  b->queue_live += list->len;
+  b->n_parked -= list->len;
+  g_array_set_size (list, 0);
+}
+
+static void
+unpark_all (MnSimBatch *b)
+{
+  if (b->n_parked == 0)
+    return;
+  for (guint u = 0; u < b->n_users; u++)
+    unpark (b, b->user_parked[u]);
+  for (guint g = 0; g < b->n_groups; g++)
+    unpark (b, b->group_parked[g]);
+}
+
+/* @q at @slot is capped: park it when a jobs cap holds it (any job of its
+ * owner would be); TRUE if parked. */
+static gboolean
+park_if_job_capped (MnSimBatch *b, const MnSimQueued *q, gsize slot)
+{
+  if (b->caps.user_jobs > 0 && b->user_use[q->user].jobs >= b->caps.user_jobs)
+    park (b, b->user_parked, q->user, slot);
+  else if (b->caps.group_jobs > 0 && b->group_use[q->group].jobs >= b->caps.group_jobs)
+    park (b, b->group_parked, q->group, slot);
+  else
+    return FALSE;
+  return TRUE;
+}
+
 /* Would @q, started now, run (by its estimate) into the maintenance window? */
 static inline gboolean
 time_blocked (const MnSimBatch *b, const MnSimQueued *q, gint64 now)
@@ -416,6 +500,11 @@ use_add (MnSimBatch *b, const MnSimBatchJob *j, gint sign)
   g->jobs += sign;
   u->cores = sign > 0 ? u->cores + cores : u->cores - cores;
   g->cores = sign > 0 ? g->cores + cores : g->cores - cores;
+  if (sign < 0 && b->n_parked > 0)
+    {
+      unpark (b, b->user_parked[b->job_user[j->job]]);
+      unpark (b, b->group_parked[b->job_group[j->job]]);
+    }
 }
 
 static void
@@ -449,6 +538,7 @@ queue_compact (MnSimBatch *b)
   b->queue_len = out;
   b->queue_head = 0;
   g_assert (out == b->queue_live);
+
 }
 
 /* Shadow time and extra state for the blocked head @h (see the top). */
@@ -457,6 +547,9 @@ compute_shadow (MnSimBatch *b, MnSimBatchJob *h)
 {
   const MnSimShape *hs = &b->types[h->type];
   free_copy (&b->extra, &b->free, b->n_nodes);
+  /* Nodes with a free core at the shadow time: free now, or released. */
+  guint words = (b->n_nodes + 63) / 64;
+  memcpy (b->extra_bits, b->free_bits, words * sizeof (guint64));
   guint64 cap = b->cap[h->type];
   gint64 shadow = G_MAXINT64;
   for (gsize r = 0; r < b->n_running; r++)
@@ -472,20 +565,23 @@ compute_shadow (MnSimBatch *b, MnSimBatchJob *h)
           guint32 before = fit_count (&b->extra, n, hs);
           free_give (&b->extra, n, rs, rj->alloc[2 * a + 1]);
           cap += fit_count (&b->extra, n, hs) - before;
+          b->extra_bits[n / 64] |= G_GUINT64_CONSTANT (1) << (n % 64);
         }
       if (shadow == G_MAXINT64 && cap >= h->count)
         shadow = end;
     }
   /* The head at the shadow time, first fit: what remains is the extra. */
   guint32 left = h->count;
-  for (guint n = 0; n < b->n_nodes && left > 0; n++)
-    {
-      guint32 k = MIN (fit_count (&b->extra, n, hs), left);
-      if (k == 0)
-        continue;
-      free_take (&b->extra, n, hs, k);
-      left -= k;
-    }
+  for (guint w = 0; w < words && left > 0; w++)
+    for (guint64 bits = b->extra_bits[w]; bits != 0 && left > 0; bits &= bits - 1)
+      {
+        guint n = w * 64 + (guint) __builtin_ctzll (bits);
+        guint32 k = MIN (fit_count (&b->extra, n, hs), left);
+        if (k == 0)
+          continue;
+        free_take (&b->extra, n, hs, k);
+        left -= k;
+      }
   /* Never fitting cannot happen for a job that fits an empty all.q; keep
    * the extra empty then so nothing can overtake it. */
   if (left > 0)
@@ -525,8 +621,14 @@ backfill_from (MnSimBatch *b, gsize i, gint64 now, MnSimStartFunc started, gpoin
   for (; i < b->queue_len; i++)
     {
       const MnSimQueued *q = &b->queue[i];
-      if (q->bj == REMOVED || b->cap[q->type] < q->count || capped (b, q)
-          || time_blocked (b, q, now))
+      if (q->bj == REMOVED || b->cap[q->type] < q->count)
+        continue;
+      if (capped (b, q))
+        {
+          park_if_job_capped (b, q, i);
+          continue;
+        }
+      if (time_blocked (b, q, now))
         continue;
       guint32 bj = q->bj;
       MnSimBatchJob *j = job_at (b, bj);
@@ -542,6 +644,7 @@ backfill_from (MnSimBatch *b, gsize i, gint64 now, MnSimStartFunc started, gpoin
         break;
     }
 }
+
 
 void
 mn_sim_batch_pass (MnSimBatch *b, gint64 now, MnSimStartFunc started, gpointer user_data)
@@ -559,8 +662,14 @@ mn_sim_batch_pass (MnSimBatch *b, gint64 now, MnSimStartFunc started, gpointer u
       return;
     }
 
-  if (b->queue_len - b->queue_head > 2 * b->queue_live + 1024)
-    queue_compact (b);
+  /* Parked jobs hold their slots: they go back first (and are parked again
+   * by this pass). */
+  gsize kept = b->queue_live + b->n_parked;
+  if (b->queue_len - b->queue_head > kept + kept / 4 + 64)
+    {
+      unpark_all (b);
+      queue_compact (b);
+    }
 
   /* 1. From the head while the jobs fit (passing over capped ones). */
   gsize i = b->queue_head, first_kept = G_MAXSIZE;
@@ -574,7 +683,8 @@ mn_sim_batch_pass (MnSimBatch *b, gint64 now, MnSimStartFunc started, gpointer u
         continue;
       if (capped (b, q))
         {
-          first_kept = MIN (first_kept, i);
+          if (!park_if_job_capped (b, q, i))
+            first_kept = MIN (first_kept, i);
           continue;
         }
       MnSimBatchJob *j = job_at (b, bj);

@@ -240,6 +240,7 @@ typedef struct {
   double  wait_ge_1h_share, wait_ge_24h_share;
   double  utilization;
   double  down_hours;              /* maintenance in the month */
+  double  available_node_hours;    /* the utilization's denominator (weights for a year) */
   /* Validation against the log: the same jobs' logged waits (start - submit
    * in the trace), for those with a logged start; 0 jobs when none. */
   guint64 logged_jobs;

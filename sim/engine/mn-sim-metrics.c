@@ -227,6 +227,44 @@ mn_sim_metrics_compute (MnSimRun *run, MnSimMetrics *m)
  * why it ended (the policy's end reason), where (node, logical node, cpuset,
  * GPU ids separated by ';'); for every interactive-class row its memory
  * limit and the peak its trace gives it.  Empty where they do not apply. */
+static inline gchar *
+put_str (gchar *p, const gchar *s)
+{
+  gsize n = strlen (s);
+  memcpy (p, s, n);
+  return p + n;
+}
+
+static inline gchar *
+put_int (gchar *p, gint64 v)
+{
+  gchar tmp[24];
+  gint n = 0;
+  guint64 u = v < 0 ? (guint64) 0 - (guint64) v : (guint64) v;
+  if (v < 0)
+    *p++ = '-';
+  do
+    tmp[n++] = (gchar) ('0' + u % 10);
+  while ((u /= 10) != 0);
+  while (n > 0)
+    *p++ = tmp[--n];
+  return p;
+}
+
+/* %.4f for the slowdowns (floats, finite, >= 0, well below 10^14). */
+static inline gchar *
+put_fixed4 (gchar *p, double v)
+{
+  /* round half to even, as printf does; exact for the float slowdowns */
+  gint64 x = (gint64) nearbyint (v * 10000.0);
+  p = put_int (p, x / 10000);
+  *p++ = '.';
+  gint64 frac = x % 10000;
+  for (gint64 d = 1000; d > 0; d /= 10)
+    *p++ = (gchar) ('0' + (frac / d) % 10);
+  return p;
+}
+
 static void
 write_model_columns (FILE *f, const MnSimJobResult *r)
 {
@@ -285,13 +323,36 @@ mn_sim_result_write_jobs_csv (MnSimResult *result, const gchar *path, GError **e
                             ? (r->reason == MN_REJECT_NONE ? "never-started" : mn_reject_reason_to_string (r->reason))
                             : "";
       const gchar *user = mn_sim_result_get_user (result, r->user);
-      fprintf (f, "%" G_GINT64_FORMAT ",%s,%s,%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
-               ",%" G_GINT64_FORMAT ",%s,%u,%s,%s,%u,%.4f,%u,%u",
-               r->id, r->job_class == MN_SIM_CLASS_INTERACTIVE ? "interactive" : "batch",
-               user != NULL && strchr (user, ',') == NULL ? user : "?",
-               r->submit, r->start, r->end, wait, queues[MIN (r->queue, 2)], r->procs,
-               mn_sim_job_status_to_string (r->status), reason, r->attempts,
-               r->start >= 0 ? (double) r->cpu_slowdown : 0.0, r->gpu_failed, r->swapped);
+      /* Formatted by hand: fprintf was a fifth of a 450k-job replay. */
+      gchar row[512], *p = row;
+      p = put_int (p, r->id);
+      p = put_str (p, r->job_class == MN_SIM_CLASS_INTERACTIVE ? ",interactive," : ",batch,");
+      p = put_str (p, user != NULL && strchr (user, ',') == NULL && strlen (user) < 200 ? user : "?");
+      *p++ = ',';
+      p = put_int (p, r->submit);
+      *p++ = ',';
+      p = put_int (p, r->start);
+      *p++ = ',';
+      p = put_int (p, r->end);
+      *p++ = ',';
+      p = put_int (p, wait);
+      *p++ = ',';
+      p = put_str (p, queues[MIN (r->queue, 2)]);
+      *p++ = ',';
+      p = put_int (p, r->procs);
+      *p++ = ',';
+      p = put_str (p, mn_sim_job_status_to_string (r->status));
+      *p++ = ',';
+      p = put_str (p, reason);
+      *p++ = ',';
+      p = put_int (p, r->attempts);
+      *p++ = ',';
+      p = put_fixed4 (p, r->start >= 0 ? (double) r->cpu_slowdown : 0.0);
+      *p++ = ',';
+      p = put_int (p, r->gpu_failed);
+      *p++ = ',';
+      p = put_int (p, r->swapped);
+      fwrite (row, 1, (gsize) (p - row), f);
       write_model_columns (f, r);
     }
   gboolean ok = !ferror (f);

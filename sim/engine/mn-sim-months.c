@@ -93,17 +93,63 @@ mn_sim_months_advance (MnSimRun *run, gint64 now)
     spread (run, run->month_occupied, a, now, run->batch.occupied);
 }
 
+/* The k-th smallest of v[0..n) (0-based), partially ordering v: O(n),
+ * where a sort per month cost more than the replay's own queue. */
+static double
+select_kth (double *v, gsize n, gsize k)
+{
+  gsize lo = 0, hi = n - 1;
+  while (lo < hi)
+    {
+      double pivot = v[lo + (hi - lo) / 2];
+      gsize i = lo, j = hi;
+      while (i <= j)
+        {
+          while (v[i] < pivot)
+            i++;
+          while (v[j] > pivot)
+            j--;
+          if (i <= j)
+            {
+              double t = v[i];
+              v[i] = v[j];
+              v[j] = t;
+              i++;
+              if (j == 0)
+                break;
+              j--;
+            }
+        }
+      if (k <= j)
+        hi = j;
+      else if (k >= i)
+        lo = i;
+      else
+        return v[k];
+    }
+  return v[k];
+}
+
+/* Mean, median and p95 by nearest rank (as mn_sim_percentiles). */
 static void
 stats (GArray *v, double *mean, double *median, double *p95)
 {
-  const double p[] = { 50, 95 };
-  double out[2], sum = 0;
-  for (guint i = 0; i < v->len; i++)
+  double sum = 0;
+  gsize n = v->len;
+  *mean = *median = *p95 = 0;
+  if (n == 0)
+    return;
+  for (gsize i = 0; i < n; i++)
     sum += g_array_index (v, double, i);
-  *mean = v->len > 0 ? sum / v->len : 0;
-  mn_sim_percentiles (v, p, out, 2);
-  *median = out[0];
-  *p95 = out[1];
+  *mean = sum / n;
+  const double p[] = { 50, 95 };
+  double *out[] = { median, p95 };
+  for (guint i = 0; i < 2; i++)
+    {
+      gsize rank = (gsize) ceil (p[i] / 100.0 * n);
+      rank = CLAMP (rank, 1, n);
+      *out[i] = select_kth ((double *) v->data, n, rank - 1);
+    }
 }
 
 void
@@ -146,7 +192,13 @@ mn_sim_months_compute (MnSimRun *run, MnSimMetrics *m)
       if (r->job_class != MN_SIM_CLASS_BATCH || r->queue != MN_SIM_QUEUE_ALL || r->start < 0)
         continue;
       double wait = (double) (r->start - r->submit);
-      gint64 mi = month_of (run, r->submit) - m0;
+      if (r->submit < run->month_lo || r->submit >= run->month_hi)
+        {
+          run->month_cur = month_of (run, r->submit);
+          run->month_lo = month_start (run, run->month_cur);
+          run->month_hi = month_start (run, run->month_cur + 1);
+        }
+      gint64 mi = run->month_cur - m0;
       ran++;
       ge24 += wait >= 86400;
       if (mi < 0 || mi >= n_months)
@@ -188,6 +240,7 @@ mn_sim_months_compute (MnSimRun *run, MnSimMetrics *m)
       double avail = nodes * ((double) (b - a) - down);
       double occ = i < run->month_occupied->len ? g_array_index (run->month_occupied, double, i) : 0;
       mo.utilization = avail > 0 ? occ / avail : 0;
+      mo.available_node_hours = avail / 3600.0;
       mo.down_hours = down / 3600.0;
       mo.logged_jobs = lw[i]->len;
       stats (lw[i], &mo.logged_wait_mean, &mo.logged_wait_median, &mo.logged_wait_p95);
@@ -281,6 +334,7 @@ mn_sim_months_add_json (JsonBuilder *b, const MnSimBatchMetrics *m)
       MEMBER_DOUBLE (b, "wait_ge_24h_share", mo->wait_ge_24h_share);
       MEMBER_DOUBLE (b, "utilization", mo->utilization);
       MEMBER_DOUBLE (b, "down_hours", mo->down_hours);
+      MEMBER_DOUBLE (b, "available_node_hours", mo->available_node_hours);
       if (mo->logged_jobs > 0)
         {
           json_builder_set_member_name (b, "logged");

@@ -106,6 +106,10 @@ typedef struct {
   MnSimUse   *group_use;
   const guint32 *job_user;   /* per workload job */
   const guint32 *job_group;
+  guint       n_users, n_groups;
+  GArray    **user_parked;   /* per user/group: jobs held by a jobs cap (mn-sim-batch.c) */
+  GArray    **group_parked;
+  guint64     n_parked;
   /* The next (or current) maintenance window: no job may run over
    * [down_start, down_end); G_MAXINT64 when none is left. */
   gint64      down_start, down_end;
@@ -114,6 +118,7 @@ typedef struct {
   double      occupied;
   double     *node_occ;
   guint64    *free_bits;   /* bit n: node n has a free core now */
+  guint64    *extra_bits;  /* scratch: node n has a free core at the shadow time */
   guint       n_nodes;
   guint       n_types;
   MnSimShape  node;

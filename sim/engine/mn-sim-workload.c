@@ -195,6 +195,13 @@ mn_sim_workload_load (const gchar *path, MnTraceFormat format, gboolean strict, 
   if (reader == NULL)
     return NULL;
   g_autoptr(MnSimWorkload) w = mn_sim_workload_new ();
+  gint64 expect = mn_trace_reader_get_header (reader)->max_records;
+  /* Room for what the header announces: no copies while the array grows. */
+  if (expect > 0 && expect < 100000000)
+    {
+      g_array_set_size (w->jobs, (guint) expect);
+      g_array_set_size (w->jobs, 0);
+    }
   for (;;)
     {
       g_autoptr(GError) local = NULL;
@@ -255,9 +262,19 @@ mn_sim_workload_get_order (MnSimWorkload *w)
   if (w->order == NULL)
     {
       guint32 *order = g_new (guint32, MAX (1, w->jobs->len));
+      gboolean sorted = TRUE;
       for (guint i = 0; i < w->jobs->len; i++)
-        order[i] = i;
-      g_qsort_with_data (order, (gint) w->jobs->len, sizeof (guint32), cmp_order, w->jobs->data);
+        {
+          order[i] = i;
+          if (i > 0 && sorted)
+            {
+              guint32 prev = i - 1;
+              sorted = cmp_order (&prev, &order[i], w->jobs->data) < 0;
+            }
+        }
+      /* Traces are mostly in submit order already: sort only when not. */
+      if (!sorted)
+        g_qsort_with_data (order, (gint) w->jobs->len, sizeof (guint32), cmp_order, w->jobs->data);
       /* Adding is over; the name index is not needed by runs. */
       g_clear_pointer (&w->user_index, g_hash_table_unref);
       g_clear_pointer (&w->group_index, g_hash_table_unref);
