@@ -485,6 +485,33 @@ mn_config_copy_fields (const MnConfigTable *table, gpointer dest, gconstpointer 
     }
 }
 
+gpointer
+mn_config_new (const MnConfigTable *table, gsize size)
+{
+  gpointer object = g_malloc0 (size);
+
+  mn_config_init (table, object);
+  return object;
+}
+
+gpointer
+mn_config_dup (const MnConfigTable *table, gconstpointer object, gsize size)
+{
+  gpointer copy = g_memdup2 (object, size);
+
+  mn_config_copy_fields (table, copy, object);
+  return copy;
+}
+
+void
+mn_config_free (const MnConfigTable *table, gpointer object)
+{
+  if (object == NULL)
+    return;
+  mn_config_clear (table, object);
+  g_free (object);
+}
+
 gboolean
 mn_config_equal (const MnConfigTable *table, gconstpointer a, gconstpointer b)
 {

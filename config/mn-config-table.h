@@ -125,6 +125,11 @@ const gchar      **mn_config_groups (const MnConfigTable *table);
 
 /* ---- Objects the table describes --------------------------------------- */
 
+/* A new object of @size bytes holding every key's default; a copy with its
+ * own strings; a free that frees the table's fields too (NULL is fine). */
+gpointer mn_config_new (const MnConfigTable *table, gsize size);
+gpointer mn_config_dup (const MnConfigTable *table, gconstpointer object, gsize size);
+void     mn_config_free (const MnConfigTable *table, gpointer object);
 /* Every key's default into @object (zeroed by the caller).  A default its
  * own key refuses is a programming error (g_error). */
 void     mn_config_init (const MnConfigTable *table, gpointer object);

@@ -136,21 +136,32 @@ mn_config_parse_uint (const gchar *text, guint64 *value)
   return parse_digits (text, value);
 }
 
+/* Past leading white space and a '-': where the digits of @text start,
+ * or NULL if no digit (or '.') is there. */
+static const gchar *
+skip_sign (const gchar *text, gboolean *negative)
+{
+  const gchar *p = text;
+
+  if (text == NULL)
+    return NULL;
+  while (g_ascii_isspace (*p))
+    p++;
+  *negative = *p == '-';
+  if (*negative)
+    p++;
+  return g_ascii_isdigit (*p) || *p == '.' ? p : NULL;
+}
+
 MnConfigParse
 mn_config_parse_int (const gchar *text, gint64 *value)
 {
-  const gchar *p = text;
   gboolean negative = FALSE;
+  const gchar *p = skip_sign (text, &negative);
   guint64 magnitude = 0;
   MnConfigParse r;
 
-  if (text == NULL)
-    return MN_CONFIG_PARSE_INVALID;
-  while (g_ascii_isspace (*p))
-    p++;
-  if (*p == '-')
-    negative = TRUE, p++;
-  if (!g_ascii_isdigit (*p))
+  if (p == NULL || !g_ascii_isdigit (*p))
     return MN_CONFIG_PARSE_INVALID;
   r = parse_digits (p, &magnitude);
   if (r != MN_CONFIG_PARSE_OK)
@@ -276,21 +287,13 @@ is_exponent (const gchar *s)
 MnConfigParse
 mn_config_parse_double (const gchar *text, gdouble *value)
 {
-  const gchar *p = text;
   gboolean negative = FALSE;
+  const gchar *p = skip_sign (text, &negative);
   g_auto (Decimal) d = { 0 };
   g_autofree gchar *number = NULL;
   gdouble v;
 
-  if (text == NULL)
-    return MN_CONFIG_PARSE_INVALID;
-  while (g_ascii_isspace (*p))
-    p++;
-  if (*p == '-')
-    negative = TRUE, p++;
-  if (!g_ascii_isdigit (*p) && *p != '.')
-    return MN_CONFIG_PARSE_INVALID;
-  if (!scan_decimal (p, &d) || !is_exponent (d.suffix) ||
+  if (p == NULL || !scan_decimal (p, &d) || !is_exponent (d.suffix) ||
       (d.suffix[0] != '\0' && d.number[d.number_len] != d.suffix[0]))
     return MN_CONFIG_PARSE_INVALID;
   /* Only digits, one '.' and an exponent reach strtod: no hex or "inf". */

@@ -203,28 +203,19 @@ mn_policy_gpu_mode_to_string (MnGpuMode mode)
 MnPolicyConfig *
 mn_policy_config_new_default (void)
 {
-  MnPolicyConfig *c = g_new0 (MnPolicyConfig, 1);
-
-  mn_config_init (&table, c);
-  return c;
+  return mn_config_new (&table, sizeof (MnPolicyConfig));
 }
 
 MnPolicyConfig *
 mn_policy_config_copy (const MnPolicyConfig *config)
 {
-  MnPolicyConfig *c = g_memdup2 (config, sizeof *config);
-
-  mn_config_copy_fields (&table, c, config);
-  return c;
+  return mn_config_dup (&table, config, sizeof *config);
 }
 
 void
 mn_policy_config_free (MnPolicyConfig *config)
 {
-  if (config == NULL)
-    return;
-  mn_config_clear (&table, config);
-  g_free (config);
+  mn_config_free (&table, config);
 }
 
 gboolean

@@ -129,19 +129,13 @@ mn_controller_parse_duration (const gchar *text, gint64 *out)
 MnControllerConfig *
 mn_controller_config_new_default (void)
 {
-  MnControllerConfig *config = g_new0 (MnControllerConfig, 1);
-
-  mn_config_init (&table, config);
-  return config;
+  return mn_config_new (&table, sizeof (MnControllerConfig));
 }
 
 void
 mn_controller_config_free (MnControllerConfig *config)
 {
-  if (config == NULL)
-    return;
-  mn_config_clear (&table, config);
-  g_free (config);
+  mn_config_free (&table, config);
 }
 
 static gboolean

@@ -83,28 +83,19 @@ static const MnConfigTable table = {
 MnRelayConfig *
 mn_relay_config_new (void)
 {
-  MnRelayConfig *c = g_new0 (MnRelayConfig, 1);
-
-  mn_config_init (&table, c);
-  return c;
+  return mn_config_new (&table, sizeof (MnRelayConfig));
 }
 
 MnRelayConfig *
 mn_relay_config_copy (const MnRelayConfig *config)
 {
-  MnRelayConfig *c = g_memdup2 (config, sizeof *c);
-
-  mn_config_copy_fields (&table, c, config);
-  return c;
+  return mn_config_dup (&table, config, sizeof *config);
 }
 
 void
 mn_relay_config_free (MnRelayConfig *config)
 {
-  if (config == NULL)
-    return;
-  mn_config_clear (&table, config);
-  g_free (config);
+  mn_config_free (&table, config);
 }
 
 gboolean

@@ -6,26 +6,30 @@
 #include "mn-config.h"
 #include "mn-sweep-scenario.h"
 
+/* A parse's result as the signed MiB or seconds the sweep keeps. */
+static gboolean
+as_int64 (MnConfigParse result, const guint64 *value, gint64 *out)
+{
+  if (result != MN_CONFIG_PARSE_OK || *value > (guint64) G_MAXINT64)
+    return FALSE;
+  *out = (gint64) *value;
+  return TRUE;
+}
+
 gboolean
 mn_sweep_parse_size (const gchar *text, gint64 *mib)
 {
-  guint64 v;
+  guint64 v = 0;
 
-  if (mn_config_parse_size (text, &v) != MN_CONFIG_PARSE_OK || v > (guint64) G_MAXINT64)
-    return FALSE;
-  *mib = (gint64) v;
-  return TRUE;
+  return as_int64 (mn_config_parse_size (text, &v), &v, mib);
 }
 
 gboolean
 mn_sweep_parse_duration (const gchar *text, gint64 *seconds)
 {
-  guint64 v;
+  guint64 v = 0;
 
-  if (mn_config_parse_duration (text, &v) != MN_CONFIG_PARSE_OK || v > (guint64) G_MAXINT64)
-    return FALSE;
-  *seconds = (gint64) v;
-  return TRUE;
+  return as_int64 (mn_config_parse_duration (text, &v), &v, seconds);
 }
 
 gboolean

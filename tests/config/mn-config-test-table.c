@@ -100,10 +100,7 @@ const MnConfigTable test_table_one_group = {
 TestConfig *
 test_config_new (void)
 {
-  TestConfig *c = g_new0 (TestConfig, 1);
-
-  mn_config_init (&test_table, c);
-  return c;
+  return mn_config_new (&test_table, sizeof (TestConfig));
 }
 
 void
