@@ -2,7 +2,9 @@
  * (fixed seeds), checked after every step against counters this test keeps
  * itself: no logical node over its job limit, no node over RAM + swap, no GPU
  * over-reservation, no user over the limit, placement by the written rule,
- * waiting requests started in FIFO order and none left waiting that fits. */
+ * waiting requests started in FIFO order and none left waiting that fits;
+ * every START's allocation: its place, memory limit, and GPUs inside its
+ * logical node (exclusive GPUs never held by two jobs at once). */
 #define G_LOG_DOMAIN "minna-policy-test"
 
 #include <string.h>
@@ -20,6 +22,7 @@ typedef struct {
   guint64  gpu_memory_mb;
   gboolean running;
   guint    node, logical;
+  guint64  gpu_mask;
 } TJob;
 
 typedef struct {
@@ -29,6 +32,7 @@ typedef struct {
   guint      *lg_jobs;    /* per logical node */
   guint      *lg_gpus;
   guint64    *lg_gpu_mem;
+  guint64    *lg_held;    /* EXCLUSIVE: GPUs held, as masks */
   guint64    *node_mem;
   guint      *user_running;
   guint      *user_waiting;
@@ -112,11 +116,42 @@ model_place (Model *m, TJob *j, guint n, guint l)
   g_assert_cmpuint (m->lg_gpu_mem[i], <=, c->logical_gpus * c->gpu_memory_mb);
 }
 
+/* What a START gives: its place, its memory limit, its GPUs. */
+static void
+check_allocation (Model *m, TJob *j, const MnDecision *d)
+{
+  const MnPolicyConfig *c = m->c;
+  const MnPolicyAllocation *a = &d->allocation;
+  guint i = lg_index (m, d->node, d->logical);
+  guint64 own = 0;
+  guint bits = 0;
+
+  g_assert_cmpuint (a->job_id, ==, j->id);
+  g_assert_cmpuint (a->node, ==, d->node);
+  g_assert_cmpuint (a->logical, ==, d->logical);
+  g_assert_cmpuint (a->memory_swap_max_mb, ==, j->memory_mb);
+  g_assert_cmpuint (a->cpu_first, ==, d->logical * c->logical_cores);
+  g_assert_cmpuint (a->cores, ==, j->cores);
+  for (guint g = 0; g < c->logical_gpus; g++)
+    own |= G_GUINT64_CONSTANT (1) << (d->logical * c->logical_gpus + g);
+  for (guint64 x = a->gpu_mask; x != 0; x &= x - 1)
+    bits++;
+  g_assert_cmpuint (bits, ==, j->gpus);
+  g_assert_cmpuint (a->gpu_mask & ~own, ==, 0);
+  if (c->gpu_mode == MN_GPU_MODE_EXCLUSIVE)
+    {
+      g_assert_cmpuint (a->gpu_mask & m->lg_held[i], ==, 0);
+      m->lg_held[i] |= a->gpu_mask;
+    }
+  j->gpu_mask = a->gpu_mask;
+}
+
 static void
 model_unplace (Model *m, TJob *j)
 {
   guint i = lg_index (m, j->node, j->logical);
 
+  m->lg_held[i] &= ~j->gpu_mask;
   m->lg_jobs[i]--;
   m->node_mem[j->node] -= j->memory_mb;
   if (m->c->gpu_mode == MN_GPU_MODE_EXCLUSIVE)
@@ -183,6 +218,10 @@ static const PropCase prop_cases[] = {
     "logical_node.memory=32G job.max_memory=30G queue.max_jobs_per_user=2", 60 },
   { "capped", "queue.nodes=1 logical_node.max_jobs=5 job.gpu_mode=capped", 40 },
   { "exclusive", "queue.nodes=2 job.gpu_mode=exclusive queue.max_jobs_per_user=3", 50 },
+  /* Two GPUs per logical node, jobs of one or two: which GPU ids a job gets. */
+  { "exclusive-two-gpus", "queue.nodes=2 job.gpu_mode=exclusive queue.max_jobs_per_user=3 "
+    "logical_node.per_node=2 logical_node.cores=14 logical_node.gpus=2 logical_node.memory=128G "
+    "job.max_gpus=2 job.max_gpu_memory=32G", 50 },
 };
 
 static const guint32 seeds[] = { 1, 7, 2024 };
@@ -269,6 +308,7 @@ test_property (gconstpointer data)
       m.lg_jobs = g_new0 (guint, n_logical);
       m.lg_gpus = g_new0 (guint, n_logical);
       m.lg_gpu_mem = g_new0 (guint64, n_logical);
+      m.lg_held = g_new0 (guint64, n_logical);
       m.node_mem = g_new0 (guint64, config->nodes);
       m.user_running = g_new0 (guint, pc->n_users);
       m.user_waiting = g_new0 (guint, pc->n_users);
@@ -317,6 +357,7 @@ test_property (gconstpointer data)
                   g_assert_cmpint (d.kind, ==, MN_DECISION_START);
                   g_assert_cmpuint (d.node, ==, bn);
                   g_assert_cmpuint (d.logical, ==, bl);
+                  check_allocation (&m, j, &d);
                   model_place (&m, j, bn, bl);
                   g_hash_table_insert (m.jobs, &j->id, j);
                   g_array_append_val (live, j->id);
@@ -371,6 +412,7 @@ test_property (gconstpointer data)
                   /* Once it leaves, the next one's index is >= its old one. */
                   g_queue_remove (&m.waiting, w);
                   m.user_waiting[w->user]--;
+                  check_allocation (&m, w, d);
                   model_place (&m, w, bn, bl);
                 }
             }
@@ -393,6 +435,7 @@ test_property (gconstpointer data)
       g_free (m.lg_jobs);
       g_free (m.lg_gpus);
       g_free (m.lg_gpu_mem);
+      g_free (m.lg_held);
       g_free (m.node_mem);
       g_free (m.user_running);
       g_free (m.user_waiting);
