@@ -130,6 +130,49 @@ admin_handler (SoupServer *server, SoupServerMessage *msg, const gchar *path,
   reply_error (msg, 404, "not found");
 }
 
+/* Largest admin request body: the whole set of logins the controller
+ * sends (a few hundred bytes each) fits many times over. */
+#define ADMIN_BODY_MAX (16 * 1024 * 1024)
+
+/* Before a body is read: a request without the secret, with a body past
+ * the limit or of unknown length is refused, and its body (libsoup reads
+ * it before answering) is dropped as it comes, never kept: no local user
+ * can make the relay hold a body it refuses. */
+static void
+admin_early (SoupServer *server, SoupServerMessage *msg, const gchar *path, GHashTable *query,
+             gpointer data)
+{
+  MnRelay *r = data;
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  SoupEncoding enc = soup_message_headers_get_encoding (h);
+  guint status = 0;
+  const gchar *why = NULL;
+  if (!mn_relay_bearer_ok (r, soup_message_headers_get_one (h, "Authorization")))
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "WWW-Authenticate", "Bearer realm=\"minna-relay\"");
+      status = 401;
+      why = "missing or wrong bearer secret";
+    }
+  else if (enc == SOUP_ENCODING_CHUNKED || enc == SOUP_ENCODING_EOF)
+    {
+      status = 411;
+      why = "a request body needs a Content-Length";
+    }
+  else if (enc == SOUP_ENCODING_CONTENT_LENGTH &&
+           soup_message_headers_get_content_length (h) > ADMIN_BODY_MAX)
+    {
+      status = 413;
+      why = "request body too large";
+    }
+  if (status == 0)
+    return;
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                "close");
+  reply_error (msg, status, why);
+}
+
 gboolean
 mn_relay_admin_start (MnRelay *r, GError **error)
 {
@@ -137,6 +180,7 @@ mn_relay_admin_start (MnRelay *r, GError **error)
   g_autoptr(GError) local = NULL;
 
   r->admin = soup_server_new ("server-header", NULL, NULL);
+  soup_server_add_early_handler (r->admin, NULL, admin_early, r, NULL);
   soup_server_add_handler (r->admin, NULL, admin_handler, r, NULL);
   if (g_str_has_prefix (spec, "unix:"))
     {

@@ -54,8 +54,16 @@ static const MnConfigKey keys[] = {
     "largest request or response head accepted (431/502 beyond)"),
   KEY_INT ("max_connections", max_connections, "20000", 1, 1000000, "N",
     "client connections open at once; more get 503 and are closed"),
+  KEY_INT ("max_connections_per_address", max_connections_per_address, "1024", 0, 1000000, "N",
+    "client connections open at once from one address (IPv6: one /64); more are refused "
+    "(429 on plain HTTP) so that one client cannot take every slot; 0 = no limit (behind a "
+    "TLS terminator that all clients come through)"),
   KEY_INT ("read_timeout", read_timeout, "30", 1, 86400, "SECONDS",
-    "a request head, or progress on a body, must arrive within this time"),
+    "a whole request head (with the TLS handshake before the first) must arrive within this "
+    "time of its first byte, however slowly it trickles; a body may not pause longer"),
+  KEY_INT ("body_min_rate", body_min_rate, "1024", 0, 1073741824, "BYTES",
+    "a request body must average this many bytes/s (after read_timeout of grace; time the "
+    "relay waits on the upstream does not count); slower ones get 408; 0 = off"),
   KEY_INT ("idle_timeout", idle_timeout, "75", 1, 86400, "SECONDS",
     "keep-alive connections idle this long are closed"),
   KEY_INT ("websocket_idle_timeout", websocket_idle_timeout, "86400", 0, 31536000, "SECONDS",

@@ -34,7 +34,9 @@ typedef struct {
   gchar *access_log;            /* "-" stderr, "" off, else a file */
   gint64 max_header_bytes;
   gint64 max_connections;
+  gint64 max_connections_per_address;
   gint64 read_timeout;          /* seconds */
+  gint64 body_min_rate;         /* bytes/s a request body must average; 0 = off */
   gint64 idle_timeout;
   gint64 websocket_idle_timeout;
   gint64 upstream_connect_timeout;

@@ -22,6 +22,7 @@ typedef struct {
   guint64 websockets_open, websockets_total;
   guint64 upstream_errors;
   guint64 rejected_connections;
+  guint64 rejected_per_address;
   guint64 latency_count;
   gdouble latency_sum;
   guint64 latency_bucket[MN_RELAY_LATENCY_BUCKETS];
@@ -50,6 +51,7 @@ struct _MnRelay {
 
   GHashTable      *pool;               /* "host:port" -> GQueue of MnRelayEnd */
   GQueue           conns;              /* every open client connection */
+  GHashTable      *per_address;        /* address (IPv6: its /64) -> connections open */
   GSource         *sweep_source;
   gint64           last_sweep;         /* monotonic µs of the last sweep */
   guint            conns_peak;         /* most connections open since the last trim */

@@ -74,6 +74,7 @@ struct _Conn {
   gboolean    up_reused;
   gboolean    tls;
   gchar      *peer;
+  const gchar *addr_key;       /* key in relay->per_address (owned by the table) */
   guint       n_requests;
   guint       n_crlf;          /* empty lines skipped before this request */
   guint       depth;
@@ -100,6 +101,11 @@ struct _Conn {
   gint64      t_start;
   guint64     bytes_in, bytes_out;
   gboolean    upstream_close;
+  /* The request body's pace, client side only (not while the relay waits on
+   * the upstream): bytes so far, time spent waiting for them, and since
+   * when the relay waits now (0: it does not). */
+  guint64     body_bytes;
+  gint64      body_waited, body_wait_since;
 
   /* Pending write (body pumps and head writes). */
   MnRelayEnd *w_end;
@@ -116,6 +122,8 @@ static void read_head (Conn *c);
 static void start_upstream (Conn *c);
 static void read_response (Conn *c);
 static void pump_request (Conn *c);
+static void body_wait_start (Conn *c);
+static void body_wait_end (Conn *c);
 static void pump_response (Conn *c);
 static void finish_request (Conn *c);
 static void start_tunnel (Conn *c);
@@ -197,6 +205,8 @@ reset_request (Conn *c)
   memset (&c->resp, 0, sizeof c->resp);
   c->status = 0;
   c->n_crlf = 0;
+  c->body_bytes = 0;
+  c->body_waited = c->body_wait_since = 0;
   c->bytes_in = c->bytes_out = 0;
   release_buf (c);
 }
@@ -243,6 +253,16 @@ conn_close (Conn *c)
   c->client = NULL;
   drop_head (c);
   g_queue_unlink (&c->relay->conns, &c->link);
+  if (c->addr_key != NULL)
+    {
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (c->relay->per_address, c->addr_key));
+      if (n <= 1)
+        g_hash_table_remove (c->relay->per_address, c->addr_key);
+      else
+        g_hash_table_insert (c->relay->per_address, g_strdup (c->addr_key),
+                             GUINT_TO_POINTER (n - 1));
+      c->addr_key = NULL;
+    }
   conn_unref (c);
 }
 
@@ -588,11 +608,10 @@ read_head (Conn *c)
                                     cap - c->head_len);
       if (n == MN_RELAY_IO_AGAIN)
         {
-          /* Idle keep-alive connections hold no head buffer. */
+          /* Idle keep-alive connections hold no head buffer.  The deadline
+           * stays where it is: progress does not move it (slowloris). */
           if (c->head_len == 0)
             drop_head (c);
-          set_deadline (c, c->head_len == 0 && c->n_requests > 0 ? r->config->idle_timeout
-                                                                  : r->config->read_timeout);
           mn_relay_end_want_read (c->client, read_head_ready, c);
           return;
         }
@@ -602,7 +621,14 @@ read_head (Conn *c)
           return;
         }
       if (c->head_len == 0)
-        c->t_start = now_us ();
+        {
+          c->t_start = now_us ();
+          /* A head starts on a kept-alive connection: the whole of it must
+           * come within read_timeout from now.  (The first request's clock
+           * runs from the accept, the TLS handshake included.) */
+          if (c->n_requests > 0)
+            set_deadline (c, r->config->read_timeout);
+        }
       c->head_len += (gsize) n;
       c->bytes_in += (guint64) n;
       r->metrics.bytes_in += (guint64) n;
@@ -1065,6 +1091,34 @@ pump_request_ready (gpointer data)
   pump_request (data);
 }
 
+/* A body must not pause longer than read_timeout, and must average
+ * body_min_rate bytes/s after read_timeout of grace: a client trickling a
+ * byte now and then (slowloris on the body) holds its connection no longer
+ * than that.  Only the time the relay waits for the client counts. */
+static void
+body_wait_start (Conn *c)
+{
+  const MnRelayConfig *cfg = c->relay->config;
+  gint64 now = now_us ();
+  gint64 silence = cfg->read_timeout * G_USEC_PER_SEC;
+  gint64 left = silence;
+  if (cfg->body_min_rate > 0)
+    {
+      gint64 earned = (gint64) (c->body_bytes * G_USEC_PER_SEC / (guint64) cfg->body_min_rate);
+      left = MIN (silence, silence + earned - c->body_waited);
+    }
+  c->body_wait_since = now;
+  c->deadline = now + MAX (left, 1);
+}
+
+static void
+body_wait_end (Conn *c)
+{
+  if (c->body_wait_since != 0)
+    c->body_waited += now_us () - c->body_wait_since;
+  c->body_wait_since = 0;
+}
+
 static void
 pump_request_written (Conn *c)
 {
@@ -1092,11 +1146,12 @@ pump_request (Conn *c)
       if (n == MN_RELAY_IO_AGAIN)
         {
           release_buf (c);
-          set_deadline (c, r->config->read_timeout);
+          body_wait_start (c);
           mn_relay_end_want_read (c->client, pump_request_ready, c);
           watch_answer (c);
           return;
         }
+      body_wait_end (c);
       if (n <= 0)
         {
           /* The client gave up in the middle of its upload. */
@@ -1104,6 +1159,7 @@ pump_request (Conn *c)
           return;
         }
       c->bytes_in += (guint64) n;
+      c->body_bytes += (guint64) n;
       r->metrics.bytes_in += (guint64) n;
       gsize take = (gsize) n, pass = (gsize) n;
       if (c->req.kind == BODY_LENGTH)
@@ -1615,8 +1671,10 @@ finish_request (Conn *c)
       mn_relay_end_want_read (c->client, read_head_ready, c);
       return;
     }
-  /* A pipelined request is there already; handle it at once, but only a
-   * few deep, or a fast client would grow the stack without end. */
+  /* A pipelined request is there already: its head's clock runs from now.
+   * Handle it at once, but only a few deep, or a fast client would grow
+   * the stack without end. */
+  set_deadline (c, c->relay->config->read_timeout);
   if (c->depth < 8)
     {
       conn_ref (c);
@@ -1627,7 +1685,6 @@ finish_request (Conn *c)
       return;
     }
   c->state = ST_READ_HEAD;
-  set_deadline (c, c->relay->config->idle_timeout);
   mn_relay_end_want_read (c->client, read_head_ready, c);
   if (c->head_len > 0)
     g_source_unref (mn_relay_idle_source (resume_head, conn_ref (c),
@@ -1818,6 +1875,24 @@ peer_text (const struct sockaddr *addr)
   return g_strdup ("local");
 }
 
+/* The per-address limit's key: the address, or an IPv6 address's /64 (a
+ * host gets a whole /64 and can use any address in it). */
+static gchar *
+address_key (const struct sockaddr *addr)
+{
+  if (addr->sa_family == AF_INET6)
+    {
+      struct in6_addr a6 = ((const struct sockaddr_in6 *) addr)->sin6_addr;
+      if (!IN6_IS_ADDR_V4MAPPED (&a6))
+        {
+          gchar buf[INET6_ADDRSTRLEN];
+          memset (&a6.s6_addr[8], 0, 8);
+          return g_strdup_printf ("%s/64", inet_ntop (AF_INET6, &a6, buf, sizeof buf));
+        }
+    }
+  return peer_text (addr);
+}
+
 void
 mn_relay_proxy_accept (MnRelay *r, int fd, const struct sockaddr *addr, socklen_t addr_len,
                        gboolean tls)
@@ -1832,10 +1907,32 @@ mn_relay_proxy_accept (MnRelay *r, int fd, const struct sockaddr *addr, socklen_
       close (fd);
       return;
     }
+  /* One address cannot take every slot (a slowloris from one host would
+   * make everyone else get 503): past its share it is refused at once. */
+  g_autofree gchar *key = address_key (addr);
+  guint from_here = GPOINTER_TO_UINT (g_hash_table_lookup (r->per_address, key));
+  if (r->config->max_connections_per_address > 0 &&
+      from_here >= (guint) r->config->max_connections_per_address)
+    {
+      static const gchar many[] =
+        "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      if (r->metrics.rejected_per_address++ % 1000 == 0)
+        g_message ("%s: %u connections open from this address (max_connections_per_address): "
+                   "refusing more", key, from_here);
+      if (!tls)
+        (void) send (fd, many, sizeof many - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+      close (fd);
+      return;
+    }
   int one = 1;
   setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
   Conn *c = g_new0 (Conn, 1);
+  g_hash_table_insert (r->per_address, g_strdup (key), GUINT_TO_POINTER (from_here + 1));
+  /* the table's own copy of the key, which lives as long as the count */
+  gpointer stored = NULL;
+  g_hash_table_lookup_extended (r->per_address, key, &stored, NULL);
+  c->addr_key = stored;
   c->ref_count = 1;
   c->relay = r;
   c->peer = peer_text (addr);
@@ -1898,6 +1995,21 @@ mn_relay_proxy_sweep (MnRelay *r)
               c->replayable = FALSE;
               c->state = ST_READ_RESPONSE;
               upstream_failed (c, "timed out");
+              break;
+            }
+          conn_close (c);
+          break;
+        case ST_SEND_REQUEST:
+          if (c->body_wait_since != 0 && !c->response_started && c->rhead_len == 0)
+            {
+              /* Waiting for the client's body, which came too slowly: the
+               * upstream (which has part of it) is let go. */
+              mn_relay_end_cancel (c->client);
+              if (c->up != NULL)
+                mn_relay_end_cancel (c->up);
+              upstream_drop (c);
+              c->body_wait_since = 0;
+              respond (c, 408, NULL, "The request body came too slowly.");
               break;
             }
           conn_close (c);

@@ -185,6 +185,7 @@ mn_relay_new (const MnRelayConfig *config, const gchar *config_path, GError **er
   r->cookie_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   r->logins = mn_auth_logins_new ();
   g_queue_init (&r->conns);
+  r->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (!apply_config (r, config, error))
     return NULL;
   r->buffer_size = (gsize) r->config->buffer_size;
@@ -370,6 +371,7 @@ mn_relay_free (MnRelay *r)
   mn_relay_proxy_close_all (r);
   mn_relay_pool_clear (r);
   g_hash_table_unref (r->pool);
+  g_hash_table_unref (r->per_address);
   g_ptr_array_unref (r->free_buffers);
   g_ptr_array_unref (r->free_heads);
   g_hash_table_unref (r->cookie_cache);
@@ -493,6 +495,9 @@ mn_relay_metrics_text (MnRelay *r)
     "# HELP minna_relay_rejected_connections_total Connections refused at max_connections.\n"
     "# TYPE minna_relay_rejected_connections_total counter\n"
     "minna_relay_rejected_connections_total %" G_GUINT64_FORMAT "\n"
+    "# HELP minna_relay_rejected_per_address_total Connections refused at max_connections_per_address.\n"
+    "# TYPE minna_relay_rejected_per_address_total counter\n"
+    "minna_relay_rejected_per_address_total %" G_GUINT64_FORMAT "\n"
     "# HELP minna_relay_connections_open Client connections open now.\n"
     "# TYPE minna_relay_connections_open gauge\n"
     "minna_relay_connections_open %u\n"
@@ -500,7 +505,7 @@ mn_relay_metrics_text (MnRelay *r)
     "# TYPE minna_relay_routes gauge\n"
     "minna_relay_routes %u\n",
     m->bytes_in, m->bytes_out, m->websockets_open, m->websockets_total, m->upstream_errors,
-    m->rejected_connections, g_queue_get_length (&r->conns),
+    m->rejected_connections, m->rejected_per_address, g_queue_get_length (&r->conns),
     mn_relay_routes_count (r->routes));
   g_string_append (s, "# HELP minna_relay_request_duration_seconds Time from request to the end of the answer.\n"
                       "# TYPE minna_relay_request_duration_seconds histogram\n");
