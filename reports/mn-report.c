@@ -1,72 +1,191 @@
-/* mn-report.c: results.json -> plots/ (data, PNG, SVG) -> report.html. */
+/* mn-report.c: results.json -> plots/ (data, PNG, SVG) -> report.html.
+ * This file reads results.json (schema minna-sweep-results/2, see
+ * scenarios/README.md), computes figures over the seeds, and runs gnuplot;
+ * mn-report-data.c writes the plots' data, mn-report-html.c the page. */
 #define G_LOG_DOMAIN "minna-report"
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
-#include <json-glib/json-glib.h>
-
-#include "mn-report.h"
-#include "mn-sweep-results.h"
+#include "mn-report-private.h"
 
 G_DEFINE_QUARK (mn-report-error-quark, mn_report_error)
 
 /* ---- reading results.json -------------------------------------------------- */
 
-static gdouble
-num (JsonObject *obj, const gchar *path)
+gdouble
+mn_report_num (JsonObject *obj, const gchar *path)
 {
-  return mn_sweep_json_number (mn_sweep_json_path (obj, path));
+  return obj != NULL ? mn_sweep_json_number (mn_sweep_json_path (obj, path)) : NAN;
 }
 
-static const gchar *
-str (JsonObject *obj, const gchar *path)
+const gchar *
+mn_report_str (JsonObject *obj, const gchar *path)
 {
-  JsonNode *n = mn_sweep_json_path (obj, path);
+  JsonNode *n = obj != NULL ? mn_sweep_json_path (obj, path) : NULL;
 
   if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
     return NULL;
   return json_node_get_string (n);
 }
 
-static GArray *
-series (JsonObject *obj, const gchar *path)
+JsonObject *
+mn_report_point (Report *r, gint point)
 {
-  return mn_sweep_json_series (obj, path);
+  return point >= 0 && (guint) point < r->n_points
+    ? json_array_get_object_element (r->points, point) : NULL;
 }
 
-/* The sweep's own measure (requests refused by the per-user limit left out). */
-static gdouble
-worst_hour_share (JsonObject *metrics)
+JsonObject *
+mn_report_run (Report *r, gint point, guint seed)
 {
-  gint hour;
-  return mn_sweep_worst_hour_share (metrics, &hour);
+  if (seed >= r->n_seeds)
+    return NULL;
+  if (point < 0)
+    return r->baseline[seed];
+  return (guint) point < r->n_points ? r->metrics[point * r->n_seeds + seed] : NULL;
 }
 
-typedef struct {
-  const MnReportOptions *opt;
-  gchar                 *plots;      /* results_dir/plots (freed by render) */
-  JsonObject            *top;
-  JsonArray             *points;
-  JsonObject            *ref;        /* recommended, else the closest point */
-  JsonObject            *ref_metrics;
-  JsonObject            *baseline;   /* may be NULL */
-  gint                   recommended;
-  const gchar           *scenario;
-  gchar                 *ref_label;  /* freed by render */
-} Report;
-
-static JsonObject *
-point_at (Report *r, guint i)
+MnRange
+mn_report_path_range (Report *r, gint point, const gchar *path)
 {
-  return json_array_get_object_element (r->points, i);
+  g_autofree gdouble *v = g_new (gdouble, r->n_seeds);
+
+  for (guint s = 0; s < r->n_seeds; s++)
+    v[s] = mn_report_num (mn_report_run (r, point, s), path);
+  return mn_sweep_range (v, r->n_seeds);
+}
+
+MnRange
+mn_report_metric_range (Report *r, gint point, MnMetric metric)
+{
+  g_autofree gdouble *v = g_new (gdouble, r->n_seeds);
+
+  for (guint s = 0; s < r->n_seeds; s++)
+    v[s] = mn_sweep_metric (mn_report_run (r, point, s), metric);
+  return mn_sweep_range (v, r->n_seeds);
+}
+
+MnRange
+mn_report_figure_range (Report *r, gint point, MnFigure figure)
+{
+  g_autofree gdouble *v = g_new (gdouble, r->n_seeds);
+
+  for (guint s = 0; s < r->n_seeds; s++)
+    {
+      JsonObject *m = mn_report_run (r, point, s);
+
+      v[s] = m != NULL ? mn_sweep_figure (m, r->baseline[s], figure) : NAN;
+    }
+  return mn_sweep_range (v, r->n_seeds);
+}
+
+MnRange
+mn_report_series_range (Report *r, gint point, const gchar *path, guint i, const gchar *divide_by)
+{
+  g_autofree gdouble *v = g_new (gdouble, r->n_seeds);
+
+  for (guint s = 0; s < r->n_seeds; s++)
+    {
+      JsonObject *m = mn_report_run (r, point, s);
+      g_autoptr (GArray) a = mn_sweep_json_series (m, path);
+
+      v[s] = a != NULL && i < a->len ? g_array_index (a, gdouble, i) : NAN;
+      if (divide_by != NULL)
+        {
+          gdouble d = mn_report_num (m, divide_by);
+
+          v[s] = d > 0 ? v[s] / d : NAN;
+        }
+    }
+  return mn_sweep_range (v, r->n_seeds);
+}
+
+guint
+mn_report_series_length (Report *r, gint point, const gchar *path)
+{
+  guint n = 0;
+
+  for (guint s = 0; s < r->n_seeds; s++)
+    {
+      const gchar *member;
+      JsonArray *a = mn_sweep_json_elements (mn_report_run (r, point, s), path, &member);
+
+      if (a != NULL)
+        n = MAX (n, json_array_get_length (a));
+    }
+  return n;
+}
+
+GPtrArray *
+mn_report_labels (Report *r, gint point, const gchar *path)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint s = 0; s < r->n_seeds; s++)
+    {
+      const gchar *member;
+      JsonArray *a = mn_sweep_json_elements (mn_report_run (r, point, s), path, &member);
+
+      if (a == NULL)
+        continue;
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          JsonNode *e = json_array_get_element (a, i);
+          const gchar *text = NULL;
+
+          if (member != NULL && JSON_NODE_HOLDS_OBJECT (e))
+            text = mn_report_str (json_node_get_object (e), member);
+          else if (member == NULL && JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING)
+            text = json_node_get_string (e);
+          g_ptr_array_add (out, g_strdup (text != NULL ? text : "?"));
+        }
+      break;
+    }
+  return out;
+}
+
+/* ---- text ------------------------------------------------------------------ */
+
+gchar *
+mn_report_value (const gchar *unit, gdouble v)
+{
+  if (isnan (v))
+    return g_strdup ("n/a");
+  if (g_strcmp0 (unit, "share") == 0)
+    return g_strdup_printf ("%.2f%%", v * 100);
+  if (g_strcmp0 (unit, "s") == 0)
+    {
+      if (v < 120)
+        return g_strdup_printf ("%.0f s", v);
+      if (v < 7200)
+        return g_strdup_printf ("%.1f min", v / 60);
+      return g_strdup_printf ("%.1f h", v / 3600);
+    }
+  if (unit == NULL || unit[0] == '\0')
+    return g_strdup_printf ("%.0f", v);
+  return g_strdup_printf ("%.0f %s", v, unit);
+}
+
+gchar *
+mn_report_range_text (Report *r, const gchar *unit, const MnRange *range)
+{
+  g_autofree gchar *med = mn_report_value (unit, range->median);
+  g_autofree gchar *lo = NULL, *hi = NULL;
+
+  if (r->n_seeds < 2 || range->n < 2 || range->min == range->max)
+    return g_steal_pointer (&med);
+  lo = mn_report_value (unit, range->min);
+  hi = mn_report_value (unit, range->max);
+  return g_strdup_printf ("%s <span class=\"range\">(%s&ndash;%s)</span>", med, lo, hi);
 }
 
 /* ---- data files ------------------------------------------------------------ */
 
-static gchar *
-fmt (gdouble v)
+gchar *
+mn_report_fmt (gdouble v)
 {
   gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
 
@@ -75,8 +194,8 @@ fmt (gdouble v)
   return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.6g", v));
 }
 
-static gboolean
-write_data (Report *r, const gchar *name, GString *text, GError **error)
+gboolean
+mn_report_write_data (Report *r, const gchar *name, GString *text, GError **error)
 {
   g_autofree gchar *path = g_build_filename (r->plots, name, NULL);
   g_autoptr (GError) local = NULL;
@@ -90,15 +209,15 @@ write_data (Report *r, const gchar *name, GString *text, GError **error)
   return TRUE;
 }
 
-static void
-row (GString *out, guint n, ...)
+void
+mn_report_row (GString *out, guint n, ...)
 {
   va_list ap;
 
   va_start (ap, n);
   for (guint i = 0; i < n; i++)
     {
-      g_autofree gchar *v = fmt (va_arg (ap, gdouble));
+      g_autofree gchar *v = mn_report_fmt (va_arg (ap, gdouble));
 
       g_string_append_printf (out, "%s%s", i > 0 ? "\t" : "", v);
     }
@@ -106,201 +225,15 @@ row (GString *out, guint n, ...)
   g_string_append_c (out, '\n');
 }
 
-static gboolean
-data_launches (Report *r, GError **error)
+/* "\tmedian\tmin\tmax", each times @scale */
+void
+mn_report_range_cols (GString *out, const MnRange *range, gdouble scale)
 {
-  JsonObject *m = r->baseline != NULL ? r->baseline : r->ref_metrics;
-  g_autoptr (GArray) wd = series (m, "sweep.launches_by_hour_weekday");
-  g_autoptr (GArray) we = series (m, "sweep.launches_by_hour_weekend");
-  g_autoptr (GArray) all = series (m, "interactive.launches_by_hour");
-  gdouble nwd = num (m, "sweep.weekdays"), nwe = num (m, "sweep.weekend_days");
-  g_autoptr (GString) out = g_string_new ("# hour\tweekday launches/day\tweekend launches/day\n");
+  g_autofree gchar *a = mn_report_fmt (range->median * scale);
+  g_autofree gchar *b = mn_report_fmt (range->min * scale);
+  g_autofree gchar *c = mn_report_fmt (range->max * scale);
 
-  for (guint h = 0; h < 24; h++)
-    {
-      gdouble a = NAN, b = NAN;
-
-      if (wd != NULL && we != NULL && wd->len == 24 && we->len == 24)
-        {
-          a = nwd > 0 ? g_array_index (wd, gdouble, h) / nwd : 0;
-          b = nwe > 0 ? g_array_index (we, gdouble, h) / nwe : 0;
-        }
-      else if (all != NULL && all->len == 24)
-        a = g_array_index (all, gdouble, h);
-      g_string_append_printf (out, "%u", h);
-      {
-        g_autofree gchar *sa = fmt (a), *sb = fmt (b);
-
-        g_string_append_printf (out, "\t%s\t%s\n", sa, sb);
-      }
-    }
-  return write_data (r, "launches.dat", out, error);
-}
-
-static gboolean
-data_utilization (Report *r, GError **error)
-{
-  g_autoptr (GArray) b = series (r->baseline, "batch.utilization_by_day");
-  g_autoptr (GArray) p = series (r->ref_metrics, "batch.utilization_by_day");
-  g_autoptr (GString) out = g_string_new ("# day\tbaseline %\trecommended %\n");
-  guint n = MAX (b != NULL ? b->len : 0, p != NULL ? p->len : 0);
-
-  for (guint d = 0; d < n; d++)
-    row (out, 3, (gdouble) d,
-         b != NULL && d < b->len ? g_array_index (b, gdouble, d) * 100 : NAN,
-         p != NULL && d < p->len ? g_array_index (p, gdouble, d) * 100 : NAN);
-  if (n == 0)
-    row (out, 3, 0.0, NAN, NAN);
-  return write_data (r, "utilization.dat", out, error);
-}
-
-static gboolean
-data_wait_cdf (Report *r, GError **error)
-{
-  g_autoptr (GArray) b = series (r->baseline, "sweep.wait_quantiles_s");
-  g_autoptr (GArray) p = series (r->ref_metrics, "sweep.wait_quantiles_s");
-  g_autoptr (GString) out = g_string_new ("# share\tbaseline wait s\trecommended wait s\n");
-
-  for (guint q = 0; q <= 100; q++)
-    row (out, 3, q / 100.0,
-         b != NULL && q < b->len ? g_array_index (b, gdouble, q) : NAN,
-         p != NULL && q < p->len ? g_array_index (p, gdouble, q) : NAN);
-  return write_data (r, "wait-cdf.dat", out, error);
-}
-
-static gint
-cmp_double (gconstpointer a, gconstpointer b)
-{
-  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
-
-  return (x > y) - (x < y);
-}
-
-/* The distinct values of one parameter, sorted. */
-static GArray *
-distinct (Report *r, const gchar *param)
-{
-  GArray *v = g_array_new (FALSE, FALSE, sizeof (gdouble));
-  g_autofree gchar *path = g_strdup_printf ("parameters.%s", param);
-
-  for (guint i = 0; i < json_array_get_length (r->points); i++)
-    {
-      gdouble x = num (point_at (r, i), path);
-      gboolean seen = FALSE;
-
-      for (guint j = 0; j < v->len && !seen; j++)
-        seen = g_array_index (v, gdouble, j) == x;
-      if (!seen)
-        g_array_append_val (v, x);
-    }
-  g_array_sort (v, cmp_double);
-  return v;
-}
-
-static guint
-index_of (GArray *v, gdouble x)
-{
-  for (guint i = 0; i < v->len; i++)
-    if (g_array_index (v, gdouble, i) == x)
-      return i;
-  return 0;
-}
-
-/* Same values as the reference point in every parameter but @free1/@free2:
- * the slice of the sweep that a 2-D plot shows. */
-static gboolean
-in_slice (Report *r, JsonObject *p, const gchar *free1, const gchar *free2)
-{
-  static const gchar *const params[] = { "nodes", "jobs_per_logical", "memory_cap", "swap",
-                                         "gpu_mode", "idle_timeout" };
-
-  for (gsize k = 0; k < G_N_ELEMENTS (params); k++)
-    {
-      g_autofree gchar *path = g_strdup_printf ("parameters.%s", params[k]);
-      const gchar *sa, *sb;
-
-      if (g_strcmp0 (params[k], free1) == 0 || g_strcmp0 (params[k], free2) == 0)
-        continue;
-      sa = str (p, path);
-      sb = str (r->ref, path);
-      if (sa != NULL || sb != NULL)
-        {
-          if (g_strcmp0 (sa, sb) != 0)
-            return FALSE;
-        }
-      else if (num (p, path) != num (r->ref, path))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static gchar *
-tics_spec (GArray *v)
-{
-  GString *s = g_string_new ("(");
-
-  for (guint i = 0; i < v->len; i++)
-    g_string_append_printf (s, "%s\"%.0f\" %u", i > 0 ? ", " : "", g_array_index (v, gdouble, i), i);
-  g_string_append_c (s, ')');
-  return g_string_free (s, FALSE);
-}
-
-static gboolean
-data_heatmaps (Report *r, gchar **xtics, gchar **ytics, guint *xmax, guint *ymax, GError **error)
-{
-  g_autoptr (GArray) xs = distinct (r, "nodes");
-  g_autoptr (GArray) ys = distinct (r, "jobs_per_logical");
-  g_autoptr (GString) imm = g_string_new ("# x\ty\tworst-hour share started immediately %\tlabel\n");
-  g_autoptr (GString) swp = g_string_new ("# x\ty\tswap in use % of time\tlabel\n");
-  g_autoptr (GString) mark = g_string_new ("# x\ty (recommended)\n");
-
-  for (guint i = 0; i < json_array_get_length (r->points); i++)
-    {
-      JsonObject *p = point_at (r, i);
-      JsonObject *m = json_object_get_object_member (p, "metrics");
-      guint x = index_of (xs, num (p, "parameters.nodes"));
-      guint y = index_of (ys, num (p, "parameters.jobs_per_logical"));
-      gdouble share = worst_hour_share (m) * 100;
-      gdouble swap = num (m, "interactive.swap_time_share") * 100;
-      gdouble oom = num (m, "interactive.oom_kills");
-
-      if (!in_slice (r, p, "nodes", "jobs_per_logical"))
-        continue;
-      g_string_append_printf (imm, "%u\t%u\t%.3f\t%.1f%%\n", x, y, share, share);
-      g_string_append_printf (swp, "%u\t%u\t%.3f\t%.1f%% / %.0f OOM\n", x, y, swap, swap, oom);
-    }
-  g_string_append_printf (mark, "%u\t%u\n", index_of (xs, num (r->ref, "parameters.nodes")),
-                          index_of (ys, num (r->ref, "parameters.jobs_per_logical")));
-  *xtics = tics_spec (xs);
-  *ytics = tics_spec (ys);
-  *xmax = xs->len - 1;
-  *ymax = ys->len - 1;
-  return write_data (r, "heatmap-immediate.dat", imm, error)
-      && write_data (r, "heatmap-swap.dat", swp, error)
-      && write_data (r, "recommended.dat", mark, error);
-}
-
-static gboolean
-data_batch_cost (Report *r, GError **error)
-{
-  g_autoptr (GArray) xs = distinct (r, "nodes");
-  g_autoptr (GString) out = g_string_new ("# nodes\tbatch mean wait h\tmean bounded slowdown\n");
-
-  if (r->baseline != NULL)
-    row (out, 3, 0.0, num (r->baseline, "batch.wait_mean") / 3600,
-         num (r->baseline, "batch.bounded_slowdown_mean"));
-  for (guint k = 0; k < xs->len; k++)
-    for (guint i = 0; i < json_array_get_length (r->points); i++)
-      {
-        JsonObject *p = point_at (r, i);
-        JsonObject *m = json_object_get_object_member (p, "metrics");
-
-        if (num (p, "parameters.nodes") != g_array_index (xs, gdouble, k) || !in_slice (r, p, "nodes", NULL))
-          continue;
-        row (out, 3, g_array_index (xs, gdouble, k), num (m, "batch.wait_mean") / 3600,
-             num (m, "batch.bounded_slowdown_mean"));
-      }
-  return write_data (r, "batch-cost.dat", out, error);
+  g_string_append_printf (out, "\t%s\t%s\t%s", a, b, c);
 }
 
 /* ---- gnuplot ------------------------------------------------------------- */
@@ -315,9 +248,9 @@ gp_quote (const gchar *s)
   return g_strdup_printf ("'%s'", joined);
 }
 
-static gboolean
-plot (Report *r, const gchar *script, const gchar *out_base, const gchar *const *vars,
-      GError **error)
+gboolean
+mn_report_plot (Report *r, const gchar *script, const gchar *out_base, const gchar *const *vars,
+                GError **error)
 {
   static const gchar *const terms[][2] = { { "pngcairo", "png" }, { "svg", "svg" } };
   const gchar *scripts = r->opt->scripts_dir != NULL ? r->opt->scripts_dir : MN_REPORT_SCRIPTS_DIR;
@@ -371,250 +304,103 @@ plot (Report *r, const gchar *script, const gchar *out_base, const gchar *const 
   return TRUE;
 }
 
-/* ---- HTML -------------------------------------------------------------------- */
+/* ---- entry ----------------------------------------------------------------- */
 
 static gchar *
-human_seconds (gdouble s)
+point_label (Report *r, gint point, const gchar *what)
 {
-  if (isnan (s))
-    return g_strdup ("n/a");
-  if (s < 120)
-    return g_strdup_printf ("%.0f s", s);
-  if (s < 7200)
-    return g_strdup_printf ("%.1f min", s / 60);
-  return g_strdup_printf ("%.1f h", s / 3600);
-}
+  JsonObject *p = mn_report_point (r, point);
+  JsonArray *swept = json_object_get_array_member (json_object_get_object_member (r->top, "scenario"), "swept");
+  g_autoptr (GString) text = g_string_new (NULL);
 
-static gchar *
-target_value (const gchar *unit, gdouble v)
-{
-  if (isnan (v))
-    return g_strdup ("n/a");
-  if (g_strcmp0 (unit, "share") == 0)
-    return g_strdup_printf ("%.2f%%", v * 100);
-  if (g_strcmp0 (unit, "s") == 0)
-    return human_seconds (v);
-  return g_strdup_printf ("%.0f %s", v, unit);
-}
-
-static void
-html_escape_append (GString *out, const gchar *text)
-{
-  g_autofree gchar *e = g_markup_escape_text (text != NULL ? text : "", -1);
-
-  g_string_append (out, e);
-}
-
-static void
-html_figure (GString *h, const gchar *base, const gchar *caption)
-{
-  g_string_append_printf (h, "<figure><img src=\"plots/%s.png\" alt=\"", base);
-  html_escape_append (h, caption);
-  g_string_append (h, "\" width=\"900\"><figcaption>");
-  html_escape_append (h, caption);
-  g_string_append_printf (h, " (<a href=\"plots/%s.svg\">SVG</a>, data: <a href=\"plots/%s.dat\">%s.dat</a>)"
-                          "</figcaption></figure>\n", base, base, base);
-}
-
-static gdouble
-own_share (JsonObject *metrics)
-{
-  gdouble own = num (metrics, "interactive.rejected_by_reason.per-user-limit");
-  gdouble req = num (metrics, "interactive.requests");
-
-  return req > 0 && !isnan (own) ? own / req : 0.0;
-}
-
-static void
-html_story (Report *r, GString *h)
-{
-  g_autofree gchar *bp99 = human_seconds (num (r->baseline, "interactive.wait_p99"));
-  g_autofree gchar *bmax = human_seconds (num (r->baseline, "interactive.wait_max"));
-  g_autofree gchar *bp50 = human_seconds (num (r->baseline, "interactive.wait_p50"));
-  g_autofree gchar *rp99 = human_seconds (num (r->ref_metrics, "interactive.wait_p99"));
-
-  g_string_append (h, "<table><tr><th></th><th>started immediately</th><th>refused by the per-user limit</th>"
-                      "<th>worst hour (of those admitted)</th><th>median wait</th><th>p99 wait</th>"
-                      "<th>longest wait</th><th>batch mean wait</th></tr>\n");
-  if (r->baseline != NULL)
+  /* Only the swept parameters: the rest are the same at every point. */
+  for (guint i = 0; swept != NULL && i < json_array_get_length (swept); i++)
     {
-      g_autofree gchar *bw = human_seconds (num (r->baseline, "batch.wait_mean"));
+      const gchar *name = json_array_get_string_element (swept, i);
+      g_autofree gchar *member = g_strdup_printf ("parameters.%s", name);
+      const gchar *s = mn_report_str (p, member);
+      MnSweepParam param;
 
-      g_string_append_printf (h, "<tr><td>baseline: interactive jobs in all.q</td><td>%.1f%%</td><td>%.1f%%</td>"
-                              "<td>%.1f%%</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-                              num (r->baseline, "interactive.share_immediate") * 100,
-                              own_share (r->baseline) * 100,
-                              worst_hour_share (r->baseline) * 100, bp50, bp99, bmax, bw);
+      if (s != NULL)
+        g_string_append_printf (text, "%s%s=%s", text->len > 0 ? " " : "", name, s);
+      else if (mn_sweep_param_from_string (name, &param))
+        {
+          /* as the scenario writes it: 60G, 30m */
+          g_autofree gchar *v = mn_sweep_format_param (param, (gint64) mn_report_num (p, member));
+
+          g_string_append_printf (text, "%s%s=%s", text->len > 0 ? " " : "", name, v);
+        }
+      else
+        g_string_append_printf (text, "%s%s=%.0f", text->len > 0 ? " " : "", name,
+                                mn_report_num (p, member));
     }
-  {
-    g_autofree gchar *p50 = human_seconds (num (r->ref_metrics, "interactive.wait_p50"));
-    g_autofree gchar *pmax = human_seconds (num (r->ref_metrics, "interactive.wait_max"));
-    g_autofree gchar *pw = human_seconds (num (r->ref_metrics, "batch.wait_mean"));
-
-    g_string_append (h, "<tr><td>");
-    html_escape_append (h, r->ref_label);
-    g_string_append_printf (h, "</td><td>%.1f%%</td><td>%.1f%%</td><td>%.1f%%</td><td>%s</td><td>%s</td><td>%s</td>"
-                            "<td>%s</td></tr>\n</table>\n",
-                            num (r->ref_metrics, "interactive.share_immediate") * 100,
-                            own_share (r->ref_metrics) * 100,
-                            worst_hour_share (r->ref_metrics) * 100, p50, rp99, pmax, pw);
-  }
+  return g_strdup_printf ("%s: %s", what, text->len > 0 ? text->str : mn_report_str (p, "describe"));
 }
 
-static void
-html_targets (Report *r, GString *h)
+static gint
+index_member (JsonObject *obj, const gchar *name)
 {
-  JsonObject *defs = json_object_get_object_member (json_object_get_object_member (r->top, "scenario"),
-                                                    "targets");
-  JsonObject *got = json_object_get_object_member (r->ref, "targets");
-  g_autoptr (GList) names = json_object_get_members (defs);
+  JsonNode *n = mn_sweep_json_path (obj, name);
 
-  g_string_append (h, "<table><tr><th>target</th><th>meaning</th><th>limit</th><th>value</th>"
-                      "<th>margin</th><th></th></tr>\n");
-  for (GList *l = names; l != NULL; l = l->next)
-    {
-      JsonObject *d = json_object_get_object_member (defs, l->data);
-      JsonObject *g = got != NULL && json_object_has_member (got, l->data)
-        ? json_object_get_object_member (got, l->data) : NULL;
-      const gchar *unit = str (d, "unit");
-      g_autofree gchar *limit = target_value (unit, num (d, "limit"));
-      g_autofree gchar *value = target_value (unit, g != NULL ? num (g, "value") : NAN);
-      gdouble margin = g != NULL ? num (g, "margin") : NAN;
-      g_autofree gchar *mabs = target_value (unit, fabs (margin));
-      g_autofree gchar *mtext = isnan (margin) ? g_strdup ("n/a")
-        : g_strcmp0 (unit, "share") == 0 ? g_strdup_printf ("%+.2f points", margin * 100)
-        : g_strdup_printf ("%s%s", margin < 0 ? "-" : "+", mabs);
-      gboolean pass = g != NULL && json_object_get_boolean_member (g, "pass");
-
-      g_string_append_printf (h, "<tr class=\"%s\"><td><code>%s</code></td><td>", pass ? "pass" : "fail",
-                              (const gchar *) l->data);
-      html_escape_append (h, str (d, "describe"));
-      g_string_append_printf (h, "</td><td>%s %s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-                              g_strcmp0 (str (d, "op"), ">=") == 0 ? "&ge;" : "&le;", limit, value,
-                              mtext, pass ? "met" : "<b>MISSED</b>");
-    }
-  g_string_append (h, "</table>\n");
-}
-
-static void
-html_points (Report *r, GString *h)
-{
-  g_string_append (h, "<details><summary>Every point of the sweep</summary>\n<table><tr><th>point</th>"
-                      "<th>parameters</th><th>started immediately (worst hour)</th><th>p99 wait</th>"
-                      "<th>OOM kills</th><th>swap in use</th><th>batch mean wait</th><th>targets</th></tr>\n");
-  for (guint i = 0; i < json_array_get_length (r->points); i++)
-    {
-      JsonObject *p = point_at (r, i);
-      JsonObject *m = json_object_get_object_member (p, "metrics");
-      g_autofree gchar *p99 = human_seconds (num (m, "interactive.wait_p99"));
-      g_autofree gchar *bw = human_seconds (num (m, "batch.wait_mean"));
-      gboolean pass = json_object_get_boolean_member (p, "pass");
-
-      g_string_append_printf (h, "<tr class=\"%s\"><td>%u%s</td><td>", pass ? "pass" : "fail", i,
-                              (gint) i == r->recommended ? " &#9733;" : "");
-      html_escape_append (h, str (p, "describe"));
-      g_string_append_printf (h, "</td><td>%.1f%%</td><td>%s</td><td>%.0f</td><td>%.2f%%</td><td>%s</td>"
-                              "<td>%s</td></tr>\n", worst_hour_share (m) * 100, p99,
-                              num (m, "interactive.oom_kills"), num (m, "interactive.swap_time_share") * 100,
-                              bw, pass ? "all met" : "missed");
-    }
-  g_string_append (h, "</table></details>\n");
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return -1;
+  return (gint) json_node_get_int (n);
 }
 
 static gboolean
-write_html (Report *r, GError **error)
+bad (GError **error, const gchar *path, const gchar *what)
 {
-  g_autoptr (GString) h = g_string_new (NULL);
-  g_autofree gchar *conf_path = g_build_filename (r->opt->results_dir, "recommended.conf", NULL);
-  g_autofree gchar *conf = NULL;
-  g_autofree gchar *path = g_build_filename (r->opt->results_dir, "report.html", NULL);
-  g_autoptr (GError) local = NULL;
-
-  g_string_append (h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>minna sizing report: ");
-  html_escape_append (h, r->scenario);
-  g_string_append (h, "</title>\n<style>\n"
-                      "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}\n"
-                      "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}\n"
-                      "tr.fail td{background:#fde0dc}tr.pass td{background:#e8f5e9}\n"
-                      "figure{margin:1.5em 0}img{max-width:100%;height:auto;border:1px solid #eee}\n"
-                      "pre{background:#f6f6f6;padding:1em;overflow-x:auto}\n</style></head><body>\n");
-  g_string_append (h, "<h1>Sizing interactive.q: ");
-  html_escape_append (h, r->scenario);
-  g_string_append (h, "</h1>\n<p>");
-  html_escape_append (h, str (r->top, "scenario.description"));
-  g_string_append_printf (h, " Trace: <code>");
-  html_escape_append (h, str (r->top, "scenario.trace"));
-  g_string_append_printf (h, "</code>; %u points swept.</p>\n", json_array_get_length (r->points));
-
-  g_string_append (h, "<h2>Answer</h2>\n");
-  if (r->recommended >= 0)
-    {
-      g_string_append (h, "<p><b>Recommended:</b> ");
-      html_escape_append (h, str (r->ref, "describe"));
-      g_string_append (h, ", the cheapest point that meets every target (minimising ");
-      {
-        JsonArray *order = json_object_get_array_member (json_object_get_object_member (r->top, "scenario"), "minimise");
-
-        for (guint i = 0; i < json_array_get_length (order); i++)
-          {
-            g_string_append (h, i > 0 ? ", then " : "");
-            html_escape_append (h, json_array_get_string_element (order, i));
-          }
-      }
-      g_string_append (h, ").</p>\n");
-    }
-  else
-    {
-      g_string_append (h, "<p><b>No point meets every target.</b> Closest: ");
-      html_escape_append (h, str (r->ref, "describe"));
-      g_string_append (h, "; the targets it misses are marked below, with how far off they are.</p>\n");
-    }
-  html_targets (r, h);
-  html_story (r, h);
-  if (g_file_get_contents (conf_path, &conf, NULL, NULL))
-    {
-      g_string_append (h, "<p>The policy file (<a href=\"recommended.conf\">recommended.conf</a>), "
-                          "loadable unchanged by <code>minna-policy check</code> and the controller:</p>\n<pre>");
-      html_escape_append (h, conf);
-      g_string_append (h, "</pre>\n");
-    }
-
-  g_string_append (h, "<h2>Demand</h2>\n");
-  html_figure (h, "launches", "Interactive launches per hour of day, weekdays and weekends");
-  g_string_append (h, "<h2>Service</h2>\n");
-  html_figure (h, "wait-cdf", "Interactive wait time: baseline (no interactive.q) against the recommended configuration");
-  html_figure (h, "heatmap-immediate", "The sweep: share started immediately in the worst hour of day");
-  html_figure (h, "heatmap-swap", "The sweep: swap in use and OOM kills");
-  g_string_append (h, "<h2>Cost to batch users</h2>\n");
-  html_figure (h, "utilization", "Utilization of all.q by day, with and without the interactive nodes");
-  html_figure (h, "batch-cost", "Batch mean wait and bounded slowdown against nodes carved out");
-  html_points (r, h);
-  g_string_append (h, "<p>Made by <code>minna-report</code> from <a href=\"results.json\">results.json</a> "
-                      "(also <a href=\"results.csv\">results.csv</a>).</p>\n</body></html>\n");
-  if (!g_file_set_contents (path, h->str, h->len, &local))
-    {
-      g_set_error (error, MN_REPORT_ERROR, MN_REPORT_ERROR_IO, "cannot write '%s': %s", path,
-                   local->message);
-      return FALSE;
-    }
-  if (!r->opt->quiet)
-    g_printerr ("minna-report: %s\n", path);
-  return TRUE;
+  g_set_error (error, MN_REPORT_ERROR, MN_REPORT_ERROR_BAD_RESULTS, "%s: %s", path, what);
+  return FALSE;
 }
 
-/* ---- entry ----------------------------------------------------------------- */
-
-static gboolean render (Report *r, const MnReportOptions *opt, GError **error);
-
-gboolean
-mn_report_render (const MnReportOptions *opt, GError **error)
+/* Every run's metrics, checked for shape: the plots index them freely. */
+static gboolean
+load_runs (Report *r, const gchar *path, GError **error)
 {
-  Report r = { .opt = opt, .recommended = -1 };
-  gboolean ok = render (&r, opt, error);
+  JsonNode *bn = mn_sweep_json_path (r->top, "baseline.runs");
+  JsonArray *seeds = json_object_get_array_member (json_object_get_object_member (r->top, "scenario"), "seeds");
 
-  g_free (r.plots);
-  g_free (r.ref_label);
-  return ok;
+  if (bn == NULL || !JSON_NODE_HOLDS_ARRAY (bn) || json_array_get_length (json_node_get_array (bn)) == 0)
+    return bad (error, path, "no 'baseline.runs' array");
+  r->n_seeds = json_array_get_length (json_node_get_array (bn));
+  r->world = seeds != NULL && json_array_get_length (seeds) > 0;
+  r->baseline = g_new0 (JsonObject *, r->n_seeds);
+  for (guint s = 0; s < r->n_seeds; s++)
+    {
+      JsonNode *run = json_array_get_element (json_node_get_array (bn), s);
+      JsonNode *m = JSON_NODE_HOLDS_OBJECT (run) ? mn_sweep_json_path (json_node_get_object (run), "metrics") : NULL;
+
+      r->baseline[s] = m != NULL && JSON_NODE_HOLDS_OBJECT (m) ? json_node_get_object (m) : NULL;
+    }
+  r->metrics = g_new0 (JsonObject *, r->n_points * r->n_seeds);
+  for (guint i = 0; i < r->n_points; i++)
+    {
+      JsonNode *pn = json_array_get_element (r->points, i);
+      JsonNode *runs = JSON_NODE_HOLDS_OBJECT (pn) ? mn_sweep_json_path (json_node_get_object (pn), "runs") : NULL;
+
+      if (runs == NULL || !JSON_NODE_HOLDS_ARRAY (runs)
+          || json_array_get_length (json_node_get_array (runs)) != r->n_seeds)
+        {
+          g_autofree gchar *what = g_strdup_printf ("point %u: 'runs' is not one per seed (%u)", i, r->n_seeds);
+
+          return bad (error, path, what);
+        }
+      for (guint s = 0; s < r->n_seeds; s++)
+        {
+          JsonNode *run = json_array_get_element (json_node_get_array (runs), s);
+          JsonNode *m = JSON_NODE_HOLDS_OBJECT (run) ? mn_sweep_json_path (json_node_get_object (run), "metrics") : NULL;
+
+          if (m == NULL || !JSON_NODE_HOLDS_OBJECT (m))
+            {
+              g_autofree gchar *what = g_strdup_printf ("point %u, run %u: no 'metrics' object", i, s);
+
+              return bad (error, path, what);
+            }
+          r->metrics[i * r->n_seeds + s] = json_node_get_object (m);
+        }
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -623,11 +409,8 @@ render (Report *r, const MnReportOptions *opt, GError **error)
   g_autofree gchar *path = g_build_filename (opt->results_dir, "results.json", NULL);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
-  JsonNode *root, *rec, *best;
-  gint ref;
-  g_autofree gchar *xt = NULL, *yt = NULL;
-  guint xmax = 0, ymax = 0;
-  g_autofree gchar *xmax_s = NULL, *ymax_s = NULL, *recnodes = NULL;
+  g_autoptr (GPtrArray) shown = g_ptr_array_new_with_free_func (g_free);
+  JsonNode *root, *pts;
 
   if (!json_parser_load_from_file (parser, path, &local))
     {
@@ -637,53 +420,27 @@ render (Report *r, const MnReportOptions *opt, GError **error)
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)
-      || g_strcmp0 (str (json_node_get_object (root), "schema"), "minna-sweep-results/1") != 0)
-    {
-      g_set_error (error, MN_REPORT_ERROR, MN_REPORT_ERROR_BAD_RESULTS,
-                   "%s: not a sweep's results (schema minna-sweep-results/1)", path);
-      return FALSE;
-    }
+      || g_strcmp0 (mn_report_str (json_node_get_object (root), "schema"), "minna-sweep-results/2") != 0)
+    return bad (error, path, "not a sweep's results (schema minna-sweep-results/2)");
   r->top = json_node_get_object (root);
-  rec = mn_sweep_json_path (r->top, "recommended");
-  best = mn_sweep_json_path (r->top, "best");
-  if (!json_object_has_member (r->top, "points") || best == NULL || json_node_is_null (best)
-      || json_array_get_length (json_object_get_array_member (r->top, "points")) == 0)
-    {
-      g_set_error (error, MN_REPORT_ERROR, MN_REPORT_ERROR_BAD_RESULTS, "%s: no points", path);
-      return FALSE;
-    }
-  r->points = json_object_get_array_member (r->top, "points");
-  r->recommended = rec != NULL && !json_node_is_null (rec) ? (gint) json_node_get_int (rec) : -1;
-  ref = (gint) json_node_get_int (best);
-  if (ref < 0 || ref >= (gint) json_array_get_length (r->points))
-    {
-      g_set_error (error, MN_REPORT_ERROR, MN_REPORT_ERROR_BAD_RESULTS, "%s: 'best' out of range", path);
-      return FALSE;
-    }
-  r->ref = point_at (r, ref);
-  r->ref_metrics = json_object_get_object_member (r->ref, "metrics");
-  r->baseline = mn_sweep_json_path (r->top, "baseline") != NULL && JSON_NODE_HOLDS_OBJECT (mn_sweep_json_path (r->top, "baseline"))
-    ? json_object_get_object_member (r->top, "baseline") : NULL;
-  r->scenario = str (r->top, "scenario.name") != NULL ? str (r->top, "scenario.name") : "?";
-  {
-    /* Only the swept parameters: the rest are the same at every point. */
-    JsonArray *swept = json_object_get_array_member (json_object_get_object_member (r->top, "scenario"), "swept");
-    g_autoptr (GString) what = g_string_new (NULL);
-
-    for (guint i = 0; swept != NULL && i < json_array_get_length (swept); i++)
-      {
-        const gchar *name = json_array_get_string_element (swept, i);
-        g_autofree gchar *member = g_strdup_printf ("parameters.%s", name);
-        const gchar *text = str (r->ref, member);
-
-        if (text != NULL)
-          g_string_append_printf (what, "%s%s=%s", what->len > 0 ? " " : "", name, text);
-        else
-          g_string_append_printf (what, "%s%s=%.0f", what->len > 0 ? " " : "", name, num (r->ref, member));
-      }
-    r->ref_label = g_strdup_printf ("%s: %s", r->recommended >= 0 ? "recommended" : "closest point",
-                                    what->len > 0 ? what->str : str (r->ref, "describe"));
-  }
+  pts = mn_sweep_json_path (r->top, "points");
+  if (pts == NULL || !JSON_NODE_HOLDS_ARRAY (pts) || json_array_get_length (json_node_get_array (pts)) == 0)
+    return bad (error, path, "no points");
+  r->points = json_node_get_array (pts);
+  r->n_points = json_array_get_length (r->points);
+  r->recommended = index_member (r->top, "recommended");
+  r->ref = index_member (r->top, "best");
+  r->next = index_member (r->top, "next_smaller.index");
+  if (r->ref < 0 || r->ref >= (gint) r->n_points || r->recommended >= (gint) r->n_points
+      || r->next >= (gint) r->n_points)
+    return bad (error, path, "'best', 'recommended' or 'next_smaller' out of range");
+  if (json_object_get_object_member (r->top, "scenario") == NULL)
+    return bad (error, path, "no 'scenario' object");
+  if (!load_runs (r, path, error))
+    return FALSE;
+  r->scenario = mn_report_str (r->top, "scenario.name") != NULL ? mn_report_str (r->top, "scenario.name") : "?";
+  r->ref_label = point_label (r, r->ref, r->recommended >= 0 ? "recommended" : "closest point");
+  r->next_label = r->next >= 0 ? point_label (r, r->next, "next smaller") : NULL;
   {
     /* gnuplot runs inside plots/, so every path it gets is absolute. */
     g_autofree gchar *abs = g_canonicalize_filename (opt->results_dir, NULL);
@@ -696,36 +453,19 @@ render (Report *r, const MnReportOptions *opt, GError **error)
                    g_strerror (errno));
       return FALSE;
     }
-  if (!data_launches (r, error) || !data_utilization (r, error) || !data_wait_cdf (r, error)
-      || !data_heatmaps (r, &xt, &yt, &xmax, &ymax, error) || !data_batch_cost (r, error))
-    return FALSE;
-  xmax_s = g_strdup_printf ("%u", xmax);
-  ymax_s = g_strdup_printf ("%u", ymax);
-  recnodes = g_strdup_printf ("%.0f", num (r->ref, "parameters.nodes"));
-  {
-    const gchar *launches[] = { "datafile", "launches.dat", NULL };
-    const gchar *util[] = { "datafile", "utilization.dat", "label", r->ref_label, NULL };
-    const gchar *cdf[] = { "datafile", "wait-cdf.dat", "label", r->ref_label, NULL };
-    const gchar *heat_i[] = { "datafile", "heatmap-immediate.dat", "markfile", "recommended.dat",
-                              "xtics_spec", xt, "ytics_spec", yt,
-                              "what", "started immediately, worst hour of day (%)",
-                              "plottitle", "Share started immediately in the worst hour",
-                              "palette", "good-high", "#xmax", xmax_s, "#ymax", ymax_s, NULL };
-    const gchar *heat_s[] = { "datafile", "heatmap-swap.dat", "markfile", "recommended.dat",
-                              "xtics_spec", xt, "ytics_spec", yt,
-                              "what", "time with swap in use (%)",
-                              "plottitle", "Swap in use (colour) and OOM kills (text)",
-                              "palette", "good-low", "#xmax", xmax_s, "#ymax", ymax_s, NULL };
-    g_autofree gchar *xstep = g_strdup_printf ("%u", MAX (1u, (guint) ceil (num (point_at (r, json_array_get_length (r->points) - 1), "parameters.nodes") / 10.0)));
-    const gchar *cost[] = { "datafile", "batch-cost.dat", "#recnodes", recnodes, "#xstep", xstep, NULL };
+  return mn_report_plots (r, shown, error) && mn_report_html (r, shown, error);
+}
 
-    if (!plot (r, "launches.gp", "launches", launches, error)
-        || !plot (r, "utilization.gp", "utilization", util, error)
-        || !plot (r, "wait-cdf.gp", "wait-cdf", cdf, error)
-        || !plot (r, "heatmap.gp", "heatmap-immediate", heat_i, error)
-        || !plot (r, "heatmap.gp", "heatmap-swap", heat_s, error)
-        || !plot (r, "batch-cost.gp", "batch-cost", cost, error))
-      return FALSE;
-  }
-  return write_html (r, error);
+gboolean
+mn_report_render (const MnReportOptions *opt, GError **error)
+{
+  Report r = { .opt = opt, .recommended = -1, .ref = -1, .next = -1 };
+  gboolean ok = render (&r, opt, error);
+
+  g_free (r.plots);
+  g_free (r.ref_label);
+  g_free (r.next_label);
+  g_free (r.baseline);
+  g_free (r.metrics);
+  return ok;
 }

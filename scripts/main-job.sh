@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The main job on its embedded default: size interactive.q on the generated
-# TSUBAME-style year (scenarios/tsubame3-fy2019.scenario): trace, sweep,
-# recommendation and report; then check the recommended policy file the way
-# an admin would before deploying it.
+# TSUBAME-style world (scenarios/tsubame3-fy2019.scenario), drawn on five
+# seeds in-process: sweep, recommendation (what meets every target on every
+# seed) and report; then check the recommended policy file the way an admin
+# would before deploying it.
 set -euo pipefail
 build=${1:-build}
 out=reports/out/tsubame3-fy2019
-echo "== Sizing interactive.q on the default TSUBAME-style year (scenarios/tsubame3-fy2019.scenario) =="
+echo "== Sizing interactive.q on the default TSUBAME-style world, five seeds (scenarios/tsubame3-fy2019.scenario) =="
 "$build/sim/minna-sim" run scenarios/tsubame3-fy2019.scenario --out "$out" --report
 echo
 echo "== The recommended policy, as the controller will load it =="

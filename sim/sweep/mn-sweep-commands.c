@@ -87,6 +87,8 @@ mn_sweep_cmd_run_with (int argc, char **argv, MnSweepRunnerNewFunc runner_new)
   g_autofree gchar *out = NULL;
   g_autofree gchar *point = NULL;
   g_autofree gchar *emit = NULL;
+  g_autofree gchar *seed = NULL;
+  g_autofree gchar *seeds = NULL;
   gint jobs = 0;
   gboolean report = FALSE, quiet = FALSE, keys = FALSE;
   const GOptionEntry entries[] = {
@@ -95,6 +97,8 @@ mn_sweep_cmd_run_with (int argc, char **argv, MnSweepRunnerNewFunc runner_new)
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Points run at once (default: one per core)", "N" },
     { "report", 0, 0, G_OPTION_ARG_NONE, &report, "Render the report (minna-report) afterwards", NULL },
     { "point", 0, 0, G_OPTION_ARG_STRING, &point, "Run only point K (or 'baseline') into DIR/points/", "K" },
+    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed, "With --point and a [world]: on the world of seed S only", "S" },
+    { "seeds", 0, 0, G_OPTION_ARG_STRING, &seeds, "A [world]'s seeds instead of the scenario's (1..10, 3,7)", "LIST" },
     { "emit-slurm-array", 0, 0, G_OPTION_ARG_FILENAME, &emit, "Write a Slurm job array for the sweep into DIR", "DIR" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress on stderr", NULL },
     { NULL }
@@ -122,14 +126,15 @@ mn_sweep_cmd_run_with (int argc, char **argv, MnSweepRunnerNewFunc runner_new)
       g_print ("%s", text);
       return 0;
     }
-  if (argc != 2 || jobs < 0 || (point != NULL && emit != NULL))
+  if (argc != 2 || jobs < 0 || (point != NULL && emit != NULL) || (seed != NULL && point == NULL))
     {
       g_printerr ("Usage: minna-sim run SCENARIO [--out DIR] [--jobs N] [--report] "
-                  "[--point K --out DIR | --emit-slurm-array DIR]\n");
+                  "[--seeds LIST] [--point K [--seed S] --out DIR | --emit-slurm-array DIR]\n");
       return 2;
     }
   scenario = mn_sweep_scenario_load_file (argv[1], &error);
-  if (scenario == NULL || (points = mn_sweep_points_expand (scenario, &error)) == NULL)
+  if (scenario == NULL || (points = mn_sweep_points_expand (scenario, &error)) == NULL
+      || (seeds != NULL && !mn_sweep_scenario_set_seeds (scenario, seeds, &error)))
     {
       g_printerr ("minna-sim run: %s\n", error->message);
       return 1;
@@ -161,6 +166,8 @@ mn_sweep_cmd_run_with (int argc, char **argv, MnSweepRunnerNewFunc runner_new)
   if (point != NULL)
     {
       gint64 k = -1;
+      guint64 seed_value = 0;
+      guint seed_index = 0;
 
       if (!g_str_equal (point, "baseline")
           && (!g_ascii_string_to_signed (point, 10, 0, G_MAXINT, &k, NULL)))
@@ -168,7 +175,24 @@ mn_sweep_cmd_run_with (int argc, char **argv, MnSweepRunnerNewFunc runner_new)
           g_printerr ("minna-sim run: --point: '%s' is not a point number or 'baseline'\n", point);
           return 2;
         }
-      if (!mn_sweep_run_one (scenario, points, (gint) k, runner, out, &error))
+      if (seed != NULL && !g_ascii_string_to_unsigned (seed, 10, 0, G_MAXUINT64, &seed_value, NULL))
+        {
+          g_printerr ("minna-sim run: --seed: '%s' is not a seed number\n", seed);
+          return 2;
+        }
+      if (scenario->world && seed == NULL && scenario->seeds->len > 1)
+        {
+          g_printerr ("minna-sim run: --point on a generated [world] needs --seed S\n");
+          return 2;
+        }
+      if ((seed != NULL || scenario->world)
+          && !mn_sweep_seed_index (scenario, seed != NULL ? seed_value
+                                   : g_array_index (scenario->seeds, guint64, 0), &seed_index, &error))
+        {
+          g_printerr ("minna-sim run: %s\n", error->message);
+          return 1;
+        }
+      if (!mn_sweep_run_one (scenario, points, (gint) k, seed_index, runner, out, &error))
         {
           g_printerr ("minna-sim run: %s\n", error->message);
           return 1;

@@ -1,7 +1,7 @@
 /* mn-sweep-runner.h: what a sweep needs from a simulator.  The sweep never
  * calls the engine directly: it hands each point to a runner, which returns
  * the point's metrics as a JSON object in the engine's metrics schema
- * (sim/engine/README.md).  Tests use a fake runner; mn-sweep-engine.c is the
+ * (sim/engine/README.md), for one seed's world at a time.  Tests use a fake runner; mn-sweep-engine.c is the
  * real one.  Runners are called from several threads at once. */
 #pragma once
 
@@ -18,9 +18,14 @@ typedef struct {
   const MnSweepScenario  *scenario;
 } MnSweepPoint;
 
+/* Run @point on the world of seed number @seed_index (an index into
+ * scenario->seeds; 0 for a trace file). */
 typedef JsonObject *(*MnSweepRunFunc) (const MnSweepPoint *point,
+                                       guint               seed_index,
                                        gpointer            user_data,
                                        GError            **error);
+/* Every run on seed @seed_index is done: what was kept for it may go. */
+typedef void (*MnSweepReleaseFunc) (guint seed_index, gpointer user_data);
 
 /* Every point of the scenario's sweep (the cartesian product, the first
  * parameter outermost), as a GPtrArray of MnSweepPoint*.  Fails (naming the

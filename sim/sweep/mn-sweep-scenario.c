@@ -7,10 +7,12 @@
  * the scenario's directory, and the checks of keys together. */
 #define G_LOG_DOMAIN "minna-sweep"
 
+#include <math.h>
 #include <string.h>
 
 #include "mn-config.h"
 #include "mn-sweep-scenario.h"
+#include "mn-sweep-world.h"
 
 G_DEFINE_QUARK (mn-sweep-error-quark, mn_sweep_error)
 
@@ -25,6 +27,10 @@ static gboolean set_target (const MnConfigKey *key, gpointer object, const gchar
                             GError **error);
 static gboolean set_minimise (const MnConfigKey *key, gpointer object, const gchar *text,
                               GError **error);
+static gboolean set_seeds (const MnConfigKey *key, gpointer object, const gchar *text,
+                           GError **error);
+static gboolean set_knob (const MnConfigKey *key, gpointer object, const gchar *text,
+                          GError **error);
 
 static const gchar *const format_choices[] = { "auto", "swf", "sge", "sacct", "native", NULL };
 static const gchar *const rule_choices[] = { "trace", "queue", "name", "users", "rule", NULL };
@@ -34,6 +40,9 @@ static const gchar *const gpu_mode_choices[] = { "shared", "capped", "exclusive"
 #define SWEEP(name_, type_, param, min_, max_, help_) \
   { .group = "sweep", .name = name_, .type = MN_CONFIG_##type_, .set = set_list, \
     .index = param, .min = min_, .max = max_, .help = help_ }
+#define KNOB(name_, type_, knob, min_, max_, help_) \
+  { .group = "world", .name = name_, .type = MN_CONFIG_##type_, .set = set_knob, \
+    .index = knob, .min = min_, .max = max_, .help = help_ }
 #define TARGET(name_, type_, target, min_, max_, help_) \
   { .group = "targets", .name = name_, .type = MN_CONFIG_##type_, .set = set_target, \
     .index = target, .min = min_, .max = max_, .help = help_ }
@@ -46,8 +55,8 @@ static const MnConfigKey keys[] = {
     .help = "One line saying what the scenario asks; shown in the report." },
 
   { .group = "trace", .name = "path", .type = MN_CONFIG_PATH, .offset = OFF (trace_path),
-    .set = set_path, .flags = MN_CONFIG_KEY_REQUIRED,
-    .help = "The trace file (required), relative to the scenario file's directory; may be gzip-compressed. A leading $MINNA_SHARED_DIR/ stands for that variable (default: ../shared beside the source tree), where real traces live." },
+    .set = set_path,
+    .help = "The trace file (required unless the scenario has a [world]), relative to the scenario file's directory; may be gzip-compressed. A leading $MINNA_SHARED_DIR/ stands for that variable (default: ../shared beside the source tree), where real traces live." },
   { .group = "trace", .name = "format", .type = MN_CONFIG_ENUM, .offset = OFF (trace_format),
     .choices = format_choices, .def = "auto",
     .help = "Trace format; auto detects it from the content." },
@@ -72,6 +81,54 @@ static const MnConfigKey keys[] = {
   { .group = "trace", .name = "max_jobs", .type = MN_CONFIG_INT, .offset = OFF (max_jobs),
     .min = 0, .max = BIG, .def = "0",
     .help = "Replay only the first N jobs of the trace (0 = all); for small test scenarios." },
+
+  /* [world]: the generator's options under its own names; no default here
+   * (the generator's own stands, and the key reference prints it from the
+   * generator: see mn_sweep_scenario_describe_keys) */
+  { .group = "world", .name = "seeds", .type = MN_CONFIG_INT, .set = set_seeds, .def = "1..5",
+    .min = 0, .max = G_MAXINT64 / 4,
+    .help = "A generated TSUBAME-style world (minna-tracegen's model, traces/README.md) instead of [trace] path: the seeds it is drawn with, a list or range. The sweep replays every point on every seed's world and recommends only what meets every target on every seed." },
+  { .group = "world", .name = "fiscal_year", .type = MN_CONFIG_INT, .offset = OFF (fiscal_year),
+    .def = "2019", .min = 1970, .max = 2200,
+    .help = "The world starts in April of this year." },
+  KNOB ("months", UINT, MN_WORLD_MONTHS, 1, 120,
+    "Months generated from that April (12 = one fiscal year)."),
+  KNOB ("load", DOUBLE, MN_WORLD_LOAD, 0, 10,
+    "Batch load: a factor on the generator's monthly load of all.q (1 = as calibrated)."),
+  KNOB ("maintenance", BOOL, MN_WORLD_MAINTENANCE, 0, 0,
+    "Maintenance periods in which no job runs (true or false)."),
+  KNOB ("limits", BOOL, MN_WORLD_LIMITS, 0, 0,
+    "TSUBAME3's per-user and per-group running caps on all.q (true or false)."),
+  KNOB ("trial_start", UINT, MN_WORLD_TRIAL_START, 197001, 220012,
+    "Month (YYYYMM) the interactive.q trial starts: no session before it."),
+  KNOB ("interactive_demand", DOUBLE, MN_WORLD_INTERACTIVE_DEMAND, 0, 100,
+    "Interactive demand outside lectures: a factor on the rate at which every regular user launches sessions."),
+  KNOB ("regular_users", UINT, MN_WORLD_REGULAR_USERS, 0, 100000,
+    "Regular (non-lecture) interactive users by the end of the first fiscal year."),
+  KNOB ("regular_users_next", UINT, MN_WORLD_REGULAR_USERS_NEXT, 0, 100000,
+    "New regular interactive users in the next fiscal year."),
+  { .group = "world", .name = "lectures", .type = MN_CONFIG_STRING, .offset = OFF (lectures),
+    .help = "Weekly lectures in term time while the trial runs: comma-separated 'DAY HOUR[:ROSTER[:GPU_SHARE]]' (tue 10:70, thu 11:60:0.9); empty for none." },
+  KNOB ("lecture_size", DOUBLE, MN_WORLD_LECTURE_SIZE, 0, 100,
+    "A factor on every lecture's roster (1 = as scheduled)."),
+  KNOB ("webapp_share", SHARE, MN_WORLD_WEBAPP_SHARE, 0, 100,
+    "Web apps (Jupyter) among interactive.q jobs (0.3 or 30%)."),
+  KNOB ("webapp_to_allq", SHARE, MN_WORLD_WEBAPP_TO_ALLQ, 0, 100,
+    "Web-app launches sent to all.q instead of interactive.q."),
+  KNOB ("gpu_share", SHARE, MN_WORLD_GPU_SHARE, 0, 100,
+    "Regular users' sessions that use a GPU (lectures set their own in the schedule)."),
+  KNOB ("gpu_memory", SIZE, MN_WORLD_GPU_MEMORY, 1, 1024 * 1024,
+    "Median GPU memory a GPU session allocates (2500M, 8G); the spread around it is the generator's."),
+  KNOB ("memory_tail_share", SHARE, MN_WORLD_MEMORY_TAIL_SHARE, 0, 100,
+    "Sessions whose memory comes from the heavy (Pareto) tail rather than the small-kernel body."),
+  KNOB ("memory_tail_alpha", DOUBLE, MN_WORLD_MEMORY_TAIL_ALPHA, 0, 10,
+    "The memory tail's Pareto exponent, from 6 GB (smaller: heavier)."),
+  KNOB ("busy_share", SHARE, MN_WORLD_BUSY_SHARE, 0, 100,
+    "Activity: sessions that keep their CPU busy 20-90% of the time; the others are busy 0.5-8%."),
+  KNOB ("busy_cores", UINT, MN_WORLD_BUSY_CORES, 1, 28,
+    "Cores a session keeps busy while it is active (the simulator uses what the generator says)."),
+  KNOB ("busy_cores_heavy", UINT, MN_WORLD_BUSY_CORES_HEAVY, 1, 28,
+    "... in the busy sessions."),
 
   { .group = "machine", .name = "nodes", .type = MN_CONFIG_INT, .offset = OFF (machine_nodes),
     .min = 0, .max = 1000000, .def = "540",
@@ -104,10 +161,16 @@ static const MnConfigKey keys[] = {
   /* shares in percent: at most 100%, a batch wait increase at most 1000x */
   TARGET ("immediate_share_every_hour", SHARE, MN_TARGET_IMMEDIATE_SHARE, 0, 100,
     "Share of interactive requests started immediately, in EVERY hour of the day that has requests, at least this (0.99 or 99%)."),
+  TARGET ("admitted_share", SHARE, MN_TARGET_ADMITTED_SHARE, 0, 100,
+    "Share of interactive requests that got a session at all (started, whatever the wait), at least this (0.99 or 99%). Requests refused by the one-job-per-user limit count in neither part. Whatever the targets, a point that refuses every request is never recommended."),
   TARGET ("wait_p99", DURATION, MN_TARGET_WAIT_P99, 0, BIG,
-    "99th percentile of the interactive wait at most this (60s, 5m)."),
+    "99th percentile of the interactive wait at most this (60s, 5m); not met when no session started."),
   TARGET ("oom_kills", INT, MN_TARGET_OOM_KILLS, 0, BIG,
-    "Sessions ended by the OOM killer: at most this many (0)."),
+    "Sessions ended by a node's OOM killer: at most this many (0)."),
+  TARGET ("cap_kills", INT, MN_TARGET_CAP_KILLS, 0, BIG,
+    "Sessions killed by their own memory limit ([job] max_memory plus their swap allowance): at most this many."),
+  TARGET ("gpu_failures", INT, MN_TARGET_GPU_FAILURES, 0, BIG,
+    "Sessions whose GPU memory allocation failed (GPU memory shared first come, first served): at most this many (0)."),
   TARGET ("swap_share", SHARE, MN_TARGET_SWAP_SHARE, 0, 100,
     "Share of time with swap in use on some interactive node: at most this (0.05 or 5%)."),
   TARGET ("batch_wait_increase", SHARE, MN_TARGET_BATCH_WAIT_INCREASE, 0, 100000,
@@ -119,6 +182,7 @@ static const MnConfigKey keys[] = {
 };
 
 #undef SWEEP
+#undef KNOB
 #undef TARGET
 
 static const MnConfigTable table = {
@@ -161,8 +225,11 @@ static const struct {
   const gchar *unit;
 } target_info[MN_N_TARGETS] = {
   { "immediate_share_every_hour", "share started immediately, worst hour of day", TRUE, "share" },
+  { "admitted_share", "share of requests that got a session", TRUE, "share" },
   { "wait_p99", "interactive wait, 99th percentile", FALSE, "s" },
-  { "oom_kills", "sessions killed by the OOM killer", FALSE, "kills" },
+  { "oom_kills", "sessions killed by a node's OOM killer", FALSE, "kills" },
+  { "cap_kills", "sessions killed by their own memory cap", FALSE, "kills" },
+  { "gpu_failures", "GPU memory allocation failures", FALSE, "failures" },
   { "swap_share", "share of time with swap in use", FALSE, "share" },
   { "batch_wait_increase", "batch mean wait above the baseline", FALSE, "share" },
 };
@@ -171,6 +238,49 @@ const gchar *mn_target_to_string (MnTargetKind kind) { return target_info[kind].
 const gchar *mn_target_describe (MnTargetKind kind) { return target_info[kind].describe; }
 gboolean     mn_target_is_minimum (MnTargetKind kind) { return target_info[kind].minimum; }
 const gchar *mn_target_unit (MnTargetKind kind) { return target_info[kind].unit; }
+
+const gchar *
+mn_world_knob_to_string (MnWorldKnob knob)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (keys[i].set == set_knob && keys[i].index == (gint) knob)
+      return keys[i].name;
+  g_return_val_if_reached ("?");
+}
+
+gchar *
+mn_sweep_scenario_describe_seed (const MnSweepScenario *s, guint seed_index)
+{
+  if (!s->world)
+    return g_strdup ("the trace");
+  return g_strdup_printf ("seed %" G_GUINT64_FORMAT, g_array_index (s->seeds, guint64, seed_index));
+}
+
+/* Where each [world] default comes from (the report, or an assumption);
+ * the key reference prints it after the key's help. */
+static const struct { const gchar *key, *source; } world_sources[] = {
+  { "seeds", "one draw of the world is not an answer: on the FY2019 year the batch cost of 4 x 7 ranged from +3.6% to +13.3% over seeds 1-5" },
+  { "fiscal_year", "the TSUBAME3.0 report's trial of interactive.q (FY2019)" },
+  { "months", "the report's figures run from FY2019 to August 2020" },
+  { "load", "traces/README.md, calibration table (the report's Fig. 4: over 80% busy over the year, over 96% at the peak)" },
+  { "maintenance", "the report's Fig. 4 (utilization with its maintenance periods)" },
+  { "limits", "TSUBAME3's published running limits per user" },
+  { "trial_start", "the report: the trial began in November 2019" },
+  { "interactive_demand", "calibrated (traces/README.md) to the report's interactive.q usage" },
+  { "regular_users", "the report: about 54 interactive.q users in FY2019" },
+  { "regular_users_next", "the report: about 188 users in April-August 2020, lectures included" },
+  { "lectures", "the report's Figs. 5 and 8: launches peak at 10:00 and 11:00, from lectures" },
+  { "lecture_size", "the report: lectures of 50-100 students" },
+  { "webapp_share", "the report: web apps were about 30% of interactive.q jobs" },
+  { "webapp_to_allq", "the report: about 80% of web-app launches went to interactive.q" },
+  { "gpu_share", "assumption: the report gives no figure; GPU memory first come, first served is its open problem" },
+  { "gpu_memory", "assumption (a TSUBAME3 V100 has 16 GB)" },
+  { "memory_tail_share", "assumption: the report's 60 GB cap and 1.5 TB swap are there because some sessions grow large" },
+  { "memory_tail_alpha", "assumption" },
+  { "busy_share", "assumption: over-committing 7 jobs on 7 cores works because most sessions are idle" },
+  { "busy_cores", "assumption" },
+  { "busy_cores_heavy", "assumption" },
+};
 
 
 const gchar *
@@ -455,6 +565,70 @@ set_minimise (const MnConfigKey *key, gpointer object, const gchar *text, GError
   return TRUE;
 }
 
+static gboolean
+set_seeds (const MnConfigKey *key, gpointer object, const gchar *text, GError **error)
+{
+  MnSweepScenario *s = object;
+  GArray *values = parse_list (key, text, error);
+
+  if (values == NULL)
+    return FALSE;
+  /* gint64 items of a list are the seeds' guint64, never negative */
+  g_clear_pointer (&s->seeds, g_array_unref);
+  s->seeds = values;
+  return TRUE;
+}
+
+static gboolean
+set_knob (const MnConfigKey *key, gpointer object, const gchar *text, GError **error)
+{
+  MnSweepScenario *s = object;
+  MnConfigValue v;
+  gdouble d;
+
+  if (!mn_config_parse_value (key, text, &v, error))
+    return FALSE;
+  switch (key->type)
+    {
+    case MN_CONFIG_BOOL: d = v.b ? 1 : 0; break;
+    case MN_CONFIG_SHARE:
+    case MN_CONFIG_DOUBLE: d = v.d; break;
+    case MN_CONFIG_INT: d = (gdouble) v.i; break;
+    case MN_CONFIG_UINT:
+    case MN_CONFIG_SIZE:
+    case MN_CONFIG_DURATION: d = (gdouble) v.u; break;
+    case MN_CONFIG_STRING:
+    case MN_CONFIG_PATH:
+    case MN_CONFIG_ENUM:
+    case MN_CONFIG_STRV:
+    default: g_assert_not_reached ();
+    }
+  s->knobs[key->index].set = TRUE;
+  s->knobs[key->index].value = d;
+  return TRUE;
+}
+
+gboolean
+mn_sweep_scenario_set_seeds (MnSweepScenario *s, const gchar *text, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (!s->world)
+    {
+      g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_ARGUMENT,
+                   "--seeds: %s replays a trace file, which has no seeds (seeds are for a [world])",
+                   s->filename);
+      return FALSE;
+    }
+  if (!set_seeds (mn_config_lookup (&table, "world", "seeds"), s, text, &local))
+    {
+      g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_ARGUMENT, "--seeds: %s",
+                   local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gint64
 policy_value (const MnPolicyConfig *p, MnSweepParam param)
 {
@@ -498,6 +672,64 @@ load_policy (MnSweepScenario *s, const MnConfigLines *lines, GError **error)
                    mn_config_lines_find (lines, "policy", "file"), local->message);
       return FALSE;
     }
+  return TRUE;
+}
+
+/* Whether the text has a [@group] line: a [world] with no key at all still
+ * asks for a generated world (with the generator's defaults). */
+static gboolean
+has_group (const gchar *data, gsize length, const gchar *group)
+{
+  g_autofree gchar *text = g_strndup (data, length);
+  g_autofree gchar *want = g_strdup_printf ("[%s]", group);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_equal (g_strstrip (lines[i]), want))
+      return TRUE;
+  return FALSE;
+}
+
+/* Either a trace file or a generated [world], and a world the generator
+ * takes. */
+static gboolean
+check_source (MnSweepScenario *s, const MnConfigLines *lines, GError **error)
+{
+  if (s->trace_path == NULL && !s->world)
+    {
+      g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_MISSING_KEY,
+                   "%s: [trace] path: required key missing (or a [world] group to generate "
+                   "the world)", s->filename);
+      return FALSE;
+    }
+  if (s->trace_path != NULL && s->world)
+    {
+      g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE,
+                   "%s:%u: [trace] path: a scenario replays either a trace file or a "
+                   "generated [world], not both", s->filename,
+                   mn_config_lines_find (lines, "trace", "path"));
+      return FALSE;
+    }
+  if (!s->world)
+    {
+      /* a trace file is one run; "seed 0" stands for it */
+      guint64 zero = 0;
+
+      g_array_set_size (s->seeds, 0);
+      g_array_append_val (s->seeds, zero);
+      return TRUE;
+    }
+  {
+    const gchar *key = NULL;
+    g_autoptr (GError) local = NULL;
+
+    if (!mn_sweep_world_check (s, &key, &local))
+      {
+        g_set_error (error, MN_SWEEP_ERROR, MN_SWEEP_ERROR_INVALID_VALUE, "%s:%u: [world] %s: %s",
+                     s->filename, mn_config_lines_find (lines, "world", key), key, local->message);
+        return FALSE;
+      }
+  }
   return TRUE;
 }
 
@@ -551,6 +783,9 @@ mn_sweep_scenario_load_data (const gchar *data, gsize length, const gchar *filen
     ? g_strndup (base, strlen (base) - strlen (".scenario")) : g_strdup (base);
   if (!mn_config_load_data (&table, s, data, (gssize) length, filename, &lines, error))
     return NULL;
+  s->world = has_group (data, length, "world");
+  if (!check_source (s, lines, error))
+    return NULL;
   if (!load_policy (s, lines, error))
     return NULL;
   for (guint p = 0; p < MN_SWEEP_N_PARAMS; p++)
@@ -592,6 +827,8 @@ mn_sweep_scenario_free (MnSweepScenario *s)
   g_free (s->filename);
   g_free (s->base_dir);
   g_free (s->trace_path);
+  g_clear_pointer (&s->seeds, g_array_unref);
+  g_free (s->lectures);
   g_strfreev (s->interactive_queues);
   g_free (s->interactive_name);
   g_strfreev (s->interactive_users);
@@ -637,8 +874,39 @@ mn_sweep_scenario_classify (const MnSweepScenario *s, MnTraceJob *job)
     }
 }
 
+/* The table's reference, with each [world] knob's default printed from the
+ * generator (mn_trace_gen_options_init) and its source after its help: the
+ * README and the generator cannot disagree. */
 gchar *
 mn_sweep_scenario_describe_keys (void)
 {
-  return mn_config_describe_markdown (&table);
+  g_autofree MnConfigKey *copy = g_memdup2 (keys, sizeof keys);
+  g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  MnConfigTable t = table;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      gchar *def = NULL, *help = NULL;
+
+      if (!g_str_equal (keys[i].group, "world"))
+        continue;
+      if (keys[i].set == set_knob)
+        def = mn_sweep_world_default_text (keys[i].index);
+      else if (g_str_equal (keys[i].name, "lectures"))
+        def = mn_sweep_world_default_lectures ();
+      if (def != NULL)
+        {
+          g_ptr_array_add (texts, def);
+          copy[i].def = def;
+        }
+      for (gsize k = 0; k < G_N_ELEMENTS (world_sources); k++)
+        if (g_str_equal (world_sources[k].key, keys[i].name))
+          {
+            help = g_strdup_printf ("%s Source: %s.", keys[i].help, world_sources[k].source);
+            g_ptr_array_add (texts, help);
+            copy[i].help = help;
+          }
+    }
+  t.keys = copy;
+  return mn_config_describe_markdown (&t);
 }

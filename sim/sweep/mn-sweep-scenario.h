@@ -52,12 +52,45 @@ gboolean     mn_sweep_param_from_string (const gchar *text, MnSweepParam *param)
 /* The service targets.  A target is set when its `set` flag is TRUE. */
 typedef enum {
   MN_TARGET_IMMEDIATE_SHARE,   /* min over hours of day of the share started at once >= limit */
+  MN_TARGET_ADMITTED_SHARE,    /* sessions started / requests (own-limit refusals left out) >= limit */
   MN_TARGET_WAIT_P99,          /* interactive p99 wait <= limit (s) */
-  MN_TARGET_OOM_KILLS,         /* OOM kills <= limit */
+  MN_TARGET_OOM_KILLS,         /* node OOM kills <= limit */
+  MN_TARGET_CAP_KILLS,         /* sessions killed by their own memory cap <= limit */
+  MN_TARGET_GPU_FAILURES,      /* GPU memory allocation failures <= limit */
   MN_TARGET_SWAP_SHARE,        /* share of time with swap in use <= limit */
   MN_TARGET_BATCH_WAIT_INCREASE, /* batch mean wait / baseline - 1 <= limit */
   MN_N_TARGETS
 } MnTargetKind;
+
+/* The generated world's knobs ([world]), passed to minna-tracegen's model
+ * (sim/trace/mn-trace-gen.h, same names as its options).  A knob not set
+ * in the file keeps the generator's own default. */
+typedef enum {
+  MN_WORLD_MONTHS,              /* months from April of fiscal_year */
+  MN_WORLD_LOAD,                /* x the monthly batch load */
+  MN_WORLD_MAINTENANCE,         /* maintenance periods (0/1) */
+  MN_WORLD_LIMITS,              /* TSUBAME3's all.q running caps (0/1) */
+  MN_WORLD_TRIAL_START,         /* YYYYMM the interactive.q trial starts */
+  MN_WORLD_INTERACTIVE_DEMAND,  /* x the regular users' launch rate */
+  MN_WORLD_REGULAR_USERS,       /* regular interactive users in the first year */
+  MN_WORLD_REGULAR_USERS_NEXT,  /* new ones in the next year */
+  MN_WORLD_LECTURE_SIZE,        /* x every lecture's roster */
+  MN_WORLD_WEBAPP_SHARE,        /* web apps among interactive.q jobs */
+  MN_WORLD_WEBAPP_TO_ALLQ,      /* web-app launches sent to all.q */
+  MN_WORLD_GPU_SHARE,           /* regular users' sessions that use a GPU */
+  MN_WORLD_GPU_MEMORY,          /* median GPU memory of a GPU session (MiB) */
+  MN_WORLD_MEMORY_TAIL_SHARE,   /* sessions in the heavy memory tail */
+  MN_WORLD_MEMORY_TAIL_ALPHA,   /* its Pareto exponent */
+  MN_WORLD_BUSY_SHARE,          /* sessions that keep their CPU busy */
+  MN_WORLD_BUSY_CORES,          /* cores a session keeps busy while active */
+  MN_WORLD_BUSY_CORES_HEAVY,    /* ... in the busy sessions */
+  MN_WORLD_N_KNOBS
+} MnWorldKnob;
+
+typedef struct {
+  gboolean set;
+  gdouble  value;
+} MnWorldValue;
 
 typedef struct {
   gboolean set;
@@ -78,7 +111,7 @@ typedef struct {
   gchar            *base_dir;     /* relative paths are resolved from here */
 
   /* [trace] */
-  gchar            *trace_path;   /* absolute (resolved) */
+  gchar            *trace_path;   /* absolute (resolved); NULL for a [world] */
   gint              trace_format; /* index in "auto|swf|sge|sacct|native" (MnTraceFormat order) */
   gint              interactive;  /* MnInteractiveRule */
   gchar           **interactive_queues;
@@ -87,6 +120,13 @@ typedef struct {
   gint64            interactive_max_procs;
   gint64            interactive_max_runtime;
   gint64            max_jobs;     /* 0 = all; first N jobs only (small tests) */
+
+  /* [world]: a world generated per seed instead of a trace file */
+  gboolean          world;        /* TRUE when the file has a [world] group */
+  GArray           *seeds;        /* guint64, never empty; { 0 } for a trace file */
+  gint64            fiscal_year;
+  MnWorldValue      knobs[MN_WORLD_N_KNOBS];
+  gchar            *lectures;     /* the lecture schedule; NULL = the generator's */
 
   /* [machine] */
   gint64            machine_nodes;  /* 0 = processor mode */
@@ -118,6 +158,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnSweepScenario, mn_sweep_scenario_free)
 const gchar *mn_sweep_scenario_trace_format (const MnSweepScenario *scenario); /* "auto"... */
 const gchar *mn_sweep_scenario_scheduler (const MnSweepScenario *scenario);    /* "easy"... */
 
+/* Replace a [world]'s seeds with @text ("1..10", "3, 7"), as the key
+ * reads it (minna-sim run --seeds). */
+gboolean mn_sweep_scenario_set_seeds (MnSweepScenario *scenario, const gchar *text, GError **error);
+
 /* Apply the interactive rule to @job (sets job->interactive). */
 void mn_sweep_scenario_classify (const MnSweepScenario *scenario, MnTraceJob *job);
 
@@ -135,5 +179,9 @@ const gchar *mn_target_describe (MnTargetKind kind);    /* human, for reports */
 /* TRUE for ">= limit" targets, FALSE for "<= limit" */
 gboolean     mn_target_is_minimum (MnTargetKind kind);
 const gchar *mn_target_unit (MnTargetKind kind);        /* "share", "s", "kills" */
+
+const gchar *mn_world_knob_to_string (MnWorldKnob knob); /* the [world] key */
+/* "seed 3", or "the trace" for a trace file's single run. */
+gchar       *mn_sweep_scenario_describe_seed (const MnSweepScenario *scenario, guint seed_index);
 
 G_END_DECLS

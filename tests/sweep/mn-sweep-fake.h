@@ -6,4 +6,5 @@
 #include "mn-sweep-run.h"
 
 MnSweepRunner *mn_sweep_fake_runner_new (const MnSweepScenario *scenario, GError **error);
-JsonObject    *mn_sweep_fake_run (const MnSweepPoint *point, gpointer user_data, GError **error);
+JsonObject    *mn_sweep_fake_run (const MnSweepPoint *point, guint seed_index, gpointer user_data,
+                                  GError **error);

@@ -9,11 +9,16 @@
 
 static const struct { const gchar *base; const gchar *title; const gchar *xlabel; } plots[] = {
   { "launches", "Interactive launches per hour of day", "hour of day" },
-  { "utilization", "Utilization of all.q by day", "day of the trace" },
-  { "wait-cdf", "Interactive wait time, cumulative distribution", "wait before the session starts" },
+  { "wait-cdf", "Interactive wait time, cumulative over all requests", "wait before the session starts" },
+  { "immediate-by-hour", "Started immediately, by hour of day", "hour of day the request was made" },
   { "heatmap-immediate", "Share started immediately in the worst hour", "nodes carved out" },
-  { "heatmap-swap", "Swap in use (colour) and OOM kills (text)", "nodes carved out" },
+  { "heatmap-swap", "Swap in use (colour, scaled to the largest value) and OOM kills", "nodes carved out" },
+  { "occupancy", "interactive.q occupancy by hour of day", "hour of day" },
+  { "failures", "Sessions killed, GPU allocation failures, refusals", "nodes carved out" },
+  { "batch-wait-month", "Batch wait by month, with and without interactive.q", "month of submission" },
+  { "batch-wait-share", "Batch jobs that waited long, by month", "month of submission" },
   { "batch-cost", "Batch cost of interactive.q", "nodes carved out" },
+  { "utilization", "Utilization of all.q by month", "month" },
 };
 
 static gchar *
@@ -79,9 +84,55 @@ test_report_unreachable (void)
   g_assert_cmpint (mn_check_spawn (render, NULL, NULL, NULL), ==, 0);
   html = mn_check_read (tmp, "report.html");
   g_assert_nonnull (strstr (html, "No point meets every target."));
-  g_assert_nonnull (strstr (html, "<tr class=\"fail\"><td><code>swap_share</code>"));
+  g_assert_nonnull (strstr (html, "<td><code>swap_share</code>"));
+  g_assert_nonnull (strstr (html, "<td class=\"fail\">-5.00 points; <b>missed</b></td>"));
   g_assert_null (strstr (html, "href=\"recommended.conf\""));
   g_assert_cmpuint (mn_check_html_references (tmp), >, 0);
+  mn_check_rm_rf (tmp);
+}
+
+/* Over seeds: every figure with its range, the next smaller
+ * configuration's margins beside the recommendation's, the refusals. */
+static void
+test_report_seeds (void)
+{
+  g_autofree gchar *sim = g_test_build_filename (G_TEST_BUILT, "sweep", "mn-sweep-fake-sim", NULL);
+  g_autofree gchar *report = report_exe ();
+  g_autofree gchar *scenario = g_test_build_filename (G_TEST_DIST, "data", "sweep", "fake-seeds.scenario", NULL);
+  g_autofree gchar *tmp = g_dir_make_tmp ("mn-report-XXXXXX", NULL);
+  g_autofree gchar *html = NULL, *heat = NULL, *cdf = NULL, *hours = NULL;
+  g_auto (GStrv) rows = NULL;
+  const gchar *run[] = { sim, "run", scenario, "--out", tmp, "--quiet", NULL };
+  const gchar *render[] = { report, tmp, "--quiet", NULL };
+
+  g_assert_cmpint (mn_check_spawn (run, NULL, NULL, NULL), ==, 0);
+  g_assert_cmpint (mn_check_spawn (render, NULL, NULL, NULL), ==, 0);
+  check_report_dir (tmp);
+  html = mn_check_read (tmp, "report.html");
+  g_assert_nonnull (strstr (html, "<b>Recommended:</b> nodes=3 jobs_per_logical=7 memory_cap=8G"));
+  g_assert_nonnull (strstr (html, "meets every target on 2 of 3 seeds"));
+  g_assert_nonnull (strstr (html, "<th>next smaller: nodes=2 jobs_per_logical=7 memory_cap=8G</th>"));
+  /* the next smaller's hourly share: median 100%, range 93.33-100%, worst on seed 3 */
+  g_assert_nonnull (strstr (html, "<td class=\"fail\">100.00% <span class=\"range\">(93.33%&ndash;100.00%)</span></td>"
+                                  "<td class=\"fail\">-5.67 points (seed 3); <b>missed on 1 of 3 seeds</b></td>"));
+  g_assert_nonnull (strstr (html, "seeds 1, 2, 3"));
+  heat = mn_check_read (tmp, "plots/heatmap-immediate.dat");
+  g_assert_nonnull (strstr (heat, "passes 3/3"));
+  g_assert_nonnull (strstr (heat, "passes 2/3"));
+  g_assert_nonnull (strstr (heat, "min 93.3%"));
+  /* the wait CDF: 101 quantiles, three curves of four columns each */
+  cdf = mn_check_read (tmp, "plots/wait-cdf.dat");
+  rows = g_strsplit (cdf, "\n", -1);
+  g_assert_cmpint (g_strv_length (rows), ==, 1 + 101 + 1);
+  {
+    g_auto (GStrv) cols = g_strsplit (rows[101], "\t", -1);
+
+    g_assert_cmpint (g_strv_length (cols), ==, 12);
+  }
+  /* started immediately by hour: 10:00 for the recommendation (100%) and
+   * the next smaller (median 100%, down to 93.3% on seed 3) */
+  hours = mn_check_read (tmp, "plots/immediate-by-hour.dat");
+  g_assert_nonnull (strstr (hours, "\n10\t100\t100\t100\t100\t93.3333\t100\n"));
   mn_check_rm_rf (tmp);
 }
 
@@ -118,6 +169,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/report/fake-sweep", test_report_fake);
   g_test_add_func ("/report/unreachable", test_report_unreachable);
+  g_test_add_func ("/report/seeds", test_report_seeds);
   g_test_add_func ("/report/bad-input", test_report_bad_input);
   return g_test_run ();
 }

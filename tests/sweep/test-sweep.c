@@ -11,6 +11,7 @@
 #include "mn-sweep-commands.h"
 #include "mn-sweep-fake.h"
 #include "mn-sweep-check.h"
+#include "mn-sweep-world.h"
 
 static gchar *
 data_path (const gchar *name)
@@ -101,9 +102,25 @@ test_corpus_good (gconstpointer data)
 {
   g_autoptr (MnSweepScenario) s = load (data);
 
+  if (s->world)
+    {
+      /* a generated world: seeds, no trace file */
+      g_assert_null (s->trace_path);
+      g_assert_cmpint (s->seeds->len, ==, 3);
+      g_assert_cmpint (g_array_index (s->seeds, guint64, 2), ==, 7);
+      g_assert_true (s->knobs[MN_WORLD_LOAD].set);
+      g_assert_cmpfloat (s->knobs[MN_WORLD_LOAD].value, ==, 1.1);
+      g_assert_false (s->knobs[MN_WORLD_GPU_SHARE].set);
+      g_assert_true (s->targets[MN_TARGET_ADMITTED_SHARE].set);
+      g_assert_true (s->targets[MN_TARGET_GPU_FAILURES].set);
+      return;
+    }
   g_assert_nonnull (s->trace_path);
   g_assert_true (g_path_is_absolute (s->trace_path));
   g_assert_true (g_str_has_suffix (s->trace_path, "/tests/data/sweep/tiny.swf"));
+  /* a trace file is one run */
+  g_assert_false (s->world);
+  g_assert_cmpint (s->seeds->len, ==, 1);
 }
 
 /* n_*.scenario: the first line says "# error: [LINE: ]TEXT"; the message must
@@ -356,25 +373,28 @@ test_recommend_by_hand (void)
   o = g_ptr_array_index (r->outcomes, 7);
   g_assert_cmpint (o->point->values[MN_SWEEP_PARAM_NODES], ==, 3);
   g_assert_cmpint (o->point->values[MN_SWEEP_PARAM_JOBS_PER_LOGICAL], ==, 4);
-  g_assert_cmpint (o->n_failed, ==, 0);
+  g_assert_true (o->pass);
+  g_assert_cmpint (o->runs[0].n_failed, ==, 0);
   /* margins: share 1.0 - 0.99; p99 60 - 0; kills 0 - 0; swap 0.05 - 0; batch 0.10 - 0.09 */
-  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_IMMEDIATE_SHARE].margin, 0.01, 1e-9);
-  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_WAIT_P99].margin, 60, 1e-9);
-  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_OOM_KILLS].margin, 0, 1e-9);
-  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_SWAP_SHARE].margin, 0.05, 1e-9);
-  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_BATCH_WAIT_INCREASE].value, 0.09, 1e-9);
-  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_BATCH_WAIT_INCREASE].margin, 0.01, 1e-9);
+  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_IMMEDIATE_SHARE].worst_margin, 0.01, 1e-9);
+  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_WAIT_P99].worst_margin, 60, 1e-9);
+  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_OOM_KILLS].worst_margin, 0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_SWAP_SHARE].worst_margin, 0.05, 1e-9);
+  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_BATCH_WAIT_INCREASE].value.median, 0.09, 1e-9);
+  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_BATCH_WAIT_INCREASE].worst_margin, 0.01, 1e-9);
   /* (2,4): capacity 32, 10:00 starts 32 of 40 at once -> 0.8, worst hour 10 */
   o = g_ptr_array_index (r->outcomes, 4);
   g_assert_false (o->targets[MN_TARGET_IMMEDIATE_SHARE].pass);
-  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_IMMEDIATE_SHARE].value, 0.8, 1e-9);
-  g_assert_cmpint (o->targets[MN_TARGET_IMMEDIATE_SHARE].worst_hour, ==, 10);
-  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_WAIT_P99].value, 480, 1e-9);
+  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_IMMEDIATE_SHARE].value.median, 0.8, 1e-9);
+  g_assert_cmpint (o->runs[0].targets[MN_TARGET_IMMEDIATE_SHARE].worst_hour, ==, 10);
+  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_WAIT_P99].value.median, 480, 1e-9);
   /* (4,4) passes everything but the batch cost: 12% > 10% */
   o = g_ptr_array_index (r->outcomes, 10);
-  g_assert_cmpint (o->n_failed, ==, 1);
+  g_assert_cmpint (o->runs[0].n_failed, ==, 1);
   g_assert_false (o->targets[MN_TARGET_BATCH_WAIT_INCREASE].pass);
-  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_BATCH_WAIT_INCREASE].margin, -0.02, 1e-9);
+  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_BATCH_WAIT_INCREASE].worst_margin, -0.02, 1e-9);
+  /* the next smaller: nodes=2, closest (2,7) missing only the swap share */
+  g_assert_cmpint (r->next_smaller, ==, 5);
   {
     g_autofree gchar *summary = mn_sweep_results_summary (r);
 
@@ -448,8 +468,8 @@ test_unreachable (void)
   g_assert_cmpint (r->recommended, ==, -1);
   g_assert_cmpint (r->best, ==, 5);
   o = g_ptr_array_index (r->outcomes, 5);
-  g_assert_cmpint (o->n_failed, ==, 1);
-  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_SWAP_SHARE].margin, -0.05, 1e-9);
+  g_assert_cmpint (o->runs[0].n_failed, ==, 1);
+  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_SWAP_SHARE].worst_margin, -0.05, 1e-9);
   g_assert_nonnull (strstr (summary, "No point meets every target"));
   g_assert_nonnull (strstr (summary, "FAIL swap_share"));
   g_assert_nonnull (strstr (summary, "fails by 5.00 points"));
@@ -476,8 +496,340 @@ test_missing_metric (void)
   r = mn_sweep_results_new (s, points, NULL, metrics);
   g_assert_cmpint (r->recommended, ==, -1);
   o = g_ptr_array_index (r->outcomes, 0);
-  g_assert_cmpint (o->n_failed, ==, 5);
-  g_assert_true (isnan (o->targets[MN_TARGET_WAIT_P99].value));
+  g_assert_cmpint (o->runs[0].n_failed, ==, 5);
+  g_assert_true (isnan (o->targets[MN_TARGET_WAIT_P99].value.median));
+  g_assert_true (isnan (o->targets[MN_TARGET_WAIT_P99].worst_margin));
+}
+
+/* ---- the rule over seeds, table-driven ----------------------------------- */
+
+/* Metrics of one run as the engine's schema has them: 100 requests in every
+ * hour of the day, @immediate of them started at once, @started of all
+ * requests started at all, p99 wait @p99, batch mean wait 1050 s (the
+ * baseline's 1000 s: +5%). */
+static JsonObject *
+synthetic_run (gdouble immediate, gdouble started, gdouble p99)
+{
+  JsonObject *m = json_object_new (), *inter = json_object_new (), *batch = json_object_new ();
+  JsonArray *launches = json_array_new (), *now = json_array_new ();
+
+  for (guint h = 0; h < 24; h++)
+    {
+      json_array_add_int_element (launches, 100);
+      json_array_add_int_element (now, (gint64) round (100 * immediate));
+    }
+  json_object_set_int_member (inter, "requests", 2400);
+  json_object_set_int_member (inter, "started", (gint64) round (2400 * started));
+  json_object_set_int_member (inter, "rejected", 2400 - (gint64) round (2400 * started));
+  json_object_set_object_member (inter, "rejected_by_reason", json_object_new ());
+  json_object_set_double_member (inter, "share_immediate", immediate);
+  json_object_set_double_member (inter, "wait_p99", p99);
+  json_object_set_array_member (inter, "launches_by_hour", launches);
+  json_object_set_array_member (inter, "immediate_by_hour", now);
+  json_object_set_double_member (batch, "wait_mean", 1050);
+  json_object_set_object_member (m, "interactive", inter);
+  json_object_set_object_member (m, "batch", batch);
+  return m;
+}
+
+typedef struct {
+  gint    point;   /* -1 ends the list */
+  gint    seed;    /* index; -1 = every seed */
+  gchar   field;   /* 'i' immediate share, 's' started share, 'w' p99 wait */
+  gdouble value;
+} Override;
+
+/* Points: nodes 1..3 (outer) x jobs_per_logical 4, 7, minimised in that
+ * order: 0 = (1,4), 1 = (1,7), 2 = (2,4), 3 = (2,7), 4 = (3,4), 5 = (3,7).
+ * Every run meets everything unless an override says otherwise. */
+static const struct {
+  const gchar *name;
+  const gchar *seeds;
+  const gchar *targets;
+  Override     overrides[8];
+  gint         recommended, best, next, next_seeds_passed;
+} rule_cases[] = {
+  { "cheapest-passing", "1..3", "immediate_share_every_hour = 99%",
+    { { -1 } }, 0, 0, -1, 0 },
+  /* (2,7) misses on seed 2 by a point: not an answer; it is the next
+   * smaller, on 2 of 3 seeds */
+  { "every-seed", "1..3", "immediate_share_every_hour = 99%",
+    { { 0, -1, 'i', 0.9 }, { 1, -1, 'i', 0.9 }, { 2, -1, 'i', 0.9 }, { 3, 1, 'i', 0.98 }, { -1 } },
+    4, 4, 3, 2 },
+  /* the same on seed 1 alone: (2,7) is the answer */
+  { "one-seed", "1", "immediate_share_every_hour = 99%",
+    { { 0, -1, 'i', 0.9 }, { 1, -1, 'i', 0.9 }, { 2, -1, 'i', 0.9 }, { 3, 1, 'i', 0.98 }, { -1 } },
+    3, 3, 0, 0 },
+  /* only a wait target: (1,4) refuses everything (and so waits 0 s): never
+   * recommended, and last among the next smaller's candidates */
+  { "refuses-everything", "1..3", "wait_p99 = 60s",
+    { { 0, -1, 's', 0 }, { 0, -1, 'i', 0 }, { 0, -1, 'w', 0 }, { 1, -1, 'w', 120 }, { -1 } },
+    2, 2, 1, 0 },
+  /* refusing everything on one seed fails that seed */
+  { "refuses-on-one-seed", "1..3", "wait_p99 = 60s",
+    { { 0, 2, 's', 0 }, { 0, 2, 'i', 0 }, { 0, 2, 'w', 0 }, { -1 } },
+    1, 1, -1, 0 },
+  { "admitted-share", "1..3", "admitted_share = 99%",
+    { { 0, -1, 's', 0.95 }, { 1, -1, 's', 0.95 }, { -1 } },
+    2, 2, 0, 0 },
+  /* nothing passes: the closest fails on the fewest seeds */
+  { "nothing-passes", "1..3", "immediate_share_every_hour = 99%",
+    { { 0, -1, 'i', 0.9 }, { 1, -1, 'i', 0.9 }, { 2, -1, 'i', 0.9 }, { 3, -1, 'i', 0.9 },
+      { 4, -1, 'i', 0.9 }, { 5, 2, 'i', 0.9 }, { -1 } },
+    -1, 5, -1, 0 },
+  /* nothing passes, and the point that refuses everything is not the
+   * closest although it "waits" least */
+  { "refuser-never-closest", "1..3", "wait_p99 = 60s",
+    { { 0, -1, 's', 0 }, { 0, -1, 'i', 0 }, { 0, -1, 'w', 0 }, { 1, -1, 'w', 120 }, { 2, -1, 'w', 120 },
+      { 3, -1, 'w', 120 }, { 4, -1, 'w', 120 }, { 5, -1, 'w', 120 }, },
+    -1, 1, -1, 0 },
+};
+
+static void
+test_rule_case (gconstpointer data)
+{
+  gsize c = GPOINTER_TO_SIZE (data);
+  g_autofree gchar *text = g_strdup_printf ("[world]\nseeds = %s\n[sweep]\nnodes = 1..3\n"
+                                            "jobs_per_logical = 4, 7\n[targets]\n%s\n"
+                                            "[minimise]\norder = nodes, jobs_per_logical\n",
+                                            rule_cases[c].seeds, rule_cases[c].targets);
+  g_autofree gchar *file = data_path ("rule.scenario");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MnSweepScenario) s = mn_sweep_scenario_load_data (text, strlen (text), file, &error);
+  g_autoptr (GPtrArray) points = NULL;
+  g_autoptr (GPtrArray) metrics = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr (GPtrArray) baselines = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr (MnSweepResults) r = NULL;
+  guint n_seeds;
+
+  g_assert_no_error (error);
+  points = mn_sweep_points_expand (s, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (points->len, ==, 6);
+  n_seeds = s->seeds->len;
+  for (guint i = 0; i < points->len; i++)
+    for (guint k = 0; k < n_seeds; k++)
+      {
+        gdouble imm = 1, started = 1, p99 = 0;
+
+        for (const Override *o = rule_cases[c].overrides; o < rule_cases[c].overrides + 8 && o->point >= 0; o++)
+          if (o->point == (gint) i && (o->seed < 0 || o->seed == (gint) k))
+            {
+              if (o->field == 'i')
+                imm = o->value;
+              else if (o->field == 's')
+                started = o->value;
+              else
+                p99 = o->value;
+            }
+        g_ptr_array_add (metrics, synthetic_run (imm, started, p99));
+      }
+  for (guint k = 0; k < n_seeds; k++)
+    {
+      JsonObject *b = synthetic_run (0.5, 1, 3600);
+
+      json_object_set_double_member (json_object_get_object_member (b, "batch"), "wait_mean", 1000);
+      g_ptr_array_add (baselines, b);
+    }
+  r = mn_sweep_results_new (s, points, baselines, metrics);
+  {
+    g_autofree gchar *summary = mn_sweep_results_summary (r);
+
+    g_test_message ("%s:\n%s", rule_cases[c].name, summary);
+    if (rule_cases[c].recommended < 0)
+      g_assert_nonnull (strstr (summary, "No point meets every target"));
+    if (g_str_equal (rule_cases[c].name, "refuses-everything"))
+      {
+        const MnSweepOutcome *o = g_ptr_array_index (r->outcomes, 0);
+
+        g_assert_true (o->refuses_all);
+        g_assert_false (o->pass);
+        /* the wait target is unmeasured there, not met with 0 s */
+        g_assert_false (o->targets[MN_TARGET_WAIT_P99].pass);
+        g_assert_true (isnan (o->targets[MN_TARGET_WAIT_P99].value.median));
+      }
+  }
+  g_assert_cmpint (r->recommended, ==, rule_cases[c].recommended);
+  g_assert_cmpint (r->best, ==, rule_cases[c].best);
+  g_assert_cmpint (r->next_smaller, ==, rule_cases[c].next);
+  if (r->next_smaller >= 0)
+    {
+      const MnSweepOutcome *n = g_ptr_array_index (r->outcomes, r->next_smaller);
+
+      g_assert_cmpuint (n_seeds - n->seeds_failed, ==, rule_cases[c].next_seeds_passed);
+    }
+  if (g_str_equal (rule_cases[c].name, "every-seed"))
+    {
+      /* how close it came: the worst seed and its margin */
+      const MnSweepOutcome *n = g_ptr_array_index (r->outcomes, 3);
+      const MnTargetSummary *t = &n->targets[MN_TARGET_IMMEDIATE_SHARE];
+      g_autoptr (JsonNode) root = mn_sweep_results_to_json (r);
+      JsonObject *ns = json_object_get_object_member (json_node_get_object (root), "next_smaller");
+      JsonObject *nt = json_object_get_object_member (json_object_get_object_member (ns, "targets"),
+                                                      "immediate_share_every_hour");
+      g_autofree gchar *summary = mn_sweep_results_summary (r);
+
+      g_assert_cmpuint (t->seeds_failed, ==, 1);
+      g_assert_cmpuint (t->worst_seed, ==, 1);
+      g_assert_cmpfloat_with_epsilon (t->worst_margin, -0.01, 1e-9);
+      g_assert_cmpfloat_with_epsilon (t->value.min, 0.98, 1e-9);
+      g_assert_cmpfloat_with_epsilon (t->value.median, 1.0, 1e-9);
+      g_assert_cmpint (json_object_get_int_member (ns, "index"), ==, 3);
+      g_assert_cmpint (json_object_get_int_member (ns, "seeds_passed"), ==, 2);
+      g_assert_cmpint (json_object_get_int_member (nt, "worst_seed"), ==, 2);
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (nt, "worst_margin"), -0.01, 1e-9);
+      g_assert_nonnull (strstr (summary, "Next smaller: nodes=2 jobs_per_logical=7 meets every target on 2 of 3 seeds; "
+                                         "immediate_share_every_hour missed on 1 seed, worst 1.00 points on seed 2 (98.00%)"));
+    }
+}
+
+/* The fake over three seeds (tests/data/sweep/fake-seeds.scenario, worked
+ * there by hand). */
+static void
+test_seeds_by_hand (void)
+{
+  g_autoptr (MnSweepScenario) s = load ("fake-seeds.scenario");
+  g_autoptr (MnSweepResults) r = run_fake (s, 2);
+  g_autoptr (JsonNode) root = mn_sweep_results_to_json (r);
+  JsonObject *top = json_node_get_object (root);
+  JsonArray *seeds = json_object_get_array_member (json_object_get_object_member (top, "scenario"), "seeds");
+  JsonObject *p7 = json_array_get_object_element (json_object_get_array_member (top, "points"), 7);
+  JsonArray *runs = json_object_get_array_member (p7, "runs");
+  JsonObject *t = json_object_get_object_member (json_object_get_object_member (p7, "targets"),
+                                                 "immediate_share_every_hour");
+  const MnSweepOutcome *o;
+  g_autofree gchar *csv = mn_sweep_results_to_csv (r);
+  g_auto (GStrv) rows = g_strsplit (csv, "\n", -1);
+
+  g_assert_cmpint (r->n_seeds, ==, 3);
+  g_assert_cmpint (r->recommended, ==, 11);
+  g_assert_cmpint (r->next_smaller, ==, 7);
+  o = g_ptr_array_index (r->outcomes, 7);
+  g_assert_cmpuint (o->seeds_failed, ==, 1);
+  g_assert_cmpfloat_with_epsilon (o->targets[MN_TARGET_IMMEDIATE_SHARE].worst_margin, 56.0 / 60 - 0.99, 1e-9);
+  /* the memory cap of 2G refuses everything: no such point passes */
+  for (guint i = 0; i < r->outcomes->len; i += 2)
+    {
+      o = g_ptr_array_index (r->outcomes, i);
+      g_assert_true (o->refuses_all);
+      g_assert_false (o->pass);
+    }
+  /* results.json: the seeds, a run per seed, ranges */
+  g_assert_cmpint (json_array_get_length (seeds), ==, 3);
+  g_assert_cmpint (json_array_get_int_element (seeds, 2), ==, 3);
+  g_assert_cmpint (json_array_get_length (runs), ==, 3);
+  for (guint k = 0; k < 3; k++)
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (runs, k), "seed"), ==, k + 1);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (t, "min"), 56.0 / 60, 1e-9);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (t, "max"), 1.0, 1e-9);
+  g_assert_cmpint (json_object_get_int_member (t, "seeds_failed"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (t, "worst_seed"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (p7, "seeds_passed"), ==, 2);
+  g_assert_true (json_object_has_member (json_object_get_object_member (json_object_get_object_member (p7, "summary"),
+                                                                        "share_immediate"), "median"));
+  g_assert_cmpint (json_array_get_length (json_object_get_array_member (json_object_get_object_member (top, "baseline"),
+                                                                        "runs")), ==, 3);
+  /* results.csv: a row per point and seed, the baseline's first */
+  g_assert_cmpint (g_strv_length (rows), ==, 1 + 3 + 16 * 3 + 1);
+  g_assert_true (g_str_has_prefix (rows[1], "-1,1,0,"));
+  g_assert_true (g_str_has_prefix (rows[4 + 7 * 3 + 2], "7,3,2,7,"));
+  /* one seed: (2,7) would be the answer */
+  {
+    g_autoptr (MnSweepScenario) one = load ("fake-seeds.scenario");
+    g_autoptr (MnSweepResults) r1 = NULL;
+    g_autoptr (GError) error = NULL;
+
+    g_assert_true (mn_sweep_scenario_set_seeds (one, "1", &error));
+    r1 = run_fake (one, 1);
+    g_assert_cmpint (r1->recommended, ==, 7);
+  }
+}
+
+/* Every [world] key reaches the generator's option of the same name, and
+ * what is left out keeps the generator's default. */
+static void
+test_world_options (void)
+{
+  static const gchar *const text =
+    "[world]\nseeds = 4\nfiscal_year = 2020\nmonths = 12\nload = 1.2\nmaintenance = false\n"
+    "limits = no\ntrial_start = 202004\ninteractive_demand = 2\nregular_users = 80\n"
+    "regular_users_next = 20\nlectures = mon 13:100\nlecture_size = 1.5\nwebapp_share = 40%\n"
+    "webapp_to_allq = 0.1\ngpu_share = 0.5\ngpu_memory = 8G\nmemory_tail_share = 0.2\n"
+    "memory_tail_alpha = 1.5\nbusy_share = 0.25\nbusy_cores = 2\nbusy_cores_heavy = 6\n"
+    "[machine]\nnodes = 300\n";
+  g_autofree gchar *file = data_path ("inline.scenario");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MnSweepScenario) s = mn_sweep_scenario_load_data (text, strlen (text), file, &error);
+  g_autoptr (MnSweepScenario) bare = NULL;
+  MnTraceGenOptions o, def;
+
+  g_assert_no_error (error);
+  mn_sweep_world_options (s, 4, &o);
+  g_assert_cmpuint (o.seed, ==, 4);
+  g_assert_cmpint (o.fiscal_year, ==, 2020);
+  g_assert_cmpuint (o.nodes, ==, 300);
+  g_assert_cmpuint (o.months, ==, 12);
+  g_assert_cmpfloat (o.load_scale, ==, 1.2);
+  g_assert_false (o.maintenance);
+  g_assert_false (o.limits);
+  g_assert_cmpint (o.trial_start, ==, 202004);
+  g_assert_cmpfloat (o.interactive_demand, ==, 2);
+  g_assert_cmpuint (o.regular_users, ==, 80);
+  g_assert_cmpuint (o.regular_users_next, ==, 20);
+  g_assert_cmpstr (o.lectures, ==, "mon 13:100");
+  g_assert_cmpfloat (o.lecture_size, ==, 1.5);
+  g_assert_cmpfloat_with_epsilon (o.webapp_share, 0.4, 1e-12);
+  g_assert_cmpfloat (o.webapp_to_allq, ==, 0.1);
+  g_assert_cmpfloat (o.gpu_share, ==, 0.5);
+  g_assert_cmpfloat (o.gpu_memory_mb, ==, 8192);
+  g_assert_cmpfloat (o.memory_tail_share, ==, 0.2);
+  g_assert_cmpfloat (o.memory_tail_alpha, ==, 1.5);
+  g_assert_cmpfloat (o.busy_share, ==, 0.25);
+  g_assert_cmpuint (o.busy_cores, ==, 2);
+  g_assert_cmpuint (o.busy_cores_heavy, ==, 6);
+  g_assert_true (mn_trace_gen_options_validate (&o, &error));
+  g_assert_no_error (error);
+  /* left out: the generator's defaults, shown as such in the key table */
+  bare = mn_sweep_scenario_load_data ("[world]\n", 8, file, &error);
+  g_assert_no_error (error);
+  mn_sweep_world_options (bare, 1, &o);
+  mn_trace_gen_options_init (&def);
+  for (guint k = 0; k < MN_WORLD_N_KNOBS; k++)
+    {
+      g_autofree gchar *shown = mn_sweep_world_default_text (k);
+
+      g_assert_cmpfloat (mn_sweep_world_get (&o, k), ==, mn_sweep_world_get (&def, k));
+      g_assert_nonnull (shown);
+    }
+  g_assert_null (o.lectures);
+  g_assert_cmpint (bare->seeds->len, ==, 5);
+  /* a value the generator refuses names the key */
+  {
+    static const gchar *const bad = "[world]\nseeds = 1\nlectures = someday 25\n";
+    g_autoptr (MnSweepScenario) b = mn_sweep_scenario_load_data (bad, strlen (bad), file, &error);
+
+    g_assert_null (b);
+    g_assert_nonnull (strstr (error->message, "inline.scenario:3: [world] lectures: the generator refuses it"));
+  }
+}
+
+/* --seeds belongs to a [world] */
+static void
+test_set_seeds (void)
+{
+  g_autoptr (MnSweepScenario) world = load ("fake-seeds.scenario");
+  g_autoptr (MnSweepScenario) trace = load ("fake-small.scenario");
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (mn_sweep_scenario_set_seeds (world, "4, 9..10", &error));
+  g_assert_cmpint (world->seeds->len, ==, 3);
+  g_assert_cmpint (g_array_index (world->seeds, guint64, 1), ==, 9);
+  g_assert_false (mn_sweep_scenario_set_seeds (world, "3..1", &error));
+  g_assert_nonnull (strstr (error->message, "--seeds: range '3..1' is empty"));
+  g_clear_error (&error);
+  g_assert_false (mn_sweep_scenario_set_seeds (trace, "1..5", &error));
+  g_assert_nonnull (strstr (error->message, "has no seeds"));
+  g_assert_cmpint (trace->seeds->len, ==, 1);
 }
 
 /* ---- files ------------------------------------------------------------------ */
@@ -501,16 +853,18 @@ test_write_files (void)
   g_assert_no_error (error);
   g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
   rows = g_strsplit (csv, "\n", -1);
-  g_assert_cmpint (g_strv_length (rows), ==, 1 + 12 + 1);
-  g_assert_true (g_str_has_prefix (rows[0], "point,nodes,jobs_per_logical,memory_cap_mb,swap_mb,gpu_mode,idle_timeout_s,share_immediate"));
-  g_assert_true (g_str_has_suffix (rows[0], ",failed,pass,recommended"));
-  g_assert_true (g_str_has_prefix (rows[8], "7,3,4,8192,1572864,shared,0,"));
-  g_assert_true (g_str_has_suffix (rows[8], ",0,1,1"));
+  /* the header, the baseline, 12 points; a trace file has one run (no seed) */
+  g_assert_cmpint (g_strv_length (rows), ==, 1 + 1 + 12 + 1);
+  g_assert_true (g_str_has_prefix (rows[0], "point,seed,nodes,jobs_per_logical,memory_cap_mb,swap_mb,gpu_mode,idle_timeout_s,share_immediate"));
+  g_assert_true (g_str_has_suffix (rows[0], ",failed,pass,pass_every_seed,recommended"));
+  g_assert_true (g_str_has_prefix (rows[1], "-1,,0,"));
+  g_assert_true (g_str_has_prefix (rows[9], "7,,3,4,8192,1572864,shared,0,"));
+  g_assert_true (g_str_has_suffix (rows[9], ",0,1,1,1"));
   g_assert_true (g_file_get_contents (conf_path, &conf, NULL, NULL));
   g_assert_nonnull (strstr (conf, "point 7: nodes=3 jobs_per_logical=4"));
   g_assert_true (json_parser_load_from_file (parser, json_path, &error));
   top = json_node_get_object (json_parser_get_root (parser));
-  g_assert_cmpstr (json_object_get_string_member (top, "schema"), ==, "minna-sweep-results/1");
+  g_assert_cmpstr (json_object_get_string_member (top, "schema"), ==, "minna-sweep-results/2");
   g_assert_cmpint (json_object_get_int_member (top, "recommended"), ==, 7);
   g_assert_cmpint (json_array_get_length (json_object_get_array_member (top, "points")), ==, 12);
   g_assert_true (json_object_has_member (top, "baseline"));
@@ -613,6 +967,61 @@ test_array_equals_run (void)
   mn_check_rm_rf (tmp);
 }
 
+/* The same over seeds: the array has a task per point and seed (the seeds
+ * chosen by --seeds travel with it), and merge writes what run does. */
+static void
+test_array_seeds_equals_run (void)
+{
+  g_autofree gchar *sim = g_test_build_filename (G_TEST_BUILT, "sweep", "mn-sweep-fake-sim", NULL);
+  g_autofree gchar *scenario = data_path ("fake-seeds.scenario");
+  g_autofree gchar *tmp = g_dir_make_tmp ("mn-sweep-array-XXXXXX", NULL);
+  g_autofree gchar *a = g_build_filename (tmp, "inprocess", NULL);
+  g_autofree gchar *b = g_build_filename (tmp, "array", NULL);
+  g_autofree gchar *script = g_build_filename (b, "sweep.sbatch", NULL);
+  g_autofree gchar *text = NULL, *out = NULL, *err = NULL;
+  const gchar *run[] = { sim, "run", scenario, "--seeds", "2,3", "--out", a, "--quiet", NULL };
+  const gchar *emit[] = { sim, "run", scenario, "--seeds", "2,3", "--emit-slurm-array", b, NULL };
+  const gchar *merge[] = { sim, "merge", b, NULL };
+  static const gchar *const files[] = { "results.json", "results.csv", "recommended.conf" };
+
+  g_assert_cmpint (mn_check_spawn (run, NULL, &out, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "meets every target on each of 2 seeds (2, 3)"));
+  g_assert_cmpint (mn_check_spawn (emit, NULL, NULL, NULL), ==, 0);
+  text = mn_check_read (b, "sweep.sbatch");
+  /* 16 points + the baseline, on 2 seeds */
+  g_assert_nonnull (strstr (text, "#SBATCH --array=0-33\n"));
+  g_assert_nonnull (strstr (text, "--seeds 2,3 --point \"$point\" --seed \"$seed\""));
+  for (guint task = 0; task <= 33; task++)
+    {
+      g_autofree gchar *id = g_strdup_printf ("SLURM_ARRAY_TASK_ID=%u", task);
+      const gchar *argv[] = { "/bin/bash", script, NULL };
+      const gchar *envp[] = { id, "PATH=/usr/bin:/bin", NULL };
+
+      g_assert_cmpint (mn_check_spawn (argv, envp, NULL, NULL), ==, 0);
+      if (task == 20)
+        {
+          /* seed 3's point 3 onwards are missing, and named */
+          g_assert_cmpint (mn_check_spawn (merge, NULL, NULL, &err), ==, 1);
+          g_assert_nonnull (strstr (err, "13 of 34 point results missing (baseline seed 3, 4 seed 3, 5 seed 3"));
+          g_clear_pointer (&err, g_free);
+        }
+    }
+  {
+    g_autofree gchar *one = g_build_filename (b, "points", "point-7-seed-3.json", NULL);
+
+    g_assert_true (g_file_test (one, G_FILE_TEST_IS_REGULAR));
+  }
+  g_assert_cmpint (mn_check_spawn (merge, NULL, NULL, NULL), ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree gchar *ta = mn_check_read (a, files[i]);
+      g_autofree gchar *tb = mn_check_read (b, files[i]);
+
+      g_assert_cmpstr (ta, ==, tb);
+    }
+  mn_check_rm_rf (tmp);
+}
+
 static void
 test_command_exit_codes (void)
 {
@@ -635,6 +1044,24 @@ test_command_exit_codes (void)
   g_assert_cmpint (mn_check_spawn (usage, NULL, NULL, NULL), ==, 2);
   g_assert_cmpint (mn_check_spawn (bad_point, NULL, NULL, &err), ==, 1);
   g_assert_nonnull (strstr (err, "points 0..11"));
+  g_clear_pointer (&err, g_free);
+  {
+    g_autofree gchar *seeds = data_path ("fake-seeds.scenario");
+    const gchar *no_point[] = { sim, "run", seeds, "--out", tmp, "--seed", "2", NULL };
+    const gchar *no_seed[] = { sim, "run", seeds, "--out", tmp, "--point", "1", NULL };
+    const gchar *bad_seed[] = { sim, "run", seeds, "--out", tmp, "--point", "1", "--seed", "9", NULL };
+    const gchar *trace_seeds[] = { sim, "run", small, "--out", tmp, "--seeds", "1..3", NULL };
+
+    g_assert_cmpint (mn_check_spawn (no_point, NULL, NULL, NULL), ==, 2);
+    g_assert_cmpint (mn_check_spawn (no_seed, NULL, NULL, &err), ==, 2);
+    g_assert_nonnull (strstr (err, "needs --seed S"));
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (mn_check_spawn (bad_seed, NULL, NULL, &err), ==, 1);
+    g_assert_nonnull (strstr (err, "--seed 9: the scenario's seeds are 1 2 3"));
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (mn_check_spawn (trace_seeds, NULL, NULL, &err), ==, 1);
+    g_assert_nonnull (strstr (err, "has no seeds"));
+  }
   mn_check_rm_rf (tmp);
 }
 
@@ -665,10 +1092,20 @@ main (int argc, char **argv)
   g_test_add_func ("/sweep/recommend/minimise-order", test_minimise_order);
   g_test_add_func ("/sweep/recommend/unreachable", test_unreachable);
   g_test_add_func ("/sweep/recommend/missing-metric", test_missing_metric);
+  for (gsize c = 0; c < G_N_ELEMENTS (rule_cases); c++)
+    {
+      g_autofree gchar *path = g_strdup_printf ("/sweep/recommend/rule/%s", rule_cases[c].name);
+
+      g_test_add_data_func (path, GSIZE_TO_POINTER (c), test_rule_case);
+    }
+  g_test_add_func ("/sweep/recommend/seeds-by-hand", test_seeds_by_hand);
+  g_test_add_func ("/sweep/scenario/set-seeds", test_set_seeds);
+  g_test_add_func ("/sweep/scenario/world-options", test_world_options);
   g_test_add_func ("/sweep/results/write", test_write_files);
   g_test_add_func ("/sweep/run/threads-deterministic", test_threads_deterministic);
   g_test_add_func ("/sweep/run/runner-failure", test_runner_failure);
   g_test_add_func ("/sweep/command/array-equals-run", test_array_equals_run);
+  g_test_add_func ("/sweep/command/array-seeds-equals-run", test_array_seeds_equals_run);
   g_test_add_func ("/sweep/command/exit-codes", test_command_exit_codes);
 
   data_dir = g_test_build_filename (G_TEST_DIST, "data", "sweep", NULL);

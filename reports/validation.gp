@@ -1,0 +1,26 @@
+# validation.gp: the replay against the log.  For a trace with logged start
+# times (SWF, Grid Engine, sacct), the batch waits the replay (EASY, or
+# FCFS) gives against the ones the site's own scheduler gave, month by
+# month, for the same jobs (the engine's batch.by_month[].logged), on the
+# baseline (every node in all.q, as the site ran).
+# In:  datafile (index, month, logged mean, median, p95, replayed mean,
+#      median, p95 in h, jobs), scenario.
+load scriptdir."/mn-report-common.gp"
+set title sprintf("Replayed against logged batch waits, by month (%s)\nblack: the log; blue: the replay", scenario)
+set xlabel "month of submission"
+set ylabel "batch wait (h)"
+set yrange [0:*]
+set xtics rotate by -45
+set rmargin 6
+set key below box horizontal maxcols 3
+# room under the x label for the key (gnuplot does not make it)
+set bmargin 8
+plot datafile using 1:5:xtic(2) with linespoints lw 2 pt 7 lc rgb "black" notitle, \
+     ''       using 1:3 with linespoints lw 2 dt 2 pt 6 lc rgb "black" notitle, \
+     ''       using 1:4 with lines lw 1.5 dt 3 lc rgb "black" notitle, \
+     ''       using 1:8 with linespoints lw 2 pt 7 lc rgb "#1f77b4" notitle, \
+     ''       using 1:6 with linespoints lw 2 dt 2 pt 6 lc rgb "#1f77b4" notitle, \
+     ''       using 1:7 with lines lw 1.5 dt 3 lc rgb "#1f77b4" notitle, \
+     NaN with lines lw 2 lc rgb "#555555" title "95th percentile", \
+     NaN with lines lw 2 dt 2 lc rgb "#555555" title "mean", \
+     NaN with lines lw 1.5 dt 3 lc rgb "#555555" title "median"
