@@ -87,6 +87,7 @@ add_memory_limits (JsonBuilder *b, const gchar *cgroups)
         { "memory", "/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory_limit_in_bytes" },
         { "memory", "/sys/fs/cgroup/memory", "memory.memsw.limit_in_bytes", "memory_memsw_limit_in_bytes" },
         { "cpu", "/sys/fs/cgroup/cpu", "cpu.cfs_quota_us", "cpu_cfs_quota_us" },
+        { "cpu", "/sys/fs/cgroup/cpu", "cpu.cfs_period_us", "cpu_cfs_period_us" },
       };
 
       if (g_strv_length (f) != 3)

@@ -8,7 +8,8 @@
 #include "mn-twin.h"
 
 static const gchar *const field_names[] = {
-  "name", "user", "decision", "reason", "node", "logical", "cpus", "gpus", "start", "end",
+  "name", "user", "decision", "reason", "node", "logical", "cpus", "gpus", "memory_limit",
+  "cpu_quota", "start", "end",
   "end_reason", "gpu_failed", NULL
 };
 

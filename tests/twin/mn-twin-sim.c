@@ -129,6 +129,9 @@ mn_twin_run_sim (const MnTwinScenario *sc, GError **error)
         mn_twin_row_set (row, MN_TWIN_FIELD_CPUS, cpus);
         mn_twin_row_set (row, MN_TWIN_FIELD_GPUS, gpus);
       }
+      /* The allocation's limits: L, and the requested cores' worth of CPU time. */
+      mn_twin_row_set_int (row, MN_TWIN_FIELD_MEMORY_LIMIT, r->memory_limit_mb);
+      mn_twin_row_set_int (row, MN_TWIN_FIELD_CPU_QUOTA, (gint64) r->procs * 100000);
       mn_twin_row_set_int (row, MN_TWIN_FIELD_START, r->start);
       mn_twin_row_set_int (row, MN_TWIN_FIELD_END, r->end);
       mn_twin_row_set (row, MN_TWIN_FIELD_END_REASON, end_reason_of (r->status));

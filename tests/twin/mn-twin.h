@@ -78,6 +78,8 @@ typedef enum {
   MN_TWIN_FIELD_LOGICAL,
   MN_TWIN_FIELD_CPUS,        /* its cpuset on its node, "0-6" */
   MN_TWIN_FIELD_GPUS,        /* its GPU ids, ";"-separated; "" without GPUs */
+  MN_TWIN_FIELD_MEMORY_LIMIT,/* MiB of RAM + swap it may hold (L); "max": none */
+  MN_TWIN_FIELD_CPU_QUOTA,   /* us of CPU per 100000 us (cores x 100000); "max": none */
   MN_TWIN_FIELD_START,       /* s after the scenario start; "" never */
   MN_TWIN_FIELD_END,
   MN_TWIN_FIELD_END_REASON,  /* MnEndReason text; "" never started */

@@ -56,6 +56,61 @@ host_has_gpu (void)
   return g_file_test ("/dev/nvidia0", G_FILE_TEST_EXISTS);
 }
 
+/* Whether this host has cgroup controller @name (v1 hierarchy or v2). */
+static gboolean
+host_has_controller (const gchar *name)
+{
+  g_autofree gchar *cgroups = NULL;
+  g_autofree gchar *v2 = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  if (g_file_get_contents ("/sys/fs/cgroup/cgroup.controllers", &v2, NULL, NULL))
+    {
+      g_auto (GStrv) names = g_strsplit_set (g_strstrip (v2), " ", -1);
+
+      return g_strv_contains ((const gchar *const *) names, name);
+    }
+  if (!g_file_get_contents ("/proc/self/cgroup", &cgroups, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (cgroups, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[i], ":", 3);
+      g_auto (GStrv) ctrls = NULL;
+
+      if (g_strv_length (f) != 3)
+        continue;
+      ctrls = g_strsplit (f[1], ",", -1);
+      if (g_strv_contains ((const gchar *const *) ctrls, name))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static guint64
+host_swap_mib (void)
+{
+  g_autofree gchar *info = NULL;
+  const gchar *p;
+
+  if (!g_file_get_contents ("/proc/meminfo", &info, NULL, NULL) ||
+      (p = strstr (info, "SwapTotal:")) == NULL)
+    return 0;
+  return g_ascii_strtoull (p + strlen ("SwapTotal:"), NULL, 10) / 1024;
+}
+
+static void
+say_host (void)
+{
+  g_test_message ("host: cgroup %s; memory controller %s, cpuset %s, cpu %s; swap %"
+                  G_GUINT64_FORMAT " MiB; GPUs: %s",
+                  g_file_test ("/sys/fs/cgroup/cgroup.controllers", G_FILE_TEST_EXISTS) ? "v2" : "v1",
+                  host_has_controller ("memory") ? "yes" : "no",
+                  host_has_controller ("cpuset") ? "yes" : "no",
+                  host_has_controller ("cpu") ? "yes" : "no", host_swap_mib (),
+                  host_has_gpu () ? "yes" : "none");
+}
+
 /* ---- HTTP ------------------------------------------------------------------ */
 
 static guint
@@ -441,6 +496,79 @@ report_value (Run *run, const gchar *id, const gchar *member)
   return g_strdup (json_object_get_string_member (o, member));
 }
 
+/* "max" for no limit (v1 writes 2^63 rounded down to a page), else MiB. */
+static gchar *
+limit_mib (const gchar *bytes)
+{
+  guint64 v;
+
+  if (bytes == NULL)
+    return NULL;
+  if (g_str_equal (bytes, "max"))
+    return g_strdup ("max");
+  if (!g_ascii_string_to_unsigned (bytes, 10, 0, G_MAXUINT64, &v, NULL))
+    return NULL;
+  if (v >= (G_GUINT64_CONSTANT (1) << 62))
+    return g_strdup ("max");
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, v >> 20);
+}
+
+/* What the job's cgroup lets it hold, RAM and swap together: v2 memory.max +
+ * memory.swap.max, v1 memory.memsw.limit_in_bytes (else the RAM limit:
+ * without swap accounting, swap is not limited). */
+static gchar *
+real_memory_limit (Run *run, const gchar *id)
+{
+  g_autofree gchar *v2 = report_value (run, id, "memory_max");
+  g_autofree gchar *v2swap = report_value (run, id, "memory_swap_max");
+  g_autofree gchar *memsw = report_value (run, id, "memory_memsw_limit_in_bytes");
+  g_autofree gchar *ram = report_value (run, id, "memory_limit_in_bytes");
+
+  if (v2 != NULL)
+    {
+      g_autofree gchar *a = limit_mib (v2);
+      g_autofree gchar *b = limit_mib (v2swap != NULL ? v2swap : "max");
+
+      if (a == NULL || b == NULL)
+        return NULL;
+      if (g_str_equal (a, "max") || g_str_equal (b, "max"))
+        return g_strdup ("max");
+      return g_strdup_printf ("%" G_GUINT64_FORMAT,
+                              g_ascii_strtoull (a, NULL, 10) + g_ascii_strtoull (b, NULL, 10));
+    }
+  return limit_mib (memsw != NULL ? memsw : ram);
+}
+
+/* CPU time per 100000 us: v2 cpu.max "QUOTA PERIOD", v1 cfs quota/period. */
+static gchar *
+real_cpu_quota (Run *run, const gchar *id)
+{
+  g_autofree gchar *v2 = report_value (run, id, "cpu_max");
+  g_autofree gchar *quota = report_value (run, id, "cpu_cfs_quota_us");
+  g_autofree gchar *period = report_value (run, id, "cpu_cfs_period_us");
+  gint64 q, p;
+
+  if (v2 != NULL)
+    {
+      g_auto (GStrv) f = g_strsplit (v2, " ", 2);
+
+      if (g_str_equal (f[0], "max"))
+        return g_strdup ("max");
+      q = g_ascii_strtoll (f[0], NULL, 10);
+      p = f[1] != NULL ? g_ascii_strtoll (f[1], NULL, 10) : 100000;
+    }
+  else if (quota != NULL)
+    {
+      q = g_ascii_strtoll (quota, NULL, 10);
+      p = period != NULL ? g_ascii_strtoll (period, NULL, 10) : 100000;
+      if (q < 0)
+        return g_strdup ("max");
+    }
+  else
+    return NULL;
+  return p > 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, q * 100000 / p) : NULL;
+}
+
 static GPtrArray *
 real_rows (Run *run, GArray *played, gint64 t0)
 {
@@ -475,6 +603,15 @@ real_rows (Run *run, GArray *played, gint64 t0)
       gpus = report_value (run, p->id, "cuda_visible_devices");
       if (cpus != NULL)
         mn_twin_row_set (row, MN_TWIN_FIELD_CPUS, cpus);
+      {
+        g_autofree gchar *mem = real_memory_limit (run, p->id);
+        g_autofree gchar *cpu = real_cpu_quota (run, p->id);
+
+        if (mem != NULL)
+          mn_twin_row_set (row, MN_TWIN_FIELD_MEMORY_LIMIT, mem);
+        if (cpu != NULL)
+          mn_twin_row_set (row, MN_TWIN_FIELD_CPU_QUOTA, cpu);
+      }
       if (gpus != NULL)
         mn_twin_row_set (row, MN_TWIN_FIELD_GPUS, g_strdelimit (gpus, ",", ';'));
       /* The job's start as the backend saw it, else the session's */
@@ -516,6 +653,7 @@ run_scenario (gconstpointer data)
   guint diffs;
 
   g_assert_no_error (error);
+  say_host ();
   model = mn_twin_run_sim (sc, &error);
   g_assert_no_error (error);
 
@@ -541,6 +679,12 @@ run_scenario (gconstpointer data)
                              "a node OOM kill needs the policy's node RAM and swap; this host "
                              "has its own");
     }
+  if (!host_has_controller ("cpuset"))
+    options.cannot[MN_TWIN_FIELD_CPUS] = "no cpuset controller on this host";
+  if (!host_has_controller ("memory"))
+    options.cannot[MN_TWIN_FIELD_MEMORY_LIMIT] = "no memory controller on this host";
+  if (!host_has_controller ("cpu"))
+    options.cannot[MN_TWIN_FIELD_CPU_QUOTA] = "no cpu controller on this host";
   if (gpu_sessions->len > 0 && !host_has_gpu ())
     {
       why_gpu = g_strdup_printf ("no GPU on this host: the GPU memory of %s is never allocated, "
