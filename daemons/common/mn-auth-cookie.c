@@ -255,3 +255,13 @@ mn_auth_cookie_from_header (const gchar *header)
     }
   return g_steal_pointer (&found);
 }
+
+gchar *
+mn_auth_relay_proof (const gchar *admin_secret)
+{
+  g_autoptr(MnAuthKey) key = NULL;
+  if (admin_secret == NULL || admin_secret[0] == '\0')
+    return NULL;
+  key = mn_auth_key_new_from_data ((const guint8 *) admin_secret, strlen (admin_secret));
+  return mn_auth_hmac_hex (key, "minna-relay-forwarded");
+}

@@ -29,6 +29,14 @@ G_BEGIN_DECLS
  * relay drops this header from everything clients send. */
 #define MN_AUTH_APP_TOKEN_HEADER "X-Minna-App-Token"
 
+/* What the relay adds to every request it passes to the controller, so
+ * that the controller believes its X-Forwarded-For (the client's address,
+ * for the login slow-down) and nobody else's: HMAC-SHA256 of a fixed label
+ * under the admin secret the two share, hex.  Apps never get it; the relay
+ * drops every X-Minna-* header clients send. */
+#define MN_AUTH_RELAY_PROOF_HEADER "X-Minna-Relay-Proof"
+gchar *mn_auth_relay_proof (const gchar *admin_secret);
+
 #define MN_AUTH_ERROR (mn_auth_error_quark ())
 GQuark mn_auth_error_quark (void);
 

@@ -25,6 +25,7 @@ struct _MnControllerApi {
   MnControllerKernels *kernels;
   MnControllerRelay   *relay;    /* for the logins; the manager has its own */
   MnControllerLogins  *logins;
+  gchar               *relay_proof;    /* what the relay shows (X-Minna-Relay-Proof) */
   guint64              logins_ok, logins_failed, logins_throttled, requests;
 };
 
@@ -101,14 +102,29 @@ require_user (MnControllerApi *api, SoupServerMessage *msg, gchar **login_id)
   return user;
 }
 
-/* The relay runs on this host: what it says about the client (the last
- * X-Forwarded-For entry, which it appends, and X-Forwarded-Host) is trusted
- * from loopback peers only. */
+/* What the relay says about the client (the last X-Forwarded-For entry,
+ * which it appends, and X-Forwarded-Host) is believed only from the relay:
+ * a peer address in [server] trusted_proxies that also shows the relay's
+ * proof (X-Minna-Relay-Proof, from the admin secret the two share).  Any
+ * other local process on the same loopback address is just a client. */
 static gboolean
-from_loopback (SoupServerMessage *msg)
+from_relay (MnControllerApi *api, SoupServerMessage *msg)
 {
   const gchar *remote = soup_server_message_get_remote_host (msg);
-  return remote != NULL && (g_str_has_prefix (remote, "127.") || g_str_equal (remote, "::1"));
+  const gchar *proof = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                     MN_AUTH_RELAY_PROOF_HEADER);
+  g_autoptr(GInetAddress) peer = remote != NULL ? g_inet_address_new_from_string (remote) : NULL;
+  gboolean listed = FALSE;
+  if (peer == NULL || api->relay_proof == NULL || proof == NULL ||
+      strlen (proof) != strlen (api->relay_proof) ||
+      CRYPTO_memcmp (proof, api->relay_proof, strlen (proof)) != 0)
+    return FALSE;
+  for (gsize i = 0; api->config->trusted_proxies != NULL && api->config->trusted_proxies[i]; i++)
+    {
+      g_autoptr(GInetAddress) a = g_inet_address_new_from_string (api->config->trusted_proxies[i]);
+      listed = listed || (a != NULL && g_inet_address_equal (a, peer));
+    }
+  return listed;
 }
 
 static gboolean
@@ -117,7 +133,7 @@ origin_ok (MnControllerApi *api, SoupServerMessage *msg)
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
   const gchar *origin = soup_message_headers_get_one (h, "Origin");
   const gchar *hosts[] = { soup_message_headers_get_one (h, "Host"),
-                           from_loopback (msg) ? soup_message_headers_get_one (h, "X-Forwarded-Host") : NULL };
+                           from_relay (api, msg) ? soup_message_headers_get_one (h, "X-Forwarded-Host") : NULL };
   if (origin == NULL)
     return TRUE;
   if (api->config->allowed_origins &&
@@ -294,9 +310,10 @@ login_done (GObject *source, GAsyncResult *result, gpointer data)
 
   if (!j->ok)
     {
+      /* already counted when it came in; the wait runs from now */
+      mn_login_throttle_settle (api->throttle, j->user_key, now);
+      mn_login_throttle_settle (api->addr_throttle, j->addr_key, now);
       api->logins_failed++;
-      mn_login_throttle_failed (api->throttle, j->user_key, now);
-      mn_login_throttle_failed (api->addr_throttle, j->addr_key, now);
       g_message ("failed login for '%s' from %s", j->user, j->addr_key + 5);
       reply_error (j->msg, 401, NULL, "wrong user name or password");
     }
@@ -311,8 +328,11 @@ login_done (GObject *source, GAsyncResult *result, gpointer data)
                                                               &login_id, relay_told,
                                                               g_object_ref (j->msg), &error);
       api->logins_ok++;
+      /* the user proved the password at this address; the address only
+       * gets this attempt back (someone's good login must not wipe the
+       * count of guesses at other users from there) */
       mn_login_throttle_succeeded (api->throttle, j->user_key);
-      mn_login_throttle_succeeded (api->addr_throttle, j->addr_key);
+      mn_login_throttle_forgive (api->addr_throttle, j->addr_key);
       if (cookie == NULL)
         {
           g_warning ("login of %s: %s", j->user, error->message);
@@ -349,19 +369,33 @@ login_done (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 /* For the per-address slow-down: behind the relay every login comes from
- * loopback, so the relay's own last X-Forwarded-For entry names the client. */
+ * the relay, whose own last X-Forwarded-For entry names the client.  An
+ * IPv6 client counts by its /64 (one host has them all). */
 static gchar *
-client_address (SoupServerMessage *msg)
+client_address (MnControllerApi *api, SoupServerMessage *msg)
 {
   const gchar *remote = soup_server_message_get_remote_host (msg);
-  const gchar *xff = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                   "X-Forwarded-For");
-  if (xff != NULL && from_loopback (msg))
+  const gchar *xff = soup_message_headers_get_list (soup_server_message_get_request_headers (msg),
+                                                    "X-Forwarded-For");
+  g_autofree gchar *addr = NULL;
+  g_autoptr(GInetAddress) ia = NULL;
+  if (xff != NULL && from_relay (api, msg))
     {
       const gchar *last = strrchr (xff, ',');
-      return g_strstrip (g_strdup (last ? last + 1 : xff));
+      addr = g_strstrip (g_strdup (last ? last + 1 : xff));
     }
-  return g_strdup (remote ? remote : "unknown");
+  else
+    addr = g_strdup (remote ? remote : "unknown");
+  ia = g_inet_address_new_from_string (addr);
+  if (ia != NULL && g_inet_address_get_family (ia) == G_SOCKET_FAMILY_IPV6 &&
+      !g_inet_address_get_is_loopback (ia))
+    {
+      const guint8 *b = g_inet_address_to_bytes (ia);
+      return g_strdup_printf ("%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", b[0], b[1], b[2], b[3],
+                              b[4], b[5], b[6], b[7]);
+    }
+  /* a relay that says nothing usable still counts as one address */
+  return ia != NULL ? g_inet_address_to_string (ia) : g_strdup ("unknown");
 }
 
 static void
@@ -397,10 +431,12 @@ handle_login (MnControllerApi *api, SoupServerMessage *msg)
   j->msg = g_object_ref (msg);
   j->user = g_strdup (user);
   j->password = g_strdup (password);
-  j->user_key = g_strdup_printf ("user:%s", user);
   {
-    g_autofree gchar *addr = client_address (msg);
+    g_autofree gchar *addr = client_address (api, msg);
     j->addr_key = g_strdup_printf ("addr:%s", addr);
+    /* per user at this address: guesses from elsewhere never slow the real
+     * user down (mn-controller-auth.h) */
+    j->user_key = g_strdup_printf ("user:%s@%s", user, addr);
   }
   wait = MAX (mn_login_throttle_wait (api->throttle, j->user_key, now),
               mn_login_throttle_wait (api->addr_throttle, j->addr_key, now));
@@ -414,6 +450,10 @@ handle_login (MnControllerApi *api, SoupServerMessage *msg)
       login_job_free (j);
       return;
     }
+  /* counted before it is checked: parallel guesses see each other (a
+   * right password takes it back in login_done) */
+  mn_login_throttle_failed (api->throttle, j->user_key, now);
+  mn_login_throttle_failed (api->addr_throttle, j->addr_key, now);
   soup_server_message_pause (msg);
   task = g_task_new (NULL, NULL, login_done, NULL);
   g_task_set_task_data (task, j, (GDestroyNotify) login_job_free);
@@ -1244,6 +1284,7 @@ mn_controller_api_new (const MnControllerConfig *config, MnControllerManager *ma
   api->throttle = mn_login_throttle_new (config->login_max_delay, 3);
   api->addr_throttle = mn_login_throttle_new (config->login_max_delay, 20);
   api->relay = mn_controller_relay_new (config->relay_url, relay_secret);
+  api->relay_proof = mn_auth_relay_proof (relay_secret);
   api->logins = mn_controller_logins_new (mn_controller_manager_get_store (manager), key,
                                           api->relay);
   /* the relay learns the live set now, or as soon as it answers */
@@ -1268,6 +1309,7 @@ mn_controller_api_free (MnControllerApi *api)
   mn_login_throttle_free (api->addr_throttle);
   mn_controller_kernels_free (api->kernels);
   mn_controller_logins_free (api->logins);
+  g_free (api->relay_proof);
   mn_controller_relay_free (api->relay);
   g_free (api);
 }

@@ -26,6 +26,8 @@ static const MnConfigKey keys[] = {
     "TCP port of the JSON API; 0 picks a free one and logs it."),
   KEY ("server", "allowed_origins", STRV, allowed_origins, "", 0, 0,
     "Origins (scheme://host[:port]) browsers may send state-changing requests from, besides the request's own Host."),
+  KEY ("server", "trusted_proxies", STRV, trusted_proxies, "127.0.0.1, ::1", 0, 0,
+    "Addresses of the relay: X-Forwarded-For (the client's address, for the login slow-down) and X-Forwarded-Host are believed from these peers only, and only with the relay's proof (X-Minna-Relay-Proof, from [relay] secret_file); from anyone else they are ignored."),
   KEY ("server", "admins", STRV, admins, "", 0, 0,
     "Users who see every session and may stop any of them."),
   KEY ("server", "www_dir", STRING, www_dir, "/usr/share/minna/www", 0, 0,

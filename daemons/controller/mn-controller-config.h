@@ -33,6 +33,7 @@ typedef struct {
   gchar   *listen;              /* address */
   guint    port;
   gchar  **allowed_origins;
+  gchar  **trusted_proxies;     /* whose X-Forwarded-For is believed (with the relay's proof) */
   gchar  **admins;
   gchar   *www_dir;             /* portal pages */
   /* [state] */

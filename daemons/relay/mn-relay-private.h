@@ -34,6 +34,7 @@ struct _MnRelay {
   MnAuthKey       *cookie_key;
   gchar           *admin_secret;       /* sent to the controller */
   gchar           *admin_secret_sha;   /* hex SHA-256 of the secret, compared */
+  gchar           *relay_proof;        /* X-Minna-Relay-Proof to the controller */
   SSL_CTX         *ssl_ctx;           /* NULL without HTTPS; SSL objects hold their own ref */
   MnRelayRoutes   *routes;
 

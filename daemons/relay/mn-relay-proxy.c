@@ -707,8 +707,9 @@ build_upstream_head (Conn *c, const MnRelayHead *h, const gchar *host_header)
       if (id == MN_RELAY_F_X_FORWARDED_PROTO || id == MN_RELAY_F_X_FORWARDED_HOST ||
           id == MN_RELAY_F_X_REAL_IP)
         continue;
-      /* Only the relay says it is the relay. */
-      if (g_ascii_strcasecmp (name, MN_AUTH_APP_TOKEN_HEADER) == 0)
+      /* Only the relay says it is the relay (X-Minna-App-Token to apps,
+       * X-Minna-Relay-Proof to the portal). */
+      if (g_ascii_strncasecmp (name, "X-Minna-", 8) == 0)
         continue;
       if (c->session != NULL)
         {
@@ -730,6 +731,10 @@ build_upstream_head (Conn *c, const MnRelayHead *h, const gchar *host_header)
    * pages; apps/minna_jupyter_auth.py checks this header instead. */
   if (c->session != NULL && c->route->token[0] != '\0')
     append_header (o, MN_AUTH_APP_TOKEN_HEADER, c->route->token);
+  /* The controller believes X-Forwarded-For from the relay only; apps
+   * never see this. */
+  if (c->session == NULL && c->relay->relay_proof != NULL)
+    append_header (o, MN_AUTH_RELAY_PROOF_HEADER, c->relay->relay_proof);
   g_string_append (o, "X-Forwarded-For: ");
   if (xff != NULL)
     {

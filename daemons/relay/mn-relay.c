@@ -157,6 +157,8 @@ apply_config (MnRelay *r, const MnRelayConfig *config, GError **error)
     g_hash_table_remove_all (r->cookie_cache);
   g_free (r->admin_secret_sha);
   r->admin_secret_sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, secret, -1);
+  g_free (r->relay_proof);
+  r->relay_proof = mn_auth_relay_proof (secret);
   if (r->admin_secret != NULL)
     OPENSSL_cleanse (r->admin_secret, strlen (r->admin_secret));
   g_free (r->admin_secret);
@@ -384,6 +386,7 @@ mn_relay_free (MnRelay *r)
   g_clear_object (&r->session);
   mn_auth_key_free (r->cookie_key);
   g_free (r->admin_secret_sha);
+  g_free (r->relay_proof);
   if (r->admin_secret != NULL)
     OPENSSL_cleanse (r->admin_secret, strlen (r->admin_secret));
   g_free (r->admin_secret);
