@@ -169,7 +169,7 @@ on_hup (gpointer data)
   Daemon *d = data;
   g_autoptr(GError) error = NULL;
   g_autoptr(MnPolicyConfig) policy = load_policy (d->config, &error);
-  if (policy == NULL)
+  if (policy == NULL || !mn_controller_manager_check_host (d->manager, policy, &error))
     g_warning ("policy not reloaded, the old one stays: %s", error->message);
   else
     {
@@ -303,7 +303,8 @@ serve (MnControllerConfig *config)
                                        mn_controller_relay_new (config->relay_url, secret),
                                        g_steal_pointer (&apps));
   d.manager = manager;
-  if (!mn_controller_manager_recover (manager, &error))
+  if (!mn_controller_manager_check_host (manager, NULL, &error) ||
+      !mn_controller_manager_recover (manager, &error))
     {
       g_printerr ("minna-controller: %s\n", error->message);
       return 1;

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE   /* clone() */
 
 #include "mn-controller-backend-local.h"
+#include "mn-controller-local-cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,15 +23,12 @@ typedef struct {
   MnBackend   parent;
   gchar      *jobs_dir;
   gint64      kill_grace;
-  gchar      *cgroup_setting;
-  gchar      *mode;          /* described */
-  gchar      *v2_base;       /* cgroup v2 dir for jobs, or NULL */
-  gchar      *v1_memory;     /* cgroup v1 memory dir for jobs, or NULL */
-  gchar      *v1_cpu;
+  MnLocalCgroups *cgroups;
+  MnPolicyHost host;         /* what this host has (the policy's node must fit) */
+  GArray     *host_cpus;     /* guint: the CPUs jobs may use (the controller's) */
   GHashTable *watches;       /* pid -> source id */
   GHashTable *exited;        /* pid -> wait status (children we reaped) */
-  GHashTable *stale;         /* cgroup dirs still busy when their job ended */
-  GMutex      lock;          /* watches, exited, stale: submit runs in threads */
+  GMutex      lock;          /* watches, exited: submit runs in threads */
 } MnBackendLocal;
 
 typedef struct {
@@ -43,6 +41,10 @@ typedef struct {
   MnEndReason end;           /* why it was ended (walltime, cancelled), as a code */
   gchar  *cgroups;           /* ';'-separated dirs */
   gchar  *session_dir;
+  gint64  started;           /* when it was started (the walltime counts from here) */
+  gchar  *cpus;              /* the cpuset it got on this host, NULL: all */
+  guint64 memory_mb;         /* its RAM limit, and RAM + swap */
+  guint64 memory_swap_mb;
 } JobRecord;
 
 static void
@@ -53,6 +55,7 @@ job_record_free (JobRecord *r)
   g_free (r->reason);
   g_free (r->cgroups);
   g_free (r->session_dir);
+  g_free (r->cpus);
   g_free (r);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JobRecord, job_record_free)
@@ -96,6 +99,10 @@ record_load (MnBackendLocal *self, const gchar *id, GError **error)
   }
   r->cgroups = g_key_file_get_string (kf, "job", "cgroups", NULL);
   r->session_dir = g_key_file_get_string (kf, "job", "session_dir", NULL);
+  r->started = g_key_file_get_int64 (kf, "job", "started", NULL);
+  r->cpus = g_key_file_get_string (kf, "job", "cpus", NULL);
+  r->memory_mb = g_key_file_get_uint64 (kf, "job", "memory_mb", NULL);
+  r->memory_swap_mb = g_key_file_get_uint64 (kf, "job", "memory_swap_mb", NULL);
   return r;
 }
 
@@ -114,6 +121,11 @@ record_save (MnBackendLocal *self, const gchar *id, const JobRecord *r, GError *
     g_key_file_set_string (kf, "job", "end", mn_end_reason_to_string (r->end));
   g_key_file_set_string (kf, "job", "cgroups", r->cgroups ? r->cgroups : "");
   g_key_file_set_string (kf, "job", "session_dir", r->session_dir ? r->session_dir : "");
+  g_key_file_set_int64 (kf, "job", "started", r->started);
+  if (r->cpus != NULL)
+    g_key_file_set_string (kf, "job", "cpus", r->cpus);
+  g_key_file_set_uint64 (kf, "job", "memory_mb", r->memory_mb);
+  g_key_file_set_uint64 (kf, "job", "memory_swap_mb", r->memory_swap_mb);
   return g_key_file_save_to_file (kf, path, error);
 }
 
@@ -167,204 +179,15 @@ signal_job (const JobRecord *r, int sig)
     }
 }
 
-static void weigh_jobs (MnBackendLocal *self, const gchar *new_job);
+static void     job_limits (MnBackendLocal *self, const MnJobSpec *spec, MnLocalLimits *l,
+                            gchar **cpus);
+static gboolean cpu_set_from_list (const gchar *text, cpu_set_t *set);
 
-/* A cgroup cannot be removed while exiting processes are still in it:
- * those are tried again at every poll. */
-static void
-remove_cgroups (MnBackendLocal *self, const JobRecord *r)
+static gint
+mn_compare_guint (gconstpointer a, gconstpointer b)
 {
-  g_auto(GStrv) dirs = g_strsplit (r->cgroups ? r->cgroups : "", ";", -1);
-  g_mutex_lock (&self->lock);
-  for (gsize i = 0; dirs[i] != NULL; i++)
-    if (dirs[i][0] != '\0' && rmdir (dirs[i]) != 0 && errno != ENOENT)
-      g_hash_table_add (self->stale, g_strdup (dirs[i]));
-  weigh_jobs (self, NULL);
-  g_mutex_unlock (&self->lock);
-}
-
-static void
-retry_stale (MnBackendLocal *self)
-{
-  GHashTableIter it;
-  gpointer dir;
-  gboolean removed = FALSE;
-  g_mutex_lock (&self->lock);
-  g_hash_table_iter_init (&it, self->stale);
-  while (g_hash_table_iter_next (&it, &dir, NULL))
-    if (rmdir (dir) == 0 || errno == ENOENT)
-      {
-        g_hash_table_iter_remove (&it);
-        removed = TRUE;
-      }
-  if (removed)
-    weigh_jobs (self, NULL);
-  g_mutex_unlock (&self->lock);
-}
-
-/* ---- cgroups ----------------------------------------------------------- */
-
-static gboolean
-write_file (const gchar *dir, const gchar *name, const gchar *value)
-{
-  g_autofree gchar *path = g_build_filename (dir, name, NULL);
-  int fd = open (path, O_WRONLY | O_CLOEXEC);
-  gboolean ok;
-  if (fd < 0)
-    return FALSE;
-  ok = write (fd, value, strlen (value)) == (ssize_t) strlen (value);
-  close (fd);
-  return ok;
-}
-
-static gchar *
-own_cgroup (const gchar *controller)
-{
-  g_autofree gchar *data = NULL;
-  g_auto(GStrv) lines = NULL;
-  if (!g_file_get_contents ("/proc/self/cgroup", &data, NULL, NULL))
-    return NULL;
-  lines = g_strsplit (data, "\n", -1);
-  for (gsize i = 0; lines[i] != NULL; i++)
-    {
-      g_auto(GStrv) f = g_strsplit (lines[i], ":", 3);
-      g_auto(GStrv) names = NULL;
-      if (g_strv_length (f) != 3)
-        continue;
-      names = g_strsplit (f[1], ",", -1);
-      if (controller == NULL ? g_str_equal (f[0], "0") && f[1][0] == '\0'
-                             : g_strv_contains ((const gchar *const *) names, controller))
-        return g_strdup (f[2]);
-    }
-  return NULL;
-}
-
-static gboolean
-try_dir (const gchar *dir)
-{
-  return g_mkdir_with_parents (dir, 0755) == 0 && access (dir, W_OK) == 0;
-}
-
-/* The jobs' parent cgroup weighs as much as its jobs together (the sum of
- * their cpu.shares or cpu.weight), as the same processes would without
- * cgroups.  At its default weight the whole jobs subtree counted as ONE
- * process against every other process on the machine: a hundred apps
- * starting at once got the CPU share of a single compiler, and took three
- * times as long to start as the same apps run directly.  Callers hold
- * self->lock (submits run in threads). */
-static void
-weigh_parent (const gchar *parent, const gchar *file, guint64 floor, guint64 ceiling,
-              const gchar *new_job)
-{
-  g_autoptr(GDir) d = parent ? g_dir_open (parent, 0, NULL) : NULL;
-  const gchar *name;
-  guint64 sum = 0;
-  g_autofree gchar *text = NULL;
-  if (d == NULL)
-    return;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree gchar *path = g_build_filename (parent, name, file, NULL);
-      g_autofree gchar *procs = g_build_filename (parent, name, "cgroup.procs", NULL);
-      g_autofree gchar *value = NULL, *members = NULL;
-      /* empty ones (jobs that ended, not yet removed) weigh nothing; the
-       * job being started has not joined yet */
-      if ((g_strcmp0 (name, new_job) == 0 ||
-           (g_file_get_contents (procs, &members, NULL, NULL) && members[0] != '\0')) &&
-          g_file_get_contents (path, &value, NULL, NULL))
-        sum += g_ascii_strtoull (value, NULL, 10);
-    }
-  text = g_strdup_printf ("%" G_GUINT64_FORMAT, CLAMP (sum, floor, ceiling));
-  write_file (parent, file, text);
-}
-
-static void
-weigh_jobs (MnBackendLocal *self, const gchar *new_job)
-{
-  if (self->v2_base)
-    weigh_parent (self->v2_base, "cpu.weight", 100, 10000, new_job);
-  if (self->v1_cpu)
-    weigh_parent (self->v1_cpu, "cpu.shares", 1024, 262144, new_job);
-}
-
-static void
-detect_cgroups (MnBackendLocal *self)
-{
-  if (g_str_equal (self->cgroup_setting, "none"))
-    return;
-  if (!g_str_equal (self->cgroup_setting, "auto"))
-    {
-      g_autofree gchar *ctl = g_build_filename (self->cgroup_setting, "cgroup.controllers", NULL);
-      if (g_file_test (ctl, G_FILE_TEST_EXISTS))
-        self->v2_base = g_strdup (self->cgroup_setting);
-      else
-        self->v1_memory = g_strdup (self->cgroup_setting);
-      return;
-    }
-  if (g_file_test ("/sys/fs/cgroup/cgroup.controllers", G_FILE_TEST_EXISTS))
-    {
-      g_autofree gchar *own = own_cgroup (NULL);
-      g_autofree gchar *base = own ? g_build_filename ("/sys/fs/cgroup", own, "minna-jobs", NULL) : NULL;
-      /* v2 allows no processes in a cgroup that hands controllers down, so
-       * jobs go in a sibling-free subtree of their own */
-      if (base && try_dir (base) && write_file (base, "cgroup.subtree_control", "+memory +cpu"))
-        self->v2_base = g_steal_pointer (&base);
-      else if (base)
-        rmdir (base);
-      return;
-    }
-  {
-    g_autofree gchar *mem = own_cgroup ("memory");
-    g_autofree gchar *cpu = own_cgroup ("cpu");
-    g_autofree gchar *mdir = mem ? g_build_filename ("/sys/fs/cgroup/memory", mem, "minna-jobs", NULL) : NULL;
-    g_autofree gchar *cdir = cpu ? g_build_filename ("/sys/fs/cgroup/cpu", cpu, "minna-jobs", NULL) : NULL;
-    if (mdir && try_dir (mdir))
-      self->v1_memory = g_steal_pointer (&mdir);
-    if (cdir && try_dir (cdir))
-      self->v1_cpu = g_steal_pointer (&cdir);
-  }
-}
-
-/* Makes the job's cgroups with their limits; returns the ';'-joined dirs
- * (the child joins each through its cgroup.procs). */
-static gchar *
-make_cgroups (MnBackendLocal *self, const MnJobSpec *spec)
-{
-  GString *dirs = g_string_new (NULL);
-  g_autofree gchar *mem = g_strdup_printf ("%" G_GUINT64_FORMAT, spec->memory_mb * 1024 * 1024);
-  g_autofree gchar *memsw = g_strdup_printf ("%" G_GUINT64_FORMAT, spec->memory_mb * 2 * 1024 * 1024);
-  if (self->v2_base)
-    {
-      g_autofree gchar *d = g_build_filename (self->v2_base, spec->session_id, NULL);
-      g_autofree gchar *w = g_strdup_printf ("%u", CLAMP (spec->cores * 100, 1, 10000));
-      if (try_dir (d) && write_file (d, "memory.max", mem))
-        {
-          write_file (d, "memory.swap.max", mem);
-          write_file (d, "cpu.weight", w);
-          g_string_append (dirs, d);
-        }
-    }
-  if (self->v1_memory)
-    {
-      g_autofree gchar *d = g_build_filename (self->v1_memory, spec->session_id, NULL);
-      if (try_dir (d) && write_file (d, "memory.limit_in_bytes", mem))
-        {
-          /* memsw counts RAM + swap: allow as much swap as RAM (the over-commit) */
-          write_file (d, "memory.memsw.limit_in_bytes", memsw);
-          g_string_append_printf (dirs, "%s%s", dirs->len ? ";" : "", d);
-        }
-    }
-  if (self->v1_cpu)
-    {
-      g_autofree gchar *d = g_build_filename (self->v1_cpu, spec->session_id, NULL);
-      g_autofree gchar *shares = g_strdup_printf ("%u", MAX (spec->cores, 1) * 1024);
-      if (try_dir (d) && write_file (d, "cpu.shares", shares))
-        g_string_append_printf (dirs, "%s%s", dirs->len ? ";" : "", d);
-    }
-  g_mutex_lock (&self->lock);
-  weigh_jobs (self, spec->session_id);
-  g_mutex_unlock (&self->lock);
-  return g_string_free (dirs, FALSE);
+  guint x = *(const guint *) a, y = *(const guint *) b;
+  return x < y ? -1 : x > y;
 }
 
 /* ---- spawn --------------------------------------------------------------- */
@@ -375,8 +198,10 @@ typedef struct {
   gid_t     gid;
   gid_t     groups[256];
   int       ngroups;
-  gchar    *procs[4];        /* cgroup.procs files to join */
+  gchar    *procs[5];        /* cgroup.procs files to join */
   guint64   rlimit_as;       /* 0: none */
+  gboolean  set_affinity;    /* no cpuset cgroup: bind to the cores instead */
+  cpu_set_t affinity;
   const gchar        *dir;   /* working directory */
   const gchar *const *argv;
   const gchar *const *envp;
@@ -410,7 +235,7 @@ child_main (void *data)
     if (sig != SIGKILL && sig != SIGSTOP)
       sigaction (sig, &dfl, NULL);
   setsid ();
-  for (int i = 0; i < 4 && c->procs[i] != NULL; i++)
+  for (int i = 0; i < 5 && c->procs[i] != NULL; i++)
     {
       int fd = open (c->procs[i], O_WRONLY | O_CLOEXEC);
       if (fd >= 0)
@@ -420,6 +245,8 @@ child_main (void *data)
           close (fd);
         }
     }
+  if (c->set_affinity)
+    syscall (SYS_sched_setaffinity, 0, sizeof c->affinity, &c->affinity);
   if (c->rlimit_as > 0)
     {
       struct rlimit rl = { c->rlimit_as, c->rlimit_as };
@@ -527,6 +354,8 @@ local_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
   g_auto(GStrv) dirs = NULL;
   g_autoptr(GStrvBuilder) envb = g_strv_builder_new ();
   g_auto(GStrv) envp = NULL;
+  g_autofree gchar *cpus = NULL;
+  MnLocalLimits limits;
   const gchar *argv[] = { "/bin/sh", spec->script, NULL };
   GPid pid = 0;
   int out, null_in;
@@ -568,13 +397,24 @@ local_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
       shell = g_strdup ("/bin/sh");
     }
 
-  r->cgroups = make_cgroups (self, spec);
+  job_limits (self, spec, &limits, &cpus);
+  r->cgroups = mn_local_cgroups_make (self->cgroups, spec->session_id, &limits, error);
+  if (r->cgroups == NULL)
+    {
+      g_prefix_error (error, "job %s: ", spec->session_id);
+      return NULL;
+    }
   dirs = g_strsplit (r->cgroups, ";", -1);
-  for (gsize i = 0, k = 0; dirs[i] != NULL && k < 4; i++)
+  for (gsize i = 0, k = 0; dirs[i] != NULL && k < G_N_ELEMENTS (cs.procs) - 1; i++)
     if (dirs[i][0] != '\0')
       cs.procs[k++] = g_build_filename (dirs[i], "cgroup.procs", NULL);
-  if (cs.procs[0] == NULL)
-    cs.rlimit_as = spec->memory_mb * 1024 * 1024;
+  if (!mn_local_cgroups_limits_memory (self->cgroups))
+    cs.rlimit_as = limits.memory_swap_mb * 1024 * 1024;
+  if (cpus != NULL && !mn_local_cgroups_limits_cpus (self->cgroups))
+    cs.set_affinity = cpu_set_from_list (cpus, &cs.affinity);
+  r->cpus = g_strdup (cpus);
+  r->memory_mb = limits.memory_mb;
+  r->memory_swap_mb = limits.memory_swap_mb;
 
   g_strv_builder_add (envb, "PATH=/usr/local/bin:/usr/bin:/bin");
   g_strv_builder_add (envb, "LANG=C.UTF-8");
@@ -584,6 +424,14 @@ local_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
   add_env (envb, g_strdup_printf ("SHELL=%s", shell));
   add_env (envb, g_strdup_printf ("MINNA_CORES=%u", spec->cores));
   add_env (envb, g_strdup_printf ("OMP_NUM_THREADS=%u", MAX (spec->cores, 1)));
+  /* its GPUs (none: an empty list hides every GPU from CUDA) */
+  if (spec->allocation != NULL)
+    {
+      g_autofree gchar *gpus = mn_policy_allocation_gpu_list (spec->allocation);
+      add_env (envb, g_strdup_printf ("CUDA_VISIBLE_DEVICES=%s", gpus));
+    }
+  if (cpus != NULL)
+    add_env (envb, g_strdup_printf ("MINNA_CPUS=%s", cpus));
   envp = g_strv_builder_end (envb);
 
   /* a new attempt must not see what an earlier one left */
@@ -616,8 +464,9 @@ local_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
         close (out);
       if (null_in >= 0)
         close (null_in);
-      for (int i = 0; i < 4; i++)
+      for (gsize i = 0; i < G_N_ELEMENTS (cs.procs); i++)
         g_free (cs.procs[i]);
+      mn_local_cgroups_remove (self->cgroups, r->cgroups);
       return NULL;
     }
   cs.dir = spec->session_dir;
@@ -630,14 +479,14 @@ local_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
   if (pid == 0)
     {
       close (out);
-      for (int i = 0; i < 4; i++)
+      for (gsize i = 0; i < G_N_ELEMENTS (cs.procs); i++)
         g_free (cs.procs[i]);
-      remove_cgroups (self, r);
+      mn_local_cgroups_remove (self->cgroups, r->cgroups);
       g_prefix_error (error, "cannot start %s: ", spec->script);
       return NULL;
     }
   close (out);
-  for (int i = 0; i < 4; i++)
+  for (gsize i = 0; i < G_N_ELEMENTS (cs.procs); i++)
     g_free (cs.procs[i]);
   g_mutex_lock (&self->lock);
   g_hash_table_insert (self->watches, GINT_TO_POINTER (pid),
@@ -645,7 +494,8 @@ local_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
   g_mutex_unlock (&self->lock);
   r->pid = pid;
   r->starttime = proc_starttime (pid);
-  r->deadline = now + spec->walltime;
+  r->started = now;
+  r->deadline = now + (spec->allocation ? spec->allocation->walltime : spec->walltime);
   r->session_dir = g_strdup (spec->session_dir);
   if (!record_save (self, spec->session_id, r, error))
     {
@@ -701,7 +551,20 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
     }
   if (job_alive (r))
     {
-      if (r->term_at == 0 && now >= r->deadline)
+      MnJobStatus *st;
+      if (r->end != MN_END_MEMORY_CAP && mn_local_cgroups_oom_kills (self->cgroups, r->cgroups) > 0)
+        {
+          /* the kernel killed one of its processes at the limit: the model
+           * ends the whole job there (cgroup v2 does with memory.oom.group) */
+          r->term_at = r->kill_at = now;
+          g_free (r->reason);
+          r->reason = g_strdup_printf ("killed by its memory limit (%" G_GUINT64_FORMAT " MB)",
+                                       r->memory_swap_mb);
+          r->end = MN_END_MEMORY_CAP;
+          if (record_save (self, id, r, NULL))
+            signal_job (r, SIGKILL);
+        }
+      else if (r->term_at == 0 && now >= r->deadline)
         {
           r->term_at = now;
           g_free (r->reason);
@@ -716,12 +579,23 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
           if (record_save (self, id, r, NULL))
             signal_job (r, SIGKILL);
         }
-      return mn_job_status_new (MN_JOB_RUNNING, 0, NULL);
+      st = mn_job_status_new (MN_JOB_RUNNING, 0, NULL);
+      st->started = r->started;
+      return st;
     }
 
-  /* over: nothing of it may stay behind */
+  /* over: nothing of it may stay behind; an OOM kill in its memory cgroup
+   * (read before the cgroup goes) means its limit ended it */
   signal_job (r, SIGKILL);
-  remove_cgroups (self, r);
+  if (r->end != MN_END_MEMORY_CAP && mn_local_cgroups_oom_kills (self->cgroups, r->cgroups) > 0)
+    {
+      g_free (r->reason);
+      r->reason = g_strdup_printf ("killed by its memory limit (%" G_GUINT64_FORMAT " MB)",
+                                   r->memory_swap_mb);
+      r->end = MN_END_MEMORY_CAP;
+      record_save (self, id, r, NULL);
+    }
+  mn_local_cgroups_remove (self->cgroups, r->cgroups);
   g_mutex_lock (&self->lock);
   reaped = g_hash_table_lookup_extended (self->exited, GINT_TO_POINTER (r->pid), NULL, &wstatus);
   g_mutex_unlock (&self->lock);
@@ -756,17 +630,225 @@ local_poll (MnBackend *backend, const gchar *const *ids, gint64 now, GError **er
   MnBackendLocal *self = (MnBackendLocal *) backend;
   GHashTable *out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify) mn_job_status_free);
-  retry_stale (self);
+  mn_local_cgroups_retry (self->cgroups);
   for (gsize i = 0; ids[i] != NULL; i++)
     g_hash_table_replace (out, g_strdup (ids[i]), poll_one (self, ids[i], now));
   return out;
+}
+
+/* ---- this host and the policy's node ------------------------------------------ */
+
+/* "0-3,6" -> the CPU numbers, ascending; FALSE if it does not parse. */
+static gboolean
+parse_cpu_list (const gchar *text, GArray *out)
+{
+  g_auto(GStrv) parts = g_strsplit (text ? text : "", ",", -1);
+  for (gsize i = 0; parts[i] != NULL; i++)
+    {
+      g_auto(GStrv) ends = g_strsplit (g_strstrip (parts[i]), "-", 2);
+      guint64 a, b;
+      if (ends[0] == NULL || ends[0][0] == '\0')
+        continue;
+      if (!g_ascii_string_to_unsigned (ends[0], 10, 0, CPU_SETSIZE - 1, &a, NULL))
+        return FALSE;
+      b = a;
+      if (ends[1] != NULL && !g_ascii_string_to_unsigned (ends[1], 10, a, CPU_SETSIZE - 1, &b, NULL))
+        return FALSE;
+      for (guint64 c = a; c <= b; c++)
+        {
+          guint v = (guint) c;
+          g_array_append_val (out, v);
+        }
+    }
+  return out->len > 0;
+}
+
+/* Ascending CPU numbers as ranges: "0-2,5". */
+static gchar *
+format_cpu_list (const guint *cpus, guint n)
+{
+  GString *s = g_string_new (NULL);
+  for (guint i = 0; i < n;)
+    {
+      guint k = i;
+      while (k + 1 < n && cpus[k + 1] == cpus[k] + 1)
+        k++;
+      g_string_append_printf (s, "%s%u", s->len ? "," : "", cpus[i]);
+      if (k > i)
+        g_string_append_printf (s, "-%u", cpus[k]);
+      i = k + 1;
+    }
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+cpu_set_from_list (const gchar *text, cpu_set_t *set)
+{
+  g_autoptr(GArray) cpus = g_array_new (FALSE, FALSE, sizeof (guint));
+  if (!parse_cpu_list (text, cpus))
+    return FALSE;
+  CPU_ZERO (set);
+  for (guint i = 0; i < cpus->len; i++)
+    CPU_SET (g_array_index (cpus, guint, i), set);
+  return TRUE;
+}
+
+static guint64
+meminfo_mb (const gchar *key)
+{
+  g_autofree gchar *data = NULL;
+  const gchar *p;
+  if (!g_file_get_contents ("/proc/meminfo", &data, NULL, NULL) || (p = strstr (data, key)) == NULL)
+    return 0;
+  return g_ascii_strtoull (p + strlen (key), NULL, 10) / 1024;   /* kB */
+}
+
+/* What this host gives jobs: the controller's CPUs (its affinity: a
+ * container or cpuset may give it fewer than the machine has), RAM (at most
+ * its own memory cgroup's limit), swap, and the GPUs it sees. */
+static void
+measure_host (MnBackendLocal *self)
+{
+  cpu_set_t set;
+  g_autofree gchar *own = NULL;
+  self->host_cpus = g_array_new (FALSE, FALSE, sizeof (guint));
+  if (sched_getaffinity (0, sizeof set, &set) == 0)
+    for (guint c = 0; c < CPU_SETSIZE; c++)
+      if (CPU_ISSET (c, &set))
+        g_array_append_val (self->host_cpus, c);
+  self->host.nodes = 1;
+  self->host.cores = self->host_cpus->len;
+  self->host.memory_mb = meminfo_mb ("MemTotal:");
+  self->host.swap_mb = meminfo_mb ("SwapTotal:");
+  {
+    /* a memory cgroup limit below the RAM is what the jobs really have */
+    g_autofree gchar *data = NULL;
+    if (g_file_get_contents ("/proc/self/cgroup", &data, NULL, NULL))
+      {
+        g_auto(GStrv) lines = g_strsplit (data, "\n", -1);
+        for (gsize i = 0; lines[i] != NULL; i++)
+          {
+            g_auto(GStrv) f = g_strsplit (lines[i], ":", 3);
+            g_autofree gchar *path = NULL, *limit = NULL;
+            guint64 mb;
+            if (g_strv_length (f) != 3)
+              continue;
+            if (g_str_equal (f[1], "memory"))
+              path = g_build_filename ("/sys/fs/cgroup/memory", f[2], "memory.limit_in_bytes", NULL);
+            else if (g_str_equal (f[0], "0") && f[1][0] == '\0')
+              path = g_build_filename ("/sys/fs/cgroup", f[2], "memory.max", NULL);
+            if (path == NULL || !g_file_get_contents (path, &limit, NULL, NULL) ||
+                !g_ascii_isdigit (limit[0]))
+              continue;
+            mb = g_ascii_strtoull (limit, NULL, 10) / (1024 * 1024);
+            if (mb > 0 && mb < self->host.memory_mb)
+              self->host.memory_mb = mb;
+          }
+      }
+  }
+  {
+    /* NVIDIA's device nodes, /dev/nvidia0..N */
+    g_autoptr(GDir) dev = g_dir_open ("/dev", 0, NULL);
+    const gchar *name;
+    while (dev != NULL && (name = g_dir_read_name (dev)) != NULL)
+      if (g_str_has_prefix (name, "nvidia") && name[6] != '\0' &&
+          strspn (name + 6, "0123456789") == strlen (name + 6))
+        self->host.gpus++;
+  }
+  own = format_cpu_list ((const guint *) self->host_cpus->data, self->host_cpus->len);
+  g_debug ("host: cpus %s, %" G_GUINT64_FORMAT " MB RAM, %" G_GUINT64_FORMAT " MB swap, %u GPUs",
+           own, self->host.memory_mb, self->host.swap_mb, self->host.gpus);
+}
+
+/* The host CPUs of the allocation's cpuset.  The policy numbers the cores
+ * of a node 0..[node] cores - 1 and this host is every node of it: core c
+ * is the host's c-th CPU.  A policy whose node has more cores than the host
+ * (the startup check warned) folds onto it, c -> CPU (c mod host CPUs), so
+ * jobs still run, sharing what there is. */
+static gchar *
+host_cpu_list (MnBackendLocal *self, const MnPolicyAllocation *a)
+{
+  guint n = self->host_cpus->len;
+  g_autoptr(GArray) picked = NULL;
+  gboolean seen[CPU_SETSIZE] = { FALSE };
+  if (n == 0 || a->n_cpus == 0)
+    return NULL;
+  picked = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint i = 0; i < a->n_cpus; i++)
+    {
+      guint cpu = g_array_index (self->host_cpus, guint, (a->cpu_first + i) % n);
+      if (!seen[cpu])
+        {
+          seen[cpu] = TRUE;
+          g_array_append_val (picked, cpu);
+        }
+    }
+  g_array_sort (picked, (GCompareFunc) mn_compare_guint);
+  return format_cpu_list ((const guint *) picked->data, picked->len);
+}
+
+/* THE MODEL's limits for the job (mn-policy.h): memory L (RAM, and RAM + swap
+ * together), swap S, cores as a CFS quota, the logical node's cores as its
+ * cpuset.  A batch job (no allocation; [backend] batch = allow) gets what it
+ * asked: its memory with no swap, its cores as a quota, every CPU. */
+static void
+job_limits (MnBackendLocal *self, const MnJobSpec *spec, MnLocalLimits *l, gchar **cpus)
+{
+  const MnPolicyAllocation *a = spec->allocation;
+  memset (l, 0, sizeof *l);
+  *cpus = NULL;
+  if (a != NULL)
+    {
+      l->memory_mb = a->memory_max_mb;
+      l->memory_swap_mb = a->memory_swap_max_mb;
+      l->swap_mb = a->swap_max_mb;
+      l->cpu_quota_us = a->cpu_quota_us;
+      l->cpu_period_us = a->cpu_period_us;
+      l->cpu_weight = a->cores;
+      *cpus = host_cpu_list (self, a);
+    }
+  else
+    {
+      l->memory_mb = spec->memory_mb;
+      l->memory_swap_mb = spec->memory_mb;
+      l->swap_mb = 0;
+      l->cpu_period_us = 100000;
+      l->cpu_quota_us = (guint64) MAX (spec->cores, 1) * l->cpu_period_us;
+      l->cpu_weight = MAX (spec->cores, 1);
+    }
+  l->cpus = *cpus;
+}
+
+/* The startup check: the policy's [node] against this host, and what the
+ * kernel here cannot enforce of the model. */
+static gboolean
+local_check_policy (MnBackend *backend, const MnPolicyConfig *policy, GPtrArray *problems)
+{
+  MnBackendLocal *self = (MnBackendLocal *) backend;
+  guint before = problems->len;
+  mn_policy_host_fit (policy, &self->host, problems);
+  if (!mn_local_cgroups_limits_memory (self->cgroups))
+    g_ptr_array_add (problems, g_strdup ("no memory cgroup: [job] max_memory is enforced as"
+                                         " RLIMIT_AS (address space), not as memory in use"));
+  else if (!mn_local_cgroups_limits_swap (self->cgroups) && policy->node_swap_mb > 0)
+    g_ptr_array_add (problems, g_strdup ("no swap accounting (memory.memsw): [node] swap is"
+                                         " not bounded per job"));
+  if (!mn_local_cgroups_limits_cpus (self->cgroups))
+    g_ptr_array_add (problems, g_strdup ("no cpuset cgroup: a job's cores are set as its CPU"
+                                         " affinity, which it may change"));
+  return problems->len == before;
 }
 
 static gchar *
 local_describe (MnBackend *backend)
 {
   MnBackendLocal *self = (MnBackendLocal *) backend;
-  return g_strdup_printf ("local: jobs are processes on this machine; limits by %s", self->mode);
+  g_autofree gchar *cpus = format_cpu_list ((const guint *) self->host_cpus->data,
+                                            self->host_cpus->len);
+  return g_strdup_printf ("local: jobs are processes on this machine (CPUs %s, %" G_GUINT64_FORMAT
+                          " MB RAM, %" G_GUINT64_FORMAT " MB swap, %u GPUs); limits by %s",
+                          cpus, self->host.memory_mb, self->host.swap_mb, self->host.gpus,
+                          mn_local_cgroups_describe (self->cgroups));
 }
 
 static void
@@ -780,14 +862,10 @@ local_free (MnBackend *backend)
     g_source_remove (GPOINTER_TO_UINT (v));
   g_hash_table_destroy (self->watches);
   g_hash_table_destroy (self->exited);
-  g_hash_table_destroy (self->stale);
   g_mutex_clear (&self->lock);
+  g_clear_pointer (&self->cgroups, mn_local_cgroups_free);
+  g_clear_pointer (&self->host_cpus, g_array_unref);
   g_free (self->jobs_dir);
-  g_free (self->cgroup_setting);
-  g_free (self->mode);
-  g_free (self->v2_base);
-  g_free (self->v1_memory);
-  g_free (self->v1_cpu);
   g_free (self);
 }
 
@@ -798,6 +876,7 @@ static const MnBackendClass local_class = {
   .cancel = local_cancel,
   .poll = local_poll,
   .describe = local_describe,
+  .check_policy = local_check_policy,
   .free = local_free,
 };
 
@@ -808,11 +887,10 @@ mn_backend_local_new (const MnControllerConfig *config, GError **error)
   self->parent.klass = &local_class;
   self->jobs_dir = g_build_filename (config->state_dir, "jobs", NULL);
   self->kill_grace = config->kill_grace;
-  self->cgroup_setting = g_strdup (config->cgroup);
   self->watches = g_hash_table_new (NULL, NULL);
   self->exited = g_hash_table_new (NULL, NULL);
-  self->stale = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_mutex_init (&self->lock);
+  measure_host (self);
   if (g_mkdir_with_parents (self->jobs_dir, 0700) != 0)
     {
       g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
@@ -820,20 +898,18 @@ mn_backend_local_new (const MnControllerConfig *config, GError **error)
       local_free (&self->parent);
       return NULL;
     }
-  detect_cgroups (self);
-  weigh_jobs (self, NULL);   /* the jobs adopted after a restart */
-  if (self->v2_base)
-    self->mode = g_strdup_printf ("cgroup v2 %s", self->v2_base);
-  else if (self->v1_memory || self->v1_cpu)
-    self->mode = g_strdup_printf ("cgroup v1 memory=%s cpu=%s", self->v1_memory ? self->v1_memory : "-",
-                                  self->v1_cpu ? self->v1_cpu : "-");
-  else
-    self->mode = g_strdup ("rlimits (RLIMIT_AS = memory cap)");
+  self->cgroups = mn_local_cgroups_new (config->cgroup);
   return &self->parent;
 }
 
 const gchar *
 mn_backend_local_cgroup_mode (MnBackend *backend)
 {
-  return ((MnBackendLocal *) backend)->mode;
+  return mn_local_cgroups_describe (((MnBackendLocal *) backend)->cgroups);
+}
+
+void
+mn_backend_local_host (MnBackend *backend, MnPolicyHost *host)
+{
+  *host = ((MnBackendLocal *) backend)->host;
 }

@@ -56,6 +56,14 @@ mn_backend_describe (MnBackend *self)
   return self->klass->describe (self);
 }
 
+gboolean
+mn_backend_check_policy (MnBackend *self, const MnPolicyConfig *policy, GPtrArray *problems)
+{
+  if (self->klass->check_policy == NULL)
+    return TRUE;
+  return self->klass->check_policy (self, policy, problems);
+}
+
 void
 mn_backend_free (MnBackend *self)
 {

@@ -83,6 +83,11 @@ typedef struct {
   GHashTable *(*poll)     (MnBackend *self, const gchar *const *job_ids, gint64 now,
                            GError **error);
   gchar      *(*describe) (MnBackend *self);
+  /* Optional: what of @policy this backend cannot do here (a host smaller
+   * than the policy's node, a limit the kernel cannot set), one line each
+   * naming the policy's keys, appended to @problems; TRUE if none. */
+  gboolean    (*check_policy) (MnBackend *self, const MnPolicyConfig *policy,
+                               GPtrArray *problems);
   void        (*free)     (MnBackend *self);
 } MnBackendClass;
 
@@ -94,6 +99,8 @@ gchar      *mn_backend_submit (MnBackend *self, const MnJobSpec *spec, gint64 no
 gboolean    mn_backend_cancel (MnBackend *self, const gchar *job_id, gint64 now, GError **error);
 GHashTable *mn_backend_poll (MnBackend *self, const gchar *const *job_ids, gint64 now, GError **error);
 gchar      *mn_backend_describe (MnBackend *self);
+gboolean    mn_backend_check_policy (MnBackend *self, const MnPolicyConfig *policy,
+                                     GPtrArray *problems);
 void        mn_backend_free (MnBackend *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnBackend, mn_backend_free)
 

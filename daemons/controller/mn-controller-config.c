@@ -18,6 +18,7 @@ G_DEFINE_QUARK (mn-controller-error-quark, mn_controller_error)
 
 static const gchar *const backend_types[] = { "local", "slurm", "sge", NULL };
 static const gchar *const batch_modes[] = { "auto", "allow", "refuse", NULL };
+static const gchar *const host_fit_modes[] = { "warn", "refuse", NULL };
 
 static const MnConfigKey keys[] = {
   KEY ("server", "listen", STRING, listen, "127.0.0.1", 0, 0,
@@ -61,6 +62,9 @@ static const MnConfigKey keys[] = {
   { .group = "backend", .name = "type", .type = MN_CONFIG_STRING, .offset = OFF (backend),
     .def = "local", .choices = backend_types, .help =
     "Scheduler backend: local (jobs are processes on this machine), slurm (sbatch/squeue/sacct/scancel) or sge (Grid Engine: qsub/qstat/qacct/qdel)." },
+  { .group = "backend", .name = "host_fit", .type = MN_CONFIG_STRING, .offset = OFF (host_fit),
+    .def = "warn", .choices = host_fit_modes, .help =
+    "local: what to do when the policy's [node] (cores, memory, swap, GPUs) or [queue] nodes describe more than this host has, or the kernel cannot set a limit of the model: warn: log each mismatch naming the keys and run anyway (every policy node is this host, a logical node's cores fold onto its CPUs: the host holds more jobs than it was sized for); refuse: do not start (and keep the old policy on SIGHUP)." },
   { .group = "backend", .name = "batch", .type = MN_CONFIG_STRING, .offset = OFF (batch),
     .def = "auto", .choices = batch_modes, .help =
     "Whether requests with queue = batch are taken: auto: on slurm/sge (they go to batch_partition / batch_queue, where the scheduler's own limits apply), not on local (there nothing but the policy bounds a job, and batch requests bypass it); allow: on every backend, local too (a local batch job gets the cgroup limits of what it asked, within the app form's bounds, but no interactive.q admission); refuse: nowhere. A refused request gets 409 with reason 'batch-not-allowed'." },

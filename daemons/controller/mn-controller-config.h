@@ -55,6 +55,7 @@ typedef struct {
   /* [backend] */
   gchar   *backend;
   gchar   *batch;               /* "auto", "allow", "refuse": queue = batch */
+  gchar   *host_fit;            /* "warn", "refuse": a policy larger than the host */
   gchar   *run_as;              /* "user" or "controller" */
   gchar   *job_host;
   guint    port_min;

@@ -26,6 +26,10 @@ copy_config (const MnControllerConfig *c)
   n->launcher = g_strdup (c->launcher);
   g_free (n->batch);
   n->batch = g_strdup (c->batch);
+  g_free (n->host_fit);
+  n->host_fit = g_strdup (c->host_fit);
+  g_free (n->policy_file);
+  n->policy_file = g_strdup (c->policy_file);
   n->port_min = c->port_min;
   n->port_max = c->port_max;
   n->ready_timeout = c->ready_timeout;
@@ -217,6 +221,37 @@ mn_manager_call_free (CallData *c)
   mn_controller_manager_unref (c->self);
   g_free (c->id);
   g_free (c);
+}
+
+/* ---- the policy against the backend's host ------------------------------------ */
+
+gboolean
+mn_controller_manager_check_host (MnControllerManager *self, const MnPolicyConfig *policy,
+                                  GError **error)
+{
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  const gchar *file = self->config->policy_file[0] ? self->config->policy_file
+                                                    : "the built-in policy";
+  if (policy == NULL)
+    policy = mn_policy_state_get_config (self->policy);
+  if (mn_backend_check_policy (self->backend, policy, problems))
+    return TRUE;
+  if (g_strcmp0 (self->config->host_fit, "refuse") == 0)
+    {
+      g_autoptr(GString) all = g_string_new (NULL);
+      for (guint i = 0; i < problems->len; i++)
+        g_string_append_printf (all, "\n  %s", (const gchar *) g_ptr_array_index (problems, i));
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
+                   "%s does not fit the %s backend's host ([backend] host_fit = refuse):%s",
+                   file, self->backend->klass->name, all->str);
+      return FALSE;
+    }
+  for (guint i = 0; i < problems->len; i++)
+    g_warning ("%s: %s", file, (const gchar *) g_ptr_array_index (problems, i));
+  g_warning ("%s: jobs run anyway ([backend] host_fit = warn): every node of the policy is"
+             " this host and a logical node's cores fold onto its CPUs, so it may hold more"
+             " jobs than it can serve", file);
+  return TRUE;
 }
 
 /* ---- timers ----------------------------------------------------------------- */

@@ -58,6 +58,12 @@ void mn_controller_manager_set_prober (MnControllerManager *self, MnProbeFunc pr
 /* Loads live sessions from the store, puts them back into the policy state,
  * submits what was admitted but not submitted, re-registers routes. */
 gboolean mn_controller_manager_recover (MnControllerManager *self, GError **error);
+/* The policy (@policy, NULL: the current one) against what the backend can
+ * do on its host (the local backend: [node] cores, memory, swap, GPUs,
+ * [queue] nodes; limits the kernel cannot set).  Each mismatch is logged,
+ * naming the keys; with [backend] host_fit = refuse they are an error. */
+gboolean mn_controller_manager_check_host (MnControllerManager *self,
+                                           const MnPolicyConfig *policy, GError **error);
 /* Poll timer on the thread-default main context. */
 void     mn_controller_manager_start (MnControllerManager *self);
 /* One poll round (the timer calls this). */
@@ -91,7 +97,8 @@ MnBackend            *mn_controller_manager_get_backend (MnControllerManager *se
 gint64                mn_controller_manager_now (MnControllerManager *self);
 gchar                *mn_controller_manager_session_dir (MnControllerManager *self,
                                                          const gchar *id);
-/* Replaces the policy (SIGHUP); live sessions are carried over. */
+/* Replaces the policy (SIGHUP); live sessions are carried over.  Call
+ * mn_controller_manager_check_host() on it first. */
 void                  mn_controller_manager_set_policy (MnControllerManager *self,
                                                         const MnPolicyConfig *policy);
 /* Estimated start (Unix s) of a queued session, or of a new request when

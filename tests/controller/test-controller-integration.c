@@ -903,6 +903,71 @@ test_idle_after_reload (void)
   login_clear (&alice);
 }
 
+/* A session whose app passes its memory limit: the kernel kills it in the
+ * job's cgroup, the whole job ends, and the session ends with the cap's
+ * code (issue 14: the model's MN_END_MEMORY_CAP), not "exit code 137". */
+static void
+test_memory_cap (void)
+{
+  Login alice = login ("alice", "alice-password");
+  g_autofree gchar *id = NULL, *st = NULL, *reason = NULL;
+  Reply r;
+  if (geteuid () != 0)
+    {
+      g_test_skip ("needs root for the jobs' memory cgroups");
+      login_clear (&alice);
+      return;
+    }
+  id = new_session (&alice, "{\"app\":\"hog\",\"memory_gb\":0.25}");
+  st = wait_state (&alice, id, "running", 30, &reason);
+  if (!g_str_equal (st, "running"))
+    g_error ("hog did not start: %s (%s)", st, reason ? reason : "");
+  g_free (st);
+  g_clear_pointer (&reason, g_free);
+  st = wait_state (&alice, id, "ended", 30, &reason);
+  g_assert_cmpstr (st, ==, "ended");
+  g_test_message ("hog: %s", reason);
+  g_assert_nonnull (strstr (reason, "memory limit"));
+  {
+    g_autofree gchar *path = g_strdup_printf ("sessions/%s", id);
+    g_autofree gchar *url = api (path);
+    r = request ("GET", url, &alice, NULL, NULL);
+    g_assert_cmpstr (member (&r, "end_reason"), ==, "memory-cap");
+    reply_clear (&r);
+  }
+  login_clear (&alice);
+}
+
+/* [backend] host_fit = refuse: a policy larger than this host stops the
+ * controller at its start, naming the keys. */
+static void
+test_host_fit_refuse (void)
+{
+  g_autofree gchar *dir = g_build_filename (h.dir, "refuse", NULL);
+  g_autofree gchar *conf = g_build_filename (dir, "controller.conf", NULL);
+  g_autofree gchar *text = NULL, *out = NULL, *err = NULL;
+  g_autofree gchar *polpath = g_build_filename (h.dir, "interactive.conf", NULL);
+  g_autoptr(GError) error = NULL;
+  gint status = 0;
+  const gchar *argv[] = { h.controller_bin, "--config", conf, NULL };
+  g_mkdir (dir, 0700);
+  text = g_strdup_printf ("[server]\nlisten = 127.0.0.1\nport = 0\n"
+                          "[state]\nstate_dir = %s/state\napps_dir = %s/apps\npolicy_file = %s\n"
+                          "[auth]\nusers_file = %s/users\nkey_file = %s/cookie.key\n"
+                          "[relay]\nsecret_file = %s/none\n"
+                          "[backend]\nrun_as = controller\nport_lock_dir = %s/ports\nhost_fit = refuse\n",
+                          dir, h.dir, polpath, h.dir, h.dir, dir, dir);
+  mn_test_write_file (conf, text, 0600);
+  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, &error));
+  g_assert_no_error (error);
+  g_test_message ("refused: %s", err);
+  g_assert_false (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (err, "host_fit = refuse"));
+  g_assert_nonnull (strstr (err, "[logical_node] per_node x cores = 7 cores"));
+  g_assert_nonnull (strstr (err, "[node] swap"));
+}
+
 /* ---- setup --------------------------------------------------------------------------- */
 
 static void
@@ -938,6 +1003,12 @@ setup (void)
   {
     g_autofree gchar *crash = g_build_filename (apps, "crash.app", NULL);
     g_autofree gchar *slow = g_build_filename (apps, "slow.app", NULL);
+    g_autofree gchar *hog = g_build_filename (apps, "hog.app", NULL);
+    /* answers, then touches 600 MB in a child (a kernel over its memory) */
+    mn_test_write_file (hog, "[app]\nname=Hog\ncommand=mkdir -p {session_dir}/www{base_url}\\n"
+                "(sleep 2; exec perl -e '$x = \"x\" x (600 * 1024 * 1024); sleep 60') &\\n"
+                "exec /usr/bin/python3 -m http.server --bind {host} --directory {session_dir}/www {port}\n"
+                "[field memory_gb]\nmin=0.1\nmax=4\ndefault=0.25\n", 0644);
     mn_test_write_file (crash, "[app]\nname=Crash\ncommand=echo starting; echo 'boom: no module named numpyy' >&2; exit 3\n", 0644);
     mn_test_write_file (slow, "[app]\nname=Slow\ncommand=mkdir -p {session_dir}/www{base_url}; sleep 3\\n"
                 "exec /usr/bin/python3 -m http.server --bind {host} --directory {session_dir}/www {port}\n"
@@ -1051,6 +1122,8 @@ main (int argc, char **argv)
   g_test_add_func ("/controller/integration/kill-mid-launch", test_kill_mid_launch);
   g_test_add_func ("/controller/integration/relay-restart", test_relay_restart);
   g_test_add_func ("/controller/integration/idle-after-reload", test_idle_after_reload);
+  g_test_add_func ("/controller/integration/memory-cap", test_memory_cap);
+  g_test_add_func ("/controller/integration/host-fit-refuse", test_host_fit_refuse);
   rc = g_test_run ();
   stop_daemons ();
   fflush (stdout);

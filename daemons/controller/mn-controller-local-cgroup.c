@@ -1,0 +1,503 @@
+/* mn-controller-local-cgroup.c: see the header. */
+#define G_LOG_DOMAIN "minna-controller"
+
+#include "mn-controller-local-cgroup.h"
+#include "mn-controller-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+struct _MnLocalCgroups {
+  gchar      *v2_base;       /* cgroup v2 dir of the jobs, or NULL */
+  gboolean    v2_memory, v2_cpu, v2_cpuset;   /* controllers it hands down */
+  gchar      *v1_memory;     /* cgroup v1 dirs of the jobs, or NULL */
+  gchar      *v1_cpu;
+  gchar      *v1_cpuset;
+  gboolean    v1_memsw;      /* memory.memsw.* exists (swap accounting) */
+  gchar      *mode;
+  GHashTable *stale;         /* dirs still busy when their job ended */
+  GMutex      lock;          /* stale, and the parent's weight: submits run in threads */
+};
+
+/* Writes @value to DIR/NAME; FALSE with errno set. */
+static gboolean
+write_file (const gchar *dir, const gchar *name, const gchar *value)
+{
+  g_autofree gchar *path = g_build_filename (dir, name, NULL);
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+  gssize n;
+  int saved;
+  if (fd < 0)
+    return FALSE;
+  n = write (fd, value, strlen (value));
+  saved = errno;
+  close (fd);
+  errno = saved;
+  return n == (gssize) strlen (value);
+}
+
+static gchar *
+read_file (const gchar *dir, const gchar *name)
+{
+  g_autofree gchar *path = g_build_filename (dir, name, NULL);
+  gchar *data = NULL;
+  if (!g_file_get_contents (path, &data, NULL, NULL))
+    return NULL;
+  return g_strstrip (data);
+}
+
+static gboolean
+has_file (const gchar *dir, const gchar *name)
+{
+  g_autofree gchar *path = g_build_filename (dir, name, NULL);
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* The controller's own cgroup in the hierarchy of @controller (NULL: v2). */
+static gchar *
+own_cgroup (const gchar *controller)
+{
+  g_autofree gchar *data = NULL;
+  g_auto(GStrv) lines = NULL;
+  if (!g_file_get_contents ("/proc/self/cgroup", &data, NULL, NULL))
+    return NULL;
+  lines = g_strsplit (data, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) f = g_strsplit (lines[i], ":", 3);
+      g_auto(GStrv) names = NULL;
+      if (g_strv_length (f) != 3)
+        continue;
+      names = g_strsplit (f[1], ",", -1);
+      if (controller == NULL ? g_str_equal (f[0], "0") && f[1][0] == '\0'
+                             : g_strv_contains ((const gchar *const *) names, controller))
+        return g_strdup (f[2]);
+    }
+  return NULL;
+}
+
+static gboolean
+try_dir (const gchar *dir)
+{
+  return g_mkdir_with_parents (dir, 0755) == 0 && access (dir, W_OK) == 0;
+}
+
+/* The jobs' dir in v1 hierarchy @controller (mounted at /sys/fs/cgroup/@mount). */
+static gchar *
+v1_dir (const gchar *controller, const gchar *mount)
+{
+  g_autofree gchar *own = own_cgroup (controller);
+  g_autofree gchar *dir = own ? g_build_filename ("/sys/fs/cgroup", mount, own, "minna-jobs", NULL) : NULL;
+  if (dir == NULL || !try_dir (dir))
+    return NULL;
+  return g_steal_pointer (&dir);
+}
+
+/* A new v1 cpuset has no CPUs and no memory nodes: it takes its parent's. */
+static gboolean
+cpuset_inherit (const gchar *dir)
+{
+  g_autofree gchar *parent = g_path_get_dirname (dir);
+  g_autofree gchar *cpus = read_file (parent, "cpuset.cpus");
+  g_autofree gchar *mems = read_file (parent, "cpuset.mems");
+  g_autofree gchar *have = read_file (dir, "cpuset.mems");
+  if (have != NULL && have[0] != '\0')
+    return TRUE;
+  return cpus != NULL && mems != NULL && write_file (dir, "cpuset.cpus", cpus) &&
+         write_file (dir, "cpuset.mems", mems);
+}
+
+static void
+detect (MnLocalCgroups *self, const gchar *setting)
+{
+  if (g_str_equal (setting, "none"))
+    return;
+  if (!g_str_equal (setting, "auto"))
+    {
+      if (has_file (setting, "cgroup.controllers"))
+        self->v2_base = g_strdup (setting);
+      else
+        self->v1_memory = g_strdup (setting);
+    }
+  else if (g_file_test ("/sys/fs/cgroup/cgroup.controllers", G_FILE_TEST_EXISTS))
+    {
+      g_autofree gchar *own = own_cgroup (NULL);
+      g_autofree gchar *base = own ? g_build_filename ("/sys/fs/cgroup", own, "minna-jobs", NULL) : NULL;
+      /* v2 allows no processes in a cgroup that hands controllers down, so
+       * jobs go in a subtree of their own; each controller on its own (a
+       * delegation may lack cpuset) */
+      if (base && try_dir (base))
+        {
+          write_file (base, "cgroup.subtree_control", "+memory");
+          write_file (base, "cgroup.subtree_control", "+cpu");
+          write_file (base, "cgroup.subtree_control", "+cpuset");
+          {
+            g_autofree gchar *on = read_file (base, "cgroup.subtree_control");
+            g_auto(GStrv) words = g_strsplit (on ? on : "", " ", -1);
+            self->v2_memory = g_strv_contains ((const gchar *const *) words, "memory");
+            self->v2_cpu = g_strv_contains ((const gchar *const *) words, "cpu");
+            self->v2_cpuset = g_strv_contains ((const gchar *const *) words, "cpuset");
+          }
+          if (self->v2_memory || self->v2_cpu)
+            self->v2_base = g_steal_pointer (&base);
+        }
+      if (base)
+        rmdir (base);
+    }
+  else
+    {
+      self->v1_memory = v1_dir ("memory", "memory");
+      self->v1_cpu = v1_dir ("cpu", "cpu");
+      self->v1_cpuset = v1_dir ("cpuset", "cpuset");
+      if (self->v1_cpuset && !cpuset_inherit (self->v1_cpuset))
+        g_clear_pointer (&self->v1_cpuset, g_free);
+    }
+  if (self->v2_base && !g_str_equal (setting, "auto"))
+    self->v2_memory = self->v2_cpu = TRUE;
+  self->v1_memsw = self->v1_memory && has_file (self->v1_memory, "memory.memsw.limit_in_bytes");
+}
+
+MnLocalCgroups *
+mn_local_cgroups_new (const gchar *setting)
+{
+  MnLocalCgroups *self = g_new0 (MnLocalCgroups, 1);
+  self->stale = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_mutex_init (&self->lock);
+  detect (self, setting);
+  if (self->v2_base)
+    self->mode = g_strdup_printf ("cgroup v2 %s (%s%s%s)", self->v2_base,
+                                  self->v2_memory ? "memory " : "", self->v2_cpu ? "cpu " : "",
+                                  self->v2_cpuset ? "cpuset" : "no cpuset");
+  else if (self->v1_memory || self->v1_cpu || self->v1_cpuset)
+    self->mode = g_strdup_printf ("cgroup v1 memory=%s%s cpu=%s cpuset=%s",
+                                  self->v1_memory ? self->v1_memory : "-",
+                                  self->v1_memory && !self->v1_memsw ? " (no memsw: swap not limited)" : "",
+                                  self->v1_cpu ? self->v1_cpu : "-",
+                                  self->v1_cpuset ? self->v1_cpuset : "-");
+  else
+    self->mode = g_strdup ("no cgroups (RLIMIT_AS = memory limit, CPU affinity = cpuset)");
+  mn_local_cgroups_weigh (self);   /* the jobs adopted after a restart */
+  return self;
+}
+
+void
+mn_local_cgroups_free (MnLocalCgroups *self)
+{
+  if (self == NULL)
+    return;
+  g_hash_table_destroy (self->stale);
+  g_mutex_clear (&self->lock);
+  g_free (self->v2_base);
+  g_free (self->v1_memory);
+  g_free (self->v1_cpu);
+  g_free (self->v1_cpuset);
+  g_free (self->mode);
+  g_free (self);
+}
+
+const gchar *mn_local_cgroups_describe (MnLocalCgroups *self) { return self->mode; }
+
+gboolean
+mn_local_cgroups_any (MnLocalCgroups *self)
+{
+  return self->v2_base || self->v1_memory || self->v1_cpu || self->v1_cpuset;
+}
+
+gboolean
+mn_local_cgroups_limits_memory (MnLocalCgroups *self)
+{
+  return (self->v2_base && self->v2_memory) || self->v1_memory;
+}
+
+gboolean
+mn_local_cgroups_limits_swap (MnLocalCgroups *self)
+{
+  return (self->v2_base && self->v2_memory) || self->v1_memsw;
+}
+
+gboolean
+mn_local_cgroups_limits_cpus (MnLocalCgroups *self)
+{
+  return (self->v2_base && self->v2_cpuset) || self->v1_cpuset;
+}
+
+/* ---- weight --------------------------------------------------------------- */
+
+/* The jobs' parent cgroup weighs as much as its jobs together (the sum of
+ * their cpu.shares or cpu.weight), as the same processes would without
+ * cgroups.  At its default weight the whole jobs subtree counted as ONE
+ * process against every other process on the machine: a hundred apps
+ * starting at once got the CPU share of a single compiler, and took three
+ * times as long to start as the same apps run directly.  Callers hold
+ * self->lock. */
+static void
+weigh_parent (const gchar *parent, const gchar *file, guint64 floor, guint64 ceiling,
+              const gchar *new_job)
+{
+  g_autoptr(GDir) d = parent ? g_dir_open (parent, 0, NULL) : NULL;
+  const gchar *name;
+  guint64 sum = 0;
+  g_autofree gchar *text = NULL;
+  if (d == NULL)
+    return;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree gchar *path = g_build_filename (parent, name, file, NULL);
+      g_autofree gchar *procs = g_build_filename (parent, name, "cgroup.procs", NULL);
+      g_autofree gchar *value = NULL, *members = NULL;
+      /* empty ones (jobs that ended, not yet removed) weigh nothing; the
+       * job being started has not joined yet */
+      if ((g_strcmp0 (name, new_job) == 0 ||
+           (g_file_get_contents (procs, &members, NULL, NULL) && members[0] != '\0')) &&
+          g_file_get_contents (path, &value, NULL, NULL))
+        sum += g_ascii_strtoull (value, NULL, 10);
+    }
+  text = g_strdup_printf ("%" G_GUINT64_FORMAT, CLAMP (sum, floor, ceiling));
+  write_file (parent, file, text);
+}
+
+static void
+weigh_locked (MnLocalCgroups *self, const gchar *new_job)
+{
+  if (self->v2_base && self->v2_cpu)
+    weigh_parent (self->v2_base, "cpu.weight", 100, 10000, new_job);
+  if (self->v1_cpu)
+    weigh_parent (self->v1_cpu, "cpu.shares", 1024, 262144, new_job);
+}
+
+void
+mn_local_cgroups_weigh (MnLocalCgroups *self)
+{
+  g_mutex_lock (&self->lock);
+  weigh_locked (self, NULL);
+  g_mutex_unlock (&self->lock);
+}
+
+/* ---- one job ---------------------------------------------------------------- */
+
+static gboolean
+set_or_fail (const gchar *dir, const gchar *name, const gchar *value, GError **error)
+{
+  if (write_file (dir, name, value))
+    return TRUE;
+  g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+               "cannot set %s/%s to %s: %s", dir, name, value, g_strerror (errno));
+  return FALSE;
+}
+
+static gchar *
+bytes (guint64 mb)
+{
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, mb * 1024 * 1024);
+}
+
+static gboolean
+make_v2 (MnLocalCgroups *self, const gchar *d, const MnLocalLimits *l, GError **error)
+{
+  if (!try_dir (d))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "cannot make cgroup %s: %s", d, g_strerror (errno));
+      return FALSE;
+    }
+  if (self->v2_memory && l->memory_mb > 0)
+    {
+      g_autofree gchar *mem = bytes (l->memory_mb), *swap = bytes (l->swap_mb);
+      if (!set_or_fail (d, "memory.max", mem, error))
+        return FALSE;
+      /* no swap accounting (swapaccount=0) leaves no file to write */
+      if (has_file (d, "memory.swap.max") && !set_or_fail (d, "memory.swap.max", swap, error))
+        return FALSE;
+      /* past its limit the whole job ends, as the model says, not one process */
+      write_file (d, "memory.oom.group", "1");
+    }
+  if (self->v2_cpu)
+    {
+      g_autofree gchar *w = g_strdup_printf ("%u", CLAMP (l->cpu_weight * 100, 1, 10000));
+      write_file (d, "cpu.weight", w);
+      if (l->cpu_quota_us > 0)
+        {
+          g_autofree gchar *max = g_strdup_printf ("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                                                   l->cpu_quota_us, l->cpu_period_us);
+          if (!set_or_fail (d, "cpu.max", max, error))
+            return FALSE;
+        }
+    }
+  if (self->v2_cpuset && l->cpus != NULL && !set_or_fail (d, "cpuset.cpus", l->cpus, error))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+make_v1_memory (MnLocalCgroups *self, const gchar *d, const MnLocalLimits *l, GError **error)
+{
+  g_autofree gchar *mem = bytes (l->memory_mb), *memsw = bytes (l->memory_swap_mb);
+  if (!try_dir (d))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "cannot make cgroup %s: %s", d, g_strerror (errno));
+      return FALSE;
+    }
+  if (l->memory_mb == 0)
+    return TRUE;
+  /* memsw may never be below the RAM limit: RAM first on a new dir (both
+   * start unlimited), memsw first on one left by an earlier attempt */
+  if (!write_file (d, "memory.limit_in_bytes", mem) &&
+      !(self->v1_memsw && write_file (d, "memory.memsw.limit_in_bytes", memsw)))
+    return set_or_fail (d, "memory.limit_in_bytes", mem, error);
+  if (!set_or_fail (d, "memory.limit_in_bytes", mem, error))
+    return FALSE;
+  if (self->v1_memsw && l->memory_swap_mb > 0 &&
+      !set_or_fail (d, "memory.memsw.limit_in_bytes", memsw, error))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+make_v1_cpu (const gchar *d, const MnLocalLimits *l, GError **error)
+{
+  g_autofree gchar *shares = g_strdup_printf ("%u", MAX (l->cpu_weight, 1) * 1024);
+  if (!try_dir (d) || !set_or_fail (d, "cpu.shares", shares, error))
+    {
+      if (error && *error == NULL)
+        g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                     "cannot make cgroup %s: %s", d, g_strerror (errno));
+      return FALSE;
+    }
+  if (l->cpu_quota_us > 0)
+    {
+      g_autofree gchar *period = g_strdup_printf ("%" G_GUINT64_FORMAT, l->cpu_period_us);
+      g_autofree gchar *quota = g_strdup_printf ("%" G_GUINT64_FORMAT, l->cpu_quota_us);
+      if (!set_or_fail (d, "cpu.cfs_period_us", period, error) ||
+          !set_or_fail (d, "cpu.cfs_quota_us", quota, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+make_v1_cpuset (const gchar *d, const MnLocalLimits *l, GError **error)
+{
+  if (!try_dir (d))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "cannot make cgroup %s: %s", d, g_strerror (errno));
+      return FALSE;
+    }
+  /* mems before anyone joins; cpus: the allocation's, else the parent's */
+  if (!cpuset_inherit (d))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "cannot give cgroup %s its parent's cpuset: %s", d, g_strerror (errno));
+      return FALSE;
+    }
+  return l->cpus == NULL || set_or_fail (d, "cpuset.cpus", l->cpus, error);
+}
+
+gchar *
+mn_local_cgroups_make (MnLocalCgroups *self, const gchar *id, const MnLocalLimits *limits,
+                       GError **error)
+{
+  g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) local = NULL;
+  g_autofree gchar *joined = NULL;
+  gboolean ok = TRUE;
+
+  if (self->v2_base)
+    {
+      gchar *d = g_build_filename (self->v2_base, id, NULL);
+      g_ptr_array_add (dirs, d);
+      ok = make_v2 (self, d, limits, &local);
+    }
+  if (ok && self->v1_memory)
+    {
+      gchar *d = g_build_filename (self->v1_memory, id, NULL);
+      g_ptr_array_add (dirs, d);
+      ok = make_v1_memory (self, d, limits, &local);
+    }
+  if (ok && self->v1_cpu)
+    {
+      gchar *d = g_build_filename (self->v1_cpu, id, NULL);
+      g_ptr_array_add (dirs, d);
+      ok = make_v1_cpu (d, limits, &local);
+    }
+  if (ok && self->v1_cpuset)
+    {
+      gchar *d = g_build_filename (self->v1_cpuset, id, NULL);
+      g_ptr_array_add (dirs, d);
+      ok = make_v1_cpuset (d, limits, &local);
+    }
+  g_ptr_array_add (dirs, NULL);
+  joined = g_strjoinv (";", (gchar **) dirs->pdata);
+  if (!ok)
+    {
+      mn_local_cgroups_remove (self, joined);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  g_mutex_lock (&self->lock);
+  weigh_locked (self, id);
+  g_mutex_unlock (&self->lock);
+  return g_steal_pointer (&joined);
+}
+
+/* A cgroup cannot be removed while exiting processes are still in it:
+ * those are tried again at every poll. */
+void
+mn_local_cgroups_remove (MnLocalCgroups *self, const gchar *joined)
+{
+  g_auto(GStrv) dirs = g_strsplit (joined ? joined : "", ";", -1);
+  g_mutex_lock (&self->lock);
+  for (gsize i = 0; dirs[i] != NULL; i++)
+    if (dirs[i][0] != '\0' && rmdir (dirs[i]) != 0 && errno != ENOENT)
+      g_hash_table_add (self->stale, g_strdup (dirs[i]));
+  weigh_locked (self, NULL);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+mn_local_cgroups_retry (MnLocalCgroups *self)
+{
+  GHashTableIter it;
+  gpointer dir;
+  gboolean removed = FALSE;
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&it, self->stale);
+  while (g_hash_table_iter_next (&it, &dir, NULL))
+    if (rmdir (dir) == 0 || errno == ENOENT)
+      {
+        g_hash_table_iter_remove (&it);
+        removed = TRUE;
+      }
+  if (removed)
+    weigh_locked (self, NULL);
+  g_mutex_unlock (&self->lock);
+}
+
+/* "oom_kill N" from memory.events (v2) or memory.oom_control (v1). */
+static guint64
+oom_count (const gchar *dir, const gchar *file)
+{
+  g_autofree gchar *text = read_file (dir, file);
+  g_auto(GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "oom_kill "))
+      return g_ascii_strtoull (lines[i] + strlen ("oom_kill "), NULL, 10);
+  return 0;
+}
+
+guint64
+mn_local_cgroups_oom_kills (MnLocalCgroups *self, const gchar *joined)
+{
+  g_auto(GStrv) dirs = g_strsplit (joined ? joined : "", ";", -1);
+  for (gsize i = 0; dirs[i] != NULL; i++)
+    {
+      if (self->v2_base && g_str_has_prefix (dirs[i], self->v2_base))
+        return oom_count (dirs[i], "memory.events");
+      if (self->v1_memory && g_str_has_prefix (dirs[i], self->v1_memory))
+        return oom_count (dirs[i], "memory.oom_control");
+    }
+  return 0;
+}

@@ -1,0 +1,60 @@
+/* mn-controller-local-cgroup.h: the local backend's cgroups.
+ *
+ * One cgroup per job below the controller's own: cgroup v2 (memory.max,
+ * memory.swap.max, memory.oom.group, cpu.max, cpu.weight, cpuset.cpus) or,
+ * where the host has v1, one per hierarchy (memory: limit_in_bytes and
+ * memsw.limit_in_bytes; cpu: cfs_quota_us/cfs_period_us and shares; cpuset:
+ * cpus and mems).  What the limits are comes from the policy's model
+ * (MnPolicyAllocation); this module only writes them and reads back what the
+ * kernel did (OOM kills). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _MnLocalCgroups MnLocalCgroups;
+
+/* What one job may use.  0 means no limit of that kind. */
+typedef struct {
+  guint64      memory_mb;       /* RAM (v2 memory.max, v1 memory.limit_in_bytes) */
+  guint64      memory_swap_mb;  /* RAM + swap (v1 memory.memsw.limit_in_bytes) */
+  guint64      swap_mb;         /* swap alone (v2 memory.swap.max); with memory_mb set,
+                                 * 0 means no swap */
+  guint64      cpu_quota_us;    /* per cpu_period_us (v2 cpu.max, v1 cfs_quota_us) */
+  guint64      cpu_period_us;
+  guint        cpu_weight;      /* cores it counts as against other processes (weight) */
+  const gchar *cpus;            /* cpuset.cpus on this host ("0-1"); NULL: the controller's */
+} MnLocalLimits;
+
+/* @setting: "auto" (below the controller's own cgroups), "none", or a
+ * directory (v2 if it has cgroup.controllers, else a v1 memory dir). */
+MnLocalCgroups *mn_local_cgroups_new (const gchar *setting);
+void            mn_local_cgroups_free (MnLocalCgroups *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnLocalCgroups, mn_local_cgroups_free)
+
+/* "cgroup v2 DIR", "cgroup v1 memory=DIR cpu=DIR cpuset=DIR", "none". */
+const gchar *mn_local_cgroups_describe (MnLocalCgroups *self);
+gboolean     mn_local_cgroups_any (MnLocalCgroups *self);
+/* Whether the kernel confines the job's memory (a memory cgroup), its
+ * RAM + swap (v1 memsw or v2 swap.max), its cores (a cpuset). */
+gboolean     mn_local_cgroups_limits_memory (MnLocalCgroups *self);
+gboolean     mn_local_cgroups_limits_swap (MnLocalCgroups *self);
+gboolean     mn_local_cgroups_limits_cpus (MnLocalCgroups *self);
+
+/* Makes job @id's cgroups with @limits; returns the ';'-joined directories
+ * (the job's process joins each through its cgroup.procs), "" when cgroups
+ * are off.  NULL with @error when a limit the job must have could not be
+ * written (the directories made are removed). */
+gchar   *mn_local_cgroups_make (MnLocalCgroups *self, const gchar *id,
+                                const MnLocalLimits *limits, GError **error);
+/* Removes a job's directories (those still busy are tried again by
+ * mn_local_cgroups_retry). */
+void     mn_local_cgroups_remove (MnLocalCgroups *self, const gchar *dirs);
+void     mn_local_cgroups_retry (MnLocalCgroups *self);
+/* OOM kills the kernel made in the job's memory cgroup (one of @dirs). */
+guint64  mn_local_cgroups_oom_kills (MnLocalCgroups *self, const gchar *dirs);
+/* The jobs' parent weighs as much as its jobs together (after adoption). */
+void     mn_local_cgroups_weigh (MnLocalCgroups *self);
+
+G_END_DECLS
