@@ -120,6 +120,7 @@ mn_manager_finish (MnControllerManager *self, MnSession *s, MnSessionState state
         {
           g_autofree gchar *ev = admitted_event (d, "");
           take_placement (next, d);
+          next->wait_reason = MN_WAIT_NONE;
           next->state = MN_SESSION_STARTING;
           mn_manager_set_reason (next, NULL);
           if (mn_manager_save (self, next, ev))
@@ -171,6 +172,7 @@ decide_launch (MnSession *s, gchar **event, gpointer data, GError **error)
         g_autofree gchar *why = g_strdup_printf ("waiting for room in interactive.q (%s)",
                                                  mn_wait_reason_to_string (c->d.wait_reason));
         c->asked = TRUE;
+        s->wait_reason = c->d.wait_reason;
         mn_manager_set_reason (s, why);
         *event = g_strdup_printf ("requested; waiting at position %u (%s)", c->d.position,
                                   mn_wait_reason_to_string (c->d.wait_reason));
@@ -327,6 +329,8 @@ mn_manager_refill_policy (MnControllerManager *self, GPtrArray *sessions, gboole
         }
       else if (d.kind == MN_DECISION_REJECT)
         mn_manager_finish (self, s, MN_SESSION_FAILED, MN_END_CANCELLED, d.message);
+      else if (d.kind == MN_DECISION_WAIT)
+        s->wait_reason = d.wait_reason;
       mn_decision_clear (&d);
     }
 }

@@ -589,6 +589,9 @@ add_session (MnControllerApi *api, JsonBuilder *b, const MnSession *s, gboolean 
   STR ("if_busy", mn_controller_if_busy_to_string (s->give_up ? MN_IF_BUSY_GIVE_UP : MN_IF_BUSY_WAIT));
   STR ("state", mn_session_state_to_string (s->state));
   STR ("reason", s->reason);
+  /* why it waits, as the policy's code (slots, memory, gpus, gpu-memory) */
+  STR ("wait_reason", s->state == MN_SESSION_QUEUED && s->wait_reason != MN_WAIT_NONE
+                      ? mn_wait_reason_to_string (s->wait_reason) : NULL);
   /* how it ended (or, while ending, why it is stopped) as a code */
   STR ("end_reason", s->end_reason != MN_END_NONE ? mn_end_reason_to_string (s->end_reason) : NULL);
   TIME ("created", s->created);

@@ -149,10 +149,12 @@ proc_starttime (gint pid)
   return g_ascii_strtoull (fields[19], NULL, 10);
 }
 
+/* Its process, not one that took its pid since.  A job that was over before
+ * its start time could be read (starttime 0: a zombie or gone) is over. */
 static gboolean
 job_alive (const JobRecord *r)
 {
-  return r->pid > 0 && proc_starttime (r->pid) == r->starttime;
+  return r->pid > 0 && r->starttime != 0 && proc_starttime (r->pid) == r->starttime;
 }
 
 static void
@@ -174,8 +176,13 @@ signal_job (const JobRecord *r, int sig)
         continue;
       pids = g_strsplit (procs, "\n", -1);
       for (gsize k = 0; pids[k] != NULL; k++)
-        if (pids[k][0] != '\0')
-          kill ((pid_t) g_ascii_strtoll (pids[k], NULL, 10), sig);
+        {
+          /* a process of another pid namespace is listed as 0: kill (0)
+           * would signal the controller's own process group */
+          pid_t pid = (pid_t) g_ascii_strtoll (pids[k], NULL, 10);
+          if (pid > 0)
+            kill (pid, sig);
+        }
     }
 }
 

@@ -16,6 +16,7 @@
 G_BEGIN_DECLS
 
 typedef struct _NodeAddrs NodeAddrs;
+typedef struct _IdleState IdleState;
 
 struct _NodeAddrs {
   GStrv    addrs;     /* NULL: the lookup failed or runs */
@@ -36,6 +37,7 @@ struct _MnControllerManager {
   GHashTable         *running_since; /* id -> gint64* first poll that saw RUNNING */
   GHashTable         *cancelling;  /* id: a cancel runs in a worker thread */
   GHashTable         *node_addrs;  /* job_host = node: node name -> NodeAddrs* */
+  GHashTable         *idle;        /* id -> IdleState*: what idle culling saw */
   gboolean            polling;     /* a poll runs in a worker thread */
   MnClockFunc         clock;
   gpointer            clock_data;
@@ -95,5 +97,6 @@ void      mn_manager_delete_route (MnControllerManager *self, const gchar *id);
 
 /* mn-controller-idle.c */
 void      mn_manager_check_idle (MnControllerManager *self, gint64 now);
+void      mn_manager_idle_state_free (IdleState *st);
 
 G_END_DECLS

@@ -72,6 +72,8 @@ mn_controller_manager_new (const MnControllerConfig *config, const MnPolicyConfi
   self->cancelling = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->node_addrs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                             (GDestroyNotify) mn_manager_node_addrs_free);
+  self->idle = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                      (GDestroyNotify) mn_manager_idle_state_free);
   self->clock = real_clock;
   self->probe = default_probe;
   self->probe_data = self;
@@ -95,6 +97,7 @@ manager_clear (MnControllerManager *self)
   g_hash_table_destroy (self->running_since);
   g_hash_table_destroy (self->cancelling);
   g_hash_table_destroy (self->node_addrs);
+  g_hash_table_destroy (self->idle);
   mn_policy_state_free (self->policy);
   mn_backend_free (self->backend);
   mn_controller_relay_free (self->relay);
@@ -168,6 +171,7 @@ mn_manager_untrack (MnControllerManager *self, MnSession *s)
 {
   g_hash_table_remove (self->by_num, &s->num);
   g_hash_table_remove (self->running_since, s->id);
+  g_hash_table_remove (self->idle, s->id);
   g_hash_table_remove (self->live, s->id);   /* frees s */
 }
 

@@ -189,19 +189,52 @@ handle_status (MnControllerManager *self, MnSession *s, const MnJobStatus *st, g
 /* Hands each polled session its job's status.  @asked: session id ->
  * the job id that was polled (a session submitted while the poll ran is
  * left for the next one); @statuses NULL: the poll failed with @error. */
+typedef struct {
+  const gchar *id;
+  const gchar *job_id;
+  gint64       start;   /* the policy's start of its job, else its creation */
+  gint64       num;
+} Polled;
+
+static gint
+by_start (gconstpointer a, gconstpointer b)
+{
+  const Polled *x = a, *y = b;
+  if (x->start != y->start)
+    return x->start < y->start ? -1 : 1;
+  return x->num < y->num ? -1 : x->num > y->num;
+}
+
 static void
 apply_statuses (MnControllerManager *self, GHashTable *asked, GHashTable *statuses,
                 const GError *error)
 {
   gint64 now = mn_controller_manager_now (self);
+  g_autoptr(GArray) order = g_array_new (FALSE, FALSE, sizeof (Polled));
   GHashTableIter it;
   gpointer key, value;
 
+  /* jobs that ended in the same poll give their slots back in the order
+   * they started (then by job id), as the policy's model says: which
+   * waiting session lands on which freed logical node depends on it */
   g_hash_table_iter_init (&it, asked);
   while (g_hash_table_iter_next (&it, &key, &value))
     {
       MnSession *s = g_hash_table_lookup (self->live, key);
-      const gchar *job_id = value;
+      MnPolicyAllocation a;
+      Polled p = { key, value, 0, 0 };
+      if (s == NULL)
+        continue;
+      p.num = s->num;
+      p.start = mn_manager_is_interactive (s) &&
+                mn_policy_state_allocation (self->policy, (guint64) s->num, &a) ? a.start : s->created;
+      g_array_append_val (order, p);
+    }
+  g_array_sort (order, by_start);
+  for (guint i = 0; i < order->len; i++)
+    {
+      const Polled *p = &g_array_index (order, Polled, i);
+      MnSession *s = g_hash_table_lookup (self->live, p->id);
       MnJobStatus unknown = { MN_JOB_UNKNOWN, -1, error ? error->message : (gchar *) "no answer", 0, NULL };
       const MnJobStatus *st;
       if (s == NULL)
@@ -213,7 +246,7 @@ apply_statuses (MnControllerManager *self, GHashTable *asked, GHashTable *status
             mn_manager_start_job (self, s);
           continue;
         }
-      if (job_id[0] == '\0' || g_strcmp0 (s->job_id, job_id) != 0)
+      if (p->job_id[0] == '\0' || g_strcmp0 (s->job_id, p->job_id) != 0)
         continue;
       st = statuses ? g_hash_table_lookup (statuses, s->job_id) : NULL;
       handle_status (self, s, st ? st : &unknown, now);

@@ -60,6 +60,8 @@ typedef struct {
   gchar          *exec_node;
   gchar          *refused_at;  /* the connection file's host:port last refused */
   gboolean        route_failed; /* the app answered; the relay did not take the route */
+  MnWaitReason    wait_reason; /* queued: what the policy found missing (not stored:
+                                * a restart asks the policy again) */
 } MnSession;
 
 MnSession   *mn_session_new (void);

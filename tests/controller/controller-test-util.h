@@ -11,7 +11,8 @@
 
 G_BEGIN_DECLS
 
-/* A TCP port on 127.0.0.1 that was free a moment ago. */
+/* A TCP port on 127.0.0.1 that was free a moment ago, below the ephemeral
+ * range (so that a daemon restarted on it gets it back). */
 guint mn_test_free_port (void);
 
 /* Writes @text to @path and sets its mode; asserts. */

@@ -537,6 +537,7 @@ typedef struct {
   GMainLoop *loop;
   gchar     *result;
   gchar     *msg_id;
+  gchar     *code;      /* JSON-quoted */
 } Kernel;
 
 static void
@@ -573,8 +574,9 @@ on_ws_connected (GObject *src, GAsyncResult *res, gpointer data)
   msg = g_strdup_printf ("{\"header\":{\"msg_id\":\"%s\",\"username\":\"t\",\"session\":\"s1\","
                          "\"msg_type\":\"execute_request\",\"version\":\"5.3\",\"date\":\"2024-01-01T00:00:00Z\"},"
                          "\"parent_header\":{},\"metadata\":{},\"channel\":\"shell\",\"buffers\":[],"
-                         "\"content\":{\"code\":\"1+1\",\"silent\":false,\"store_history\":true,"
-                         "\"user_expressions\":{},\"allow_stdin\":false,\"stop_on_error\":true}}", k->msg_id);
+                         "\"content\":{\"code\":%s,\"silent\":false,\"store_history\":true,"
+                         "\"user_expressions\":{},\"allow_stdin\":false,\"stop_on_error\":true}}",
+                         k->msg_id, k->code);
   soup_websocket_connection_send_text (ws, msg);
 }
 
@@ -588,7 +590,7 @@ on_ws_timeout (gpointer data)
 /* base: "http://host:port/s/ID/"; via the relay with the login cookie, or
  * straight to the app with its token in the relay's header. */
 static gchar *
-run_one_plus_one (const gchar *base, const Login *l, const gchar *token)
+run_code (const gchar *base, const Login *l, const gchar *token, const gchar *code)
 {
   g_autofree gchar *kurl = g_strconcat (base, "api/kernels", NULL);
   g_autoptr(SoupMessage) msg = soup_message_new ("POST", kurl);
@@ -597,8 +599,13 @@ run_one_plus_one (const gchar *base, const Login *l, const gchar *token)
   g_autoptr(JsonParser) p = json_parser_new ();
   g_autofree gchar *kid = NULL, *wsurl = NULL, *auth = NULL, *cookie = NULL, *origin = NULL;
   g_autoptr(SoupMessage) wsmsg = NULL;
-  Kernel k = { g_main_loop_new (NULL, FALSE), NULL, g_strdup ("m-1") };
+  Kernel k = { g_main_loop_new (NULL, FALSE), NULL, g_strdup ("m-1"), NULL };
   guint timeout;
+  {
+    g_autoptr(JsonNode) quoted = json_node_new (JSON_NODE_VALUE);
+    json_node_set_string (quoted, code);
+    k.code = json_to_string (quoted, FALSE);
+  }
 
   /* Jupyter's XSRF check stays on behind the relay: the _xsrf cookie and
    * the X-XSRFToken header (double submit) */
@@ -638,7 +645,14 @@ run_one_plus_one (const gchar *base, const Login *l, const gchar *token)
   g_object_set_data (G_OBJECT (h.http), "ws", NULL);
   g_main_loop_unref (k.loop);
   g_free (k.msg_id);
+  g_free (k.code);
   return k.result;
+}
+
+static gchar *
+run_one_plus_one (const gchar *base, const Login *l, const gchar *token)
+{
+  return run_code (base, l, token, "1+1");
 }
 
 static void
@@ -968,6 +982,55 @@ test_host_fit_refuse (void)
   g_assert_nonnull (strstr (err, "[node] swap"));
 }
 
+/* Idle is kernel inactivity, asked of the real Jupyter's api/kernels: a
+ * kernel computing longer than the idle timeout with nobody watching (no
+ * traffic through the relay) is not cut; once it is idle, the session is
+ * cut idle_timeout after its last activity, with end_reason idle. */
+static void
+test_idle_jupyter (void)
+{
+  Login alice = login ("alice", "alice-password");
+  g_autofree gchar *id = NULL, *st = NULL, *reason = NULL, *upstream = NULL, *token = NULL;
+  g_autofree gchar *base = NULL, *result = NULL;
+  gint64 t_done, t_end;
+  Reply r;
+  write_policy (8);
+  kill (h.controller, SIGHUP);
+  g_usleep (300000);
+  id = new_session (&alice, "{\"app\":\"jupyter\",\"memory_gb\":2,\"hours\":1}");
+  st = wait_state (&alice, id, "running", 180, &reason);
+  if (!g_str_equal (st, "running"))
+    g_error ("jupyter session is %s: %s", st, reason ? reason : "");
+  route_of (id, &upstream, &token);
+  base = g_strdup_printf ("%s/s/%s/", upstream, id);
+  /* 14 s of computing, straight to the app: nothing through the relay */
+  result = run_code (base, NULL, token, "import time\ntime.sleep(14)\n3");
+  t_done = g_get_monotonic_time ();
+  g_assert_cmpstr (result, ==, "3");
+  g_free (st);
+  st = session_state (&alice, id, NULL);
+  g_assert_cmpstr (st, ==, "running");
+  g_free (st);
+  g_clear_pointer (&reason, g_free);
+  st = wait_state (&alice, id, "ended", 30, &reason);
+  t_end = g_get_monotonic_time ();
+  g_assert_cmpstr (st, ==, "ended");
+  g_test_message ("idle cut %.1f s after the kernel went idle: %s", (t_end - t_done) / 1e6, reason);
+  g_assert_cmpint (t_end - t_done, >=, 6 * G_USEC_PER_SEC);
+  g_assert_nonnull (strstr (reason, "kernels were idle"));
+  {
+    g_autofree gchar *path = g_strdup_printf ("sessions/%s", id);
+    g_autofree gchar *url = api (path);
+    r = request ("GET", url, &alice, NULL, NULL);
+    g_assert_cmpstr (member (&r, "end_reason"), ==, "idle");
+    reply_clear (&r);
+  }
+  write_policy (0);
+  kill (h.controller, SIGHUP);
+  g_usleep (300000);
+  login_clear (&alice);
+}
+
 /* ---- setup --------------------------------------------------------------------------- */
 
 static void
@@ -1123,6 +1186,7 @@ main (int argc, char **argv)
   g_test_add_func ("/controller/integration/relay-restart", test_relay_restart);
   g_test_add_func ("/controller/integration/idle-after-reload", test_idle_after_reload);
   g_test_add_func ("/controller/integration/memory-cap", test_memory_cap);
+  g_test_add_func ("/controller/integration/idle-jupyter", test_idle_jupyter);
   g_test_add_func ("/controller/integration/host-fit-refuse", test_host_fit_refuse);
   rc = g_test_run ();
   stop_daemons ();

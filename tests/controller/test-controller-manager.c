@@ -2,6 +2,7 @@
  * every transition, including unknown and the failures. */
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "mn-controller-manager.h"
@@ -154,6 +155,8 @@ typedef struct {
   guint                probes;
   gboolean             blocking; /* the backend's commands block (setup data) */
   gboolean             local;    /* the backend is named "local" (setup data) */
+  gchar               *kernels;  /* what the app answers on api/kernels (JSON), NULL: 404 */
+  guint                kernel_asks;
 } Fixture;
 
 static gint64 fake_clock (gpointer data) { return ((Fixture *) data)->now; }
@@ -163,6 +166,19 @@ fake_probe (const MnSession *s, const gchar *url, MnHttpDone done, gpointer done
             gpointer data)
 {
   Fixture *fx = data;
+  if (g_str_has_suffix (url, "/api/kernels"))
+    {
+      g_autoptr(JsonParser) p = json_parser_new ();
+      fx->kernel_asks++;
+      if (fx->kernels == NULL)
+        done (FALSE, "HTTP 404 Not Found", NULL, done_data);
+      else
+        {
+          g_assert_true (json_parser_load_from_data (p, fx->kernels, -1, NULL));
+          done (TRUE, NULL, json_parser_get_root (p), done_data);
+        }
+      return;
+    }
   fx->probes++;
   done (fx->ready, fx->ready ? NULL : "connection refused", NULL, done_data);
 }
@@ -239,6 +255,7 @@ teardown (Fixture *fx, gconstpointer data)
   mn_controller_manager_unref (fx->manager);
   mn_controller_config_free (fx->config);
   mn_policy_config_free (fx->policy);
+  g_free (fx->kernels);
   g_assert_cmpint (system (cmd), ==, 0);
   g_free (fx->dir);
 }
@@ -1061,6 +1078,85 @@ test_store_migration (void)
   g_assert_cmpint (system (rm), ==, 0);
 }
 
+static gchar *
+kernels_json (const gchar *state, gint64 last_activity)
+{
+  g_autoptr(GDateTime) at = g_date_time_new_from_unix_utc (last_activity);
+  g_autofree gchar *iso = g_date_time_format (at, "%Y-%m-%dT%H:%M:%S.000000Z");
+  return g_strdup_printf ("[{\"id\":\"k1\",\"name\":\"python3\",\"last_activity\":\"%s\","
+                          "\"execution_state\":\"%s\",\"connections\":0}]", iso, state);
+}
+
+/* Idle is kernel inactivity, asked of Jupyter's api/kernels, with no relay
+ * configured: a kernel computing with nobody watching is never cut; once
+ * idle, the session is warned and then cut with MN_END_IDLE at last
+ * activity + idle_timeout. */
+static void
+test_idle_kernels (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnPolicyConfig) p = mn_policy_config_copy (fx->policy);
+  g_autoptr(MnSession) s = NULL, got = NULL;
+  gint64 t0;
+  p->idle_timeout = 100;
+  mn_controller_manager_set_policy (fx->manager, p);
+  s = launch (fx, "alice", FALSE, NULL);
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  write_connection (fx, s->id, 20010);
+  tick (fx);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_RUNNING);
+  t0 = fx->now;
+  /* computing for ten minutes: not idle, whatever its last activity */
+  fx->kernels = kernels_json ("busy", t0);
+  for (gint i = 0; i < 60; i++)
+    {
+      fx->now += 10;
+      tick (fx);
+    }
+  g_assert_cmpuint (fx->kernel_asks, >, 10);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_RUNNING);
+  /* done at t1: warned before the cut, cut at t1 + 100 */
+  {
+    gint64 t1 = fx->now;
+    g_free (fx->kernels);
+    fx->kernels = kernels_json ("idle", t1);
+    fx->now = t1 + 95;
+    tick (fx);
+    got = mn_controller_manager_get (fx->manager, s->id, NULL);
+    g_assert_cmpint (got->state, ==, MN_SESSION_RUNNING);
+    g_assert_nonnull (strstr (got->reason, "unless it is used"));
+    g_clear_pointer (&got, mn_session_free);
+    fx->now = t1 + 100;
+    tick (fx);
+    tick (fx);
+  }
+  got = mn_controller_manager_get (fx->manager, s->id, NULL);
+  g_assert_cmpint (got->state, ==, MN_SESSION_ENDED);
+  g_assert_cmpint (got->end_reason, ==, MN_END_IDLE);
+  g_assert_nonnull (strstr (got->reason, "kernels were idle"));
+}
+
+/* An app without kernels (api/kernels: 404) and no relay: nothing can say
+ * it is idle, so it is never cut. */
+static void
+test_idle_unknown (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnPolicyConfig) p = mn_policy_config_copy (fx->policy);
+  g_autoptr(MnSession) s = NULL;
+  p->idle_timeout = 60;
+  mn_controller_manager_set_policy (fx->manager, p);
+  s = launch (fx, "alice", FALSE, NULL);
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  write_connection (fx, s->id, 20011);
+  tick (fx);
+  for (gint i = 0; i < 30; i++)
+    {
+      fx->now += 10;
+      tick (fx);
+    }
+  g_assert_cmpuint (fx->kernel_asks, >, 5);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_RUNNING);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1086,6 +1182,8 @@ main (int argc, char **argv)
   ADD ("/controller/session/walltime-from-start", test_walltime_from_start);
   ADD ("/controller/session/memory-cap-end", test_memory_cap_end);
   ADD ("/controller/session/gpu-memory-capped", test_gpu_memory_capped);
+  ADD ("/controller/session/idle-kernels", test_idle_kernels);
+  ADD ("/controller/session/idle-unknown", test_idle_unknown);
   ADD ("/controller/session/scheduler-queue", test_scheduler_queue);
   g_test_add ("/controller/session/commands-in-threads", Fixture, "blocking", setup,
               test_commands_in_threads, teardown);
