@@ -279,6 +279,37 @@ test_world (void)
   mn_check_rm_rf (tmp);
 }
 
+/* The world the sweep makes in-process for seed 1 is the shipped file
+ * (minna-tracegen --seed 1): the same metrics, member for member. */
+static void
+test_world_is_the_file (void)
+{
+  g_autofree gchar *sim = sim_exe ();
+  g_autofree gchar *world = g_test_build_filename (G_TEST_DIST, "data", "sweep", "world-seed1.scenario", NULL);
+  g_autofree gchar *file = g_test_build_filename (G_TEST_DIST, "data", "sweep", "file-seed1.scenario", NULL);
+  g_autofree gchar *tmp = g_dir_make_tmp ("mn-sweep-seed1-XXXXXX", NULL);
+  g_autofree gchar *a = g_build_filename (tmp, "world", NULL);
+  g_autofree gchar *b = g_build_filename (tmp, "file", NULL);
+  const gchar *run_a[] = { sim, "run", world, "--out", a, "--quiet", NULL };
+  const gchar *run_b[] = { sim, "run", file, "--out", b, "--quiet", NULL };
+  g_autoptr (JsonObject) ra = NULL, rb = NULL;
+
+  g_assert_cmpint (mn_check_spawn (run_a, NULL, NULL, NULL), ==, 0);
+  g_assert_cmpint (mn_check_spawn (run_b, NULL, NULL, NULL), ==, 0);
+  ra = load_results (a);
+  rb = load_results (b);
+  for (gint point = -1; point <= 0; point++)
+    {
+      g_autoptr (JsonNode) na = json_node_init_object (json_node_alloc (), run_metrics (ra, point, 0));
+      g_autoptr (JsonNode) nb = json_node_init_object (json_node_alloc (), run_metrics (rb, point, 0));
+      g_autofree gchar *ta = json_to_string (na, TRUE);
+      g_autofree gchar *tb = json_to_string (nb, TRUE);
+
+      g_assert_cmpstr (ta, ==, tb);
+    }
+  mn_check_rm_rf (tmp);
+}
+
 /* Issue 16's bug on the real engine: with only a wait target, the point
  * whose memory cap refuses every request "waits" 0 s; it is not the
  * answer. */
@@ -352,6 +383,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sweep/engine/kth", test_kth);
   g_test_add_func ("/sweep/engine/world", test_world);
   g_test_add_func ("/sweep/engine/refuse-all", test_refuse_all);
+  g_test_add_func ("/sweep/engine/world-is-the-file", test_world_is_the_file);
   g_test_add_func ("/sweep/engine/tsubame3-fy2019", test_default_year);
   status = g_test_run ();
   mn_check_rm_rf (lecture_dir);
