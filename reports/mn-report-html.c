@@ -144,8 +144,9 @@ static void
 story_row (Report *r, GString *h, gint point, const gchar *label)
 {
   MnRange req = mn_report_metric_range (r, point, MN_METRIC_REQUESTS);
-  MnRange cols[9];
-  static const gchar *const units[9] = { "share", "share", "share", "s", "s", "s", "s", "share", "share" };
+  MnRange cols[11];
+  static const gchar *const units[11] = { "share", "share", "share", "s", "s", "s", "s", "share", "share",
+                                          "", "" };
   g_autofree gdouble *own = g_new (gdouble, r->n_seeds);
   g_autofree gdouble *other = g_new (gdouble, r->n_seeds);
 
@@ -171,6 +172,10 @@ story_row (Report *r, GString *h, gint point, const gchar *label)
   cols[7] = point >= 0 ? mn_report_figure_range (r, point, MN_FIGURE_BATCH_WAIT_INCREASE)
                        : (MnRange) { 0, 0, 0, r->n_seeds };
   cols[8] = mn_report_path_range (r, point, "batch.wait_ge_24h_share");
+  cols[9] = point >= 0 ? mn_report_metric_range (r, point, MN_METRIC_GPU_ALLOC_FAILURES)
+                       : (MnRange) { NAN, NAN, NAN, 0 };
+  cols[10] = point >= 0 ? mn_report_metric_range (r, point, MN_METRIC_MEMORY_CAP_KILLS)
+                        : (MnRange) { NAN, NAN, NAN, 0 };
   g_string_append (h, "<tr><td>");
   esc (h, label);
   g_string_append (h, "</td>");
@@ -189,7 +194,8 @@ html_story (Report *r, GString *h)
   g_string_append (h, "<table><tr><th></th><th>started immediately</th><th>refused by the per-user limit</th>"
                       "<th>refused otherwise, or never started</th><th>median wait</th><th>p99 wait</th>"
                       "<th>longest wait</th><th>batch mean wait</th><th>batch mean wait above the baseline</th>"
-                      "<th>batch jobs waiting 24 h or more</th></tr>\n");
+                      "<th>batch jobs waiting 24 h or more</th><th>GPU memory allocation failures</th>"
+                      "<th>sessions killed by their memory cap</th></tr>\n");
   story_row (r, h, -1, "baseline: interactive jobs in all.q");
   story_row (r, h, r->ref, r->ref_label);
   if (r->next >= 0)

@@ -897,6 +897,15 @@ mn_sweep_results_summary (MnSweepResults *r)
       g_string_append_printf (out, "; batch mean wait %s%s against the baseline.\n",
                               ra.median >= 0 ? "+" : "", inc_s);
     }
+  {
+    /* what goes wrong for sessions, whether or not a target asks */
+    g_autofree gchar *gpu = figure_range_text (r, point_metrics, MN_METRIC_GPU_ALLOC_FAILURES, MN_TARGET_GPU_FAILURES);
+    g_autofree gchar *cap = figure_range_text (r, point_metrics, MN_METRIC_MEMORY_CAP_KILLS, MN_TARGET_CAP_KILLS);
+    g_autofree gchar *oom = figure_range_text (r, point_metrics, MN_METRIC_OOM_KILLS, MN_TARGET_OOM_KILLS);
+
+    g_string_append_printf (out, "Sessions over the trace: GPU memory allocation failed %s; killed by "
+                            "their memory cap %s, by a node's OOM killer %s.\n", gpu, cap, oom);
+  }
   g_free (point_metrics);
   return g_string_free (out, FALSE);
 }

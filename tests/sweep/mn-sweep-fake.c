@@ -136,9 +136,37 @@ mn_sweep_fake_run (const MnSweepPoint *point, guint seed_index, gpointer user_da
         json_object_set_double_member (mo, "wait_ge_24h_share", 0.001 * f);
         json_object_set_double_member (mo, "utilization", 0.80 + 0.05 * k);
         json_object_set_double_member (mo, "down_hours", 0);
+        if (!s->world)
+          {
+            /* a trace file logs when its jobs started: the log waited
+             * twice as long as the replay */
+            JsonObject *lg = json_object_new ();
+
+            json_object_set_int_member (lg, "jobs", 900);
+            json_object_set_double_member (lg, "replay_wait_mean", 1000 * f);
+            json_object_set_double_member (lg, "replay_wait_median", 300 * f);
+            json_object_set_double_member (lg, "replay_wait_p95", 5000 * f);
+            json_object_set_double_member (lg, "logged_wait_mean", 2000 * f);
+            json_object_set_double_member (lg, "logged_wait_median", 600 * f);
+            json_object_set_double_member (lg, "logged_wait_p95", 10000 * f);
+            json_object_set_object_member (mo, "logged", lg);
+          }
         json_array_add_object_element (bm, mo);
       }
     json_object_set_array_member (batch, "by_month", bm);
+    if (!s->world)
+      {
+        JsonObject *lg = json_object_new ();
+
+        json_object_set_int_member (lg, "jobs", 2700);
+        json_object_set_double_member (lg, "replay_wait_mean", 2000);
+        json_object_set_double_member (lg, "replay_wait_median", 600);
+        json_object_set_double_member (lg, "replay_wait_p95", 10000);
+        json_object_set_double_member (lg, "logged_wait_mean", 4000);
+        json_object_set_double_member (lg, "logged_wait_median", 1200);
+        json_object_set_double_member (lg, "logged_wait_p95", 20000);
+        json_object_set_object_member (batch, "logged", lg);
+      }
     json_object_set_double_member (batch, "wait_ge_24h_share", 0.002 * (1.0 + 0.03 * nodes));
   }
   if (!point->baseline)

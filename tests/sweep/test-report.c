@@ -66,6 +66,16 @@ test_report_fake (void)
   g_assert_nonnull (strstr (html, "<code>batch_wait_increase</code>"));
   g_assert_nonnull (strstr (html, "+1.00 points"));
   g_assert_nonnull (strstr (html, "href=\"recommended.conf\""));
+  /* the fake's trace logs start times: the replay against the log */
+  g_assert_nonnull (strstr (html, "<h2>Validation against the log</h2>"));
+  g_assert_nonnull (strstr (html, "<tr><td>mean</td><td>66.7 min</td><td>33.3 min</td></tr>"));
+  {
+    g_autofree gchar *png = g_build_filename (tmp, "plots", "validation.png", NULL);
+    g_autofree gchar *svg = g_build_filename (tmp, "plots", "validation.svg", NULL);
+
+    mn_check_png (png);
+    mn_check_svg (svg, "Replayed against logged batch waits, by month");
+  }
   mn_check_rm_rf (tmp);
 }
 
@@ -116,6 +126,8 @@ test_report_seeds (void)
   g_assert_nonnull (strstr (html, "<td class=\"fail\">100.00% <span class=\"range\">(93.33%&ndash;100.00%)</span></td>"
                                   "<td class=\"fail\">-5.67 points (seed 3); <b>missed on 1 of 3 seeds</b></td>"));
   g_assert_nonnull (strstr (html, "seeds 1, 2, 3"));
+  /* a generated world logs no start times: no validation section */
+  g_assert_null (strstr (html, "Validation against the log"));
   heat = mn_check_read (tmp, "plots/heatmap-immediate.dat");
   g_assert_nonnull (strstr (heat, "passes 3/3"));
   g_assert_nonnull (strstr (heat, "passes 2/3"));
