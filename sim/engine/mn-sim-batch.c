@@ -37,6 +37,62 @@
 
 #define REMOVED G_MAXUINT32
 
+/* Queue blocks: per 32 slots, the live entries and, per shape, the smallest
+ * count and estimate ever enqueued there (lower bounds: removals do not
+ * raise them).  A backfill scan skips a block none of whose jobs can start:
+ * every shape too wide for what is free now, or ending after the shadow
+ * time and too wide for the extra, or running into a maintenance window.
+ * Exactly the jobs the entry-by-entry tests would pass over. */
+#define QBLOCK 32
+
+static void
+block_add (MnSimBatch *b, gsize slot, const MnSimQueued *q)
+{
+  gsize k = slot / QBLOCK;
+  if (k >= b->n_blocks)
+    {
+      gsize n = MAX (k + 1, b->n_blocks * 2);
+      b->blocks = g_renew (MnSimQBlock, b->blocks, n);
+      for (gsize x = b->n_blocks; x < n; x++)
+        {
+          b->blocks[x].live = 0;
+          for (guint t = 0; t < MN_SIM_MAX_TYPES; t++)
+            {
+              b->blocks[x].min_count[t] = G_MAXUINT32;
+              b->blocks[x].min_estimate[t] = G_MAXINT64;
+            }
+        }
+      b->n_blocks = n;
+    }
+  MnSimQBlock *blk = &b->blocks[k];
+  blk->live++;
+  blk->min_count[q->type] = MIN (blk->min_count[q->type], q->count);
+  blk->min_estimate[q->type] = MIN (blk->min_estimate[q->type], q->estimate);
+}
+
+static inline void
+block_remove (MnSimBatch *b, gsize slot)
+{
+  b->blocks[slot / QBLOCK].live--;
+}
+
+static void
+blocks_rebuild (MnSimBatch *b)
+{
+  for (gsize x = 0; x < b->n_blocks; x++)
+    {
+      b->blocks[x].live = 0;
+      for (guint t = 0; t < MN_SIM_MAX_TYPES; t++)
+        {
+          b->blocks[x].min_count[t] = G_MAXUINT32;
+          b->blocks[x].min_estimate[t] = G_MAXINT64;
+        }
+    }
+  for (gsize i = 0; i < b->queue_len; i++)
+    if (b->queue[i].bj != REMOVED)
+      block_add (b, i, &b->queue[i]);
+}
+
 /* Chunks of @s that fit in (cores, gpus, memory).  Divisions are what a
  * congested replay spends its time on: most nodes have less than one chunk
  * free, which needs none, and memory is rarely the binding resource. */
@@ -221,6 +277,7 @@ mn_sim_batch_clear (MnSimBatch *b)
   g_clear_pointer (&b->group_parked, g_free);
   g_clear_pointer (&b->running, g_free);
   g_clear_pointer (&b->queue, g_free);
+  g_clear_pointer (&b->blocks, g_free);
 }
 
 gboolean
@@ -249,6 +306,7 @@ mn_sim_batch_enqueue (MnSimBatch *b, guint32 bj)
   q->cores = (guint32) MIN ((guint64) j->count * b->types[j->type].cores, G_MAXUINT32);
   q->estimate = j->estimate;
   b->queue_live++;
+  block_add (b, b->queue_len - 1, q);
 }
 
 static inline MnSimBatchJob *
@@ -343,18 +401,22 @@ place_now_and_extra (MnSimBatch *b, MnSimBatchJob *j)
 {
   const MnSimShape *s = &b->types[j->type];
   guint32 left = j->count, alloc_size = 0;
-  for (guint n = 0; n < b->n_nodes && left > 0; n++)
-    {
-      guint32 k = b->extra_k[(gsize) j->type * b->n_nodes + n];
-      if (k == 0)
-        continue;
-      guint32 take = MIN (k, left);
-      free_take (&b->free, n, s, take);
-      free_take (&b->extra, n, s, take);
-      node_changed (b, n);
-      alloc_push (j, n, take, &alloc_size);
-      left -= take;
-    }
+  /* Only nodes with a free core can take a chunk; extra_k holds values for
+   * those alone (extra_type_ensure). */
+  for (guint w = 0; w < (b->n_nodes + 63) / 64 && left > 0; w++)
+    for (guint64 bits = b->free_bits[w]; bits != 0 && left > 0; bits &= bits - 1)
+      {
+        guint n = w * 64 + (guint) __builtin_ctzll (bits);
+        guint32 k = b->extra_k[(gsize) j->type * b->n_nodes + n];
+        if (k == 0)
+          continue;
+        guint32 take = MIN (k, left);
+        free_take (&b->free, n, s, take);
+        free_take (&b->extra, n, s, take);
+        node_changed (b, n);
+        alloc_push (j, n, take, &alloc_size);
+        left -= take;
+      }
   g_assert (left == 0);
 }
 
@@ -437,6 +499,7 @@ park (MnSimBatch *b, GArray **lists, guint32 key, gsize slot)
   g_array_append_val (lists[key], p);
   b->queue[slot].bj = REMOVED;
   b->queue_live--;
+  block_remove (b, slot);
   b->n_parked++;
 }
 
@@ -449,6 +512,7 @@ unpark (MnSimBatch *b, GArray *list)
     {
       const Parked *p = &g_array_index (list, Parked, i);
       b->queue[p->slot] = p->q;
+      b->blocks[p->slot / QBLOCK].live++;
       b->queue_head = MIN (b->queue_head, p->slot);
     }
   b->queue_live += list->len;
@@ -517,6 +581,7 @@ start_job (MnSimBatch *b, guint32 bj, gsize queue_pos, gint64 now)
   b->busy_cores += (guint64) j->count * b->types[j->type].cores;
   b->queue[queue_pos].bj = REMOVED;
   b->queue_live--;
+  block_remove (b, queue_pos);
 }
 
 static gboolean
@@ -538,6 +603,7 @@ queue_compact (MnSimBatch *b)
   b->queue_len = out;
   b->queue_head = 0;
   g_assert (out == b->queue_live);
+  blocks_rebuild (b);
 
 }
 
@@ -600,8 +666,10 @@ extra_type_ensure (MnSimBatch *b, guint t)
 {
   if (b->extra_ready[t])
     return;
+  /* Slots of nodes without a free core are left as they are: nothing reads
+   * them (place_now_and_extra walks free_bits; such a node cannot change
+   * before the next full pass recomputes). */
   guint32 *k = &b->extra_k[(gsize) t * b->n_nodes];
-  memset (k, 0, b->n_nodes * sizeof (guint32));
   guint64 cap = 0;
   for (guint w = 0; w < (b->n_nodes + 63) / 64; w++)
     for (guint64 bits = b->free_bits[w]; bits != 0; bits &= bits - 1)
@@ -615,29 +683,56 @@ extra_type_ensure (MnSimBatch *b, guint t)
 }
 
 /* Try the queued jobs from position @i on behind the blocked head. */
+/* Can no job of block @k start now (see QBLOCK)? */
+static gboolean
+block_hopeless (MnSimBatch *b, gsize k, gint64 now)
+{
+  const MnSimQBlock *blk = &b->blocks[k];
+  if (blk->live == 0)
+    return TRUE;
+  for (guint t = 0; t < b->n_types; t++)
+    {
+      guint32 c = blk->min_count[t];
+      gint64 e = blk->min_estimate[t];
+      if (c == G_MAXUINT32 || b->cap[t] < c || (now < b->down_end && now + e > b->down_start))
+        continue;
+      if (now + e <= b->shadow)
+        return FALSE;
+      extra_type_ensure (b, t);
+      if (b->extra_cap[t] >= c)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 backfill_from (MnSimBatch *b, gsize i, gint64 now, MnSimStartFunc started, gpointer user_data)
 {
   for (; i < b->queue_len; i++)
     {
+      if (i % QBLOCK == 0 && block_hopeless (b, i / QBLOCK, now))
+        {
+          i += QBLOCK - 1;
+          continue;
+        }
       const MnSimQueued *q = &b->queue[i];
-      if (q->bj == REMOVED || b->cap[q->type] < q->count)
+      if (q->bj == REMOVED || b->cap[q->type] < q->count || time_blocked (b, q, now))
+        continue;
+      /* The reservation first (no memory but the entry's), then the caps. */
+      gboolean by_shadow = now + q->estimate <= b->shadow;
+      if (!by_shadow && (extra_type_ensure (b, q->type), b->extra_cap[q->type] < q->count))
         continue;
       if (capped (b, q))
         {
           park_if_job_capped (b, q, i);
           continue;
         }
-      if (time_blocked (b, q, now))
-        continue;
       guint32 bj = q->bj;
       MnSimBatchJob *j = job_at (b, bj);
-      if (now + q->estimate <= b->shadow)
+      if (by_shadow)
         place_now (b, j);
-      else if ((extra_type_ensure (b, j->type), b->extra_cap[j->type] >= j->count))
-        place_now_and_extra (b, j);
       else
-        continue;
+        place_now_and_extra (b, j);
       start_job (b, bj, i, now);
       started (bj, user_data);
       if (!anything_fits (b))

@@ -91,6 +91,13 @@ typedef struct {
   gint64  estimate;
 } MnSimQueued;
 
+/* What a backfill scan may skip (mn-sim-batch.c, QBLOCK). */
+typedef struct {
+  guint32 live;
+  guint32 min_count[MN_SIM_MAX_TYPES];
+  gint64  min_estimate[MN_SIM_MAX_TYPES];
+} MnSimQBlock;
+
 /* Running counts against the caps, per user or group. */
 typedef struct {
   guint32 jobs;
@@ -110,6 +117,8 @@ typedef struct {
   GArray    **user_parked;   /* per user/group: jobs held by a jobs cap (mn-sim-batch.c) */
   GArray    **group_parked;
   guint64     n_parked;
+  MnSimQBlock *blocks;       /* per QBLOCK queue slots */
+  gsize       n_blocks;
   /* The next (or current) maintenance window: no job may run over
    * [down_start, down_end); G_MAXINT64 when none is left. */
   gint64      down_start, down_end;
