@@ -288,7 +288,7 @@ serve (MnControllerConfig *config)
   if (g_file_test (config->relay_secret_file, G_FILE_TEST_EXISTS) &&
       (secret = mn_controller_read_secret (config->relay_secret_file, &error)) == NULL)
     {
-      g_printerr ("minna-controller: %s\n", error->message);
+      g_printerr ("minna-controller: [relay] secret_file: %s\n", error->message);
       return 1;
     }
   if (secret == NULL && config->relay_url[0])
@@ -310,6 +310,16 @@ serve (MnControllerConfig *config)
       return 1;
     }
   api = mn_controller_api_new (config, manager, g_steal_pointer (&key), secret);
+  if (config->metrics_secret_file[0] != '\0')
+    {
+      g_autofree gchar *metrics = mn_controller_read_secret (config->metrics_secret_file, &error);
+      if (metrics == NULL)
+        {
+          g_printerr ("minna-controller: [server] metrics_secret_file: %s\n", error->message);
+          return 1;
+        }
+      mn_controller_api_set_metrics_secret (api, metrics);
+    }
   if (!mn_controller_api_listen (api, config->listen, config->port, &port, &error))
     {
       g_printerr ("minna-controller: listen on %s:%u: %s\n", config->listen, config->port,

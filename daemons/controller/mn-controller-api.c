@@ -26,6 +26,7 @@ struct _MnControllerApi {
   MnControllerRelay   *relay;    /* for the logins; the manager has its own */
   MnControllerLogins  *logins;
   gchar               *relay_proof;    /* what the relay shows (X-Minna-Relay-Proof) */
+  gchar               *metrics_bearer; /* "Bearer SECRET" for /metrics, or NULL */
   guint64              logins_ok, logins_failed, logins_throttled, requests, bodies_refused;
 };
 
@@ -1155,6 +1156,29 @@ handle_metrics (MnControllerApi *api, SoupServerMessage *msg)
                                     g_string_free (s, FALSE), len);
 }
 
+/* /metrics tells who is busy and how logins fare: not for the internet
+ * (the relay passes every portal path on).  A scraper shows the bearer of
+ * [server] metrics_secret_file; a browser, an admin's login. */
+static gboolean
+metrics_allowed (MnControllerApi *api, SoupServerMessage *msg)
+{
+  const gchar *auth = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                    "Authorization");
+  g_autofree gchar *user = NULL, *why = NULL;
+  if (api->metrics_bearer != NULL && auth != NULL && strlen (auth) == strlen (api->metrics_bearer) &&
+      CRYPTO_memcmp (auth, api->metrics_bearer, strlen (auth)) == 0)
+    return TRUE;
+  user = mn_controller_logins_check (api->logins, cookie_header (msg),
+                                     mn_controller_manager_now (api->manager), NULL, &why);
+  if (user != NULL && mn_controller_config_is_admin (api->config, user))
+    return TRUE;
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "WWW-Authenticate", "Bearer realm=\"minna-controller metrics\"");
+  reply_error (msg, user != NULL ? 403 : 401, NULL,
+               "/metrics needs the bearer of [server] metrics_secret_file or an admin's login");
+  return FALSE;
+}
+
 /* ---- portal pages (daemons/controller/www/README.md has the table) ------------ */
 
 static const gchar *
@@ -1369,7 +1393,7 @@ dispatch (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
 
   api->requests++;
   if (g_str_equal (path, "/metrics") && get)
-    return handle_metrics (api, msg);
+    return metrics_allowed (api, msg) ? handle_metrics (api, msg) : (void) 0;
   if (!g_str_has_prefix (path, "/api/") && serve_page (api, msg, method, path))
     return;
   if (!g_str_has_prefix (path, "/api/v1/"))
@@ -1439,6 +1463,9 @@ mn_controller_api_free (MnControllerApi *api)
   mn_controller_kernels_free (api->kernels);
   mn_controller_logins_free (api->logins);
   g_free (api->relay_proof);
+  if (api->metrics_bearer != NULL)
+    OPENSSL_cleanse (api->metrics_bearer, strlen (api->metrics_bearer));
+  g_free (api->metrics_bearer);
   mn_controller_relay_free (api->relay);
   g_free (api);
 }
@@ -1473,4 +1500,13 @@ mn_controller_api_listen (MnControllerApi *api, const gchar *address, guint port
     *bound = (guint) g_uri_get_port (uris->data);
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   return TRUE;
+}
+
+void
+mn_controller_api_set_metrics_secret (MnControllerApi *api, const gchar *secret)
+{
+  if (api->metrics_bearer != NULL)
+    OPENSSL_cleanse (api->metrics_bearer, strlen (api->metrics_bearer));
+  g_free (api->metrics_bearer);
+  api->metrics_bearer = secret != NULL ? g_strdup_printf ("Bearer %s", secret) : NULL;
 }

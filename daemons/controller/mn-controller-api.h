@@ -12,7 +12,8 @@
  *   GET    /api/v1/routes           bearer secret (the relay)
  *   GET    /api/v1/queue
  *   GET    /api/v1/usage?from=&to=
- *   GET    /metrics                 Prometheus text
+ *   GET    /metrics                 Prometheus text (an admin's login, or the
+ *                                    bearer of [server] metrics_secret_file)
  *
  * State-changing requests need the X-CSRF-Token from login and are refused
  * when an Origin header names another origin. */
@@ -33,6 +34,10 @@ MnControllerApi *mn_controller_api_new (const MnControllerConfig *config,
                                         const gchar              *relay_secret);
 void             mn_controller_api_free (MnControllerApi *api);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnControllerApi, mn_controller_api_free)
+
+/* GET /metrics answers an admin's login, and "Authorization: Bearer
+ * @secret" when one is set ([server] metrics_secret_file). */
+void mn_controller_api_set_metrics_secret (MnControllerApi *api, const gchar *secret);
 
 /* Port 0: any; the bound port is returned in @bound. */
 gboolean mn_controller_api_listen (MnControllerApi *api, const gchar *address, guint port,

@@ -260,14 +260,14 @@ mn_app_render_job_script (const MnApp *app, const MnSession *session,
     "JUPYTER_RUNTIME_DIR=\"$MINNA_SESSION_DIR/runtime\"; export JUPYTER_RUNTIME_DIR\n"
     "cd \"${HOME:-$MINNA_SESSION_DIR}\" 2>/dev/null || cd \"$MINNA_SESSION_DIR\"\n"
     "echo \"minna: session $MINNA_SESSION_ID starting\"\n"
-    "%s --host %s --ports %u-%u --lock-dir %s \\\n"
+    "%s --host %s --ports %u-%u --lock-dir %s --locks-per-user %u \\\n"
     "  --connection-file \"$MINNA_SESSION_DIR/connection\" -- \\\n"
     "  /bin/sh \"$MINNA_SESSION_DIR/app.sh\"\n"
     "code=$?\n"
     "echo \"$code\" > \"$MINNA_SESSION_DIR/exit_code\"\n"
     "exit \"$code\"\n",
     session->id, app->id, q_id, q_dir, q_base, q_app_dir, q_launcher, q_host, o->port_min,
-    o->port_max, q_lock);
+    o->port_max, q_lock, o->locks_per_user);
 }
 
 gchar *

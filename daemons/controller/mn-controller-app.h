@@ -62,6 +62,7 @@ typedef struct {
   const gchar *host;
   guint        port_min, port_max;
   const gchar *port_lock_dir;
+  guint        locks_per_user;  /* job-launch --locks-per-user */
 } MnJobScriptOptions;
 
 /* The job script (sh) for @session in @session_dir. */

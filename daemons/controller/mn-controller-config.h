@@ -34,6 +34,7 @@ typedef struct {
   guint    port;
   gchar  **allowed_origins;
   gchar  **trusted_proxies;     /* whose X-Forwarded-For is believed (with the relay's proof) */
+  gchar   *metrics_secret_file; /* bearer for /metrics; "" = admins' logins only */
   gchar  **admins;
   gchar   *www_dir;             /* portal pages */
   /* [state] */
@@ -61,6 +62,7 @@ typedef struct {
   guint    port_min;
   guint    port_max;
   gchar   *port_lock_dir;
+  guint    port_locks_per_user; /* job-launch --locks-per-user */
   gchar   *cgroup;              /* "auto", "none" or a directory */
   gint64   ready_timeout;
   gint64   kill_grace;

@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 G_DEFINE_QUARK (mn-job-launch-error-quark, mn_job_launch_error)
@@ -37,10 +38,97 @@ port_free (const gchar *host, guint port)
   return ok;
 }
 
+/* Who holds the port locks: /proc/locks names each flock's inode and the
+ * pid that took it, /proc/<pid> that process's owner.  Returns inode ->
+ * uid for the port-N files of @lock_dir, and in @per_uid how many of them
+ * each uid holds. */
+static GHashTable *
+lock_holders (const gchar *lock_dir, GHashTable **per_uid)
+{
+  g_autoptr(GHashTable) ours = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  GHashTable *holders = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autofree gchar *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GDir) d = g_dir_open (lock_dir, 0, NULL);
+  const gchar *name;
+  struct stat dst;
+
+  *per_uid = g_hash_table_new (g_direct_hash, g_direct_equal);
+  if (d == NULL || stat (lock_dir, &dst) != 0 ||
+      !g_file_get_contents ("/proc/locks", &text, NULL, NULL))
+    return holders;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree gchar *path = NULL;
+      struct stat st;
+      if (!g_str_has_prefix (name, "port-"))
+        continue;
+      path = g_build_filename (lock_dir, name, NULL);
+      if (lstat (path, &st) == 0 && S_ISREG (st.st_mode))
+        g_hash_table_add (ours, g_memdup2 (&(gint64) { (gint64) st.st_ino }, sizeof (gint64)));
+    }
+  lines = g_strsplit (text, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      /* "N: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE START END"; "->" lines wait */
+      g_auto(GStrv) f = g_strsplit_set (lines[i], " ", -1);
+      g_autoptr(GPtrArray) w = g_ptr_array_new ();
+      guint maj = 0, min = 0;
+      guint64 ino = 0;
+      gint64 pid = 0;
+      for (gsize k = 0; f[k] != NULL; k++)
+        if (f[k][0] != '\0')
+          g_ptr_array_add (w, f[k]);
+      if (w->len < 6 || !g_str_equal (g_ptr_array_index (w, 1), "FLOCK") ||
+          sscanf (g_ptr_array_index (w, 5), "%x:%x:%" G_GUINT64_FORMAT, &maj, &min, &ino) != 3 ||
+          !g_ascii_string_to_signed (g_ptr_array_index (w, 4), 10, 1, G_MAXINT, &pid, NULL) ||
+          maj != major (dst.st_dev) || min != minor (dst.st_dev) ||
+          !g_hash_table_contains (ours, &(gint64) { (gint64) ino }))
+        continue;
+      {
+        g_autofree gchar *proc = g_strdup_printf ("/proc/%" G_GINT64_FORMAT, pid);
+        struct stat pst;
+        guint uid;
+        if (stat (proc, &pst) != 0)
+          continue;
+        uid = (guint) pst.st_uid;
+        if (g_hash_table_contains (holders, &(gint64) { (gint64) ino }))
+          continue;
+        g_hash_table_insert (holders, g_memdup2 (&(gint64) { (gint64) ino }, sizeof (gint64)),
+                             GUINT_TO_POINTER (uid + 1));
+        g_hash_table_insert (*per_uid, GUINT_TO_POINTER (uid + 1),
+                             GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (*per_uid,
+                                                                 GUINT_TO_POINTER (uid + 1))) + 1));
+      }
+    }
+  return holders;
+}
+
+/* A held lock counts only if its holder keeps within the per-user limit
+ * (issue 15: one user could take every port lock, flock needs no more than
+ * a readable file).  Root's and our own user's locks always count. */
+static gboolean
+lock_over_limit (GHashTable *holders, GHashTable *per_uid, int fd, guint limit, guint *uid_out,
+                 guint *held_out)
+{
+  struct stat st;
+  gpointer holder;
+  guint uid, held;
+  if (limit == 0 || fstat (fd, &st) != 0 ||
+      (holder = g_hash_table_lookup (holders, &(gint64) { (gint64) st.st_ino })) == NULL)
+    return FALSE;
+  uid = GPOINTER_TO_UINT (holder) - 1;
+  held = GPOINTER_TO_UINT (g_hash_table_lookup (per_uid, holder));
+  *uid_out = uid;
+  *held_out = held;
+  return uid != 0 && uid != getuid () && held > limit;
+}
+
 gboolean
 mn_job_pick_port (const gchar *host, guint port_min, guint port_max, const gchar *lock_dir,
-                  guint *port, int *lock_fd, GError **error)
+                  guint locks_per_user, guint *port, int *lock_fd, GError **error)
 {
+  g_autoptr(GHashTable) holders = NULL, per_uid = NULL;
   guint n = port_max - port_min + 1;
   /* start at a random place so that simultaneous jobs rarely contend */
   guint first = g_random_int_range (0, (gint32) n);
@@ -67,7 +155,22 @@ mn_job_pick_port (const gchar *host, guint port_min, guint port_max, const gchar
       if (fd < 0)
         continue;
       fchmod (fd, 0644);
-      if (flock (fd, LOCK_EX | LOCK_NB) != 0 || !port_free (host, p))
+      if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+        {
+          guint uid = 0, held = 0;
+          if (holders == NULL)
+            holders = lock_holders (lock_dir, &per_uid);
+          if (!lock_over_limit (holders, per_uid, fd, locks_per_user, &uid, &held) ||
+              !port_free (host, p))
+            {
+              close (fd);
+              continue;
+            }
+          /* the bind test above still keeps us off a port really in use */
+          g_printerr ("minna job-launch: port %u: its lock is one of %u held by uid %u, more than"
+                      " the %u a user may hold; taking the port\n", p, held, uid, locks_per_user);
+        }
+      else if (!port_free (host, p))
         {
           close (fd);
           continue;
@@ -154,6 +257,7 @@ int
 mn_job_launch_main (int argc, char **argv)
 {
   g_autofree gchar *host = NULL, *ports = NULL, *lock_dir = NULL, *conn = NULL;
+  gint locks_per_user = MN_JOB_LOCKS_PER_USER;
   g_auto(GStrv) rest = NULL;
   GOptionEntry entries[] = {
     { "host", 0, 0, G_OPTION_ARG_STRING, &host, "Address the app will listen on, or 'node':"
@@ -161,6 +265,8 @@ mn_job_launch_main (int argc, char **argv)
     { "ports", 0, 0, G_OPTION_ARG_STRING, &ports, "Port range", "MIN-MAX" },
     { "lock-dir", 0, 0, G_OPTION_ARG_FILENAME, &lock_dir, "Port lock directory", "DIR" },
     { "connection-file", 0, 0, G_OPTION_ARG_FILENAME, &conn, "Where to write host and port", "FILE" },
+    { "locks-per-user", 0, 0, G_OPTION_ARG_INT, &locks_per_user, "Port locks another user's"
+      " jobs may hold before their further ones are ignored (0: no limit)", "N" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "-- COMMAND..." },
     { NULL }
   };
@@ -195,7 +301,12 @@ mn_job_launch_main (int argc, char **argv)
           return 1;
         }
     }
-  if (!mn_job_pick_port (host, lo, hi, lock_dir, &port, &fd, &error) ||
+  if (locks_per_user < 0)
+    {
+      g_printerr ("minna job-launch: --locks-per-user must not be negative\n");
+      return 2;
+    }
+  if (!mn_job_pick_port (host, lo, hi, lock_dir, (guint) locks_per_user, &port, &fd, &error) ||
       !write_connection (conn, host, port, &error))
     {
       g_printerr ("minna job-launch: %s\n", error->message);

@@ -204,6 +204,7 @@ prepare_dir (MnControllerManager *self, MnSession *s, const MnApp *app, GError *
   o.port_min = self->config->port_min;
   o.port_max = self->config->port_max;
   o.port_lock_dir = self->config->port_lock_dir;
+  o.locks_per_user = self->config->port_locks_per_user;
   script = mn_app_render_job_script (app, s, dir, &o, error);
   app_script = mn_app_render_app_script (app, error);
   if (script == NULL || app_script == NULL)

@@ -32,6 +32,7 @@ copy_config (const MnControllerConfig *c)
   n->policy_file = g_strdup (c->policy_file);
   n->port_min = c->port_min;
   n->port_max = c->port_max;
+  n->port_locks_per_user = c->port_locks_per_user;
   n->ready_timeout = c->ready_timeout;
   n->kill_grace = c->kill_grace;
   n->poll_interval_ms = c->poll_interval_ms;

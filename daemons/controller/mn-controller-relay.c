@@ -281,8 +281,7 @@ mn_controller_read_secret (const gchar *path, GError **error)
   g_autoptr(GError) local = NULL;
   if (!mn_secure_path_check (path, 0600, MN_SECURE_REFUSE, &local))
     {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
-                   "[relay] secret_file %s", local->message);
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG, "%s", local->message);
       return NULL;
     }
   if (!g_file_get_contents (path, &data, NULL, &local))

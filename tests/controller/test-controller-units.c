@@ -223,20 +223,20 @@ test_pick_port (void)
   /* a wide range: other programs on this machine may hold some ports */
   guint base = 41000 + (guint) (getpid () % 200) * 50;
 
-  g_assert_true (mn_job_pick_port ("127.0.0.1", base, base + 49, dir, &p1, &fd1, &error));
+  g_assert_true (mn_job_pick_port ("127.0.0.1", base, base + 49, dir, MN_JOB_LOCKS_PER_USER, &p1, &fd1, &error));
   g_assert_no_error (error);
   for (gint i = 0; i < 10; i++)
     {
       /* the first port stays held by its lock */
-      g_assert_true (mn_job_pick_port ("127.0.0.1", base, base + 49, dir, &p2, &fd2, &error));
+      g_assert_true (mn_job_pick_port ("127.0.0.1", base, base + 49, dir, MN_JOB_LOCKS_PER_USER, &p2, &fd2, &error));
       g_assert_cmpuint (p2, !=, p1);
       close (fd2);
     }
-  g_assert_false (mn_job_pick_port ("127.0.0.1", p1, p1, dir, &p3, &fd3, &error));
+  g_assert_false (mn_job_pick_port ("127.0.0.1", p1, p1, dir, MN_JOB_LOCKS_PER_USER, &p3, &fd3, &error));
   g_assert_nonnull (strstr (error->message, "no free port"));
   g_clear_error (&error);
   close (fd1);
-  g_assert_true (mn_job_pick_port ("127.0.0.1", p1, p1, dir, &p3, &fd3, &error));
+  g_assert_true (mn_job_pick_port ("127.0.0.1", p1, p1, dir, MN_JOB_LOCKS_PER_USER, &p3, &fd3, &error));
   g_assert_cmpuint (p3, ==, p1);
   close (fd3);
   g_assert_cmpint (system (rm), ==, 0);

@@ -1,12 +1,10 @@
 // minna portal: the login page.
 import { api } from './api.js';
+import { safeNext as checkNext } from './next.js';
 
-// Only a path on this site: never "//other.host" or a full URL (an open
-// redirect would make the login page a phishing aid).
+// Only a path on this site (next.js says why and how).
 function safeNext () {
-  const next = new URLSearchParams(location.search).get('next');
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
-  return next;
+  return checkNext(new URLSearchParams(location.search).get('next'), location.origin);
 }
 
 function fieldError (name, text) {
