@@ -38,7 +38,9 @@ seed_of (Report *r, JsonObject *target)
 {
   JsonNode *n = mn_sweep_json_path (target, "worst_seed");
 
-  if (!r->world || n == NULL || !JSON_NODE_HOLDS_VALUE (n))
+  /* the worst seed, when the seeds differ */
+  if (!r->world || n == NULL || !JSON_NODE_HOLDS_VALUE (n)
+      || mn_report_num (target, "min") == mn_report_num (target, "max"))
     return g_strdup ("");
   return g_strdup_printf (" (seed %" G_GINT64_FORMAT ")", json_node_get_int (n));
 }

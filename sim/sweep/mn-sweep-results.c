@@ -679,7 +679,8 @@ summary_targets (MnSweepResults *r, GString *out, const MnSweepOutcome *o)
       g_string_append_printf (out, "  %-4s %-27s %s %s: %s, %smargin %s", t->pass ? "ok" : "FAIL",
                               mn_target_to_string (k), mn_target_is_minimum (k) ? ">=" : "<=",
                               limit, value, world ? "worst " : "", margin);
-      if (world)
+      /* the worst seed, when the seeds differ */
+      if (world && t->value.min != t->value.max)
         g_string_append_printf (out, " (%s)", seed);
       if (k == MN_TARGET_IMMEDIATE_SHARE && worst->worst_hour >= 0 && worst->value < 1.0)
         g_string_append_printf (out, ", worst at %02d:00", worst->worst_hour);
