@@ -2,9 +2,10 @@
 # test-sweep-slurm.sh MINNA_SIM MINNA_POLICY: the 'slurm' suite's sweep test
 # (TAP).  Brings up a real single-host Slurm (tests/slurm/slurm-up.sh, its
 # own state directory), submits the array that `minna-sim run
-# --emit-slurm-array` writes for the lecture-burst scenario, waits for it,
-# merges, and compares with the in-process run: results.json, results.csv
-# and recommended.conf must be byte for byte the same.  Everything started is
+# --emit-slurm-array` writes for the lecture-burst scenario (a trace file)
+# and for a generated world on two seeds, waits for each, merges, and
+# compares with the in-process run: results.json, results.csv and
+# recommended.conf must be byte for byte the same.  Everything started is
 # stopped by PID (slurm-down.sh) at exit.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,37 +47,42 @@ fi
 . "$MINNA_SLURM_STATE/env"
 ok "Slurm up"
 
-if "$sim" run "$scenario" --out "$tmp/inprocess" --quiet >"$tmp/run.out" 2>&1; then
-  ok "in-process run"
-else
-  diag <"$tmp/run.out"; nok "in-process run"
-fi
-if "$sim" run "$scenario" --emit-slurm-array "$tmp/array" >"$tmp/emit.out" 2>&1; then
-  ok "emit the array"
-else
-  diag <"$tmp/emit.out"; nok "emit the array"
-fi
-
-# --wait returns when every task of the array has ended.
-if timeout 600 sbatch --wait --chdir="$tmp" "$tmp/array/sweep.sbatch" >"$tmp/sbatch.out" 2>&1; then
-  ok "the array ran under Slurm ($(grep -c . "$tmp/array/points"/* 2>/dev/null | wc -l) point files)"
-else
-  diag <"$tmp/sbatch.out"
-  for f in "$tmp/array/logs"/*; do [ -s "$f" ] && { echo "--- $f"; cat "$f"; } | diag; done
-  nok "the array ran under Slurm"
-fi
-
-if "$sim" merge "$tmp/array" >"$tmp/merge.out" 2>&1; then
-  ok "merge"
-else
-  diag <"$tmp/merge.out"; nok "merge"
-fi
-for f in results.json results.csv recommended.conf; do
-  if cmp -s "$tmp/inprocess/$f" "$tmp/array/$f"; then
-    ok "$f: array + merge == in-process"
+# One scenario on a trace file (a task per point), one on a generated world
+# (a task per point and seed, each generating its seed's world).
+for case in trace:$scenario world:$here/../data/sweep/engine-world.scenario; do
+  name=${case%%:*} scn=${case#*:}
+  if "$sim" run "$scn" --out "$tmp/$name-inprocess" --quiet >"$tmp/run.out" 2>&1; then
+    ok "$name: in-process run"
   else
-    nok "$f: array + merge == in-process"
+    diag <"$tmp/run.out"; nok "$name: in-process run"
   fi
+  if "$sim" run "$scn" --emit-slurm-array "$tmp/$name-array" >"$tmp/emit.out" 2>&1; then
+    ok "$name: emit the array"
+  else
+    diag <"$tmp/emit.out"; nok "$name: emit the array"
+  fi
+
+  # --wait returns when every task of the array has ended.
+  if timeout 600 sbatch --wait --chdir="$tmp" "$tmp/$name-array/sweep.sbatch" >"$tmp/sbatch.out" 2>&1; then
+    ok "$name: the array ran under Slurm ($(ls "$tmp/$name-array/points" 2>/dev/null | wc -l) point files)"
+  else
+    diag <"$tmp/sbatch.out"
+    for f in "$tmp/$name-array/logs"/*; do [ -s "$f" ] && { echo "--- $f"; cat "$f"; } | diag; done
+    nok "$name: the array ran under Slurm"
+  fi
+
+  if "$sim" merge "$tmp/$name-array" >"$tmp/merge.out" 2>&1; then
+    ok "$name: merge"
+  else
+    diag <"$tmp/merge.out"; nok "$name: merge"
+  fi
+  for f in results.json results.csv recommended.conf; do
+    if cmp -s "$tmp/$name-inprocess/$f" "$tmp/$name-array/$f"; then
+      ok "$name: $f: array + merge == in-process"
+    else
+      nok "$name: $f: array + merge == in-process"
+    fi
+  done
 done
 echo "1..$n"
 [ "$failed" -eq 0 ]
