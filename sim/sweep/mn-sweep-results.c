@@ -629,6 +629,10 @@ format_range (MnTargetKind kind, const MnRange *range, guint n_seeds)
 
   if (n_seeds < 2 || range->n < 2 || range->min == range->max)
     return g_steal_pointer (&med);
+  /* counts: "69 [51 .. 91] failures", the unit once */
+  if (!g_str_equal (mn_target_unit (kind), "share") && !g_str_equal (mn_target_unit (kind), "s"))
+    return g_strdup_printf ("%.0f [%.0f .. %.0f] %s", range->median, range->min, range->max,
+                            mn_target_unit (kind));
   lo = mn_sweep_format_target_value (kind, range->min);
   hi = mn_sweep_format_target_value (kind, range->max);
   return g_strdup_printf ("%s [%s .. %s]", med, lo, hi);
