@@ -381,17 +381,20 @@ place_now (MnSimBatch *b, MnSimBatchJob *j)
 {
   const MnSimShape *s = &b->types[j->type];
   guint32 left = j->count, alloc_size = 0;
-  for (guint n = 0; n < b->n_nodes && left > 0; n++)
-    {
-      guint32 k = b->k[(gsize) n * b->n_types + j->type];
-      if (k == 0)
-        continue;
-      guint32 take = MIN (k, left);
-      free_take (&b->free, n, s, take);
-      node_changed (b, n);
-      alloc_push (j, n, take, &alloc_size);
-      left -= take;
-    }
+  /* First fit over the nodes with a free core (the others take nothing). */
+  for (guint w = 0; w < (b->n_nodes + 63) / 64 && left > 0; w++)
+    for (guint64 bits = b->free_bits[w]; bits != 0 && left > 0; bits &= bits - 1)
+      {
+        guint n = w * 64 + (guint) __builtin_ctzll (bits);
+        guint32 k = b->k[(gsize) n * b->n_types + j->type];
+        if (k == 0)
+          continue;
+        guint32 take = MIN (k, left);
+        free_take (&b->free, n, s, take);
+        node_changed (b, n);
+        alloc_push (j, n, take, &alloc_size);
+        left -= take;
+      }
   g_assert (left == 0);
 }
 
