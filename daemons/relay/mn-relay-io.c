@@ -23,6 +23,7 @@ typedef struct {
   GPtrArray  *zombies;      /* ends and listeners freed during a dispatch */
   GPtrArray  *deferred;     /* ends whose wait was already satisfied */
   gboolean    idle_pending;
+  guint64     generation;   /* dispatch rounds so far */
 } Reactor;
 
 static GPrivate reactor_key;
@@ -41,6 +42,7 @@ struct _MnRelayEnd {
   gboolean    drained;        /* the last recv was short or EAGAIN: the socket is empty */
   gboolean    hup;            /* the peer's end (or an error) was reported */
   gboolean    read_wants_write, write_wants_read, hs_wants_write;   /* TLS */
+  guint64     quiet_since;    /* the round in which it was marked quiet */
 
   MnRelayEndFunc read_func, write_func;
   gpointer       read_data, write_data;
@@ -136,14 +138,35 @@ accept_some (MnRelayListener *l)
     }
 }
 
+static void dispatch_events (Reactor *re, struct epoll_event *ev, int n);
+
 static gboolean
 reactor_dispatch (gint fd, GIOCondition condition, gpointer data)
 {
   Reactor *re = data;
   struct epoll_event ev[256];
-  int n = epoll_wait (re->epfd, ev, G_N_ELEMENTS (ev), 0);
 
+  /* Every event ready when the round starts is taken in this round (a full
+   * batch means there may be more): an end with none is known to be quiet
+   * as of the round's start (see mn_relay_end_is_stale). */
+  re->generation++;
   re->dispatching = TRUE;
+  int n;
+  do
+    {
+      n = epoll_wait (re->epfd, ev, G_N_ELEMENTS (ev), 0);
+      dispatch_events (re, ev, n);
+    }
+  while (n == G_N_ELEMENTS (ev));
+  run_deferred (re);
+  re->dispatching = FALSE;
+  g_ptr_array_set_size (re->zombies, 0);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+dispatch_events (Reactor *re, struct epoll_event *ev, int n)
+{
   for (int i = 0; i < n; i++)
     {
       guint8 kind = *(guint8 *) ev[i].data.ptr;
@@ -165,10 +188,6 @@ reactor_dispatch (gint fd, GIOCondition condition, gpointer data)
         e->hup = TRUE;
       fire (e, bad || (m & (EPOLLIN | EPOLLRDHUP)) != 0, bad || (m & EPOLLOUT) != 0);
     }
-  run_deferred (re);
-  re->dispatching = FALSE;
-  g_ptr_array_set_size (re->zombies, 0);
-  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -595,8 +614,27 @@ mn_relay_end_is_stale (MnRelayEnd *e)
   guint8 b;
   if (e->ssl != NULL)
     return FALSE;
+  if (e->in_ready || e->hup)
+    return TRUE;
+  /* Quiet since an earlier round: anything that came before this round
+   * began was taken by its epoll_wait and would have marked the end.  Only
+   * an end that went quiet in this very round must ask the socket. */
+  if (e->quiet_since != 0 && e->quiet_since < reactor_get ()->generation)
+    return FALSE;
   gssize n = recv (e->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
   return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+}
+
+void
+mn_relay_end_mark_quiet (MnRelayEnd *e)
+{
+  e->quiet_since = reactor_get ()->generation;
+}
+
+gboolean
+mn_relay_end_is_quiet (MnRelayEnd *e)
+{
+  return e->ssl == NULL && !e->in_ready && !e->hup;
 }
 
 gboolean

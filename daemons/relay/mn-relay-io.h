@@ -47,8 +47,16 @@ void mn_relay_end_want_handshake (MnRelayEnd *end, MnRelayEndFunc func, gpointer
 void mn_relay_end_cancel (MnRelayEnd *end);
 
 /* For pooled upstream connections: TRUE when the peer closed it or sent
- * something unasked (either way it cannot carry a new request). */
+ * something unasked (either way it cannot carry a new request).  Asks the
+ * socket only when the end went quiet (mn_relay_end_mark_quiet) in the
+ * current dispatch round; otherwise the events taken since say it. */
 gboolean mn_relay_end_is_stale (MnRelayEnd *end);
+/* The end was just found quiet (mn_relay_end_is_quiet) and is put aside. */
+void     mn_relay_end_mark_quiet (MnRelayEnd *end);
+/* TRUE when nothing is known to wait in the socket: the last read was short
+ * or failed with EAGAIN, and no event (data, the peer's end) came since.
+ * No syscall: for a connection about to go back to the pool. */
+gboolean mn_relay_end_is_quiet (MnRelayEnd *end);
 const gchar *mn_relay_end_last_error (MnRelayEnd *end);
 /* TRUE when the last read of a plain end was short, so the socket is empty:
  * waiting needs no read that fails first, as edge-triggered epoll reports

@@ -968,6 +968,7 @@ pool_put (Conn *c)
       g_hash_table_insert (r->pool, g_strdup (c->up_key), idle);
     }
   mn_relay_end_cancel (c->up);
+  mn_relay_end_mark_quiet (c->up);
   if (g_queue_get_length (idle) >= (guint) r->config->upstream_keepalive)
     mn_relay_end_free (g_queue_pop_tail (idle));
   /* Most recently used first: warm connections, and the cold tail is what
@@ -1144,10 +1145,10 @@ pump_request (Conn *c)
     {
       if (c->buf == NULL)
         c->buf = mn_relay_buffer_get (r);
-      gsize want = r->buffer_size;
-      if (c->req.kind == BODY_LENGTH)
-        want = (gsize) MIN ((guint64) want, c->req.remaining);
-      gssize n = mn_relay_end_read (c->client, c->buf, want);
+      /* A whole buffer even for the last bytes of a Content-Length body: a
+       * short read then says the socket is empty, and a pipelined next
+       * request that came along is kept for read_head. */
+      gssize n = mn_relay_end_read (c->client, c->buf, r->buffer_size);
       if (n == MN_RELAY_IO_AGAIN)
         {
           release_buf (c);
@@ -1169,6 +1170,7 @@ pump_request (Conn *c)
       gsize take = (gsize) n, pass = (gsize) n;
       if (c->req.kind == BODY_LENGTH)
         {
+          take = pass = (gsize) MIN ((guint64) n, c->req.remaining);
           c->req.remaining -= take;
           c->req.done = c->req.remaining == 0;
         }
@@ -1186,22 +1188,22 @@ pump_request (Conn *c)
               return;
             }
           c->req.done = cr == MN_RELAY_CHUNKED_DONE;
-          if (take < (gsize) n)
+        }
+      if (take < (gsize) n)
+        {
+          /* A pipelined next request: keep it for read_head. */
+          gsize extra = (gsize) n - take;
+          if (c->head == NULL)
+            c->head = mn_relay_head_get (r);
+          memmove (c->head, c->head + c->head_used, c->head_len - c->head_used);
+          c->head_len -= c->head_used;
+          c->head_used = 0;
+          if (c->head_len + extra > r->head_size)
+            c->keep_alive = FALSE;
+          else
             {
-              /* A pipelined next request: keep it for read_head. */
-              gsize extra = (gsize) n - take;
-              if (c->head == NULL)
-                c->head = mn_relay_head_get (r);
-              memmove (c->head, c->head + c->head_used, c->head_len - c->head_used);
-              c->head_len -= c->head_used;
-              c->head_used = 0;
-              if (c->head_len + extra > r->head_size)
-                c->keep_alive = FALSE;
-              else
-                {
-                  memcpy (c->head + c->head_len, c->buf + take, extra);
-                  c->head_len += extra;
-                }
+              memcpy (c->head + c->head_len, c->buf + take, extra);
+              c->head_len += extra;
             }
         }
       keep_for_replay (c, c->buf, pass);
@@ -1548,10 +1550,10 @@ pump_response (Conn *c)
     {
       if (c->buf == NULL)
         c->buf = mn_relay_buffer_get (r);
-      gsize want = r->buffer_size;
-      if (c->resp.kind == BODY_LENGTH)
-        want = (gsize) MIN ((guint64) want, c->resp.remaining);
-      gssize n = mn_relay_end_read (c->up, c->buf, want);
+      /* A whole buffer even for the last bytes of a Content-Length body:
+       * a short read then says the socket is empty (the connection can be
+       * pooled without asking it again), and bytes past the body show. */
+      gssize n = mn_relay_end_read (c->up, c->buf, r->buffer_size);
       if (n == MN_RELAY_IO_AGAIN)
         {
           release_buf (c);
@@ -1578,8 +1580,11 @@ pump_response (Conn *c)
       gsize take = (gsize) n, pass = (gsize) n;
       if (c->resp.kind == BODY_LENGTH)
         {
+          take = pass = (gsize) MIN ((guint64) n, c->resp.remaining);
           c->resp.remaining -= take;
           c->resp.done = c->resp.remaining == 0;
+          if (take < (gsize) n)
+            c->upstream_close = TRUE;       /* more than its answer */
         }
       else if (c->resp.kind == BODY_CHUNKED)
         {
@@ -1642,7 +1647,7 @@ finish_request (Conn *c)
        * already nor waiting in the socket (an answer to a request nobody
        * sent would be handed to the next user of the connection). */
       if (!c->upstream_close && c->req.done && c->resp.done &&
-          c->rhead_used == c->rhead_len && !mn_relay_end_is_stale (c->up))
+          c->rhead_used == c->rhead_len && mn_relay_end_is_quiet (c->up))
         pool_put (c);
       else
         {

@@ -15,7 +15,12 @@
  *       latency p50 and p99 in ms and how many failed.
  *   bench-relay-client upload PORT PATH COOKIE BYTES [tls]
  *       PUT of BYTES bytes (Content-Length), reading the answer only after
- *       the whole body is sent; prints "STATUS SECONDS".
+ *       the whole body is sent; prints "STATUS SECONDS RECEIVED" (the byte
+ *       count the sink answered).
+ *   bench-relay-client sink
+ *       An upstream that reads each request's whole body (Content-Length
+ *       or chunked) before it answers 200 with the number of bytes it got;
+ *       prints its port, serves each connection in a thread until killed.
  *
  * Loopback only; blocking sockets; OpenSSL for TLS (no certificate check:
  * the relay's is self-signed). */
@@ -83,7 +88,7 @@ read_ssl (gpointer io, gchar *buf, gsize len)
 }
 
 static guint
-read_answer (ReadFunc rf, gpointer io)
+read_answer_body (ReadFunc rf, gpointer io, GString *body)
 {
   GString *in = g_string_new (NULL);
   gchar buf[16384];
@@ -113,8 +118,16 @@ read_answer (ReadFunc rf, gpointer io)
         break;
       g_string_append_len (in, buf, n);
     }
+  if (body != NULL)
+    g_string_append_len (body, in->str + head, (gssize) MIN (want, in->len - head));
   g_string_free (in, TRUE);
   return status;
+}
+
+static guint
+read_answer (ReadFunc rf, gpointer io)
+{
+  return read_answer_body (rf, io, NULL);
 }
 
 static void
@@ -188,7 +201,20 @@ slow (guint16 port, guint n, const gchar *source)
         }
       fds[open++] = fd;
     }
-  printf ("ready %u %u\n", open, refused);
+  /* Those the server answered (429, 503) or closed at once were refused. */
+  g_usleep (500000);
+  for (guint i = 0; i < open; i++)
+    {
+      gchar b[64];
+      gssize got = recv (fds[i], b, sizeof b, MSG_DONTWAIT);
+      if (got >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+        {
+          close (fds[i]);
+          fds[i] = -1;
+          refused++;
+        }
+    }
+  printf ("ready %u %u\n", n - refused, refused);
   fflush (stdout);
   /* One more byte on each every 2 s, until stdin closes. */
   for (;;)
@@ -303,15 +329,163 @@ upload (guint16 port, const gchar *path, const gchar *cookie, guint64 bytes, gbo
       ok = write_all_io (fd, ssl, chunk, n);
       left -= n;
     }
-  guint status = ok ? read_answer (tls ? read_ssl : read_fd,
-                                   tls ? (gpointer) ssl : GINT_TO_POINTER (fd)) : 0;
-  printf ("%u %.3f\n", status, (double) (g_get_monotonic_time () - t0) / 1e6);
+  g_autoptr(GString) got = g_string_new (NULL);
+  guint status = ok ? read_answer_body (tls ? read_ssl : read_fd,
+                                        tls ? (gpointer) ssl : GINT_TO_POINTER (fd), got) : 0;
+  printf ("%u %.3f %s\n", status, (double) (g_get_monotonic_time () - t0) / 1e6,
+          got->len > 0 ? got->str : "0");
   if (ssl != NULL)
     SSL_free (ssl);
   if (ctx != NULL)
     SSL_CTX_free (ctx);
   close (fd);
   return status == 200 ? 0 : 1;
+}
+
+/* ---- the sink upstream ---- */
+
+typedef struct {
+  int     fd;
+  gchar   buf[1 << 16];
+  gsize   len, off;
+} Reader;
+
+static gssize
+reader_fill (Reader *r)
+{
+  if (r->off == r->len)
+    r->off = r->len = 0;
+  if (r->len == sizeof r->buf)
+    {
+      memmove (r->buf, r->buf + r->off, r->len - r->off);
+      r->len -= r->off;
+      r->off = 0;
+    }
+  gssize n = recv (r->fd, r->buf + r->len, sizeof r->buf - r->len, 0);
+  if (n > 0)
+    r->len += (gsize) n;
+  return n;
+}
+
+/* A line (CRLF-terminated, at most 4 kB) into @line; FALSE at the end. */
+static gboolean
+reader_line (Reader *r, GString *line)
+{
+  g_string_truncate (line, 0);
+  for (;;)
+    {
+      gchar *nl = memchr (r->buf + r->off, '\n', r->len - r->off);
+      if (nl != NULL)
+        {
+          g_string_append_len (line, r->buf + r->off, nl - (r->buf + r->off) + 1);
+          r->off = (gsize) (nl - r->buf) + 1;
+          return TRUE;
+        }
+      g_string_append_len (line, r->buf + r->off, (gssize) (r->len - r->off));
+      r->off = r->len;
+      if (line->len > 4096 || reader_fill (r) <= 0)
+        return FALSE;
+    }
+}
+
+/* Skips @n bytes; FALSE at the end. */
+static gboolean
+reader_skip (Reader *r, guint64 n)
+{
+  while (n > 0)
+    {
+      if (r->off == r->len && reader_fill (r) <= 0)
+        return FALSE;
+      gsize take = (gsize) MIN (n, (guint64) (r->len - r->off));
+      r->off += take;
+      n -= take;
+    }
+  return TRUE;
+}
+
+static void
+sink_serve (int fd)
+{
+  g_autofree Reader *r = g_new0 (Reader, 1);
+  g_autoptr(GString) line = g_string_new (NULL);
+  r->fd = fd;
+  for (;;)
+    {
+      guint64 length = 0, got = 0;
+      gboolean chunked = FALSE, first = TRUE;
+      for (;;)
+        {
+          if (!reader_line (r, line))
+            return;
+          if (g_str_equal (line->str, "\r\n"))
+            break;
+          if (first)
+            {
+              first = FALSE;
+              continue;
+            }
+          if (g_ascii_strncasecmp (line->str, "content-length:", 15) == 0)
+            length = g_ascii_strtoull (line->str + 15, NULL, 10);
+          if (g_ascii_strncasecmp (line->str, "transfer-encoding:", 18) == 0)
+            chunked = TRUE;
+        }
+      if (chunked)
+        for (;;)
+          {
+            if (!reader_line (r, line))
+              return;
+            guint64 size = g_ascii_strtoull (line->str, NULL, 16);
+            if (size == 0)
+              {
+                while (reader_line (r, line) && !g_str_equal (line->str, "\r\n"))
+                  ;
+                break;
+              }
+            if (!reader_skip (r, size + 2))
+              return;
+            got += size;
+          }
+      else
+        {
+          if (!reader_skip (r, length))
+            return;
+          got = length;
+        }
+      g_autofree gchar *n = g_strdup_printf ("%" G_GUINT64_FORMAT, got);
+      g_autofree gchar *resp = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
+                                                "\r\n%s", strlen (n), n);
+      if (send (fd, resp, strlen (resp), MSG_NOSIGNAL) < 0)
+        return;
+    }
+}
+
+/* Kept-alive connections from the proxies stay open: a thread each. */
+static gpointer
+sink_main (gpointer data)
+{
+  int fd = GPOINTER_TO_INT (data);
+  sink_serve (fd);
+  close (fd);
+  return NULL;
+}
+
+static int
+sink (void)
+{
+  int ls = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t sl = sizeof sa;
+  if (bind (ls, (struct sockaddr *) &sa, sizeof sa) != 0 || listen (ls, 64) != 0 ||
+      getsockname (ls, (struct sockaddr *) &sa, &sl) != 0)
+    return 1;
+  printf ("%u\n", ntohs (sa.sin_port));
+  fflush (stdout);
+  for (;;)
+    {
+      int fd = accept (ls, NULL, NULL);
+      if (fd >= 0)
+        g_thread_unref (g_thread_new ("sink", sink_main, GINT_TO_POINTER (fd)));
+    }
 }
 
 int
@@ -334,6 +508,8 @@ main (int argc, char **argv)
   if ((argc == 6 || argc == 7) && g_str_equal (argv[1], "upload"))
     return upload ((guint16) atoi (argv[2]), argv[3], argv[4],
                    g_ascii_strtoull (argv[5], NULL, 10), argc == 7 && g_str_equal (argv[6], "tls"));
+  if (argc == 2 && g_str_equal (argv[1], "sink"))
+    return sink ();
   fprintf (stderr, "usage: see the head of bench-relay-client.c\n");
   return 2;
 }

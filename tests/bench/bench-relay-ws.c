@@ -23,7 +23,9 @@
 static void
 echo_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer data)
 {
-  soup_websocket_connection_send_message (ws, type, message);
+  /* A client that sent its last message and closed at once: no echo. */
+  if (soup_websocket_connection_get_state (ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_send_message (ws, type, message);
 }
 
 static void
