@@ -18,6 +18,7 @@ typedef struct {
   guint     line;
   guint     count;
   gint64    every;
+  gint64    exit_every;
   MnTwinSession s;       /* the template */
 } SessionGroup;
 
@@ -124,7 +125,7 @@ parse_steps (const gchar *text, GArray *out)
 }
 
 static const gchar *const session_keys[] = {
-  "count", "every", "user", "at", "cores", "memory", "gpus", "walltime",
+  "count", "every", "exit_every", "user", "at", "cores", "memory", "gpus", "walltime",
   "if_busy", "use", "busy", "exit", "gpu_use", NULL
 };
 
@@ -140,6 +141,8 @@ set_session_key (SessionGroup *g, const gchar *key, const gchar *value,
     ok = parse_uint (value, MAX_COUNT, &g->count) && g->count > 0, expect = "1..1000";
   else if (g_str_equal (key, "every"))
     ok = mn_policy_parse_duration (value, &g->every), expect = "a duration";
+  else if (g_str_equal (key, "exit_every"))
+    ok = mn_policy_parse_duration (value, &g->exit_every), expect = "a duration";
   else if (g_str_equal (key, "user"))
     {
       ok = value[0] != '\0' && strpbrk (value, " \t,") == NULL;
@@ -257,6 +260,8 @@ expand (MnTwinScenario *sc, GPtrArray *groups, GError **error)
                                   : g_strdup_printf ("%s-%s", g->name, number);
           s->user = expand_user (g->user != NULL ? g->user : g->name, number);
           s->at = g->s.at + (gint64) k * g->every;
+          if (s->exit >= 0)
+            s->exit += (gint64) k * g->exit_every;
           if (g_hash_table_contains (names, s->name))
             {
               fail (error, sc->path, g->line, "session name '%s' is used twice", s->name);

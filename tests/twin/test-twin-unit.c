@@ -101,7 +101,7 @@ test_expand (void)
   g_assert_cmpint (s->walltime, ==, 3600);
   g_assert_cmpint (s->if_busy, ==, MN_IF_BUSY_GIVE_UP);
   g_assert_cmpint (s->busy, ==, 30);
-  g_assert_cmpint (s->exit, ==, 120);
+  g_assert_cmpint (s->exit, ==, 122);   /* 2m + 2 x exit_every */
   g_assert_cmpuint (s->gpu_use_mb, ==, 2048);
   g_assert_cmpuint (s->use->len, ==, 3);
   g_assert_cmpuint (mn_twin_session_memory_at (s, 0), ==, 10);
@@ -275,8 +275,16 @@ test_lecture (void)
   /* Fewest jobs first: the two logical nodes (one core each) alternate. */
   g_assert_cmpstr (field (rows, "lecture-01", MN_TWIN_FIELD_CPUS), ==, "0");
   g_assert_cmpstr (field (rows, "lecture-02", MN_TWIN_FIELD_CPUS), ==, "1");
-  g_assert_cmpstr (field (rows, "lecture-40", MN_TWIN_FIELD_START), ==, "12");
-  g_assert_cmpstr (field (rows, "lecture-40", MN_TWIN_FIELD_END), ==, "24");
+  /* The students leave a second apart from 12 s; each waiting session takes
+   * the slot the next one frees. */
+  g_assert_cmpstr (field (rows, "lecture-32", MN_TWIN_FIELD_END), ==, "43");
+  g_assert_cmpstr (field (rows, "late-01", MN_TWIN_FIELD_START), ==, "12");
+  g_assert_cmpstr (field (rows, "late-01", MN_TWIN_FIELD_CPUS), ==, "0");
+  g_assert_cmpstr (field (rows, "late-02", MN_TWIN_FIELD_CPUS), ==, "1");
+  g_assert_cmpstr (field (rows, "late-08", MN_TWIN_FIELD_START), ==, "19");
+  g_assert_cmpstr (field (rows, "late-08", MN_TWIN_FIELD_END), ==, "27");
+  g_assert_cmpstr (field (rows, "late-08", MN_TWIN_FIELD_MEMORY_LIMIT), ==, "64");
+  g_assert_cmpstr (field (rows, "late-08", MN_TWIN_FIELD_CPU_QUOTA), ==, "100000");
   g_assert_cmpuint (count (rows, MN_TWIN_FIELD_END_REASON, "exited"), ==, 40);
 }
 
@@ -318,7 +326,8 @@ test_gpu_capped (void)
     }
   g_assert_cmpstr (field (rows, "class-05", MN_TWIN_FIELD_DECISION), ==, "wait");
   g_assert_cmpstr (field (rows, "class-05", MN_TWIN_FIELD_REASON), ==, "gpu-memory");
-  g_assert_cmpstr (field (rows, "class-06", MN_TWIN_FIELD_START), ==, "8");
+  g_assert_cmpstr (field (rows, "class-06", MN_TWIN_FIELD_START), ==, "9");
+  g_assert_cmpstr (field (rows, "big", MN_TWIN_FIELD_START), ==, "10");
   g_assert_cmpstr (field (rows, "big", MN_TWIN_FIELD_REASON), ==, "gpu-memory");
   g_assert_cmpstr (field (rows, "big", MN_TWIN_FIELD_GPU_FAILED), ==, "1");
   g_assert_cmpstr (field (rows, "cpu-01", MN_TWIN_FIELD_DECISION), ==, "start");
