@@ -165,7 +165,9 @@ launches_by_kind_of_day (const MnSimJobResult *jobs, gsize n_jobs, gint64 utc_of
     {
       gdouble sum = 0;
 
-      qsort (waits[h]->data, waits[h]->len, sizeof (gint64), compare_gint64);
+      /* an empty GArray has no data at all */
+      if (waits[h]->len > 1)
+        qsort (waits[h]->data, waits[h]->len, sizeof (gint64), compare_gint64);
       for (guint k = 0; k < waits[h]->len; k++)
         sum += g_array_index (waits[h], gint64, k);
       json_array_add_double_element (mean, waits[h]->len > 0 ? round (sum / waits[h]->len) : 0);
@@ -214,7 +216,8 @@ wait_quantiles (const MnSimJobResult *jobs, gsize n_jobs, JsonObject *out)
       w = jobs[i].start - jobs[i].submit;
       g_array_append_val (waits, w);
     }
-  qsort (waits->data, waits->len, sizeof (gint64), compare_gint64);
+  if (waits->len > 1)
+    qsort (waits->data, waits->len, sizeof (gint64), compare_gint64);
   for (guint p = 0; p <= 100 && waits->len > 0; p++)
     json_array_add_int_element (q, nearest_rank ((gint64 *) (gpointer) waits->data, waits->len, p));
   json_object_set_int_member (out, "started", waits->len);
