@@ -69,6 +69,11 @@ def _make(base):
 
         @classmethod
         def get_user(cls, handler):
+            # Notebook 6 sets its _xsrf cookie for "/", which the relay
+            # drops (an app may set cookies for its own /s/<id>/ only);
+            # jupyter-server already scopes it to base_url like this
+            handler.settings.setdefault("xsrf_cookie_kwargs",
+                                        {"path": handler.settings.get("base_url", "/")})
             cached = getattr(handler, "_user_id", None)
             if cached:
                 return cached
