@@ -210,6 +210,40 @@ test_throttle (void)
   g_assert_cmpint (mn_login_throttle_wait (t, "user:b", now), ==, 0);
   mn_login_throttle_succeeded (t, "user:a");
   g_assert_cmpint (mn_login_throttle_wait (t, "user:a", now), ==, 0);
+
+  /* settle: a check that failed late starts its wait from then */
+  for (gint i = 0; i < 3; i++)
+    mn_login_throttle_failed (t, "user:c", now);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:c", now + 5), ==, 0);
+  mn_login_throttle_settle (t, "user:c", now + 5);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:c", now + 5), ==, 1);
+  /* forgive: one right attempt is taken back, the others stay */
+  for (gint i = 0; i < 3; i++)
+    mn_login_throttle_failed (t, "addr:x", now);
+  g_assert_cmpint (mn_login_throttle_wait (t, "addr:x", now), ==, 1);
+  mn_login_throttle_forgive (t, "addr:x");
+  g_assert_cmpint (mn_login_throttle_wait (t, "addr:x", now), ==, 0);
+  mn_login_throttle_failed (t, "addr:x", now);
+  g_assert_cmpint (mn_login_throttle_wait (t, "addr:x", now), ==, 1);
+}
+
+/* A flood of new keys (user names from one address) cannot wipe the wait
+ * of the key being slowed down. */
+static void
+test_throttle_flood (void)
+{
+  g_autoptr(MnLoginThrottle) t = mn_login_throttle_new (60, 3);
+  gint64 now = 1000;
+  for (gint i = 0; i < 8; i++)
+    mn_login_throttle_failed (t, "user:victim@1.2.3.4", now);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:victim@1.2.3.4", now), ==, 32);
+  for (gint i = 0; i < 120000; i++)
+    {
+      gchar key[64];
+      g_snprintf (key, sizeof key, "user:flood%d@5.6.7.8", i);
+      mn_login_throttle_failed (t, key, now);
+    }
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:victim@1.2.3.4", now), ==, 32);
 }
 
 static void
@@ -255,6 +289,7 @@ main (int argc, char **argv)
   g_test_add_func ("/controller/app/load", test_apps);
   g_test_add_func ("/controller/auth/passwords", test_passwords);
   g_test_add_func ("/controller/auth/throttle", test_throttle);
+  g_test_add_func ("/controller/auth/throttle-flood", test_throttle_flood);
   g_test_add_func ("/controller/joblaunch/pick-port", test_pick_port);
   return g_test_run ();
 }
