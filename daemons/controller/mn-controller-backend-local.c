@@ -28,7 +28,9 @@ typedef struct {
   GArray     *host_cpus;     /* guint: the CPUs jobs may use (the controller's) */
   GHashTable *watches;       /* pid -> source id */
   GHashTable *exited;        /* pid -> wait status (children we reaped) */
-  GMutex      lock;          /* watches, exited: submit runs in threads */
+  GHashTable *records;       /* id -> JobRecord*: the records' files, read once */
+  GHashTable *oom_checked;   /* id -> the second its memory cgroup was last read */
+  GMutex      lock;          /* watches, exited, records: submit runs in threads */
 } MnBackendLocal;
 
 typedef struct {
@@ -78,7 +80,18 @@ valid_id (const gchar *id)
 }
 
 static JobRecord *
-record_load (MnBackendLocal *self, const gchar *id, GError **error)
+record_copy (const JobRecord *r)
+{
+  JobRecord *c = g_memdup2 (r, sizeof *r);
+  c->reason = g_strdup (r->reason);
+  c->cgroups = g_strdup (r->cgroups);
+  c->session_dir = g_strdup (r->session_dir);
+  c->cpus = g_strdup (r->cpus);
+  return c;
+}
+
+static JobRecord *
+record_read (MnBackendLocal *self, const gchar *id, GError **error)
 {
   g_autofree gchar *path = record_path (self, id);
   g_autoptr(GKeyFile) kf = g_key_file_new ();
@@ -106,8 +119,31 @@ record_load (MnBackendLocal *self, const gchar *id, GError **error)
   return r;
 }
 
+/* A copy of job @id's record: from memory once its file was read (every
+ * poll asks for every job's; parsing each file ten times a second for a
+ * hundred jobs kept the main loop from answering). */
+static JobRecord *
+record_load (MnBackendLocal *self, const gchar *id, GError **error)
+{
+  JobRecord *r;
+  g_mutex_lock (&self->lock);
+  r = g_hash_table_lookup (self->records, id);
+  r = r ? record_copy (r) : NULL;
+  g_mutex_unlock (&self->lock);
+  if (r != NULL)
+    return r;
+  r = record_read (self, id, error);
+  if (r != NULL)
+    {
+      g_mutex_lock (&self->lock);
+      g_hash_table_replace (self->records, g_strdup (id), record_copy (r));
+      g_mutex_unlock (&self->lock);
+    }
+  return r;
+}
+
 static gboolean
-record_save (MnBackendLocal *self, const gchar *id, const JobRecord *r, GError **error)
+record_write (MnBackendLocal *self, const gchar *id, const JobRecord *r, GError **error)
 {
   g_autofree gchar *path = record_path (self, id);
   g_autoptr(GKeyFile) kf = g_key_file_new ();
@@ -127,6 +163,19 @@ record_save (MnBackendLocal *self, const gchar *id, const JobRecord *r, GError *
   g_key_file_set_uint64 (kf, "job", "memory_mb", r->memory_mb);
   g_key_file_set_uint64 (kf, "job", "memory_swap_mb", r->memory_swap_mb);
   return g_key_file_save_to_file (kf, path, error);
+}
+
+static gboolean
+record_save (MnBackendLocal *self, const gchar *id, const JobRecord *r, GError **error)
+{
+  gboolean ok = record_write (self, id, r, error);
+  g_mutex_lock (&self->lock);
+  if (ok)
+    g_hash_table_replace (self->records, g_strdup (id), record_copy (r));
+  else
+    g_hash_table_remove (self->records, id);   /* the file decides */
+  g_mutex_unlock (&self->lock);
+  return ok;
 }
 
 /* Field 22 of /proc/PID/stat; 0 if the process is gone or a zombie. */
@@ -155,6 +204,39 @@ static gboolean
 job_alive (const JobRecord *r)
 {
   return r->pid > 0 && r->starttime != 0 && proc_starttime (r->pid) == r->starttime;
+}
+
+/* job_alive without /proc for the jobs this controller started: its child
+ * watch knows (a poll every 100 ms of a hundred jobs read as many /proc
+ * files ten times a second).  Jobs adopted after a restart: /proc. */
+static gboolean
+job_alive_here (MnBackendLocal *self, const JobRecord *r)
+{
+  gint known = 0;   /* 1 alive, -1 over, 0 not ours */
+  if (r->pid <= 0 || r->starttime == 0)
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  if (g_hash_table_contains (self->watches, GINT_TO_POINTER (r->pid)))
+    known = 1;
+  else if (g_hash_table_contains (self->exited, GINT_TO_POINTER (r->pid)))
+    known = -1;
+  g_mutex_unlock (&self->lock);
+  return known != 0 ? known > 0 : job_alive (r);
+}
+
+/* Whether the kernel OOM-killed anything in the job's memory cgroup; read
+ * at most once a second per job while it runs. */
+static gboolean
+oom_killed (MnBackendLocal *self, const gchar *id, const JobRecord *r, gint64 now, gboolean running)
+{
+  if (running)
+    {
+      gpointer last = g_hash_table_lookup (self->oom_checked, id);
+      if (last != NULL && GPOINTER_TO_SIZE (last) == (gsize) now)
+        return FALSE;
+      g_hash_table_replace (self->oom_checked, g_strdup (id), GSIZE_TO_POINTER ((gsize) now));
+    }
+  return mn_local_cgroups_oom_kills (self->cgroups, r->cgroups) > 0;
 }
 
 static void
@@ -496,6 +578,7 @@ local_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
   for (gsize i = 0; i < G_N_ELEMENTS (cs.procs); i++)
     g_free (cs.procs[i]);
   g_mutex_lock (&self->lock);
+  g_hash_table_remove (self->exited, GINT_TO_POINTER (pid));   /* a pid used again */
   g_hash_table_insert (self->watches, GINT_TO_POINTER (pid),
                        GUINT_TO_POINTER (g_child_watch_add (pid, on_child_exit, self)));
   g_mutex_unlock (&self->lock);
@@ -556,10 +639,10 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
       g_autofree gchar *why = g_strdup_printf ("no record of job %s: %s", id, error->message);
       return mn_job_status_new (MN_JOB_UNKNOWN, -1, why);
     }
-  if (job_alive (r))
+  if (job_alive_here (self, r))
     {
       MnJobStatus *st;
-      if (r->end != MN_END_MEMORY_CAP && mn_local_cgroups_oom_kills (self->cgroups, r->cgroups) > 0)
+      if (r->end != MN_END_MEMORY_CAP && oom_killed (self, id, r, now, TRUE))
         {
           /* the kernel killed one of its processes at the limit: the model
            * ends the whole job there (cgroup v2 does with memory.oom.group) */
@@ -594,7 +677,8 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
   /* over: nothing of it may stay behind; an OOM kill in its memory cgroup
    * (read before the cgroup goes) means its limit ended it */
   signal_job (r, SIGKILL);
-  if (r->end != MN_END_MEMORY_CAP && mn_local_cgroups_oom_kills (self->cgroups, r->cgroups) > 0)
+  g_hash_table_remove (self->oom_checked, id);
+  if (r->end != MN_END_MEMORY_CAP && oom_killed (self, id, r, now, FALSE))
     {
       g_free (r->reason);
       r->reason = g_strdup_printf ("killed by its memory limit (%" G_GUINT64_FORMAT " MB)",
@@ -626,6 +710,10 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
     {
       MnJobStatus *st = mn_job_status_new (MN_JOB_DONE, code, how);
       st->end = r->end;
+      /* over: its record is read from its file if it is asked again */
+      g_mutex_lock (&self->lock);
+      g_hash_table_remove (self->records, id);
+      g_mutex_unlock (&self->lock);
       return st;
     }
   }
@@ -869,6 +957,8 @@ local_free (MnBackend *backend)
     g_source_remove (GPOINTER_TO_UINT (v));
   g_hash_table_destroy (self->watches);
   g_hash_table_destroy (self->exited);
+  g_hash_table_destroy (self->records);
+  g_hash_table_destroy (self->oom_checked);
   g_mutex_clear (&self->lock);
   g_clear_pointer (&self->cgroups, mn_local_cgroups_free);
   g_clear_pointer (&self->host_cpus, g_array_unref);
@@ -896,6 +986,9 @@ mn_backend_local_new (const MnControllerConfig *config, GError **error)
   self->kill_grace = config->kill_grace;
   self->watches = g_hash_table_new (NULL, NULL);
   self->exited = g_hash_table_new (NULL, NULL);
+  self->records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) job_record_free);
+  self->oom_checked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_mutex_init (&self->lock);
   measure_host (self);
   if (g_mkdir_with_parents (self->jobs_dir, 0700) != 0)

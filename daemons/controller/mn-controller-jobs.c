@@ -54,13 +54,12 @@ cancel_call_free (CancelCall *c)
 }
 
 static void
-cancel_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+cancel_work (gpointer data)
 {
   CancelCall *c = data;
   g_autoptr(GError) error = NULL;
   if (!mn_backend_cancel (c->self->backend, c->job_id, 0, &error))
     g_message ("session %s: cancel job %s: %s (will retry)", c->id, c->job_id, error->message);
-  g_task_return_boolean (task, TRUE);
 }
 
 /* Cancels session @id's job.  A scheduler's scancel/qdel takes seconds and
@@ -70,7 +69,6 @@ cancel_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
 void
 mn_manager_cancel_job (MnControllerManager *self, const gchar *id, const gchar *job_id)
 {
-  g_autoptr(GTask) task = NULL;
   CancelCall *c;
   if (!self->backend->klass->commands_block)
     {
@@ -86,9 +84,7 @@ mn_manager_cancel_job (MnControllerManager *self, const gchar *id, const gchar *
   c->id = g_strdup (id);
   c->job_id = g_strdup (job_id);
   g_hash_table_add (self->cancelling, g_strdup (id));
-  task = g_task_new (NULL, NULL, NULL, NULL);
-  g_task_set_task_data (task, c, (GDestroyNotify) cancel_call_free);
-  g_task_run_in_thread (task, cancel_thread);
+  mn_manager_run_in_worker (self, cancel_work, NULL, c, (GDestroyNotify) cancel_call_free);
 }
 
 /* ---- starting -------------------------------------------------------- */
@@ -160,8 +156,12 @@ default_launcher (const gchar *configured)
   return g_strdup_printf ("%s job-launch", self_path);
 }
 
+/* The session directory with the job's scripts, token and output file.
+ * Reads only @s (a copy) and the manager's fixed configuration: it runs in
+ * the submit threads, off the main loop (a lecture's hundred launches made
+ * a hundred directories of files there and held every answer up). */
 static gboolean
-prepare_dir (MnControllerManager *self, MnSession *s, const MnApp *app, GError **error)
+prepare_dir (MnControllerManager *self, const MnSession *s, const MnApp *app, GError **error)
 {
   g_autofree gchar *dir = mn_controller_manager_session_dir (self, s->id);
   g_autofree gchar *job = NULL, *script = NULL, *app_script = NULL, *token = NULL;
@@ -173,7 +173,11 @@ prepare_dir (MnControllerManager *self, MnSession *s, const MnApp *app, GError *
 
   if (unix_user != NULL)
     {
-      struct passwd *pw = getpwnam (unix_user);
+      /* runs in submit threads: not getpwnam's static buffer */
+      struct passwd pwbuf, *pw = NULL;
+      gchar buf[4096];
+      if (getpwnam_r (unix_user, &pwbuf, buf, sizeof buf, &pw) != 0)
+        pw = NULL;
       if (pw == NULL)
         {
           g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
@@ -260,15 +264,19 @@ submitted (MnControllerManager *self, MnSession *s, const gchar *job_id, const G
 }
 
 /* Submissions wait on the scheduler (sbatch; for the local backend the
- * kernel's cgroup mkdir and the child's exec), so they run in threads and a
- * lecture hall's launches overlap instead of queueing on the main loop. */
+ * kernel's cgroup mkdir and the child's exec) and on the file system (the
+ * session directory), so they run in threads and a lecture hall's launches
+ * overlap instead of queueing on the main loop.  The thread works on a copy
+ * of the session; the result is applied on the main loop. */
 typedef struct {
   MnControllerManager *self;
-  gchar  *id, *dir, *script, *output, *user;
+  MnSession *session;        /* a copy */
+  const MnApp *app;          /* the manager's, alive as long as it is */
+  gchar  *dir, *script, *output;
   MnPolicyAllocation allocation;
-  MnPolicyConfig *policy;
-  MnJobSpec spec;
+  MnPolicyConfig *policy;    /* NULL: batch */
   gint64  now;
+  gboolean prepare_failed;   /* the directory could not be made: @error says why */
   gchar  *job_id;
   GError *error;
 } SubmitCall;
@@ -276,80 +284,73 @@ typedef struct {
 static void
 submit_call_free (SubmitCall *c)
 {
-  g_hash_table_remove (c->self->busy, c->id);
+  g_hash_table_remove (c->self->busy, c->session->id);
   mn_controller_manager_unref (c->self);
-  g_free (c->id);
+  mn_session_free (c->session);
   g_free (c->dir);
   g_free (c->script);
   g_free (c->output);
-  g_free (c->user);
   g_clear_pointer (&c->policy, mn_policy_config_free);
   g_free (c->job_id);
   g_clear_error (&c->error);
   g_free (c);
 }
 
+/* In a worker thread (or inline for backends without submit_in_thread). */
 static void
-submit_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+submit_work (gpointer data)
 {
   SubmitCall *c = data;
-  c->job_id = mn_backend_submit (c->self->backend, &c->spec, c->now, &c->error);
-  g_task_return_boolean (task, TRUE);
+  const MnSession *s = c->session;
+  MnJobSpec spec = { 0 };
+  if (!prepare_dir (c->self, s, c->app, &c->error))
+    {
+      c->prepare_failed = TRUE;
+      return;
+    }
+  spec.session_id = s->id;
+  spec.session_dir = c->dir;
+  spec.script = c->script;
+  spec.output = c->output;
+  spec.unix_user = job_user (c->self, s);
+  spec.cores = s->cores;
+  spec.memory_mb = s->memory_mb;
+  spec.gpus = s->gpus;
+  spec.walltime = s->walltime;
+  spec.node = s->node;
+  spec.logical = s->logical;
+  spec.give_up = s->give_up;
+  if (c->policy != NULL)
+    {
+      spec.allocation = &c->allocation;
+      spec.policy = c->policy;
+    }
+  c->job_id = mn_backend_submit (c->self->backend, &spec, c->now, &c->error);
 }
 
+/* On the main loop. */
 static void
-submit_done (GObject *source, GAsyncResult *result, gpointer data)
+submit_finish (gpointer data)
 {
-  SubmitCall *c = g_task_get_task_data (G_TASK (result));
+  SubmitCall *c = data;
   MnControllerManager *self = c->self;
-  MnSession *s = g_hash_table_lookup (self->live, c->id);
-  if (s != NULL && s->state == MN_SESSION_STARTING && s->job_id == NULL)
+  MnSession *s = g_hash_table_lookup (self->live, c->session->id);
+  if (c->prepare_failed)
+    {
+      if (s != NULL && s->state == MN_SESSION_STARTING && s->job_id == NULL)
+        mn_manager_finish (self, s, MN_SESSION_FAILED, MN_END_FAILED, c->error->message);
+    }
+  else if (s != NULL && s->state == MN_SESSION_STARTING && s->job_id == NULL)
     submitted (self, s, c->job_id, c->error);
   else if (c->job_id != NULL)
-    mn_manager_cancel_job (self, c->id, c->job_id);   /* stopped while it was being submitted */
-}
-
-static void
-submit_in_thread (MnControllerManager *self, MnSession *s, const MnJobSpec *spec)
-{
-  SubmitCall *c = g_new0 (SubmitCall, 1);
-  g_autoptr(GTask) task = g_task_new (NULL, NULL, submit_done, NULL);
-  c->self = mn_controller_manager_ref (self);
-  c->id = g_strdup (s->id);
-  c->dir = g_strdup (spec->session_dir);
-  c->script = g_strdup (spec->script);
-  c->output = g_strdup (spec->output);
-  c->user = g_strdup (spec->unix_user);
-  c->spec = *spec;
-  c->spec.session_id = c->id;
-  c->spec.session_dir = c->dir;
-  c->spec.script = c->script;
-  c->spec.output = c->output;
-  c->spec.unix_user = c->user;
-  if (spec->allocation != NULL)
-    {
-      /* the policy may be replaced (SIGHUP) while the thread runs */
-      c->allocation = *spec->allocation;
-      c->policy = mn_policy_config_copy (spec->policy);
-      c->spec.allocation = &c->allocation;
-      c->spec.policy = c->policy;
-    }
-  c->now = mn_controller_manager_now (self);
-  g_hash_table_insert (self->busy, g_strdup (s->id), (gpointer) "submit");
-  g_task_set_task_data (task, c, (GDestroyNotify) submit_call_free);
-  g_task_run_in_thread (task, submit_thread);
+    mn_manager_cancel_job (self, c->session->id, c->job_id);   /* stopped while it was being submitted */
 }
 
 void
 mn_manager_start_job (MnControllerManager *self, MnSession *s)
 {
   const MnApp *app = mn_controller_manager_find_app (self, s->app);
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *dir = mn_controller_manager_session_dir (self, s->id);
-  g_autofree gchar *script = g_build_filename (dir, "job.sh", NULL);
-  g_autofree gchar *output = g_build_filename (dir, "output.log", NULL);
-  g_autofree gchar *job_id = NULL;
-  MnJobSpec spec = { 0 };
+  SubmitCall *c;
   MnPolicyAllocation allocation;
 
   if (app == NULL)
@@ -358,37 +359,32 @@ mn_manager_start_job (MnControllerManager *self, MnSession *s)
       mn_manager_finish (self, s, MN_SESSION_FAILED, MN_END_FAILED, why);
       return;
     }
-  if (!prepare_dir (self, s, app, &error))
-    {
-      mn_manager_finish (self, s, MN_SESSION_FAILED, MN_END_FAILED, error->message);
-      return;
-    }
-  /* what the policy gave it, for the backend to enforce or express */
+  c = g_new0 (SubmitCall, 1);
+  c->self = mn_controller_manager_ref (self);
+  c->session = mn_session_copy (s);
+  c->app = app;
+  c->dir = mn_controller_manager_session_dir (self, s->id);
+  c->script = g_build_filename (c->dir, "job.sh", NULL);
+  c->output = g_build_filename (c->dir, "output.log", NULL);
+  c->now = mn_controller_manager_now (self);
+  /* what the policy gave it, for the backend to enforce or express; a copy
+   * of the policy: SIGHUP may replace it while the thread runs */
   if (mn_manager_is_interactive (s) &&
       mn_policy_state_allocation (self->policy, (guint64) s->num, &allocation))
     {
-      spec.allocation = &allocation;
-      spec.policy = mn_policy_state_get_config (self->policy);
+      c->allocation = allocation;
+      c->policy = mn_policy_config_copy (mn_policy_state_get_config (self->policy));
     }
-  spec.session_id = s->id;
-  spec.session_dir = dir;
-  spec.script = script;
-  spec.output = output;
-  spec.unix_user = job_user (self, s);
-  spec.cores = s->cores;
-  spec.memory_mb = s->memory_mb;
-  spec.gpus = s->gpus;
-  spec.walltime = s->walltime;
-  spec.node = s->node;
-  spec.logical = s->logical;
-  spec.give_up = s->give_up;
+  g_hash_table_insert (self->busy, g_strdup (s->id), (gpointer) "submit");
   if (self->backend->klass->submit_in_thread)
     {
-      submit_in_thread (self, s, &spec);
+      mn_manager_run_in_worker (self, submit_work, submit_finish, c,
+                                (GDestroyNotify) submit_call_free);
       return;
     }
-  job_id = mn_backend_submit (self->backend, &spec, mn_controller_manager_now (self), &error);
-  submitted (self, s, job_id, error);
+  submit_work (c);
+  submit_finish (c);   /* may finish (fail) and free @s */
+  submit_call_free (c);
 }
 
 /* ---- stop ------------------------------------------------------------- */

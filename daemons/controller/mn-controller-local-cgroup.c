@@ -16,9 +16,12 @@ struct _MnLocalCgroups {
   gchar      *v1_cpu;
   gchar      *v1_cpuset;
   gboolean    v1_memsw;      /* memory.memsw.* exists (swap accounting) */
+  gchar      *self_cpu;      /* the controller's own cpu cgroup beside the jobs, or NULL */
   gchar      *mode;
   GHashTable *stale;         /* dirs still busy when their job ended */
-  GMutex      lock;          /* stale, and the parent's weight: submits run in threads */
+  GHashTable *weights;       /* job dir (cpu controller) -> its weight (cpu.shares / cpu.weight) */
+  guint64     weight_sum;    /* of the jobs in @weights */
+  GMutex      lock;          /* stale, weights: submits run in threads */
 };
 
 /* Writes @value to DIR/NAME; FALSE with errno set. */
@@ -128,6 +131,22 @@ detect (MnLocalCgroups *self, const gchar *setting)
       /* v2 allows no processes in a cgroup that hands controllers down, so
        * jobs go in a subtree of their own; each controller on its own (a
        * delegation may lack cpuset) */
+      g_autofree gchar *own_dir = own ? g_build_filename ("/sys/fs/cgroup", own, NULL) : NULL;
+      g_autofree gchar *leaf = own ? g_build_filename ("/sys/fs/cgroup", own, "minna-controller", NULL) : NULL;
+      /* the controller itself moves to a leaf beside the jobs (a cgroup with
+       * processes hands no controller down), then its cgroup hands them
+       * down to minna-jobs */
+      if (leaf && try_dir (leaf))
+        {
+          g_autofree gchar *pid = g_strdup_printf ("%d", (int) getpid ());
+          if (write_file (leaf, "cgroup.procs", pid))
+            {
+              write_file (own_dir, "cgroup.subtree_control", "+memory");
+              write_file (own_dir, "cgroup.subtree_control", "+cpu");
+              write_file (own_dir, "cgroup.subtree_control", "+cpuset");
+              self->self_cpu = g_strdup (leaf);
+            }
+        }
       if (base && try_dir (base))
         {
           write_file (base, "cgroup.subtree_control", "+memory");
@@ -150,6 +169,15 @@ detect (MnLocalCgroups *self, const gchar *setting)
     {
       self->v1_memory = v1_dir ("memory", "memory");
       self->v1_cpu = v1_dir ("cpu", "cpu");
+      if (self->v1_cpu)
+        {
+          /* the controller's threads beside the jobs, weighed like them */
+          g_autofree gchar *parent = g_path_get_dirname (self->v1_cpu);
+          g_autofree gchar *leaf = g_build_filename (parent, "minna-controller", NULL);
+          g_autofree gchar *pid = g_strdup_printf ("%d", (int) getpid ());
+          if (try_dir (leaf) && write_file (leaf, "cgroup.procs", pid))
+            self->self_cpu = g_steal_pointer (&leaf);
+        }
       self->v1_cpuset = v1_dir ("cpuset", "cpuset");
       if (self->v1_cpuset && !cpuset_inherit (self->v1_cpuset))
         g_clear_pointer (&self->v1_cpuset, g_free);
@@ -164,6 +192,7 @@ mn_local_cgroups_new (const gchar *setting)
 {
   MnLocalCgroups *self = g_new0 (MnLocalCgroups, 1);
   self->stale = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->weights = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_mutex_init (&self->lock);
   detect (self, setting);
   if (self->v2_base)
@@ -171,11 +200,13 @@ mn_local_cgroups_new (const gchar *setting)
                                   self->v2_memory ? "memory " : "", self->v2_cpu ? "cpu " : "",
                                   self->v2_cpuset ? "cpuset" : "no cpuset");
   else if (self->v1_memory || self->v1_cpu || self->v1_cpuset)
-    self->mode = g_strdup_printf ("cgroup v1 memory=%s%s cpu=%s cpuset=%s",
+    self->mode = g_strdup_printf ("cgroup v1 memory=%s%s cpu=%s cpuset=%s%s%s",
                                   self->v1_memory ? self->v1_memory : "-",
                                   self->v1_memory && !self->v1_memsw ? " (no memsw: swap not limited)" : "",
                                   self->v1_cpu ? self->v1_cpu : "-",
-                                  self->v1_cpuset ? self->v1_cpuset : "-");
+                                  self->v1_cpuset ? self->v1_cpuset : "-",
+                                  self->self_cpu ? "; the controller in " : "",
+                                  self->self_cpu ? self->self_cpu : "");
   else
     self->mode = g_strdup ("no cgroups (RLIMIT_AS = memory limit, CPU affinity = cpuset)");
   mn_local_cgroups_weigh (self);   /* the jobs adopted after a restart */
@@ -188,11 +219,13 @@ mn_local_cgroups_free (MnLocalCgroups *self)
   if (self == NULL)
     return;
   g_hash_table_destroy (self->stale);
+  g_hash_table_destroy (self->weights);
   g_mutex_clear (&self->lock);
   g_free (self->v2_base);
   g_free (self->v1_memory);
   g_free (self->v1_cpu);
   g_free (self->v1_cpuset);
+  g_free (self->self_cpu);
   g_free (self->mode);
   g_free (self);
 }
@@ -230,49 +263,104 @@ mn_local_cgroups_limits_cpus (MnLocalCgroups *self)
  * cgroups.  At its default weight the whole jobs subtree counted as ONE
  * process against every other process on the machine: a hundred apps
  * starting at once got the CPU share of a single compiler, and took three
- * times as long to start as the same apps run directly.  Callers hold
- * self->lock. */
+ * times as long to start as the same apps run directly.  And the
+ * controller weighs as much again (its threads move to a minna-controller
+ * cgroup beside minna-jobs): as one process against a hundred starting
+ * jobs it got a hundredth of the CPU, answered nothing until they had all
+ * started, and every session of a lecture turned running at the same
+ * moment, seconds after its app was up.  The sum is kept
+ * as jobs come and go (re-reading every job's cgroup at each start and end
+ * was quadratic: a lecture's submissions waited on it, one at a time).
+ * Callers hold self->lock. */
 static void
-weigh_parent (const gchar *parent, const gchar *file, guint64 floor, guint64 ceiling,
-              const gchar *new_job)
+write_weight (MnLocalCgroups *self)
 {
-  g_autoptr(GDir) d = parent ? g_dir_open (parent, 0, NULL) : NULL;
-  const gchar *name;
-  guint64 sum = 0;
   g_autofree gchar *text = NULL;
-  if (d == NULL)
-    return;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree gchar *path = g_build_filename (parent, name, file, NULL);
-      g_autofree gchar *procs = g_build_filename (parent, name, "cgroup.procs", NULL);
-      g_autofree gchar *value = NULL, *members = NULL;
-      /* empty ones (jobs that ended, not yet removed) weigh nothing; the
-       * job being started has not joined yet */
-      if ((g_strcmp0 (name, new_job) == 0 ||
-           (g_file_get_contents (procs, &members, NULL, NULL) && members[0] != '\0')) &&
-          g_file_get_contents (path, &value, NULL, NULL))
-        sum += g_ascii_strtoull (value, NULL, 10);
-    }
-  text = g_strdup_printf ("%" G_GUINT64_FORMAT, CLAMP (sum, floor, ceiling));
-  write_file (parent, file, text);
-}
-
-static void
-weigh_locked (MnLocalCgroups *self, const gchar *new_job)
-{
   if (self->v2_base && self->v2_cpu)
-    weigh_parent (self->v2_base, "cpu.weight", 100, 10000, new_job);
+    {
+      text = g_strdup_printf ("%" G_GUINT64_FORMAT, CLAMP (self->weight_sum, 100, 10000));
+      write_file (self->v2_base, "cpu.weight", text);
+      if (self->self_cpu)
+        write_file (self->self_cpu, "cpu.weight", text);
+    }
   if (self->v1_cpu)
-    weigh_parent (self->v1_cpu, "cpu.shares", 1024, 262144, new_job);
+    {
+      g_free (text);
+      text = g_strdup_printf ("%" G_GUINT64_FORMAT, CLAMP (self->weight_sum, 1024, 262144));
+      write_file (self->v1_cpu, "cpu.shares", text);
+      if (self->self_cpu)
+        write_file (self->self_cpu, "cpu.shares", text);
+    }
 }
 
+/* The directory of the cpu controller and the file its weight is in. */
+static const gchar *
+weight_parent (MnLocalCgroups *self, const gchar **file)
+{
+  if (self->v1_cpu)
+    {
+      *file = "cpu.shares";
+      return self->v1_cpu;
+    }
+  if (self->v2_base && self->v2_cpu)
+    {
+      *file = "cpu.weight";
+      return self->v2_base;
+    }
+  return NULL;
+}
+
+/* At start: the jobs adopted after a restart (empty dirs weigh nothing). */
 void
 mn_local_cgroups_weigh (MnLocalCgroups *self)
 {
+  const gchar *file = NULL;
+  const gchar *parent = weight_parent (self, &file);
+  g_autoptr(GDir) d = parent ? g_dir_open (parent, 0, NULL) : NULL;
+  const gchar *name;
   g_mutex_lock (&self->lock);
-  weigh_locked (self, NULL);
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree gchar *dir = g_build_filename (parent, name, NULL);
+      g_autofree gchar *members = read_file (dir, "cgroup.procs");
+      g_autofree gchar *value = read_file (dir, file);
+      if (members != NULL && members[0] != '\0' && value != NULL &&
+          !g_hash_table_contains (self->weights, dir))
+        {
+          guint64 w = g_ascii_strtoull (value, NULL, 10);
+          g_hash_table_insert (self->weights, g_steal_pointer (&dir), GSIZE_TO_POINTER ((gsize) w));
+          self->weight_sum += w;
+        }
+    }
+  if (parent != NULL)
+    write_weight (self);
   g_mutex_unlock (&self->lock);
+}
+
+static void
+weight_add (MnLocalCgroups *self, const gchar *dir, guint64 w)
+{
+  g_mutex_lock (&self->lock);
+  if (!g_hash_table_contains (self->weights, dir))
+    {
+      g_hash_table_insert (self->weights, g_strdup (dir), GSIZE_TO_POINTER ((gsize) w));
+      self->weight_sum += w;
+      write_weight (self);
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+/* Callers hold self->lock. */
+static void
+weight_remove_locked (MnLocalCgroups *self, const gchar *dir)
+{
+  gpointer w;
+  if (g_hash_table_lookup_extended (self->weights, dir, NULL, &w))
+    {
+      self->weight_sum -= MIN (self->weight_sum, (guint64) GPOINTER_TO_SIZE (w));
+      g_hash_table_remove (self->weights, dir);
+      write_weight (self);
+    }
 }
 
 /* ---- one job ---------------------------------------------------------------- */
@@ -410,6 +498,8 @@ mn_local_cgroups_make (MnLocalCgroups *self, const gchar *id, const MnLocalLimit
       gchar *d = g_build_filename (self->v2_base, id, NULL);
       g_ptr_array_add (dirs, d);
       ok = make_v2 (self, d, limits, &local);
+      if (ok && self->v2_cpu)
+        weight_add (self, d, CLAMP (limits->cpu_weight * 100, 1, 10000));
     }
   if (ok && self->v1_memory)
     {
@@ -422,6 +512,8 @@ mn_local_cgroups_make (MnLocalCgroups *self, const gchar *id, const MnLocalLimit
       gchar *d = g_build_filename (self->v1_cpu, id, NULL);
       g_ptr_array_add (dirs, d);
       ok = make_v1_cpu (d, limits, &local);
+      if (ok)
+        weight_add (self, d, (guint64) MAX (limits->cpu_weight, 1) * 1024);
     }
   if (ok && self->v1_cpuset)
     {
@@ -437,9 +529,6 @@ mn_local_cgroups_make (MnLocalCgroups *self, const gchar *id, const MnLocalLimit
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
-  g_mutex_lock (&self->lock);
-  weigh_locked (self, id);
-  g_mutex_unlock (&self->lock);
   return g_steal_pointer (&joined);
 }
 
@@ -451,9 +540,14 @@ mn_local_cgroups_remove (MnLocalCgroups *self, const gchar *joined)
   g_auto(GStrv) dirs = g_strsplit (joined ? joined : "", ";", -1);
   g_mutex_lock (&self->lock);
   for (gsize i = 0; dirs[i] != NULL; i++)
-    if (dirs[i][0] != '\0' && rmdir (dirs[i]) != 0 && errno != ENOENT)
-      g_hash_table_add (self->stale, g_strdup (dirs[i]));
-  weigh_locked (self, NULL);
+    {
+      if (dirs[i][0] == '\0')
+        continue;
+      /* its processes are gone or going: it weighs nothing from now */
+      weight_remove_locked (self, dirs[i]);
+      if (rmdir (dirs[i]) != 0 && errno != ENOENT)
+        g_hash_table_add (self->stale, g_strdup (dirs[i]));
+    }
   g_mutex_unlock (&self->lock);
 }
 
@@ -462,17 +556,11 @@ mn_local_cgroups_retry (MnLocalCgroups *self)
 {
   GHashTableIter it;
   gpointer dir;
-  gboolean removed = FALSE;
   g_mutex_lock (&self->lock);
   g_hash_table_iter_init (&it, self->stale);
   while (g_hash_table_iter_next (&it, &dir, NULL))
     if (rmdir (dir) == 0 || errno == ENOENT)
-      {
-        g_hash_table_iter_remove (&it);
-        removed = TRUE;
-      }
-  if (removed)
-    weigh_locked (self, NULL);
+      g_hash_table_iter_remove (&it);
   g_mutex_unlock (&self->lock);
 }
 

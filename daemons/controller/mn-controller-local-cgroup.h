@@ -54,7 +54,8 @@ void     mn_local_cgroups_remove (MnLocalCgroups *self, const gchar *dirs);
 void     mn_local_cgroups_retry (MnLocalCgroups *self);
 /* OOM kills the kernel made in the job's memory cgroup (one of @dirs). */
 guint64  mn_local_cgroups_oom_kills (MnLocalCgroups *self, const gchar *dirs);
-/* The jobs' parent weighs as much as its jobs together (after adoption). */
+/* The jobs' parent weighs as much as its jobs together: counts the jobs
+ * found at start (adopted after a restart). */
 void     mn_local_cgroups_weigh (MnLocalCgroups *self);
 
 G_END_DECLS

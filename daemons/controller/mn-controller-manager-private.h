@@ -38,6 +38,8 @@ struct _MnControllerManager {
   GHashTable         *cancelling;  /* id: a cancel runs in a worker thread */
   GHashTable         *node_addrs;  /* job_host = node: node name -> NodeAddrs* */
   GHashTable         *idle;        /* id -> IdleState*: what idle culling saw */
+  GThreadPool        *workers;     /* submits, polls, cancels: see mn_manager_run_in_worker */
+  GMainContext       *context;     /* where their results are applied */
   gboolean            polling;     /* a poll runs in a worker thread */
   MnClockFunc         clock;
   gpointer            clock_data;
@@ -68,6 +70,14 @@ void      mn_manager_set_reason (MnSession *s, const gchar *reason);
 gchar    *mn_manager_random_hex (gsize bytes);
 CallData *mn_manager_call_new (MnControllerManager *self, const gchar *id);
 void      mn_manager_call_free (CallData *c);
+/* Runs @work (@data) in one of the manager's own worker threads, then @done
+ * (@data) on the manager's main context, then @free (@data).  Not GTask's
+ * shared pool: that one also runs GIO's own asynchronous work (the proxy
+ * and address lookups of every readiness probe), and a lecture's hundred
+ * submissions queued there held every probe until the last was done. */
+typedef void (*MnWorkFunc) (gpointer data);
+void      mn_manager_run_in_worker (MnControllerManager *self, MnWorkFunc work, MnWorkFunc done,
+                                    gpointer data, GDestroyNotify free_func);
 /* A poll round soon (50 ms), once the timer runs. */
 void      mn_manager_kick (MnControllerManager *self);
 gint      mn_manager_by_num (gconstpointer a, gconstpointer b);

@@ -8,6 +8,8 @@
 
 #include <openssl/rand.h>
 
+static void worker (gpointer item, gpointer pool_data);
+
 static MnControllerConfig *
 copy_config (const MnControllerConfig *c)
 {
@@ -75,6 +77,10 @@ mn_controller_manager_new (const MnControllerConfig *config, const MnPolicyConfi
                                             (GDestroyNotify) mn_manager_node_addrs_free);
   self->idle = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                       (GDestroyNotify) mn_manager_idle_state_free);
+  /* enough for a lecture's submissions to overlap their waits on the
+   * kernel (cgroups, exec) and the scheduler's commands */
+  self->workers = g_thread_pool_new (worker, NULL, 16, FALSE, NULL);
+  self->context = g_main_context_ref_thread_default ();
   self->clock = real_clock;
   self->probe = default_probe;
   self->probe_data = self;
@@ -99,6 +105,9 @@ manager_clear (MnControllerManager *self)
   g_hash_table_destroy (self->cancelling);
   g_hash_table_destroy (self->node_addrs);
   g_hash_table_destroy (self->idle);
+  /* every item holds a reference: none is queued or running by now */
+  g_thread_pool_free (self->workers, FALSE, TRUE);
+  g_main_context_unref (self->context);
   mn_policy_state_free (self->policy);
   mn_backend_free (self->backend);
   mn_controller_relay_free (self->relay);
@@ -257,6 +266,49 @@ mn_controller_manager_check_host (MnControllerManager *self, const MnPolicyConfi
              " this host and a logical node's cores fold onto its CPUs, so it may hold more"
              " jobs than it can serve", file);
   return TRUE;
+}
+
+/* ---- worker threads ----------------------------------------------------------- */
+
+typedef struct {
+  MnControllerManager *self;
+  MnWorkFunc     work, done;
+  gpointer       data;
+  GDestroyNotify free_func;
+} WorkItem;
+
+static gboolean
+work_done (gpointer data)
+{
+  WorkItem *w = data;
+  if (w->done != NULL)
+    w->done (w->data);
+  if (w->free_func != NULL)
+    w->free_func (w->data);
+  mn_controller_manager_unref (w->self);
+  g_free (w);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+worker (gpointer item, gpointer pool_data)
+{
+  WorkItem *w = item;
+  w->work (w->data);
+  g_main_context_invoke (w->self->context, work_done, w);
+}
+
+void
+mn_manager_run_in_worker (MnControllerManager *self, MnWorkFunc work, MnWorkFunc done,
+                          gpointer data, GDestroyNotify free_func)
+{
+  WorkItem *w = g_new0 (WorkItem, 1);
+  w->self = mn_controller_manager_ref (self);
+  w->work = work;
+  w->done = done;
+  w->data = data;
+  w->free_func = free_func;
+  g_thread_pool_push (self->workers, w, NULL);
 }
 
 /* ---- timers ----------------------------------------------------------------- */

@@ -275,18 +275,17 @@ poll_call_free (PollCall *c)
 }
 
 static void
-poll_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+poll_work (gpointer data)
 {
   PollCall *c = data;
   c->statuses = mn_backend_poll (c->self->backend, (const gchar *const *) c->job_ids, c->now,
                                  &c->error);
-  g_task_return_boolean (task, TRUE);
 }
 
 static void
-poll_done (GObject *source, GAsyncResult *result, gpointer data)
+poll_done (gpointer data)
 {
-  PollCall *c = g_task_get_task_data (G_TASK (result));
+  PollCall *c = data;
   if (c->statuses == NULL)
     c->self->counters.poll_errors++;
   apply_statuses (c->self, c->asked, c->statuses, c->error);
@@ -326,14 +325,12 @@ mn_controller_manager_tick (MnControllerManager *self)
   if (ids->len > 1 && self->backend->klass->commands_block)
     {
       PollCall *c = g_new0 (PollCall, 1);
-      g_autoptr(GTask) task = g_task_new (NULL, NULL, poll_done, NULL);
       c->self = mn_controller_manager_ref (self);
       c->asked = g_steal_pointer (&asked);
       c->job_ids = (GStrv) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
       c->now = now;
       self->polling = TRUE;
-      g_task_set_task_data (task, c, (GDestroyNotify) poll_call_free);
-      g_task_run_in_thread (task, poll_thread);
+      mn_manager_run_in_worker (self, poll_work, poll_done, c, (GDestroyNotify) poll_call_free);
       return;
     }
   if (ids->len > 1)

@@ -33,8 +33,16 @@ mn_controller_relay_new (const gchar *url, const gchar *secret)
   if (relay->url && g_str_has_suffix (relay->url, "/"))
     relay->url[strlen (relay->url) - 1] = '\0';
   relay->secret = g_strdup (secret);
-  relay->session = soup_session_new_with_options ("timeout", 10, "max-conns", 64,
-                                                  "max-conns-per-host", 32, NULL);
+  /* Only apps and the relay, at addresses minna gave them: never through a
+   * proxy.  Left to the default (libproxy, one lookup at a time in GIO's
+   * shared thread pool, each reading its configuration), a lecture's
+   * hundred readiness probes waited for each other and every session
+   * turned running at the same moment, a second after its app answered.
+   * A simple resolver with no proxy answers "direct://" at once. */
+  g_autoptr(GProxyResolver) direct = g_simple_proxy_resolver_new (NULL, NULL);
+  relay->session = soup_session_new_with_options ("timeout", 10, "max-conns", 256,
+                                                  "max-conns-per-host", 32,
+                                                  "proxy-resolver", direct, NULL);
   return relay;
 }
 

@@ -175,7 +175,11 @@ mn_test_wait_for (MnBackend *backend, const gchar *id, MnJobState state, guint s
   for (;;)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(GHashTable) all = mn_backend_poll (backend, ids, 0, &error);
+      g_autoptr(GHashTable) all = NULL;
+      /* the local backend learns of its children's ends from child watches */
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      all = mn_backend_poll (backend, ids, 0, &error);
       MnJobStatus *st;
       g_assert_no_error (error);
       st = g_hash_table_lookup (all, id);
