@@ -492,6 +492,9 @@ gboolean
 mn_relay_http_app_cookie_ok (const gchar *set_cookie, const gchar *id)
 {
   g_auto(GStrv) parts = g_strsplit (set_cookie, ";", -1);
+  /* An empty Set-Cookie sets nothing (browsers ignore it). */
+  if (parts[0] == NULL)
+    return TRUE;
   const gchar *pair = parts[0];
   while (*pair == ' ' || *pair == '\t')
     pair++;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "mn-relay-config.h"
+#include "mn-relay-head.h"
+#include "mn-relay-ws.h"
 #include "mn-relay-http.h"
 #include "mn-relay-log.h"
 #include "mn-relay-route.h"
@@ -235,6 +237,7 @@ static const AppCookieCase app_cookie_cases[] = {
   { "a=1; domain=", FALSE },
   { "__Host-a=1; Path=/; Secure", FALSE },
   { "__host-a=1", FALSE },
+  { "", TRUE },                 /* found by fuzz-relay: an empty Set-Cookie */
 };
 
 static void
@@ -242,6 +245,87 @@ test_app_cookie (gconstpointer data)
 {
   const AppCookieCase *ac = data;
   g_assert_cmpint (mn_relay_http_app_cookie_ok (ac->set_cookie, "abc"), ==, ac->ok);
+}
+
+
+/* ---- conformance corpora: tests/data/relay/<kind>/{y,n}_* ----
+ * y_ files must be accepted, n_ files refused (a request's n_NNN_ names the
+ * status it gets).  The same files seed the fuzzer (tests/fuzz). */
+
+static void
+test_corpus (gconstpointer data)
+{
+  const gchar *path = data;
+  g_autofree gchar *base = g_path_get_basename (path);
+  g_autofree gchar *dir = g_path_get_dirname (path);
+  g_autofree gchar *kind = g_path_get_basename (dir);
+  gboolean yes = g_str_has_prefix (base, "y_");
+  g_autofree gchar *text = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &text, &len, NULL));
+
+  if (g_str_equal (kind, "request") || g_str_equal (kind, "response"))
+    {
+      gssize end = mn_relay_http_head_end (text, len, 0);
+      g_assert_cmpint (end, >, 0);
+      g_autofree MnRelayHead *h = g_new (MnRelayHead, 1);
+      const gchar *why = NULL;
+      MnRelayHeadResult r = g_str_equal (kind, "request")
+        ? mn_relay_head_parse_request (text, (gsize) end, h, &why)
+        : mn_relay_head_parse_response (text, (gsize) end, h, &why);
+      if (!yes)
+        g_test_message ("%s: %s", base, why);
+      g_assert_cmpint (r == MN_RELAY_HEAD_OK, ==, yes);
+      if (!yes && g_str_equal (kind, "request"))
+        {
+          static const guint codes[] = {
+            [MN_RELAY_HEAD_BAD] = 400, [MN_RELAY_HEAD_TOO_MANY_FIELDS] = 431,
+            [MN_RELAY_HEAD_VERSION] = 505, [MN_RELAY_HEAD_NOT_IMPLEMENTED] = 501,
+          };
+          g_assert_cmpuint (codes[r], ==, (guint) g_ascii_strtoull (base + 2, NULL, 10));
+        }
+    }
+  else if (g_str_equal (kind, "chunked"))
+    {
+      MnRelayChunked c;
+      gsize used = 0, pass = 0;
+      mn_relay_chunked_init (&c);
+      MnRelayChunkedResult r = mn_relay_chunked_filter (&c, (guint8 *) text, len, &used, &pass);
+      g_assert_cmpint (r, ==, yes ? MN_RELAY_CHUNKED_DONE : MN_RELAY_CHUNKED_ERROR);
+    }
+  else
+    {
+      MnRelayWs ws;
+      const gchar *why = NULL;
+      mn_relay_ws_init (&ws, strstr (base, "_client_") != NULL, FALSE);
+      gboolean ok = mn_relay_ws_feed (&ws, (const guint8 *) text, len, &why);
+      if (!yes)
+        g_test_message ("%s: %s", base, why);
+      g_assert_cmpint (ok, ==, yes);
+    }
+}
+
+static void
+add_corpus (const gchar *kind)
+{
+  g_autofree gchar *dir = g_test_build_filename (G_TEST_DIST, "data", "relay", kind, NULL);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  g_assert_nonnull (d);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const gchar *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_prefix (name, "y_") || g_str_has_prefix (name, "n_"))
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, (GCompareFunc) (void (*) (void)) g_strcmp0);
+  for (guint i = 0; i < names->len; i++)
+    {
+      const gchar *n = g_ptr_array_index (names, i);
+      g_autofree gchar *test = g_strdup_printf ("/relay/unit/corpus/%s/%s", kind, n);
+      /* the path lives as long as the test program */
+      gchar *path = g_build_filename (dir, n, NULL);
+      g_test_add_data_func_full (test, path, test_corpus, g_free);
+    }
+  g_assert_cmpuint (names->len, >, 0);
 }
 
 static void
@@ -496,6 +580,10 @@ main (int argc, char **argv)
       g_autofree gchar *n = g_strdup_printf ("/relay/unit/app-cookie/%" G_GSIZE_FORMAT, i);
       g_test_add_data_func (n, &app_cookie_cases[i], test_app_cookie);
     }
+  add_corpus ("request");
+  add_corpus ("response");
+  add_corpus ("chunked");
+  add_corpus ("websocket");
   g_test_add_func ("/relay/unit/head-end", test_head_end);
   g_test_add_func ("/relay/unit/cookies", test_cookies);
   g_test_add_func ("/relay/unit/config/defaults", test_defaults_valid);
