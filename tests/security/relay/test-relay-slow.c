@@ -105,10 +105,11 @@ test_slow (gconstpointer data)
   const SlowCase *sc = data;
   SlowRun *run = g_thread_join (slow_threads[sc - slow_cases]);
   g_test_message ("%s: ended after %.1f s, answer %u", sc->name, run->secs, run->status);
-  /* read_timeout (2 s) plus the once-a-second sweep, not moved by the
-   * trickle; the old relay kept such connections forever */
+  /* read_timeout (2 s) plus the once-a-second sweep (about 3 s here), not
+   * moved by the trickle, which would go on for 10 s; the old relay kept
+   * such connections forever.  Room for a loaded CI machine. */
   g_assert_cmpfloat (run->secs, >=, 0);
-  g_assert_cmpfloat (run->secs, <=, TIMEOUT + 2.5);
+  g_assert_cmpfloat (run->secs, <=, 3 * TIMEOUT + 1);
   g_assert_cmpuint (run->status, ==, sc->status);
   g_free (run);
 }
@@ -131,7 +132,7 @@ test_keepalive_heads (void)
                           250, 4 * TIMEOUT + 2, &status);
   close (fd);
   g_assert_cmpfloat (secs, >=, 0);
-  g_assert_cmpfloat (secs, <=, TIMEOUT + 2.5);
+  g_assert_cmpfloat (secs, <=, 3 * TIMEOUT + 1);
   g_assert_cmpuint (status, ==, 408);
 
   fd = sec_connect (sec.http_port);
@@ -292,6 +293,8 @@ test_admin_body (void)
   gint64 peak1 = relay_peak_kb ();
   g_test_message ("relay peak RSS %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT " kB after three "
                   "refused 48 MB bodies", peak0, peak1);
+  /* (An ASan build's relay keeps freed chunks in its quarantine: this
+   * holds for the normal build that the suite runs.) */
   g_assert_cmpint (peak1 - peak0, <, 8 * 1024);
 }
 
