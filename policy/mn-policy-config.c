@@ -13,6 +13,7 @@ G_DEFINE_QUARK (mn-policy-error-quark, mn_policy_error)
 
 static const gchar *const if_busy_names[] = { "wait", "give_up", NULL };
 static const gchar *const gpu_mode_names[] = { "shared", "capped", "exclusive", NULL };
+static const gchar *const placement_names[] = { "spread", "slurm", NULL };
 
 static gboolean
 queue_name_is_valid (const gchar *s)
@@ -63,6 +64,15 @@ static const MnConfigKey policy_keys[] = {
     .offset = OFF (if_busy), .help =
     "What a request does by default when no slot is free: wait (join the "
     "FIFO) or give_up (refused at once, like qrsh -now y)." },
+  { .group = "queue", .name = "placement", .type = MN_CONFIG_ENUM,
+    .choices = placement_names, .def = "spread",
+    .offset = OFF (placement), .help =
+    "Which logical node a job starts on: spread (the logical node with the "
+    "fewest jobs, then the node with the most uncommitted memory, then the "
+    "lowest index) or slurm (what Slurm does with the exported partition: the "
+    "fewest jobs, then the lowest node and socket, memory aside).  With the "
+    "Slurm backend, slurm makes the simulator and the controller's bookkeeping "
+    "place jobs where Slurm will." },
 
   { .group = "node", .name = "cores", .type = MN_CONFIG_UINT,
     .min = 1, .max = 4096, .unit = "cores", .def = "28",
@@ -189,6 +199,13 @@ mn_policy_if_busy_to_string (MnIfBusy if_busy)
 {
   return (guint) if_busy < G_N_ELEMENTS (if_busy_names) - 1
          ? if_busy_names[if_busy] : "invalid";
+}
+
+const gchar *
+mn_policy_placement_to_string (MnPlacement placement)
+{
+  return (guint) placement < G_N_ELEMENTS (placement_names) - 1
+         ? placement_names[placement] : "invalid";
 }
 
 const gchar *

@@ -149,7 +149,7 @@ mn_policy_submit_args_sge (const MnPolicyConfig *c, const MnPolicyAllocation *a,
 
 static void
 note_common (GString *out, const MnPolicyConfig *c, const gchar *memory_hint,
-             const gchar *busy_hint)
+             const gchar *placement_note, const gchar *busy_hint)
 {
   g_autofree gchar *commit = mn_policy_format_size (c->node_memory_mb + c->node_swap_mb);
   g_autofree gchar *idle = mn_policy_format_duration (c->idle_timeout);
@@ -162,10 +162,7 @@ note_common (GString *out, const MnPolicyConfig *c, const gchar *memory_hint,
                           commit);
   if (memory_hint != NULL)
     g_string_append (out, memory_hint);
-  g_string_append (out,
-                   "# - placement: minna's rule (fewest jobs, then most free memory, "
-                   "then lowest\n#   index) picks the logical node; the scheduler "
-                   "picks its own.\n");
+  g_string_append (out, placement_note);
   if (c->idle_timeout > 0)
     g_string_append_printf (out, "# - idle_timeout = %s: idle sessions are stopped "
                             "by the controller.\n", idle);
@@ -209,7 +206,16 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
   else if (shards)
     g_string_append_printf (out, "# GPUs are shared through gres/shard: %u per GPU, "
                             "one per job and GPU used.\n", shards_per_gpu (c));
-  note_common (out, c, NULL, "srun --immediate or salloc --immediate");
+  note_common (out, c, NULL,
+               c->placement == MN_PLACEMENT_SLURM
+               ? "# - placement = slurm: the policy places jobs as this partition does (a "
+                 "row at a\n#   time over every socket, nodes and sockets in index order), "
+                 "so the simulator\n#   and the controller's bookkeeping follow Slurm.\n"
+               : "# - placement: Slurm fills a row at a time over every socket, nodes and "
+                 "sockets in\n#   index order, not minna's spread (fewest jobs, then most "
+                 "free memory): set\n#   [queue] placement = slurm for the simulator and "
+                 "the controller to follow Slurm.\n",
+               "srun --immediate or salloc --immediate");
   g_string_append (out, "# - the per-user limit counts waiting jobs too: "
                    "MaxSubmitJobsPerUser below.\n");
 
@@ -302,7 +308,10 @@ mn_policy_export_sge (const MnPolicyConfig *c)
                                  "consumable with qconf -mc and\n#   set complex_values "
                                  "h_vmem=%s on each exec host with qconf -me HOST)\n",
                                  commit);
-  note_common (out, c, memory_hint, "qrsh -now y / qsub -now y");
+  note_common (out, c, memory_hint,
+               "# - placement: minna's rule picks the logical node; Grid Engine picks the "
+               "host\n#   itself (by load), which no setting of the policy models.\n",
+               "qrsh -now y / qsub -now y");
   g_string_append_printf (out,
                           "# - logical nodes: Grid Engine sees %u slots per host, not %u "
                           "groups of %u;\n#   per-job caps of %u cores are not enforced "

@@ -272,7 +272,8 @@ static const MnBackendSupport support_table[MN_ASPECT_N][MN_BACKEND_N] = {
   [MN_ASPECT_PLACEMENT] = {
     { EX, "the policy's (node, logical node): the local host is node 0" },
     { EX, "the policy's (node, logical node): the local host is node 0" },
-    { NO, "Slurm places jobs itself (CR_Socket: a logical node is a socket)" },
+    { AP, "Slurm places jobs itself (CR_Socket: a logical node is a socket); "
+          "[queue] placement = slurm follows its order" },
     { NO, "Grid Engine places jobs itself (slots per host, no logical nodes)" },
   },
   [MN_ASPECT_CPUSET] = {

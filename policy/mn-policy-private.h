@@ -16,5 +16,6 @@ gchar *mn_policy_format_hms (gint64 seconds);
 
 const gchar *mn_policy_if_busy_to_string (MnIfBusy if_busy);
 const gchar *mn_policy_gpu_mode_to_string (MnGpuMode mode);
+const gchar *mn_policy_placement_to_string (MnPlacement placement);
 
 G_END_DECLS

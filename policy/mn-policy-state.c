@@ -196,9 +196,11 @@ load_find (const MnLoad *load, const MnJob *job, guint *node, guint *logical)
 
           if (!logical_fits (load, lg, job))
             continue;
-          /* Strict comparisons keep the lowest (node, logical) on ties. */
+          /* Strict comparisons keep the lowest (node, logical) on ties;
+           * Slurm's order has no memory step. */
           if (!found || lg->jobs < best_jobs ||
-              (lg->jobs == best_jobs && free_mem > best_free))
+              (lg->jobs == best_jobs && c->placement == MN_PLACEMENT_SPREAD &&
+               free_mem > best_free))
             {
               found = TRUE;
               best_jobs = lg->jobs;

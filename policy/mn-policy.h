@@ -18,6 +18,12 @@
  *   3. then the one whose node has the most uncommitted memory (RAM + swap
  *      minus the memory committed to its jobs),
  *   4. then the lowest node index, then the lowest logical index.
+ * With [queue] placement = slurm, step 3 is left out: that is where Slurm
+ * 22.05 puts jobs in the exported partition (CR_Socket, OverSubscribe=FORCE:
+ * max_jobs): a "row" at a time over every socket, nodes and sockets in index
+ * order (measured: 12 one-core jobs on 2 nodes x 2 sockets went to node 1
+ * socket 0, node 1 socket 1, node 2 socket 0, node 2 socket 1, then again),
+ * where spread would alternate the nodes by free memory.
  * Waiting: requests that may not start now (and want to wait) join one FIFO.
  * On every release the FIFO is scanned in order and each request that can
  * start (placement finds room and the user is under the per-user limit)
@@ -113,6 +119,11 @@ typedef enum {
   MN_IF_BUSY_GIVE_UP,
 } MnIfBusy;
 
+typedef enum {
+  MN_PLACEMENT_SPREAD,   /* steps 1-4 of the placement rule below */
+  MN_PLACEMENT_SLURM,    /* steps 1, 2 and 4: Slurm's order (no memory step) */
+} MnPlacement;
+
 /* ---- Configuration (interactive.conf) ---------------------------------- */
 
 typedef struct {
@@ -122,6 +133,7 @@ typedef struct {
   guint     max_jobs_per_user;    /* [queue] max_jobs_per_user 1 */
   gint64    idle_timeout;         /* [queue] idle_timeout    0 = off (s) */
   MnIfBusy  if_busy;              /* [queue] if_busy         wait */
+  MnPlacement placement;          /* [queue] placement       spread */
 
   guint     node_cores;           /* [node] cores            28 */
   guint     node_gpus;            /* [node] gpus             4 */

@@ -294,6 +294,34 @@ test_placement_fewest_jobs_then_memory (void)
     }
 }
 
+/* placement = slurm: what Slurm 22.05 did with the exported partition (2
+ * nodes x 2 sockets, one-core jobs one after the other): a row at a time,
+ * node by node, socket by socket, whatever memory each node has left. */
+static void
+test_placement_slurm (void)
+{
+  g_autoptr (MnPolicyConfig) config =
+    mn_test_config ("queue.nodes=2 logical_node.per_node=2 logical_node.max_jobs=3 "
+                    "queue.placement=slurm queue.max_jobs_per_user=20");
+  g_autoptr (MnPolicyState) s = mn_policy_state_new (config);
+  const guint where[][2] = { { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 }, { 0, 0 }, { 0, 1 },
+                             { 1, 0 }, { 1, 1 }, { 0, 0 }, { 0, 1 }, { 1, 0 }, { 1, 1 } };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (where); i++)
+    {
+      /* The first job is the largest: spread would leave its node for last. */
+      MnPolicyRequest req = { .job_id = i + 1, .user = "u", .cores = 1,
+                              .memory_mb = i == 0 ? 50 * G : 100 };
+      MnDecision d;
+
+      mn_policy_state_request (s, &req, 0, &d);
+      g_assert_cmpint (d.kind, ==, MN_DECISION_START);
+      g_assert_cmpuint (d.node, ==, where[i][0]);
+      g_assert_cmpuint (d.logical, ==, where[i][1]);
+      mn_decision_clear (&d);
+    }
+}
+
 static void
 test_placement_info (void)
 {
@@ -563,6 +591,7 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/placement/fewest-jobs-then-memory",
                    test_placement_fewest_jobs_then_memory);
   g_test_add_func ("/policy/placement/info", test_placement_info);
+  g_test_add_func ("/policy/placement/slurm", test_placement_slurm);
   g_test_add_func ("/policy/release/fifo", test_release_fifo);
   g_test_add_func ("/policy/release/skips-what-does-not-fit",
                    test_release_skips_what_does_not_fit);

@@ -433,6 +433,8 @@ test_backend_table (void)
   g_assert_cmpint (mn_policy_backend_support (MN_BACKEND_LOCAL_CGROUP_V1, MN_ASPECT_PLACEMENT)->level,
                    ==, MN_SUPPORT_EXACT);
   g_assert_cmpint (mn_policy_backend_support (MN_BACKEND_SLURM, MN_ASPECT_PLACEMENT)->level,
+                   ==, MN_SUPPORT_APPROXIMATE);
+  g_assert_cmpint (mn_policy_backend_support (MN_BACKEND_SGE, MN_ASPECT_PLACEMENT)->level,
                    ==, MN_SUPPORT_NONE);
   g_assert_cmpint (mn_policy_backend_support (MN_BACKEND_SGE, MN_ASPECT_IDLE)->level,
                    ==, MN_SUPPORT_CONTROLLER);

@@ -82,7 +82,8 @@ model_best (const Model *m, const TJob *j, guint *bn, guint *bl)
             guint a = m->lg_jobs[lg_index (m, n, l)], b = m->lg_jobs[lg_index (m, *bn, *bl)];
             guint64 fa = total - m->node_mem[n], fb = total - m->node_mem[*bn];
 
-            if (a > b || (a == b && fa <= fb))
+            /* slurm: no memory step, the lowest index wins ties */
+            if (a > b || (a == b && (c->placement == MN_PLACEMENT_SLURM || fa <= fb)))
               continue;
           }
         found = TRUE;
@@ -218,6 +219,8 @@ static const PropCase prop_cases[] = {
     "logical_node.memory=32G job.max_memory=30G queue.max_jobs_per_user=2", 60 },
   { "capped", "queue.nodes=1 logical_node.max_jobs=5 job.gpu_mode=capped", 40 },
   { "exclusive", "queue.nodes=2 job.gpu_mode=exclusive queue.max_jobs_per_user=3", 50 },
+  { "slurm-placement", "queue.nodes=2 logical_node.max_jobs=3 queue.placement=slurm "
+    "node.memory=128G node.swap=0 logical_node.memory=32G job.max_memory=30G", 60 },
   /* Two GPUs per logical node, jobs of one or two: which GPU ids a job gets. */
   { "exclusive-two-gpus", "queue.nodes=2 job.gpu_mode=exclusive queue.max_jobs_per_user=3 "
     "logical_node.per_node=2 logical_node.cores=14 logical_node.gpus=2 logical_node.memory=128G "
