@@ -288,44 +288,75 @@ start_controller (Run *run, const gchar *scenario_path)
   g_error ("minna-controller did not come up; see %s", log);
 }
 
-/* Kills what a run may have left: minna-twin-app processes whose session
- * directory is under @dir (their reports name their pids), and the
- * controller its pid file names. */
+/* /proc/PID/stat field 22, as the local backend records it; 0 if gone. */
+static guint64
+proc_starttime (gint64 pid)
+{
+  g_autofree gchar *path = g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/stat", pid);
+  g_autofree gchar *data = NULL;
+  g_auto (GStrv) fields = NULL;
+  const gchar *p;
+
+  if (pid <= 1 || !g_file_get_contents (path, &data, NULL, NULL) ||
+      (p = strrchr (data, ')')) == NULL)
+    return 0;
+  fields = g_strsplit (p + 2, " ", 0);
+  return g_strv_length (fields) >= 20 ? g_ascii_strtoull (fields[19], NULL, 10) : 0;
+}
+
+/* Kills what a run may have left, also after an aborted test: first the
+ * controller its pid file names (else it would start waiting sessions as
+ * others die), then every job the local backend recorded in its state
+ * (state/jobs/: its process group, if its start time still matches, so a
+ * reused pid is left alone), then the job cgroups those records name. */
 static void
 kill_leftovers (const gchar *dir)
 {
-  g_autofree gchar *cmd = g_strdup_printf ("find %s -name twin-report.json", dir);
-  g_autofree gchar *out = NULL;
-  g_auto (GStrv) files = NULL;
   g_autofree gchar *pidfile = g_build_filename (dir, "controller.pid", NULL);
+  g_autofree gchar *jobs = g_build_filename (dir, "state", "jobs", NULL);
   g_autofree gchar *pidtext = NULL;
+  g_autoptr (GDir) d = NULL;
+  g_autoptr (GPtrArray) cgroups = g_ptr_array_new_with_free_func (g_free);
+  const gchar *name;
 
-  if (g_spawn_command_line_sync (cmd, &out, NULL, NULL, NULL))
-    files = g_strsplit (out, "\n", -1);
-  for (guint i = 0; files != NULL && files[i] != NULL; i++)
-    {
-      g_autoptr (JsonParser) p = json_parser_new ();
-      g_autofree gchar *cmdline_path = NULL;
-      g_autofree gchar *cmdline = NULL;
-      gsize len = 0;
-      gint64 pid;
-
-      if (files[i][0] == '\0' || !json_parser_load_from_file (p, files[i], NULL))
-        continue;
-      pid = int_member (json_parser_get_root (p), "pid", 0);
-      cmdline_path = g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/cmdline", pid);
-      /* only if that pid is still one of ours */
-      if (pid > 1 && g_file_get_contents (cmdline_path, &cmdline, &len, NULL) &&
-          memmem (cmdline, len, "minna-twin-app", 14) != NULL && memmem (cmdline, len, dir, strlen (dir)) != NULL)
-        kill ((pid_t) pid, SIGKILL);
-    }
   if (g_file_get_contents (pidfile, &pidtext, NULL, NULL))
     {
       gint64 pid = g_ascii_strtoll (pidtext, NULL, 10);
 
-      if (pid > 1)
-        kill ((pid_t) pid, SIGKILL);
+      if (pid > 1 && kill ((pid_t) pid, SIGKILL) == 0)
+        for (gint i = 0; i < 100 && kill ((pid_t) pid, 0) == 0; i++)
+          g_usleep (20000);
     }
+  d = g_dir_open (jobs, 0, NULL);
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree gchar *path = g_build_filename (jobs, name, NULL);
+      g_autoptr (GKeyFile) kf = g_key_file_new ();
+      g_autofree gchar *dirs = NULL;
+      gint64 pid;
+      guint64 started;
+
+      if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+        continue;
+      pid = g_key_file_get_int64 (kf, "job", "pid", NULL);
+      started = g_key_file_get_uint64 (kf, "job", "starttime", NULL);
+      if (pid > 1 && started != 0 && proc_starttime (pid) == started)
+        kill (-(pid_t) pid, SIGKILL);
+      dirs = g_key_file_get_string (kf, "job", "cgroups", NULL);
+      if (dirs != NULL && dirs[0] != '\0')
+        {
+          g_auto (GStrv) each = g_strsplit (dirs, ";", -1);
+
+          for (guint i = 0; each[i] != NULL; i++)
+            if (strstr (each[i], "/minna-jobs/") != NULL)
+              g_ptr_array_add (cgroups, g_strdup (each[i]));
+        }
+    }
+  /* A cgroup goes once its killed processes are reaped. */
+  for (guint i = 0; i < cgroups->len; i++)
+    for (gint k = 0; k < 40 && g_file_test (cgroups->pdata[i], G_FILE_TEST_IS_DIR) &&
+                     g_rmdir (cgroups->pdata[i]) != 0; k++)
+      g_usleep (50000);
 }
 
 static void
@@ -333,9 +364,13 @@ stop_controller (Run *run)
 {
   if (run->pid > 0)
     {
+      g_autofree gchar *pidfile = g_build_filename (run->dir, "controller.pid", NULL);
+
       kill (run->pid, SIGTERM);
       waitpid (run->pid, NULL, 0);
       run->pid = 0;
+      /* reaped: its pid may be anyone's now */
+      g_unlink (pidfile);
     }
   soup_session_abort (h.http);
   kill_leftovers (run->dir);
