@@ -87,6 +87,30 @@ host_has_controller (const gchar *name)
   return FALSE;
 }
 
+/* v1 swap accounting: memory.memsw.* beside our own memory cgroup. */
+static gboolean
+host_has_memsw (void)
+{
+  g_autofree gchar *cgroups = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  if (!g_file_get_contents ("/proc/self/cgroup", &cgroups, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (cgroups, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[i], ":", 3);
+      g_autofree gchar *path = NULL;
+
+      if (g_strv_length (f) == 3 && g_str_equal (f[1], "memory"))
+        {
+          path = g_build_filename ("/sys/fs/cgroup/memory", f[2], "memory.memsw.limit_in_bytes", NULL);
+          return g_file_test (path, G_FILE_TEST_EXISTS);
+        }
+    }
+  return FALSE;
+}
+
 static guint64
 host_swap_mib (void)
 {
@@ -102,10 +126,12 @@ host_swap_mib (void)
 static void
 say_host (void)
 {
-  g_test_message ("host: cgroup %s; memory controller %s, cpuset %s, cpu %s; swap %"
-                  G_GUINT64_FORMAT " MiB; GPUs: %s",
+  g_test_message ("host: cgroup %s; memory controller %s (swap accounting %s), cpuset %s, "
+                  "cpu %s; swap %" G_GUINT64_FORMAT " MiB; GPUs: %s",
                   g_file_test ("/sys/fs/cgroup/cgroup.controllers", G_FILE_TEST_EXISTS) ? "v2" : "v1",
                   host_has_controller ("memory") ? "yes" : "no",
+                  g_file_test ("/sys/fs/cgroup/cgroup.controllers", G_FILE_TEST_EXISTS) || host_has_memsw ()
+                  ? "yes" : "no",
                   host_has_controller ("cpuset") ? "yes" : "no",
                   host_has_controller ("cpu") ? "yes" : "no", host_swap_mib (),
                   host_has_gpu () ? "yes" : "none");
@@ -548,9 +574,10 @@ limit_mib (const gchar *bytes)
   return g_strdup_printf ("%" G_GUINT64_FORMAT, v >> 20);
 }
 
-/* What the job's cgroup lets it hold, RAM and swap together: v2 memory.max +
- * memory.swap.max, v1 memory.memsw.limit_in_bytes (else the RAM limit:
- * without swap accounting, swap is not limited). */
+/* What the job's cgroup lets it hold, RAM and swap together: v1
+ * memory.memsw.limit_in_bytes (else the RAM limit: without swap accounting,
+ * swap is not limited); v2 memory.max, plus memory.swap.max when the host has
+ * swap (v2 bounds the two apart: run_scenario says so). */
 static gchar *
 real_memory_limit (Run *run, const gchar *id)
 {
@@ -562,7 +589,8 @@ real_memory_limit (Run *run, const gchar *id)
   if (v2 != NULL)
     {
       g_autofree gchar *a = limit_mib (v2);
-      g_autofree gchar *b = limit_mib (v2swap != NULL ? v2swap : "max");
+      g_autofree gchar *b = limit_mib (host_swap_mib () == 0 ? "0"
+                                       : v2swap != NULL ? v2swap : "max");
 
       if (a == NULL || b == NULL)
         return NULL;
@@ -718,6 +746,13 @@ run_scenario (gconstpointer data)
     options.cannot[MN_TWIN_FIELD_CPUS] = "no cpuset controller on this host";
   if (!host_has_controller ("memory"))
     options.cannot[MN_TWIN_FIELD_MEMORY_LIMIT] = "no memory controller on this host";
+  else if (host_swap_mib () > 0 && g_file_test ("/sys/fs/cgroup/cgroup.controllers", G_FILE_TEST_EXISTS))
+    options.cannot[MN_TWIN_FIELD_MEMORY_LIMIT] =
+      "cgroup v2 with swap: memory.max and memory.swap.max bound RAM and swap apart, not "
+      "RAM + swap together as the model's limit does";
+  else if (host_swap_mib () > 0 && !host_has_memsw ())
+    options.cannot[MN_TWIN_FIELD_MEMORY_LIMIT] =
+      "cgroup v1 without swap accounting (no memory.memsw): swap is not limited";
   if (!host_has_controller ("cpu"))
     options.cannot[MN_TWIN_FIELD_CPU_QUOTA] = "no cpu controller on this host";
   if (gpu_sessions->len > 0 && !host_has_gpu ())
