@@ -373,6 +373,16 @@ data_failures (Report *r, GError **error)
 
 /* ---- cost to batch users ------------------------------------------------- */
 
+/* A month in which no batch job was submitted (the drain after the trace's
+ * last submission) has no waits to show, only the end of the last jobs. */
+static gboolean
+month_has_jobs (Report *r, guint i)
+{
+  MnRange jobs = mn_report_series_range (r, -1, "batch.by_month[].jobs", i, NULL);
+
+  return jobs.max > 0;
+}
+
 /* The engine's batch.by_month (sim/engine/README.md): the batch wait
  * distribution and the long-wait shares by month of submission, for the
  * baseline and the reference point. */
@@ -392,6 +402,8 @@ data_batch_by_month (Report *r, gboolean *any, GError **error)
   *any = months->len > 0;
   for (guint i = 0; i < months->len; i++)
     {
+      if (!month_has_jobs (r, i))
+        continue;
       g_string_append_printf (waits, "%u\t%s", i, (const gchar *) g_ptr_array_index (months, i));
       g_string_append_printf (shares, "%u\t%s", i, (const gchar *) g_ptr_array_index (months, i));
       for (guint c = 0; c < 2; c++)
@@ -434,6 +446,8 @@ data_utilization (Report *r, gboolean *any, GError **error)
       MnRange down = mn_report_series_range (r, -1, "batch.by_month[].down_hours", i, NULL);
       g_autofree gchar *d = mn_report_fmt (down.median);
 
+      if (!month_has_jobs (r, i))
+        continue;
       *any |= !isnan (b.median);
       g_string_append_printf (out, "%u\t%s", i, (const gchar *) g_ptr_array_index (months, i));
       mn_report_range_cols (out, &b, 100);
@@ -463,6 +477,8 @@ data_validation (Report *r, gboolean *any, GError **error)
     {
       MnRange jobs = mn_report_series_range (r, -1, "batch.by_month[].logged.jobs", i, NULL);
 
+      if (!month_has_jobs (r, i))
+        continue;
       g_string_append_printf (out, "%u\t%s", i, (const gchar *) g_ptr_array_index (months, i));
       for (gsize k = 0; k < G_N_ELEMENTS (paths); k++)
         {
