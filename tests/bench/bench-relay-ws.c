@@ -118,10 +118,24 @@ read_all (int fd, void *buf, size_t len)
   return TRUE;
 }
 
+/* The source address of the @i-th of many idle connections: 500 per
+ * address in 127.2.0.0/16, as many clients would come from (the relay
+ * limits connections per address); -1: the default. */
+static void
+bind_source (int fd, int i)
+{
+  if (i < 0)
+    return;
+  struct sockaddr_in src = { .sin_family = AF_INET };
+  src.sin_addr.s_addr = htonl ((127u << 24) | (2u << 16) | (guint32) (i / 500 + 1));
+  (void) bind (fd, (struct sockaddr *) &src, sizeof src);
+}
+
 static int
-ws_open (int port, const char *path, const char *cookie)
+ws_open_from (int port, const char *path, const char *cookie, int source)
 {
   int fd = socket (AF_INET, SOCK_STREAM, 0);
+  bind_source (fd, source);
   struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons ((guint16) port) };
   sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
   if (connect (fd, (struct sockaddr *) &sa, sizeof sa) != 0)
@@ -161,6 +175,12 @@ ws_open (int port, const char *path, const char *cookie)
       return -1;
     }
   return fd;
+}
+
+static int
+ws_open (int port, const char *path, const char *cookie)
+{
+  return ws_open_from (port, path, cookie, -1);
 }
 
 static gboolean
@@ -273,7 +293,7 @@ idle (int port, const char *path, const char *cookie, int n)
   raise_nofile ();
   int *fds = g_new (int, n);
   for (int i = 0; i < n; i++)
-    if ((fds[i] = ws_open (port, path, cookie)) < 0)
+    if ((fds[i] = ws_open_from (port, path, cookie, i)) < 0)
       {
         fprintf (stderr, "connection %d failed\n", i);
         return 1;

@@ -2,7 +2,8 @@
  * minna-relay with base_url /s/<id>/, started as apps/jupyter.app starts it
  * (empty Jupyter token, apps/minna_jupyter_auth.py checking the relay's
  * header): api/status answers, a kernel starts, and 1+1 over the kernel's
- * WebSocket (message protocol v5) gives 2. */
+ * WebSocket (message protocol v5) gives 2; a cross-site PUT and a kernel
+ * WebSocket from a foreign origin are refused by the relay. */
 #define G_LOG_DOMAIN "relay-test"
 
 #include <gio/gio.h>
@@ -234,6 +235,56 @@ test_kernel (void)
   g_assert_nonnull (strstr (routes, "\"id\":\"" SESSION "\""));
 }
 
+/* The attack of issue 15, item 8, against the real Jupyter: a cross-site,
+ * form-style PUT that would write a file in the user's home, and a kernel
+ * WebSocket opened from a foreign page.  Jupyter takes the relay's header
+ * for proof enough; the relay refuses both (403), and the file is not
+ * there.  The same PUT from the site's own origin works. */
+static void
+test_foreign_origin (void)
+{
+  g_autofree gchar *url = relay_url ("http", "api/contents/planted.txt");
+  g_autofree gchar *cookies = g_strdup_printf ("%s; " XSRF, alice);
+  static const gchar file[] = "{\"type\": \"file\", \"format\": \"text\", \"content\": \"x\"}";
+  const gchar *foreign[] = { "Cookie", cookies, "X-XSRFToken", "relay-test",
+                             "Origin", "http://evil.example", NULL };
+  g_assert_cmpuint (harness_http ("PUT", url, foreign, file, NULL, NULL), ==, 403);
+  const gchar *cross[] = { "Cookie", cookies, "X-XSRFToken", "relay-test",
+                           "Sec-Fetch-Site", "cross-site", NULL };
+  g_assert_cmpuint (harness_http ("PUT", url, cross, file, NULL, NULL), ==, 403);
+  const gchar *get[] = { "Cookie", alice, NULL };
+  g_assert_cmpuint (harness_http ("GET", url, get, NULL, NULL, NULL), ==, 404);
+
+  g_autofree gchar *kurl = relay_url ("http", "api/kernels");
+  g_autofree gchar *body = NULL;
+  const gchar *own[] = { "Cookie", cookies, "X-XSRFToken", "relay-test", NULL };
+  g_assert_cmpuint (harness_http ("POST", kurl, own, "{\"name\": \"python3\"}", &body, NULL),
+                    ==, 201);
+  g_autoptr(JsonParser) p = json_parser_new ();
+  const gchar *kid = json_object_get_string_member (parse_object (body, p), "id");
+  g_autoptr(GMainContext) ctx = g_main_context_new ();
+  g_main_context_push_thread_default (ctx);
+  Kernel k = { g_main_loop_new (ctx, FALSE) };
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree gchar *path = g_strdup_printf ("api/kernels/%s/channels", kid);
+  g_autofree gchar *wsurl = relay_url ("ws", path);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", wsurl);
+  soup_message_headers_append (soup_message_get_request_headers (msg), "Cookie", alice);
+  soup_session_websocket_connect_async (session, msg, "http://evil.example", NULL,
+                                        G_PRIORITY_DEFAULT, NULL, ws_connected, &k);
+  g_main_loop_run (k.loop);
+  g_assert_null (k.ws);
+  g_assert_nonnull (k.error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 403);
+  g_main_loop_unref (k.loop);
+  g_main_context_pop_thread_default (ctx);
+  g_clear_error (&k.error);
+
+  g_autofree gchar *del = g_strdup_printf ("%s/%s", kurl, kid);
+  g_assert_cmpuint (harness_http ("DELETE", del, own, NULL, NULL, NULL), ==, 204);
+  g_assert_cmpuint (harness_http ("PUT", url, own, file, NULL, NULL), ==, 201);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -261,6 +312,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/relay/jupyter/api-status", test_status);
   g_test_add_func ("/relay/jupyter/kernel-1+1", test_kernel);
+  g_test_add_func ("/relay/jupyter/foreign-origin-refused", test_foreign_origin);
   int rc = g_test_run ();
 
   harness_relay_stop (relay);
