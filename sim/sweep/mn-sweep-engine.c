@@ -222,6 +222,9 @@ load_trace (EngineRunner *e, GError **error)
   h = mn_trace_reader_get_header (reader);
   e->seeds[0].utc_offset = mn_sim_trace_utc_offset (h);
   mn_sim_workload_set_trace_header (workload, h);
+  /* Every run's metrics then carry the reading's skipped-line count
+   * (trace.skipped_lines), which results.json and run's summary report. */
+  mn_sim_workload_set_trace_stats (workload, reader);
   {
     g_autofree gchar *what = g_strdup_printf ("'%s'", s->trace_path);
 

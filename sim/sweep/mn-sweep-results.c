@@ -826,6 +826,40 @@ summary_peak (MnSweepResults *r, GString *out, const MnSweepOutcome *o)
                           peak, rs.median, bs, mean, p95, ps);
 }
 
+/* What reading the trace file found (the "trace" member of the baseline's
+ * metrics: every run read the same file), or NULL for a generated world or
+ * a runner that does not say. */
+static JsonObject *
+trace_read (MnSweepResults *r)
+{
+  JsonObject *m;
+
+  if (r->scenario->world || r->baselines->len == 0)
+    return NULL;
+  m = g_ptr_array_index (r->baselines, 0);
+  if (m == NULL || !json_object_has_member (m, "trace"))
+    return NULL;
+  return json_object_get_object_member (m, "trace");
+}
+
+static void
+summary_trace_read (MnSweepResults *r, GString *out)
+{
+  JsonObject *t = trace_read (r);
+  gint64 skipped, merged;
+
+  if (t == NULL)
+    return;
+  skipped = json_object_get_int_member_with_default (t, "skipped_lines", 0);
+  merged = json_object_get_int_member_with_default (t, "merged_records", 0);
+  g_string_append_printf (out, "Trace %s: %" G_GINT64_FORMAT " line%s skipped as unreadable",
+                          r->scenario->trace_path, skipped, skipped == 1 ? "" : "s");
+  if (merged > 0)
+    g_string_append_printf (out, ", %" G_GINT64_FORMAT " record%s merged", merged,
+                            merged == 1 ? "" : "s");
+  g_string_append (out, skipped > 0 ? " (minna-sim summary --strict names them).\n" : ".\n");
+}
+
 gchar *
 mn_sweep_results_summary (MnSweepResults *r)
 {
@@ -837,6 +871,7 @@ mn_sweep_results_summary (MnSweepResults *r)
 
   if (r->best < 0)
     return g_string_free (g_string_append (out, "The sweep has no points.\n"), FALSE);
+  summary_trace_read (r, out);
   o = outcome_at (r, r->best);
   what = mn_sweep_point_describe (o->point, FALSE);
   if (r->recommended >= 0)
@@ -1105,6 +1140,24 @@ add_outcome_head (JsonBuilder *b, MnSweepResults *r, const MnSweepOutcome *o)
 }
 
 static void
+add_trace_read (JsonBuilder *b, MnSweepResults *r)
+{
+  JsonObject *t = trace_read (r);
+
+  if (t == NULL)
+    {
+      json_builder_add_null_value (b);
+      return;
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "skipped_lines");
+  json_builder_add_int_value (b, json_object_get_int_member_with_default (t, "skipped_lines", 0));
+  json_builder_set_member_name (b, "merged_records");
+  json_builder_add_int_value (b, json_object_get_int_member_with_default (t, "merged_records", 0));
+  json_builder_end_object (b);
+}
+
+static void
 add_scenario (JsonBuilder *b, MnSweepResults *r)
 {
   const MnSweepScenario *s = r->scenario;
@@ -1124,6 +1177,8 @@ add_scenario (JsonBuilder *b, MnSweepResults *r)
     }
   else
     json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "trace_read");
+  add_trace_read (b, r);
   json_builder_set_member_name (b, "world");
   if (s->world)
     json_builder_add_value (b, json_node_init_object (json_node_alloc (), mn_sweep_world_describe (s)));

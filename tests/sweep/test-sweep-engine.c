@@ -338,6 +338,31 @@ test_refuse_all (void)
   mn_check_rm_rf (tmp);
 }
 
+/* Issue 16: lines the reader skipped are counted in run's output and in
+ * results.json, not only on stderr. */
+static void
+test_skipped_lines (void)
+{
+  g_autofree gchar *sim = sim_exe ();
+  g_autofree gchar *scenario = g_test_build_filename (G_TEST_DIST, "data", "sweep", "broken-lines.scenario", NULL);
+  g_autofree gchar *tmp = g_dir_make_tmp ("mn-sweep-skipped-XXXXXX", NULL);
+  g_autofree gchar *out = NULL;
+  const gchar *run[] = { sim, "run", scenario, "--out", tmp, "--quiet", NULL };
+  g_autoptr (JsonObject) r = NULL;
+  JsonObject *read;
+
+  g_assert_cmpint (mn_check_spawn (run, NULL, &out, NULL), ==, 0);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "tiny-broken.swf: 2 lines skipped as unreadable"));
+  r = load_results (tmp);
+  read = json_object_get_object_member (json_object_get_object_member (r, "scenario"), "trace_read");
+  g_assert_nonnull (read);
+  g_assert_cmpint (json_object_get_int_member (read, "skipped_lines"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (run_metrics (r, 0, 0), "trace"),
+                                               "skipped_lines"), ==, 2);
+  mn_check_rm_rf (tmp);
+}
+
 static void
 test_kth (void)
 {
@@ -383,6 +408,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sweep/engine/kth", test_kth);
   g_test_add_func ("/sweep/engine/world", test_world);
   g_test_add_func ("/sweep/engine/refuse-all", test_refuse_all);
+  g_test_add_func ("/sweep/engine/skipped-lines", test_skipped_lines);
   g_test_add_func ("/sweep/engine/world-is-the-file", test_world_is_the_file);
   g_test_add_func ("/sweep/engine/tsubame3-fy2019", test_default_year);
   status = g_test_run ();
