@@ -108,7 +108,7 @@ static const MnConfigKey keys[] = {
   KNOB ("regular_users_next", UINT, MN_WORLD_REGULAR_USERS_NEXT, 0, 100000,
     "New regular interactive users in the next fiscal year."),
   { .group = "world", .name = "lectures", .type = MN_CONFIG_STRING, .offset = OFF (lectures),
-    .help = "Weekly lectures in term time while the trial runs: comma-separated 'DAY HOUR[:ROSTER[:GPU_SHARE]]' (tue 10:70, thu 11:60:0.9); empty for none." },
+    .help = "Weekly lectures in term time while the trial runs: comma-separated 'DAY HOUR[:ROSTER[:GPU_SHARE]]' (" MN_TRACE_GEN_DEFAULT_LECTURES "); empty for none." },
   KNOB ("lecture_size", DOUBLE, MN_WORLD_LECTURE_SIZE, 0, 100,
     "A factor on every lecture's roster (1 = as scheduled)."),
   KNOB ("webapp_share", SHARE, MN_WORLD_WEBAPP_SHARE, 0, 100,

@@ -148,7 +148,7 @@ mn_sweep_world_default_lectures (void)
   MnTraceGenOptions o;
 
   mn_trace_gen_options_init (&o);
-  return g_strdup (o.lectures != NULL ? o.lectures : "tue 10:70, thu 11:60:0.9");
+  return g_strdup (o.lectures != NULL ? o.lectures : MN_TRACE_GEN_DEFAULT_LECTURES);
 }
 
 JsonObject *

@@ -73,7 +73,7 @@ main (int argc, char **argv)
     { "regular-users-next", 0, 0, G_OPTION_ARG_INT, &regular_users_next, "New regular users "
       "in the next (default 14)", "N" },
     { "lectures", 0, 0, G_OPTION_ARG_STRING, &lectures, "Weekly lectures 'DAY HOUR[:ROSTER"
-      "[:GPU_SHARE]], ...' (default 'tue 10:70, thu 11:60:0.9'; '' = none)", "LIST" },
+      "[:GPU_SHARE]], ...' (default '" MN_TRACE_GEN_DEFAULT_LECTURES "'; '' = none)", "LIST" },
     { "lecture-size", 0, 0, G_OPTION_ARG_DOUBLE, &lecture_size, "x every roster (default 1)",
       "X" },
     { "webapp-share", 0, 0, G_OPTION_ARG_DOUBLE, &webapp_share, "Web apps among interactive.q "

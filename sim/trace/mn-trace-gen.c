@@ -190,7 +190,7 @@ typedef struct {
   double gpu_share;    /* sessions that use the GPU; < 0 = the regular share */
 } Course;
 
-#define DEFAULT_LECTURES "tue 10:70, thu 11:60:0.9"
+#define DEFAULT_LECTURES MN_TRACE_GEN_DEFAULT_LECTURES
 
 typedef struct {
   MnRandom   rng;

@@ -17,6 +17,10 @@
 
 G_BEGIN_DECLS
 
+/* The default weekly lectures (spring 2020: a course of 70 on Tuesdays at
+ * 10:00, a deep-learning course of 60, 90% on GPUs, on Thursdays at 11:00). */
+#define MN_TRACE_GEN_DEFAULT_LECTURES "tue 10:70, thu 11:60:0.9"
+
 typedef struct {
   guint64 seed;          /* default 1 */
   /* The period: @months calendar months from April of @fiscal_year.
@@ -41,7 +45,7 @@ typedef struct {
   guint   regular_users_next;  /* new regular users in the next fiscal year; default 14 */
   /* Weekly lectures in term time while the trial runs, comma-separated
    * "DAY HOUR[:ROSTER[:GPU_SHARE]]", e.g. "tue 10:70, thu 11:60:0.9".  NULL =
-   * the default "tue 10:70, thu 11:60:0.9" (spring 2020). "" = no lectures. */
+   * MN_TRACE_GEN_DEFAULT_LECTURES (spring 2020). "" = no lectures. */
   const gchar *lectures;
   double  lecture_size;        /* x every roster; default 1.0 */
   double  webapp_share;        /* web apps (Jupyter) among interactive.q jobs; default 0.30 */
