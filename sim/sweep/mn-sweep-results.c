@@ -943,8 +943,9 @@ mn_sweep_results_summary (MnSweepResults *r)
     g_autofree gchar *cap = figure_range_text (r, point_metrics, MN_METRIC_MEMORY_CAP_KILLS, MN_TARGET_CAP_KILLS);
     g_autofree gchar *oom = figure_range_text (r, point_metrics, MN_METRIC_OOM_KILLS, MN_TARGET_OOM_KILLS);
 
-    g_string_append_printf (out, "Sessions over the trace: GPU memory allocation failed %s; killed by "
-                            "their memory cap %s, by a node's OOM killer %s.\n", gpu, cap, oom);
+    g_string_append_printf (out, "Sessions over the trace: GPU memory allocations that failed: %s; "
+                            "sessions killed by their memory cap: %s, by a node's OOM killer: %s.\n",
+                            gpu, cap, oom);
   }
   g_free (point_metrics);
   return g_string_free (out, FALSE);
