@@ -364,31 +364,34 @@ mn_relay_cookie_get (const gchar *header, const gchar *name)
   return NULL;
 }
 
+/* One pass, one allocation: it runs on every request to an app. */
 gchar *
 mn_relay_cookie_strip (const gchar *header, const gchar *name)
 {
   gsize nlen = strlen (name);
-  g_auto(GStrv) parts = g_strsplit (header, ";", -1);
-  GString *out = g_string_new (NULL);
-  for (gsize i = 0; parts[i] != NULL; i++)
+  GString *out = NULL;
+  const gchar *p = header;
+  for (;;)
     {
-      const gchar *p = parts[i];
       while (*p == ' ' || *p == '\t')
         p++;
-      if (*p == '\0')
-        continue;
-      if (strncmp (p, name, nlen) == 0 && (p[nlen] == '=' || p[nlen] == ' '))
-        continue;
-      if (out->len > 0)
-        g_string_append (out, "; ");
-      g_string_append (out, p);
+      const gchar *end = strchr (p, ';');
+      gsize len = end != NULL ? (gsize) (end - p) : strlen (p);
+      gboolean named = len >= nlen && strncmp (p, name, nlen) == 0 &&
+                       (p[nlen] == '=' || p[nlen] == ' ');
+      if (len > 0 && !named)
+        {
+          if (out == NULL)
+            out = g_string_sized_new (strlen (header));
+          else
+            g_string_append_len (out, "; ", 2);
+          g_string_append_len (out, p, (gssize) len);
+        }
+      if (end == NULL)
+        break;
+      p = end + 1;
     }
-  if (out->len == 0)
-    {
-      g_string_free (out, TRUE);
-      return NULL;
-    }
-  return g_string_free (out, FALSE);
+  return out != NULL ? g_string_free (out, FALSE) : NULL;
 }
 
 gchar *

@@ -28,6 +28,32 @@ typedef struct {
 
 static GPrivate reactor_key;
 
+/* The clock of the round in progress (see mn_relay_clock_now). */
+static __thread gint64 round_now, round_wall;
+
+static void
+clock_tick (void)
+{
+  round_now = g_get_monotonic_time ();
+  round_wall = g_get_real_time ();
+}
+
+gint64
+mn_relay_clock_now (void)
+{
+  if (round_now == 0)
+    clock_tick ();
+  return round_now;
+}
+
+gint64
+mn_relay_clock_wall (void)
+{
+  if (round_wall == 0)
+    clock_tick ();
+  return round_wall;
+}
+
 enum { KIND_END = 1, KIND_LISTENER };
 
 struct _MnRelayEnd {
@@ -151,6 +177,7 @@ reactor_dispatch (gint fd, GIOCondition condition, gpointer data)
    * as of the round's start (see mn_relay_end_is_stale). */
   re->generation++;
   re->dispatching = TRUE;
+  clock_tick ();
   int n;
   do
     {
@@ -196,6 +223,7 @@ reactor_idle (gpointer data)
   Reactor *re = data;
   re->idle_pending = FALSE;
   re->dispatching = TRUE;
+  clock_tick ();
   run_deferred (re);
   re->dispatching = FALSE;
   g_ptr_array_set_size (re->zombies, 0);

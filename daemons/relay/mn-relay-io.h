@@ -66,6 +66,11 @@ gboolean mn_relay_end_drained (MnRelayEnd *end);
 void     mn_relay_end_shutdown_write (MnRelayEnd *end);
 gboolean mn_relay_end_is_tls (MnRelayEnd *end);
 
+/* Monotonic and wall-clock time (µs) as of the current dispatch round:
+ * what deadlines and "last activity" need, without a clock read per use. */
+gint64 mn_relay_clock_now (void);
+gint64 mn_relay_clock_wall (void);
+
 /* A listening socket in the same epoll set: @func gets each accepted
  * connection's non-blocking descriptor and address. */
 typedef void (*MnRelayAcceptFunc) (int fd, const struct sockaddr *addr, socklen_t len,

@@ -49,6 +49,7 @@ struct _MnRelay {
 
   gchar           *controller_host;
   guint16          controller_port;
+  gchar           *controller_key;     /* "host:port", its keep-alive pool */
 
   GHashTable      *pool;               /* "host:port" -> GQueue of MnRelayEnd */
   GQueue           conns;              /* every open client connection */
@@ -62,6 +63,7 @@ struct _MnRelay {
   GPtrArray       *free_buffers;
   gsize            buffer_size;        /* fixed at start: pooled buffers share it */
   GPtrArray       *free_heads;
+  GPtrArray       *free_strings;       /* GStrings for the heads the relay writes */
   gsize            head_size;          /* max_header_bytes at start */
   GHashTable      *cookie_cache;       /* cookie value (MAC checked) -> login id */
   MnAuthLogins    *logins;             /* live logins, kept by the controller */
@@ -104,6 +106,10 @@ gboolean mn_relay_logins_admin (MnRelay *relay, SoupServerMessage *msg, const gc
                                 const gchar *path);
 /* The "logins" member of the controller's GET /api/v1/routes answer. */
 gboolean mn_relay_logins_from_controller (MnRelay *relay, JsonNode *root, GError **error);
+/* An empty GString for a head to write, from a pool (the hot path then
+ * allocates little per request); put it back when done. */
+GString *mn_relay_string_get (MnRelay *relay);
+void     mn_relay_string_put (MnRelay *relay, GString *s);
 guint8  *mn_relay_buffer_get (MnRelay *relay);
 void     mn_relay_buffer_put (MnRelay *relay, guint8 *buffer);
 void     mn_relay_observe_latency (MnRelay *relay, gdouble seconds);

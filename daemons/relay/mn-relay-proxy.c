@@ -153,7 +153,8 @@ now_us (void)
 static void
 set_deadline (Conn *c, gint64 seconds)
 {
-  c->deadline = seconds > 0 ? now_us () + seconds * G_USEC_PER_SEC : 0;
+  /* The round's clock: deadlines are coarse (the sweep runs each second). */
+  c->deadline = seconds > 0 ? mn_relay_clock_now () + seconds * G_USEC_PER_SEC : 0;
 }
 
 static void
@@ -193,7 +194,7 @@ reset_request (Conn *c)
   g_clear_pointer (&c->route, mn_relay_route_unref);
   g_clear_pointer (&c->up_key, g_free);
   if (c->out != NULL)
-    g_string_free (c->out, TRUE);
+    mn_relay_string_put (c->relay, c->out);
   c->out = NULL;
   drop_rhead (c);
   c->rhead_len = c->rhead_used = c->rhead_scan = 0;
@@ -448,8 +449,8 @@ respond (Conn *c, guint status, const gchar *extra_headers, const gchar *html)
     "<body><h1>%u %s</h1><p>%s</p></body></html>\n",
     status, soup_status_get_phrase (status), status, soup_status_get_phrase (status), html);
   if (c->out != NULL)
-    g_string_free (c->out, TRUE);
-  c->out = g_string_new (NULL);
+    mn_relay_string_put (c->relay, c->out);
+  c->out = mn_relay_string_get (c->relay);
   g_string_append_printf (c->out,
                           "HTTP/1.1 %u %s\r\nContent-Type: text/html; charset=utf-8\r\n"
                           "Content-Length: %zu\r\nCache-Control: no-store\r\n%s%s\r\n",
@@ -684,7 +685,7 @@ append_header (GString *o, const gchar *name, const gchar *value)
 static void
 build_upstream_head (Conn *c, const MnRelayHead *h, const gchar *host_header)
 {
-  GString *o = g_string_sized_new (512);
+  GString *o = mn_relay_string_get (c->relay);
   const gchar *xff = NULL;
 
   g_string_append (o, c->method);
@@ -867,7 +868,7 @@ handle_request (Conn *c, gssize head_end)
           }
         c->route->last_activity = now;
         g_free (c->up_key);
-        c->up_key = g_strdup_printf ("%s:%u", c->route->host, c->route->port);
+        c->up_key = g_strdup (c->route->pool_key);
         break;
       }
     case MN_RELAY_PATH_PORTAL:
@@ -878,7 +879,7 @@ handle_request (Conn *c, gssize head_end)
           return;
         }
       g_free (c->up_key);
-      c->up_key = g_strdup_printf ("%s:%u", r->controller_host, r->controller_port);
+      c->up_key = g_strdup (r->controller_key);
       break;
     }
 
@@ -1411,10 +1412,12 @@ send_response_head (Conn *c, gssize end)
       mn_relay_ws_init (&c->u2c.frames, FALSE, ext);
     }
 
-  GString *o = g_string_sized_new (512);
-  gchar code[16];
-  g_snprintf (code, sizeof code, "HTTP/1.1 %u ", status);
-  g_string_append (o, code);
+  GString *o = mn_relay_string_get (c->relay);
+  gchar code[] = "HTTP/1.1 000 ";
+  code[9] = (gchar) ('0' + status / 100);
+  code[10] = (gchar) ('0' + status / 10 % 10);
+  code[11] = (gchar) ('0' + status % 10);
+  g_string_append_len (o, code, 13);
   g_string_append (o, h->reason);
   g_string_append_len (o, "\r\n", 2);
   for (guint i = 0; i < h->n_fields; i++)
@@ -1455,7 +1458,7 @@ send_response_head (Conn *c, gssize end)
       !mn_relay_ws_feed (&c->u2c.frames, (const guint8 *) c->rhead + c->rhead_used, take,
                          &bad_frames))
     {
-      g_string_free (o, TRUE);
+      mn_relay_string_put (c->relay, o);
       c->upstream_close = TRUE;
       g_autofree gchar *what = g_strdup_printf ("websocket: %s", bad_frames);
       upstream_failed (c, what);
@@ -1474,7 +1477,7 @@ send_response_head (Conn *c, gssize end)
         &c->resp.chunked, (guint8 *) c->rhead + c->rhead_used, avail, &take, &pass);
       if (cr == MN_RELAY_CHUNKED_ERROR)
         {
-          g_string_free (o, TRUE);
+          mn_relay_string_put (c->relay, o);
           c->upstream_close = TRUE;
           upstream_failed (c, "malformed chunked response body");
           return;
@@ -1484,7 +1487,7 @@ send_response_head (Conn *c, gssize end)
   g_string_append_len (o, c->rhead + c->rhead_used, (gssize) pass);
   c->rhead_used += take;
   if (c->out != NULL)
-    g_string_free (c->out, TRUE);
+    mn_relay_string_put (c->relay, c->out);
   c->out = o;
   c->state = ST_SEND_RESPONSE;
   switch (conn_write (c, c->client, (const guint8 *) o->str, o->len, response_head_sent))
@@ -1511,7 +1514,7 @@ response_head_sent (Conn *c)
   if (c->status >= 100 && c->status < 200)
     {
       /* An interim answer (100 Continue): the real one follows. */
-      g_string_free (c->out, TRUE);
+      mn_relay_string_put (c->relay, c->out);
       c->out = NULL;
       c->response_started = FALSE;
       read_response (c);
@@ -1604,7 +1607,7 @@ pump_response (Conn *c)
             c->upstream_close = TRUE;
         }
       if (c->session != NULL && c->route != NULL)
-        c->route->last_activity = g_get_real_time () / G_USEC_PER_SEC;
+        c->route->last_activity = mn_relay_clock_wall () / G_USEC_PER_SEC;
       WriteResult w = conn_write (c, c->client, c->buf, pass, pump_response_written);
       if (w == W_PENDING)
         return;
@@ -1782,7 +1785,7 @@ pipe_run (Pipe *p)
       p->off = 0;
       set_deadline (c, r->config->websocket_idle_timeout);
       if (c->route != NULL)
-        c->route->last_activity = g_get_real_time () / G_USEC_PER_SEC;
+        c->route->last_activity = mn_relay_clock_wall () / G_USEC_PER_SEC;
     }
 }
 
@@ -1794,7 +1797,7 @@ start_tunnel (Conn *c)
   c->state = ST_TUNNEL;
   r->metrics.websockets_open++;
   r->metrics.websockets_total++;
-  g_string_free (c->out, TRUE);
+  mn_relay_string_put (c->relay, c->out);
   c->out = NULL;
   drop_rhead (c);
   set_deadline (c, r->config->websocket_idle_timeout);

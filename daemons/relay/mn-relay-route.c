@@ -24,6 +24,7 @@ mn_relay_route_unref (MnRelayRoute *route)
   g_free (route->id);
   g_free (route->upstream);
   g_free (route->host);
+  g_free (route->pool_key);
   g_free (route->owner);
   g_free (route->token);
   g_free (route);
@@ -110,6 +111,7 @@ mn_relay_route_new_from_json (const gchar *id, JsonObject *o, GError **error)
   r->upstream = g_strdup (upstream);
   r->host = g_steal_pointer (&host);
   r->port = port;
+  r->pool_key = g_strdup_printf ("%s:%u", r->host, r->port);
   r->owner = g_strdup (owner);
   r->token = g_strdup (token);
   r->expires = expires;

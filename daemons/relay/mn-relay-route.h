@@ -13,6 +13,7 @@ typedef struct {
   gchar   *upstream;      /* "http://host:port" as given */
   gchar   *host;
   guint16  port;
+  gchar   *pool_key;      /* "host:port": the relay's keep-alive pool for it */
   gchar   *owner;
   gchar   *token;         /* the app's own token, never sent to browsers */
   gint64   expires;       /* Unix seconds, 0 = never */

@@ -171,7 +171,16 @@ apply_config (MnRelay *r, const MnRelayConfig *config, GError **error)
   g_free (r->controller_host);
   r->controller_host = g_steal_pointer (&chost);
   r->controller_port = cport;
+  g_free (r->controller_key);
+  r->controller_key = r->controller_host != NULL
+    ? g_strdup_printf ("%s:%u", r->controller_host, r->controller_port) : NULL;
   return TRUE;
+}
+
+static void
+string_free (gpointer s)
+{
+  g_string_free (s, TRUE);
 }
 
 MnRelay *
@@ -184,6 +193,7 @@ mn_relay_new (const MnRelayConfig *config, const gchar *config_path, GError **er
                                    (GDestroyNotify) g_queue_free);
   r->free_buffers = g_ptr_array_new_with_free_func (g_free);
   r->free_heads = g_ptr_array_new_with_free_func (g_free);
+  r->free_strings = g_ptr_array_new_with_free_func (string_free);
   r->cookie_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   r->logins = mn_auth_logins_new ();
   g_queue_init (&r->conns);
@@ -376,6 +386,7 @@ mn_relay_free (MnRelay *r)
   g_hash_table_unref (r->per_address);
   g_ptr_array_unref (r->free_buffers);
   g_ptr_array_unref (r->free_heads);
+  g_ptr_array_unref (r->free_strings);
   g_hash_table_unref (r->cookie_cache);
   mn_auth_logins_free (r->logins);
   mn_relay_routes_free (r->routes);
@@ -391,6 +402,7 @@ mn_relay_free (MnRelay *r)
     OPENSSL_cleanse (r->admin_secret, strlen (r->admin_secret));
   g_free (r->admin_secret);
   g_free (r->controller_host);
+  g_free (r->controller_key);
   g_free (r->config_path);
   mn_relay_config_free (r->config);
   g_free (r);
@@ -435,6 +447,29 @@ mn_relay_head_put (MnRelay *r, gchar *head)
     g_ptr_array_add (r->free_heads, head);
   else
     g_free (head);
+}
+
+GString *
+mn_relay_string_get (MnRelay *r)
+{
+  if (r->free_strings->len > 0)
+    return g_ptr_array_steal_index_fast (r->free_strings, r->free_strings->len - 1);
+  return g_string_sized_new (1024);
+}
+
+void
+mn_relay_string_put (MnRelay *r, GString *s)
+{
+  /* Ones grown by a kept request body (up to 64 kB) are not kept. */
+  if (s == NULL)
+    return;
+  if (r->free_strings->len < MN_RELAY_FREE_BUFFERS_MAX && s->allocated_len <= 4096)
+    {
+      g_string_truncate (s, 0);
+      g_ptr_array_add (r->free_strings, s);
+    }
+  else
+    g_string_free (s, TRUE);
 }
 
 guint8 *
