@@ -194,25 +194,43 @@ sge_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **erro
   g_ptr_array_add (argv, g_strdup ("-terse"));
   g_ptr_array_add (argv, g_strdup ("-N"));
   g_ptr_array_add (argv, g_strdup (name));
-  if (queue != NULL)
+  if (spec->allocation != NULL && spec->policy != NULL)
     {
-      g_ptr_array_add (argv, g_strdup ("-q"));
-      g_ptr_array_add (argv, g_strdup (queue));
+      /* interactive.q: what the policy's model gives the job, as the export
+       * configures Grid Engine for it (queue, -now y for give_up, h_rt,
+       * h_vmem = the memory limit, gpu or gpu_shard); only the queue's name
+       * is the site's ([backend] queue, checked against the export's) */
+      g_auto(GStrv) model = mn_policy_submit_args_sge (spec->policy, spec->allocation,
+                                                       spec->give_up);
+      for (gsize i = 0; model[i] != NULL; i++)
+        {
+          gboolean queue_value = i > 0 && g_str_equal (model[i - 1], "-q");
+          g_ptr_array_add (argv, g_strdup (queue_value && queue != NULL ? queue : model[i]));
+        }
     }
-  if (spec->give_up)
+  else
     {
-      g_ptr_array_add (argv, g_strdup ("-now"));
-      g_ptr_array_add (argv, g_strdup ("y"));
-    }
-  if (spec->walltime > 0)
-    g_string_append_printf (res, "h_rt=%" G_GINT64_FORMAT, spec->walltime);
-  if (spec->memory_mb > 0 && self->memory_resource != NULL)
-    g_string_append_printf (res, "%s%s=%" G_GUINT64_FORMAT "M", res->len ? "," : "",
-                            self->memory_resource, spec->memory_mb);
-  if (res->len > 0)
-    {
-      g_ptr_array_add (argv, g_strdup ("-l"));
-      g_ptr_array_add (argv, g_strdup (res->str));
+      /* batch: what it asked */
+      if (queue != NULL)
+        {
+          g_ptr_array_add (argv, g_strdup ("-q"));
+          g_ptr_array_add (argv, g_strdup (queue));
+        }
+      if (spec->give_up)
+        {
+          g_ptr_array_add (argv, g_strdup ("-now"));
+          g_ptr_array_add (argv, g_strdup ("y"));
+        }
+      if (spec->walltime > 0)
+        g_string_append_printf (res, "h_rt=%" G_GINT64_FORMAT, spec->walltime);
+      if (spec->memory_mb > 0 && self->memory_resource != NULL)
+        g_string_append_printf (res, "%s%s=%" G_GUINT64_FORMAT "M", res->len ? "," : "",
+                                self->memory_resource, spec->memory_mb);
+      if (res->len > 0)
+        {
+          g_ptr_array_add (argv, g_strdup ("-l"));
+          g_ptr_array_add (argv, g_strdup (res->str));
+        }
     }
   g_ptr_array_add (argv, g_strdup ("-j"));
   g_ptr_array_add (argv, g_strdup ("y"));
@@ -328,7 +346,9 @@ gone_from_qstat (MnBackendSge *self, const gchar *job_id)
   g_mutex_unlock (&self->lock);
   if (!cancelled)
     return mn_job_status_new (MN_JOB_UNKNOWN, -1, "qacct: no record yet");
-  return mn_job_status_new (MN_JOB_DONE, -1, "deleted (no accounting record: it had not started)");
+  st = mn_job_status_new (MN_JOB_DONE, -1, "deleted (no accounting record: it had not started)");
+  st->end = MN_END_USER;
+  return st;
 }
 
 /* Bookkeeping only for the jobs still asked about. */
@@ -394,6 +414,19 @@ sge_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **
   return g_steal_pointer (&result);
 }
 
+/* The queue the controller submits to against the one the export makes. */
+static gboolean
+sge_check_policy (MnBackend *backend, const MnPolicyConfig *policy, GPtrArray *problems)
+{
+  MnBackendSge *self = (MnBackendSge *) backend;
+  if (g_strcmp0 (self->queue, policy->queue_name) == 0)
+    return TRUE;
+  g_ptr_array_add (problems, g_strdup_printf ("[backend] queue = %s, but 'minna-policy export"
+                                              " --sge' configures interactive.q as queue %s"
+                                              " ([queue] name)", self->queue, policy->queue_name));
+  return FALSE;
+}
+
 static gchar *
 sge_describe (MnBackend *backend)
 {
@@ -429,6 +462,7 @@ static const MnBackendClass sge_class = {
   .cancel = sge_cancel,
   .poll = sge_poll,
   .describe = sge_describe,
+  .check_policy = sge_check_policy,
   .free = sge_free,
 };
 

@@ -117,19 +117,36 @@ slurm_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
       g_ptr_array_add (argv, g_strdup ("--export=NONE"));
     }
   g_ptr_array_add (argv, g_strdup_printf ("--job-name=%s", name));
-  if (partition != NULL)
-    g_ptr_array_add (argv, g_strdup_printf ("--partition=%s", partition));
-  if (spec->walltime > 0)
+  if (spec->allocation != NULL && spec->policy != NULL)
     {
-      g_autofree gchar *t = slurm_time (spec->walltime);
-      g_ptr_array_add (argv, g_strdup_printf ("--time=%s", t));
+      /* interactive.q: what the policy's model gives the job, as the export
+       * configures Slurm for it (partition, time, memory, cores, gpu or
+       * shard GRES); only the partition's name is the site's ([backend]
+       * partition, checked against the export's at start) */
+      g_auto(GStrv) model = mn_policy_submit_args_slurm (spec->policy, spec->allocation);
+      for (gsize i = 0; model[i] != NULL; i++)
+        if (g_str_has_prefix (model[i], "--partition=") && partition != NULL)
+          g_ptr_array_add (argv, g_strdup_printf ("--partition=%s", partition));
+        else
+          g_ptr_array_add (argv, g_strdup (model[i]));
     }
-  if (spec->memory_mb > 0)
-    g_ptr_array_add (argv, g_strdup_printf ("--mem=%" G_GUINT64_FORMAT "M", spec->memory_mb));
-  if (spec->cores > 0)
-    g_ptr_array_add (argv, g_strdup_printf ("--cpus-per-task=%u", spec->cores));
-  if (spec->gpus > 0)
-    g_ptr_array_add (argv, g_strdup_printf ("--gres=gpu:%u", spec->gpus));
+  else
+    {
+      /* batch: what it asked */
+      if (partition != NULL)
+        g_ptr_array_add (argv, g_strdup_printf ("--partition=%s", partition));
+      if (spec->walltime > 0)
+        {
+          g_autofree gchar *t = slurm_time (spec->walltime);
+          g_ptr_array_add (argv, g_strdup_printf ("--time=%s", t));
+        }
+      if (spec->memory_mb > 0)
+        g_ptr_array_add (argv, g_strdup_printf ("--mem=%" G_GUINT64_FORMAT "M", spec->memory_mb));
+      if (spec->cores > 0)
+        g_ptr_array_add (argv, g_strdup_printf ("--cpus-per-task=%u", spec->cores));
+      if (spec->gpus > 0)
+        g_ptr_array_add (argv, g_strdup_printf ("--gres=gpu:%u", spec->gpus));
+    }
   if (spec->output != NULL)
     g_ptr_array_add (argv, g_strdup_printf ("--output=%s", spec->output));
   if (spec->session_dir != NULL)
@@ -258,6 +275,24 @@ node_address (MnBackendSlurm *self, const gchar *name)
   return addr;
 }
 
+/* How a job ended, from sacct's State: the codes the controller decides on. */
+static MnEndReason
+end_of (const gchar *state)
+{
+  if (g_str_equal (state, "TIMEOUT") || g_str_equal (state, "DEADLINE"))
+    return MN_END_WALLTIME;
+  if (g_str_equal (state, "OUT_OF_MEMORY"))
+    return MN_END_MEMORY_CAP;
+  if (g_str_equal (state, "CANCELLED"))
+    return MN_END_USER;
+  if (g_str_equal (state, "FAILED") || g_str_equal (state, "NODE_FAIL") ||
+      g_str_equal (state, "BOOT_FAIL"))
+    return MN_END_FAILED;
+  if (g_str_equal (state, "COMPLETED"))
+    return MN_END_EXITED;
+  return MN_END_NONE;
+}
+
 static GHashTable *
 slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **error)
 {
@@ -305,7 +340,9 @@ slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError 
       js = mn_job_status_new (st, 0, st == MN_JOB_PENDING ? f[2] : NULL);
       if (st == MN_JOB_PENDING)
         js->estimated_start = slurm_timestamp (f[3]);
-      else if (f[4][0] != '\0' && g_ascii_strcasecmp (f[4], "n/a") != 0)
+      else
+        js->started = slurm_timestamp (f[3]);   /* running: when it started */
+      if (st != MN_JOB_PENDING && f[4][0] != '\0' && g_ascii_strcasecmp (f[4], "n/a") != 0)
         {
           js->node = node_address (self, f[4]);
           if (js->node == NULL)
@@ -359,7 +396,11 @@ slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError 
             if (cs[1] == NULL || g_str_equal (cs[1], "0"))
               code = atoi (cs[0]);
           }
-        g_hash_table_replace (result, g_strdup (f[0]), mn_job_status_new (MN_JOB_DONE, code, state));
+        {
+          MnJobStatus *done = mn_job_status_new (MN_JOB_DONE, code, state);
+          done->end = end_of (state);
+          g_hash_table_replace (result, g_strdup (f[0]), done);
+        }
       }
     for (guint i = 0; ask_sacct->pdata[i] != NULL; i++)
       if (!g_hash_table_contains (result, ask_sacct->pdata[i]))
@@ -368,6 +409,22 @@ slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError 
                                           e ? e->message : "neither squeue nor sacct knows the job"));
   }
   return g_steal_pointer (&result);
+}
+
+/* The partition the controller submits to against the one the policy's
+ * export configures. */
+static gboolean
+slurm_check_policy (MnBackend *backend, const MnPolicyConfig *policy, GPtrArray *problems)
+{
+  MnBackendSlurm *self = (MnBackendSlurm *) backend;
+  g_autofree gchar *exported = mn_policy_slurm_partition (policy);
+  if (g_strcmp0 (self->partition, exported) == 0)
+    return TRUE;
+  g_ptr_array_add (problems, g_strdup_printf ("[backend] partition = %s, but 'minna-policy export"
+                                              " --slurm' configures interactive.q as partition %s"
+                                              " ([queue] name = %s)", self->partition, exported,
+                                              policy->queue_name));
+  return FALSE;
 }
 
 static gchar *
@@ -401,6 +458,7 @@ static const MnBackendClass slurm_class = {
   .cancel = slurm_cancel,
   .poll = slurm_poll,
   .describe = slurm_describe,
+  .check_policy = slurm_check_policy,
   .free = slurm_free,
 };
 

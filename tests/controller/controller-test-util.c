@@ -192,3 +192,27 @@ mn_test_wait_for (MnBackend *backend, const gchar *id, MnJobState state, guint s
       g_usleep (300 * 1000);
     }
 }
+
+MnPolicyConfig *
+mn_test_policy_allocation (const gchar *rel_path, guint64 memory_mb, gint64 walltime,
+                           MnPolicyAllocation *allocation)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *path = g_build_filename (g_getenv ("MINNA_SOURCE_DIR"), rel_path, NULL);
+  g_autofree gchar *text = NULL;
+  gsize len = 0;
+  MnPolicyConfig *policy;
+  g_autoptr(MnPolicyState) ps = NULL;
+  MnPolicyRequest r = { .job_id = 1, .user = "u", .cores = 1, .memory_mb = memory_mb,
+                        .walltime = walltime };
+  MnDecision d = { 0 };
+  g_assert_true (g_file_get_contents (path, &text, &len, &error));
+  policy = mn_policy_config_load_data (text, len, path, &error);
+  g_assert_no_error (error);
+  ps = mn_policy_state_new (policy);
+  mn_policy_state_request (ps, &r, 0, &d);
+  g_assert_cmpint (d.kind, ==, MN_DECISION_START);
+  *allocation = d.allocation;
+  mn_decision_clear (&d);
+  return policy;
+}

@@ -44,6 +44,11 @@ void         mn_test_job_init (MnTestJob *job, const gchar *user, const gchar *p
 void         mn_test_job_clear (MnTestJob *job);
 /* 1 core, 100 MB, 10 min, interactive.q's first logical node. */
 MnJobSpec    mn_test_job_spec (const MnTestJob *job, const gchar *session);
+/* The policy of MINNA_SOURCE_DIR/@rel_path (tests/slurm/test-policy.conf)
+ * and the allocation it gives a first request of @memory_mb, 1 core, no GPU,
+ * @walltime s: what an interactive job is submitted with. */
+MnPolicyConfig *mn_test_policy_allocation (const gchar *rel_path, guint64 memory_mb,
+                                           gint64 walltime, MnPolicyAllocation *allocation);
 /* Polls until job @id is in @state (asserts it is by then); its status. */
 MnJobStatus *mn_test_wait_for (MnBackend *backend, const gchar *id, MnJobState state,
                                guint seconds);

@@ -150,6 +150,44 @@ test_unknown (void)
   mn_test_job_clear (&f);
 }
 
+/* An interactive job is submitted with the policy's model (the queue,
+ * h_rt, h_vmem = its memory limit): Grid Engine holds it to them.  h_vmem
+ * limits its address space, so a job asking past it gets no memory (the
+ * model's table says so: approximate) and fails. */
+static void
+test_model_and_cap (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnPolicyConfig) policy = NULL;
+  g_autofree gchar *id = NULL, *show = NULL, *cmd = NULL;
+  MnPolicyAllocation a;
+  MnJobSpec spec;
+  MnJobStatus *st;
+  if (!have_sge ())
+    return;
+  policy = mn_test_policy_allocation ("tests/sge/test-policy.conf", 100, 600, &a);
+  fixture_init (&f, "sleep 4; perl -e '$x = \"x\" x (300 * 1024 * 1024); sleep 60'");
+  spec = mn_test_job_spec (&f, "model-cap");
+  spec.memory_mb = a.memory_max_mb;
+  spec.allocation = &a;
+  spec.policy = policy;
+  id = mn_backend_submit (f.backend, &spec, 0, &error);
+  g_assert_no_error (error);
+  mn_job_status_free (mn_test_wait_for (f.backend, id, MN_JOB_RUNNING, 30));
+  cmd = g_strdup_printf ("qstat -j %s", id);
+  g_assert_true (g_spawn_command_line_sync (cmd, &show, NULL, NULL, NULL));
+  g_test_message ("%s", show);
+  g_assert_nonnull (strstr (show, "h_vmem=100M"));
+  g_assert_nonnull (strstr (show, "h_rt=600"));
+  g_assert_nonnull (strstr (show, "interactive.q"));
+  st = mn_test_wait_for (f.backend, id, MN_JOB_DONE, 40);
+  g_test_message ("over its limit: %s (exit %d)", st->message, st->exit_code);
+  g_assert_cmpint (st->exit_code, !=, 0);
+  mn_job_status_free (st);
+  mn_test_job_clear (&f);
+}
+
 /* sge_qmaster down while a job runs: polls fail within the command timeout
  * (the controller marks the session unknown), nothing is lost, and the
  * same job is running again once the qmaster is back. */
@@ -216,6 +254,7 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/sge/run-and-exit-code", test_run_and_exit_code);
   g_test_add_func ("/backend/sge/cancel-and-give-up", test_cancel_and_give_up);
   g_test_add_func ("/backend/sge/walltime", test_walltime);
+  g_test_add_func ("/backend/sge/model-and-cap", test_model_and_cap);
   g_test_add_func ("/backend/sge/unknown", test_unknown);
   g_test_add_func ("/backend/sge/scheduler-down", test_scheduler_down);
   return g_test_run ();

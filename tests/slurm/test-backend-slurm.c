@@ -207,6 +207,45 @@ test_give_up_and_estimate (void)
   mn_test_job_clear (&f);
 }
 
+/* An interactive job is submitted with the policy's model (the partition,
+ * --time, --mem = its memory limit, --cpus-per-task): Slurm holds it to
+ * them, and a job past its limit is OOM-killed by Slurm's cgroup and ends
+ * with the cap's code. */
+static void
+test_model_and_cap (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnPolicyConfig) policy = NULL;
+  g_autofree gchar *id = NULL, *show = NULL, *cmd = NULL;
+  MnPolicyAllocation a;
+  MnJobSpec spec;
+  MnJobStatus *st;
+  if (!have_slurm ())
+    return;
+  policy = mn_test_policy_allocation ("tests/slurm/test-policy.conf", 100, 600, &a);
+  fixture_init (&f, "sleep 2; perl -e '$x = \"x\" x (300 * 1024 * 1024); sleep 60'", 0);
+  spec = mn_test_job_spec (&f, "model-cap");
+  spec.memory_mb = a.memory_max_mb;
+  spec.allocation = &a;
+  spec.policy = policy;
+  id = mn_backend_submit (f.backend, &spec, 0, &error);
+  g_assert_no_error (error);
+  cmd = g_strdup_printf ("scontrol show job %s", id);
+  g_assert_true (g_spawn_command_line_sync (cmd, &show, NULL, NULL, NULL));
+  g_test_message ("%s", show);
+  g_assert_nonnull (strstr (show, "Partition=interactive"));
+  g_assert_nonnull (strstr (show, "TimeLimit=00:10:00"));
+  g_assert_nonnull (strstr (show, "MinMemoryNode=100M"));
+  g_assert_nonnull (strstr (show, "MinCPUsNode=1"));
+  st = mn_test_wait_for (f.backend, id, MN_JOB_DONE, 40);
+  g_test_message ("over its limit: %s (end %s)", st->message, mn_end_reason_to_string (st->end));
+  g_assert_cmpstr (st->message, ==, "OUT_OF_MEMORY");
+  g_assert_cmpint (st->end, ==, MN_END_MEMORY_CAP);
+  mn_job_status_free (st);
+  mn_test_job_clear (&f);
+}
+
 /* slurmctld down while a job runs: polls fail within the command timeout
  * (the controller then marks the session unknown), nothing is lost, and
  * the same job is running again once slurmctld is back. */
@@ -269,6 +308,7 @@ main (int argc, char **argv)
   g_test_add_func ("/backend/slurm/timeout", test_timeout);
   g_test_add_func ("/backend/slurm/run-and-exit-code", test_run_and_exit_code);
   g_test_add_func ("/backend/slurm/cancel-running", test_cancel_running);
+  g_test_add_func ("/backend/slurm/model-and-cap", test_model_and_cap);
   g_test_add_func ("/backend/slurm/unknown-and-many", test_unknown_and_many);
   g_test_add_func ("/backend/slurm/give-up-and-estimate", test_give_up_and_estimate);
   g_test_add_func ("/backend/slurm/scheduler-down", test_scheduler_down);

@@ -1,0 +1,243 @@
+/* test-backend-args.c: the Slurm and Grid Engine backends submit exactly
+ * the arguments of the policy's model (mn_policy_submit_args_slurm/_sge),
+ * the ones its exports configure the scheduler for, for every GPU mode
+ * (issue 14 item 4): GRES gpu or shard, memory, time, cores, give_up.
+ *
+ * The scheduler's commands are fakes here (a unit test: what the backend
+ * hands sbatch and qsub); tests/slurm and tests/sge submit the same to the
+ * real schedulers. */
+#define G_LOG_DOMAIN "test-backend-args"
+
+#include "controller-test-util.h"
+#include "mn-backend-sge.h"
+#include "mn-backend-slurm.h"
+#include "mn-controller-config.h"
+
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static gchar *bin_dir;    /* fake sbatch, squeue, qsub, qstat */
+static gchar *argv_file;  /* what the fake submitter was given, one argument a line */
+
+static void
+write_fake (const gchar *name, const gchar *body)
+{
+  g_autofree gchar *path = g_build_filename (bin_dir, name, NULL);
+  g_autofree gchar *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
+  mn_test_write_file (path, text, 0755);
+}
+
+static void
+make_fakes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *record = NULL;
+  bin_dir = g_dir_make_tmp ("minna-fake-sched-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (bin_dir, 0755), ==, 0);
+  argv_file = g_build_filename (bin_dir, "argv", NULL);
+  mn_test_write_file (argv_file, "", 0666);
+  record = g_strdup_printf ("for a in \"$@\"; do printf '%%s\\n' \"$a\"; done > '%s'", argv_file);
+  /* sbatch --parsable prints the id; squeue knows no job of this name */
+  {
+    g_autofree gchar *sbatch = g_strdup_printf ("%s\necho 42", record);
+    write_fake ("sbatch", sbatch);
+  }
+  write_fake ("squeue", "exit 0");
+  {
+    g_autofree gchar *qsub = g_strdup_printf ("%s\necho 43", record);
+    write_fake ("qsub", qsub);
+  }
+  write_fake ("qstat", "echo '<?xml version=\"1.0\"?><job_info><queue_info></queue_info>"
+                       "<job_info></job_info></job_info>'");
+}
+
+/* The arguments the fake got, without the backend's own (name, output,
+ * directory, user, the script). */
+static GPtrArray *
+recorded (void)
+{
+  g_autofree gchar *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  g_assert_true (g_file_get_contents (argv_file, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    if (lines[i][0] != '\0')
+      g_ptr_array_add (out, g_strdup (lines[i]));
+  return out;
+}
+
+static gboolean
+contains_in_order (GPtrArray *args, const gchar *const *want)
+{
+  guint at = 0;
+  for (gsize i = 0; want[i] != NULL; i++)
+    {
+      while (at < args->len && !g_str_equal (g_ptr_array_index (args, at), want[i]))
+        at++;
+      if (at == args->len)
+        return FALSE;
+      at++;
+    }
+  return TRUE;
+}
+
+typedef struct {
+  const gchar *path;
+  const gchar *keys;     /* interactive.conf GROUP.KEY=VALUE ... */
+  guint        gpus;
+  gboolean     give_up;
+} Case;
+
+static const Case cases[] = {
+  { "/backend/args/shared", "job.gpu_mode=shared", 1, FALSE },
+  { "/backend/args/capped", "job.gpu_mode=capped", 1, FALSE },
+  { "/backend/args/capped-small", "job.gpu_mode=capped job.max_gpu_memory=5G", 1, TRUE },
+  { "/backend/args/exclusive", "job.gpu_mode=exclusive", 1, TRUE },
+  { "/backend/args/no-gpu", "job.gpu_mode=exclusive", 0, FALSE },
+};
+
+static MnPolicyConfig *
+policy_of (const Case *c)
+{
+  MnPolicyConfig *p = mn_policy_config_new_default ();
+  g_auto(GStrv) kv = g_strsplit (c->keys, " ", -1);
+  for (gsize i = 0; kv[i] != NULL; i++)
+    {
+      g_auto(GStrv) gk = g_strsplit_set (kv[i], ".=", 3);
+      g_autoptr(GError) error = NULL;
+      g_assert_true (mn_policy_config_set (p, gk[0], gk[1], gk[2], &error));
+      g_assert_no_error (error);
+    }
+  return p;
+}
+
+static void
+allocation_of (const MnPolicyConfig *p, guint gpus, MnPolicyAllocation *a)
+{
+  g_autoptr(MnPolicyState) ps = mn_policy_state_new (p);
+  MnPolicyRequest r = { .job_id = 1, .user = "u", .cores = 2, .memory_mb = 3000,
+                        .gpus = gpus, .walltime = 5400 };
+  MnDecision d = { 0 };
+  mn_policy_state_request (ps, &r, 0, &d);
+  g_assert_cmpint (d.kind, ==, MN_DECISION_START);
+  *a = d.allocation;
+  mn_decision_clear (&d);
+}
+
+static MnJobSpec
+spec_of (const MnPolicyConfig *p, const MnPolicyAllocation *a, gboolean give_up)
+{
+  MnJobSpec s = {
+    .session_id = "argscheck", .session_dir = "/tmp", .script = "/tmp/job.sh",
+    .output = "/tmp/job.out", .unix_user = NULL, .cores = 2, .memory_mb = 3000,
+    .walltime = 5400, .node = 0, .logical = 0, .give_up = give_up,
+    .allocation = a, .policy = p,
+  };
+  return s;
+}
+
+static void
+test_slurm (gconstpointer data)
+{
+  const Case *c = data;
+  g_autoptr(MnPolicyConfig) p = policy_of (c);
+  MnBackendSlurmOptions o = { .partition = "interactive", .bin_dir = bin_dir,
+                              .command_timeout = 10, .give_up_after = 1 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnBackend) b = mn_backend_slurm_new (&o, &error);
+  g_autoptr(GPtrArray) got = NULL;
+  g_auto(GStrv) model = NULL;
+  g_autofree gchar *export = mn_policy_export_slurm (p);
+  g_autofree gchar *id = NULL;
+  MnPolicyAllocation a;
+  MnJobSpec spec;
+  g_assert_no_error (error);
+  allocation_of (p, c->gpus, &a);
+  spec = spec_of (p, &a, FALSE);   /* give_up on Slurm waits on squeue: covered in tests/slurm */
+  id = mn_backend_submit (b, &spec, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (id, ==, "42");
+  got = recorded ();
+  model = mn_policy_submit_args_slurm (p, &a);
+  for (gsize i = 0; model[i] != NULL; i++)
+    {
+      g_test_message ("model: %s", model[i]);
+      g_assert_true (g_ptr_array_find_with_equal_func (got, model[i], g_str_equal, NULL));
+    }
+  /* the GRES it asks for is the one the export configures */
+  for (gsize i = 0; model[i] != NULL; i++)
+    if (g_str_has_prefix (model[i], "--gres=shard:"))
+      g_assert_nonnull (strstr (export, "Name=shard"));
+    else if (g_str_has_prefix (model[i], "--gres=gpu:"))
+      g_assert_nonnull (strstr (export, "Name=gpu"));
+  if (c->gpus == 0)
+    for (guint i = 0; i < got->len; i++)
+      g_assert_false (g_str_has_prefix (g_ptr_array_index (got, i), "--gres"));
+}
+
+static void
+test_sge (gconstpointer data)
+{
+  const Case *c = data;
+  g_autoptr(MnPolicyConfig) p = policy_of (c);
+  MnBackendSgeOptions o = { .queue = "interactive.q", .bin_dir = bin_dir,
+                            .memory_resource = "h_vmem", .command_timeout = 10 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnBackend) b = mn_backend_sge_new (&o, &error);
+  g_autoptr(GPtrArray) got = NULL;
+  g_auto(GStrv) model = NULL;
+  g_autofree gchar *export = mn_policy_export_sge (p);
+  g_autofree gchar *id = NULL;
+  MnPolicyAllocation a;
+  MnJobSpec spec;
+  g_assert_no_error (error);
+  allocation_of (p, c->gpus, &a);
+  spec = spec_of (p, &a, c->give_up);
+  /* Grid Engine runs no job as root: as root, through runuser */
+  if (geteuid () == 0)
+    spec.unix_user = "nobody";
+  id = mn_backend_submit (b, &spec, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (id, ==, "43");
+  got = recorded ();
+  model = mn_policy_submit_args_sge (p, &a, c->give_up);
+  g_assert_true (contains_in_order (got, (const gchar *const *) model));
+  for (gsize i = 0; model[i] != NULL; i++)
+    {
+      g_test_message ("model: %s", model[i]);
+      if (strstr (model[i], "gpu_shard=") != NULL)
+        g_assert_nonnull (strstr (export, "gpu_shard"));
+    }
+  if (c->give_up)
+    g_assert_true (contains_in_order (got, (const gchar *[]) { "-now", "y", NULL }));
+}
+
+static void
+clean_up (void)
+{
+  g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", bin_dir);
+  if (system (cmd) != 0)
+    g_printerr ("could not remove %s\n", bin_dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  int rc;
+  g_test_init (&argc, &argv, NULL);
+  make_fakes ();
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree gchar *slurm = g_strdup_printf ("%s/slurm", cases[i].path);
+      g_autofree gchar *sge = g_strdup_printf ("%s/sge", cases[i].path);
+      g_test_add_data_func (slurm, &cases[i], test_slurm);
+      g_test_add_data_func (sge, &cases[i], test_sge);
+    }
+  rc = g_test_run ();
+  clean_up ();
+  return rc;
+}
