@@ -150,8 +150,9 @@ if [ -n "$controller" ]; then
       *) echo "$line" ;;
     esac
   done < <(MINNA_E2E_GIVE_UP=1 MINNA_E2E_WALL_USER=mnsg5 MINNA_E2E_QUEUE_USER=mnsg3 MINNA_E2E_FILL_USERS="mnsg1 mnsg2" \
+             MINNA_E2E_TWIN="$here/../twin/scenarios/scheduler-queue.twin" MINNA_E2E_TWIN_USERS="mnsg1 mnsg2 mnsg3 mnsg4" \
              MINNA_E2E_RESTART="$here/qmaster-restart.sh" \
-             timeout 270 python3 "$here/../slurm/controller-e2e.py" sge "$controller" mnsg4 \
+             timeout 420 python3 "$here/../slurm/controller-e2e.py" sge "$controller" mnsg4 \
              "$here/test-policy.conf" 2>&1 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-e2e.py exited $rc"; })
 fi
 

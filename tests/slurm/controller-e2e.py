@@ -24,7 +24,13 @@ users in through the JSON API and checks, through the controller:
     gives none without reservations: docs/deploy-sge.md);
   - cancel while running: DELETE, ended, the job gone;
   - walltime end: a web app session of one minute (Slurm counts whole
-    minutes; Grid Engine's h_rt is in seconds, so 20 s there) ends by itself.
+    minutes; Grid Engine's h_rt is in seconds, so 20 s there) ends by itself;
+  - (MINNA_E2E_TWIN=SCENARIO) the twin (issue 14): the scenario's sessions
+    played through the controller on the scheduler, each a minna-twin-app
+    job, its rows compared with the model's (minna-twin sim, compare):
+    admissions, refusals and their codes, placements, start and end times
+    within the scenario's tolerance, end reasons.  MINNA_E2E_TWIN_USERS
+    names the accounts the scenario's users map to, in order.
 
 Other users come from the environment: MINNA_E2E_WALL_USER (walltime
 session, then the give-up launch), MINNA_E2E_QUEUE_USER (the waiting launch),
@@ -62,6 +68,10 @@ WALL_USER = os.environ.get("MINNA_E2E_WALL_USER", "")
 QUEUE_USER = os.environ.get("MINNA_E2E_QUEUE_USER", "")
 FILL_USERS = os.environ.get("MINNA_E2E_FILL_USERS", "").split()
 RESTART = os.environ.get("MINNA_E2E_RESTART", "")
+TWIN = os.environ.get("MINNA_E2E_TWIN", "")
+TWIN_USERS = os.environ.get("MINNA_E2E_TWIN_USERS", "").split()
+TWIN_BIN = os.path.join(BUILD, "tests", "twin", "minna-twin") if BUILD else ""
+TWIN_APP = os.path.join(BUILD, "tests", "twin", "minna-twin-app") if BUILD else ""
 GIVE_UP = os.environ.get("MINNA_E2E_GIVE_UP", "") == "1"
 # Slurm counts walltime in whole minutes; Grid Engine's h_rt in seconds.
 WALL_SECONDS = 60 if SCHED == "slurm" else 20
@@ -397,7 +407,7 @@ def one_plus_one(relay_port, client, url):
         ws.close()
 
 
-def write_config(tmp, port, relay_url, secret):
+def write_config(tmp, port, relay_url, secret, apps_dir):
     conf = os.path.join(tmp, "controller.conf")
     with open(conf, "w") as f:
         f.write(f"""[server]
@@ -406,7 +416,7 @@ port = {port}
 www_dir = {SRC}/daemons/controller/www
 [state]
 state_dir = {tmp}/state
-apps_dir = {SRC}/daemons/controller/apps
+apps_dir = {apps_dir}
 policy_file = {POLICY}
 [auth]
 methods = users-file
@@ -667,6 +677,134 @@ def step_walltime(ctx):
     ok(gone, f"the walltime job is gone from the scheduler ({sst or 'gone'})")
 
 
+# ---- the twin ---------------------------------------------------------------------
+
+def twin_tsv(text):
+    """Rows of a minna-twin TSV: (header, [dict per row])."""
+    lines = [l for l in text.splitlines() if l]
+    head = lines[0].split("\t")
+    return head, [dict(zip(head, l.split("\t"))) for l in lines[1:]]
+
+
+def twin_plan():
+    """The scenario's sessions (minna-twin plan) and its users' accounts."""
+    out = subprocess.run([TWIN_BIN, "plan", TWIN], capture_output=True, text=True,
+                         check=True, timeout=30).stdout
+    _, plan = twin_tsv(out)
+    users = list(dict.fromkeys(s["user"] for s in plan))
+    if len(users) > len(TWIN_USERS):
+        raise RuntimeError(f"the twin needs {len(users)} accounts, MINNA_E2E_TWIN_USERS names"
+                           f" {len(TWIN_USERS)}")
+    return plan, dict(zip(users, TWIN_USERS))
+
+
+def write_twin_apps(apps_dir, plan):
+    """One app per session: minna-twin-app playing that session."""
+    for s in plan:
+        with open(os.path.join(apps_dir, f"twin-{s['name']}.app"), "w") as f:
+            f.write(f"""[app]
+name = twin {s['name']}
+readiness_path = api/status
+command = exec {TWIN_APP} --scenario {TWIN} --session {s['name']} --host {{host}} --port {{port}} --base-url {{base_url}}
+[field cores]
+min = 1
+max = 4096
+default = 1
+[field memory_gb]
+min = 0.0001
+max = 65536
+default = 1
+[field hours]
+min = 0.0001
+max = 744
+default = 1
+""")
+
+
+def step_twin(ctx, tmp):
+    plan, accounts = ctx["twin_plan"], ctx["twin_accounts"]
+    clients = ctx["clients"]
+    model_text = subprocess.run([TWIN_BIN, "sim", TWIN], capture_output=True, text=True,
+                                check=True, timeout=60).stdout
+    head, _ = twin_tsv(model_text)
+    played = []
+    t0 = time.time()
+    for s in plan:
+        wait = float(s["at"]) - (time.time() - t0)
+        if wait > 0:
+            time.sleep(wait)
+        c = clients[accounts[s["user"]]]
+        st, body = c.launch(app=f"twin-{s['name']}", queue="interactive", cores=int(s["cores"]),
+                            memory_gb=int(s["memory_mb"]) / 1024, gpus=int(s["gpus"]),
+                            hours=int(s["walltime"]) / 3600, if_busy=s["if_busy"])
+        p = {"s": s, "client": c, "id": None, "last": None}
+        if st == 409:
+            p["decision"], p["reason"] = "reject", body.get("reason", "?")
+        elif st == 201:
+            p["id"], p["last"] = body["id"], body
+            if body["state"] == "queued":
+                p["decision"], p["reason"] = "wait", body.get("wait_reason") or "?"
+            else:
+                p["decision"], p["reason"] = "start", ""
+        else:
+            ok(False, f"twin: launch of {s['name']} answered {st}")
+            diag(body)
+            return
+        diag(f"twin {time.time() - t0:.1f} s: {s['name']} ({accounts[s['user']]}): "
+             f"{p['decision']} {p['reason']}")
+        played.append(p)
+    # until every session is over (the model's longest plus the scheduler's delays)
+    end = time.time() + 180
+    while time.time() < end:
+        open_ = 0
+        for p in played:
+            if p["id"] and p["last"]["state"] not in ("ended", "failed"):
+                st, body = p["client"].session(p["id"])
+                if st == 200:
+                    p["last"] = body
+                open_ += p["last"]["state"] not in ("ended", "failed")
+        if not open_:
+            break
+        time.sleep(0.5)
+    rows = []
+    for p in played:
+        s, j = p["s"], p["last"] or {}
+        row = {h: "?" for h in head}
+        row.update(name=s["name"], user=s["user"], decision=p["decision"], reason=p["reason"])
+        if p["id"] is None:
+            row.update({h: "" for h in head if h not in ("name", "user", "decision", "reason")})
+        else:
+            if j.get("node") is not None:
+                row.update(node=str(j["node"]), logical=str(j["logical_node"]))
+            start = j.get("job_started") or j.get("started")
+            if start:
+                row["start"] = str(int(start - t0))
+            if j.get("ended"):
+                row["end"] = str(int(j["ended"] - t0))
+            if j.get("end_reason"):
+                row["end_reason"] = j["end_reason"]
+            row["gpus"] = ""   # no session asks for a GPU
+        rows.append(row)
+    real = os.path.join(tmp, "twin-real.tsv")
+    model = os.path.join(tmp, "twin-model.tsv")
+    with open(model, "w") as f:
+        f.write(model_text)
+    with open(real, "w") as f:
+        f.write("\t".join(head) + "\n")
+        for r in rows:
+            f.write("\t".join(r[h] for h in head) + "\n")
+    why = (f"the {SCHED} scheduler places and limits jobs itself: its own cores, no minna"
+           " cgroup in the job")
+    cmp = subprocess.run([TWIN_BIN, "compare", TWIN, model, real,
+                          "--cannot", f"cpus={why}", "--cannot", f"memory_limit={why}",
+                          "--cannot", f"cpu_quota={why}",
+                          "--cannot", "gpu_failed=no GPU in the test cluster"],
+                         capture_output=True, text=True, timeout=60)
+    diag(cmp.stdout + cmp.stderr)
+    ok(cmp.returncode == 0, f"twin {os.path.basename(TWIN)} on {SCHED}: every session as the model"
+       " (admissions, refusals, placements, times, end reasons)")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="minna-e2e-", dir="/var/tmp")
     # the job (a user) must reach state/sessions/<id>; the controller makes
@@ -680,10 +818,16 @@ def main():
     secret = os.path.join(tmp, "admin-secret")
     with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
         f.write(secrets.token_hex(24) + "\n")
-    conf = write_config(tmp, free_port(), f"http://127.0.0.1:{relay_admin}", secret)
-    users = [u for u in dict.fromkeys([USER, WALL_USER, QUEUE_USER]) if u]
-    proc = relay = None
+    apps_dir = os.path.join(tmp, "apps")
+    shutil.copytree(os.path.join(SRC, "daemons", "controller", "apps"), apps_dir)
     ctx = {"relay_port": relay_http, "fill": []}
+    if TWIN:
+        ctx["twin_plan"], ctx["twin_accounts"] = twin_plan()
+        write_twin_apps(apps_dir, ctx["twin_plan"])
+    conf = write_config(tmp, free_port(), f"http://127.0.0.1:{relay_admin}", secret, apps_dir)
+    users = [u for u in dict.fromkeys([USER, WALL_USER, QUEUE_USER] +
+                                      list(ctx.get("twin_accounts", {}).values())) if u]
+    proc = relay = None
     try:
         for u in users:
             subprocess.run([CONTROLLER, "passwd", "--config", conf, u], input=f"pw-{u}-1\n",
@@ -713,6 +857,7 @@ def main():
                 return
         ctx["user"] = clients[USER]
         ctx["queue"] = clients.get(QUEUE_USER)
+        ctx["clients"] = clients
 
         # walltime first, checked last: it overlaps everything else.  On
         # Slurm it runs in the batch partition, leaving the interactive one
@@ -748,6 +893,11 @@ def main():
         diag(f"at {elapsed()}")
         step_cancel_running(ctx, sid)
         step_walltime(ctx)
+        diag(f"at {elapsed()}")
+        if TWIN:
+            step_twin(ctx, tmp)
+        else:
+            diag("skip the twin: MINNA_E2E_TWIN not set")
         diag(f"done at {elapsed()}")
     finally:
         cancel_direct(ctx["fill"])

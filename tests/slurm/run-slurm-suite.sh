@@ -156,8 +156,9 @@ if [ -n "$controller" ]; then
       *) echo "$line" ;;
     esac
   done < <(MINNA_E2E_GIVE_UP=1 MINNA_E2E_WALL_USER=mnsl5 MINNA_E2E_QUEUE_USER=mnsl3 MINNA_E2E_FILL_USERS="mnsl1 mnsl2" \
+             MINNA_E2E_TWIN="$here/../twin/scenarios/scheduler-queue.twin" MINNA_E2E_TWIN_USERS="mnsl1 mnsl2 mnsl3 mnsl4" \
              MINNA_E2E_RESTART="$here/slurmctld-restart.sh" \
-             timeout 270 python3 "$here/../slurm/controller-e2e.py" slurm "$controller" mnsl4 \
+             timeout 420 python3 "$here/../slurm/controller-e2e.py" slurm "$controller" mnsl4 \
              "$here/test-policy.conf" 2>&1 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-e2e.py exited $rc"; })
 fi
 

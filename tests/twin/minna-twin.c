@@ -3,6 +3,10 @@
  *
  *   minna-twin check SCENARIO            "SCENARIO: OK" or the error (exit 1)
  *   minna-twin sim SCENARIO              the model's rows as TSV on stdout
+ *   minna-twin plan SCENARIO             the sessions to play, as TSV: name user at cores
+ *                                        memory_mb gpus walltime if_busy exit (s; -1 never),
+ *                                        in launch order (a script's driver reads this, not
+ *                                        the scenario file)
  *   minna-twin compare SCENARIO EXPECTED.tsv ACTUAL.tsv [--cannot FIELD=WHY]...
  *                                        the comparison; exit 1 on any difference
  */
@@ -16,7 +20,7 @@
 static int
 usage (const gchar *msg)
 {
-  g_printerr ("minna-twin: %s\nusage: minna-twin check|sim SCENARIO\n"
+  g_printerr ("minna-twin: %s\nusage: minna-twin check|sim|plan SCENARIO\n"
               "       minna-twin compare SCENARIO EXPECTED.tsv ACTUAL.tsv [--cannot FIELD=WHY]...\n",
               msg);
   return 2;
@@ -64,6 +68,21 @@ main (int argc, char **argv)
         }
       tsv = mn_twin_rows_to_tsv (rows);
       g_print ("%s", tsv);
+      return 0;
+    }
+  if (g_str_equal (argv[1], "plan") && argc == 3)
+    {
+      g_print ("name\tuser\tat\tcores\tmemory_mb\tgpus\twalltime\tif_busy\texit\n");
+      for (guint i = 0; i < sc->sessions->len; i++)
+        {
+          const MnTwinSession *s = g_ptr_array_index (sc->sessions, i);
+          g_print ("%s\t%s\t%" G_GINT64_FORMAT "\t%u\t%" G_GUINT64_FORMAT "\t%u\t%" G_GINT64_FORMAT
+                   "\t%s\t%" G_GINT64_FORMAT "\n", s->name, s->user, s->at,
+                   s->cores != 0 ? s->cores : 1,
+                   s->memory_mb != 0 ? s->memory_mb : sc->policy->job_max_memory_mb, s->gpus,
+                   s->walltime != 0 ? s->walltime : sc->policy->max_walltime,
+                   s->if_busy == MN_IF_BUSY_GIVE_UP ? "give_up" : "wait", s->exit);
+        }
       return 0;
     }
   if (g_str_equal (argv[1], "compare") && argc >= 5)

@@ -811,8 +811,9 @@ clean_up (void)
 int
 main (int argc, char **argv)
 {
+  /* scheduler-queue.twin is the one the slurm and sge suites play too */
   static const gchar *const scenarios[] = { "lecture-burst.twin", "memory-hog.twin",
-                                            "gpu-capped.twin" };
+                                            "gpu-capped.twin", "scheduler-queue.twin" };
   const gchar *build = g_getenv ("MINNA_BUILD_DIR");
   g_autoptr (GError) error = NULL;
   int rc;
