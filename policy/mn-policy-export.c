@@ -193,7 +193,7 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
 
   g_string_append_printf (out,
                           "# minna policy for Slurm 22.05: partition '%s' (%s), %u nodes.\n"
-                          "# Each logical node is a socket: with CR_Socket and "
+                          "# Each logical node is a socket: with CR_Socket_Memory and "
                           "OverSubscribe=FORCE:%u\n# exactly %u jobs share one. "
                           "Node names %s[1-%u] are placeholders for your hosts.\n",
                           part, c->queue_name, c->nodes, c->max_jobs_per_logical,
@@ -220,7 +220,9 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
                    "MaxSubmitJobsPerUser below.\n");
 
   begin (out, "slurm.conf");
-  g_string_append (out, "SelectType=select/cons_tres\nSelectTypeParameters=CR_Core\n");
+  /* memory a consumable (_Memory): only then does task/cgroup limit a job
+   * to its --mem (without, its cgroup gets the whole node: "alloc=0MB") */
+  g_string_append (out, "SelectType=select/cons_tres\nSelectTypeParameters=CR_Core_Memory\n");
   /* Refuse at submission what no partition limit allows (a walltime over
    * MaxTime); without it such a job waits forever (PartitionTimeLimit). */
   g_string_append (out, "EnforcePartLimits=ALL\n");
@@ -244,7 +246,7 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
   g_string_append (out, " State=UNKNOWN\n");
   g_string_append_printf (out,
                           "PartitionName=%s Nodes=%s[1-%u] OverSubscribe=FORCE:%u "
-                          "SelectTypeParameters=CR_Socket MaxTime=%s DefaultTime=%s "
+                          "SelectTypeParameters=CR_Socket_Memory MaxTime=%s DefaultTime=%s "
                           "DefMemPerNode=%" G_GUINT64_FORMAT " MaxMemPerNode=%"
                           G_GUINT64_FORMAT " QOS=%s State=UP\n",
                           part, part, c->nodes, c->max_jobs_per_logical, wall, wall,

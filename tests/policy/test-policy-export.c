@@ -81,11 +81,13 @@ test_slurm_default (void)
   assert_has_line (conf, "NodeName=interactive[1-4] Sockets=4 CoresPerSocket=7 "
                    "ThreadsPerCore=1 RealMemory=262144 Gres=gpu:4,shard:28 State=UNKNOWN");
   assert_has_line (conf, "PartitionName=interactive Nodes=interactive[1-4] "
-                   "OverSubscribe=FORCE:7 SelectTypeParameters=CR_Socket "
+                   "OverSubscribe=FORCE:7 SelectTypeParameters=CR_Socket_Memory "
                    "MaxTime=24:00:00 DefaultTime=24:00:00 DefMemPerNode=61440 "
                    "MaxMemPerNode=61440 QOS=interactive State=UP");
   /* Over-MaxTime jobs are refused, not left waiting forever. */
   assert_has_line (conf, "EnforcePartLimits=ALL");
+  /* memory is a consumable: only then is a job held to its --mem */
+  assert_has_line (conf, "SelectTypeParameters=CR_Core_Memory");
   assert_has_line (acct, "sacctmgr -i add qos interactive");
   assert_has_line (acct, "sacctmgr -i modify qos interactive set MaxJobsPerUser=1 "
                    "MaxSubmitJobsPerUser=1 MaxWall=24:00:00 "
