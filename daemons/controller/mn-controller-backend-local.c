@@ -324,13 +324,30 @@ child_main (void *data)
     if (sig != SIGKILL && sig != SIGSTOP)
       sigaction (sig, &dfl, NULL);
   setsid ();
+  /* First of all, nothing of the controller's may stay in the job: the
+   * controller's listening socket among them.  A controller killed while
+   * this child set up its cgroups left the socket open here, its port taken
+   * and the connections it queued reset. */
+  if (dup2 (c->in, 0) < 0 || dup2 (c->out, 1) < 0 || dup2 (c->out, 2) < 0)
+    {
+      c->child_errno = errno;
+      c->failed = "redirect its output";
+      _exit (127);
+    }
+  if (syscall (SYS_close_range, 3U, ~0U, 0U) != 0)
+    {
+      fd_max = getrlimit (RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY
+               ? (long) MIN (nofile.rlim_cur, 65536) : 65536;
+      for (long fd = 3; fd < fd_max; fd++)
+        close ((int) fd);
+    }
   for (int i = 0; i < 5 && c->procs[i] != NULL; i++)
     {
       int fd = open (c->procs[i], O_WRONLY | O_CLOEXEC);
       if (fd >= 0)
         {
           if (write (fd, "0", 1) != 1)
-            (void) !write (c->out, "minna: could not join cgroup\n", 29);
+            (void) !write (1, "minna: could not join cgroup\n", 29);
           close (fd);
         }
     }
@@ -354,20 +371,6 @@ child_main (void *data)
       c->child_errno = errno;
       c->failed = "change to the session directory";
       _exit (127);
-    }
-  if (dup2 (c->in, 0) < 0 || dup2 (c->out, 1) < 0 || dup2 (c->out, 2) < 0)
-    {
-      c->child_errno = errno;
-      c->failed = "redirect its output";
-      _exit (127);
-    }
-  /* nothing of the controller's may leak into the job */
-  if (syscall (SYS_close_range, 3U, ~0U, 0U) != 0)
-    {
-      fd_max = getrlimit (RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY
-               ? (long) MIN (nofile.rlim_cur, 65536) : 65536;
-      for (long fd = 3; fd < fd_max; fd++)
-        close ((int) fd);
     }
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
