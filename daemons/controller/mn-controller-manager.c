@@ -78,8 +78,10 @@ mn_controller_manager_new (const MnControllerConfig *config, const MnPolicyConfi
   self->idle = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                       (GDestroyNotify) mn_manager_idle_state_free);
   /* enough for a lecture's submissions to overlap their waits on the
-   * kernel (cgroups, exec) and the scheduler's commands */
-  self->workers = g_thread_pool_new (worker, NULL, 16, FALSE, NULL);
+   * kernel (cgroups, exec) and the scheduler's commands; more took CPU from
+   * the main loop (the same process, the same cgroup's share) and the
+   * launch benchmark's p50 grew */
+  self->workers = g_thread_pool_new (worker, NULL, 4, FALSE, NULL);
   self->context = g_main_context_ref_thread_default ();
   self->clock = real_clock;
   self->probe = default_probe;

@@ -8,8 +8,10 @@
  *
  * Each user's page polls its session every 500 ms (the times are as the
  * user sees them, so they include up to that much polling delay).  The
- * table's third row is how long the launch request itself took to be
- * answered.  The measuring client stands for browsers on other machines:
+ * table shows the baseline twice: as first answered (probed every 50 ms)
+ * and as a page polling every 500 ms would see it, which is what the
+ * controller's times are compared with.  The last row is how long the
+ * launch request itself took to be answered.  The measuring client stands for browsers on other machines:
  * as root it runs in a cpu cgroup of its own with the largest weight, and
  * puts the baseline's apps and the controller back in the root cgroup.
  * MINNA_BENCH_CGROUP=none runs the controller with rlimits instead of
@@ -320,6 +322,28 @@ latencies (guint *ok)
   return a;
 }
 
+/* The baseline as the controller's users see theirs: a page that polls every
+ * 500 ms from the start (@tick0) sees an app at the first poll after it
+ * answers.  The controller's times carry that delay; comparing them with
+ * the 50 ms probes of the apps started directly compared two clocks. */
+static gint64 baseline_tick0;
+
+static GArray *
+page_latencies (void)
+{
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  const gint64 poll = 500 * 1000;
+  for (guint i = 0; i < n_users; i++)
+    if (g_strcmp0 (users[i].state, "running") == 0)
+      {
+        gint64 seen = baseline_tick0 + ((users[i].t1 - baseline_tick0 + poll - 1) / poll) * poll;
+        gdouble s = (seen - users[i].t0) / 1e6;
+        g_array_append_val (a, s);
+      }
+  g_array_sort (a, cmp_d);
+  return a;
+}
+
 /* How long the POST /api/v1/sessions of each user took to be answered. */
 static GArray *
 answer_latencies (void)
@@ -350,6 +374,7 @@ baseline (const gchar *dir)
   text = g_strdup_printf ("#!/bin/sh\n%s\n", cmd);
   g_assert (g_file_set_contents (script, text, -1, NULL));
   reset_users ();
+  baseline_tick0 = g_get_monotonic_time ();
   for (guint i = 0; i < n_users; i++)
     {
       User *u = &users[i];
@@ -404,6 +429,7 @@ main (int argc, char **argv)
   g_autoptr(GArray) lat_ctl = NULL;
   g_autoptr(GArray) lat_direct = NULL;
   g_autoptr(GArray) lat_answer = NULL;
+  g_autoptr(GArray) lat_page = NULL;
   int fd;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -555,8 +581,10 @@ main (int argc, char **argv)
 
   baseline (dir);
   lat_direct = latencies (&ok_direct);
+  lat_page = page_latencies ();
 
-  ratio = pct (lat_direct, 0.5) > 0 ? pct (lat_ctl, 0.5) / pct (lat_direct, 0.5) : 0.0;
+  /* like with like: both as a page polling every 500 ms sees them */
+  ratio = pct (lat_page, 0.5) > 0 ? pct (lat_ctl, 0.5) / pct (lat_page, 0.5) : 0.0;
   met = pct (lat_ctl, 0.99) < 5.0 && ratio <= 1.5 && failed == 0;
   g_print ("bench-controller: %u users launch a small app at once (local backend, controller poll 100 ms,"
            " page poll 500 ms, limits by %s)\n\n", n_users,
@@ -564,6 +592,8 @@ main (int argc, char **argv)
   g_print ("%-34s %10s %10s %10s %8s\n", "", "p50 (s)", "p99 (s)", "max (s)", "running");
   g_print ("%-34s %10.3f %10.3f %10.3f %8u\n", "baseline: apps started directly",
            pct (lat_direct, 0.5), pct (lat_direct, 0.99), pct (lat_direct, 1.0), ok_direct);
+  g_print ("%-34s %10.3f %10.3f %10.3f %8u\n", "  as a 500 ms page poll sees them",
+           pct (lat_page, 0.5), pct (lat_page, 0.99), pct (lat_page, 1.0), ok_direct);
   g_print ("%-34s %10.3f %10.3f %10.3f %8u\n", "controller: request -> running",
            pct (lat_ctl, 0.5), pct (lat_ctl, 0.99), pct (lat_ctl, 1.0), ok_ctl);
   g_print ("%-34s %10.3f %10.3f %10.3f %8s\n", "  of which: launch answered",
@@ -571,7 +601,7 @@ main (int argc, char **argv)
   g_print ("\nrefused with a reason: %u; failed or lost: %u; all done after %.2f s\n", refused, failed, wall);
   g_print ("controller CPU: %.2f s for the %u launches, %.2f s for 2 s of watching %u apps\n",
            cpu_after - cpu_before, n_users, cpu_idle, ok_ctl);
-  g_print ("p50 against the baseline's in this run: %.2fx\n", ratio);
+  g_print ("p50 against the baseline's in this run (both seen by a 500 ms page poll): %.2fx\n", ratio);
   g_print ("target: p99 < 5 s, p50 within 1.5x of the baseline's, every launch running or refused"
            " with its reason: %s\n", met ? "met" : "NOT met");
 
@@ -580,11 +610,13 @@ main (int argc, char **argv)
       g_autofree gchar *j = g_strdup_printf (
         "{\"benchmark\":\"controller-launch\",\"users\":%u,"
         "\"baseline\":{\"p50_s\":%.4f,\"p99_s\":%.4f,\"max_s\":%.4f,\"running\":%u},"
+        "\"baseline_page_poll\":{\"p50_s\":%.4f,\"p99_s\":%.4f,\"max_s\":%.4f},"
         "\"controller\":{\"p50_s\":%.4f,\"p99_s\":%.4f,\"max_s\":%.4f,\"running\":%u,"
         "\"refused\":%u,\"failed\":%u,\"wall_s\":%.3f,\"cpu_s\":%.3f,\"cpu_watch_2s\":%.3f,"
         "\"launch_answered\":{\"p50_s\":%.4f,\"p99_s\":%.4f,\"max_s\":%.4f}},"
         "\"p50_ratio\":%.3f,\"target_met\":%s}\n",
         n_users, pct (lat_direct, 0.5), pct (lat_direct, 0.99), pct (lat_direct, 1.0), ok_direct,
+        pct (lat_page, 0.5), pct (lat_page, 0.99), pct (lat_page, 1.0),
         pct (lat_ctl, 0.5), pct (lat_ctl, 0.99), pct (lat_ctl, 1.0), ok_ctl, refused, failed, wall,
         cpu_after - cpu_before, cpu_idle,
         pct (lat_answer, 0.5), pct (lat_answer, 0.99), pct (lat_answer, 1.0),
