@@ -64,9 +64,11 @@ typedef struct {
 /* A job as all.q sees it: count chunks of one shape. */
 typedef struct {
   guint32  job;            /* index into workload->jobs */
+  guint32  user, group;    /* its owners, for the caps */
   guint32  type;           /* index into MnSimBatch.types */
   guint32  count;
   guint32  n_alloc;        /* (node, chunks) pairs while running */
+  guint32  alloc_size;     /* room in alloc, in pairs (kept when the slot is reused) */
   guint32 *alloc;          /* 2 * n_alloc */
   gint64   runtime;
   gint64   estimate;
@@ -78,6 +80,12 @@ typedef struct {
   guint32 *gpus;
   guint64 *memory_mb;
 } MnSimFree;
+
+/* A running job in the order of expected ends (mn-sim-batch.c). */
+typedef struct {
+  gint64  end;             /* start + estimate */
+  guint32 bj;
+} MnSimRunning;
 
 /* A queued job as the passes scan it: what the tests in queue order need,
  * in one sequential array (the scans over long queues dominate a congested
@@ -91,11 +99,23 @@ typedef struct {
   gint64  estimate;
 } MnSimQueued;
 
+/* Lower bounds on the (count, estimate) of a block's jobs of one shape
+ * (mn-sim-batch.c, QBLOCK): up to MN_SIM_FRONT points, counts rising and
+ * estimates falling. */
+#define MN_SIM_FRONT 3
+typedef struct {
+  guint32 n;
+  guint32 count[MN_SIM_FRONT];
+  gint64  estimate[MN_SIM_FRONT];
+} MnSimFront;
+
 /* What a backfill scan may skip (mn-sim-batch.c, QBLOCK). */
 typedef struct {
-  guint32 live;
-  guint32 min_count[MN_SIM_MAX_TYPES];
-  gint64  min_estimate[MN_SIM_MAX_TYPES];
+  guint32    live;         /* bit i: slot i of the block holds a queued job */
+  guint32    types;        /* bit t: front[t] is set */
+  guint32    loose;        /* bit t: a job of shape t left since front[t] was computed */
+  guint32    of_type[MN_SIM_MAX_TYPES]; /* the live slots holding a job of shape t */
+  MnSimFront front[MN_SIM_MAX_TYPES];
 } MnSimQBlock;
 
 /* Running counts against the caps, per user or group. */
@@ -111,8 +131,6 @@ typedef struct {
   gboolean    caps_on;
   MnSimUse   *user_use;
   MnSimUse   *group_use;
-  const guint32 *job_user;   /* per workload job */
-  const guint32 *job_group;
   guint       n_users, n_groups;
   GArray    **user_parked;   /* per user/group: jobs held by a jobs cap (mn-sim-batch.c) */
   GArray    **group_parked;
@@ -126,8 +144,13 @@ typedef struct {
    * shares in use (Figure 4's measure); node_occ per node. */
   double      occupied;
   double     *node_occ;
-  guint64    *free_bits;   /* bit n: node n has a free core now */
-  guint64    *extra_bits;  /* scratch: node n has a free core at the shadow time */
+  guint       words;       /* of a node bitmap: (n_nodes + 63) / 64 */
+  guint64    *fc_bits;     /* bit n: node n has a free core now */
+  guint64    *kbits;       /* per shape, bit n: k > 0 on node n now: [type * words + word] */
+  guint64    *head_bits;   /* scratch: nodes that can take a chunk of the head at the shadow time */
+  guint32    *tab_cores;   /* chunks of shape t that fit c free cores: [t * (node.cores + 1) + c] */
+  guint32    *tab_gpus;    /* and g free GPUs (G_MAXUINT32 if it needs none); NULL: no tables */
+  double     *occ_cores, *occ_gpus; /* share in use with c free cores, g free GPUs (or NULL) */
   guint       n_nodes;
   guint       n_types;
   MnSimShape  node;
@@ -135,16 +158,45 @@ typedef struct {
   MnSimFree   free;        /* now */
   guint32    *k;           /* chunks of each type that fit on each node now: [node * n_types + type] */
   guint64     cap[MN_SIM_MAX_TYPES]; /* sum of k over nodes */
-  MnSimFree   scratch;     /* shadow-time state */
-  MnSimFree   extra;       /* extra state, per node */
-  guint64     extra_cap[MN_SIM_MAX_TYPES];
-  guint32    *extra_k;
-  gboolean    extra_valid; /* extra_k/extra_cap follow changes of the free state */
-  gboolean    extra_ready[MN_SIM_MAX_TYPES]; /* extra_k/extra_cap computed for this shape */
+  guint32     k_empty[MN_SIM_MAX_TYPES]; /* k of an empty node */
+  /* The extra state (mn-sim-batch.c, "The extra, sparsely"): valid on the
+   * nodes stamped with the current epoch, the others hold no copy. */
+  MnSimFree   extra;
+  guint32    *extra_stamp; /* extra[n] valid iff extra_stamp[n] == epoch */
+  guint64    *hn_bits;     /* the head nodes (words) */
+  gboolean    head_whole;  /* the head takes whole nodes: no core of a head node is in the extra */
+  guint32    *extra_kh;    /* chunks of the head's shape that fit extra[n] (stamped nodes);
+                            * a whole-node head: the node's jobs not yet released */
+  guint32    *node_jobs;   /* running all.q jobs per node */
+  /* The last whole-node shadow, kept while it holds (mn-sim-batch.c,
+   * compute_shadow_whole). */
+  gboolean    wc_valid;
+  guint       wc_type;
+  guint32     wc_count;
+  gint64      wc_shadow;
+  guint32    *wc_after;    /* per node: running jobs expected to end after wc_shadow */
+  guint32    *wc_from;     /* ... at or after it (both valid where wc_stamp == wc_epoch;
+                            * elsewhere every job on the node ends after it) */
+  guint32    *wc_stamp;
+  guint32     wc_epoch;
+  gint64      wc_before;   /* nodes with no job ending at or after wc_shadow */
+  gint64      wc_by;       /* nodes with no job ending after it */
+  guint64    *wc_ready;    /* the nodes counted in wc_by (words) */
+  guint64    *wh_bits;     /* the last whole-node head's nodes at its shadow time (words) */
+  guint64     wh_sum[MN_SIM_MAX_TYPES]; /* sum of k over them, kept by node_refresh */
+  guint32     epoch;
+  gboolean    extra_none;  /* the head never fits: nothing fits the extra */
+  guint64     extra_deficit[MN_SIM_MAX_TYPES]; /* cap minus min(now, extra)'s cap, per shape */
+  guint32    *extra_k;     /* chunks of min(now, extra) on head nodes: [type * n_nodes + node] */
+  gboolean    extra_valid; /* the extra follows changes of the free state */
+  gboolean    extra_ready[MN_SIM_MAX_TYPES]; /* extra_deficit computed for this shape */
 
-  GArray     *jobs;        /* MnSimBatchJob */
+  GArray     *jobs;        /* MnSimBatchJob: queued and running jobs, and free slots */
+  guint32    *free_slots;  /* slots of finished jobs, reused by the next ones */
+  gsize       n_free_slots, free_slots_alloc;
   /* running jobs sorted by (start + estimate, index) */
-  guint32    *running;
+  MnSimRunning *running;    /* into running_buf (running_make_room) */
+  MnSimRunning *running_buf;
   gsize       n_running, running_alloc;
   /* waiting queue in (submit, id) order; G_MAXUINT32 = removed */
   MnSimQueued *queue;
@@ -153,7 +205,9 @@ typedef struct {
   /* What the last pass left (see mn_sim_batch_pass) */
   gboolean    changed;     /* a job ended since */
   gboolean    blocked;     /* it ended with a blocked head */
-  gint64      shadow;
+  gint64      shadow;      /* valid unless shadow_pending */
+  gboolean    shadow_pending; /* computed when a job first needs it (mn_sim_batch_pass) */
+  guint32     head_bj;     /* the blocked head */
   gsize       scan_from;   /* queue position of the first arrival since */
 } MnSimBatch;
 
@@ -162,7 +216,14 @@ void     mn_sim_batch_init (MnSimBatch *batch, MnSimScheduler scheduler, guint n
 void     mn_sim_batch_clear (MnSimBatch *batch);
 /* TRUE if @count chunks of @type pack onto an empty all.q. */
 gboolean mn_sim_batch_can_ever_fit (MnSimBatch *batch, guint type, guint32 count);
+/* A copy of @job in a free slot; returns its index (valid until it ends:
+ * mn_sim_batch_finish() frees the slot). */
+guint32  mn_sim_batch_add (MnSimBatch *batch, const MnSimBatchJob *job);
 void     mn_sim_batch_enqueue (MnSimBatch *batch, guint32 batch_job);
+/* Calls @func with the workload index of every job still queued, in
+ * arrival order; returns their count. */
+guint64  mn_sim_batch_foreach_queued (MnSimBatch *batch, void (*func) (guint32 job, gpointer data),
+                                      gpointer data);
 /* One scheduling pass; calls @started for every job started (in order). */
 typedef void (*MnSimStartFunc) (guint32 batch_job, gpointer user_data);
 void     mn_sim_batch_pass (MnSimBatch *batch, gint64 now, MnSimStartFunc started,
@@ -170,8 +231,7 @@ void     mn_sim_batch_pass (MnSimBatch *batch, gint64 now, MnSimStartFunc starte
 void     mn_sim_batch_finish (MnSimBatch *batch, guint32 batch_job);
 /* Users/groups for the caps (arrays indexed by workload job, kept by the
  * caller), set once before the first pass. */
-void     mn_sim_batch_set_owners (MnSimBatch *batch, const guint32 *job_user,
-                                  const guint32 *job_group, guint n_users, guint n_groups);
+void     mn_sim_batch_set_owners (MnSimBatch *batch, guint n_users, guint n_groups);
 /* New caps from now on; the next pass looks at every queued job again. */
 void     mn_sim_batch_set_caps (MnSimBatch *batch, const MnSimCaps *caps);
 void     mn_sim_batch_set_down (MnSimBatch *batch, gint64 start, gint64 end);
@@ -222,7 +282,8 @@ typedef struct {
   MnPolicyConfig  *policy;
   MnSimHeap        heap;
   const guint32   *order;
-  guint32          next_arrival;
+  guint32          next_arrival;   /* position in the submit order; n when none is left */
+  gint64           arrival_time;   /* when it arrives */
   gint64           now;
   guint64          events;
   MnSimJobResult  *res;            /* per workload job */
@@ -232,8 +293,9 @@ typedef struct {
   gint64           utc_offset;
 
   MnSimBatch       batch;
-  guint32         *job_user, *job_group;   /* per workload job, for the caps */
   guint64          max_user_cores, max_group_cores; /* larger jobs can never start */
+  guint64          n_never;        /* all.q jobs never started (the run fails) */
+  guint32          first_never;    /* the first of them, by arrival */
 
   /* interactive.q */
   MnPolicyState   *pstate;
