@@ -261,6 +261,7 @@ serve (MnControllerConfig *config)
   g_autoptr(MnControllerApi) api = NULL;
   g_autoptr(MnAuthKey) key = NULL;
   g_autofree gchar *db = NULL, *secret = NULL, *describe = NULL;
+  MnControllerRelay *relay = NULL;   /* the manager's */
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   Daemon d = { loop, config, NULL };
   guint port = 0;
@@ -291,6 +292,11 @@ serve (MnControllerConfig *config)
       g_printerr ("minna-controller: [relay] secret_file: %s\n", error->message);
       return 1;
     }
+  if (!mn_controller_relay_check_url (config->relay_url, &error))
+    {
+      g_printerr ("minna-controller: %s\n", error->message);
+      return 1;
+    }
   if (secret == NULL && config->relay_url[0])
     {
       g_printerr ("minna-controller: [relay] url is set but %s does not exist\n",
@@ -300,7 +306,7 @@ serve (MnControllerConfig *config)
   describe = mn_backend_describe (backend);
   manager = mn_controller_manager_new (config, policy, g_steal_pointer (&store),
                                        g_steal_pointer (&backend),
-                                       mn_controller_relay_new (config->relay_url, secret),
+                                       relay = mn_controller_relay_new (config->relay_url, secret),
                                        g_steal_pointer (&apps));
   d.manager = manager;
   if (!mn_controller_manager_check_host (manager, NULL, &error) ||
@@ -327,6 +333,7 @@ serve (MnControllerConfig *config)
       return 1;
     }
   mn_controller_manager_start (manager);
+  mn_controller_relay_check_reachable (relay, config->relay_url);
   g_unix_signal_add (SIGTERM, on_quit, &d);
   g_unix_signal_add (SIGINT, on_quit, &d);
   g_unix_signal_add (SIGHUP, on_hup, &d);

@@ -44,6 +44,14 @@ void mn_controller_relay_list_routes (MnControllerRelay *relay,
 void mn_controller_probe (MnControllerRelay *relay, const gchar *url, const gchar *token,
                           MnHttpDone done, gpointer user_data);
 
+/* Startup checks (mn-controller-relay-check.c).  @url must be empty or an
+ * http(s)://HOST:PORT URL (an error naming [relay] url); the reachability
+ * check asks the relay's admin API (GET /routes) for a few seconds and logs
+ * a warning naming the key if it never answers.  @relay must outlive it
+ * (the manager's). */
+gboolean mn_controller_relay_check_url (const gchar *url, GError **error);
+void     mn_controller_relay_check_reachable (MnControllerRelay *relay, const gchar *url);
+
 /* The secret in @path: must exist with mode & 077 == 0. */
 gchar *mn_controller_read_secret (const gchar *path, GError **error);
 

@@ -64,6 +64,23 @@ mn_relay_bearer_ok (MnRelay *r, const gchar *authorization)
   return CRYPTO_memcmp (sha, r->admin_secret_sha, strlen (r->admin_secret_sha)) == 0;
 }
 
+/* What to do about a log that cannot be opened: its directory is the
+ * admin's to make (the package's unit has systemd make it, LogsDirectory=),
+ * and the relay's own user must be able to write there. */
+static gchar *
+access_log_hint (const gchar *path)
+{
+  g_autofree gchar *dir = g_path_get_dirname (path);
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return g_strdup_printf (" (the directory %s does not exist: create it for the relay's "
+                            "user, e.g. install -d -o minna -m 0700 %s, or let systemd make "
+                            "it with LogsDirectory=)", dir, dir);
+  if (g_access (dir, W_OK) != 0)
+    return g_strdup_printf (" (the relay's user, uid %u, cannot write in %s: chown it to "
+                            "that user)", (guint) geteuid (), dir);
+  return g_strdup ("");
+}
+
 static FILE *
 open_access_log (const gchar *spec, GError **error)
 {
@@ -79,8 +96,10 @@ open_access_log (const gchar *spec, GError **error)
     {
       if (fd >= 0)
         close (fd);
+      g_autofree gchar *hint = access_log_hint (spec);
       g_set_error (error, MN_RELAY_ERROR, MN_RELAY_ERROR_INVALID_CONFIG,
-                   "key access_log: %s", local != NULL ? local->message : g_strerror (errno));
+                   "key access_log: %s%s", local != NULL ? local->message : g_strerror (errno),
+                   hint);
       return NULL;
     }
   setvbuf (f, NULL, _IOLBF, 0);
