@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mn-config-cli.h"
 #include "mn-kernel-launcher.h"
 #include "mn-kernel-spec.h"
 #include "mn-kernel-store.h"
@@ -36,18 +37,15 @@ mn_kernel_error_code_name (gint code)
   return error_names[code];
 }
 
-static const gchar usage_summary[] =
-  "Commands:\n"
-  "  add NAME --module M [--module M...] [--python PATH | --venv DIR | --conda ENV]\n"
-  "      [--display-name TEXT] [--force] [--json]\n"
-  "                  check the environment, then write a kernelspec whose launcher\n"
-  "                  loads the modules before starting ipykernel\n"
-  "  list [--json]   kernels in the Jupyter data directory\n"
-  "  check NAME [--json]\n"
-  "                  verify a kernel again (modules load, Python has ipykernel)\n"
-  "  remove NAME [--force]\n"
-  "                  delete a kernel minna-kernel wrote\n"
-  "\n"
+static const MnCliCommand commands[] = {
+  { "add", "NAME --module M...", "check the environment, then write a kernel that loads the modules" },
+  { "list", NULL, "kernels in the Jupyter data directory" },
+  { "check", "NAME", "verify a kernel again (modules load, Python has ipykernel)" },
+  { "remove", "NAME", "delete a kernel minna-kernel wrote" },
+  { NULL }
+};
+
+static const gchar usage_description[] =
   "Kernels go to $JUPYTER_DATA_DIR/kernels, else $XDG_DATA_HOME/jupyter/kernels,\n"
   "else ~/.local/share/jupyter/kernels.  'minna-kernel COMMAND --help' for more.\n"
   "Exit status: 0 done, 1 refused or check failed, 2 usage error.";
@@ -141,30 +139,28 @@ static gboolean
 parse_options (const gchar *command, const gchar *params, const gchar *summary,
                GOptionEntry *entries, int *argc, char ***argv, int *exit_code)
 {
-  g_autoptr(GOptionContext) ctx = g_option_context_new (params);
-  g_autoptr(GError) error = NULL;
+  g_autofree gchar *program = g_strdup_printf ("minna-kernel %s", command);
+  g_autoptr(MnCli) cli = mn_cli_new (program, params, summary, NULL, FALSE);
 
-  g_option_context_set_summary (ctx, summary);
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, argc, argv, &error))
-    {
-      g_printerr ("minna-kernel %s: %s\n(see 'minna-kernel %s --help')\n",
-                  command, error->message, command);
-      *exit_code = MN_KERNEL_EXIT_USAGE;
-      return FALSE;
-    }
-  return TRUE;
+  mn_cli_add_entries (cli, entries);
+  *exit_code = mn_cli_parse (cli, argc, argv);
+  return *exit_code == MN_CLI_CONTINUE;
 }
 
 static gboolean
 one_name (const gchar *command, int argc, char **argv, const gchar **name, int *exit_code)
 {
-  if (argc != 2)
+  g_autofree gchar *program = g_strdup_printf ("minna-kernel %s", command);
+
+  if (argc > 2)
     {
-      g_printerr ("minna-kernel %s: %s\n(see 'minna-kernel %s --help')\n", command,
-                  argc < 2 ? "expected a kernel NAME" : "expected exactly one kernel NAME",
-                  command);
-      *exit_code = MN_KERNEL_EXIT_USAGE;
+      *exit_code = mn_cli_usage_error (program, "expected exactly one kernel NAME:"
+                                       " unexpected argument '%s'", argv[2]);
+      return FALSE;
+    }
+  if (argc < 2)
+    {
+      *exit_code = mn_cli_usage_error (program, "expected a kernel NAME");
       return FALSE;
     }
   *name = argv[1];
@@ -361,10 +357,7 @@ cmd_list (int argc, char **argv)
                       entries, &argc, &argv, &code))
     return code;
   if (argc > 1)
-    {
-      g_printerr ("minna-kernel list: unexpected argument '%s'\n", argv[1]);
-      return MN_KERNEL_EXIT_USAGE;
-    }
+    return mn_cli_usage_error ("minna-kernel list", "unexpected argument '%s'", argv[1]);
   g_autofree gchar *kdir = kernels_dir_from_env ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) all = mn_kernel_store_list (kdir, &error);
@@ -453,33 +446,18 @@ cmd_remove (int argc, char **argv)
 int
 mn_kernel_cli_main (int argc, char **argv)
 {
-  static const struct {
-    const gchar *name;
-    int (*run) (int argc, char **argv);
-  } commands[] = {
-    { "add", cmd_add }, { "list", cmd_list }, { "check", cmd_check }, { "remove", cmd_remove },
+  static int (*const runs[]) (int argc, char **argv) = {   /* in the order of commands[] */
+    cmd_add, cmd_list, cmd_check, cmd_remove,
   };
+  g_autoptr(MnCli) cli = mn_cli_new ("minna-kernel", "COMMAND [ARGS…]",
+                                     "Jupyter kernels that load environment modules first.",
+                                     commands, TRUE);
+  gint code, command;
 
-  if (argc < 2 || g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") ||
-      g_str_equal (argv[1], "help"))
-    {
-      FILE *f = argc < 2 ? stderr : stdout;
-      fprintf (f, "Usage: minna-kernel COMMAND [OPTIONS]\n"
-               "Jupyter kernels that load environment modules first.\n\n%s\n", usage_summary);
-      return argc < 2 ? MN_KERNEL_EXIT_USAGE : MN_KERNEL_EXIT_OK;
-    }
-  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    if (g_str_equal (argv[1], commands[i].name))
-      {
-        /* the subcommand sees "minna-kernel add" as its argv[0] */
-        g_autofree gchar *prog = g_strdup_printf ("minna-kernel %s", argv[1]);
-        g_autofree gchar **sub = g_new0 (gchar *, (gsize) argc);
-        sub[0] = prog;
-        for (int j = 2; j < argc; j++)
-          sub[j - 1] = argv[j];
-        g_set_prgname (prog);
-        return commands[i].run (argc - 1, sub);
-      }
-  g_printerr ("minna-kernel: unknown command '%s' (try 'minna-kernel --help')\n", argv[1]);
-  return MN_KERNEL_EXIT_USAGE;
+  g_option_context_set_description (cli->context, usage_description);
+  if ((code = mn_cli_parse (cli, &argc, &argv)) != MN_CLI_CONTINUE)
+    return code;
+  if ((command = mn_cli_find_command (cli, argc, argv)) < 0)
+    return MN_KERNEL_EXIT_USAGE;
+  return runs[command] (argc - 1, argv + 1);
 }

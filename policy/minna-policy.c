@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <stdlib.h>
 
+#include "mn-config-cli.h"
 #include "mn-policy.h"
 
 enum {
@@ -13,15 +14,18 @@ enum {
   EXIT_USAGE = 2,       /* the command line is wrong */
 };
 
-static const gchar summary[] =
-  "Commands:\n"
-  "  show [FILE]                  print the effective configuration (the defaults\n"
-  "                               when no FILE) as interactive.conf, with help\n"
-  "  check FILE                   say 'FILE: OK' (exit 0) or the error (exit 1)\n"
-  "  export --slurm|--sge [FILE]  print scheduler settings for the configuration\n"
-  "  keys                         document every key of interactive.conf";
+static const MnCliCommand commands[] = {
+  { "show", "[FILE]", "print the configuration (the defaults without FILE), with help" },
+  { "check", "FILE", "say 'FILE: OK' (exit 0) or the error (exit 1)" },
+  { "export", "--slurm|--sge [FILE]", "print scheduler settings for the configuration" },
+  { "keys", NULL, "document every key of interactive.conf" },
+  { NULL }
+};
 
 static int usage_error (const gchar *fmt, ...) G_GNUC_PRINTF (1, 2);
+
+/* for the command being run: "minna-policy check: ..." */
+static const gchar *program = "minna-policy";
 
 static int
 usage_error (const gchar *fmt, ...)
@@ -32,8 +36,7 @@ usage_error (const gchar *fmt, ...)
   va_start (ap, fmt);
   msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  g_printerr ("minna-policy: %s\nTry 'minna-policy --help'.\n", msg);
-  return EXIT_USAGE;
+  return mn_cli_usage_error (program, "%s", msg);
 }
 
 static MnPolicyConfig *
@@ -60,19 +63,18 @@ static gboolean
 parse_command_options (const gchar *command, const gchar *params,
                        GOptionEntry *entries, int *argc, char ***argv, int *status)
 {
-  g_autoptr (GOptionContext) ctx = g_option_context_new (params);
-  g_autoptr (GError) error = NULL;
   g_autofree gchar *name = g_strdup_printf ("minna-policy %s", command);
+  g_autofree gchar *summary = NULL;
+  g_autoptr (MnCli) cli = NULL;
 
-  g_set_prgname (name);
+  for (gsize i = 0; commands[i].name != NULL; i++)
+    if (g_str_equal (commands[i].name, command))
+      summary = g_strdup_printf ("%c%s.", g_ascii_toupper (commands[i].help[0]), commands[i].help + 1);
+  cli = mn_cli_new (name, params, summary, NULL, FALSE);
   if (entries != NULL)
-    g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, argc, argv, &error))
-    {
-      *status = usage_error ("%s", error->message);
-      return FALSE;
-    }
-  return TRUE;
+    mn_cli_add_entries (cli, entries);
+  *status = mn_cli_parse (cli, argc, argv);
+  return *status == MN_CLI_CONTINUE;
 }
 
 static int
@@ -95,7 +97,7 @@ run_show_or_export (const gchar *command, int argc, char **argv)
                               &argc, &argv, &status))
     return status;
   if (argc > 2)
-    return usage_error ("too many arguments for '%s'", command);
+    return usage_error ("too many arguments for '%s': unexpected argument '%s'", command, argv[2]);
   if (is_export && slurm == sge)
     return usage_error ("%s", "export needs exactly one of --slurm or --sge");
 
@@ -124,6 +126,8 @@ run_check (int argc, char **argv)
 
   if (!parse_command_options ("check", "FILE", NULL, &argc, &argv, &status))
     return status;
+  if (argc > 2)
+    return usage_error ("check needs exactly one FILE: unexpected argument '%s'", argv[2]);
   if (argc != 2)
     return usage_error ("%s", "check needs exactly one FILE");
   config = load_config (argv[1], &error);
@@ -145,7 +149,7 @@ run_keys (int argc, char **argv)
   if (!parse_command_options ("keys", "", NULL, &argc, &argv, &status))
     return status;
   if (argc != 1)
-    return usage_error ("%s", "keys takes no arguments");
+    return usage_error ("keys takes no arguments: unexpected argument '%s'", argv[1]);
   text = mn_policy_config_describe_keys ();
   g_print ("%s", text);
   return EXIT_OK;
@@ -154,29 +158,24 @@ run_keys (int argc, char **argv)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GOptionContext) ctx = NULL;
-  g_autoptr (GError) error = NULL;
+  g_autoptr (MnCli) cli = NULL;
   const gchar *command;
+  int status;
 
   setlocale (LC_ALL, "");
-  if (argc >= 2 && argv[1][0] != '-')
-    {
-      command = argv[1];
-      /* The command's own parser sees "minna-policy CMD ARGS" as argv. */
-      if (g_str_equal (command, "show") || g_str_equal (command, "export"))
-        return run_show_or_export (command, argc - 1, argv + 1);
-      if (g_str_equal (command, "check"))
-        return run_check (argc - 1, argv + 1);
-      if (g_str_equal (command, "keys"))
-        return run_keys (argc - 1, argv + 1);
-      return usage_error ("unknown command '%s'", command);
-    }
-
-  ctx = g_option_context_new ("COMMAND [ARGS]");
-  g_option_context_set_summary (ctx, "Show, check and export minna's "
-                                "interactive.q policy (interactive.conf).");
-  g_option_context_set_description (ctx, summary);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    return usage_error ("%s", error->message);
-  return usage_error ("%s", "no command given");
+  cli = mn_cli_new ("minna-policy", "COMMAND [ARGS…]",
+                    "Show, check and export minna's interactive.q policy (interactive.conf).",
+                    commands, TRUE);
+  if ((status = mn_cli_parse (cli, &argc, &argv)) != MN_CLI_CONTINUE)
+    return status;
+  if (mn_cli_find_command (cli, argc, argv) < 0)
+    return EXIT_USAGE;
+  command = argv[1];
+  program = g_strdup_printf ("minna-policy %s", command);
+  /* The command's own parser sees "minna-policy CMD ARGS" as argv. */
+  if (g_str_equal (command, "show") || g_str_equal (command, "export"))
+    return run_show_or_export (command, argc - 1, argv + 1);
+  if (g_str_equal (command, "check"))
+    return run_check (argc - 1, argv + 1);
+  return run_keys (argc - 1, argv + 1);
 }

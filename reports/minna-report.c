@@ -4,6 +4,7 @@
 
 #include <locale.h>
 
+#include "mn-config-cli.h"
 #include "mn-report.h"
 
 int
@@ -18,22 +19,18 @@ main (int argc, char **argv)
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Do not list the files written", NULL },
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("DIR - render DIR/results.json as DIR/report.html");
+  g_autoptr (MnCli) cli = NULL;
   g_autoptr (GError) error = NULL;
   MnReportOptions options = { 0 };
+  gint status;
 
   setlocale (LC_ALL, "");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      g_printerr ("minna-report: %s\n", error->message);
-      return 2;
-    }
-  if (argc != 2)
-    {
-      g_printerr ("Usage: minna-report DIR [--scripts DIR] [--gnuplot PATH] [--quiet]\n");
-      return 2;
-    }
+  cli = mn_cli_new ("minna-report", "DIR",
+                    "Render a sweep's DIR/results.json as plots and DIR/report.html.", NULL, TRUE);
+  mn_cli_add_entries (cli, entries);
+  if ((status = mn_cli_parse (cli, &argc, &argv)) != MN_CLI_CONTINUE ||
+      (status = mn_cli_check_args (cli, argc, argv, 1, 1, "expected the sweep's DIR")) != MN_CLI_CONTINUE)
+    return status;
   options.results_dir = argv[1];
   options.scripts_dir = scripts != NULL ? scripts : g_getenv ("MINNA_REPORT_SCRIPTS");
   options.gnuplot = gnuplot != NULL ? gnuplot : g_getenv ("GNUPLOT");

@@ -1,6 +1,6 @@
 /* minna-controller: thin main.  Subcommands:
  *   minna-controller [--config FILE] [--set group.key=value]...   serve
- *   minna-controller passwd --config FILE USER    (password on stdin)
+ *   minna-controller [--config FILE] passwd [--config FILE] USER  (password on stdin)
  *   minna-controller job-launch ...               (run by job scripts)
  *   minna-controller --help-config | --example-config */
 #define G_LOG_DOMAIN "minna-controller"
@@ -19,6 +19,7 @@
 #include "mn-controller-backend-local.h"
 #include "mn-controller-joblaunch.h"
 #include "mn-controller-manager.h"
+#include "mn-config-cli.h"
 #include "mn-secure-file.h"
 
 typedef struct {
@@ -104,27 +105,29 @@ make_backend (const MnControllerConfig *config, GError **error)
   return mn_backend_local_new (config, error);
 }
 
+/* @config_path: the top-level --config, if given before "passwd" */
 static int
-cmd_passwd (int argc, char **argv)
+cmd_passwd (const gchar *top_config_path, int argc, char **argv)
 {
-  g_autofree gchar *config_path = NULL;
+  g_autofree gchar *config_path = g_strdup (top_config_path);
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Controller configuration", "FILE" },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("USER - set a users-file password (read from stdin)");
+  g_autoptr(MnCli) cli = mn_cli_new ("minna-controller passwd", "USER",
+                                     "Set USER's password in the users file ([auth] users_file);"
+                                     " the password is read from stdin.", NULL, FALSE);
   g_autoptr(GError) error = NULL;
   g_autoptr(MnControllerConfig) config = NULL;
   g_autofree gchar *hash = NULL;
   gchar line[1024];
   gsize len;
+  gint status;
 
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 2)
-    {
-      g_printerr ("minna-controller passwd: %s\n", error ? error->message : "need exactly one USER");
-      return 2;
-    }
+  mn_cli_add_entries (cli, entries);
+  if ((status = mn_cli_parse (cli, &argc, &argv)) != MN_CLI_CONTINUE ||
+      (status = mn_cli_check_args (cli, argc, argv, 1, 1, "need exactly one USER")) != MN_CLI_CONTINUE)
+    return status;
   if (!load_config (config_path, NULL, &config, &error))
     {
       g_printerr ("minna-controller: %s\n", error->message);
@@ -345,6 +348,12 @@ serve (MnControllerConfig *config)
   return 0;
 }
 
+static const MnCliCommand commands[] = {
+  { "passwd", "USER", "set USER's password in the users file (read from stdin)" },
+  { "job-launch", "...", "run by job scripts: hold a port, write the connection file, exec the app" },
+  { NULL }
+};
+
 int
 main (int argc, char **argv)
 {
@@ -358,28 +367,40 @@ main (int argc, char **argv)
     { "example-config", 0, 0, G_OPTION_ARG_NONE, &example, "Print a complete example configuration", NULL },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = NULL;
+  g_autoptr(MnCli) cli = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(MnControllerConfig) config = NULL;
+  gint status;
 
+  /* job scripts run this as the user, with the job script's umask */
   if (argc > 1 && g_str_equal (argv[1], "job-launch"))
-    return mn_job_launch_main (argc - 1, argv + 1);
-  /* whatever umask we were started with: every file we make is ours alone
-   * (job-launch, above, runs as the user with the job script's umask) */
-  mn_secure_umask ();
-  if (argc > 1 && g_str_equal (argv[1], "passwd"))
-    return cmd_passwd (argc - 1, argv + 1);
+    return mn_job_launch_main ("minna-controller job-launch", argc - 1, argv + 1);
 
-  ctx = g_option_context_new ("[passwd USER | job-launch ...] - minna's service controller");
-  g_option_context_set_summary (ctx, "Launches apps (Jupyter) as jobs for logged-in users, admits them\n"
-                                "with the interactive.q policy, registers them with minna-relay.\n\n"
-                                "  passwd --config FILE USER   set USER's password in the users file (stdin)\n"
-                                "  job-launch ...              used by job scripts");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+  cli = mn_cli_new ("minna-controller", "[COMMAND [ARGS…]]",
+                    "minna's service controller: without a COMMAND it serves.  Launches apps\n"
+                    "(Jupyter) as jobs for logged-in users, admits them with the interactive.q\n"
+                    "policy, registers them with minna-relay.", commands, TRUE);
+  mn_cli_add_entries (cli, entries);
+  if ((status = mn_cli_parse (cli, &argc, &argv)) != MN_CLI_CONTINUE)
+    return status;
+  if (argc > 1)
     {
-      g_printerr ("minna-controller: %s\n", error->message);
-      return 2;
+      /* "--config F passwd USER" as well as "passwd --config F USER" */
+      gint command = mn_cli_find_command (cli, argc, argv);
+      if (command < 0)
+        return MN_CLI_EXIT_USAGE;
+      if (sets != NULL || help_config || example)
+        return mn_cli_usage_error ("minna-controller", "--set, --help-config and --example-config"
+                                   " do not go with a command ('%s')", argv[1]);
+      if (g_str_equal (argv[1], "job-launch"))
+        {
+          if (config_path != NULL)
+            return mn_cli_usage_error ("minna-controller", "job-launch takes no --config");
+          return mn_job_launch_main ("minna-controller job-launch", argc - 1, argv + 1);
+        }
+      /* whatever umask we were started with: every file we make is ours alone */
+      mn_secure_umask ();
+      return cmd_passwd (config_path, argc - 1, argv + 1);
     }
   if (help_config)
     {
@@ -393,6 +414,7 @@ main (int argc, char **argv)
       g_print ("%s", text);
       return 0;
     }
+  mn_secure_umask ();
   if (!load_config (config_path, sets, &config, &error))
     {
       g_printerr ("minna-controller: %s\n", error->message);

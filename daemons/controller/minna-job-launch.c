@@ -7,5 +7,5 @@
 int
 main (int argc, char **argv)
 {
-  return mn_job_launch_main (argc, argv);
+  return mn_job_launch_main ("minna-job-launch", argc, argv);
 }

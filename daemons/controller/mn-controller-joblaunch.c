@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "minna-controller"
 
 #include "mn-controller-joblaunch.h"
+#include "mn-config-cli.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -254,7 +255,7 @@ node_address (GError **error)
 }
 
 int
-mn_job_launch_main (int argc, char **argv)
+mn_job_launch_main (const gchar *program, int argc, char **argv)
 {
   g_autofree gchar *host = NULL, *ports = NULL, *lock_dir = NULL, *conn = NULL;
   gint locks_per_user = MN_JOB_LOCKS_PER_USER;
@@ -270,46 +271,41 @@ mn_job_launch_main (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, "-- COMMAND..." },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("-- COMMAND [ARG...]");
+  g_autoptr(MnCli) cli = mn_cli_new (program, NULL,
+                                     "Run by job scripts: pick and hold a port, write the"
+                                     " connection file, exec the app with MINNA_HOST/MINNA_PORT set.",
+                                     NULL, TRUE);
   g_autoptr(GError) error = NULL;
+  gint status;
   guint port = 0, lo = 0, hi = 0;
   int fd = -1;
   g_autofree gchar *port_text = NULL;
 
-  g_option_context_set_summary (ctx, "Run by job scripts: pick and hold a port, write the"
-                                " connection file, exec the app with MINNA_HOST/MINNA_PORT set.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      g_printerr ("minna job-launch: %s\n", error->message);
-      return 2;
-    }
+  mn_cli_add_entries (cli, entries);
+  if ((status = mn_cli_parse (cli, &argc, &argv)) != MN_CLI_CONTINUE)
+    return status;
   if (host == NULL || ports == NULL || lock_dir == NULL || conn == NULL || rest == NULL ||
       rest[0] == NULL || sscanf (ports, "%u-%u", &lo, &hi) != 2)
-    {
-      g_printerr ("minna job-launch: need --host, --ports MIN-MAX, --lock-dir,"
-                  " --connection-file and a command\n");
-      return 2;
-    }
+    return mn_cli_usage_error (program, "need --host, --ports MIN-MAX, --lock-dir,"
+                               " --connection-file and a command");
   if (g_str_equal (host, "node"))
     {
       g_free (host);
       host = node_address (&error);
       if (host == NULL)
         {
-          g_printerr ("minna job-launch: %s\n", error->message);
+          g_printerr ("%s: %s\n", program, error->message);
           return 1;
         }
     }
   if (locks_per_user < 0)
     {
-      g_printerr ("minna job-launch: --locks-per-user must not be negative\n");
-      return 2;
+      return mn_cli_usage_error (program, "--locks-per-user must not be negative");
     }
   if (!mn_job_pick_port (host, lo, hi, lock_dir, (guint) locks_per_user, &port, &fd, &error) ||
       !write_connection (conn, host, port, &error))
     {
-      g_printerr ("minna job-launch: %s\n", error->message);
+      g_printerr ("%s: %s\n", program, error->message);
       return 1;
     }
   /* keep the lock across exec: the app holds it while it lives */
@@ -320,6 +316,6 @@ mn_job_launch_main (int argc, char **argv)
   g_print ("minna: app on %s:%u\n", host, port);
   fflush (stdout);
   execvp (rest[0], rest);
-  g_printerr ("minna job-launch: cannot run %s: %s\n", rest[0], g_strerror (errno));
+  g_printerr ("%s: cannot run %s: %s\n", program, rest[0], g_strerror (errno));
   return 127;
 }

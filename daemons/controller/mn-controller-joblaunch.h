@@ -33,7 +33,8 @@ gboolean mn_job_pick_port (const gchar *host, guint port_min, guint port_max,
                            const gchar *lock_dir, guint locks_per_user, guint *port,
                            int *lock_fd, GError **error);
 
-/* argv after the subcommand name; does not return on success. */
-int mn_job_launch_main (int argc, char **argv);
+/* argv after the subcommand name; does not return on success.  @program:
+ * "minna-job-launch" or "minna-controller job-launch", for messages. */
+int mn_job_launch_main (const gchar *program, int argc, char **argv);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mn-config-cli.h"
 #include "mn-relay.h"
 #include "mn-secure-file.h"
 
@@ -33,10 +34,11 @@ on_reload (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* @top_config_path: the top-level --config, if given before "mint-cookie" */
 static int
-mint_cookie (int argc, char **argv)
+mint_cookie (const gchar *top_config_path, int argc, char **argv)
 {
-  g_autofree gchar *config_path = NULL;
+  g_autofree gchar *config_path = g_strdup (top_config_path);
   g_autofree gchar *user = NULL;
   gint lifetime = 86400;
   GOptionEntry entries[] = {
@@ -46,14 +48,15 @@ mint_cookie (int argc, char **argv)
       "SECONDS" },
     { NULL },
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("- print a valid login cookie value");
+  g_autoptr(MnCli) cli = mn_cli_new ("minna-relay mint-cookie", NULL,
+                                     "Print a valid login cookie value for --user, signed with the"
+                                     " relay's cookie key.", NULL, FALSE);
   g_autoptr(GError) error = NULL;
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      g_printerr ("minna-relay mint-cookie: %s\n", error->message);
-      return 2;
-    }
+  gint status;
+  mn_cli_add_entries (cli, entries);
+  if ((status = mn_cli_parse (cli, &argc, &argv)) != MN_CLI_CONTINUE ||
+      (status = mn_cli_check_args (cli, argc, argv, 0, 0, NULL)) != MN_CLI_CONTINUE)
+    return status;
   g_autoptr(MnRelayConfig) config = mn_relay_config_new ();
   if (config_path != NULL && !mn_relay_config_load_file (config, config_path, &error))
     {
@@ -75,6 +78,11 @@ mint_cookie (int argc, char **argv)
   return 0;
 }
 
+static const MnCliCommand commands[] = {
+  { "mint-cookie", "--user USER", "print a login cookie for USER (tests, scripts)" },
+  { NULL }
+};
+
 int
 main (int argc, char **argv)
 {
@@ -82,8 +90,6 @@ main (int argc, char **argv)
   /* whatever umask we were started with: keys, logs and the admin socket
    * are the relay's alone (issue 15) */
   mn_secure_umask ();
-  if (argc > 1 && g_str_equal (argv[1], "mint-cookie"))
-    return mint_cookie (argc - 1, argv + 1);
 
   guint n_keys = 0;
   const MnRelayConfigKeyInfo *keys = mn_relay_config_keys (&n_keys);
@@ -102,17 +108,25 @@ main (int argc, char **argv)
                                         keys[i].help, keys[i].arg != NULL ? keys[i].arg : "VALUE" };
     }
   g_autofree gchar *described = mn_relay_config_describe ();
-  g_autoptr(GOptionContext) ctx = g_option_context_new (
-    "- the minna HTTPS relay to users' apps\n\n"
-    "  minna-relay [OPTION...]                     run the relay\n"
-    "  minna-relay mint-cookie --config FILE --user USER   print a login cookie");
-  g_option_context_set_description (ctx, described);
-  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr(MnCli) cli = mn_cli_new ("minna-relay", "[COMMAND [ARGS…]]",
+                                     "The minna HTTPS relay to users' apps: without a COMMAND it"
+                                     " runs the relay.", commands, TRUE);
+  g_option_context_set_description (cli->context, described);
+  mn_cli_add_entries (cli, entries);
   g_autoptr(GError) error = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+  gint status = mn_cli_parse (cli, &argc, &argv);
+  if (status != MN_CLI_CONTINUE)
+    return status;
+  if (argc > 1)
     {
-      g_printerr ("minna-relay: %s\n", error->message);
-      return 2;
+      /* "--config F mint-cookie --user U" as well as "mint-cookie --config F --user U" */
+      if (mn_cli_find_command (cli, argc, argv) < 0)
+        return MN_CLI_EXIT_USAGE;
+      for (guint i = 0; i < n_keys; i++)
+        if (values[i] != NULL)
+          return mn_cli_usage_error ("minna-relay", "--%s does not go with a command ('%s')",
+                                     (const gchar *) g_ptr_array_index (long_names, i), argv[1]);
+      return mint_cookie (config_path, argc - 1, argv + 1);
     }
 
   g_autoptr(MnRelayConfig) config = mn_relay_config_new ();

@@ -7,6 +7,7 @@
 #include "mn-sim-commands.h"
 #include "mn-sim-engine.h"
 #include "mn-trace-reader.h"
+#include "mn-config-cli.h"
 
 typedef struct {
   gint64   t_start;      /* monotonic, µs */
@@ -75,7 +76,7 @@ mn_sim_cmd_replay (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "TRACE" },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("TRACE - replay a trace on all.q and interactive.q");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("- replay a trace on all.q and interactive.q");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
       "Writes one CSV row per job (sorted by job id) and, with --metrics-out, the metrics\n"
@@ -83,16 +84,15 @@ mn_sim_cmd_replay (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autofree gchar *prgname = g_strdup ("minna-sim replay");
   argv[0] = prgname;
+  g_set_prgname (prgname);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
-      fprintf (stderr, "minna-sim replay: %s\n", error->message);
-      return 2;
+      return mn_cli_usage_error ("minna-sim replay", "%s", error->message);
     }
+  if (rest != NULL && g_strv_length (rest) > 1)
+    return mn_cli_usage_error ("minna-sim replay", "expected exactly one TRACE: unexpected argument '%s'", rest[1]);
   if (rest == NULL || g_strv_length (rest) != 1)
-    {
-      fprintf (stderr, "minna-sim replay: expected exactly one TRACE (see --help)\n");
-      return 2;
-    }
+    return mn_cli_usage_error ("minna-sim replay", "expected exactly one TRACE");
   if (jobs_out == NULL)
     {
       fprintf (stderr, "minna-sim replay: --jobs-out FILE.csv is required\n");

@@ -10,6 +10,7 @@
 #include "mn-sim-commands.h"
 #include "mn-sim-engine.h"
 #include "mn-trace-summary.h"
+#include "mn-config-cli.h"
 
 static void
 add_comparison (JsonBuilder *b, guint64 jobs, double rm, double rmed, double rp95, double lm,
@@ -141,14 +142,12 @@ mn_sim_cmd_summary (int argc, char **argv)
     "line with --strict), 2 bad arguments.\n");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
-      fprintf (stderr, "minna-sim summary: %s\n", error->message);
-      return 2;
+      return mn_cli_usage_error ("minna-sim summary", "%s", error->message);
     }
+  if (args != NULL && g_strv_length (args) > 1)
+    return mn_cli_usage_error ("minna-sim summary", "expected one TRACE: unexpected argument '%s'", args[1]);
   if (args == NULL || g_strv_length (args) != 1)
-    {
-      fprintf (stderr, "minna-sim summary: expected one TRACE (see --help)\n");
-      return 2;
-    }
+    return mn_cli_usage_error ("minna-sim summary", "expected one TRACE");
   if (format_text != NULL && !mn_trace_format_from_string (format_text, &format, &error))
     {
       fprintf (stderr, "minna-sim summary: --format: %s\n", error->message);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mn-sweep-commands.h"
+#include "mn-config-cli.h"
 
 /* minna-report sits in the build tree at reports/ beside sim/, and in an
  * install beside minna-sim; MINNA_REPORT overrides both. */
@@ -110,14 +111,14 @@ mn_sweep_cmd_run_with (int argc, char **argv, MnSweepRunnerNewFunc runner_new)
   g_autoptr (MnSweepRunner) runner = NULL;
   g_autoptr (MnSweepResults) results = NULL;
 
+  g_set_prgname ("minna-sim run");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
     "Exit status: 0 a point meets every target, 3 none does, 1 error, 2 usage.\n"
     "Scenario keys: scenarios/README.md.");
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
-      g_printerr ("minna-sim run: %s\n", error->message);
-      return 2;
+      return mn_cli_usage_error ("minna-sim run", "%s", error->message);
     }
   if (keys)
     {
@@ -126,12 +127,16 @@ mn_sweep_cmd_run_with (int argc, char **argv, MnSweepRunnerNewFunc runner_new)
       g_print ("%s", text);
       return 0;
     }
-  if (argc != 2 || jobs < 0 || (point != NULL && emit != NULL) || (seed != NULL && point == NULL))
-    {
-      g_printerr ("Usage: minna-sim run SCENARIO [--out DIR] [--jobs N] [--report] "
-                  "[--seeds LIST] [--point K [--seed S] --out DIR | --emit-slurm-array DIR]\n");
-      return 2;
-    }
+  if (argc > 2)
+    return mn_cli_usage_error ("minna-sim run", "unexpected argument '%s'", argv[2]);
+  if (argc != 2)
+    return mn_cli_usage_error ("minna-sim run", "expected one SCENARIO");
+  if (jobs < 0)
+    return mn_cli_usage_error ("minna-sim run", "--jobs must not be negative");
+  if (point != NULL && emit != NULL)
+    return mn_cli_usage_error ("minna-sim run", "--point and --emit-slurm-array exclude each other");
+  if (seed != NULL && point == NULL)
+    return mn_cli_usage_error ("minna-sim run", "--seed needs --point");
   scenario = mn_sweep_scenario_load_file (argv[1], &error);
   if (scenario == NULL || (points = mn_sweep_points_expand (scenario, &error)) == NULL
       || (seeds != NULL && !mn_sweep_scenario_set_seeds (scenario, seeds, &error)))
@@ -228,17 +233,16 @@ mn_sweep_cmd_merge (int argc, char **argv)
   g_autoptr (MnSweepScenario) scenario = NULL;
   g_autoptr (MnSweepResults) results = NULL;
 
+  g_set_prgname ("minna-sim merge");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
-      g_printerr ("minna-sim merge: %s\n", error->message);
-      return 2;
+      return mn_cli_usage_error ("minna-sim merge", "%s", error->message);
     }
+  if (argc > 2)
+    return mn_cli_usage_error ("minna-sim merge", "unexpected argument '%s'", argv[2]);
   if (argc != 2)
-    {
-      g_printerr ("Usage: minna-sim merge DIR [--report]\n");
-      return 2;
-    }
+    return mn_cli_usage_error ("minna-sim merge", "expected one DIR");
   results = mn_sweep_merge (argv[1], &scenario, &error);
   if (results == NULL)
     {

@@ -7,13 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mn-config-cli.h"
 #include "mn-trace-gen.h"
 #include "mn-trace-writer.h"
 
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(MnCli) cli = NULL;
+  gint status;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) jobs = NULL;
   g_autofree gchar *format_text = NULL;
@@ -98,26 +100,16 @@ main (int argc, char **argv)
   };
 
   setlocale (LC_ALL, "");
-  context = g_option_context_new ("- generate a TSUBAME3-style year of jobs");
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_description (context,
+  cli = mn_cli_new ("minna-tracegen", NULL, "Generate a TSUBAME3-style year of jobs.", NULL, TRUE);
+  mn_cli_add_entries (cli, entries);
+  g_option_context_set_description (cli->context,
     "Deterministic from --seed.  Example:\n"
     "  minna-tracegen --seed 1 --format native --out year.native.gz\n");
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      fprintf (stderr, "minna-tracegen: %s\n", error->message);
-      return 2;
-    }
-  if (argc > 1)
-    {
-      fprintf (stderr, "minna-tracegen: unexpected argument '%s'\n", argv[1]);
-      return 2;
-    }
+  if ((status = mn_cli_parse (cli, &argc, &argv)) != MN_CLI_CONTINUE ||
+      (status = mn_cli_check_args (cli, argc, argv, 0, 0, NULL)) != MN_CLI_CONTINUE)
+    return status;
   if (out == NULL)
-    {
-      fprintf (stderr, "minna-tracegen: --out FILE is required ('-' for stdout)\n");
-      return 2;
-    }
+    return mn_cli_usage_error ("minna-tracegen", "--out FILE is required ('-' for stdout)");
   if (!mn_trace_format_from_string (format_text != NULL ? format_text : "native", &format,
                                     &error) ||
       (format != MN_TRACE_FORMAT_NATIVE && format != MN_TRACE_FORMAT_SWF &&
