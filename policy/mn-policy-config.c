@@ -14,6 +14,7 @@ G_DEFINE_QUARK (mn-policy-error-quark, mn_policy_error)
 static const gchar *const if_busy_names[] = { "wait", "give_up", NULL };
 static const gchar *const gpu_mode_names[] = { "shared", "capped", "exclusive", NULL };
 static const gchar *const placement_names[] = { "spread", "slurm", NULL };
+static const gchar *const design_names[] = { "dedicated", "oversubscribe", "hybrid", NULL };
 
 static gboolean
 queue_name_is_valid (const gchar *s)
@@ -145,16 +146,48 @@ static const MnConfigKey policy_keys[] = {
     "Swap allowance of one job: how much of its memory may be in swap when "
     "its node's RAM is full (at most its memory limit, which bounds RAM and "
     "swap together).  0 keeps every job's memory in RAM." },
+
+  /* Issue 19.  Last in the table: a file of the dedicated design leaves the
+   * group out when it holds the defaults (N_OVERSUB_KEYS below). */
+  { .group = "oversubscribe", .name = "design", .type = MN_CONFIG_ENUM,
+    .choices = design_names, .def = "dedicated",
+    .offset = OFF (design), .help =
+    "How interactive jobs get nodes: dedicated (interactive.q, [queue] nodes "
+    "carved out of the machine), oversubscribe (no interactive.q: a job starts "
+    "on a batch node with the memory headroom for its limit and takes "
+    "cpu_share of its CPU time from the batch jobs there, which run longer) or "
+    "hybrid (interactive.q first, over-subscription when it is full)." },
+  { .group = "oversubscribe", .name = "max_extra_jobs_per_node", .type = MN_CONFIG_UINT,
+    .min = 1, .max = 64, .unit = "jobs", .def = "2",
+    .offset = OFF (max_extra_jobs), .help =
+    "Most interactive jobs over-subscribing one batch node at once." },
+  { .group = "oversubscribe", .name = "cpu_share", .type = MN_CONFIG_SHARE,
+    .min = 1, .max = 90, .def = "25%",
+    .offset = OFF (cpu_share), .help =
+    "Share of a batch node's CPU time one active interactive job takes from "
+    "the batch jobs there (25% = 7 of 28 cores): they run at 1 - k x this with "
+    "k active interactive jobs on the node." },
 };
 
+#define N_OVERSUB_KEYS 3
+
+#define POLICY_ERROR_CODES \
+  { [MN_CONFIG_ERROR_PARSE] = MN_POLICY_ERROR_PARSE, \
+    [MN_CONFIG_ERROR_UNKNOWN_KEY] = MN_POLICY_ERROR_UNKNOWN_KEY, \
+    [MN_CONFIG_ERROR_INVALID_VALUE] = MN_POLICY_ERROR_INVALID_CONFIG, \
+    [MN_CONFIG_ERROR_DUPLICATE] = MN_POLICY_ERROR_INVALID_CONFIG, \
+    [MN_CONFIG_ERROR_MISSING_KEY] = MN_POLICY_ERROR_INVALID_CONFIG, \
+    [MN_CONFIG_ERROR_INVALID_ARGUMENT] = MN_POLICY_ERROR_INVALID_ARGUMENT }
+
 static const MnConfigTable table = {
-  policy_keys, G_N_ELEMENTS (policy_keys), 0, mn_policy_error_quark,
-  { [MN_CONFIG_ERROR_PARSE] = MN_POLICY_ERROR_PARSE,
-    [MN_CONFIG_ERROR_UNKNOWN_KEY] = MN_POLICY_ERROR_UNKNOWN_KEY,
-    [MN_CONFIG_ERROR_INVALID_VALUE] = MN_POLICY_ERROR_INVALID_CONFIG,
-    [MN_CONFIG_ERROR_DUPLICATE] = MN_POLICY_ERROR_INVALID_CONFIG,
-    [MN_CONFIG_ERROR_MISSING_KEY] = MN_POLICY_ERROR_INVALID_CONFIG,
-    [MN_CONFIG_ERROR_INVALID_ARGUMENT] = MN_POLICY_ERROR_INVALID_ARGUMENT },
+  policy_keys, G_N_ELEMENTS (policy_keys), 0, mn_policy_error_quark, POLICY_ERROR_CODES,
+};
+
+/* The keys without [oversubscribe]: what a dedicated design's file is
+ * written with, byte for byte what it was before the group existed. */
+static const MnConfigTable table_dedicated = {
+  policy_keys, G_N_ELEMENTS (policy_keys) - N_OVERSUB_KEYS, 0, mn_policy_error_quark,
+  POLICY_ERROR_CODES,
 };
 
 /* ---- Formatting and the value grammar (shared with twin scenarios) -------- */
@@ -206,6 +239,13 @@ mn_policy_placement_to_string (MnPlacement placement)
 {
   return (guint) placement < G_N_ELEMENTS (placement_names) - 1
          ? placement_names[placement] : "invalid";
+}
+
+const gchar *
+mn_policy_design_to_string (MnDesign design)
+{
+  return (guint) design < G_N_ELEMENTS (design_names) - 1
+         ? design_names[design] : "invalid";
 }
 
 const gchar *
@@ -342,6 +382,14 @@ validate_config (const MnPolicyConfig *c, const MnConfigKey *blame[2], GError **
                                 "memory ([logical_node] gpus x [node] gpu_memory)",
                                 a, c->logical_gpus, b);
     }
+  /* Rates stay above 0: a batch job must always progress. */
+  if (c->max_extra_jobs * c->cpu_share > 0.95 + 1e-9)
+    return fail_inconsistent (blame, "oversubscribe", "cpu_share", "oversubscribe",
+                              "max_extra_jobs_per_node", error,
+                              "%g%% x %u jobs ([oversubscribe] max_extra_jobs_per_node) "
+                              "takes %g%% of a node's CPU from its batch jobs; at most 95%%",
+                              c->cpu_share * 100.0, c->max_extra_jobs,
+                              c->max_extra_jobs * c->cpu_share * 100.0);
   return TRUE;
 }
 
@@ -400,10 +448,20 @@ mn_policy_config_load_data (const gchar *data, gsize length,
 
 /* ---- Writing back and documenting ------------------------------------------------ */
 
+/* A dedicated design with the over-subscription keys at their defaults. */
+static gboolean
+oversub_is_default (const MnPolicyConfig *config)
+{
+  g_autoptr (MnPolicyConfig) d = mn_policy_config_new_default ();
+
+  return config->design == d->design && config->max_extra_jobs == d->max_extra_jobs
+         && config->cpu_share == d->cpu_share;
+}
+
 gchar *
 mn_policy_config_to_data (const MnPolicyConfig *config)
 {
-  return mn_config_write (&table, config,
+  return mn_config_write (oversub_is_default (config) ? &table_dedicated : &table, config,
                           "# interactive.conf: the interactive queue policy of minna.\n"
                           "# Sizes take M, G or T (MiB, GiB, TiB); durations s, m, h or d.\n"
                           "# `minna-policy keys` documents every key.\n",

@@ -388,6 +388,16 @@ mn_policy_describe_model (void)
     "  idle      no kernel busy and no kernel activity (Jupyter /api/kernels\n"
     "            execution_state, last_activity) for [queue] idle_timeout; relay\n"
     "            traffic counts only when the kernels cannot be asked.\n"
+    "\nOVER-SUBSCRIPTION ([oversubscribe] design = oversubscribe, or hybrid when\n"
+    "interactive.q is full): a job starts on a batch node that holds fewer than\n"
+    "max_extra_jobs_per_node interactive jobs and whose headroom, [node] memory - the\n"
+    "batch jobs' memory - the L of the interactive jobs there, is at least its L\n"
+    "(the fewest interactive jobs, then the most headroom, then the lowest node);\n"
+    "none: it waits or gives up per if_busy.  While active it takes cpu_share of the\n"
+    "node's CPU time: with k active interactive jobs the batch jobs there run at\n"
+    "r = 1 - k x cpu_share (over several nodes, the slowest); a batch job with W s\n"
+    "of work left ends ceil (W / r) s later, and its rate returns to 1 when they\n"
+    "leave; its time limit moves with it.\n"
     "\nWhat each backend expresses (exact, approximate, controller = minna does it,\n"
     "none = nothing enforces it):\n");
   for (guint a = 0; a < MN_ASPECT_N; a++)

@@ -88,6 +88,29 @@
  *   [queue] idle_timeout: MN_END_IDLE.  In the simulator a session's kernel
  *   is busy while its CPU is active (the trace's cpu_active share, from its
  *   start) and idle after.
+ * OVER-SUBSCRIPTION ([oversubscribe], issue 19).  With design =
+ *   oversubscribe there is no interactive.q: an interactive request starts
+ *   on a batch node (one of all.q's) that qualifies: it holds fewer than
+ *   max_extra_jobs_per_node interactive jobs, and its memory headroom
+ *   covers the job's L:  [node] memory - the memory the batch jobs there
+ *   hold (their requests) - the L of the interactive jobs already there
+ *   >= L.  Among qualifying nodes: the fewest interactive jobs, then the
+ *   most headroom, then the lowest index (mn_policy_oversub_place).  When
+ *   none qualifies the request waits (FIFO, started when a node qualifies)
+ *   or gives up, as if_busy says.  With design = hybrid, interactive.q
+ *   ([queue] nodes) is tried first and over-subscription only when it has
+ *   no room.  What the job gets is the same allocation (memory limit L,
+ *   swap S, walltime, idle cut; cores = its request), on the batch node.
+ *   CPU: while an interactive job is active it takes cpu_share of its
+ *   node's CPU time from the batch jobs there: with k active interactive
+ *   jobs on a node its batch jobs run at rate r = 1 - k x cpu_share
+ *   (mn_policy_oversub_batch_rate; a batch job over several nodes runs at
+ *   the slowest of their rates).  A batch job with remaining work W (seconds
+ *   of its run alone) running at rate r ends W / r after now, rounded up to
+ *   a second (mn_policy_oversub_end); when the interactive job leaves, the
+ *   rate returns to 1.  Its time limit moves by the same stretch (the site
+ *   extends it; a scheduler that kills at the old limit would lose the job),
+ *   so the batch scheduler's expected ends move too.
  * Backends.  What each backend can and cannot express of all this:
  *   mn_policy_backend_support() and `minna-policy keys` (the table).
  */
@@ -118,6 +141,13 @@ typedef enum {
   MN_IF_BUSY_WAIT,
   MN_IF_BUSY_GIVE_UP,
 } MnIfBusy;
+
+/* The interactive service's design (issue 19), [oversubscribe] design. */
+typedef enum {
+  MN_DESIGN_DEDICATED,     /* interactive.q: [queue] nodes carved out of the machine */
+  MN_DESIGN_OVERSUBSCRIBE, /* interactive jobs start on batch nodes, sharing their cores */
+  MN_DESIGN_HYBRID,        /* interactive.q first, over-subscription when it is full */
+} MnDesign;
 
 typedef enum {
   MN_PLACEMENT_SPREAD,   /* steps 1-4 of the placement rule below */
@@ -153,6 +183,11 @@ typedef struct {
   guint64   job_max_gpu_memory_mb;/* [job] max_gpu_memory    16G */
   MnGpuMode gpu_mode;             /* [job] gpu_mode          shared */
   guint64   job_max_swap_mb;      /* [job] max_swap          60G */
+
+  /* Issue 19: over-subscribing batch nodes (see OVER-SUBSCRIPTION below) */
+  MnDesign  design;               /* [oversubscribe] design  dedicated */
+  guint     max_extra_jobs;       /* [oversubscribe] max_extra_jobs_per_node 2 */
+  gdouble   cpu_share;            /* [oversubscribe] cpu_share 0.25 */
 } MnPolicyConfig;
 
 /* TSUBAME3 interactive.q defaults. */
@@ -457,6 +492,39 @@ guint64 mn_policy_node_swap_room (const MnPolicyConfig *config,
                                   const guint64        *use_mb,
                                   const guint64        *swap_max_mb,
                                   guint                 n_jobs);
+
+/* ---- Over-subscription (issue 19, OVER-SUBSCRIPTION above) ---------------- */
+
+const gchar *mn_policy_design_to_string (MnDesign design);   /* "hybrid" */
+
+/* One batch node as the over-subscription rule sees it. */
+typedef struct {
+  guint64 batch_memory_mb;   /* memory the batch jobs there hold (their requests) */
+  guint64 extra_memory_mb;   /* sum of L of the interactive jobs already there */
+  guint   extra_jobs;        /* interactive jobs already there */
+} MnOversubNode;
+
+/* [node] memory - batch - extra (0 when over). */
+guint64  mn_policy_oversub_headroom (const MnPolicyConfig *config, const MnOversubNode *node);
+/* May an interactive job of limit @memory_limit_mb (its L) start on @node?
+ * When not, @why (may be NULL) gets MN_WAIT_SLOTS (max_extra_jobs_per_node
+ * reached) or MN_WAIT_MEMORY (headroom below L). */
+gboolean mn_policy_oversub_qualifies (const MnPolicyConfig *config, const MnOversubNode *node,
+                                      guint64 memory_limit_mb, MnWaitReason *why);
+/* The node it starts on: the qualifying one with the fewest interactive
+ * jobs, then the most headroom, then the lowest index; -1 if none (then
+ * @why gets the reason of the node that came closest: MN_WAIT_MEMORY when
+ * some node had a free place, else MN_WAIT_SLOTS). */
+gint     mn_policy_oversub_place (const MnPolicyConfig *config, const MnOversubNode *nodes,
+                                  guint n_nodes, guint64 memory_limit_mb, MnWaitReason *why);
+/* The rate of a node's batch jobs with @active_extra_jobs active
+ * interactive jobs there: 1 - active x cpu_share (never below 0.05). */
+gdouble  mn_policy_oversub_batch_rate (const MnPolicyConfig *config, guint active_extra_jobs);
+/* The end of a batch job with @remaining_work seconds of work at @rate from
+ * @now: now + ceil (W / r) (a hair under a whole second is that second). */
+gint64   mn_policy_oversub_end (gint64 now, gdouble remaining_work, gdouble rate);
+/* Work left after running from @from to @to at @rate (never below 0). */
+gdouble  mn_policy_oversub_work_left (gdouble work, gint64 from, gint64 to, gdouble rate);
 
 /* ---- Idle: kernel inactivity ------------------------------------------------ */
 

@@ -178,7 +178,7 @@ static const LoadCase load_cases[] = {
     "t.conf:3: unknown group [nodes] (did you mean [node]?)" },
   { "/policy/config/load/unknown-group-far", "[zzzzzzzz]\na=1\n",
     MN_POLICY_ERROR_UNKNOWN_KEY,
-    "t.conf:1: unknown group [zzzzzzzz] (known groups: [queue], [node], [logical_node], [job])" },
+    "t.conf:1: unknown group [zzzzzzzz] (known groups: [queue], [node], [logical_node], [job], [oversubscribe])" },
   { "/policy/config/load/inconsistent-cores", "[node]\ncores = 28\n[logical_node]\ncores = 8\n",
     MN_POLICY_ERROR_INCONSISTENT,
     "t.conf:4: [logical_node] cores: 4 logical nodes x 8 cores = 32 exceeds "
