@@ -416,7 +416,9 @@ mn_sim_inter_request (MnSimRun *run, guint32 si)
    * footprint is what start_session() allocates. */
   req.gpu_memory_mb = 0;
   req.walltime = j->walltime_req > 0 ? j->walltime_req : 0;
-  req.if_busy = p->if_busy;
+  /* The request's own choice, as the portal's form sends it; a trace that
+   * does not say gets the policy's default, as a request naming none. */
+  req.if_busy = j->if_busy >= 0 ? (MnIfBusy) j->if_busy : p->if_busy;
   r->memory_limit_mb = (guint32) MIN (req.memory_mb, G_MAXUINT32);
   r->memory_peak_mb = (guint32) MIN (trace_peak (run, j), G_MAXUINT32);
 

@@ -27,6 +27,7 @@ typedef struct {
   guint32 profile_len;
   guint8  rtype;           /* MnResourceType */
   guint8  interactive;
+  gint8   if_busy;         /* MnIfBusy the request names; -1: the policy's */
 } MnSimJob;
 
 struct _MnSimWorkload {

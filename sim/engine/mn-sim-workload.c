@@ -95,6 +95,7 @@ mn_sim_workload_add_job (MnSimWorkload *w, const MnTraceJob *job)
   else if (j.rtype_count > 0)
     w->any_rtype = TRUE;
   j.interactive = job->interactive ? 1 : 0;
+  j.if_busy = job->if_busy == 0 || job->if_busy == 1 ? (gint8) job->if_busy : -1;
   /* Unknown users each count as their own, so the per-user limit does not
    * lump them together. */
   if (job->user != NULL)

@@ -74,6 +74,7 @@ mn_trace_job_new (void)
   job->cpu_active = -1.0;
   job->gpu_memory_mb = -1;
   job->exit_status = -1;
+  job->if_busy = -1;
   return job;
 }
 

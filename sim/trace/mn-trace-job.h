@@ -69,6 +69,10 @@ typedef struct {
   double          cpu_active;    /* share of the session with CPU busy (0..1), -1 unknown */
   gint64          gpu_memory_mb; /* GPU memory footprint, -1 unknown */
   gint            exit_status;   /* -1 unknown */
+  /* An interactive request's own if_busy (MnIfBusy of policy/: 0 wait,
+   * 1 give up); -1 when the trace does not say: the policy's [queue]
+   * if_busy applies, as for a portal request that names none. */
+  gint            if_busy;
 
   /* Memory use over time (native format only); NULL otherwise. */
   GArray         *memory_profile; /* of MnMemoryStep, sorted by offset */

@@ -33,6 +33,8 @@ workload_of (const MnTwinScenario *sc)
       j->gpu_memory_mb = s->gpu_use_mb > 0 ? (gint64) s->gpu_use_mb : -1;
       j->memory_req_mb = s->memory_mb > 0 ? (gint64) s->memory_mb : -1;
       j->walltime_req = s->walltime > 0 ? s->walltime : -1;
+      /* The session's own choice, as its launch sends it to the controller. */
+      j->if_busy = s->if_busy;
       /* Never exiting: longer than anything that can cut it. */
       j->runtime = s->exit >= 0 ? s->exit : walltime + 86400;
       j->cpu_active = j->runtime > 0 ? MIN (1.0, (double) s->busy / (double) j->runtime) : 0;

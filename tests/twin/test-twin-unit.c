@@ -267,11 +267,14 @@ test_lecture (void)
   g_autoptr (MnTwinScenario) sc = NULL;
   g_autoptr (GPtrArray) rows = model_rows ("lecture-burst.twin", &sc);
 
-  g_assert_cmpuint (rows->len, ==, 41);
+  g_assert_cmpuint (rows->len, ==, 42);
   g_assert_cmpuint (count (rows, MN_TWIN_FIELD_DECISION, "start"), ==, 32);
   g_assert_cmpuint (count (rows, MN_TWIN_FIELD_DECISION, "wait"), ==, 8);
   g_assert_cmpuint (count (rows, MN_TWIN_FIELD_REASON, "slots"), ==, 8);
   g_assert_cmpstr (field (rows, "again", MN_TWIN_FIELD_REASON), ==, "per-user-limit");
+  /* The session's own if_busy, not the queue's default (wait). */
+  g_assert_cmpstr (field (rows, "hurry", MN_TWIN_FIELD_DECISION), ==, "reject");
+  g_assert_cmpstr (field (rows, "hurry", MN_TWIN_FIELD_REASON), ==, "busy-give-up");
   /* Fewest jobs first: the two logical nodes (one core each) alternate. */
   g_assert_cmpstr (field (rows, "lecture-01", MN_TWIN_FIELD_CPUS), ==, "0");
   g_assert_cmpstr (field (rows, "lecture-02", MN_TWIN_FIELD_CPUS), ==, "1");
