@@ -166,8 +166,10 @@ export class Portal {
     const polpath = this.write('interactive.conf', policyText(this.policy));
     const apps = path.join(d, 'apps');
     fs.mkdirSync(apps);
-    for (const a of ['jupyter.app', 'webapp.app', 'minna_jupyter_auth.py']) {
-      fs.copyFileSync(path.join(sourceDir, 'daemons', 'controller', 'apps', a), path.join(apps, a));
+    // every shipped app with the helpers beside it (minna_*.py)
+    const shipped = path.join(sourceDir, 'daemons', 'controller', 'apps');
+    for (const a of fs.readdirSync(shipped)) {
+      if (/\.(app|py)$/.test(a)) fs.copyFileSync(path.join(shipped, a), path.join(apps, a));
     }
     for (const [a, text] of Object.entries(this.extraApps)) fs.writeFileSync(path.join(apps, a), text);
     this.secretFile = this.write('relay.secret', randomBytes(24).toString('hex'), 0o600);

@@ -4,13 +4,16 @@
 # cookies.  minna_jupyter_auth.py (beside this file) lets in only requests
 # that carry the session's secret ({token_file}, 0600) in the header that
 # minna-relay adds; Jupyter's XSRF and Origin checks stay on.
+# Notebook 6's Terminal page: Debian's bundle of it is broken (exports is
+# not defined); minna_jupyter_terminal.py writes a working one into the
+# session's jupyter-static/, which Notebook serves first.
 # kernel_info_timeout: a kernel starved by a lecture's burst of starts gets
 # 5 min (not 60 s) to answer before Jupyter drops its WebSocket.
 [app]
 name = Jupyter
 description = Jupyter Lab (or Notebook) in your home directory
 readiness_path = api/status
-command = unset JUPYTER_TOKEN\nPYTHONPATH="{app_dir}${PYTHONPATH:+:$PYTHONPATH}"; export PYTHONPATH\nopts="--no-browser --ip={host} --port={port} --port-retries=0 --allow-root"\nif /usr/bin/python3 -c 'import jupyterlab' 2>/dev/null; then exec /usr/bin/python3 -m jupyterlab $opts --ServerApp.base_url="{base_url}" --ServerApp.token= --ServerApp.password= --ServerApp.login_handler_class=minna_jupyter_auth.ServerLogin --ServerApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --ServerApp.allow_remote_access=True --ServerApp.trust_xheaders=True ; fi\nif /usr/bin/python3 -c 'import notebook.notebookapp' 2>/dev/null; then exec /usr/bin/python3 -m notebook $opts --NotebookApp.base_url="{base_url}" --NotebookApp.token= --NotebookApp.password= --NotebookApp.login_handler_class=minna_jupyter_auth.NotebookLogin --NotebookApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --NotebookApp.allow_remote_access=True --NotebookApp.trust_xheaders=True ; fi\nexec /usr/bin/python3 -m jupyter_server $opts --ServerApp.base_url="{base_url}" --ServerApp.token= --ServerApp.password= --ServerApp.login_handler_class=minna_jupyter_auth.ServerLogin --ServerApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --ServerApp.allow_remote_access=True --ServerApp.trust_xheaders=True
+command = unset JUPYTER_TOKEN\nPYTHONPATH="{app_dir}${PYTHONPATH:+:$PYTHONPATH}"; export PYTHONPATH\nopts="--no-browser --ip={host} --port={port} --port-retries=0 --allow-root"\nif /usr/bin/python3 -c 'import jupyterlab' 2>/dev/null; then exec /usr/bin/python3 -m jupyterlab $opts --ServerApp.base_url="{base_url}" --ServerApp.token= --ServerApp.password= --ServerApp.login_handler_class=minna_jupyter_auth.ServerLogin --ServerApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --ServerApp.allow_remote_access=True --ServerApp.trust_xheaders=True ; fi\nif /usr/bin/python3 -c 'import notebook.notebookapp' 2>/dev/null; then /usr/bin/python3 "{app_dir}/minna_jupyter_terminal.py" "{session_dir}/jupyter-static"; exec /usr/bin/python3 -m notebook $opts --NotebookApp.base_url="{base_url}" --NotebookApp.extra_static_paths="{session_dir}/jupyter-static" --NotebookApp.token= --NotebookApp.password= --NotebookApp.login_handler_class=minna_jupyter_auth.NotebookLogin --NotebookApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --NotebookApp.allow_remote_access=True --NotebookApp.trust_xheaders=True ; fi\nexec /usr/bin/python3 -m jupyter_server $opts --ServerApp.base_url="{base_url}" --ServerApp.token= --ServerApp.password= --ServerApp.login_handler_class=minna_jupyter_auth.ServerLogin --ServerApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --ServerApp.allow_remote_access=True --ServerApp.trust_xheaders=True
 
 [field cores]
 min = 1
