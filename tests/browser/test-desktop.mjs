@@ -65,6 +65,8 @@ function watch (page, who) {
     if (msg.type() !== 'error') return;
     const url = msg.location() && msg.location().url;
     if (/status of 403/.test(msg.text()) && url && expectedForbidden.has(new URL(url).pathname)) return;
+    const ws = /^WebSocket connection to '([^']+)' failed: .*Unexpected response code: 403$/.exec(msg.text());
+    if (ws && expectedForbidden.has(new URL(ws[1]).pathname)) return;
     consoleErrors.push(`${who} ${page.url()}: console error: ${msg.text()} (${url || 'no location'})`);
   });
   page.on('pageerror', (err) => consoleErrors.push(`${who} ${page.url()}: uncaught: ${err.message}`));
@@ -383,6 +385,7 @@ try {
     await login(ctx.bob, 'bob');
     const wsPath = `/s/${deskId}/websockify`;
     expectedForbidden.add(`/s/${deskId}/vnc.html`);
+    expectedForbidden.add(wsPath);
     const page = await ctx.bob.newPage();
     watch(page, 'bob');
     const resp = await page.goto(`${portal.url}/s/${deskId}/vnc.html`);
