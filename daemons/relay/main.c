@@ -117,6 +117,11 @@ main (int argc, char **argv)
   gint status = mn_cli_parse (cli, &argc, &argv);
   if (status != MN_CLI_CONTINUE)
     return status;
+  /* the options' values go with this array, whichever way main returns */
+  g_autoptr(GPtrArray) owned_values = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < n_keys; i++)
+    if (values[i] != NULL)
+      g_ptr_array_add (owned_values, values[i]);
   if (argc > 1)
     {
       /* "--config F mint-cookie --user U" as well as "mint-cookie --config F --user U" */
@@ -140,11 +145,10 @@ main (int argc, char **argv)
       {
         if (!mn_relay_config_set (config, keys[i].name, values[i], &error))
           {
-            g_printerr ("minna-relay: --%s: %s\n",
-                        (const gchar *) g_ptr_array_index (long_names, i), error->message);
-            return 2;
+            return mn_cli_usage_error ("minna-relay", "--%s: %s",
+                                       (const gchar *) g_ptr_array_index (long_names, i),
+                                       error->message);
           }
-        g_free (values[i]);
       }
 
   g_autoptr(MnRelay) relay = mn_relay_new (config, config_path, &error);

@@ -76,7 +76,8 @@ mn_sim_cmd_replay (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "TRACE" },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("- replay a trace on all.q and interactive.q");
+  g_autoptr(GOptionContext) ctx = g_option_context_new (NULL);
+  g_option_context_set_summary (ctx, "Replay a trace on all.q and interactive.q.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
       "Writes one CSV row per job (sorted by job id) and, with --metrics-out, the metrics\n"

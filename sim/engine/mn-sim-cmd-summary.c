@@ -131,7 +131,8 @@ mn_sim_cmd_summary (int argc, char **argv)
   };
 
   g_set_prgname ("minna-sim summary");
-  context = g_option_context_new ("TRACE - what a trace holds");
+  context = g_option_context_new ("TRACE");
+  g_option_context_set_summary (context, "What a trace holds.");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context,
     "TRACE may be gzip-compressed; '-' reads standard input.  Skipped lines are\n"

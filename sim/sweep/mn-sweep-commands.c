@@ -104,7 +104,7 @@ mn_sweep_cmd_run_with (int argc, char **argv, MnSweepRunnerNewFunc runner_new)
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress on stderr", NULL },
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("SCENARIO - run a sizing sweep");
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("SCENARIO");
   g_autoptr (GError) error = NULL;
   g_autoptr (MnSweepScenario) scenario = NULL;
   g_autoptr (GPtrArray) points = NULL;
@@ -112,6 +112,7 @@ mn_sweep_cmd_run_with (int argc, char **argv, MnSweepRunnerNewFunc runner_new)
   g_autoptr (MnSweepResults) results = NULL;
 
   g_set_prgname ("minna-sim run");
+  g_option_context_set_summary (ctx, "Run a sizing sweep.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
     "Exit status: 0 a point meets every target, 3 none does, 1 error, 2 usage.\n"
@@ -228,12 +229,13 @@ mn_sweep_cmd_merge (int argc, char **argv)
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Less output", NULL },
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("DIR - merge the points of an array sweep");
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("DIR");
   g_autoptr (GError) error = NULL;
   g_autoptr (MnSweepScenario) scenario = NULL;
   g_autoptr (MnSweepResults) results = NULL;
 
   g_set_prgname ("minna-sim merge");
+  g_option_context_set_summary (ctx, "Merge the points of an array sweep.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {

@@ -166,17 +166,34 @@ assert_status (const Run *r, gint want, const gchar *what)
              r->status == -1 ? " (still running after 20 s: killed)" : "", r->out, r->err);
 }
 
+/* "Usage:\n  PROGRAM[ COMMAND] [OPTION…][ PARAMS]\n\nA summary..." : the
+ * arguments on the usage line, what it does in the summary below it */
+static void
+assert_usage (const gchar *out, const gchar *program)
+{
+  g_autofree gchar *usage = g_strdup_printf ("Usage:\n  %s [OPTION", program);
+  const gchar *line = out + strlen ("Usage:\n");
+  const gchar *end = strchr (line, '\n');
+
+  if (!g_str_has_prefix (out, usage))
+    g_error ("%s --help: wanted '%s...', got: %s", program, usage, out);
+  g_assert_nonnull (end);
+  g_assert_true (g_str_has_prefix (end, "\n\n"));
+  if (g_strstr_len (line, end - line, " - ") != NULL)
+    g_error ("%s --help: the usage line holds a summary: %.*s", program, (int) (end - line), line);
+  g_assert_false (g_str_has_prefix (end + 2, "Help Options:"));  /* a summary is there */
+}
+
 static void
 test_help (gconstpointer data)
 {
   const CliProgram *p = data;
   const gchar *args[] = { "--help", NULL };
   g_auto(Run) r = { 0 };
-  g_autofree gchar *usage = g_strdup_printf ("Usage:\n  %s [OPTION", p->program);
 
   run_program (p, args, NULL, &r);
   assert_status (&r, 0, "--help");
-  g_assert_true (g_str_has_prefix (r.out, usage));
+  assert_usage (r.out, p->program);
   g_assert_cmpstr (r.err, ==, "");
   g_assert_nonnull (strstr (r.out, "  --version "));
   if (p->commands[0] != NULL)
@@ -195,11 +212,10 @@ test_help (gconstpointer data)
     {
       const gchar *cargs[] = { p->commands[i], "--help", NULL };
       g_auto(Run) c = { 0 };
-      g_autofree gchar *cusage = g_strdup_printf ("Usage:\n  %s %s [OPTION", p->program,
-                                                  p->commands[i]);
+      g_autofree gchar *name = g_strdup_printf ("%s %s", p->program, p->commands[i]);
       run_program (p, cargs, NULL, &c);
       assert_status (&c, 0, p->commands[i]);
-      g_assert_true (g_str_has_prefix (c.out, cusage));
+      assert_usage (c.out, name);
     }
 }
 
