@@ -33,7 +33,7 @@ if (!fs.existsSync(CHROMIUM)) {
   process.exit(77);
 }
 // what the desktop and this test's X-side checks need (scripts/packages/desktop.txt)
-const programs = ['Xvnc', 'openbox', 'xterm', 'glxgears', 'xdotool', 'xclip', 'xdpyinfo', 'xwininfo'];
+const programs = ['Xvnc', 'vncconfig', 'openbox', 'xterm', 'glxgears', 'xdotool', 'xclip', 'xdpyinfo', 'xwininfo'];
 const missingPrograms = programs.filter((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0);
 if (!fs.existsSync('/usr/share/novnc/vnc.html')) missingPrograms.push('novnc');
 if (spawnSync('/usr/bin/python3', ['-c', 'import websockify']).status !== 0) missingPrograms.push('python3-websockify');
@@ -187,7 +187,7 @@ async function pixels (tab, rect = null) {
 // absolute position (xdotool's counts a reparenting window manager's frame
 // twice).
 function windowGeometry (id, name, by = '--name') {
-  const s = x(id, 'xdotool', ['search', '--onlyvisible', by, name]);
+  const s = x(id, 'xdotool', ['search', by, name]);
   if (s.status !== 0 || !s.out) return null;
   let best = null;
   for (const wid of s.out.split('\n')) {
@@ -371,6 +371,27 @@ try {
     });
     tap.comment(`X screen and canvas now ${dims}`);
     await shot(desk, '07-novnc-resized');
+  });
+
+  await tap.step('reconnect: when the server drops the connection, noVNC connects again by itself', async () => {
+    await desk.evaluate(() => {
+      window.minnaStates = [];
+      new MutationObserver(() => {
+        const c = document.documentElement.classList;
+        const s = c.contains('noVNC_connected') ? 'connected' : c.contains('noVNC_reconnecting') ? 'reconnecting'
+          : c.contains('noVNC_disconnected') ? 'disconnected' : 'other';
+        if (window.minnaStates[window.minnaStates.length - 1] !== s) window.minnaStates.push(s);
+      }).observe(document.documentElement, { attributes: true, attributeFilter: ['class'] });
+    });
+    // Xvnc drops every viewer (TigerVNC's vncconfig, on the session's display)
+    const r = x(deskId, 'vncconfig', ['-disconnect']);
+    check(r.status === 0, `vncconfig -disconnect: ${r.err}`);
+    const seen = await waitFor('noVNC to reconnect', () => desk.evaluate(() => {
+      const s = window.minnaStates;
+      return s.includes('reconnecting') && s[s.length - 1] === 'connected' ? s : null;
+    }), 20000);
+    tap.comment(`noVNC states: ${seen.join(' -> ')}`);
+    check(await desk.locator('#noVNC_status.noVNC_status_error').count() === 0, 'noVNC shows an error');
   });
 
   await tap.step('closing the tab leaves the desktop running; Connect again shows the same programs', async () => {
