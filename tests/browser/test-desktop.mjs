@@ -109,6 +109,14 @@ async function launch (page, app) {
   return id;
 }
 
+// Stop on the card, confirmed in the portal's Stop dialog where it has one.
+async function stopSession (page, id) {
+  await card(page, id).locator('button[data-action="stop"]').click();
+  const confirm = page.locator('dialog[open] button.danger, dialog[open] button[value="stop"]');
+  const asked = await confirm.first().waitFor({ timeout: 3000 }).then(() => true, () => false);
+  if (asked) await confirm.first().click();
+}
+
 async function connect (context, page, id, who) {
   const [tab] = await Promise.all([
     context.waitForEvent('page'),
@@ -470,18 +478,12 @@ try {
     await shot(term, '10-jupyter-terminal');
     await term.close();
     await tree.close();
-    await card(bob, id).locator('button[data-action="stop"]').click();
-    const confirm = bob.locator('dialog[open] button[data-action="confirm-stop"], dialog[open] button.danger');
-    if (await confirm.count()) await confirm.first().click();
+    await stopSession(bob, id);
   });
 
   await tap.step('Stop ends the desktop: Xvnc and its programs are gone', async () => {
     await desk.close();
-    await card(alice, deskId).locator('button[data-action="stop"]').click();
-    // the confirm-Stop dialog, where the portal has one
-    const confirm = alice.locator('dialog[open] button[data-action="confirm-stop"], dialog[open] button.danger');
-    await alice.waitForTimeout(300);
-    if (await confirm.count()) await confirm.first().click();
+    await stopSession(alice, deskId);
     await card(alice, deskId).and(alice.locator('.card-ended')).waitFor({ timeout: 60000 });
     const env = xEnv(deskId);
     await waitFor('the display to go away', () => {
