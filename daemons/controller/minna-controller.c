@@ -252,6 +252,184 @@ secure_files (MnControllerConfig *config, GError **error)
   return TRUE;
 }
 
+/* The database's path: [state] database, else <state_dir>/controller.db. */
+static gchar *
+database_path (const MnControllerConfig *config)
+{
+  return config->database[0] ? g_strdup (config->database)
+                             : g_build_filename (config->state_dir, "controller.db", NULL);
+}
+
+/* Entries of @dir (0 when it is missing). */
+static guint
+count_entries (const gchar *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+/* Issue 20: a missing or empty database is a new install only where the
+ * state directory shows no earlier run; otherwise it was lost, and starting
+ * with an empty one would orphan every running job. */
+static MnControllerStore *
+open_store (const MnControllerConfig *config, GError **error)
+{
+  g_autofree gchar *db = database_path (config);
+  g_autofree gchar *jobs = g_build_filename (config->state_dir, "jobs", NULL);
+  g_autofree gchar *sessions = mn_controller_config_sessions_dir (config);
+  g_autofree gchar *display = g_filename_display_name (db);
+  guint n_jobs = count_entries (jobs), n_sessions = count_entries (sessions);
+  MnStoreOpenFlags flags = 0;
+  g_autoptr(GError) local = NULL;
+  MnControllerStore *store;
+
+  if (g_str_equal (config->create_database, "yes") ||
+      (g_str_equal (config->create_database, "auto") && !g_file_test (db, G_FILE_TEST_EXISTS) &&
+       n_jobs == 0 && n_sessions == 0))
+    flags |= MN_STORE_OPEN_CREATE;
+  store = mn_controller_store_open_full (db, flags, &local);
+  if (store != NULL)
+    {
+      if (mn_controller_store_was_created (store))
+        g_message ("%s: a new, empty database was made ([state] create_database = %s)",
+                   display, config->create_database);
+      return store;
+    }
+  if (g_error_matches (local, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_MISSING) &&
+      (n_jobs > 0 || n_sessions > 0))
+    g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_MISSING,
+                 "refusing to start: %s, but the state directory holds an earlier run's"
+                 " %u job record%s (%s) and %u session director%s (%s), whose jobs would be"
+                 " orphaned; restore the database from a backup (docs/operations.md), or start"
+                 " with --set state.create_database=yes to begin with an empty one",
+                 local->message, n_jobs, n_jobs == 1 ? "" : "s", jobs, n_sessions,
+                 n_sessions == 1 ? "y" : "ies", sessions);
+  else if (g_error_matches (local, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_MISSING))
+    g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_MISSING,
+                 "refusing to start: %s; restore it from a backup (docs/operations.md), or"
+                 " start with --set state.create_database=yes to begin with an empty one",
+                 local->message);
+  else
+    g_propagate_error (error, g_steal_pointer (&local));
+  return NULL;
+}
+
+/* minna-controller check: the database (missing, empty, foreign, damaged)
+ * and, for the local backend, the jobs that run, compared; exit 0 when they
+ * agree, 1 when something differs or is wrong. */
+static int
+cmd_check (const gchar *top_config_path, int argc, char **argv)
+{
+  g_autofree gchar *config_path = g_strdup (top_config_path);
+  GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Controller configuration", "FILE" },
+    { NULL }
+  };
+  g_autoptr(MnCli) cli = mn_cli_new ("minna-controller check", "",
+                                     "Check the database (missing, empty, foreign, damaged) and"
+                                     " compare it with the jobs that run; exit 0 when they agree,"
+                                     " 1 when not.  Never writes.", NULL, FALSE);
+  gint status;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnControllerConfig) config = NULL;
+  g_autoptr(MnControllerStore) store = NULL;
+  g_autoptr(MnBackend) backend = NULL;
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) live = NULL;
+  g_autofree gchar *db = NULL;
+  gint differences;
+
+  mn_cli_add_entries (cli, entries);
+  if ((status = mn_cli_parse (cli, &argc, &argv)) != MN_CLI_CONTINUE ||
+      (status = mn_cli_check_args (cli, argc, argv, 0, 0, "no arguments expected")) != MN_CLI_CONTINUE)
+    return status;
+  if (!load_config (config_path, NULL, &config, &error))
+    {
+      g_printerr ("minna-controller check: %s\n", error->message);
+      return 1;
+    }
+  /* offline: never makes a database */
+  g_free (config->create_database);
+  config->create_database = g_strdup ("no");
+  db = database_path (config);
+  if ((store = open_store (config, &error)) == NULL)
+    {
+      g_print ("FAIL database: %s\n", error->message);
+      return 1;
+    }
+  live = mn_controller_store_list (store, NULL, TRUE, &error);
+  if (live == NULL)
+    {
+      g_print ("FAIL database: %s\n", error->message);
+      return 1;
+    }
+  {
+    g_autofree gchar *display = g_filename_display_name (db);
+    g_print ("ok   database %s: minna schema %d, integrity ok, %u live session%s\n", display,
+             mn_controller_store_schema_version (store), live->len, live->len == 1 ? "" : "s");
+  }
+  if ((backend = make_backend (config, &error)) == NULL)
+    {
+      g_print ("FAIL backend: %s\n", error->message);
+      return 1;
+    }
+  differences = mn_controller_reconcile (store, backend, FALSE, lines, &error);
+  if (differences < 0)
+    {
+      g_print ("FAIL database: %s\n", error->message);
+      return 1;
+    }
+  for (guint i = 0; i < lines->len; i++)
+    g_print ("%s %s\n", differences > 0 ? "DIFF" : "note", (const gchar *) g_ptr_array_index (lines, i));
+  if (differences == 0)
+    g_print ("ok   the database and the running jobs agree\n");
+  return differences > 0 ? 1 : 0;
+}
+
+/* minna-controller backup DEST: SQLite's online backup of the database,
+ * also while the controller runs. */
+static int
+cmd_backup (const gchar *top_config_path, int argc, char **argv)
+{
+  g_autofree gchar *config_path = g_strdup (top_config_path);
+  GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Controller configuration", "FILE" },
+    { NULL }
+  };
+  g_autoptr(MnCli) cli = mn_cli_new ("minna-controller backup", "DEST",
+                                     "Copy the database to DEST (mode 0600) with SQLite's online"
+                                     " backup: consistent also while the controller serves.",
+                                     NULL, FALSE);
+  gint status;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnControllerConfig) config = NULL;
+  g_autoptr(MnControllerStore) store = NULL;
+  g_autofree gchar *db = NULL, *dest = NULL;
+
+  mn_cli_add_entries (cli, entries);
+  if ((status = mn_cli_parse (cli, &argc, &argv)) != MN_CLI_CONTINUE ||
+      (status = mn_cli_check_args (cli, argc, argv, 1, 1, "need exactly one DEST")) != MN_CLI_CONTINUE)
+    return status;
+  if (!load_config (config_path, NULL, &config, &error))
+    {
+      g_printerr ("minna-controller backup: %s\n", error->message);
+      return 1;
+    }
+  db = database_path (config);
+  dest = g_filename_display_name (argv[1]);
+  if ((store = mn_controller_store_open_full (db, MN_STORE_OPEN_NO_CHECK, &error)) == NULL ||
+      !mn_controller_store_backup (store, argv[1], &error))
+    {
+      g_printerr ("minna-controller backup: %s\n", error->message);
+      return 1;
+    }
+  g_print ("backup of %s written to %s\n", mn_controller_store_get_path (store), dest);
+  return 0;
+}
+
 static int
 serve (MnControllerConfig *config)
 {
@@ -263,7 +441,7 @@ serve (MnControllerConfig *config)
   g_autoptr(MnControllerManager) manager = NULL;
   g_autoptr(MnControllerApi) api = NULL;
   g_autoptr(MnAuthKey) key = NULL;
-  g_autofree gchar *db = NULL, *secret = NULL, *describe = NULL;
+  g_autofree gchar *secret = NULL, *describe = NULL;
   MnControllerRelay *relay = NULL;   /* the manager's */
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   Daemon d = { loop, config, NULL };
@@ -276,11 +454,9 @@ serve (MnControllerConfig *config)
     }
   if (g_mkdir_with_parents (config->port_lock_dir, 01777) == 0 && geteuid () == 0)
     chmod (config->port_lock_dir, 01777);
-  db = config->database[0] ? g_strdup (config->database)
-                           : g_build_filename (config->state_dir, "controller.db", NULL);
   if ((policy = load_policy (config, &error)) == NULL ||
       (apps = mn_app_load_dir (config->apps_dir, &error)) == NULL ||
-      (store = mn_controller_store_open (db, &error)) == NULL ||
+      (store = open_store (config, &error)) == NULL ||
       (!g_file_test (config->key_file, G_FILE_TEST_EXISTS) &&
        !mn_auth_key_create_file (config->key_file, &error)) ||
       (key = mn_auth_key_load (config->key_file, &error)) == NULL ||
@@ -350,6 +526,8 @@ serve (MnControllerConfig *config)
 
 static const MnCliCommand commands[] = {
   { "passwd", "USER", "set USER's password in the users file (read from stdin)" },
+  { "check", "", "check the database and compare it with the jobs that run (offline)" },
+  { "backup", "DEST", "copy the database to DEST (SQLite online backup, also while serving)" },
   { "job-launch", "...", "run by job scripts: hold a port, write the connection file, exec the app" },
   { NULL }
 };
@@ -400,6 +578,10 @@ main (int argc, char **argv)
         }
       /* whatever umask we were started with: every file we make is ours alone */
       mn_secure_umask ();
+      if (g_str_equal (argv[1], "check"))
+        return cmd_check (config_path, argc - 1, argv + 1);
+      if (g_str_equal (argv[1], "backup"))
+        return cmd_backup (config_path, argc - 1, argv + 1);
       return cmd_passwd (config_path, argc - 1, argv + 1);
     }
   if (help_config)

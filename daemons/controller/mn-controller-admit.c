@@ -88,24 +88,37 @@ admitted_event (const MnDecision *d, const gchar *prefix)
 /* ---- ending ---------------------------------------------------------- */
 
 /* The session is over: store, release its slot, start whom that admits. */
-void
-mn_manager_finish (MnControllerManager *self, MnSession *s, MnSessionState state,
-                   MnEndReason end, const gchar *reason)
+gboolean
+mn_manager_try_finish (MnControllerManager *self, MnSession *s, MnSessionState state,
+                       MnEndReason end, const gchar *reason, GError **error)
 {
   gint64 now = mn_controller_manager_now (self);
   gboolean had_slot = mn_manager_is_interactive (s) && (s->node >= 0 || s->state == MN_SESSION_QUEUED);
   gboolean had_route = s->host != NULL;
   g_autoptr(GArray) started = g_array_new (FALSE, TRUE, sizeof (MnDecision));
   g_autofree gchar *id = g_strdup (s->id);
+  g_autofree gchar *job_id = NULL;
 
   s->state = state;
   s->ended = now;
   s->end_reason = end;
   mn_manager_set_reason (s, reason);   /* @reason may have been s->reason: use s->reason from here */
+  mn_manager_fault_point ("finish-before-save");
+  if (!mn_manager_save_or_error (self, s, s->reason ? s->reason : mn_session_state_to_string (state),
+                                 error))
+    return FALSE;
+  mn_manager_fault_point ("finish-stored");
   if (state == MN_SESSION_FAILED)
     self->counters.failed++;
-  if (!mn_manager_save (self, s, s->reason ? s->reason : mn_session_state_to_string (state)))
-    return;
+  /* its end is stored: now its job may go (a job whose id the store never
+   * took, too: nobody else knows of it) */
+  job_id = g_strdup (g_hash_table_lookup (self->unsaved_jobs, id));
+  if (job_id == NULL && g_hash_table_contains (self->cancel_on_finish, id))
+    job_id = g_strdup (s->job_id);
+  g_hash_table_remove (self->unsaved_jobs, id);
+  g_hash_table_remove (self->cancel_on_finish, id);
+  if (job_id != NULL)
+    mn_manager_cancel_job (self, id, job_id);
   if (had_route)
     mn_manager_delete_route (self, id);
   if (had_slot)
@@ -125,9 +138,49 @@ mn_manager_finish (MnControllerManager *self, MnSession *s, MnSessionState state
           mn_manager_set_reason (next, NULL);
           if (mn_manager_save (self, next, ev))
             mn_manager_start_job (self, next);
+          else
+            self->refill_needed = TRUE;   /* the policy started it, the store did not
+                                           * record that: the policy is built again from
+                                           * what is stored at the next tick */
         }
       mn_decision_clear (d);
     }
+  return TRUE;
+}
+
+void
+mn_manager_finish (MnControllerManager *self, MnSession *s, MnSessionState state,
+                   MnEndReason end, const gchar *reason)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *id = g_strdup (s->id);
+  g_autofree gchar *why = g_strdup (reason);   /* a refused save frees s->reason */
+  PendingFinish *p;
+
+  if (mn_manager_try_finish (self, s, state, end, why, &error))
+    return;
+  /* the end happened in the world (the job ended, the launch failed): it
+   * must not be dropped, and the session must not look alive after a
+   * restart: retried with back-off until the store takes it */
+  p = g_hash_table_lookup (self->pending, id);
+  if (p == NULL)
+    {
+      p = g_new0 (PendingFinish, 1);
+      g_hash_table_insert (self->pending, g_strdup (id), p);
+    }
+  p->state = state;
+  p->end = end;
+  g_free (p->reason);
+  p->reason = g_steal_pointer (&why);
+  p->attempts++;
+  p->delay = p->delay == 0 ? 500 * 1000 : MIN (p->delay * 2, 30 * G_USEC_PER_SEC);
+  p->next_try = g_get_monotonic_time () + p->delay;
+  g_free (p->error);
+  p->error = g_strdup (error->message);
+  mn_log_limit_log (self->log, G_LOG_LEVEL_WARNING, "pending",
+                    "session %s: its end (%s: %s) could not be stored: %s; retrying with"
+                    " back-off (shown in GET /api/v1/faults)", id,
+                    mn_session_state_to_string (state), p->reason ? p->reason : "", error->message);
 }
 
 /* ---- launch ----------------------------------------------------------- */
@@ -265,6 +318,16 @@ mn_controller_manager_launch (MnControllerManager *self, const gchar *user,
         }
       else if (c.asked)
         mn_policy_state_release (self->policy, (guint64) s->num, now, NULL);
+      if (mn_controller_store_error_is_store (local))
+        {
+          self->store_refusals++;
+          self->store_error_at = now;
+          g_free (self->store_error);
+          self->store_error = g_strdup (local->message);
+          mn_log_limit_log (self->log, G_LOG_LEVEL_WARNING, "refused-launch",
+                            "launch for %s refused: the database did not take it: %s",
+                            user, local->message);
+        }
       mn_decision_clear (&c.d);
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
@@ -274,6 +337,7 @@ mn_controller_manager_launch (MnControllerManager *self, const gchar *user,
   live = g_steal_pointer (&s);
   id = g_strdup (live->id);
   mn_manager_track (self, live);
+  mn_manager_fault_point ("launch-stored");
   if (live->state == MN_SESSION_STARTING)
     mn_manager_start_job (self, live);   /* may finish (fail) and free it */
   mn_manager_kick (self);

@@ -686,6 +686,19 @@ get_number (SoupServerMessage *msg, JsonObject *o, const gchar *field, gboolean 
   return TRUE;
 }
 
+/* A failure's HTTP status: the store's refusals are 507 (its disk is full)
+ * or 503 (read-only, locked, failing): nothing was done, try again later. */
+static guint
+error_status (const GError *error)
+{
+  if (g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_FULL))
+    return 507;
+  if (g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_UNAVAILABLE) ||
+      g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE))
+    return 503;
+  return 500;
+}
+
 static void
 handle_launch (MnControllerApi *api, SoupServerMessage *msg)
 {
@@ -806,7 +819,7 @@ handle_launch (MnControllerApi *api, SoupServerMessage *msg)
         }
       if (g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_INVALID))
         return reply_error (msg, 400, NULL, "%s", error->message);
-      return reply_error (msg, 500, NULL, "%s", error->message);
+      return reply_error (msg, error_status (error), NULL, "%s", error->message);
     }
   {
     g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -900,7 +913,7 @@ handle_session (MnControllerApi *api, SoupServerMessage *msg, const gchar *metho
                                                         : g_strdup_printf ("stopped by %s", user);
     MnEndReason end = g_str_equal (user, s->user) ? MN_END_USER : MN_END_ADMIN;
     if (!mn_controller_manager_stop (api->manager, id, end, why, &error))
-      return reply_error (msg, 500, NULL, "%s", error->message);
+      return reply_error (msg, error_status (error), NULL, "%s", error->message);
   }
   mn_session_free (g_steal_pointer (&s));
   s = mn_controller_manager_get (api->manager, id, NULL);
@@ -908,6 +921,21 @@ handle_session (MnControllerApi *api, SoupServerMessage *msg, const gchar *metho
 }
 
 /* ---- routes, queue, usage, metrics ----------------------------------------------------- */
+
+/* GET /api/v1/faults (admins): what the store refused and what a start
+ * found amiss (mn_controller_manager_faults). */
+static void
+handle_faults (MnControllerApi *api, SoupServerMessage *msg)
+{
+  g_autofree gchar *user = require_user (api, msg, NULL);
+  g_autoptr(JsonNode) root = NULL;
+  if (user == NULL)
+    return;
+  if (!mn_controller_config_is_admin (api->config, user))
+    return reply_error (msg, 403, NULL, "only admins see the faults");
+  root = mn_controller_manager_faults (api->manager);
+  reply_json (msg, 200, root);
+}
 
 static void
 handle_routes (MnControllerApi *api, SoupServerMessage *msg)
@@ -1415,6 +1443,8 @@ dispatch (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
     return handle_list (api, msg, query);
   if (g_str_has_prefix (path, "sessions/") && strchr (path + 9, '/') == NULL && path[9] != '\0')
     return handle_session (api, msg, method, path + 9);
+  if (g_str_equal (path, "faults") && get)
+    return handle_faults (api, msg);
   if (g_str_equal (path, "routes") && get)
     return handle_routes (api, msg);
   if (g_str_equal (path, "queue") && get)

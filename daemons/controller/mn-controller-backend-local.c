@@ -722,6 +722,28 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
   }
 }
 
+/* Every job record whose process still runs. */
+static GHashTable *
+local_list_jobs (MnBackend *backend, GError **error)
+{
+  MnBackendLocal *self = (MnBackendLocal *) backend;
+  g_autoptr(GHashTable) out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GDir) dir = g_dir_open (self->jobs_dir, 0, error);
+  const gchar *name;
+  if (dir == NULL)
+    return NULL;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autoptr(JobRecord) r = NULL;
+      if (!valid_id (name) || (r = record_read (self, name, NULL)) == NULL || !job_alive (r))
+        continue;
+      g_hash_table_replace (out, g_strdup (name),
+                            g_strdup_printf ("pid %d, session directory %s", r->pid,
+                                             r->session_dir ? r->session_dir : "?"));
+    }
+  return g_steal_pointer (&out);
+}
+
 static GHashTable *
 local_poll (MnBackend *backend, const gchar *const *ids, gint64 now, GError **error)
 {
@@ -977,6 +999,7 @@ static const MnBackendClass local_class = {
   .poll = local_poll,
   .describe = local_describe,
   .check_policy = local_check_policy,
+  .list_jobs = local_list_jobs,
   .free = local_free,
 };
 

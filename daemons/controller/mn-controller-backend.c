@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "minna-controller"
 
 #include "mn-controller-backend.h"
+#include "mn-controller-config.h"
 
 MnJobStatus *
 mn_job_status_new (MnJobState state, gint exit_code, const gchar *message)
@@ -69,4 +70,16 @@ mn_backend_free (MnBackend *self)
 {
   if (self != NULL)
     self->klass->free (self);
+}
+
+GHashTable *
+mn_backend_list_jobs (MnBackend *self, GError **error)
+{
+  if (self->klass->list_jobs == NULL)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_NOT_ALLOWED,
+                   "the %s backend cannot list its jobs", self->klass->name);
+      return NULL;
+    }
+  return self->klass->list_jobs (self, error);
 }

@@ -88,6 +88,10 @@ typedef struct {
    * naming the policy's keys, appended to @problems; TRUE if none. */
   gboolean    (*check_policy) (MnBackend *self, const MnPolicyConfig *policy,
                                GPtrArray *problems);
+  /* Optional: the jobs this backend runs now that it started for minna,
+   * job id -> a description ("pid 123"), for the start's reconciliation
+   * with the database (issue 20).  NULL with @error when it cannot say. */
+  GHashTable *(*list_jobs) (MnBackend *self, GError **error);
   void        (*free)     (MnBackend *self);
 } MnBackendClass;
 
@@ -101,6 +105,9 @@ GHashTable *mn_backend_poll (MnBackend *self, const gchar *const *job_ids, gint6
 gchar      *mn_backend_describe (MnBackend *self);
 gboolean    mn_backend_check_policy (MnBackend *self, const MnPolicyConfig *policy,
                                      GPtrArray *problems);
+/* NULL with MN_CONTROLLER_ERROR_NOT_ALLOWED when the backend cannot list
+ * its jobs (Slurm, Grid Engine: not yet). */
+GHashTable *mn_backend_list_jobs (MnBackend *self, GError **error);
 void        mn_backend_free (MnBackend *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnBackend, mn_backend_free)
 

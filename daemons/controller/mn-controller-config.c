@@ -19,6 +19,7 @@ G_DEFINE_QUARK (mn-controller-error-quark, mn_controller_error)
 static const gchar *const backend_types[] = { "local", "slurm", "sge", NULL };
 static const gchar *const batch_modes[] = { "auto", "allow", "refuse", NULL };
 static const gchar *const host_fit_modes[] = { "warn", "refuse", NULL };
+static const gchar *const create_database_modes[] = { "auto", "yes", "no", NULL };
 
 static const MnConfigKey keys[] = {
   KEY ("server", "listen", STRING, listen, "127.0.0.1", 0, 0,
@@ -41,6 +42,9 @@ static const MnConfigKey keys[] = {
     "Directory of the session directories (<id>/, 0700 each, owned by the job's user); users' jobs must reach it, so it is 0711. Empty means <state_dir>-sessions, or <state_dir>/sessions where an older controller made that (then state_dir stays 0711)."),
   KEY ("state", "database", STRING, database, "", 0, 0,
     "SQLite database file; empty means <state_dir>/controller.db."),
+  { .group = "state", .name = "create_database", .type = MN_CONFIG_STRING,
+    .offset = OFF (create_database), .def = "auto", .choices = create_database_modes, .help =
+    "Whether the controller may make a new database at start.  auto: only on a first install (the file is missing and the state directory holds no job record or session directory of an earlier run); yes: also where the file is missing or empty (0 bytes) in a used state directory (after a loss: restore from a backup first, see docs/operations.md); no: never.  A foreign or damaged file is always refused." },
   KEY ("state", "apps_dir", STRING, apps_dir, "/usr/share/minna/apps", 0, 0,
     "Directory of app definitions (*.app key files)."),
   KEY ("state", "policy_file", STRING, policy_file, "", 0, 0,

@@ -26,6 +26,12 @@ typedef enum {
                                     * too slow): not a refusal, ask again */
   MN_CONTROLLER_ERROR_NOT_ALLOWED, /* a request this service does not take at all
                                     * (queue = batch, see [backend] batch) */
+  MN_CONTROLLER_ERROR_STORE_FULL,  /* SQLite: the disk is full (SQLITE_FULL): HTTP 507 */
+  MN_CONTROLLER_ERROR_STORE_UNAVAILABLE, /* SQLite: read-only, busy, locked or an I/O
+                                          * error: nothing was stored, HTTP 503 */
+  MN_CONTROLLER_ERROR_STORE_MISSING, /* at start: no database, or an empty one */
+  MN_CONTROLLER_ERROR_STORE_FOREIGN, /* at start: another program's file, or a newer schema */
+  MN_CONTROLLER_ERROR_STORE_DAMAGED, /* at start: SQLite finds it damaged */
 } MnControllerError;
 
 typedef struct {
@@ -41,6 +47,7 @@ typedef struct {
   gchar   *state_dir;
   gchar   *sessions_dir;        /* "": see mn_controller_config_sessions_dir */
   gchar   *database;
+  gchar   *create_database;     /* "auto", "yes", "no": see the key's help */
   gchar   *apps_dir;
   gchar   *policy_file;
   /* [auth] */

@@ -58,8 +58,12 @@ cancel_work (gpointer data)
 {
   CancelCall *c = data;
   g_autoptr(GError) error = NULL;
+  g_autofree gchar *key = g_strconcat ("cancel:", c->id, NULL);
   if (!mn_backend_cancel (c->self->backend, c->job_id, 0, &error))
-    g_message ("session %s: cancel job %s: %s (will retry)", c->id, c->job_id, error->message);
+    mn_log_limit_log (c->self->log, G_LOG_LEVEL_MESSAGE, key, "session %s: cancel job %s: %s"
+                      " (will retry)", c->id, c->job_id, error->message);
+  else
+    mn_log_limit_clear (c->self->log, key, NULL);
 }
 
 /* Cancels session @id's job.  A scheduler's scancel/qdel takes seconds and
@@ -73,8 +77,12 @@ mn_manager_cancel_job (MnControllerManager *self, const gchar *id, const gchar *
   if (!self->backend->klass->commands_block)
     {
       g_autoptr(GError) error = NULL;
+      g_autofree gchar *key = g_strconcat ("cancel:", id, NULL);
       if (!mn_backend_cancel (self->backend, job_id, mn_controller_manager_now (self), &error))
-        g_message ("session %s: cancel job %s: %s (will retry)", id, job_id, error->message);
+        mn_log_limit_log (self->log, G_LOG_LEVEL_MESSAGE, key, "session %s: cancel job %s: %s"
+                          " (will retry)", id, job_id, error->message);
+      else
+        mn_log_limit_clear (self->log, key, NULL);
       return;
     }
   if (g_hash_table_contains (self->cancelling, id))
@@ -255,12 +263,28 @@ submitted (MnControllerManager *self, MnSession *s, const gchar *job_id, const G
       mn_manager_finish (self, s, MN_SESSION_FAILED, MN_END_FAILED, why);
       return;
     }
+  mn_manager_fault_point ("submitted-before-save");
   g_free (s->job_id);
   s->job_id = g_strdup (job_id);
   s->submitted = mn_controller_manager_now (self);
   mn_manager_set_reason (s, "waiting for the job to start");
   event = g_strdup_printf ("submitted as job %s", s->job_id);
-  mn_manager_save (self, s, event);
+  if (mn_manager_save (self, s, event))
+    {
+      g_hash_table_remove (self->unsaved_jobs, s->id);
+      mn_manager_fault_point ("submitted-stored");
+      return;
+    }
+  /* the job exists, the store does not know: kept here and stored again at
+   * the next poll; cancelled if the session ends before that */
+  g_hash_table_replace (self->unsaved_jobs, g_strdup (s->id), g_strdup (job_id));
+}
+
+void
+mn_manager_submitted_again (MnControllerManager *self, MnSession *s, const gchar *job_id)
+{
+  g_autofree gchar *id = g_strdup (job_id);
+  submitted (self, s, id, NULL);
 }
 
 /* Submissions wait on the scheduler (sbatch; for the local backend the
@@ -320,12 +344,15 @@ submit_work (gpointer data)
   spec.node = s->node;
   spec.logical = s->logical;
   spec.give_up = s->give_up;
+  mn_manager_fault_point ("submit-before");
   if (c->policy != NULL)
     {
       spec.allocation = &c->allocation;
       spec.policy = c->policy;
     }
   c->job_id = mn_backend_submit (c->self->backend, &spec, c->now, &c->error);
+  if (c->job_id != NULL)
+    mn_manager_fault_point ("submit-after");
 }
 
 /* On the main loop. */
@@ -389,6 +416,17 @@ mn_manager_start_job (MnControllerManager *self, MnSession *s)
 
 /* ---- stop ------------------------------------------------------------- */
 
+/* A stop the store did not take: the session goes on as it was; logged. */
+static gboolean
+refused (MnControllerManager *self, const gchar *id, GError **error, GError **local)
+{
+  mn_log_limit_log (self->log, G_LOG_LEVEL_WARNING, "refused-stop",
+                    "session %s: stop refused, the session goes on: %s", id, (*local)->message);
+  g_prefix_error (local, "the stop was not recorded, so the session goes on: ");
+  g_propagate_error (error, g_steal_pointer (local));
+  return FALSE;
+}
+
 gboolean
 mn_controller_manager_stop (MnControllerManager *self, const gchar *id, MnEndReason end,
                             const gchar *why, GError **error)
@@ -404,11 +442,22 @@ mn_controller_manager_stop (MnControllerManager *self, const gchar *id, MnEndRea
         return FALSE;
       return TRUE;   /* already over: stopping is idempotent */
     }
+  if (mn_manager_is_pending (self, s))
+    {
+      /* its end happened and waits for the store: that end is the stop */
+      PendingFinish *p = g_hash_table_lookup (self->pending, id);
+      g_autofree gchar *reason = g_strdup (p->reason);
+      if (!mn_manager_try_finish (self, s, p->state, p->end, reason, &local))
+        return refused (self, id, error, &local);
+      return TRUE;
+    }
   if (s->state == MN_SESSION_QUEUED || s->job_id == NULL)
     {
       /* never started: whoever stopped it, it was withdrawn */
-      mn_manager_finish (self, s, MN_SESSION_ENDED,
-                         s->state == MN_SESSION_QUEUED ? MN_END_CANCELLED : end, why);
+      if (!mn_manager_try_finish (self, s, MN_SESSION_ENDED,
+                                  s->state == MN_SESSION_QUEUED ? MN_END_CANCELLED : end, why,
+                                  &local))
+        return refused (self, id, error, &local);
       return TRUE;
     }
   if (s->state != MN_SESSION_ENDING)
@@ -420,17 +469,15 @@ mn_controller_manager_stop (MnControllerManager *self, const gchar *id, MnEndRea
       s->stop_requested = now;
       s->end_reason = end;
       mn_manager_set_reason (s, why);
-      if (!mn_manager_save (self, s, why))
-        {
-          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE,
-                       "could not record the stop request");
-          return FALSE;
-        }
+      /* stored first: a refusal changes nothing, here or in the world */
+      if (!mn_manager_save_or_error (self, s, why, &local))
+        return refused (self, id, error, &local);
+      mn_manager_fault_point ("stop-stored");
     }
   mn_manager_cancel_job (self, s->id, s->job_id);
+  mn_manager_fault_point ("stop-cancelled");
   if (s->host != NULL)
     mn_manager_delete_route (self, s->id);
   mn_manager_kick (self);
   return TRUE;
 }
-

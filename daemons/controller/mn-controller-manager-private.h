@@ -12,10 +12,12 @@
 #pragma once
 
 #include "mn-controller-manager.h"
+#include "mn-log-limit.h"
 
 G_BEGIN_DECLS
 
 typedef struct _NodeAddrs NodeAddrs;
+typedef struct _PendingFinish PendingFinish;
 typedef struct _IdleState IdleState;
 
 struct _NodeAddrs {
@@ -51,6 +53,29 @@ struct _MnControllerManager {
   gboolean            listing_routes;
   gint64              last_idle_check;
   MnManagerCounters   counters;
+  /* issue 20: write before acting */
+  GHashTable         *stored;      /* id -> MnSession*: each live session as last stored */
+  GHashTable         *pending;     /* id -> PendingFinish*: an end the store refused, retried */
+  GHashTable         *unsaved_jobs; /* id -> job id: submitted, the id not stored yet */
+  GHashTable         *cancel_on_finish; /* id: cancel its job once its end is stored */
+  MnLogLimit         *log;         /* repeated failures: once, then counted */
+  gchar              *store_error; /* the last change the store refused (NULL: none since) */
+  gint64              store_error_at;  /* Unix s */
+  guint64             store_refusals;
+  GPtrArray          *reconcile;   /* strings: what the last start found amiss */
+  gboolean            refill_needed; /* the policy admitted what the store did not take */
+};
+
+/* A session's end that could not be stored: retried with back-off until it
+ * is (the session stays as stored meanwhile, and is shown in the faults). */
+struct _PendingFinish {
+  MnSessionState state;
+  MnEndReason    end;
+  gchar         *reason;
+  guint          attempts;
+  gint64         next_try;   /* monotonic µs */
+  gint64         delay;      /* µs */
+  gchar         *error;
 };
 
 /* An asynchronous call about one session: holds a manager reference; freeing
@@ -63,9 +88,16 @@ typedef struct {
 /* mn-controller-manager.c */
 void      mn_manager_track (MnControllerManager *self, MnSession *s);
 void      mn_manager_untrack (MnControllerManager *self, MnSession *s);   /* frees @s */
-/* Write @s with an event; FALSE (logged) if the store refused, and then the
- * caller must not act on the change. */
+/* Write @s with an event; FALSE (logged, rate-limited) if the store
+ * refused, and then @s is back as it was stored (the change is undone in
+ * memory) and the caller must not act on it. */
 gboolean  mn_manager_save (MnControllerManager *self, MnSession *s, const gchar *event);
+/* The same, with the store's error for the caller to answer (507/503). */
+gboolean  mn_manager_save_or_error (MnControllerManager *self, MnSession *s,
+                                    const gchar *event, GError **error);
+/* MINNA_FAULT_POINT=@name in the environment: the controller kills itself
+ * (SIGKILL) here, for the faults suite; nothing when unset. */
+void      mn_manager_fault_point (const gchar *name);
 void      mn_manager_set_reason (MnSession *s, const gchar *reason);
 gchar    *mn_manager_random_hex (gsize bytes);
 CallData *mn_manager_call_new (MnControllerManager *self, const gchar *id);
@@ -89,6 +121,17 @@ void      mn_manager_fill_request (const MnSession *s, MnPolicyRequest *r);
  * release its slot, start whom that admits. */
 void      mn_manager_finish (MnControllerManager *self, MnSession *s, MnSessionState state,
                              MnEndReason end, const gchar *reason);
+/* The same, but a refusal of the store is the caller's (returned, nothing
+ * changed, no retry): a user's stop. */
+gboolean  mn_manager_try_finish (MnControllerManager *self, MnSession *s, MnSessionState state,
+                                 MnEndReason end, const gchar *reason, GError **error);
+
+/* mn-controller-faults.c */
+void      mn_manager_pending_free (PendingFinish *p);
+/* Retries the ends the store refused whose time has come. */
+void      mn_manager_retry_pending (MnControllerManager *self);
+/* Whether @s waits for its end to be stored (polls leave it alone). */
+gboolean  mn_manager_is_pending (MnControllerManager *self, const MnSession *s);
 void      mn_manager_refill_policy (MnControllerManager *self, GPtrArray *sessions,
                                     gboolean start_admitted);
 
@@ -96,6 +139,9 @@ void      mn_manager_refill_policy (MnControllerManager *self, GPtrArray *sessio
 gchar    *mn_manager_output_tail (MnControllerManager *self, const MnSession *s);
 void      mn_manager_start_job (MnControllerManager *self, MnSession *s);
 void      mn_manager_cancel_job (MnControllerManager *self, const gchar *id, const gchar *job_id);
+/* Stores @job_id (submitted earlier; the store refused it then) again. */
+void      mn_manager_submitted_again (MnControllerManager *self, MnSession *s,
+                                      const gchar *job_id);
 
 /* mn-controller-routes.c */
 void      mn_manager_node_addrs_free (NodeAddrs *n);

@@ -7,6 +7,7 @@
 #include "mn-controller-manager-private.h"
 
 #include <openssl/rand.h>
+#include <signal.h>
 
 static void worker (gpointer item, gpointer pool_data);
 
@@ -77,6 +78,14 @@ mn_controller_manager_new (const MnControllerConfig *config, const MnPolicyConfi
                                             (GDestroyNotify) mn_manager_node_addrs_free);
   self->idle = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                       (GDestroyNotify) mn_manager_idle_state_free);
+  self->stored = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify) mn_session_free);
+  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) mn_manager_pending_free);
+  self->unsaved_jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->cancel_on_finish = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->log = mn_log_limit_new (G_LOG_DOMAIN, 60);
+  self->reconcile = g_ptr_array_new_with_free_func (g_free);
   /* enough for a lecture's submissions to overlap their waits on the
    * kernel (cgroups, exec) and the scheduler's commands; more took CPU from
    * the main loop (the same process, the same cgroup's share) and the
@@ -107,6 +116,13 @@ manager_clear (MnControllerManager *self)
   g_hash_table_destroy (self->cancelling);
   g_hash_table_destroy (self->node_addrs);
   g_hash_table_destroy (self->idle);
+  g_hash_table_destroy (self->stored);
+  g_hash_table_destroy (self->pending);
+  g_hash_table_destroy (self->unsaved_jobs);
+  g_hash_table_destroy (self->cancel_on_finish);
+  mn_log_limit_free (self->log);
+  g_free (self->store_error);
+  g_ptr_array_unref (self->reconcile);
   /* every item holds a reference: none is queued or running by now */
   g_thread_pool_free (self->workers, FALSE, TRUE);
   g_main_context_unref (self->context);
@@ -176,6 +192,7 @@ mn_manager_track (MnControllerManager *self, MnSession *s)
 {
   g_hash_table_replace (self->live, s->id, s);
   g_hash_table_replace (self->by_num, &s->num, s);
+  g_hash_table_replace (self->stored, g_strdup (s->id), mn_session_copy (s));
 }
 
 void
@@ -184,21 +201,63 @@ mn_manager_untrack (MnControllerManager *self, MnSession *s)
   g_hash_table_remove (self->by_num, &s->num);
   g_hash_table_remove (self->running_since, s->id);
   g_hash_table_remove (self->idle, s->id);
+  g_hash_table_remove (self->stored, s->id);
+  g_hash_table_remove (self->pending, s->id);
   g_hash_table_remove (self->live, s->id);   /* frees s */
 }
 
-/* Write @s with an event; FALSE (logged) if the store refused, and then the
- * caller must not act on the change. */
+gboolean
+mn_manager_save_or_error (MnControllerManager *self, MnSession *s, const gchar *event,
+                          GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  MnSession *stored;
+  if (mn_controller_store_update (self->store, s, mn_controller_manager_now (self), event, &local))
+    {
+      g_hash_table_replace (self->stored, g_strdup (s->id), mn_session_copy (s));
+      if (self->store_error != NULL)
+        {
+          mn_log_limit_clear (self->log, "store", "the database takes changes again");
+          g_clear_pointer (&self->store_error, g_free);
+        }
+      return TRUE;
+    }
+  /* nothing changes in memory either: what the API shows is what is stored */
+  stored = g_hash_table_lookup (self->stored, s->id);
+  if (stored != NULL)
+    mn_session_restore (s, stored);
+  self->store_refusals++;
+  self->store_error_at = mn_controller_manager_now (self);
+  g_free (self->store_error);
+  self->store_error = g_strdup (local->message);
+  mn_log_limit_log (self->log, G_LOG_LEVEL_WARNING, "store",
+                    "session %s: change refused, not carried out (%s): %s", s->id,
+                    event ? event : "", local->message);
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
 gboolean
 mn_manager_save (MnControllerManager *self, MnSession *s, const gchar *event)
 {
-  g_autoptr(GError) error = NULL;
-  if (!mn_controller_store_update (self->store, s, mn_controller_manager_now (self), event, &error))
+  return mn_manager_save_or_error (self, s, event, NULL);
+}
+
+void
+mn_manager_fault_point (const gchar *name)
+{
+  static const gchar *point = NULL;
+  static gsize once = 0;
+  if (g_once_init_enter (&once))
     {
-      g_warning ("session %s: not saved (%s): %s", s->id, event ? event : "", error->message);
-      return FALSE;
+      point = g_getenv ("MINNA_FAULT_POINT");
+      g_once_init_leave (&once, 1);
     }
-  return TRUE;
+  if (point != NULL && g_str_equal (point, name))
+    {
+      g_printerr ("minna-controller: MINNA_FAULT_POINT=%s reached: killing itself\n", name);
+      raise (SIGKILL);
+    }
 }
 
 void
@@ -334,6 +393,7 @@ mn_manager_kick (MnControllerManager *self)
 static gboolean
 timer_cb (gpointer data)
 {
+  mn_manager_retry_pending (data);
   mn_controller_manager_tick (data);
   return G_SOURCE_CONTINUE;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include "mn-policy.h"
 #include "mn-controller-app.h"
 #include "mn-controller-backend.h"
@@ -58,6 +59,13 @@ void mn_controller_manager_set_prober (MnControllerManager *self, MnProbeFunc pr
 /* Loads live sessions from the store, puts them back into the policy state,
  * submits what was admitted but not submitted, re-registers routes. */
 gboolean mn_controller_manager_recover (MnControllerManager *self, GError **error);
+/* The store against what @backend runs now (issue 20): a line per
+ * difference appended to @lines (a session whose job is gone, a job
+ * whose session is over, a job the database does not know); with @act, a
+ * job whose session is over in the database is cancelled.  Returns the
+ * number of differences, -1 with @error when the store cannot be read. */
+gint     mn_controller_reconcile (MnControllerStore *store, MnBackend *backend, gboolean act,
+                                  GPtrArray *lines, GError **error);
 /* The policy (@policy, NULL: the current one) against what the backend can
  * do on its host (the local backend: [node] cores, memory, swap, GPUs,
  * [queue] nodes; limits the kernel cannot set).  Each mismatch is logged,
@@ -128,5 +136,14 @@ typedef struct {
 } MnManagerCounters;
 
 const MnManagerCounters *mn_controller_manager_get_counters (MnControllerManager *self);
+
+/* Issue 20, for admins (GET /api/v1/faults, the admin page): the store's
+ * state ("ok", "last_error", "refusals"), the ends it refused that are
+ * being retried ("pending": session, stored_state, state, reason,
+ * attempts, next_try_ms, error), submitted jobs whose id it has not
+ * taken yet ("unsaved_jobs"), and what the last start found amiss
+ * between the database and what runs ("reconcile", lines). */
+JsonNode *mn_controller_manager_faults (MnControllerManager *self);
+void      mn_controller_manager_add_reconcile (MnControllerManager *self, const gchar *line);
 
 G_END_DECLS

@@ -118,7 +118,8 @@ handle_starting (MnControllerManager *self, MnSession *s, const MnJobStatus *st,
       g_autofree gchar *why = g_strdup_printf ("the app did not answer within %" G_GINT64_FORMAT
                                                " s, so it was cancelled; its last output:\n%s",
                                                self->config->ready_timeout, tail);
-      mn_manager_cancel_job (self, s->id, s->job_id);
+      /* cancelled once its end is stored */
+      g_hash_table_add (self->cancel_on_finish, g_strdup (s->id));
       mn_manager_finish (self, s, MN_SESSION_FAILED, MN_END_FAILED, why);
       return;
     }
@@ -237,12 +238,16 @@ apply_statuses (MnControllerManager *self, GHashTable *asked, GHashTable *status
       MnSession *s = g_hash_table_lookup (self->live, p->id);
       MnJobStatus unknown = { MN_JOB_UNKNOWN, -1, error ? error->message : (gchar *) "no answer", 0, NULL };
       const MnJobStatus *st;
-      if (s == NULL)
-        continue;
+      if (s == NULL || mn_manager_is_pending (self, s))
+        continue;   /* its end waits for the store (mn-controller-faults.c) */
       if (s->job_id == NULL)
         {
+          const gchar *unsaved = g_hash_table_lookup (self->unsaved_jobs, s->id);
+          /* submitted, but the store did not take its id: store it again */
+          if (unsaved != NULL && s->state == MN_SESSION_STARTING)
+            mn_manager_submitted_again (self, s, unsaved);
           /* admitted but never submitted (killed in between): submit now */
-          if (s->state == MN_SESSION_STARTING && !g_hash_table_contains (self->busy, s->id))
+          else if (s->state == MN_SESSION_STARTING && !g_hash_table_contains (self->busy, s->id))
             mn_manager_start_job (self, s);
           continue;
         }
@@ -303,6 +308,12 @@ mn_controller_manager_tick (MnControllerManager *self)
   gpointer v;
 
   self->ticks++;
+  if (self->refill_needed)
+    {
+      g_autoptr(MnPolicyConfig) policy = mn_policy_config_copy (mn_policy_state_get_config (self->policy));
+      self->refill_needed = FALSE;
+      mn_controller_manager_set_policy (self, policy);
+    }
   mn_manager_check_idle (self, now);
   if (self->polling)
     return;   /* the last poll still waits on the scheduler */

@@ -35,6 +35,29 @@ mn_session_copy (const MnSession *src)
 }
 
 void
+mn_session_restore (MnSession *dst, const MnSession *stored)
+{
+  MnSession *c = mn_session_copy (stored);
+  MnSession *old = g_memdup2 (dst, sizeof *dst);
+  *dst = *c;
+  g_free (c);
+  /* the identity (the live table's keys point at it) and what the last
+   * poll saw are not stored: they stay */
+  g_free (dst->id);
+  dst->id = g_steal_pointer (&old->id);
+  dst->num = old->num;
+  g_free (dst->exec_node);
+  dst->exec_node = g_steal_pointer (&old->exec_node);
+  g_free (dst->refused_at);
+  dst->refused_at = g_steal_pointer (&old->refused_at);
+  dst->sched_pending = old->sched_pending;
+  dst->sched_estimate = old->sched_estimate;
+  dst->route_failed = old->route_failed;
+  dst->wait_reason = old->wait_reason;
+  mn_session_free (old);
+}
+
+void
 mn_session_free (MnSession *s)
 {
   if (s == NULL)

@@ -67,6 +67,10 @@ typedef struct {
 MnSession   *mn_session_new (void);
 MnSession   *mn_session_copy (const MnSession *s);
 void         mn_session_free (MnSession *s);
+/* Puts back into @dst every stored field of @stored (a copy of what the
+ * store holds): a change the store refused is undone.  @dst keeps its
+ * pointer, id and the fields that are not stored (from the last poll). */
+void         mn_session_restore (MnSession *dst, const MnSession *stored);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnSession, mn_session_free)
 
 const gchar *mn_session_state_to_string (MnSessionState state);

@@ -4,12 +4,17 @@
 #include "mn-controller-store.h"
 #include "mn-controller-config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <unistd.h>
 
 struct _MnControllerStore {
   sqlite3 *db;
   gchar   *path;
+  gboolean created;    /* the file was new or empty: this open made the schema */
 };
 
 /* Migration N takes the schema from version N to N+1.  Never edit one that
@@ -53,11 +58,34 @@ static const gchar *const migrations[] = {
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MN_CONTROLLER_STORE_SCHEMA_VERSION);
 
+/* SQLite's result as the controller's code: what a caller answers (507 for
+ * a full disk, 503 while the database cannot be written) depends on it. */
+static gint
+error_code (int rc)
+{
+  switch (rc & 0xff)
+    {
+    case SQLITE_FULL:
+      return MN_CONTROLLER_ERROR_STORE_FULL;
+    case SQLITE_READONLY:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+    case SQLITE_PERM:
+      return MN_CONTROLLER_ERROR_STORE_UNAVAILABLE;
+    default:
+      return MN_CONTROLLER_ERROR_STORE;
+    }
+}
+
 static gboolean
 fail (MnControllerStore *store, const gchar *what, GError **error)
 {
-  g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE,
-               "%s: %s: %s", store->path, what, sqlite3_errmsg (store->db));
+  g_autofree gchar *path = g_filename_display_name (store->path);
+  g_set_error (error, MN_CONTROLLER_ERROR, error_code (sqlite3_extended_errcode (store->db)),
+               "%s: %s: %s", path, what, sqlite3_errmsg (store->db));
   return FALSE;
 }
 
@@ -65,14 +93,25 @@ static gboolean
 exec (MnControllerStore *store, const gchar *sql, GError **error)
 {
   char *msg = NULL;
-  if (sqlite3_exec (store->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+  int rc = sqlite3_exec (store->db, sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK)
     {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE,
-                   "%s: %s", store->path, msg ? msg : "error");
+      g_autofree gchar *path = g_filename_display_name (store->path);
+      g_set_error (error, MN_CONTROLLER_ERROR, error_code (rc),
+                   "%s: %s", path, msg ? msg : sqlite3_errstr (rc));
       sqlite3_free (msg);
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+mn_controller_store_error_is_store (const GError *error)
+{
+  return error != NULL && error->domain == MN_CONTROLLER_ERROR &&
+         (error->code == MN_CONTROLLER_ERROR_STORE ||
+          error->code == MN_CONTROLLER_ERROR_STORE_FULL ||
+          error->code == MN_CONTROLLER_ERROR_STORE_UNAVAILABLE);
 }
 
 gint
@@ -97,46 +136,261 @@ mn_controller_store_free (MnControllerStore *store)
   g_free (store);
 }
 
-MnControllerStore *
-mn_controller_store_open (const gchar *path, GError **error)
+/* What is in the file before anything is written to it: minna's (by
+ * application_id, or an older minna's by its schema), empty, or foreign. */
+static gboolean
+check_identity (MnControllerStore *store, gboolean *empty, GError **error)
 {
-  g_autoptr(MnControllerStore) store = g_new0 (MnControllerStore, 1);
+  sqlite3_stmt *st = NULL;
+  gint64 app_id = -1, tables = -1, sessions = 0;
   gint version;
+  g_autofree gchar *path = g_filename_display_name (store->path);
+  int rc;
 
-  store->path = g_strdup (path);
-  if (sqlite3_open_v2 (path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                       SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
+  *empty = FALSE;
+  rc = sqlite3_prepare_v2 (store->db, "SELECT (SELECT application_id FROM pragma_application_id),"
+                           " (SELECT COUNT(*) FROM sqlite_master),"
+                           " (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+                           "  AND name = 'sessions')", -1, &st, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step (st)) == SQLITE_ROW)
     {
-      fail (store, "cannot open", error);
-      return NULL;
+      app_id = sqlite3_column_int64 (st, 0);
+      tables = sqlite3_column_int64 (st, 1);
+      sessions = sqlite3_column_int64 (st, 2);
     }
-  sqlite3_busy_timeout (store->db, 5000);
-  if (!exec (store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-             "PRAGMA foreign_keys=ON;", error))
-    return NULL;
+  sqlite3_finalize (st);
+  if (app_id < 0 && (rc & 0xff) == SQLITE_NOTADB)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_FOREIGN,
+                   "%s is not a minna database: not an SQLite database at all (or its header"
+                   " is damaged)", path);
+      return FALSE;
+    }
+  if (app_id < 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_DAMAGED,
+                   "%s is damaged (%s): truncated or overwritten?  Restore it from a backup"
+                   " (docs/operations.md)", path, sqlite3_errmsg (store->db));
+      return FALSE;
+    }
   version = mn_controller_store_schema_version (store);
+  if (app_id == MN_CONTROLLER_STORE_APPLICATION_ID)
+    return TRUE;
+  if (app_id == 0 && tables == 0 && version == 0)
+    {
+      *empty = TRUE;
+      return TRUE;
+    }
+  /* databases made before the application id was set: minna's schema */
+  if (app_id == 0 && version >= 1 && version <= MN_CONTROLLER_STORE_SCHEMA_VERSION && sessions == 1)
+    return TRUE;
+  g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_FOREIGN,
+               "%s is not a minna database: application_id %" G_GINT64_FORMAT
+               " (minna's is %d), schema version %d, %" G_GINT64_FORMAT " objects%s",
+               path, app_id, MN_CONTROLLER_STORE_APPLICATION_ID, version, tables,
+               sessions ? "" : ", no sessions table");
+  return FALSE;
+}
+
+static gboolean
+check_integrity (MnControllerStore *store, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  g_autoptr(GString) problems = g_string_new (NULL);
+  g_autofree gchar *path = g_filename_display_name (store->path);
+  int rc = sqlite3_prepare_v2 (store->db, "PRAGMA quick_check(5)", -1, &st, NULL);
+  while (st != NULL && (rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      const gchar *line = (const gchar *) sqlite3_column_text (st, 0);
+      if (line != NULL && !g_str_equal (line, "ok"))
+        g_string_append_printf (problems, "%s%s", problems->len ? "; " : "", line);
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE && rc != SQLITE_OK)
+    g_string_append_printf (problems, "%s%s", problems->len ? "; " : "", sqlite3_errmsg (store->db));
+  if (problems->len == 0)
+    return TRUE;
+  g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_DAMAGED,
+               "%s is damaged (PRAGMA quick_check: %s); restore it from a backup"
+               " (docs/operations.md)", path, problems->str);
+  return FALSE;
+}
+
+static gboolean
+migrate (MnControllerStore *store, GError **error)
+{
+  gint version = mn_controller_store_schema_version (store);
+  g_autofree gchar *path = g_filename_display_name (store->path);
   if (version > MN_CONTROLLER_STORE_SCHEMA_VERSION)
     {
-      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE,
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_FOREIGN,
                    "%s: schema version %d is newer than this controller's %d",
                    path, version, MN_CONTROLLER_STORE_SCHEMA_VERSION);
-      return NULL;
+      return FALSE;
     }
   for (gint v = MAX (version, 0); v < MN_CONTROLLER_STORE_SCHEMA_VERSION; v++)
     {
       g_autofree gchar *bump = g_strdup_printf ("PRAGMA user_version=%d;", v + 1);
       if (!exec (store, "BEGIN IMMEDIATE", error))
-        return NULL;
+        return FALSE;
       if (!exec (store, migrations[v], error) || !exec (store, bump, error))
         {
           exec (store, "ROLLBACK", NULL);
           g_prefix_error (error, "migration %d -> %d: ", v, v + 1);
-          return NULL;
+          return FALSE;
         }
       if (!exec (store, "COMMIT", error))
-        return NULL;
+        return FALSE;
     }
+  /* a file other programs (and `minna-controller check`) can tell apart */
+  return exec (store, "PRAGMA application_id=" G_STRINGIFY (MN_CONTROLLER_STORE_APPLICATION_ID),
+               error);
+}
+
+MnControllerStore *
+mn_controller_store_open_full (const gchar *path, MnStoreOpenFlags flags, GError **error)
+{
+  g_autoptr(MnControllerStore) store = g_new0 (MnControllerStore, 1);
+  g_autofree gchar *display = g_filename_display_name (path);
+  gboolean may_create = (flags & MN_STORE_OPEN_CREATE) != 0;
+  gboolean empty = FALSE;
+  GStatBuf sb;
+  int rc;
+
+  store->path = g_strdup (path);
+  if (g_stat (path, &sb) != 0)
+    {
+      if (errno != ENOENT)
+        {
+          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_UNAVAILABLE,
+                       "%s: %s", display, g_strerror (errno));
+          return NULL;
+        }
+      if (!may_create)
+        {
+          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_MISSING,
+                       "%s does not exist", display);
+          return NULL;
+        }
+    }
+  else if (!S_ISREG (sb.st_mode))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_FOREIGN,
+                   "%s is not a regular file", display);
+      return NULL;
+    }
+  else if (sb.st_size == 0 && !may_create)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_MISSING,
+                   "%s is empty (0 bytes)", display);
+      return NULL;
+    }
+  rc = sqlite3_open_v2 (path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX |
+                        (may_create ? SQLITE_OPEN_CREATE : 0), NULL);
+  if (rc != SQLITE_OK)
+    {
+      fail (store, "cannot open", error);
+      return NULL;
+    }
+  sqlite3_extended_result_codes (store->db, 1);
+  sqlite3_busy_timeout (store->db, 5000);
+  if (sqlite3_db_readonly (store->db, "main") == 1)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_UNAVAILABLE,
+                   "%s is read-only: the controller must record every change", display);
+      return NULL;
+    }
+  if (!check_identity (store, &empty, error))
+    return NULL;
+  if (empty && !may_create)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_MISSING,
+                   "%s holds no tables (an empty database)", display);
+      return NULL;
+    }
+  if (!empty && (flags & MN_STORE_OPEN_NO_CHECK) == 0 && !check_integrity (store, error))
+    return NULL;
+  if (!exec (store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+             "PRAGMA foreign_keys=ON;", error) || !migrate (store, error))
+    {
+      g_prefix_error (error, "%s: ", display);
+      return NULL;
+    }
+  store->created = empty;
   return g_steal_pointer (&store);
+}
+
+MnControllerStore *
+mn_controller_store_open (const gchar *path, GError **error)
+{
+  return mn_controller_store_open_full (path, MN_STORE_OPEN_CREATE, error);
+}
+
+gboolean
+mn_controller_store_was_created (MnControllerStore *store)
+{
+  return store->created;
+}
+
+const gchar *
+mn_controller_store_get_path (MnControllerStore *store)
+{
+  return store->path;
+}
+
+gboolean
+mn_controller_store_backup (MnControllerStore *store, const gchar *dest, GError **error)
+{
+  g_autofree gchar *tmp = g_strconcat (dest, ".partial", NULL);
+  g_autofree gchar *display = g_filename_display_name (dest);
+  sqlite3 *out = NULL;
+  sqlite3_backup *b;
+  int rc, fd;
+
+  /* a file of ours alone, whatever the umask; renamed into place when whole */
+  g_unlink (tmp);
+  fd = g_open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE,
+                   "%s.partial: %s", display, g_strerror (errno));
+      return FALSE;
+    }
+  close (fd);
+  rc = sqlite3_open_v2 (tmp, &out, SQLITE_OPEN_READWRITE, NULL);
+  if (rc == SQLITE_OK)
+    {
+      b = sqlite3_backup_init (out, "main", store->db, "main");
+      if (b == NULL)
+        rc = sqlite3_errcode (out);
+      else
+        {
+          /* the whole file in one step: the source stays readable (WAL) meanwhile */
+          while ((rc = sqlite3_backup_step (b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            g_usleep (50 * 1000);
+          sqlite3_backup_finish (b);
+          rc = rc == SQLITE_DONE ? sqlite3_errcode (out) : rc;
+        }
+    }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec (out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, error_code (rc), "%s: backup: %s", display,
+                   out ? sqlite3_errmsg (out) : sqlite3_errstr (rc));
+      sqlite3_close (out);
+      g_unlink (tmp);
+      return FALSE;
+    }
+  sqlite3_close (out);
+  if (g_rename (tmp, dest) != 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE,
+                   "%s: %s", display, g_strerror (errno));
+      g_unlink (tmp);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void

@@ -18,8 +18,38 @@ typedef struct {
 } MnStoreEvent;
 
 #define MN_CONTROLLER_STORE_SCHEMA_VERSION 4
+/* PRAGMA application_id of minna's database ("mnna"): a file with another
+ * id is some other program's and is refused. */
+#define MN_CONTROLLER_STORE_APPLICATION_ID 0x6d6e6e61
 
+typedef enum {
+  MN_STORE_OPEN_CREATE   = 1 << 0,  /* a missing, 0-byte or table-less file becomes a new
+                                     * database; without it they are refused
+                                     * (MN_CONTROLLER_ERROR_STORE_MISSING) */
+  MN_STORE_OPEN_NO_CHECK = 1 << 1,  /* skip PRAGMA quick_check (reads every page) */
+} MnStoreOpenFlags;
+
+/* Opens minna's database at @path, refusing (the error names the file and
+ * what is wrong): a missing or empty file without MN_STORE_OPEN_CREATE
+ * (..._STORE_MISSING), another program's file or a newer schema
+ * (..._STORE_FOREIGN), a damaged one (..._STORE_DAMAGED), a read-only one
+ * (..._STORE_UNAVAILABLE).  Then applies the migrations. */
+MnControllerStore *mn_controller_store_open_full (const gchar *path, MnStoreOpenFlags flags,
+                                                  GError **error);
+/* mn_controller_store_open_full (path, MN_STORE_OPEN_CREATE, error) */
 MnControllerStore *mn_controller_store_open (const gchar *path, GError **error);
+/* Whether this open made the schema (the file was missing or empty). */
+gboolean           mn_controller_store_was_created (MnControllerStore *store);
+const gchar       *mn_controller_store_get_path (MnControllerStore *store);
+/* A consistent copy of the whole database in @dest (mode 0600; written
+ * beside it and renamed, so @dest is never half a file), taken with
+ * SQLite's online backup while the controller runs. */
+gboolean           mn_controller_store_backup (MnControllerStore *store, const gchar *dest,
+                                               GError **error);
+/* Whether @error is one of the store's (SQLite) errors: STORE, STORE_FULL,
+ * STORE_UNAVAILABLE.  FULL: the disk is full (HTTP 507); UNAVAILABLE: the
+ * database is read-only, locked or failing (503); nothing was stored. */
+gboolean           mn_controller_store_error_is_store (const GError *error);
 void               mn_controller_store_free (MnControllerStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnControllerStore, mn_controller_store_free)
 
