@@ -96,7 +96,9 @@ gboolean  mn_manager_save (MnControllerManager *self, MnSession *s, const gchar 
 gboolean  mn_manager_save_or_error (MnControllerManager *self, MnSession *s,
                                     const gchar *event, GError **error);
 /* MINNA_FAULT_POINT=@name in the environment: the controller kills itself
- * (SIGKILL) here, for the faults suite; nothing when unset. */
+ * (SIGKILL) here, or with MINNA_FAULT_ACTION=stop stops itself (SIGSTOP,
+ * the first time only) until the test sends SIGCONT; for the faults suite
+ * (tests/faults/README.md lists the points); nothing when unset. */
 void      mn_manager_fault_point (const gchar *name);
 void      mn_manager_set_reason (MnSession *s, const gchar *reason);
 gchar    *mn_manager_random_hex (gsize bytes);

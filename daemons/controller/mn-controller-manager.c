@@ -247,16 +247,28 @@ void
 mn_manager_fault_point (const gchar *name)
 {
   static const gchar *point = NULL;
+  static gboolean stop = FALSE;
+  static gint fired = 0;
   static gsize once = 0;
   if (g_once_init_enter (&once))
     {
       point = g_getenv ("MINNA_FAULT_POINT");
+      stop = g_strcmp0 (g_getenv ("MINNA_FAULT_ACTION"), "stop") == 0;
       g_once_init_leave (&once, 1);
     }
-  if (point != NULL && g_str_equal (point, name))
+  if (point == NULL || !g_str_equal (point, name))
+    return;
+  if (!stop)
     {
       g_printerr ("minna-controller: MINNA_FAULT_POINT=%s reached: killing itself\n", name);
       raise (SIGKILL);
+    }
+  /* stop: once, so that the test changes the world (fills the disk) and
+   * lets it go on with SIGCONT */
+  if (g_atomic_int_compare_and_exchange (&fired, 0, 1))
+    {
+      g_printerr ("minna-controller: MINNA_FAULT_POINT=%s reached: stopping itself\n", name);
+      raise (SIGSTOP);
     }
 }
 

@@ -122,6 +122,7 @@ on_route_put (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
         {
           g_autofree gchar *ev = g_strdup_printf ("running at %s:%u, route /s/%s/ registered",
                                                   s->host, s->port, s->id);
+          mn_manager_fault_point ("route-registered");
           s->state = MN_SESSION_RUNNING;
           s->route_failed = FALSE;
           s->started = mn_controller_manager_now (self);
