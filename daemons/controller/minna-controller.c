@@ -331,7 +331,7 @@ cmd_check (const gchar *top_config_path, int argc, char **argv)
   g_autoptr(MnCli) cli = mn_cli_new ("minna-controller check", "",
                                      "Check the database (missing, empty, foreign, damaged) and"
                                      " compare it with the jobs that run; exit 0 when they agree,"
-                                     " 1 when not.  Never writes.", NULL, FALSE);
+                                     " 1 when not.", NULL, FALSE);
   gint status;
   g_autoptr(GError) error = NULL;
   g_autoptr(MnControllerConfig) config = NULL;
