@@ -47,6 +47,15 @@ HEADER = "X-Minna-App-Token"
 NOVNC_DIRS = ("/usr/share/novnc", "/usr/share/javascript/novnc")
 GEOMETRY = "1280x800"
 WS_PATH = "websockify"
+# (menu label, program that must be installed, command)
+OPTIONAL_PROGRAMS = (
+    ("ParaView", "paraview", "paraview"),
+    ("VisIt", "visit", "visit"),
+    ("Gmsh", "gmsh", "gmsh"),
+    ("PyMOL", "pymol", "pymol"),
+    ("Grace (xmgrace)", "xmgrace", "xmgrace"),
+    ("gnuplot", "gnuplot", "{term} -e gnuplot"),
+)
 
 
 def fail(text):
@@ -163,6 +172,11 @@ class Desktop:
             items.append(("glxgears (OpenGL, software rendering)", "glxgears"))
         if shutil.which("glxinfo"):
             items.append(("OpenGL information", f"{term} -hold -e glxinfo -B"))
+        # visualisation programs a site may install on its nodes: listed
+        # when they are there
+        for label, program, command in OPTIONAL_PROGRAMS:
+            if shutil.which(program):
+                items.append((label, command.format(term=term)))
         write_private(os.path.join(xdg, "openbox", "menu.xml"), menu_xml(items), 0o644)
         env["XDG_CONFIG_DIRS"] = xdg + ":" + env.get("XDG_CONFIG_DIRS", "/etc/xdg")
         if shutil.which("xsetroot"):
