@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "minna-controller"
 
 #include "mn-controller-api.h"
+#include "mn-controller-admin.h"
+#include "mn-controller-api-private.h"
 #include "mn-controller-auth.h"
 #include "mn-controller-kernels.h"
 #include "mn-controller-logins.h"
@@ -1237,6 +1239,19 @@ static_name_ok (const gchar *name)
   return g_str_equal (dot, ".css") || g_str_equal (dot, ".js") || g_str_equal (dot, ".svg");
 }
 
+/* What every page answer carries (www/README.md). */
+static void
+page_headers (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+  soup_message_headers_replace (h, "Cache-Control", "no-cache");
+  soup_message_headers_replace (h, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace (h, "Referrer-Policy", "same-origin");
+  soup_message_headers_replace (h, "Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none';"
+                                " base-uri 'none'; form-action 'self'");
+}
+
 /* TRUE if @path is a page (answered, found or not). */
 static gboolean
 serve_page (MnControllerApi *api, SoupServerMessage *msg, const gchar *method, const gchar *path)
@@ -1246,7 +1261,6 @@ serve_page (MnControllerApi *api, SoupServerMessage *msg, const gchar *method, c
     { "/favicon.ico", "static/favicon.svg" },
   };
   g_autofree gchar *file = NULL, *full = NULL, *data = NULL;
-  SoupMessageHeaders *h;
   gsize len = 0;
 
   if (!g_str_equal (method, "GET") && !g_str_equal (method, "HEAD"))
@@ -1264,13 +1278,7 @@ serve_page (MnControllerApi *api, SoupServerMessage *msg, const gchar *method, c
       reply_error (msg, 404, NULL, "no page '%s'", path);
       return TRUE;
     }
-  h = soup_server_message_get_response_headers (msg);
-  soup_message_headers_replace (h, "Cache-Control", "no-cache");
-  soup_message_headers_replace (h, "X-Content-Type-Options", "nosniff");
-  soup_message_headers_replace (h, "Referrer-Policy", "same-origin");
-  soup_message_headers_replace (h, "Content-Security-Policy",
-                                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none';"
-                                " base-uri 'none'; form-action 'self'");
+  page_headers (msg);
   soup_server_message_set_status (msg, 200, NULL);
   /* HEAD: libsoup sends the headers (and Content-Length) without the body */
   soup_server_message_set_response (msg, content_type (file), SOUP_MEMORY_TAKE,
@@ -1422,10 +1430,18 @@ dispatch (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
   api->requests++;
   if (g_str_equal (path, "/metrics") && get)
     return metrics_allowed (api, msg) ? handle_metrics (api, msg) : (void) 0;
+  /* a logged-in user who is not an admin gets the 403 page, not the page */
+  if (g_str_equal (path, "/admin") && mn_controller_admin_page_refused (api, msg, method))
+    return;
   if (!g_str_has_prefix (path, "/api/") && serve_page (api, msg, method, path))
     return;
   if (!g_str_has_prefix (path, "/api/v1/"))
-    return reply_error (msg, 404, NULL, "no such path '%s'", path);
+    {
+      /* a browser gets the styled page with a way back, a program JSON */
+      if (mn_controller_admin_error_page (api, msg, method, 404))
+        return;
+      return reply_error (msg, 404, NULL, "no such path '%s'", path);
+    }
   path += strlen ("/api/v1/");
   if (g_str_equal (path, "login") && post)
     return handle_login (api, msg);
@@ -1451,6 +1467,8 @@ dispatch (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
     return handle_queue (api, msg);
   if (g_str_equal (path, "usage") && get)
     return handle_usage (api, msg, query);
+  if (g_str_has_prefix (path, "admin/"))
+    return mn_controller_admin_dispatch (api, msg, method, path + 6, query);
   reply_error (msg, 404, NULL, "no %s /api/v1/%s", method, path);
 }
 
@@ -1539,4 +1557,62 @@ mn_controller_api_set_metrics_secret (MnControllerApi *api, const gchar *secret)
     OPENSSL_cleanse (api->metrics_bearer, strlen (api->metrics_bearer));
   g_free (api->metrics_bearer);
   api->metrics_bearer = secret != NULL ? g_strdup_printf ("Bearer %s", secret) : NULL;
+}
+
+/* ---- for the admin API (mn-controller-api-private.h) -------------------------- */
+
+MnControllerManager *
+mn_api_get_manager (MnControllerApi *api)
+{
+  return api->manager;
+}
+
+const MnControllerConfig *
+mn_api_get_config (MnControllerApi *api)
+{
+  return api->config;
+}
+
+void
+mn_api_reply_json (SoupServerMessage *msg, guint status, JsonNode *root)
+{
+  reply_json (msg, status, root);
+}
+
+void
+mn_api_reply_error (SoupServerMessage *msg, guint status, const gchar *field, const gchar *text)
+{
+  reply_error (msg, status, field, "%s", text);
+}
+
+gchar *
+mn_api_require_user (MnControllerApi *api, SoupServerMessage *msg)
+{
+  return require_user (api, msg, NULL);
+}
+
+gchar *
+mn_api_require_state_change (MnControllerApi *api, SoupServerMessage *msg)
+{
+  return require_state_change (api, msg, NULL);
+}
+
+gchar *
+mn_api_login_user (MnControllerApi *api, SoupServerMessage *msg)
+{
+  g_autofree gchar *why = NULL;
+  return mn_controller_logins_check (api->logins, cookie_header (msg),
+                                     mn_controller_manager_now (api->manager), NULL, &why);
+}
+
+void
+mn_api_add_session (MnControllerApi *api, JsonBuilder *b, const MnSession *s)
+{
+  add_session (api, b, s, FALSE);
+}
+
+void
+mn_api_page_headers (SoupServerMessage *msg)
+{
+  page_headers (msg);
 }

@@ -120,6 +120,8 @@ static const MnConfigKey keys[] = {
     "sge: SGE_ROOT for the Grid Engine commands; empty means the controller's environment."),
   KEY ("backend", "sge_cell", STRING, sge_cell, "", 0, 0,
     "sge: SGE_CELL for the Grid Engine commands; empty means the controller's environment (or 'default')."),
+  KEY ("accounting", "charge_coefficient", SHARE, charge_coefficient, "0.2", 0, 100,
+    "Fraction of a node billed for each hour an interactive.q job runs, whatever it asked (TSUBAME3 charged 0.2); the admin page's usage accounting shows it as charged node-hours beside the node-hours of each session's CPU allocation (docs/accounting.md)."),
 };
 
 #undef KEY

@@ -88,6 +88,8 @@ typedef struct {
   gchar   *memory_resource;     /* sge: complex memory is requested as */
   gchar   *sge_root;            /* "" = the environment's SGE_ROOT */
   gchar   *sge_cell;            /* "" = the environment's SGE_CELL */
+  /* [accounting] */
+  gdouble  charge_coefficient;  /* node fraction billed per hour of an interactive.q job */
 } MnControllerConfig;
 
 MnControllerConfig *mn_controller_config_new_default (void);

@@ -4,6 +4,7 @@
 #define G_LOG_DOMAIN "minna-controller"
 
 #include "mn-controller-manager-private.h"
+#include "mn-controller-output.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,12 +18,19 @@ mn_manager_output_tail (MnControllerManager *self, const MnSession *s)
 {
   g_autofree gchar *dir = mn_controller_manager_session_dir (self, s->id);
   g_autofree gchar *path = g_build_filename (dir, "output.log", NULL);
-  g_autofree gchar *data = NULL;
+  g_autofree gchar *raw = NULL, *data = NULL;
+  const gchar *secrets[] = { s->token, NULL };
   gsize len = 0;
   const gchar *start;
   guint lines = 0;
 
-  if (!g_file_get_contents (path, &data, &len, NULL) || len == 0)
+  /* the user owns the directory: not a symlink to a file only root reads
+   * (mn-controller-output.h); and the reason is shown in the portal, so
+   * no secret the app printed */
+  raw = mn_controller_output_tail (path, 16384, NULL, NULL, NULL);
+  data = raw != NULL ? mn_controller_output_scrub (raw, secrets) : NULL;
+  len = data != NULL ? strlen (data) : 0;
+  if (len == 0)
     return g_strdup ("(the job wrote no output)");
   while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == ' '))
     data[--len] = '\0';

@@ -879,3 +879,9 @@ mn_controller_store_logins_prune (MnControllerStore *store, gint64 before, GErro
     }
   return sqlite3_changes (store->db);
 }
+
+struct sqlite3 *
+mn_controller_store_get_db (MnControllerStore *store)
+{
+  return store->db;
+}

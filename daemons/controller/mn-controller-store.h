@@ -118,4 +118,9 @@ GPtrArray    *mn_controller_store_logins_live (MnControllerStore *store, gint64 
 gint          mn_controller_store_logins_prune (MnControllerStore *store, gint64 before,
                                                 GError **error);
 
+/* The SQLite handle, for queries kept in their own files
+ * (mn-controller-store-admin.c); calls on it are serialized by SQLite
+ * (SQLITE_OPEN_FULLMUTEX). */
+struct sqlite3 *mn_controller_store_get_db (MnControllerStore *store);
+
 G_END_DECLS

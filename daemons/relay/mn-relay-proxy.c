@@ -9,6 +9,7 @@
 #include "mn-relay-head.h"
 #include "mn-relay-http.h"
 #include "mn-relay-log.h"
+#include "mn-relay-page.h"
 #include "mn-relay-ws.h"
 
 #include <arpa/inet.h>
@@ -444,16 +445,15 @@ respond (Conn *c, guint status, const gchar *extra_headers, const gchar *html)
     c->keep_alive = FALSE;
   c->status = status;
   c->state = ST_LOCAL_RESPONSE;
-  g_autofree gchar *body = g_strdup_printf (
-    "<!DOCTYPE html>\n<html><head><title>%u %s</title></head>"
-    "<body><h1>%u %s</h1><p>%s</p></body></html>\n",
-    status, soup_status_get_phrase (status), status, soup_status_get_phrase (status), html);
+  g_autofree gchar *body = mn_relay_page (status, soup_status_get_phrase (status), html);
   if (c->out != NULL)
     mn_relay_string_put (c->relay, c->out);
   c->out = mn_relay_string_get (c->relay);
   g_string_append_printf (c->out,
                           "HTTP/1.1 %u %s\r\nContent-Type: text/html; charset=utf-8\r\n"
-                          "Content-Length: %zu\r\nCache-Control: no-store\r\n%s%s\r\n",
+                          "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+                          "Content-Security-Policy: " MN_RELAY_PAGE_CSP "\r\n"
+                          "X-Content-Type-Options: nosniff\r\n%s%s\r\n",
                           status, soup_status_get_phrase (status), strlen (body),
                           extra_headers != NULL ? extra_headers : "",
                           c->keep_alive ? "" : "Connection: close\r\n");

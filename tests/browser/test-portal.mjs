@@ -442,7 +442,7 @@ try {
     await page.click('#admin-link');
     await page.waitForURL(portal.url + '/admin');
     await page.waitForSelector('body[data-ready="true"]');
-    const jobs = await page.locator('#occupancy tbody tr[data-node="0"][data-logical="0"] td.jobs').textContent();
+    const jobs = await page.locator('#occupancy [data-node="0"][data-logical="0"] .jobs').textContent();
     check(jobs === '2 / 2', `occupancy ${jobs}`);
     for (const u of ['alice', 'bob', 'carol']) {
       check(await page.locator(`#by-user tr[data-user="${u}"]`).count() === 1, `no row for ${u}`);
@@ -456,11 +456,13 @@ try {
     await shot(page, '14-admin');
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, '15-admin-phone');
-    // not for everyone
-    await bob.goto(portal.url + '/admin');
-    await bob.waitForSelector('body[data-ready="true"]');
-    check(await bob.locator('#not-admin').isVisible(), 'bob sees the admin page');
-    check(await bob.locator('#admin-content').isHidden(), 'bob sees admin data');
+    // not for everyone: a user who is not an admin gets the 403 page with a way back
+    expectedForbidden.add('/admin');
+    const forbidden = await bob.goto(portal.url + '/admin');
+    check(forbidden.status() === 403, `bob got ${forbidden.status()} on /admin`);
+    check(await bob.locator('#admin-content').count() === 0, 'bob sees the admin page');
+    check(await bob.locator('a#back[href="/"]').isVisible(), 'the 403 page has no link back');
+    await bob.goBack();
   });
 
   await tap.step('phone layout: nothing wider than the screen', async () => {
