@@ -74,6 +74,8 @@ static const struct {
   { "\\b(authorization|proxy-authorization|cookie|set-cookie|x-minna-app-token|x-csrf-token)(\\s*:\\s*)[^\\r\\n]+",
     "\\1\\2[hidden]" },
   { "\\b(bearer|basic|token)(\\s+)[A-Za-z0-9._~+/=-]{8,}", "\\1\\2[hidden]" },
+  /* an X display's cookie, as xauth list prints it (the desktop app) */
+  { "\\b(mit-magic-cookie-1\\s+)[0-9a-f]{16,}", "\\1[hidden]" },
   /* key=value, key: value, "key": "value", ?token=... in URLs */
   { "\\b([a-z0-9_-]*(?:token|password|passwd|secret|api[_-]?key|access[_-]?key|pwd)|_xsrf|auth)"
     "([\"']?[ \\t]*[=:][ \\t]*[\"']?)(?!\\[hidden\\])[^\\s&\"',;<>]+",

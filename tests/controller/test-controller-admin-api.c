@@ -39,7 +39,7 @@ typedef struct {
   gchar *csrf;
 } Login;
 
-static Login ada, alice, bob;
+static Login ada, alice, bob, carol;
 
 typedef struct {
   guint               status;
@@ -220,7 +220,7 @@ setup (void)
   g_autofree gchar *secret = g_build_filename (h.dir, "relay.secret", NULL);
   g_autofree gchar *key = g_build_filename (h.dir, "cookie.key", NULL);
   g_autofree gchar *webapp = NULL, *leaky = NULL, *conf = NULL, *text = NULL;
-  const gchar *users[] = { "ada", "alice", "bob", NULL };
+  const gchar *users[] = { "ada", "alice", "bob", "carol", NULL };
 
   g_assert_nonnull (build);
   g_assert_nonnull (src);
@@ -248,6 +248,20 @@ setup (void)
                       "mkdir -p \"{session_dir}/www{base_url}\" && echo ok > \"{session_dir}/www{base_url}index.html\"\\n"
                       "exec /usr/bin/python3 -m http.server --bind \"{host}\" --directory \"{session_dir}/www\" \"{port}\"\n",
                       0644);
+  /* a job replaces its output file with a symlink to a file it may not
+   * read (as root the controller could); one keeps running, one fails */
+  {
+    g_autofree gchar *sneaky = g_build_filename (apps, "sneaky.app", NULL);
+    g_autofree gchar *crash = g_build_filename (apps, "sneakycrash.app", NULL);
+    mn_test_write_file (sneaky, "[app]\nname = Sneaky\n"
+                        "command = rm -f \"{session_dir}/output.log\" && ln -s /etc/passwd \"{session_dir}/output.log\"\\n"
+                        "mkdir -p \"{session_dir}/www{base_url}\" && echo ok > \"{session_dir}/www{base_url}index.html\"\\n"
+                        "exec /usr/bin/python3 -m http.server --bind \"{host}\" --directory \"{session_dir}/www\" \"{port}\"\n",
+                        0644);
+    mn_test_write_file (crash, "[app]\nname = Sneaky crash\n"
+                        "command = rm -f \"{session_dir}/output.log\" && ln -s /etc/passwd \"{session_dir}/output.log\"; exit 3\n",
+                        0644);
+  }
   mn_test_write_file (secret, "admin-api-test-relay-secret-0123456789", 0600);
   g_assert_true (mn_auth_key_create_file (key, &error));
   g_assert_no_error (error);
@@ -290,6 +304,7 @@ setup (void)
   ada = login ("ada");
   alice = login ("alice");
   bob = login ("bob");
+  carol = login ("carol");
 }
 
 /* ---- tests ---------------------------------------------------------------------- */
@@ -480,6 +495,44 @@ test_output (void)
     g_auto(Reply) t = request ("GET", "/api/v1/admin/sessions/nosuch/output", &ada, NULL);
     g_assert_cmpuint (t.status, ==, 404);
   }
+}
+
+/* The session directory is its user's: the controller neither follows a
+ * symlink there into the admin page nor into a failed session's reason. */
+static void
+test_output_symlink (void)
+{
+  g_autofree gchar *id = launch (&carol, "sneaky");
+  g_autofree gchar *path = NULL, *crash = NULL, *reason = NULL, *state = NULL;
+  wait_state (id, "running", 60);
+  path = g_strdup_printf ("/api/v1/admin/sessions/%s/output", id);
+  {
+    g_auto(Reply) r = request ("GET", path, &ada, NULL);
+    g_test_message ("output behind a symlink: %u %s", r.status, r.body);
+    g_assert_cmpuint (r.status, ==, 409);
+    g_assert_nonnull (strstr (json_object_get_string_member (object (&r), "error"), "symbolic link"));
+    g_assert_null (strstr (r.body, "root:"));
+  }
+  {
+    g_autofree gchar *stop = g_strdup_printf ("/api/v1/admin/sessions/%s/stop", id);
+    g_auto(Reply) r = request ("POST", stop, &ada, NULL);
+    g_assert_cmpuint (r.status, ==, 200);
+    wait_state (id, "ended", 30);
+  }
+  crash = launch (&carol, "sneakycrash");
+  for (gint i = 0; i < 300; i++)
+    {
+      g_free (state);
+      state = session_field (crash, "state");
+      if (g_str_equal (state, "failed") || g_str_equal (state, "ended"))
+        break;
+      g_usleep (100000);
+    }
+  g_assert_cmpstr (state, ==, "failed");
+  reason = session_field (crash, "reason");
+  g_test_message ("failed session's reason: %s", reason);
+  g_assert_null (strstr (reason, "root:"));
+  g_assert_nonnull (strstr (reason, "no output"));
 }
 
 static void
@@ -687,6 +740,7 @@ main (int argc, char **argv)
   g_test_add_func ("/controller/admin-api/occupancy", test_occupancy);
   g_test_add_func ("/controller/admin-api/output-scrubbed", test_output);
   g_test_add_func ("/controller/admin-api/stop", test_stop);
+  g_test_add_func ("/controller/admin-api/output-symlink-refused", test_output_symlink);
   g_test_add_func ("/controller/admin-api/accounting", test_accounting);
   g_test_add_func ("/controller/admin-api/error-pages", test_error_pages);
   rc = g_test_run ();

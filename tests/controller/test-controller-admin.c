@@ -244,6 +244,8 @@ static const struct {
   { "control-chars", "progress\r50%\x07\tdone\n", "progress50%\tdone\n" },
   { "innocent", "[I 2026-12-07 ServerApp] Serving notebooks from local directory: /home/alice",
     "[I 2026-12-07 ServerApp] Serving notebooks from local directory: /home/alice" },
+  { "xauth-cookie", "host/unix:5  MIT-MAGIC-COOKIE-1  0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    "host/unix:5  MIT-MAGIC-COOKIE-1  [hidden]" },
   { "token-file-path-is-not-secret", "MINNA_TOKEN_FILE=/srv/s/1/token", "MINNA_TOKEN_FILE=/srv/s/1/token" },
 };
 
