@@ -22,6 +22,7 @@
 # Usage: minna_jupyter_terminal.py OUT_DIR   (exit 0 also when node-xterm is
 # missing: Jupyter starts and the reason is in the job's output)
 
+import importlib.util
 import json
 import os
 import sys
@@ -100,11 +101,12 @@ def main(argv):
         print(f"minna: {XTERM_LIB} is missing (Debian package node-xterm): Jupyter's"
               " Terminal page will stay blank", file=sys.stderr)
         return 0
-    try:
-        import notebook
-    except ImportError:
+    # where Notebook is, without importing it (that alone takes half a
+    # second, at every start of a lecture's burst)
+    spec = importlib.util.find_spec("notebook")
+    if spec is None or not spec.origin:
         return 0  # jupyter-server or Lab: not this page
-    main_path = os.path.join(os.path.dirname(notebook.__file__), "static", "terminal", "js", "main.js")
+    main_path = os.path.join(os.path.dirname(spec.origin), "static", "terminal", "js", "main.js")
     try:
         with open(main_path, encoding="utf-8") as f:
             main_js = f.read()
