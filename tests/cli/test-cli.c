@@ -355,8 +355,9 @@ test_man (gconstpointer data)
   const gchar *help_args[] = { "--help", NULL };
   g_auto(Run) g = { 0 };
   g_auto(Run) h = { 0 };
+  g_autofree gchar *groff_path = g_find_program_in_path ("groff");
 
-  if (g_find_program_in_path ("groff") == NULL)
+  if (groff_path == NULL)
     {
       g_test_skip ("groff is not installed (Debian package groff)");
       return;
