@@ -75,6 +75,20 @@ reply_error (SoupServerMessage *msg, guint status, const gchar *field, const gch
   reply_json (msg, status, root);
 }
 
+/* A failure's HTTP status: the store's refusals are 507 (its disk is full)
+ * or 503 (read-only, locked, failing): nothing was done, try again later. */
+static guint
+error_status (const GError *error)
+{
+  if (g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_FULL))
+    return 507;
+  if (g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_UNAVAILABLE) ||
+      g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE))
+    return 503;
+  return 500;
+}
+
+
 /* ---- auth helpers ------------------------------------------------------- */
 
 static const gchar *
@@ -339,7 +353,7 @@ login_done (GObject *source, GAsyncResult *result, gpointer data)
       if (cookie == NULL)
         {
           g_warning ("login of %s: %s", j->user, error->message);
-          reply_error (j->msg, 500, NULL, "the login could not be stored: %s", error->message);
+          reply_error (j->msg, error_status (error), NULL, "the login could not be stored: %s", error->message);
           g_object_unref (j->msg);   /* relay_told's reference: not called */
         }
       else
@@ -480,7 +494,7 @@ handle_logout (MnControllerApi *api, SoupServerMessage *msg)
                                     g_object_ref (msg), &error))
     {
       g_object_unref (msg);
-      return reply_error (msg, 500, NULL, "the logout could not be stored: %s", error->message);
+      return reply_error (msg, error_status (error), NULL, "the logout could not be stored: %s", error->message);
     }
   soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie", header);
   {
@@ -686,19 +700,6 @@ get_number (SoupServerMessage *msg, JsonObject *o, const gchar *field, gboolean 
     }
   *out = v;
   return TRUE;
-}
-
-/* A failure's HTTP status: the store's refusals are 507 (its disk is full)
- * or 503 (read-only, locked, failing): nothing was done, try again later. */
-static guint
-error_status (const GError *error)
-{
-  if (g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_FULL))
-    return 507;
-  if (g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_UNAVAILABLE) ||
-      g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE))
-    return 503;
-  return 500;
 }
 
 static void

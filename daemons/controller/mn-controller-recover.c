@@ -94,6 +94,38 @@ mn_controller_reconcile (MnControllerStore *store, MnBackend *backend, gboolean 
   return differences;
 }
 
+/* The relay's routes against the live sessions: a route of a session
+ * that is over (a controller killed between storing the end and removing
+ * the route) is removed. */
+static void
+on_routes_listed (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
+{
+  MnControllerManager *self = data;
+  JsonArray *routes = NULL;
+  if (!ok || body == NULL || !JSON_NODE_HOLDS_OBJECT (body))
+    {
+      g_message ("reconcile: the relay's routes were not compared: %s", message ? message : "no answer");
+      mn_controller_manager_unref (self);
+      return;
+    }
+  routes = json_object_get_array_member (json_node_get_object (body), "routes");
+  for (guint i = 0; routes != NULL && i < json_array_get_length (routes); i++)
+    {
+      JsonObject *r = json_array_get_object_element (routes, i);
+      const gchar *id = r ? json_object_get_string_member_with_default (r, "id", "") : "";
+      MnSession *s = g_hash_table_lookup (self->live, id);
+      g_autofree gchar *line = NULL;
+      if (id[0] == '\0' || (s != NULL && s->host != NULL))
+        continue;
+      line = g_strdup_printf ("the relay had a route for session %s, which is %s: removed", id,
+                              s ? mn_session_state_to_string (s->state) : "over");
+      g_warning ("reconcile: %s", line);
+      mn_controller_manager_add_reconcile (self, line);
+      mn_manager_delete_route (self, id);
+    }
+  mn_controller_manager_unref (self);
+}
+
 gboolean
 mn_controller_manager_recover (MnControllerManager *self, GError **error)
 {
@@ -132,6 +164,8 @@ mn_controller_manager_recover (MnControllerManager *self, GError **error)
       if (s->state == MN_SESSION_RUNNING && s->host != NULL)
         mn_manager_refresh_route (self, s);
     }
+  if (mn_controller_relay_enabled (self->relay))
+    mn_controller_relay_list_routes (self->relay, on_routes_listed, mn_controller_manager_ref (self));
   g_message ("recovered %u live sessions from %s; %d difference%s from what runs", tracked->len,
              mn_controller_store_get_path (self->store), differences, differences == 1 ? "" : "s");
   return TRUE;
