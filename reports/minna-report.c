@@ -14,7 +14,8 @@ main (int argc, char **argv)
   g_autofree gchar *gnuplot = NULL;
   gboolean quiet = FALSE;
   const GOptionEntry entries[] = {
-    { "scripts", 0, 0, G_OPTION_ARG_FILENAME, &scripts, "Directory of the gnuplot scripts (default: " MN_REPORT_SCRIPTS_DIR ")", "DIR" },
+    { "scripts", 0, 0, G_OPTION_ARG_FILENAME, &scripts, "Directory of the gnuplot scripts (default: $MINNA_REPORT_SCRIPTS, else "
+      MN_REPORT_SCRIPTS_DIR " while it is there, else " MN_REPORT_SCRIPTS_INSTALL_DIR ")", "DIR" },
     { "gnuplot", 0, 0, G_OPTION_ARG_FILENAME, &gnuplot, "The gnuplot to run (default: gnuplot from PATH)", "PATH" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Do not list the files written", NULL },
     { NULL }

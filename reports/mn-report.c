@@ -248,12 +248,22 @@ gp_quote (const gchar *s)
   return g_strdup_printf ("'%s'", joined);
 }
 
+const gchar *
+mn_report_default_scripts_dir (void)
+{
+  /* an installed program built from a tree that is gone reads its own copy */
+  if (g_file_test (MN_REPORT_SCRIPTS_DIR "/mn-report-common.gp", G_FILE_TEST_IS_REGULAR))
+    return MN_REPORT_SCRIPTS_DIR;
+  return MN_REPORT_SCRIPTS_INSTALL_DIR;
+}
+
 gboolean
 mn_report_plot (Report *r, const gchar *script, const gchar *out_base, const gchar *const *vars,
                 GError **error)
 {
   static const gchar *const terms[][2] = { { "pngcairo", "png" }, { "svg", "svg" } };
-  const gchar *scripts = r->opt->scripts_dir != NULL ? r->opt->scripts_dir : MN_REPORT_SCRIPTS_DIR;
+  const gchar *scripts = r->opt->scripts_dir != NULL ? r->opt->scripts_dir
+                                                     : mn_report_default_scripts_dir ();
   g_autofree gchar *script_path = g_build_filename (scripts, script, NULL);
   const gchar *gnuplot = r->opt->gnuplot != NULL ? r->opt->gnuplot : "gnuplot";
 

@@ -27,4 +27,8 @@ typedef struct {
 /* Writes RESULTS_DIR/plots/{*.dat,*.png,*.svg} and RESULTS_DIR/report.html. */
 gboolean mn_report_render (const MnReportOptions *options, GError **error);
 
+/* The scripts' directory when none is given: the source tree's reports/
+ * while it is there (a build), else the installed copy. */
+const gchar *mn_report_default_scripts_dir (void);
+
 G_END_DECLS
