@@ -288,3 +288,26 @@ def make_tls(cert, key, owner=None):
     os.chmod(key, 0o600)
     if owner:
         subprocess.run(["chown", owner, key, cert], check=True)
+
+
+def make_unit_dirs(unit):
+    """What systemd makes before ExecStart: StateDirectory= below /var/lib,
+    LogsDirectory= below /var/log, RuntimeDirectory= below /run, owned by
+    the unit's User/Group with the unit's modes (0755 unless set)."""
+    import pwd
+    import grp
+    user = unit.get("User", ["root"])[-1]
+    group = unit.get("Group", [user])[-1]
+    uid, gid = pwd.getpwnam(user).pw_uid, grp.getgrnam(group).gr_gid
+    made = []
+    for key, base in (("StateDirectory", "/var/lib"), ("LogsDirectory", "/var/log"),
+                      ("RuntimeDirectory", "/run")):
+        mode = int(unit.get(key + "Mode", ["0755"])[-1], 8)
+        for names in unit.get(key, []):
+            for name in names.split():
+                path = os.path.join(base, name)
+                os.makedirs(path, exist_ok=True)
+                os.chown(path, uid, gid)
+                os.chmod(path, mode)
+                made.append(path)
+    return made
