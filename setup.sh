@@ -2,19 +2,34 @@
 # minna's two entry points on a fresh Debian 12 machine, as root:
 #   ./setup.sh run    install what is missing, build, run the main job
 #   ./setup.sh test   install what is missing, build, run the whole test suite
-# Packages come from scripts/packages/*.txt (one file per component).
+# Packages come from scripts/packages/*.txt (one file per component), extras
+# from the hooks scripts/setup.d/*.sh.  `test` installs and runs all of them;
+# `run` only the files and hooks that carry the line `# setup: run` (what
+# the main job, scripts/main-job.sh, needs: the build and gnuplot for the
+# report), so that it does not wait for schedulers, a browser or clang.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 mode=${1:-run}
 build=${MINNA_BUILD_DIR:-build}
 
+# The files of this mode: all for test, those tagged `# setup: run` for run.
+setup_files () {
+  local f
+  for f in "$@"; do
+    [ -e "$f" ] || continue
+    if [ "$mode" != run ] || grep -qx '# setup: run' "$f"; then
+      echo "$f"
+    fi
+  done
+}
+
 install_packages () {
   local want missing=()
   # A line is PKG, or PKG:COMMAND for "install PKG only when COMMAND is not
   # on PATH" (npm comes with NodeSource's nodejs, and Debian's npm package
   # conflicts with that).
-  want=$(cat scripts/packages/*.txt | sed -e 's/#.*//' | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
+  want=$(cat $(setup_files scripts/packages/*.txt) | sed -e 's/#.*//' | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
   for entry in $want; do
     p=${entry%%:*}
     if [ "$p" != "$entry" ] && command -v "${entry#*:}" >/dev/null 2>&1; then
@@ -42,7 +57,7 @@ install_packages () {
     if [ "$rc_created" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
   fi
   # Per-component extras (npm packages, Jupyter checks...): scripts/setup.d/*.sh
-  for hook in scripts/setup.d/*.sh; do
+  for hook in $(setup_files scripts/setup.d/*.sh); do
     [ -e "$hook" ] || continue
     bash "$hook"
   done
