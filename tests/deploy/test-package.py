@@ -163,6 +163,9 @@ def mode_owner(path):
 for prog in ("minna-controller", "minna-relay", "minna-job-launch", "minna-kernel", "minna-policy",
              "minna-sim", "minna-tracegen", "minna-report"):
     TAP.ok(os.access(f"/usr/bin/{prog}", os.X_OK), f"/usr/bin/{prog}")
+for page in ("man8/minna-controller.8", "man8/minna-relay.8", "man1/minna-policy.1",
+             "man1/minna-sim.1"):
+    TAP.ok(os.path.isfile(f"/usr/share/man/{page}.gz"), f"man page /usr/share/man/{page}.gz")
 for path in ("/usr/share/minna/www/index.html", "/usr/share/minna/www/login.html",
              "/usr/share/minna/apps/jupyter.app", "/usr/share/doc/minna/deploy-local.md", PAM):
     TAP.ok(os.path.isfile(path), path)
