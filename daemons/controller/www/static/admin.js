@@ -212,7 +212,9 @@ function accountingQuery (format) {
 function showAccounting (a) {
   const byUser = a.by === 'user';
   const cols = ['Month', ...(byUser ? ['User'] : []), 'Group', 'Sessions', 'Hours', 'Node-hours', 'Charged node-hours'];
-  document.querySelector('#accounting thead tr').replaceChildren(...cols.map((c) => el('th', { scope: 'col', text: c })));
+  const numeric = new Set(['Sessions', 'Hours', 'Node-hours', 'Charged node-hours']);
+  document.querySelector('#accounting thead tr').replaceChildren(
+    ...cols.map((c) => el('th', { scope: 'col', class: numeric.has(c) ? 'num' : null, text: c })));
   const sum = { sessions: 0, hours: 0, node_hours: 0, charged_node_hours: 0 };
   const rows = (a.rows || []).map((r) => {
     for (const k of Object.keys(sum)) sum[k] += r[k];
