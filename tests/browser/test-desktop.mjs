@@ -424,7 +424,7 @@ try {
   });
 
   await tap.step("another user gets 403 on the desktop's page and WebSocket; the owner's upgrade is accepted", async () => {
-    await login(ctx.bob, 'bob');
+    const bobPortal = await login(ctx.bob, 'bob');
     const wsPath = `/s/${deskId}/websockify`;
     expectedForbidden.add(`/s/${deskId}/vnc.html`);
     expectedForbidden.add(wsPath);
@@ -433,8 +433,9 @@ try {
     const resp = await page.goto(`${portal.url}/s/${deskId}/vnc.html`);
     check(resp.status() === 403, `bob got ${resp.status()} on alice's desktop page`);
     await shot(page, '09-bob-403');
-    // bob's browser opening the WebSocket itself
-    const opened = await page.evaluate((url) => new Promise((resolve) => {
+    // bob's browser opening the WebSocket itself, from the portal's page
+    // (the 403 page's own policy would block it before it is sent)
+    const opened = await bobPortal.evaluate((url) => new Promise((resolve) => {
       const ws = new WebSocket(url, ['binary']);
       ws.onopen = () => { ws.close(); resolve('open'); };
       ws.onerror = () => resolve('error');
