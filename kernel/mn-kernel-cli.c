@@ -206,15 +206,9 @@ cmd_add (int argc, char **argv)
       !one_name ("add", argc, argv, &name, &code))
     return code;
   if ((python != NULL) + (venv != NULL) + (conda != NULL) > 1)
-    {
-      g_printerr ("minna-kernel add: --python, --venv and --conda exclude each other\n");
-      return MN_KERNEL_EXIT_USAGE;
-    }
+    return mn_cli_usage_error ("minna-kernel add", "--python, --venv and --conda exclude each other");
   if (timeout_s <= 0)
-    {
-      g_printerr ("minna-kernel add: --timeout: must be a positive number of seconds\n");
-      return MN_KERNEL_EXIT_USAGE;
-    }
+    return mn_cli_usage_error ("minna-kernel add", "--timeout: must be a positive number of seconds");
 
   g_autofree gchar *cwd = g_get_current_dir ();
   g_auto(GStrv) env = g_get_environ ();
@@ -309,10 +303,7 @@ cmd_check (int argc, char **argv)
       !one_name ("check", argc, argv, &name, &code))
     return code;
   if (timeout_s <= 0)
-    {
-      g_printerr ("minna-kernel check: --timeout: must be a positive number of seconds\n");
-      return MN_KERNEL_EXIT_USAGE;
-    }
+    return mn_cli_usage_error ("minna-kernel check", "--timeout: must be a positive number of seconds");
 
   g_autofree gchar *kdir = kernels_dir_from_env ();
   g_autoptr(GError) error = NULL;

@@ -64,10 +64,7 @@ mint_cookie (const gchar *top_config_path, int argc, char **argv)
       return 1;
     }
   if (lifetime <= 0)
-    {
-      g_printerr ("minna-relay mint-cookie: --lifetime must be positive\n");
-      return 2;
-    }
+    return mn_cli_usage_error ("minna-relay mint-cookie", "--lifetime must be positive");
   g_autofree gchar *cookie = mn_relay_mint_cookie (config, user, lifetime, &error);
   if (cookie == NULL)
     {

@@ -95,25 +95,16 @@ mn_sim_cmd_replay (int argc, char **argv)
   if (rest == NULL || g_strv_length (rest) != 1)
     return mn_cli_usage_error ("minna-sim replay", "expected exactly one TRACE");
   if (jobs_out == NULL)
-    {
-      fprintf (stderr, "minna-sim replay: --jobs-out FILE.csv is required\n");
-      return 2;
-    }
+    return mn_cli_usage_error ("minna-sim replay", "--jobs-out FILE.csv is required");
   if (max_retries < 0)
-    {
-      fprintf (stderr, "minna-sim replay: --max-retries must not be negative\n");
-      return 2;
-    }
+    return mn_cli_usage_error ("minna-sim replay", "--max-retries must not be negative");
 
   MnTraceFormat format = MN_TRACE_FORMAT_AUTO;
   MnSimConfig config;
   mn_sim_config_init (&config);
   if ((format_text != NULL && !mn_trace_format_from_string (format_text, &format, &error))
       || (scheduler_text != NULL && !mn_sim_scheduler_from_string (scheduler_text, &config.scheduler, &error)))
-    {
-      fprintf (stderr, "minna-sim replay: %s\n", error->message);
-      return 2;
-    }
+    return mn_cli_usage_error ("minna-sim replay", "%s", error->message);
   g_autoptr(MnPolicyConfig) policy = NULL;
   if (policy_path != NULL)
     {
@@ -135,11 +126,8 @@ mn_sim_cmd_replay (int argc, char **argv)
   if (user_jobs >= 0 || user_cores >= 0 || group_jobs >= 0 || group_cores >= 0)
     {
       if (no_caps || user_jobs > G_MAXUINT32 || group_jobs > G_MAXUINT32)
-        {
-          fprintf (stderr, "minna-sim replay: --no-caps and the --*-max-* caps exclude each other; "
-                   "job caps must be below 2^32\n");
-          return 2;
-        }
+        return mn_cli_usage_error ("minna-sim replay", "--no-caps and the --*-max-* caps exclude"
+                                   " each other; job caps must be below 2^32");
       config.caps_mode = MN_SIM_CAPS_FIXED;
       config.caps.user_jobs = (guint32) MAX (user_jobs, 0);
       config.caps.user_cores = (guint64) MAX (user_cores, 0);

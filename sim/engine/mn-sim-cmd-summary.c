@@ -150,15 +150,9 @@ mn_sim_cmd_summary (int argc, char **argv)
   if (args == NULL || g_strv_length (args) != 1)
     return mn_cli_usage_error ("minna-sim summary", "expected one TRACE");
   if (format_text != NULL && !mn_trace_format_from_string (format_text, &format, &error))
-    {
-      fprintf (stderr, "minna-sim summary: --format: %s\n", error->message);
-      return 2;
-    }
+    return mn_cli_usage_error ("minna-sim summary", "--format: %s", error->message);
   if (nodes < 0 || procs < 0)
-    {
-      fprintf (stderr, "minna-sim summary: --nodes and --procs must be positive\n");
-      return 2;
-    }
+    return mn_cli_usage_error ("minna-sim summary", "--nodes and --procs must be positive");
   summary = mn_trace_summarize (args[0], format, strict, nodes, procs, &error);
   if (summary == NULL)
     {

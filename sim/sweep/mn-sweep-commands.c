@@ -177,20 +177,11 @@ mn_sweep_cmd_run_with (int argc, char **argv, MnSweepRunnerNewFunc runner_new)
 
       if (!g_str_equal (point, "baseline")
           && (!g_ascii_string_to_signed (point, 10, 0, G_MAXINT, &k, NULL)))
-        {
-          g_printerr ("minna-sim run: --point: '%s' is not a point number or 'baseline'\n", point);
-          return 2;
-        }
+        return mn_cli_usage_error ("minna-sim run", "--point: '%s' is not a point number or 'baseline'", point);
       if (seed != NULL && !g_ascii_string_to_unsigned (seed, 10, 0, G_MAXUINT64, &seed_value, NULL))
-        {
-          g_printerr ("minna-sim run: --seed: '%s' is not a seed number\n", seed);
-          return 2;
-        }
+        return mn_cli_usage_error ("minna-sim run", "--seed: '%s' is not a seed number", seed);
       if (scenario->world && seed == NULL && scenario->seeds->len > 1)
-        {
-          g_printerr ("minna-sim run: --point on a generated [world] needs --seed S\n");
-          return 2;
-        }
+        return mn_cli_usage_error ("minna-sim run", "--point on a generated [world] needs --seed S");
       if ((seed != NULL || scenario->world)
           && !mn_sweep_seed_index (scenario, seed != NULL ? seed_value
                                    : g_array_index (scenario->seeds, guint64, 0), &seed_index, &error))

@@ -114,20 +114,14 @@ main (int argc, char **argv)
                                     &error) ||
       (format != MN_TRACE_FORMAT_NATIVE && format != MN_TRACE_FORMAT_SWF &&
        format != MN_TRACE_FORMAT_SGE))
-    {
-      fprintf (stderr, "minna-tracegen: --format: %s\n",
-               error != NULL ? error->message : "expected native, swf or sge");
-      return 2;
-    }
+    return mn_cli_usage_error ("minna-tracegen", "--format: %s",
+                               error != NULL ? error->message : "expected native, swf or sge");
   if (seed < 0 || nodes < 1 || nodes > 100000 || year < 1970 || year > 2200 ||
       !(load > 0 && load <= 10) || months < 1 || regular_users < 0 || regular_users_next < 0 ||
       busy_cores < 1 || busy_cores_heavy < 1)
-    {
-      fprintf (stderr, "minna-tracegen: --seed must be >= 0, --nodes 1..100000, "
-               "--fiscal-year 1970..2200, --months >= 1, --load in (0, 10], user counts >= 0, "
-               "busy cores >= 1\n");
-      return 2;
-    }
+    return mn_cli_usage_error ("minna-tracegen", "--seed must be >= 0, --nodes 1..100000, "
+                               "--fiscal-year 1970..2200, --months >= 1, --load in (0, 10], "
+                               "user counts >= 0, busy cores >= 1");
 
   options = d;
   options.seed = (guint64) seed;
@@ -155,10 +149,7 @@ main (int argc, char **argv)
   options.busy_cores = (guint) busy_cores;
   options.busy_cores_heavy = (guint) busy_cores_heavy;
   if (!mn_trace_gen_options_validate (&options, &error))
-    {
-      fprintf (stderr, "minna-tracegen: %s\n", error->message);
-      return 2;
-    }
+    return mn_cli_usage_error ("minna-tracegen", "%s", error->message);
   jobs = mn_trace_generate (&options, &header);
   {
     /* Any knob besides the ones the note names makes a different world. */
