@@ -475,6 +475,23 @@ check_caps (const MnPolicyConfig *c, const MnJob *job, gchar **message)
   return MN_REJECT_NONE;
 }
 
+MnRejectReason
+mn_policy_request_check_caps (const MnPolicyConfig *config, const MnPolicyRequest *request,
+                              gchar **message)
+{
+  MnJob shape;
+  gchar *m = NULL;
+  MnRejectReason r;
+
+  job_shape_from_request (config, request, &shape);
+  r = check_caps (config, &shape, &m);
+  if (message != NULL)
+    *message = m;
+  else
+    g_free (m);
+  return r;
+}
+
 /* The allocation of @job, which holds @job->gpu_mask at (node, logical). */
 static void
 job_allocation (const MnPolicyConfig *c, const MnJob *job, MnPolicyAllocation *a)

@@ -495,6 +495,14 @@ guint64 mn_policy_node_swap_room (const MnPolicyConfig *config,
 
 /* ---- Over-subscription (issue 19, OVER-SUBSCRIPTION above) ---------------- */
 
+/* The per-job caps a request passes or not, as mn_policy_state_request()
+ * checks them first (request defaults applied): MN_REJECT_NONE, or the cap
+ * with a message for the user in @message (may be NULL; free it).  The
+ * over-subscribing path admits with it too. */
+MnRejectReason mn_policy_request_check_caps (const MnPolicyConfig  *config,
+                                             const MnPolicyRequest *request,
+                                             gchar                **message);
+
 const gchar *mn_policy_design_to_string (MnDesign design);   /* "hybrid" */
 
 /* One batch node as the over-subscription rule sees it. */

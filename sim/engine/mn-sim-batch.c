@@ -1424,3 +1424,27 @@ mn_sim_batch_finish (MnSimBatch *b, guint32 bj)
     }
   b->free_slots[b->n_free_slots++] = bj;
 }
+
+/* ---- Issue 19: over-subscribed nodes (mn-sim-oversub.c) ---------------------- */
+
+void
+mn_sim_batch_set_expected_end (MnSimBatch *b, guint32 bj, gint64 end)
+{
+  MnSimBatchJob *j = job_at (b, bj);
+  /* The running order is by expected end: out at the old key, in at the new. */
+  running_remove (b, bj);
+  j->estimate = end - j->start;
+  running_insert (b, bj);
+  b->changed = TRUE;
+  b->extra_valid = FALSE;
+}
+
+void
+mn_sim_batch_reserve_memory (MnSimBatch *b, guint n, guint64 memory_mb, gboolean take)
+{
+  g_assert (!take || b->free.memory_mb[n] >= memory_mb);
+  b->free.memory_mb[n] = take ? b->free.memory_mb[n] - memory_mb : b->free.memory_mb[n] + memory_mb;
+  node_changed (b, n);
+  b->changed = TRUE;
+  b->extra_valid = FALSE;
+}

@@ -198,6 +198,8 @@ batch_started (guint32 bj, gpointer user_data)
   r->start = run->now;
   r->end = run->now + j->runtime;
   mn_sim_heap_push (&run->heap, r->end, MN_SIM_EV_BATCH_END, bj, 0);
+  if (run->oversub != NULL)
+    mn_sim_oversub_batch_started (run, bj);
 }
 
 static void
@@ -205,7 +207,7 @@ arrival (MnSimRun *run, guint32 pos)
 {
   guint32 ji = run->order[pos];
   const MnSimJob *j = &g_array_index (run->w->jobs, MnSimJob, ji);
-  if (j->interactive && run->interactive_nodes > 0)
+  if (j->interactive && (run->interactive_nodes > 0 || run->oversub != NULL))
     {
       MnSimSession s = { 0 };
       s.job = ji;
@@ -252,6 +254,10 @@ setup_machine (MnSimRun *run, GError **error)
     }
   run->interactive_nodes = c->interactive_nodes >= 0 ? c->interactive_nodes
                            : (w->n_interactive > 0 ? run->policy->nodes : 0);
+  /* Issue 19: design = oversubscribe carves nothing out; hybrid keeps its
+   * interactive.q.  (A baseline, interactive_nodes = 0, never shares.) */
+  if (mn_sim_oversub_wanted (run) && run->policy->design == MN_DESIGN_OVERSUBSCRIBE)
+    run->interactive_nodes = 0;
   run->node_mode = c->procs == 0 && w->any_rtype;
   MnSimShape node = { run->policy->node_cores, run->policy->node_gpus, run->policy->node_memory_mb };
   if (!run->node_mode)
@@ -312,6 +318,7 @@ static void
 run_clear (MnSimRun *run)
 {
   mn_sim_months_clear (run);
+  mn_sim_oversub_clear (run);
   mn_sim_batch_clear (&run->batch);
   mn_sim_inter_clear (run);
   mn_sim_heap_clear (&run->heap);
@@ -360,7 +367,8 @@ mn_sim_run (MnSimWorkload *w, const MnSimConfig *config, MnSimProgressFunc progr
       run_clear (&run);
       return NULL;
     }
-  if (!setup_machine (&run, error) || !mn_sim_inter_init (&run, error))
+  if (!setup_machine (&run, error) || !mn_sim_oversub_init (&run, error)
+      || !mn_sim_inter_init (&run, error))
     {
       run_clear (&run);
       return NULL;
@@ -419,6 +427,8 @@ mn_sim_run (MnSimWorkload *w, const MnSimConfig *config, MnSimProgressFunc progr
           switch (ev.kind)
             {
             case MN_SIM_EV_BATCH_END:
+              if (run.oversub != NULL && !mn_sim_oversub_batch_end (&run, &ev))
+                break;
               mn_sim_batch_finish (&run.batch, ev.arg);
               batch_changed = TRUE;
               break;
@@ -451,6 +461,8 @@ mn_sim_run (MnSimWorkload *w, const MnSimConfig *config, MnSimProgressFunc progr
        * runtime 0 it starts ends at this same instant: that completion is an
        * event like any other, and the inner loop above takes it (and any
        * arrival of the instant), so another pass runs at the same instant. */
+      if (run.oversub != NULL && mn_sim_oversub_take_batch_dirty (&run))
+        batch_changed = TRUE;
       if (batch_changed)
         mn_sim_batch_pass (&run.batch, run.now, batch_started, &run);
     }

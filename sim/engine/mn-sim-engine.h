@@ -272,6 +272,25 @@ typedef struct {
   guint64 never_started;           /* all.q jobs still queued at the end (an error) */
 } MnSimBatchMetrics;
 
+/* Issue 19: the over-subscribing designs ([oversubscribe] design =
+ * oversubscribe or hybrid); all zero for a dedicated design. */
+typedef struct {
+  gboolean on;                     /* the run over-subscribed batch nodes */
+  MnDesign design;
+  guint64  started_shared;         /* interactive sessions started on batch nodes */
+  guint64  started_dedicated;      /* ... in interactive.q (hybrid) */
+  guint64  batch_jobs_shared;      /* batch jobs that ran beside an active interactive job */
+  double   batch_stretch_mean;     /* of those: ran time / alone time */
+  double   batch_stretch_p95, batch_stretch_max;
+  double   batch_node_hours_lost;  /* sum of (ran - alone) x the job's node share */
+  double   dedicated_node_hours;   /* interactive.q nodes x the replay's span */
+  double   memory_committed_mean;  /* node memory committed (batch + interactive limits) */
+  double   memory_committed_max;   /*   / RAM, at each start on a batch node */
+  guint64  swap_peak_mb;           /* RAM overflow on a shared node (batch requests + use) */
+  double   swap_mb_hours;
+  guint64  memory_cap_kills;       /* shared sessions killed by their own limit */
+} MnSimOversubMetrics;
+
 typedef struct {
   /* the run */
   gboolean node_mode;
@@ -287,6 +306,7 @@ typedef struct {
   guint64  trace_merged_records;
   MnSimBatchMetrics       batch;   /* batch-class jobs */
   MnSimInteractiveMetrics interactive; /* interactive-class jobs, wherever they ran */
+  MnSimOversubMetrics     oversub; /* issue 19 */
 } MnSimMetrics;
 
 typedef struct _MnSimResult MnSimResult;

@@ -55,6 +55,11 @@ gboolean
 mn_sim_inter_init (MnSimRun *run, GError **error)
 {
   run->cpu_slowdowns = g_array_new (FALSE, FALSE, sizeof (double));
+  if (run->interactive_nodes <= 0 && run->oversub == NULL)
+    return TRUE;
+  run->sessions = g_array_new (FALSE, TRUE, sizeof (MnSimSession));
+  run->started = g_array_new (FALSE, TRUE, sizeof (MnDecision));
+  /* design = oversubscribe: no interactive.q at all (issue 19) */
   if (run->interactive_nodes <= 0)
     return TRUE;
   run->policy->nodes = (guint) run->interactive_nodes;
@@ -64,8 +69,6 @@ mn_sim_inter_init (MnSimRun *run, GError **error)
       return FALSE;
     }
   run->pstate = mn_policy_state_new (run->policy);
-  run->sessions = g_array_new (FALSE, TRUE, sizeof (MnSimSession));
-  run->started = g_array_new (FALSE, TRUE, sizeof (MnDecision));
   guint nodes = run->policy->nodes;
   guint logicals = nodes * run->policy->logical_per_node;
   run->node_sessions = g_new0 (GArray *, nodes);
@@ -91,7 +94,7 @@ mn_sim_inter_clear (MnSimRun *run)
   g_clear_pointer (&run->sessions, g_array_unref);
   g_clear_pointer (&run->started, g_array_unref);
   if (run->node_sessions != NULL)
-    for (guint n = 0; n < run->policy->nodes; n++)
+    for (guint n = 0; n < (guint) run->interactive_nodes; n++)
       g_array_unref (run->node_sessions[n]);
   g_clear_pointer (&run->node_sessions, g_free);
   g_clear_pointer (&run->node_mem, g_free);
@@ -153,6 +156,11 @@ profile_memory (MnSimRun *run, const MnSimJob *j, guint32 pos)
 static void
 set_memory (MnSimRun *run, MnSimSession *s, guint64 memory_mb)
 {
+  if (s->shared)
+    {
+      mn_sim_oversub_set_memory (run, (guint32) (s - session_at (run, 0)), memory_mb);
+      return;
+    }
   run->node_mem[s->node] = run->node_mem[s->node] - s->memory_mb + memory_mb;
   run->node_swappable[s->node] = run->node_swappable[s->node] - MIN (s->memory_mb, s->swap_max_mb)
                                  + MIN (memory_mb, s->swap_max_mb);
@@ -203,6 +211,17 @@ session_cpu_stop (MnSimRun *run, guint32 si)
   if (!s->active)
     return;
   MnSimJobResult *r = &run->res[s->job];
+  if (s->shared)
+    {
+      /* It takes its share of the batch node (the batch jobs slow down). */
+      mn_sim_oversub_session_idle (run, si);
+      s->active = 0;
+      double one = 1.0;
+      r->cpu_slowdown = 1.0f;
+      if (run->now > r->start)
+        g_array_append_val (run->cpu_slowdowns, one);
+      return;
+    }
   guint l = logical_index (run, s);
   cpu_changed (run, l, -(gint64) s->busy_cores);
   s->active = 0;
@@ -222,6 +241,16 @@ end_session (MnSimRun *run, guint32 si, MnSimJobStatus status)
   MnSimSession *s = session_at (run, si);
   g_assert (s->state == MN_SIM_SESSION_RUNNING);
   MnSimJobResult *r = &run->res[s->job];
+  if (s->shared)
+    {
+      session_cpu_stop (run, si);
+      mn_sim_oversub_session_end (run, si);
+      s->state = MN_SIM_SESSION_OVER;
+      s->gen++;
+      r->end = run->now;
+      r->status = status;
+      return;
+    }
   guint l = logical_index (run, s);
   session_cpu_stop (run, si);
   set_memory (run, s, 0);
@@ -241,36 +270,22 @@ end_session (MnSimRun *run, guint32 si, MnSimJobStatus status)
   occupancy_changed (run, -1);
   mn_policy_state_release (run->pstate, (guint64) si + 1, run->now, run->started);
   start_released (run);
+  if (run->oversub != NULL)
+    mn_sim_oversub_changed (run);
 }
 
-static void
-start_session (MnSimRun *run, guint32 si, const MnPolicyAllocation *a)
+/* When a started session ends, and why: its runtime, its walltime end
+ * (counted from its start), the idle cut of the model (its kernel is busy
+ * while its CPU is active, from the start, and idle after).  Sets the
+ * session's end, active end, end status and busy cores, pushes its end
+ * event; returns its active seconds. */
+gint64
+mn_sim_inter_plan (MnSimRun *run, guint32 si, const MnPolicyAllocation *a)
 {
   MnSimSession *s = session_at (run, si);
   const MnSimJob *j = job_of (run, s);
-  MnSimJobResult *r = &run->res[s->job];
   const MnPolicyConfig *p = run->policy;
   gint64 now = run->now;
-
-  s->state = MN_SIM_SESSION_RUNNING;
-  s->node = a->node;
-  s->logical = a->logical;
-  s->limit_mb = a->memory_swap_max_mb;
-  s->swap_max_mb = a->swap_max_mb;
-  r->start = now;
-  r->queue = MN_SIM_QUEUE_INTERACTIVE;
-  r->node = (guint16) a->node;
-  r->logical = (guint16) a->logical;
-  r->cpu_first = (guint16) a->cpu_first;
-  r->n_cpus = (guint16) a->n_cpus;
-  r->gpu_mask = a->gpu_mask;
-  r->memory_limit_mb = (guint32) MIN (a->memory_swap_max_mb, G_MAXUINT32);
-  g_array_append_val (run->node_sessions[a->node], si);
-  occupancy_changed (run, +1);
-
-  /* When it ends, and why: its runtime, its walltime end (counted from its
-   * start), the idle cut of the model (its kernel is busy while its CPU is
-   * active, from the start, and idle after). */
   gint64 runtime = j->runtime;
   double act = j->cpu_active;
   /* Busy cores while active: the trace's own figure, cpu_time / (cpu_active
@@ -310,6 +325,73 @@ start_session (MnSimRun *run, guint32 si, const MnPolicyAllocation *a)
   s->end = now + length;
   s->active_end = now + active;
   mn_sim_heap_push (&run->heap, s->end, MN_SIM_EV_SESSION_END, si, s->gen);
+  return active;
+}
+
+/* The session's memory at its start: its profile's steps at offset <= 0
+ * (and the next step scheduled), else its maximum used, else its request. */
+guint64
+mn_sim_inter_initial_memory (MnSimRun *run, guint32 si)
+{
+  MnSimSession *s = session_at (run, si);
+  const MnSimJob *j = job_of (run, s);
+  guint64 mem;
+  if (j->profile_len > 0)
+    {
+      /* Steps at offset <= 0 apply from the start. */
+      mem = 0;
+      while (s->profile_pos < j->profile_len
+             && g_array_index (run->w->profile, MnMemoryStep, j->profile_first + s->profile_pos).offset <= 0)
+        mem = profile_memory (run, j, s->profile_pos++);
+      push_memory_step (run, si, run->now);
+    }
+  else if (j->memory_used_mb >= 0)
+    mem = (guint64) j->memory_used_mb;
+  else if (j->memory_req_mb > 0)
+    mem = (guint64) j->memory_req_mb;
+  else
+    mem = 0;
+  return mem;
+}
+
+void
+mn_sim_inter_end (MnSimRun *run, guint32 si, MnSimJobStatus status)
+{
+  end_session (run, si, status);
+}
+
+void
+mn_sim_inter_start (MnSimRun *run, guint32 si, const MnPolicyAllocation *a)
+{
+  start_session (run, si, a);
+}
+
+static void
+start_session (MnSimRun *run, guint32 si, const MnPolicyAllocation *a)
+{
+  MnSimSession *s = session_at (run, si);
+  const MnSimJob *j = job_of (run, s);
+  MnSimJobResult *r = &run->res[s->job];
+  const MnPolicyConfig *p = run->policy;
+
+  s->state = MN_SIM_SESSION_RUNNING;
+  s->node = a->node;
+  s->logical = a->logical;
+  s->limit_mb = a->memory_swap_max_mb;
+  s->swap_max_mb = a->swap_max_mb;
+  r->start = run->now;
+  r->queue = MN_SIM_QUEUE_INTERACTIVE;
+  r->node = (guint16) a->node;
+  r->logical = (guint16) a->logical;
+  r->cpu_first = (guint16) a->cpu_first;
+  r->n_cpus = (guint16) a->n_cpus;
+  r->gpu_mask = a->gpu_mask;
+  r->memory_limit_mb = (guint32) MIN (a->memory_swap_max_mb, G_MAXUINT32);
+  g_array_append_val (run->node_sessions[a->node], si);
+  occupancy_changed (run, +1);
+
+  gint64 active = mn_sim_inter_plan (run, si, a);
+  gint64 length = s->end - run->now;
 
   /* CPU */
   guint l = logical_index (run, s);
@@ -349,23 +431,7 @@ start_session (MnSimRun *run, guint32 si, const MnPolicyAllocation *a)
     }
 
   /* Memory */
-  guint64 mem;
-  if (j->profile_len > 0)
-    {
-      /* Steps at offset <= 0 apply from the start. */
-      mem = 0;
-      while (s->profile_pos < j->profile_len
-             && g_array_index (run->w->profile, MnMemoryStep, j->profile_first + s->profile_pos).offset <= 0)
-        mem = profile_memory (run, j, s->profile_pos++);
-      push_memory_step (run, si, now);
-    }
-  else if (j->memory_used_mb >= 0)
-    mem = (guint64) j->memory_used_mb;
-  else if (j->memory_req_mb > 0)
-    mem = (guint64) j->memory_req_mb;
-  else
-    mem = 0;
-  set_memory (run, s, mem);
+  set_memory (run, s, mn_sim_inter_initial_memory (run, si));
 }
 
 /* The peak memory the trace gives a session: what the cap is checked on. */
@@ -385,21 +451,13 @@ trace_peak (MnSimRun *run, const MnSimJob *j)
 /* ---- requests ----------------------------------------------------------------- */
 
 void
-mn_sim_inter_request (MnSimRun *run, guint32 si)
+mn_sim_inter_make_request (MnSimRun *run, guint32 si, MnPolicyRequest *out)
 {
   MnSimSession *s = session_at (run, si);
   const MnSimJob *j = job_of (run, s);
   MnSimJobResult *r = &run->res[s->job];
   const MnPolicyConfig *p = run->policy;
   const MnResourceTypeInfo *info = j->rtype != MN_RTYPE_NONE ? mn_resource_type_info (j->rtype) : NULL;
-
-  if (r->attempts == 0 && (j->runtime < 0 || j->submit < 0))
-    {
-      r->status = MN_SIM_STATUS_SKIPPED;
-      s->state = MN_SIM_SESSION_OVER;
-      return;
-    }
-  r->attempts++;
   MnPolicyRequest req = { 0 };
   req.job_id = (guint64) si + 1;
   req.user = g_ptr_array_index (run->w->users, j->user);
@@ -421,6 +479,47 @@ mn_sim_inter_request (MnSimRun *run, guint32 si)
   req.if_busy = j->if_busy >= 0 ? (MnIfBusy) j->if_busy : p->if_busy;
   r->memory_limit_mb = (guint32) MIN (req.memory_mb, G_MAXUINT32);
   r->memory_peak_mb = (guint32) MIN (trace_peak (run, j), G_MAXUINT32);
+  *out = req;
+}
+
+void
+mn_sim_inter_refused (MnSimRun *run, guint32 si, MnRejectReason reason)
+{
+  MnSimSession *s = session_at (run, si);
+  MnSimJobResult *r = &run->res[s->job];
+  run->rejected_attempts++;
+  if (reason == MN_REJECT_BUSY_GIVE_UP && run->config.retry_delay > 0
+      && r->attempts <= run->config.max_retries)
+    mn_sim_heap_push (&run->heap, run->now + run->config.retry_delay, MN_SIM_EV_RETRY, si, s->gen);
+  else
+    {
+      r->status = MN_SIM_STATUS_REJECTED;
+      r->reason = (guint8) reason;
+      s->state = MN_SIM_SESSION_OVER;
+    }
+}
+
+void
+mn_sim_inter_request (MnSimRun *run, guint32 si)
+{
+  MnSimSession *s = session_at (run, si);
+  const MnSimJob *j = job_of (run, s);
+  MnSimJobResult *r = &run->res[s->job];
+
+  if (r->attempts == 0 && (j->runtime < 0 || j->submit < 0))
+    {
+      r->status = MN_SIM_STATUS_SKIPPED;
+      s->state = MN_SIM_SESSION_OVER;
+      return;
+    }
+  r->attempts++;
+  MnPolicyRequest req;
+  mn_sim_inter_make_request (run, si, &req);
+  if (run->oversub != NULL)
+    {
+      mn_sim_oversub_request (run, si, &req);
+      return;
+    }
 
   MnDecision d = { 0 };
   mn_policy_state_request (run->pstate, &req, run->now, &d);
@@ -435,16 +534,7 @@ mn_sim_inter_request (MnSimRun *run, guint32 si)
       break;
     case MN_DECISION_REJECT:
     default:
-      run->rejected_attempts++;
-      if (d.reason == MN_REJECT_BUSY_GIVE_UP && run->config.retry_delay > 0
-          && r->attempts <= run->config.max_retries)
-        mn_sim_heap_push (&run->heap, run->now + run->config.retry_delay, MN_SIM_EV_RETRY, si, s->gen);
-      else
-        {
-          r->status = MN_SIM_STATUS_REJECTED;
-          r->reason = (guint8) d.reason;
-          s->state = MN_SIM_SESSION_OVER;
-        }
+      mn_sim_inter_refused (run, si, d.reason);
       break;
     }
   mn_decision_clear (&d);
@@ -485,6 +575,8 @@ mn_sim_inter_event (MnSimRun *run, const MnSimEvent *ev)
 void
 mn_sim_inter_settle (MnSimRun *run)
 {
+  if (run->oversub != NULL)
+    mn_sim_oversub_settle (run);
   if (run->pstate == NULL)
     return;
   const MnPolicyConfig *p = run->policy;
@@ -559,6 +651,11 @@ mn_sim_inter_settle (MnSimRun *run)
 void
 mn_sim_inter_finish (MnSimRun *run, gint64 end)
 {
+  if (run->oversub != NULL)
+    {
+      run->now = end;
+      mn_sim_oversub_finish (run);
+    }
   if (run->pstate == NULL)
     return;
   run->now = end;

@@ -219,6 +219,7 @@ mn_sim_metrics_compute (MnSimRun *run, MnSimMetrics *m)
   im->cpu_slowdown_p50 = run->cpu_slowdowns->len > 0 ? os[0] : 1.0;
   im->cpu_slowdown_p95 = run->cpu_slowdowns->len > 0 ? os[1] : 1.0;
   mn_sim_months_compute (run, m);
+  mn_sim_oversub_metrics (run, m);
 }
 
 /* ---- CSV ---------------------------------------------------------------------- */
@@ -485,6 +486,30 @@ add_run (JsonBuilder *b, const MnSimMetrics *m, MnSimWorkload *w)
   add_batch (b, &m->batch, TRUE);
   json_builder_set_member_name (b, "interactive");
   add_interactive (b, &m->interactive, TRUE);
+  /* Issue 19: only a run that over-subscribed has the object (a dedicated
+   * design's metrics are what they were). */
+  if (m->oversub.on)
+    {
+      const MnSimOversubMetrics *o = &m->oversub;
+      json_builder_set_member_name (b, "oversubscribe");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "design");
+      json_builder_add_string_value (b, mn_policy_design_to_string (o->design));
+      MEMBER_INT (b, "started_shared", o->started_shared);
+      MEMBER_INT (b, "started_dedicated", o->started_dedicated);
+      MEMBER_INT (b, "batch_jobs_shared", o->batch_jobs_shared);
+      MEMBER_DOUBLE (b, "batch_stretch_mean", o->batch_stretch_mean);
+      MEMBER_DOUBLE (b, "batch_stretch_p95", o->batch_stretch_p95);
+      MEMBER_DOUBLE (b, "batch_stretch_max", o->batch_stretch_max);
+      MEMBER_DOUBLE (b, "batch_node_hours_lost", o->batch_node_hours_lost);
+      MEMBER_DOUBLE (b, "dedicated_node_hours", o->dedicated_node_hours);
+      MEMBER_DOUBLE (b, "memory_committed_mean", o->memory_committed_mean);
+      MEMBER_DOUBLE (b, "memory_committed_max", o->memory_committed_max);
+      MEMBER_INT (b, "swap_peak_mb", o->swap_peak_mb);
+      MEMBER_DOUBLE (b, "swap_mb_hours", o->swap_mb_hours);
+      MEMBER_INT (b, "memory_cap_kills", o->memory_cap_kills);
+      json_builder_end_object (b);
+    }
 }
 
 JsonNode *

@@ -236,6 +236,13 @@ void     mn_sim_batch_set_owners (MnSimBatch *batch, guint n_users, guint n_grou
 /* New caps from now on; the next pass looks at every queued job again. */
 void     mn_sim_batch_set_caps (MnSimBatch *batch, const MnSimCaps *caps);
 void     mn_sim_batch_set_down (MnSimBatch *batch, gint64 start, gint64 end);
+/* Issue 19 (mn-sim-oversub.c): a running job's expected end moved (its
+ * estimate becomes @end - start); memory taken from (@take) or given back to
+ * node @n by an interactive job sharing it.  Both make the next pass a full
+ * one. */
+void     mn_sim_batch_set_expected_end (MnSimBatch *batch, guint32 batch_job, gint64 end);
+void     mn_sim_batch_reserve_memory (MnSimBatch *batch, guint n, guint64 memory_mb,
+                                      gboolean take);
 
 /* ---- one run ------------------------------------------------------------ */
 
@@ -275,7 +282,10 @@ typedef struct {
   guint8  state;
   guint8  end_status;      /* MnSimJobStatus planned at start */
   guint8  active;          /* its cores are busy now */
+  guint8  shared;          /* issue 19: it runs on all.q node `node`, over-subscribing it */
 } MnSimSession;
+
+typedef struct _MnSimOversub MnSimOversub;
 
 typedef struct {
   MnSimWorkload   *w;
@@ -321,6 +331,7 @@ typedef struct {
   gint64           occupancy_last;
   guint64          oom_kills, gpu_failures, rejected_attempts;
   GArray          *cpu_slowdowns;  /* double */
+  MnSimOversub    *oversub;        /* issue 19: NULL unless the design over-subscribes */
 
   /* all.q occupancy by local month (mn-sim-months.c) */
   GArray          *month_occupied; /* double: occupied node-seconds per month */
@@ -338,6 +349,36 @@ void     mn_sim_inter_request (MnSimRun *run, guint32 session);
 void     mn_sim_inter_event (MnSimRun *run, const MnSimEvent *ev);
 void     mn_sim_inter_settle (MnSimRun *run);
 void     mn_sim_inter_finish (MnSimRun *run, gint64 end);
+
+/* Used by mn-sim-oversub.c: start a session with its dedicated START's
+ * allocation; plan a started session's end (pushes its end event; returns
+ * its active seconds); its memory at the start (pushes its next step). */
+void     mn_sim_inter_start (MnSimRun *run, guint32 session, const MnPolicyAllocation *a);
+void     mn_sim_inter_end (MnSimRun *run, guint32 session, MnSimJobStatus status);
+gint64   mn_sim_inter_plan (MnSimRun *run, guint32 session, const MnPolicyAllocation *a);
+guint64  mn_sim_inter_initial_memory (MnSimRun *run, guint32 session);
+/* The request of session @si as interactive.q gets it (also fills the
+ * session's and its result's request fields). */
+void     mn_sim_inter_make_request (MnSimRun *run, guint32 session, MnPolicyRequest *req);
+/* A session refused now: retried later (give-up retries) or over. */
+void     mn_sim_inter_refused (MnSimRun *run, guint32 session, MnRejectReason reason);
+
+/* mn-sim-oversub.c (issue 19) */
+gboolean mn_sim_oversub_wanted (MnSimRun *run);
+gboolean mn_sim_oversub_init (MnSimRun *run, GError **error);
+void     mn_sim_oversub_clear (MnSimRun *run);
+void     mn_sim_oversub_request (MnSimRun *run, guint32 session, const MnPolicyRequest *req);
+void     mn_sim_oversub_session_end (MnSimRun *run, guint32 session);
+void     mn_sim_oversub_session_idle (MnSimRun *run, guint32 session);
+void     mn_sim_oversub_set_memory (MnSimRun *run, guint32 session, guint64 memory_mb);
+void     mn_sim_oversub_changed (MnSimRun *run);        /* room may have appeared */
+void     mn_sim_oversub_settle (MnSimRun *run);
+gboolean mn_sim_oversub_take_batch_dirty (MnSimRun *run);
+void     mn_sim_oversub_batch_started (MnSimRun *run, guint32 batch_job);
+/* FALSE: a stale end event of a stretched job (drop it). */
+gboolean mn_sim_oversub_batch_end (MnSimRun *run, const MnSimEvent *ev);
+void     mn_sim_oversub_finish (MnSimRun *run);
+void     mn_sim_oversub_metrics (MnSimRun *run, MnSimMetrics *m);
 
 /* mn-sim-months.c */
 void     mn_sim_months_init (MnSimRun *run, gint64 t0);
