@@ -4,6 +4,8 @@
 #include "mn-log-limit.h"
 
 #include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 typedef struct {
@@ -169,4 +171,89 @@ mn_log_escape (const gchar *text)
       p = g_utf8_next_char (p);
     }
   return g_string_free (out, FALSE);
+}
+
+static void
+print_utf8 (FILE *stream, const gchar *text)
+{
+  g_autofree gchar *valid = g_utf8_make_valid (text, -1);
+  fputs (valid, stream);
+  fflush (stream);
+}
+
+static void
+print_out (const gchar *text)
+{
+  print_utf8 (stdout, text);
+}
+
+static void
+print_err (const gchar *text)
+{
+  print_utf8 (stderr, text);
+}
+
+static const gchar *
+level_name (GLogLevelFlags level)
+{
+  if (level & G_LOG_LEVEL_ERROR)
+    return "ERROR";
+  if (level & G_LOG_LEVEL_CRITICAL)
+    return "CRITICAL";
+  if (level & G_LOG_LEVEL_WARNING)
+    return "WARNING";
+  if (level & G_LOG_LEVEL_MESSAGE)
+    return "Message";
+  if (level & G_LOG_LEVEL_INFO)
+    return "INFO";
+  return "DEBUG";
+}
+
+static GLogWriterOutput
+utf8_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  const gchar *domain = NULL, *message = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  g_autofree gchar *stamp = NULL, *valid = NULL;
+  FILE *stream;
+
+  if (g_log_writer_is_journald (fileno (stderr)) &&
+      g_log_writer_journald (level, fields, n_fields, data) == G_LOG_WRITER_HANDLED)
+    return G_LOG_WRITER_HANDLED;
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+        domain = fields[i].value;
+      else if (g_str_equal (fields[i].key, "MESSAGE"))
+        message = fields[i].value;
+    }
+  if (g_log_writer_default_would_drop (level, domain))
+    return G_LOG_WRITER_HANDLED;
+  now = g_date_time_new_now_local ();
+  stamp = g_date_time_format (now, "%H:%M:%S.%f");
+  if (stamp != NULL && strlen (stamp) > 12)
+    stamp[12] = '\0';   /* milliseconds, as GLib writes them */
+  valid = g_utf8_make_valid (message ? message : "", -1);
+  stream = (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING |
+                     G_LOG_LEVEL_MESSAGE)) ? stderr : stdout;
+  /* GLib's own format, so that whoever reads the lines reads them as before */
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+    fprintf (stream, "\n(%s:%d): %s%s%s **: %s: %s\n", g_get_prgname () ? g_get_prgname () : "?",
+             (int) getpid (), domain ? domain : "", domain ? "-" : "", level_name (level),
+             stamp ? stamp : "", valid);
+  else
+    fprintf (stream, "%s%s%s: %s: %s\n", domain ? domain : "", domain ? "-" : "",
+             level_name (level), stamp ? stamp : "", valid);
+  fflush (stream);
+  if (level & G_LOG_FLAG_FATAL)
+    abort ();
+  return G_LOG_WRITER_HANDLED;
+}
+
+void
+mn_log_use_utf8 (void)
+{
+  g_set_print_handler (print_out);
+  g_set_printerr_handler (print_err);
+  g_log_set_writer_func (utf8_writer, NULL, NULL);
 }

@@ -36,4 +36,12 @@ void        mn_log_limit_set_clock (MnLogLimit *limit, gint64 (*clock) (gpointer
  * not be UTF-8. */
 gchar      *mn_log_escape (const gchar *text);
 
+/* Log lines, g_print and g_printerr written as UTF-8 whatever the locale:
+ * GLib's own output converts them to the locale's charset, and in a C or
+ * POSIX locale every character outside ASCII (the quotes around a path in
+ * GIO's messages, a non-ASCII file name) became '?'.  Invalid UTF-8 is
+ * shown as U+FFFD.  Debug and info lines still follow G_MESSAGES_DEBUG;
+ * under systemd the lines go to the journal with their fields. */
+void        mn_log_use_utf8 (void);
+
 G_END_DECLS

@@ -20,6 +20,7 @@
 #include "mn-controller-joblaunch.h"
 #include "mn-controller-manager.h"
 #include "mn-config-cli.h"
+#include "mn-log-limit.h"
 #include "mn-secure-file.h"
 
 typedef struct {
@@ -550,6 +551,8 @@ main (int argc, char **argv)
   g_autoptr(MnControllerConfig) config = NULL;
   gint status;
 
+  /* UTF-8 whatever the locale: paths and GIO's quotes were '?' in C */
+  mn_log_use_utf8 ();
   /* job scripts run this as the user, with the job script's umask */
   if (argc > 1 && g_str_equal (argv[1], "job-launch"))
     return mn_job_launch_main ("minna-controller job-launch", argc - 1, argv + 1);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mn-config-cli.h"
+#include "mn-log-limit.h"
 #include "mn-relay.h"
 #include "mn-secure-file.h"
 
@@ -84,6 +85,8 @@ int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  /* UTF-8 whatever the locale: paths and GIO's quotes were '?' in C */
+  mn_log_use_utf8 ();
   /* whatever umask we were started with: keys, logs and the admin socket
    * are the relay's alone (issue 15) */
   mn_secure_umask ();
