@@ -141,6 +141,93 @@ qstat_all (MnBackendSge *self, GError **error)
   return g_steal_pointer (&jobs);
 }
 
+/* ---- qstat -f -qs u -xml: queue instances of hosts qmaster does not hear -- */
+
+typedef struct {
+  GHashTable *unheard;   /* queue instance, interactive.q@host */
+  gboolean    in_queue;  /* inside a Queue-List, outside its job_list */
+  gint        depth_job;
+  gchar      *name, *state;
+  gchar     **field;
+} UParse;
+
+static void
+u_start (GMarkupParseContext *ctx, const gchar *element, const gchar **names,
+         const gchar **values, gpointer data, GError **error)
+{
+  UParse *p = data;
+  if (g_str_equal (element, "Queue-List"))
+    p->in_queue = TRUE;
+  else if (g_str_equal (element, "job_list"))
+    p->depth_job++;
+  else if (p->in_queue && p->depth_job == 0 && g_str_equal (element, "name"))
+    p->field = &p->name;
+  else if (p->in_queue && p->depth_job == 0 && g_str_equal (element, "state"))
+    p->field = &p->state;
+}
+
+static void
+u_end (GMarkupParseContext *ctx, const gchar *element, gpointer data, GError **error)
+{
+  UParse *p = data;
+  p->field = NULL;
+  if (g_str_equal (element, "job_list"))
+    p->depth_job--;
+  else if (g_str_equal (element, "Queue-List"))
+    {
+      /* u: unknown, no load report within max_unheard */
+      if (p->name != NULL && p->state != NULL && strchr (p->state, 'u') != NULL)
+        g_hash_table_add (p->unheard, g_steal_pointer (&p->name));
+      g_clear_pointer (&p->name, g_free);
+      g_clear_pointer (&p->state, g_free);
+      p->in_queue = FALSE;
+    }
+}
+
+static void
+u_text (GMarkupParseContext *ctx, const gchar *text, gsize len, gpointer data, GError **error)
+{
+  UParse *p = data;
+  if (p->field != NULL)
+    {
+      g_free (*p->field);
+      *p->field = g_strstrip (g_strndup (text, len));
+    }
+}
+
+/* The queue instances whose execution host sge_qmaster has not heard from
+ * within max_unheard (state u), or NULL when qstat cannot say.  A job there
+ * may still run or may be gone: only the host knows, so its status is
+ * unknown (never ended) until the host reports again. */
+static GHashTable *
+unheard_queues (MnBackendSge *self)
+{
+  const gchar *argv[] = { "qstat", "-f", "-qs", "u", "-xml", NULL };
+  static const GMarkupParser parser = { u_start, u_end, u_text, NULL, NULL };
+  g_autofree gchar *out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMarkupParseContext) ctx = NULL;
+  g_autoptr(GHashTable) unheard = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  UParse p = { unheard, FALSE, 0, NULL, NULL, NULL };
+  gboolean ok;
+  if (!run (self, NULL, argv, &out, NULL, &error))
+    {
+      g_message ("qstat -f -qs u (the hosts qmaster does not hear): %s", error->message);
+      return NULL;
+    }
+  ctx = g_markup_parse_context_new (&parser, 0, &p, NULL);
+  ok = g_markup_parse_context_parse (ctx, out, -1, &error) &&
+       g_markup_parse_context_end_parse (ctx, &error);
+  g_free (p.name);
+  g_free (p.state);
+  if (!ok)
+    {
+      g_message ("qstat -f -qs u -xml: %s", error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&unheard);
+}
+
 /* ---- backend ---------------------------------------------------------------- */
 
 static gchar *
@@ -372,6 +459,8 @@ sge_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **
   g_autoptr(GHashTable) result = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                         (GDestroyNotify) mn_job_status_free);
   g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GHashTable) unheard = NULL;
+  gboolean asked_unheard = FALSE;
   (void) now;
   if (job_ids == NULL || job_ids[0] == NULL)
     return g_steal_pointer (&result);
@@ -398,7 +487,20 @@ sge_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **
                strchr (j->state, 'd') != NULL)
         {
           const gchar *at = j->queue != NULL ? strchr (j->queue, '@') : NULL;
-          st = mn_job_status_new (MN_JOB_RUNNING, 0, NULL);
+          if (!asked_unheard && at != NULL)
+            {
+              unheard = unheard_queues (self);   /* one more qstat, only with jobs running */
+              asked_unheard = TRUE;
+            }
+          if (unheard != NULL && at != NULL && g_hash_table_contains (unheard, j->queue))
+            {
+              g_autofree gchar *why = g_strdup_printf ("execution host %s is not heard from by"
+                                                       " sge_qmaster; its job's state is not known",
+                                                       at + 1);
+              st = mn_job_status_new (MN_JOB_UNKNOWN, -1, why);
+            }
+          else
+            st = mn_job_status_new (MN_JOB_RUNNING, 0, NULL);
           if (at != NULL && at[1] != '\0')
             st->node = g_strdup (at + 1);
         }

@@ -275,6 +275,35 @@ node_address (MnBackendSlurm *self, const gchar *name)
   return addr;
 }
 
+/* The nodes slurmctld cannot reach (sinfo --dead: "not responding", shown
+ * with a '*'), or NULL when sinfo cannot say.  A job on such a node may
+ * still run or may be gone: only the node knows, so its status is unknown
+ * (never ended) until the node answers again or Slurm itself ends the job
+ * (SlurmdTimeout: the node DOWN, the job NODE_FAIL in sacct). */
+static GHashTable *
+dead_nodes (MnBackendSlurm *self)
+{
+  const gchar *argv[] = { "sinfo", "-h", "-N", "--dead", "-o", "%N", NULL };
+  g_autofree gchar *out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  GHashTable *dead;
+  if (!run (self, argv, &out, NULL, &error))
+    {
+      g_message ("sinfo --dead (the nodes slurmctld cannot reach): %s", error->message);
+      return NULL;
+    }
+  dead = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  lines = g_strsplit (out, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      g_strstrip (lines[i]);
+      if (lines[i][0] != '\0')
+        g_hash_table_add (dead, g_strdup (lines[i]));
+    }
+  return dead;
+}
+
 /* How a job ended, from sacct's State: the codes the controller decides on. */
 static MnEndReason
 end_of (const gchar *state)
@@ -300,6 +329,8 @@ slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError 
   g_autoptr(GHashTable) result = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                         (GDestroyNotify) mn_job_status_free);
   g_autoptr(GPtrArray) ask_sacct = g_ptr_array_new ();
+  g_autoptr(GHashTable) dead = NULL;
+  gboolean asked_dead = FALSE;
   g_autofree gchar *list = NULL;
   g_autofree gchar *out = NULL;
   g_autoptr(GError) local = NULL;
@@ -344,6 +375,18 @@ slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError 
         js->started = slurm_timestamp (f[3]);   /* running: when it started */
       if (st != MN_JOB_PENDING && f[4][0] != '\0' && g_ascii_strcasecmp (f[4], "n/a") != 0)
         {
+          if (!asked_dead)
+            {
+              dead = dead_nodes (self);   /* one sinfo per poll, only with jobs running */
+              asked_dead = TRUE;
+            }
+          if (dead != NULL && g_hash_table_contains (dead, f[4]))
+            {
+              g_autofree gchar *why = g_strdup_printf ("node %s does not respond to slurmctld;"
+                                                       " its job's state is not known", f[4]);
+              mn_job_status_free (js);
+              js = mn_job_status_new (MN_JOB_UNKNOWN, -1, why);
+            }
           js->node = node_address (self, f[4]);
           if (js->node == NULL)
             js->node = g_strdup (f[4]);

@@ -1,0 +1,151 @@
+/* test-backend-node.c: a running job on a compute node its scheduler cannot
+ * reach is unknown, never ended, never running (issue 17: a compute node cut
+ * off).  Slurm says so with sinfo --dead (the node "not responding"), Grid
+ * Engine with qstat's queue instance state u (unheard within max_unheard).
+ *
+ * The scheduler's commands are fakes here, printing what the real ones
+ * print in those states; tests/cluster cuts a real node's link under real
+ * Slurm and Grid Engine. */
+#define G_LOG_DOMAIN "test-backend-node"
+
+#include "controller-test-util.h"
+#include "mn-backend-sge.h"
+#include "mn-backend-slurm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  const gchar *path;
+  const gchar *sched;       /* slurm | sge */
+  const gchar *down;        /* Slurm: sinfo --dead's lines; SGE: unheard queue instances */
+  gboolean     query_fails; /* sinfo --dead / qstat -f fails */
+  MnJobState   want;
+  const gchar *want_in_message;
+} Case;
+
+static const Case cases[] = {
+  { "/backend/node/slurm/responding", "slurm", "", FALSE, MN_JOB_RUNNING, NULL },
+  { "/backend/node/slurm/not-responding", "slurm", "interactive1", FALSE, MN_JOB_UNKNOWN,
+    "node interactive1 does not respond" },
+  { "/backend/node/slurm/other-node-down", "slurm", "interactive2\nn1", FALSE, MN_JOB_RUNNING, NULL },
+  { "/backend/node/slurm/sinfo-fails", "slurm", "", TRUE, MN_JOB_RUNNING, NULL },
+  { "/backend/node/sge/heard", "sge", "", FALSE, MN_JOB_RUNNING, NULL },
+  { "/backend/node/sge/unheard", "sge", "interactive.q@cn1", FALSE, MN_JOB_UNKNOWN,
+    "execution host cn1 is not heard from" },
+  { "/backend/node/sge/other-host-unheard", "sge", "interactive.q@cn2", FALSE, MN_JOB_RUNNING, NULL },
+  { "/backend/node/sge/qstat-f-fails", "sge", "", TRUE, MN_JOB_RUNNING, NULL },
+};
+
+static void
+write_fake (const gchar *dir, const gchar *name, const gchar *body)
+{
+  g_autofree gchar *path = g_build_filename (dir, name, NULL);
+  g_autofree gchar *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
+  mn_test_write_file (path, text, 0755);
+}
+
+static void
+fake_slurm (const gchar *dir, const Case *c)
+{
+  g_autofree gchar *sinfo = NULL;
+  g_autofree gchar *dead = c->query_fails ? g_strdup ("echo 'sinfo: error: something' >&2; exit 1")
+                                          : g_strdup_printf ("printf '%%s\\n' '%s'", c->down);
+  write_fake (dir, "sbatch", "exit 1");   /* the backend checks they are there */
+  write_fake (dir, "scancel", "exit 1");
+  write_fake (dir, "sacct", "exit 1");
+  /* job 7 runs on interactive1 (NodeAddr 10.213.0.11) */
+  write_fake (dir, "squeue", "echo '7|RUNNING|None|2026-12-07T04:00:00|interactive1'");
+  sinfo = g_strdup_printf (
+    "case \" $* \" in\n"
+    "  *' --dead '*) %s ;;\n"
+    "  *) printf 'interactive1|10.213.0.11\\ninteractive2|10.213.0.12\\n' ;;\n"
+    "esac", dead);
+  write_fake (dir, "sinfo", sinfo);
+}
+
+static void
+fake_sge (const gchar *dir, const Case *c)
+{
+  g_autofree gchar *qstat = NULL;
+  g_autofree gchar *queues = g_strdup ("");
+  g_autofree gchar *unheard = NULL;
+  if (c->down[0] != '\0')
+    {
+      g_free (queues);
+      /* a running job listed inside its queue instance must not be taken
+       * for the instance (its own state and queue name elements) */
+      queues = g_strdup_printf ("<Queue-List><name>%s</name><qtype>BIP</qtype>"
+                                "<slots_used>1</slots_used><state>au</state>"
+                                "<job_list state=\"running\"><JB_job_number>43</JB_job_number>"
+                                "<state>r</state><queue_name>%s</queue_name></job_list>"
+                                "</Queue-List>", c->down, c->down);
+    }
+  write_fake (dir, "qsub", "exit 1");     /* the backend checks they are there */
+  write_fake (dir, "qdel", "exit 1");
+  write_fake (dir, "qacct", "exit 1");
+  unheard = c->query_fails
+    ? g_strdup ("echo 'error: failed receiving gdi request' >&2; exit 1")
+    : g_strdup_printf ("echo '<?xml version=\"1.0\"?><job_info><queue_info>%s"
+                       "</queue_info><job_info></job_info></job_info>'", queues);
+  qstat = g_strdup_printf (
+    "case \" $* \" in\n"
+    "  *' -f '*) %s ;;\n"
+    "  *) echo '<?xml version=\"1.0\"?><job_info><queue_info><job_list state=\"running\">"
+    "<JB_job_number>43</JB_job_number><JB_name>minna-x</JB_name><state>r</state>"
+    "<queue_name>interactive.q@cn1</queue_name></job_list></queue_info>"
+    "<job_info></job_info></job_info>' ;;\n"
+    "esac", unheard);
+  write_fake (dir, "qstat", qstat);
+}
+
+static void
+test_node (gconstpointer data)
+{
+  const Case *c = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("minna-fake-node-XXXXXX", &error);
+  g_autoptr(MnBackend) b = NULL;
+  g_autoptr(GHashTable) st = NULL;
+  const gchar *id = g_str_equal (c->sched, "slurm") ? "7" : "43";
+  const gchar *ids[] = { id, NULL };
+  const MnJobStatus *js;
+  g_autofree gchar *rm = NULL;
+  g_assert_no_error (error);
+  if (g_str_equal (c->sched, "slurm"))
+    {
+      MnBackendSlurmOptions o = { .bin_dir = dir, .command_timeout = 10 };
+      fake_slurm (dir, c);
+      b = mn_backend_slurm_new (&o, &error);
+    }
+  else
+    {
+      MnBackendSgeOptions o = { .queue = "interactive.q", .bin_dir = dir,
+                                .memory_resource = "h_vmem", .command_timeout = 10 };
+      fake_sge (dir, c);
+      b = mn_backend_sge_new (&o, &error);
+    }
+  g_assert_no_error (error);
+  st = mn_backend_poll (b, ids, 0, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (st);
+  js = g_hash_table_lookup (st, id);
+  g_assert_nonnull (js);
+  g_test_message ("state %d, message %s, node %s", js->state, js->message, js->node);
+  g_assert_cmpint (js->state, ==, c->want);
+  if (c->want_in_message != NULL)
+    g_assert_nonnull (strstr (js->message, c->want_in_message));
+  if (c->want == MN_JOB_RUNNING)
+    g_assert_cmpstr (js->node, ==, g_str_equal (c->sched, "slurm") ? "10.213.0.11" : "cn1");
+  rm = g_strdup_printf ("rm -rf '%s'", dir);
+  g_assert_cmpint (system (rm), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_test_add_data_func (cases[i].path, &cases[i], test_node);
+  return g_test_run ();
+}
