@@ -11,6 +11,13 @@
 #
 # Ports: qmaster 16444, execd 16445.  Environment: MINNA_SGE_STATE (default
 # /var/tmp/minna-sge), MINNA_POLICY_BIN (minna-policy to export with).
+#
+# Multi-host (tests/cluster): run this on the service node (the qmaster's
+# host) and set MINNA_SGE_EXEC_HOSTS ("HOST ...": the execution hosts,
+# default this host), MINNA_SGE_NODE_EXEC (a command that runs its arguments
+# on host HOST, given HOST first: how each sge_execd is started there) and
+# MINNA_SGE_MAX_UNHEARD (the global max_unheard, after which an execution
+# host that stopped reporting is shown unknown).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 STATE=${MINNA_SGE_STATE:-/var/tmp/minna-sge}
@@ -49,6 +56,7 @@ export SGE_QMASTER_PORT=16444
 export SGE_EXECD_PORT=16445
 cell=$SGE_ROOT/$SGE_CELL
 host=$(hostname -s)
+read -r -a exec_hosts <<<"${MINNA_SGE_EXEC_HOSTS:-$host}"
 
 "$here/sge-down.sh" >/dev/null 2>&1 || true
 rm -rf "$STATE" "$cell"
@@ -111,13 +119,16 @@ sed -e "s|^execd_spool_dir .*|execd_spool_dir        $STATE/execd|" \
     -e "s|^load_report_time .*|load_report_time       00:00:05|" \
     -e "s|^reporting_params .*|reporting_params       accounting=true reporting=false flush_time=00:00:01 joblog=false sharelog=00:00:00|" \
     -e "s|^finished_jobs .*|finished_jobs          0|" \
+    -e "s|^max_unheard .*|max_unheard            ${MINNA_SGE_MAX_UNHEARD:-00:05:00}|" \
     /usr/share/gridengine/default-configuration > "$STATE/etc/configuration"
 # This host as admin, submit and execution host, spooled before qmaster
 # starts (each qconf costs a round trip).
 mkdir -p "$STATE/etc/hosts" "$STATE/etc/exechosts"
 echo "hostname $host" > "$STATE/etc/hosts/$host"
-printf 'hostname %s\nload_scaling NONE\ncomplex_values NONE\nuser_lists NONE\nxuser_lists NONE\nprojects NONE\nxprojects NONE\nusage_scaling NONE\nreport_variables NONE\n' \
-  "$host" > "$STATE/etc/exechosts/$host"
+for h in "${exec_hosts[@]}"; do
+  printf 'hostname %s\nload_scaling NONE\ncomplex_values NONE\nuser_lists NONE\nxuser_lists NONE\nprojects NONE\nxprojects NONE\nusage_scaling NONE\nreport_variables NONE\n' \
+    "$h" > "$STATE/etc/exechosts/$h"
+done
 chown -R sgeadmin:sgeadmin "$cell" "$STATE/etc"
 as_admin () { runuser -u sgeadmin -- env SGE_ROOT="$SGE_ROOT" SGE_CELL="$SGE_CELL" "$@"; }
 {
@@ -156,17 +167,39 @@ q qconf -Ahgrp "$STATE/etc/export-hostgroup" >>"$STATE/log/qconf.log" 2>&1 || di
 q qconf -Aq "$STATE/etc/export-queue_conf" >>"$STATE/log/qconf.log" 2>&1 || die "qconf -Aq failed"
 q qconf -Arqs "$STATE/etc/export-rqs" >>"$STATE/log/qconf.log" 2>&1 || die "qconf -Arqs failed"
 hgrp=$(awk '$1 == "group_name" { print $2 }' "$STATE/etc/export-hostgroup")
-q qconf -aattr hostgroup hostlist "$host" "$hgrp" >>"$STATE/log/qconf.log" 2>&1 || die "adding $host to $hgrp failed"
+for h in "${exec_hosts[@]}"; do
+  q qconf -aattr hostgroup hostlist "$h" "$hgrp" >>"$STATE/log/qconf.log" 2>&1 || die "adding $h to $hgrp failed"
+done
+
+# Execution hosts that share one kernel (tests/cluster: network namespaces)
+# must not hand out the same additional group id: an execd kills a deleted
+# job's processes by that id, which would reach the other hosts' jobs.
+if [ "${#exec_hosts[@]}" -gt 1 ]; then
+  mkdir -p "$STATE/etc/local"
+  g=65400
+  for h in "${exec_hosts[@]}"; do
+    echo "gid_range $g-$((g + 19))" > "$STATE/etc/local/$h"
+    q qconf -Aconf "$STATE/etc/local/$h" >>"$STATE/log/qconf.log" 2>&1 || die "qconf -Aconf $h (gid_range) failed"
+    g=$((g + 20))
+  done
+fi
 
 phase "execd"
 # --- execd ------------------------------------------------------------------
-start sge_execd env SGE_ND=1 sge_execd
+if [ -n "${MINNA_SGE_NODE_EXEC:-}" ]; then
+  for h in "${exec_hosts[@]}"; do
+    start "sge_execd-$h" $MINNA_SGE_NODE_EXEC "$h" env SGE_ND=1 sge_execd
+  done
+else
+  start sge_execd env SGE_ND=1 sge_execd
+fi
 queue=$(awk '$1 == "qname" { print $2 }' "$STATE/etc/export-queue_conf")
 queue_ready () {
   # the queue instance is listed without a/u (alarm/unknown) state
   local out
   out=$(timeout 5 qstat -f -q "$queue" 2>/dev/null | grep "^$queue@") || return 1
-  [ "$(echo "$out" | awk '{ print $6 }')" = "" ]
+  [ "$(echo "$out" | wc -l)" -eq "${#exec_hosts[@]}" ] &&
+    [ "$(echo "$out" | awk '{ print $6 }' | tr -d '\n')" = "" ]
 }
 wait_for "$queue ready" 60 queue_ready
 

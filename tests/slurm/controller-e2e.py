@@ -59,7 +59,18 @@ import time
 import urllib.error
 import urllib.request
 
-SCHED, CONTROLLER, USER, POLICY = sys.argv[1:5]
+# tests/cluster/cluster-e2e.py imports this file for its helpers (the
+# WebSocket and API clients, relay requests, 1+1 on a kernel) and sets these
+if __name__ == "__main__":
+    SCHED, CONTROLLER, USER, POLICY = sys.argv[1:5]
+else:
+    SCHED = CONTROLLER = USER = POLICY = ""
+# where minna-relay listens (tests/cluster: HTTPS on the service node's
+# address, with an SSL context trusting its certificate for the WebSocket;
+# urllib's requests get theirs from an installed opener)
+RELAY_HOST = "127.0.0.1"
+RELAY_SCHEME = "http"
+RELAY_SSL = None
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("MINNA_SOURCE_DIR", os.path.join(HERE, "..", ".."))
 BUILD = os.environ.get("MINNA_BUILD_DIR", "")
@@ -205,8 +216,10 @@ PENDING = ("PENDING", "qw")
 # ---- a minimal WebSocket client (RFC 6455: handshake, masked text frames) ----
 
 class WebSocket:
-    def __init__(self, host, port, path, headers, timeout=30):
+    def __init__(self, host, port, path, headers, timeout=30, ssl_context=None):
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        if ssl_context is not None:
+            self.sock = ssl_context.wrap_socket(self.sock, server_hostname=host)
         key = base64.b64encode(os.urandom(16)).decode()
         req = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
@@ -346,13 +359,13 @@ class Client:
 
 def relay_request(relay_port, client, path, method="GET", body=None, timeout=30):
     """(status, body text) of a request through minna-relay with the login cookie."""
-    req = urllib.request.Request(f"http://127.0.0.1:{relay_port}{path}", method=method,
+    req = urllib.request.Request(f"{RELAY_SCHEME}://{RELAY_HOST}:{relay_port}{path}", method=method,
                                  data=json.dumps(body).encode() if body is not None else None)
     # Jupyter's XSRF check stays on behind the relay (double submit)
     req.add_header("Cookie", client.cookie + "; _xsrf=e2e")
     req.add_header("X-XSRFToken", "e2e")
     # the relay lets state changes in from its own pages only
-    req.add_header("Origin", f"http://127.0.0.1:{relay_port}")
+    req.add_header("Origin", f"{RELAY_SCHEME}://{RELAY_HOST}:{relay_port}")
     if body is not None:
         req.add_header("Content-Type", "application/json")
     try:
@@ -381,9 +394,9 @@ def one_plus_one(relay_port, client, url):
     if st != 201:
         raise OSError(f"POST {url}api/kernels: {st} {body[:300]}")
     kid = json.loads(body)["id"]
-    ws = WebSocket("127.0.0.1", relay_port, f"{url}api/kernels/{kid}/channels",
-                   {"Cookie": client.cookie, "Origin": f"http://127.0.0.1:{relay_port}"},
-                   timeout=60)
+    ws = WebSocket(RELAY_HOST, relay_port, f"{url}api/kernels/{kid}/channels",
+                   {"Cookie": client.cookie, "Origin": f"{RELAY_SCHEME}://{RELAY_HOST}:{relay_port}"},
+                   timeout=60, ssl_context=RELAY_SSL)
     try:
         msg_id = "e2e-" + secrets.token_hex(4)
         ws.send_text(json.dumps({
@@ -931,5 +944,6 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-main()
-sys.exit(1 if failed else 0)
+if __name__ == "__main__":
+    main()
+    sys.exit(1 if failed else 0)

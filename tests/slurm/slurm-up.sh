@@ -15,6 +15,13 @@
 # port each).  Ports: slurmctld 16817, slurmdbd 16819, mariadb 16306,
 # slurmd 17001..  Environment: MINNA_SLURM_STATE (default
 # /var/tmp/minna-slurm), MINNA_POLICY_BIN (minna-policy to export with).
+#
+# Multi-host (tests/cluster): run this on the service node and set
+# MINNA_SLURM_CTLD_ADDR (slurmctld's address the nodes reach, default
+# 127.0.0.1), MINNA_SLURM_NODES ("NAME=HOST=ADDR ...": where each node's
+# slurmd runs), MINNA_SLURM_NODE_EXEC (a command that runs its arguments on
+# host HOST, given HOST first: how each slurmd is started there) and
+# MINNA_SLURM_EXTRA_CONF (lines added to slurm.conf).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 STATE=${MINNA_SLURM_STATE:-/var/tmp/minna-slurm}
@@ -47,6 +54,16 @@ chmod 755 "$STATE"
 : > "$STATE/pids"
 
 host=$(hostname -s)
+ctld_addr=${MINNA_SLURM_CTLD_ADDR:-127.0.0.1}
+# node_place NAME PORT: NodeHostname, NodeAddr and Port of node NAME (this
+# host unless MINNA_SLURM_NODES places it elsewhere)
+node_place () {
+  local e h=$host a=127.0.0.1
+  for e in ${MINNA_SLURM_NODES:-}; do
+    [ "${e%%=*}" = "$1" ] && IFS== read -r _ h a <<<"$e"
+  done
+  echo "NodeHostname=$h NodeAddr=$a Port=$2"
+}
 start () {  # start NAME CMD...: a foreground daemon, its PID recorded
   local name=$1; shift
   setsid "$@" </dev/null >>"$STATE/log/$name.log" 2>&1 &
@@ -82,16 +99,18 @@ inodes=()
 while read -r spec; do
   inodes+=("$spec")
 done < <(grep -o '^NodeName=[^ ]*' "$STATE/export-slurm.conf" | cut -d= -f2)
-node_names=()
-for spec in "${inodes[@]}"; do
-  # prefix[a-b] (what the export writes) or a single name
-  if [[ $spec =~ ^([A-Za-z0-9_-]+)\[([0-9]+)-([0-9]+)\]$ ]]; then
+expand_nodes () {  # expand_nodes SPEC: prefix[a-b] (what the export writes) or one name
+  if [[ $1 =~ ^([A-Za-z0-9_-]+)\[([0-9]+)-([0-9]+)\]$ ]]; then
     for ((i = BASH_REMATCH[2]; i <= BASH_REMATCH[3]; i++)); do
-      node_names+=("${BASH_REMATCH[1]}$i")
+      echo "${BASH_REMATCH[1]}$i"
     done
   else
-    node_names+=("$spec")
+    echo "$1"
   fi
+}
+node_names=()
+for spec in "${inodes[@]}"; do
+  mapfile -t -O "${#node_names[@]}" node_names < <(expand_nodes "$spec")
 done
 inode_count=${#node_names[@]}
 inode_ports="[$port-$((port + inode_count - 1))]"
@@ -132,7 +151,7 @@ start mariadbd mariadbd --no-defaults --datadir="$STATE/mysql" --user=root \
 cat > "$STATE/etc/slurm.conf" <<EOF
 # written by tests/slurm/slurm-up.sh: a single-host test cluster
 ClusterName=minna
-SlurmctldHost=$host(127.0.0.1)
+SlurmctldHost=$host($ctld_addr)
 SlurmctldPort=16817
 SlurmUser=root
 SlurmdUser=root
@@ -159,17 +178,35 @@ KillWait=5
 InactiveLimit=0
 ReturnToService=2
 MpiDefault=none
+${MINNA_SLURM_EXTRA_CONF:-}
 # ---- minna policy export (minna-policy export --slurm) ----
 EOF
 # The export's pieces as they are, except: this host's address and ports on
-# its NodeName lines.
-sed -e "s/^\(NodeName=[^ ]*\)\(.*\)\$/\1 NodeHostname=$host NodeAddr=127.0.0.1 Port=$inode_ports\2/" \
-  "$STATE/export-slurm.conf" >> "$STATE/etc/slurm.conf"
-cat >> "$STATE/etc/slurm.conf" <<EOF
-# ---- batch nodes (all.q's part of the machine) ----
-NodeName=n[1-2] NodeHostname=$host NodeAddr=127.0.0.1 Port=[$batch_first-$((batch_first + 1))] Sockets=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=2000 State=UNKNOWN
-PartitionName=all Nodes=n[1-2] Default=YES MaxTime=INFINITE State=UP
-EOF
+# its NodeName lines (with MINNA_SLURM_NODES, one line per node with the host
+# and address it names there).
+batch_spec="Sockets=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=2000 State=UNKNOWN"
+if [ -z "${MINNA_SLURM_NODES:-}" ]; then
+  sed -e "s/^\(NodeName=[^ ]*\)\(.*\)\$/\1 NodeHostname=$host NodeAddr=127.0.0.1 Port=$inode_ports\2/" \
+    "$STATE/export-slurm.conf" >> "$STATE/etc/slurm.conf"
+  echo "NodeName=n[1-2] NodeHostname=$host NodeAddr=127.0.0.1 Port=[$batch_first-$((batch_first + 1))] $batch_spec" \
+    >> "$STATE/etc/slurm.conf"
+else
+  i=0
+  while IFS= read -r line; do
+    if [[ $line =~ ^NodeName=([^ ]*)(.*)$ ]]; then
+      rest=${BASH_REMATCH[2]}
+      for n in $(expand_nodes "${BASH_REMATCH[1]}"); do
+        echo "NodeName=$n $(node_place "$n" $((port + i)))$rest"
+        i=$((i + 1))
+      done
+    else
+      echo "$line"
+    fi
+  done < "$STATE/export-slurm.conf" >> "$STATE/etc/slurm.conf"
+  echo "NodeName=n1 $(node_place n1 "$batch_first") $batch_spec" >> "$STATE/etc/slurm.conf"
+  echo "NodeName=n2 $(node_place n2 $((batch_first + 1))) $batch_spec" >> "$STATE/etc/slurm.conf"
+fi
+echo "PartitionName=all Nodes=n[1-2] Default=YES MaxTime=INFINITE State=UP" >> "$STATE/etc/slurm.conf"
 {
   echo "# written by tests/slurm/slurm-up.sh"
   echo "CgroupPlugin=autodetect"
@@ -228,7 +265,12 @@ phase "slurmctld+slurmd"
 # --- slurmctld and the slurmd ---------------------------------------------
 start slurmctld slurmctld -D -i
 for n in "${node_names[@]}" n1 n2; do
-  start "slurmd-$n" slurmd -D -N "$n"
+  if [ -n "${MINNA_SLURM_NODE_EXEC:-}" ]; then
+    h=$(node_place "$n" 0 | sed 's/^NodeHostname=\([^ ]*\).*/\1/')
+    start "slurmd-$n" $MINNA_SLURM_NODE_EXEC "$h" slurmd -D -N "$n"
+  else
+    start "slurmd-$n" slurmd -D -N "$n"
+  fi
 done
 all_idle () {
   local out
