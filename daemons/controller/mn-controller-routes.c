@@ -172,15 +172,21 @@ on_probe (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
 }
 
 /* A connection file that names what the job may not pick: logged once per
- * content (the poll reads it every interval). */
+ * content (the poll reads it every interval), and the session's reason and
+ * events say so: its owner would otherwise see it "waiting" for ever. */
 static void
-refuse_connection (MnSession *s, const gchar *path, const gchar *host, gint port,
-                   const gchar *why)
+refuse_connection (MnControllerManager *self, MnSession *s, const gchar *path,
+                   const gchar *host, gint port, const gchar *why)
 {
   g_autofree gchar *at = g_strdup_printf ("%s:%d", host ? host : "?", port);
+  g_autofree gchar *reason = NULL;
   if (g_strcmp0 (s->refused_at, at) == 0)
     return;
   g_warning ("session %s: connection file %s names %s, %s; ignored", s->id, path, at, why);
+  reason = g_strdup_printf ("the job's connection file names %s, %s; the session is not"
+                            " routed there", at, why);
+  mn_manager_set_reason (s, reason);
+  mn_manager_save (self, s, reason);
   g_free (s->refused_at);
   s->refused_at = g_steal_pointer (&at);
 }
@@ -202,7 +208,7 @@ mn_manager_read_connection (MnControllerManager *self, MnSession *s)
   if (host == NULL || port < (gint) self->config->port_min ||
       port > (gint) self->config->port_max)
     {
-      refuse_connection (s, path, host, port, "outside the port range");
+      refuse_connection (self, s, path, host, port, "outside the port range");
       return FALSE;
     }
   if (!host_allowed (self, s, host))
@@ -216,7 +222,7 @@ mn_manager_read_connection (MnControllerManager *self, MnSession *s)
         why = g_strdup_printf ("not an address of node %s", node);
       else
         why = g_strdup_printf ("not job_host %s", self->config->job_host);
-      refuse_connection (s, path, host, port, why);
+      refuse_connection (self, s, path, host, port, why);
       return FALSE;
     }
   if (g_strcmp0 (s->host, host) != 0 || s->port != (guint) port)

@@ -464,6 +464,8 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+# SIGTERM (meson's timeout, the suite's trap) unwinds through main's finally
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 try:
     main()
 except Exception as ex:   # a step that broke is a failure, with its traceback

@@ -24,6 +24,7 @@ LOCK=/tmp/minna-scheduler.lock
 # ---- one scheduler, run under the lock: --one slurm|sge ----------------------
 if [ "${1:-}" = "--one" ]; then
   sched=$2 controller=$3 policy=$4 user=$5 liar=$6
+  trap 'exit 1' INT TERM   # the EXIT trap below (the scheduler's down) runs then too
   on () { "$here/on-node.sh" "$@"; }
   case $sched in
     slurm)

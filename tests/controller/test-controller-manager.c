@@ -787,6 +787,10 @@ test_job_host_node (Fixture *fx, gconstpointer data)
   tick_for (fx, 2000);
   g_test_assert_expected_messages ();
   g_assert_cmpint (state_of (fx, b->id), ==, MN_SESSION_STARTING);
+  /* its owner sees why: the reason names the refused address */
+  g_clear_pointer (&got, mn_session_free);
+  got = mn_controller_manager_get (fx->manager, b->id, NULL);
+  g_assert_nonnull (strstr (got->reason, "names 192.0.2.7:20005, not an address of node localhost"));
   g_assert_true (mn_controller_manager_stop (fx->manager, a->id, MN_END_USER, "done", NULL));
   g_assert_true (mn_controller_manager_stop (fx->manager, b->id, MN_END_USER, "done", NULL));
   tick (fx);
