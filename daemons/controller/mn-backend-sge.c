@@ -26,7 +26,14 @@ typedef struct {
    * worker threads). */
   GMutex      lock;
   GHashTable *cancelled;   /* job id */
+  /* qstat -f -qs u's answer (NULL: it could not say) and when it was asked
+   * (monotonic µs, 0: never): asked again after UNREACHABLE_AGE, not on every
+   * poll, since qmaster itself waits max_unheard before it says */
+  GHashTable *unheard;
+  gint64      unheard_asked;
 } MnBackendSge;
+
+#define UNREACHABLE_AGE (10 * G_USEC_PER_SEC)
 
 /* Grid Engine's commands under the backend's timeout, as USER when given
  * (mn-backend-command.h; runuser keeps SGE_ROOT/SGE_CELL). */
@@ -196,11 +203,36 @@ u_text (GMarkupParseContext *ctx, const gchar *text, gsize len, gpointer data, G
 }
 
 /* The queue instances whose execution host sge_qmaster has not heard from
- * within max_unheard (state u), or NULL when qstat cannot say.  A job there
+ * within max_unheard (state u), or NULL when qstat cannot say; at most
+ * UNREACHABLE_AGE old.  A job there
  * may still run or may be gone: only the host knows, so its status is
  * unknown (never ended) until the host reports again. */
+static GHashTable *ask_unheard (MnBackendSge *self);
+
 static GHashTable *
 unheard_queues (MnBackendSge *self)
+{
+  GHashTable *unheard = NULL;
+  gint64 now = g_get_monotonic_time ();
+  gboolean fresh;
+  g_mutex_lock (&self->lock);
+  fresh = self->unheard_asked != 0 && now - self->unheard_asked < UNREACHABLE_AGE;
+  if (fresh && self->unheard != NULL)
+    unheard = g_hash_table_ref (self->unheard);
+  g_mutex_unlock (&self->lock);
+  if (fresh)
+    return unheard;
+  unheard = ask_unheard (self);
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->unheard, g_hash_table_unref);
+  self->unheard = unheard ? g_hash_table_ref (unheard) : NULL;
+  self->unheard_asked = now;
+  g_mutex_unlock (&self->lock);
+  return unheard;
+}
+
+static GHashTable *
+ask_unheard (MnBackendSge *self)
 {
   const gchar *argv[] = { "qstat", "-f", "-qs", "u", "-xml", NULL };
   static const GMarkupParser parser = { u_start, u_end, u_text, NULL, NULL };
@@ -550,6 +582,7 @@ sge_free (MnBackend *backend)
   g_free (self->memory_resource);
   g_strfreev (self->envp);
   g_hash_table_unref (self->cancelled);
+  g_clear_pointer (&self->unheard, g_hash_table_unref);
   g_mutex_clear (&self->lock);
   g_free (self);
 }

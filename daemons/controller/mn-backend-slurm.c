@@ -24,7 +24,14 @@ typedef struct {
    * when a node is missing; guarded by @lock (polls run in a worker thread). */
   GMutex      lock;
   GHashTable *node_addr;
+  /* sinfo --dead's answer (NULL: it could not say) and when it was asked
+   * (monotonic µs, 0: never): asked again after UNREACHABLE_AGE, not on every
+   * poll, since Slurm itself takes SlurmdTimeout/3 to notice a silent node */
+  GHashTable *dead;
+  gint64      dead_asked;
 } MnBackendSlurm;
+
+#define UNREACHABLE_AGE (10 * G_USEC_PER_SEC)
 
 /* Slurm's commands under the backend's timeout (mn-backend-command.h). */
 static gboolean
@@ -276,7 +283,7 @@ node_address (MnBackendSlurm *self, const gchar *name)
 }
 
 /* The nodes slurmctld cannot reach (sinfo --dead: "not responding", shown
- * with a '*'), or NULL when sinfo cannot say.  A job on such a node may
+ * with a '*'), or NULL when sinfo cannot say; at most UNREACHABLE_AGE old.  A job on such a node may
  * still run or may be gone: only the node knows, so its status is unknown
  * (never ended) until the node answers again or Slurm itself ends the job
  * (SlurmdTimeout: the node DOWN, the job NODE_FAIL in sacct). */
@@ -287,20 +294,34 @@ dead_nodes (MnBackendSlurm *self)
   g_autofree gchar *out = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) lines = NULL;
-  GHashTable *dead;
-  if (!run (self, argv, &out, NULL, &error))
+  GHashTable *dead = NULL;
+  gint64 now = g_get_monotonic_time ();
+  gboolean fresh;
+  g_mutex_lock (&self->lock);
+  fresh = self->dead_asked != 0 && now - self->dead_asked < UNREACHABLE_AGE;
+  if (fresh && self->dead != NULL)
+    dead = g_hash_table_ref (self->dead);
+  g_mutex_unlock (&self->lock);
+  if (fresh)
+    return dead;
+  if (run (self, argv, &out, NULL, &error))
     {
-      g_message ("sinfo --dead (the nodes slurmctld cannot reach): %s", error->message);
-      return NULL;
+      dead = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      lines = g_strsplit (out, "\n", -1);
+      for (gsize i = 0; lines[i] != NULL; i++)
+        {
+          g_strstrip (lines[i]);
+          if (lines[i][0] != '\0')
+            g_hash_table_add (dead, g_strdup (lines[i]));
+        }
     }
-  dead = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  lines = g_strsplit (out, "\n", -1);
-  for (gsize i = 0; lines[i] != NULL; i++)
-    {
-      g_strstrip (lines[i]);
-      if (lines[i][0] != '\0')
-        g_hash_table_add (dead, g_strdup (lines[i]));
-    }
+  else
+    g_message ("sinfo --dead (the nodes slurmctld cannot reach): %s", error->message);
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->dead, g_hash_table_unref);
+  self->dead = dead ? g_hash_table_ref (dead) : NULL;
+  self->dead_asked = now;
+  g_mutex_unlock (&self->lock);
   return dead;
 }
 
@@ -488,6 +509,7 @@ slurm_free (MnBackend *backend)
   g_free (self->batch_partition);
   g_free (self->bin_dir);
   g_hash_table_unref (self->node_addr);
+  g_clear_pointer (&self->dead, g_hash_table_unref);
   g_mutex_clear (&self->lock);
   g_free (self);
 }

@@ -301,7 +301,9 @@ def step_liar(ctx, daemons):
               f" naming the job's node ({m.group(1) if m else 'no such log line'})"):
         diag(s)
     ok(st == 200 and s["state"] == "starting" and not s.get("url"),
-       f"the lying session is not routed: {s.get('state')} ({s.get('reason')})")
+       f"the lying session is not routed: {s.get('state')}")
+    ok(f"names {SVC}:{ctx['decoy_port']}" in (s.get("reason") or ""),
+       f"its owner sees why: {s.get('reason')}")
     st, _ = c.call("DELETE", f"/api/v1/sessions/{sid}")
     ended, s = c.wait(sid, ("ended", "failed"), 60)
     ok(ended, f"the lying session is ended by DELETE ({s.get('state')})")

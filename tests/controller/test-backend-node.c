@@ -58,9 +58,9 @@ fake_slurm (const gchar *dir, const Case *c)
   write_fake (dir, "squeue", "echo '7|RUNNING|None|2026-12-07T04:00:00|interactive1'");
   sinfo = g_strdup_printf (
     "case \" $* \" in\n"
-    "  *' --dead '*) %s ;;\n"
+    "  *' --dead '*) echo asked >> '%s/asked'; %s ;;\n"
     "  *) printf 'interactive1|10.213.0.11\\ninteractive2|10.213.0.12\\n' ;;\n"
-    "esac", dead);
+    "esac", dir, dead);
   write_fake (dir, "sinfo", sinfo);
 }
 
@@ -90,12 +90,12 @@ fake_sge (const gchar *dir, const Case *c)
                        "</queue_info><job_info></job_info></job_info>'", queues);
   qstat = g_strdup_printf (
     "case \" $* \" in\n"
-    "  *' -f '*) %s ;;\n"
+    "  *' -f '*) echo asked >> '%s/asked'; %s ;;\n"
     "  *) echo '<?xml version=\"1.0\"?><job_info><queue_info><job_list state=\"running\">"
     "<JB_job_number>43</JB_job_number><JB_name>minna-x</JB_name><state>r</state>"
     "<queue_name>interactive.q@cn1</queue_name></job_list></queue_info>"
     "<job_info></job_info></job_info>' ;;\n"
-    "esac", unheard);
+    "esac", dir, unheard);
   write_fake (dir, "qstat", qstat);
 }
 
@@ -137,6 +137,16 @@ test_node (gconstpointer data)
     g_assert_nonnull (strstr (js->message, c->want_in_message));
   if (c->want == MN_JOB_RUNNING)
     g_assert_cmpstr (js->node, ==, g_str_equal (c->sched, "slurm") ? "10.213.0.11" : "cn1");
+  /* asked again within 10 s: the last answer, not one more command */
+  {
+    g_autoptr(GHashTable) again = mn_backend_poll (b, ids, 0, &error);
+    g_autofree gchar *asked_path = g_build_filename (dir, "asked", NULL);
+    g_autofree gchar *asked = NULL;
+    g_assert_no_error (error);
+    g_assert_cmpint (((MnJobStatus *) g_hash_table_lookup (again, id))->state, ==, c->want);
+    g_assert_true (g_file_get_contents (asked_path, &asked, NULL, NULL));
+    g_assert_cmpstr (asked, ==, "asked\n");
+  }
   rm = g_strdup_printf ("rm -rf '%s'", dir);
   g_assert_cmpint (system (rm), ==, 0);
 }
