@@ -65,11 +65,17 @@ mn_controller_output_tail (const gchar *path, gsize max_bytes, guint64 *size, gb
   return g_utf8_make_valid (start, (gssize) (buf + got - start));
 }
 
-/* Patterns over the text, each match replaced; case ignored. */
+/* Patterns over the text, each match replaced; case ignored.  The first
+ * two run before the secrets are looked for: an escape sequence or a bell
+ * inside a token must not hide it. */
 static const struct {
   const gchar *pattern;
   const gchar *replacement;
 } rules[] = {
+  /* terminal colours and cursor moves */
+  { "\\x1b\\[[0-9;?]*[A-Za-z]", "" },
+  /* other control characters, but tab and newline */
+  { "[\\x00-\\x08\\x0b-\\x1f\\x7f]", "" },
   /* whole header lines a debug log may print */
   { "\\b(authorization|proxy-authorization|cookie|set-cookie|x-minna-app-token|x-csrf-token)(\\s*:\\s*)[^\\r\\n]+",
     "\\1\\2[hidden]" },
@@ -80,11 +86,18 @@ static const struct {
   { "\\b([a-z0-9_-]*(?:token|password|passwd|secret|api[_-]?key|access[_-]?key|pwd)|_xsrf|auth)"
     "([\"']?[ \\t]*[=:][ \\t]*[\"']?)(?!\\[hidden\\])[^\\s&\"',;<>]+",
     "\\1\\2[hidden]" },
-  /* terminal colours and cursor moves */
-  { "\\x1b\\[[0-9;?]*[A-Za-z]", "" },
-  /* other control characters, but tab and newline */
-  { "[\\x00-\\x08\\x0b-\\x1f\\x7f]", "" },
 };
+#define N_CLEANUP_RULES 2
+
+static gchar *
+apply (GRegex *re, gchar *text, const gchar *replacement)
+{
+  gchar *next = g_regex_replace (re, text, -1, 0, replacement, 0, NULL);
+  if (next == NULL)
+    return text;
+  g_free (text);
+  return next;
+}
 
 gchar *
 mn_controller_output_scrub (const gchar *text, const gchar *const *secrets)
@@ -104,7 +117,15 @@ mn_controller_output_scrub (const gchar *text, const gchar *const *secrets)
         }
       g_once_init_leave (&once, 1);
     }
-  /* the literal secrets first: a token printed without a key= before it */
+  if (!g_utf8_validate (out, -1, NULL))
+    {
+      gchar *valid = g_utf8_make_valid (out, -1);
+      g_free (out);
+      out = valid;
+    }
+  for (gsize i = 0; i < N_CLEANUP_RULES; i++)
+    out = apply (compiled[i], out, rules[i].replacement);
+  /* the literal secrets: a token printed without a key= before it */
   for (gsize i = 0; secrets != NULL && secrets[i] != NULL; i++)
     {
       g_autofree gchar *s = g_strstrip (g_strdup (secrets[i]));
@@ -115,14 +136,7 @@ mn_controller_output_scrub (const gchar *text, const gchar *const *secrets)
           out = g_strjoinv ("[hidden]", parts);
         }
     }
-  for (gsize i = 0; i < G_N_ELEMENTS (rules); i++)
-    {
-      gchar *next = g_regex_replace (compiled[i], out, -1, 0, rules[i].replacement, 0, NULL);
-      if (next != NULL)
-        {
-          g_free (out);
-          out = next;
-        }
-    }
+  for (gsize i = N_CLEANUP_RULES; i < G_N_ELEMENTS (rules); i++)
+    out = apply (compiled[i], out, rules[i].replacement);
   return g_steal_pointer (&out);
 }
