@@ -140,3 +140,9 @@ mn_controller_manager_faults (MnControllerManager *self)
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
+
+void
+mn_manager_retry_pending_for_tests (MnControllerManager *self)
+{
+  mn_manager_retry_pending (self);
+}

@@ -222,17 +222,18 @@ mn_manager_save_or_error (MnControllerManager *self, MnSession *s, const gchar *
         }
       return TRUE;
     }
-  /* nothing changes in memory either: what the API shows is what is stored */
-  stored = g_hash_table_lookup (self->stored, s->id);
-  if (stored != NULL)
-    mn_session_restore (s, stored);
   self->store_refusals++;
   self->store_error_at = mn_controller_manager_now (self);
   g_free (self->store_error);
   self->store_error = g_strdup (local->message);
+  /* before the restore: @event may be s->reason */
   mn_log_limit_log (self->log, G_LOG_LEVEL_WARNING, "store",
                     "session %s: change refused, not carried out (%s): %s", s->id,
                     event ? event : "", local->message);
+  /* nothing changes in memory either: what the API shows is what is stored */
+  stored = g_hash_table_lookup (self->stored, s->id);
+  if (stored != NULL)
+    mn_session_restore (s, stored);
   g_propagate_error (error, g_steal_pointer (&local));
   return FALSE;
 }

@@ -145,5 +145,7 @@ const MnManagerCounters *mn_controller_manager_get_counters (MnControllerManager
  * between the database and what runs ("reconcile", lines). */
 JsonNode *mn_controller_manager_faults (MnControllerManager *self);
 void      mn_controller_manager_add_reconcile (MnControllerManager *self, const gchar *line);
+/* Tests: the retry of ends the store refused (the poll timer's). */
+void      mn_manager_retry_pending_for_tests (MnControllerManager *self);
 
 G_END_DECLS

@@ -326,6 +326,12 @@ mn_controller_store_open (const gchar *path, GError **error)
   return mn_controller_store_open_full (path, MN_STORE_OPEN_CREATE, error);
 }
 
+void
+mn_controller_store_set_query_only (MnControllerStore *store, gboolean on)
+{
+  exec (store, on ? "PRAGMA query_only=1" : "PRAGMA query_only=0", NULL);
+}
+
 gboolean
 mn_controller_store_was_created (MnControllerStore *store)
 {

@@ -46,6 +46,9 @@ const gchar       *mn_controller_store_get_path (MnControllerStore *store);
  * SQLite's online backup while the controller runs. */
 gboolean           mn_controller_store_backup (MnControllerStore *store, const gchar *dest,
                                                GError **error);
+/* Tests: every write refused as by a read-only database (PRAGMA
+ * query_only), until called again with FALSE. */
+void               mn_controller_store_set_query_only (MnControllerStore *store, gboolean on);
 /* Whether @error is one of the store's (SQLite) errors: STORE, STORE_FULL,
  * STORE_UNAVAILABLE.  FULL: the disk is full (HTTP 507); UNAVAILABLE: the
  * database is read-only, locked or failing (503); nothing was stored. */

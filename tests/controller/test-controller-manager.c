@@ -1163,12 +1163,71 @@ test_idle_unknown (Fixture *fx, gconstpointer data)
   g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_RUNNING);
 }
 
+/* Issue 20: a change the store refuses is not made, in memory or in the
+ * world; an end that happened is kept and stored once the store takes it. */
+static void
+test_write_before_act (Fixture *fx, gconstpointer data)
+{
+  MnControllerStore *store = mn_controller_manager_get_store (fx->manager);
+  g_autoptr(MnSession) s = launch (fx, "alice", FALSE, NULL);
+  g_autoptr(MnSession) refused = NULL;
+  g_autoptr(MnSession) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) faults = NULL;
+  guint cancels;
+  /* the refusals are logged as warnings: expected here */
+  GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  write_connection (fx, s->id, 20031);
+  tick (fx);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_RUNNING);
+  cancels = fx->backend->cancels;
+
+  /* a stop the store refuses: an error for the caller, nothing changes */
+  mn_controller_store_set_query_only (store, TRUE);
+  g_assert_false (mn_controller_manager_stop (fx->manager, s->id, MN_END_USER, "stopped by the user",
+                                              &error));
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_UNAVAILABLE);
+  g_clear_error (&error);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_RUNNING);
+  g_assert_cmpuint (fx->backend->cancels, ==, cancels);
+  /* a launch too, and it takes no slot */
+  refused = launch (fx, "bob", FALSE, &error);
+  g_assert_null (refused);
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_UNAVAILABLE);
+  g_clear_error (&error);
+
+  /* the job ends while the store refuses: the session stays as stored,
+   * the end is kept for retry and shown */
+  set_job (fx, s->id, MN_JOB_DONE, "exited");
+  tick (fx);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_RUNNING);
+  faults = mn_controller_manager_faults (fx->manager);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (faults),
+                                                                         "pending")), ==, 1);
+  stored = mn_controller_store_get (store, s->id, NULL);
+  g_assert_cmpint (stored->state, ==, MN_SESSION_RUNNING);
+
+  /* the store takes changes again: the end is stored */
+  mn_controller_store_set_query_only (store, FALSE);
+  g_usleep (G_USEC_PER_SEC / 2 + 50000);   /* the first retry's back-off */
+  mn_manager_retry_pending_for_tests (fx->manager);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_ENDED);
+  g_clear_pointer (&stored, mn_session_free);
+  stored = mn_controller_store_get (store, s->id, NULL);
+  g_assert_cmpint (stored->state, ==, MN_SESSION_ENDED);
+  g_assert_cmpint (stored->end_reason, ==, MN_END_EXITED);
+  g_log_set_always_fatal (fatal);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
   ADD ("/controller/session/happy-path", test_happy_path);
+  ADD ("/controller/session/write-before-act", test_write_before_act);
   ADD ("/controller/session/probe-retry", test_probe_retry);
   ADD ("/controller/session/crash-before-ready", test_crash_before_ready);
   ADD ("/controller/session/ready-timeout", test_ready_timeout);
