@@ -30,6 +30,13 @@ base_flags=(-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-
             -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 -DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74)
 stamp="$build/.built"
 
+# config/ for the harnesses: the parser, without the command-line part
+# (mn-config-cli.c includes the build's generated mn-version.h)
+config_sources=()
+for f in "$src"/config/mn-config-*.c; do
+  [ "$f" = "$src/config/mn-config-cli.c" ] || config_sources+=("$f")
+done
+
 # True when the harnesses must be (re)built: none yet, or a .c/.h below one
 # of the given directories or files is newer than the last build.
 fuzz_needs_build () {

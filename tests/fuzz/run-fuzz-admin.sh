@@ -12,11 +12,8 @@ flags=("${base_flags[@]}" -I"$src/daemons/controller" -I"$src/policy" -I"$src/co
 read -r -a glib_cflags <<< "$(pkg-config --cflags glib-2.0)"
 read -r -a glib_libs <<< "$(pkg-config --libs glib-2.0)"
 # what the three call, nothing with I/O but the tail reader beside the scrub
-sources=("$src"/daemons/controller/mn-controller-{output,accounting,config}.c "$src"/policy/mn-policy-*.c)
-# config/ without the command-line part (it needs the build's generated mn-version.h)
-for f in "$src"/config/mn-config-*.c; do
-  [ "$f" = "$src/config/mn-config-cli.c" ] || sources+=("$f")
-done
+sources=("$src"/daemons/controller/mn-controller-{output,accounting,config}.c "$src"/policy/mn-policy-*.c
+         "${config_sources[@]}")
 
 if fuzz_needs_build "$src/daemons/controller" "$src/policy" "$src/config" "$src/tests/fuzz/fuzz-admin.c"; then
   "$cc" "${flags[@]}" "${glib_cflags[@]}" "${sources[@]}" "$src/tests/fuzz/fuzz-admin.c" \

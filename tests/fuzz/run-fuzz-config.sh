@@ -11,7 +11,7 @@ name=config default_runs=40000
 flags=("${base_flags[@]}" -I"$src/config" -I"$src/policy" -I"$src/tests/config")
 read -r -a glib_cflags <<< "$(pkg-config --cflags glib-2.0)"
 read -r -a glib_libs <<< "$(pkg-config --libs glib-2.0)"
-sources=("$src"/config/mn-config-*.c "$src"/policy/mn-policy-*.c "$src/tests/config/mn-config-test-table.c")
+sources=("${config_sources[@]}" "$src"/policy/mn-policy-*.c "$src/tests/config/mn-config-test-table.c")
 
 if fuzz_needs_build "$src/config" "$src/policy" "$src/tests/config" "$src/tests/fuzz/fuzz-config.c"; then
   "$cc" "${flags[@]}" "${glib_cflags[@]}" "${sources[@]}" "$src/tests/fuzz/fuzz-config.c" \

@@ -15,7 +15,7 @@ read -r -a glib_cflags <<< "$(pkg-config --cflags gio-2.0)"
 read -r -a glib_libs <<< "$(pkg-config --libs gio-2.0)"
 # The parsers and what they call (the config table for host:port), nothing
 # with I/O.
-sources=("$src"/daemons/relay/mn-relay-{head,http,ws,log,config}.c "$src"/config/mn-config-*.c)
+sources=("$src"/daemons/relay/mn-relay-{head,http,ws,log,config}.c "${config_sources[@]}")
 
 if fuzz_needs_build "$src/daemons/relay" "$src/config" "$src/tests/fuzz/fuzz-relay.c"; then
   mkdir -p "$build/obj"
