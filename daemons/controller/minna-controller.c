@@ -291,6 +291,8 @@ open_store (const MnControllerConfig *config, GError **error)
       (g_str_equal (config->create_database, "auto") && !g_file_test (db, G_FILE_TEST_EXISTS) &&
        n_jobs == 0 && n_sessions == 0))
     flags |= MN_STORE_OPEN_CREATE;
+  if (g_str_equal (config->create_database, "no"))
+    flags |= MN_STORE_OPEN_NO_MIGRATE;   /* check: offline, changes nothing */
   store = mn_controller_store_open_full (db, flags, &local);
   if (store != NULL)
     {

@@ -1181,6 +1181,23 @@ handle_metrics (MnControllerApi *api, SoupServerMessage *msg)
                           "# TYPE minna_interactive_waiting gauge\nminna_interactive_waiting %u\n"
                           "# TYPE minna_http_requests_total counter\nminna_http_requests_total %" G_GUINT64_FORMAT "\n",
                           mn_policy_state_n_running (ps), mn_policy_state_n_waiting (ps), api->requests);
+  {
+    /* issue 20: what the store refused and what is still to be stored */
+    g_autoptr(JsonNode) faults = mn_controller_manager_faults (api->manager);
+    JsonObject *f = json_node_get_object (faults);
+    JsonObject *store = json_object_get_object_member (f, "store");
+    g_string_append_printf (s, "# HELP minna_store_refusals_total Changes the database refused (not carried out).\n"
+                            "# TYPE minna_store_refusals_total counter\nminna_store_refusals_total %" G_GINT64_FORMAT "\n"
+                            "# HELP minna_store_pending Ends and job ids that happened but are not stored yet (retried).\n"
+                            "# TYPE minna_store_pending gauge\nminna_store_pending{kind=\"end\"} %u\n"
+                            "minna_store_pending{kind=\"job_id\"} %u\n"
+                            "# HELP minna_reconcile_findings What the last start found amiss between the database and what runs.\n"
+                            "# TYPE minna_reconcile_findings gauge\nminna_reconcile_findings %u\n",
+                            json_object_get_int_member (store, "refusals"),
+                            json_array_get_length (json_object_get_array_member (f, "pending")),
+                            json_array_get_length (json_object_get_array_member (f, "unsaved_jobs")),
+                            json_array_get_length (json_object_get_array_member (f, "reconcile")));
+  }
   len = s->len;
   soup_server_message_set_status (msg, 200, NULL);
   soup_server_message_set_response (msg, "text/plain; version=0.0.4", SOUP_MEMORY_TAKE,

@@ -311,7 +311,8 @@ mn_controller_store_open_full (const gchar *path, MnStoreOpenFlags flags, GError
   if (!empty && (flags & MN_STORE_OPEN_NO_CHECK) == 0 && !check_integrity (store, error))
     return NULL;
   if (!exec (store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-             "PRAGMA foreign_keys=ON;", error) || !migrate (store, error))
+             "PRAGMA foreign_keys=ON;", error) ||
+      ((flags & MN_STORE_OPEN_NO_MIGRATE) == 0 && !migrate (store, error)))
     {
       g_prefix_error (error, "%s: ", display);
       return NULL;

@@ -27,6 +27,7 @@ typedef enum {
                                      * database; without it they are refused
                                      * (MN_CONTROLLER_ERROR_STORE_MISSING) */
   MN_STORE_OPEN_NO_CHECK = 1 << 1,  /* skip PRAGMA quick_check (reads every page) */
+  MN_STORE_OPEN_NO_MIGRATE = 1 << 2, /* `check`: an older schema is read as it is */
 } MnStoreOpenFlags;
 
 /* Opens minna's database at @path, refusing (the error names the file and

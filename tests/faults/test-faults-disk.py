@@ -97,6 +97,10 @@ TAP.ok("launch for alice refused" in p.new_log(), "... and the log says what was
 f = p.faults()
 TAP.ok(f.get("store", {}).get("refusals", 0) >= 1 and f["store"]["last_error"],
        "... and GET /api/v1/faults shows the store's refusal", f)
+st, _, metrics = p.request("GET", "/metrics", headers=p.user("ops")[0])
+TAP.ok(st == 200 and b"minna_store_refusals_total " in metrics and
+       b"minna_store_refusals_total 0\n" not in metrics, "... and /metrics counts it",
+       f"{st} {metrics[-600:]!r}")
 unfill()
 TAP.ok(p.wait_agree(acked) is None and not p.stored(), "... nothing was stored, nothing runs")
 
