@@ -1437,6 +1437,8 @@ mn_sim_batch_set_expected_end (MnSimBatch *b, guint32 bj, gint64 end)
   running_insert (b, bj);
   b->changed = TRUE;
   b->extra_valid = FALSE;
+  /* The kept shadow counted the job at its old end. */
+  b->wc_valid = FALSE;
 }
 
 void
@@ -1447,4 +1449,5 @@ mn_sim_batch_reserve_memory (MnSimBatch *b, guint n, guint64 memory_mb, gboolean
   node_changed (b, n);
   b->changed = TRUE;
   b->extra_valid = FALSE;
+  b->wc_valid = FALSE;
 }

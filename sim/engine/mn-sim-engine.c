@@ -465,6 +465,8 @@ mn_sim_run (MnSimWorkload *w, const MnSimConfig *config, MnSimProgressFunc progr
         batch_changed = TRUE;
       if (batch_changed)
         mn_sim_batch_pass (&run.batch, run.now, batch_started, &run);
+      if (batch_changed && run.oversub != NULL)
+        mn_sim_oversub_after_pass (&run);
     }
   if (progress != NULL)
     progress (1.0, user_data);

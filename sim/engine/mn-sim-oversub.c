@@ -36,7 +36,8 @@ typedef struct {
   gdouble est;         /* alone-seconds of estimate left at `last` */
   gint64  last;
   gdouble rate;
-  guint32 gen;         /* tag of its current end event */
+  guint64 gen;         /* tag of its current end event */
+  guint8  used;        /* the slot held a job before (all.q reuses slots) */
   guint8  shared;      /* it ran beside an active interactive job */
 } BatchState;
 
@@ -53,8 +54,12 @@ struct _MnSimOversub {
   GArray        *fifo;              /* guint32 sessions waiting, in order */
   guint32       *user_held;         /* per user: sessions here, running or waiting */
   GArray        *to_check;          /* guint32 shared sessions whose use grew */
+  GArray        *pending;           /* guint32 batch jobs whose expected end waits for the pass's end */
   gboolean       changed;           /* room may have appeared: scan the FIFO */
   gboolean       batch_dirty;       /* memory given back to all.q: pass again */
+  guint64        next_gen;          /* end-event tags, unique over the run */
+  GArray        *stretch;           /* double: ran / alone of each shared batch job */
+  gdouble        lost_node_seconds;
   /* figures */
   guint64        started_shared, started_dedicated, cap_kills;
   GArray        *committed;         /* double: committed / RAM at each shared start */
@@ -115,6 +120,8 @@ mn_sim_oversub_init (MnSimRun *run, GError **error)
   o->fifo = g_array_new (FALSE, FALSE, sizeof (guint32));
   o->user_held = g_new0 (guint32, MAX (run->w->users->len, 1));
   o->to_check = g_array_new (FALSE, FALSE, sizeof (guint32));
+  o->pending = g_array_new (FALSE, FALSE, sizeof (guint32));
+  o->stretch = g_array_new (FALSE, FALSE, sizeof (double));
   o->committed = g_array_new (FALSE, FALSE, sizeof (double));
   o->swap_level = g_new0 (guint64, n);
   o->swap_last = g_new0 (gint64, n);
@@ -141,6 +148,8 @@ mn_sim_oversub_clear (MnSimRun *run)
   g_array_unref (o->fifo);
   g_free (o->user_held);
   g_array_unref (o->to_check);
+  g_array_unref (o->pending);
+  g_array_unref (o->stretch);
   g_array_unref (o->committed);
   g_free (o->swap_level);
   g_free (o->swap_last);
@@ -159,10 +168,21 @@ job_rate (MnSimRun *run, const MnSimBatchJob *j)
   return r;
 }
 
-/* Bring @bj's work to now at its old rate, then go on at @rate: its end
- * event and all.q's expected end move. */
+/* all.q's expected end of @bj from its estimate left. */
 static void
-set_rate (MnSimRun *run, guint32 bj, gdouble rate)
+expected_end_moves (MnSimRun *run, guint32 bj)
+{
+  const BatchState *st = batch_state (run->oversub, bj);
+  gint64 end = run->res[g_array_index (run->batch.jobs, MnSimBatchJob, bj).job].end;
+  mn_sim_batch_set_expected_end (&run->batch, bj,
+                                 MAX (mn_policy_oversub_end (st->last, st->est, st->rate), end));
+}
+
+/* Bring @bj's work to now at its old rate, then go on at @rate: its end
+ * event and all.q's expected end move (@defer: after the pass under way,
+ * which must not see its running list change). */
+static void
+set_rate (MnSimRun *run, guint32 bj, gdouble rate, gboolean defer)
 {
   MnSimOversub *o = run->oversub;
   BatchState *st = batch_state (o, bj);
@@ -176,10 +196,22 @@ set_rate (MnSimRun *run, guint32 bj, gdouble rate)
   if (rate < 1.0)
     st->shared = 1;
   gint64 end = mn_policy_oversub_end (run->now, st->work, rate);
-  st->gen++;
+  st->gen = ++o->next_gen;
   run->res[j->job].end = end;
   mn_sim_heap_push (&run->heap, end, MN_SIM_EV_BATCH_END, bj, st->gen);
-  mn_sim_batch_set_expected_end (&run->batch, bj, MAX (mn_policy_oversub_end (run->now, st->est, rate), end));
+  if (defer)
+    g_array_append_val (o->pending, bj);
+  else
+    expected_end_moves (run, bj);
+}
+
+void
+mn_sim_oversub_after_pass (MnSimRun *run)
+{
+  MnSimOversub *o = run->oversub;
+  for (guint i = 0; i < o->pending->len; i++)
+    expected_end_moves (run, g_array_index (o->pending, guint32, i));
+  g_array_set_size (o->pending, 0);
 }
 
 /* Node @n's count of active shared sessions changed by @delta. */
@@ -193,7 +225,7 @@ node_active_changed (MnSimRun *run, guint n, gint delta)
   for (guint i = 0; i < jobs->len; i++)
     {
       guint32 bj = g_array_index (jobs, guint32, i);
-      set_rate (run, bj, job_rate (run, &g_array_index (run->batch.jobs, MnSimBatchJob, bj)));
+      set_rate (run, bj, job_rate (run, &g_array_index (run->batch.jobs, MnSimBatchJob, bj)), FALSE);
     }
 }
 
@@ -209,11 +241,22 @@ mn_sim_oversub_batch_started (MnSimRun *run, guint32 bj)
   st->est = (gdouble) j->estimate;
   st->last = run->now;
   st->rate = 1.0;
-  st->gen = 0;
+  st->shared = 0;
   for (guint32 a = 0; a < j->n_alloc; a++)
     g_array_append_val (o->node_batch[j->alloc[2 * a]], bj);
+  if (st->used)
+    {
+      /* A reused slot: older end events of its earlier job may still be
+       * queued with any tag but 0's successors; this job's own carries a new
+       * one (and the engine's tag-0 event is stale). */
+      st->gen = ++o->next_gen;
+      mn_sim_heap_push (&run->heap, run->res[j->job].end, MN_SIM_EV_BATCH_END, bj, st->gen);
+    }
+  else
+    st->gen = 0;
+  st->used = 1;
   /* Started on a node an active interactive job already slows. */
-  set_rate (run, bj, job_rate (run, j));
+  set_rate (run, bj, job_rate (run, j), TRUE);
 }
 
 gboolean
@@ -224,6 +267,15 @@ mn_sim_oversub_batch_end (MnSimRun *run, const MnSimEvent *ev)
   if (ev->tag != batch_state (o, bj)->gen)
     return FALSE;
   const MnSimBatchJob *j = &g_array_index (run->batch.jobs, MnSimBatchJob, bj);
+  const BatchState *st = batch_state (o, bj);
+  if (st->shared)
+    {
+      gint64 ran = run->now - j->start;
+      double x = j->runtime > 0 ? (double) ran / (double) j->runtime : 1.0;
+      g_array_append_val (o->stretch, x);
+      o->lost_node_seconds += (gdouble) (ran - j->runtime) * (gdouble) j->count
+                              * (gdouble) run->batch.types[j->type].cores / (gdouble) run->batch.node.cores;
+    }
   for (guint32 a = 0; a < j->n_alloc; a++)
     {
       GArray *jobs = o->node_batch[j->alloc[2 * a]];
@@ -541,22 +593,10 @@ mn_sim_oversub_metrics (MnSimRun *run, MnSimMetrics *m)
   om->started_shared = o->started_shared;
   om->started_dedicated = o->started_dedicated;
   om->memory_cap_kills = o->cap_kills;
-  g_autoptr (GArray) stretch = g_array_new (FALSE, FALSE, sizeof (double));
-  gdouble lost = 0, sum = 0;
-  for (guint bj = 0; bj < o->batch->len; bj++)
-    {
-      const BatchState *st = batch_state (o, bj);
-      const MnSimBatchJob *j = &g_array_index (run->batch.jobs, MnSimBatchJob, bj);
-      const MnSimJobResult *r = &run->res[j->job];
-      if (!st->shared || j->start < 0 || r->end < 0)
-        continue;
-      gint64 ran = r->end - r->start;
-      double x = j->runtime > 0 ? (double) ran / (double) j->runtime : 1.0;
-      g_array_append_val (stretch, x);
-      sum += x;
-      lost += (gdouble) (ran - j->runtime) * (gdouble) j->count
-              * (gdouble) run->batch.types[j->type].cores / (gdouble) run->batch.node.cores;
-    }
+  GArray *stretch = o->stretch;
+  gdouble lost = o->lost_node_seconds, sum = 0;
+  for (guint i = 0; i < stretch->len; i++)
+    sum += g_array_index (stretch, double, i);
   om->batch_jobs_shared = stretch->len;
   om->batch_stretch_mean = stretch->len > 0 ? sum / stretch->len : 1.0;
   const double p[] = { 95, 100 };

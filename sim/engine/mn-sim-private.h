@@ -374,7 +374,8 @@ void     mn_sim_oversub_set_memory (MnSimRun *run, guint32 session, guint64 memo
 void     mn_sim_oversub_changed (MnSimRun *run);        /* room may have appeared */
 void     mn_sim_oversub_settle (MnSimRun *run);
 gboolean mn_sim_oversub_take_batch_dirty (MnSimRun *run);
-void     mn_sim_oversub_batch_started (MnSimRun *run, guint32 batch_job);
+void     mn_sim_oversub_batch_started (MnSimRun *run, guint32 batch_job);  /* in a pass */
+void     mn_sim_oversub_after_pass (MnSimRun *run);
 /* FALSE: a stale end event of a stretched job (drop it). */
 gboolean mn_sim_oversub_batch_end (MnSimRun *run, const MnSimEvent *ev);
 void     mn_sim_oversub_finish (MnSimRun *run);

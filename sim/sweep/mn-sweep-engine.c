@@ -150,6 +150,10 @@ engine_run (const MnSweepPoint *point, guint seed_index, gpointer user_data, GEr
   config.procs = s->machine_nodes == 0 ? s->machine_procs : 0;
   config.machine_nodes = s->machine_nodes;
   config.interactive_nodes = point->baseline ? 0 : point->values[MN_SWEEP_PARAM_NODES];
+  /* design = oversubscribe carves nothing (nodes = 0 in its results), but 0
+   * means the baseline to the engine: -1 lets the design decide. */
+  if (!point->baseline && point->policy->design == MN_DESIGN_OVERSUBSCRIBE)
+    config.interactive_nodes = -1;
   /* The baseline's copy says nodes = 0, which no policy accepts; the engine
    * only needs the hardware keys then. */
   config.policy = point->baseline ? s->policy : point->policy;

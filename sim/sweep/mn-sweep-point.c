@@ -14,6 +14,8 @@ apply (MnPolicyConfig *p, MnSweepParam param, gint64 v)
     case MN_SWEEP_PARAM_SWAP: p->node_swap_mb = v; break;
     case MN_SWEEP_PARAM_GPU_MODE: p->gpu_mode = v; break;
     case MN_SWEEP_PARAM_IDLE_TIMEOUT: p->idle_timeout = v; break;
+    case MN_SWEEP_PARAM_DESIGN: p->design = (MnDesign) v; break;
+    case MN_SWEEP_PARAM_EXTRA_JOBS: p->max_extra_jobs = (guint) v; break;
     case MN_SWEEP_N_PARAMS:
     default: g_assert_not_reached ();
     }
@@ -39,7 +41,15 @@ mn_sweep_point_describe (const MnSweepPoint *point, gboolean only_varying)
     {
       g_autofree gchar *v = NULL;
 
-      if (only_varying && point->scenario->values[p]->len < 2)
+      if ((only_varying && point->scenario->values[p]->len < 2)
+          || !mn_sweep_param_shown (point->scenario, p))
+        continue;
+      /* Parameters the point's design does not use are left out. */
+      if (point->values[MN_SWEEP_PARAM_DESIGN] == MN_DESIGN_OVERSUBSCRIBE
+          && p == MN_SWEEP_PARAM_JOBS_PER_LOGICAL)
+        continue;
+      if (point->values[MN_SWEEP_PARAM_DESIGN] == MN_DESIGN_DEDICATED
+          && p == MN_SWEEP_PARAM_EXTRA_JOBS)
         continue;
       v = mn_sweep_format_param (p, point->values[p]);
       g_string_append_printf (out, "%s%s=%s", out->len > 0 ? " " : "",
@@ -90,6 +100,29 @@ mn_sweep_points_expand (const MnSweepScenario *scenario, GError **error)
           point->values[p] = g_array_index (scenario->values[p], gint64, counter[p]);
           apply (point->policy, p, point->values[p]);
         }
+      /* Issue 19: a design ignores some parameters; of the combinations that
+       * differ only in them, the first stands for all. */
+      gboolean same_as_earlier = FALSE;
+      if (point->values[MN_SWEEP_PARAM_DESIGN] == MN_DESIGN_DEDICATED)
+        same_as_earlier = counter[MN_SWEEP_PARAM_EXTRA_JOBS] > 0;
+      else if (point->values[MN_SWEEP_PARAM_DESIGN] == MN_DESIGN_OVERSUBSCRIBE)
+        {
+          same_as_earlier = counter[MN_SWEEP_PARAM_NODES] > 0
+                            || counter[MN_SWEEP_PARAM_JOBS_PER_LOGICAL] > 0;
+          /* nothing is carved out: the results say 0 nodes (minimise sees it) */
+          point->values[MN_SWEEP_PARAM_NODES] = 0;
+        }
+      if (same_as_earlier)
+        {
+          for (gint p = MN_SWEEP_N_PARAMS - 1; p >= 0; p--)
+            {
+              if (++counter[p] < scenario->values[p]->len)
+                break;
+              counter[p] = 0;
+            }
+          continue;
+        }
+      point->index = points->len;
       if (!mn_policy_config_validate (point->policy, &local))
         {
           g_autofree gchar *what = mn_sweep_point_describe (point, FALSE);

@@ -1015,8 +1015,10 @@ add_params (JsonBuilder *b, const MnSweepPoint *p)
   json_builder_begin_object (b);
   for (guint k = 0; k < MN_SWEEP_N_PARAMS; k++)
     {
+      if (!mn_sweep_param_shown (p->scenario, k))
+        continue;
       json_builder_set_member_name (b, mn_sweep_param_to_string (k));
-      if (k == MN_SWEEP_PARAM_GPU_MODE)
+      if (k == MN_SWEEP_PARAM_GPU_MODE || k == MN_SWEEP_PARAM_DESIGN)
         {
           g_autofree gchar *v = mn_sweep_format_param (k, p->values[k]);
 
@@ -1195,20 +1197,22 @@ add_scenario (JsonBuilder *b, MnSweepResults *r)
   json_builder_set_member_name (b, "swept");
   json_builder_begin_array (b);
   for (guint k = 0; k < MN_SWEEP_N_PARAMS; k++)
-    if (s->values[k]->len > 1)
+    if (s->values[k]->len > 1 && mn_sweep_param_shown (s, k))
       json_builder_add_string_value (b, mn_sweep_param_to_string (k));
   json_builder_end_array (b);
   json_builder_set_member_name (b, "ranges");
   json_builder_begin_object (b);
   for (guint k = 0; k < MN_SWEEP_N_PARAMS; k++)
     {
+      if (!mn_sweep_param_shown (s, k))
+        continue;
       json_builder_set_member_name (b, mn_sweep_param_to_string (k));
       json_builder_begin_array (b);
       for (guint i = 0; i < s->values[k]->len; i++)
         {
           gint64 v = g_array_index (s->values[k], gint64, i);
 
-          if (k == MN_SWEEP_PARAM_GPU_MODE)
+          if (k == MN_SWEEP_PARAM_GPU_MODE || k == MN_SWEEP_PARAM_DESIGN)
             {
               g_autofree gchar *t = mn_sweep_format_param (k, v);
 
@@ -1395,6 +1399,14 @@ gchar *
 mn_sweep_results_to_csv (MnSweepResults *r)
 {
   GString *out = g_string_new ("point,seed,nodes,jobs_per_logical,memory_cap_mb,swap_mb,gpu_mode,idle_timeout_s");
+  gboolean designs = mn_sweep_scenario_has_designs (r->scenario);
+  static const gchar *const oversub_columns[] = {
+    "oversubscribe.started_shared", "oversubscribe.started_dedicated",
+    "oversubscribe.batch_jobs_shared", "oversubscribe.batch_stretch_mean",
+    "oversubscribe.batch_stretch_p95", "oversubscribe.batch_node_hours_lost",
+    "oversubscribe.dedicated_node_hours", "oversubscribe.memory_committed_mean",
+    "oversubscribe.memory_committed_max", "oversubscribe.swap_peak_mb",
+  };
 
   for (guint m = 0; m < MN_N_METRICS; m++)
     g_string_append_printf (out, ",%s", mn_metric_column (m));
@@ -1404,7 +1416,16 @@ mn_sweep_results_to_csv (MnSweepResults *r)
   for (guint k = 0; k < MN_N_TARGETS; k++)
     if (r->scenario->targets[k].set)
       g_string_append_printf (out, ",margin_%s", mn_target_to_string (k));
-  g_string_append (out, ",failed,pass,pass_every_seed,recommended\n");
+  g_string_append (out, ",failed,pass,pass_every_seed,recommended");
+  /* Issue 19: only a sweep of designs has these (a dedicated sweep's file is
+   * what it was). */
+  if (designs)
+    {
+      g_string_append (out, ",design,max_extra_jobs_per_node");
+      for (guint c = 0; c < G_N_ELEMENTS (oversub_columns); c++)
+        g_string_append_printf (out, ",%s", strchr (oversub_columns[c], '.') + 1);
+    }
+  g_string_append_c (out, '\n');
   for (gint i = -1; i < (gint) r->outcomes->len; i++)
     {
       const MnSweepOutcome *o = i >= 0 ? outcome_at (r, i) : NULL;
@@ -1438,10 +1459,21 @@ mn_sweep_results_to_csv (MnSweepResults *r)
             if (r->scenario->targets[k].set)
               csv_number (out, o != NULL ? o->runs[s].targets[k].margin : NAN);
           if (o != NULL)
-            g_string_append_printf (out, ",%u,%d,%d,%d\n", o->runs[s].n_failed, o->runs[s].n_failed == 0,
+            g_string_append_printf (out, ",%u,%d,%d,%d", o->runs[s].n_failed, o->runs[s].n_failed == 0,
                                     o->pass, i == r->recommended);
           else
-            g_string_append (out, ",,,,\n");
+            g_string_append (out, ",,,,");
+          if (designs)
+            {
+              g_autofree gchar *design = v != NULL ? mn_sweep_format_param (MN_SWEEP_PARAM_DESIGN, v[MN_SWEEP_PARAM_DESIGN])
+                                                   : g_strdup ("");
+              g_string_append_printf (out, ",%s,", design);
+              if (v != NULL && v[MN_SWEEP_PARAM_DESIGN] != MN_DESIGN_DEDICATED)
+                g_string_append_printf (out, "%" G_GINT64_FORMAT, v[MN_SWEEP_PARAM_EXTRA_JOBS]);
+              for (guint c = 0; c < G_N_ELEMENTS (oversub_columns); c++)
+                csv_number (out, mn_sweep_json_number (mn_sweep_json_path (m, oversub_columns[c])));
+            }
+          g_string_append_c (out, '\n');
         }
     }
   return g_string_free (out, FALSE);

@@ -36,6 +36,7 @@ static const gchar *const format_choices[] = { "auto", "swf", "sge", "sacct", "n
 static const gchar *const rule_choices[] = { "trace", "queue", "name", "users", "rule", NULL };
 static const gchar *const scheduler_choices[] = { "easy", "fcfs", NULL };
 static const gchar *const gpu_mode_choices[] = { "shared", "capped", "exclusive", NULL };
+static const gchar *const design_choices[] = { "dedicated", "oversubscribe", "hybrid", NULL };
 
 #define SWEEP(name_, type_, param, min_, max_, help_) \
   { .group = "sweep", .name = name_, .type = MN_CONFIG_##type_, .set = set_list, \
@@ -157,6 +158,11 @@ static const MnConfigKey keys[] = {
     .help = "GPU sharing ([job] gpu_mode): a list of shared, capped, exclusive. Default: the base policy's." },
   SWEEP ("idle_timeout", DURATION, MN_SWEEP_PARAM_IDLE_TIMEOUT, 0, 7 * 86400,
     "Idle timeout ([queue] idle_timeout; 0 = off): list or range of durations (0, 30m, 2h). Default: the base policy's."),
+  { .group = "sweep", .name = "design", .type = MN_CONFIG_ENUM, .set = set_list,
+    .index = MN_SWEEP_PARAM_DESIGN, .choices = design_choices,
+    .help = "The interactive service's design ([oversubscribe] design): a list of dedicated (interactive.q of `nodes`), oversubscribe (no interactive.q: jobs share batch nodes; nodes and jobs_per_logical do not apply, shown as nodes=0) and hybrid (interactive.q of `nodes` first, then batch nodes). Default: the base policy's." },
+  SWEEP ("max_extra_jobs_per_node", INT, MN_SWEEP_PARAM_EXTRA_JOBS, 1, 64,
+    "Interactive jobs sharing one batch node at most ([oversubscribe] max_extra_jobs_per_node), for the oversubscribe and hybrid designs: list or range. Default: the base policy's."),
 
   /* shares in percent: at most 100%, a batch wait increase at most 1000x */
   TARGET ("immediate_share_every_hour", SHARE, MN_TARGET_IMMEDIATE_SHARE, 0, 100,
@@ -197,7 +203,25 @@ static const MnConfigTable table = {
 
 static const gchar *const param_names[MN_SWEEP_N_PARAMS] = {
   "nodes", "jobs_per_logical", "memory_cap", "swap", "gpu_mode", "idle_timeout",
+  "design", "max_extra_jobs_per_node",
 };
+
+gboolean
+mn_sweep_scenario_has_designs (const MnSweepScenario *s)
+{
+  GArray *d = s->values[MN_SWEEP_PARAM_DESIGN];
+
+  for (guint i = 0; d != NULL && i < d->len; i++)
+    if (g_array_index (d, gint64, i) != MN_DESIGN_DEDICATED)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+mn_sweep_param_shown (const MnSweepScenario *s, MnSweepParam param)
+{
+  return param < MN_SWEEP_PARAM_DESIGN || mn_sweep_scenario_has_designs (s);
+}
 
 const gchar *
 mn_sweep_param_to_string (MnSweepParam param)
@@ -336,7 +360,8 @@ item_kind (const MnConfigKey *key)
     {
     case MN_CONFIG_SIZE: return "a size (60G, 1.5T, 512M)";
     case MN_CONFIG_DURATION: return "a duration (90, 30m, 2h)";
-    case MN_CONFIG_ENUM: return "shared|capped|exclusive";
+    case MN_CONFIG_ENUM: return key->index == MN_SWEEP_PARAM_DESIGN
+                                ? "dedicated|oversubscribe|hybrid" : "shared|capped|exclusive";
     case MN_CONFIG_BOOL:
     case MN_CONFIG_UINT:
     case MN_CONFIG_INT:
@@ -640,6 +665,8 @@ policy_value (const MnPolicyConfig *p, MnSweepParam param)
     case MN_SWEEP_PARAM_SWAP: return (gint64) p->node_swap_mb;
     case MN_SWEEP_PARAM_GPU_MODE: return p->gpu_mode;
     case MN_SWEEP_PARAM_IDLE_TIMEOUT: return p->idle_timeout;
+    case MN_SWEEP_PARAM_DESIGN: return p->design;
+    case MN_SWEEP_PARAM_EXTRA_JOBS: return p->max_extra_jobs;
     case MN_SWEEP_N_PARAMS:
     default: g_assert_not_reached ();
     }

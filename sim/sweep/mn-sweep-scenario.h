@@ -43,6 +43,10 @@ typedef enum {
   MN_SWEEP_PARAM_SWAP,
   MN_SWEEP_PARAM_GPU_MODE,
   MN_SWEEP_PARAM_IDLE_TIMEOUT,
+  /* Issue 19: shown (results, CSV, descriptions) only when the scenario
+   * sweeps a design other than dedicated: mn_sweep_scenario_has_designs() */
+  MN_SWEEP_PARAM_DESIGN,
+  MN_SWEEP_PARAM_EXTRA_JOBS,
   MN_SWEEP_N_PARAMS
 } MnSweepParam;
 
@@ -161,6 +165,13 @@ const gchar *mn_sweep_scenario_scheduler (const MnSweepScenario *scenario);    /
 /* Replace a [world]'s seeds with @text ("1..10", "3, 7"), as the key
  * reads it (minna-sim run --seeds). */
 gboolean mn_sweep_scenario_set_seeds (MnSweepScenario *scenario, const gchar *text, GError **error);
+
+/* Issue 19: does the sweep hold a design other than dedicated?  Only then
+ * do the design and max_extra_jobs_per_node parameters appear in its
+ * results, so a dedicated sweep's files are what they were. */
+gboolean mn_sweep_scenario_has_designs (const MnSweepScenario *scenario);
+/* Is @param one the results show for @scenario? */
+gboolean mn_sweep_param_shown (const MnSweepScenario *scenario, MnSweepParam param);
 
 /* Apply the interactive rule to @job (sets job->interactive). */
 void mn_sweep_scenario_classify (const MnSweepScenario *scenario, MnTraceJob *job);

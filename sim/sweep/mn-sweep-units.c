@@ -54,8 +54,11 @@ mn_sweep_format_param (MnSweepParam param, gint64 value)
       if (value >= 0 && value < (gint64) G_N_ELEMENTS (gpu_modes))
         return g_strdup (gpu_modes[value]);
       return g_strdup ("?");
+    case MN_SWEEP_PARAM_DESIGN:
+      return g_strdup (mn_policy_design_to_string ((MnDesign) value));
     case MN_SWEEP_PARAM_NODES:
     case MN_SWEEP_PARAM_JOBS_PER_LOGICAL:
+    case MN_SWEEP_PARAM_EXTRA_JOBS:
     case MN_SWEEP_N_PARAMS:
     default:
       return g_strdup_printf ("%" G_GINT64_FORMAT, value);
