@@ -10,7 +10,8 @@
 #include "mn-report-private.h"
 
 static const gchar *const params[] = { "nodes", "jobs_per_logical", "memory_cap", "swap",
-                                       "gpu_mode", "idle_timeout" };
+                                       "gpu_mode", "idle_timeout", "design",
+                                       "max_extra_jobs_per_node" };
 
 /* ---- demand -------------------------------------------------------------- */
 
@@ -219,6 +220,8 @@ in_slice (Report *r, JsonObject *p, const gchar *free1, const gchar *free2)
           if (g_strcmp0 (sa, sb) != 0)
             return FALSE;
         }
+      else if (isnan (mn_report_num (p, path)) && isnan (mn_report_num (ref, path)))
+        continue;   /* a parameter these results do not have (issue 19's) */
       else if (mn_report_num (p, path) != mn_report_num (ref, path))
         return FALSE;
     }
@@ -531,6 +534,49 @@ data_batch_cost (Report *r, GError **error)
   return mn_report_write_data (r, "batch-cost.dat", out, error);
 }
 
+/* Issue 19: every point of a sweep of designs on one plot: what it costs
+ * batch users (x) against the worst hour's share started at once (y),
+ * median and range over the seeds, one series per design.  @any: the
+ * results have designs. */
+static gboolean
+data_designs (Report *r, gboolean *any, GError **error)
+{
+  static const gchar *const designs[] = { "dedicated", "oversubscribe", "hybrid" };
+  g_autoptr (GString) out = g_string_new ("# design index\tbatch mean wait above the baseline %: median\tmin\tmax"
+                                          "\tworst-hour share started at once %: median\tmin\tmax"
+                                          "\tbatch node-hours lost to stretch: median\tmin\tmax\tlabel\n");
+
+  *any = FALSE;
+  for (guint i = 0; i < r->n_points; i++)
+    {
+      JsonObject *p = mn_report_point (r, i);
+      const gchar *d = mn_report_str (p, "parameters.design");
+      MnRange inc, imm, lost;
+      guint k;
+
+      if (d == NULL)
+        continue;
+      for (k = 0; k < G_N_ELEMENTS (designs) && g_strcmp0 (d, designs[k]) != 0; k++)
+        ;
+      *any |= k > 0;
+      inc = mn_report_figure_range (r, i, MN_FIGURE_BATCH_WAIT_INCREASE);
+      imm = mn_report_figure_range (r, i, MN_FIGURE_WORST_HOUR_SHARE);
+      lost = mn_report_run_range (r, i, "oversubscribe.batch_node_hours_lost");
+      g_string_append_printf (out, "%u", k);
+      mn_report_range_cols (out, &inc, 100);
+      mn_report_range_cols (out, &imm, 100);
+      mn_report_range_cols (out, &lost, 1);
+      if (k == 1)
+        g_string_append_printf (out, "\tx%.0f\n", mn_report_num (p, "parameters.max_extra_jobs_per_node"));
+      else if (k == 2)
+        g_string_append_printf (out, "\t%.0f+x%.0f\n", mn_report_num (p, "parameters.nodes"),
+                                mn_report_num (p, "parameters.max_extra_jobs_per_node"));
+      else
+        g_string_append_printf (out, "\t%.0f\n", mn_report_num (p, "parameters.nodes"));
+    }
+  return mn_report_write_data (r, "designs.dat", out, error);
+}
+
 /* ---- all plots ------------------------------------------------------------ */
 
 gboolean
@@ -539,6 +585,7 @@ mn_report_plots (Report *r, GPtrArray *shown, GError **error)
   g_auto (Heat) heat = { 0 };
   gdouble lowest = 100;
   gboolean occupancy = FALSE, by_month = FALSE, utilization = FALSE, validation = FALSE;
+  gboolean has_designs = FALSE;
   JsonObject *target = json_object_get_object_member (json_object_get_object_member (r->top, "scenario"), "targets");
   gdouble imm_target = target != NULL ? mn_report_num (target, "immediate_share_every_hour.limit") * 100 : NAN;
   gdouble cost_target = target != NULL ? mn_report_num (target, "batch_wait_increase.limit") * 100 : NAN;
@@ -562,7 +609,8 @@ mn_report_plots (Report *r, GPtrArray *shown, GError **error)
   if (!data_launches (r, error) || !data_wait_cdf (r, error) || !data_immediate_by_hour (r, &lowest, error)
       || !data_heatmaps (r, &heat, error) || !data_occupancy (r, &occupancy, error)
       || !data_failures (r, error) || !data_batch_by_month (r, &by_month, error) || !data_batch_cost (r, error)
-      || !data_utilization (r, &utilization, error) || !data_validation (r, &validation, error))
+      || !data_utilization (r, &utilization, error) || !data_validation (r, &validation, error)
+      || !data_designs (r, &has_designs, error))
     return FALSE;
   {
     /* the CDF from below its lowest start (what started at once), so that
@@ -611,6 +659,8 @@ mn_report_plots (Report *r, GPtrArray *shown, GError **error)
                             "#seeds", seeds, NULL };
     const gchar *util[] = { "datafile", "utilization.dat", "label", r->ref_label, "#seeds", seeds, NULL };
     const gchar *valid[] = { "datafile", "validation.dat", NULL };
+    const gchar *design[] = { "datafile", "designs.dat", "#target", cost_t, "#imm", imm_t,
+                              "#seeds", seeds, NULL };
     const struct { const gchar *script, *base; const gchar *const *vars; gboolean draw; } plots[] = {
       { "launches.gp", "launches", launches, TRUE },
       { "wait-cdf.gp", "wait-cdf", cdf, TRUE },
@@ -622,6 +672,7 @@ mn_report_plots (Report *r, GPtrArray *shown, GError **error)
       { "batch-wait-month.gp", "batch-wait-month", month, by_month },
       { "batch-wait-share.gp", "batch-wait-share", share, by_month },
       { "batch-cost.gp", "batch-cost", cost, TRUE },
+      { "designs.gp", "designs", design, has_designs },
       { "utilization.gp", "utilization", util, utilization },
       { "validation.gp", "validation", valid, validation },
     };

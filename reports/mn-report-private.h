@@ -39,6 +39,8 @@ const gchar *mn_report_str (JsonObject *obj, const gchar *path);
 MnRange  mn_report_path_range (Report *r, gint point, const gchar *path);
 MnRange  mn_report_metric_range (Report *r, gint point, MnMetric metric);
 MnRange  mn_report_figure_range (Report *r, gint point, MnFigure figure);
+/* A number of each seed's run metrics at a dotted @path (NaN where absent). */
+MnRange  mn_report_run_range (Report *r, gint point, const gchar *path);
 /* Element @i of the series at @path, over the seeds; NAN when absent.
  * With @divide_by (a path, may be NULL): each seed's value over that
  * seed's number there. */

@@ -69,6 +69,20 @@ mn_report_metric_range (Report *r, gint point, MnMetric metric)
 }
 
 MnRange
+mn_report_run_range (Report *r, gint point, const gchar *path)
+{
+  g_autofree gdouble *v = g_new (gdouble, r->n_seeds);
+
+  for (guint s = 0; s < r->n_seeds; s++)
+    {
+      JsonObject *m = mn_report_run (r, point, s);
+
+      v[s] = m != NULL ? mn_sweep_json_number (mn_sweep_json_path (m, path)) : NAN;
+    }
+  return mn_sweep_range (v, r->n_seeds);
+}
+
+MnRange
 mn_report_figure_range (Report *r, gint point, MnFigure figure)
 {
   g_autofree gdouble *v = g_new (gdouble, r->n_seeds);

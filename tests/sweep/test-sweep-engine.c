@@ -205,6 +205,10 @@ test_default_year (void)
   g_assert_cmpint (json_array_get_length (json_object_get_array_member (
                      json_object_get_object_member (json_object_get_object_member (r, "scenario"), "ranges"),
                      "nodes")), ==, 6);
+  /* and the three designs of issue 19 on the same seeds */
+  g_assert_cmpint (json_array_get_length (json_object_get_array_member (
+                     json_object_get_object_member (json_object_get_object_member (r, "scenario"), "ranges"),
+                     "design")), ==, 3);
   for (guint s = 0; s < 2; s++)
     g_assert_cmpfloat (json_object_get_double_member (json_object_get_object_member (
                          run_metrics (r, -1, s), "interactive"), "wait_p99"), >, 1800);
