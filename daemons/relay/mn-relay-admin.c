@@ -2,6 +2,7 @@
  * socket, bearer secret) and loading routes from the controller. */
 #define G_LOG_DOMAIN "minna-relay"
 
+#include "mn-log-limit.h"
 #include "mn-relay-private.h"
 #include "mn-relay-http.h"
 
@@ -11,6 +12,18 @@
 #include <sys/stat.h>
 
 #define CONTROLLER_RETRY_SECONDS 5
+
+
+/* The relay's one rate-limited log (mn-log-limit.h): lives as long as the
+ * process. */
+static MnLogLimit *
+controller_log (void)
+{
+  static MnLogLimit *log = NULL;
+  if (g_once_init_enter (&log))
+    g_once_init_leave (&log, mn_log_limit_new (G_LOG_DOMAIN, 60));
+  return log;
+}
 
 static void
 reply_json (SoupServerMessage *msg, guint status, JsonNode *node)
@@ -284,6 +297,7 @@ loaded (GObject *source, GAsyncResult *res, gpointer data)
             n = -1;
           if (n >= 0)
             {
+              mn_log_limit_clear (controller_log (), "load-routes", "loading routes from the controller");
               g_message ("loaded %d route%s from the controller %s", n, n == 1 ? "" : "s",
                          r->config->controller_url);
               r->routes_loading = FALSE;
@@ -293,8 +307,11 @@ loaded (GObject *source, GAsyncResult *res, gpointer data)
     }
   else if (error == NULL)
     g_set_error (&error, MN_RELAY_ERROR, MN_RELAY_ERROR_CONTROLLER, "HTTP status %u", status);
-  g_message ("cannot load routes from the controller %s/api/v1/routes: %s; retrying in %d s",
-             r->config->controller_url, error->message, CONTROLLER_RETRY_SECONDS);
+  /* while the controller is down this repeats every few seconds: logged
+   * once, then counted (issue 20) */
+  mn_log_limit_log (controller_log (), G_LOG_LEVEL_MESSAGE, "load-routes",
+                    "cannot load routes from the controller %s/api/v1/routes: %s; retrying every %d s",
+                    r->config->controller_url, error->message, CONTROLLER_RETRY_SECONDS);
   mn_relay_source_clear (&r->controller_retry);
   r->controller_retry = mn_relay_timeout_source (CONTROLLER_RETRY_SECONDS, retry_load, r, NULL);
 }
