@@ -146,6 +146,17 @@ static const MnConfigKey policy_keys[] = {
     "Swap allowance of one job: how much of its memory may be in swap when "
     "its node's RAM is full (at most its memory limit, which bounds RAM and "
     "swap together).  0 keeps every job's memory in RAM." },
+  { .group = "job", .name = "extend_step", .type = MN_CONFIG_DURATION,
+    .min = 0, .max = 31 * DAY, .def = "1h",
+    .offset = OFF (job_extend_step), .help =
+    "How much walltime one Extend adds to a running job (the portal's Extend "
+    "button, POST /api/v1/sessions/ID/extend).  0 turns Extend off." },
+  { .group = "job", .name = "extend_max", .type = MN_CONFIG_DURATION,
+    .min = 0, .max = 31 * DAY, .def = "0",
+    .offset = OFF (job_extend_max), .help =
+    "Longest walltime a job may reach by extending it, counted from its "
+    "start; 0 means [queue] max_walltime.  At most [queue] max_walltime (the "
+    "schedulers' partitions and queues are exported with that limit)." },
 
   /* Issue 19.  Last in the table: a file of the dedicated design leaves the
    * group out when it holds the defaults (N_OVERSUB_KEYS below). */
@@ -353,6 +364,14 @@ validate_config (const MnPolicyConfig *c, const MnConfigKey *blame[2], GError **
     return fail_inconsistent (blame, "node", "gpu_memory", "node", "gpus", error,
                               "is 0 but the node has %u GPUs; give the memory "
                               "of one GPU", c->node_gpus);
+  if (c->job_extend_max > c->max_walltime)
+    {
+      g_autofree gchar *asked = mn_config_format_duration (c->job_extend_max);
+      g_autofree gchar *most = mn_config_format_duration (c->max_walltime);
+      return fail_inconsistent (blame, "job", "extend_max", "queue", "max_walltime", error,
+                                "%s exceeds [queue] max_walltime %s (a job never runs longer)",
+                                asked, most);
+    }
   if (c->job_max_cores > c->logical_cores)
     return fail_inconsistent (blame, "job", "max_cores", "logical_node", "cores", error,
                               "%u exceeds a logical node's %u cores "

@@ -463,3 +463,32 @@ mn_policy_host_fit (const MnPolicyConfig *c, const MnPolicyHost *h, GPtrArray *p
              "%u ([node] gpus = %u)", need_gpus, h->gpus, c->node_gpus);
   return problems->len == before;
 }
+
+/* ---- Extend ------------------------------------------------------------------ */
+
+gint64
+mn_policy_extend_limit (const MnPolicyConfig *c)
+{
+  return c->job_extend_max > 0 ? MIN (c->job_extend_max, c->max_walltime) : c->max_walltime;
+}
+
+gboolean
+mn_policy_extend (const MnPolicyConfig *c, gint64 walltime, gint64 *new_walltime, gchar **why)
+{
+  gint64 limit = mn_policy_extend_limit (c);
+
+  if (c->job_extend_step <= 0)
+    {
+      *why = g_strdup ("this service does not extend sessions ([job] extend_step is 0)");
+      return FALSE;
+    }
+  if (walltime >= limit)
+    {
+      g_autofree gchar *l = mn_policy_format_duration (limit);
+      *why = g_strdup_printf ("the session already has the longest run time allowed (%s)", l);
+      return FALSE;
+    }
+  /* the last step may be shorter: up to the limit, not past it */
+  *new_walltime = MIN (walltime + c->job_extend_step, limit);
+  return TRUE;
+}

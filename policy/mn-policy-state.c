@@ -896,6 +896,17 @@ mn_policy_state_adopt_allocation (MnPolicyState *state, const MnPolicyRequest *r
 }
 
 gboolean
+mn_policy_state_set_walltime (MnPolicyState *state, guint64 job_id, gint64 walltime)
+{
+  MnJob *job = g_hash_table_lookup (state->jobs, &job_id);
+
+  if (job == NULL || walltime <= 0)
+    return FALSE;
+  job->walltime = walltime;
+  return TRUE;
+}
+
+gboolean
 mn_policy_state_allocation (MnPolicyState *state, guint64 job_id,
                             MnPolicyAllocation *allocation)
 {

@@ -183,6 +183,8 @@ typedef struct {
   guint64   job_max_gpu_memory_mb;/* [job] max_gpu_memory    16G */
   MnGpuMode gpu_mode;             /* [job] gpu_mode          shared */
   guint64   job_max_swap_mb;      /* [job] max_swap          60G */
+  gint64    job_extend_step;      /* [job] extend_step       1h (s; 0 = no Extend) */
+  gint64    job_extend_max;       /* [job] extend_max        0 = [queue] max_walltime (s) */
 
   /* Issue 19: over-subscribing batch nodes (see OVER-SUBSCRIPTION below) */
   MnDesign  design;               /* [oversubscribe] design  dedicated */
@@ -411,6 +413,19 @@ gboolean mn_policy_state_adopt_allocation (MnPolicyState            *state,
                                            const MnPolicyAllocation *allocation,
                                            gint64                    start_time,
                                            GError                  **error);
+
+/* A job's walltime changed by Extend (estimates count from it); FALSE if
+ * the state has no such job. */
+gboolean mn_policy_state_set_walltime (MnPolicyState *state, guint64 job_id, gint64 walltime);
+
+/* Extend, pure: a running job's walltime (s from its start) grown by
+ * [job] extend_step, up to mn_policy_extend_limit() (the last step may be
+ * shorter).  FALSE, with @why in words for its user, when Extend is off or
+ * the job is already at the limit. */
+gboolean mn_policy_extend (const MnPolicyConfig *config, gint64 walltime,
+                           gint64 *new_walltime, gchar **why);
+/* [job] extend_max, or [queue] max_walltime when that is 0. */
+gint64   mn_policy_extend_limit (const MnPolicyConfig *config);
 
 /* The allocation of a running job (what its START said); FALSE if it is not
  * running. */

@@ -180,6 +180,19 @@ on_hup (gpointer data)
       mn_controller_manager_set_policy (d->manager, policy);
       g_message ("policy reloaded from %s", d->config->policy_file);
     }
+  /* adding an app is dropping a file into the apps directory and SIGHUP; a
+   * bad file keeps every old app (and says which file, which line) */
+  {
+    g_autoptr(GError) app_error = NULL;
+    GPtrArray *apps = mn_app_load_dir (d->config->apps_dir, &app_error);
+    if (apps == NULL)
+      g_warning ("apps not reloaded, the old ones stay: %s", app_error->message);
+    else
+      {
+        g_message ("apps reloaded from %s: %u apps", d->config->apps_dir, apps->len);
+        mn_controller_manager_set_apps (d->manager, apps);
+      }
+  }
   return G_SOURCE_CONTINUE;
 }
 

@@ -403,6 +403,40 @@ sge_cancel (MnBackend *backend, const gchar *job_id, gint64 now, GError **error)
   return ok;
 }
 
+/* Extend: qalter -l h_rt (as the controller, a Grid Engine manager or
+ * operator).  qalter replaces the job's whole hard resource list with what
+ * -l gives, so the job's own list is read first (qstat -j) and h_rt set in
+ * it; Grid Engine refuses past the queue's h_rt, and says so. */
+static gboolean
+sge_extend (MnBackend *backend, const gchar *job_id, gint64 walltime, gint64 now,
+            GError **error)
+{
+  MnBackendSge *self = (MnBackendSge *) backend;
+  const gchar *qstat[] = { "qstat", "-j", job_id, NULL };
+  g_autofree gchar *out = NULL, *list = NULL;
+  g_autoptr(GString) resources = g_string_new (NULL);
+  g_auto(GStrv) lines = NULL;
+  (void) now;
+  if (!run (self, NULL, qstat, &out, NULL, error))
+    return FALSE;
+  lines = g_strsplit (out, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "hard resource_list:"))
+      list = g_strstrip (g_strdup (lines[i] + strlen ("hard resource_list:")));
+  if (list != NULL)
+    {
+      g_auto(GStrv) items = g_strsplit (list, ",", -1);
+      for (gsize i = 0; items[i] != NULL; i++)
+        if (items[i][0] != '\0' && !g_str_has_prefix (items[i], "h_rt="))
+          g_string_append_printf (resources, "%s,", items[i]);
+    }
+  g_string_append_printf (resources, "h_rt=%" G_GINT64_FORMAT, walltime);
+  {
+    const gchar *argv[] = { "qalter", "-l", resources->str, job_id, NULL };
+    return run (self, NULL, argv, NULL, NULL, error);
+  }
+}
+
 /* A job qstat no longer lists: its accounting record; NULL when there is
  * none (written a moment after the job ends; never for a job deleted before
  * it ran); unknown when qacct cannot answer. */
@@ -595,6 +629,7 @@ static const MnBackendClass sge_class = {
   .commands_block = TRUE,
   .submit = sge_submit,
   .cancel = sge_cancel,
+  .extend = sge_extend,
   .poll = sge_poll,
   .describe = sge_describe,
   .check_policy = sge_check_policy,

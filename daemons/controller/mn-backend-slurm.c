@@ -214,6 +214,24 @@ slurm_cancel (MnBackend *backend, const gchar *job_id, gint64 now, GError **erro
   return run (self, argv, NULL, NULL, error);
 }
 
+/* Extend: scontrol update TimeLimit (the controller runs it as Slurm's
+ * operator: users may only lower their jobs' limits).  Slurm refuses past
+ * the partition's MaxTime, and says so. */
+static gboolean
+slurm_extend (MnBackend *backend, const gchar *job_id, gint64 walltime, gint64 now,
+              GError **error)
+{
+  MnBackendSlurm *self = (MnBackendSlurm *) backend;
+  g_autofree gchar *id = g_strdup_printf ("JobId=%s", job_id);
+  /* [days-]hours:minutes:seconds; Slurm keeps whole minutes: round up */
+  gint64 minutes = (walltime + 59) / 60;
+  g_autofree gchar *limit = g_strdup_printf ("TimeLimit=%" G_GINT64_FORMAT ":%02d:00",
+                                             minutes / 60, (gint) (minutes % 60));
+  const gchar *argv[] = { "scontrol", "update", id, limit, NULL };
+  (void) now;
+  return run (self, argv, NULL, NULL, error);
+}
+
 /* squeue's local time (2026-11-23T23:30:00) in s since the epoch; 0 for
  * N/A, Unknown or anything else. */
 static gint64
@@ -521,6 +539,7 @@ static const MnBackendClass slurm_class = {
   .commands_block = TRUE,
   .submit = slurm_submit,
   .cancel = slurm_cancel,
+  .extend = slurm_extend,
   .poll = slurm_poll,
   .describe = slurm_describe,
   .check_policy = slurm_check_policy,

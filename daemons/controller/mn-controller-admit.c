@@ -299,6 +299,7 @@ mn_controller_manager_launch (MnControllerManager *self, const gchar *user,
   s->gpus = request->gpus;
   s->gpu_memory_mb = gpu_memory_request (policy, request->gpus);
   s->walltime = request->walltime;
+  s->form = g_strdup (request->form);
   s->give_up = if_busy == MN_IF_BUSY_GIVE_UP;
   s->created = now;
   s->token = mn_manager_random_hex (24);

@@ -5,6 +5,7 @@
 #include "mn-controller-admin.h"
 #include "mn-controller-api-private.h"
 #include "mn-controller-auth.h"
+#include "mn-controller-form.h"
 #include "mn-controller-kernels.h"
 #include "mn-controller-logins.h"
 
@@ -25,6 +26,7 @@ struct _MnControllerApi {
   MnLoginThrottle     *throttle;       /* per user */
   MnLoginThrottle     *addr_throttle;  /* per client address */
   MnControllerKernels *kernels;
+  MnFormSources       *forms;    /* options of app form fields (site commands, kernels) */
   MnControllerRelay   *relay;    /* for the logins; the manager has its own */
   MnControllerLogins  *logins;
   gchar               *relay_proof;    /* what the relay shows (X-Minna-Relay-Proof) */
@@ -581,7 +583,72 @@ handle_apps (MnControllerApi *api, SoupServerMessage *msg)
   reply_json (msg, 200, root);
 }
 
+/* The user's last values for @app_id: the "apps" map of the saved form
+ * (one object per app), or, for forms saved before there was one, the
+ * saved form itself when it was for that app.  Borrowed from @parser. */
+static JsonObject *
+last_values (JsonParser *parser, const gchar *saved, const gchar *app_id)
+{
+  JsonObject *o, *apps;
+  if (saved == NULL || !json_parser_load_from_data (parser, saved, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  o = json_node_get_object (json_parser_get_root (parser));
+  if (json_object_has_member (o, "apps") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "apps")) &&
+      (apps = json_object_get_object_member (o, "apps")) != NULL &&
+      json_object_has_member (apps, app_id) &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (apps, app_id)))
+    return json_object_get_object_member (apps, app_id);
+  if (g_strcmp0 (json_object_get_string_member_with_default (o, "app", ""), app_id) == 0)
+    return o;
+  return NULL;
+}
+
+/* GET /api/v1/apps/ID/form: the app's form for this user (mn-controller-form.h) */
+static void
+handle_app_form (MnControllerApi *api, SoupServerMessage *msg, const gchar *rest)
+{
+  g_autofree gchar *user = require_user (api, msg, NULL);
+  g_autofree gchar *id = g_strndup (rest, strlen (rest) - strlen ("/form"));
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree gchar *saved = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  const MnApp *app;
+  if (user == NULL)
+    return;
+  app = mn_controller_manager_find_app (api->manager, id);
+  if (app == NULL)
+    return reply_error (msg, 404, "app", "no app '%s'", id);
+  saved = mn_controller_store_load_form (mn_controller_manager_get_store (api->manager), user);
+  root = mn_form_describe (api->forms, app,
+                           mn_policy_state_get_config (mn_controller_manager_get_policy (api->manager)),
+                           last_values (parser, saved, app->id), user);
+  reply_json (msg, 200, root);
+}
+
 /* ---- sessions ------------------------------------------------------------------ */
+
+/* Why a session ended, in its user's words (the code decides, not the
+ * technical reason text, which the card shows as details). */
+static const gchar *
+end_text (const MnSession *s)
+{
+  switch (s->end_reason)
+    {
+    case MN_END_EXITED: return "You quit the app.";
+    case MN_END_USER: return "You stopped it.";
+    case MN_END_WALLTIME: return "Its time ran out.";
+    case MN_END_IDLE: return "It was stopped because nobody used it for a while.";
+    case MN_END_MEMORY_CAP: return "It used more memory than it asked for.";
+    case MN_END_NODE_OOM: return "Its node ran out of memory, and it used the most.";
+    case MN_END_FAILED: return s->started ? "The app stopped with an error."
+                                          : "The app could not start.";
+    case MN_END_ADMIN: return "The service stopped it.";
+    case MN_END_CANCELLED: return "Withdrawn before it started.";
+    default: return NULL;
+    }
+}
 
 static void
 add_session (MnControllerApi *api, JsonBuilder *b, const MnSession *s, gboolean events)
@@ -604,6 +671,15 @@ add_session (MnControllerApi *api, JsonBuilder *b, const MnSession *s, gboolean 
   json_builder_set_member_name (b, "hours");
   json_builder_add_double_value (b, s->walltime / 3600.0);
   STR ("if_busy", mn_controller_if_busy_to_string (s->give_up ? MN_IF_BUSY_GIVE_UP : MN_IF_BUSY_WAIT));
+  /* the app's own fields as launched ({"kernel": "python3"}) */
+  json_builder_set_member_name (b, "fields");
+  {
+    g_autoptr(JsonNode) form = s->form != NULL ? json_from_string (s->form, NULL) : NULL;
+    if (form != NULL && JSON_NODE_HOLDS_OBJECT (form))
+      json_builder_add_value (b, g_steal_pointer (&form));
+    else
+      json_builder_add_null_value (b);
+  }
   STR ("state", mn_session_state_to_string (s->state));
   STR ("reason", s->reason);
   /* why it waits, as the policy's code (slots, memory, gpus, gpu-memory) */
@@ -611,6 +687,32 @@ add_session (MnControllerApi *api, JsonBuilder *b, const MnSession *s, gboolean 
                       ? mn_wait_reason_to_string (s->wait_reason) : NULL);
   /* how it ended (or, while ending, why it is stopped) as a code */
   STR ("end_reason", s->end_reason != MN_END_NONE ? mn_end_reason_to_string (s->end_reason) : NULL);
+  STR ("end_text", mn_session_state_is_final (s->state) ? end_text (s) : NULL);
+  json_builder_set_member_name (b, "hidden");
+  json_builder_add_boolean_value (b, s->hidden);
+  /* Extend: what one more step would give, or why there is none */
+  {
+    const MnPolicyConfig *pc = mn_policy_state_get_config (mn_controller_manager_get_policy (api->manager));
+    gint64 next = 0;
+    g_autofree gchar *why = NULL;
+    gboolean can = s->state == MN_SESSION_RUNNING && mn_policy_extend (pc, s->walltime, &next, &why);
+    json_builder_set_member_name (b, "extended_hours");
+    json_builder_add_double_value (b, s->extended / 3600.0);
+    json_builder_set_member_name (b, "extend");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "allowed");
+    json_builder_add_boolean_value (b, can);
+    json_builder_set_member_name (b, "step_hours");
+    json_builder_add_double_value (b, can ? (next - s->walltime) / 3600.0 : 0);
+    json_builder_set_member_name (b, "limit_hours");
+    json_builder_add_double_value (b, mn_policy_extend_limit (pc) / 3600.0);
+    json_builder_set_member_name (b, "why_not");
+    if (why != NULL && s->state == MN_SESSION_RUNNING)
+      json_builder_add_string_value (b, why);
+    else
+      json_builder_add_null_value (b);
+    json_builder_end_object (b);
+  }
   TIME ("created", s->created);
   TIME ("submitted", s->submitted);
   TIME ("job_started", s->job_started);
@@ -702,19 +804,85 @@ get_number (SoupServerMessage *msg, JsonObject *o, const gchar *field, gboolean 
   return TRUE;
 }
 
+/* The form saved for the next launch: this launch's choices at the top
+ * (what the portal preselects), and per app its values ("apps": {ID: {...}})
+ * so that each app keeps its own. */
+static gchar *
+saved_form (JsonObject *old, const MnApp *app, const gchar *queue, const gchar *if_busy,
+            const gdouble *v, const gchar *own)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonParser) own_parser = json_parser_new ();
+  JsonObject *own_o = NULL, *apps = NULL;
+  if (own != NULL && json_parser_load_from_data (own_parser, own, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (own_parser)))
+    own_o = json_node_get_object (json_parser_get_root (own_parser));
+  if (old != NULL && json_object_has_member (old, "apps") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (old, "apps")))
+    apps = json_object_get_object_member (old, "apps");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "app");
+  json_builder_add_string_value (b, app->id);
+  json_builder_set_member_name (b, "queue");
+  json_builder_add_string_value (b, queue);
+  for (gint f = 0; f < MN_APP_N_FIELDS; f++)
+    {
+      json_builder_set_member_name (b, mn_app_field_name (f));
+      json_builder_add_double_value (b, v[f]);
+    }
+  json_builder_set_member_name (b, "if_busy");
+  json_builder_add_string_value (b, if_busy);
+  json_builder_set_member_name (b, "apps");
+  json_builder_begin_object (b);
+  {
+    g_autoptr(GList) ids = apps != NULL ? json_object_get_members (apps) : NULL;
+    for (GList *l = ids; l != NULL; l = l->next)
+      if (!g_str_equal (l->data, app->id))
+        {
+          json_builder_set_member_name (b, l->data);
+          json_builder_add_value (b, json_node_copy (json_object_get_member (apps, l->data)));
+        }
+  }
+  json_builder_set_member_name (b, app->id);
+  json_builder_begin_object (b);
+  for (gint f = 0; f < MN_APP_N_FIELDS; f++)
+    {
+      json_builder_set_member_name (b, mn_app_field_name (f));
+      json_builder_add_double_value (b, v[f]);
+    }
+  {
+    g_autoptr(GList) names = own_o != NULL ? json_object_get_members (own_o) : NULL;
+    for (GList *l = names; l != NULL; l = l->next)
+      {
+        json_builder_set_member_name (b, l->data);
+        json_builder_add_value (b, json_node_copy (json_object_get_member (own_o, l->data)));
+      }
+  }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
 static void
 handle_launch (MnControllerApi *api, SoupServerMessage *msg)
 {
-  static const gchar *const fields[] = { "app", "queue", "cores", "memory_gb", "gpus",
-                                         "hours", "if_busy", NULL };
+  static const gchar *const base_fields[] = { "app", "queue", "cores", "memory_gb", "gpus",
+                                              "hours", "if_busy", NULL };
   g_autofree gchar *user = require_state_change (api, msg, NULL);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(JsonParser) last_parser = json_parser_new ();
-  g_autofree gchar *last = NULL;
-  JsonObject *o, *lo = NULL;
+  g_autoptr(JsonParser) app_last_parser = json_parser_new ();
+  g_autofree gchar *last = NULL, *own = NULL, *own_field = NULL, *text = NULL;
+  g_autoptr(GStrvBuilder) allowed_b = g_strv_builder_new ();
+  g_auto(GStrv) allowed = NULL;
+  JsonObject *o, *lo = NULL, *alo = NULL;
   const gchar *app_id, *queue, *if_busy;
   MnIfBusy if_busy_value;
   const MnApp *app;
+  const MnPolicyConfig *policy;
   gboolean bad = FALSE;
   gdouble v[MN_APP_N_FIELDS];
   MnLaunchRequest req = { 0 };
@@ -724,7 +892,7 @@ handle_launch (MnControllerApi *api, SoupServerMessage *msg)
 
   if (user == NULL)
     return;
-  if ((o = parse_body (msg, parser)) == NULL || !only_fields (msg, o, fields))
+  if ((o = parse_body (msg, parser)) == NULL)
     return;
   last = mn_controller_store_load_form (mn_controller_manager_get_store (api->manager), user);
   if (last && json_parser_load_from_data (last_parser, last, -1, NULL) &&
@@ -741,6 +909,15 @@ handle_launch (MnControllerApi *api, SoupServerMessage *msg)
   app = mn_controller_manager_find_app (api->manager, app_id);
   if (app == NULL)
     return reply_error (msg, 400, "app", "field 'app': no app '%s'", app_id);
+  /* the request's fields: ours and the app's own */
+  g_strv_builder_addv (allowed_b, (const gchar **) base_fields);
+  for (guint i = MN_APP_N_FIELDS; i < app->form->len; i++)
+    g_strv_builder_add (allowed_b, ((const MnAppFormField *) g_ptr_array_index (app->form, i))->name);
+  allowed = g_strv_builder_end (allowed_b);
+  if (!only_fields (msg, o, (const gchar *const *) allowed))
+    return;
+  alo = last_values (app_last_parser, last, app->id);
+  policy = mn_policy_state_get_config (mn_controller_manager_get_policy (api->manager));
   queue = get_string (msg, o, "queue", &bad);
   if (bad)
     return;
@@ -761,26 +938,42 @@ handle_launch (MnControllerApi *api, SoupServerMessage *msg)
         if_busy = NULL;
     }
   if (if_busy == NULL)   /* the policy's [queue] if_busy */
-    if_busy = mn_controller_if_busy_to_string (mn_policy_state_get_config (mn_controller_manager_get_policy (api->manager))->if_busy);
+    if_busy = mn_controller_if_busy_to_string (policy->if_busy);
   if (!mn_controller_if_busy_from_string (if_busy, &if_busy_value))
     return reply_error (msg, 400, "if_busy", "field 'if_busy': '%s' is neither 'wait' nor 'give_up'", if_busy);
 
   for (gint f = 0; f < MN_APP_N_FIELDS; f++)
     {
       const gchar *name = mn_app_field_name (f);
+      const MnAppFormField *ff = g_ptr_array_index (app->form, f);
       gboolean integer = f == MN_APP_FIELD_CORES || f == MN_APP_FIELD_GPUS;
+      gdouble cap = mn_form_policy_cap (policy, ff->cap);
+      gboolean interactive = g_str_equal (queue, "interactive");
       v[f] = app->fields[f].def;
       /* last values only when the same app: its bounds may differ */
-      if (lo && g_strcmp0 (json_object_get_string_member_with_default (lo, "app", ""), app->id) == 0 &&
-          json_object_has_member (lo, name))
+      if (alo && ff->remember && json_object_has_member (alo, name) &&
+          JSON_NODE_HOLDS_VALUE (json_object_get_member (alo, name)))
         {
-          gdouble lv = json_object_get_double_member (lo, name);
-          if (lv >= app->fields[f].min && lv <= app->fields[f].max)
+          gdouble lv = json_object_get_double_member (alo, name);
+          if (lv >= app->fields[f].min && lv <= app->fields[f].max &&
+              (!interactive || lv <= cap))
             v[f] = lv;
         }
+      /* the default, too, within the interactive queue's cap */
+      if (interactive && v[f] > cap && !json_object_has_member (o, name))
+        v[f] = MAX (app->fields[f].min, integer ? floor (cap) : cap);
       if (!get_number (msg, o, name, integer, app->fields[f].min, app->fields[f].max, &v[f]))
         return;
+      /* the policy's cap, named with the field (the policy would refuse it
+       * anyway, but without saying which field) */
+      if (interactive && v[f] > cap)
+        return reply_error (msg, 400, name, "field '%s': %g is over the interactive queue's"
+                            " limit of %g (the policy's %s)", name, v[f], cap,
+                            mn_app_cap_to_string (ff->cap));
     }
+  own = mn_form_read_own (api->forms, app, o, alo, user, &own_field, &error);
+  if (own == NULL)
+    return reply_error (msg, 400, own_field, "%s", error->message);
   req.app = app->id;
   req.queue = queue;
   req.cores = (guint) v[MN_APP_FIELD_CORES];
@@ -788,6 +981,7 @@ handle_launch (MnControllerApi *api, SoupServerMessage *msg)
   req.gpus = (guint) v[MN_APP_FIELD_GPUS];
   req.walltime = MAX ((gint64) llround (v[MN_APP_FIELD_HOURS] * 3600), 1);
   req.if_busy = if_busy;
+  req.form = own;
 
   s = mn_controller_manager_launch (api->manager, user, &req, &reason, &error);
   if (s == NULL)
@@ -824,28 +1018,9 @@ handle_launch (MnControllerApi *api, SoupServerMessage *msg)
         return reply_error (msg, 400, NULL, "%s", error->message);
       return reply_error (msg, error_status (error), NULL, "%s", error->message);
     }
-  {
-    g_autoptr(JsonBuilder) b = json_builder_new ();
-    g_autoptr(JsonNode) root = NULL;
-    g_autofree gchar *text = NULL;
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "app");
-    json_builder_add_string_value (b, app->id);
-    json_builder_set_member_name (b, "queue");
-    json_builder_add_string_value (b, queue);
-    for (gint f = 0; f < MN_APP_N_FIELDS; f++)
-      {
-        json_builder_set_member_name (b, mn_app_field_name (f));
-        json_builder_add_double_value (b, v[f]);
-      }
-    json_builder_set_member_name (b, "if_busy");
-    json_builder_add_string_value (b, if_busy);
-    json_builder_end_object (b);
-    root = json_builder_get_root (b);
-    text = json_to_string (root, FALSE);
-    mn_controller_store_save_form (mn_controller_manager_get_store (api->manager), user, text,
-                                   mn_controller_manager_now (api->manager), NULL);
-  }
+  text = saved_form (lo, app, queue, if_busy, v, own);
+  mn_controller_store_save_form (mn_controller_manager_get_store (api->manager), user, text,
+                                 mn_controller_manager_now (api->manager), NULL);
   reply_session (api, msg, 201, s);
 }
 
@@ -856,21 +1031,28 @@ handle_list (MnControllerApi *api, SoupServerMessage *msg, GHashTable *query)
   g_autoptr(GPtrArray) list = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
-  gboolean admin;
+  gboolean admin, all;
   if (user == NULL)
     return;
   admin = mn_controller_config_is_admin (api->config, user);
+  all = admin && !(query && g_strcmp0 (g_hash_table_lookup (query, "all"), "0") == 0);
   list = mn_controller_store_list (mn_controller_manager_get_store (api->manager),
-                                   admin && !(query && g_strcmp0 (g_hash_table_lookup (query, "all"), "0") == 0)
-                                   ? NULL : user, FALSE, NULL);
+                                   all ? NULL : user, FALSE, NULL);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "sessions");
   json_builder_begin_array (b);
   /* newest first, the last 200 */
   for (guint i = list ? list->len : 0, n = 0; i > 0 && n < 200; i--, n++)
     {
-      g_autoptr(MnSession) s = mn_controller_manager_get (api->manager,
-                                                           ((MnSession *) g_ptr_array_index (list, i - 1))->id, NULL);
+      const MnSession *row = g_ptr_array_index (list, i - 1);
+      g_autoptr(MnSession) s = NULL;
+      /* cards a user removed are not in their own list (the admin's "all" has them) */
+      if (row->hidden && !all)
+        {
+          n--;
+          continue;
+        }
+      s = mn_controller_manager_get (api->manager, row->id, NULL);
       if (s)
         add_session (api, b, s, FALSE);
     }
@@ -921,6 +1103,84 @@ handle_session (MnControllerApi *api, SoupServerMessage *msg, const gchar *metho
   mn_session_free (g_steal_pointer (&s));
   s = mn_controller_manager_get (api->manager, id, NULL);
   reply_session (api, msg, 200, s);
+}
+
+/* POST /api/v1/sessions/ID/hide: the user removes an ended card from their
+ * list; the row stays (the admin's history, usage accounting). */
+static void
+handle_hide (MnControllerApi *api, SoupServerMessage *msg, const gchar *id)
+{
+  g_autofree gchar *user = require_state_change (api, msg, NULL);
+  g_autoptr(MnSession) s = NULL;
+  g_autoptr(GError) error = NULL;
+  MnControllerStore *store = mn_controller_manager_get_store (api->manager);
+  if (user == NULL || (s = own_session (api, msg, user, id)) == NULL)
+    return;
+  if (!mn_session_state_is_final (s->state))
+    return reply_error (msg, 409, NULL, "session '%s' is %s: only an ended session's card can"
+                        " be removed (stop it first)", id, mn_session_state_to_string (s->state));
+  if (!s->hidden)
+    {
+      s->hidden = TRUE;
+      if (!mn_controller_store_update (store, s, mn_controller_manager_now (api->manager),
+                                       "removed from the user's list", &error))
+        return reply_error (msg, 500, NULL, "%s", error->message);
+    }
+  reply_session (api, msg, 200, s);
+}
+
+/* POST /api/v1/sessions/ID/extend: the answer waits for the scheduler. */
+typedef struct {
+  MnControllerApi   *api;
+  SoupServerMessage *msg;
+  gboolean           paused;
+} ExtendReply;
+
+static void
+extend_done (const MnSession *s, const GError *error, gpointer data)
+{
+  ExtendReply *r = data;
+  if (s != NULL)
+    reply_session (r->api, r->msg, 200, s);
+  else
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+      guint status = g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED) ||
+                     g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND)
+                     ? 409 : 500;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "error");
+      json_builder_add_string_value (b, error->message);
+      json_builder_set_member_name (b, "reason");
+      json_builder_add_string_value (b, g_error_matches (error, MN_CONTROLLER_ERROR,
+                                                         MN_CONTROLLER_ERROR_BACKEND)
+                                        ? "scheduler" : "policy");
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      reply_json (r->msg, status, root);
+    }
+  if (r->paused)
+    soup_server_message_unpause (r->msg);
+  g_object_unref (r->msg);
+  g_free (r);
+}
+
+static void
+handle_extend (MnControllerApi *api, SoupServerMessage *msg, const gchar *id)
+{
+  g_autofree gchar *user = require_state_change (api, msg, NULL);
+  g_autoptr(MnSession) s = NULL;
+  ExtendReply *r;
+  if (user == NULL || (s = own_session (api, msg, user, id)) == NULL)
+    return;
+  r = g_new0 (ExtendReply, 1);
+  r->api = api;
+  r->msg = g_object_ref (msg);
+  /* paused only while the scheduler's command runs: done may come at once */
+  soup_server_message_pause (msg);
+  r->paused = TRUE;
+  mn_controller_manager_extend (api->manager, id, extend_done, r);
 }
 
 /* ---- routes, queue, usage, metrics ----------------------------------------------------- */
@@ -1471,6 +1731,8 @@ dispatch (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
     return handle_apps (api, msg);
   if (g_str_equal (path, "kernels") && get)
     return handle_kernels (api, msg);
+  if (g_str_has_prefix (path, "apps/") && g_str_has_suffix (path, "/form") && get)
+    return handle_app_form (api, msg, path + 5);
   if (g_str_equal (path, "sessions") && post)
     return handle_launch (api, msg);
   if (g_str_equal (path, "sessions") && get)
@@ -1479,6 +1741,18 @@ dispatch (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
     return handle_session (api, msg, method, path + 9);
   if (g_str_equal (path, "faults") && get)
     return handle_faults (api, msg);
+  if (g_str_has_prefix (path, "sessions/") && g_str_has_suffix (path, "/extend") && post &&
+      strchr (path + 9, '/') == path + strlen (path) - strlen ("/extend"))
+    {
+      g_autofree gchar *id = g_strndup (path + 9, strlen (path + 9) - strlen ("/extend"));
+      return handle_extend (api, msg, id);
+    }
+  if (g_str_has_prefix (path, "sessions/") && g_str_has_suffix (path, "/hide") && post &&
+      strchr (path + 9, '/') == path + strlen (path) - strlen ("/hide"))
+    {
+      g_autofree gchar *id = g_strndup (path + 9, strlen (path + 9) - strlen ("/hide"));
+      return handle_hide (api, msg, id);
+    }
   if (g_str_equal (path, "routes") && get)
     return handle_routes (api, msg);
   if (g_str_equal (path, "queue") && get)
@@ -1508,6 +1782,8 @@ mn_controller_api_new (const MnControllerConfig *config, MnControllerManager *ma
   /* the relay learns the live set now, or as soon as it answers */
   mn_controller_logins_sync (api->logins);
   api->kernels = mn_controller_kernels_new (config);
+  api->forms = mn_form_sources_new (api->kernels);
+  mn_form_sources_prefetch (api->forms, mn_controller_manager_get_apps (manager));
   api->server = soup_server_new ("server-header", "minna-controller", NULL);
   soup_server_add_early_handler (api->server, NULL, early, api, NULL);
   soup_server_add_handler (api->server, NULL, dispatch, api, NULL);
@@ -1526,6 +1802,7 @@ mn_controller_api_free (MnControllerApi *api)
   g_free (api->relay_secret);
   mn_login_throttle_free (api->throttle);
   mn_login_throttle_free (api->addr_throttle);
+  mn_form_sources_free (api->forms);
   mn_controller_kernels_free (api->kernels);
   mn_controller_logins_free (api->logins);
   g_free (api->relay_proof);

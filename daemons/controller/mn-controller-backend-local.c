@@ -623,6 +623,28 @@ local_cancel (MnBackend *backend, const gchar *job_id, gint64 now, GError **erro
   return TRUE;
 }
 
+/* Extend: the controller's own walltime timer is the record's deadline. */
+static gboolean
+local_extend (MnBackend *backend, const gchar *job_id, gint64 walltime, gint64 now,
+              GError **error)
+{
+  MnBackendLocal *self = (MnBackendLocal *) backend;
+  g_autoptr(JobRecord) r = NULL;
+  if (!valid_id (job_id) || (r = record_load (self, job_id, error)) == NULL)
+    {
+      g_prefix_error (error, "job %s: ", job_id);
+      return FALSE;
+    }
+  if (r->term_at != 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "job %s is already being stopped (%s)", job_id, r->reason ? r->reason : "");
+      return FALSE;
+    }
+  r->deadline = (r->started > 0 ? r->started : now) + walltime;
+  return record_save (self, job_id, r, error);
+}
+
 static MnJobStatus *
 poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
 {
@@ -996,6 +1018,7 @@ static const MnBackendClass local_class = {
   .submit_in_thread = TRUE,
   .submit = local_submit,
   .cancel = local_cancel,
+  .extend = local_extend,
   .poll = local_poll,
   .describe = local_describe,
   .check_policy = local_check_policy,

@@ -83,3 +83,16 @@ mn_backend_list_jobs (MnBackend *self, GError **error)
     }
   return self->klass->list_jobs (self, error);
 }
+
+gboolean
+mn_backend_extend (MnBackend *self, const gchar *job_id, gint64 walltime, gint64 now,
+                   GError **error)
+{
+  if (self->klass->extend == NULL)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_NOT_ALLOWED,
+                   "the %s backend cannot change a job's walltime", self->klass->name);
+      return FALSE;
+    }
+  return self->klass->extend (self, job_id, walltime, now, error);
+}

@@ -92,6 +92,12 @@ typedef struct {
    * job id -> a description ("pid 123"), for the start's reconciliation
    * with the database (issue 20).  NULL with @error when it cannot say. */
   GHashTable *(*list_jobs) (MnBackend *self, GError **error);
+  /* Optional (Extend): the job's walltime, counted from its start, is now
+   * @walltime s.  An error says why not in the scheduler's words
+   * (MN_CONTROLLER_ERROR_BACKEND: it refused; _UNREACHABLE: it did not
+   * answer).  Blocks like cancel() where commands_block. */
+  gboolean    (*extend)   (MnBackend *self, const gchar *job_id, gint64 walltime,
+                           gint64 now, GError **error);
   void        (*free)     (MnBackend *self);
 } MnBackendClass;
 
@@ -103,6 +109,9 @@ gchar      *mn_backend_submit (MnBackend *self, const MnJobSpec *spec, gint64 no
 gboolean    mn_backend_cancel (MnBackend *self, const gchar *job_id, gint64 now, GError **error);
 GHashTable *mn_backend_poll (MnBackend *self, const gchar *const *job_ids, gint64 now, GError **error);
 gchar      *mn_backend_describe (MnBackend *self);
+/* FALSE (MN_CONTROLLER_ERROR_NOT_ALLOWED) for a backend without extend(). */
+gboolean    mn_backend_extend (MnBackend *self, const gchar *job_id, gint64 walltime,
+                               gint64 now, GError **error);
 gboolean    mn_backend_check_policy (MnBackend *self, const MnPolicyConfig *policy,
                                      GPtrArray *problems);
 /* NULL with MN_CONTROLLER_ERROR_NOT_ALLOWED when the backend cannot list

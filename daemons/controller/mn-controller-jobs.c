@@ -303,7 +303,7 @@ mn_manager_submitted_again (MnControllerManager *self, MnSession *s, const gchar
 typedef struct {
   MnControllerManager *self;
   MnSession *session;        /* a copy */
-  const MnApp *app;          /* the manager's, alive as long as it is */
+  MnApp  *app;               /* a reference: a SIGHUP may replace the manager's apps */
   gchar  *dir, *script, *output;
   MnPolicyAllocation allocation;
   MnPolicyConfig *policy;    /* NULL: batch */
@@ -319,6 +319,7 @@ submit_call_free (SubmitCall *c)
   g_hash_table_remove (c->self->busy, c->session->id);
   mn_controller_manager_unref (c->self);
   mn_session_free (c->session);
+  mn_app_free (c->app);
   g_free (c->dir);
   g_free (c->script);
   g_free (c->output);
@@ -397,7 +398,7 @@ mn_manager_start_job (MnControllerManager *self, MnSession *s)
   c = g_new0 (SubmitCall, 1);
   c->self = mn_controller_manager_ref (self);
   c->session = mn_session_copy (s);
-  c->app = app;
+  c->app = mn_app_ref ((MnApp *) app);
   c->dir = mn_controller_manager_session_dir (self, s->id);
   c->script = g_build_filename (c->dir, "job.sh", NULL);
   c->output = g_build_filename (c->dir, "output.log", NULL);

@@ -468,3 +468,22 @@ mn_controller_kernels_handle (MnControllerKernels *self, SoupServerMessage *msg,
     }
   reply (msg, 200, e->answer);
 }
+
+GStrv
+mn_controller_kernels_cached_names (MnControllerKernels *self, const gchar *user)
+{
+  Entry *e = g_hash_table_lookup (self->entries, user);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+  JsonArray *kernels;
+  if (e == NULL || e->answer == NULL ||
+      !json_parser_load_from_data (parser, e->answer, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  kernels = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                          "kernels");
+  for (guint i = 0; kernels != NULL && i < json_array_get_length (kernels); i++)
+    g_strv_builder_add (names, json_object_get_string_member (json_array_get_object_element (kernels, i),
+                                                              "name"));
+  return g_strv_builder_end (names);
+}

@@ -37,6 +37,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnControllerKernels, mn_controller_kernels_free)
 void mn_controller_kernels_handle (MnControllerKernels *self, SoupServerMessage *msg,
                                    const gchar *user);
 
+/* The names in @user's last list (however old), NULL when none was made:
+ * what a launch's kernel field is checked against. */
+GStrv mn_controller_kernels_cached_names (MnControllerKernels *self, const gchar *user);
+
 /* The program that is run: [backend] kernel_program, else minna-kernel
  * beside this binary, else "minna-kernel" from PATH. */
 gchar *mn_controller_kernels_program (const MnControllerConfig *config);

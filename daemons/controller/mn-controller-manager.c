@@ -166,6 +166,13 @@ const GPtrArray *mn_controller_manager_get_apps (MnControllerManager *self) { re
 MnBackend *mn_controller_manager_get_backend (MnControllerManager *self) { return self->backend; }
 const MnManagerCounters *mn_controller_manager_get_counters (MnControllerManager *self) { return &self->counters; }
 
+void
+mn_controller_manager_set_apps (MnControllerManager *self, GPtrArray *apps)
+{
+  g_ptr_array_unref (self->apps);
+  self->apps = apps;
+}
+
 const MnApp *
 mn_controller_manager_find_app (MnControllerManager *self, const gchar *id)
 {

@@ -33,6 +33,7 @@ typedef struct {
   guint        gpus;
   gint64       walltime;   /* s */
   const gchar *if_busy;    /* "wait" or "give_up"; NULL: the policy's [queue] if_busy */
+  const gchar *form;       /* the app's own fields' values, JSON object text (NULL none) */
 } MnLaunchRequest;
 
 /* The one spelling of if_busy values, the policy's ("wait", "give_up"), for
@@ -89,6 +90,17 @@ MnSession *mn_controller_manager_launch (MnControllerManager *self, const gchar 
  * @why in words for its user. */
 gboolean   mn_controller_manager_stop (MnControllerManager *self, const gchar *id,
                                        MnEndReason end, const gchar *why, GError **error);
+/* Extend (mn-controller-extend.c): session @id's walltime grown by the
+ * policy's [job] extend_step up to its limit, applied by the backend, then
+ * recorded.  @done gets the session (borrowed; NULL on error) or why not:
+ * MN_CONTROLLER_ERROR_REFUSED (the policy, or a session that is not
+ * running), _BACKEND (the scheduler said no: its words), _STORE.  It may be
+ * called before this returns (backends whose commands do not block). */
+typedef void (*MnExtendDone) (const MnSession *session, const GError *error, gpointer data);
+void       mn_controller_manager_extend (MnControllerManager *self, const gchar *id,
+                                         MnExtendDone done, gpointer data);
+/* 3600 -> "1 h", 5400 -> "1 h 30 min", 900 -> "15 min" */
+gchar     *mn_controller_format_hours (gint64 seconds);
 /* Whether requests with queue = batch are taken ([backend] batch). */
 gboolean   mn_controller_manager_batch_allowed (MnControllerManager *self);
 
@@ -109,6 +121,11 @@ gchar                *mn_controller_manager_session_dir (MnControllerManager *se
  * mn_controller_manager_check_host() on it first. */
 void                  mn_controller_manager_set_policy (MnControllerManager *self,
                                                         const MnPolicyConfig *policy);
+/* Replaces the apps (SIGHUP: the apps directory read again); takes @apps.
+ * Sessions of an app that is gone keep running; submissions in flight hold
+ * their own reference. */
+void                  mn_controller_manager_set_apps (MnControllerManager *self,
+                                                      GPtrArray *apps);
 /* Estimated start (Unix s) of a queued session, or of a new request when
  * @session is NULL. */
 gint64                mn_controller_manager_estimate_start (MnControllerManager *self,

@@ -31,6 +31,7 @@ mn_session_copy (const MnSession *src)
   s->token = g_strdup (src->token);
   s->exec_node = g_strdup (src->exec_node);
   s->refused_at = g_strdup (src->refused_at);
+  s->form = g_strdup (src->form);
   return s;
 }
 
@@ -72,6 +73,7 @@ mn_session_free (MnSession *s)
   g_free (s->token);
   g_free (s->exec_node);
   g_free (s->refused_at);
+  g_free (s->form);
   g_free (s);
 }
 

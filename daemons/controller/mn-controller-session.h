@@ -52,6 +52,15 @@ typedef struct {
   /* Why it ended (ended/failed; MN_END_NONE while live), or, while ending,
    * why it is being stopped.  The code decides; @reason is for people. */
   MnEndReason     end_reason;
+  /* The values of the app's own form fields, as a JSON object text
+   * ({"kernel": "python3"}; NULL none): the job script exports each as
+   * MINNA_FIELD_<NAME>. */
+  gchar          *form;
+  /* The user removed its card (ended/failed only); the row stays for the
+   * admin's history and the accounting. */
+  gboolean        hidden;
+  /* Seconds of walltime added by Extend (walltime includes them). */
+  gint64          extended;
   /* From the last poll, not stored: a starting session's job waits in the
    * scheduler's queue (with its expected start, 0 none); the node the
    * scheduler runs it on. */

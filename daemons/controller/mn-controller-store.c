@@ -54,6 +54,11 @@ static const gchar *const migrations[] = {
   "  created INTEGER NOT NULL, expires INTEGER NOT NULL, revoked INTEGER,"
   "  address TEXT);"
   "CREATE INDEX logins_expires ON logins (expires);",
+  /* 4 -> 5: issue 18: the values of an app's own form fields, cards the
+   * user removed (the row stays), walltime added by Extend */
+  "ALTER TABLE sessions ADD COLUMN form TEXT;"
+  "ALTER TABLE sessions ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE sessions ADD COLUMN extended INTEGER NOT NULL DEFAULT 0;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MN_CONTROLLER_STORE_SCHEMA_VERSION);
@@ -431,9 +436,9 @@ add_event (MnControllerStore *store, const gchar *id, gint64 now,
   "id, user, app, queue, cores, memory_mb, gpus, walltime, give_up, state," \
   " prev_state, reason, created, submitted, started, ended, job_id, host, port," \
   " node, logical, token, stop_requested, idle_warned, gpu_memory_mb, gpu_mask," \
-  " job_started, end_reason"
-#define SESSION_PARAMS "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
-#define SESSION_NUM_PARAM "?29"
+  " job_started, end_reason, form, hidden, extended"
+#define SESSION_PARAMS "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
+#define SESSION_NUM_PARAM "?32"
 
 static void
 bind_session (sqlite3_stmt *st, const MnSession *s)
@@ -466,6 +471,9 @@ bind_session (sqlite3_stmt *st, const MnSession *s)
   sqlite3_bind_int64 (st, 26, (gint64) s->gpu_mask);
   sqlite3_bind_int64 (st, 27, s->job_started);
   bind_text (st, 28, s->end_reason != MN_END_NONE ? mn_end_reason_to_string (s->end_reason) : NULL);
+  bind_text (st, 29, s->form);
+  sqlite3_bind_int (st, 30, s->hidden);
+  sqlite3_bind_int64 (st, 31, s->extended);
 }
 
 static gchar *
@@ -518,6 +526,9 @@ read_session (sqlite3_stmt *st)
     if (end == NULL || !mn_end_reason_from_string (end, &s->end_reason))
       s->end_reason = MN_END_NONE;
   }
+  s->form = col_text (st, 29);
+  s->hidden = sqlite3_column_int (st, 30);
+  s->extended = sqlite3_column_int64 (st, 31);
   return s;
 }
 
@@ -531,7 +542,7 @@ write_session (MnControllerStore *store, const MnSession *s, GError **error)
                           -1, &st, NULL) != SQLITE_OK)
     return fail (store, "prepare update", error);
   bind_session (st, s);
-  sqlite3_bind_int64 (st, 29, s->num);
+  sqlite3_bind_int64 (st, 32, s->num);
   if (sqlite3_step (st) != SQLITE_DONE)
     {
       fail (store, "update session", error);

@@ -17,7 +17,7 @@ typedef struct {
   gchar  *message;
 } MnStoreEvent;
 
-#define MN_CONTROLLER_STORE_SCHEMA_VERSION 4
+#define MN_CONTROLLER_STORE_SCHEMA_VERSION 5
 /* PRAGMA application_id of minna's database ("mnna"): a file with another
  * id is some other program's and is refused. */
 #define MN_CONTROLLER_STORE_APPLICATION_ID 0x6d6e6e61

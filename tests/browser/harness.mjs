@@ -109,9 +109,15 @@ function startPageServer (controllerPort) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-function policyText ({ nodes, perNode, maxJobs, perUser }) {
+// walltime, extendStep, extendMax (optional): [queue] max_walltime, [job]
+// extend_step and extend_max as the policy file spells them ("1h").
+function policyText ({ nodes, perNode, maxJobs, perUser, walltime, extendStep, extendMax }) {
   return `[queue]\nnodes = ${nodes}\nmax_jobs_per_user = ${perUser}\n` +
-    `[logical_node]\nper_node = ${perNode}\nmax_jobs = ${maxJobs}\n`;
+    (walltime ? `max_walltime = ${walltime}\n` : '') +
+    `[logical_node]\nper_node = ${perNode}\nmax_jobs = ${maxJobs}\n` +
+    (extendStep || extendMax ? '[job]\n' : '') +
+    (extendStep ? `extend_step = ${extendStep}\n` : '') +
+    (extendMax ? `extend_max = ${extendMax}\n` : '');
 }
 
 function httpGet (port, p) {
@@ -224,6 +230,14 @@ export class Portal {
     await waitForPort(this.relayPort, 'minna-relay', this.relay.log, this.relay);
     this.url = `http://127.0.0.1:${this.relayPort}`;
     return this;
+  }
+
+  // A new policy (see policyText) and SIGHUP: the controller reloads it.
+  async reloadPolicy (policy) {
+    this.policy = policy;
+    this.write('interactive.conf', policyText(policy));
+    this.controller.kill('SIGHUP');
+    await sleep(500);
   }
 
   spawn (name, bin, args, env = process.env) {

@@ -149,6 +149,12 @@ async function launchFromForm (page, { app, queue = 'interactive', ifBusy = 'wai
   return resp;
 }
 
+// Stop asks first (issue 18): the dialog, then "Stop and lose unsaved work".
+async function confirmStop (page) {
+  await page.locator('#stop-dialog').waitFor({ state: 'visible' });
+  await page.click('#stop-dialog-confirm');
+}
+
 async function waitCardState (page, id, state, timeout = 60000) {
   await card(page, id).and(page.locator(`.card-${state}`)).waitFor({ timeout });
 }
@@ -421,6 +427,10 @@ try {
     // by keyboard: the Stop button takes focus and Enter presses it
     await card(bob, id).locator('button[data-action="stop"]').focus();
     await bob.keyboard.press('Enter');
+    // the dialog's safe choice has focus: Tab to "Stop", Enter
+    await bob.locator('#stop-dialog').waitFor({ state: 'visible' });
+    await bob.keyboard.press('Tab');
+    await bob.keyboard.press('Enter');
     await waitCardState(bob, id, 'ended');
     check(await card(bob, id).locator('button[data-action="relaunch"]').count() === 1, 'no Relaunch on an ended card');
   });
@@ -479,6 +489,7 @@ try {
   await tap.step('Stop: the Jupyter session ends with its reason; Relaunch starts it again', async () => {
     const c = card(alice, sessionId);
     await c.locator('button[data-action="stop"]').click();
+    await confirmStop(alice);
     await waitCardState(alice, sessionId, 'ended', 60000);
     check(/stopped by the user/.test(await c.locator('.reason').textContent()), 'no reason on the ended card');
     await shot(alice, '17-portal-ended');
@@ -491,6 +502,7 @@ try {
     check(again.app === 'jupyter' && again.hours === 1, 'relaunch changed the settings');
     await waitCardState(alice, again.id, 'running', 90000);
     await card(alice, again.id).locator('button[data-action="stop"]').click();
+    await confirmStop(alice);
     await waitCardState(alice, again.id, 'ended', 60000);
   });
 

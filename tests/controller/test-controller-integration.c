@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <libsoup/soup.h>
 #include <pwd.h>
 #include <signal.h>
@@ -288,6 +289,21 @@ stop_session (const Login *l, const gchar *id)
   g_assert_cmpuint (r.status, ==, 200);
   reply_clear (&r);
   return wait_state (l, id, "ended", 30, NULL);
+}
+
+/* A string member of session @id's JSON, NULL when null (freed with the
+ * next call). */
+static const gchar *
+member_of_session (const Login *l, const gchar *id, const gchar *name)
+{
+  static gchar *last = NULL;
+  g_autofree gchar *path = g_strdup_printf ("sessions/%s", id);
+  g_autofree gchar *url = api (path);
+  Reply r = request ("GET", url, l, NULL, NULL);
+  g_free (last);
+  last = g_strdup (member (&r, name));
+  reply_clear (&r);
+  return last;
 }
 
 static gchar *
@@ -865,8 +881,11 @@ test_relay_restart (void)
   login_clear (&alice);
 }
 
+/* The test's policy: one logical node of 2 places; @max_walltime 0: 24 h;
+ * Extend by @extend_step up to @extend_max (0, 0: the defaults). */
 static void
-write_policy (gint64 idle_timeout)
+write_policy_extend (gint64 idle_timeout, gint64 max_walltime, gint64 extend_step,
+                     gint64 extend_max)
 {
   g_autoptr(MnPolicyConfig) pol = mn_policy_config_new_default ();
   g_autofree gchar *text = NULL;
@@ -875,8 +894,25 @@ write_policy (gint64 idle_timeout)
   pol->logical_per_node = 1;
   pol->max_jobs_per_logical = 2;
   pol->idle_timeout = idle_timeout;
+  if (max_walltime > 0)
+    pol->max_walltime = max_walltime;
+  if (extend_step > 0)
+    pol->job_extend_step = extend_step;
+  pol->job_extend_max = extend_max;
   text = mn_policy_config_to_data (pol);
   mn_test_write_file (path, text, 0644);
+}
+
+static void
+write_policy_walltime (gint64 idle_timeout, gint64 max_walltime)
+{
+  write_policy_extend (idle_timeout, max_walltime, 0, 0);
+}
+
+static void
+write_policy (gint64 idle_timeout)
+{
+  write_policy_walltime (idle_timeout, 0);
 }
 
 /* SIGHUP reloads the policy; with an idle timeout, a session nobody uses
@@ -950,6 +986,429 @@ test_memory_cap (void)
     reply_clear (&r);
   }
   login_clear (&alice);
+}
+
+
+/* ---- app forms (issue 18) ---------------------------------------------------- */
+
+/* The kernel test_jupyter_kernel writes into this account's Jupyter data
+ * (and clean_up removes by this name): one per run. */
+static gchar *
+test_kernel_name (void)
+{
+  g_autofree gchar *base = g_path_get_basename (h.dir);
+  return g_strdup_printf ("minna-%s", base);
+}
+
+/* A request straight to a session's app, with its token in the relay's
+ * header (and Jupyter's XSRF double submit); the body's JSON root. */
+static JsonNode *
+app_request (const gchar *method, const gchar *url, const gchar *token, const gchar *body,
+             guint *status)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GUri) u = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  g_autofree gchar *origin = g_strdup_printf ("http://%s:%d", g_uri_get_host (u), g_uri_get_port (u));
+  SoupMessageHeaders *hd = soup_message_get_request_headers (msg);
+  soup_message_headers_replace (hd, "Origin", origin);
+  soup_message_headers_replace (hd, "Cookie", "_xsrf=itest");
+  soup_message_headers_replace (hd, "X-XSRFToken", "itest");
+  soup_message_headers_replace (hd, MN_AUTH_APP_TOKEN_HEADER, token);
+  if (body != NULL)
+    soup_message_set_request_body_from_bytes (msg, "application/json",
+                                              g_bytes_new (body, strlen (body)));
+  bytes = soup_session_send_and_read (h.http, msg, NULL, &error);
+  g_assert_no_error (error);
+  *status = soup_message_get_status (msg);
+  if (!json_parser_load_from_data (p, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), NULL))
+    return json_node_new (JSON_NODE_NULL);
+  return json_node_ref (json_parser_get_root (p));
+}
+
+/* The app's form field @name from GET apps/ID/form, or NULL. */
+static JsonObject *
+form_field (const Reply *r, const gchar *name)
+{
+  JsonArray *fields = json_object_get_array_member (json_node_get_object (r->json), "fields");
+  for (guint i = 0; i < json_array_get_length (fields); i++)
+    {
+      JsonObject *f = json_array_get_object_element (fields, i);
+      if (g_str_equal (json_object_get_string_member (f, "name"), name))
+        return f;
+    }
+  return NULL;
+}
+
+/* A site drops an app file with select fields (static options and a site
+ * command's list) into the apps directory and sends SIGHUP: the portal
+ * offers it, its form is the file's, every field is checked (a refusal
+ * names the field), and the values chosen reach the app's command. */
+static void
+test_site_app_select (void)
+{
+  Login alice = login ("alice", "alice-password");
+  g_autofree gchar *file = g_build_filename (h.dir, "apps", "sitemods.app", NULL);
+  g_autofree gchar *bad = g_build_filename (h.dir, "apps", "broken.app", NULL);
+  g_autofree gchar *apps_url = api ("apps");
+  g_autofree gchar *form_url = api ("apps/sitemods/form");
+  g_autofree gchar *id = NULL, *st = NULL, *upstream = NULL, *token = NULL, *page = NULL;
+  gboolean listed = FALSE;
+  Reply r = { 0 };
+  JsonObject *f;
+
+  r = request ("GET", form_url, &alice, NULL, NULL);
+  g_assert_cmpuint (r.status, ==, 404);
+  reply_clear (&r);
+  mn_test_write_file (file,
+    "# a site's app: the value of each field reaches its command\n"
+    "[app]\nname = Site modules\ndescription = A page that says what was chosen\n"
+    "command = mkdir -p \"{session_dir}/www{base_url}\" && echo \"chose $MINNA_FIELD_MODULE {field_release}"
+    " debug={field_debug}\" > \"{session_dir}/www{base_url}index.html\"\\n"
+    "exec /usr/bin/python3 -m http.server --bind \"{host}\" --directory \"{session_dir}/www\" \"{port}\"\n"
+    "[field memory_gb]\nmin = 0.1\nmax = 4\ndefault = 0.5\n"
+    "[field release]\ntype = select\nlabel = Release\nhelp = The toolchain's release\n"
+    "options = R2023b, R2024a\ndefault = R2023b\n"
+    "[field module]\ntype = select\nsource = command\nlabel = Module\n"
+    "command = printf 'gcc/12\\\\nopenmpi/4\\\\n\\\\n  intel/2024  \\\\n'\ntimeout = 5s\n"
+    "[field debug]\ntype = checkbox\nlabel = Debug build\n", 0644);
+  /* a broken file beside it: the reload keeps the old apps and says why */
+  mn_test_write_file (bad, "[app]\nname = Broken\ncommand = run\n[field x]\ntype = slider\n", 0644);
+  kill (h.controller, SIGHUP);
+  g_usleep (300000);
+  r = request ("GET", apps_url, &alice, NULL, NULL);
+  g_assert_null (strstr (r.body, "\"sitemods\""));
+  reply_clear (&r);
+  {
+    g_autofree gchar *log = g_build_filename (h.dir, "controller.log", NULL);
+    g_autofree gchar *text = NULL;
+    g_assert_true (g_file_get_contents (log, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, "broken.app:5: [field x] type"));
+  }
+  g_assert_cmpint (g_unlink (bad), ==, 0);
+  kill (h.controller, SIGHUP);
+  for (gint i = 0; i < 50 && !listed; i++)
+    {
+      g_usleep (100000);
+      r = request ("GET", apps_url, &alice, NULL, NULL);
+      listed = strstr (r.body, "\"sitemods\"") != NULL;
+      reply_clear (&r);
+    }
+  g_assert_true (listed);
+  /* the form: the file's fields; the command's list once it has run */
+  for (gint i = 0; i < 50; i++)
+    {
+      reply_clear (&r);
+      r = request ("GET", form_url, &alice, NULL, NULL);
+      g_assert_cmpuint (r.status, ==, 200);
+      if (!json_object_get_null_member (form_field (&r, "module"), "options"))
+        break;
+      g_usleep (100000);
+    }
+  f = form_field (&r, "release");
+  g_assert_cmpstr (json_object_get_string_member (f, "type"), ==, "select");
+  g_assert_cmpstr (json_object_get_string_member (f, "label"), ==, "Release");
+  g_assert_cmpstr (json_object_get_string_member (f, "value"), ==, "R2023b");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (f, "options")), ==, 2);
+  f = form_field (&r, "module");
+  g_assert_cmpstr (json_object_get_string_member (f, "source"), ==, "command");
+  {
+    JsonArray *o = json_object_get_array_member (f, "options");
+    g_assert_cmpuint (json_array_get_length (o), ==, 3);
+    g_assert_cmpstr (json_array_get_string_element (o, 1), ==, "openmpi/4");
+    g_assert_cmpstr (json_array_get_string_element (o, 2), ==, "intel/2024");
+  }
+  g_assert_cmpstr (json_object_get_string_member (form_field (&r, "debug"), "type"), ==, "checkbox");
+  g_assert_cmpfloat (json_object_get_double_member (form_field (&r, "memory_gb"), "max"), ==, 4);
+  g_assert_cmpstr (json_object_get_string_member (form_field (&r, "memory_gb"), "value"), ==, "0.5");
+  reply_clear (&r);
+  /* every field is checked and a refusal names it */
+  {
+    const struct { const gchar *body, *field, *part; } cases[] = {
+      { "{\"app\":\"sitemods\",\"module\":\"nope/1\"}", "module", "not one of the options" },
+      { "{\"app\":\"sitemods\",\"release\":\"R1999\"}", "release", "not one of the options" },
+      { "{\"app\":\"sitemods\",\"release\":3}", "release", "expected a string" },
+      { "{\"app\":\"sitemods\",\"debug\":\"perhaps\"}", "debug", "neither true nor false" },
+      { "{\"app\":\"sitemods\",\"memory_gb\":8}", "memory_gb", "out of range" },
+      { "{\"app\":\"sitemods\",\"kernel\":\"python3\"}", "kernel", "unknown field" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        r = launch (&alice, cases[i].body);
+        if (r.status != 400 || g_strcmp0 (member (&r, "field"), cases[i].field) != 0 ||
+            strstr (member (&r, "error"), cases[i].part) == NULL)
+          g_error ("%s: %u %s", cases[i].body, r.status, r.body);
+        reply_clear (&r);
+      }
+  }
+  id = new_session (&alice, "{\"app\":\"sitemods\",\"module\":\"openmpi/4\",\"release\":\"R2024a\","
+                            "\"debug\":true}");
+  st = wait_state (&alice, id, "running", 60, NULL);
+  g_assert_cmpstr (st, ==, "running");
+  route_of (id, &upstream, &token);
+  {
+    g_autofree gchar *url = g_strdup_printf ("%s/s/%s/index.html", upstream, id);
+    guint status = 0;
+    g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+    g_autoptr(GBytes) bytes = NULL;
+    soup_message_headers_replace (soup_message_get_request_headers (msg), MN_AUTH_APP_TOKEN_HEADER, token);
+    bytes = soup_session_send_and_read (h.http, msg, NULL, NULL);
+    status = soup_message_get_status (msg);
+    g_assert_cmpuint (status, ==, 200);
+    page = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+    g_assert_cmpstr (page, ==, "chose openmpi/4 R2024a debug=true\n");
+  }
+  /* the session says what was chosen; the next form starts from it */
+  {
+    g_autofree gchar *path = g_strdup_printf ("sessions/%s", id);
+    g_autofree gchar *url = api (path);
+    r = request ("GET", url, &alice, NULL, NULL);
+    g_assert_nonnull (strstr (r.body, "\"fields\":{\"release\":\"R2024a\",\"module\":\"openmpi/4\",\"debug\":\"true\"}"));
+    reply_clear (&r);
+    r = request ("GET", form_url, &alice, NULL, NULL);
+    g_assert_cmpstr (json_object_get_string_member (form_field (&r, "module"), "value"), ==, "openmpi/4");
+    g_assert_cmpstr (json_object_get_string_member (form_field (&r, "debug"), "value"), ==, "true");
+    reply_clear (&r);
+  }
+  g_free (st);
+  st = stop_session (&alice, id);
+  g_assert_cmpstr (st, ==, "ended");
+  login_clear (&alice);
+}
+
+/* The policy's walltime cap is the form's bound at once (SIGHUP), the
+ * default follows it, and a value over it is refused naming the field. */
+static void
+test_form_policy_cap (void)
+{
+  Login alice = login ("alice", "alice-password");
+  g_autofree gchar *form_url = api ("apps/webapp/form");
+  g_autofree gchar *q_url = api ("queue");
+  Reply r;
+  write_policy_walltime (0, 3600);
+  kill (h.controller, SIGHUP);
+  g_usleep (300000);
+  r = request ("GET", form_url, &alice, NULL, NULL);
+  g_assert_cmpfloat (json_object_get_double_member (form_field (&r, "hours"), "policy_max"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (form_field (&r, "hours"), "cap"), ==, "max_hours");
+  reply_clear (&r);
+  r = request ("GET", q_url, &alice, NULL, NULL);
+  g_assert_cmpfloat (json_object_get_double_member (json_object_get_object_member (json_node_get_object (r.json),
+                                                                                   "limits"), "max_hours"), ==, 1);
+  reply_clear (&r);
+  r = launch (&alice, "{\"app\":\"webapp\",\"hours\":2}");
+  g_assert_cmpuint (r.status, ==, 400);
+  g_assert_cmpstr (member (&r, "field"), ==, "hours");
+  g_assert_nonnull (strstr (member (&r, "error"), "limit of 1"));
+  reply_clear (&r);
+  write_policy (0);
+  kill (h.controller, SIGHUP);
+  g_usleep (300000);
+  login_clear (&alice);
+}
+
+/* The kernel chosen in the form is Jupyter's default: the kernelspecs API
+ * names it, and a kernel started without a name is it. */
+static void
+test_jupyter_kernel (void)
+{
+  Login alice = login ("alice", "alice-password");
+  g_autofree gchar *kname = test_kernel_name ();
+  g_autofree gchar *kdir = g_build_filename (g_get_home_dir (), ".local", "share", "jupyter",
+                                             "kernels", kname, NULL);
+  g_autofree gchar *kjson = g_build_filename (kdir, "kernel.json", NULL);
+  g_autofree gchar *body = NULL, *id = NULL, *st = NULL, *reason = NULL;
+  g_autofree gchar *upstream = NULL, *token = NULL, *url = NULL;
+  g_autoptr(JsonNode) specs = NULL, kernel = NULL;
+  guint status = 0;
+  Reply r;
+
+  g_assert_cmpint (g_mkdir_with_parents (kdir, 0755), ==, 0);
+  mn_test_write_file (kjson, "{\"argv\": [\"/usr/bin/python3\", \"-m\", \"ipykernel_launcher\", \"-f\","
+                             " \"{connection_file}\"], \"display_name\": \"Minna integration\","
+                             " \"language\": \"python\"}\n", 0644);
+  /* the user's list, as the portal asks for it */
+  {
+    g_autofree gchar *k = api ("kernels");
+    r = request ("GET", k, &alice, NULL, NULL);
+    g_assert_cmpuint (r.status, ==, 200);
+    if (strstr (r.body, kname) == NULL)
+      g_error ("kernel %s not listed: %s", kname, r.body);
+    reply_clear (&r);
+  }
+  r = launch (&alice, "{\"app\":\"jupyter\",\"kernel\":\"no-such-kernel\",\"memory_gb\":2,\"hours\":1}");
+  g_assert_cmpuint (r.status, ==, 400);
+  g_assert_cmpstr (member (&r, "field"), ==, "kernel");
+  reply_clear (&r);
+  body = g_strdup_printf ("{\"app\":\"jupyter\",\"kernel\":\"%s\",\"memory_gb\":2,\"hours\":1}", kname);
+  id = new_session (&alice, body);
+  st = wait_state (&alice, id, "running", 180, &reason);
+  if (!g_str_equal (st, "running"))
+    g_error ("jupyter session is %s: %s", st, reason ? reason : "");
+  route_of (id, &upstream, &token);
+  url = g_strdup_printf ("%s/s/%s/api/kernelspecs", upstream, id);
+  specs = app_request ("GET", url, token, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (specs), "default"), ==, kname);
+  g_free (url);
+  url = g_strdup_printf ("%s/s/%s/api/kernels", upstream, id);
+  kernel = app_request ("POST", url, token, "{}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (kernel), "name"), ==, kname);
+  g_free (st);
+  st = stop_session (&alice, id);
+  g_assert_cmpstr (st, ==, "ended");
+  mn_test_remove_dir (kdir);
+  login_clear (&alice);
+}
+
+
+/* Extend on the local backend: the policy's step is added (the job outlives
+ * its first walltime: the controller's own timer moved), the last step stops
+ * at [job] extend_max, and one more is refused saying why. */
+static void
+test_extend (void)
+{
+  Login alice = login ("alice", "alice-password");
+  Login bob = login ("bob", "bob-password");
+  g_autofree gchar *id = NULL, *st = NULL, *url = NULL, *path = NULL;
+  gint64 t0;
+  Reply r;
+  write_policy_extend (0, 600, 60, 100);
+  kill (h.controller, SIGHUP);
+  g_usleep (300000);
+  /* 20 s of walltime */
+  id = new_session (&alice, "{\"app\":\"webapp\",\"hours\":0.005556}");
+  st = wait_state (&alice, id, "running", 30, NULL);
+  g_assert_cmpstr (st, ==, "running");
+  t0 = g_get_monotonic_time ();
+  path = g_strdup_printf ("sessions/%s/extend", id);
+  url = api (path);
+  /* not someone else's */
+  r = request ("POST", url, &bob, NULL, NULL);
+  g_assert_cmpuint (r.status, ==, 404);
+  reply_clear (&r);
+  r = request ("POST", url, &alice, NULL, NULL);
+  if (r.status != 200)
+    g_error ("extend: %u %s", r.status, r.body);
+  g_assert_cmpfloat (json_object_get_double_member (json_node_get_object (r.json), "hours") * 3600, >, 79);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (r.json), "time_left"), >, 50);
+  g_assert_true (json_object_get_boolean_member (json_object_get_object_member (json_node_get_object (r.json),
+                                                                                "extend"), "allowed"));
+  reply_clear (&r);
+  /* the last step is shorter: up to extend_max (100 s) */
+  r = request ("POST", url, &alice, NULL, NULL);
+  g_assert_cmpuint (r.status, ==, 200);
+  g_assert_cmpfloat (fabs (json_object_get_double_member (json_node_get_object (r.json), "hours") * 3600 - 100), <, 1);
+  g_assert_false (json_object_get_boolean_member (json_object_get_object_member (json_node_get_object (r.json),
+                                                                                 "extend"), "allowed"));
+  reply_clear (&r);
+  r = request ("POST", url, &alice, NULL, NULL);
+  g_assert_cmpuint (r.status, ==, 409);
+  g_assert_cmpstr (member (&r, "reason"), ==, "policy");
+  g_assert_nonnull (strstr (member (&r, "error"), "longest run time allowed"));
+  reply_clear (&r);
+  /* past its first walltime (20 s) it still runs: the backend's timer moved */
+  while (g_get_monotonic_time () - t0 < 26 * G_USEC_PER_SEC)
+    g_usleep (200000);
+  g_free (st);
+  st = session_state (&alice, id, NULL);
+  g_assert_cmpstr (st, ==, "running");
+  g_free (st);
+  st = stop_session (&alice, id);
+  g_assert_cmpstr (st, ==, "ended");
+  /* an ended session is not extended */
+  r = request ("POST", url, &alice, NULL, NULL);
+  g_assert_cmpuint (r.status, ==, 409);
+  reply_clear (&r);
+  /* Extend off ([job] extend_step = 0 is written as the default here: use
+   * a policy file that says 0) */
+  {
+    g_autofree gchar *pol = g_build_filename (h.dir, "interactive.conf", NULL);
+    g_autofree gchar *text = NULL;
+    g_autofree gchar *id2 = NULL, *st2 = NULL, *path2 = NULL, *url2 = NULL;
+    g_autoptr(GRegex) re = g_regex_new ("extend_step = [^\n]*", 0, 0, NULL);
+    g_autofree gchar *off = NULL;
+    g_assert_true (g_file_get_contents (pol, &text, NULL, NULL));
+    off = g_regex_replace_literal (re, text, -1, 0, "extend_step = 0", 0, NULL);
+    mn_test_write_file (pol, off, 0644);
+    kill (h.controller, SIGHUP);
+    g_usleep (300000);
+    id2 = new_session (&alice, "{\"app\":\"webapp\",\"hours\":0.1}");
+    st2 = wait_state (&alice, id2, "running", 30, NULL);
+    g_assert_cmpstr (st2, ==, "running");
+    path2 = g_strdup_printf ("sessions/%s/extend", id2);
+    url2 = api (path2);
+    r = request ("POST", url2, &alice, NULL, NULL);
+    g_assert_cmpuint (r.status, ==, 409);
+    g_assert_nonnull (strstr (member (&r, "error"), "extend_step"));
+    reply_clear (&r);
+    g_free (st2);
+    st2 = stop_session (&alice, id2);
+  }
+  write_policy (0);
+  kill (h.controller, SIGHUP);
+  g_usleep (300000);
+  login_clear (&alice);
+  login_clear (&bob);
+}
+
+/* Ended cards: the reason in the user's words (a Quit inside the app, exit
+ * code 0, is "You quit the app"), removed from the user's list on request
+ * but kept in the database (the admin's list has it). */
+static void
+test_ended_cards (void)
+{
+  Login carol = login ("carol", "carol-password");
+  g_autofree gchar *id = NULL, *st = NULL, *path = NULL, *url = NULL;
+  g_autofree gchar *list = api ("sessions?all=0");
+  Reply r;
+  id = new_session (&carol, "{\"app\":\"quit\"}");
+  st = wait_state (&carol, id, "running", 30, NULL);
+  g_assert_cmpstr (st, ==, "running");
+  g_free (st);
+  st = wait_state (&carol, id, "ended", 30, NULL);
+  g_assert_cmpstr (st, ==, "ended");
+  path = g_strdup_printf ("sessions/%s", id);
+  url = api (path);
+  r = request ("GET", url, &carol, NULL, NULL);
+  g_assert_cmpstr (member (&r, "end_reason"), ==, "exited");
+  g_assert_cmpstr (member (&r, "end_text"), ==, "You quit the app.");
+  reply_clear (&r);
+  g_free (path);
+  g_free (url);
+  /* a live card cannot be removed */
+  {
+    g_autofree gchar *live = new_session (&carol, "{\"app\":\"webapp\"}");
+    g_autofree gchar *hp = g_strdup_printf ("sessions/%s/hide", live);
+    g_autofree gchar *hu = api (hp);
+    g_autofree gchar *end = NULL;
+    r = request ("POST", hu, &carol, NULL, NULL);
+    g_assert_cmpuint (r.status, ==, 409);
+    reply_clear (&r);
+    end = stop_session (&carol, live);
+    g_assert_cmpstr (member_of_session (&carol, live, "end_text"), ==, "You stopped it.");
+  }
+  path = g_strdup_printf ("sessions/%s/hide", id);
+  url = api (path);
+  r = request ("POST", url, &carol, NULL, NULL);
+  g_assert_cmpuint (r.status, ==, 200);
+  reply_clear (&r);
+  r = request ("GET", list, &carol, NULL, NULL);
+  g_assert_null (strstr (r.body, id));
+  reply_clear (&r);
+  /* still in the database */
+  {
+    g_autofree gchar *p2 = g_strdup_printf ("sessions/%s", id);
+    g_autofree gchar *u2 = api (p2);
+    r = request ("GET", u2, &carol, NULL, NULL);
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_true (json_object_get_boolean_member (json_node_get_object (r.json), "hidden"));
+    reply_clear (&r);
+  }
+  login_clear (&carol);
 }
 
 /* [backend] host_fit = refuse: a policy larger than this host stops the
@@ -1072,6 +1531,14 @@ setup (void)
                 "(sleep 2; exec perl -e '$x = \"x\" x (600 * 1024 * 1024); sleep 60') &\\n"
                 "exec /usr/bin/python3 -m http.server --bind {host} --directory {session_dir}/www {port}\n"
                 "[field memory_gb]\nmin=0.1\nmax=4\ndefault=0.25\n", 0644);
+    {
+      /* answers for 4 s, then quits by itself with exit code 0 (Quit in Jupyter) */
+      g_autofree gchar *quit = g_build_filename (apps, "quit.app", NULL);
+      mn_test_write_file (quit, "[app]\nname=Quit\ncommand=mkdir -p \"{session_dir}/www{base_url}\"\\n"
+                  "/usr/bin/python3 -m http.server --bind \"{host}\" --directory \"{session_dir}/www\""
+                  " \"{port}\" & p=$!\\nsleep 4\\nkill $p\\nwait $p\\nexit 0\n"
+                  "[field memory_gb]\nmin=0.1\nmax=4\ndefault=0.25\n", 0644);
+    }
     mn_test_write_file (crash, "[app]\nname=Crash\ncommand=echo starting; echo 'boom: no module named numpyy' >&2; exit 3\n", 0644);
     mn_test_write_file (slow, "[app]\nname=Slow\ncommand=mkdir -p {session_dir}/www{base_url}; sleep 3\\n"
                 "exec /usr/bin/python3 -m http.server --bind {host} --directory {session_dir}/www {port}\n"
@@ -1089,9 +1556,9 @@ setup (void)
     "[auth]\nmethods = users-file, pam\nusers_file = %s/users\nkey_file = %s\npbkdf2_iterations = 1000\n"
     "[relay]\nurl = %s%u\nsecret_file = %s\n"
     "[backend]\nrun_as = controller\nport_lock_dir = %s/ports\npoll_interval_ms = 100\n"
-    "kill_grace = 1s\nready_timeout = 300s\n",
+    "kill_grace = 1s\nready_timeout = 300s\nkernel_program = %s/kernel/minna-kernel\n",
     src, h.dir, apps, polpath, h.dir, key, h.relay_bin ? "http://127.0.0.1:" : "",
-    h.relay_bin ? h.relay_admin : 0, secret_path, h.dir);
+    h.relay_bin ? h.relay_admin : 0, secret_path, h.dir, build);
   if (h.relay_bin == NULL)
     {
       /* no relay URL at all */
@@ -1135,6 +1602,14 @@ clean_up (void)
   const gchar *name;
   kill_recorded ("relay.pid", SIGKILL);
   kill_recorded ("controller.pid", SIGKILL);
+  {
+    /* the kernel test_jupyter_kernel wrote into this account's Jupyter data */
+    g_autofree gchar *kname = test_kernel_name ();
+    g_autofree gchar *kdir = g_build_filename (g_get_home_dir (), ".local", "share", "jupyter",
+                                               "kernels", kname, NULL);
+    if (g_file_test (kdir, G_FILE_TEST_IS_DIR))
+      mn_test_remove_dir (kdir);
+  }
   while (d && (name = g_dir_read_name (d)))
     {
       g_autofree gchar *p = g_build_filename (jobs, name, NULL);
@@ -1188,6 +1663,11 @@ main (int argc, char **argv)
   g_test_add_func ("/controller/integration/memory-cap", test_memory_cap);
   g_test_add_func ("/controller/integration/idle-jupyter", test_idle_jupyter);
   g_test_add_func ("/controller/integration/host-fit-refuse", test_host_fit_refuse);
+  g_test_add_func ("/controller/integration/site-app-select", test_site_app_select);
+  g_test_add_func ("/controller/integration/form-policy-cap", test_form_policy_cap);
+  g_test_add_func ("/controller/integration/jupyter-kernel", test_jupyter_kernel);
+  g_test_add_func ("/controller/integration/extend", test_extend);
+  g_test_add_func ("/controller/integration/ended-cards", test_ended_cards);
   rc = g_test_run ();
   stop_daemons ();
   fflush (stdout);

@@ -160,6 +160,77 @@ test_apps (void)
   g_assert_cmpint (system (rm), ==, 0);
 }
 
+/* tests/data/apps: y_*.app load; n_*.app fail with a message that names
+ * the file and holds what its first line's "# expect: TEXT" says (the line
+ * number and the group and key, where there is one). */
+static void
+test_app_corpus (gconstpointer data)
+{
+  const gchar *path = data;
+  g_autofree gchar *base = g_path_get_basename (path);
+  g_autofree gchar *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnApp) app = NULL;
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  app = mn_app_load (path, &error);
+  if (g_str_has_prefix (base, "y_"))
+    {
+      g_assert_no_error (error);
+      g_assert_nonnull (app);
+      g_assert_cmpuint (app->form->len, >=, MN_APP_N_FIELDS);
+      return;
+    }
+  g_assert_null (app);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, path));
+  if (g_str_has_prefix (text, "# expect: "))
+    {
+      g_autofree gchar *want = g_strndup (text + 10, strcspn (text + 10, "\n"));
+      if (strstr (error->message, want) == NULL)
+        g_error ("%s: wanted '%s' in: %s", base, want, error->message);
+    }
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const gchar *const *) a, *(const gchar *const *) b);
+}
+
+/* A field's values as the controller checks a launch's. */
+static void
+test_app_field_check (void)
+{
+  g_autofree gchar *path = g_build_filename (g_getenv ("MINNA_SOURCE_DIR"), "tests", "data", "apps",
+                                             "y_checkbox_text_number.app", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnApp) app = mn_app_load (path, &error);
+  const struct { const gchar *field, *value; gboolean ok; } cases[] = {
+    { "threads", "8", TRUE }, { "threads", "65", FALSE }, { "threads", "1.5", FALSE },
+    { "threads", "x", FALSE }, { "threads", "-1", FALSE }, { "threads", "", FALSE },
+    { "project", "physics", TRUE }, { "project", "Physics", FALSE }, { "project", "ph", FALSE },
+    { "project", "physics\n", FALSE }, { "project", "a-very-long-project-name", FALSE },
+    { "gpu_debug", "true", TRUE }, { "gpu_debug", "yes", FALSE },
+  };
+  g_assert_no_error (error);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const MnAppFormField *f = mn_app_find_field (app, cases[i].field);
+      g_autoptr(GError) e = NULL;
+      g_assert_nonnull (f);
+      if (mn_app_field_check (f, cases[i].value, NULL, &e) != cases[i].ok)
+        g_error ("%s = '%s': wanted %s (%s)", cases[i].field, cases[i].value,
+                 cases[i].ok ? "ok" : "refused", e ? e->message : "accepted");
+    }
+  /* {field_NAME} becomes the variable the job script exports */
+  {
+    g_autofree gchar *cmd = mn_app_expand_command (app, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (cmd, ==, "run ${MINNA_FIELD_GPU_DEBUG} ${MINNA_FIELD_PROJECT} ${MINNA_FIELD_THREADS}");
+  }
+}
+
 static void
 test_passwords (void)
 {
@@ -287,6 +358,25 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/controller/config/values", test_config_values);
   g_test_add_func ("/controller/app/load", test_apps);
+  g_test_add_func ("/controller/app/field-check", test_app_field_check);
+  {
+    g_autofree gchar *dir = g_build_filename (g_getenv ("MINNA_SOURCE_DIR"), "tests", "data", "apps", NULL);
+    g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+    const gchar *name;
+    g_assert_nonnull (d);
+    while ((name = g_dir_read_name (d)) != NULL)
+      if (g_str_has_suffix (name, ".app"))
+        g_ptr_array_add (names, g_strdup (name));
+    g_ptr_array_sort (names, compare_names);
+    for (guint i = 0; i < names->len; i++)
+      {
+        const gchar *n = g_ptr_array_index (names, i);
+        g_autofree gchar *tpath = g_strdup_printf ("/controller/app/corpus/%s", n);
+        /* the path lives as long as the tests: leaked on purpose */
+        g_test_add_data_func (tpath, g_build_filename (dir, n, NULL), test_app_corpus);
+      }
+  }
   g_test_add_func ("/controller/auth/passwords", test_passwords);
   g_test_add_func ("/controller/auth/throttle", test_throttle);
   g_test_add_func ("/controller/auth/throttle-flood", test_throttle_flood);

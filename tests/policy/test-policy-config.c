@@ -480,7 +480,7 @@ test_describe_keys (void)
       needle = g_strdup_printf ("  %.*s = ", (int) (eq - lines[i]), lines[i]);
       g_assert_nonnull (strstr (doc, needle));
     }
-  g_assert_cmpuint (n_keys, ==, 23);
+  g_assert_cmpuint (n_keys, ==, 25);
 }
 
 static void

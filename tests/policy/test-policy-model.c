@@ -519,6 +519,37 @@ test_parse (void)
     }
 }
 
+/* Extend: the step, the last one shorter, the limit, off. */
+static void
+test_extend (void)
+{
+  const struct { gint64 step, max, walltime_max, walltime; gboolean ok; gint64 want; const gchar *why; } cases[] = {
+    { 3600, 0, 86400, 7200, TRUE, 10800, NULL },            /* a step */
+    { 3600, 0, 86400, 84600, TRUE, 86400, NULL },           /* the last is shorter */
+    { 3600, 0, 86400, 86400, FALSE, 0, "longest run time allowed (24h)" },
+    { 1800, 14400, 28800, 13000, TRUE, 14400, NULL },       /* extend_max bounds it */
+    { 1800, 14400, 28800, 14400, FALSE, 0, "(4h)" },
+    { 0, 0, 86400, 3600, FALSE, 0, "extend_step is 0" },    /* off */
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (MnPolicyConfig) c = mn_policy_config_new_default ();
+      g_autofree gchar *why = NULL;
+      gint64 got = 0;
+      c->job_extend_step = cases[i].step;
+      c->job_extend_max = cases[i].max;
+      c->max_walltime = cases[i].walltime_max;
+      g_assert_cmpint (mn_policy_extend (c, cases[i].walltime, &got, &why), ==, cases[i].ok);
+      if (cases[i].ok)
+        g_assert_cmpint (got, ==, cases[i].want);
+      else
+        {
+          g_test_message ("refused: %s", why);
+          g_assert_nonnull (strstr (why, cases[i].why));
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -535,6 +566,7 @@ main (int argc, char **argv)
   for (gsize i = 0; i < G_N_ELEMENTS (idle_cases); i++)
     g_test_add_data_func (idle_cases[i].path, &idle_cases[i], test_idle);
   g_test_add_func ("/policy/model/codes", test_codes);
+  g_test_add_func ("/policy/model/extend", test_extend);
   g_test_add_func ("/policy/model/backends", test_backend_table);
   for (gsize i = 0; i < G_N_ELEMENTS (host_cases); i++)
     g_test_add_data_func (host_cases[i].path, &host_cases[i], test_host_fit);

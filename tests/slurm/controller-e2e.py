@@ -22,6 +22,9 @@ users in through the JSON API and checks, through the controller:
     full scheduler fails saying it was given up, leaving no job; on Slurm
     the waiting session shows the scheduler's estimated start (Grid Engine
     gives none without reservations: docs/deploy-sge.md);
+  - Extend (issue 18): the policy's step reaches the scheduler's time limit
+    (scontrol update TimeLimit, qalter -l h_rt), a second one past the
+    policy's limit is refused with the reason;
   - cancel while running: DELETE, ended, the job gone;
   - walltime end: a web app session of one minute (Slurm counts whole
     minutes; Grid Engine's h_rt is in seconds, so 20 s there) ends by itself;
@@ -149,6 +152,32 @@ def scheduler_state(session_id):
         return ""
     except subprocess.TimeoutExpired:
         return "?"
+
+
+def scheduler_time_limit(session_id):
+    """The job's time limit as the scheduler holds it, in seconds (None: not found)."""
+    name = "minna-" + session_id
+    try:
+        if SCHED == "slurm":
+            out = subprocess.run(["squeue", "-h", "-n", name, "-o", "%l"], capture_output=True,
+                                 text=True, timeout=15).stdout.strip()
+            m = re.match(r"(?:(\d+)-)?(?:(\d+):)?(\d+):(\d+)$", out)
+            if not m:
+                return None
+            d, h, mi, se = (int(x) if x else 0 for x in m.groups())
+            return ((d * 24 + h) * 60 + mi) * 60 + se
+        out = subprocess.run(["qstat", "-u", "*"], capture_output=True, text=True,
+                             timeout=15).stdout
+        for line in out.splitlines():
+            f = line.split()
+            if len(f) > 4 and name.startswith(f[2]) and f[2].startswith("minna-"):
+                j = subprocess.run(["qstat", "-j", f[0]], capture_output=True, text=True,
+                                   timeout=15).stdout
+                m = re.search(r"h_rt=(\d+)", j)
+                return int(m.group(1)) if m else None
+        return None
+    except subprocess.TimeoutExpired:
+        return None
 
 
 def wait_scheduler(session_id, states, seconds):
@@ -655,6 +684,27 @@ def step_give_up(ctx):
             g.call("DELETE", f"/api/v1/sessions/{sid}")
 
 
+def step_extend(ctx, sid):
+    """Extend (issue 18): the policy's step reaches the scheduler (scontrol
+    update TimeLimit / qalter -l h_rt); past the policy's limit it is refused
+    with the reason."""
+    c = ctx["user"]
+    before = scheduler_time_limit(sid)
+    st, s = c.call("POST", f"/api/v1/sessions/{sid}/extend")
+    if not ok(st == 200, f"Extend accepted ({st}: {s.get('error') if st != 200 else s.get('hours')} h)"):
+        diag(s)
+        return
+    ok(abs(s["hours"] - 1.0) < 0.01, f"the session's run time is the policy's limit now ({s['hours']} h)")
+    after = scheduler_time_limit(sid)
+    ok(after is not None and after >= 3600 and (before is None or after > before),
+       f"the scheduler's time limit of the job grew: {before} s -> {after} s")
+    st, s = c.call("POST", f"/api/v1/sessions/{sid}/extend")
+    ok(st == 409 and s.get("reason") == "policy" and "longest run time" in (s.get("error") or ""),
+       f"a second Extend past [queue] max_walltime refused with the reason ({st}: {s.get('error')})")
+    st, s = c.call("GET", f"/api/v1/sessions/{sid}")
+    ok(st == 200 and s.get("state") == "running", f"the session still runs ({s.get('state')})")
+
+
 def step_cancel_running(ctx, sid):
     c = ctx["user"]
     t = time.time()
@@ -908,6 +958,7 @@ def main():
         step_full(ctx)
         cancel_direct(ctx["fill"])
         diag(f"at {elapsed()}")
+        step_extend(ctx, sid)
         step_cancel_running(ctx, sid)
         step_walltime(ctx)
         diag(f"at {elapsed()}")

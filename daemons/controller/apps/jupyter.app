@@ -7,13 +7,16 @@
 # Notebook 6's Terminal page: Debian's bundle of it is broken (exports is
 # not defined); minna_jupyter_terminal.py writes a working one into the
 # session's jupyter-static/, which Notebook serves first.
+# The kernel chosen in the form ([field kernel], one of the user's own
+# kernels from minna-kernel) is Jupyter's default kernel: new notebooks and
+# kernels started without a name get it; not chosen, Jupyter's own default.
 # kernel_info_timeout: a kernel starved by a lecture's burst of starts gets
 # 5 min (not 60 s) to answer before Jupyter drops its WebSocket.
 [app]
 name = Jupyter
 description = Jupyter Lab (or Notebook) in your home directory
 readiness_path = api/status
-command = unset JUPYTER_TOKEN\nPYTHONPATH="{app_dir}${PYTHONPATH:+:$PYTHONPATH}"; export PYTHONPATH\nopts="--no-browser --ip={host} --port={port} --port-retries=0 --allow-root"\nif /usr/bin/python3 -c 'import jupyterlab' 2>/dev/null; then exec /usr/bin/python3 -m jupyterlab $opts --ServerApp.base_url="{base_url}" --ServerApp.token= --ServerApp.password= --ServerApp.login_handler_class=minna_jupyter_auth.ServerLogin --ServerApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --ServerApp.allow_remote_access=True --ServerApp.trust_xheaders=True ; fi\nif /usr/bin/python3 -c 'import notebook.notebookapp' 2>/dev/null; then if [ -f "{app_dir}/minna_jupyter_terminal.py" ]; then /usr/bin/python3 "{app_dir}/minna_jupyter_terminal.py" "{session_dir}/jupyter-static"; fi; exec /usr/bin/python3 -m notebook $opts --NotebookApp.base_url="{base_url}" --NotebookApp.extra_static_paths="{session_dir}/jupyter-static" --NotebookApp.token= --NotebookApp.password= --NotebookApp.login_handler_class=minna_jupyter_auth.NotebookLogin --NotebookApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --NotebookApp.allow_remote_access=True --NotebookApp.trust_xheaders=True ; fi\nexec /usr/bin/python3 -m jupyter_server $opts --ServerApp.base_url="{base_url}" --ServerApp.token= --ServerApp.password= --ServerApp.login_handler_class=minna_jupyter_auth.ServerLogin --ServerApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --ServerApp.allow_remote_access=True --ServerApp.trust_xheaders=True
+command = unset JUPYTER_TOKEN\nPYTHONPATH="{app_dir}${PYTHONPATH:+:$PYTHONPATH}"; export PYTHONPATH\nopts="--no-browser --ip={host} --port={port} --port-retries=0 --allow-root"\nif [ -n "{field_kernel}" ]; then opts="$opts --MappingKernelManager.default_kernel_name={field_kernel}"; fi\nif /usr/bin/python3 -c 'import jupyterlab' 2>/dev/null; then exec /usr/bin/python3 -m jupyterlab $opts --ServerApp.base_url="{base_url}" --ServerApp.token= --ServerApp.password= --ServerApp.login_handler_class=minna_jupyter_auth.ServerLogin --ServerApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --ServerApp.allow_remote_access=True --ServerApp.trust_xheaders=True ; fi\nif /usr/bin/python3 -c 'import notebook.notebookapp' 2>/dev/null; then if [ -f "{app_dir}/minna_jupyter_terminal.py" ]; then /usr/bin/python3 "{app_dir}/minna_jupyter_terminal.py" "{session_dir}/jupyter-static"; fi; exec /usr/bin/python3 -m notebook $opts --NotebookApp.base_url="{base_url}" --NotebookApp.extra_static_paths="{session_dir}/jupyter-static" --NotebookApp.token= --NotebookApp.password= --NotebookApp.login_handler_class=minna_jupyter_auth.NotebookLogin --NotebookApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --NotebookApp.allow_remote_access=True --NotebookApp.trust_xheaders=True ; fi\nexec /usr/bin/python3 -m jupyter_server $opts --ServerApp.base_url="{base_url}" --ServerApp.token= --ServerApp.password= --ServerApp.login_handler_class=minna_jupyter_auth.ServerLogin --ServerApp.authenticate_prometheus=True --MappingKernelManager.kernel_info_timeout=300 --ServerApp.allow_remote_access=True --ServerApp.trust_xheaders=True
 
 [field cores]
 min = 1
@@ -34,3 +37,10 @@ default = 0
 min = 0.001
 max = 24
 default = 2
+
+[field kernel]
+type = select
+source = user-kernels
+label = Kernel
+help = The kernel new notebooks start with: one of your kernels (minna-kernel); not chosen, Python 3.
+default =

@@ -148,6 +148,13 @@ export function clock (unix) {
   return d.toLocaleDateString([], { month: 'short', day: 'numeric' }) + ' ' + time;
 }
 
+// Unix seconds -> the full local date and time: "Mon 7 Dec 2026, 10:05".
+export function fullDate (unix) {
+  const d = new Date(unix * 1000);
+  return d.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' }) +
+    ', ' + d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
 // A number as the form shows it: 4 -> "4", 0.25 -> "0.25".
 export function num (v) {
   return String(Math.round(v * 1000) / 1000);

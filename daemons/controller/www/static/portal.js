@@ -12,6 +12,10 @@ async function main () {
       const app = form && form.apps.find((a) => a.id === id);
       return app ? app.name : id;
     },
+    admin: me.admin,
+    // a session that started, ended or was stopped changes the queue line
+    // and the user's limit: ask again at once
+    onChange: () => form && form.refreshQueue(),
   });
   form = new LaunchForm(document.getElementById('launch-form'), {
     me,

@@ -1,7 +1,8 @@
 // minna portal: "My sessions", one card per session with its live state.
 // Polls GET /api/v1/sessions (fast while something is changing), counts the
 // time left down between polls, and keeps keyboard focus across updates.
-import { api, announce, clock, duration, el, num, serverNow } from './api.js';
+import { api, announce, clock, duration, el, fullDate, num, serverNow } from './api.js';
+import { Notifier } from './notify.js';
 
 const LIVE = new Set(['queued', 'starting', 'running', 'ending', 'unknown']);
 const CHANGING = new Set(['queued', 'starting', 'ending', 'unknown']);
@@ -26,9 +27,12 @@ const START_STEPS = [
 ];
 
 export class SessionList {
-  constructor (list, { appName }) {
+  constructor (list, { appName, admin, onChange }) {
     this.list = list;
     this.appName = appName;
+    this.admin = !!admin;
+    this.onChange = onChange || (() => {});
+    this.notifier = new Notifier(document.getElementById('notify-toggle'));
     this.cards = new Map();   // id -> { li, session, key }
     this.timer = null;
     this.busy = new Set();    // ids with a Stop/Relaunch in flight
@@ -87,11 +91,19 @@ export class SessionList {
       const old = card.session;
       card.session = s;
       card.serverNow = serverNow();
-      const key = [s.state, s.reason, s.url, s.estimated_start, s.host].join('|');
+      const key = [s.state, s.reason, s.url, s.estimated_start, s.host, s.hours,
+        s.extend && s.extend.allowed].join('|');
       if (key !== card.key) {
         card.key = key;
         this.fill(card);
-        if (old && old.state !== s.state) announce(`${this.appName(s.app)} session: ${STATE_TEXT[s.state] || s.state}.`);
+        if (old && old.state !== s.state) {
+          announce(`${this.appName(s.app)} session: ${STATE_TEXT[s.state] || s.state}.`);
+          this.onChange();
+          // a session that waited (queued, or in the scheduler's queue) has started
+          if (s.state === 'running' && (old.state === 'queued' || typeof old.estimated_start === 'number')) {
+            this.notifier.started(s, this.appName(s.app));
+          }
+        }
       }
       // keep the server's order (newest first) without moving focused nodes needlessly
       const want = previous ? previous.nextSibling : this.list.firstChild;
@@ -146,6 +158,9 @@ export class SessionList {
         break;
       }
       case 'running':
+        if (s.started || s.job_started) {
+          body.append(el('p', { class: 'hint when' }, `Started ${fullDate(s.job_started || s.started)}`));
+        }
         body.append(el('p', { class: 'time-left' }, 'Time left: ', el('strong', { class: 'left' })));
         body.append(el('p', { class: 'warning walltime-warning', role: 'status', hidden: true }));
         // while running, a reason is a notice from the controller (idle culling ahead)
@@ -165,21 +180,37 @@ export class SessionList {
         if (s.reason) body.append(el('p', { class: 'hint', text: s.reason }));
         break;
       default: {
-        // ended, failed: why, and when
-        const when = s.ended ? `${s.state === 'failed' ? 'Failed' : 'Ended'} at ${clock(s.ended)}` : '';
-        if (when) body.append(el('p', { class: 'hint', text: when }));
-        if (s.reason) {
+        // ended, failed: why in the user's words, and when (with the date)
+        const started = s.job_started || s.started || s.created;
+        const when = s.ended
+          ? `${s.state === 'failed' ? 'Failed' : 'Ended'} ${fullDate(s.ended)} (launched ${fullDate(s.created)}` +
+            `${started && s.ended > started ? `, ran ${duration(s.ended - started)}` : ''})`
+          : '';
+        if (when) body.append(el('p', { class: 'hint when', text: when }));
+        if (s.end_text) body.append(el('p', { class: 'end-text', text: s.end_text }));
+        // the technical reason, as details (a crash's output, a walltime)
+        if (s.reason && s.reason !== s.end_text) {
           const multi = s.reason.includes('\n');
-          body.append(el('div', { class: 'reason' }, el('span', { text: 'Reason: ' }),
-            multi ? el('pre', { text: s.reason }) : el('span', { text: s.reason })));
+          body.append(el('details', { class: 'reason' }, el('summary', { text: 'Details' }),
+            multi ? el('pre', { text: s.reason }) : el('p', { text: s.reason })));
         }
       }
     }
-    if (s.host) body.append(el('p', { class: 'hint', text: `Host: ${s.host}` }));
+    // where it runs is for admins; a student needs only Connect
+    if (s.host && this.admin) body.append(el('p', { class: 'hint host', text: `Host: ${s.host}` }));
+    if (s.state === 'running' && s.extend) {
+      const ext = s.extend;
+      actions.append(el('button', {
+        type: 'button', 'data-action': 'extend',
+        'aria-label': ext.allowed ? `Extend ${this.appName(s.app)} by ${num(ext.step_hours)} h` : `Extend (${ext.why_not})`,
+        title: ext.allowed ? `Adds ${num(ext.step_hours)} h (at most ${num(ext.limit_hours)} h in all)` : ext.why_not,
+        onclick: () => this.extend(card, errorBox),
+      }, ext.allowed ? `Extend ${num(ext.step_hours)} h` : 'Extend'));
+    }
     if (LIVE.has(s.state) && s.state !== 'ending') {
       actions.append(el('button', {
         type: 'button', 'data-action': 'stop', 'aria-label': `Stop ${this.appName(s.app)} session ${s.id}`,
-        onclick: () => this.stop(card, errorBox),
+        onclick: () => this.confirmStop(card, errorBox),
       }, 'Stop'));
     } else if (!LIVE.has(s.state)) {
       actions.append(el('button', {
@@ -187,6 +218,11 @@ export class SessionList {
         'aria-label': `Relaunch ${this.appName(s.app)} with the same settings`,
         onclick: () => this.relaunch(card, errorBox),
       }, 'Relaunch'));
+      actions.append(el('button', {
+        type: 'button', 'data-action': 'remove', class: 'quiet',
+        'aria-label': `Remove this ${this.appName(s.app)} card from the list`,
+        onclick: () => this.remove(card, errorBox),
+      }, 'Remove'));
     }
     card.li.className = `card card-${s.state}`;
     card.li.replaceChildren(
@@ -219,12 +255,76 @@ export class SessionList {
             warn.textContent = show ? text : '';
           }
           card.li.classList.toggle('card-warn', show);
+          if (show && left > 0) this.notifier.endingSoon(s, this.appName(s.app), left);
         }
       }
       const elapsed = card.li.querySelector('.elapsed');
       if (elapsed && elapsed.dataset.since) {
         elapsed.textContent = `for ${duration(now - Number(elapsed.dataset.since))}`;
       }
+    }
+  }
+
+  // Stop asks first: what is not saved in the app is lost.
+  confirmStop (card, errorBox) {
+    const s = card.session;
+    const dialog = document.getElementById('stop-dialog');
+    if (!dialog || typeof dialog.showModal !== 'function') {
+      if (window.confirm(`Stop ${this.appName(s.app)}? Work you have not saved in it is lost.`)) this.stop(card, errorBox);
+      return;
+    }
+    document.getElementById('stop-dialog-app').textContent = this.appName(s.app);
+    const opener = card.li.querySelector('[data-action="stop"]');
+    dialog.returnValue = '';
+    dialog.onclose = () => {
+      if (dialog.returnValue === 'stop') this.stop(card, errorBox);
+      else if (opener) opener.focus();
+    };
+    dialog.showModal();
+    document.getElementById('stop-dialog-cancel').focus();
+  }
+
+  async extend (card, errorBox) {
+    // the server decides (the policy, then the scheduler) and says why not
+    const s = card.session;
+    this.busy.add(s.id);
+    this.disable(card);
+    try {
+      const updated = await api('POST', `sessions/${encodeURIComponent(s.id)}/extend`);
+      this.busy.delete(s.id);
+      announce(`${this.appName(s.app)} extended: ${duration(updated.time_left)} left.`);
+      this.notifier.forget(s.id);
+      this.render([...this.cards.values()].map((c) => (c.session.id === s.id ? updated : c.session)));
+      const again = this.cards.get(s.id);
+      const note = again && again.li.querySelector('.card-error');
+      if (note) {
+        note.textContent = `Extended: ${num(updated.hours)} h in all.`;
+        note.className = 'card-error notice-ok';
+        note.hidden = false;
+      }
+    } catch (e) {
+      this.busy.delete(s.id);
+      this.showCardError(card, errorBox, `Not extended: ${e.message}`);
+    }
+    this.refresh();
+  }
+
+  async remove (card, errorBox) {
+    const s = card.session;
+    this.busy.add(s.id);
+    this.disable(card);
+    try {
+      await api('POST', `sessions/${encodeURIComponent(s.id)}/hide`);
+      this.busy.delete(s.id);
+      const next = card.li.nextElementSibling || card.li.previousElementSibling;
+      card.li.remove();
+      this.cards.delete(s.id);
+      announce(`${this.appName(s.app)} card removed.`);
+      document.getElementById('no-sessions').hidden = this.cards.size > 0;
+      (next ? next.querySelector('[data-action]') : document.getElementById('sessions-heading'))?.focus();
+    } catch (e) {
+      this.busy.delete(s.id);
+      this.showCardError(card, errorBox, `Not removed: ${e.message}`);
     }
   }
 
@@ -246,9 +346,11 @@ export class SessionList {
 
   async relaunch (card, errorBox) {
     const s = card.session;
+    // the same settings, the app's own fields too (the hours without the extensions)
     const body = {
+      ...(s.fields || {}),
       app: s.app, queue: s.queue, cores: s.cores, memory_gb: s.memory_gb,
-      gpus: s.gpus, hours: s.hours, if_busy: s.if_busy,
+      gpus: s.gpus, hours: Math.max(0.001, s.hours - (s.extended_hours || 0)), if_busy: s.if_busy,
     };
     this.busy.add(s.id);
     this.disable(card);
@@ -271,6 +373,7 @@ export class SessionList {
   showCardError (card, errorBox, text) {
     for (const b of card.li.querySelectorAll('button')) b.disabled = false;
     const box = card.li.querySelector('.card-error') || errorBox;
+    box.className = 'form-error card-error';
     box.textContent = text;
     box.hidden = false;
   }

@@ -1,0 +1,3 @@
+# expect: : [app] name
+[app]
+command = run

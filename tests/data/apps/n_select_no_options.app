@@ -1,0 +1,6 @@
+# expect: :5: [field release] options
+[app]
+name = X
+command = run
+[field release]
+type = select

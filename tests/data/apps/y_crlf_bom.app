@@ -1,0 +1,6 @@
+﻿[app]
+name = CRLF
+command = run
+[field cores]
+min = 1
+max = 2

@@ -1,0 +1,3 @@
+[app]
+name = Minimal
+command = exec sleep 60
