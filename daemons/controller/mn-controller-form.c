@@ -514,7 +514,10 @@ read_field (MnFormSources *self, const MnApp *app, const MnAppFormField *f, Json
     options = mn_form_sources_options (self, app, f, user, &why);
   if (n != NULL && (value = member_text (f, n, error)) == NULL)
     return NULL;
-  if (value == NULL)
+  /* a kernel the user no longer has would be Jupyter's default and fail
+   * every new notebook: a request that names none gets Jupyter's own (the
+   * portal sends the last one when it is still in the user's list) */
+  if (value == NULL && f->source != MN_APP_SOURCE_KERNELS)
     value = last_value (f, last, (const gchar *const *) options);
   if (value == NULL)
     value = g_strdup (f->def);
