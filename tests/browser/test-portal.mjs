@@ -359,10 +359,11 @@ try {
     // the field and the page puts its message there.
     const page = await ctx.bob.newPage();
     watch(page, 'bob');
-    await page.route('**/api/v1/apps', async (route) => {
+    // the launch form is drawn from GET /api/v1/apps/ID/form (issue 18)
+    await page.route('**/api/v1/apps/*/form', async (route) => {
       const real = await route.fetch();
       const data = await real.json();
-      for (const a of data.apps) a.fields.cores.max = 99;
+      for (const f of data.fields) if (f.name === 'cores') f.max = 99;
       await route.fulfill({ response: real, json: data });
     });
     await page.goto(portal.url + '/');
