@@ -12,7 +12,7 @@ name=app default_runs=40000
 flags=("${base_flags[@]}" -I"$src/config" -I"$src/policy" -I"$src/daemons/controller")
 read -r -a deps_cflags <<< "$(pkg-config --cflags glib-2.0 json-glib-1.0)"
 read -r -a deps_libs <<< "$(pkg-config --libs glib-2.0 json-glib-1.0)"
-sources=("$src"/config/mn-config-*.c "$src"/policy/mn-policy-*.c
+sources=("${config_sources[@]}" "$src"/policy/mn-policy-*.c
          "$src"/daemons/controller/mn-controller-app.c "$src"/daemons/controller/mn-controller-config.c
          "$src"/daemons/controller/mn-controller-session.c)
 
