@@ -218,6 +218,25 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
                "srun --immediate or salloc --immediate");
   g_string_append (out, "# - the per-user limit counts waiting jobs too: "
                    "MaxSubmitJobsPerUser below.\n");
+  if (c->design != MN_DESIGN_DEDICATED)
+    g_string_append_printf (out,
+      "# - design = %s (issue 19): partition '%s-shared' overlaps the batch nodes\n"
+      "#   (Nodes=batch[1-N] is a placeholder for them) with OverSubscribe=FORCE:%u, so\n"
+      "#   an interactive job starts at once on a node running batch work.  The batch\n"
+      "#   partition(s) of those nodes need OverSubscribe=FORCE:1 (one batch job per\n"
+      "#   core, as before): Slurm shares no core of a partition without it.  Memory\n"
+      "#   is a consumable, so a job starts only where the batch jobs' --mem leaves\n"
+      "#   its own: the model's headroom rule, exact when batch jobs state --mem.\n"
+      "#   Not expressed: max_extra_jobs_per_node (FORCE:%u counts jobs per core,\n"
+      "#   batch included, not interactive jobs per node); cpu_share (the kernel\n"
+      "#   shares the cores; the model's rate is an estimate, not a limit); batch time\n"
+      "#   limits are not extended by the stretch (give batch jobs the margin);%s\n",
+      mn_policy_design_to_string (c->design), part, c->max_extra_jobs + 1,
+      c->max_extra_jobs + 1,
+      c->design == MN_DESIGN_HYBRID
+      ? "\n#   hybrid: submit to the dedicated partition first (--immediate), then to\n"
+        "#   the shared one; minna's controller does not do that yet."
+      : " the\n#   dedicated partition above is not needed for this design.");
 
   begin (out, "slurm.conf");
   /* memory a consumable (_Memory): only then does task/cgroup limit a job
@@ -251,6 +270,19 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
                           G_GUINT64_FORMAT " QOS=%s State=UP\n",
                           part, part, c->nodes, c->max_jobs_per_logical, wall, wall,
                           c->job_max_memory_mb, c->job_max_memory_mb, part);
+  if (c->design != MN_DESIGN_DEDICATED)
+    {
+      /* Issue 19: interactive jobs share the batch nodes.  Slurm counts
+       * OverSubscribe=FORCE:N in jobs per core, the batch job included;
+       * memory stays a consumable, so a job starts only where the batch
+       * jobs' --mem leaves its own: the model's headroom rule. */
+      g_string_append_printf (out,
+                              "PartitionName=%s-shared Nodes=batch[1-N] OverSubscribe=FORCE:%u "
+                              "MaxTime=%s DefaultTime=%s DefMemPerNode=%" G_GUINT64_FORMAT
+                              " MaxMemPerNode=%" G_GUINT64_FORMAT " QOS=%s State=UP\n",
+                              part, c->max_extra_jobs + 1, wall, wall, c->job_max_memory_mb,
+                              c->job_max_memory_mb, part);
+    }
   end (out, "slurm.conf");
 
   if (gpus)

@@ -3,6 +3,8 @@
  * is placed on, the batch rate, the stretch arithmetic, and the keys. */
 #define G_LOG_DOMAIN "minna-policy-test"
 
+#include <string.h>
+
 #include "mn-policy-test-util.h"
 
 #define G (G_GUINT64_CONSTANT (1024))
@@ -190,6 +192,26 @@ test_keys (void)
   g_assert_cmpstr (mn_policy_design_to_string (MN_DESIGN_OVERSUBSCRIBE), ==, "oversubscribe");
 }
 
+/* The Slurm export: a partition over the batch nodes with OverSubscribe =
+ * max_extra + 1 jobs per core and the interactive QOS, what Slurm cannot say
+ * as comments; nothing of it for a dedicated design. */
+static void
+test_export_slurm (void)
+{
+  g_autoptr (MnPolicyConfig) d = mn_test_config (NULL);
+  g_autoptr (MnPolicyConfig) o = mn_test_config ("oversubscribe.design=oversubscribe "
+                                                 "oversubscribe.max_extra_jobs_per_node=3");
+  g_autofree gchar *dt = mn_policy_export_slurm (d);
+  g_autofree gchar *ot = mn_policy_export_slurm (o);
+
+  g_assert_null (strstr (dt, "-shared"));
+  g_assert_null (strstr (dt, "design ="));
+  g_assert_nonnull (strstr (ot, "\nPartitionName=interactive-shared Nodes=batch[1-N] OverSubscribe=FORCE:4 "));
+  g_assert_nonnull (strstr (ot, "QOS=interactive State=UP\n# ---- END slurm.conf ----"));
+  g_assert_nonnull (strstr (ot, "OverSubscribe=FORCE:1"));        /* what the batch partition needs */
+  g_assert_nonnull (strstr (ot, "Not expressed: max_extra_jobs_per_node"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -204,5 +226,6 @@ main (int argc, char **argv)
     g_test_add_data_func (end_cases[i].path, &end_cases[i], test_end);
   g_test_add_func ("/policy/oversub/stretch-sequence", test_stretch_sequence);
   g_test_add_func ("/policy/oversub/keys", test_keys);
+  g_test_add_func ("/policy/oversub/export-slurm", test_export_slurm);
   return g_test_run ();
 }

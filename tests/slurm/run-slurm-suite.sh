@@ -32,7 +32,7 @@ nok () { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
 check () { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi; }
 diag () { sed 's/^/# /'; }
 
-users=(mnsl1 mnsl2 mnsl3 mnsl4 mnsl5)
+users=(mnsl1 mnsl2 mnsl3 mnsl4 mnsl5 mnsl6 mnsl7)
 cleanup () {
   "$here/slurm-down.sh" 2>&1 | diag
   for u in "${users[@]}"; do
@@ -160,6 +160,45 @@ if [ -n "$controller" ]; then
              MINNA_E2E_RESTART="$here/slurmctld-restart.sh" \
              timeout 420 python3 "$here/../slurm/controller-e2e.py" slurm "$controller" mnsl4 \
              "$here/test-policy.conf" 2>&1 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-e2e.py exited $rc"; })
+fi
+
+# --- issue 19: the over-subscribing export on the real slurmctld -----------------
+# The export of an oversubscribe policy (the test policy's caps) adds the
+# partition interactive-shared over the batch nodes; with the batch partition
+# at OverSubscribe=FORCE:1 an interactive job starts at once on a node whose
+# cores a batch job holds, and one whose --mem passes the node's memory left
+# by the batch job's --mem (the model's headroom rule) does not.
+ov_conf=$(mktemp /tmp/minna-oversub-XXXXXX.conf)
+{ cat "$here/test-policy.conf"; printf '\n[oversubscribe]\ndesign = oversubscribe\nmax_extra_jobs_per_node = 2\n'; } > "$ov_conf"
+ov_line=$("$MINNA_POLICY_BIN" export --slurm "$ov_conf" | grep '^PartitionName=interactive-shared ' || true)
+rm -f "$ov_conf"
+check "export: interactive-shared over the batch nodes, OverSubscribe=FORCE:3 ($ov_line)" \
+  grep -q 'Nodes=batch\[1-N\] OverSubscribe=FORCE:3 .*QOS=interactive' <<<"$ov_line"
+sed -i -e 's/^PartitionName=all Nodes=n\[1-2\] Default=YES MaxTime=INFINITE State=UP$/PartitionName=all Nodes=n[1-2] Default=YES MaxTime=INFINITE OverSubscribe=FORCE:1 State=UP/' "$SLURM_CONF"
+sed 's/Nodes=batch\[1-N\]/Nodes=n[1-2]/' <<<"$ov_line" >> "$SLURM_CONF"
+timeout $T scontrol reconfigure 2>&1 | diag
+sleep 2
+check "partition interactive-shared is up" eval 'timeout $T sinfo -h -p interactive-shared -o %a | grep -q up'
+# a batch job holding every core of one node (2 cores, 1000 of 2000 MB)
+ob=$(submit mnsl5 -p all -N 1 -c 2 --mem=1000 --wrap 'sleep 300')
+if wait_state "$ob" RUNNING 20; then
+  onode=$(timeout $T squeue -h -j "$ob" -o %N)
+  oi=$(submit mnsl6 -p interactive-shared -w "$onode" -c 1 --mem=500 --wrap 'sleep 300')
+  t0=$(date +%s)
+  if wait_state "$oi" RUNNING 10; then
+    ok "an interactive job starts at once ($(( $(date +%s) - t0 )) s) on $onode beside the batch job ($(state "$ob"))"
+  else
+    nok "an interactive job starts at once on $onode beside the batch job"
+  fi
+  check "the batch job keeps running beside it" test "$(state "$ob")" = RUNNING
+  om=$(submit mnsl7 -p interactive-shared -w "$onode" -c 1 --mem=1500 --wrap 'sleep 300')
+  sleep 3
+  oreason=$(timeout $T squeue -h -j "$om" -o '%T %r')
+  check "one asking more memory than the node has left waits ($oreason)" test "${oreason%% *}" = PENDING
+  timeout $T scancel "$ob" "$oi" "$om"
+else
+  nok "a batch job fills a node for the over-subscription check"
+  timeout $T scancel "$ob"
 fi
 
 # --- walltime end -------------------------------------------------------------
