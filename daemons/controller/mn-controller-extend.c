@@ -104,8 +104,12 @@ mn_controller_manager_extend (MnControllerManager *self, const gchar *id, MnExte
 
   if (s == NULL || s->state != MN_SESSION_RUNNING || s->job_id == NULL)
     {
+      /* say what it is: "unknown" (the scheduler did not answer) is not "over" */
       g_set_error (&error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED,
-                   "only a running session can be extended");
+                   "only a running session can be extended (this one is %s)",
+                   s == NULL ? "over" : s->state == MN_SESSION_UNKNOWN
+                   ? "being checked: the scheduler did not answer; try again in a moment"
+                   : mn_session_state_to_string (s->state));
       return done (NULL, error, data);
     }
   if (g_hash_table_contains (self->busy, id))

@@ -689,6 +689,10 @@ def step_extend(ctx, sid):
     update TimeLimit / qalter -l h_rt); past the policy's limit it is refused
     with the reason."""
     c = ctx["user"]
+    # a session the scheduler could not be asked about (unknown) is not
+    # extended: wait for it to be running
+    running, s = c.wait(sid, ("running",), 60)
+    diag(f"before Extend the session is {s.get('state')} ({s.get('reason')})")
     before = scheduler_time_limit(sid)
     st, s = c.call("POST", f"/api/v1/sessions/{sid}/extend")
     if not ok(st == 200, f"Extend accepted ({st}: {s.get('error') if st != 200 else s.get('hours')} h)"):
