@@ -62,7 +62,24 @@ load_policy (const MnControllerConfig *config, GError **error)
     return mn_policy_config_new_default ();
   if (!g_file_get_contents (config->policy_file, &data, &len, error))
     return NULL;
-  return mn_policy_config_load_data (data, len, config->policy_file, error);
+  g_autoptr (MnPolicyConfig) policy = mn_policy_config_load_data (data, len, config->policy_file, error);
+  if (policy == NULL)
+    return NULL;
+  /* Enforce what is modelled, or refuse: the simulator models the
+   * over-subscribing designs (issue 19), but this controller places
+   * sessions only on interactive.q, and would silently run a smaller
+   * dedicated queue than the planner sized. */
+  if (policy->design != MN_DESIGN_DEDICATED)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
+                   "%s: [oversubscribe] design = %s: minna-controller enforces only design = dedicated "
+                   "so far (the simulator models %s, and 'minna-policy export --slurm' writes its "
+                   "partitions for a site to run without minna-controller)",
+                   config->policy_file, mn_policy_design_to_string (policy->design),
+                   mn_policy_design_to_string (policy->design));
+      return NULL;
+    }
+  return g_steal_pointer (&policy);
 }
 
 static const gchar *
