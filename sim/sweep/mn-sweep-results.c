@@ -459,6 +459,15 @@ outcome_at (MnSweepResults *r, gint i)
 /* One step down from the recommendation in the first minimise key: of the
  * points whose value of it is cheaper, those with the value nearest the
  * recommended one; of them, the closest to passing. */
+/* Whether minna-controller enforces the point's design: only dedicated
+ * (issue 19: the over-subscribing designs are modelled and exported for
+ * Slurm, and the controller refuses them at start). */
+static gboolean
+enforced (const MnSweepOutcome *o)
+{
+  return o->point->policy->design == MN_DESIGN_DEDICATED;
+}
+
 static gint
 find_next_smaller (MnSweepResults *r)
 {
@@ -476,7 +485,11 @@ find_next_smaller (MnSweepResults *r)
   for (guint i = 0; i < r->outcomes->len; i++)
     {
       gint64 v = outcome_at (r, i)->point->values[k->param];
-      gboolean cheaper = k->larger_first ? v > rv : v < rv;
+      gboolean cheaper;
+
+      if (!enforced (outcome_at (r, i)))
+        continue;
+      cheaper = k->larger_first ? v > rv : v < rv;
 
       if (cheaper && (!have_step || (k->larger_first ? v < step : v > step)))
         {
@@ -490,7 +503,7 @@ find_next_smaller (MnSweepResults *r)
     {
       const MnSweepOutcome *o = outcome_at (r, i);
 
-      if (o->point->values[k->param] != step)
+      if (o->point->values[k->param] != step || !enforced (o))
         continue;
       if (best < 0 || compare_closeness (s, o, outcome_at (r, best)) < 0)
         best = i;
@@ -536,6 +549,7 @@ mn_sweep_results_new (const MnSweepScenario *scenario, GPtrArray *points,
   r->recommended = -1;
   r->best = -1;
   r->next_smaller = -1;
+  r->unenforced = -1;
   for (guint i = 0; i < points->len; i++)
     {
       MnSweepOutcome *o = g_new0 (MnSweepOutcome, 1);
@@ -550,10 +564,16 @@ mn_sweep_results_new (const MnSweepScenario *scenario, GPtrArray *points,
         }
       summarise (scenario, o, n_seeds);
       g_ptr_array_add (r->outcomes, o);
-      if (o->pass
+      /* Recommended: what the controller will enforce as sized.  A cheaper
+       * over-subscribing point is named beside it, never recommended. */
+      if (o->pass && enforced (o)
           && (r->recommended < 0
               || mn_sweep_compare_cost (scenario, o->point, outcome_at (r, r->recommended)->point) < 0))
         r->recommended = i;
+      if (o->pass && !enforced (o)
+          && (r->unenforced < 0
+              || mn_sweep_compare_cost (scenario, o->point, outcome_at (r, r->unenforced)->point) < 0))
+        r->unenforced = i;
       if (r->best < 0 || compare_closeness (scenario, o, outcome_at (r, r->best)) < 0)
         r->best = i;
     }
@@ -893,6 +913,18 @@ mn_sweep_results_summary (MnSweepResults *r)
     }
   summary_targets (r, out, o);
   summary_next_smaller (r, out);
+  if (r->unenforced >= 0)
+    {
+      const MnSweepOutcome *u = outcome_at (r, r->unenforced);
+      g_autofree gchar *uwhat = mn_sweep_point_describe (u->point, FALSE);
+
+      g_string_append_printf (out, "Not recommended, though it meets every target%s: point %u of %u: %s\n"
+                              "  (minna-controller does not enforce design = %s yet and refuses it at start; "
+                              "'minna-policy export --slurm' writes its partitions); median [min .. max]:\n",
+                              r->scenario->world ? " on every seed" : "", u->point->index,
+                              r->points->len, uwhat, mn_policy_design_to_string (u->point->policy->design));
+      summary_targets (r, out, u);
+    }
   summary_peak (r, out, o);
   point_metrics = g_new (JsonObject *, r->n_seeds);
   for (guint s = 0; s < r->n_seeds; s++)

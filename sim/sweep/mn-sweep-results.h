@@ -144,6 +144,7 @@ typedef struct {
   /* The closest of the points one step cheaper in the first minimise key
    * (nodes=3 when 4 is recommended); -1 when there is none. */
   gint                   next_smaller;
+  gint                   unenforced;   /* cheapest point meeting every target whose design minna-controller does not enforce, -1 */
 } MnSweepResults;
 
 /* Takes references to @points; @baselines (one per seed, entries may be

@@ -217,6 +217,13 @@ test_default_year (void)
   g_assert_cmpfloat (json_object_get_double_member (json_object_get_object_member (
                        json_object_get_object_member (rec, "targets"), "immediate_share_every_hour"), "min"), >=, 0.99);
   g_assert_false (json_object_get_boolean_member (rec, "refuses_all"));
+  /* only a design minna-controller enforces is recommended */
+  {
+    const gchar *line = strstr (out, "Recommended: point ");
+    g_autofree gchar *first = g_strndup (line, strcspn (line, "\n"));
+
+    g_assert_true (g_str_has_suffix (first, " design=dedicated"));
+  }
   mn_check_rm_rf (tmp);
 }
 
