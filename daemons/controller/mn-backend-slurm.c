@@ -229,7 +229,25 @@ slurm_extend (MnBackend *backend, const gchar *job_id, gint64 walltime, gint64 n
                                              minutes / 60, (gint) (minutes % 60));
   const gchar *argv[] = { "scontrol", "update", id, limit, NULL };
   (void) now;
-  return run (self, argv, NULL, NULL, error);
+  /* Just after a job starts, slurmctld may answer "Job update not
+   * available right now, the DB index is being set, try again in a bit":
+   * a transient refusal, not the scheduler saying no.  This runs in a
+   * worker thread (mn-controller-extend.c), so waiting here blocks no one;
+   * at most 20 tries a second apart (after a slurmctld restart the index
+   * took longer than a few seconds in CI). */
+  for (guint attempt = 1;; attempt++)
+    {
+      g_autoptr(GError) local = NULL;
+
+      if (run (self, argv, NULL, NULL, &local))
+        return TRUE;
+      if (attempt >= 20 || strstr (local->message, "try again") == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      g_usleep (G_USEC_PER_SEC);
+    }
 }
 
 /* squeue's local time (2026-11-23T23:30:00) in s since the epoch; 0 for

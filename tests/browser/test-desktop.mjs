@@ -285,7 +285,9 @@ try {
     // noVNC's settings from the start page: resize remote, reconnect on
     check(await desk.inputValue('#noVNC_setting_resize') === 'remote', 'resize is not remote');
     check(await desk.isChecked('#noVNC_setting_reconnect'), 'reconnect is off');
-    const term = await waitFor('the xterm window on the X side', () => windowGeometry(deskId, '^XTerm$', '--class'));
+    // A fresh machine's first xterm builds fontconfig's cache (and CI runs other
+    // suites beside this one): 20 s was not always enough.
+    const term = await waitFor('the xterm window on the X side', () => windowGeometry(deskId, '^XTerm$', '--class'), 90000);
     const p = await waitFor('the xterm in the canvas', async () => {
       const q = await pixels(desk, { x: term.X + 20, y: term.Y + 40, w: 400, h: 200 });
       return q.white > q.total * 0.8 ? q : null;
