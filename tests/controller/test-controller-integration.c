@@ -160,6 +160,32 @@ kill_recorded (const gchar *name, int sig)
     kill (pid, sig);
 }
 
+/* Whatever still runs from this test's directory (a session whose job
+ * record was gone by teardown: seen as a leftover job.sh and its app after
+ * CI runs): killed by the name of what the test made, its directory. */
+static void
+kill_by_dir (const gchar *dir)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const gchar *name;
+  while (proc && (name = g_dir_read_name (proc)))
+    {
+      gint pid = (gint) g_ascii_strtoll (name, NULL, 10);
+      g_autofree gchar *path = NULL, *cmd = NULL;
+      gsize len = 0;
+      if (pid <= 1 || pid == getpid ())
+        continue;
+      path = g_strdup_printf ("/proc/%d/cmdline", pid);
+      if (!g_file_get_contents (path, &cmd, &len, NULL))
+        continue;
+      for (gsize i = 0; i + 1 < len; i++)
+        if (cmd[i] == '\0')
+          cmd[i] = ' ';
+      if (strstr (cmd, dir) != NULL)
+        kill (pid, SIGKILL);
+    }
+}
+
 static GPid
 spawn_controller (void)
 {
@@ -1627,6 +1653,7 @@ clean_up (void)
               rmdir (cgroups[i]);
         }
     }
+  kill_by_dir (h.dir);
   mn_test_remove_dir (h.dir);
 }
 
