@@ -21,6 +21,8 @@ void  mn_test_write_file (const gchar *path, const gchar *text, int mode);
 /* Removes the test's directory, or keeps it (saying so) when
  * MINNA_KEEP_TEST_DIR is set. */
 void  mn_test_remove_dir (const gchar *dir);
+/* Kill the jobs a test's state dir under @dir records, and anything running from @dir. */
+void  mn_test_kill_jobs (const gchar *dir);
 
 /* Forks.  In the parent: waits for the child, runs @clean_up, returns the
  * child's exit status (1 if it died of a signal).  In the child: returns

@@ -693,28 +693,9 @@ test_error_pages (void)
 static void
 clean_up (void)
 {
-  g_autofree gchar *jobs = g_build_filename (h.dir, "state", "jobs", NULL);
-  g_autoptr(GDir) d = g_dir_open (jobs, 0, NULL);
-  const gchar *name;
   kill_recorded ("relay.pid");
   kill_recorded ("controller.pid");
-  while (d && (name = g_dir_read_name (d)))
-    {
-      g_autofree gchar *p = g_build_filename (jobs, name, NULL);
-      g_autoptr(GKeyFile) kf = g_key_file_new ();
-      if (g_key_file_load_from_file (kf, p, 0, NULL))
-        {
-          gint pid = g_key_file_get_integer (kf, "job", "pid", NULL);
-          g_autofree gchar *list = g_key_file_get_string (kf, "job", "cgroups", NULL);
-          g_auto(GStrv) cgroups = g_strsplit (list ? list : "", ";", -1);
-          if (pid > 1)
-            kill (-pid, SIGKILL);
-          g_usleep (100000);
-          for (gsize i = 0; cgroups[i]; i++)
-            if (cgroups[i][0])
-              rmdir (cgroups[i]);
-        }
-    }
+  mn_test_kill_jobs (h.dir);
   mn_test_remove_dir (h.dir);
 }
 

@@ -160,32 +160,6 @@ kill_recorded (const gchar *name, int sig)
     kill (pid, sig);
 }
 
-/* Whatever still runs from this test's directory (a session whose job
- * record was gone by teardown: seen as a leftover job.sh and its app after
- * CI runs): killed by the name of what the test made, its directory. */
-static void
-kill_by_dir (const gchar *dir)
-{
-  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
-  const gchar *name;
-  while (proc && (name = g_dir_read_name (proc)))
-    {
-      gint pid = (gint) g_ascii_strtoll (name, NULL, 10);
-      g_autofree gchar *path = NULL, *cmd = NULL;
-      gsize len = 0;
-      if (pid <= 1 || pid == getpid ())
-        continue;
-      path = g_strdup_printf ("/proc/%d/cmdline", pid);
-      if (!g_file_get_contents (path, &cmd, &len, NULL))
-        continue;
-      for (gsize i = 0; i + 1 < len; i++)
-        if (cmd[i] == '\0')
-          cmd[i] = ' ';
-      if (strstr (cmd, dir) != NULL)
-        kill (pid, SIGKILL);
-    }
-}
-
 static GPid
 spawn_controller (void)
 {
@@ -1623,9 +1597,6 @@ stop_daemons (void)
 static void
 clean_up (void)
 {
-  g_autofree gchar *jobs = g_build_filename (h.dir, "state", "jobs", NULL);
-  g_autoptr(GDir) d = g_dir_open (jobs, 0, NULL);
-  const gchar *name;
   kill_recorded ("relay.pid", SIGKILL);
   kill_recorded ("controller.pid", SIGKILL);
   {
@@ -1636,24 +1607,7 @@ clean_up (void)
     if (g_file_test (kdir, G_FILE_TEST_IS_DIR))
       mn_test_remove_dir (kdir);
   }
-  while (d && (name = g_dir_read_name (d)))
-    {
-      g_autofree gchar *p = g_build_filename (jobs, name, NULL);
-      g_autoptr(GKeyFile) kf = g_key_file_new ();
-      if (g_key_file_load_from_file (kf, p, 0, NULL))
-        {
-          gint pid = g_key_file_get_integer (kf, "job", "pid", NULL);
-          g_autofree gchar *list = g_key_file_get_string (kf, "job", "cgroups", NULL);
-          g_auto(GStrv) cgroups = g_strsplit (list ? list : "", ";", -1);
-          if (pid > 1)
-            kill (-pid, SIGKILL);
-          g_usleep (100000);
-          for (gsize i = 0; cgroups[i]; i++)
-            if (cgroups[i][0])
-              rmdir (cgroups[i]);
-        }
-    }
-  kill_by_dir (h.dir);
+  mn_test_kill_jobs (h.dir);
   mn_test_remove_dir (h.dir);
 }
 
