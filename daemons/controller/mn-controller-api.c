@@ -330,8 +330,9 @@ login_done (GObject *source, GAsyncResult *result, gpointer data)
   if (!j->ok)
     {
       /* already counted when it came in; the wait runs from now */
-      mn_login_throttle_settle (api->throttle, j->user_key, now);
-      mn_login_throttle_settle (api->addr_throttle, j->addr_key, now);
+      gint64 mono = g_get_monotonic_time ();
+      mn_login_throttle_settle (api->throttle, j->user_key, mono);
+      mn_login_throttle_settle (api->addr_throttle, j->addr_key, mono);
       api->logins_failed++;
       g_message ("failed login for '%s' from %s", j->user, j->addr_key + 5);
       reply_error (j->msg, 401, NULL, "wrong user name or password");
@@ -425,7 +426,7 @@ handle_login (MnControllerApi *api, SoupServerMessage *msg)
   JsonObject *o;
   const gchar *user, *password;
   gboolean bad = FALSE;
-  gint64 now = mn_controller_manager_now (api->manager);
+  gint64 now = g_get_monotonic_time ();   /* the throttle's clock */
   gint64 wait;
   LoginJob *j;
   g_autoptr(GTask) task = NULL;
@@ -461,11 +462,14 @@ handle_login (MnControllerApi *api, SoupServerMessage *msg)
               mn_login_throttle_wait (api->addr_throttle, j->addr_key, now));
   if (wait > 0)
     {
-      g_autofree gchar *retry = g_strdup_printf ("%" G_GINT64_FORMAT, wait);
+      /* whole seconds, rounded up: a client that waits as told finds the
+       * wait over */
+      gint64 seconds = (wait + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
+      g_autofree gchar *retry = g_strdup_printf ("%" G_GINT64_FORMAT, seconds);
       api->logins_throttled++;
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "Retry-After", retry);
-      reply_error (msg, 429, NULL, "too many failed logins; try again in %" G_GINT64_FORMAT " s", wait);
+      reply_error (msg, 429, NULL, "too many failed logins; try again in %" G_GINT64_FORMAT " s", seconds);
       login_job_free (j);
       return;
     }

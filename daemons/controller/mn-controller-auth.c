@@ -225,9 +225,12 @@ mn_auth_pam_check (const gchar *service, const gchar *user, const gchar *passwor
 
 /* ---- throttle ------------------------------------------------------------- */
 
+/* Times are microseconds of the monotonic clock: with whole seconds, a
+ * burst that straddles a second boundary found a 1 s wait already over a
+ * moment after it began (a parallel guess too many got checked). */
 typedef struct {
   guint  failures;
-  gint64 until;
+  gint64 until;   /* µs */
 } Entry;
 
 struct _MnLoginThrottle {
@@ -240,7 +243,7 @@ MnLoginThrottle *
 mn_login_throttle_new (gint64 max_delay, guint free_failures)
 {
   MnLoginThrottle *t = g_new0 (MnLoginThrottle, 1);
-  t->max_delay = max_delay;
+  t->max_delay = max_delay * G_USEC_PER_SEC;
   t->free_failures = MAX (free_failures, 1);
   t->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return t;
@@ -305,7 +308,7 @@ mn_login_throttle_failed (MnLoginThrottle *t, const gchar *key, gint64 now)
   if (e->failures >= t->free_failures)
     {
       guint shift = MIN (e->failures - t->free_failures, 20u);
-      e->until = now + MIN ((gint64) 1 << shift, t->max_delay);
+      e->until = now + MIN (((gint64) 1 << shift) * G_USEC_PER_SEC, t->max_delay);
     }
 }
 
@@ -333,6 +336,7 @@ mn_login_throttle_settle (MnLoginThrottle *t, const gchar *key, gint64 now)
   Entry *e = g_hash_table_lookup (t->entries, key);
   if (e == NULL || e->failures < t->free_failures)
     return;
-  e->until = MAX (e->until, now + MIN ((gint64) 1 << MIN (e->failures - t->free_failures, 20u),
-                                       t->max_delay));
+  e->until = MAX (e->until,
+                  now + MIN (((gint64) 1 << MIN (e->failures - t->free_failures, 20u)) * G_USEC_PER_SEC,
+                             t->max_delay));
 }

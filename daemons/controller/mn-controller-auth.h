@@ -39,12 +39,14 @@ gboolean mn_auth_pam_check (const gchar *service, const gchar *user,
  * room shares one NAT address, so it allows more) and per user at that
  * address ("user:NAME@IP"): guesses from elsewhere never slow the real user
  * down.  The table is bounded; a flood of new keys evicts entries whose wait
- * ended, never everything. */
+ * ended, never everything.  @max_delay is in seconds; every @now is in
+ * microseconds of the monotonic clock (g_get_monotonic_time ()), so a 1 s
+ * wait lasts a whole second wherever in a second it began. */
 typedef struct _MnLoginThrottle MnLoginThrottle;
 MnLoginThrottle *mn_login_throttle_new (gint64 max_delay, guint free_failures);
 void             mn_login_throttle_free (MnLoginThrottle *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnLoginThrottle, mn_login_throttle_free)
-/* Seconds until @key may try again (0: now). */
+/* Microseconds until @key may try again (0: now). */
 gint64           mn_login_throttle_wait (MnLoginThrottle *t, const gchar *key, gint64 now);
 void             mn_login_throttle_failed (MnLoginThrottle *t, const gchar *key, gint64 now);
 void             mn_login_throttle_succeeded (MnLoginThrottle *t, const gchar *key);

@@ -264,20 +264,23 @@ test_passwords (void)
   g_assert_cmpint (system (rm), ==, 0);
 }
 
+/* the throttle counts in microseconds of the monotonic clock */
+#define S G_USEC_PER_SEC
+
 static void
 test_throttle (void)
 {
   g_autoptr(MnLoginThrottle) t = mn_login_throttle_new (8, 3);
-  gint64 now = 1000;
+  gint64 now = 1000 * S;
   mn_login_throttle_failed (t, "user:a", now);
   mn_login_throttle_failed (t, "user:a", now);
   g_assert_cmpint (mn_login_throttle_wait (t, "user:a", now), ==, 0);
   mn_login_throttle_failed (t, "user:a", now);
-  g_assert_cmpint (mn_login_throttle_wait (t, "user:a", now), ==, 1);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:a", now), ==, 1 * S);
   for (gint i = 0; i < 10; i++)
     mn_login_throttle_failed (t, "user:a", now);
-  g_assert_cmpint (mn_login_throttle_wait (t, "user:a", now), ==, 8);
-  g_assert_cmpint (mn_login_throttle_wait (t, "user:a", now + 8), ==, 0);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:a", now), ==, 8 * S);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:a", now + 8 * S), ==, 0);
   g_assert_cmpint (mn_login_throttle_wait (t, "user:b", now), ==, 0);
   mn_login_throttle_succeeded (t, "user:a");
   g_assert_cmpint (mn_login_throttle_wait (t, "user:a", now), ==, 0);
@@ -285,17 +288,17 @@ test_throttle (void)
   /* settle: a check that failed late starts its wait from then */
   for (gint i = 0; i < 3; i++)
     mn_login_throttle_failed (t, "user:c", now);
-  g_assert_cmpint (mn_login_throttle_wait (t, "user:c", now + 5), ==, 0);
-  mn_login_throttle_settle (t, "user:c", now + 5);
-  g_assert_cmpint (mn_login_throttle_wait (t, "user:c", now + 5), ==, 1);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:c", now + 5 * S), ==, 0);
+  mn_login_throttle_settle (t, "user:c", now + 5 * S);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:c", now + 5 * S), ==, 1 * S);
   /* forgive: one right attempt is taken back, the others stay */
   for (gint i = 0; i < 3; i++)
     mn_login_throttle_failed (t, "addr:x", now);
-  g_assert_cmpint (mn_login_throttle_wait (t, "addr:x", now), ==, 1);
+  g_assert_cmpint (mn_login_throttle_wait (t, "addr:x", now), ==, 1 * S);
   mn_login_throttle_forgive (t, "addr:x");
   g_assert_cmpint (mn_login_throttle_wait (t, "addr:x", now), ==, 0);
   mn_login_throttle_failed (t, "addr:x", now);
-  g_assert_cmpint (mn_login_throttle_wait (t, "addr:x", now), ==, 1);
+  g_assert_cmpint (mn_login_throttle_wait (t, "addr:x", now), ==, 1 * S);
 }
 
 /* A flood of new keys (user names from one address) cannot wipe the wait
@@ -304,18 +307,20 @@ static void
 test_throttle_flood (void)
 {
   g_autoptr(MnLoginThrottle) t = mn_login_throttle_new (60, 3);
-  gint64 now = 1000;
+  gint64 now = 1000 * S;
   for (gint i = 0; i < 8; i++)
     mn_login_throttle_failed (t, "user:victim@1.2.3.4", now);
-  g_assert_cmpint (mn_login_throttle_wait (t, "user:victim@1.2.3.4", now), ==, 32);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:victim@1.2.3.4", now), ==, 32 * S);
   for (gint i = 0; i < 120000; i++)
     {
       gchar key[64];
       g_snprintf (key, sizeof key, "user:flood%d@5.6.7.8", i);
       mn_login_throttle_failed (t, key, now);
     }
-  g_assert_cmpint (mn_login_throttle_wait (t, "user:victim@1.2.3.4", now), ==, 32);
+  g_assert_cmpint (mn_login_throttle_wait (t, "user:victim@1.2.3.4", now), ==, 32 * S);
 }
+
+#undef S
 
 static void
 test_pick_port (void)
