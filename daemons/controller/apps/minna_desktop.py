@@ -27,6 +27,7 @@ import hmac
 import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -181,7 +182,25 @@ class Desktop:
         env["XDG_CONFIG_DIRS"] = xdg + ":" + env.get("XDG_CONFIG_DIRS", "/etc/xdg")
         if shutil.which("xsetroot"):
             subprocess.run(["xsetroot", "-solid", "#2f4f6f"], env=env, check=False)
-        self.children.append(subprocess.Popen([wm], env=env, stdin=subprocess.DEVNULL))
+        # The terminal only once Openbox manages the screen: an xterm that
+        # mapped its window while Openbox was still starting stayed unmapped
+        # and unframed (seen in 3 of 4 fresh runs).  Openbox runs --startup's
+        # command when it is ready; it makes a file we wait for (bounded).
+        ready = os.path.join(self.dir, "wm-ready")
+        try:
+            os.unlink(ready)
+        except FileNotFoundError:
+            pass
+        wm_proc = subprocess.Popen([wm, "--startup", "touch " + shlex.quote(ready)],
+                                   env=env, stdin=subprocess.DEVNULL)
+        self.children.append(wm_proc)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(ready) and wm_proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not os.path.exists(ready):
+            print("minna desktop: Openbox did not say it was ready "
+                  f"({'it exited' if wm_proc.poll() is not None else 'after 30 s'}); "
+                  "starting the terminal anyway", flush=True)
         self.children.append(subprocess.Popen(
             [term, "-geometry", "100x30+40+40", "-fa", "Monospace", "-fs", "11",
              "-title", "Terminal"], env=env, stdin=subprocess.DEVNULL))
