@@ -130,6 +130,17 @@ function httpGet (port, p) {
   });
 }
 
+// A process's start time (clock ticks since boot, /proc/PID/stat field 22),
+// as the controller records it in a job record; 0 when gone.
+function procStartTime (pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]) || 0;
+  } catch (e) {
+    return 0;
+  }
+}
+
 export class Portal {
   // users: { name: password }; admins: [names]; policy: see policyText.
   // extraApps: { 'name.app': 'GKeyFile text' } beside the shipped apps.
@@ -287,7 +298,10 @@ export class Portal {
     for (const n of names) {
       const text = fs.readFileSync(path.join(jobs, n), 'utf8');
       const pid = Number((text.match(/^pid=(\d+)/m) || [])[1]);
-      if (pid > 1) {
+      const start = Number((text.match(/^starttime=(\d+)/m) || [])[1]);
+      // only the job's own process group: pids wrap within minutes on a busy
+      // machine, and a stale pid may now lead another test's daemon
+      if (pid > 1 && start && procStartTime(pid) === start) {
         try { process.kill(-pid, 'SIGKILL'); } catch (e) { /* already gone */ }
       }
       await sleep(50);
@@ -306,14 +320,22 @@ export class Tap {
   constructor () {
     this.n = 0;
     this.failed = 0;
+    this.stepLines = [];   // the current step's comments
   }
 
+  // CI shows a failed test's stderr only: once a step failed, its comments
+  // and every later one (the logs the test prints) go to stderr as well.
   comment (text) {
-    for (const line of String(text).split('\n')) console.log(`# ${line}`);
+    for (const line of String(text).split('\n')) {
+      console.log(`# ${line}`);
+      if (this.failed) console.error(`# ${line}`);
+      else if (this.stepLines.length < 400) this.stepLines.push(line);
+    }
   }
 
   async step (name, fn) {
     const t0 = Date.now();
+    this.stepLines = [];
     try {
       await fn();
       this.n++;
@@ -323,6 +345,8 @@ export class Tap {
       this.n++;
       this.failed++;
       console.log(`not ok ${this.n} - ${name}`);
+      console.error(`not ok ${this.n} - ${name}`);
+      for (const line of this.stepLines) console.error(`# ${line}`);
       this.comment(e && e.stack ? e.stack : String(e));
       throw e;
     }

@@ -219,6 +219,21 @@ mn_test_policy_allocation (const gchar *rel_path, guint64 memory_mb, gint64 wall
   return policy;
 }
 
+guint64
+mn_test_proc_starttime (gint pid)
+{
+  g_autofree gchar *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree gchar *data = NULL;
+  g_auto(GStrv) fields = NULL;
+  const gchar *p;
+
+  if (pid <= 1 || !g_file_get_contents (path, &data, NULL, NULL) ||
+      (p = strrchr (data, ')')) == NULL || p[1] == '\0')
+    return 0;
+  fields = g_strsplit (p + 2, " ", 0);
+  return g_strv_length (fields) >= 20 ? g_ascii_strtoull (fields[19], NULL, 10) : 0;
+}
+
 /* Whatever still runs from this test's directory (a session whose job
  * record was gone by teardown: seen as a leftover job.sh and its app after
  * CI runs): killed by the name of what the test made, its directory. */
@@ -261,9 +276,10 @@ mn_test_kill_jobs (const gchar *dir)
       if (g_key_file_load_from_file (kf, p, 0, NULL))
         {
           gint pid = g_key_file_get_integer (kf, "job", "pid", NULL);
+          guint64 start = g_key_file_get_uint64 (kf, "job", "starttime", NULL);
           g_autofree gchar *list = g_key_file_get_string (kf, "job", "cgroups", NULL);
           g_auto(GStrv) cgroups = g_strsplit (list ? list : "", ";", -1);
-          if (pid > 1)
+          if (pid > 1 && start != 0 && mn_test_proc_starttime (pid) == start)
             kill (-pid, SIGKILL);
           g_usleep (100000);
           for (gsize i = 0; cgroups[i]; i++)

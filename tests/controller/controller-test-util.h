@@ -23,6 +23,11 @@ void  mn_test_write_file (const gchar *path, const gchar *text, int mode);
 void  mn_test_remove_dir (const gchar *dir);
 /* Kill the jobs a test's state dir under @dir records, and anything running from @dir. */
 void  mn_test_kill_jobs (const gchar *dir);
+/* A process's start time (clock ticks since boot, /proc/PID/stat field 22)
+ * as the local backend records it; 0 when gone.  Kill a recorded job's
+ * process group only when this matches: pids wrap within minutes on a busy
+ * machine, and a stale one may now lead another test's daemon. */
+guint64 mn_test_proc_starttime (gint pid);
 
 /* Forks.  In the parent: waits for the child, runs @clean_up, returns the
  * child's exit status (1 if it died of a signal).  In the child: returns

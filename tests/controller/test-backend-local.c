@@ -460,9 +460,11 @@ clean_up (void)
       if (g_key_file_load_from_file (kf, p, 0, NULL))
         {
           gint pid = g_key_file_get_integer (kf, "job", "pid", NULL);
+          guint64 start = g_key_file_get_uint64 (kf, "job", "starttime", NULL);
           g_autofree gchar *list = g_key_file_get_string (kf, "job", "cgroups", NULL);
           g_auto(GStrv) cgroups = g_strsplit (list ? list : "", ";", -1);
-          if (pid > 1)
+          /* its own group only (mn_test_proc_starttime) */
+          if (pid > 1 && start != 0 && mn_test_proc_starttime (pid) == start)
             kill (-pid, SIGKILL);
           g_usleep (100000);
           for (gsize i = 0; cgroups[i]; i++)

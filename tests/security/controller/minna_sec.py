@@ -40,21 +40,34 @@ PR_SET_PDEATHSIG = 1
 # ---- TAP -------------------------------------------------------------------
 
 class Tap:
+    """TAP on stdout.  CI shows only a failed test's stderr, so a failure,
+    the comments printed since the previous test point and every later
+    comment go to stderr too."""
+
     def __init__(self):
         self.n = 0
         self.failed = 0
+        self._recent = []
 
     def diag(self, text):
         for line in str(text).splitlines() or [""]:
             print(f"# {line}", flush=True)
+            if self.failed:
+                print(f"# {line}", file=sys.stderr, flush=True)
+            elif len(self._recent) < 200:
+                self._recent.append(line)
 
     def ok(self, cond, name, detail=None):
         self.n += 1
         print(f"{'ok' if cond else 'not ok'} {self.n} - {name}", flush=True)
         if not cond:
             self.failed += 1
+            print(f"not ok {self.n} - {name}", file=sys.stderr, flush=True)
+            for line in self._recent:
+                print(f"# {line}", file=sys.stderr, flush=True)
             if detail is not None:
                 self.diag(detail)
+        self._recent = []
         return cond
 
     def skip_all(self, why):
@@ -152,6 +165,16 @@ def make_user(name):
     return pwd.getpwnam(name)
 
 
+def proc_starttime(pid):
+    """Start time of @pid (clock ticks since boot, /proc/PID/stat field 22),
+    as the local backend records it; 0 when gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def _kill_jobs(state_dir):
     jobs = os.path.join(state_dir, "jobs")
     try:
@@ -163,12 +186,19 @@ def _kill_jobs(state_dir):
             text = open(os.path.join(jobs, n)).read()
         except OSError:
             continue
+        rec = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+        try:
+            pid, start = int(rec.get("pid", "0")), int(rec.get("starttime", "0"))
+        except ValueError:
+            pid, start = 0, 0
+        # its own process group only: pids wrap within minutes on a busy
+        # machine, and a stale one may now lead another test's daemon
+        if pid > 1 and start and proc_starttime(pid) == start:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
         for line in text.splitlines():
-            if line.startswith("pid="):
-                try:
-                    os.killpg(int(line[4:]), signal.SIGKILL)
-                except (ValueError, OSError):
-                    pass
             if line.startswith("cgroups="):
                 time.sleep(0.05)
                 for c in line[8:].split(";"):
