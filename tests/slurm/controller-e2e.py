@@ -114,6 +114,9 @@ def ok(cond, what):
     global failed
     print(("ok - " if cond else "not ok - ") + what, flush=True)
     if not cond:
+        # CI shows a failed test's stderr only: the failure and every later
+        # comment go there too
+        print("not ok - " + what, file=sys.stderr, flush=True)
         failed += 1
     return cond
 
@@ -126,6 +129,8 @@ def todo(what, why):
 def diag(text):
     for line in str(text).splitlines():
         print("# " + line, flush=True)
+        if failed:
+            print("# " + line, file=sys.stderr, flush=True)
 
 
 def elapsed():
