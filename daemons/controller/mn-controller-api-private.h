@@ -23,6 +23,11 @@ gchar *mn_api_require_state_change (MnControllerApi *api, SoupServerMessage *msg
 gchar *mn_api_login_user (MnControllerApi *api, SoupServerMessage *msg);
 /* A session as GET /api/v1/sessions lists it. */
 void   mn_api_add_session (MnControllerApi *api, JsonBuilder *b, const MnSession *s);
+/* interactive.q by node and logical node (mn-controller-occupancy.c):
+ * the members queue, running, waiting and nodes of the object @b is in.
+ * @admin_detail adds who is placed where (user names: admins only), the
+ * cores asked, the nodes' memory and waiting_sessions. */
+void   mn_api_add_occupancy (JsonBuilder *b, MnControllerManager *manager, gboolean admin_detail);
 /* The headers of every page answer (CSP, nosniff, ...). */
 void   mn_api_page_headers (SoupServerMessage *msg);
 

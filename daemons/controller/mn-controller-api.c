@@ -1272,44 +1272,7 @@ handle_queue (MnControllerApi *api, SoupServerMessage *msg)
     return;
   c = mn_policy_state_get_config (ps);
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "queue");
-  json_builder_add_string_value (b, c->queue_name);
-  json_builder_set_member_name (b, "running");
-  json_builder_add_int_value (b, mn_policy_state_n_running (ps));
-  json_builder_set_member_name (b, "waiting");
-  json_builder_add_int_value (b, mn_policy_state_n_waiting (ps));
-  json_builder_set_member_name (b, "nodes");
-  json_builder_begin_array (b);
-  for (guint n = 0; n < c->nodes; n++)
-    {
-      MnNodeInfo ni = { 0 };
-      mn_policy_state_node_info (ps, n, &ni);
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "node");
-      json_builder_add_int_value (b, n);
-      json_builder_set_member_name (b, "jobs");
-      json_builder_add_int_value (b, ni.jobs);
-      json_builder_set_member_name (b, "memory_committed_gb");
-      json_builder_add_double_value (b, ni.memory_committed_mb / 1024.0);
-      json_builder_set_member_name (b, "logical_nodes");
-      json_builder_begin_array (b);
-      for (guint l = 0; l < c->logical_per_node; l++)
-        {
-          MnLogicalNodeInfo li = { 0 };
-          mn_policy_state_logical_info (ps, n, l, &li);
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "logical");
-          json_builder_add_int_value (b, l);
-          json_builder_set_member_name (b, "jobs");
-          json_builder_add_int_value (b, li.jobs);
-          json_builder_set_member_name (b, "max_jobs");
-          json_builder_add_int_value (b, c->max_jobs_per_logical);
-          json_builder_end_object (b);
-        }
-      json_builder_end_array (b);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
+  mn_api_add_occupancy (b, api->manager, FALSE);
   json_builder_set_member_name (b, "limits");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "max_jobs_per_user");

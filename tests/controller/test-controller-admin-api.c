@@ -446,6 +446,37 @@ test_occupancy (void)
     }
   g_assert_true (g_hash_table_contains (seen, "alice"));
   g_assert_true (g_hash_table_contains (seen, "bob"));
+
+  /* GET /api/v1/queue comes from the same builder without the admin's
+   * detail: the same counts for every user, and nobody's name */
+  {
+    g_auto(Reply) q = request ("GET", "/api/v1/queue", &carol, NULL);
+    JsonObject *qo = object (&q);
+    JsonArray *qnodes = json_object_get_array_member (qo, "nodes");
+    JsonArray *qlogical;
+    g_assert_cmpuint (q.status, ==, 200);
+    g_assert_cmpstr (json_object_get_string_member (qo, "queue"), ==,
+                     json_object_get_string_member (o, "queue"));
+    g_assert_cmpint (json_object_get_int_member (qo, "running"), ==, 2);
+    g_assert_cmpint (json_object_get_int_member (qo, "waiting"), ==,
+                     json_object_get_int_member (o, "waiting"));
+    g_assert_false (json_object_has_member (qo, "waiting_sessions"));
+    g_assert_cmpuint (json_array_get_length (qnodes), ==, 1);
+    g_assert_false (json_object_has_member (json_array_get_object_element (qnodes, 0), "memory_gb"));
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (qnodes, 0), "jobs"), ==,
+                     json_object_get_int_member (json_array_get_object_element (nodes, 0), "jobs"));
+    qlogical = json_object_get_array_member (json_array_get_object_element (qnodes, 0), "logical_nodes");
+    g_assert_cmpuint (json_array_get_length (qlogical), ==, 2);
+    for (guint l = 0; l < 2; l++)
+      {
+        JsonObject *ln = json_array_get_object_element (qlogical, l);
+        g_assert_cmpint (json_object_get_int_member (ln, "logical"), ==, l);
+        g_assert_cmpint (json_object_get_int_member (ln, "jobs"), ==, 1);
+        g_assert_cmpint (json_object_get_int_member (ln, "max_jobs"), ==, 2);
+        g_assert_false (json_object_has_member (ln, "sessions"));
+      }
+    g_assert_null (strstr (q.body, "alice"));
+  }
 }
 
 static void
