@@ -182,6 +182,25 @@ conffiles = subprocess.run(["dpkg-query", "-W", "-f=${Conffiles}", "minna"],
                            capture_output=True, text=True).stdout
 for c in ("/etc/minna/controller.conf", "/etc/minna/relay.conf", PAM):
     TAP.ok(c in conffiles, f"{c} is a conffile")
+
+
+def package_list(name):
+    """The packages scripts/packages/NAME names (comments stripped; PKG:COMMAND is PKG)."""
+    with open(os.path.join(SRC, "scripts", "packages", name)) as f:
+        return [w.split(":")[0] for line in f for w in line.split("#")[0].split()]
+
+
+# What the shipped apps need on a node (the desktop, Jupyter's terminal) is
+# suggested: an admin sees it in `apt show minna`, the tests install it from
+# the same lists.
+suggests = subprocess.run(["dpkg-query", "-W", "-f=${Suggests}", "minna"],
+                          capture_output=True, text=True).stdout
+suggested = {s.strip().split(" ")[0] for s in suggests.replace("|", ",").split(",") if s.strip()}
+for name in ("desktop.txt", "terminal.txt"):
+    want = package_list(name)
+    lack = [p for p in want if p not in suggested]
+    TAP.ok(want and not lack, f"Suggests: names every package of scripts/packages/{name} "
+           f"({' '.join(want)})", f"missing: {' '.join(lack)}; Suggests: {suggests}")
 try:
     pw = pwd.getpwnam("minna")
     TAP.ok(pw.pw_uid < 1000 and pw.pw_shell.endswith("nologin"),
