@@ -4,8 +4,14 @@
 // occupancy grid, filters every session, reads a job's output, stops bob's
 // session after confirming, reads the accounting and downloads its CSV; the
 // page at 1280 px shows the whole user and session tables (bounding boxes);
-// bob gets the styled 403 and 404 pages with a link back.  TAP on stdout;
+// bob gets the styled 403 and 404 pages with a link back.  The faults panel
+// (GET /api/v1/faults) says all is well at first; then the real database is
+// locked by another process (SQLITE_BUSY after the controller's 5 s busy
+// timeout) while alice's app dies: her end waits to be stored and the panel
+// shows it with the database's error, until the lock goes and the end is
+// stored.  TAP on stdout (a failure's lines on stderr too: harness.mjs);
 // screenshots in $MINNA_BUILD_DIR/tests/browser/artifacts/admin-*.png.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Portal, Tap, buildDir } from './harness.mjs';
@@ -151,6 +157,7 @@ let browser = null;
 const ctx = {};
 let ada, alice, bob;
 let aliceId, bobId;
+let locker = null;
 
 try {
   await tap.step('minna-controller and minna-relay start', async () => {
@@ -199,6 +206,22 @@ try {
     await shot(ada, '01-page-1280');
   });
 
+  await tap.step('faults panel: all is well (the empty state)', async () => {
+    const faults = ada.locator('#faults');
+    await faults.scrollIntoViewIfNeeded();
+    check(await faults.getAttribute('data-ok') === 'true', `faults data-ok=${await faults.getAttribute('data-ok')}`);
+    const summary = await ada.locator('#faults-summary').textContent();
+    check(/takes every change; nothing is waiting/.test(summary) && summary.includes('controller.db') &&
+      !/refused/.test(summary), `summary: ${summary}`);
+    for (const id of ['faults-pending', 'faults-jobs']) {
+      check(await ada.locator(`#${id}-none`).isVisible(), `no "None" line for ${id}`);
+      check(!(await ada.locator(`#${id}`).isVisible()), `the empty table ${id} is shown`);
+    }
+    check(/Nothing amiss/.test(await ada.locator('#faults-reconcile').textContent()), 'the last start found something');
+    await faults.screenshot({ path: path.join(artifacts, 'admin-faults-1-empty.png') });
+    shots.push(path.join(artifacts, 'admin-faults-1-empty.png'));
+  });
+
   await tap.step('filters: by user, by state, by node', async () => {
     check(await rows(ada).count() === 2, `${await rows(ada).count()} rows without a filter`);
     const nodes = (await ada.locator('#sessions-table tbody td.node').allTextContents()).sort();
@@ -234,6 +257,9 @@ try {
 
   await tap.step("the admin stops bob's session: a confirm dialog first, cancel keeps it", async () => {
     const stop = ada.locator(`#sessions-table tr[data-session-id="${bobId}"] button[data-action="stop"]`);
+    // its word must be readable (it was red on red once)
+    const [fg, bg] = await stop.evaluate((e) => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]);
+    check(fg !== bg, `the Stop button's text is ${fg} on ${bg}`);
     await stop.click();
     const dialog = ada.locator('#stop-dialog');
     await dialog.waitFor({ state: 'visible' });
@@ -338,6 +364,61 @@ try {
     await Promise.all([bob.waitForURL(portal.url + '/'), bob.click('a#back')]);
   });
 
+  await tap.step("faults panel: the database locked while alice's app dies: her end waits, shown with the error, then stored", async () => {
+    const db = path.join(portal.dir, 'state', 'controller.db');
+    check(fs.existsSync(db), `no database at ${db}`);
+    // another process holds the database's write lock: the controller's
+    // writes fail with SQLITE_BUSY after its busy timeout (reads go on: WAL)
+    locker = spawn('/usr/bin/python3', ['-c',
+      'import sqlite3, sys\n' +
+      'c = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)\n' +
+      'c.execute("BEGIN EXCLUSIVE")\nprint("locked", flush=True)\nsys.stdin.read()\nc.execute("ROLLBACK")\n', db],
+    { stdio: ['pipe', 'pipe', 'inherit'] });
+    await new Promise((resolve, reject) => {
+      locker.stdout.on('data', (d) => { if (/locked/.test(String(d))) resolve(); });
+      locker.on('exit', (code) => reject(new Error(`the locker exited (${code}) before taking the lock`)));
+      setTimeout(() => reject(new Error('the locker did not take the lock in 30 s')), 30000);
+    });
+    const record = fs.readFileSync(path.join(portal.dir, 'state', 'jobs', aliceId), 'utf8');
+    const pid = Number((record.match(/^pid=(\d+)/m) || [])[1]);
+    check(pid > 1, `no pid in alice's job record: ${record}`);
+    process.kill(-pid, 'SIGKILL');
+    // the page asks every 5 s; each refused write holds the controller 5 s
+    const row = ada.locator(`#faults-pending tr[data-session-id="${aliceId}"]`);
+    await row.waitFor({ state: 'attached', timeout: 90000 });
+    await ada.locator('#faults[data-ok="false"]').waitFor({ timeout: 30000 });
+    const text = await row.textContent();
+    const summary = await ada.locator('#faults-summary').textContent();
+    tap.comment(`pending row: ${text}\nsummary: ${summary}`);
+    check(/alice/.test(text) && /running/.test(text), `the row does not show alice's session as still running: ${text}`);
+    check(await ada.locator('#faults-pending-none').isHidden(), 'the pending table still says None');
+    check(Number(await row.locator('td.attempts').textContent()) >= 1, 'no attempt counted');
+    check(/locked|busy/i.test(text), `the row does not give the database's error: ${text}`);
+    check(/refuses changes: .*(locked|busy)/i.test(summary), `summary: ${summary}`);
+    check(await ada.locator('#faults').evaluate((e) => getComputedStyle(e).borderLeftWidth) === '5px', 'the panel is not marked');
+    await ada.locator('#faults').scrollIntoViewIfNeeded();
+    await ada.locator('#faults').screenshot({ path: path.join(artifacts, 'admin-faults-2-pending.png') });
+    shots.push(path.join(artifacts, 'admin-faults-2-pending.png'));
+    // the lock goes: the retry stores the end
+    locker.stdin.end();
+    await new Promise((resolve) => (locker.exitCode !== null ? resolve() : locker.on('exit', resolve)));
+    locker = null;
+    let s = null;
+    for (let i = 0; i < 450 && !(s && ['ended', 'failed'].includes(s.state)); i++) {
+      if (s) await alice.waitForTimeout(200);
+      s = await sessionAs(alice, aliceId);
+    }
+    check(['ended', 'failed'].includes(s.state), `alice's session is ${s.state} 90 s after the lock went`);
+    tap.comment(`alice's session: ${s.state} (${s.reason})`);
+    await ada.locator('#faults[data-ok="true"]').waitFor({ timeout: 60000 });
+    check(await row.count() === 0 && await ada.locator('#faults-pending-none').isVisible(),
+      'the stored end is still listed as pending');
+    const after = await ada.locator('#faults-summary').textContent();
+    check(/takes every change/.test(after) && /refused \d+ change/.test(after), `summary after: ${after}`);
+    await ada.locator('#faults').screenshot({ path: path.join(artifacts, 'admin-faults-3-stored.png') });
+    shots.push(path.join(artifacts, 'admin-faults-3-stored.png'));
+  });
+
   await tap.step('no errors in the browser console', async () => {
     check(consoleErrors.length === 0, consoleErrors.join('\n'));
   });
@@ -346,6 +427,7 @@ try {
   tap.comment('relay log (tail):\n' + portal.logTail('relay'));
   if (consoleErrors.length) tap.comment('console errors so far:\n' + consoleErrors.join('\n'));
 } finally {
+  if (locker && locker.exitCode === null) locker.kill('SIGKILL');
   if (browser) await browser.close().catch(() => {});
   await portal.stop();
   tap.comment(`screenshots: ${shots.join(' ')}`);

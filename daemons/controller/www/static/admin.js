@@ -1,7 +1,9 @@
 // minna portal: the admin page.  interactive.q occupancy by logical node
 // (the policy's placement), every session with filters, Stop (confirmed)
 // and the job's output, usage accounting with its CSV, sessions by user,
-// launches per hour of day.  API: GET /api/v1/admin/... (mn-controller-admin.h).
+// launches per hour of day, and the faults (what the database refused or
+// has not taken yet, what the last start found amiss: GET /api/v1/faults).
+// API: GET /api/v1/admin/... (mn-controller-admin.h).
 import { ApiError, announce, api, clock, duration, el, requireLogin, serverNow, setupHeader, showPageError } from './api.js';
 import { barChart } from './chart.js';
 
@@ -79,6 +81,51 @@ function showOccupancy (q) {
   if (select.options.length === 1) {
     for (const n of q.nodes || []) select.append(el('option', { value: n.node, text: `Node ${n.node}` }));
   }
+}
+
+// ---- faults (GET /api/v1/faults) ------------------------------------------------------
+
+// A fault table is shown only when it has rows; else its one line "None".
+function faultTable (id, rows) {
+  document.querySelector(`#${id} tbody`).replaceChildren(...rows);
+  document.getElementById(id).closest('.table-wrap').hidden = rows.length === 0;
+  document.getElementById(`${id}-none`).hidden = rows.length > 0;
+}
+
+function showFaults (f) {
+  const store = f.store || {};
+  const pending = f.pending || [];
+  const jobs = f.unsaved_jobs || [];
+  const found = f.reconcile || [];
+  const box = document.getElementById('faults');
+  box.dataset.ok = store.ok ? 'true' : 'false';
+  box.classList.toggle('fault', !store.ok);
+  const waiting = pending.length + jobs.length;
+  let summary;
+  if (store.last_error) {
+    // the error names the database's file
+    summary = `The database refuses changes: ${store.last_error} (last at ${when(store.last_error_at)}; ` +
+      `${store.refusals} refused since the controller started).`;
+  } else {
+    summary = `The database (${store.path}) takes every change; ` +
+      (waiting ? `${waiting} still wait${waiting === 1 ? 's' : ''} to be stored.` : 'nothing is waiting to be stored.') +
+      (store.refusals ? ` It refused ${store.refusals} change${store.refusals === 1 ? '' : 's'} since the controller started, the last at ${when(store.last_error_at)}.` : '');
+  }
+  document.getElementById('faults-summary').textContent = summary;
+  faultTable('faults-pending', pending.map((p) => el('tr', { 'data-session-id': p.session },
+    el('td', { class: 'session-id', text: p.session }),
+    el('th', { scope: 'row', text: p.user }),
+    el('td', {}, el('span', { class: `state state-${p.stored_state}`, text: p.stored_state })),
+    el('td', {}, el('span', { class: `state state-${p.state}`, text: p.state })),
+    el('td', { class: 'reason', text: p.reason }),
+    el('td', { class: 'num attempts', text: p.attempts }),
+    el('td', { class: 'num', text: `${(p.next_try_ms / 1000).toFixed(1)} s` }),
+    el('td', { class: 'reason error', text: p.error }))));
+  faultTable('faults-jobs', jobs.map((j) => el('tr', { 'data-session-id': j.session },
+    el('td', { class: 'session-id', text: j.session }), el('td', { text: j.job_id }))));
+  const items = found.map((line) => el('li', { text: line }));
+  if (items.length === 0) items.push(el('li', { class: 'none', text: 'Nothing amiss: the database agreed with what runs.' }));
+  document.getElementById('faults-reconcile').replaceChildren(...items);
 }
 
 // ---- sessions ---------------------------------------------------------------------
@@ -304,10 +351,11 @@ async function refreshAll () {
   const period = document.getElementById('period').value;
   const usagePath = period === 'all' ? 'usage' : `usage?from=${serverNow() - Number(period) * 86400}`;
   try {
-    const [q, list, usage] = await Promise.all([
-      api('GET', 'admin/occupancy'), api('GET', 'sessions'), api('GET', usagePath), refreshSessions(),
+    const [q, list, usage, faults] = await Promise.all([
+      api('GET', 'admin/occupancy'), api('GET', 'sessions'), api('GET', usagePath), api('GET', 'faults'), refreshSessions(),
     ]);
     showOccupancy(q);
+    showFaults(faults);
     showUsers(list.sessions || []);
     showUsage(usage);
     await refreshAccounting();
