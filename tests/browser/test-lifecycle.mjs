@@ -5,7 +5,11 @@
 // launched from the form and the values reach the app; the launch form's
 // limits follow the policy and the user's own limit; Extend is accepted and
 // refused; Stop asks first; ended cards say why in the user's words, carry
-// full dates, and can be removed; notifications are opt-in.  TAP on stdout;
+// full dates, and can be removed; notifications are opt-in: 15 minutes
+// before the end, and when a session that waited for a place on the full
+// logical node starts (the slot freed by another user's Stop; the page's
+// own polling decides, window.Notification only records).  TAP on stdout
+// (a failure's lines on stderr too: harness.mjs);
 // screenshots in $MINNA_BUILD_DIR/tests/browser/artifacts/3*.png.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,7 +35,8 @@ if (!fs.existsSync(CHROMIUM)) {
   process.exit(77);
 }
 
-const users = { erin: 'erin-pass-1', frank: 'frank-pass-2', ada: 'ada-admin-3' };
+// gus and hana fill the logical node so that erin's launch waits
+const users = { erin: 'erin-pass-1', frank: 'frank-pass-2', ada: 'ada-admin-3', gus: 'gus-pass-4', hana: 'hana-pass-5' };
 const policy = { nodes: 1, perNode: 1, maxJobs: 3, perUser: 1, extendStep: '1h', extendMax: '2h' };
 // A site's app: what was chosen is what its page says.
 const SITE_APP = '# a site-written app (issue 18): selects, a checkbox\n' +
@@ -108,6 +113,19 @@ async function launch (page) {
   return resp;
 }
 
+// A call to the JSON API as the page's user (CSRF token from /me).
+async function apiCall (page, method, url, body) {
+  return page.evaluate(async ({ method, url, body }) => {
+    const me = await (await fetch('/api/v1/me')).json();
+    const r = await fetch(url, {
+      method,
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, { method, url, body });
+}
+
 let browser = null;
 const ctx = {};
 try {
@@ -136,7 +154,7 @@ try {
       window.sentNotifications = [];
       class Recorded {
         constructor (title, options) {
-          window.sentNotifications.push({ title, body: options && options.body });
+          window.sentNotifications.push({ title, body: options && options.body, tag: options && options.tag });
           this.close = () => {};
         }
         static get permission () { return Real ? Real.permission : 'granted'; }
@@ -250,8 +268,14 @@ try {
     check(await c.locator('.walltime-warning').isHidden(), 'the walltime warning is still shown');
     await shot(erin, '33-extend-accepted');
     // the last step is shorter (to 2 h), then the policy says no
-    await c.locator('button[data-action="extend"]').click();
-    await c.locator('.spec').getByText('2 h').waitFor();
+    // (its answer is awaited: getByText('2 h') matched '1.2 h' already
+    // shown, and the third click's wait caught the second's 200)
+    const [second] = await Promise.all([
+      erin.waitForResponse((r) => r.url().endsWith('/extend')),
+      c.locator('button[data-action="extend"]').click(),
+    ]);
+    check(second.status() === 200, `a second extend: ${second.status()} ${await second.text()}`);
+    await c.locator('.spec', { hasText: / · 2 h$/ }).waitFor();
     const [refused] = await Promise.all([
       erin.waitForResponse((r) => r.url().endsWith('/extend')),
       c.locator('button[data-action="extend"]').click(),
@@ -303,6 +327,67 @@ try {
     const row = all.find((s) => s.id === undefined ? false : s.user === 'erin' && s.hidden);
     check(row, 'the removed session is not in the admin\'s list');
     await ada.close();
+  });
+
+  await tap.step('opt-in notifications: a session that waited behind the full node is announced when it starts', async () => {
+    // ada, gus and hana take the logical node's 3 places
+    const fillers = {};
+    for (const who of ['ada', 'gus', 'hana']) {
+      // ada logged in in the step before: her context has the cookie
+      let page;
+      if ((await ctx[who].cookies()).length) {
+        page = await ctx[who].newPage();
+        watch(page, who);
+        await page.goto(portal.url + '/');
+        await page.waitForSelector('body[data-ready="true"]');
+      } else {
+        page = await login(ctx[who], who);
+      }
+      const r = await apiCall(page, 'POST', '/api/v1/sessions', { app: 'webapp', queue: 'interactive', hours: 0.2, memory_gb: 0.25 });
+      check(r.status === 201, `${who}'s launch: ${r.status} ${JSON.stringify(r.body)}`);
+      fillers[who] = { page, id: r.body.id };
+    }
+    await erin.reload();
+    await erin.waitForSelector('body[data-ready="true"]');
+    check(await erin.locator('#notify-toggle').getAttribute('aria-pressed') === 'true', 'notifications are off after a reload');
+    const before = await erin.evaluate(() => window.sentNotifications.length);
+    await erin.selectOption('#app', 'webapp');
+    await erin.waitForSelector('#launch-form[data-app="webapp"]');
+    await erin.check('#if_busy-wait');
+    // over 15 minutes: no notice of its end in the way
+    await erin.fill('#hours', '0.5');
+    const resp = await launch(erin);
+    check(resp.status() === 201, `erin's launch: ${resp.status()} ${await resp.text()}`);
+    const waiting = await resp.json();
+    check(waiting.state === 'queued', `erin's session is ${waiting.state}, not waiting (queued)`);
+    await waitCardState(erin, waiting.id, 'queued', 15000);
+    // polled while it waits: no notice yet
+    await erin.waitForTimeout(2500);
+    check(await erin.evaluate(() => window.sentNotifications.length) === before,
+      `a notification while it waits: ${JSON.stringify(await erin.evaluate(() => window.sentNotifications))}`);
+    await shot(erin, '36b-waiting-card');
+    // hana stops hers: the place goes to erin's session
+    const stop = await apiCall(fillers.hana.page, 'DELETE', `/api/v1/sessions/${fillers.hana.id}`);
+    check([200, 202, 204].includes(stop.status), `hana's stop: ${stop.status}`);
+    await waitCardState(erin, waiting.id, 'running', 60000);
+    await erin.waitForFunction((n) => window.sentNotifications.length > n, before, { timeout: 10000 });
+    const sent = (await erin.evaluate(() => window.sentNotifications)).slice(before);
+    tap.comment(`notification: ${JSON.stringify(sent)}`);
+    check(sent.length === 1 && sent[0].title === 'Web app is ready' && sent[0].tag === `${waiting.id}:started` &&
+      /has started/.test(sent[0].body), `sent: ${JSON.stringify(sent)}`);
+    await shot(erin, '36c-waited-running');
+    // the node is left empty for the next step
+    for (const [who, page, id] of [['erin', erin, waiting.id], ['ada', fillers.ada.page, fillers.ada.id],
+      ['gus', fillers.gus.page, fillers.gus.id]]) {
+      const r = await apiCall(page, 'DELETE', `/api/v1/sessions/${id}`);
+      check([200, 202, 204].includes(r.status), `${who}'s stop: ${r.status}`);
+    }
+    for (const [page, id] of [[erin, waiting.id], [fillers.ada.page, fillers.ada.id], [fillers.gus.page, fillers.gus.id],
+      [fillers.hana.page, fillers.hana.id]]) {
+      await page.waitForFunction(async (id) => ['ended', 'failed'].includes((await (await fetch(`/api/v1/sessions/${id}`)).json()).state),
+        id, { timeout: 30000, polling: 300 });
+    }
+    for (const f of Object.values(fillers)) await f.page.close();
   });
 
   await tap.step('an app that quits by itself (exit code 0, as Jupyter\'s Quit) reads "You quit the app."', async () => {

@@ -89,6 +89,9 @@ export class SessionList {
         this.cards.set(s.id, card);
       }
       const old = card.session;
+      // seen waiting (queued, or in the scheduler's queue): its start is
+      // announced, also when a poll saw it starting in between
+      if (old && (old.state === 'queued' || typeof old.estimated_start === 'number')) card.waited = true;
       card.session = s;
       card.serverNow = serverNow();
       const key = [s.state, s.reason, s.url, s.estimated_start, s.host, s.hours,
@@ -99,8 +102,9 @@ export class SessionList {
         if (old && old.state !== s.state) {
           announce(`${this.appName(s.app)} session: ${STATE_TEXT[s.state] || s.state}.`);
           this.onChange();
-          // a session that waited (queued, or in the scheduler's queue) has started
-          if (s.state === 'running' && (old.state === 'queued' || typeof old.estimated_start === 'number')) {
+          // a session that waited has started
+          if (s.state === 'running' && card.waited) {
+            card.waited = false;
             this.notifier.started(s, this.appName(s.app));
           }
         }
