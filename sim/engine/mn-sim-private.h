@@ -82,7 +82,7 @@ typedef struct {
   guint64 *memory_mb;
 } MnSimFree;
 
-/* A running job in the order of expected ends (mn-sim-batch.c). */
+/* A running job in the order of expected ends (mn-sim-batch-running.c). */
 typedef struct {
   gint64  end;             /* start + estimate */
   guint32 bj;
@@ -101,8 +101,8 @@ typedef struct {
 } MnSimQueued;
 
 /* Lower bounds on the (count, estimate) of a block's jobs of one shape
- * (mn-sim-batch.c, QBLOCK): up to MN_SIM_FRONT points, counts rising and
- * estimates falling. */
+ * (mn-sim-batch-blocks.c, MN_SIM_QBLOCK): up to MN_SIM_FRONT points,
+ * counts rising and estimates falling. */
 #define MN_SIM_FRONT 3
 typedef struct {
   guint32 n;
@@ -110,7 +110,7 @@ typedef struct {
   gint64  estimate[MN_SIM_FRONT];
 } MnSimFront;
 
-/* What a backfill scan may skip (mn-sim-batch.c, QBLOCK). */
+/* What a backfill scan may skip (mn-sim-batch-blocks.c, MN_SIM_QBLOCK). */
 typedef struct {
   guint32    live;         /* bit i: slot i of the block holds a queued job */
   guint32    types;        /* bit t: front[t] is set */
@@ -133,7 +133,7 @@ typedef struct {
   MnSimUse   *user_use;
   MnSimUse   *group_use;
   guint       n_users, n_groups;
-  GArray    **user_parked;   /* per user/group: jobs held by a jobs cap (mn-sim-batch.c) */
+  GArray    **user_parked;   /* per user/group: jobs held by a jobs cap (mn-sim-batch-caps.c) */
   GArray    **group_parked;
   guint64     n_parked;
   MnSimQBlock *blocks;       /* per QBLOCK queue slots */
@@ -160,7 +160,7 @@ typedef struct {
   guint32    *k;           /* chunks of each type that fit on each node now: [node * n_types + type] */
   guint64     cap[MN_SIM_MAX_TYPES]; /* sum of k over nodes */
   guint32     k_empty[MN_SIM_MAX_TYPES]; /* k of an empty node */
-  /* The extra state (mn-sim-batch.c, "The extra, sparsely"): valid on the
+  /* The extra state (mn-sim-batch-shadow.c, "The extra, sparsely"): valid on the
    * nodes stamped with the current epoch, the others hold no copy. */
   MnSimFree   extra;
   guint32    *extra_stamp; /* extra[n] valid iff extra_stamp[n] == epoch */
@@ -169,7 +169,7 @@ typedef struct {
   guint32    *extra_kh;    /* chunks of the head's shape that fit extra[n] (stamped nodes);
                             * a whole-node head: the node's jobs not yet released */
   guint32    *node_jobs;   /* running all.q jobs per node */
-  /* The last whole-node shadow, kept while it holds (mn-sim-batch.c,
+  /* The last whole-node shadow, kept while it holds (mn-sim-batch-shadow.c,
    * compute_shadow_whole). */
   gboolean    wc_valid;
   guint       wc_type;
