@@ -281,6 +281,10 @@ try {
       c.locator('button[data-action="extend"]').click(),
     ]);
     check(refused.status() === 409, `a third extend: ${refused.status()}`);
+    // the page writes the reason after it has read the answer's body: wait
+    // for the card to change (read at once, it still said 'Extended: 2 h')
+    await c.locator('.card-error', { hasText: /Not extended/ }).waitFor({ timeout: 10000 })
+      .catch(() => {});
     const shown = await c.locator('.card-error').textContent();
     check(/^Not extended: the session already has the longest run time allowed \(2h\)/.test(shown), `refusal shown: '${shown}'`);
     await shot(erin, '34-extend-refused');
