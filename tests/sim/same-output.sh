@@ -8,9 +8,13 @@
 # under the trace's caps, FCFS, no caps, the over-subscribing and hybrid
 # designs, the baseline), the KTH SP2 trace in processor mode and the
 # lecture burst, then the TSUBAME-style sizing scenario (five generated
-# seeds, dedicated / oversubscribe / hybrid) and the KTH and lecture ones.
-# Every jobs CSV, metrics JSON and results.json / results.csv is compared
-# with cmp; the first difference is printed and the status is 1.
+# seeds, dedicated / oversubscribe / hybrid) and the KTH and lecture ones;
+# `summary --json` (with its EASY replay against the logged starts) of the
+# default year, KTH SP2 and a broken trace (an overlong line, a NUL byte, a
+# bad field: skipped, and an error under --strict).
+# Every jobs CSV, metrics JSON, results.json / results.csv, summary's
+# stdout / stderr / exit status is compared with cmp; the first difference
+# is printed and the status is 1.
 # --quick leaves out the scenario runs (minutes each on 2 cores).
 # Run from the source tree; MINNA_SHARED_DIR as for the scenarios
 # (default ../shared).
@@ -59,9 +63,24 @@ replay () {  # NAME TRACE [OPTION...]
   for side in before after; do
     eval bin=\$$side
     "$bin" replay "$trace" --quiet --jobs-out "$tmp/$side/$name.csv" \
-      --metrics-out "$tmp/$side/$name.json" "$@"
+      --metrics-out "$tmp/$side/$name.json" "$@" 2>"$tmp/$side/$name.err" || {
+      echo "$0: $bin replay $trace $* failed:" >&2
+      cat "$tmp/$side/$name.err" >&2
+      exit 1
+    }
   done
-  compare "$name" "$name.csv" "$name.json"
+  compare "$name" "$name.csv" "$name.json" "$name.err"
+}
+
+summary () {  # NAME TRACE [OPTION...]
+  name=$1; trace=$2; shift 2
+  for side in before after; do
+    eval bin=\$$side
+    status=0
+    "$bin" summary --json "$trace" "$@" >"$tmp/$side/$name.out" 2>"$tmp/$side/$name.err" || status=$?
+    echo "$status" >"$tmp/$side/$name.status"
+  done
+  compare "$name" "$name.out" "$name.err" "$name.status"
 }
 
 scenario () {  # NAME FILE
@@ -97,6 +116,26 @@ if [ -f "$kth" ]; then
 else
   echo "skipped  kth-*: $kth is missing"
 fi
+
+# A trace the reader must skip lines of: too long (over 1 MiB, where the
+# header is read and among the jobs), a NUL byte (both places), a bad field.
+broken=$tmp/broken.swf
+{
+  printf '; MaxProcs: 64\n'
+  head -c 3000000 /dev/zero | tr '\0' 7; printf '\n'
+  printf '; Note: a\000b\n'
+  printf '1 0 10 100 4 -1 -1 4 200 -1 1 1 1 -1 1 -1 -1 -1\n'
+  head -c 3000000 /dev/zero | tr '\0' 7; printf '\n'
+  printf '2 5 0 50 2 -1 -1 2 100 -1 1 2 2 -1 1 -1 -1 -1\n'
+  printf '3 9 0 5\0000 2 -1 -1 2 100 -1 1 2 2 -1 1 -1 -1 -1\n'
+  printf '4 12 x 50 2 -1 -1 2 100 -1 1 2 2 -1 1 -1 -1 -1\n'
+  printf '5 20 0 30 1 -1 -1 1 60 -1 1 3 3 -1 1 -1 -1 -1\n'
+} >"$broken"
+summary broken-summary "$broken" --procs 64
+summary broken-strict "$broken" --procs 64 --strict
+replay broken-replay "$broken" --procs 64
+summary fy2019-summary traces/tsubame3-fy2019.native.gz
+[ -f "$kth" ] && summary kth-summary "$kth"
 
 if [ "$quick" != --quick ]; then
   scenario tsubame3-fy2019 scenarios/tsubame3-fy2019.scenario
