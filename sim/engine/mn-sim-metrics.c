@@ -378,32 +378,20 @@ add_uint_array (JsonBuilder *b, const gchar *name, const guint64 *v, gsize n)
   json_builder_end_array (b);
 }
 
-#define MEMBER_INT(b, name, v) \
-  G_STMT_START { json_builder_set_member_name (b, name); json_builder_add_int_value (b, (gint64) (v)); } G_STMT_END
-#define MEMBER_DOUBLE(b, name, v) \
-  G_STMT_START { json_builder_set_member_name (b, name); json_builder_add_double_value (b, round6 (v)); } G_STMT_END
-
-/* Six decimals are plenty and keep the files readable. */
-static double
-round6 (double v)
-{
-  return round (v * 1e6) / 1e6;
-}
-
 static void
 add_batch (JsonBuilder *b, const MnSimBatchMetrics *m, gboolean with_days)
 {
   json_builder_begin_object (b);
-  MEMBER_INT (b, "jobs", m->jobs);
-  MEMBER_DOUBLE (b, "wait_mean", m->wait_mean);
-  MEMBER_DOUBLE (b, "wait_median", m->wait_median);
-  MEMBER_DOUBLE (b, "wait_p95", m->wait_p95);
-  MEMBER_DOUBLE (b, "wait_max", m->wait_max);
-  MEMBER_DOUBLE (b, "bounded_slowdown_mean", m->bounded_slowdown_mean);
-  MEMBER_DOUBLE (b, "utilization", m->utilization);
-  MEMBER_INT (b, "makespan", m->makespan);
-  MEMBER_INT (b, "first_submit", m->first_submit);
-  MEMBER_INT (b, "last_end", m->last_end);
+  MN_SIM_MEMBER_INT (b, "jobs", m->jobs);
+  MN_SIM_MEMBER_DOUBLE (b, "wait_mean", m->wait_mean);
+  MN_SIM_MEMBER_DOUBLE (b, "wait_median", m->wait_median);
+  MN_SIM_MEMBER_DOUBLE (b, "wait_p95", m->wait_p95);
+  MN_SIM_MEMBER_DOUBLE (b, "wait_max", m->wait_max);
+  MN_SIM_MEMBER_DOUBLE (b, "bounded_slowdown_mean", m->bounded_slowdown_mean);
+  MN_SIM_MEMBER_DOUBLE (b, "utilization", m->utilization);
+  MN_SIM_MEMBER_INT (b, "makespan", m->makespan);
+  MN_SIM_MEMBER_INT (b, "first_submit", m->first_submit);
+  MN_SIM_MEMBER_INT (b, "last_end", m->last_end);
   if (with_days)
     mn_sim_months_add_json (b, m);
   if (with_days)
@@ -411,7 +399,7 @@ add_batch (JsonBuilder *b, const MnSimBatchMetrics *m, gboolean with_days)
       json_builder_set_member_name (b, "utilization_by_day");
       json_builder_begin_array (b);
       for (guint i = 0; i < m->utilization_by_day->len; i++)
-        json_builder_add_double_value (b, round6 (g_array_index (m->utilization_by_day, double, i)));
+        json_builder_add_double_value (b, mn_sim_round6 (g_array_index (m->utilization_by_day, double, i)));
       json_builder_end_array (b);
     }
   json_builder_end_object (b);
@@ -421,40 +409,40 @@ static void
 add_interactive (JsonBuilder *b, const MnSimInteractiveMetrics *m, gboolean with_arrays)
 {
   json_builder_begin_object (b);
-  MEMBER_INT (b, "requests", m->requests);
-  MEMBER_INT (b, "started", m->started);
-  MEMBER_INT (b, "started_immediately", m->started_immediately);
-  MEMBER_DOUBLE (b, "share_immediate", m->share_immediate);
-  MEMBER_INT (b, "rejected", m->rejected);
-  MEMBER_INT (b, "rejected_attempts", m->rejected_attempts);
+  MN_SIM_MEMBER_INT (b, "requests", m->requests);
+  MN_SIM_MEMBER_INT (b, "started", m->started);
+  MN_SIM_MEMBER_INT (b, "started_immediately", m->started_immediately);
+  MN_SIM_MEMBER_DOUBLE (b, "share_immediate", m->share_immediate);
+  MN_SIM_MEMBER_INT (b, "rejected", m->rejected);
+  MN_SIM_MEMBER_INT (b, "rejected_attempts", m->rejected_attempts);
   if (with_arrays)
     {
       json_builder_set_member_name (b, "rejected_by_reason");
       json_builder_begin_object (b);
       for (guint r = MN_REJECT_PER_USER_LIMIT; r < MN_SIM_N_REJECT_REASONS; r++)
-        MEMBER_INT (b, mn_reject_reason_to_string (r), m->rejected_by_reason[r]);
-      MEMBER_INT (b, "never-started", m->rejected_by_reason[MN_REJECT_NONE]);
+        MN_SIM_MEMBER_INT (b, mn_reject_reason_to_string (r), m->rejected_by_reason[r]);
+      MN_SIM_MEMBER_INT (b, "never-started", m->rejected_by_reason[MN_REJECT_NONE]);
       json_builder_end_object (b);
     }
-  MEMBER_DOUBLE (b, "wait_mean", m->wait_mean);
-  MEMBER_DOUBLE (b, "wait_p50", m->wait_p50);
-  MEMBER_DOUBLE (b, "wait_p95", m->wait_p95);
-  MEMBER_DOUBLE (b, "wait_p99", m->wait_p99);
-  MEMBER_DOUBLE (b, "wait_max", m->wait_max);
-  MEMBER_INT (b, "peak_concurrent", m->peak_concurrent);
-  MEMBER_DOUBLE (b, "slot_occupancy", m->slot_occupancy);
-  MEMBER_DOUBLE (b, "swap_time_share", m->swap_time_share);
-  MEMBER_INT (b, "swap_peak_mb", m->swap_peak_mb);
-  MEMBER_DOUBLE (b, "swap_mb_hours", m->swap_mb_hours);
-  MEMBER_INT (b, "oom_kills", m->oom_kills);
-  MEMBER_INT (b, "node_oom_kills", m->oom_kills);
-  MEMBER_INT (b, "memory_cap_kills", m->memory_cap_kills);
-  MEMBER_INT (b, "sessions_above_memory_cap", m->sessions_above_memory_cap);
-  MEMBER_INT (b, "gpu_alloc_failures", m->gpu_alloc_failures);
-  MEMBER_DOUBLE (b, "cpu_slowdown_p50", m->cpu_slowdown_p50);
-  MEMBER_DOUBLE (b, "cpu_slowdown_p95", m->cpu_slowdown_p95);
-  MEMBER_INT (b, "cut_walltime", m->cut_walltime);
-  MEMBER_INT (b, "cut_idle", m->cut_idle);
+  MN_SIM_MEMBER_DOUBLE (b, "wait_mean", m->wait_mean);
+  MN_SIM_MEMBER_DOUBLE (b, "wait_p50", m->wait_p50);
+  MN_SIM_MEMBER_DOUBLE (b, "wait_p95", m->wait_p95);
+  MN_SIM_MEMBER_DOUBLE (b, "wait_p99", m->wait_p99);
+  MN_SIM_MEMBER_DOUBLE (b, "wait_max", m->wait_max);
+  MN_SIM_MEMBER_INT (b, "peak_concurrent", m->peak_concurrent);
+  MN_SIM_MEMBER_DOUBLE (b, "slot_occupancy", m->slot_occupancy);
+  MN_SIM_MEMBER_DOUBLE (b, "swap_time_share", m->swap_time_share);
+  MN_SIM_MEMBER_INT (b, "swap_peak_mb", m->swap_peak_mb);
+  MN_SIM_MEMBER_DOUBLE (b, "swap_mb_hours", m->swap_mb_hours);
+  MN_SIM_MEMBER_INT (b, "oom_kills", m->oom_kills);
+  MN_SIM_MEMBER_INT (b, "node_oom_kills", m->oom_kills);
+  MN_SIM_MEMBER_INT (b, "memory_cap_kills", m->memory_cap_kills);
+  MN_SIM_MEMBER_INT (b, "sessions_above_memory_cap", m->sessions_above_memory_cap);
+  MN_SIM_MEMBER_INT (b, "gpu_alloc_failures", m->gpu_alloc_failures);
+  MN_SIM_MEMBER_DOUBLE (b, "cpu_slowdown_p50", m->cpu_slowdown_p50);
+  MN_SIM_MEMBER_DOUBLE (b, "cpu_slowdown_p95", m->cpu_slowdown_p95);
+  MN_SIM_MEMBER_INT (b, "cut_walltime", m->cut_walltime);
+  MN_SIM_MEMBER_INT (b, "cut_idle", m->cut_idle);
   if (with_arrays)
     {
       add_uint_array (b, "launches_by_hour", m->launches_by_hour, 24);
@@ -474,13 +462,13 @@ add_run (JsonBuilder *b, const MnSimMetrics *m, MnSimWorkload *w)
   json_builder_add_string_value (b, m->node_mode ? "nodes" : "processors");
   json_builder_set_member_name (b, "scheduler");
   json_builder_add_string_value (b, mn_sim_scheduler_to_string (m->scheduler));
-  MEMBER_INT (b, "allq_procs", m->allq_procs);
-  MEMBER_INT (b, "allq_nodes", m->allq_nodes);
-  MEMBER_INT (b, "interactive_nodes", m->interactive_nodes);
+  MN_SIM_MEMBER_INT (b, "allq_procs", m->allq_procs);
+  MN_SIM_MEMBER_INT (b, "allq_nodes", m->allq_nodes);
+  MN_SIM_MEMBER_INT (b, "interactive_nodes", m->interactive_nodes);
   json_builder_end_object (b);
-  MEMBER_INT (b, "jobs", m->jobs);
-  MEMBER_INT (b, "skipped", m->skipped);
-  MEMBER_INT (b, "events", m->events);
+  MN_SIM_MEMBER_INT (b, "jobs", m->jobs);
+  MN_SIM_MEMBER_INT (b, "skipped", m->skipped);
+  MN_SIM_MEMBER_INT (b, "events", m->events);
   mn_sim_months_add_trace_json (b, w, m);
   json_builder_set_member_name (b, "batch");
   add_batch (b, &m->batch, TRUE);
@@ -495,19 +483,19 @@ add_run (JsonBuilder *b, const MnSimMetrics *m, MnSimWorkload *w)
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "design");
       json_builder_add_string_value (b, mn_policy_design_to_string (o->design));
-      MEMBER_INT (b, "started_shared", o->started_shared);
-      MEMBER_INT (b, "started_dedicated", o->started_dedicated);
-      MEMBER_INT (b, "batch_jobs_shared", o->batch_jobs_shared);
-      MEMBER_DOUBLE (b, "batch_stretch_mean", o->batch_stretch_mean);
-      MEMBER_DOUBLE (b, "batch_stretch_p95", o->batch_stretch_p95);
-      MEMBER_DOUBLE (b, "batch_stretch_max", o->batch_stretch_max);
-      MEMBER_DOUBLE (b, "batch_node_hours_lost", o->batch_node_hours_lost);
-      MEMBER_DOUBLE (b, "dedicated_node_hours", o->dedicated_node_hours);
-      MEMBER_DOUBLE (b, "memory_committed_mean", o->memory_committed_mean);
-      MEMBER_DOUBLE (b, "memory_committed_max", o->memory_committed_max);
-      MEMBER_INT (b, "swap_peak_mb", o->swap_peak_mb);
-      MEMBER_DOUBLE (b, "swap_mb_hours", o->swap_mb_hours);
-      MEMBER_INT (b, "memory_cap_kills", o->memory_cap_kills);
+      MN_SIM_MEMBER_INT (b, "started_shared", o->started_shared);
+      MN_SIM_MEMBER_INT (b, "started_dedicated", o->started_dedicated);
+      MN_SIM_MEMBER_INT (b, "batch_jobs_shared", o->batch_jobs_shared);
+      MN_SIM_MEMBER_DOUBLE (b, "batch_stretch_mean", o->batch_stretch_mean);
+      MN_SIM_MEMBER_DOUBLE (b, "batch_stretch_p95", o->batch_stretch_p95);
+      MN_SIM_MEMBER_DOUBLE (b, "batch_stretch_max", o->batch_stretch_max);
+      MN_SIM_MEMBER_DOUBLE (b, "batch_node_hours_lost", o->batch_node_hours_lost);
+      MN_SIM_MEMBER_DOUBLE (b, "dedicated_node_hours", o->dedicated_node_hours);
+      MN_SIM_MEMBER_DOUBLE (b, "memory_committed_mean", o->memory_committed_mean);
+      MN_SIM_MEMBER_DOUBLE (b, "memory_committed_max", o->memory_committed_max);
+      MN_SIM_MEMBER_INT (b, "swap_peak_mb", o->swap_peak_mb);
+      MN_SIM_MEMBER_DOUBLE (b, "swap_mb_hours", o->swap_mb_hours);
+      MN_SIM_MEMBER_INT (b, "memory_cap_kills", o->memory_cap_kills);
       json_builder_end_object (b);
     }
 }
@@ -533,30 +521,30 @@ mn_sim_result_to_json (MnSimResult *result, MnSimResult *baseline)
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "batch");
       json_builder_begin_object (b);
-      MEMBER_INT (b, "jobs", (gint64) m->batch.jobs - (gint64) bm->batch.jobs);
-      MEMBER_DOUBLE (b, "wait_mean", p->wait_mean - q->wait_mean);
-      MEMBER_DOUBLE (b, "wait_median", p->wait_median - q->wait_median);
-      MEMBER_DOUBLE (b, "wait_p95", p->wait_p95 - q->wait_p95);
-      MEMBER_DOUBLE (b, "wait_max", p->wait_max - q->wait_max);
-      MEMBER_DOUBLE (b, "bounded_slowdown_mean", p->bounded_slowdown_mean - q->bounded_slowdown_mean);
-      MEMBER_DOUBLE (b, "utilization", p->utilization - q->utilization);
-      MEMBER_INT (b, "makespan", p->makespan - q->makespan);
+      MN_SIM_MEMBER_INT (b, "jobs", (gint64) m->batch.jobs - (gint64) bm->batch.jobs);
+      MN_SIM_MEMBER_DOUBLE (b, "wait_mean", p->wait_mean - q->wait_mean);
+      MN_SIM_MEMBER_DOUBLE (b, "wait_median", p->wait_median - q->wait_median);
+      MN_SIM_MEMBER_DOUBLE (b, "wait_p95", p->wait_p95 - q->wait_p95);
+      MN_SIM_MEMBER_DOUBLE (b, "wait_max", p->wait_max - q->wait_max);
+      MN_SIM_MEMBER_DOUBLE (b, "bounded_slowdown_mean", p->bounded_slowdown_mean - q->bounded_slowdown_mean);
+      MN_SIM_MEMBER_DOUBLE (b, "utilization", p->utilization - q->utilization);
+      MN_SIM_MEMBER_INT (b, "makespan", p->makespan - q->makespan);
       json_builder_end_object (b);
       json_builder_set_member_name (b, "interactive");
       json_builder_begin_object (b);
-      MEMBER_INT (b, "started", (gint64) x->started - (gint64) y->started);
-      MEMBER_INT (b, "started_immediately", (gint64) x->started_immediately - (gint64) y->started_immediately);
-      MEMBER_DOUBLE (b, "share_immediate", x->share_immediate - y->share_immediate);
-      MEMBER_INT (b, "rejected", (gint64) x->rejected - (gint64) y->rejected);
-      MEMBER_DOUBLE (b, "wait_mean", x->wait_mean - y->wait_mean);
-      MEMBER_DOUBLE (b, "wait_p50", x->wait_p50 - y->wait_p50);
-      MEMBER_DOUBLE (b, "wait_p95", x->wait_p95 - y->wait_p95);
-      MEMBER_DOUBLE (b, "wait_p99", x->wait_p99 - y->wait_p99);
-      MEMBER_DOUBLE (b, "wait_max", x->wait_max - y->wait_max);
-      MEMBER_INT (b, "oom_kills", (gint64) x->oom_kills - (gint64) y->oom_kills);
-      MEMBER_INT (b, "memory_cap_kills", (gint64) x->memory_cap_kills - (gint64) y->memory_cap_kills);
-      MEMBER_INT (b, "gpu_alloc_failures", (gint64) x->gpu_alloc_failures - (gint64) y->gpu_alloc_failures);
-      MEMBER_DOUBLE (b, "swap_time_share", x->swap_time_share - y->swap_time_share);
+      MN_SIM_MEMBER_INT (b, "started", (gint64) x->started - (gint64) y->started);
+      MN_SIM_MEMBER_INT (b, "started_immediately", (gint64) x->started_immediately - (gint64) y->started_immediately);
+      MN_SIM_MEMBER_DOUBLE (b, "share_immediate", x->share_immediate - y->share_immediate);
+      MN_SIM_MEMBER_INT (b, "rejected", (gint64) x->rejected - (gint64) y->rejected);
+      MN_SIM_MEMBER_DOUBLE (b, "wait_mean", x->wait_mean - y->wait_mean);
+      MN_SIM_MEMBER_DOUBLE (b, "wait_p50", x->wait_p50 - y->wait_p50);
+      MN_SIM_MEMBER_DOUBLE (b, "wait_p95", x->wait_p95 - y->wait_p95);
+      MN_SIM_MEMBER_DOUBLE (b, "wait_p99", x->wait_p99 - y->wait_p99);
+      MN_SIM_MEMBER_DOUBLE (b, "wait_max", x->wait_max - y->wait_max);
+      MN_SIM_MEMBER_INT (b, "oom_kills", (gint64) x->oom_kills - (gint64) y->oom_kills);
+      MN_SIM_MEMBER_INT (b, "memory_cap_kills", (gint64) x->memory_cap_kills - (gint64) y->memory_cap_kills);
+      MN_SIM_MEMBER_INT (b, "gpu_alloc_failures", (gint64) x->gpu_alloc_failures - (gint64) y->gpu_alloc_failures);
+      MN_SIM_MEMBER_DOUBLE (b, "swap_time_share", x->swap_time_share - y->swap_time_share);
       json_builder_end_object (b);
       json_builder_end_object (b);
     }

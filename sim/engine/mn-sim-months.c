@@ -259,29 +259,18 @@ mn_sim_months_compute (MnSimRun *run, MnSimMetrics *m)
   stats (all_r, &lc->replay_wait_mean, &lc->replay_wait_median, &lc->replay_wait_p95);
 }
 
-static double
-round6 (double v)
-{
-  return round (v * 1e6) / 1e6;
-}
-
-#define MEMBER_INT(b, name, v) \
-  G_STMT_START { json_builder_set_member_name (b, name); json_builder_add_int_value (b, (gint64) (v)); } G_STMT_END
-#define MEMBER_DOUBLE(b, name, v) \
-  G_STMT_START { json_builder_set_member_name (b, name); json_builder_add_double_value (b, round6 (v)); } G_STMT_END
-
 static void
 add_comparison (JsonBuilder *b, guint64 jobs, double rm, double rmed, double rp95, double lm,
                 double lmed, double lp95)
 {
   json_builder_begin_object (b);
-  MEMBER_INT (b, "jobs", jobs);
-  MEMBER_DOUBLE (b, "replay_wait_mean", rm);
-  MEMBER_DOUBLE (b, "replay_wait_median", rmed);
-  MEMBER_DOUBLE (b, "replay_wait_p95", rp95);
-  MEMBER_DOUBLE (b, "logged_wait_mean", lm);
-  MEMBER_DOUBLE (b, "logged_wait_median", lmed);
-  MEMBER_DOUBLE (b, "logged_wait_p95", lp95);
+  MN_SIM_MEMBER_INT (b, "jobs", jobs);
+  MN_SIM_MEMBER_DOUBLE (b, "replay_wait_mean", rm);
+  MN_SIM_MEMBER_DOUBLE (b, "replay_wait_median", rmed);
+  MN_SIM_MEMBER_DOUBLE (b, "replay_wait_p95", rp95);
+  MN_SIM_MEMBER_DOUBLE (b, "logged_wait_mean", lm);
+  MN_SIM_MEMBER_DOUBLE (b, "logged_wait_median", lmed);
+  MN_SIM_MEMBER_DOUBLE (b, "logged_wait_p95", lp95);
   json_builder_end_object (b);
 }
 
@@ -291,8 +280,8 @@ mn_sim_months_add_trace_json (JsonBuilder *b, MnSimWorkload *w, const MnSimMetri
 {
   json_builder_set_member_name (b, "trace");
   json_builder_begin_object (b);
-  MEMBER_INT (b, "skipped_lines", m->trace_skipped_lines);
-  MEMBER_INT (b, "merged_records", m->trace_merged_records);
+  MN_SIM_MEMBER_INT (b, "skipped_lines", m->trace_skipped_lines);
+  MN_SIM_MEMBER_INT (b, "merged_records", m->trace_merged_records);
   json_builder_set_member_name (b, "notes");
   json_builder_begin_array (b);
   for (guint i = 0; w != NULL && i < w->stats.notes->len; i++)
@@ -306,8 +295,8 @@ mn_sim_months_add_trace_json (JsonBuilder *b, MnSimWorkload *w, const MnSimMetri
 void
 mn_sim_months_add_json (JsonBuilder *b, const MnSimBatchMetrics *m)
 {
-  MEMBER_DOUBLE (b, "wait_ge_24h_share", m->wait_ge_24h_share);
-  MEMBER_INT (b, "never_started", m->never_started);
+  MN_SIM_MEMBER_DOUBLE (b, "wait_ge_24h_share", m->wait_ge_24h_share);
+  MN_SIM_MEMBER_INT (b, "never_started", m->never_started);
   if (m->logged.jobs > 0)
     {
       const MnSimLogComparison *l = &m->logged;
@@ -326,15 +315,15 @@ mn_sim_months_add_json (JsonBuilder *b, const MnSimBatchMetrics *m)
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "month");
       json_builder_add_string_value (b, name);
-      MEMBER_INT (b, "jobs", mo->jobs);
-      MEMBER_DOUBLE (b, "wait_mean", mo->wait_mean);
-      MEMBER_DOUBLE (b, "wait_median", mo->wait_median);
-      MEMBER_DOUBLE (b, "wait_p95", mo->wait_p95);
-      MEMBER_DOUBLE (b, "wait_ge_1h_share", mo->wait_ge_1h_share);
-      MEMBER_DOUBLE (b, "wait_ge_24h_share", mo->wait_ge_24h_share);
-      MEMBER_DOUBLE (b, "utilization", mo->utilization);
-      MEMBER_DOUBLE (b, "down_hours", mo->down_hours);
-      MEMBER_DOUBLE (b, "available_node_hours", mo->available_node_hours);
+      MN_SIM_MEMBER_INT (b, "jobs", mo->jobs);
+      MN_SIM_MEMBER_DOUBLE (b, "wait_mean", mo->wait_mean);
+      MN_SIM_MEMBER_DOUBLE (b, "wait_median", mo->wait_median);
+      MN_SIM_MEMBER_DOUBLE (b, "wait_p95", mo->wait_p95);
+      MN_SIM_MEMBER_DOUBLE (b, "wait_ge_1h_share", mo->wait_ge_1h_share);
+      MN_SIM_MEMBER_DOUBLE (b, "wait_ge_24h_share", mo->wait_ge_24h_share);
+      MN_SIM_MEMBER_DOUBLE (b, "utilization", mo->utilization);
+      MN_SIM_MEMBER_DOUBLE (b, "down_hours", mo->down_hours);
+      MN_SIM_MEMBER_DOUBLE (b, "available_node_hours", mo->available_node_hours);
       if (mo->logged_jobs > 0)
         {
           json_builder_set_member_name (b, "logged");

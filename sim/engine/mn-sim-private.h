@@ -1,6 +1,8 @@
 /* mn-sim-private.h: what the engine's files share; not for other components. */
 #pragma once
 
+#include <math.h>
+
 #include "mn-sim-engine.h"
 #include "mn-sim-heap.h"
 
@@ -388,6 +390,20 @@ void     mn_sim_months_compute (MnSimRun *run, MnSimMetrics *m);
 void     mn_sim_months_clear (MnSimRun *run);
 void     mn_sim_months_add_json (JsonBuilder *b, const MnSimBatchMetrics *m);
 void     mn_sim_months_add_trace_json (JsonBuilder *b, MnSimWorkload *w, const MnSimMetrics *m);
+
+/* The metrics JSON's members (mn-sim-metrics.c, mn-sim-months.c): doubles
+ * rounded to six decimals, plenty, and the files stay readable. */
+static inline double
+mn_sim_round6 (double v)
+{
+  return round (v * 1e6) / 1e6;
+}
+
+#define MN_SIM_MEMBER_INT(b, name, v) \
+  G_STMT_START { json_builder_set_member_name (b, name); json_builder_add_int_value (b, (gint64) (v)); } G_STMT_END
+#define MN_SIM_MEMBER_DOUBLE(b, name, v) \
+  G_STMT_START { json_builder_set_member_name (b, name); \
+                 json_builder_add_double_value (b, mn_sim_round6 (v)); } G_STMT_END
 
 /* mn-sim-metrics.c */
 void     mn_sim_metrics_compute (MnSimRun *run, MnSimMetrics *m);

@@ -603,20 +603,20 @@ mn_trace_reader_free (MnTraceReader *reader)
   g_free (reader);
 }
 
-/* Reads the header lines (they come first in every format) and gives back
- * the first data line. */
+/* The next line a parser may look at in *line_out, or NULL at the end: a
+ * line too long or with a NUL byte in it is skipped on the way (counted,
+ * or the error under --strict), whether the header or the jobs are being
+ * read. */
 static gboolean
-read_header (MnTraceReader *reader, GError **error)
+read_usable_line (MnTraceReader *reader, gchar **line_out, GError **error)
 {
   for (;;)
     {
-      g_autoptr(GError) local_error = NULL;
-      gchar *line;
       gboolean too_long;
 
-      if (!read_line (reader, &line, &too_long, error))
+      if (!read_line (reader, line_out, &too_long, error))
         return FALSE;
-      if (line == NULL)
+      if (*line_out == NULL)
         return TRUE;
       if (too_long)
         {
@@ -632,6 +632,24 @@ read_header (MnTraceReader *reader, GError **error)
             return FALSE;
           continue;
         }
+      return TRUE;
+    }
+}
+
+/* Reads the header lines (they come first in every format) and gives back
+ * the first data line. */
+static gboolean
+read_header (MnTraceReader *reader, GError **error)
+{
+  for (;;)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gchar *line;
+
+      if (!read_usable_line (reader, &line, error))
+        return FALSE;
+      if (line == NULL)
+        return TRUE;
       if (!reader->parser->header_line (reader, line, &local_error))
         {
           if (local_error != NULL)
@@ -763,26 +781,11 @@ mn_trace_reader_next (MnTraceReader *reader, GError **error)
       g_autoptr(GError) reason = NULL;
       MnTraceJob *job = NULL;
       gchar *line;
-      gboolean too_long;
 
-      if (!read_line (reader, &line, &too_long, error))
+      if (!read_usable_line (reader, &line, error))
         return NULL;
       if (line == NULL)
         return reader->parser->flush != NULL ? reader->parser->flush (reader) : NULL;
-      if (too_long)
-        {
-          if (!mn_trace_reader_skip (reader, error, "line longer than %d bytes",
-                                     MN_TRACE_MAX_LINE))
-            return NULL;
-          continue;
-        }
-      if (reader->nul_at > 0)
-        {
-          if (!mn_trace_reader_skip (reader, error, "a NUL byte at byte %" G_GSIZE_FORMAT
-                                     " of the line", reader->nul_at))
-            return NULL;
-          continue;
-        }
       if (!reader->parser->parse_line (reader, line, &job, &reason))
         {
           if (!mn_trace_reader_skip (reader, error, "%s", reason->message))
