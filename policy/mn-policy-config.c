@@ -241,29 +241,25 @@ mn_policy_parse_duration (const gchar *text, gint64 *seconds)
 const gchar *
 mn_policy_if_busy_to_string (MnIfBusy if_busy)
 {
-  return (guint) if_busy < G_N_ELEMENTS (if_busy_names) - 1
-         ? if_busy_names[if_busy] : "invalid";
+  return mn_policy_name_of (if_busy_names, G_N_ELEMENTS (if_busy_names), if_busy, "invalid");
 }
 
 const gchar *
 mn_policy_placement_to_string (MnPlacement placement)
 {
-  return (guint) placement < G_N_ELEMENTS (placement_names) - 1
-         ? placement_names[placement] : "invalid";
+  return mn_policy_name_of (placement_names, G_N_ELEMENTS (placement_names), placement, "invalid");
 }
 
 const gchar *
 mn_policy_design_to_string (MnDesign design)
 {
-  return (guint) design < G_N_ELEMENTS (design_names) - 1
-         ? design_names[design] : "invalid";
+  return mn_policy_name_of (design_names, G_N_ELEMENTS (design_names), design, "invalid");
 }
 
 const gchar *
 mn_policy_gpu_mode_to_string (MnGpuMode mode)
 {
-  return (guint) mode < G_N_ELEMENTS (gpu_mode_names) - 1
-         ? gpu_mode_names[mode] : "invalid";
+  return mn_policy_name_of (gpu_mode_names, G_N_ELEMENTS (gpu_mode_names), mode, "invalid");
 }
 
 /* ---- Defaults, copy, free, equality ------------------------------------------ */

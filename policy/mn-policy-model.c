@@ -21,12 +21,6 @@ static const gchar *const end_reason_names[] = {
   "failed", "admin", "cancelled", NULL
 };
 
-static const gchar *
-name_of (const gchar *const *names, gsize n_names, guint value)
-{
-  return value < n_names - 1 ? names[value] : "unknown";
-}
-
 static gboolean
 value_of (const gchar *const *names, const gchar *text, guint *out)
 {
@@ -42,13 +36,13 @@ value_of (const gchar *const *names, const gchar *text, guint *out)
 const gchar *
 mn_wait_reason_to_string (MnWaitReason reason)
 {
-  return name_of (wait_reason_names, G_N_ELEMENTS (wait_reason_names), reason);
+  return mn_policy_name_of (wait_reason_names, G_N_ELEMENTS (wait_reason_names), reason, "unknown");
 }
 
 const gchar *
 mn_end_reason_to_string (MnEndReason reason)
 {
-  return name_of (end_reason_names, G_N_ELEMENTS (end_reason_names), reason);
+  return mn_policy_name_of (end_reason_names, G_N_ELEMENTS (end_reason_names), reason, "unknown");
 }
 
 gboolean
@@ -232,7 +226,7 @@ mn_idle_verdict_to_string (MnIdleVerdictKind kind)
 {
   static const gchar *const names[] = { "off", "active", "warn", "cut", "unknown", NULL };
 
-  return name_of (names, G_N_ELEMENTS (names), kind);
+  return mn_policy_name_of (names, G_N_ELEMENTS (names), kind, "unknown");
 }
 
 /* ---- Backends ------------------------------------------------------------------ */
@@ -343,7 +337,7 @@ mn_policy_backend_to_string (MnPolicyBackend backend)
   static const gchar *const names[] = { "local-cgroup-v2", "local-cgroup-v1", "slurm",
                                         "sge", NULL };
 
-  return name_of (names, G_N_ELEMENTS (names), backend);
+  return mn_policy_name_of (names, G_N_ELEMENTS (names), backend, "unknown");
 }
 
 const gchar *
@@ -354,7 +348,7 @@ mn_policy_aspect_to_string (MnPolicyAspect aspect)
     "gpu-devices", "gpu-memory", "walltime", "idle", "user-limit", "give-up", NULL
   };
 
-  return name_of (names, G_N_ELEMENTS (names), aspect);
+  return mn_policy_name_of (names, G_N_ELEMENTS (names), aspect, "unknown");
 }
 
 const gchar *
@@ -362,7 +356,7 @@ mn_support_level_to_string (MnSupportLevel level)
 {
   static const gchar *const names[] = { "exact", "approximate", "controller", "none", NULL };
 
-  return name_of (names, G_N_ELEMENTS (names), level);
+  return mn_policy_name_of (names, G_N_ELEMENTS (names), level, "unknown");
 }
 
 gchar *

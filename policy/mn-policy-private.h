@@ -18,4 +18,13 @@ const gchar *mn_policy_if_busy_to_string (MnIfBusy if_busy);
 const gchar *mn_policy_gpu_mode_to_string (MnGpuMode mode);
 const gchar *mn_policy_placement_to_string (MnPlacement placement);
 
+/* The name of @value in @names, a NULL-terminated table of @n_names entries
+ * (the NULL counted: G_N_ELEMENTS), or @fallback for a value past it: the
+ * one lookup behind every code's *_to_string. */
+static inline const gchar *
+mn_policy_name_of (const gchar *const *names, gsize n_names, guint value, const gchar *fallback)
+{
+  return value < n_names - 1 ? names[value] : fallback;
+}
+
 G_END_DECLS
