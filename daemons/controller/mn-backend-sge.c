@@ -582,6 +582,35 @@ sge_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **
   return g_steal_pointer (&result);
 }
 
+/* Every job in sge_qmaster's lists named minna-<session>, whoever owns it
+ * (one qstat). */
+static GPtrArray *
+sge_list_jobs (MnBackend *backend, GError **error)
+{
+  MnBackendSge *self = (MnBackendSge *) backend;
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_backend_job_free);
+  g_autoptr(GPtrArray) jobs = qstat_all (self, error);
+  if (jobs == NULL)
+    return NULL;
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      QJob *j = g_ptr_array_index (jobs, i);
+      g_autofree gchar *session = mn_backend_session_of_job_name (j->name);
+      g_autofree gchar *what = NULL;
+      gboolean running;
+      if (session == NULL)
+        continue;
+      running = strchr (j->state, 'r') != NULL || strchr (j->state, 't') != NULL ||
+                strchr (j->state, 's') != NULL || strchr (j->state, 'S') != NULL ||
+                strchr (j->state, 'd') != NULL;
+      what = g_strdup_printf ("state %s%s%s", j->state, j->queue ? " in " : "",
+                              j->queue ? j->queue : "");
+      g_ptr_array_add (out, mn_backend_job_new (j->id, session,
+                                                running ? MN_JOB_RUNNING : MN_JOB_PENDING, what));
+    }
+  return g_steal_pointer (&out);
+}
+
 /* The queue the controller submits to against the one the export makes. */
 static gboolean
 sge_check_policy (MnBackend *backend, const MnPolicyConfig *policy, GPtrArray *problems)
@@ -633,6 +662,7 @@ static const MnBackendClass sge_class = {
   .poll = sge_poll,
   .describe = sge_describe,
   .check_policy = sge_check_policy,
+  .list_jobs = sge_list_jobs,
   .free = sge_free,
 };
 

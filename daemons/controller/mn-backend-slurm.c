@@ -511,6 +511,36 @@ slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError 
   return g_steal_pointer (&result);
 }
 
+/* Every job in slurmctld's queue named minna-<session>, whoever owns it
+ * (one squeue; its default states: pending, running, completing...). */
+static GPtrArray *
+slurm_list_jobs (MnBackend *backend, GError **error)
+{
+  MnBackendSlurm *self = (MnBackendSlurm *) backend;
+  const gchar *argv[] = { "squeue", "-h", "-o", "%i|%T|%u|%B|%j", NULL };
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_backend_job_free);
+  g_autofree gchar *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  if (!run (self, argv, &text, NULL, error))
+    return NULL;
+  lines = g_strsplit (text, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) f = g_strsplit (lines[i], "|", 5);
+      g_autofree gchar *session = NULL;
+      g_autofree gchar *what = NULL;
+      MnJobState st;
+      if (g_strv_length (f) < 5 || (session = mn_backend_session_of_job_name (g_strstrip (f[4]))) == NULL)
+        continue;
+      if (!is_live (f[1], &st))
+        continue;
+      what = g_strdup_printf ("%s%s%s, user %s", f[1], st == MN_JOB_RUNNING ? " on " : "",
+                              st == MN_JOB_RUNNING ? f[3] : "", f[2]);
+      g_ptr_array_add (out, mn_backend_job_new (f[0], session, st, what));
+    }
+  return g_steal_pointer (&out);
+}
+
 /* The partition the controller submits to against the one the policy's
  * export configures. */
 static gboolean
@@ -561,6 +591,7 @@ static const MnBackendClass slurm_class = {
   .poll = slurm_poll,
   .describe = slurm_describe,
   .check_policy = slurm_check_policy,
+  .list_jobs = slurm_list_jobs,
   .free = slurm_free,
 };
 

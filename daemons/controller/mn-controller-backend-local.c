@@ -744,12 +744,15 @@ poll_one (MnBackendLocal *self, const gchar *id, gint64 now)
   }
 }
 
-/* Every job record whose process still runs. */
-static GHashTable *
+/* Every job record whose process still runs; and of those whose process is
+ * gone, the cgroups still there (a controller killed between a job's end
+ * and their removal): leftovers.  Only this controller's records count:
+ * other controllers on the host make their jobs' cgroups beside ours. */
+static GPtrArray *
 local_list_jobs (MnBackend *backend, GError **error)
 {
   MnBackendLocal *self = (MnBackendLocal *) backend;
-  g_autoptr(GHashTable) out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_backend_job_free);
   g_autoptr(GDir) dir = g_dir_open (self->jobs_dir, 0, error);
   const gchar *name;
   if (dir == NULL)
@@ -757,13 +760,67 @@ local_list_jobs (MnBackend *backend, GError **error)
   while ((name = g_dir_read_name (dir)) != NULL)
     {
       g_autoptr(JobRecord) r = NULL;
-      if (!valid_id (name) || (r = record_read (self, name, NULL)) == NULL || !job_alive (r))
+      if (!valid_id (name) || (r = record_read (self, name, NULL)) == NULL)
         continue;
-      g_hash_table_replace (out, g_strdup (name),
-                            g_strdup_printf ("pid %d, session directory %s", r->pid,
-                                             r->session_dir ? r->session_dir : "?"));
+      if (job_alive (r))
+        {
+          g_autofree gchar *what = g_strdup_printf ("pid %d, session directory %s", r->pid,
+                                                    r->session_dir ? r->session_dir : "?");
+          g_ptr_array_add (out, mn_backend_job_new (name, name, MN_JOB_RUNNING, what));
+        }
+      else
+        {
+          guint procs = 0;
+          g_autofree gchar *left = mn_local_cgroups_left (r->cgroups, &procs);
+          g_autofree gchar *what = NULL;
+          MnBackendJob *job;
+          if (left == NULL)
+            continue;
+          what = procs > 0 ? g_strdup_printf ("cgroup %s, still holding %u process%s", left,
+                                              procs, procs == 1 ? "" : "es")
+                           : g_strdup_printf ("cgroup %s, empty", left);
+          job = mn_backend_job_new (name, name, procs > 0 ? MN_JOB_RUNNING : MN_JOB_DONE, what);
+          job->leftover = TRUE;
+          g_ptr_array_add (out, job);
+        }
     }
   return g_steal_pointer (&out);
+}
+
+/* A leftover's cgroups, only while empty: processes in them are reported,
+ * never killed (whose they are is for an admin to say). */
+static gboolean
+local_remove_leftover (MnBackend *backend, const MnBackendJob *job, GError **error)
+{
+  MnBackendLocal *self = (MnBackendLocal *) backend;
+  g_autoptr(JobRecord) r = NULL;
+  g_autofree gchar *left = NULL;
+  guint procs = 0;
+  if (!valid_id (job->job_id) || (r = record_read (self, job->job_id, error)) == NULL)
+    return FALSE;
+  if (job_alive (r))
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "job %s runs again (pid %d)", job->job_id, r->pid);
+      return FALSE;
+    }
+  left = mn_local_cgroups_left (r->cgroups, &procs);
+  if (procs > 0)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "cgroup %s still holds %u process%s", left, procs, procs == 1 ? "" : "es");
+      return FALSE;
+    }
+  mn_local_cgroups_remove (self->cgroups, left);
+  g_free (left);
+  left = mn_local_cgroups_left (r->cgroups, &procs);
+  if (left != NULL)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "cgroup %s could not be removed yet (tried again at every poll)", left);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static GHashTable *
@@ -1023,6 +1080,7 @@ static const MnBackendClass local_class = {
   .describe = local_describe,
   .check_policy = local_check_policy,
   .list_jobs = local_list_jobs,
+  .remove_leftover = local_remove_leftover,
   .free = local_free,
 };
 

@@ -72,7 +72,50 @@ mn_backend_free (MnBackend *self)
     self->klass->free (self);
 }
 
-GHashTable *
+MnBackendJob *
+mn_backend_job_new (const gchar *job_id, const gchar *session_id, MnJobState state,
+                    const gchar *description)
+{
+  MnBackendJob *job = g_new0 (MnBackendJob, 1);
+  job->job_id = g_strdup (job_id);
+  job->session_id = g_strdup (session_id);
+  job->state = state;
+  job->description = g_strdup (description);
+  return job;
+}
+
+void
+mn_backend_job_free (MnBackendJob *job)
+{
+  if (job == NULL)
+    return;
+  g_free (job->job_id);
+  g_free (job->session_id);
+  g_free (job->description);
+  g_free (job);
+}
+
+gchar *
+mn_backend_session_of_job_name (const gchar *name)
+{
+  if (name == NULL || !g_str_has_prefix (name, "minna-") || name[6] == '\0')
+    return NULL;
+  return g_strdup (name + 6);
+}
+
+gboolean
+mn_backend_remove_leftover (MnBackend *self, const MnBackendJob *job, GError **error)
+{
+  if (self->klass->remove_leftover == NULL)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_NOT_ALLOWED,
+                   "the %s backend leaves nothing to remove", self->klass->name);
+      return FALSE;
+    }
+  return self->klass->remove_leftover (self, job, error);
+}
+
+GPtrArray *
 mn_backend_list_jobs (MnBackend *self, GError **error)
 {
   if (self->klass->list_jobs == NULL)

@@ -61,6 +61,26 @@ typedef struct {
   gboolean   give_up;
 } MnJobSpec;
 
+/* One entry of a backend's listing (list_jobs). */
+typedef struct {
+  gchar      *job_id;       /* the scheduler's id (local: the session's id) */
+  gchar      *session_id;   /* from the job's name minna-<session>; NULL: not minna's form */
+  MnJobState  state;        /* PENDING or RUNNING; a leftover: RUNNING while it holds
+                             * processes, else DONE */
+  gchar      *description;  /* for people: "pid 12, session directory ...", "RUNNING on n1" */
+  /* not a job but what one left (a cgroup of a job that is over): the
+   * reconciliation removes it when no live session owns it and it is
+   * empty, and reports it while it holds processes */
+  gboolean    leftover;
+} MnBackendJob;
+
+MnBackendJob *mn_backend_job_new (const gchar *job_id, const gchar *session_id,
+                                  MnJobState state, const gchar *description);
+void          mn_backend_job_free (MnBackendJob *job);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnBackendJob, mn_backend_job_free)
+/* "minna-ID" -> "ID" (a copy); NULL for any other job name. */
+gchar        *mn_backend_session_of_job_name (const gchar *name);
+
 typedef struct _MnBackend MnBackend;
 
 typedef struct {
@@ -88,10 +108,16 @@ typedef struct {
    * naming the policy's keys, appended to @problems; TRUE if none. */
   gboolean    (*check_policy) (MnBackend *self, const MnPolicyConfig *policy,
                                GPtrArray *problems);
-  /* Optional: the jobs this backend runs now that it started for minna,
-   * job id -> a description ("pid 123"), for the start's reconciliation
-   * with the database (issue 20).  NULL with @error when it cannot say. */
-  GHashTable *(*list_jobs) (MnBackend *self, GError **error);
+  /* Optional: every job this backend has now that minna submitted (the
+   * scheduler's whole queue, recognised by the job name minna-<session>),
+   * and what ended jobs left behind (the local backend's cgroups), as
+   * MnBackendJob*, for the reconciliation with the database at every start
+   * and in 'check' (issue 20).  NULL with @error when it cannot say: then
+   * nothing is compared, nothing is taken for gone.  Blocks like poll(). */
+  GPtrArray  *(*list_jobs) (MnBackend *self, GError **error);
+  /* Optional: removes what @job (a leftover of list_jobs) names; FALSE
+   * with @error when it cannot (it still holds processes). */
+  gboolean    (*remove_leftover) (MnBackend *self, const MnBackendJob *job, GError **error);
   /* Optional (Extend): the job's walltime, counted from its start, is now
    * @walltime s.  An error says why not in the scheduler's words
    * (MN_CONTROLLER_ERROR_BACKEND: it refused; _UNREACHABLE: it did not
@@ -114,9 +140,12 @@ gboolean    mn_backend_extend (MnBackend *self, const gchar *job_id, gint64 wall
                                gint64 now, GError **error);
 gboolean    mn_backend_check_policy (MnBackend *self, const MnPolicyConfig *policy,
                                      GPtrArray *problems);
-/* NULL with MN_CONTROLLER_ERROR_NOT_ALLOWED when the backend cannot list
- * its jobs (Slurm, Grid Engine: not yet). */
-GHashTable *mn_backend_list_jobs (MnBackend *self, GError **error);
+/* MnBackendJob*; NULL with MN_CONTROLLER_ERROR_NOT_ALLOWED when the
+ * backend cannot list its jobs, or its error when the scheduler did not
+ * answer. */
+GPtrArray  *mn_backend_list_jobs (MnBackend *self, GError **error);
+/* FALSE (MN_CONTROLLER_ERROR_NOT_ALLOWED) for a backend without it. */
+gboolean    mn_backend_remove_leftover (MnBackend *self, const MnBackendJob *job, GError **error);
 void        mn_backend_free (MnBackend *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnBackend, mn_backend_free)
 

@@ -564,6 +564,31 @@ mn_local_cgroups_retry (MnLocalCgroups *self)
   g_mutex_unlock (&self->lock);
 }
 
+gchar *
+mn_local_cgroups_left (const gchar *joined, guint *procs)
+{
+  g_auto(GStrv) dirs = g_strsplit (joined ? joined : "", ";", -1);
+  g_autoptr(GPtrArray) left = g_ptr_array_new ();
+  *procs = 0;
+  for (gsize i = 0; dirs[i] != NULL; i++)
+    {
+      g_autofree gchar *members = NULL;
+      g_auto(GStrv) pids = NULL;
+      if (dirs[i][0] == '\0' || !g_file_test (dirs[i], G_FILE_TEST_IS_DIR))
+        continue;
+      g_ptr_array_add (left, dirs[i]);
+      members = read_file (dirs[i], "cgroup.procs");
+      pids = g_strsplit (members ? members : "", "\n", -1);
+      for (gsize k = 0; pids[k] != NULL; k++)
+        if (g_strstrip (pids[k])[0] != '\0')
+          (*procs)++;
+    }
+  if (left->len == 0)
+    return NULL;
+  g_ptr_array_add (left, NULL);
+  return g_strjoinv (";", (gchar **) left->pdata);
+}
+
 /* "oom_kill N" from memory.events (v2) or memory.oom_control (v1). */
 static guint64
 oom_count (const gchar *dir, const gchar *file)

@@ -52,6 +52,9 @@ gchar   *mn_local_cgroups_make (MnLocalCgroups *self, const gchar *id,
  * mn_local_cgroups_retry). */
 void     mn_local_cgroups_remove (MnLocalCgroups *self, const gchar *dirs);
 void     mn_local_cgroups_retry (MnLocalCgroups *self);
+/* Of a job's directories (@dirs, ';'-joined), those that still exist,
+ * ';'-joined (NULL: none), and in *@procs the processes in them. */
+gchar   *mn_local_cgroups_left (const gchar *dirs, guint *procs);
 /* OOM kills the kernel made in the job's memory cgroup (one of @dirs). */
 guint64  mn_local_cgroups_oom_kills (MnLocalCgroups *self, const gchar *dirs);
 /* The jobs' parent weighs as much as its jobs together: counts the jobs

@@ -60,13 +60,19 @@ void mn_controller_manager_set_prober (MnControllerManager *self, MnProbeFunc pr
 /* Loads live sessions from the store, puts them back into the policy state,
  * submits what was admitted but not submitted, re-registers routes. */
 gboolean mn_controller_manager_recover (MnControllerManager *self, GError **error);
-/* The store against what @backend runs now (issue 20): a line per
- * difference appended to @lines (a session whose job is gone, a job
- * whose session is over, a job the database does not know); with @act, a
- * job whose session is over in the database is cancelled.  Returns the
+/* The store against what @backend has now (issue 20; the scheduler's
+ * queue, the local backend's job records and cgroups): a line per
+ * difference appended to @lines (mn-controller-reconcile.h: a session
+ * whose job is gone, a job whose session is over, a job the database does
+ * not know, a leftover cgroup); with @act, a job whose session is over in
+ * the database is cancelled and an empty leftover removed.  Returns the
  * number of differences, -1 with @error when the store cannot be read. */
 gint     mn_controller_reconcile (MnControllerStore *store, MnBackend *backend, gboolean act,
                                   GPtrArray *lines, GError **error);
+/* The same; @findings_out (if not NULL) gets the MnReconcileFinding*
+ * (mn-controller-reconcile.h), NULL when the backend could not list. */
+gint     mn_controller_reconcile_full (MnControllerStore *store, MnBackend *backend, gboolean act,
+                                       GPtrArray *lines, GPtrArray **findings_out, GError **error);
 /* The policy (@policy, NULL: the current one) against what the backend can
  * do on its host (the local backend: [node] cores, memory, swap, GPUs,
  * [queue] nodes; limits the kernel cannot set).  Each mismatch is logged,

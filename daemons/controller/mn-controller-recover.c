@@ -4,6 +4,7 @@
 #define G_LOG_DOMAIN "minna-controller"
 
 #include "mn-controller-manager-private.h"
+#include "mn-controller-reconcile.h"
 
 static void
 add_line (GPtrArray *lines, const gchar *format, ...) G_GNUC_PRINTF (2, 3);
@@ -17,83 +18,143 @@ add_line (GPtrArray *lines, const gchar *format, ...)
   va_end (ap);
 }
 
+/* What needs no live session is done here (@act): a job whose session is
+ * over is cancelled, an empty leftover removed; adopting and ending live
+ * sessions is the start's (mn_controller_manager_recover), with the
+ * findings it gets in @findings_out. */
 gint
-mn_controller_reconcile (MnControllerStore *store, MnBackend *backend, gboolean act,
-                         GPtrArray *lines, GError **error)
+mn_controller_reconcile_full (MnControllerStore *store, MnBackend *backend, gboolean act,
+                              GPtrArray *lines, GPtrArray **findings_out, GError **error)
 {
   g_autoptr(GPtrArray) live = mn_controller_store_list (store, NULL, TRUE, error);
-  g_autoptr(GHashTable) jobs = NULL;
-  g_autoptr(GHashTable) live_jobs = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autoptr(GHashTable) over = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                      (GDestroyNotify) mn_session_free);
+  g_autoptr(GHashTable) live_ids = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) findings = NULL;
   g_autoptr(GError) local = NULL;
-  gint differences = 0;
-  GHashTableIter it;
-  gpointer key, value;
 
   if (live == NULL)
     return -1;
-  jobs = mn_backend_list_jobs (backend, &local);
-  if (jobs == NULL)
+  listed = mn_backend_list_jobs (backend, &local);
+  if (listed == NULL)
     {
       add_line (lines, "running jobs not compared: %s", local->message);
       return 0;
     }
   for (guint i = 0; i < live->len; i++)
+    g_hash_table_add (live_ids, ((MnSession *) g_ptr_array_index (live, i))->id);
+  for (guint i = 0; i < listed->len; i++)
     {
-      MnSession *s = g_ptr_array_index (live, i);
-      /* local: the job id is the session id, also before it was stored */
-      const gchar *job = s->job_id ? s->job_id : s->id;
-      g_hash_table_add (live_jobs, (gpointer) job);
-      if (s->job_id == NULL && g_hash_table_contains (jobs, s->id) &&
-          s->state == MN_SESSION_STARTING)
-        {
-          differences++;
-          add_line (lines, "session %s (%s) is starting without a job in the database, but"
-                    " job %s runs (%s): adopted (its submission was not stored)", s->id,
-                    s->user, s->id, (const gchar *) g_hash_table_lookup (jobs, s->id));
-        }
-      else if (s->job_id != NULL && !g_hash_table_contains (jobs, s->job_id) &&
-               s->state != MN_SESSION_QUEUED)
-        {
-          differences++;
-          add_line (lines, "session %s (%s) is %s in the database, but its job %s does not"
-                    " run: the first poll ends it", s->id, s->user,
-                    mn_session_state_to_string (s->state), s->job_id);
-        }
-    }
-  g_hash_table_iter_init (&it, jobs);
-  while (g_hash_table_iter_next (&it, &key, &value))
-    {
-      g_autoptr(MnSession) row = NULL;
-      g_autoptr(GError) get_error = NULL;
-      if (g_hash_table_contains (live_jobs, key))
+      MnBackendJob *j = g_ptr_array_index (listed, i);
+      MnSession *row;
+      if (j->session_id == NULL || g_hash_table_contains (live_ids, j->session_id) ||
+          g_hash_table_contains (over, j->session_id))
         continue;
-      differences++;
-      row = mn_controller_store_get (store, key, &get_error);
+      row = mn_controller_store_get (store, j->session_id, NULL);
       if (row != NULL)
-        {
-          /* the database says it is over, and a user saw that: it must
-           * not live on */
-          g_autoptr(GError) cancel_error = NULL;
-          if (act && !mn_backend_cancel (backend, key, g_get_real_time () / G_USEC_PER_SEC,
-                                         &cancel_error))
-            add_line (lines, "job %s (%s) runs, but its session (%s) is %s in the database:"
-                      " cancelling it failed: %s", (const gchar *) key, (const gchar *) value,
-                      row->user, mn_session_state_to_string (row->state), cancel_error->message);
-          else
-            add_line (lines, "job %s (%s) runs, but its session (%s) is %s in the database: %s",
-                      (const gchar *) key, (const gchar *) value, row->user,
-                      mn_session_state_to_string (row->state),
-                      act ? "cancelled" : "the controller cancels it at start");
-        }
-      else
-        add_line (lines, "job %s (%s) runs, but the database has no session for it: an"
-                  " orphan (the database was lost or replaced by an older copy?); left"
-                  " running: restore the database that knows it, or end the job by hand",
-                  (const gchar *) key, (const gchar *) value);
+        g_hash_table_insert (over, g_strdup (j->session_id), row);
     }
-  return differences;
+  findings = mn_reconcile_diff (live, over, listed, act);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      MnReconcileFinding *f = g_ptr_array_index (findings, i);
+      g_autoptr(GError) e = NULL;
+      if (act && f->kind == MN_RECONCILE_CANCEL &&
+          !mn_backend_cancel (backend, f->job_id, g_get_real_time () / G_USEC_PER_SEC, &e))
+        add_line (lines, "%s; but cancelling it failed: %s", f->line, e->message);
+      else if (act && f->kind == MN_RECONCILE_LEFTOVER && !mn_backend_remove_leftover (backend, f->job, &e))
+        add_line (lines, "%s; but not yet: %s", f->line, e->message);
+      else
+        add_line (lines, "%s", f->line);
+    }
+  if (findings_out != NULL)
+    *findings_out = g_ptr_array_ref (findings);
+  return (gint) findings->len;
 }
 
+gint
+mn_controller_reconcile (MnControllerStore *store, MnBackend *backend, gboolean act,
+                         GPtrArray *lines, GError **error)
+{
+  return mn_controller_reconcile_full (store, backend, act, lines, NULL, error);
+}
+
+/* At start, with the sessions tracked: a job whose id was not stored is
+ * adopted; a session whose job is gone ends, with the scheduler's last word
+ * on it when it has one (sacct, qacct, the job record). */
+static void
+apply_findings (MnControllerManager *self, GPtrArray *findings)
+{
+  g_autoptr(GPtrArray) gone = g_ptr_array_new ();
+  g_autoptr(GHashTable) statuses = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < findings->len; i++)
+    {
+      MnReconcileFinding *f = g_ptr_array_index (findings, i);
+      MnSession *s = f->session_id ? g_hash_table_lookup (self->live, f->session_id) : NULL;
+      if (s == NULL)
+        continue;
+      if (f->kind == MN_RECONCILE_ADOPT && s->job_id == NULL)
+        {
+          g_autofree gchar *ev = g_strdup_printf ("job %s adopted at start", f->job_id);
+          s->job_id = g_strdup (f->job_id);
+          if (s->submitted == 0)
+            s->submitted = mn_controller_manager_now (self);
+          if (!mn_manager_save (self, s, ev))
+            g_warning ("reconcile: session %s: adopting job %s could not be stored; the first"
+                       " poll submits again, which finds the job", s->id, f->job_id);
+        }
+      else if (f->kind == MN_RECONCILE_GONE && s->job_id != NULL)
+        g_ptr_array_add (gone, s->job_id);
+    }
+  if (gone->len == 0)
+    return;
+  g_ptr_array_add (gone, NULL);
+  statuses = mn_backend_poll (self->backend, (const gchar *const *) gone->pdata,
+                              mn_controller_manager_now (self), &error);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      MnReconcileFinding *f = g_ptr_array_index (findings, i);
+      MnSession *s = f->session_id ? g_hash_table_lookup (self->live, f->session_id) : NULL;
+      const MnJobStatus *st;
+      MnSessionState state, was;
+      MnEndReason end;
+      g_autofree gchar *why = NULL;
+      if (f->kind != MN_RECONCILE_GONE || s == NULL || g_strcmp0 (s->job_id, f->job_id) != 0)
+        continue;
+      st = statuses ? g_hash_table_lookup (statuses, f->job_id) : NULL;
+      if (st != NULL && (st->state == MN_JOB_RUNNING || st->state == MN_JOB_PENDING))
+        {
+          /* listed a moment ago without it, it answers now: the polls follow it */
+          g_message ("reconcile: session %s: job %s is %s after all; left to the polls", s->id,
+                     f->job_id, st->state == MN_JOB_RUNNING ? "running" : "pending");
+          continue;
+        }
+      was = s->state == MN_SESSION_UNKNOWN ? s->prev_state : s->state;
+      if (was == MN_SESSION_ENDING)
+        {
+          state = MN_SESSION_ENDED;
+          end = s->end_reason != MN_END_NONE ? s->end_reason : MN_END_USER;
+          why = g_strdup (s->reason ? s->reason : "stopped");
+        }
+      else
+        {
+          state = was == MN_SESSION_RUNNING ? MN_SESSION_ENDED : MN_SESSION_FAILED;
+          end = st != NULL && st->state == MN_JOB_DONE && st->end != MN_END_NONE ? st->end
+                                                                               : MN_END_FAILED;
+          if (st != NULL && st->state == MN_JOB_DONE)
+            why = g_strdup_printf ("its job %s ended while the controller was not running (%s)",
+                                   f->job_id, st->message ? st->message : "the job ended");
+          else
+            why = g_strdup_printf ("its job %s is gone from the scheduler's queue, which keeps no"
+                                   " record of how it ended (deleted while the controller was"
+                                   " not running?)", f->job_id);
+        }
+      mn_manager_finish (self, s, state, end, why);
+    }
+}
 /* The relay's routes against the live sessions: a route of a session
  * that is over (a controller killed between storing the end and removing
  * the route) is removed. */
@@ -132,9 +193,14 @@ mn_controller_manager_recover (MnControllerManager *self, GError **error)
   g_autoptr(GPtrArray) live = NULL;
   g_autoptr(GPtrArray) tracked = g_ptr_array_new ();
   g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) findings = NULL;
+  GHashTableIter it;
+  gpointer value;
+  guint n_tracked;
   gint differences;
 
-  differences = mn_controller_reconcile (self->store, self->backend, TRUE, lines, error);
+  differences = mn_controller_reconcile_full (self->store, self->backend, TRUE, lines, &findings,
+                                              error);
   if (differences < 0)
     return FALSE;
   for (guint i = 0; i < lines->len; i++)
@@ -156,17 +222,20 @@ mn_controller_manager_recover (MnControllerManager *self, GError **error)
       g_ptr_array_add (tracked, s);
     }
   mn_manager_refill_policy (self, tracked, TRUE);
-  for (guint i = 0; i < tracked->len; i++)
+  n_tracked = tracked->len;
+  /* ends sessions: @tracked's pointers are not to be read after this */
+  if (findings != NULL)
+    apply_findings (self, findings);
+  g_hash_table_iter_init (&it, self->live);
+  while (g_hash_table_iter_next (&it, NULL, &value))
     {
-      MnSession *s = g_ptr_array_index (tracked, i);
-      if (!g_hash_table_contains (self->live, s->id))
-        continue;
+      MnSession *s = value;
       if (s->state == MN_SESSION_RUNNING && s->host != NULL)
         mn_manager_refresh_route (self, s);
     }
   if (mn_controller_relay_enabled (self->relay))
     mn_controller_relay_list_routes (self->relay, on_routes_listed, mn_controller_manager_ref (self));
-  g_message ("recovered %u live sessions from %s; %d difference%s from what runs", tracked->len,
+  g_message ("recovered %u live sessions from %s; %d difference%s from what runs", n_tracked,
              mn_controller_store_get_path (self->store), differences, differences == 1 ? "" : "s");
   return TRUE;
 }
