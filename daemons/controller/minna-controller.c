@@ -313,7 +313,7 @@ open_store (const MnControllerConfig *config, GError **error)
   g_autofree gchar *sessions = mn_controller_config_sessions_dir (config);
   g_autofree gchar *display = g_filename_display_name (db);
   guint n_jobs = count_entries (jobs), n_sessions = count_entries (sessions);
-  MnStoreOpenFlags flags = 0;
+  MnStoreOpenFlags flags = MN_STORE_OPEN_DURABLE;   /* what it answers is on the disk */
   g_autoptr(GError) local = NULL;
   MnControllerStore *store;
 

@@ -85,12 +85,48 @@ error_code (int rc)
     }
 }
 
+/* "disk I/O error" alone does not say that the file system went read-only
+ * (EROFS) or the device failed (EIO): the system's error, where SQLite
+ * has one, does. */
+static gchar *
+os_error (MnControllerStore *store, int rc)
+{
+  int os_errno = sqlite3_system_errno (store->db);
+  switch (rc & 0xff)
+    {
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_FULL:
+      if (os_errno != 0)
+        return g_strdup_printf (" (%s)", g_strerror (os_errno));
+      {
+        /* SQLite kept no errno (it reads errno after the fact): a write
+         * beside the database says what the file system does now */
+        g_autofree gchar *probe = g_strconcat (store->path, "-probe", NULL);
+        int fd = open (probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int saved = errno;
+        if (fd >= 0)
+          {
+            close (fd);
+            unlink (probe);
+            return g_strdup ("");
+          }
+        return g_strdup_printf (" (%s)", g_strerror (saved));
+      }
+    default:
+      return g_strdup ("");
+    }
+}
+
 static gboolean
 fail (MnControllerStore *store, const gchar *what, GError **error)
 {
   g_autofree gchar *path = g_filename_display_name (store->path);
-  g_set_error (error, MN_CONTROLLER_ERROR, error_code (sqlite3_extended_errcode (store->db)),
-               "%s: %s: %s", path, what, sqlite3_errmsg (store->db));
+  int rc = sqlite3_extended_errcode (store->db);
+  g_autofree gchar *os = os_error (store, rc);
+  g_set_error (error, MN_CONTROLLER_ERROR, error_code (rc), "%s: %s: %s%s", path, what,
+               sqlite3_errmsg (store->db), os);
   return FALSE;
 }
 
@@ -102,8 +138,9 @@ exec (MnControllerStore *store, const gchar *sql, GError **error)
   if (rc != SQLITE_OK)
     {
       g_autofree gchar *path = g_filename_display_name (store->path);
+      g_autofree gchar *os = os_error (store, sqlite3_extended_errcode (store->db));
       g_set_error (error, MN_CONTROLLER_ERROR, error_code (rc),
-                   "%s: %s", path, msg ? msg : sqlite3_errstr (rc));
+                   "%s: %s%s", path, msg ? msg : sqlite3_errstr (rc), os);
       sqlite3_free (msg);
       return FALSE;
     }
@@ -315,8 +352,13 @@ mn_controller_store_open_full (const gchar *path, MnStoreOpenFlags flags, GError
     }
   if (!empty && (flags & MN_STORE_OPEN_NO_CHECK) == 0 && !check_integrity (store, error))
     return NULL;
-  if (!exec (store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-             "PRAGMA foreign_keys=ON;", error) ||
+  /* durable: each commit is on the disk before it is acknowledged (NORMAL
+   * leaves the WAL's last commits in the page cache, lost with the device or
+   * the power: acknowledged sessions gone; the faults suite saw it) */
+  if (!exec (store, "PRAGMA journal_mode=WAL;", error) ||
+      !exec (store, (flags & MN_STORE_OPEN_DURABLE) ? "PRAGMA synchronous=FULL;"
+                                                    : "PRAGMA synchronous=NORMAL;", error) ||
+      !exec (store, "PRAGMA foreign_keys=ON;", error) ||
       ((flags & MN_STORE_OPEN_NO_MIGRATE) == 0 && !migrate (store, error)))
     {
       g_prefix_error (error, "%s: ", display);

@@ -28,6 +28,10 @@ typedef enum {
                                      * (MN_CONTROLLER_ERROR_STORE_MISSING) */
   MN_STORE_OPEN_NO_CHECK = 1 << 1,  /* skip PRAGMA quick_check (reads every page) */
   MN_STORE_OPEN_NO_MIGRATE = 1 << 2, /* `check`: an older schema is read as it is */
+  /* every commit on the disk before it returns (PRAGMA synchronous=FULL):
+   * the daemon's, which acknowledges what it stored; without it (tests of
+   * the logic) the last commits may be lost with the device or the power */
+  MN_STORE_OPEN_DURABLE = 1 << 3,
 } MnStoreOpenFlags;
 
 /* Opens minna's database at @path, refusing (the error names the file and
