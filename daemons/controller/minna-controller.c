@@ -351,8 +351,9 @@ open_store (const MnControllerConfig *config, GError **error)
 }
 
 /* minna-controller check: the database (missing, empty, foreign, damaged)
- * and, for the local backend, the jobs that run, compared; exit 0 when they
- * agree, 1 when something differs or is wrong. */
+ * and the backend's jobs (the scheduler's queue, the local job records and
+ * their leftover cgroups), compared; exit 0 when they agree, 1 when
+ * something differs or is wrong.  Acts on nothing. */
 static int
 cmd_check (const gchar *top_config_path, int argc, char **argv)
 {
