@@ -1,12 +1,13 @@
-# batch-cost.gp: what interactive.q costs batch users over the year: their
-# mean wait above the baseline (0 nodes) against the nodes carved out, the
-# recommended point's other parameters; line: median over the seeds, band:
-# their range; dashed: the target.
+# batch-cost.gp: what a design costs batch work: the batch mean wait above
+# the baseline (no interactive service: interactive jobs queue in all.q)
+# against the nodes carved out, in the reference point's design (dedicated,
+# oversubscribe or hybrid, named in the title) with its other parameters;
+# line: median over the seeds, band: their range; dashed: the target.
 # In:  datafile (nodes, increase % median, min, max, mean wait h median, min,
-#      max), recnodes, target (% or NaN), scenario, seeds.
+#      max), recnodes, target (% or NaN), design, scenario, seeds.
 load scriptdir."/mn-report-common.gp"
-set title sprintf("Batch cost of interactive.q (%s%s)", scenario, seeds > 1 ? sprintf(", median and range over %d seeds", seeds) : "")
-set xlabel "nodes carved out for interactive.q (nodes; 0 = baseline)"
+set title sprintf("Cost to batch work, %s design (%s%s)", design, scenario, seeds > 1 ? sprintf(", median and range over %d seeds", seeds) : "")
+set xlabel "nodes carved out of all.q (0 = baseline: interactive jobs queue as batch jobs)"
 set ylabel "batch mean wait above the baseline (%)"
 set xrange [-0.3:*]
 set xtics 1

@@ -593,6 +593,9 @@ mn_report_plots (Report *r, GPtrArray *shown, GError **error)
   g_autofree gchar *cost_t = mn_report_fmt (cost_target);
   g_autofree gchar *ymin = NULL;
   g_autofree gchar *recnodes = g_strdup_printf ("%.0f", mn_report_num (mn_report_point (r, r->ref), "parameters.nodes"));
+  /* The design of the plots' slices (a sweep of dedicated queues alone does
+   * not write it: dedicated). */
+  const gchar *ref_design = mn_report_str (mn_report_point (r, r->ref), "parameters.design");
   g_autofree gchar *seeds = g_strdup_printf ("%u", r->n_seeds);
   g_autofree gchar *ref_refused = refused_text (r, r->ref);
   g_autofree gchar *next_refused = r->next >= 0 ? refused_text (r, r->next) : g_strdup ("");
@@ -656,7 +659,7 @@ mn_report_plots (Report *r, GPtrArray *shown, GError **error)
     const gchar *month[] = { "datafile", "batch-wait-month.dat", "label", r->ref_label, "#seeds", seeds, NULL };
     const gchar *share[] = { "datafile", "batch-wait-share.dat", "label", r->ref_label, "#seeds", seeds, NULL };
     const gchar *cost[] = { "datafile", "batch-cost.dat", "#recnodes", recnodes, "#target", cost_t,
-                            "#seeds", seeds, NULL };
+                            "design", ref_design != NULL ? ref_design : "dedicated", "#seeds", seeds, NULL };
     const gchar *util[] = { "datafile", "utilization.dat", "label", r->ref_label, "#seeds", seeds, NULL };
     const gchar *valid[] = { "datafile", "validation.dat", NULL };
     const gchar *design[] = { "datafile", "designs.dat", "#target", cost_t, "#imm", imm_t,

@@ -421,7 +421,7 @@ mn_report_html (Report *r, GPtrArray *shown, GError **error)
   g_string_append (h, "<h2>Cost to batch users</h2>\n");
   figure (h, shown, "batch-wait-month", "Batch wait by month: mean, median and 90th percentile, without and with interactive.q");
   figure (h, shown, "batch-wait-share", "Batch jobs that waited 1 h or more and 24 h or more, by month, without and with interactive.q");
-  figure (h, shown, "batch-cost", "Batch mean wait above the baseline against nodes carved out");
+  figure (h, shown, "batch-cost", "Cost to batch work of the reference point's design: batch mean wait above the baseline against nodes carved out");
   figure (h, shown, "designs", "The designs side by side (issue 19): every point's batch mean wait above the baseline against the share started at once in the worst hour; interactive.q sizes (dedicated), over-subscription of batch nodes (xN: at most N per node) and hybrids (nodes+xN)");
   g_string_append (h, "<h2>Demand and the world</h2>\n");
   figure (h, shown, "launches", "Interactive launches per hour of day, weekdays and weekends");

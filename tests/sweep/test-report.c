@@ -17,7 +17,7 @@ static const struct { const gchar *base; const gchar *title; const gchar *xlabel
   { "failures", "Sessions killed, GPU allocation failures, refusals", "nodes carved out" },
   { "batch-wait-month", "Batch wait by month, with and without interactive.q", "month of submission" },
   { "batch-wait-share", "Batch jobs that waited long, by month", "month of submission" },
-  { "batch-cost", "Batch cost of interactive.q", "nodes carved out" },
+  { "batch-cost", "Cost to batch work, dedicated design", "nodes carved out of all.q" },
   { "utilization", "Utilization of all.q by month", "month" },
 };
 
