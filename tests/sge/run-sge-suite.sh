@@ -137,7 +137,8 @@ if [ -n "$backend_test" ]; then
 fi
 
 # --- the real minna-controller with [backend] type = sge -------------------
-# Jupyter through the relay, per-user refusal, the scheduler's daemon stopped
+# Jupyter and the remote desktop (noVNC, the VNC WebSocket, 403 to others)
+# through the relay, per-user refusal, the scheduler's daemon stopped
 # and started under a running session, the scheduler filled past the
 # controller (wait, give-up, cancel while queued), cancel while running,
 # walltime end (controller-e2e.py; its known-bug lines stay TODO)
@@ -149,7 +150,7 @@ if [ -n "$controller" ]; then
       "not ok - "*) nok "controller e2e: ${line#not ok - }" ;;
       *) echo "$line" ;;
     esac
-  done < <(MINNA_E2E_GIVE_UP=1 MINNA_E2E_WALL_USER=mnsg5 MINNA_E2E_QUEUE_USER=mnsg3 MINNA_E2E_FILL_USERS="mnsg1 mnsg2" \
+  done < <(MINNA_E2E_GIVE_UP=1 MINNA_E2E_DESKTOP_USER=mnsg2 MINNA_E2E_WALL_USER=mnsg5 MINNA_E2E_QUEUE_USER=mnsg3 MINNA_E2E_FILL_USERS="mnsg1 mnsg2" \
              MINNA_E2E_TWIN="$here/../twin/scenarios/scheduler-queue.twin" MINNA_E2E_TWIN_USERS="mnsg1 mnsg2 mnsg3 mnsg4" \
              MINNA_E2E_RESTART="$here/qmaster-restart.sh" \
              timeout 420 python3 "$here/../slurm/controller-e2e.py" sge "$controller" mnsg4 \

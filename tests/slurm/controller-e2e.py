@@ -11,6 +11,11 @@ users in through the JSON API and checks, through the controller:
   - Jupyter launched to running, its job running in the scheduler, reached
     through the relay: api/status, a kernel started, 1+1 = 2 over the
     kernel WebSocket;
+  - (MINNA_E2E_DESKTOP_USER) the remote desktop (desktop.app) launched
+    beside Jupyter, through the relay: noVNC's page, a WebSocket upgrade on
+    the session's websockify path answered 101 with the VNC server's RFB
+    greeting ("RFB 003.00x"), another portal user refused (403) on both;
+    then stopped (its job gone) before the scheduler is filled;
   - a second launch by the same user refused (per-user limit);
   - the scheduler's controller daemon stopped while sessions run: they turn
     "unknown", stay listed (id, host), the app still answers through the
@@ -87,6 +92,7 @@ TWIN_USERS = os.environ.get("MINNA_E2E_TWIN_USERS", "").split()
 TWIN_BIN = os.path.join(BUILD, "tests", "twin", "minna-twin") if BUILD else ""
 TWIN_APP = os.path.join(BUILD, "tests", "twin", "minna-twin-app") if BUILD else ""
 GIVE_UP = os.environ.get("MINNA_E2E_GIVE_UP", "") == "1"
+DESKTOP_USER = os.environ.get("MINNA_E2E_DESKTOP_USER", "")
 # Slurm counts walltime in whole minutes; Grid Engine's h_rt in seconds.
 WALL_SECONDS = 60 if SCHED == "slurm" else 20
 failed = 0
@@ -532,6 +538,77 @@ def step_jupyter(ctx):
     return sid
 
 
+def desktop_launch(ctx):
+    """The desktop of DESKTOP_USER, launched beside Jupyter (its start overlaps)."""
+    if not DESKTOP_USER:
+        diag("skip the desktop: MINNA_E2E_DESKTOP_USER not set")
+        return
+    c = ctx["clients"][DESKTOP_USER]
+    # Grid Engine's h_vmem counts virtual memory: Xvnc, Python and Openbox
+    st, s = c.launch(app="desktop", cores=1, memory_gb=3, hours=0.1, if_busy="wait")
+    if ok(st == 201, f"a desktop session of {DESKTOP_USER} launched ({st})"):
+        ctx["desktop"] = {"id": s["id"], "t": time.time()}
+    else:
+        diag(s)
+
+
+def ws_first_message(relay_port, client, path, seconds=20):
+    """(status line or None, first message) of a WebSocket upgrade through the relay."""
+    origin = f"{RELAY_SCHEME}://{RELAY_HOST}:{relay_port}"
+    try:
+        ws = WebSocket(RELAY_HOST, relay_port, path,
+                       {"Cookie": client.cookie, "Origin": origin, "Sec-WebSocket-Protocol": "binary"},
+                       timeout=seconds, ssl_context=RELAY_SSL)
+    except OSError as e:
+        m = re.search(r"handshake: (HTTP/1\.1 \d+.*)", str(e))
+        return (m.group(1) if m else str(e)), None
+    try:
+        return "HTTP/1.1 101", ws.recv_text()
+    except OSError as e:
+        return "HTTP/1.1 101", f"(nothing: {e})"
+    finally:
+        ws.close()
+
+
+def step_desktop(ctx):
+    """The desktop through the relay: noVNC, the VNC WebSocket, 403 to others; stopped."""
+    d = ctx.get("desktop")
+    if not d:
+        return
+    c, other, relay_port = ctx["clients"][DESKTOP_USER], ctx["user"], ctx["relay_port"]
+    sid = d["id"]
+    try:
+        up, s = c.wait(sid, ("running", "failed", "ended"), 90)
+        if not ok(up and s["state"] == "running",
+                  f"the desktop reaches running {time.time() - d['t']:.1f} s after its launch"
+                  f" ({s.get('state')})"):
+            diag(s)
+            return
+        sst = scheduler_state(sid)
+        ok(sst in RUNNING, f"its job minna-{sid} runs in the real scheduler ({sst or 'none'})")
+        url = s["url"]
+        st, body = relay_request(relay_port, c, url + "vnc.html")
+        ok(st == 200 and "noVNC" in body, f"GET {url}vnc.html through minna-relay: noVNC's page ({st})")
+        status, first = ws_first_message(relay_port, c, url + "websockify")
+        ok(status.startswith("HTTP/1.1 101"), f"WebSocket upgrade on {url}websockify through the"
+           f" relay: {status}")
+        ok(first is not None and re.match(r"RFB 003\.00\d", first) is not None,
+           f"the VNC server's RFB handshake begins on it ({(first or '')[:12].strip()!r})")
+        st, body = relay_request(relay_port, other, url + "vnc.html")
+        ok(st == 403, f"another portal user ({other.user}) gets {st} on the desktop's page")
+        status, first = ws_first_message(relay_port, other, url + "websockify")
+        ok(status.startswith("HTTP/1.1 403"), f"... and {status} on its WebSocket")
+    finally:
+        t = time.time()
+        st, _ = c.call("DELETE", f"/api/v1/sessions/{sid}")
+        ended, s = c.wait(sid, ("ended", "failed"), 60)
+        gone, sst = wait_scheduler(sid, ("", "CANCELLED", "COMPLETING"), 60)
+        ok(st in (200, 202, 204) and ended and gone,
+           f"the desktop stopped: ended {time.time() - t:.1f} s after DELETE, its job gone"
+           f" ({st}, {s.get('state')}, {sst or 'gone'})")
+        ctx.pop("desktop", None)
+
+
 def step_per_user(ctx):
     c = ctx["user"]
     st, body = c.launch(app="webapp", cores=1, memory_gb=0.25, hours=0.1, if_busy="wait")
@@ -904,7 +981,7 @@ def main():
         ctx["twin_plan"], ctx["twin_accounts"] = twin_plan()
         write_twin_apps(apps_dir, ctx["twin_plan"])
     conf = write_config(tmp, free_port(), f"http://127.0.0.1:{relay_admin}", secret, apps_dir)
-    users = [u for u in dict.fromkeys([USER, WALL_USER, QUEUE_USER] +
+    users = [u for u in dict.fromkeys([USER, WALL_USER, QUEUE_USER, DESKTOP_USER] +
                                       list(ctx.get("twin_accounts", {}).values())) if u]
     proc = relay = None
     try:
@@ -953,7 +1030,12 @@ def main():
         else:
             diag("skip walltime: MINNA_E2E_WALL_USER not set")
 
+        desktop_launch(ctx)
         sid = step_jupyter(ctx)
+        diag(f"at {elapsed()}")
+        # before the per-user refusal: with the desktop and Grid Engine's
+        # walltime session beside Jupyter the queue is full
+        step_desktop(ctx)
         diag(f"at {elapsed()}")
         if sid is None:
             return

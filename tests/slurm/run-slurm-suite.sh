@@ -143,7 +143,8 @@ if [ -n "$backend_test" ]; then
 fi
 
 # --- the real minna-controller with [backend] type = slurm -------------------
-# Jupyter through the relay, per-user refusal, the scheduler's daemon stopped
+# Jupyter and the remote desktop (noVNC, the VNC WebSocket, 403 to others)
+# through the relay, per-user refusal, the scheduler's daemon stopped
 # and started under a running session, the scheduler filled past the
 # controller (wait, give-up, cancel while queued), cancel while running,
 # walltime end (controller-e2e.py; its known-bug lines stay TODO)
@@ -155,7 +156,7 @@ if [ -n "$controller" ]; then
       "not ok - "*) nok "controller e2e: ${line#not ok - }" ;;
       *) echo "$line" ;;
     esac
-  done < <(MINNA_E2E_GIVE_UP=1 MINNA_E2E_WALL_USER=mnsl5 MINNA_E2E_QUEUE_USER=mnsl3 MINNA_E2E_FILL_USERS="mnsl1 mnsl2" \
+  done < <(MINNA_E2E_GIVE_UP=1 MINNA_E2E_DESKTOP_USER=mnsl6 MINNA_E2E_WALL_USER=mnsl5 MINNA_E2E_QUEUE_USER=mnsl3 MINNA_E2E_FILL_USERS="mnsl1 mnsl2" \
              MINNA_E2E_TWIN="$here/../twin/scenarios/scheduler-queue.twin" MINNA_E2E_TWIN_USERS="mnsl1 mnsl2 mnsl3 mnsl4" \
              MINNA_E2E_RESTART="$here/slurmctld-restart.sh" \
              timeout 420 python3 "$here/../slurm/controller-e2e.py" slurm "$controller" mnsl4 \
