@@ -373,6 +373,7 @@ cmd_check (const gchar *top_config_path, int argc, char **argv)
   g_autoptr(MnBackend) backend = NULL;
   g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) live = NULL;
+  g_autoptr(GPtrArray) findings = NULL;
   g_autofree gchar *db = NULL;
   gint differences;
 
@@ -410,10 +411,17 @@ cmd_check (const gchar *top_config_path, int argc, char **argv)
       g_print ("FAIL backend: %s\n", error->message);
       return 1;
     }
-  differences = mn_controller_reconcile (store, backend, FALSE, lines, &error);
+  differences = mn_controller_reconcile_full (store, backend, FALSE, lines, &findings, &error);
   if (differences < 0)
     {
       g_print ("FAIL database: %s\n", error->message);
+      return 1;
+    }
+  if (findings == NULL)
+    {
+      /* the scheduler did not answer: nothing is known to agree */
+      for (guint i = 0; i < lines->len; i++)
+        g_print ("FAIL backend: %s\n", (const gchar *) g_ptr_array_index (lines, i));
       return 1;
     }
   for (guint i = 0; i < lines->len; i++)

@@ -4,6 +4,12 @@
  * expected, in order.  The real schedulers' listings are tested in the
  * slurm and sge suites, the local backend's in the faults suite. */
 #include "mn-controller-reconcile.h"
+#include "mn-controller-manager.h"
+#include "mn-controller-store.h"
+#include "mn-controller-config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
 
 typedef struct {
   const gchar *name;
@@ -123,6 +129,139 @@ test_job_names (void)
     }
 }
 
+/* ---- the same through a real store and a backend's listing ---------------- */
+
+typedef struct {
+  MnBackend  parent;
+  gboolean   answers;     /* FALSE: the scheduler does not answer */
+  GPtrArray *cancelled;   /* job ids */
+} ListingBackend;
+
+static GPtrArray *
+listing_list (MnBackend *b, GError **error)
+{
+  ListingBackend *f = (ListingBackend *) b;
+  GPtrArray *out;
+  if (!f->answers)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_UNREACHABLE,
+                   "squeue: Unable to contact slurm controller");
+      return NULL;
+    }
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_backend_job_free);
+  g_ptr_array_add (out, mn_backend_job_new ("101", "s-live", MN_JOB_RUNNING, "RUNNING on n1"));
+  g_ptr_array_add (out, mn_backend_job_new ("102", "s-over", MN_JOB_RUNNING, "RUNNING on n1"));
+  g_ptr_array_add (out, mn_backend_job_new ("103", "s-lost", MN_JOB_PENDING, "PENDING"));
+  return out;
+}
+
+static gboolean
+listing_cancel (MnBackend *b, const gchar *job_id, gint64 now, GError **error)
+{
+  g_ptr_array_add (((ListingBackend *) b)->cancelled, g_strdup (job_id));
+  return TRUE;
+}
+
+static gchar *listing_describe (MnBackend *b) { return g_strdup ("listing"); }
+
+static void
+listing_free (MnBackend *b)
+{
+  g_ptr_array_unref (((ListingBackend *) b)->cancelled);
+  g_free (b);
+}
+
+static const MnBackendClass listing_class = {
+  .name = "listing", .cancel = listing_cancel, .describe = listing_describe,
+  .list_jobs = listing_list, .free = listing_free,
+};
+
+static gboolean
+keep (MnSession *s, gchar **event, gpointer data, GError **error)
+{
+  *event = g_strdup ("stored");
+  return TRUE;
+}
+
+static void
+store_session (MnControllerStore *store, const gchar *id, MnSessionState state,
+               const gchar *job_id)
+{
+  g_autoptr(MnSession) s = mn_session_new ();
+  g_autoptr(GError) error = NULL;
+  s->id = g_strdup (id);
+  s->user = g_strdup ("alice");
+  s->app = g_strdup ("webapp");
+  s->state = state;
+  s->job_id = g_strdup (job_id);
+  s->node = -1;
+  g_assert_true (mn_controller_store_insert (store, s, 1000, keep, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_store (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("minna-reconcile-XXXXXX", NULL);
+  g_autofree gchar *db = g_build_filename (dir, "c.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnControllerStore) store = mn_controller_store_open (db, &error);
+  ListingBackend *f = g_new0 (ListingBackend, 1);
+  g_autoptr(MnBackend) backend = &f->parent;
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) findings = NULL;
+  gint n;
+
+  g_assert_no_error (error);
+  f->parent.klass = &listing_class;
+  f->cancelled = g_ptr_array_new_with_free_func (g_free);
+  store_session (store, "s-live", MN_SESSION_RUNNING, "101");
+  store_session (store, "s-over", MN_SESSION_ENDED, "102");
+  store_session (store, "s-gone", MN_SESSION_RUNNING, "104");
+
+  /* the scheduler does not answer: nothing compared, nothing taken for gone */
+  f->answers = FALSE;
+  n = mn_controller_reconcile_full (store, backend, TRUE, lines, &findings, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 0);
+  g_assert_null (findings);
+  g_assert_cmpuint (lines->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (lines, 0), "not compared: squeue"));
+  g_assert_cmpuint (f->cancelled->len, ==, 0);
+
+  /* check (act FALSE): said, not done */
+  f->answers = TRUE;
+  g_ptr_array_set_size (lines, 0);
+  n = mn_controller_reconcile_full (store, backend, FALSE, lines, &findings, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 3);
+  g_assert_cmpuint (f->cancelled->len, ==, 0);
+  g_clear_pointer (&findings, g_ptr_array_unref);
+
+  /* a start: the job of the ended session is cancelled; the lost one reported */
+  g_ptr_array_set_size (lines, 0);
+  n = mn_controller_reconcile_full (store, backend, TRUE, lines, &findings, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 3);
+  for (guint i = 0; i < lines->len; i++)
+    g_test_message ("%s", (const gchar *) g_ptr_array_index (lines, i));
+  g_assert_cmpuint (f->cancelled->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (f->cancelled, 0), ==, "102");
+  g_assert_cmpint (((MnReconcileFinding *) g_ptr_array_index (findings, 0))->kind, ==, MN_RECONCILE_GONE);
+  g_assert_cmpstr (((MnReconcileFinding *) g_ptr_array_index (findings, 0))->session_id, ==, "s-gone");
+  g_assert_cmpint (((MnReconcileFinding *) g_ptr_array_index (findings, 1))->kind, ==, MN_RECONCILE_CANCEL);
+  g_assert_cmpint (((MnReconcileFinding *) g_ptr_array_index (findings, 2))->kind, ==, MN_RECONCILE_ORPHAN);
+  g_assert_nonnull (strstr (g_ptr_array_index (lines, 2), "no session for it"));
+
+  g_clear_pointer (&store, mn_controller_store_free);
+  for (const gchar *const *sfx = (const gchar *const[]) { "", "-wal", "-shm", NULL }; *sfx; sfx++)
+    {
+      g_autofree gchar *path = g_strconcat (db, *sfx, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -133,5 +272,6 @@ main (int argc, char **argv)
       g_test_add_data_func (path, &cases[i], test_case);
     }
   g_test_add_func ("/controller/reconcile/job-names", test_job_names);
+  g_test_add_func ("/controller/reconcile/store-and-listing", test_store);
   return g_test_run ();
 }
