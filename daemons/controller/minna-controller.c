@@ -189,7 +189,10 @@ on_hup (gpointer data)
 {
   Daemon *d = data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(MnPolicyConfig) policy = load_policy (d->config, &error);
+  g_autoptr(MnPolicyConfig) policy = NULL;
+  if (d->manager == NULL)   /* still starting: it reads the files itself */
+    return G_SOURCE_CONTINUE;
+  policy = load_policy (d->config, &error);
   if (policy == NULL || !mn_controller_manager_check_host (d->manager, policy, &error))
     g_warning ("policy not reloaded, the old one stays: %s", error->message);
   else
@@ -489,6 +492,15 @@ serve (MnControllerConfig *config)
   Daemon d = { loop, config, NULL };
   guint port = 0;
 
+  /* Handled from the first moment, before the start's reconciling and
+   * before the port takes connections: a SIGHUP that came then killed the
+   * controller silently (the signal's default action).  Now it waits for
+   * the main loop: a reload (the start reads the files anyway), or a clean
+   * stop for SIGTERM. */
+  g_unix_signal_add (SIGTERM, on_quit, &d);
+  g_unix_signal_add (SIGINT, on_quit, &d);
+  g_unix_signal_add (SIGHUP, on_hup, &d);
+
   if (!secure_files (config, &error))
     {
       g_printerr ("minna-controller: %s\n", error->message);
@@ -555,9 +567,6 @@ serve (MnControllerConfig *config)
     }
   mn_controller_manager_start (manager);
   mn_controller_relay_check_reachable (relay, config->relay_url);
-  g_unix_signal_add (SIGTERM, on_quit, &d);
-  g_unix_signal_add (SIGINT, on_quit, &d);
-  g_unix_signal_add (SIGHUP, on_hup, &d);
   g_message ("backend %s", describe);
   /* tests and service managers read this line for the bound port */
   g_print ("minna-controller listening on http://%s:%u\n", config->listen, port);

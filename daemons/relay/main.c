@@ -152,15 +152,23 @@ main (int argc, char **argv)
       }
 
   g_autoptr(MnRelay) relay = mn_relay_new (config, config_path, &error);
-  if (relay == NULL || !mn_relay_start (relay, &error))
+  if (relay == NULL)
     {
       g_printerr ("minna-relay: %s\n", error->message);
       return 1;
     }
+  /* handled before the ports open: a SIGHUP sent as soon as a port answers
+   * must reload, not kill the relay (the signal's default action) */
   App app = { g_main_loop_new (NULL, FALSE), relay };
   g_unix_signal_add (SIGTERM, on_stop, &app);
   g_unix_signal_add (SIGINT, on_stop, &app);
   g_unix_signal_add (SIGHUP, on_reload, &app);
+  if (!mn_relay_start (relay, &error))
+    {
+      g_printerr ("minna-relay: %s\n", error->message);
+      g_main_loop_unref (app.loop);
+      return 1;
+    }
   g_main_loop_run (app.loop);
   g_main_loop_unref (app.loop);
   return 0;
