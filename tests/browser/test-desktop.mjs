@@ -32,13 +32,13 @@ if (!fs.existsSync(CHROMIUM)) {
   tap.skipAll(`${CHROMIUM} is missing: apt-get install chromium`);
   process.exit(77);
 }
-// what the desktop and this test's X-side checks need (scripts/packages/desktop.txt)
+// what the desktop and this test's X-side checks need (scripts/packages/desktop.txt, desktop-test.txt)
 const programs = ['Xvnc', 'vncconfig', 'openbox', 'xterm', 'glxgears', 'xdotool', 'xclip', 'xdpyinfo', 'xwininfo'];
 const missingPrograms = programs.filter((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0);
 if (!fs.existsSync('/usr/share/novnc/vnc.html')) missingPrograms.push('novnc');
 if (spawnSync('/usr/bin/python3', ['-c', 'import websockify']).status !== 0) missingPrograms.push('python3-websockify');
 if (missingPrograms.length) {
-  tap.skipAll(`not installed: ${missingPrograms.join(', ')} (scripts/packages/desktop.txt)`);
+  tap.skipAll(`not installed: ${missingPrograms.join(', ')} (scripts/packages/desktop.txt and desktop-test.txt)`);
   process.exit(77);
 }
 
