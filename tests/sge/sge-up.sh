@@ -171,6 +171,42 @@ for h in "${exec_hosts[@]}"; do
   q qconf -aattr hostgroup hostlist "$h" "$hgrp" >>"$STATE/log/qconf.log" 2>&1 || die "adding $h to $hgrp failed"
 done
 
+# MINNA_SGE_EXTRA_POLICIES ("POLICY.conf ..."): more policies exported
+# beside the first, each with its own [queue] name (its own queue, host
+# group and quota), e.g. the twin scenarios' (tests/twin/scheduler-twin.py),
+# applied as the export says: its pieces with qconf -Ahgrp, -Aq, -Arqs, its
+# complex (GPUs: gpu / gpu_shard) added to the complex list, and the
+# complex_values its comment names set on every execution host.
+extra_i=0
+for extra in ${MINNA_SGE_EXTRA_POLICIES:-}; do
+  extra_i=$((extra_i + 1))
+  x=$STATE/etc/export-extra$extra_i
+  "$policy_bin" export --sge "$extra" > "$x.txt" || die "minna-policy export --sge $extra failed"
+  for p in hostgroup queue_conf rqs complex; do
+    sed -n "/^# ---- BEGIN $p ----\$/,/^# ---- END $p ----\$/p" "$x.txt" | sed '1d;$d' > "$x-$p"
+  done
+  if [ -s "$x-complex" ]; then
+    q qconf -sc > "$x-complexes" || die "qconf -sc failed"
+    while read -r name rest; do
+      grep -q "^$name " "$x-complexes" || echo "$name $rest" >> "$x-complexes"
+    done < "$x-complex"
+    q qconf -Mc "$x-complexes" >>"$STATE/log/qconf.log" 2>&1 || die "qconf -Mc ($extra's complex) failed"
+    for cv in $(grep -o 'complex_values [a-z_]*=[0-9]* HOST' "$x.txt" | awk '{ print $2 }'); do
+      for h in "${exec_hosts[@]}"; do
+        q qconf -aattr exechost complex_values "$cv" "$h" >>"$STATE/log/qconf.log" 2>&1 ||
+          die "qconf -aattr exechost complex_values $cv $h failed"
+      done
+    done
+  fi
+  q qconf -Ahgrp "$x-hostgroup" >>"$STATE/log/qconf.log" 2>&1 || die "qconf -Ahgrp ($extra) failed"
+  q qconf -Aq "$x-queue_conf" >>"$STATE/log/qconf.log" 2>&1 || die "qconf -Aq ($extra) failed"
+  q qconf -Arqs "$x-rqs" >>"$STATE/log/qconf.log" 2>&1 || die "qconf -Arqs ($extra) failed"
+  xg=$(awk '$1 == "group_name" { print $2 }' "$x-hostgroup")
+  for h in "${exec_hosts[@]}"; do
+    q qconf -aattr hostgroup hostlist "$h" "$xg" >>"$STATE/log/qconf.log" 2>&1 || die "adding $h to $xg failed"
+  done
+done
+
 # Execution hosts that share one kernel (tests/cluster: network namespaces)
 # must not hand out the same additional group id: an execd kills a deleted
 # job's processes by that id, which would reach the other hosts' jobs.

@@ -33,26 +33,46 @@ check () { local what=$1; shift; if "$@"; then ok "$what"; else nok "$what"; fi;
 diag () { sed 's/^/# /'; }
 
 users=(mnsl1 mnsl2 mnsl3 mnsl4 mnsl5 mnsl6 mnsl7)
+# The twin scenarios on this Slurm (issue 14, tests/twin/scheduler-twin.py):
+# each with a partition, nodes and QOS of its own, exported beside the
+# suite's policy at bring-up; a lecture needs 41 accounts.
+twin_scenarios=(lecture-burst memory-hog gpu-capped scheduler-queue)
+twin_accounts=()
+for i in $(seq -w 1 41); do twin_accounts+=("mnslt$i"); done
+twin_dir=$(mktemp -d /var/tmp/minna-slurm-twin-XXXXXX)
 cleanup () {
   "$here/slurm-down.sh" 2>&1 | diag
-  for u in "${users[@]}"; do
+  for u in "${users[@]}" "${twin_accounts[@]}"; do
     id "$u" >/dev/null 2>&1 && userdel "$u" 2>/dev/null
   done
+  rm -rf "$twin_dir"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-if ! "$here/slurm-up.sh" "$here/test-policy.conf" 2>&1 | diag; then
+twin_policies=""
+if [ -n "$controller" ]; then
+  twin_files=()
+  for s in "${twin_scenarios[@]}"; do twin_files+=("$here/../twin/scenarios/$s.twin"); done
+  twin_policies=$(python3 "$here/../twin/scheduler-twin.py" prepare slurm "$twin_dir" "${twin_files[@]}" | tr '\n' ' ') ||
+    echo "# scheduler-twin.py prepare failed: the twin scenarios will not find their partitions"
+fi
+# the accounts are made while the daemons come up (useradd takes a while)
+( for u in "${users[@]}" "${twin_accounts[@]}"; do
+    id "$u" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$u"
+  done ) &
+accounts_pid=$!
+if ! MINNA_SLURM_EXTRA_POLICIES="$twin_policies" "$here/slurm-up.sh" "$here/test-policy.conf" 2>&1 | diag; then
   echo "Bail out! slurm-up.sh failed"
   exit 1
 fi
 . "$MINNA_SLURM_STATE/env"
 ok "bring-up in $(cat "$MINNA_SLURM_STATE/bringup-seconds") s"
 
-for u in "${users[@]}"; do
-  id "$u" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$u"
-  echo "add user $u account=minna"
-done | timeout $T sacctmgr -i >/dev/null || echo "# sacctmgr add user failed"
+wait "$accounts_pid"
+all_users=("${users[@]}" "${twin_accounts[@]}")
+timeout 30 sacctmgr -i add user "$(IFS=,; echo "${all_users[*]}")" account=minna >/dev/null ||
+  echo "# sacctmgr add user failed"
 
 # submit USER ARGS...: sbatch as USER (root's --uid/--gid), prints the job id
 submit () {
@@ -157,10 +177,27 @@ if [ -n "$controller" ]; then
       *) echo "$line" ;;
     esac
   done < <(MINNA_E2E_GIVE_UP=1 MINNA_E2E_DESKTOP_USER=mnsl6 MINNA_E2E_WALL_USER=mnsl5 MINNA_E2E_QUEUE_USER=mnsl3 MINNA_E2E_FILL_USERS="mnsl1 mnsl2" \
-             MINNA_E2E_TWIN="$here/../twin/scenarios/scheduler-queue.twin" MINNA_E2E_TWIN_USERS="mnsl1 mnsl2 mnsl3 mnsl4" \
              MINNA_E2E_RESTART="$here/slurmctld-restart.sh" \
              timeout 420 python3 "$here/../slurm/controller-e2e.py" slurm "$controller" mnsl4 \
              "$here/test-policy.conf" 2>&1 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-e2e.py exited $rc"; })
+
+  # --- the twin (issue 14): the scenarios through the controller on this Slurm --
+  # all at once, each in its own partition: admissions, waits, refusals and
+  # their codes, node, start, end reason and memory limit against the model;
+  # the socket, cpuset and GPU Slurm chose on a line of their own (TODO while
+  # they differ); what Slurm cannot show is listed with why
+  t_twin=$(date +%s)
+  while IFS= read -r line; do
+    case $line in
+      "ok - "*) ok "${line#ok - }" ;;
+      "not ok - "*"# TODO "*) n=$((n + 1)); echo "not ok $n - ${line#not ok - }" ;;
+      "not ok - "*) nok "${line#not ok - }" ;;
+      *) echo "$line" ;;
+    esac
+  done < <(MINNA_TWIN_ACCOUNTS="${twin_accounts[*]}" \
+             timeout 240 python3 "$here/../twin/scheduler-twin.py" run slurm "$controller" "$twin_dir" 2>&1 ||
+           { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - scheduler-twin.py exited $rc"; })
+  echo "# the twin scenarios took $(( $(date +%s) - t_twin )) s"
 fi
 
 # --- issue 20: the controller's start against the scheduler's queue -----------

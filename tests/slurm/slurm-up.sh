@@ -91,7 +91,68 @@ piece () {
 piece slurm.conf > "$STATE/export-slurm.conf"
 piece cgroup.conf > "$STATE/export-cgroup.conf"
 piece sacctmgr.sh > "$STATE/export-sacctmgr.sh"
+piece gres.conf > "$STATE/export-gres.conf"
 [ -s "$STATE/export-slurm.conf" ] || die "export has no slurm.conf piece"
+
+# MINNA_SLURM_EXTRA_POLICIES ("POLICY.conf ..."): more policies exported
+# beside the first, each with its own [queue] name (so its own partition,
+# nodes and QOS), e.g. the twin scenarios' (tests/twin/scheduler-twin.py).
+# Their NodeName/PartitionName lines and sacctmgr lines are added as they
+# are; their global lines must agree with the first export's (GresTypes and
+# AccountingStorageTRES are joined); their cgroup.conf must be the same.
+# Their gres.conf lines are bound to their nodes (NodeName=); a GPU device
+# file that this host does not have is replaced by an empty stand-in file
+# under $STATE/dev, so that Slurm counts and hands out the GPUs (and sets
+# CUDA_VISIBLE_DEVICES) as it would on a GPU node.
+extra_i=0
+for extra in ${MINNA_SLURM_EXTRA_POLICIES:-}; do
+  extra_i=$((extra_i + 1))
+  x=$STATE/export-extra$extra_i
+  "$policy_bin" export --slurm "$extra" > "$x.txt" || die "minna-policy export --slurm $extra failed"
+  sed -n '/^# ---- BEGIN slurm.conf ----$/,/^# ---- END slurm.conf ----$/p' "$x.txt" | sed '1d;$d' > "$x-slurm.conf"
+  sed -n '/^# ---- BEGIN cgroup.conf ----$/,/^# ---- END cgroup.conf ----$/p' "$x.txt" | sed '1d;$d' > "$x-cgroup.conf"
+  cmp -s "$x-cgroup.conf" "$STATE/export-cgroup.conf" ||
+    die "$extra: its export's cgroup.conf differs from $policy_conf's (one cgroup.conf per cluster)"
+  sed -n '/^# ---- BEGIN sacctmgr.sh ----$/,/^# ---- END sacctmgr.sh ----$/p' "$x.txt" | sed '1d;$d' \
+    >> "$STATE/export-sacctmgr.sh"
+  xnodes=$(grep -o '^NodeName=[^ ]*' "$x-slurm.conf" | cut -d= -f2 | paste -sd, -)
+  sed -n '/^# ---- BEGIN gres.conf ----$/,/^# ---- END gres.conf ----$/p' "$x.txt" | sed '1d;$d' |
+    while IFS= read -r line; do
+      case $line in ''|'#'*) continue ;; esac
+      if [[ $line =~ File=(/dev/[A-Za-z_]+)\[([0-9]+)-([0-9]+)\] ]] && [ ! -e "${BASH_REMATCH[1]}${BASH_REMATCH[2]}" ]; then
+        mkdir -p "$STATE/dev"
+        for ((d = BASH_REMATCH[2]; d <= BASH_REMATCH[3]; d++)); do
+          : > "$STATE/dev/$(basename "${BASH_REMATCH[1]}")$d"
+        done
+        line=${line/File=\/dev\//File=$STATE\/dev\/}
+      fi
+      echo "NodeName=$xnodes $line"
+    done >> "$STATE/export-gres.conf"
+  awk -v main="$STATE/export-slurm.conf" -v extra="$extra" '
+    function kv(line) { k = line; sub(/=.*/, "", k); v = line; sub(/^[^=]*=/, "", v) }
+    FILENAME == main { if ($0 !~ /^(NodeName|PartitionName)=/) { kv($0); have[k] = v; order[++n] = k } else body[++b] = $0; next }
+    /^(NodeName|PartitionName)=/ { body[++b] = $0; next }
+    /^[A-Za-z]+=/ {
+      kv($0)
+      if (!(k in have)) { have[k] = v; order[++n] = k; next }
+      if (have[k] == v) next
+      if (k == "GresTypes" || k == "AccountingStorageTRES") {
+        m = split(v, add, ",")
+        for (j = 1; j <= m; j++) if (("," have[k] ",") !~ ("," add[j] ",")) have[k] = have[k] "," add[j]
+        next
+      }
+      printf "%s: its export says %s=%s, the first one %s=%s\n", extra, k, v, k, have[k] > "/dev/stderr"
+      bad = 1
+    }
+    END {
+      if (bad) exit 1
+      for (j = 1; j <= n; j++) print order[j] "=" have[order[j]]
+      for (j = 1; j <= b; j++) if (body[j] ~ /^NodeName=/) print body[j]
+      for (j = 1; j <= b; j++) if (body[j] ~ /^PartitionName=/) print body[j]
+    }' "$STATE/export-slurm.conf" "$x-slurm.conf" > "$x-merged.conf" 2>>"$STATE/log/merge.log" ||
+    die "$extra: its export's slurm.conf does not fit beside $policy_conf's: $(cat "$STATE/log/merge.log")"
+  mv "$x-merged.conf" "$STATE/export-slurm.conf"
+done
 
 # The export names its nodes; give each this host's address and a port.
 port=17001
@@ -113,8 +174,6 @@ for spec in "${inodes[@]}"; do
   mapfile -t -O "${#node_names[@]}" node_names < <(expand_nodes "$spec")
 done
 inode_count=${#node_names[@]}
-inode_ports="[$port-$((port + inode_count - 1))]"
-[ "$inode_count" -eq 1 ] && inode_ports=$port
 batch_first=$((port + inode_count))
 
 phase "munge"
@@ -186,8 +245,19 @@ EOF
 # and address it names there).
 batch_spec="Sockets=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=2000 State=UNKNOWN"
 if [ -z "${MINNA_SLURM_NODES:-}" ]; then
-  sed -e "s/^\(NodeName=[^ ]*\)\(.*\)\$/\1 NodeHostname=$host NodeAddr=127.0.0.1 Port=$inode_ports\2/" \
-    "$STATE/export-slurm.conf" >> "$STATE/etc/slurm.conf"
+  # one port per node, each NodeName line its own range
+  p=$port
+  while IFS= read -r line; do
+    if [[ $line =~ ^NodeName=([^ ]*)(.*)$ ]]; then
+      c=$(expand_nodes "${BASH_REMATCH[1]}" | wc -l)
+      ports="[$p-$((p + c - 1))]"
+      [ "$c" -eq 1 ] && ports=$p
+      echo "NodeName=${BASH_REMATCH[1]} NodeHostname=$host NodeAddr=127.0.0.1 Port=$ports${BASH_REMATCH[2]}"
+      p=$((p + c))
+    else
+      echo "$line"
+    fi
+  done < "$STATE/export-slurm.conf" >> "$STATE/etc/slurm.conf"
   echo "NodeName=n[1-2] NodeHostname=$host NodeAddr=127.0.0.1 Port=[$batch_first-$((batch_first + 1))] $batch_spec" \
     >> "$STATE/etc/slurm.conf"
 else
@@ -207,6 +277,10 @@ else
   echo "NodeName=n2 $(node_place n2 $((batch_first + 1))) $batch_spec" >> "$STATE/etc/slurm.conf"
 fi
 echo "PartitionName=all Nodes=n[1-2] Default=YES MaxTime=INFINITE State=UP" >> "$STATE/etc/slurm.conf"
+if [ -s "$STATE/export-gres.conf" ]; then
+  { echo "# written by tests/slurm/slurm-up.sh: the exports' gres.conf"; cat "$STATE/export-gres.conf"; } \
+    > "$STATE/etc/gres.conf"
+fi
 {
   echo "# written by tests/slurm/slurm-up.sh"
   echo "CgroupPlugin=autodetect"
@@ -251,6 +325,9 @@ phase "sacctmgr"
   while read -r line; do
     case "$line" in ''|'#'*) continue ;; esac
     case "$line" in
+      # a limit on a GRES (gres/shard) names a TRES that slurmctld
+      # registers when it starts: set after it is up (below)
+      "sacctmgr -i "*gres/*) echo "${line#sacctmgr -i }" >> "$STATE/etc/sacctmgr-gres.in" ;;
       "sacctmgr -i "*) echo "${line#sacctmgr -i }" ;;
       *) die "unexpected line in the export's sacctmgr.sh: $line" ;;
     esac
@@ -278,6 +355,11 @@ all_idle () {
   [ "$(echo "$out" | awk '$2 == "idle"' | sort -u | wc -l)" -eq $((inode_count + 2)) ]
 }
 wait_for "all nodes idle" 60 all_idle
+
+if [ -s "$STATE/etc/sacctmgr-gres.in" ]; then
+  timeout "$T" sacctmgr -i < "$STATE/etc/sacctmgr-gres.in" >>"$STATE/log/sacctmgr.log" 2>&1 ||
+    die "sacctmgr failed on $STATE/etc/sacctmgr-gres.in"
+fi
 
 phase "all idle"
 t1=$(date +%s.%N)

@@ -3,12 +3,17 @@
  *
  *   minna-twin check SCENARIO            "SCENARIO: OK" or the error (exit 1)
  *   minna-twin sim SCENARIO              the model's rows as TSV on stdout
+ *   minna-twin policy SCENARIO           the scenario's policy as an interactive.conf (what
+ *                                        the scheduler twins export and give the controller)
  *   minna-twin plan SCENARIO             the sessions to play, as TSV: name user at cores
  *                                        memory_mb gpus walltime if_busy exit (s; -1 never),
  *                                        in launch order (a script's driver reads this, not
  *                                        the scenario file)
  *   minna-twin compare SCENARIO EXPECTED.tsv ACTUAL.tsv [--cannot FIELD=WHY]...
- *                                        the comparison; exit 1 on any difference
+ *                      [--cannot-cell NAME:FIELD=WHY]...
+ *                                        the comparison; exit 1 on any difference; a
+ *                                        field (of every session, or of one) that the
+ *                                        backend cannot show is listed with why
  */
 #define G_LOG_DOMAIN "minna-twin"
 
@@ -20,8 +25,9 @@
 static int
 usage (const gchar *msg)
 {
-  g_printerr ("minna-twin: %s\nusage: minna-twin check|sim|plan SCENARIO\n"
-              "       minna-twin compare SCENARIO EXPECTED.tsv ACTUAL.tsv [--cannot FIELD=WHY]...\n",
+  g_printerr ("minna-twin: %s\nusage: minna-twin check|sim|plan|policy SCENARIO\n"
+              "       minna-twin compare SCENARIO EXPECTED.tsv ACTUAL.tsv [--cannot FIELD=WHY]..."
+              " [--cannot-cell NAME:FIELD=WHY]...\n",
               msg);
   return 2;
 }
@@ -70,6 +76,13 @@ main (int argc, char **argv)
       g_print ("%s", tsv);
       return 0;
     }
+  if (g_str_equal (argv[1], "policy") && argc == 3)
+    {
+      g_autofree gchar *text = mn_policy_config_to_data (sc->policy);
+
+      g_print ("%s", text);
+      return 0;
+    }
   if (g_str_equal (argv[1], "plan") && argc == 3)
     {
       g_print ("name\tuser\tat\tcores\tmemory_mb\tgpus\twalltime\tif_busy\texit\n");
@@ -91,7 +104,8 @@ main (int argc, char **argv)
       g_autoptr (GPtrArray) actual = expected ? load_rows (argv[4], &error) : NULL;
       g_autoptr (GString) report = g_string_new (NULL);
       g_autoptr (GPtrArray) keep = g_ptr_array_new_with_free_func (g_free);
-      MnTwinCompareOptions options = { { NULL }, NULL };
+      g_autoptr (GHashTable) cells = g_hash_table_new (g_str_hash, g_str_equal);
+      MnTwinCompareOptions options = { { NULL }, NULL, cells };
       guint n;
 
       if (actual == NULL)
@@ -104,8 +118,23 @@ main (int argc, char **argv)
           MnTwinField f;
           gchar *eq;
 
+          if (g_str_equal (argv[i], "--cannot-cell") && i + 1 < argc)
+            {
+              gchar *colon;
+
+              /* NAME:FIELD=WHY: one field of one session */
+              eq = strchr (argv[++i], '=');
+              colon = eq != NULL ? memchr (argv[i], ':', eq - argv[i]) : NULL;
+              if (colon == NULL)
+                return usage ("--cannot-cell takes NAME:FIELD=WHY");
+              *eq = '\0';
+              if (!mn_twin_field_from_string (colon + 1, &f))
+                return usage ("--cannot-cell: unknown field");
+              g_hash_table_insert (cells, argv[i], eq + 1);
+              continue;
+            }
           if (!g_str_equal (argv[i], "--cannot") || i + 1 >= argc)
-            return usage ("extra arguments: only --cannot FIELD=WHY");
+            return usage ("extra arguments: only --cannot FIELD=WHY and --cannot-cell NAME:FIELD=WHY");
           eq = strchr (argv[++i], '=');
           if (eq == NULL)
             return usage ("--cannot takes FIELD=WHY");

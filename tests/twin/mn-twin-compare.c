@@ -184,7 +184,7 @@ mn_twin_compare (const MnTwinScenario *sc, GPtrArray *expected, GPtrArray *actua
   guint differences = 0;
   gint64 tol = sc != NULL ? sc->tolerance : 0;
   GString *not_compared = g_string_new (NULL);
-  static const MnTwinCompareOptions none = { { NULL }, NULL };
+  static const MnTwinCompareOptions none = { { NULL }, NULL, NULL };
 
   if (options == NULL)
     options = &none;
@@ -219,6 +219,19 @@ mn_twin_compare (const MnTwinScenario *sc, GPtrArray *expected, GPtrArray *actua
         {
           if (options->cannot[f] != NULL)
             continue;
+          if (options->cannot_cells != NULL)
+            {
+              g_autofree gchar *key = g_strdup_printf ("%s:%s", name, field_names[f]);
+              const gchar *why = g_hash_table_lookup (options->cannot_cells, key);
+
+              if (why != NULL)
+                {
+                  g_string_append_printf (not_compared, "  %s: %s not compared (model '%s',"
+                                          " real '%s'): %s\n", name, field_names[f], e->v[f],
+                                          a->v[f], why);
+                  continue;
+                }
+            }
           if (!same (f, e->v[f], a->v[f], tol))
             {
               g_string_append_printf (line, " %s: model '%s' real '%s';", field_names[f],

@@ -119,6 +119,9 @@ typedef struct {
   const gchar *cannot[MN_TWIN_N_FIELDS];
   /* Rows (by session name) whose fields cannot all be compared, with why. */
   GHashTable  *cannot_rows;     /* name -> why; may be NULL */
+  /* Single fields of single sessions the backend cannot show, with why
+   * ("Grid Engine gives no memory-cap end code"): "NAME:FIELD" -> why. */
+  GHashTable  *cannot_cells;    /* may be NULL */
 } MnTwinCompareOptions;
 
 /* Compares session by session (by name); times within the scenario's

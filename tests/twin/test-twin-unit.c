@@ -139,6 +139,7 @@ typedef struct {
   gboolean     drop, extra, cannot_end_reason, cannot_row;
   guint        want;
   const gchar *report_has;
+  gboolean     cannot_cell;    /* a:end_reason declared not comparable */
 } CompareCase;
 
 /* Model: a starts 0, ends 10 exited; tolerance 2 s. */
@@ -163,6 +164,10 @@ static const CompareCase compare_cases[] = {
     "end_reason: not compared for any session: no swap here" },
   { "/twin/compare/cannot-row", "reject", "", "", "", FALSE, FALSE, FALSE, TRUE, 0,
     "a: not compared: no GPU here" },
+  { "/twin/compare/cannot-cell", "start", "1", "10", "failed", FALSE, FALSE, FALSE, FALSE, 0,
+    "a: end_reason not compared (model 'exited', real 'failed'): no code", TRUE },
+  { "/twin/compare/cannot-cell-other-field", "start", "5", "10", "failed", FALSE, FALSE, FALSE,
+    FALSE, 1, "start: model '0' real '5'", TRUE },
 };
 
 static void
@@ -174,7 +179,8 @@ test_compare (gconstpointer data)
   g_autoptr (GPtrArray) real = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_twin_row_free);
   g_autoptr (GString) report = g_string_new (NULL);
   g_autoptr (GHashTable) rows = g_hash_table_new (g_str_hash, g_str_equal);
-  MnTwinCompareOptions options = { { NULL }, NULL };
+  g_autoptr (GHashTable) cells = g_hash_table_new (g_str_hash, g_str_equal);
+  MnTwinCompareOptions options = { { NULL }, NULL, cc->cannot_cell ? cells : NULL };
   g_autofree gchar *tsv = NULL;
   g_autoptr (GPtrArray) back = NULL;
   g_autoptr (GError) error = NULL;
@@ -186,6 +192,8 @@ test_compare (gconstpointer data)
     g_ptr_array_add (real, row ("b", "start", "0", "10", "exited"));
   if (cc->cannot_end_reason)
     options.cannot[MN_TWIN_FIELD_END_REASON] = "no swap here";
+  if (cc->cannot_cell)
+    g_hash_table_insert (cells, "a:end_reason", "no code");
   if (cc->cannot_row)
     {
       g_hash_table_insert (rows, "a", "no GPU here");

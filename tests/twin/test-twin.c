@@ -709,7 +709,7 @@ run_scenario (gconstpointer data)
   g_autoptr (GString) report = g_string_new (NULL);
   g_autoptr (GHashTable) cannot_rows = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr (GString) gpu_sessions = g_string_new (NULL);
-  MnTwinCompareOptions options = { { NULL }, cannot_rows };
+  MnTwinCompareOptions options = { { NULL }, cannot_rows, NULL };
   g_autofree gchar *why_gpu = NULL;
   Run run = { 0 };
   gint64 t0 = 0;
