@@ -18,6 +18,10 @@
 # on host HOST, given HOST first: how each sge_execd is started there) and
 # MINNA_SGE_MAX_UNHEARD (the global max_unheard, after which an execution
 # host that stopped reporting is shown unknown).
+#
+# MINNA_SGE_EXTRA_POLICIES ("POLICY.conf ..."): more policies, each with its
+# own [queue] name, exported beside the first (a queue, host group and quota
+# each, and their GPU complex); see below.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 STATE=${MINNA_SGE_STATE:-/var/tmp/minna-sge}

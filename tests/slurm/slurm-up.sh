@@ -22,6 +22,10 @@
 # slurmd runs), MINNA_SLURM_NODE_EXEC (a command that runs its arguments on
 # host HOST, given HOST first: how each slurmd is started there) and
 # MINNA_SLURM_EXTRA_CONF (lines added to slurm.conf).
+#
+# MINNA_SLURM_EXTRA_POLICIES ("POLICY.conf ..."): more policies, each with its
+# own [queue] name, exported beside the first (their nodes, partitions, QOS
+# and gres.conf); see below.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 STATE=${MINNA_SLURM_STATE:-/var/tmp/minna-slurm}
