@@ -366,11 +366,15 @@ command_timeout = 15s
             if wait > 0:
                 time.sleep(wait)
             c = self.clients[self.accounts[s["user"]]]
+            sent = time.time()
             st, body = c.launch(app=f"twin-{s['name']}", queue="interactive",
                                 cores=int(s["cores"]), memory_gb=int(s["memory_mb"]) / 1024,
                                 gpus=int(s["gpus"]), hours=int(s["walltime"]) / 3600,
                                 if_busy=s["if_busy"])
-            p = {"s": s, "client": c, "id": None, "last": None, "node": None, "stop": False}
+            # how late this driver sent the launch (it sends them one after
+            # another: 42 take about 3 s), taken off the start below
+            p = {"s": s, "client": c, "id": None, "last": None, "node": None, "stop": False,
+                 "lag": max(0.0, sent - (t0 + float(s["at"])))}
             if st == 409:
                 p["decision"], p["reason"] = "reject", body.get("reason", "?")
             elif st == 201:
@@ -448,13 +452,18 @@ command_timeout = 15s
                 continue
             start = j.get("job_started")
             if start:
-                row["start"] = str(int(start - self.t0))
+                row["start"] = str(int(start - self.t0 - p["lag"]))
             if j.get("ended"):
                 row["end"] = str(int(j["ended"] - self.t0))
             if j.get("end_reason"):
                 row["end_reason"] = j["end_reason"]
             if p["node"]:
                 row["node"] = self.node_index(p["node"])
+            # admitted by the controller on a logical node that Slurm had
+            # filled otherwise (the socket difference): its job waited in
+            # Slurm's queue for a slot there, so it starts later
+            p["held"] = any("waiting in the scheduler's queue (Resources)" in (e.get("message") or "")
+                            for e in j.get("events", []))
             rep = self.report(p["id"])
             if self.sched == "slurm" and rep:
                 row["cpus"] = rep.get("cpus", "?")
@@ -490,6 +499,11 @@ command_timeout = 15s
         a += ["--cannot", f"end={late}"]
         a += ["--cannot", "gpu_failed=no GPU on this host: nothing to allocate GPU memory on"]
         if self.sched == "slurm":
+            for p in self.played:
+                if p.get("held"):
+                    a += ["--cannot-cell", f"{p['s']['name']}:start=the controller admitted it on"
+                          " a logical node where Slurm had put other jobs (the socket difference"
+                          " below): its job waited in Slurm's queue (Resources) for a slot there"]
             for f in PLACED_BY_SLURM:
                 a += ["--cannot", f"{f}=Slurm picks the socket (logical node) and the GPU of a"
                       " job itself: compared on its own line below"]
@@ -539,6 +553,10 @@ command_timeout = 15s
             for r in rows:
                 m = self.model[r["name"]]
                 d = [f"{f}: model '{m[f]}' real '{r[f]}'" for f in PLACED_BY_SLURM if m[f] != r[f]]
+                held = [p for p in self.played if p["s"]["name"] == r["name"] and p.get("held")]
+                if held:
+                    d.append(f"start: model '{m['start']}' real '{r['start']}' (held in Slurm's"
+                             " queue: Resources)")
                 if d:
                     placed.append(f"{r['name']}: " + "; ".join(d))
             what = (f"twin {self.name} on slurm: logical node (socket), cpuset and GPU of every"
