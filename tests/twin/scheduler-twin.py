@@ -450,9 +450,13 @@ command_timeout = 15s
                             if h not in ("name", "user", "decision", "reason")})
                 rows.append(row)
                 continue
+            # a session that starts at once starts after its own launch: less
+            # the driver's lag in sending it; one that waits starts when
+            # another ends (launched early, scripted from its own start)
             start = j.get("job_started")
             if start:
-                row["start"] = str(int(start - self.t0 - p["lag"]))
+                lag = p["lag"] if p["decision"] == "start" else 0.0
+                row["start"] = str(int(start - self.t0 - lag))
             if j.get("ended"):
                 row["end"] = str(int(j["ended"] - self.t0))
             if j.get("end_reason"):
