@@ -3,7 +3,7 @@
 
   scheduler-twin.py prepare slurm|sge DIR SCENARIO...
       For each scenario writes DIR/NAME.twin, the scenario with a [queue]
-      name of its own (twin1.q, twin2.q, ...: its own partition or queue,
+      name of its own, a tolerance SCHEDULER_SLACK s wider (twin1.q, twin2.q, ...: its own partition or queue,
       nodes and quota beside the suite's) and, on Slurm, queue.placement =
       slurm (the policy's model of where Slurm puts a job, which the
       simulator and the controller then follow), and DIR/NAME.conf, its
@@ -98,8 +98,16 @@ def tsv(text):
 
 # ---- prepare ---------------------------------------------------------------------
 
-def set_policy_keys(text, keys):
-    """The scenario's text with @keys (GROUP.KEY -> value) set in its [policy]."""
+# A job's end reaches the controller through the scheduler (squeue/sacct,
+# qstat/qacct) a poll or more after it, and only then does a waiting session
+# get the freed slot (a new sbatch/qsub, the scheduler's next cycle): under
+# load that adds up to about 6 s to the start of a waiting session.  The
+# scheduler twins allow that much more than the scenario's tolerance.
+SCHEDULER_SLACK = 4
+
+
+def set_keys(text, section, keys):
+    """The scenario's text with @keys (KEY -> value) set in its [@section]."""
     out, in_policy, done = [], False, set()
     for line in text.splitlines():
         m = re.match(r"\s*\[(.*)\]\s*$", line)
@@ -107,7 +115,7 @@ def set_policy_keys(text, keys):
             if in_policy:
                 out.extend(f"{k} = {v}" for k, v in keys.items() if k not in done)
                 done.update(keys)
-            in_policy = m.group(1).strip() == "policy"
+            in_policy = m.group(1).strip() == section
         elif in_policy:
             k = line.split("=", 1)[0].strip()
             if k in keys:
@@ -128,7 +136,10 @@ def prepare(sched, d, scenarios):
         if sched == "slurm":
             keys["queue.placement"] = "slurm"
         with open(path) as f:
-            text = set_policy_keys(f.read(), keys)
+            text = f.read()
+        m = re.search(r"^\s*tolerance\s*=\s*(\d+)\s*s?\s*$", text, re.M)
+        tolerance = (int(m.group(1)) if m else 3) + SCHEDULER_SLACK
+        text = set_keys(set_keys(text, "policy", keys), "scenario", {"tolerance": f"{tolerance}s"})
         derived = os.path.join(d, f"{name}.twin")
         with open(derived, "w") as f:
             f.write(text)
