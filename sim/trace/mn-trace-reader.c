@@ -11,7 +11,7 @@
 
 #define MN_TRACE_CHUNK        (256 * 1024)   /* largest read; small inputs read less */
 #define MN_TRACE_FIRST_CHUNK  (16 * 1024)
-#define MN_TRACE_MAX_LINE     (1024 * 1024)   /* a longer line is skipped */
+#define MN_TRACE_MAX_LINE     (1024 * 1024)   /* a longer line is skipped (or the error) */
 #define MN_TRACE_MAX_MESSAGES 200              /* skipped-line messages kept */
 #define MN_TRACE_DETECT_BYTES (16 * 1024)
 
@@ -107,12 +107,19 @@ fill (MnTraceReader *reader, GError **error)
 }
 
 /* The next line (NUL-terminated, newline and CR removed, valid until the
- * next call) in *line_out, or NULL at the end.  A line longer than
- * MN_TRACE_MAX_LINE is returned as the marker "" with *too_long set. */
+ * next call) in *line_out, or NULL at the end.  A line whose content
+ * (without its "\n" or "\r\n") is longer than MN_TRACE_MAX_LINE is returned
+ * as the marker "" with *too_long set, however its bytes were buffered: a
+ * line that arrived whole in one read is measured when its newline is found,
+ * one that did not is known too long as soon as MN_TRACE_MAX_LINE + 2 bytes
+ * of it hold no newline, and its bytes are dropped as they come so that
+ * memory stays bounded; at the end of the input, a last line without a
+ * newline is judged the same way. */
 static gboolean
 read_line (MnTraceReader *reader, gchar **line_out, gboolean *too_long, GError **error)
 {
   gboolean discarding = FALSE;
+  gsize scanned = 0;   /* bytes after pos known to hold no newline */
 
   *too_long = FALSE;
   reader->nul_at = 0;
@@ -126,26 +133,32 @@ read_line (MnTraceReader *reader, gchar **line_out, gboolean *too_long, GError *
     {
       gchar *start = reader->buf + reader->pos;
       gsize avail = reader->len - reader->pos;
-      gchar *nl = avail > 0 ? memchr (start, '\n', avail) : NULL;
+      /* (searching only the new bytes keeps short reads linear) */
+      gchar *nl = avail > scanned ? memchr (start + scanned, '\n', avail - scanned) : NULL;
 
-      if (nl != NULL || (reader->eof && avail > 0))
+      /* (discarding: the dropped head of an overlong last line counts too) */
+      if (nl != NULL || (reader->eof && (avail > 0 || discarding)))
         {
           gsize line_len = nl != NULL ? (gsize) (nl - start) : avail;
-          const gchar *nul = memchr (start, '\0', line_len);
 
-          /* A NUL inside the line would cut it short unseen: the line is bad. */
-          if (nul != NULL)
-            reader->nul_at = (gsize) (nul - start) + 1;
           /* the buffer always keeps one spare byte for this NUL */
           start[line_len] = '\0';
-          if (line_len > 0 && start[line_len - 1] == '\r')
-            start[line_len - 1] = '\0';
           reader->pos += line_len + (nl != NULL ? 1 : 0);
           reader->line_no++;
-          if (discarding)
+          if (line_len > 0 && start[line_len - 1] == '\r')
+            start[--line_len] = '\0';
+          if (discarding || line_len > MN_TRACE_MAX_LINE)
             {
               *too_long = TRUE;
               start[0] = '\0';
+            }
+          else
+            {
+              const gchar *nul = memchr (start, '\0', line_len);
+
+              /* A NUL inside the line would cut it short unseen: the line is bad. */
+              if (nul != NULL)
+                reader->nul_at = (gsize) (nul - start) + 1;
             }
           *line_out = start;
           return TRUE;
@@ -155,11 +168,14 @@ read_line (MnTraceReader *reader, gchar **line_out, gboolean *too_long, GError *
           *line_out = NULL;
           return TRUE;
         }
-      if (avail >= MN_TRACE_MAX_LINE)
+      scanned = avail;
+      /* No newline in MAX + 2 bytes: at least MAX + 1 bytes of content even
+       * if a CR comes last.  Drop them and keep reading to the line's end. */
+      if (avail >= MN_TRACE_MAX_LINE + 2)
         {
-          /* Drop what we have of an overlong line; keep reading to its end. */
           discarding = TRUE;
           reader->pos = reader->len;
+          scanned = 0;
         }
       if (!fill (reader, error))
         return FALSE;
