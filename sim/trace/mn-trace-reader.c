@@ -86,9 +86,12 @@ fill (MnTraceReader *reader, GError **error)
   /* Reads grow from 16 KiB to 256 KiB, so that small inputs stay cheap. */
   reader->chunk = reader->chunk == 0 ? MN_TRACE_FIRST_CHUNK : MIN (reader->chunk * 2,
                                                                    MN_TRACE_CHUNK);
+  /* Growing by half at least: with a stream that returns a few bytes per
+   * read (a pipe), growing by what was read made a realloc per read of a
+   * long line, a copy of it each time with most allocators (quadratic). */
   if (reader->cap - reader->len < reader->chunk + 1)
     {
-      reader->cap = reader->len + reader->chunk + 1;
+      reader->cap = MAX (reader->len + reader->chunk + 1, reader->cap + reader->cap / 2);
       reader->buf = g_realloc (reader->buf, reader->cap);
     }
   n = g_input_stream_read (reader->stream, reader->buf + reader->len,
