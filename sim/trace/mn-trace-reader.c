@@ -706,11 +706,20 @@ mn_trace_reader_new_for_stream (GInputStream *stream, const gchar *name,
     const guchar *peek;
 
     g_object_unref (input);
-    if (g_buffered_input_stream_fill (buffered, 2, NULL, &local_error) < 0)
+    /* one fill may bring a single byte (a pipe): the magic needs two */
+    for (;;)
       {
-        g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_IO, "%s: cannot read: %s",
-                     reader->name, local_error->message);
-        return NULL;
+        gssize n = g_buffered_input_stream_get_available (buffered) >= 2 ? 0
+          : g_buffered_input_stream_fill (buffered, 2, NULL, &local_error);
+
+        if (n < 0)
+          {
+            g_set_error (error, MN_TRACE_ERROR, MN_TRACE_ERROR_IO, "%s: cannot read: %s",
+                         reader->name, local_error->message);
+            return NULL;
+          }
+        if (n == 0)
+          break;
       }
     peek = g_buffered_input_stream_peek_buffer (buffered, &avail);
     if (avail >= 2 && peek[0] == 0x1f && peek[1] == 0x8b)
