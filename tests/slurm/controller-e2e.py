@@ -951,7 +951,20 @@ def step_twin(ctx, tmp):
     # (sacct, qacct) seconds after it, and a waiting session's start after the
     # scheduler's next cycle: times are compared from the start only
     late = f"the {SCHED} job's end reaches the controller through its accounting, seconds later"
-    cmp = subprocess.run([TWIN_BIN, "compare", TWIN, model, real,
+    # ... and a waiting session's start waits for that end and the
+    # scheduler's next cycle: 4 s more than the scenario's tolerance, as
+    # tests/twin/scheduler-twin.py allows (Grid Engine once started one 6 s
+    # after the model under CI's load); decisions and codes stay exact
+    with open(TWIN) as f:
+        text = f.read()
+    m = re.search(r"^\s*tolerance\s*=\s*(\d+)\s*s?\s*$", text, re.M)
+    wider = f"tolerance = {(int(m.group(1)) if m else 3) + 4}s"
+    text = (text[:m.start()] + wider + text[m.end():]) if m else text.replace("[scenario]", "[scenario]\n" + wider, 1)
+    scenario = os.path.join(tmp, "twin-scenario.twin")
+    with open(scenario, "w") as f:
+        f.write(text)
+    diag(f"scheduler twin: {wider} (the scenario's + 4 s)")
+    cmp = subprocess.run([TWIN_BIN, "compare", scenario, model, real,
                           "--cannot", f"cpus={why}", "--cannot", f"memory_limit={why}",
                           "--cannot", f"cpu_quota={why}", "--cannot", f"end={late}",
                           "--cannot", "gpu_failed=no GPU in the test cluster"],
