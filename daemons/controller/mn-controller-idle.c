@@ -15,6 +15,7 @@ struct _IdleState {
   MnIdleObservation obs;     /* what was last seen (start filled when deciding) */
   gboolean          asking;  /* a kernels query is in flight */
   gint64            cut_at;  /* when the last verdict would cut it (0: none) */
+  gboolean          kernels_seen;  /* a kernels query was answered (or failed) once */
 };
 
 void
@@ -132,7 +133,10 @@ on_kernels (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
   IdleState *st = g_hash_table_lookup (self->idle, c->id);
 
   if (st != NULL)
-    st->asking = FALSE;
+    {
+      st->asking = FALSE;
+      st->kernels_seen = TRUE;
+    }
   if (s != NULL && st != NULL && s->state == MN_SESSION_RUNNING)
     {
       /* not Jupyter, or it does not answer: the relay's traffic decides */
@@ -191,7 +195,12 @@ on_routes_listed (gboolean ok, const gchar *message, JsonNode *body, gpointer da
       st = idle_state (self, s->id);
       st->obs.traffic_known = TRUE;
       st->obs.traffic_last_activity = json_object_get_int_member (r, "last_activity");
-      decide (self, s, now);
+      /* not before the kernels were asked: traffic is only the second
+       * signal, and a kernel computing with its tab closed has none (the
+       * first check after a start or a reload listed routes before the
+       * kernels answered, and cut a busy Jupyter on its silence) */
+      if (st->kernels_seen)
+        decide (self, s, now);
     }
   mn_manager_call_free (c);
 }
