@@ -116,7 +116,10 @@ async function launch (page) {
 // A call to the JSON API as the page's user (CSRF token from /me).
 async function apiCall (page, method, url, body) {
   return page.evaluate(async ({ method, url, body }) => {
-    const me = await (await fetch('/api/v1/me')).json();
+    const meResp = await fetch('/api/v1/me', { headers: { Accept: 'application/json' } });
+    // not logged in (or an error page): say so, with what came back
+    if (!meResp.ok) return { status: meResp.status, body: null, text: (await meResp.text()).slice(0, 300) };
+    const me = await meResp.json();
     const r = await fetch(url, {
       method,
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
@@ -347,8 +350,16 @@ try {
       } else {
         page = await login(ctx[who], who);
       }
-      const r = await apiCall(page, 'POST', '/api/v1/sessions', { app: 'webapp', queue: 'interactive', hours: 0.2, memory_gb: 0.25 });
-      check(r.status === 201, `${who}'s launch: ${r.status} ${JSON.stringify(r.body)}`);
+      const args = { app: 'webapp', queue: 'interactive', hours: 0.2, memory_gb: 0.25 };
+      let r = await apiCall(page, 'POST', '/api/v1/sessions', args);
+      if (r.status === 401 || r.status === 403) {
+        // the context's cookie was not (or no longer) a login: log in afresh
+        tap.comment(`${who}: /api/v1/me answered ${r.status}; logging in again`);
+        await page.close();
+        page = await login(ctx[who], who);
+        r = await apiCall(page, 'POST', '/api/v1/sessions', args);
+      }
+      check(r.status === 201, `${who}'s launch: ${r.status} ${JSON.stringify(r.body)} ${r.text || ''}`);
       fillers[who] = { page, id: r.body.id };
     }
     await erin.reload();
