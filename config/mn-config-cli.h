@@ -65,6 +65,11 @@ gint   mn_cli_find_command (MnCli *cli, int argc, char **argv);
 /* Prints "PROGRAM: MESSAGE\nTry 'PROGRAM --help'.\n"; returns 2. */
 gint   mn_cli_usage_error (const gchar *program, const gchar *format, ...) G_GNUC_PRINTF (2, 3);
 
+/* A daemon's fatal signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) is
+ * reported on stderr with a backtrace, then the process dies of it as it
+ * would have (mn-cli-crash.c). */
+void   mn_cli_install_crash_handler (const gchar *program);
+
 /* minna's version, from meson's project version */
 const gchar *mn_cli_version (void);
 

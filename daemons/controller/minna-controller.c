@@ -492,6 +492,8 @@ serve (MnControllerConfig *config)
   Daemon d = { loop, config, NULL };
   guint port = 0;
 
+  mn_cli_install_crash_handler ("minna-controller");
+
   /* Handled from the first moment, before the start's reconciling and
    * before the port takes connections: a SIGHUP that came then killed the
    * controller silently (the signal's default action).  Now it waits for

@@ -151,6 +151,7 @@ main (int argc, char **argv)
           }
       }
 
+  mn_cli_install_crash_handler ("minna-relay");
   g_autoptr(MnRelay) relay = mn_relay_new (config, config_path, &error);
   if (relay == NULL)
     {

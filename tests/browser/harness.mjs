@@ -257,7 +257,17 @@ export class Portal {
     const proc = spawn(bin, args, { stdio: ['ignore', fd, fd], env });
     fs.closeSync(fd);
     proc.log = log;
-    proc.on('exit', (code) => { proc.exitCode = code === null ? -1 : code; });
+    proc.on('exit', (code, signal) => {
+      proc.exitCode = code === null ? -1 : code;
+      // a daemon gone while the test ran: say how (a crash, or a signal
+      // from elsewhere), in the log the failure report shows
+      if (!this.stopping) {
+        try {
+          fs.appendFileSync(log, `\n[harness] ${name} (pid ${proc.pid}) exited while the test ran: ` +
+            `code ${code}, signal ${signal}\n`);
+        } catch (e) { /* the directory is gone */ }
+      }
+    });
     this.procs.push(proc);
     return proc;
   }
@@ -284,6 +294,7 @@ export class Portal {
   // The daemons by PID, then the jobs by the PIDs the controller recorded
   // (it leaves jobs running on purpose: they are adopted after a restart).
   async stop () {
+    this.stopping = true;
     for (const p of this.procs.reverse()) {
       if (p.exitCode === null) {
         p.kill('SIGTERM');
