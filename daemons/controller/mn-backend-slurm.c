@@ -111,7 +111,11 @@ slurm_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
   g_ptr_array_add (argv, g_strdup ("--parsable"));
   if (spec->unix_user != NULL && geteuid () == 0)
     {
-      struct passwd *pw = getpwnam (spec->unix_user);
+      /* getpwnam_r: submissions run in worker threads */
+      struct passwd pwbuf, *pw = NULL;
+      gchar pwtext[4096];
+      if (getpwnam_r (spec->unix_user, &pwbuf, pwtext, sizeof pwtext, &pw) != 0)
+        pw = NULL;
       if (pw == NULL)
         {
           g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,

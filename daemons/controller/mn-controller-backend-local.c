@@ -465,7 +465,12 @@ local_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
 
   if (spec->unix_user != NULL)
     {
-      struct passwd *pw = getpwnam (spec->unix_user);
+      /* getpwnam_r: submissions run in worker threads, beside PAM's
+       * look-ups in the login threads (getpwnam's buffer is shared) */
+      struct passwd pwbuf, *pw = NULL;
+      gchar pwtext[4096];
+      if (getpwnam_r (spec->unix_user, &pwbuf, pwtext, sizeof pwtext, &pw) != 0)
+        pw = NULL;
       if (pw == NULL)
         {
           g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
