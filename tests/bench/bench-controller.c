@@ -562,21 +562,9 @@ main (int argc, char **argv)
   kill (controller, SIGTERM);
   waitpid (controller, NULL, 0);
   {
-    /* leftovers, by the PIDs the controller recorded */
+    /* leftovers, by the PIDs the controller recorded (its own only) */
     g_autofree gchar *jobs = g_build_filename (dir, "state", "jobs", NULL);
-    g_autoptr(GDir) d = g_dir_open (jobs, 0, NULL);
-    const gchar *name;
-    while (d && (name = g_dir_read_name (d)))
-      {
-        g_autofree gchar *p = g_build_filename (jobs, name, NULL);
-        g_autoptr(GKeyFile) kf = g_key_file_new ();
-        if (g_key_file_load_from_file (kf, p, 0, NULL))
-          {
-            gint pid = g_key_file_get_integer (kf, "job", "pid", NULL);
-            if (pid > 1 && kill (-pid, 0) == 0)
-              kill (-pid, SIGKILL);
-          }
-      }
+    mn_test_kill_recorded_jobs (jobs);
   }
 
   baseline (dir);

@@ -260,18 +260,17 @@ kill_by_dir (const gchar *dir)
     }
 }
 
-/* After a test's daemons are gone: kill each job its state directory
- * records (its process group) and remove its cgroups, then whatever else
- * still runs from @dir (a session whose record was gone by teardown). */
+/* Each job the local backend recorded in @jobs_dir (state/jobs): its
+ * process group, if its start time still matches (a reused pid is left
+ * alone), then its cgroups. */
 void
-mn_test_kill_jobs (const gchar *dir)
+mn_test_kill_recorded_jobs (const gchar *jobs_dir)
 {
-  g_autofree gchar *jobs = g_build_filename (dir, "state", "jobs", NULL);
-  g_autoptr(GDir) d = g_dir_open (jobs, 0, NULL);
+  g_autoptr(GDir) d = g_dir_open (jobs_dir, 0, NULL);
   const gchar *name;
   while (d && (name = g_dir_read_name (d)))
     {
-      g_autofree gchar *p = g_build_filename (jobs, name, NULL);
+      g_autofree gchar *p = g_build_filename (jobs_dir, name, NULL);
       g_autoptr(GKeyFile) kf = g_key_file_new ();
       if (g_key_file_load_from_file (kf, p, 0, NULL))
         {
@@ -287,5 +286,15 @@ mn_test_kill_jobs (const gchar *dir)
               rmdir (cgroups[i]);
         }
     }
+}
+
+/* After a test's daemons are gone: kill each job its state directory
+ * records (its process group) and remove its cgroups, then whatever else
+ * still runs from @dir (a session whose record was gone by teardown). */
+void
+mn_test_kill_jobs (const gchar *dir)
+{
+  g_autofree gchar *jobs = g_build_filename (dir, "state", "jobs", NULL);
+  mn_test_kill_recorded_jobs (jobs);
   kill_by_dir (dir);
 }

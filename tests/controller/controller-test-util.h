@@ -23,6 +23,8 @@ void  mn_test_write_file (const gchar *path, const gchar *text, int mode);
 void  mn_test_remove_dir (const gchar *dir);
 /* Kill the jobs a test's state dir under @dir records, and anything running from @dir. */
 void  mn_test_kill_jobs (const gchar *dir);
+/* The jobs recorded in @jobs_dir (a local backend's state/jobs) only. */
+void  mn_test_kill_recorded_jobs (const gchar *jobs_dir);
 /* A process's start time (clock ticks since boot, /proc/PID/stat field 22)
  * as the local backend records it; 0 when gone.  Kill a recorded job's
  * process group only when this matches: pids wrap within minutes on a busy

@@ -451,27 +451,7 @@ static void
 clean_up (void)
 {
   g_autofree gchar *jobs = g_build_filename (state_dir, "jobs", NULL);
-  g_autoptr(GDir) d = g_dir_open (jobs, 0, NULL);
-  const gchar *name;
-  while (d && (name = g_dir_read_name (d)))
-    {
-      g_autofree gchar *p = g_build_filename (jobs, name, NULL);
-      g_autoptr(GKeyFile) kf = g_key_file_new ();
-      if (g_key_file_load_from_file (kf, p, 0, NULL))
-        {
-          gint pid = g_key_file_get_integer (kf, "job", "pid", NULL);
-          guint64 start = g_key_file_get_uint64 (kf, "job", "starttime", NULL);
-          g_autofree gchar *list = g_key_file_get_string (kf, "job", "cgroups", NULL);
-          g_auto(GStrv) cgroups = g_strsplit (list ? list : "", ";", -1);
-          /* its own group only (mn_test_proc_starttime) */
-          if (pid > 1 && start != 0 && mn_test_proc_starttime (pid) == start)
-            kill (-pid, SIGKILL);
-          g_usleep (100000);
-          for (gsize i = 0; cgroups[i]; i++)
-            if (cgroups[i][0])
-              g_rmdir (cgroups[i]);
-        }
-    }
+  mn_test_kill_recorded_jobs (jobs);
   mn_test_remove_dir (state_dir);
 }
 
