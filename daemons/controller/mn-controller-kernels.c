@@ -379,7 +379,13 @@ listing_start (MnControllerKernels *self, Entry *e)
       listing_free (l);
       return g_strdup_printf ("cannot run %s: %s", configured, error->message);
     }
-  l->pgid = (pid_t) g_ascii_strtoll (g_subprocess_get_identifier (l->proc), NULL, 10);
+  /* GLib's worker thread reaps a child that exits at once, and then the
+   * identifier is NULL: such a listing has no process group left to kill
+   * (this NULL crashed the controller under load) */
+  {
+    const gchar *id = g_subprocess_get_identifier (l->proc);
+    l->pgid = id != NULL ? (pid_t) g_ascii_strtoll (id, NULL, 10) : 0;
+  }
   l->cancellable = g_cancellable_new ();
   e->listing = l;
   l->timeout_id = g_timeout_add (l->timeout * 1000, listing_timed_out, l);
