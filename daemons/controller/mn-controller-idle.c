@@ -235,7 +235,13 @@ mn_manager_check_idle (MnControllerManager *self, gint64 now)
       if (s != NULL && s->state == MN_SESSION_RUNNING)
         ask_kernels (self, s);
     }
-  if (due && mn_controller_relay_enabled (self->relay) && !self->listing_routes)
+  if (due && !self->listing_routes && self->list_routes != NULL)
+    {
+      self->listing_routes = TRUE;
+      self->list_routes (on_routes_listed, mn_manager_call_new (self, "(idle check)"),
+                         self->list_routes_data);
+    }
+  else if (due && !self->listing_routes && mn_controller_relay_enabled (self->relay))
     {
       self->listing_routes = TRUE;
       mn_controller_relay_list_routes (self->relay, on_routes_listed,

@@ -47,6 +47,8 @@ struct _MnControllerManager {
   gpointer            clock_data;
   MnProbeFunc         probe;
   gpointer            probe_data;
+  MnRouteListFunc     list_routes;  /* tests' fake relay; NULL: the relay's */
+  gpointer            list_routes_data;
   guint               timer;
   guint               kick;
   guint               ticks;

@@ -154,6 +154,14 @@ mn_controller_manager_set_prober (MnControllerManager *self, MnProbeFunc probe, 
   self->probe_data = data;
 }
 
+void
+mn_controller_manager_set_route_lister (MnControllerManager *self, MnRouteListFunc list,
+                                        gpointer data)
+{
+  self->list_routes = list;
+  self->list_routes_data = data;
+}
+
 gint64
 mn_controller_manager_now (MnControllerManager *self)
 {

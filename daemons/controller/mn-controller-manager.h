@@ -24,6 +24,9 @@ typedef gint64 (*MnClockFunc) (gpointer user_data);   /* Unix seconds */
 /* Asks whether the app at @url answers; must call @done exactly once. */
 typedef void (*MnProbeFunc) (const MnSession *session, const gchar *url,
                              MnHttpDone done, gpointer done_data, gpointer user_data);
+/* Lists the relay's routes (GET /routes) for idle culling; must call @done
+ * exactly once, with the relay's JSON. */
+typedef void (*MnRouteListFunc) (MnHttpDone done, gpointer done_data, gpointer user_data);
 
 typedef struct {
   const gchar *app;
@@ -56,6 +59,10 @@ void mn_controller_manager_set_clock (MnControllerManager *self, MnClockFunc clo
                                       gpointer user_data);
 void mn_controller_manager_set_prober (MnControllerManager *self, MnProbeFunc probe,
                                        gpointer user_data);
+/* Tests: a fake relay's route listing, which idle culling then asks even
+ * though the manager's relay has no URL (NULL: the relay's, when it has). */
+void mn_controller_manager_set_route_lister (MnControllerManager *self, MnRouteListFunc list,
+                                             gpointer user_data);
 
 /* Loads live sessions from the store, puts them back into the policy state,
  * submits what was admitted but not submitted, re-registers routes. */

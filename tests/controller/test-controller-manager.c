@@ -1,5 +1,6 @@
-/* Session state machine on a fake backend, a fake clock and a fake prober:
- * every transition, including unknown and the failures. */
+/* Session state machine on a fake backend, a fake clock, a fake prober and
+ * a fake relay's route listing: every transition, including unknown and the
+ * failures. */
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <json-glib/json-glib.h>
@@ -157,7 +158,32 @@ typedef struct {
   gboolean             local;    /* the backend is named "local" (setup data) */
   gchar               *kernels;  /* what the app answers on api/kernels (JSON), NULL: 404 */
   guint                kernel_asks;
+  /* held: api/kernels asks wait in kernel_calls for the test to answer them
+   * (answer_kernels), with kernels or, kernels_refused, no answer */
+  gboolean             kernels_held;
+  gboolean             kernels_refused;
+  GQueue               kernel_calls;   /* HeldCall* */
+  /* the fake relay (set_route_lister): its GET /routes wait in route_calls
+   * for answer_routes, which lists route_id with traffic_last */
+  GQueue               route_calls;    /* HeldCall* */
+  gchar               *route_id;
+  gint64               traffic_last;
+  gconstpointer        row;            /* the table row of a table-driven test */
 } Fixture;
+
+typedef struct {
+  MnHttpDone done;
+  gpointer   done_data;
+} HeldCall;
+
+static void
+hold_call (GQueue *q, MnHttpDone done, gpointer done_data)
+{
+  HeldCall *h = g_new (HeldCall, 1);
+  h->done = done;
+  h->done_data = done_data;
+  g_queue_push_tail (q, h);
+}
 
 static gint64 fake_clock (gpointer data) { return ((Fixture *) data)->now; }
 
@@ -170,7 +196,9 @@ fake_probe (const MnSession *s, const gchar *url, MnHttpDone done, gpointer done
     {
       g_autoptr(JsonParser) p = json_parser_new ();
       fx->kernel_asks++;
-      if (fx->kernels == NULL)
+      if (fx->kernels_held)
+        hold_call (&fx->kernel_calls, done, done_data);
+      else if (fx->kernels == NULL)
         done (FALSE, "HTTP 404 Not Found", NULL, done_data);
       else
         {
@@ -181,6 +209,47 @@ fake_probe (const MnSession *s, const gchar *url, MnHttpDone done, gpointer done
     }
   fx->probes++;
   done (fx->ready, fx->ready ? NULL : "connection refused", NULL, done_data);
+}
+
+/* Answers the oldest held api/kernels ask with what the app says now. */
+static void
+answer_kernels (Fixture *fx)
+{
+  HeldCall *h = g_queue_pop_head (&fx->kernel_calls);
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_assert_nonnull (h);
+  if (fx->kernels_refused)
+    h->done (FALSE, "connection refused", NULL, h->done_data);
+  else if (fx->kernels == NULL)
+    h->done (FALSE, "HTTP 404 Not Found", NULL, h->done_data);
+  else
+    {
+      g_assert_true (json_parser_load_from_data (p, fx->kernels, -1, NULL));
+      h->done (TRUE, NULL, json_parser_get_root (p), h->done_data);
+    }
+  g_free (h);
+}
+
+static void
+fake_list_routes (MnHttpDone done, gpointer done_data, gpointer data)
+{
+  hold_call (&((Fixture *) data)->route_calls, done, done_data);
+}
+
+/* Answers the oldest held GET /routes as the relay does: the session's
+ * route, its last request at traffic_last. */
+static void
+answer_routes (Fixture *fx)
+{
+  HeldCall *h = g_queue_pop_head (&fx->route_calls);
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autofree gchar *json = g_strdup_printf ("{\"routes\":[{\"id\":\"%s\",\"upstream\":\"http://127.0.0.1:20040\","
+                                            "\"owner\":\"alice\",\"expires\":0,\"last_activity\":%" G_GINT64_FORMAT "}]}",
+                                            fx->route_id, fx->traffic_last);
+  g_assert_nonnull (h);
+  g_assert_true (json_parser_load_from_data (p, json, -1, NULL));
+  h->done (TRUE, NULL, json_parser_get_root (p), h->done_data);
+  g_free (h);
 }
 
 static void
@@ -251,11 +320,18 @@ static void
 teardown (Fixture *fx, gconstpointer data)
 {
   g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", fx->dir);
+  /* what a test left held is answered (each call holds the manager) */
+  fx->kernels_held = FALSE;
+  while (!g_queue_is_empty (&fx->kernel_calls))
+    answer_kernels (fx);
+  while (!g_queue_is_empty (&fx->route_calls))
+    answer_routes (fx);
   spin ();
   mn_controller_manager_unref (fx->manager);
   mn_controller_config_free (fx->config);
   mn_policy_config_free (fx->policy);
   g_free (fx->kernels);
+  g_free (fx->route_id);
   g_assert_cmpint (system (cmd), ==, 0);
   g_free (fx->dir);
 }
@@ -1163,6 +1239,135 @@ test_idle_unknown (Fixture *fx, gconstpointer data)
   g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_RUNNING);
 }
 
+/* The order of idle culling's two signals (mn-controller-idle.c): the
+ * kernels (Jupyter's api/kernels) are the definition; the relay's traffic
+ * decides only for an app whose kernels cannot be known, and only once the
+ * kernels were asked (kernels_seen).  Each row: what the kernels say, how
+ * long ago the relay last carried a request, and the order in which the
+ * answers to one idle check arrive ('k': the kernels, 'r': the relay's
+ * routes), with the session's state after each.  The idle timeout is 100 s
+ * (warned from 90 s), the check 150 s after the session started. */
+typedef enum { KERNEL_IDLE, KERNEL_BUSY, KERNEL_NONE_404, KERNEL_REFUSED } KernelAnswer;
+typedef enum {
+  IDLE_RUNNING,        /* running, not warned */
+  IDLE_WARNED,         /* running, warned of a cut */
+  IDLE_CUT_KERNELS,    /* ended, MN_END_IDLE, on the kernels */
+  IDLE_CUT_TRAFFIC,    /* ended, MN_END_IDLE, on the relay's silence */
+} IdleOutcome;
+typedef struct {
+  const gchar  *name;
+  KernelAnswer  kernels;
+  gint64        kernel_idle_for;  /* KERNEL_IDLE: its last_activity this long before the check */
+  gint64        traffic_age;      /* the route's last_activity this long before the check */
+  const gchar  *order;            /* the answers, in turn */
+  IdleOutcome   after[2];         /* the state after each answer */
+} IdleOrderRow;
+
+static const IdleOrderRow idle_order_rows[] = {
+  /* traffic does not keep an idle kernel's session: the kernels decide */
+  { "kernel-idle-traffic-routes-first", KERNEL_IDLE, 150, 5, "rk", { IDLE_RUNNING, IDLE_CUT_KERNELS } },
+  { "kernel-idle-traffic-kernels-first", KERNEL_IDLE, 150, 5, "kr", { IDLE_CUT_KERNELS, IDLE_CUT_KERNELS } },
+  /* the fixed bug: the routes came before the kernels' answer, and the
+   * relay's silence cut a Jupyter computing with its tab closed */
+  { "kernel-busy-silent-routes-first", KERNEL_BUSY, 0, 160, "rk", { IDLE_RUNNING, IDLE_RUNNING } },
+  { "kernel-busy-silent-kernels-first", KERNEL_BUSY, 0, 160, "kr", { IDLE_RUNNING, IDLE_RUNNING } },
+  { "kernel-idle-warned-silent", KERNEL_IDLE, 95, 160, "rk", { IDLE_RUNNING, IDLE_WARNED } },
+  /* no kernel answer yet: the relay's silence waits; once the app is
+   * found not to answer, the silence decides */
+  { "no-kernel-answer-yet-silent", KERNEL_REFUSED, 0, 160, "rk", { IDLE_RUNNING, IDLE_CUT_TRAFFIC } },
+  /* not Jupyter (404): the relay's traffic decides, once listed */
+  { "no-kernels-silent", KERNEL_NONE_404, 0, 160, "kr", { IDLE_RUNNING, IDLE_CUT_TRAFFIC } },
+  { "no-kernels-traffic", KERNEL_NONE_404, 0, 5, "kr", { IDLE_RUNNING, IDLE_RUNNING } },
+  { "no-kernels-traffic-warned", KERNEL_NONE_404, 0, 95, "rk", { IDLE_RUNNING, IDLE_WARNED } },
+};
+
+static void
+setup_row (Fixture *fx, gconstpointer data)
+{
+  setup (fx, NULL);
+  fx->row = data;
+}
+
+static const gchar *
+idle_outcome_name (IdleOutcome o)
+{
+  static const gchar *const names[] = { "running", "warned", "cut on the kernels", "cut on the traffic" };
+  return names[o];
+}
+
+static IdleOutcome
+idle_outcome_of (Fixture *fx, const gchar *id)
+{
+  g_autoptr(MnSession) s = mn_controller_manager_get (fx->manager, id, NULL);
+  g_assert_nonnull (s);
+  if (s->state == MN_SESSION_RUNNING)
+    return s->reason && strstr (s->reason, "unless it is used") ? IDLE_WARNED : IDLE_RUNNING;
+  if (s->end_reason != MN_END_IDLE || s->reason == NULL)
+    g_error ("session %s: state %d, end %d (%s), not running nor cut for idleness", id, s->state,
+             s->end_reason, s->reason ? s->reason : "no reason");
+  return strstr (s->reason, "kernels were idle") ? IDLE_CUT_KERNELS : IDLE_CUT_TRAFFIC;
+}
+
+static void
+test_idle_order (Fixture *fx, gconstpointer data)
+{
+  const IdleOrderRow *row = fx->row;
+  g_autoptr(MnPolicyConfig) off = mn_policy_config_copy (fx->policy);
+  g_autoptr(MnPolicyConfig) on = mn_policy_config_copy (fx->policy);
+  g_autoptr(MnSession) s = NULL;
+  gint64 t0, now;
+
+  /* running, with idle culling off until the check under test */
+  off->idle_timeout = 0;
+  mn_controller_manager_set_policy (fx->manager, off);
+  mn_controller_manager_set_route_lister (fx->manager, fake_list_routes, fx);
+  fx->kernels_held = TRUE;
+  s = launch (fx, "alice", FALSE, NULL);
+  g_assert_nonnull (s);
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  write_connection (fx, s->id, 20040);
+  tick (fx);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_RUNNING);
+  g_assert_true (g_queue_is_empty (&fx->kernel_calls));
+  g_assert_true (g_queue_is_empty (&fx->route_calls));
+  t0 = fx->now;
+
+  /* the check, 150 s on: both asked, neither answered yet */
+  now = fx->now = t0 + 150;
+  fx->route_id = g_strdup (s->id);
+  fx->traffic_last = now - row->traffic_age;
+  fx->kernels_refused = row->kernels == KERNEL_REFUSED;
+  if (row->kernels == KERNEL_IDLE)
+    fx->kernels = kernels_json ("idle", now - row->kernel_idle_for);
+  else if (row->kernels == KERNEL_BUSY)
+    fx->kernels = kernels_json ("busy", t0);
+  on->idle_timeout = 100;
+  mn_controller_manager_set_policy (fx->manager, on);
+  tick (fx);
+  g_assert_cmpuint (g_queue_get_length (&fx->kernel_calls), ==, 1);
+  g_assert_cmpuint (g_queue_get_length (&fx->route_calls), ==, 1);
+  g_assert_cmpint (idle_outcome_of (fx, s->id), ==, IDLE_RUNNING);
+
+  for (guint i = 0; row->order[i]; i++)
+    {
+      IdleOutcome got;
+      if (row->order[i] == 'k')
+        answer_kernels (fx);
+      else
+        answer_routes (fx);
+      tick (fx);   /* a cut session's job is cancelled and the session ends */
+      g_assert_cmpint (fx->now, ==, now);
+      got = idle_outcome_of (fx, s->id);
+      if (got != row->after[i])
+        {
+          g_printerr ("%s: after '%c' (answers \"%s\"): %s, expected %s\n", row->name, row->order[i],
+                      row->order, idle_outcome_name (got), idle_outcome_name (row->after[i]));
+          g_test_fail ();
+          return;
+        }
+    }
+}
+
 /* Issue 20: a change the store refuses is not made, in memory or in the
  * world; an end that happened is kept and stored once the store takes it. */
 static void
@@ -1249,6 +1454,12 @@ main (int argc, char **argv)
   ADD ("/controller/session/gpu-memory-capped", test_gpu_memory_capped);
   ADD ("/controller/session/idle-kernels", test_idle_kernels);
   ADD ("/controller/session/idle-unknown", test_idle_unknown);
+  for (gsize i = 0; i < G_N_ELEMENTS (idle_order_rows); i++)
+    {
+      g_autofree gchar *path = g_strdup_printf ("/controller/session/idle-order/%s",
+                                                idle_order_rows[i].name);
+      g_test_add (path, Fixture, &idle_order_rows[i], setup_row, test_idle_order, teardown);
+    }
   ADD ("/controller/session/scheduler-queue", test_scheduler_queue);
   g_test_add ("/controller/session/commands-in-threads", Fixture, "blocking", setup,
               test_commands_in_threads, teardown);
