@@ -180,6 +180,8 @@ on_quit (gpointer data)
 {
   Daemon *d = data;
   g_message ("stopping");
+  if (d->manager != NULL)
+    mn_controller_manager_flush (d->manager);   /* what waits for its commit */
   g_main_loop_quit (d->loop);
   return G_SOURCE_CONTINUE;
 }

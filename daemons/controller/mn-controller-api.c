@@ -1144,6 +1144,7 @@ static void
 extend_done (const MnSession *s, const GError *error, gpointer data)
 {
   ExtendReply *r = data;
+  mn_controller_manager_flush (r->api->manager);   /* what it answers is stored */
   if (s != NULL)
     reply_session (r->api, r->msg, 200, s);
   else
@@ -1665,10 +1666,8 @@ early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable 
 /* ---- dispatch ------------------------------------------------------------------ */
 
 static void
-dispatch (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
-          gpointer data)
+route_request (MnControllerApi *api, SoupServerMessage *msg, const char *path, GHashTable *query)
 {
-  MnControllerApi *api = data;
   const gchar *method = soup_server_message_get_method (msg);
   gboolean get = g_str_equal (method, "GET"), post = g_str_equal (method, "POST");
 
@@ -1729,6 +1728,20 @@ dispatch (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
   if (g_str_has_prefix (path, "admin/"))
     return mn_controller_admin_dispatch (api, msg, method, path + 6, query);
   reply_error (msg, 404, NULL, "no %s /api/v1/%s", method, path);
+}
+
+/* What a client reads is stored: the changes that wait for their commit
+ * (group commit, mn-controller-commit.c) are committed before the request
+ * reads the sessions, and those it made (a backend that submits inline) before
+ * the answer goes out. */
+static void
+dispatch (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+          gpointer data)
+{
+  MnControllerApi *api = data;
+  mn_controller_manager_flush (api->manager);
+  route_request (api, msg, path, query);
+  mn_controller_manager_flush (api->manager);
 }
 
 MnControllerApi *

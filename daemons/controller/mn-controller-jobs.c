@@ -82,6 +82,8 @@ void
 mn_manager_cancel_job (MnControllerManager *self, const gchar *id, const gchar *job_id)
 {
   CancelCall *c;
+  /* the end it carries out is stored before (a refusal keeps it pending) */
+  mn_manager_settle (self, id);
   if (!self->backend->klass->commands_block)
     {
       g_autoptr(GError) error = NULL;
@@ -277,10 +279,11 @@ submitted (MnControllerManager *self, MnSession *s, const gchar *job_id, const G
   s->submitted = mn_controller_manager_now (self);
   mn_manager_set_reason (s, "waiting for the job to start");
   event = g_strdup_printf ("submitted as job %s", s->job_id);
-  if (mn_manager_save (self, s, event))
+  /* committed with the others of this iteration ("submitted-stored" then;
+   * a commit refused puts the id in unsaved_jobs: mn-controller-commit.c) */
+  if (mn_manager_save_later (self, s, event))
     {
       g_hash_table_remove (self->unsaved_jobs, s->id);
-      mn_manager_fault_point ("submitted-stored");
       return;
     }
   /* the job exists, the store does not know: kept here and stored again at
@@ -389,6 +392,8 @@ mn_manager_start_job (MnControllerManager *self, MnSession *s)
   SubmitCall *c;
   MnPolicyAllocation allocation;
 
+  if (!mn_manager_settle (self, s->id))
+    return;   /* the next poll submits it */
   if (app == NULL)
     {
       g_autofree gchar *why = g_strdup_printf ("app '%s' is no longer defined", s->app);

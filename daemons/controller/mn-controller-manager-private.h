@@ -66,6 +66,9 @@ struct _MnControllerManager {
   guint64             store_refusals;
   GPtrArray          *reconcile;   /* strings: what the last start found amiss */
   gboolean            refill_needed; /* the policy admitted what the store did not take */
+  /* issue 14: group commit (mn-controller-commit.c) */
+  GHashTable         *batch;       /* id -> MnSession*: as written in the store's batch */
+  guint               commit_source; /* commits the batch at the end of this iteration */
 };
 
 /* A session's end that could not be stored: retried with back-off until it
@@ -97,6 +100,10 @@ gboolean  mn_manager_save (MnControllerManager *self, MnSession *s, const gchar 
 /* The same, with the store's error for the caller to answer (507/503). */
 gboolean  mn_manager_save_or_error (MnControllerManager *self, MnSession *s,
                                     const gchar *event, GError **error);
+/* What the store refused (@error): counted, logged, and @s is back as it
+ * was last written. */
+void      mn_manager_save_refused (MnControllerManager *self, MnSession *s, const gchar *event,
+                                   const GError *error);
 /* MINNA_FAULT_POINT=@name in the environment: the controller kills itself
  * (SIGKILL) here, or with MINNA_FAULT_ACTION=stop stops itself (SIGSTOP,
  * the first time only) until the test sends SIGCONT; for the faults suite
@@ -117,6 +124,22 @@ void      mn_manager_run_in_worker (MnControllerManager *self, MnWorkFunc work, 
 /* A poll round soon (50 ms), once the timer runs. */
 void      mn_manager_kick (MnControllerManager *self);
 gint      mn_manager_by_num (gconstpointer a, gconstpointer b);
+
+/* mn-controller-commit.c: group commit (issue 14) */
+void      mn_manager_commit_init (MnControllerManager *self);
+void      mn_manager_commit_clear (MnControllerManager *self);
+/* Writes @s with an event into the store's batch, committed at the end
+ * of this main-loop iteration or by the next commit, whichever is first:
+ * for changes nothing outside the process acts on before that commit.
+ * FALSE as mn_manager_save; a batch the store refuses at its commit
+ * restores its sessions as stored. */
+gboolean  mn_manager_save_later (MnControllerManager *self, MnSession *s, const gchar *event);
+/* Before acting on session @id outside the process: commits the batch if
+ * it holds a change of @id.  FALSE: the store refused it (@id is back as
+ * stored; do not act). */
+gboolean  mn_manager_settle (MnControllerManager *self, const gchar *id);
+/* The session as last written: in the batch, else as stored. */
+const MnSession *mn_manager_last_written (MnControllerManager *self, const gchar *id);
 
 /* mn-controller-admit.c */
 gboolean  mn_manager_is_interactive (const MnSession *s);

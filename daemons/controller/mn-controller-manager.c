@@ -95,6 +95,7 @@ mn_controller_manager_new (const MnControllerConfig *config, const MnPolicyConfi
   self->clock = real_clock;
   self->probe = default_probe;
   self->probe_data = self;
+  mn_manager_commit_init (self);
   return self;
 }
 
@@ -109,6 +110,7 @@ manager_clear (MnControllerManager *self)
 {
   g_clear_handle_id (&self->timer, g_source_remove);
   g_clear_handle_id (&self->kick, g_source_remove);
+  mn_manager_commit_clear (self);
   g_hash_table_destroy (self->by_num);
   g_hash_table_destroy (self->live);
   g_hash_table_destroy (self->busy);
@@ -217,6 +219,7 @@ mn_manager_untrack (MnControllerManager *self, MnSession *s)
   g_hash_table_remove (self->running_since, s->id);
   g_hash_table_remove (self->idle, s->id);
   g_hash_table_remove (self->stored, s->id);
+  g_hash_table_remove (self->batch, s->id);
   g_hash_table_remove (self->pending, s->id);
   g_hash_table_remove (self->live, s->id);   /* frees s */
 }
@@ -226,7 +229,6 @@ mn_manager_save_or_error (MnControllerManager *self, MnSession *s, const gchar *
                           GError **error)
 {
   g_autoptr(GError) local = NULL;
-  MnSession *stored;
   if (mn_controller_store_update (self->store, s, mn_controller_manager_now (self), event, &local))
     {
       g_hash_table_replace (self->stored, g_strdup (s->id), mn_session_copy (s));
@@ -237,20 +239,29 @@ mn_manager_save_or_error (MnControllerManager *self, MnSession *s, const gchar *
         }
       return TRUE;
     }
+  mn_manager_save_refused (self, s, event, local);
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
+void
+mn_manager_save_refused (MnControllerManager *self, MnSession *s, const gchar *event,
+                         const GError *error)
+{
+  const MnSession *written;
   self->store_refusals++;
   self->store_error_at = mn_controller_manager_now (self);
   g_free (self->store_error);
-  self->store_error = g_strdup (local->message);
+  self->store_error = g_strdup (error->message);
   /* before the restore: @event may be s->reason */
   mn_log_limit_log (self->log, G_LOG_LEVEL_WARNING, "store",
                     "session %s: change refused, not carried out (%s): %s", s->id,
-                    event ? event : "", local->message);
-  /* nothing changes in memory either: what the API shows is what is stored */
-  stored = g_hash_table_lookup (self->stored, s->id);
-  if (stored != NULL)
-    mn_session_restore (s, stored);
-  g_propagate_error (error, g_steal_pointer (&local));
-  return FALSE;
+                    event ? event : "", error->message);
+  /* nothing changes in memory either: what the API shows is what is
+   * stored (or waits in the batch for its commit) */
+  written = mn_manager_last_written (self, s->id);
+  if (written != NULL)
+    mn_session_restore (s, written);
 }
 
 gboolean

@@ -90,6 +90,11 @@ gboolean mn_controller_manager_check_host (MnControllerManager *self,
 void     mn_controller_manager_start (MnControllerManager *self);
 /* One poll round (the timer calls this). */
 void     mn_controller_manager_tick (MnControllerManager *self);
+/* Commits the changes that wait for their commit (group commit, issue 14;
+ * mn-controller-commit.c).  The API calls it before it answers: what a
+ * client reads is stored.  FALSE: the store refused them (they are undone
+ * in memory, logged, shown in the faults). */
+gboolean mn_controller_manager_flush (MnControllerManager *self);
 
 /* Returns the new session (queued or starting), or NULL with
  * MN_CONTROLLER_ERROR_REFUSED (message: the policy's text; *@reason set),

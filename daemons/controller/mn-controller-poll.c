@@ -102,7 +102,7 @@ handle_starting (MnControllerManager *self, MnSession *s, const MnJobStatus *st,
       g_autofree gchar *ev = g_strdup_printf ("job running%s%s", st->node ? " on " : "",
                                               st->node ? st->node : "");
       s->job_started = st->started > 0 ? st->started : now;
-      mn_manager_save (self, s, ev);
+      mn_manager_save_later (self, s, ev);
     }
   since = g_hash_table_lookup (self->running_since, s->id);
   if (since == NULL)

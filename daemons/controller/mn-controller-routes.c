@@ -128,7 +128,7 @@ on_route_put (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
           s->started = mn_controller_manager_now (self);
           mn_manager_set_reason (s, NULL);
           self->counters.ready++;
-          mn_manager_save (self, s, ev);
+          mn_manager_save_later (self, s, ev);
         }
       else
         {
@@ -152,6 +152,9 @@ mn_manager_register_route (MnControllerManager *self, MnSession *s)
 {
   g_autofree gchar *upstream = g_strdup_printf ("http://%s:%u", s->host, s->port);
   gint64 expires = mn_session_walltime_end (s);   /* the job's start + walltime */
+  /* the relay learns the host and port once they are stored */
+  if (!mn_manager_settle (self, s->id))
+    return;
   g_hash_table_insert (self->busy, g_strdup (s->id), (gpointer) "route");
   mn_controller_relay_put_route (self->relay, s->id, upstream, s->user, s->token, expires,
                                  on_route_put, mn_manager_call_new (self, s->id));
@@ -232,7 +235,7 @@ mn_manager_read_connection (MnControllerManager *self, MnSession *s)
       s->host = g_steal_pointer (&host);
       s->port = (guint) port;
       mn_manager_set_reason (s, "waiting for the app to answer");
-      mn_manager_save (self, s, ev);
+      mn_manager_save_later (self, s, ev);
     }
   return TRUE;
 }

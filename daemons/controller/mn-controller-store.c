@@ -15,6 +15,12 @@ struct _MnControllerStore {
   sqlite3 *db;
   gchar   *path;
   gboolean created;    /* the file was new or empty: this open made the schema */
+  /* group commit (issue 14): a transaction of writes that wait for one
+   * commit (mn_controller_store_update_later); the callback hears how
+   * every such transaction ended */
+  gboolean         batch;
+  MnStoreBatchFunc batch_func;
+  gpointer         batch_data;
 };
 
 /* Migration N takes the schema from version N to N+1.  Never edit one that
@@ -147,6 +153,114 @@ exec (MnControllerStore *store, const gchar *sql, GError **error)
   return TRUE;
 }
 
+/* ---- group commit ------------------------------------------------------------ */
+
+/* The open batch is over (committed or lost): its writers hear it. */
+static void
+batch_ended (MnControllerStore *store, gboolean committed, const GError *error)
+{
+  store->batch = FALSE;
+  if (store->batch_func != NULL)
+    store->batch_func (committed, error, store->batch_data);
+}
+
+/* SQLite rolls a whole transaction back on some errors (a full disk, an
+ * I/O error): an open batch may be gone after any failed statement. */
+static void
+batch_check_lost (MnControllerStore *store, const GError *error)
+{
+  if (store->batch && sqlite3_get_autocommit (store->db))
+    batch_ended (store, FALSE, error);
+}
+
+gboolean
+mn_controller_store_commit_batch (MnControllerStore *store, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  if (!store->batch)
+    return TRUE;
+  if (sqlite3_get_autocommit (store->db))
+    {
+      g_autofree gchar *path = g_filename_display_name (store->path);
+      g_set_error (&local, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_STORE_UNAVAILABLE,
+                   "%s: the transaction was rolled back before its commit", path);
+    }
+  else if (!exec (store, "COMMIT", &local) && !sqlite3_get_autocommit (store->db))
+    exec (store, "ROLLBACK", NULL);
+  batch_ended (store, local == NULL, local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+mn_controller_store_in_batch (MnControllerStore *store)
+{
+  return store->batch;
+}
+
+void
+mn_controller_store_set_batch_func (MnControllerStore *store, MnStoreBatchFunc func,
+                                    gpointer data)
+{
+  store->batch_func = func;
+  store->batch_data = data;
+}
+
+/* One write of its own: a savepoint inside the open batch (which its
+ * commit then commits with it), else a transaction. */
+static gboolean
+write_begin (MnControllerStore *store, GError **error)
+{
+  return exec (store, store->batch ? "SAVEPOINT mn_write" : "BEGIN IMMEDIATE", error);
+}
+
+static void
+write_abort (MnControllerStore *store, const GError *why)
+{
+  if (!store->batch)
+    {
+      exec (store, "ROLLBACK", NULL);
+      return;
+    }
+  batch_check_lost (store, why);
+  if (store->batch)
+    {
+      exec (store, "ROLLBACK TO mn_write", NULL);
+      exec (store, "RELEASE mn_write", NULL);
+    }
+}
+
+static gboolean
+write_commit (MnControllerStore *store, GError **error)
+{
+  if (!store->batch)
+    {
+      if (exec (store, "COMMIT", error))
+        return TRUE;
+      if (!sqlite3_get_autocommit (store->db))
+        exec (store, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  if (!exec (store, "RELEASE mn_write", error))
+    {
+      write_abort (store, error ? *error : NULL);
+      return FALSE;
+    }
+  return mn_controller_store_commit_batch (store, error);
+}
+
+/* A single statement that commits by itself: the open batch first, so that
+ * it does not wait in the batch (its own error stays its own). */
+static void
+settle_batch (MnControllerStore *store)
+{
+  mn_controller_store_commit_batch (store, NULL);
+}
+
 gboolean
 mn_controller_store_error_is_store (const GError *error)
 {
@@ -173,6 +287,9 @@ mn_controller_store_free (MnControllerStore *store)
 {
   if (store == NULL)
     return;
+  /* a batch still open is committed: its writers are gone, none hears it */
+  store->batch_func = NULL;
+  settle_batch (store);
   sqlite3_close (store->db);
   g_free (store->path);
   g_free (store);
@@ -401,6 +518,7 @@ mn_controller_store_backup (MnControllerStore *store, const gchar *dest, GError 
   sqlite3_backup *b;
   int rc, fd;
 
+  settle_batch (store);   /* the copy has what was acknowledged */
   /* a file of ours alone, whatever the umask; renamed into place when whole */
   g_unlink (tmp);
   fd = g_open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -601,13 +719,13 @@ mn_controller_store_insert (MnControllerStore *store, MnSession *s, gint64 now,
 {
   sqlite3_stmt *st = NULL;
   g_autofree gchar *event = NULL;
-  if (!exec (store, "BEGIN IMMEDIATE", error))
+  if (!write_begin (store, error))
     return FALSE;
   if (sqlite3_prepare_v2 (store->db, "INSERT INTO sessions (" SESSION_COLUMNS ") VALUES"
                           " (" SESSION_PARAMS ")", -1, &st, NULL) != SQLITE_OK)
     {
       fail (store, "prepare insert", error);
-      exec (store, "ROLLBACK", NULL);
+      write_abort (store, error ? *error : NULL);
       return FALSE;
     }
   bind_session (st, s);
@@ -615,7 +733,7 @@ mn_controller_store_insert (MnControllerStore *store, MnSession *s, gint64 now,
     {
       fail (store, "insert session", error);
       sqlite3_finalize (st);
-      exec (store, "ROLLBACK", NULL);
+      write_abort (store, error ? *error : NULL);
       return FALSE;
     }
   sqlite3_finalize (st);
@@ -623,30 +741,55 @@ mn_controller_store_insert (MnControllerStore *store, MnSession *s, gint64 now,
   /* the decision needs the row's number, and a refusal leaves no row */
   if (!decide (s, &event, data, error))
     {
-      exec (store, "ROLLBACK", NULL);
+      write_abort (store, NULL);
       return FALSE;
     }
   if (!write_session (store, s, error) || !add_event (store, s->id, now, s->state, event, error))
     {
-      exec (store, "ROLLBACK", NULL);
+      write_abort (store, error ? *error : NULL);
       return FALSE;
     }
-  return exec (store, "COMMIT", error);
+  return write_commit (store, error);
 }
 
 gboolean
 mn_controller_store_update (MnControllerStore *store, const MnSession *s, gint64 now,
                             const gchar *event, GError **error)
 {
-  if (!exec (store, "BEGIN IMMEDIATE", error))
+  if (!write_begin (store, error))
     return FALSE;
   if (!write_session (store, s, error) ||
       (event != NULL && !add_event (store, s->id, now, s->state, event, error)))
     {
-      exec (store, "ROLLBACK", NULL);
+      write_abort (store, error ? *error : NULL);
       return FALSE;
     }
-  return exec (store, "COMMIT", error);
+  return write_commit (store, error);
+}
+
+gboolean
+mn_controller_store_update_later (MnControllerStore *store, const MnSession *s, gint64 now,
+                                  const gchar *event, GError **error)
+{
+  if (!store->batch)
+    {
+      if (!exec (store, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      store->batch = TRUE;
+    }
+  if (!exec (store, "SAVEPOINT mn_write", error))
+    {
+      batch_check_lost (store, error ? *error : NULL);
+      return FALSE;
+    }
+  if (!write_session (store, s, error) ||
+      (event != NULL && !add_event (store, s->id, now, s->state, event, error)) ||
+      !exec (store, "RELEASE mn_write", error))
+    {
+      write_abort (store, error ? *error : NULL);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 GPtrArray *
@@ -747,6 +890,7 @@ mn_controller_store_save_form (MnControllerStore *store, const gchar *user,
 {
   sqlite3_stmt *st = NULL;
   gboolean ok;
+  settle_batch (store);
   if (sqlite3_prepare_v2 (store->db, "INSERT INTO form_values (user, json, updated)"
                           " VALUES (?1, ?2, ?3) ON CONFLICT (user) DO UPDATE SET"
                           " json = ?2, updated = ?3", -1, &st, NULL) != SQLITE_OK)
@@ -826,6 +970,7 @@ mn_controller_store_login_insert (MnControllerStore *store, const gchar *id, con
 {
   sqlite3_stmt *st = NULL;
   gboolean ok;
+  settle_batch (store);
   if (sqlite3_prepare_v2 (store->db, "INSERT INTO logins (id, user, created, expires, address)"
                           " VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
     return fail (store, "prepare login", error);
@@ -876,6 +1021,7 @@ mn_controller_store_login_revoke (MnControllerStore *store, const gchar *id, gin
 {
   sqlite3_stmt *st = NULL;
   gboolean ok;
+  settle_batch (store);
   if (sqlite3_prepare_v2 (store->db, "UPDATE logins SET revoked = ?2 WHERE id = ?1"
                           " AND revoked IS NULL", -1, &st, NULL) != SQLITE_OK)
     return fail (store, "prepare logout", error);
@@ -923,6 +1069,7 @@ mn_controller_store_logins_prune (MnControllerStore *store, gint64 before, GErro
 {
   sqlite3_stmt *st = NULL;
   gboolean ok;
+  settle_batch (store);
   if (sqlite3_prepare_v2 (store->db, "DELETE FROM logins WHERE expires < ?", -1, &st, NULL)
       != SQLITE_OK)
     {

@@ -77,6 +77,29 @@ gboolean mn_controller_store_insert (MnControllerStore *store, MnSession *s,
 gboolean mn_controller_store_update (MnControllerStore *store, const MnSession *s,
                                      gint64 now, const gchar *event,
                                      GError **error);
+/* Group commit (issue 14).  A durable commit waits for the disk (fsync,
+ * milliseconds), and a hundred launches at once made hundreds of them one
+ * after another on the main loop.  A change that nothing outside the
+ * process depends on yet can wait for the next commit instead:
+ * mn_controller_store_update_later() writes it into an open transaction
+ * (the batch), mn_controller_store_commit_batch() commits the whole batch
+ * with one fsync.  Any other write commits the batch with it (a write of
+ * one statement commits the batch first).  Whoever acts on a change made
+ * later (answers a client, submits, cancels) commits the batch first. */
+typedef void (*MnStoreBatchFunc) (gboolean committed, const GError *error, gpointer data);
+/* @func hears how each batch ended: committed, or lost (@error: why; then
+ * none of its changes is stored). */
+void     mn_controller_store_set_batch_func (MnControllerStore *store, MnStoreBatchFunc func,
+                                             gpointer data);
+/* Writes every field of @s and appends an event, in the batch (opened
+ * if none is); FALSE: this change was not written (the batch may be lost
+ * too, which the batch func hears). */
+gboolean mn_controller_store_update_later (MnControllerStore *store, const MnSession *s,
+                                           gint64 now, const gchar *event, GError **error);
+/* Commits the batch, if one is open (TRUE if none). */
+gboolean mn_controller_store_commit_batch (MnControllerStore *store, GError **error);
+gboolean mn_controller_store_in_batch (MnControllerStore *store);
+
 /* @user NULL: everyone.  @live_only: not ended/failed.  Oldest first. */
 GPtrArray *mn_controller_store_list (MnControllerStore *store, const gchar *user,
                                      gboolean live_only, GError **error);
