@@ -394,8 +394,15 @@ static void
 worker (gpointer item, gpointer pool_data)
 {
   WorkItem *w = item;
+  g_autoptr(GSource) idle = g_idle_source_new ();
   w->work (w->data);
-  g_main_context_invoke (w->self->context, work_done, w);
+  /* Not g_main_context_invoke: when no thread iterates the context at that
+   * moment (the start's recovery submits before the main loop runs; tests
+   * iterate between sleeps) it acquires the context and runs @done here, in
+   * this worker, beside the main thread's use of the sessions and the store. */
+  g_source_set_priority (idle, G_PRIORITY_DEFAULT);
+  g_source_set_callback (idle, work_done, w, NULL);
+  g_source_attach (idle, w->self->context);
 }
 
 void

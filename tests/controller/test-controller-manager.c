@@ -25,6 +25,7 @@ typedef struct {
   GCond       cond;
   gboolean    gated;
   guint       polls;
+  guint       polls_returned;
 } FakeBackend;
 
 static gchar *
@@ -100,6 +101,8 @@ fake_poll (MnBackend *b, const gchar *const *ids, gint64 now, GError **error)
       copy->end = st ? st->end : MN_END_NONE;
       g_hash_table_replace (out, g_strdup (ids[i]), copy);
     }
+  f->polls_returned++;
+  g_cond_broadcast (&f->cond);
   g_mutex_unlock (&f->lock);
   return out;
 }
@@ -169,6 +172,7 @@ typedef struct {
   gchar               *route_id;
   gint64               traffic_last;
   gconstpointer        row;            /* the table row of a table-driven test */
+  GThread             *probe_thread;  /* where the last readiness probe was asked from */
 } Fixture;
 
 typedef struct {
@@ -207,6 +211,7 @@ fake_probe (const MnSession *s, const gchar *url, MnHttpDone done, gpointer done
         }
       return;
     }
+  g_atomic_pointer_set (&fx->probe_thread, g_thread_self ());
   fx->probes++;
   done (fx->ready, fx->ready ? NULL : "connection refused", NULL, done_data);
 }
@@ -814,6 +819,41 @@ test_commands_in_threads (Fixture *fx, gconstpointer data)
   g_mutex_lock (&f->lock);
   g_assert_cmpuint (f->cancels, >=, 1);
   g_mutex_unlock (&f->lock);
+}
+
+/* A worker's result is applied by the thread that iterates the manager's
+ * context, never by the worker itself while nobody iterates it (the start's
+ * recovery submits before the main loop runs): g_main_context_invoke ran
+ * it in the worker then, beside the main thread's use of the sessions. */
+static void
+test_results_on_main_thread (Fixture *fx, gconstpointer data)
+{
+  FakeBackend *f = fx->backend;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnSession) s = launch (fx, "alice", FALSE, &error);
+  gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  g_assert_no_error (error);
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  write_connection (fx, s->id, 20005);
+  spin ();
+  g_assert_cmpuint (fx->probes, ==, 0);
+  mn_controller_manager_tick (fx->manager);   /* the poll runs in a worker */
+  g_mutex_lock (&f->lock);
+  while (f->polls_returned < 1 && g_get_monotonic_time () < end)
+    g_cond_wait_until (&f->cond, &f->lock, end);
+  g_mutex_unlock (&f->lock);
+  g_assert_cmpuint (polls_of (f), ==, 1);
+  /* the worker hands the result over now; nobody iterates the context */
+  g_usleep (300 * 1000);
+  if (g_atomic_pointer_get (&fx->probe_thread) != NULL)
+    g_printerr ("the poll's result was applied in thread %p, not the test's %p\n",
+                g_atomic_pointer_get (&fx->probe_thread), (gpointer) g_thread_self ());
+  g_assert_null (g_atomic_pointer_get (&fx->probe_thread));
+  while (g_atomic_pointer_get (&fx->probe_thread) == NULL && g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+  g_assert_true (g_atomic_pointer_get (&fx->probe_thread) == g_thread_self ());
+  g_assert_cmpuint (fx->probes, ==, 1);
 }
 
 static void
@@ -1463,6 +1503,8 @@ main (int argc, char **argv)
   ADD ("/controller/session/scheduler-queue", test_scheduler_queue);
   g_test_add ("/controller/session/commands-in-threads", Fixture, "blocking", setup,
               test_commands_in_threads, teardown);
+  g_test_add ("/controller/session/results-on-main-thread", Fixture, "blocking", setup,
+              test_results_on_main_thread, teardown);
   g_test_add ("/controller/session/job-host-node", Fixture, "job-host-node", setup,
               test_job_host_node, teardown);
   return g_test_run ();
