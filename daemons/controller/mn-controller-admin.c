@@ -36,8 +36,8 @@ reply_builder (SoupServerMessage *msg, guint status, JsonBuilder *b)
 static gchar *
 require_admin (MnControllerApi *api, SoupServerMessage *msg, gboolean state_change)
 {
-  g_autofree gchar *user = state_change ? mn_api_require_state_change (api, msg)
-                                        : mn_api_require_user (api, msg);
+  g_autofree gchar *user = state_change ? mn_api_require_state_change (api, msg, NULL)
+                                        : mn_api_require_user (api, msg, NULL);
   if (user == NULL)
     return NULL;
   if (!mn_controller_config_is_admin (mn_api_get_config (api), user))
@@ -127,7 +127,7 @@ handle_sessions (MnControllerApi *api, SoupServerMessage *msg, GHashTable *query
       /* the manager's copy of a live one has what the last poll saw */
       g_autoptr(MnSession) s = mn_controller_manager_get (manager, g_ptr_array_index (ids, i), NULL);
       if (s != NULL)
-        mn_api_add_session (api, b, s);
+        mn_api_add_session (api, b, s, FALSE);
     }
   json_builder_end_array (b);
   json_builder_set_member_name (b, "total");
@@ -175,7 +175,7 @@ handle_stop (MnControllerApi *api, SoupServerMessage *msg, const gchar *id)
   s = mn_controller_manager_get (manager, id, NULL);
   if (s == NULL)
     return reply_error (msg, 500, NULL, "session %s was stopped but cannot be read back", id);
-  mn_api_add_session (api, b, s);
+  mn_api_add_session (api, b, s, FALSE);
   reply_builder (msg, 200, b);
 }
 
