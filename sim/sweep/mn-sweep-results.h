@@ -157,6 +157,12 @@ MnSweepResults *mn_sweep_results_new (const MnSweepScenario *scenario,
 void            mn_sweep_results_free (MnSweepResults *results);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnSweepResults, mn_sweep_results_free)
 
+/* The outcome of point @index, NULL for -1. */
+MnSweepOutcome *mn_sweep_results_outcome_at (MnSweepResults *results, gint index);
+/* The trace reader's figures of a replay (the same for every run), or NULL
+ * for a generated world or a runner that does not say. */
+JsonObject     *mn_sweep_results_trace_read (MnSweepResults *results);
+
 /* Compare two points by the scenario's minimise order (<0: @a is cheaper). */
 gint mn_sweep_compare_cost (const MnSweepScenario *scenario,
                             const MnSweepPoint *a, const MnSweepPoint *b);
