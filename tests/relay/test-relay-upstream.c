@@ -305,7 +305,8 @@ up_start (Up *u)
 }
 
 /* Connection threads still running (a stalling one) only touch their own
- * socket and the counters, so @u must stay alive: tests keep it static. */
+ * socket and the counters, so @u must stay alive: tests keep it static
+ * (one case) or leak it (a table of cases: each its own). */
 static void
 up_stop (Up *u)
 {
@@ -487,14 +488,15 @@ static void
 test_retry (gconstpointer data)
 {
   const RetryCase *tc = data;
-  static Up u;
-  memset (&u, 0, sizeof u);
-  u.answer_per_conn = 1;
-  u.close_how = tc->how;
-  u.close_after_body = tc->close_after_body;
-  up_start (&u);
+  /* one per case, never freed: a connection thread of this case may outlive
+   * it, and must not read the next case's settings (nor count its heads) */
+  Up *u = g_new0 (Up, 1);
+  u->answer_per_conn = 1;
+  u->close_how = tc->how;
+  u->close_after_body = tc->close_after_body;
+  up_start (u);
   g_autofree gchar *id = g_strdup_printf ("retry-%s", tc->name);
-  put_route (id, u.port);
+  put_route (id, u->port);
 
   /* The first request leaves a kept-alive connection in the relay's pool. */
   g_autofree gchar *first = g_strdup_printf (
@@ -543,8 +545,8 @@ test_retry (gconstpointer data)
                                        "1\r\n"));
     }
   resp_clear (&r);
-  g_assert_cmpint (g_atomic_int_get (&u.heads), ==, tc->heads);
-  up_stop (&u);
+  g_assert_cmpint (g_atomic_int_get (&u->heads), ==, tc->heads);
+  up_stop (u);
 }
 
 /* A connection that fails on its first request was not a stale pooled
@@ -599,13 +601,14 @@ static void
 test_early (gconstpointer data)
 {
   const EarlyCase *tc = data;
-  static Up u;
-  memset (&u, 0, sizeof u);
-  u.early_status = tc->status;
-  u.early_how = tc->how;
-  up_start (&u);
+  /* one per case, never freed: a connection thread of this case may outlive
+   * it, and must not read the next case's settings (nor count its heads) */
+  Up *u = g_new0 (Up, 1);
+  u->early_status = tc->status;
+  u->early_how = tc->how;
+  up_start (u);
   g_autofree gchar *id = g_strdup_printf ("early-%s", tc->name);
-  put_route (id, u.port);
+  put_route (id, u->port);
 
   gsize piece = tc->small > 0 ? tc->small : 65536;
   gboolean chunked = g_str_has_suffix (tc->name, "chunked");
@@ -634,7 +637,7 @@ test_early (gconstpointer data)
   /* Forwarded when it came, not after the upstream gave up. */
   g_assert_cmpint (g_get_monotonic_time () - t0, <, 4 * G_USEC_PER_SEC);
   resp_clear (&r);
-  up_stop (&u);
+  up_stop (u);
 }
 
 /* An app that ends a WebSocket sends its last frame and closes at once:

@@ -12,6 +12,8 @@
 #include <dlfcn.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <glib.h>
 #include <glib-object.h>
@@ -261,8 +263,20 @@ g_atomic_rc_box_release_full (gpointer mem_block, GDestroyNotify clear_func)
  * the controller: the controller's SIGTERM handler was lost (it no longer
  * stopped) and the submitting worker's clock was taken over (false reports
  * on the submission's data).  Under ThreadSanitizer the child is a fork
- * instead (ThreadSanitizer's fork, which it knows): the job is the same; an
- * exec failure reads as a job that exits 127 at once. */
+ * instead (ThreadSanitizer's fork, which it knows), and the parent waits, as
+ * for CLONE_VFORK, until the child execs or exits (the job is in its cgroups
+ * when clone returns).  An exec failure reads as a job that exits at once. */
+static __thread volatile int *exec_started;   /* the forked child's, in a shared page */
+
+int
+execve (const char *path, char *const argv[], char *const envp[])
+{
+  REAL (int, execve, const char *, char *const *, char *const *);
+  if (exec_started != NULL)
+    __atomic_store_n (exec_started, 1, __ATOMIC_SEQ_CST);
+  return real (path, argv, envp);
+}
+
 int
 clone (int (*fn) (void *), void *stack, int flags, void *arg, ...)
 {
@@ -273,9 +287,26 @@ clone (int (*fn) (void *), void *stack, int flags, void *arg, ...)
     real = (int (*) (int (*) (void *), void *, int, void *, ...)) dlsym (RTLD_NEXT, "clone");
   if (__tsan_acquire != NULL && (flags & CLONE_VM))
     {
-      pid_t pid = fork ();
+      int *page = mmap (NULL, sizeof (int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                        -1, 0);
+      pid_t pid;
+      if (page == MAP_FAILED)
+        return -1;
+      *page = 0;
+      exec_started = page;
+      pid = fork ();
       if (pid == 0)
         _exit (fn (arg));
+      exec_started = NULL;
+      while (pid > 0 && !__atomic_load_n (page, __ATOMIC_SEQ_CST))
+        {
+          siginfo_t info = { 0 };
+          if (waitid (P_PID, (id_t) pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+              info.si_pid != 0)
+            break;   /* it exited (the exec failed) */
+          usleep (200);
+        }
+      munmap (page, sizeof (int));
       return pid;
     }
   va_start (ap, arg);
