@@ -15,6 +15,31 @@ export const sourceDir = process.env.MINNA_SOURCE_DIR ||
 export const buildDir = process.env.MINNA_BUILD_DIR || '';
 export const wwwDir = path.join(sourceDir, 'daemons', 'controller', 'www');
 
+export const CHROMIUM = process.env.MINNA_CHROMIUM || '/usr/bin/chromium';
+// screenshots and page dumps of the browser tests
+export const artifacts = path.join(buildDir || '.', 'tests', 'browser', 'artifacts');
+
+export function check (cond, text) {
+  if (!cond) throw new Error(text);
+}
+
+// playwright-core and Debian's Chromium, or a TAP skip (exit 77) naming
+// what is missing and how to get it.
+export async function loadPlaywright (tap) {
+  let playwright;
+  try {
+    playwright = await import('playwright-core');
+  } catch (e) {
+    tap.skipAll('playwright-core is not installed in tests/browser/node_modules: run scripts/setup.d/browser.sh');
+    process.exit(77);
+  }
+  if (!fs.existsSync(CHROMIUM)) {
+    tap.skipAll(`${CHROMIUM} is missing: apt-get install chromium`);
+    process.exit(77);
+  }
+  return playwright;
+}
+
 export function freePort () {
   return new Promise((resolve, reject) => {
     const s = net.createServer();

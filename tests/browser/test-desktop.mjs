@@ -11,27 +11,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { Portal, Tap, buildDir } from './harness.mjs';
+import { CHROMIUM, Portal, Tap, artifacts, check, loadPlaywright } from './harness.mjs';
 
-const CHROMIUM = process.env.MINNA_CHROMIUM || '/usr/bin/chromium';
 const tap = new Tap();
-const artifacts = path.join(buildDir || '.', 'tests', 'browser', 'artifacts');
-
-function check (cond, text) {
-  if (!cond) throw new Error(text);
-}
-
-let playwright;
-try {
-  playwright = await import('playwright-core');
-} catch (e) {
-  tap.skipAll('playwright-core is not installed in tests/browser/node_modules: run scripts/setup.d/browser.sh');
-  process.exit(77);
-}
-if (!fs.existsSync(CHROMIUM)) {
-  tap.skipAll(`${CHROMIUM} is missing: apt-get install chromium`);
-  process.exit(77);
-}
+const playwright = await loadPlaywright(tap);
 // what the desktop and this test's X-side checks need (scripts/packages/desktop.txt, desktop-test.txt)
 const programs = ['Xvnc', 'vncconfig', 'openbox', 'xterm', 'glxgears', 'xdotool', 'xclip', 'xdpyinfo', 'xwininfo'];
 const missingPrograms = programs.filter((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0);

@@ -13,27 +13,10 @@
 // screenshots in $MINNA_BUILD_DIR/tests/browser/artifacts/3*.png.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Portal, Tap, buildDir } from './harness.mjs';
+import { CHROMIUM, Portal, Tap, artifacts, buildDir, check, loadPlaywright } from './harness.mjs';
 
-const CHROMIUM = process.env.MINNA_CHROMIUM || '/usr/bin/chromium';
 const tap = new Tap();
-const artifacts = path.join(buildDir || '.', 'tests', 'browser', 'artifacts');
-
-function check (cond, text) {
-  if (!cond) throw new Error(text);
-}
-
-let playwright;
-try {
-  playwright = await import('playwright-core');
-} catch (e) {
-  tap.skipAll('playwright-core is not installed in tests/browser/node_modules: run scripts/setup.d/browser.sh');
-  process.exit(77);
-}
-if (!fs.existsSync(CHROMIUM)) {
-  tap.skipAll(`${CHROMIUM} is missing: apt-get install chromium`);
-  process.exit(77);
-}
+const playwright = await loadPlaywright(tap);
 
 // gus and hana fill the logical node so that erin's launch waits
 const users = { erin: 'erin-pass-1', frank: 'frank-pass-2', ada: 'ada-admin-3', gus: 'gus-pass-4', hana: 'hana-pass-5' };

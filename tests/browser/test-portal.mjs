@@ -4,31 +4,14 @@
 // page in $MINNA_BUILD_DIR/tests/browser/artifacts/.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Portal, Tap, buildDir } from './harness.mjs';
+import { CHROMIUM, Portal, Tap, artifacts, check, loadPlaywright } from './harness.mjs';
 
-const CHROMIUM = process.env.MINNA_CHROMIUM || '/usr/bin/chromium';
 const tap = new Tap();
-const artifacts = path.join(buildDir || '.', 'tests', 'browser', 'artifacts');
-
 function fail (text) {
   throw new Error(text);
 }
 
-function check (cond, text) {
-  if (!cond) fail(text);
-}
-
-let playwright;
-try {
-  playwright = await import('playwright-core');
-} catch (e) {
-  tap.skipAll('playwright-core is not installed in tests/browser/node_modules: run scripts/setup.d/browser.sh');
-  process.exit(77);
-}
-if (!fs.existsSync(CHROMIUM)) {
-  tap.skipAll(`${CHROMIUM} is missing: apt-get install chromium`);
-  process.exit(77);
-}
+const playwright = await loadPlaywright(tap);
 
 const users = { alice: 'alice-pass-1', bob: 'bob-pass-22', carol: 'carol-pass-3', ada: 'ada-admin-4', dave: 'dave-pass-55' };
 const portal = new Portal({
