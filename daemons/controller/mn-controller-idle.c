@@ -188,6 +188,8 @@ on_routes_listed (gboolean ok, const gchar *message, JsonNode *body, gpointer da
     {
       JsonObject *r = json_array_get_object_element (routes, i);
       const gchar *id = r ? json_object_get_string_member_with_default (r, "id", "") : "";
+      if (id == NULL)
+        id = "";   /* not a string: json-glib answers NULL (it crashed the lookup) */
       MnSession *s = g_hash_table_lookup (self->live, id);
       IdleState *st;
       if (s == NULL || s->state != MN_SESSION_RUNNING || !json_object_has_member (r, "last_activity"))

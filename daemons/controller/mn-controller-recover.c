@@ -174,6 +174,8 @@ on_routes_listed (gboolean ok, const gchar *message, JsonNode *body, gpointer da
     {
       JsonObject *r = json_array_get_object_element (routes, i);
       const gchar *id = r ? json_object_get_string_member_with_default (r, "id", "") : "";
+      if (id == NULL)
+        id = "";   /* not a string: json-glib answers NULL (it crashed the lookup) */
       MnSession *s = g_hash_table_lookup (self->live, id);
       g_autofree gchar *line = NULL;
       if (id[0] == '\0' || (s != NULL && s->host != NULL))

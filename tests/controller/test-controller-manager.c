@@ -171,6 +171,7 @@ typedef struct {
   GQueue               route_calls;    /* HeldCall* */
   gchar               *route_id;
   gint64               traffic_last;
+  const gchar         *routes_json;    /* answer_routes answers this instead (NULL: route_id's) */
   gconstpointer        row;            /* the table row of a table-driven test */
   GThread             *probe_thread;  /* where the last readiness probe was asked from */
 } Fixture;
@@ -252,7 +253,7 @@ answer_routes (Fixture *fx)
                                             "\"owner\":\"alice\",\"expires\":0,\"last_activity\":%" G_GINT64_FORMAT "}]}",
                                             fx->route_id, fx->traffic_last);
   g_assert_nonnull (h);
-  g_assert_true (json_parser_load_from_data (p, json, -1, NULL));
+  g_assert_true (json_parser_load_from_data (p, fx->routes_json ? fx->routes_json : json, -1, NULL));
   h->done (TRUE, NULL, json_parser_get_root (p), h->done_data);
   g_free (h);
 }
@@ -1408,6 +1409,37 @@ test_idle_order (Fixture *fx, gconstpointer data)
     }
 }
 
+/* A relay route whose id is not a string (another version's answer): json-glib
+ * reads it as a NULL id, which the idle check looked up among the sessions
+ * (a crash); it is skipped and the session goes on. */
+static void
+test_idle_route_bad_id (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnPolicyConfig) off = mn_policy_config_copy (fx->policy);
+  g_autoptr(MnPolicyConfig) on = mn_policy_config_copy (fx->policy);
+  g_autoptr(MnSession) s = NULL;
+
+  off->idle_timeout = 0;
+  mn_controller_manager_set_policy (fx->manager, off);
+  mn_controller_manager_set_route_lister (fx->manager, fake_list_routes, fx);
+  fx->kernels_held = TRUE;
+  s = launch (fx, "alice", FALSE, NULL);
+  g_assert_nonnull (s);
+  set_job (fx, s->id, MN_JOB_RUNNING, NULL);
+  write_connection (fx, s->id, 20041);
+  tick (fx);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_RUNNING);
+  fx->now += 150;
+  fx->routes_json = "{\"routes\":[{\"id\":5,\"last_activity\":1},{\"id\":true}]}";
+  on->idle_timeout = 100;
+  mn_controller_manager_set_policy (fx->manager, on);
+  tick (fx);
+  g_assert_cmpuint (g_queue_get_length (&fx->route_calls), ==, 1);
+  answer_routes (fx);
+  tick (fx);
+  g_assert_cmpint (state_of (fx, s->id), ==, MN_SESSION_RUNNING);
+}
+
 /* Issue 20: a change the store refuses is not made, in memory or in the
  * world; an end that happened is kept and stored once the store takes it. */
 static void
@@ -1503,6 +1535,7 @@ main (int argc, char **argv)
   ADD ("/controller/session/scheduler-queue", test_scheduler_queue);
   g_test_add ("/controller/session/commands-in-threads", Fixture, "blocking", setup,
               test_commands_in_threads, teardown);
+  ADD ("/controller/session/idle-route-bad-id", test_idle_route_bad_id);
   g_test_add ("/controller/session/results-on-main-thread", Fixture, "blocking", setup,
               test_results_on_main_thread, teardown);
   g_test_add ("/controller/session/job-host-node", Fixture, "job-host-node", setup,
