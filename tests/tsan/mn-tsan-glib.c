@@ -225,6 +225,26 @@ g_main_context_invoke (GMainContext *context, GSourceFunc function, gpointer dat
   real (context, invoke_trampoline, f);
 }
 
+/* GLib fills its cache of the user's entry once, under its own lock; every
+ * caller then reads the same strings (a submit thread copied "root" that
+ * another had put there).  Each caller's answer is published to the next. */
+static int user_entry_token;
+
+#define ONCE_STRING(name) \
+  const gchar *name (void) \
+  { \
+    REAL (const gchar *, name, void); \
+    const gchar *v = real (); \
+    release (&user_entry_token); \
+    acquire (&user_entry_token); \
+    return v; \
+  }
+
+ONCE_STRING (g_get_user_name)
+ONCE_STRING (g_get_real_name)
+ONCE_STRING (g_get_home_dir)
+ONCE_STRING (g_get_tmp_dir)
+
 /* ---- last references ------------------------------------------------------- */
 
 /* Whoever drops a reference has finished with the object; whoever drops
