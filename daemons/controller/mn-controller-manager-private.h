@@ -40,7 +40,8 @@ struct _MnControllerManager {
   GHashTable         *cancelling;  /* id: a cancel runs in a worker thread */
   GHashTable         *node_addrs;  /* job_host = node: node name -> NodeAddrs* */
   GHashTable         *idle;        /* id -> IdleState*: what idle culling saw */
-  GThreadPool        *workers;     /* submits, polls, cancels: see mn_manager_run_in_worker */
+  GThreadPool        *workers;     /* submits, cancels, extends: see mn_manager_run_in_worker */
+  GThreadPool        *poller;      /* the status poll's own lane (mn_manager_run_poll) */
   GMainContext       *context;     /* where their results are applied */
   gboolean            polling;     /* a poll runs in a worker thread */
   MnClockFunc         clock;
@@ -121,6 +122,13 @@ void      mn_manager_call_free (CallData *c);
 typedef void (*MnWorkFunc) (gpointer data);
 void      mn_manager_run_in_worker (MnControllerManager *self, MnWorkFunc work, MnWorkFunc done,
                                     gpointer data, GDestroyNotify free_func);
+/* The same for the status poll, in a lane (thread) of its own: a poll
+ * queued behind a lecture's submissions in the workers' pool saw jobs
+ * running 5-30 s late on Grid Engine, and a job that ended meanwhile
+ * was taken for an app that died before it answered.  One poll runs at
+ * a time (self->polling), so one thread is enough. */
+void      mn_manager_run_poll (MnControllerManager *self, MnWorkFunc work, MnWorkFunc done,
+                               gpointer data, GDestroyNotify free_func);
 /* A poll round soon (50 ms), once the timer runs. */
 void      mn_manager_kick (MnControllerManager *self);
 gint      mn_manager_by_num (gconstpointer a, gconstpointer b);

@@ -91,6 +91,7 @@ mn_controller_manager_new (const MnControllerConfig *config, const MnPolicyConfi
    * the main loop (the same process, the same cgroup's share) and the
    * launch benchmark's p50 grew */
   self->workers = g_thread_pool_new (worker, NULL, 4, FALSE, NULL);
+  self->poller = g_thread_pool_new (worker, NULL, 1, FALSE, NULL);
   self->context = g_main_context_ref_thread_default ();
   self->clock = real_clock;
   self->probe = default_probe;
@@ -127,6 +128,7 @@ manager_clear (MnControllerManager *self)
   g_ptr_array_unref (self->reconcile);
   /* every item holds a reference: none is queued or running by now */
   g_thread_pool_free (self->workers, FALSE, TRUE);
+  g_thread_pool_free (self->poller, FALSE, TRUE);
   g_main_context_unref (self->context);
   mn_policy_state_free (self->policy);
   mn_backend_free (self->backend);
@@ -405,9 +407,9 @@ worker (gpointer item, gpointer pool_data)
   g_source_attach (idle, w->self->context);
 }
 
-void
-mn_manager_run_in_worker (MnControllerManager *self, MnWorkFunc work, MnWorkFunc done,
-                          gpointer data, GDestroyNotify free_func)
+static void
+push_work (MnControllerManager *self, GThreadPool *pool, MnWorkFunc work, MnWorkFunc done,
+           gpointer data, GDestroyNotify free_func)
 {
   WorkItem *w = g_new0 (WorkItem, 1);
   w->self = mn_controller_manager_ref (self);
@@ -415,7 +417,21 @@ mn_manager_run_in_worker (MnControllerManager *self, MnWorkFunc work, MnWorkFunc
   w->done = done;
   w->data = data;
   w->free_func = free_func;
-  g_thread_pool_push (self->workers, w, NULL);
+  g_thread_pool_push (pool, w, NULL);
+}
+
+void
+mn_manager_run_in_worker (MnControllerManager *self, MnWorkFunc work, MnWorkFunc done,
+                          gpointer data, GDestroyNotify free_func)
+{
+  push_work (self, self->workers, work, done, data, free_func);
+}
+
+void
+mn_manager_run_poll (MnControllerManager *self, MnWorkFunc work, MnWorkFunc done,
+                     gpointer data, GDestroyNotify free_func)
+{
+  push_work (self, self->poller, work, done, data, free_func);
 }
 
 /* ---- timers ----------------------------------------------------------------- */

@@ -1,5 +1,6 @@
 /* mn-controller-poll.c: one poll round asks the backend about every live
- * job (in a worker thread for schedulers whose commands block) and moves
+ * job (in a thread of its own for schedulers whose commands block, never
+ * queued behind submissions: mn_manager_run_poll) and moves
  * each session on from its job's status. */
 #define G_LOG_DOMAIN "minna-controller"
 
@@ -341,7 +342,7 @@ mn_controller_manager_tick (MnControllerManager *self)
       c->job_ids = (GStrv) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
       c->now = now;
       self->polling = TRUE;
-      mn_manager_run_in_worker (self, poll_work, poll_done, c, (GDestroyNotify) poll_call_free);
+      mn_manager_run_poll (self, poll_work, poll_done, c, (GDestroyNotify) poll_call_free);
       return;
     }
   if (ids->len > 1)

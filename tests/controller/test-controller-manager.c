@@ -26,6 +26,9 @@ typedef struct {
   gboolean    gated;
   guint       polls;
   guint       polls_returned;
+  /* submit_in_thread: submissions wait for the test to open this gate */
+  gboolean    submit_gated;
+  guint       submits_waiting;  /* in fake_submit, behind the gate */
 } FakeBackend;
 
 static gchar *
@@ -33,6 +36,12 @@ fake_submit (MnBackend *b, const MnJobSpec *spec, gint64 now, GError **error)
 {
   FakeBackend *f = (FakeBackend *) b;
   MnJobStatus *st;
+  g_autoptr(GMutexLocker) locked = g_mutex_locker_new (&f->lock);
+  f->submits_waiting++;
+  g_cond_broadcast (&f->cond);
+  while (f->submit_gated)
+    g_cond_wait (&f->cond, &f->lock);
+  f->submits_waiting--;
   f->submits++;
   f->last_give_up = spec->give_up;
   if (f->unreachable_submits > 0)
@@ -146,6 +155,19 @@ static const MnBackendClass fake_blocking_class = {
   .free = fake_free,
 };
 
+/* A scheduler whose submissions block too (qsub -now y, sbatch): the
+ * manager submits in its worker threads as well. */
+static const MnBackendClass fake_scheduler_class = {
+  .name = "fake-scheduler",
+  .commands_block = TRUE,
+  .submit_in_thread = TRUE,
+  .submit = fake_submit,
+  .cancel = fake_cancel,
+  .poll = fake_poll,
+  .describe = fake_describe,
+  .free = fake_free,
+};
+
 /* ---- fixture ----------------------------------------------------------------- */
 
 typedef struct {
@@ -159,6 +181,7 @@ typedef struct {
   guint                probes;
   gboolean             blocking; /* the backend's commands block (setup data) */
   gboolean             local;    /* the backend is named "local" (setup data) */
+  gboolean             scheduler; /* commands and submissions block (setup data) */
   gchar               *kernels;  /* what the app answers on api/kernels (JSON), NULL: 404 */
   guint                kernel_asks;
   /* held: api/kernels asks wait in kernel_calls for the test to answer them
@@ -278,6 +301,7 @@ make_manager (Fixture *fx)
   g_assert_no_error (error);
   fx->backend = g_new0 (FakeBackend, 1);
   fx->backend->parent.klass = fx->blocking ? &fake_blocking_class
+                              : fx->scheduler ? &fake_scheduler_class
                               : fx->local ? &fake_local_class : &fake_class;
   fx->backend->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                              (GDestroyNotify) mn_job_status_free);
@@ -297,6 +321,7 @@ setup (Fixture *fx, gconstpointer data)
   g_autofree gchar *appdir = NULL, *app = NULL;
   fx->blocking = g_strcmp0 (data, "blocking") == 0;
   fx->local = g_strcmp0 (data, "local") == 0;
+  fx->scheduler = g_strcmp0 (data, "scheduler") == 0;
   fx->dir = g_dir_make_tmp ("minna-ctl-XXXXXX", &error);
   g_assert_no_error (error);
   appdir = g_build_filename (fx->dir, "apps", NULL);
@@ -316,7 +341,7 @@ setup (Fixture *fx, gconstpointer data)
   fx->policy = mn_policy_config_new_default ();
   fx->policy->nodes = 1;
   fx->policy->logical_per_node = 1;
-  fx->policy->max_jobs_per_logical = 2;
+  fx->policy->max_jobs_per_logical = fx->scheduler ? 8 : 2;
   fx->now = 1700000000;
   fx->ready = TRUE;
   make_manager (fx);
@@ -855,6 +880,80 @@ test_results_on_main_thread (Fixture *fx, gconstpointer data)
       g_usleep (1000);
   g_assert_true (g_atomic_pointer_get (&fx->probe_thread) == g_thread_self ());
   g_assert_cmpuint (fx->probes, ==, 1);
+}
+
+/* Ticks until session @id has a job id (submissions finish in worker threads). */
+static void
+wait_submitted (Fixture *fx, const gchar *id)
+{
+  gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_autoptr(MnSession) s = mn_controller_manager_get (fx->manager, id, NULL);
+      g_assert_nonnull (s);
+      if (s->job_id != NULL)
+        return;
+      if (g_get_monotonic_time () > end)
+        g_error ("session %s: no job id after 20 s", id);
+      tick (fx);
+      g_usleep (2000);
+    }
+}
+
+/* A burst of submissions fills every worker thread (a lecture's qsubs,
+ * each seconds long on a loaded host) and more wait in the pool: the status
+ * poll runs in a lane of its own meanwhile, so a job that started is seen
+ * running at once, not after the burst (on Grid Engine the controller saw
+ * jobs start 5-30 s late, and took one that ended meanwhile for an app
+ * that died before it answered). */
+static void
+test_poll_beside_submissions (Fixture *fx, gconstpointer data)
+{
+  FakeBackend *f = fx->backend;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnSession) first = launch (fx, "alice", FALSE, &error);
+  g_autoptr(GPtrArray) burst = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_session_free);
+  gint64 end;
+  guint polls;
+  g_assert_no_error (error);
+  wait_submitted (fx, first->id);
+  g_mutex_lock (&f->lock);
+  set_job (fx, first->id, MN_JOB_RUNNING, NULL);
+  f->submit_gated = TRUE;
+  g_mutex_unlock (&f->lock);
+  write_connection (fx, first->id, 20004);
+  /* six students at once: four submissions in the four worker threads,
+   * two queued behind them */
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree gchar *user = g_strdup_printf ("student%u", i);
+      MnSession *s = launch (fx, user, FALSE, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (s->state, ==, MN_SESSION_STARTING);
+      g_ptr_array_add (burst, s);
+    }
+  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  g_mutex_lock (&f->lock);
+  while (f->submits_waiting < 4)
+    if (!g_cond_wait_until (&f->cond, &f->lock, end))
+      g_error ("%u submissions in the worker threads after 10 s, not 4", f->submits_waiting);
+  polls = f->polls;
+  g_mutex_unlock (&f->lock);
+  /* the poll runs, and the first session is seen running, while every
+   * worker thread still waits in a submission */
+  wait_state (fx, first->id, MN_SESSION_RUNNING);
+  g_mutex_lock (&f->lock);
+  g_assert_cmpuint (f->polls, >, polls);
+  g_assert_cmpuint (f->submits_waiting, ==, 4);
+  g_assert_cmpuint (f->submits, ==, 1);
+  f->submit_gated = FALSE;
+  g_cond_broadcast (&f->cond);
+  g_mutex_unlock (&f->lock);
+  for (guint i = 0; i < burst->len; i++)
+    wait_submitted (fx, ((MnSession *) g_ptr_array_index (burst, i))->id);
+  g_mutex_lock (&f->lock);
+  g_assert_cmpuint (f->submits, ==, 7);
+  g_mutex_unlock (&f->lock);
 }
 
 static void
@@ -1540,5 +1639,7 @@ main (int argc, char **argv)
               test_results_on_main_thread, teardown);
   g_test_add ("/controller/session/job-host-node", Fixture, "job-host-node", setup,
               test_job_host_node, teardown);
+  g_test_add ("/controller/session/poll-beside-submissions", Fixture, "scheduler", setup,
+              test_poll_beside_submissions, teardown);
   return g_test_run ();
 }
