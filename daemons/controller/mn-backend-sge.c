@@ -58,6 +58,7 @@ typedef struct {
   gchar *name;
   gchar *state;      /* r, qw, Eqw, dr, ... */
   gchar *queue;      /* running: queue instance, interactive.q@host */
+  gchar *start;      /* running: when it started, 2026-12-07T11:01:59[.519] (local time) */
 } QJob;
 
 static void
@@ -67,6 +68,7 @@ qjob_free (QJob *j)
   g_free (j->name);
   g_free (j->state);
   g_free (j->queue);
+  g_free (j->start);
   g_free (j);
 }
 
@@ -94,6 +96,8 @@ q_start (GMarkupParseContext *ctx, const gchar *element, const gchar **names,
     p->field = &p->cur->state;
   else if (p->cur != NULL && g_str_equal (element, "queue_name"))
     p->field = &p->cur->queue;
+  else if (p->cur != NULL && g_str_equal (element, "JAT_start_time"))
+    p->field = &p->cur->start;
 }
 
 static void
@@ -146,6 +150,19 @@ qstat_all (MnBackendSge *self, GError **error)
         }
     }
   return g_steal_pointer (&jobs);
+}
+
+/* qstat -xml's JAT_start_time (local time, no zone) as seconds since the
+ * epoch; 0 when it says nothing readable. */
+static gint64
+start_time (const gchar *text)
+{
+  g_autoptr(GTimeZone) local = g_time_zone_new_local ();
+  g_autoptr(GDateTime) t = NULL;
+  if (text == NULL || text[0] == '\0')
+    return 0;
+  t = g_date_time_new_from_iso8601 (text, local);
+  return t != NULL ? g_date_time_to_unix (t) : 0;
 }
 
 /* ---- qstat -f -qs u -xml: queue instances of hosts qmaster does not hear -- */
@@ -569,6 +586,9 @@ sge_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **
             st = mn_job_status_new (MN_JOB_RUNNING, 0, NULL);
           if (at != NULL && at[1] != '\0')
             st->node = g_strdup (at + 1);
+          /* Grid Engine's own start: the walltime and the session's start
+           * count from it, not from the poll that saw it */
+          st->started = start_time (j->start);
         }
       else
         st = mn_job_status_new (MN_JOB_PENDING, 0, j->state);
@@ -628,11 +648,12 @@ static gchar *
 sge_describe (MnBackend *backend)
 {
   MnBackendSge *self = (MnBackendSge *) backend;
-  return g_strdup_printf ("sge (cell %s, queue %s, batch %s, timeout %u s, give_up requests: qsub -now y)",
+  return g_strdup_printf ("sge (cell %s, queue %s, batch %s, timeout %u s, give_up requests:"
+                          " qsub -now y, commands from %s)",
                           g_environ_getenv (self->envp, "SGE_CELL")
                             ? g_environ_getenv (self->envp, "SGE_CELL") : "default",
                           self->queue, self->batch_queue ? self->batch_queue : "any",
-                          self->timeout);
+                          self->timeout, self->bin_dir ? self->bin_dir : "PATH");
 }
 
 static void
@@ -666,36 +687,82 @@ static const MnBackendClass sge_class = {
   .free = sge_free,
 };
 
+/* Grid Engine's own clients, $SGE_ROOT/bin/$SGE_ARCH (its standard
+ * layout), when [backend] bin_dir does not say where they are and the cell
+ * is named (SGE_ROOT and SGE_CELL, from the configuration or the
+ * environment).  Debian's qsub, qstat, qacct... in PATH are one shell
+ * wrapper that works out the architecture twice on every call (util/arch:
+ * uname, cpp, ldd; about 40 processes, 0.3 s of CPU) before it runs
+ * exactly that binary: with a lecture's 42 qsubs and their qstat checks
+ * that was most of the controller's work.  The architecture is asked once
+ * here (SGE_ARCH, else util/arch), as the wrapper would.  NULL: PATH, as
+ * before (and *envp unchanged). */
+static gchar *
+cell_bin_dir (gchar ***envp)
+{
+  const gchar *root = g_environ_getenv (*envp, "SGE_ROOT");
+  const gchar *arch = g_environ_getenv (*envp, "SGE_ARCH");
+  g_autofree gchar *asked = NULL;
+  g_autofree gchar *dir = NULL;
+  g_autofree gchar *qsub = NULL;
+  if (root == NULL || root[0] == '\0' || g_environ_getenv (*envp, "SGE_CELL") == NULL)
+    return NULL;
+  if (arch == NULL || arch[0] == '\0')
+    {
+      g_autofree gchar *script = g_build_filename (root, "util", "arch", NULL);
+      const gchar *argv[] = { script, NULL };
+      gint status = -1;
+      if (!g_file_test (script, G_FILE_TEST_IS_EXECUTABLE) ||
+          !g_spawn_sync ("/", (gchar **) argv, *envp, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                         &asked, NULL, &status, NULL) ||
+          !g_spawn_check_wait_status (status, NULL))
+        return NULL;
+      arch = g_strstrip (asked);
+      if (arch[0] == '\0' || strchr (arch, '/') != NULL)
+        return NULL;
+    }
+  dir = g_build_filename (root, "bin", arch, NULL);
+  qsub = g_build_filename (dir, "qsub", NULL);
+  if (!g_file_test (qsub, G_FILE_TEST_IS_EXECUTABLE))
+    return NULL;
+  *envp = g_environ_setenv (*envp, "SGE_ARCH", arch, TRUE);
+  return g_steal_pointer (&dir);
+}
+
 MnBackend *
 mn_backend_sge_new (const MnBackendSgeOptions *options, GError **error)
 {
   MnBackendSge *self;
+  g_auto(GStrv) envp = g_get_environ ();
+  g_autofree gchar *bin_dir = g_strdup (options->bin_dir);
   g_autofree gchar *qsub = NULL;
-  if (options->bin_dir != NULL)
-    qsub = g_build_filename (options->bin_dir, "qsub", NULL);
+  if (options->sge_root != NULL)
+    envp = g_environ_setenv (envp, "SGE_ROOT", options->sge_root, TRUE);
+  if (options->sge_cell != NULL)
+    envp = g_environ_setenv (envp, "SGE_CELL", options->sge_cell, TRUE);
+  if (bin_dir == NULL)
+    bin_dir = cell_bin_dir (&envp);
+  if (bin_dir != NULL)
+    qsub = g_build_filename (bin_dir, "qsub", NULL);
   else
     qsub = g_find_program_in_path ("qsub");
   if (qsub == NULL || !g_file_test (qsub, G_FILE_TEST_IS_EXECUTABLE))
     {
       g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_CONFIG,
                    "sge backend: qsub not found%s%s",
-                   options->bin_dir ? " in " : " in PATH", options->bin_dir ? options->bin_dir : "");
+                   bin_dir ? " in " : " in PATH", bin_dir ? bin_dir : "");
       return NULL;
     }
   self = g_new0 (MnBackendSge, 1);
   self->parent.klass = &sge_class;
   self->queue = g_strdup (options->queue ? options->queue : "interactive.q");
   self->batch_queue = g_strdup (options->batch_queue);
-  self->bin_dir = g_strdup (options->bin_dir);
+  self->bin_dir = g_steal_pointer (&bin_dir);
   self->memory_resource = options->memory_resource && options->memory_resource[0]
                             ? g_strdup (options->memory_resource) : NULL;
   self->timeout = options->command_timeout ? options->command_timeout : 15;
-  self->envp = g_get_environ ();
+  self->envp = g_steal_pointer (&envp);
   g_mutex_init (&self->lock);
   self->cancelled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  if (options->sge_root != NULL)
-    self->envp = g_environ_setenv (self->envp, "SGE_ROOT", options->sge_root, TRUE);
-  if (options->sge_cell != NULL)
-    self->envp = g_environ_setenv (self->envp, "SGE_CELL", options->sge_cell, TRUE);
   return &self->parent;
 }

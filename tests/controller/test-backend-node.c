@@ -5,7 +5,8 @@
  *
  * The scheduler's commands are fakes here, printing what the real ones
  * print in those states; tests/cluster cuts a real node's link under real
- * Slurm and Grid Engine. */
+ * Slurm and Grid Engine.  Also: a running job's start is the scheduler's
+ * own, and the Grid Engine backend runs the cell's own clients. */
 #define G_LOG_DOMAIN "test-backend-node"
 
 #include "controller-test-util.h"
@@ -93,6 +94,7 @@ fake_sge (const gchar *dir, const Case *c)
     "  *' -f '*) echo asked >> '%s/asked'; %s ;;\n"
     "  *) echo '<?xml version=\"1.0\"?><job_info><queue_info><job_list state=\"running\">"
     "<JB_job_number>43</JB_job_number><JB_name>minna-x</JB_name><state>r</state>"
+    "<JAT_start_time>2026-12-07T04:00:00</JAT_start_time>"
     "<queue_name>interactive.q@cn1</queue_name></job_list></queue_info>"
     "<job_info></job_info></job_info>' ;;\n"
     "esac", dir, unheard);
@@ -136,7 +138,13 @@ test_node (gconstpointer data)
   if (c->want_in_message != NULL)
     g_assert_nonnull (strstr (js->message, c->want_in_message));
   if (c->want == MN_JOB_RUNNING)
-    g_assert_cmpstr (js->node, ==, g_str_equal (c->sched, "slurm") ? "10.213.0.11" : "cn1");
+    {
+      /* the scheduler's own start (local time), not the poll's */
+      g_autoptr(GDateTime) t = g_date_time_new_local (2026, 12, 7, 4, 0, 0);
+      g_assert_cmpstr (js->node, ==, g_str_equal (c->sched, "slurm") ? "10.213.0.11" : "cn1");
+      if (g_str_equal (c->sched, "sge"))
+        g_assert_cmpint (js->started, ==, g_date_time_to_unix (t));
+    }
   /* asked again within 10 s: the last answer, not one more command */
   {
     g_autoptr(GHashTable) again = mn_backend_poll (b, ids, 0, &error);
@@ -151,11 +159,77 @@ test_node (gconstpointer data)
   g_assert_cmpint (system (rm), ==, 0);
 }
 
+/* With no bin_dir and the cell named, the backend runs Grid Engine's own
+ * clients from $SGE_ROOT/bin/ARCH, the architecture asked once
+ * ($SGE_ROOT/util/arch) and handed to them as SGE_ARCH: not Debian's wrapper
+ * in PATH, which runs util/arch twice on every call. */
+static void
+test_sge_cell_clients (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *root = g_dir_make_tmp ("minna-fake-sge-root-XXXXXX", &error);
+  g_autofree gchar *util = g_build_filename (root, "util", NULL);
+  g_autofree gchar *bin = g_build_filename (root, "bin", "lx-fake", NULL);
+  g_autofree gchar *arch = NULL, *qstat = NULL, *asked = NULL, *said = NULL, *describe = NULL;
+  g_autofree gchar *asked_path = NULL, *said_path = NULL, *rm = NULL;
+  g_autoptr(MnBackend) b = NULL;
+  g_autoptr(GHashTable) st = NULL;
+  const gchar *ids[] = { "43", NULL };
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (util, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (bin, 0755), ==, 0);
+  asked_path = g_build_filename (root, "arch-asked", NULL);
+  said_path = g_build_filename (root, "qstat-env", NULL);
+  arch = g_strdup_printf ("echo asked >> '%s'; echo lx-fake", asked_path);
+  write_fake (util, "arch", arch);
+  write_fake (bin, "qsub", "exit 1");
+  write_fake (bin, "qdel", "exit 1");
+  write_fake (bin, "qacct", "exit 1");
+  qstat = g_strdup_printf (
+    "echo \"$SGE_ROOT $SGE_CELL $SGE_ARCH\" >> '%s'\n"
+    "case \" $* \" in\n"
+    "  *' -f '*) echo '<?xml version=\"1.0\"?><job_info><queue_info></queue_info></job_info>' ;;\n"
+    "  *) echo '<?xml version=\"1.0\"?><job_info><queue_info><job_list state=\"running\">"
+    "<JB_job_number>43</JB_job_number><JB_name>minna-x</JB_name><state>r</state>"
+    "<JAT_start_time>2026-12-07T04:00:00.519</JAT_start_time>"
+    "<queue_name>interactive.q@cn1</queue_name></job_list></queue_info>"
+    "<job_info></job_info></job_info>' ;;\n"
+    "esac", said_path);
+  write_fake (bin, "qstat", qstat);
+  {
+    MnBackendSgeOptions o = { .queue = "interactive.q", .sge_root = root, .sge_cell = "minna",
+                              .command_timeout = 10 };
+    b = mn_backend_sge_new (&o, &error);
+  }
+  g_assert_no_error (error);
+  describe = mn_backend_describe (b);
+  g_assert_nonnull (strstr (describe, bin));
+  for (guint i = 0; i < 2; i++)
+    {
+      const MnJobStatus *js;
+      g_autoptr(GDateTime) t = g_date_time_new_local (2026, 12, 7, 4, 0, 0);
+      g_clear_pointer (&st, g_hash_table_unref);
+      st = mn_backend_poll (b, ids, 0, &error);
+      g_assert_no_error (error);
+      js = g_hash_table_lookup (st, "43");
+      g_assert_cmpint (js->state, ==, MN_JOB_RUNNING);
+      g_assert_cmpint (js->started, ==, g_date_time_to_unix (t));
+    }
+  g_assert_true (g_file_get_contents (asked_path, &asked, NULL, NULL));
+  g_assert_cmpstr (asked, ==, "asked\n");   /* once, at start */
+  g_assert_true (g_file_get_contents (said_path, &said, NULL, NULL));
+  g_assert_true (g_str_has_prefix (said, root));
+  g_assert_nonnull (strstr (said, " minna lx-fake\n"));
+  rm = g_strdup_printf ("rm -rf '%s'", root);
+  g_assert_cmpint (system (rm), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     g_test_add_data_func (cases[i].path, &cases[i], test_node);
+  g_test_add_func ("/backend/sge/cell-clients", test_sge_cell_clients);
   return g_test_run ();
 }
