@@ -399,8 +399,7 @@ mn_api_handle_launch (MnControllerApi *api, SoupServerMessage *msg)
       return mn_api_reply_errorf (msg, mn_api_error_status (error), NULL, "%s", error->message);
     }
   text = saved_form (lo, app, queue, if_busy, v, own);
-  mn_controller_store_save_form (mn_controller_manager_get_store (api->manager), user, text,
-                                 mn_controller_manager_now (api->manager), NULL);
+  mn_controller_manager_save_form (api->manager, user, text);
   reply_session (api, msg, 201, s);
 }
 
@@ -520,7 +519,7 @@ static void
 extend_done (const MnSession *s, const GError *error, gpointer data)
 {
   ExtendReply *r = data;
-  mn_controller_manager_flush (r->api->manager);   /* what it answers is stored */
+  mn_controller_manager_flush_sessions (r->api->manager);   /* what it answers is stored */
   if (s != NULL)
     reply_session (r->api, r->msg, 200, s);
   else

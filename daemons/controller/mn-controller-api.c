@@ -298,18 +298,19 @@ route_request (MnControllerApi *api, SoupServerMessage *msg, const char *path, G
   mn_api_reply_errorf (msg, 404, NULL, "no %s /api/v1/%s", method, path);
 }
 
-/* What a client reads is stored: the changes that wait for their commit
- * (group commit, mn-controller-commit.c) are committed before the request
- * reads the sessions, and those it made (a backend that submits inline) before
- * the answer goes out. */
+/* What a client reads is stored: the sessions' changes that wait for their
+ * commit (group commit, mn-controller-commit.c) are committed before the
+ * request reads them, and those it made (a backend that submits inline)
+ * before the answer goes out.  A form's last values wait (they are no
+ * promise), so that a lecture's launches share their commits. */
 static void
 dispatch (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
           gpointer data)
 {
   MnControllerApi *api = data;
-  mn_controller_manager_flush (api->manager);
+  mn_controller_manager_flush_sessions (api->manager);
   route_request (api, msg, path, query);
-  mn_controller_manager_flush (api->manager);
+  mn_controller_manager_flush_sessions (api->manager);
 }
 
 MnControllerApi *

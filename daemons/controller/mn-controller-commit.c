@@ -91,6 +91,14 @@ commit_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+commit_soon (MnControllerManager *self)
+{
+  /* G_PRIORITY_DEFAULT: after what else is ready in this iteration */
+  if (self->commit_source == 0)
+    self->commit_source = g_idle_add_full (G_PRIORITY_DEFAULT, commit_idle, self, NULL);
+}
+
 void
 mn_manager_commit_init (MnControllerManager *self)
 {
@@ -126,10 +134,27 @@ mn_manager_save_later (MnControllerManager *self, MnSession *s, const gchar *eve
       return FALSE;
     }
   g_hash_table_replace (self->batch, g_strdup (s->id), mn_session_copy (s));
-  /* G_PRIORITY_DEFAULT: after what else is ready in this iteration */
-  if (self->commit_source == 0)
-    self->commit_source = g_idle_add_full (G_PRIORITY_DEFAULT, commit_idle, self, NULL);
+  commit_soon (self);
   return TRUE;
+}
+
+void
+mn_controller_manager_save_form (MnControllerManager *self, const gchar *user, const gchar *json)
+{
+  g_autoptr(GError) error = NULL;
+  if (mn_controller_store_save_form_later (self->store, user, json,
+                                           mn_controller_manager_now (self), &error))
+    commit_soon (self);
+  else
+    g_message ("the form values of %s were not stored: %s", user, error->message);
+}
+
+gboolean
+mn_controller_manager_flush_sessions (MnControllerManager *self)
+{
+  if (g_hash_table_size (self->batch) == 0)
+    return TRUE;
+  return mn_controller_manager_flush (self);
 }
 
 gboolean

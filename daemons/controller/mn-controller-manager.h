@@ -95,6 +95,12 @@ void     mn_controller_manager_tick (MnControllerManager *self);
  * client reads is stored.  FALSE: the store refused them (they are undone
  * in memory, logged, shown in the faults). */
 gboolean mn_controller_manager_flush (MnControllerManager *self);
+/* The same, if a session's change waits (not only a form's values). */
+gboolean mn_controller_manager_flush_sessions (MnControllerManager *self);
+/* Stores @user's last form values (@json) with the next commit; a refusal
+ * is logged (the form shows its defaults then). */
+void     mn_controller_manager_save_form (MnControllerManager *self, const gchar *user,
+                                          const gchar *json);
 
 /* Returns the new session (queued or starting), or NULL with
  * MN_CONTROLLER_ERROR_REFUSED (message: the policy's text; *@reason set),

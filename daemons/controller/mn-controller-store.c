@@ -767,9 +767,9 @@ mn_controller_store_update (MnControllerStore *store, const MnSession *s, gint64
   return write_commit (store, error);
 }
 
-gboolean
-mn_controller_store_update_later (MnControllerStore *store, const MnSession *s, gint64 now,
-                                  const gchar *event, GError **error)
+/* A write into the batch (opened if none is), in a savepoint of its own. */
+static gboolean
+batch_join (MnControllerStore *store, GError **error)
 {
   if (!store->batch)
     {
@@ -782,14 +782,27 @@ mn_controller_store_update_later (MnControllerStore *store, const MnSession *s, 
       batch_check_lost (store, error ? *error : NULL);
       return FALSE;
     }
-  if (!write_session (store, s, error) ||
-      (event != NULL && !add_event (store, s->id, now, s->state, event, error)) ||
-      !exec (store, "RELEASE mn_write", error))
-    {
-      write_abort (store, error ? *error : NULL);
-      return FALSE;
-    }
   return TRUE;
+}
+
+static gboolean
+batch_leave (MnControllerStore *store, gboolean ok, GError **error)
+{
+  if (ok && exec (store, "RELEASE mn_write", error))
+    return TRUE;
+  write_abort (store, error ? *error : NULL);
+  return FALSE;
+}
+
+gboolean
+mn_controller_store_update_later (MnControllerStore *store, const MnSession *s, gint64 now,
+                                  const gchar *event, GError **error)
+{
+  if (!batch_join (store, error))
+    return FALSE;
+  return batch_leave (store, write_session (store, s, error) &&
+                             (event == NULL || add_event (store, s->id, now, s->state, event, error)),
+                      error);
 }
 
 GPtrArray *
@@ -884,13 +897,12 @@ mn_controller_store_events (MnControllerStore *store, const gchar *id, GError **
   return g_steal_pointer (&out);
 }
 
-gboolean
-mn_controller_store_save_form (MnControllerStore *store, const gchar *user,
-                               const gchar *json, gint64 now, GError **error)
+static gboolean
+write_form (MnControllerStore *store, const gchar *user, const gchar *json, gint64 now,
+            GError **error)
 {
   sqlite3_stmt *st = NULL;
   gboolean ok;
-  settle_batch (store);
   if (sqlite3_prepare_v2 (store->db, "INSERT INTO form_values (user, json, updated)"
                           " VALUES (?1, ?2, ?3) ON CONFLICT (user) DO UPDATE SET"
                           " json = ?2, updated = ?3", -1, &st, NULL) != SQLITE_OK)
@@ -901,6 +913,23 @@ mn_controller_store_save_form (MnControllerStore *store, const gchar *user,
   ok = sqlite3_step (st) == SQLITE_DONE;
   sqlite3_finalize (st);
   return ok ? TRUE : fail (store, "save form", error);
+}
+
+gboolean
+mn_controller_store_save_form (MnControllerStore *store, const gchar *user,
+                               const gchar *json, gint64 now, GError **error)
+{
+  settle_batch (store);
+  return write_form (store, user, json, now, error);
+}
+
+gboolean
+mn_controller_store_save_form_later (MnControllerStore *store, const gchar *user,
+                                     const gchar *json, gint64 now, GError **error)
+{
+  if (!batch_join (store, error))
+    return FALSE;
+  return batch_leave (store, write_form (store, user, json, now, error), error);
 }
 
 gchar *

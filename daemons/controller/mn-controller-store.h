@@ -111,6 +111,10 @@ void       mn_store_event_free (MnStoreEvent *e);
 
 gboolean mn_controller_store_save_form (MnControllerStore *store, const gchar *user,
                                         const gchar *json, gint64 now, GError **error);
+/* The same, into the batch (see mn_controller_store_update_later): a form's
+ * last values are a convenience, not something a client was promised. */
+gboolean mn_controller_store_save_form_later (MnControllerStore *store, const gchar *user,
+                                              const gchar *json, gint64 now, GError **error);
 gchar   *mn_controller_store_load_form (MnControllerStore *store, const gchar *user);
 
 /* Launches (sessions created) in [from, to) by UTC hour of day and weekday
