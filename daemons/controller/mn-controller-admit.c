@@ -246,10 +246,29 @@ mn_controller_manager_batch_allowed (MnControllerManager *self)
   return !g_str_equal (self->backend->klass->name, "local");
 }
 
+static MnSession *launch (MnControllerManager *self, const gchar *user,
+                          const MnLaunchRequest *request, gboolean later,
+                          MnRejectReason *reason, GError **error);
+
 MnSession *
 mn_controller_manager_launch (MnControllerManager *self, const gchar *user,
                               const MnLaunchRequest *request, MnRejectReason *reason,
                               GError **error)
+{
+  return launch (self, user, request, FALSE, reason, error);
+}
+
+MnSession *
+mn_controller_manager_launch_later (MnControllerManager *self, const gchar *user,
+                                    const MnLaunchRequest *request, MnRejectReason *reason,
+                                    GError **error)
+{
+  return launch (self, user, request, TRUE, reason, error);
+}
+
+static MnSession *
+launch (MnControllerManager *self, const gchar *user, const MnLaunchRequest *request,
+        gboolean later, MnRejectReason *reason, GError **error)
 {
   gint64 now = mn_controller_manager_now (self);
   const MnPolicyConfig *policy = mn_policy_state_get_config (self->policy);
@@ -306,8 +325,11 @@ mn_controller_manager_launch (MnControllerManager *self, const gchar *user,
   s->state = MN_SESSION_QUEUED;
   s->prev_state = MN_SESSION_QUEUED;
 
-  if (!mn_controller_store_insert (self->store, s, now, decide_launch, &c, &local))
+  if (!(later ? mn_controller_store_insert_later (self->store, s, now, decide_launch, &c, &local)
+              : mn_controller_store_insert (self->store, s, now, decide_launch, &c, &local)))
     {
+      if (later)
+        mn_manager_commit_soon (self);   /* whatever else the batch holds */
       if (c.d.kind == MN_DECISION_REJECT && g_error_matches (local, MN_CONTROLLER_ERROR,
                                                              MN_CONTROLLER_ERROR_REFUSED))
         {
@@ -338,6 +360,12 @@ mn_controller_manager_launch (MnControllerManager *self, const gchar *user,
   live = g_steal_pointer (&s);
   id = g_strdup (live->id);
   mn_manager_track (self, live);
+  if (later)
+    {
+      /* started once the batch is committed (mn-controller-commit.c) */
+      mn_manager_unborn_add (self, live);
+      return mn_session_copy (live);
+    }
   mn_manager_fault_point ("launch-stored");
   if (live->state == MN_SESSION_STARTING)
     mn_manager_start_job (self, live);   /* may finish (fail) and free it */

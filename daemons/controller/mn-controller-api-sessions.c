@@ -246,11 +246,37 @@ saved_form (JsonObject *old, const MnApp *app, const gchar *queue, const gchar *
   return json_to_string (root, FALSE);
 }
 
+typedef struct {
+  MnControllerApi   *api;
+  SoupServerMessage *msg;
+  gchar             *id;
+} LaunchReply;
+
+/* A launch's row is committed (or the store refused it: nothing was made). */
+static void
+launch_stored (gboolean committed, const GError *error, gpointer data)
+{
+  LaunchReply *r = data;
+  g_autoptr(MnSession) s = committed ? mn_controller_manager_get (r->api->manager, r->id, NULL)
+                                     : NULL;
+  if (s != NULL)
+    reply_session (r->api, r->msg, 201, s);
+  else if (error != NULL)
+    mn_api_reply_errorf (r->msg, mn_api_error_status (error), NULL, "%s", error->message);
+  else
+    mn_api_reply_errorf (r->msg, 500, NULL, "session %s: not found after its launch", r->id);
+  soup_server_message_unpause (r->msg);
+  g_object_unref (r->msg);
+  g_free (r->id);
+  g_free (r);
+}
+
 void
 mn_api_handle_launch (MnControllerApi *api, SoupServerMessage *msg)
 {
   static const gchar *const base_fields[] = { "app", "queue", "cores", "memory_gb", "gpus",
                                               "hours", "if_busy", NULL };
+  LaunchReply *r;
   g_autofree gchar *user = mn_api_require_state_change (api, msg, NULL);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(JsonParser) last_parser = json_parser_new ();
@@ -363,7 +389,7 @@ mn_api_handle_launch (MnControllerApi *api, SoupServerMessage *msg)
   req.if_busy = if_busy;
   req.form = own;
 
-  s = mn_controller_manager_launch (api->manager, user, &req, &reason, &error);
+  s = mn_controller_manager_launch_later (api->manager, user, &req, &reason, &error);
   if (s == NULL)
     {
       if (g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED))
@@ -400,7 +426,13 @@ mn_api_handle_launch (MnControllerApi *api, SoupServerMessage *msg)
     }
   text = saved_form (lo, app, queue, if_busy, v, own);
   mn_controller_manager_save_form (api->manager, user, text);
-  reply_session (api, msg, 201, s);
+  /* answered once the row is committed, with the launches beside it */
+  r = g_new0 (LaunchReply, 1);
+  r->api = api;
+  r->msg = g_object_ref (msg);
+  r->id = g_strdup (s->id);
+  soup_server_message_pause (msg);
+  mn_controller_manager_when_stored (api->manager, s->id, launch_stored, r);
 }
 
 void
@@ -519,7 +551,7 @@ static void
 extend_done (const MnSession *s, const GError *error, gpointer data)
 {
   ExtendReply *r = data;
-  mn_controller_manager_flush_sessions (r->api->manager);   /* what it answers is stored */
+  mn_controller_manager_flush_sessions (r->api->manager, TRUE);   /* what it answers is stored */
   if (s != NULL)
     reply_session (r->api, r->msg, 200, s);
   else

@@ -298,19 +298,24 @@ route_request (MnControllerApi *api, SoupServerMessage *msg, const char *path, G
   mn_api_reply_errorf (msg, 404, NULL, "no %s /api/v1/%s", method, path);
 }
 
-/* What a client reads is stored: the sessions' changes that wait for their
- * commit (group commit, mn-controller-commit.c) are committed before the
- * request reads them, and those it made (a backend that submits inline)
- * before the answer goes out.  A form's last values wait (they are no
- * promise), so that a lecture's launches share their commits. */
+/* What a client reads is stored: the sessions' changes and launches that
+ * wait for their commit (group commit, mn-controller-commit.c) are
+ * committed before the request reads them, and the changes it made (a
+ * backend that submits inline) before the answer goes out.  A form's last
+ * values wait (they are no promise), and so does a launch's row: its
+ * answer waits for the commit, so that a lecture's launches share it. */
 static void
 dispatch (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
           gpointer data)
 {
   MnControllerApi *api = data;
-  mn_controller_manager_flush_sessions (api->manager);
+  gboolean launch = g_str_equal (path, "/api/v1/sessions") &&
+                    g_str_equal (soup_server_message_get_method (msg), "POST");
+  /* a launch reads no other session: the launches before it stay in the
+   * batch with it (each is answered once its row is committed) */
+  mn_controller_manager_flush_sessions (api->manager, !launch);
   route_request (api, msg, path, query);
-  mn_controller_manager_flush_sessions (api->manager);
+  mn_controller_manager_flush_sessions (api->manager, FALSE);
 }
 
 MnControllerApi *

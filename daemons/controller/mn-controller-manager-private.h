@@ -70,6 +70,10 @@ struct _MnControllerManager {
   /* issue 14: group commit (mn-controller-commit.c) */
   GHashTable         *batch;       /* id -> MnSession*: as written in the store's batch */
   guint               commit_source; /* commits the batch at the end of this iteration */
+  GHashTable         *unborn;      /* id -> MnSession*: launched, its row in the batch */
+  GHashTable         *waiters;     /* id -> Waiter*: whom to tell when its row is stored */
+  GPtrArray          *births;      /* Birth*: rows whose batch ended, to start or drop */
+  guint               births_source;
 };
 
 /* A session's end that could not be stored: retried with back-off until it
@@ -148,6 +152,12 @@ gboolean  mn_manager_save_later (MnControllerManager *self, MnSession *s, const 
 gboolean  mn_manager_settle (MnControllerManager *self, const gchar *id);
 /* The session as last written: in the batch, else as stored. */
 const MnSession *mn_manager_last_written (MnControllerManager *self, const gchar *id);
+/* A session launched into the batch (mn_controller_manager_launch_later):
+ * started once its row is committed, dropped (its slot released) if the
+ * commit is refused. */
+void      mn_manager_unborn_add (MnControllerManager *self, MnSession *s);
+/* The batch is committed at the end of this main-loop iteration. */
+void      mn_manager_commit_soon (MnControllerManager *self);
 
 /* mn-controller-admit.c */
 gboolean  mn_manager_is_interactive (const MnSession *s);

@@ -222,6 +222,7 @@ mn_manager_untrack (MnControllerManager *self, MnSession *s)
   g_hash_table_remove (self->idle, s->id);
   g_hash_table_remove (self->stored, s->id);
   g_hash_table_remove (self->batch, s->id);
+  g_hash_table_remove (self->unborn, s->id);
   g_hash_table_remove (self->pending, s->id);
   g_hash_table_remove (self->live, s->id);   /* frees s */
 }

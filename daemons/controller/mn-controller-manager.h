@@ -95,8 +95,9 @@ void     mn_controller_manager_tick (MnControllerManager *self);
  * client reads is stored.  FALSE: the store refused them (they are undone
  * in memory, logged, shown in the faults). */
 gboolean mn_controller_manager_flush (MnControllerManager *self);
-/* The same, if a session's change waits (not only a form's values). */
-gboolean mn_controller_manager_flush_sessions (MnControllerManager *self);
+/* The same, if a session's change waits (not only a form's values), or
+ * with @launches a launch's row (mn_controller_manager_launch_later). */
+gboolean mn_controller_manager_flush_sessions (MnControllerManager *self, gboolean launches);
 /* Stores @user's last form values (@json) with the next commit; a refusal
  * is logged (the form shows its defaults then). */
 void     mn_controller_manager_save_form (MnControllerManager *self, const gchar *user,
@@ -110,6 +111,18 @@ void     mn_controller_manager_save_form (MnControllerManager *self, const gchar
 MnSession *mn_controller_manager_launch (MnControllerManager *self, const gchar *user,
                                          const MnLaunchRequest *request,
                                          MnRejectReason *reason, GError **error);
+/* The same, but the row is stored with the next commit of the batch (group
+ * commit, issue 14: a lecture's launches share one fsync), and the session
+ * is started after it.  The caller answers only in @func, called once the
+ * commit is done: @committed FALSE with @error (the store refused the
+ * batch; the session is gone, nothing was started).  A refusal by the
+ * policy and the other errors come at once, as from ..._launch. */
+typedef void (*MnStoredFunc) (gboolean committed, const GError *error, gpointer data);
+MnSession *mn_controller_manager_launch_later (MnControllerManager *self, const gchar *user,
+                                               const MnLaunchRequest *request,
+                                               MnRejectReason *reason, GError **error);
+void       mn_controller_manager_when_stored (MnControllerManager *self, const gchar *id,
+                                              MnStoredFunc func, gpointer data);
 /* Ends session @id; @end says why (MN_END_USER, MN_END_IDLE, MN_END_ADMIN),
  * @why in words for its user. */
 gboolean   mn_controller_manager_stop (MnControllerManager *self, const gchar *id,

@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "minna-controller"
 
 #include "mn-controller-store.h"
+#include "mn-controller-store-checkpoint.h"
 #include "mn-controller-config.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@ struct _MnControllerStore {
   gboolean         batch;
   MnStoreBatchFunc batch_func;
   gpointer         batch_data;
+  MnStoreCheckpointer *checkpointer;   /* the daemon's: checkpoints in a thread */
 };
 
 /* Migration N takes the schema from version N to N+1.  Never edit one that
@@ -261,6 +263,33 @@ settle_batch (MnControllerStore *store)
   mn_controller_store_commit_batch (store, NULL);
 }
 
+/* A write into the batch (opened if none is), in a savepoint of its own. */
+static gboolean
+batch_join (MnControllerStore *store, GError **error)
+{
+  if (!store->batch)
+    {
+      if (!exec (store, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      store->batch = TRUE;
+    }
+  if (!exec (store, "SAVEPOINT mn_write", error))
+    {
+      batch_check_lost (store, error ? *error : NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+batch_leave (MnControllerStore *store, gboolean ok, GError **error)
+{
+  if (ok && exec (store, "RELEASE mn_write", error))
+    return TRUE;
+  write_abort (store, error ? *error : NULL);
+  return FALSE;
+}
+
 gboolean
 mn_controller_store_error_is_store (const GError *error)
 {
@@ -290,6 +319,7 @@ mn_controller_store_free (MnControllerStore *store)
   /* a batch still open is committed: its writers are gone, none hears it */
   store->batch_func = NULL;
   settle_batch (store);
+  mn_store_checkpointer_stop (store->checkpointer, store->db);
   sqlite3_close (store->db);
   g_free (store->path);
   g_free (store);
@@ -481,6 +511,8 @@ mn_controller_store_open_full (const gchar *path, MnStoreOpenFlags flags, GError
       g_prefix_error (error, "%s: ", display);
       return NULL;
     }
+  if (flags & MN_STORE_OPEN_DURABLE)
+    store->checkpointer = mn_store_checkpointer_start (store->db, store->path);
   store->created = empty;
   return g_steal_pointer (&store);
 }
@@ -713,43 +745,51 @@ write_session (MnControllerStore *store, const MnSession *s, GError **error)
   return TRUE;
 }
 
-gboolean
-mn_controller_store_insert (MnControllerStore *store, MnSession *s, gint64 now,
-                            MnStoreDecideFunc decide, gpointer data, GError **error)
+/* The rows of a new session, inside the caller's transaction or savepoint. */
+static gboolean
+insert_rows (MnControllerStore *store, MnSession *s, gint64 now, MnStoreDecideFunc decide,
+             gpointer data, GError **error)
 {
   sqlite3_stmt *st = NULL;
   g_autofree gchar *event = NULL;
-  if (!write_begin (store, error))
-    return FALSE;
   if (sqlite3_prepare_v2 (store->db, "INSERT INTO sessions (" SESSION_COLUMNS ") VALUES"
                           " (" SESSION_PARAMS ")", -1, &st, NULL) != SQLITE_OK)
-    {
-      fail (store, "prepare insert", error);
-      write_abort (store, error ? *error : NULL);
-      return FALSE;
-    }
+    return fail (store, "prepare insert", error);
   bind_session (st, s);
   if (sqlite3_step (st) != SQLITE_DONE)
     {
       fail (store, "insert session", error);
       sqlite3_finalize (st);
-      write_abort (store, error ? *error : NULL);
       return FALSE;
     }
   sqlite3_finalize (st);
   s->num = sqlite3_last_insert_rowid (store->db);
   /* the decision needs the row's number, and a refusal leaves no row */
-  if (!decide (s, &event, data, error))
-    {
-      write_abort (store, NULL);
-      return FALSE;
-    }
-  if (!write_session (store, s, error) || !add_event (store, s->id, now, s->state, event, error))
+  return decide (s, &event, data, error) &&
+         write_session (store, s, error) && add_event (store, s->id, now, s->state, event, error);
+}
+
+gboolean
+mn_controller_store_insert (MnControllerStore *store, MnSession *s, gint64 now,
+                            MnStoreDecideFunc decide, gpointer data, GError **error)
+{
+  if (!write_begin (store, error))
+    return FALSE;
+  if (!insert_rows (store, s, now, decide, data, error))
     {
       write_abort (store, error ? *error : NULL);
       return FALSE;
     }
   return write_commit (store, error);
+}
+
+gboolean
+mn_controller_store_insert_later (MnControllerStore *store, MnSession *s, gint64 now,
+                                  MnStoreDecideFunc decide, gpointer data, GError **error)
+{
+  if (!batch_join (store, error))
+    return FALSE;
+  return batch_leave (store, insert_rows (store, s, now, decide, data, error), error);
 }
 
 gboolean
@@ -765,33 +805,6 @@ mn_controller_store_update (MnControllerStore *store, const MnSession *s, gint64
       return FALSE;
     }
   return write_commit (store, error);
-}
-
-/* A write into the batch (opened if none is), in a savepoint of its own. */
-static gboolean
-batch_join (MnControllerStore *store, GError **error)
-{
-  if (!store->batch)
-    {
-      if (!exec (store, "BEGIN IMMEDIATE", error))
-        return FALSE;
-      store->batch = TRUE;
-    }
-  if (!exec (store, "SAVEPOINT mn_write", error))
-    {
-      batch_check_lost (store, error ? *error : NULL);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-batch_leave (MnControllerStore *store, gboolean ok, GError **error)
-{
-  if (ok && exec (store, "RELEASE mn_write", error))
-    return TRUE;
-  write_abort (store, error ? *error : NULL);
-  return FALSE;
 }
 
 gboolean

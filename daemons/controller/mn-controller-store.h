@@ -73,6 +73,11 @@ typedef gboolean (*MnStoreDecideFunc) (MnSession *s, gchar **event, gpointer dat
 gboolean mn_controller_store_insert (MnControllerStore *store, MnSession *s,
                                      gint64 now, MnStoreDecideFunc decide,
                                      gpointer data, GError **error);
+/* The same, into the batch (see mn_controller_store_update_later): the row
+ * is stored once the batch is committed. */
+gboolean mn_controller_store_insert_later (MnControllerStore *store, MnSession *s,
+                                           gint64 now, MnStoreDecideFunc decide,
+                                           gpointer data, GError **error);
 /* Writes every field of @s and appends an event, in one transaction. */
 gboolean mn_controller_store_update (MnControllerStore *store, const MnSession *s,
                                      gint64 now, const gchar *event,
