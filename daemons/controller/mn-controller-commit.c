@@ -262,13 +262,16 @@ mn_controller_manager_when_stored (MnControllerManager *self, const gchar *id,
                                    MnStoredFunc func, gpointer data)
 {
   Waiter *w;
-  if (!g_hash_table_contains (self->unborn, id))
+  gboolean ending = FALSE;
+  for (guint i = 0; i < self->births->len && !ending; i++)
+    ending = g_str_equal (((Birth *) g_ptr_array_index (self->births, i))->id, id);
+  if (!g_hash_table_contains (self->unborn, id) && !ending)
     {
-      /* committed already (births_idle has not run yet, or it was stored
-       * at once) */
-      func (TRUE, NULL, data);
+      func (TRUE, NULL, data);   /* stored at once */
       return;
     }
+  /* births_idle tells it: committed, or lost with its batch (a later write
+   * of the same request, such as the form's values, may have lost it) */
   w = g_new0 (Waiter, 1);
   w->func = func;
   w->data = data;
