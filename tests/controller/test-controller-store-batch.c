@@ -1,0 +1,255 @@
+/* test-controller-store-batch: the store's group commit (issue 14) on a
+ * real SQLite file, the daemon's way (durable, checkpoints in a thread).
+ * A change written into the batch is invisible to another connection until
+ * the batch is committed; any write that commits (an update, a launch's
+ * insert, a login) commits the batch with it or before it; a refusal
+ * inside the batch leaves no row and the rest of the batch intact; the
+ * batch func hears each batch end once; and past 1000 pages of WAL the
+ * checkpoint thread copies the WAL back into the database file. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "mn-controller-store.h"
+#include "mn-controller-config.h"
+
+typedef struct {
+  gchar             *dir;
+  gchar             *path;
+  MnControllerStore *store;
+  guint              committed, lost;
+} Fixture;
+
+static void
+batch_func (gboolean committed, const GError *error, gpointer data)
+{
+  Fixture *fx = data;
+  if (committed)
+    fx->committed++;
+  else
+    fx->lost++;
+}
+
+static void
+fixture_set_up (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  fx->dir = g_dir_make_tmp ("minna-store-batch-XXXXXX", &error);
+  g_assert_no_error (error);
+  fx->path = g_build_filename (fx->dir, "controller.db", NULL);
+  fx->store = mn_controller_store_open_full (fx->path, MN_STORE_OPEN_CREATE | MN_STORE_OPEN_DURABLE,
+                                             &error);
+  g_assert_no_error (error);
+  mn_controller_store_set_batch_func (fx->store, batch_func, fx);
+}
+
+static void
+fixture_tear_down (Fixture *fx, gconstpointer data)
+{
+  g_autofree gchar *wal = g_strconcat (fx->path, "-wal", NULL);
+  g_autofree gchar *shm = g_strconcat (fx->path, "-shm", NULL);
+  mn_controller_store_free (fx->store);
+  g_unlink (fx->path);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_rmdir (fx->dir);
+  g_free (fx->path);
+  g_free (fx->dir);
+}
+
+/* What another process would read: committed rows only. */
+static gint
+count_rows (Fixture *fx, const gchar *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  gint n = -1;
+  g_assert_cmpint (sqlite3_open_v2 (fx->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    n = sqlite3_column_int (st, 0);
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  return n;
+}
+
+static gint
+sessions_stored (Fixture *fx)
+{
+  return count_rows (fx, "SELECT count(*) FROM sessions");
+}
+
+static MnSession *
+new_session (const gchar *id)
+{
+  MnSession *s = mn_session_new ();
+  s->id = g_strdup (id);
+  s->user = g_strdup ("alice");
+  s->app = g_strdup ("webapp");
+  s->state = MN_SESSION_STARTING;
+  s->node = -1;
+  return s;
+}
+
+static gboolean
+keep (MnSession *s, gchar **event, gpointer data, GError **error)
+{
+  *event = g_strdup ("requested");
+  return TRUE;
+}
+
+static gboolean
+refuse (MnSession *s, gchar **event, gpointer data, GError **error)
+{
+  g_set_error_literal (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED, "no room");
+  return FALSE;
+}
+
+static void
+test_commit (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnSession) a = new_session ("aaaa000000000001");
+  g_autoptr(MnSession) b = new_session ("aaaa000000000002");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mn_controller_store_insert_later (fx->store, a, 100, keep, NULL, &error));
+  g_assert_true (mn_controller_store_insert_later (fx->store, b, 100, keep, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (a->num, >, 0);
+  g_assert_cmpint (b->num, ==, a->num + 1);   /* the row's number, before the commit */
+  b->state = MN_SESSION_RUNNING;
+  g_assert_true (mn_controller_store_update_later (fx->store, b, 101, "running", &error));
+  g_assert_true (mn_controller_store_in_batch (fx->store));
+  g_assert_cmpint (sessions_stored (fx), ==, 0);
+  g_assert_cmpuint (fx->committed, ==, 0);
+
+  g_assert_true (mn_controller_store_commit_batch (fx->store, &error));
+  g_assert_no_error (error);
+  g_assert_false (mn_controller_store_in_batch (fx->store));
+  g_assert_cmpuint (fx->committed, ==, 1);
+  g_assert_cmpuint (fx->lost, ==, 0);
+  g_assert_cmpint (sessions_stored (fx), ==, 2);
+  g_assert_cmpint (count_rows (fx, "SELECT count(*) FROM sessions WHERE state = 'running'"), ==, 1);
+  g_assert_cmpint (count_rows (fx, "SELECT count(*) FROM events"), ==, 3);
+  /* nothing open: committing again is a no-op, and nobody hears it */
+  g_assert_true (mn_controller_store_commit_batch (fx->store, &error));
+  g_assert_cmpuint (fx->committed, ==, 1);
+}
+
+/* A write that commits anyway takes the batch with it (or before it). */
+typedef enum { BY_UPDATE, BY_INSERT, BY_LOGIN, BY_FORM } Committer;
+
+static void
+test_committed_with (Fixture *fx, gconstpointer data)
+{
+  Committer how = GPOINTER_TO_INT (data);
+  g_autoptr(MnSession) a = new_session ("bbbb000000000001");
+  g_autoptr(MnSession) b = new_session ("bbbb000000000002");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mn_controller_store_insert (fx->store, a, 100, keep, NULL, &error));
+  g_assert_cmpuint (fx->committed, ==, 0);   /* no batch was open */
+  a->state = MN_SESSION_RUNNING;
+  g_assert_true (mn_controller_store_update_later (fx->store, a, 101, "running", &error));
+  g_assert_true (mn_controller_store_save_form_later (fx->store, "alice", "{\"cores\":2}", 101,
+                                                      &error));
+  g_assert_cmpint (count_rows (fx, "SELECT count(*) FROM sessions WHERE state = 'running'"), ==, 0);
+  switch (how)
+    {
+    case BY_UPDATE:
+      a->state = MN_SESSION_ENDING;
+      g_assert_true (mn_controller_store_update (fx->store, a, 102, "stopping", &error));
+      break;
+    case BY_INSERT:
+      g_assert_true (mn_controller_store_insert (fx->store, b, 102, keep, NULL, &error));
+      break;
+    case BY_LOGIN:
+      g_assert_true (mn_controller_store_login_insert (fx->store, "login-1", "alice", 102, 9999,
+                                                       "127.0.0.1", &error));
+      break;
+    case BY_FORM:
+      g_assert_true (mn_controller_store_save_form (fx->store, "bob", "{}", 102, &error));
+      break;
+    }
+  g_assert_no_error (error);
+  g_assert_false (mn_controller_store_in_batch (fx->store));
+  g_assert_cmpuint (fx->committed, ==, 1);
+  g_assert_cmpint (count_rows (fx, "SELECT count(*) FROM sessions WHERE state IN"
+                                   " ('running', 'ending')"), ==, 1);
+  g_assert_cmpint (count_rows (fx, "SELECT count(*) FROM form_values WHERE user = 'alice'"), ==, 1);
+  g_assert_cmpint (sessions_stored (fx), ==, how == BY_INSERT ? 2 : 1);
+}
+
+/* A refusal inside the batch rolls back its own row only. */
+static void
+test_refusal (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(MnSession) a = new_session ("cccc000000000001");
+  g_autoptr(MnSession) b = new_session ("cccc000000000002");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mn_controller_store_insert_later (fx->store, a, 100, keep, NULL, &error));
+  g_assert_false (mn_controller_store_insert_later (fx->store, b, 100, refuse, NULL, &error));
+  g_assert_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED);
+  g_assert_true (mn_controller_store_in_batch (fx->store));
+  g_assert_cmpuint (fx->lost, ==, 0);
+  g_clear_error (&error);
+  g_assert_true (mn_controller_store_commit_batch (fx->store, &error));
+  g_assert_cmpint (sessions_stored (fx), ==, 1);
+  g_assert_cmpint (count_rows (fx, "SELECT count(*) FROM sessions WHERE id = 'cccc000000000002'"),
+                   ==, 0);
+}
+
+/* Past 1000 pages of WAL the thread checkpoints: the database file grows
+ * while the controller's connection goes on committing. */
+static void
+test_checkpoint (Fixture *fx, gconstpointer data)
+{
+  g_autofree gchar *filler = g_strnfill (3000, 'x');
+  GStatBuf before, after;
+  gint64 end;
+  g_assert_cmpint (g_stat (fx->path, &before), ==, 0);
+  for (guint i = 0; i < 1500; i++)
+    {
+      g_autofree gchar *user = g_strdup_printf ("user%04u", i);
+      g_autoptr(GError) error = NULL;
+      g_assert_true (mn_controller_store_save_form_later (fx->store, user, filler, i, &error));
+      if (i % 50 == 49)
+        g_assert_true (mn_controller_store_commit_batch (fx->store, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (mn_controller_store_commit_batch (fx->store, NULL));
+  /* the thread runs by itself: waited for, 20 s at most */
+  end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  do
+    {
+      g_usleep (50000);
+      g_assert_cmpint (g_stat (fx->path, &after), ==, 0);
+    }
+  while (after.st_size <= before.st_size + 1000 * 1024 && g_get_monotonic_time () < end);
+  if (after.st_size <= before.st_size + 1000 * 1024)
+    g_printerr ("the database file stayed at %" G_GINT64_FORMAT " bytes (from %" G_GINT64_FORMAT
+                "): no checkpoint within 20 s\n", (gint64) after.st_size, (gint64) before.st_size);
+  g_assert_cmpint (after.st_size, >, before.st_size + 1000 * 1024);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/controller/store-batch/commit", Fixture, NULL, fixture_set_up, test_commit,
+              fixture_tear_down);
+  g_test_add ("/controller/store-batch/with-update", Fixture, GINT_TO_POINTER (BY_UPDATE),
+              fixture_set_up, test_committed_with, fixture_tear_down);
+  g_test_add ("/controller/store-batch/with-insert", Fixture, GINT_TO_POINTER (BY_INSERT),
+              fixture_set_up, test_committed_with, fixture_tear_down);
+  g_test_add ("/controller/store-batch/with-login", Fixture, GINT_TO_POINTER (BY_LOGIN),
+              fixture_set_up, test_committed_with, fixture_tear_down);
+  g_test_add ("/controller/store-batch/with-form", Fixture, GINT_TO_POINTER (BY_FORM),
+              fixture_set_up, test_committed_with, fixture_tear_down);
+  g_test_add ("/controller/store-batch/refusal", Fixture, NULL, fixture_set_up, test_refusal,
+              fixture_tear_down);
+  g_test_add ("/controller/store-batch/checkpoint", Fixture, NULL, fixture_set_up,
+              test_checkpoint, fixture_tear_down);
+  return g_test_run ();
+}
