@@ -12,12 +12,15 @@
 # (on-node.sh bind-mounts it as /etc/hosts).
 #
 # down: every process still in one of these namespaces is killed (by PID,
-# `ip netns pids`), then the namespaces, UTS namespaces and $MNCL_DIR are
-# removed.  Safe to run twice or after a half-done up.
+# `ip netns pids`, each only while it is still in the namespace, since PIDs
+# wrap within minutes here), then the namespaces, UTS namespaces and
+# $MNCL_DIR are removed.  Safe to run twice or after a half-done up.
 #
 # MNCL_DIR (required): the cluster's directory; its basename is the prefix of
 # the namespace names (mncl-<pid>-), so two clusters never meet.
 set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../common/proc-record.sh"
 dir=${MNCL_DIR:?set MNCL_DIR, the test cluster directory, e.g. /run/mncl-PID}
 prefix=$(basename "$dir")-
 NET=10.213.0
@@ -51,15 +54,28 @@ up () {
   done
 }
 
+# in_ns PID: PID's network namespace is $ns_id (the namespace being
+# emptied), checked right before the kill: a PID listed a moment ago that
+# ended and was reused by a process elsewhere is left alone.
+in_ns () { [ "$(readlink "/proc/$1/ns/net" 2>/dev/null)" = "$ns_id" ]; }
+
 down () {
-  local ns pids
+  local ns pids p start round
   for ns in "${prefix}client" "${prefix}svc" "${prefix}cn1" "${prefix}cn2" "${prefix}br"; do
     [ -e "/run/netns/$ns" ] || continue
-    pids=$(ip netns pids "$ns" 2>/dev/null)
-    if [ -n "$pids" ]; then
+    ns_id="net:[$(stat -L -c %i "/run/netns/$ns")]"
+    # a few rounds: what is killed may have forked meanwhile
+    for round in 1 2 3; do
+      pids=$(ip netns pids "$ns" 2>/dev/null)
+      [ -n "$pids" ] || break
       echo "cluster-net: killing what is left in $ns: $(echo $pids)" >&2
-      kill -KILL $pids 2>/dev/null
-    fi
+      for p in $pids; do
+        proc_starttime "$p" || continue
+        start=$REPLY
+        in_ns "$p" && proc_signal KILL "$p" "$start"
+      done
+      sleep 0.2
+    done
   done
   for ns in "${prefix}client" "${prefix}svc" "${prefix}cn1" "${prefix}cn2" "${prefix}br"; do
     [ -e "/run/netns/$ns" ] && ip netns del "$ns"

@@ -5,9 +5,10 @@
 # The cell is a cell of its own ($SGE_ROOT/minna-test, spool in $STATE), so
 # the package's 'default' cell is left alone and a second bring-up starts
 # from nothing.  sge_qmaster and sge_execd run in the foreground (SGE_ND=1)
-# as children started here, recorded in $STATE/pids, so sge-down.sh stops
-# exactly those.  Clients find the cell through $STATE/env (SGE_ROOT,
-# SGE_CELL, SGE_QMASTER_PORT, SGE_EXECD_PORT).
+# as children started here, recorded in $STATE/pids with their start times
+# (tests/common/proc-record.sh), so sge-down.sh stops exactly those.
+# Clients find the cell through $STATE/env (SGE_ROOT, SGE_CELL,
+# SGE_QMASTER_PORT, SGE_EXECD_PORT).
 #
 # Ports: qmaster 16444, execd 16445.  Environment: MINNA_SGE_STATE (default
 # /var/tmp/minna-sge), MINNA_POLICY_BIN (minna-policy to export with).
@@ -24,6 +25,7 @@
 # each, and their GPU complex); see below.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../common/proc-record.sh"
 STATE=${MINNA_SGE_STATE:-/var/tmp/minna-sge}
 policy_conf=${1:-$here/test-policy.conf}
 T=${MINNA_SGE_TIMEOUT:-15}
@@ -72,15 +74,17 @@ chown -R sgeadmin:sgeadmin "$STATE"/{qmaster,spooldb,execd} "$cell"
 start () {
   local name=$1; shift
   setsid "$@" </dev/null >>"$STATE/log/$name.log" 2>&1 &
-  echo "$! $name" >> "$STATE/pids"
+  proc_record "$STATE/pids" "$!" "$name"
 }
 wait_for () {
   local what=$1 secs=$2; shift 2
   local end=$(( $(date +%s) + secs ))
   until "$@" >/dev/null 2>&1; do
     [ "$(date +%s)" -lt "$end" ] || die "timed out waiting for $what"
-    while read -r pid name; do
-      kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) exited while waiting for $what"
+    while IFS= read -r rec; do
+      proc_parse "$rec"
+      proc_is "$rec_pid" "$rec_start" "$rec_name" ||
+        die "$rec_name (pid $rec_pid) exited while waiting for $what"
     done < "$STATE/pids"
     sleep 0.2
   done

@@ -4,7 +4,8 @@
 #
 # munged, mariadbd, slurmdbd, slurmctld and one slurmd per node run in the
 # foreground (-F / -D) as children started here, each recorded in
-# $STATE/pids so slurm-down.sh stops exactly those processes.  Everything
+# $STATE/pids with its start time (tests/common/proc-record.sh), so
+# slurm-down.sh stops exactly those processes.  Everything
 # (configuration, spool, database, sockets, logs) lives in $STATE, so a
 # second bring-up starts from nothing and nothing of the system's own
 # /etc/slurm is touched (munged takes the default socket, see below).  Clients find this cluster through
@@ -28,6 +29,7 @@
 # and gres.conf); see below.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../common/proc-record.sh"
 STATE=${MINNA_SLURM_STATE:-/var/tmp/minna-slurm}
 policy_conf=${1:-$here/test-policy.conf}
 T=${MINNA_SLURM_TIMEOUT:-15}
@@ -68,10 +70,10 @@ node_place () {
   done
   echo "NodeHostname=$h NodeAddr=$a Port=$2"
 }
-start () {  # start NAME CMD...: a foreground daemon, its PID recorded
+start () {  # start NAME CMD...: a foreground daemon, its PID and start time recorded
   local name=$1; shift
   setsid "$@" </dev/null >>"$STATE/log/$name.log" 2>&1 &
-  echo "$! $name" >> "$STATE/pids"
+  proc_record "$STATE/pids" "$!" "$name"
 }
 phase () { echo "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') $*" >> "$STATE/timings"; }
 wait_for () {  # wait_for WHAT SECONDS CMD...
@@ -79,8 +81,10 @@ wait_for () {  # wait_for WHAT SECONDS CMD...
   local end=$(( $(date +%s) + secs ))
   until "$@" >/dev/null 2>&1; do
     [ "$(date +%s)" -lt "$end" ] || die "timed out waiting for $what"
-    while read -r pid name; do
-      kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) exited while waiting for $what"
+    while IFS= read -r rec; do
+      proc_parse "$rec"
+      proc_is "$rec_pid" "$rec_start" "$rec_name" ||
+        die "$rec_name (pid $rec_pid) exited while waiting for $what"
     done < "$STATE/pids"
     sleep 0.2
   done
