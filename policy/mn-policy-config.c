@@ -70,10 +70,11 @@ static const MnConfigKey policy_keys[] = {
     .offset = OFF (placement), .help =
     "Which logical node a job starts on: spread (the logical node with the "
     "fewest jobs, then the node with the most uncommitted memory, then the "
-    "lowest index) or slurm (what Slurm does with the exported partition: the "
-    "fewest jobs, then the lowest node and socket, memory aside).  With the "
-    "Slurm backend, slurm makes the simulator and the controller's bookkeeping "
-    "place jobs where Slurm will." },
+    "lowest index) or slurm (the fewest jobs, then the lowest node and socket, "
+    "memory aside: the order Slurm 22.05 gave a burst of jobs that name no "
+    "socket).  Every backend that places enforces the rule chosen: the local "
+    "one by cpuset, Slurm's by submitting the node and the logical node's GRES "
+    "(see minna-policy export --slurm)." },
 
   { .group = "node", .name = "cores", .type = MN_CONFIG_UINT,
     .min = 1, .max = 4096, .unit = "cores", .def = "28",

@@ -94,6 +94,26 @@ mn_policy_slurm_gres (const MnPolicyConfig *c, const MnPolicyAllocation *a)
   return g_strdup_printf ("%s:%u", uses_shards (c) ? "shard" : "gpu", units);
 }
 
+gchar *
+mn_policy_slurm_node_name (const MnPolicyConfig *c, guint node)
+{
+  g_autofree gchar *part = partition_name (c);
+
+  return g_strdup_printf ("%s%u", part, node + 1);
+}
+
+/* The logical node's cores in Slurm's core numbering (gres.conf Cores=:
+ * socket by socket, core 0 the first of socket 0), which is the policy's. */
+static gchar *
+logical_cores (const MnPolicyConfig *c, guint logical)
+{
+  guint first = logical * c->logical_cores;
+
+  if (c->logical_cores == 1)
+    return g_strdup_printf ("%u", first);
+  return g_strdup_printf ("%u-%u", first, first + c->logical_cores - 1);
+}
+
 /* Slurm's D-HH:MM:SS; Slurm counts whole minutes and rounds up itself. */
 static gchar *
 slurm_duration (gint64 seconds)
@@ -111,12 +131,20 @@ mn_policy_submit_args_slurm (const MnPolicyConfig *c, const MnPolicyAllocation *
   g_autofree gchar *time = slurm_duration (a->walltime);
   g_autofree gchar *gres = mn_policy_slurm_gres (c, a);
 
+  g_autofree gchar *node = mn_policy_slurm_node_name (c, a->node);
+
   g_ptr_array_add (b, g_strdup_printf ("--partition=%s", part));
   g_ptr_array_add (b, g_strdup_printf ("--time=%s", time));
   g_ptr_array_add (b, g_strdup_printf ("--mem=%" G_GUINT64_FORMAT "M", a->memory_max_mb));
   g_ptr_array_add (b, g_strdup_printf ("--cpus-per-task=%u", a->cores));
-  if (gres != NULL)
-    g_ptr_array_add (b, g_strdup_printf ("--gres=%s", gres));
+  /* The policy's placement, enforced: its node, and its logical node as one
+   * unit of that socket's lnode GRES, whose cores (and GPUs, shards) are
+   * bound to the socket in the export's gres.conf; enforce-binding makes
+   * Slurm allocate the job those cores and no others. */
+  g_ptr_array_add (b, g_strdup_printf ("--nodelist=%s", node));
+  g_ptr_array_add (b, g_strdup_printf ("--gres=" MN_POLICY_SLURM_LNODE ":l%u:1%s%s", a->logical,
+                                       gres != NULL ? "," : "", gres != NULL ? gres : ""));
+  g_ptr_array_add (b, g_strdup ("--gres-flags=enforce-binding"));
   g_ptr_array_add (b, NULL);
   return (GStrv) g_ptr_array_free (b, FALSE);
 }
@@ -195,9 +223,20 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
                           "# minna policy for Slurm 22.05: partition '%s' (%s), %u nodes.\n"
                           "# Each logical node is a socket: with CR_Socket_Memory and "
                           "OverSubscribe=FORCE:%u\n# exactly %u jobs share one. "
-                          "Node names %s[1-%u] are placeholders for your hosts.\n",
+                          "Node names %s[1-%u] are placeholders for your hosts\n"
+                          "# (here and in gres.conf; policy node i is the partition's "
+                          "(i+1)-th node, in\n# Slurm's order).\n"
+                          "# minna places every job itself (the policy's node and logical "
+                          "node): it submits\n# --nodelist=NODE --gres=%s:lL:1 "
+                          "--gres-flags=enforce-binding, one unit of the\n# socket's "
+                          "%s GRES, which gres.conf binds to that socket's cores%s:\n# Slurm "
+                          "allocates exactly that socket.  Run lnode-files.sh on every "
+                          "interactive\n# node: Slurm binds a GRES to cores only when "
+                          "its units are files.\n",
                           part, c->queue_name, c->nodes, c->max_jobs_per_logical,
-                          c->max_jobs_per_logical, part, c->nodes);
+                          c->max_jobs_per_logical, part, c->nodes, MN_POLICY_SLURM_LNODE,
+                          MN_POLICY_SLURM_LNODE,
+                          gpus ? " (and its\n# GPUs and their shards to the same cores)" : "");
   if (shards && c->gpu_mode == MN_GPU_MODE_CAPPED)
     g_string_append_printf (out, "# GPUs are shared through gres/shard: %u per GPU; a job "
                             "asks its GPU-memory\n# reservation in shards of "
@@ -207,14 +246,12 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
     g_string_append_printf (out, "# GPUs are shared through gres/shard: %u per GPU, "
                             "one per job and GPU used.\n", shards_per_gpu (c));
   note_common (out, c, NULL,
-               c->placement == MN_PLACEMENT_SLURM
-               ? "# - placement = slurm: the policy places jobs as this partition does (a "
-                 "row at a\n#   time over every socket, nodes and sockets in index order), "
-                 "so the simulator\n#   and the controller's bookkeeping follow Slurm.\n"
-               : "# - placement: Slurm fills a row at a time over every socket, nodes and "
-                 "sockets in\n#   index order, not minna's spread (fewest jobs, then most "
-                 "free memory): set\n#   [queue] placement = slurm for the simulator and "
-                 "the controller to follow Slurm.\n",
+               gpus && c->logical_gpus > 1
+               ? "# - placement: a job that names no lnode GRES is placed by Slurm, on "
+                 "any socket\n#   (differently from run to run).  Slurm chooses which "
+                 "of a logical node's\n#   GPUs a job's gpu or shard GRES comes from.\n"
+               : "# - placement: a job that names no lnode GRES is placed by Slurm, on "
+                 "any socket\n#   (differently from run to run).\n",
                "srun --immediate or salloc --immediate");
   g_string_append (out, "# - the per-user limit counts waiting jobs too: "
                    "MaxSubmitJobsPerUser below.\n");
@@ -245,8 +282,8 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
   /* Refuse at submission what no partition limit allows (a walltime over
    * MaxTime); without it such a job waits forever (PartitionTimeLimit). */
   g_string_append (out, "EnforcePartLimits=ALL\n");
-  if (gpus)
-    g_string_append_printf (out, "GresTypes=gpu%s\n", shards ? ",shard" : "");
+  g_string_append_printf (out, "GresTypes=%s%s%s\n", MN_POLICY_SLURM_LNODE,
+                          gpus ? ",gpu" : "", shards ? ",shard" : "");
   g_string_append (out,
                    "AccountingStorageType=accounting_storage/slurmdbd\n"
                    "AccountingStorageEnforce=associations,limits,qos\n");
@@ -258,10 +295,14 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
                           "RealMemory=%" G_GUINT64_FORMAT,
                           part, c->nodes, c->logical_per_node, c->logical_cores,
                           c->node_memory_mb);
+  g_string_append (out, " Gres=");
+  for (guint l = 0; l < c->logical_per_node; l++)
+    g_string_append_printf (out, "%s%s:l%u:%u", l > 0 ? "," : "", MN_POLICY_SLURM_LNODE, l,
+                            c->max_jobs_per_logical);
+  if (gpus)
+    g_string_append_printf (out, ",gpu:%u", c->node_gpus);
   if (gpus && shards)
-    g_string_append_printf (out, " Gres=gpu:%u,shard:%u", c->node_gpus, n_shards);
-  else if (gpus)
-    g_string_append_printf (out, " Gres=gpu:%u", c->node_gpus);
+    g_string_append_printf (out, ",shard:%u", n_shards);
   g_string_append (out, " State=UNKNOWN\n");
   g_string_append_printf (out,
                           "PartitionName=%s Nodes=%s[1-%u] OverSubscribe=FORCE:%u "
@@ -285,17 +326,54 @@ mn_policy_export_slurm (const MnPolicyConfig *c)
     }
   end (out, "slurm.conf");
 
-  if (gpus)
+  /* Every logical node a typed lnode GRES of max_jobs units bound to its
+   * socket's cores, and every GPU (and its shards) to the cores of the
+   * logical node that owns it (GPU i: logical i / [logical_node] gpus).
+   * One empty file per unit: Slurm 22.05 binds a GRES to its Cores= only
+   * when it tracks the units by file (measured: a count-only lnode:l1 job,
+   * with or without Flags=CountOnly, got socket 0's core when it also
+   * asked for shards, and lecture jobs alternated sockets as if unbound). */
+  begin (out, "gres.conf");
+  for (guint l = 0; l < c->logical_per_node; l++)
     {
-      begin (out, "gres.conf");
-      if (c->node_gpus == 1)
-        g_string_append (out, "Name=gpu File=/dev/nvidia0\n");
+      g_autofree gchar *cores = logical_cores (c, l);
+
+      if (c->max_jobs_per_logical == 1)
+        g_string_append_printf (out, "NodeName=%s[1-%u] Name=%s Type=l%u File=%s/l%u-0 "
+                                "Cores=%s\n", part, c->nodes, MN_POLICY_SLURM_LNODE, l,
+                                MN_POLICY_SLURM_LNODE_DIR, l, cores);
       else
-        g_string_append_printf (out, "Name=gpu File=/dev/nvidia[0-%u]\n", c->node_gpus - 1);
-      if (shards)
-        g_string_append_printf (out, "Name=shard Count=%u\n", n_shards);
-      end (out, "gres.conf");
+        g_string_append_printf (out, "NodeName=%s[1-%u] Name=%s Type=l%u File=%s/l%u-[0-%u] "
+                                "Cores=%s\n", part, c->nodes, MN_POLICY_SLURM_LNODE, l,
+                                MN_POLICY_SLURM_LNODE_DIR, l, c->max_jobs_per_logical - 1,
+                                cores);
     }
+  for (guint g = 0; gpus && g < c->node_gpus; g++)
+    {
+      guint l = MIN (g / c->logical_gpus, c->logical_per_node - 1);
+      g_autofree gchar *cores = logical_cores (c, l);
+
+      g_string_append_printf (out, "NodeName=%s[1-%u] Name=gpu File=/dev/nvidia%u Cores=%s\n",
+                              part, c->nodes, g, cores);
+      if (shards)
+        g_string_append_printf (out, "NodeName=%s[1-%u] Name=shard Count=%u "
+                                "File=/dev/nvidia%u Cores=%s\n", part, c->nodes,
+                                shards_per_gpu (c), g, cores);
+    }
+  end (out, "gres.conf");
+
+  /* The lnode GRES's files, on every interactive node (empty: Slurm only
+   * needs them to exist; no job opens them). */
+  begin (out, "lnode-files.sh");
+  g_string_append_printf (out, "mkdir -p %s\n", MN_POLICY_SLURM_LNODE_DIR);
+  for (guint l = 0; l < c->logical_per_node; l++)
+    {
+      g_string_append_printf (out, "touch");
+      for (guint j = 0; j < c->max_jobs_per_logical; j++)
+        g_string_append_printf (out, " %s/l%u-%u", MN_POLICY_SLURM_LNODE_DIR, l, j);
+      g_string_append_c (out, '\n');
+    }
+  end (out, "lnode-files.sh");
 
   begin (out, "cgroup.conf");
   g_string_append (out, "ConstrainCores=yes\nConstrainRAMSpace=yes\n"

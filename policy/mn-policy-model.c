@@ -266,14 +266,15 @@ static const MnBackendSupport support_table[MN_ASPECT_N][MN_BACKEND_N] = {
   [MN_ASPECT_PLACEMENT] = {
     { EX, "the policy's (node, logical node): the local host is node 0" },
     { EX, "the policy's (node, logical node): the local host is node 0" },
-    { AP, "Slurm places jobs itself (CR_Socket: a logical node is a socket); "
-          "[queue] placement = slurm follows its order" },
+    { EX, "--nodelist = the policy's node, --gres=lnode:lL:1 (the logical node's GRES, "
+          "bound to its socket's cores) with --gres-flags=enforce-binding" },
     { NO, "Grid Engine places jobs itself (slots per host, no logical nodes)" },
   },
   [MN_ASPECT_CPUSET] = {
     { EX, "cpuset.cpus = the logical node's cores" },
     { EX, "cpuset/cpuset.cpus = the logical node's cores" },
-    { AP, "ConstrainCores=yes binds the job to the socket's cores Slurm chose" },
+    { EX, "ConstrainCores=yes binds the job to its socket's cores: the policy's "
+          "logical node (the lnode GRES binding)" },
     { NO, "no core binding in the exported queue" },
   },
   [MN_ASPECT_CPU_QUOTA] = {
@@ -286,8 +287,9 @@ static const MnBackendSupport support_table[MN_ASPECT_N][MN_BACKEND_N] = {
   [MN_ASPECT_GPU_DEVICES] = {
     { EX, "CUDA_VISIBLE_DEVICES = the allocation's GPUs" },
     { EX, "CUDA_VISIBLE_DEVICES = the allocation's GPUs" },
-    { AP, "--gres=gpu:g (exclusive) or shard:n (shared, capped): Slurm picks the "
-          "GPU and sets CUDA_VISIBLE_DEVICES" },
+    { AP, "--gres=gpu:g (exclusive) or shard:n (shared, capped), bound to the logical "
+          "node's cores: Slurm picks among its GPUs (exact with one GPU per logical node) "
+          "and sets CUDA_VISIBLE_DEVICES" },
     { AP, "-l gpu=g or gpu_shard=n counts GPUs; the device is not chosen by the "
           "queue" },
   },

@@ -29,6 +29,9 @@ typedef struct {
    * poll, since Slurm itself takes SlurmdTimeout/3 to notice a silent node */
   GHashTable *dead;
   gint64      dead_asked;
+  /* The partition's nodes in Slurm's order (policy node i is the i-th):
+   * asked once, at the first submission that names a node; under @lock */
+  GStrv       nodes;
 } MnBackendSlurm;
 
 #define UNREACHABLE_AGE (10 * G_USEC_PER_SEC)
@@ -90,6 +93,59 @@ squeue_state (MnBackendSlurm *self, const gchar *job_id, GError **error)
   return g_strdup (g_strstrip (out));
 }
 
+/* Slurm's name of policy node @node: the @node-th node of the partition as
+ * slurmctld lists it (scontrol show hostnames of its Nodes=, in Slurm's
+ * node order), which the export writes as <partition>1..N. */
+static gchar *
+partition_node (MnBackendSlurm *self, guint node, GError **error)
+{
+  g_auto(GStrv) nodes = NULL;
+  gchar *name = NULL;
+
+  g_mutex_lock (&self->lock);
+  nodes = g_strdupv (self->nodes);
+  g_mutex_unlock (&self->lock);
+  if (nodes == NULL)
+    {
+      g_autofree gchar *arg = g_strdup_printf ("partition=%s", self->partition);
+      const gchar *show[] = { "scontrol", "-o", "show", arg, NULL };
+      g_autofree gchar *out = NULL;
+      g_autofree gchar *hosts = NULL;
+      const gchar *field;
+
+      if (!run (self, show, &out, NULL, error))
+        return NULL;
+      field = strstr (out, " Nodes=");
+      if (field == NULL)
+        {
+          g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                       "scontrol show partition %s: no Nodes= in '%s'", self->partition,
+                       g_strstrip (out));
+          return NULL;
+        }
+      {
+        g_autofree gchar *list = g_strndup (field + 7, strcspn (field + 7, " \n"));
+        const gchar *expand[] = { "scontrol", "show", "hostnames", list, NULL };
+
+        if (!run (self, expand, &hosts, NULL, error))
+          return NULL;
+      }
+      nodes = g_strsplit (g_strstrip (hosts), "\n", -1);
+      g_mutex_lock (&self->lock);
+      if (self->nodes == NULL)
+        self->nodes = g_strdupv (nodes);
+      g_mutex_unlock (&self->lock);
+    }
+  if (node < g_strv_length (nodes) && nodes[node][0] != '\0')
+    name = g_strdup (nodes[node]);
+  else
+    g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                 "the policy placed a job on node %u (0-based), but partition %s has %u"
+                 " nodes: [queue] nodes must match the partition's", node, self->partition,
+                 g_strv_length (nodes));
+  return name;
+}
+
 static gchar *
 slurm_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **error)
 {
@@ -131,13 +187,25 @@ slurm_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **er
   if (spec->allocation != NULL && spec->policy != NULL)
     {
       /* interactive.q: what the policy's model gives the job, as the export
-       * configures Slurm for it (partition, time, memory, cores, gpu or
-       * shard GRES); only the partition's name is the site's ([backend]
-       * partition, checked against the export's at start) */
+       * configures Slurm for it (partition, time, memory, cores, its node
+       * and logical node, gpu or shard GRES); only the names are the
+       * site's: [backend] partition (checked against the export's at
+       * start) and the partition's nodes */
       g_auto(GStrv) model = mn_policy_submit_args_slurm (spec->policy, spec->allocation);
       for (gsize i = 0; model[i] != NULL; i++)
         if (g_str_has_prefix (model[i], "--partition=") && partition != NULL)
           g_ptr_array_add (argv, g_strdup_printf ("--partition=%s", partition));
+        else if (g_str_has_prefix (model[i], "--nodelist="))
+          {
+            g_autofree gchar *node = partition_node (self, spec->allocation->node, error);
+
+            if (node == NULL)
+              {
+                g_prefix_error (error, "sbatch: ");
+                return NULL;
+              }
+            g_ptr_array_add (argv, g_strdup_printf ("--nodelist=%s", node));
+          }
         else
           g_ptr_array_add (argv, g_strdup (model[i]));
     }
@@ -580,6 +648,7 @@ slurm_free (MnBackend *backend)
   g_free (self->bin_dir);
   g_hash_table_unref (self->node_addr);
   g_clear_pointer (&self->dead, g_hash_table_unref);
+  g_strfreev (self->nodes);
   g_mutex_clear (&self->lock);
   g_free (self);
 }

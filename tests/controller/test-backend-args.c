@@ -46,6 +46,13 @@ make_fakes (void)
     write_fake ("sbatch", sbatch);
   }
   write_fake ("squeue", "exit 0");
+  /* the partition's nodes, named otherwise than the export's placeholders */
+  write_fake ("scontrol", "case \"$*\" in\n"
+              "  '-o show partition=interactive') echo 'PartitionName=interactive"
+              " AllowGroups=ALL Nodes=site[1-4] State=UP' ;;\n"
+              "  'show hostnames site[1-4]') printf 'site1\\nsite2\\nsite3\\nsite4\\n' ;;\n"
+              "  *) echo \"fake scontrol: $*\" >&2; exit 1 ;;\n"
+              "esac");
   {
     g_autofree gchar *qsub = g_strdup_printf ("%s\necho 43", record);
     write_fake ("qsub", qsub);
@@ -119,11 +126,19 @@ static void
 allocation_of (const MnPolicyConfig *p, guint gpus, MnPolicyAllocation *a)
 {
   g_autoptr(MnPolicyState) ps = mn_policy_state_new (p);
-  MnPolicyRequest r = { .job_id = 1, .user = "u", .cores = 2, .memory_mb = 3000,
-                        .gpus = gpus, .walltime = 5400 };
   MnDecision d = { 0 };
-  mn_policy_state_request (ps, &r, 0, &d);
-  g_assert_cmpint (d.kind, ==, MN_DECISION_START);
+  /* the second job: another node than the first (node and logical node
+   * are submitted) */
+  for (guint64 id = 1; id <= 2; id++)
+    {
+      MnPolicyRequest r = { .job_id = id, .user = id == 1 ? "v" : "u", .cores = 2,
+                            .memory_mb = 3000, .gpus = gpus, .walltime = 5400 };
+
+      mn_decision_clear (&d);
+      mn_policy_state_request (ps, &r, 0, &d);
+      g_assert_cmpint (d.kind, ==, MN_DECISION_START);
+    }
+  g_assert_cmpuint (d.allocation.node, ==, 1);
   *a = d.allocation;
   mn_decision_clear (&d);
 }
@@ -166,17 +181,48 @@ test_slurm (gconstpointer data)
   for (gsize i = 0; model[i] != NULL; i++)
     {
       g_test_message ("model: %s", model[i]);
+      /* the export's node name becomes the site's: the partition's
+       * (node + 1)-th node as Slurm lists them */
+      if (g_str_has_prefix (model[i], "--nodelist="))
+        {
+          g_autofree gchar *site = g_strdup_printf ("--nodelist=site%u", a.node + 1);
+
+          g_assert_cmpstr (model[i], ==, "--nodelist=interactive2");
+          g_assert_true (g_ptr_array_find_with_equal_func (got, site, g_str_equal, NULL));
+          continue;
+        }
       g_assert_true (g_ptr_array_find_with_equal_func (got, model[i], g_str_equal, NULL));
     }
-  /* the GRES it asks for is the one the export configures */
-  for (gsize i = 0; model[i] != NULL; i++)
-    if (g_str_has_prefix (model[i], "--gres=shard:"))
-      g_assert_nonnull (strstr (export, "Name=shard"));
-    else if (g_str_has_prefix (model[i], "--gres=gpu:"))
-      g_assert_nonnull (strstr (export, "Name=gpu"));
-  if (c->gpus == 0)
+  /* the GRES it asks for is the one the export configures: its logical
+   * node's, bound, and its gpu or shard GRES */
+  {
+    g_autofree gchar *lnode = g_strdup_printf ("--gres=lnode:l%u:1", a.logical);
+    g_autofree gchar *conf = g_strdup_printf ("Name=lnode Type=l%u ", a.logical);
+    gboolean found = FALSE;
+
+    g_assert_nonnull (strstr (export, conf));
+    g_assert_true (g_ptr_array_find_with_equal_func (got, "--gres-flags=enforce-binding",
+                                                     g_str_equal, NULL));
     for (guint i = 0; i < got->len; i++)
-      g_assert_false (g_str_has_prefix (g_ptr_array_index (got, i), "--gres"));
+      {
+        const gchar *arg = g_ptr_array_index (got, i);
+
+        if (!g_str_has_prefix (arg, "--gres="))
+          continue;
+        found = TRUE;
+        g_assert_true (g_str_has_prefix (arg, lnode));
+        if (c->gpus == 0)
+          g_assert_cmpstr (arg, ==, lnode);
+        else if (strstr (arg, ",shard:") != NULL)
+          g_assert_nonnull (strstr (export, "Name=shard"));
+        else
+          {
+            g_assert_nonnull (strstr (arg, ",gpu:"));
+            g_assert_nonnull (strstr (export, "Name=gpu"));
+          }
+      }
+    g_assert_true (found);
+  }
 }
 
 static void

@@ -79,7 +79,9 @@ test_slurm_default (void)
   g_assert_nonnull (g_hash_table_lookup (p, "gres.conf"));
   g_assert_nonnull (g_hash_table_lookup (p, "cgroup.conf"));
   assert_has_line (conf, "NodeName=interactive[1-4] Sockets=4 CoresPerSocket=7 "
-                   "ThreadsPerCore=1 RealMemory=262144 Gres=gpu:4,shard:28 State=UNKNOWN");
+                   "ThreadsPerCore=1 RealMemory=262144 Gres=lnode:l0:7,lnode:l1:7,lnode:l2:7,"
+                   "lnode:l3:7,gpu:4,shard:28 State=UNKNOWN");
+  assert_has_line (conf, "GresTypes=lnode,gpu,shard");
   assert_has_line (conf, "PartitionName=interactive Nodes=interactive[1-4] "
                    "OverSubscribe=FORCE:7 SelectTypeParameters=CR_Socket_Memory "
                    "MaxTime=24:00:00 DefaultTime=24:00:00 DefMemPerNode=61440 "
@@ -92,7 +94,21 @@ test_slurm_default (void)
   assert_has_line (acct, "sacctmgr -i modify qos interactive set MaxJobsPerUser=1 "
                    "MaxSubmitJobsPerUser=1 MaxWall=24:00:00 "
                    "MaxTRESPerJob=cpu=7,mem=61440,gres/shard=1");
-  assert_has_line (g_hash_table_lookup (p, "gres.conf"), "Name=gpu File=/dev/nvidia[0-3]");
+  /* each logical node a GRES bound to its socket's cores, each GPU and its
+   * shards bound to the cores of the logical node that owns it */
+  assert_has_line (g_hash_table_lookup (p, "gres.conf"),
+                   "NodeName=interactive[1-4] Name=lnode Type=l2 "
+                   "File=/var/lib/minna/slurm-lnode/l2-[0-6] Cores=14-20");
+  /* ... whose unit files the lnode-files.sh piece makes */
+  assert_has_line (g_hash_table_lookup (p, "lnode-files.sh"),
+                   "touch /var/lib/minna/slurm-lnode/l3-0 /var/lib/minna/slurm-lnode/l3-1 "
+                   "/var/lib/minna/slurm-lnode/l3-2 /var/lib/minna/slurm-lnode/l3-3 "
+                   "/var/lib/minna/slurm-lnode/l3-4 /var/lib/minna/slurm-lnode/l3-5 "
+                   "/var/lib/minna/slurm-lnode/l3-6");
+  assert_has_line (g_hash_table_lookup (p, "gres.conf"),
+                   "NodeName=interactive[1-4] Name=gpu File=/dev/nvidia3 Cores=21-27");
+  assert_has_line (g_hash_table_lookup (p, "gres.conf"),
+                   "NodeName=interactive[1-4] Name=shard Count=7 File=/dev/nvidia3 Cores=21-27");
   /* What Slurm cannot do is said. */
   g_assert_nonnull (strstr (text, "RAM + swap (1792G)"));
   g_assert_null (strstr (text, "idle_timeout"));
@@ -113,14 +129,19 @@ test_slurm_variants (void)
   g_autoptr (GHashTable) p_excl = pieces_of (t_excl);
   g_autoptr (GHashTable) p_capped = pieces_of (t_capped);
 
-  g_assert_null (g_hash_table_lookup (p_cpu, "gres.conf"));
-  g_assert_null (strstr (t_cpu, "Gres="));
+  /* without GPUs the logical nodes' GRES alone */
+  g_assert_null (strstr (g_hash_table_lookup (p_cpu, "gres.conf"), "Name=gpu"));
+  g_assert_null (strstr (t_cpu, "Name=shard"));
+  g_assert_null (strstr (t_cpu, ",shard:"));
+  g_assert_nonnull (strstr (t_cpu, " Gres=lnode:l0:7,lnode:l1:7,lnode:l2:7,lnode:l3:7 State"));
+  g_assert_nonnull (strstr (t_cpu, "GresTypes=lnode\n"));
   g_assert_nonnull (strstr (t_cpu, "idle_timeout = 2h"));
   g_assert_nonnull (strstr (t_cpu, "--immediate"));
   g_assert_nonnull (strstr (t_cpu, "PartitionName=cpu "));
 
-  g_assert_null (strstr (t_excl, "shard"));
-  g_assert_nonnull (strstr (t_excl, "Gres=gpu:4 State"));
+  g_assert_null (strstr (t_excl, "Name=shard"));
+  g_assert_null (strstr (t_excl, ",shard:"));
+  g_assert_nonnull (strstr (t_excl, ",gpu:4 State"));
   g_assert_nonnull (strstr (t_excl, ",gres/gpu=1\n"));
   g_assert_nonnull (strstr (t_excl, "MaxTime=36:00:00"));
 
@@ -201,6 +222,27 @@ setting (const gchar *text, const gchar *line_prefix, const gchar *key)
   return NULL;
 }
 
+/* The value of KEY= on the first line of @text that holds @word, or NULL. */
+static gchar *
+gres_line_value (const gchar *text, const gchar *word, const gchar *key)
+{
+  g_auto (GStrv) lines = g_strsplit (text != NULL ? text : "", "\n", -1);
+  g_autofree gchar *k = g_strdup_printf ("%s=", key);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) words = NULL;
+
+      if (strstr (lines[i], word) == NULL)
+        continue;
+      words = g_strsplit (lines[i], " ", -1);
+      for (guint w = 0; words[w] != NULL; w++)
+        if (g_str_has_prefix (words[w], k))
+          return g_strdup (words[w] + strlen (k));
+    }
+  return NULL;
+}
+
 static gint64
 hms_seconds (const gchar *text)
 {
@@ -261,7 +303,9 @@ agree_jobs (const MnPolicyConfig *c, GArray *out)
                               .walltime = k == 3 ? 0 : 3600 * (k + 1) + 17 };
         MnPolicyAllocation a;
 
-        mn_policy_allocation_compute (c, &r, 0, 0, 0, 0, &a);
+        /* on every node and logical node in turn: the placement is submitted */
+        mn_policy_allocation_compute (c, &r, out->len % c->nodes, out->len % c->logical_per_node,
+                                      0, 0, &a);
         g_array_append_val (out, a);
       }
 }
@@ -282,15 +326,24 @@ test_agree_slurm (const MnPolicyConfig *c, GArray *jobs)
   g_autofree gchar *tres_shard = setting (acct, "sacctmgr -i modify", "gres/shard");
   g_autofree gchar *tres_gpu = setting (acct, "sacctmgr -i modify", "gres/gpu");
   g_autofree gchar *node_gres = g_strdup (strstr (conf, " Gres="));
-  g_autofree gchar *shard_count = gres_conf ? setting (gres_conf, "Name=shard", "Count") : NULL;
+  g_autofree gchar *shard_per_gpu = gres_line_value (gres_conf, "Name=shard", "Count");
+  g_autofree gchar *shard_count = shard_per_gpu == NULL ? NULL
+    : g_strdup_printf ("%" G_GUINT64_FORMAT,
+                       g_ascii_strtoull (shard_per_gpu, NULL, 10) * c->node_gpus);
 
   g_assert_nonnull (part);
   for (guint i = 0; i < jobs->len; i++)
     {
       const MnPolicyAllocation *a = &g_array_index (jobs, MnPolicyAllocation, i);
       g_auto (GStrv) args = mn_policy_submit_args_slurm (c, a);
-      const gchar *gres = arg_value (args, "--gres=");
+      const gchar *all_gres = arg_value (args, "--gres=");
+      const gchar *gres = strchr (all_gres, ',') ? strchr (all_gres, ',') + 1 : NULL;
       g_autofree gchar *want_part = mn_policy_slurm_partition (c);
+      g_autofree gchar *want_node = mn_policy_slurm_node_name (c, a->node);
+      g_autofree gchar *lnode = g_strdup_printf ("lnode:l%u:", a->logical);
+      g_autofree gchar *lnode_type = g_strdup_printf ("Type=l%u", a->logical);
+      g_autofree gchar *lnode_cores = gres_line_value (gres_conf, lnode_type, "Cores");
+      g_autofree gchar *cpus = mn_policy_allocation_cpu_list (a);
 
       g_assert_cmpstr (arg_value (args, "--partition="), ==, part);
       g_assert_cmpstr (want_part, ==, part);
@@ -301,6 +354,29 @@ test_agree_slurm (const MnPolicyConfig *c, GArray *jobs)
                         g_ascii_strtoull (max_mem, NULL, 10));
       g_assert_cmpuint (g_ascii_strtoull (arg_value (args, "--cpus-per-task="), NULL, 10), ==, a->cores);
       g_assert_cmpuint (a->cores, <=, g_ascii_strtoull (tres_cpu, NULL, 10));
+      /* The placement: the policy's node (one of the export's), one unit of
+       * its logical node's GRES, bound to that logical node's cores, with
+       * binding enforced; its GPUs bound to the same cores. */
+      g_assert_cmpstr (arg_value (args, "--nodelist="), ==, want_node);
+      g_assert_cmpuint (g_ascii_strtoull (want_node + strlen (part), NULL, 10), >=, 1);
+      g_assert_cmpuint (g_ascii_strtoull (want_node + strlen (part), NULL, 10), <=, c->nodes);
+      g_assert_true (g_str_has_prefix (all_gres, lnode));
+      g_assert_cmpuint (g_ascii_strtoull (all_gres + strlen (lnode), NULL, 10), ==, 1);
+      g_assert_cmpstr (arg_value (args, "--gres-flags="), ==, "enforce-binding");
+      {
+        g_autofree gchar *units = g_strdup_printf ("%s%u", lnode, c->max_jobs_per_logical);
+
+        g_assert_nonnull (strstr (node_gres, units));
+      }
+      g_assert_cmpstr (lnode_cores, ==, cpus);
+      for (guint g = 0; g < MN_POLICY_MAX_GPUS; g++)
+        if (a->gpu_mask & (G_GUINT64_CONSTANT (1) << g))
+          {
+            g_autofree gchar *file = g_strdup_printf ("File=/dev/nvidia%u ", g);
+            g_autofree gchar *gpu_cores = gres_line_value (gres_conf, file, "Cores");
+
+            g_assert_cmpstr (gpu_cores, ==, cpus);
+          }
       if (a->gpus == 0)
         {
           g_assert_null (gres);
@@ -328,6 +404,8 @@ test_agree_slurm (const MnPolicyConfig *c, GArray *jobs)
           g_assert_cmpuint (units, >=, a->gpus);
           g_assert_cmpuint (units, <=, g_ascii_strtoull (tres_shard, NULL, 10));
           g_assert_cmpuint (units, <=, g_ascii_strtoull (shard_count, NULL, 10));
+          /* binding: its shards come from its logical node's GPUs */
+          g_assert_cmpuint (units, <=, g_ascii_strtoull (shard_per_gpu, NULL, 10) * c->logical_gpus);
           if (c->gpu_mode == MN_GPU_MODE_SHARED)
             g_assert_cmpuint (units, ==, a->gpus);
           else
@@ -335,7 +413,7 @@ test_agree_slurm (const MnPolicyConfig *c, GArray *jobs)
               /* Capped: the shards hold at least the reservation, and at most
                * one shard more; Slurm then never fits more such jobs on a GPU
                * than the policy's reservations do. */
-              guint64 per_gpu = g_ascii_strtoull (shard_count, NULL, 10) / c->node_gpus;
+              guint64 per_gpu = g_ascii_strtoull (shard_per_gpu, NULL, 10);
 
               g_assert_cmpuint (units * c->gpu_memory_mb, >=, a->gpu_memory_reserved_mb * per_gpu);
               if (units > a->gpus)

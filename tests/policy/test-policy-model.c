@@ -429,11 +429,15 @@ test_backend_table (void)
   /* `minna-policy keys` carries the model and the table. */
   g_assert_nonnull (strstr (keys, model));
   g_assert_nonnull (strstr (keys, "max_swap"));
-  /* What the issue named: the local backend places, Slurm does not. */
+  /* What the issue named: the local backend places, and Slurm places where
+   * the policy says (the backend submits the node and the logical node's
+   * bound GRES); Grid Engine does not. */
   g_assert_cmpint (mn_policy_backend_support (MN_BACKEND_LOCAL_CGROUP_V1, MN_ASPECT_PLACEMENT)->level,
                    ==, MN_SUPPORT_EXACT);
   g_assert_cmpint (mn_policy_backend_support (MN_BACKEND_SLURM, MN_ASPECT_PLACEMENT)->level,
-                   ==, MN_SUPPORT_APPROXIMATE);
+                   ==, MN_SUPPORT_EXACT);
+  g_assert_cmpint (mn_policy_backend_support (MN_BACKEND_SLURM, MN_ASPECT_CPUSET)->level,
+                   ==, MN_SUPPORT_EXACT);
   g_assert_cmpint (mn_policy_backend_support (MN_BACKEND_SGE, MN_ASPECT_PLACEMENT)->level,
                    ==, MN_SUPPORT_NONE);
   g_assert_cmpint (mn_policy_backend_support (MN_BACKEND_SGE, MN_ASPECT_IDLE)->level,

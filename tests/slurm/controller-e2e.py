@@ -850,14 +850,15 @@ def twin_plan():
     return plan, dict(zip(users, TWIN_USERS))
 
 
-def write_twin_apps(apps_dir, plan):
-    """One app per session: minna-twin-app playing that session."""
+def write_twin_apps(apps_dir, plan, scenario=None):
+    """One app per session: minna-twin-app playing that session of @scenario
+    (MINNA_E2E_TWIN's by default; tests/twin/scheduler-twin.py uses it too)."""
     for s in plan:
         with open(os.path.join(apps_dir, f"twin-{s['name']}.app"), "w") as f:
             f.write(f"""[app]
 name = twin {s['name']}
 readiness_path = api/status
-command = exec {TWIN_APP} --scenario {TWIN} --session {s['name']} --host {{host}} --port {{port}} --base-url {{base_url}}
+command = exec {TWIN_APP} --scenario {scenario or TWIN} --session {s['name']} --host {{host}} --port {{port}} --base-url {{base_url}}
 [field cores]
 min = 1
 max = 4096
@@ -871,6 +872,16 @@ min = 0.0001
 max = 744
 default = 1
 """)
+
+
+def stop_process(proc):
+    """SIGTERM, then SIGKILL after 15 s: a daemon this script started."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def step_twin(ctx, tmp):
@@ -1077,19 +1088,9 @@ def main():
     finally:
         cancel_direct(ctx["fill"])
         if relay is not None:
-            relay.send_signal(signal.SIGTERM)
-            try:
-                relay.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                relay.kill()
-                relay.wait()
+            stop_process(relay)
         if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
         if failed or os.environ.get("MINNA_E2E_LOG"):
             try:
                 with open(os.path.join(tmp, "controller.log")) as f:

@@ -183,9 +183,9 @@ if [ -n "$controller" ]; then
 
   # --- the twin (issue 14): the scenarios through the controller on this Slurm --
   # all at once, each in its own partition: admissions, waits, refusals and
-  # their codes, node, start, end reason and memory limit against the model;
-  # the socket, cpuset and GPU Slurm chose on a line of their own (TODO while
-  # they differ); what Slurm cannot show is listed with why
+  # their codes, node, socket, cpuset, GPU, start, end reason and memory
+  # limit against the model; the controller's bookkeeping against Slurm's
+  # allocation on a line of its own; what Slurm cannot show is listed with why
   t_twin=$(date +%s)
   while IFS= read -r line; do
     case $line in

@@ -96,10 +96,35 @@ wait_for () {  # wait_for WHAT SECONDS CMD...
 piece () {
   sed -n "/^# ---- BEGIN $1 ----\$/,/^# ---- END $1 ----\$/p" "$STATE/export.txt" | sed '1d;$d'
 }
+# gres_lines: an export's gres.conf piece (stdin) as this host takes it: a
+# File= that this host does not have (a GPU's /dev/nvidiaN, the lnode GRES's
+# unit files, which the export's lnode-files.sh makes on a real node) is
+# replaced by empty stand-ins under $STATE/dev, so that Slurm counts, binds
+# and hands out the GPUs (and sets CUDA_VISIBLE_DEVICES) as on a GPU node.
+gres_lines () {
+  local line dir base a b i
+  while IFS= read -r line; do
+    case $line in ''|'#'*) continue ;; esac
+    if [[ $line =~ File=(/[^ ]*/)([^/ []+)(\[([0-9]+)-([0-9]+)\])?( |$) ]]; then
+      dir=${BASH_REMATCH[1]} base=${BASH_REMATCH[2]}
+      a=${BASH_REMATCH[4]:-} b=${BASH_REMATCH[5]:-}
+      if [ ! -e "$dir$base${a}" ]; then
+        mkdir -p "$STATE/dev"
+        if [ -n "$a" ]; then
+          for ((i = a; i <= b; i++)); do : > "$STATE/dev/$base$i"; done
+        else
+          : > "$STATE/dev/$base"
+        fi
+        line=${line/File=$dir/File=$STATE\/dev\/}
+      fi
+    fi
+    echo "$line"
+  done
+}
 piece slurm.conf > "$STATE/export-slurm.conf"
 piece cgroup.conf > "$STATE/export-cgroup.conf"
 piece sacctmgr.sh > "$STATE/export-sacctmgr.sh"
-piece gres.conf > "$STATE/export-gres.conf"
+piece gres.conf | gres_lines > "$STATE/export-gres.conf"
 [ -s "$STATE/export-slurm.conf" ] || die "export has no slurm.conf piece"
 
 # MINNA_SLURM_EXTRA_POLICIES ("POLICY.conf ..."): more policies exported
@@ -108,10 +133,8 @@ piece gres.conf > "$STATE/export-gres.conf"
 # Their NodeName/PartitionName lines and sacctmgr lines are added as they
 # are; their global lines must agree with the first export's (GresTypes and
 # AccountingStorageTRES are joined); their cgroup.conf must be the same.
-# Their gres.conf lines are bound to their nodes (NodeName=); a GPU device
-# file that this host does not have is replaced by an empty stand-in file
-# under $STATE/dev, so that Slurm counts and hands out the GPUs (and sets
-# CUDA_VISIBLE_DEVICES) as it would on a GPU node.
+# Their gres.conf lines name their nodes (NodeName=, as the export writes
+# them) and are added as gres_lines gives them.
 extra_i=0
 for extra in ${MINNA_SLURM_EXTRA_POLICIES:-}; do
   extra_i=$((extra_i + 1))
@@ -123,19 +146,8 @@ for extra in ${MINNA_SLURM_EXTRA_POLICIES:-}; do
     die "$extra: its export's cgroup.conf differs from $policy_conf's (one cgroup.conf per cluster)"
   sed -n '/^# ---- BEGIN sacctmgr.sh ----$/,/^# ---- END sacctmgr.sh ----$/p' "$x.txt" | sed '1d;$d' \
     >> "$STATE/export-sacctmgr.sh"
-  xnodes=$(grep -o '^NodeName=[^ ]*' "$x-slurm.conf" | cut -d= -f2 | paste -sd, -)
   sed -n '/^# ---- BEGIN gres.conf ----$/,/^# ---- END gres.conf ----$/p' "$x.txt" | sed '1d;$d' |
-    while IFS= read -r line; do
-      case $line in ''|'#'*) continue ;; esac
-      if [[ $line =~ File=(/dev/[A-Za-z_]+)\[([0-9]+)-([0-9]+)\] ]] && [ ! -e "${BASH_REMATCH[1]}${BASH_REMATCH[2]}" ]; then
-        mkdir -p "$STATE/dev"
-        for ((d = BASH_REMATCH[2]; d <= BASH_REMATCH[3]; d++)); do
-          : > "$STATE/dev/$(basename "${BASH_REMATCH[1]}")$d"
-        done
-        line=${line/File=\/dev\//File=$STATE\/dev\/}
-      fi
-      echo "NodeName=$xnodes $line"
-    done >> "$STATE/export-gres.conf"
+    gres_lines >> "$STATE/export-gres.conf"
   awk -v main="$STATE/export-slurm.conf" -v extra="$extra" '
     function kv(line) { k = line; sub(/=.*/, "", k); v = line; sub(/^[^=]*=/, "", v) }
     FILENAME == main { if ($0 !~ /^(NodeName|PartitionName)=/) { kv($0); have[k] = v; order[++n] = k } else body[++b] = $0; next }
