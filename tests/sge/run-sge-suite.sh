@@ -40,9 +40,8 @@ diag () { sed 's/^/# /'; }
 users=(mnsg1 mnsg2 mnsg3 mnsg4 mnsg5)
 # The twin scenarios on this Grid Engine (issue 14, tests/twin/scheduler-twin.py):
 # each with a queue, host group and quota of its own, exported beside the
-# suite's policy at bring-up; a lecture needs 41 accounts.  (scheduler-queue
-# is played by controller-e2e.py below.)
-twin_scenarios=(lecture-burst memory-hog gpu-capped)
+# suite's policy at bring-up; a lecture needs 41 accounts.
+twin_scenarios=(lecture-burst memory-hog gpu-capped scheduler-queue)
 twin_accounts=()
 for i in $(seq -w 1 41); do twin_accounts+=("mnsgt$i"); done
 twin_dir=$(mktemp -d /var/tmp/minna-sge-twin-XXXXXX)
@@ -221,7 +220,6 @@ if [ -n "$controller" ]; then
       *) echo "$line" ;;
     esac
   done < <(MINNA_E2E_GIVE_UP=1 MINNA_E2E_DESKTOP_USER=mnsg2 MINNA_E2E_WALL_USER=mnsg5 MINNA_E2E_QUEUE_USER=mnsg3 MINNA_E2E_FILL_USERS="mnsg1 mnsg2" \
-             MINNA_E2E_TWIN="$here/../twin/scenarios/scheduler-queue.twin" MINNA_E2E_TWIN_USERS="mnsg1 mnsg2 mnsg3 mnsg4" \
              MINNA_E2E_RESTART="$here/qmaster-restart.sh" \
              timeout 420 python3 "$here/../slurm/controller-e2e.py" sge "$controller" mnsg4 \
              "$here/test-policy.conf" 2>&1 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-e2e.py exited $rc"; })
