@@ -33,12 +33,6 @@ users in through the JSON API and checks, through the controller:
   - cancel while running: DELETE, ended, the job gone;
   - walltime end: a web app session of one minute (Slurm counts whole
     minutes; Grid Engine's h_rt is in seconds, so 20 s there) ends by itself;
-  - (MINNA_E2E_TWIN=SCENARIO) the twin (issue 14): the scenario's sessions
-    played through the controller on the scheduler, each a minna-twin-app
-    job, its rows compared with the model's (minna-twin sim, compare):
-    admissions, refusals and their codes, placements, start and end times
-    within the scenario's tolerance, end reasons.  MINNA_E2E_TWIN_USERS
-    names the accounts the scenario's users map to, in order.
 
 Other users come from the environment: MINNA_E2E_WALL_USER (walltime
 session, then the give-up launch), MINNA_E2E_QUEUE_USER (the waiting launch),
@@ -87,9 +81,6 @@ WALL_USER = os.environ.get("MINNA_E2E_WALL_USER", "")
 QUEUE_USER = os.environ.get("MINNA_E2E_QUEUE_USER", "")
 FILL_USERS = os.environ.get("MINNA_E2E_FILL_USERS", "").split()
 RESTART = os.environ.get("MINNA_E2E_RESTART", "")
-TWIN = os.environ.get("MINNA_E2E_TWIN", "")
-TWIN_USERS = os.environ.get("MINNA_E2E_TWIN_USERS", "").split()
-TWIN_BIN = os.path.join(BUILD, "tests", "twin", "minna-twin") if BUILD else ""
 TWIN_APP = os.path.join(BUILD, "tests", "twin", "minna-twin-app") if BUILD else ""
 GIVE_UP = os.environ.get("MINNA_E2E_GIVE_UP", "") == "1"
 DESKTOP_USER = os.environ.get("MINNA_E2E_DESKTOP_USER", "")
@@ -838,27 +829,15 @@ def twin_tsv(text):
     return head, [dict(zip(head, l.split("\t"))) for l in lines[1:]]
 
 
-def twin_plan():
-    """The scenario's sessions (minna-twin plan) and its users' accounts."""
-    out = subprocess.run([TWIN_BIN, "plan", TWIN], capture_output=True, text=True,
-                         check=True, timeout=30).stdout
-    _, plan = twin_tsv(out)
-    users = list(dict.fromkeys(s["user"] for s in plan))
-    if len(users) > len(TWIN_USERS):
-        raise RuntimeError(f"the twin needs {len(users)} accounts, MINNA_E2E_TWIN_USERS names"
-                           f" {len(TWIN_USERS)}")
-    return plan, dict(zip(users, TWIN_USERS))
-
-
-def write_twin_apps(apps_dir, plan, scenario=None):
+def write_twin_apps(apps_dir, plan, scenario):
     """One app per session: minna-twin-app playing that session of @scenario
-    (MINNA_E2E_TWIN's by default; tests/twin/scheduler-twin.py uses it too)."""
+    (tests/twin/scheduler-twin.py plays the twin scenarios on both schedulers)."""
     for s in plan:
         with open(os.path.join(apps_dir, f"twin-{s['name']}.app"), "w") as f:
             f.write(f"""[app]
 name = twin {s['name']}
 readiness_path = api/status
-command = exec {TWIN_APP} --scenario {scenario or TWIN} --session {s['name']} --host {{host}} --port {{port}} --base-url {{base_url}}
+command = exec {TWIN_APP} --scenario {scenario} --session {s['name']} --host {{host}} --port {{port}} --base-url {{base_url}}
 [field cores]
 min = 1
 max = 4096
@@ -884,107 +863,6 @@ def stop_process(proc):
         proc.wait()
 
 
-def step_twin(ctx, tmp):
-    plan, accounts = ctx["twin_plan"], ctx["twin_accounts"]
-    clients = ctx["clients"]
-    model_text = subprocess.run([TWIN_BIN, "sim", TWIN], capture_output=True, text=True,
-                                check=True, timeout=60).stdout
-    head, _ = twin_tsv(model_text)
-    played = []
-    t0 = time.time()
-    for s in plan:
-        wait = float(s["at"]) - (time.time() - t0)
-        if wait > 0:
-            time.sleep(wait)
-        c = clients[accounts[s["user"]]]
-        st, body = c.launch(app=f"twin-{s['name']}", queue="interactive", cores=int(s["cores"]),
-                            memory_gb=int(s["memory_mb"]) / 1024, gpus=int(s["gpus"]),
-                            hours=int(s["walltime"]) / 3600, if_busy=s["if_busy"])
-        p = {"s": s, "client": c, "id": None, "last": None}
-        if st == 409:
-            p["decision"], p["reason"] = "reject", body.get("reason", "?")
-        elif st == 201:
-            p["id"], p["last"] = body["id"], body
-            if body["state"] == "queued":
-                p["decision"], p["reason"] = "wait", body.get("wait_reason") or "?"
-            else:
-                p["decision"], p["reason"] = "start", ""
-        else:
-            ok(False, f"twin: launch of {s['name']} answered {st}")
-            diag(body)
-            return
-        diag(f"twin {time.time() - t0:.1f} s: {s['name']} ({accounts[s['user']]}): "
-             f"{p['decision']} {p['reason']}")
-        played.append(p)
-    # until every session is over (the model's longest plus the scheduler's delays)
-    end = time.time() + 180
-    while time.time() < end:
-        open_ = 0
-        for p in played:
-            if p["id"] and p["last"]["state"] not in ("ended", "failed"):
-                st, body = p["client"].session(p["id"])
-                if st == 200:
-                    p["last"] = body
-                open_ += p["last"]["state"] not in ("ended", "failed")
-        if not open_:
-            break
-        time.sleep(0.5)
-    rows = []
-    for p in played:
-        s, j = p["s"], p["last"] or {}
-        row = {h: "?" for h in head}
-        row.update(name=s["name"], user=s["user"], decision=p["decision"], reason=p["reason"])
-        if p["id"] is None:
-            row.update({h: "" for h in head if h not in ("name", "user", "decision", "reason")})
-        else:
-            if j.get("node") is not None:
-                row.update(node=str(j["node"]), logical=str(j["logical_node"]))
-            start = j.get("job_started") or j.get("started")
-            if start:
-                row["start"] = str(int(start - t0))
-            if j.get("ended"):
-                row["end"] = str(int(j["ended"] - t0))
-            if j.get("end_reason"):
-                row["end_reason"] = j["end_reason"]
-            row["gpus"] = ""   # no session asks for a GPU
-        rows.append(row)
-    real = os.path.join(tmp, "twin-real.tsv")
-    model = os.path.join(tmp, "twin-model.tsv")
-    with open(model, "w") as f:
-        f.write(model_text)
-    with open(real, "w") as f:
-        f.write("\t".join(head) + "\n")
-        for r in rows:
-            f.write("\t".join(r[h] for h in head) + "\n")
-    why = (f"the {SCHED} scheduler places and limits jobs itself: its own cores, no minna"
-           " cgroup in the job")
-    # a job's end reaches the controller through the scheduler's accounting
-    # (sacct, qacct) seconds after it, and a waiting session's start after the
-    # scheduler's next cycle: times are compared from the start only
-    late = f"the {SCHED} job's end reaches the controller through its accounting, seconds later"
-    # ... and a waiting session's start waits for that end and the
-    # scheduler's next cycle: 4 s more than the scenario's tolerance, as
-    # tests/twin/scheduler-twin.py allows (Grid Engine once started one 6 s
-    # after the model under CI's load); decisions and codes stay exact
-    with open(TWIN) as f:
-        text = f.read()
-    m = re.search(r"^\s*tolerance\s*=\s*(\d+)\s*s?\s*$", text, re.M)
-    wider = f"tolerance = {(int(m.group(1)) if m else 3) + 4}s"
-    text = (text[:m.start()] + wider + text[m.end():]) if m else text.replace("[scenario]", "[scenario]\n" + wider, 1)
-    scenario = os.path.join(tmp, "twin-scenario.twin")
-    with open(scenario, "w") as f:
-        f.write(text)
-    diag(f"scheduler twin: {wider} (the scenario's + 4 s)")
-    cmp = subprocess.run([TWIN_BIN, "compare", scenario, model, real,
-                          "--cannot", f"cpus={why}", "--cannot", f"memory_limit={why}",
-                          "--cannot", f"cpu_quota={why}", "--cannot", f"end={late}",
-                          "--cannot", "gpu_failed=no GPU in the test cluster"],
-                         capture_output=True, text=True, timeout=60)
-    diag(cmp.stdout + cmp.stderr)
-    ok(cmp.returncode == 0, f"twin {os.path.basename(TWIN)} on {SCHED}: every session as the model"
-       " (admissions, refusals and their codes, placements, starts, end reasons)")
-
-
 def main():
     tmp = tempfile.mkdtemp(prefix="minna-e2e-", dir="/var/tmp")
     # the job (a user) must reach state/sessions/<id>; the controller makes
@@ -1001,12 +879,8 @@ def main():
     apps_dir = os.path.join(tmp, "apps")
     shutil.copytree(os.path.join(SRC, "daemons", "controller", "apps"), apps_dir)
     ctx = {"relay_port": relay_http, "fill": []}
-    if TWIN:
-        ctx["twin_plan"], ctx["twin_accounts"] = twin_plan()
-        write_twin_apps(apps_dir, ctx["twin_plan"])
     conf = write_config(tmp, free_port(), f"http://127.0.0.1:{relay_admin}", secret, apps_dir)
-    users = [u for u in dict.fromkeys([USER, WALL_USER, QUEUE_USER, DESKTOP_USER] +
-                                      list(ctx.get("twin_accounts", {}).values())) if u]
+    users = [u for u in dict.fromkeys([USER, WALL_USER, QUEUE_USER, DESKTOP_USER]) if u]
     proc = relay = None
     try:
         for u in users:
@@ -1080,10 +954,6 @@ def main():
         step_cancel_running(ctx, sid)
         step_walltime(ctx)
         diag(f"at {elapsed()}")
-        if TWIN:
-            step_twin(ctx, tmp)
-        else:
-            diag("skip the twin: MINNA_E2E_TWIN not set")
         diag(f"done at {elapsed()}")
     finally:
         cancel_direct(ctx["fill"])
