@@ -39,6 +39,8 @@ struct _MnControllerApi {
 void mn_api_reply_json (SoupServerMessage *msg, guint status, JsonNode *root);
 void mn_api_reply_errorf (SoupServerMessage *msg, guint status, const gchar *field,
                           const gchar *fmt, ...) G_GNUC_PRINTF (4, 5);
+void mn_api_reply_refusal (SoupServerMessage *msg, guint status, const gchar *field,
+                           const gchar *reason, const gchar *text);
 guint mn_api_error_status (const GError *error);
 const gchar *mn_api_cookie_header (SoupServerMessage *msg);
 gchar *mn_api_csrf_for (MnControllerApi *api, const gchar *login_id);

@@ -393,33 +393,10 @@ mn_api_handle_launch (MnControllerApi *api, SoupServerMessage *msg)
   if (s == NULL)
     {
       if (g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED))
-        {
-          g_autoptr(JsonBuilder) b = json_builder_new ();
-          g_autoptr(JsonNode) root = NULL;
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "error");
-          json_builder_add_string_value (b, error->message);
-          json_builder_set_member_name (b, "reason");
-          json_builder_add_string_value (b, mn_reject_reason_to_string (reason));
-          json_builder_end_object (b);
-          root = json_builder_get_root (b);
-          return mn_api_reply_json (msg, 409, root);
-        }
+        return mn_api_reply_refusal (msg, 409, NULL, mn_reject_reason_to_string (reason),
+                                     error->message);
       if (g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_NOT_ALLOWED))
-        {
-          g_autoptr(JsonBuilder) b = json_builder_new ();
-          g_autoptr(JsonNode) root = NULL;
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "error");
-          json_builder_add_string_value (b, error->message);
-          json_builder_set_member_name (b, "reason");
-          json_builder_add_string_value (b, "batch-not-allowed");
-          json_builder_set_member_name (b, "field");
-          json_builder_add_string_value (b, "queue");
-          json_builder_end_object (b);
-          root = json_builder_get_root (b);
-          return mn_api_reply_json (msg, 409, root);
-        }
+        return mn_api_reply_refusal (msg, 409, "queue", "batch-not-allowed", error->message);
       if (g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_INVALID))
         return mn_api_reply_errorf (msg, 400, NULL, "%s", error->message);
       return mn_api_reply_errorf (msg, mn_api_error_status (error), NULL, "%s", error->message);
@@ -556,21 +533,11 @@ extend_done (const MnSession *s, const GError *error, gpointer data)
     reply_session (r->api, r->msg, 200, s);
   else
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
-      guint status = g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_REFUSED) ||
-                     g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND)
-                     ? 409 : 500;
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "error");
-      json_builder_add_string_value (b, error->message);
-      json_builder_set_member_name (b, "reason");
-      json_builder_add_string_value (b, g_error_matches (error, MN_CONTROLLER_ERROR,
-                                                         MN_CONTROLLER_ERROR_BACKEND)
-                                        ? "scheduler" : "policy");
-      json_builder_end_object (b);
-      root = json_builder_get_root (b);
-      mn_api_reply_json (r->msg, status, root);
+      gboolean scheduler = g_error_matches (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND);
+      guint status = scheduler || g_error_matches (error, MN_CONTROLLER_ERROR,
+                                                   MN_CONTROLLER_ERROR_REFUSED) ? 409 : 500;
+      mn_api_reply_refusal (r->msg, status, NULL, scheduler ? "scheduler" : "policy",
+                            error->message);
     }
   if (r->paused)
     soup_server_message_unpause (r->msg);

@@ -54,6 +54,30 @@ mn_api_reply_errorf (SoupServerMessage *msg, guint status, const gchar *field, c
   mn_api_reply_json (msg, status, root);
 }
 
+/* {"error": @text, "reason": @reason, "field": @field (when not NULL)}: a
+ * request refused with a code the portal acts on (issue 14: codes, not
+ * message text). */
+void
+mn_api_reply_refusal (SoupServerMessage *msg, guint status, const gchar *field,
+                      const gchar *reason, const gchar *text)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_add_string_value (b, text);
+  json_builder_set_member_name (b, "reason");
+  json_builder_add_string_value (b, reason);
+  if (field != NULL)
+    {
+      json_builder_set_member_name (b, "field");
+      json_builder_add_string_value (b, field);
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  mn_api_reply_json (msg, status, root);
+}
+
 /* A failure's HTTP status: the store's refusals are 507 (its disk is full)
  * or 503 (read-only, locked, failing): nothing was done, try again later. */
 guint
