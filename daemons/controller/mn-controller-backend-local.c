@@ -30,6 +30,7 @@ typedef struct {
   GHashTable *exited;        /* pid -> wait status (children we reaped) */
   GHashTable *records;       /* id -> JobRecord*: the records' files, read once */
   GHashTable *oom_checked;   /* id -> the second its memory cgroup was last read */
+  guint       sweep_source;  /* the start's sweep of earlier controllers' cgroups, pending */
   GMutex      lock;          /* watches, exited, records: submit runs in threads */
 } MnBackendLocal;
 
@@ -71,12 +72,7 @@ record_path (MnBackendLocal *self, const gchar *id)
 static gboolean
 valid_id (const gchar *id)
 {
-  if (id == NULL || *id == '\0' || strlen (id) > 64)
-    return FALSE;
-  for (const gchar *c = id; *c; c++)
-    if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_')
-      return FALSE;
-  return TRUE;
+  return mn_local_cgroups_valid_id (id);
 }
 
 static JobRecord *
@@ -1055,12 +1051,45 @@ local_describe (MnBackend *backend)
                           mn_local_cgroups_describe (self->cgroups));
 }
 
+/* At start, from the main loop (so that 'minna-controller check', which
+ * runs none, changes nothing): the empty job cgroups that stopped or killed
+ * controllers left beside ours, except those of the jobs this one adopts. */
+static gboolean
+sweep_at_start (gpointer data)
+{
+  MnBackendLocal *self = data;
+  g_autoptr(GHashTable) keep = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GDir) dir = g_dir_open (self->jobs_dir, 0, NULL);
+  const gchar *name;
+  self->sweep_source = 0;
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autoptr(JobRecord) r = NULL;
+      if (valid_id (name) && (r = record_read (self, name, NULL)) != NULL && job_alive (r))
+        g_hash_table_add (keep, g_strdup (name));
+    }
+  /* and those started since (in memory until they are over) */
+  g_mutex_lock (&self->lock);
+  {
+    GHashTableIter it;
+    gpointer id;
+    g_hash_table_iter_init (&it, self->records);
+    while (g_hash_table_iter_next (&it, &id, NULL))
+      g_hash_table_add (keep, g_strdup (id));
+  }
+  g_mutex_unlock (&self->lock);
+  mn_local_cgroups_sweep (self->cgroups, keep, g_get_real_time () / G_USEC_PER_SEC);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 local_free (MnBackend *backend)
 {
   MnBackendLocal *self = (MnBackendLocal *) backend;
   GHashTableIter it;
   gpointer v;
+  if (self->sweep_source != 0)
+    g_source_remove (self->sweep_source);
   g_hash_table_iter_init (&it, self->watches);
   while (g_hash_table_iter_next (&it, NULL, &v))
     g_source_remove (GPOINTER_TO_UINT (v));
@@ -1111,6 +1140,8 @@ mn_backend_local_new (const MnControllerConfig *config, GError **error)
       return NULL;
     }
   self->cgroups = mn_local_cgroups_new (config->cgroup);
+  if (mn_local_cgroups_any (self->cgroups))
+    self->sweep_source = g_idle_add_full (G_PRIORITY_LOW, sweep_at_start, self, NULL);
   return &self->parent;
 }
 

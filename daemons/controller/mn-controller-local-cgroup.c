@@ -4,9 +4,11 @@
 #include "mn-controller-local-cgroup.h"
 #include "mn-controller-config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct _MnLocalCgroups {
@@ -218,6 +220,7 @@ mn_local_cgroups_free (MnLocalCgroups *self)
 {
   if (self == NULL)
     return;
+  mn_local_cgroups_drain (self, MN_LOCAL_CGROUPS_DRAIN_US);
   g_hash_table_destroy (self->stale);
   g_hash_table_destroy (self->weights);
   g_mutex_clear (&self->lock);
@@ -231,6 +234,17 @@ mn_local_cgroups_free (MnLocalCgroups *self)
 }
 
 const gchar *mn_local_cgroups_describe (MnLocalCgroups *self) { return self->mode; }
+
+gboolean
+mn_local_cgroups_valid_id (const gchar *id)
+{
+  if (id == NULL || *id == '\0' || strlen (id) > 64)
+    return FALSE;
+  for (const gchar *c = id; *c; c++)
+    if (!g_ascii_isalnum (*c) && *c != '-' && *c != '_')
+      return FALSE;
+  return TRUE;
+}
 
 gboolean
 mn_local_cgroups_any (MnLocalCgroups *self)
@@ -562,6 +576,180 @@ mn_local_cgroups_retry (MnLocalCgroups *self)
     if (rmdir (dir) == 0 || errno == ENOENT)
       g_hash_table_iter_remove (&it);
   g_mutex_unlock (&self->lock);
+}
+
+guint
+mn_local_cgroups_drain (MnLocalCgroups *self, gint64 timeout_us)
+{
+  gint64 end = g_get_monotonic_time () + timeout_us;
+  GHashTableIter it;
+  gpointer dir;
+  guint left;
+  for (;;)
+    {
+      gint64 now;
+      mn_local_cgroups_retry (self);
+      g_mutex_lock (&self->lock);
+      left = g_hash_table_size (self->stale);
+      g_mutex_unlock (&self->lock);
+      now = g_get_monotonic_time ();
+      if (left == 0 || now >= end)
+        break;
+      /* exiting processes leave within milliseconds; a short nap each time */
+      g_usleep (MIN (end - now, 20 * 1000));
+    }
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&it, self->stale);
+  while (g_hash_table_iter_next (&it, &dir, NULL))
+    g_message ("cgroup %s of a job that is over could not be removed (still busy after %.1f s);"
+               " the next controller to start on this host removes it once it is empty",
+               (const gchar *) dir, timeout_us / (gdouble) G_USEC_PER_SEC);
+  g_mutex_unlock (&self->lock);
+  return left;
+}
+
+/* ---- leftovers of earlier controllers ---------------------------------------- */
+
+/* Whether directory @fd has a cgroup.procs (not a symlink) listing no
+ * process, and no directory below it. */
+static MnLocalSweepVerdict
+leaf_verdict (int fd)
+{
+  gchar buf[256];
+  gssize n = 0;
+  int procs = openat (fd, "cgroup.procs", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  int dfd;
+  DIR *d;
+  struct dirent *e;
+  MnLocalSweepVerdict v = MN_LOCAL_SWEEP_REMOVE;
+  if (procs < 0)
+    return MN_LOCAL_SWEEP_NOT_A_CGROUP;
+  while (v == MN_LOCAL_SWEEP_REMOVE && (n = read (procs, buf, sizeof buf)) > 0)
+    for (gssize i = 0; i < n; i++)
+      if (!g_ascii_isspace (buf[i]))
+        v = MN_LOCAL_SWEEP_BUSY;
+  if (n < 0 && v == MN_LOCAL_SWEEP_REMOVE)
+    v = MN_LOCAL_SWEEP_NOT_A_CGROUP;
+  close (procs);
+  if (v != MN_LOCAL_SWEEP_REMOVE)
+    return v;
+  /* a cgroup below it: not a job's (the kernel would refuse it anyway) */
+  dfd = dup (fd);
+  d = dfd >= 0 ? fdopendir (dfd) : NULL;
+  if (d == NULL)
+    {
+      if (dfd >= 0)
+        close (dfd);
+      return MN_LOCAL_SWEEP_NOT_A_DIR;
+    }
+  while (v == MN_LOCAL_SWEEP_REMOVE && (e = readdir (d)) != NULL)
+    {
+      struct stat st;
+      if (g_str_equal (e->d_name, ".") || g_str_equal (e->d_name, ".."))
+        continue;
+      if (e->d_type == DT_DIR ||
+          (e->d_type == DT_UNKNOWN && fstatat (fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISDIR (st.st_mode)))
+        v = MN_LOCAL_SWEEP_HAS_CHILDREN;
+    }
+  closedir (d);
+  return v;
+}
+
+MnLocalSweepVerdict
+mn_local_cgroups_sweep_verdict (int parent_fd, const gchar *name, gint64 now, GHashTable *keep)
+{
+  struct stat st;
+  MnLocalSweepVerdict v;
+  int fd;
+  if (!mn_local_cgroups_valid_id (name))
+    return MN_LOCAL_SWEEP_NOT_A_JOB;
+  if (keep != NULL && g_hash_table_contains (keep, name))
+    return MN_LOCAL_SWEEP_KEPT;
+  if (fstatat (parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR (st.st_mode))
+    return MN_LOCAL_SWEEP_NOT_A_DIR;
+  /* a clock set back makes every directory young: nothing is swept */
+  if (now - (gint64) st.st_mtime < MN_LOCAL_CGROUPS_SWEEP_AGE)
+    return MN_LOCAL_SWEEP_YOUNG;
+  fd = openat (parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return MN_LOCAL_SWEEP_NOT_A_DIR;
+  v = leaf_verdict (fd);
+  close (fd);
+  return v;
+}
+
+/* The job cgroups of one parent directory that the verdict says to remove;
+ * *@failed counts those the kernel refused. */
+static guint
+sweep_parent (MnLocalCgroups *self, const gchar *parent, GHashTable *keep, gint64 now,
+              guint *failed)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  int pfd = open (parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dfd = pfd >= 0 ? dup (pfd) : -1;
+  DIR *d = dfd >= 0 ? fdopendir (dfd) : NULL;
+  struct dirent *e;
+  guint removed = 0;
+  if (d == NULL)
+    {
+      if (dfd >= 0)
+        close (dfd);
+      if (pfd >= 0)
+        close (pfd);
+      return 0;
+    }
+  /* names first: the directory changes as they go */
+  while ((e = readdir (d)) != NULL)
+    if (mn_local_cgroups_valid_id (e->d_name))
+      g_ptr_array_add (names, g_strdup (e->d_name));
+  closedir (d);
+  for (guint i = 0; i < names->len; i++)
+    {
+      const gchar *name = g_ptr_array_index (names, i);
+      g_autofree gchar *path = g_build_filename (parent, name, NULL);
+      if (mn_local_cgroups_sweep_verdict (pfd, name, now, keep) != MN_LOCAL_SWEEP_REMOVE)
+        continue;
+      if (unlinkat (pfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+        {
+          removed++;
+          g_mutex_lock (&self->lock);
+          g_hash_table_remove (self->stale, path);
+          g_mutex_unlock (&self->lock);
+        }
+      else
+        {
+          /* a process joined since it was read, or another controller's
+           * job took the name again: left alone */
+          g_debug ("cgroup %s not removed: %s", path, g_strerror (errno));
+          (*failed)++;
+        }
+    }
+  close (pfd);
+  return removed;
+}
+
+guint
+mn_local_cgroups_sweep (MnLocalCgroups *self, GHashTable *keep, gint64 now)
+{
+  const gchar *parents[] = { self->v2_base, self->v1_memory, self->v1_cpu, self->v1_cpuset };
+  g_autoptr(GString) where = g_string_new (NULL);
+  guint removed = 0, failed = 0;
+  for (gsize i = 0; i < G_N_ELEMENTS (parents); i++)
+    if (parents[i] != NULL)
+      {
+        removed += sweep_parent (self, parents[i], keep, now, &failed);
+        g_string_append_printf (where, "%s%s", where->len ? ", " : "", parents[i]);
+      }
+  if (removed > 0 || failed > 0)
+    {
+      g_autofree gchar *refused = failed > 0 ? g_strdup_printf ("; %u could not be removed"
+                                                                " (busy again)", failed) : NULL;
+      g_message ("removed %u empty job cgroup%s left by earlier controllers (no process, older"
+                 " than %d s) in %s%s", removed, removed == 1 ? "" : "s",
+                 MN_LOCAL_CGROUPS_SWEEP_AGE, where->str, refused ? refused : "");
+    }
+  return removed;
 }
 
 gchar *

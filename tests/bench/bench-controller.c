@@ -185,6 +185,71 @@ write_cgroup_file (const gchar *path, const gchar *value)
   return ok;
 }
 
+/* For the signal handler (async-signal-safe: no allocation there). */
+static char client_cgroup_path[128];
+static char client_pid_text[24];
+static const int client_signals[] = { SIGABRT, SIGTRAP, SIGTERM, SIGINT, SIGHUP };
+
+/* Back to the root cgroup, then the directory can go; the signals that
+ * would have removed it are the default again. */
+static void
+client_priority_end_now (const gchar *dir)
+{
+  g_autofree gchar *pid = g_strdup_printf ("%d", (int) getpid ());
+  write_cgroup_file ("/sys/fs/cgroup/cpu/cgroup.procs", pid);
+  if (g_rmdir (dir) != 0)
+    g_printerr ("bench-controller: could not remove %s: %s\n", dir, g_strerror (errno));
+  for (gsize i = 0; i < G_N_ELEMENTS (client_signals); i++)
+    signal (client_signals[i], SIG_DFL);
+}
+
+/* Killed (a meson timeout) or aborted (a failed assertion: SIGABRT, or
+ * SIGTRAP from g_error): the process leaves its cgroup for the root's,
+ * then the cgroup can go; then it dies of the signal as it would have. */
+static void
+client_cgroup_on_signal (int sig)
+{
+  int fd = open ("/sys/fs/cgroup/cpu/cgroup.procs", O_WRONLY | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      if (write (fd, client_pid_text, strlen (client_pid_text)) < 0)
+        {
+        }
+      close (fd);
+    }
+  rmdir (client_cgroup_path);
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+/* The cgroups of earlier runs that ended without removing theirs (SIGKILL):
+ * empty, and their process gone (rmdir never removes a busy one). */
+static void
+remove_stale_client_cgroups (void)
+{
+  g_autoptr(GDir) d = g_dir_open ("/sys/fs/cgroup/cpu", 0, NULL);
+  const gchar *name;
+  guint removed = 0;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      const gchar *digits = name + strlen ("minna-bench-client-");
+      g_autofree gchar *path = NULL;
+      pid_t pid;
+      if (!g_str_has_prefix (name, "minna-bench-client-") || digits[0] == '\0' ||
+          strspn (digits, "0123456789") != strlen (digits))
+        continue;
+      pid = (pid_t) g_ascii_strtoll (digits, NULL, 10);
+      if (pid <= 0 || kill (pid, 0) == 0 || errno != ESRCH)
+        continue;   /* its benchmark may still run */
+      path = g_build_filename ("/sys/fs/cgroup/cpu", name, NULL);
+      if (g_rmdir (path) == 0)
+        removed++;
+    }
+  if (removed > 0)
+    g_printerr ("bench-controller: removed %u cpu cgroup%s of earlier runs that were killed\n",
+                removed, removed == 1 ? "" : "s");
+}
+
 static void
 client_priority (void)
 {
@@ -192,13 +257,19 @@ client_priority (void)
   g_autofree gchar *shares = g_build_filename (dir, "cpu.shares", NULL);
   g_autofree gchar *procs = g_build_filename (dir, "cgroup.procs", NULL);
   g_autofree gchar *pid = g_strdup_printf ("%d", (int) getpid ());
-  if (geteuid () != 0 || !g_file_test ("/sys/fs/cgroup/cpu/cpu.shares", G_FILE_TEST_EXISTS) ||
-      g_mkdir (dir, 0755) != 0)
+  if (geteuid () != 0 || !g_file_test ("/sys/fs/cgroup/cpu/cpu.shares", G_FILE_TEST_EXISTS))
     return;
+  remove_stale_client_cgroups ();
+  if (g_mkdir (dir, 0755) != 0)
+    return;
+  g_strlcpy (client_cgroup_path, dir, sizeof client_cgroup_path);
+  g_strlcpy (client_pid_text, pid, sizeof client_pid_text);
+  for (gsize i = 0; i < G_N_ELEMENTS (client_signals); i++)
+    signal (client_signals[i], client_cgroup_on_signal);
   if (write_cgroup_file (shares, "262144") && write_cgroup_file (procs, pid))
     client_cgroup = g_steal_pointer (&dir);
   else
-    g_rmdir (dir);
+    client_priority_end_now (dir);
 }
 
 /* The baseline's apps run as the controller's would without it: in the
@@ -224,12 +295,7 @@ client_priority_end (void)
 {
   if (client_cgroup == NULL)
     return;
-  /* back to the root cgroup, then the directory can go */
-  {
-    g_autofree gchar *pid = g_strdup_printf ("%d", (int) getpid ());
-    write_cgroup_file ("/sys/fs/cgroup/cpu/cgroup.procs", pid);
-  }
-  g_rmdir (client_cgroup);
+  client_priority_end_now (client_cgroup);
   g_clear_pointer (&client_cgroup, g_free);
 }
 
