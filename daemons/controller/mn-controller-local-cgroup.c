@@ -83,6 +83,22 @@ own_cgroup (const gchar *controller)
   return NULL;
 }
 
+/* Where the controller's cgroups go in the hierarchy of @controller: its
+ * own, or the one above when it is already in the minna-controller leaf an
+ * earlier MnLocalCgroups of this process (or of the process that started
+ * it) moved it to: otherwise each start nested minna-jobs and
+ * minna-controller one level deeper, and the sweep looked for the jobs of
+ * earlier controllers in a parent of its own. */
+static gchar *
+own_base (const gchar *controller)
+{
+  g_autofree gchar *own = own_cgroup (controller);
+  g_autofree gchar *name = own ? g_path_get_basename (own) : NULL;
+  if (name != NULL && g_str_equal (name, "minna-controller"))
+    return g_path_get_dirname (own);
+  return g_steal_pointer (&own);
+}
+
 static gboolean
 try_dir (const gchar *dir)
 {
@@ -93,7 +109,7 @@ try_dir (const gchar *dir)
 static gchar *
 v1_dir (const gchar *controller, const gchar *mount)
 {
-  g_autofree gchar *own = own_cgroup (controller);
+  g_autofree gchar *own = own_base (controller);
   g_autofree gchar *dir = own ? g_build_filename ("/sys/fs/cgroup", mount, own, "minna-jobs", NULL) : NULL;
   if (dir == NULL || !try_dir (dir))
     return NULL;
@@ -128,7 +144,7 @@ detect (MnLocalCgroups *self, const gchar *setting)
     }
   else if (g_file_test ("/sys/fs/cgroup/cgroup.controllers", G_FILE_TEST_EXISTS))
     {
-      g_autofree gchar *own = own_cgroup (NULL);
+      g_autofree gchar *own = own_base (NULL);
       g_autofree gchar *base = own ? g_build_filename ("/sys/fs/cgroup", own, "minna-jobs", NULL) : NULL;
       /* v2 allows no processes in a cgroup that hands controllers down, so
        * jobs go in a subtree of their own; each controller on its own (a
