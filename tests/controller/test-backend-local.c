@@ -82,6 +82,21 @@ have_cgroups (MnBackend *b)
   return TRUE;
 }
 
+/* A job of root's running @command on a fresh backend; FALSE (skipped)
+ * without root or cgroups, @job cleared. */
+static gboolean
+start_cgroup_test (MnTestJob *job, const gchar *command)
+{
+  mn_test_job_init (job, "root", "mn-local", command);
+  job->backend = make_backend ();
+  if (!have_cgroups (job->backend))
+    {
+      mn_test_job_clear (job);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* The allocation the policy gives a request of @memory_mb. */
 static void
 admit (MnPolicyState *ps, guint64 id, guint64 memory_mb, MnPolicyAllocation *a)
@@ -206,13 +221,8 @@ test_limits (void)
   const gchar *ids[] = { "limits-a", "limits-b" };
   MnPolicyAllocation *allocs[] = { &a, &b };
 
-  mn_test_job_init (&job, "root", "mn-local", "exec sleep 60");
-  job.backend = make_backend ();
-  if (!have_cgroups (job.backend))
-    {
-      mn_test_job_clear (&job);
-      return;
-    }
+  if (!start_cgroup_test (&job, "exec sleep 60"))
+    return;
   admit (ps, 1, 100, &a);
   admit (ps, 2, 200, &b);
   g_assert_cmpuint (a.logical, !=, b.logical);
@@ -273,15 +283,9 @@ test_memory_cap (void)
   MnJobStatus *st;
   /* 300 MB touched against a 128 MB limit, in a child; the job's own shell
    * would outlive it */
-  mn_test_job_init (&job, "root", "mn-local",
-                    "perl -e '$x = \"x\" x (300 * 1024 * 1024); sleep 60' &\n"
-                    "sleep 60\n");
-  job.backend = make_backend ();
-  if (!have_cgroups (job.backend))
-    {
-      mn_test_job_clear (&job);
-      return;
-    }
+  if (!start_cgroup_test (&job, "perl -e '$x = \"x\" x (300 * 1024 * 1024); sleep 60' &\n"
+                    "sleep 60\n"))
+    return;
   admit (ps, 1, 128, &a);
   submit (&job, "cap", &a, policy);
   st = mn_test_wait_for (job.backend, "cap", MN_JOB_DONE, 20);
@@ -301,14 +305,8 @@ test_under_cap (void)
   MnTestJob job = { 0 };
   MnPolicyAllocation a;
   MnJobStatus *st;
-  mn_test_job_init (&job, "root", "mn-local",
-                    "perl -e '$x = \"x\" x (100 * 1024 * 1024); sleep 2'; echo $? > exit_code\n");
-  job.backend = make_backend ();
-  if (!have_cgroups (job.backend))
-    {
-      mn_test_job_clear (&job);
-      return;
-    }
+  if (!start_cgroup_test (&job, "perl -e '$x = \"x\" x (100 * 1024 * 1024); sleep 2'; echo $? > exit_code\n"))
+    return;
   admit (ps, 1, 256, &a);
   submit (&job, "room", &a, policy);
   st = mn_test_wait_for (job.backend, "room", MN_JOB_DONE, 20);
@@ -488,13 +486,8 @@ test_start_sweeps (void)
   gint64 end;
   gboolean gone = FALSE;
 
-  mn_test_job_init (&job, "root", "mn-local", "exec sleep 60");
-  job.backend = make_backend ();
-  if (!have_cgroups (job.backend))
-    {
-      mn_test_job_clear (&job);
-      return;
-    }
+  if (!start_cgroup_test (&job, "exec sleep 60"))
+    return;
   admit (ps, 1, 64, &a);
   submit (&job, "sweep-live", &a, policy);
   mn_job_status_free (mn_test_wait_for (job.backend, "sweep-live", MN_JOB_RUNNING, 10));
