@@ -468,9 +468,9 @@ age_dir (const gchar *path, gint seconds)
 }
 
 /* A controller started again sweeps the empty job cgroups that others left
- * beside its jobs once they are old enough, and keeps a young one (another
- * controller's job about to join it) and those of the job it adopts, even
- * one its process has left. */
+ * beside its jobs once they are old enough, keeps a young one (another
+ * controller's job about to join it), and adopts its job, which then ends
+ * with nothing of it left. */
 static void
 test_start_sweeps (void)
 {
