@@ -27,23 +27,22 @@ mn_api_reply_json (SoupServerMessage *msg, guint status, JsonNode *root)
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, len);
 }
 
-void
-mn_api_reply_errorf (SoupServerMessage *msg, guint status, const gchar *field, const gchar *fmt, ...)
-  G_GNUC_PRINTF (4, 5);
-
-void
-mn_api_reply_errorf (SoupServerMessage *msg, guint status, const gchar *field, const gchar *fmt, ...)
+/* {"error": @text[, "reason": @reason][, "field": @field]}, the members
+ * that are not NULL, in that order. */
+static void
+reply_error (SoupServerMessage *msg, guint status, const gchar *field, const gchar *reason,
+             const gchar *text)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autofree gchar *text = NULL;
-  va_list ap;
-  va_start (ap, fmt);
-  text = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "error");
   json_builder_add_string_value (b, text);
+  if (reason != NULL)
+    {
+      json_builder_set_member_name (b, "reason");
+      json_builder_add_string_value (b, reason);
+    }
   if (field != NULL)
     {
       json_builder_set_member_name (b, "field");
@@ -54,6 +53,21 @@ mn_api_reply_errorf (SoupServerMessage *msg, guint status, const gchar *field, c
   mn_api_reply_json (msg, status, root);
 }
 
+void
+mn_api_reply_errorf (SoupServerMessage *msg, guint status, const gchar *field, const gchar *fmt, ...)
+  G_GNUC_PRINTF (4, 5);
+
+void
+mn_api_reply_errorf (SoupServerMessage *msg, guint status, const gchar *field, const gchar *fmt, ...)
+{
+  g_autofree gchar *text = NULL;
+  va_list ap;
+  va_start (ap, fmt);
+  text = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  reply_error (msg, status, field, NULL, text);
+}
+
 /* {"error": @text, "reason": @reason, "field": @field (when not NULL)}: a
  * request refused with a code the portal acts on (issue 14: codes, not
  * message text). */
@@ -61,21 +75,7 @@ void
 mn_api_reply_refusal (SoupServerMessage *msg, guint status, const gchar *field,
                       const gchar *reason, const gchar *text)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "error");
-  json_builder_add_string_value (b, text);
-  json_builder_set_member_name (b, "reason");
-  json_builder_add_string_value (b, reason);
-  if (field != NULL)
-    {
-      json_builder_set_member_name (b, "field");
-      json_builder_add_string_value (b, field);
-    }
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  mn_api_reply_json (msg, status, root);
+  reply_error (msg, status, field, reason, text);
 }
 
 /* A failure's HTTP status: the store's refusals are 507 (its disk is full)
