@@ -21,7 +21,6 @@ import importlib.util
 import os
 import secrets
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -56,12 +55,7 @@ def start(conf, log_path):
 def stop(proc):
     if proc is None or proc.poll() is not None:
         return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    e2e.stop_process(proc)
 
 
 def main():
