@@ -41,17 +41,13 @@ users=(mnsg1 mnsg2 mnsg3 mnsg4 mnsg5)
 # The twin scenarios on this Grid Engine (issue 14, tests/twin/scheduler-twin.py):
 # each with a queue, host group and quota of its own, exported beside the
 # suite's policy at bring-up; a lecture needs 41 accounts.
-twin_scenarios=(lecture-burst memory-hog gpu-capped scheduler-queue)
-twin_accounts=()
-for i in $(seq -w 1 41); do twin_accounts+=("mnsgt$i"); done
-twin_dir=$(mktemp -d /var/tmp/minna-sge-twin-XXXXXX)
+. "$here/../twin/scheduler-suite.sh"
+twin_setup sge mnsgt
 twin_pid=""
 cleanup () {
   [ -n "$twin_pid" ] && kill "$twin_pid" 2>/dev/null && wait "$twin_pid" 2>/dev/null
   "$here/sge-down.sh" 2>&1 | diag
-  for u in "${users[@]}" "${twin_accounts[@]}"; do
-    id "$u" >/dev/null 2>&1 && userdel "$u" 2>/dev/null
-  done
+  accounts_remove "${users[@]}" "${twin_accounts[@]}"
   rm -rf "$twin_dir"
 }
 trap cleanup EXIT
@@ -59,16 +55,10 @@ trap 'exit 1' INT TERM
 
 twin_policies=""
 if [ -n "$controller" ]; then
-  twin_files=()
-  for s in "${twin_scenarios[@]}"; do twin_files+=("$here/../twin/scenarios/$s.twin"); done
-  twin_policies=$(python3 "$here/../twin/scheduler-twin.py" prepare sge "$twin_dir" "${twin_files[@]}" | tr '\n' ' ') ||
+  twin_policies=$(twin_prepare sge) ||
     echo "# scheduler-twin.py prepare failed: the twin scenarios will not find their queues"
 fi
-# the accounts are made while the daemons come up (useradd takes a while)
-( for u in "${users[@]}" "${twin_accounts[@]}"; do
-    id "$u" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$u"
-  done ) &
-accounts_pid=$!
+accounts_add "${users[@]}" "${twin_accounts[@]}"
 if ! MINNA_SGE_EXTRA_POLICIES="$twin_policies" "$here/sge-up.sh" "$here/test-policy.conf" 2>&1 | diag; then
   echo "Bail out! sge-up.sh failed"
   exit 1

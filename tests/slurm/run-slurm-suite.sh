@@ -36,15 +36,11 @@ users=(mnsl1 mnsl2 mnsl3 mnsl4 mnsl5 mnsl6 mnsl7)
 # The twin scenarios on this Slurm (issue 14, tests/twin/scheduler-twin.py):
 # each with a partition, nodes and QOS of its own, exported beside the
 # suite's policy at bring-up; a lecture needs 41 accounts.
-twin_scenarios=(lecture-burst memory-hog gpu-capped scheduler-queue)
-twin_accounts=()
-for i in $(seq -w 1 41); do twin_accounts+=("mnslt$i"); done
-twin_dir=$(mktemp -d /var/tmp/minna-slurm-twin-XXXXXX)
+. "$here/../twin/scheduler-suite.sh"
+twin_setup slurm mnslt
 cleanup () {
   "$here/slurm-down.sh" 2>&1 | diag
-  for u in "${users[@]}" "${twin_accounts[@]}"; do
-    id "$u" >/dev/null 2>&1 && userdel "$u" 2>/dev/null
-  done
+  accounts_remove "${users[@]}" "${twin_accounts[@]}"
   rm -rf "$twin_dir"
 }
 trap cleanup EXIT
@@ -52,16 +48,10 @@ trap 'exit 1' INT TERM
 
 twin_policies=""
 if [ -n "$controller" ]; then
-  twin_files=()
-  for s in "${twin_scenarios[@]}"; do twin_files+=("$here/../twin/scenarios/$s.twin"); done
-  twin_policies=$(python3 "$here/../twin/scheduler-twin.py" prepare slurm "$twin_dir" "${twin_files[@]}" | tr '\n' ' ') ||
+  twin_policies=$(twin_prepare slurm) ||
     echo "# scheduler-twin.py prepare failed: the twin scenarios will not find their partitions"
 fi
-# the accounts are made while the daemons come up (useradd takes a while)
-( for u in "${users[@]}" "${twin_accounts[@]}"; do
-    id "$u" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$u"
-  done ) &
-accounts_pid=$!
+accounts_add "${users[@]}" "${twin_accounts[@]}"
 if ! MINNA_SLURM_EXTRA_POLICIES="$twin_policies" "$here/slurm-up.sh" "$here/test-policy.conf" 2>&1 | diag; then
   echo "Bail out! slurm-up.sh failed"
   exit 1
