@@ -13,7 +13,7 @@
 /* ---- Codes as text --------------------------------------------------------- */
 
 static const gchar *const wait_reason_names[] = {
-  "none", "slots", "memory", "gpus", "gpu-memory", NULL
+  "none", "slots", "memory", "gpus", "gpu-memory", "unavailable", NULL
 };
 
 static const gchar *const end_reason_names[] = {
@@ -323,6 +323,14 @@ static const MnBackendSupport support_table[MN_ASPECT_N][MN_BACKEND_N] = {
     { AP, "the backend cancels a job that does not start within its wait" },
     { EX, "qsub -now y" },
   },
+  [MN_ASPECT_NODE_AVAILABILITY] = {
+    { NO, "one host, always taken as available" },
+    { NO, "one host, always taken as available" },
+    { CT, "the controller asks sinfo for the partition's node states once per poll "
+          "round (at most every 5 s); drained, down, failing, maintenance or not "
+          "responding nodes get no new job, waiting jobs start when they return" },
+    { NO, "Grid Engine places jobs itself and skips disabled or alarmed hosts" },
+  },
 };
 
 const MnBackendSupport *
@@ -347,7 +355,8 @@ mn_policy_aspect_to_string (MnPolicyAspect aspect)
 {
   static const gchar *const names[] = {
     "memory-limit", "swap", "node-overcommit", "placement", "cpuset", "cpu-quota",
-    "gpu-devices", "gpu-memory", "walltime", "idle", "user-limit", "give-up", NULL
+    "gpu-devices", "gpu-memory", "walltime", "idle", "user-limit", "give-up",
+    "node-availability", NULL
   };
 
   return mn_policy_name_of (names, G_N_ELEMENTS (names), aspect, "unknown");
@@ -384,6 +393,11 @@ mn_policy_describe_model (void)
     "  idle      no kernel busy and no kernel activity (Jupyter /api/kernels\n"
     "            execution_state, last_activity) for [queue] idle_timeout; relay\n"
     "            traffic counts only when the kernels cannot be asked.\n"
+    "\nNODE AVAILABILITY: a node the backend reports unavailable (Slurm: drained,\n"
+    "down, failing, maintenance, not responding) gets no new job; its running jobs\n"
+    "are left alone (the scheduler says what becomes of them); requests that only it\n"
+    "could take wait (wait reason unavailable) and start, in FIFO order, when it is\n"
+    "back; start estimates do not count on it.\n"
     "\nOVER-SUBSCRIPTION ([oversubscribe] design = oversubscribe, or hybrid when\n"
     "interactive.q is full): a job starts on a batch node that holds fewer than\n"
     "max_extra_jobs_per_node interactive jobs and whose headroom, [node] memory - the\n"

@@ -41,8 +41,9 @@ typedef struct {
 } MnLogical;
 
 typedef struct {
-  guint64 memory_committed_mb;
-  guint   jobs;
+  guint64  memory_committed_mb;
+  guint    jobs;
+  gboolean unavailable;  /* the backend says it takes no new job (drained, down) */
 } MnNode;
 
 /* What placement looks at; copied whole by estimate_start for its replay. */
@@ -173,22 +174,25 @@ logical_fits (const MnLoad *load, const MnLogical *lg, const MnJob *job)
     }
 }
 
-/* The placement rule of mn-policy.h, steps 1-4. */
+/* The placement rule of mn-policy.h, steps 1-4, over the available nodes
+ * (and the unavailable ones too with @any_node: would it fit there?). */
 static gboolean
-load_find (const MnLoad *load, const MnJob *job, guint *node, guint *logical)
+load_find_among (const MnLoad *load, const MnJob *job, gboolean any_node,
+                 guint *node, guint *logical)
 {
   const MnPolicyConfig *c = load->config;
   gboolean found = FALSE;
   guint best_jobs = 0;
   guint64 best_free = 0;
 
+  /* free_slots counts the unavailable nodes' slots too: an upper bound */
   if (load->free_slots <= 0)
     return FALSE;
   for (guint n = 0; n < c->nodes; n++)
     {
       guint64 free_mem = node_free_memory (load, n);
 
-      if (job->memory_mb > free_mem)
+      if (job->memory_mb > free_mem || (load->node[n].unavailable && !any_node))
         continue;
       for (guint l = 0; l < c->logical_per_node; l++)
         {
@@ -211,6 +215,12 @@ load_find (const MnLoad *load, const MnJob *job, guint *node, guint *logical)
         }
     }
   return found;
+}
+
+static gboolean
+load_find (const MnLoad *load, const MnJob *job, guint *node, guint *logical)
+{
+  return load_find_among (load, job, FALSE, node, logical);
 }
 
 /* The GPUs a job of @gpus GPUs gets on logical node @l (mn-policy.h, GPU):
@@ -271,15 +281,19 @@ load_remove (MnLoad *load, const MnJob *job, guint n, guint l, guint64 gpu_mask)
     lg->gpu_memory_reserved_mb -= job->gpu_memory_mb;
 }
 
-/* Why load_find found nothing for @job (MnWaitReason's order). */
+/* Why load_find found nothing for @job: UNAVAILABLE when it would fit on an
+ * unavailable node, else MnWaitReason's order over the available ones. */
 static MnWaitReason
 load_why_not (const MnLoad *load, const MnJob *job)
 {
   const MnPolicyConfig *c = load->config;
   gboolean slot = FALSE, memory = FALSE;
+  guint n_fit, l_fit;
 
+  if (load_find_among (load, job, TRUE, &n_fit, &l_fit))
+    return MN_WAIT_UNAVAILABLE;
   for (guint n = 0; n < c->nodes; n++)
-    for (guint l = 0; l < c->logical_per_node; l++)
+    for (guint l = 0; l < c->logical_per_node && !load->node[n].unavailable; l++)
       {
         const MnLogical *lg = &load->logical[n * c->logical_per_node + l];
 
@@ -640,6 +654,9 @@ node_room (const MnLoad *load, guint n, guint64 *free_mem, guint64 *gpu_room)
   gboolean any = FALSE;
 
   *gpu_room = 0;
+  *free_mem = 0;
+  if (load->node[n].unavailable)
+    return FALSE;
   for (guint l = 0; l < c->logical_per_node; l++)
     {
       const MnLogical *lg = &load->logical[n * c->logical_per_node + l];
@@ -753,10 +770,13 @@ mn_policy_state_request (MnPolicyState *state, const MnPolicyRequest *request,
   if (request->if_busy == MN_IF_BUSY_GIVE_UP)
     {
       reject (decision, MN_REJECT_BUSY_GIVE_UP,
-              g_strdup_printf ("%s has no free slot for this request (%u jobs "
+              g_strdup_printf ("%s has no free slot for this request%s (%u jobs "
                                "running, %u waiting) and the request asked not "
-                               "to wait", c->queue_name, state->n_running,
-                               state->fifo.length));
+                               "to wait", c->queue_name,
+                               decision->wait_reason == MN_WAIT_UNAVAILABLE
+                               ? " on a node that is available (the others are"
+                                 " drained or down)" : "",
+                               state->n_running, state->fifo.length));
       return;
     }
   job = g_memdup2 (&shape, sizeof shape);
@@ -904,6 +924,31 @@ mn_policy_state_set_walltime (MnPolicyState *state, guint64 job_id, gint64 wallt
     return FALSE;
   job->walltime = walltime;
   return TRUE;
+}
+
+gboolean
+mn_policy_state_set_node_available (MnPolicyState *state, guint node, gboolean available,
+                                    gint64 now, GArray *started)
+{
+  MnNode *n;
+
+  if (node >= state->config->nodes)
+    return FALSE;
+  n = &state->load.node[node];
+  if (!n->unavailable == !!available)
+    return FALSE;
+  n->unavailable = !available;
+  /* Nothing waiting fitted an available node before (each request starts
+   * as soon as it fits), so only this node can start someone now. */
+  if (available)
+    start_on_node (state, node, now, started);
+  return TRUE;
+}
+
+gboolean
+mn_policy_state_node_available (MnPolicyState *state, guint node)
+{
+  return node < state->config->nodes && !state->load.node[node].unavailable;
 }
 
 gboolean
@@ -1149,6 +1194,7 @@ mn_policy_state_node_info (MnPolicyState *state, guint node, MnNodeInfo *info)
   g_return_if_fail (node < state->config->nodes);
   info->memory_committed_mb = state->load.node[node].memory_committed_mb;
   info->jobs = state->load.node[node].jobs;
+  info->available = !state->load.node[node].unavailable;
 }
 
 gboolean

@@ -30,6 +30,8 @@
  * (mn_policy_submit_args_slurm: --nodelist and the logical node's "lnode"
  * GRES, bound to its socket's cores, with --gres-flags=enforce-binding), and
  * Slurm allocates exactly that socket, whichever rule is configured.
+ * Only nodes the backend reports available take new jobs (NODE
+ * AVAILABILITY, below).
  * Waiting: requests that may not start now (and want to wait) join one FIFO.
  * On every release the FIFO is scanned in order and each request that can
  * start (placement finds room and the user is under the per-user limit)
@@ -291,13 +293,16 @@ typedef enum {
 } MnRejectReason;
 
 /* Why a request could not start at once (WAIT, and REJECT busy-give-up):
- * the first of these, in this order, that no logical node passes. */
+ * UNAVAILABLE when an unavailable node could take it, else the first of
+ * these, in this order, that no logical node of an available node passes. */
 typedef enum {
   MN_WAIT_NONE = 0,
   MN_WAIT_SLOTS,       /* every logical node holds max_jobs jobs */
   MN_WAIT_MEMORY,      /* no node with a free slot has L uncommitted (RAM + swap) */
   MN_WAIT_GPUS,        /* EXCLUSIVE: no free slot with g unreserved GPUs there */
   MN_WAIT_GPU_MEMORY,  /* CAPPED: no free slot with the GPU memory unreserved */
+  MN_WAIT_UNAVAILABLE, /* it would fit on a node that is unavailable (drained, down):
+                        * checked first, before the others */
 } MnWaitReason;
 
 /* How a session ended; the simulator's statuses and the controller's stored
@@ -439,10 +444,32 @@ gboolean mn_policy_state_allocation (MnPolicyState      *state,
                                      guint64             job_id,
                                      MnPolicyAllocation *allocation);
 
+/* NODE AVAILABILITY.  Whether policy node @node takes new jobs, as the
+ * backend observes it (a Slurm node drained, down, failing, in maintenance,
+ * not responding: mn-backend-slurm-nodes.c says which states count).  Every
+ * node is available in a new state.  An unavailable node gets no new
+ * placement: requests that only it could take wait (MN_WAIT_UNAVAILABLE;
+ * with give_up they are refused), estimates do not count on it, and a job
+ * released there starts no one.  Jobs running there are left as they are:
+ * the backend reports what becomes of them.  When the node is available
+ * again, the waiting requests that now fit start, in FIFO order, exactly as
+ * after a release: their START decisions are appended to @started (an
+ * array of MnDecision, may be NULL).  Returns TRUE if the node's
+ * availability changed, FALSE if not or @node is out of range. */
+gboolean mn_policy_state_set_node_available (MnPolicyState *state,
+                                             guint          node,
+                                             gboolean       available,
+                                             gint64         now,
+                                             GArray        *started);
+/* FALSE for an unavailable node, or one out of range. */
+gboolean mn_policy_state_node_available (MnPolicyState *state, guint node);
+
 /* Estimated start of @job_id (waiting) or of a new request (job_id = 0 with
  * @request), from the walltimes of running jobs: running jobs are assumed to
- * end at start + walltime and the FIFO ahead is replayed.  Returns @now if it
- * would start now, G_MAXINT64 if it can never start (over a cap). */
+ * end at start + walltime and the FIFO ahead is replayed, on the available
+ * nodes only (an unavailable node is taken to stay so).  Returns @now if it
+ * would start now, G_MAXINT64 if it can never start (over a cap, or only an
+ * unavailable node could take it). */
 gint64 mn_policy_state_estimate_start (MnPolicyState         *state,
                                        guint64                job_id,
                                        const MnPolicyRequest *request,
@@ -458,9 +485,10 @@ typedef struct {
 } MnLogicalNodeInfo;
 
 typedef struct {
-  guint   node;
-  guint64 memory_committed_mb;
-  guint   jobs;
+  guint    node;
+  guint64  memory_committed_mb;
+  guint    jobs;
+  gboolean available;        /* mn_policy_state_set_node_available */
 } MnNodeInfo;
 
 guint mn_policy_state_n_running (MnPolicyState *state);
@@ -624,6 +652,7 @@ typedef enum {
   MN_ASPECT_IDLE,             /* idle_timeout on kernel inactivity */
   MN_ASPECT_USER_LIMIT,       /* max_jobs_per_user, running + waiting */
   MN_ASPECT_GIVE_UP,          /* if_busy = give_up: start now or never */
+  MN_ASPECT_NODE_AVAILABILITY, /* no new job on a drained / down node */
   MN_ASPECT_N,
 } MnPolicyAspect;
 

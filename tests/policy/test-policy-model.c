@@ -383,7 +383,7 @@ test_codes (void)
       g_assert_true (mn_end_reason_from_string (mn_end_reason_to_string (r), &back));
       g_assert_cmpint (back, ==, r);
     }
-  for (guint r = MN_WAIT_NONE; r <= MN_WAIT_GPU_MEMORY; r++)
+  for (guint r = MN_WAIT_NONE; r <= MN_WAIT_UNAVAILABLE; r++)
     {
       MnWaitReason back = MN_WAIT_NONE;
 
