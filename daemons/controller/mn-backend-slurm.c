@@ -4,6 +4,7 @@
 #include "mn-backend-slurm.h"
 #include "mn-controller-config.h"
 #include "mn-backend-command.h"
+#include "mn-backend-slurm-nodes.h"
 
 #include <grp.h>
 #include <pwd.h>
@@ -32,6 +33,8 @@ typedef struct {
   /* The partition's nodes in Slurm's order (policy node i is the i-th):
    * asked once, at the first submission that names a node; under @lock */
   GStrv       nodes;
+  /* sinfo lines already reported as not understood (each logged once) */
+  GHashTable *told;
 } MnBackendSlurm;
 
 #define UNREACHABLE_AGE (10 * G_USEC_PER_SEC)
@@ -93,14 +96,13 @@ squeue_state (MnBackendSlurm *self, const gchar *job_id, GError **error)
   return g_strdup (g_strstrip (out));
 }
 
-/* Slurm's name of policy node @node: the @node-th node of the partition as
- * slurmctld lists it (scontrol show hostnames of its Nodes=, in Slurm's
- * node order), which the export writes as <partition>1..N. */
-static gchar *
-partition_node (MnBackendSlurm *self, guint node, GError **error)
+/* The partition's nodes, policy node i the i-th: as slurmctld lists them
+ * (scontrol show hostnames of its Nodes=, in Slurm's node order), which the
+ * export writes as <partition>1..N.  Asked once. */
+static GStrv
+partition_nodes (MnBackendSlurm *self, GError **error)
 {
   g_auto(GStrv) nodes = NULL;
-  gchar *name = NULL;
 
   g_mutex_lock (&self->lock);
   nodes = g_strdupv (self->nodes);
@@ -136,6 +138,18 @@ partition_node (MnBackendSlurm *self, guint node, GError **error)
         self->nodes = g_strdupv (nodes);
       g_mutex_unlock (&self->lock);
     }
+  return g_steal_pointer (&nodes);
+}
+
+/* Slurm's name of policy node @node. */
+static gchar *
+partition_node (MnBackendSlurm *self, guint node, GError **error)
+{
+  g_auto(GStrv) nodes = partition_nodes (self, error);
+  gchar *name = NULL;
+
+  if (nodes == NULL)
+    return NULL;
   if (node < g_strv_length (nodes) && nodes[node][0] != '\0')
     name = g_strdup (nodes[node]);
   else
@@ -583,6 +597,53 @@ slurm_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError 
   return g_steal_pointer (&result);
 }
 
+/* The partition's node states (sinfo %T) by policy node: which take new
+ * jobs is mn-backend-slurm-nodes.c's decision.  A line sinfo prints that
+ * the parser does not take is logged once and its node left unsaid. */
+static GPtrArray *
+slurm_node_states (MnBackend *backend, guint n_nodes, GError **error)
+{
+  MnBackendSlurm *self = (MnBackendSlurm *) backend;
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_node_state_free);
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) states = NULL;
+  g_auto(GStrv) nodes = partition_nodes (self, error);
+  g_autofree gchar *text = NULL;
+  const gchar *argv[] = { "sinfo", "-h", "-N", "-p", self->partition, "-o", "%N|%T", NULL };
+  guint n_partition;
+
+  if (nodes == NULL || !run (self, argv, &text, NULL, error))
+    {
+      g_prefix_error (error, "the node states of partition %s: ", self->partition);
+      return NULL;
+    }
+  states = mn_slurm_sinfo_node_states (text, problems);
+  g_mutex_lock (&self->lock);
+  if (g_hash_table_size (self->told) > 256)
+    g_hash_table_remove_all (self->told);   /* bounded: an odd line may come back then */
+  for (guint i = 0; i < problems->len; i++)
+    if (g_hash_table_add (self->told, g_strdup (g_ptr_array_index (problems, i))))
+      g_message ("sinfo -p %s -o '%%N|%%T': %s (ignored)", self->partition,
+                 (const gchar *) g_ptr_array_index (problems, i));
+  g_mutex_unlock (&self->lock);
+  n_partition = g_strv_length (nodes);
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      const gchar *state = i < n_partition ? g_hash_table_lookup (states, nodes[i]) : NULL;
+      MnNodeState *ns = NULL;
+
+      if (state != NULL)
+        {
+          ns = g_new0 (MnNodeState, 1);
+          ns->name = g_strdup (nodes[i]);
+          ns->state = g_strdup (state);
+          mn_slurm_node_state_available (state, &ns->available);
+        }
+      g_ptr_array_add (out, ns);
+    }
+  return g_steal_pointer (&out);
+}
+
 /* Every job in slurmctld's queue named minna-<session>, whoever owns it
  * (one squeue; its default states: pending, running, completing...). */
 static GPtrArray *
@@ -649,6 +710,7 @@ slurm_free (MnBackend *backend)
   g_hash_table_unref (self->node_addr);
   g_clear_pointer (&self->dead, g_hash_table_unref);
   g_strfreev (self->nodes);
+  g_hash_table_unref (self->told);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -665,6 +727,7 @@ static const MnBackendClass slurm_class = {
   .describe = slurm_describe,
   .check_policy = slurm_check_policy,
   .list_jobs = slurm_list_jobs,
+  .node_states = slurm_node_states,
   .free = slurm_free,
 };
 
@@ -693,5 +756,6 @@ mn_backend_slurm_new (const MnBackendSlurmOptions *options, GError **error)
   self->give_up_after = options->give_up_after ? options->give_up_after : 10;
   g_mutex_init (&self->lock);
   self->node_addr = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->told = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return &self->parent;
 }

@@ -124,6 +124,13 @@ mn_manager_try_finish (MnControllerManager *self, MnSession *s, MnSessionState s
   if (had_slot)
     mn_policy_state_release (self->policy, (guint64) s->num, now, started);
   mn_manager_untrack (self, s);
+  mn_manager_start_admitted (self, started);
+  return TRUE;
+}
+
+void
+mn_manager_start_admitted (MnControllerManager *self, GArray *started)
+{
   for (guint i = 0; i < started->len; i++)
     {
       MnDecision *d = &g_array_index (started, MnDecision, i);
@@ -145,7 +152,7 @@ mn_manager_try_finish (MnControllerManager *self, MnSession *s, MnSessionState s
         }
       mn_decision_clear (d);
     }
-  return TRUE;
+  g_array_set_size (started, 0);
 }
 
 void
@@ -436,6 +443,7 @@ mn_controller_manager_set_policy (MnControllerManager *self, const MnPolicyConfi
   gpointer v;
   mn_policy_state_free (self->policy);
   self->policy = mn_policy_state_new (policy);
+  mn_manager_nodes_reapply (self);   /* before the waiting sessions are placed */
   g_hash_table_iter_init (&it, self->live);
   while (g_hash_table_iter_next (&it, NULL, &v))
     g_ptr_array_add (sessions, v);

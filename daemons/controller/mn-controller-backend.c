@@ -115,6 +115,28 @@ mn_backend_remove_leftover (MnBackend *self, const MnBackendJob *job, GError **e
   return self->klass->remove_leftover (self, job, error);
 }
 
+void
+mn_node_state_free (MnNodeState *state)
+{
+  if (state == NULL)
+    return;
+  g_free (state->name);
+  g_free (state->state);
+  g_free (state);
+}
+
+GPtrArray *
+mn_backend_node_states (MnBackend *self, guint n_nodes, GError **error)
+{
+  if (self->klass->node_states == NULL)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_NOT_ALLOWED,
+                   "the %s backend does not report node states", self->klass->name);
+      return NULL;
+    }
+  return self->klass->node_states (self, n_nodes, error);
+}
+
 GPtrArray *
 mn_backend_list_jobs (MnBackend *self, GError **error)
 {

@@ -81,6 +81,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnBackendJob, mn_backend_job_free)
 /* "minna-ID" -> "ID" (a copy); NULL for any other job name. */
 gchar        *mn_backend_session_of_job_name (const gchar *name);
 
+/* One policy node as its scheduler sees it (node_states). */
+typedef struct {
+  gboolean  available;  /* takes new jobs (the policy's NODE AVAILABILITY) */
+  gchar    *name;       /* the scheduler's name of the node: "interactive2" */
+  gchar    *state;      /* the scheduler's words for its state: "drained", "idle*" */
+} MnNodeState;
+
+void mn_node_state_free (MnNodeState *state);
+
 typedef struct _MnBackend MnBackend;
 
 typedef struct {
@@ -124,6 +133,13 @@ typedef struct {
    * answer).  Blocks like cancel() where commands_block. */
   gboolean    (*extend)   (MnBackend *self, const gchar *job_id, gint64 walltime,
                            gint64 now, GError **error);
+  /* Optional: whether each of the policy's @n_nodes nodes takes new jobs,
+   * as the scheduler says now: @n_nodes MnNodeState* in policy node order
+   * (a NULL entry: it says nothing of that node, which keeps what it was),
+   * or NULL with @error when the scheduler could not be asked.  Without it
+   * (local, Grid Engine) every node is always available.  Blocks like
+   * poll(); the controller asks at most once per poll round. */
+  GPtrArray  *(*node_states) (MnBackend *self, guint n_nodes, GError **error);
   void        (*free)     (MnBackend *self);
 } MnBackendClass;
 
@@ -146,6 +162,9 @@ gboolean    mn_backend_check_policy (MnBackend *self, const MnPolicyConfig *poli
 GPtrArray  *mn_backend_list_jobs (MnBackend *self, GError **error);
 /* FALSE (MN_CONTROLLER_ERROR_NOT_ALLOWED) for a backend without it. */
 gboolean    mn_backend_remove_leftover (MnBackend *self, const MnBackendJob *job, GError **error);
+/* MnNodeState*; NULL with MN_CONTROLLER_ERROR_NOT_ALLOWED for a backend
+ * without node_states(), or its error. */
+GPtrArray  *mn_backend_node_states (MnBackend *self, guint n_nodes, GError **error);
 void        mn_backend_free (MnBackend *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MnBackend, mn_backend_free)
 

@@ -74,6 +74,10 @@ struct _MnControllerManager {
   GHashTable         *waiters;     /* id -> Waiter*: whom to tell when its row is stored */
   GPtrArray          *births;      /* Birth*: rows whose batch ended, to start or drop */
   guint               births_source;
+  /* node availability (mn-controller-nodes.c): per policy node, NULL while
+   * available, else the scheduler's name and words ("interactive2: drained") */
+  GPtrArray          *unavailable;
+  gint64              nodes_asked;  /* the manager's clock (s), 0: never */
 };
 
 /* A session's end that could not be stored: retried with back-off until it
@@ -170,6 +174,21 @@ void      mn_manager_finish (MnControllerManager *self, MnSession *s, MnSessionS
  * changed, no retry): a user's stop. */
 gboolean  mn_manager_try_finish (MnControllerManager *self, MnSession *s, MnSessionState state,
                                  MnEndReason end, const gchar *reason, GError **error);
+
+/* The START decisions the policy made on its own (a release, a node back):
+ * each waiting session is stored as admitted and its job submitted; @started
+ * (MnDecision) is emptied. */
+void      mn_manager_start_admitted (MnControllerManager *self, GArray *started);
+
+/* mn-controller-nodes.c: node availability from the backend (issue 14) */
+/* Whether this poll round should ask the backend's node states. */
+gboolean  mn_manager_nodes_due (MnControllerManager *self);
+/* The backend's answer (@states NULL: it failed with @error): hands each
+ * change to the policy (logged once), starts whom a node's return admits. */
+void      mn_manager_nodes_apply (MnControllerManager *self, GPtrArray *states,
+                                  const GError *error);
+/* A new policy state: the unavailable nodes it must know of. */
+void      mn_manager_nodes_reapply (MnControllerManager *self);
 
 /* mn-controller-faults.c */
 void      mn_manager_pending_free (PendingFinish *p);

@@ -86,6 +86,7 @@ mn_controller_manager_new (const MnControllerConfig *config, const MnPolicyConfi
   self->cancel_on_finish = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->log = mn_log_limit_new (G_LOG_DOMAIN, 60);
   self->reconcile = g_ptr_array_new_with_free_func (g_free);
+  self->unavailable = g_ptr_array_new_with_free_func (g_free);
   /* enough for a lecture's submissions to overlap their waits on the
    * kernel (cgroups, exec) and the scheduler's commands; more took CPU from
    * the main loop (the same process, the same cgroup's share) and the
@@ -126,6 +127,7 @@ manager_clear (MnControllerManager *self)
   mn_log_limit_free (self->log);
   g_free (self->store_error);
   g_ptr_array_unref (self->reconcile);
+  g_ptr_array_unref (self->unavailable);
   /* every item holds a reference: none is queued or running by now */
   g_thread_pool_free (self->workers, FALSE, TRUE);
   g_thread_pool_free (self->poller, FALSE, TRUE);

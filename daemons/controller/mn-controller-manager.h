@@ -154,6 +154,11 @@ MnBackend            *mn_controller_manager_get_backend (MnControllerManager *se
 gint64                mn_controller_manager_now (MnControllerManager *self);
 gchar                *mn_controller_manager_session_dir (MnControllerManager *self,
                                                          const gchar *id);
+/* Why policy node @node takes no new session ("interactive2: drained", the
+ * scheduler's name and words), NULL while it is available (or the backend
+ * does not report node states). */
+const gchar          *mn_controller_manager_node_unavailable (MnControllerManager *self,
+                                                              guint node);
 /* Replaces the policy (SIGHUP); live sessions are carried over.  Call
  * mn_controller_manager_check_host() on it first. */
 void                  mn_controller_manager_set_policy (MnControllerManager *self,

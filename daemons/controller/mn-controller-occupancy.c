@@ -100,8 +100,17 @@ mn_api_add_occupancy (JsonBuilder *b, MnControllerManager *manager, gboolean adm
       json_builder_add_int_value (b, ni.jobs);
       json_builder_set_member_name (b, "memory_committed_gb");
       json_builder_add_double_value (b, ni.memory_committed_mb / 1024.0);
+      /* takes new sessions (the scheduler does not say it is drained, down...) */
+      json_builder_set_member_name (b, "available");
+      json_builder_add_boolean_value (b, ni.available);
       if (admin_detail)
         {
+          const gchar *why = mn_controller_manager_node_unavailable (manager, n);
+          json_builder_set_member_name (b, "unavailable");
+          if (why != NULL)
+            json_builder_add_string_value (b, why);
+          else
+            json_builder_add_null_value (b);
           json_builder_set_member_name (b, "memory_gb");
           json_builder_add_double_value (b, (c->node_memory_mb + c->node_swap_mb) / 1024.0);
         }

@@ -266,6 +266,9 @@ typedef struct {
   gint64      now;
   GHashTable *statuses;
   GError     *error;
+  guint       n_nodes;   /* > 0: ask the node states too (mn-controller-nodes.c) */
+  GPtrArray  *nodes;
+  GError     *nodes_error;
 } PollCall;
 
 static void
@@ -277,22 +280,32 @@ poll_call_free (PollCall *c)
   g_strfreev (c->job_ids);
   g_clear_pointer (&c->statuses, g_hash_table_unref);
   g_clear_error (&c->error);
+  g_clear_pointer (&c->nodes, g_ptr_array_unref);
+  g_clear_error (&c->nodes_error);
   g_free (c);
 }
 
+/* In the poll's thread for backends whose commands block, else inline. */
 static void
 poll_work (gpointer data)
 {
   PollCall *c = data;
-  c->statuses = mn_backend_poll (c->self->backend, (const gchar *const *) c->job_ids, c->now,
-                                 &c->error);
+  if (c->n_nodes > 0)
+    c->nodes = mn_backend_node_states (c->self->backend, c->n_nodes, &c->nodes_error);
+  if (c->job_ids[0] != NULL)
+    c->statuses = mn_backend_poll (c->self->backend, (const gchar *const *) c->job_ids, c->now,
+                                   &c->error);
 }
 
 static void
 poll_done (gpointer data)
 {
   PollCall *c = data;
-  if (c->statuses == NULL)
+  /* availability first: a slot freed below on a node just drained must not
+   * start a waiting session there */
+  if (c->n_nodes > 0)
+    mn_manager_nodes_apply (c->self, c->nodes, c->nodes_error);
+  if (c->job_ids[0] != NULL && c->statuses == NULL)
     c->self->counters.poll_errors++;
   apply_statuses (c->self, c->asked, c->statuses, c->error);
 }
@@ -302,11 +315,11 @@ mn_controller_manager_tick (MnControllerManager *self)
 {
   g_autoptr(GHashTable) asked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GHashTable) statuses = NULL;
-  g_autoptr(GError) error = NULL;
   gint64 now = mn_controller_manager_now (self);
   GHashTableIter it;
   gpointer v;
+  PollCall *c;
+  guint n_nodes;
 
   self->ticks++;
   if (self->refill_needed)
@@ -330,27 +343,28 @@ mn_controller_manager_tick (MnControllerManager *self)
       else if (s->state == MN_SESSION_STARTING && s->job_id == NULL)
         g_hash_table_replace (asked, g_strdup (s->id), g_strdup (""));
     }
-  if (g_hash_table_size (asked) == 0)
+  /* node states are asked also with no job to poll: a session launched
+   * next must not be placed on a node drained meanwhile */
+  n_nodes = mn_manager_nodes_due (self) ? mn_policy_state_get_config (self->policy)->nodes : 0;
+  if (g_hash_table_size (asked) == 0 && n_nodes == 0)
     return;
   g_ptr_array_add (ids, NULL);
-  self->counters.polls++;
-  if (ids->len > 1 && self->backend->klass->commands_block)
+  if (g_hash_table_size (asked) > 0)
+    self->counters.polls++;
+  c = g_new0 (PollCall, 1);
+  c->self = mn_controller_manager_ref (self);
+  c->asked = g_steal_pointer (&asked);
+  c->job_ids = (GStrv) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
+  c->now = now;
+  c->n_nodes = n_nodes;
+  self->polling = TRUE;
+  if ((c->job_ids[0] != NULL || n_nodes > 0) && self->backend->klass->commands_block)
     {
-      PollCall *c = g_new0 (PollCall, 1);
-      c->self = mn_controller_manager_ref (self);
-      c->asked = g_steal_pointer (&asked);
-      c->job_ids = (GStrv) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
-      c->now = now;
-      self->polling = TRUE;
       mn_manager_run_poll (self, poll_work, poll_done, c, (GDestroyNotify) poll_call_free);
       return;
     }
-  if (ids->len > 1)
-    {
-      statuses = mn_backend_poll (self->backend, (const gchar *const *) ids->pdata, now, &error);
-      if (statuses == NULL)
-        self->counters.poll_errors++;
-    }
-  apply_statuses (self, asked, statuses, error);
+  poll_work (c);
+  poll_done (c);
+  poll_call_free (c);
 }
 

@@ -29,6 +29,11 @@ typedef struct {
   /* submit_in_thread: submissions wait for the test to open this gate */
   gboolean    submit_gated;
   guint       submits_waiting;  /* in fake_submit, behind the gate */
+  /* node_states (the "nodes" class): each node's state, NULL says nothing;
+   * "idle" or anything else = unavailable */
+  const gchar *node_state[4];
+  gboolean    fail_nodes;
+  guint       node_asks;
 } FakeBackend;
 
 static gchar *
@@ -116,6 +121,33 @@ fake_poll (MnBackend *b, const gchar *const *ids, gint64 now, GError **error)
   return out;
 }
 
+static GPtrArray *
+fake_node_states (MnBackend *b, guint n_nodes, GError **error)
+{
+  FakeBackend *f = (FakeBackend *) b;
+  GPtrArray *out;
+  f->node_asks++;
+  if (f->fail_nodes)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_UNREACHABLE, "sinfo timed out");
+      return NULL;
+    }
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_node_state_free);
+  for (guint n = 0; n < n_nodes; n++)
+    {
+      MnNodeState *ns = NULL;
+      if (n < G_N_ELEMENTS (f->node_state) && f->node_state[n] != NULL)
+        {
+          ns = g_new0 (MnNodeState, 1);
+          ns->name = g_strdup_printf ("n%u", n);
+          ns->state = g_strdup (f->node_state[n]);
+          ns->available = g_str_equal (ns->state, "idle");
+        }
+      g_ptr_array_add (out, ns);
+    }
+  return out;
+}
+
 static gchar *fake_describe (MnBackend *b) { return g_strdup ("fake"); }
 
 static void
@@ -168,6 +200,16 @@ static const MnBackendClass fake_scheduler_class = {
   .free = fake_free,
 };
 
+static const MnBackendClass fake_nodes_class = {
+  .name = "fake-nodes",
+  .submit = fake_submit,
+  .cancel = fake_cancel,
+  .poll = fake_poll,
+  .describe = fake_describe,
+  .node_states = fake_node_states,
+  .free = fake_free,
+};
+
 /* ---- fixture ----------------------------------------------------------------- */
 
 typedef struct {
@@ -182,6 +224,7 @@ typedef struct {
   gboolean             blocking; /* the backend's commands block (setup data) */
   gboolean             local;    /* the backend is named "local" (setup data) */
   gboolean             scheduler; /* commands and submissions block (setup data) */
+  gboolean             nodes;     /* the backend reports node states; 2 nodes (setup data) */
   gchar               *kernels;  /* what the app answers on api/kernels (JSON), NULL: 404 */
   guint                kernel_asks;
   /* held: api/kernels asks wait in kernel_calls for the test to answer them
@@ -300,7 +343,8 @@ make_manager (Fixture *fx)
   apps = mn_app_load_dir (appdir, &error);
   g_assert_no_error (error);
   fx->backend = g_new0 (FakeBackend, 1);
-  fx->backend->parent.klass = fx->blocking ? &fake_blocking_class
+  fx->backend->parent.klass = fx->nodes ? &fake_nodes_class
+                              : fx->blocking ? &fake_blocking_class
                               : fx->scheduler ? &fake_scheduler_class
                               : fx->local ? &fake_local_class : &fake_class;
   fx->backend->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -322,6 +366,7 @@ setup (Fixture *fx, gconstpointer data)
   fx->blocking = g_strcmp0 (data, "blocking") == 0;
   fx->local = g_strcmp0 (data, "local") == 0;
   fx->scheduler = g_strcmp0 (data, "scheduler") == 0;
+  fx->nodes = g_strcmp0 (data, "nodes") == 0;
   fx->dir = g_dir_make_tmp ("minna-ctl-XXXXXX", &error);
   g_assert_no_error (error);
   appdir = g_build_filename (fx->dir, "apps", NULL);
@@ -342,6 +387,8 @@ setup (Fixture *fx, gconstpointer data)
   fx->policy->nodes = 1;
   fx->policy->logical_per_node = 1;
   fx->policy->max_jobs_per_logical = fx->scheduler ? 8 : 2;
+  if (fx->nodes)
+    fx->policy->nodes = 2, fx->policy->max_jobs_per_logical = 1;
   fx->now = 1700000000;
   fx->ready = TRUE;
   make_manager (fx);
@@ -1597,6 +1644,81 @@ test_write_before_act (Fixture *fx, gconstpointer data)
   g_log_set_always_fatal (fatal);
 }
 
+static gint
+node_of (Fixture *fx, const gchar *id)
+{
+  g_autoptr(MnSession) s = mn_controller_manager_get (fx->manager, id, NULL);
+  g_assert_nonnull (s);
+  return s->node;
+}
+
+/* Node availability (issue 14): a node the backend reports drained gets no
+ * new session, a session only it could take waits, and starts there when
+ * the node is back; asked at most every 5 s of the manager's clock; a
+ * failed ask changes nothing; a new policy (SIGHUP) keeps what is known. */
+static void
+test_node_availability (Fixture *fx, gconstpointer data)
+{
+  FakeBackend *f = fx->backend;
+  MnPolicyState *ps;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnSession) a = NULL;
+  g_autoptr(MnSession) b = NULL;
+  g_autoptr(MnSession) b_now = NULL;
+
+  f->node_state[0] = "drained";
+  f->node_state[1] = "idle";
+  tick (fx);
+  g_assert_cmpuint (f->node_asks, ==, 1);
+  g_assert_false (mn_policy_state_node_available (mn_controller_manager_get_policy (fx->manager), 0));
+  g_assert_cmpstr (mn_controller_manager_node_unavailable (fx->manager, 0), ==, "n0: drained");
+  g_assert_null (mn_controller_manager_node_unavailable (fx->manager, 1));
+
+  /* the policy would place on node 0 first: it goes to node 1 */
+  a = launch (fx, "alice", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (state_of (fx, a->id), ==, MN_SESSION_STARTING);
+  g_assert_cmpint (node_of (fx, a->id), ==, 1);
+  b = launch (fx, "bob", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (b->state, ==, MN_SESSION_QUEUED);
+  g_assert_cmpstr (b->reason, ==, "waiting for room in interactive.q (unavailable)");
+
+  /* back, but not asked within 5 s; then asked: bob starts on node 0 */
+  f->node_state[0] = "idle";
+  fx->now += 2;
+  tick (fx);
+  g_assert_cmpuint (f->node_asks, ==, 1);
+  g_assert_cmpint (state_of (fx, b->id), ==, MN_SESSION_QUEUED);
+  fx->now += 3;
+  tick (fx);
+  g_assert_cmpuint (f->node_asks, ==, 2);
+  g_assert_cmpint (state_of (fx, b->id), ==, MN_SESSION_STARTING);
+  g_assert_cmpint (node_of (fx, b->id), ==, 0);
+  g_assert_null (mn_controller_manager_node_unavailable (fx->manager, 0));
+  b_now = mn_controller_manager_get (fx->manager, b->id, NULL);
+  g_assert_nonnull (b_now->job_id);   /* submitted */
+
+  /* node 1 drained under alice: she stays; a failed ask changes nothing */
+  f->node_state[1] = "down*";
+  fx->now += 5;
+  tick (fx);
+  g_assert_cmpstr (mn_controller_manager_node_unavailable (fx->manager, 1), ==, "n1: down*");
+  g_assert_cmpint (state_of (fx, a->id), ==, MN_SESSION_STARTING);
+  f->fail_nodes = TRUE;
+  f->node_state[1] = "idle";
+  fx->now += 5;
+  tick (fx);
+  g_assert_cmpuint (f->node_asks, ==, 4);
+  g_assert_cmpstr (mn_controller_manager_node_unavailable (fx->manager, 1), ==, "n1: down*");
+
+  /* SIGHUP: a new policy state knows node 1 is unavailable */
+  mn_controller_manager_set_policy (fx->manager, fx->policy);
+  ps = mn_controller_manager_get_policy (fx->manager);
+  g_assert_false (mn_policy_state_node_available (ps, 1));
+  g_assert_true (mn_policy_state_node_available (ps, 0));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1641,5 +1763,7 @@ main (int argc, char **argv)
               test_job_host_node, teardown);
   g_test_add ("/controller/session/poll-beside-submissions", Fixture, "scheduler", setup,
               test_poll_beside_submissions, teardown);
+  g_test_add ("/controller/session/node-availability", Fixture, "nodes", setup,
+              test_node_availability, teardown);
   return g_test_run ();
 }
