@@ -46,13 +46,15 @@ cleanup () {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-twin_policies=""
+extra_policies=""
 if [ -n "$controller" ]; then
-  twin_policies=$(twin_prepare slurm) ||
+  extra_policies=$(twin_prepare slurm) ||
     echo "# scheduler-twin.py prepare failed: the twin scenarios will not find their partitions"
+  # the node availability case's partition avail (controller-avail.py)
+  extra_policies="$extra_policies $here/avail-policy.conf"
 fi
 accounts_add "${users[@]}" "${twin_accounts[@]}"
-if ! MINNA_SLURM_EXTRA_POLICIES="$twin_policies" "$here/slurm-up.sh" "$here/test-policy.conf" 2>&1 | diag; then
+if ! MINNA_SLURM_EXTRA_POLICIES="$extra_policies" "$here/slurm-up.sh" "$here/test-policy.conf" 2>&1 | diag; then
   echo "Bail out! slurm-up.sh failed"
   exit 1
 fi
@@ -204,6 +206,23 @@ if [ -n "$controller" ]; then
   done < <(timeout 120 python3 "$here/../slurm/controller-reconcile.py" slurm "$controller" \
              "$here/test-policy.conf" mnsl1 mnsl2 2>&1 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-reconcile.py exited $rc"; })
   echo "# controller reconcile: $(( $(date +%s) - t_rec )) s"
+fi
+
+# --- issue 14: no new session on a drained node ---------------------------------
+# the controller on partition avail (avail-policy.conf): a drained node gets
+# no new session, a resumed one does again, with every node drained a launch
+# waits and starts on a resume (controller-avail.py; it resumes the nodes)
+if [ -n "$controller" ]; then
+  t_av=$(date +%s)
+  while IFS= read -r line; do
+    case $line in
+      "ok - "*) ok "node availability: ${line#ok - }" ;;
+      "not ok - "*) nok "node availability: ${line#not ok - }" ;;
+      *) echo "$line" ;;
+    esac
+  done < <(timeout 240 python3 "$here/controller-avail.py" "$controller" "$here/avail-policy.conf" \
+             mnsl1 mnsl2 mnsl3 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-avail.py exited $rc"; })
+  echo "# node availability: $(( $(date +%s) - t_av )) s"
 fi
 
 # --- issue 19: the over-subscribing export on the real slurmctld -----------------
