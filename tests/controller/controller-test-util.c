@@ -60,6 +60,14 @@ mn_test_write_file (const gchar *path, const gchar *text, int mode)
 }
 
 void
+mn_test_write_script (const gchar *dir, const gchar *name, const gchar *body)
+{
+  g_autofree gchar *path = g_build_filename (dir, name, NULL);
+  g_autofree gchar *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
+  mn_test_write_file (path, text, 0755);
+}
+
+void
 mn_test_remove_dir (const gchar *dir)
 {
   if (g_getenv ("MINNA_KEEP_TEST_DIR") == NULL)

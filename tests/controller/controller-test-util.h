@@ -17,6 +17,9 @@ guint mn_test_free_port (void);
 
 /* Writes @text to @path and sets its mode; asserts. */
 void  mn_test_write_file (const gchar *path, const gchar *text, int mode);
+/* @dir/@name, a /bin/sh script running @body (mode 0755): a fake of a
+ * scheduler's command. */
+void  mn_test_write_script (const gchar *dir, const gchar *name, const gchar *body);
 
 /* Removes the test's directory, or keeps it (saying so) when
  * MINNA_KEEP_TEST_DIR is set. */

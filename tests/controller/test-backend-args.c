@@ -22,14 +22,6 @@ static gchar *bin_dir;    /* fake sbatch, squeue, qsub, qstat */
 static gchar *argv_file;  /* what the fake submitter was given, one argument a line */
 
 static void
-write_fake (const gchar *name, const gchar *body)
-{
-  g_autofree gchar *path = g_build_filename (bin_dir, name, NULL);
-  g_autofree gchar *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
-  mn_test_write_file (path, text, 0755);
-}
-
-static void
 make_fakes (void)
 {
   g_autoptr(GError) error = NULL;
@@ -43,11 +35,11 @@ make_fakes (void)
   /* sbatch --parsable prints the id; squeue knows no job of this name */
   {
     g_autofree gchar *sbatch = g_strdup_printf ("%s\necho 42", record);
-    write_fake ("sbatch", sbatch);
+    mn_test_write_script (bin_dir, "sbatch", sbatch);
   }
-  write_fake ("squeue", "exit 0");
+  mn_test_write_script (bin_dir, "squeue", "exit 0");
   /* the partition's nodes, named otherwise than the export's placeholders */
-  write_fake ("scontrol", "case \"$*\" in\n"
+  mn_test_write_script (bin_dir, "scontrol", "case \"$*\" in\n"
               "  '-o show partition=interactive') echo 'PartitionName=interactive"
               " AllowGroups=ALL Nodes=site[1-4] State=UP' ;;\n"
               "  'show hostnames site[1-4]') printf 'site1\\nsite2\\nsite3\\nsite4\\n' ;;\n"
@@ -55,9 +47,9 @@ make_fakes (void)
               "esac");
   {
     g_autofree gchar *qsub = g_strdup_printf ("%s\necho 43", record);
-    write_fake ("qsub", qsub);
+    mn_test_write_script (bin_dir, "qsub", qsub);
   }
-  write_fake ("qstat", "echo '<?xml version=\"1.0\"?><job_info><queue_info></queue_info>"
+  mn_test_write_script (bin_dir, "qstat", "echo '<?xml version=\"1.0\"?><job_info><queue_info></queue_info>"
                        "<job_info></job_info></job_info>'");
 }
 

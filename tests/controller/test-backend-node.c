@@ -39,30 +39,22 @@ static const Case cases[] = {
 };
 
 static void
-write_fake (const gchar *dir, const gchar *name, const gchar *body)
-{
-  g_autofree gchar *path = g_build_filename (dir, name, NULL);
-  g_autofree gchar *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
-  mn_test_write_file (path, text, 0755);
-}
-
-static void
 fake_slurm (const gchar *dir, const Case *c)
 {
   g_autofree gchar *sinfo = NULL;
   g_autofree gchar *dead = c->query_fails ? g_strdup ("echo 'sinfo: error: something' >&2; exit 1")
                                           : g_strdup_printf ("printf '%%s\\n' '%s'", c->down);
-  write_fake (dir, "sbatch", "exit 1");   /* the backend checks they are there */
-  write_fake (dir, "scancel", "exit 1");
-  write_fake (dir, "sacct", "exit 1");
+  mn_test_write_script (dir, "sbatch", "exit 1");   /* the backend checks they are there */
+  mn_test_write_script (dir, "scancel", "exit 1");
+  mn_test_write_script (dir, "sacct", "exit 1");
   /* job 7 runs on interactive1 (NodeAddr 10.213.0.11) */
-  write_fake (dir, "squeue", "echo '7|RUNNING|None|2026-12-07T04:00:00|interactive1'");
+  mn_test_write_script (dir, "squeue", "echo '7|RUNNING|None|2026-12-07T04:00:00|interactive1'");
   sinfo = g_strdup_printf (
     "case \" $* \" in\n"
     "  *' --dead '*) echo asked >> '%s/asked'; %s ;;\n"
     "  *) printf 'interactive1|10.213.0.11\\ninteractive2|10.213.0.12\\n' ;;\n"
     "esac", dir, dead);
-  write_fake (dir, "sinfo", sinfo);
+  mn_test_write_script (dir, "sinfo", sinfo);
 }
 
 static void
@@ -82,9 +74,9 @@ fake_sge (const gchar *dir, const Case *c)
                                 "<state>r</state><queue_name>%s</queue_name></job_list>"
                                 "</Queue-List>", c->down, c->down);
     }
-  write_fake (dir, "qsub", "exit 1");     /* the backend checks they are there */
-  write_fake (dir, "qdel", "exit 1");
-  write_fake (dir, "qacct", "exit 1");
+  mn_test_write_script (dir, "qsub", "exit 1");     /* the backend checks they are there */
+  mn_test_write_script (dir, "qdel", "exit 1");
+  mn_test_write_script (dir, "qacct", "exit 1");
   unheard = c->query_fails
     ? g_strdup ("echo 'error: failed receiving gdi request' >&2; exit 1")
     : g_strdup_printf ("echo '<?xml version=\"1.0\"?><job_info><queue_info>%s"
@@ -98,7 +90,7 @@ fake_sge (const gchar *dir, const Case *c)
     "<queue_name>interactive.q@cn1</queue_name></job_list></queue_info>"
     "<job_info></job_info></job_info>' ;;\n"
     "esac", dir, unheard);
-  write_fake (dir, "qstat", qstat);
+  mn_test_write_script (dir, "qstat", qstat);
 }
 
 static void
@@ -181,10 +173,10 @@ test_sge_cell_clients (void)
   asked_path = g_build_filename (root, "arch-asked", NULL);
   said_path = g_build_filename (root, "qstat-env", NULL);
   arch = g_strdup_printf ("echo asked >> '%s'; echo lx-fake", asked_path);
-  write_fake (util, "arch", arch);
-  write_fake (bin, "qsub", "exit 1");
-  write_fake (bin, "qdel", "exit 1");
-  write_fake (bin, "qacct", "exit 1");
+  mn_test_write_script (util, "arch", arch);
+  mn_test_write_script (bin, "qsub", "exit 1");
+  mn_test_write_script (bin, "qdel", "exit 1");
+  mn_test_write_script (bin, "qacct", "exit 1");
   qstat = g_strdup_printf (
     "echo \"$SGE_ROOT $SGE_CELL $SGE_ARCH\" >> '%s'\n"
     "case \" $* \" in\n"
@@ -195,7 +187,7 @@ test_sge_cell_clients (void)
     "<queue_name>interactive.q@cn1</queue_name></job_list></queue_info>"
     "<job_info></job_info></job_info>' ;;\n"
     "esac", said_path);
-  write_fake (bin, "qstat", qstat);
+  mn_test_write_script (bin, "qstat", qstat);
   {
     MnBackendSgeOptions o = { .queue = "interactive.q", .sge_root = root, .sge_cell = "minna",
                               .command_timeout = 10 };

@@ -118,14 +118,6 @@ test_sinfo (gconstpointer data)
   g_assert_cmpstr (said, ==, c->problems);
 }
 
-static void
-write_fake (const gchar *dir, const gchar *name, const gchar *body)
-{
-  g_autofree gchar *path = g_build_filename (dir, name, NULL);
-  g_autofree gchar *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
-  mn_test_write_file (path, text, 0755);
-}
-
 /* node_states(): policy node i is the partition's i-th node (scontrol), its
  * state what sinfo says of that name; a node sinfo does not list or a line
  * it cannot read says nothing; a failing sinfo is an error. */
@@ -144,9 +136,9 @@ test_backend (void)
 
   g_assert_no_error (error);
   o.bin_dir = dir;
-  write_fake (dir, "sbatch", "exit 1");
+  mn_test_write_script (dir, "sbatch", "exit 1");
   /* Nodes= in Slurm's order, which is not the names' */
-  write_fake (dir, "scontrol",
+  mn_test_write_script (dir, "scontrol",
               "case \"$*\" in\n"
               "  '-o show partition=interactive') echo 'PartitionName=interactive Nodes=in[3,1-2] State=UP' ;;\n"
               "  'show hostnames in[3,1-2]') printf 'in3\\nin1\\nin2\\n' ;;\n"
@@ -157,7 +149,7 @@ test_backend (void)
                            "[ -e '%s/fail' ] && { echo 'sinfo: error: Unable to contact slurm"
                            " controller' >&2; exit 1; }\n"
                            "printf 'in1|idle\\nin3|drained*\\nin2|x?\\nn9|down\\n'", asked_path, dir);
-  write_fake (dir, "sinfo", sinfo);
+  mn_test_write_script (dir, "sinfo", sinfo);
   b = mn_backend_slurm_new (&o, &error);
   g_assert_no_error (error);
 
