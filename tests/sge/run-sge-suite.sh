@@ -202,14 +202,7 @@ t_step=$(date +%s)
 # controller (wait, give-up, cancel while queued), cancel while running,
 # walltime end (controller-e2e.py; its known-bug lines stay TODO)
 if [ -n "$controller" ]; then
-  while IFS= read -r line; do
-    case $line in
-      "ok - "*) ok "controller e2e: ${line#ok - }" ;;
-      "not ok - "*"# TODO "*) n=$((n + 1)); echo "not ok $n - controller e2e: ${line#not ok - }" ;;
-      "not ok - "*) nok "controller e2e: ${line#not ok - }" ;;
-      *) echo "$line" ;;
-    esac
-  done < <(MINNA_E2E_GIVE_UP=1 MINNA_E2E_DESKTOP_USER=mnsg2 MINNA_E2E_WALL_USER=mnsg5 MINNA_E2E_QUEUE_USER=mnsg3 MINNA_E2E_FILL_USERS="mnsg1 mnsg2" \
+  tap_lines "controller e2e: " < <(MINNA_E2E_GIVE_UP=1 MINNA_E2E_DESKTOP_USER=mnsg2 MINNA_E2E_WALL_USER=mnsg5 MINNA_E2E_QUEUE_USER=mnsg3 MINNA_E2E_FILL_USERS="mnsg1 mnsg2" \
              MINNA_E2E_RESTART="$here/qmaster-restart.sh" \
              timeout 420 python3 "$here/../slurm/controller-e2e.py" sge "$controller" mnsg4 \
              "$here/test-policy.conf" 2>&1 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-e2e.py exited $rc"; })
@@ -221,13 +214,7 @@ fi
 # cancelled while the controller was stopped: what check and the start say
 if [ -n "$controller" ]; then
   t_rec=$(date +%s)
-  while IFS= read -r line; do
-    case $line in
-      "ok - "*) ok "controller reconcile: ${line#ok - }" ;;
-      "not ok - "*) nok "controller reconcile: ${line#not ok - }" ;;
-      *) echo "$line" ;;
-    esac
-  done < <(timeout 120 python3 "$here/../slurm/controller-reconcile.py" sge "$controller" \
+  tap_lines "controller reconcile: " < <(timeout 120 python3 "$here/../slurm/controller-reconcile.py" sge "$controller" \
              "$here/test-policy.conf" mnsg1 mnsg2 2>&1 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-reconcile.py exited $rc"; })
   echo "# controller reconcile: $(( $(date +%s) - t_rec )) s"
 fi

@@ -25,11 +25,8 @@ jobs it left cancelled at exit, also when a step fails.
 """
 import importlib.util
 import os
-import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -86,21 +83,14 @@ def wait_available(client, want):
     return False, got
 
 
-def start(conf, log_path):
-    log = open(log_path, "a")
-    proc = subprocess.Popen([CONTROLLER, "--config", conf], stdout=subprocess.PIPE, stderr=log,
-                            text=True)
-    line = proc.stdout.readline()
-    return proc, (line.strip().split()[-1] if "listening on http://" in line else None)
-
-
 def launch(client, what):
+    """A web app session of @client's user; its id, None when refused."""
     st, s = client.launch(app="webapp", cores=1, memory_gb=0.25, hours=0.25, if_busy="wait",
                           queue="interactive")
     if not ok(st == 201, f"{client.user}: {what} ({st})"):
         diag(s)
         return None
-    return s
+    return s["id"]
 
 
 def runs_on(client, sid, node):
@@ -117,15 +107,8 @@ def runs_on(client, sid, node):
 
 def main():
     t0 = time.time()
-    tmp = tempfile.mkdtemp(prefix="minna-avail-", dir="/var/tmp")
-    os.chmod(tmp, 0o711)   # the jobs (the users) reach state/sessions/<id>
-    apps_dir = os.path.join(tmp, "apps")
-    shutil.copytree(os.path.join(e2e.SRC, "daemons", "controller", "apps"), apps_dir)
-    secret = os.path.join(tmp, "admin-secret")
-    with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-        f.write(secrets.token_hex(24) + "\n")
-    # no relay: the web app answers the controller's probe directly
-    conf = e2e.write_config(tmp, e2e.free_port(), "", secret, apps_dir)
+    users = (USER1, USER2, USER3)
+    tmp, conf = e2e.controller_setup("minna-avail-", users)
     with open(conf) as f:
         text = f.read().replace("[backend]\n", f"[backend]\npartition = {PARTITION}\n", 1)
     with open(conf, "w") as f:
@@ -134,11 +117,7 @@ def main():
     proc = None
     clients, sids = {}, {}
     try:
-        users = (USER1, USER2, USER3)
-        for u in users:
-            subprocess.run([CONTROLLER, "passwd", "--config", conf, u], input=f"pw-{u}-1\n",
-                           text=True, check=True, capture_output=True, timeout=30)
-        proc, base = start(conf, log_path)
+        proc, base = e2e.start_controller(conf, log_path)
         if not ok(base is not None, "minna-controller (slurm backend, partition avail) starts"):
             return
         for u in users:
@@ -160,11 +139,8 @@ def main():
         if not ok(good, f"the controller shows {NODES[0]} unavailable in {time.time() - t:.1f} s"
                   f" ({got}; Slurm: {slurm_node_states()})"):
             return
-        s = launch(c1, f"a session launched with {NODES[0]} drained")
-        if s is None:
-            return
-        sids[USER1] = s["id"]
-        if not runs_on(c1, sids[USER1], NODES[1]):
+        sids[USER1] = launch(c1, f"a session launched with {NODES[0]} drained")
+        if sids[USER1] is None or not runs_on(c1, sids[USER1], NODES[1]):
             return
 
         # 2. back: the policy places there again
@@ -173,11 +149,8 @@ def main():
         good, got = wait_available(c2, [True, True])
         if not ok(good, f"the controller shows {NODES[0]} available again ({got})"):
             return
-        s = launch(c2, f"a session launched with {NODES[0]} back")
-        if s is None:
-            return
-        sids[USER2] = s["id"]
-        if not runs_on(c2, sids[USER2], NODES[0]):
+        sids[USER2] = launch(c2, f"a session launched with {NODES[0]} back")
+        if sids[USER2] is None or not runs_on(c2, sids[USER2], NODES[0]):
             return
 
         # 3. every node drained: the launch waits, then starts on a resume
@@ -187,10 +160,9 @@ def main():
         if not ok(good, f"the controller shows both nodes unavailable ({got};"
                   f" Slurm: {slurm_node_states()})"):
             return
-        s = launch(c3, "a session launched with every node drained")
-        if s is None:
+        sids[USER3] = launch(c3, "a session launched with every node drained")
+        if sids[USER3] is None:
             return
-        sids[USER3] = s["id"]
         time.sleep(3)   # a few poll rounds: nothing may submit it meanwhile
         st, s = c3.session(sids[USER3])
         ok(st == 200 and s.get("state") == "queued" and s.get("wait_reason") == "unavailable"
@@ -216,13 +188,7 @@ def main():
             e2e.stop_process(proc)
         # whatever the controller left in the partition
         subprocess.run(["scancel", "-p", PARTITION], capture_output=True, timeout=30)
-        if e2e.failed:
-            try:
-                with open(log_path) as f:
-                    diag(f.read()[-4000:])
-            except OSError:
-                pass
-        shutil.rmtree(tmp, ignore_errors=True)
+        e2e.controller_teardown(tmp, log_path)
 
 
 if __name__ == "__main__":

@@ -483,6 +483,51 @@ memory_resource = h_vmem
     return conf
 
 
+def controller_setup(prefix, users):
+    """A directory for a controller of a test (0711: the jobs, as their
+    users, reach state/sessions/<id>), the apps copied, an admin secret, its
+    configuration (write_config; no relay: the apps answer the controller's
+    probe directly) and a password pw-USER-1 for each of @users; (tmp, conf)."""
+    tmp = tempfile.mkdtemp(prefix=prefix, dir="/var/tmp")
+    os.chmod(tmp, 0o711)
+    apps_dir = os.path.join(tmp, "apps")
+    shutil.copytree(os.path.join(SRC, "daemons", "controller", "apps"), apps_dir)
+    secret = os.path.join(tmp, "admin-secret")
+    with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(secrets.token_hex(24) + "\n")
+    conf = write_config(tmp, free_port(), "", secret, apps_dir)
+    try:
+        for u in users:
+            subprocess.run([CONTROLLER, "passwd", "--config", conf, u], input=f"pw-{u}-1\n",
+                           text=True, check=True, capture_output=True, timeout=30)
+    except (subprocess.SubprocessError, OSError):
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp, conf
+
+
+def start_controller(conf, log_path):
+    """minna-controller on @conf, its standard error appended to @log_path;
+    (process, its base URL or None when it did not say it listens)."""
+    log = open(log_path, "a")
+    proc = subprocess.Popen([CONTROLLER, "--config", conf], stdout=subprocess.PIPE, stderr=log,
+                            text=True)
+    line = proc.stdout.readline()
+    return proc, (line.strip().split()[-1] if "listening on http://" in line else None)
+
+
+def controller_teardown(tmp, log_path):
+    """After a test of controller_setup's: the controller's log (its tail)
+    as diagnostics when a step failed, then its directory removed."""
+    if failed:
+        try:
+            with open(log_path) as f:
+                diag(f.read()[-4000:])
+        except OSError:
+            pass
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 # Jobs listen on their node's own address (job_host = node), and the
 # controller checks it against the node the scheduler names: Grid Engine's
 # exec host in qstat (interactive.q@HOST), Slurm's NodeAddr (sinfo) of the

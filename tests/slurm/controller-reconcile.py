@@ -19,12 +19,9 @@ the jobs it made and stops the controller by PID at exit.
 """
 import importlib.util
 import os
-import secrets
-import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,14 +41,6 @@ def listed(job_id):
     return st in SLURM_LIVE if SCHED == "slurm" else st != ""
 
 
-def start(conf, log_path):
-    log = open(log_path, "a")
-    proc = subprocess.Popen([CONTROLLER, "--config", conf], stdout=subprocess.PIPE, stderr=log,
-                            text=True)
-    line = proc.stdout.readline()
-    return proc, (line.strip().split()[-1] if "listening on http://" in line else None)
-
-
 def stop(proc):
     if proc is None or proc.poll() is not None:
         return
@@ -60,15 +49,7 @@ def stop(proc):
 
 def main():
     t0 = time.time()
-    tmp = tempfile.mkdtemp(prefix="minna-reconcile-", dir="/var/tmp")
-    os.chmod(tmp, 0o711)   # the jobs (the users) reach state/sessions/<id>
-    apps_dir = os.path.join(tmp, "apps")
-    shutil.copytree(os.path.join(e2e.SRC, "daemons", "controller", "apps"), apps_dir)
-    secret = os.path.join(tmp, "admin-secret")
-    with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-        f.write(secrets.token_hex(24) + "\n")
-    # no relay: the web app answers the controller's probe directly
-    conf = e2e.write_config(tmp, e2e.free_port(), "", secret, apps_dir)
+    tmp, conf = e2e.controller_setup("minna-reconcile-", (USER1, USER2))
     with open(conf) as f:
         text = f.read().replace("[server]\n", f"[server]\nadmins = {USER1}\n", 1)
     with open(conf, "w") as f:
@@ -78,10 +59,7 @@ def main():
     proc = None
     jobs = []
     try:
-        for u in (USER1, USER2):
-            subprocess.run([CONTROLLER, "passwd", "--config", conf, u], input=f"pw-{u}-1\n",
-                           text=True, check=True, capture_output=True, timeout=30)
-        proc, base = start(conf, log_path)
+        proc, base = e2e.start_controller(conf, log_path)
         if not ok(base is not None, f"minna-controller ({SCHED} backend) starts"):
             return
         clients = {u: e2e.Client(base, u, f"pw-{u}-1") for u in (USER1, USER2)}
@@ -134,7 +112,7 @@ def main():
             diag(f"exit {r.returncode}\n{r.stdout}{r.stderr}")
 
         mark = os.path.getsize(log_path)
-        proc, base = start(conf, log_path)
+        proc, base = e2e.start_controller(conf, log_path)
         if not ok(base is not None, "minna-controller starts again"):
             return
         for c in clients.values():
@@ -162,13 +140,7 @@ def main():
     finally:
         stop(proc)
         e2e.cancel_direct(jobs)
-        if e2e.failed:
-            try:
-                with open(log_path) as f:
-                    diag(f.read()[-4000:])
-            except OSError:
-                pass
-        shutil.rmtree(tmp, ignore_errors=True)
+        e2e.controller_teardown(tmp, log_path)
 
 
 if __name__ == "__main__":

@@ -161,14 +161,7 @@ fi
 # controller (wait, give-up, cancel while queued), cancel while running,
 # walltime end (controller-e2e.py; its known-bug lines stay TODO)
 if [ -n "$controller" ]; then
-  while IFS= read -r line; do
-    case $line in
-      "ok - "*) ok "controller e2e: ${line#ok - }" ;;
-      "not ok - "*"# TODO "*) n=$((n + 1)); echo "not ok $n - controller e2e: ${line#not ok - }" ;;
-      "not ok - "*) nok "controller e2e: ${line#not ok - }" ;;
-      *) echo "$line" ;;
-    esac
-  done < <(MINNA_E2E_GIVE_UP=1 MINNA_E2E_DESKTOP_USER=mnsl6 MINNA_E2E_WALL_USER=mnsl5 MINNA_E2E_QUEUE_USER=mnsl3 MINNA_E2E_FILL_USERS="mnsl1 mnsl2" \
+  tap_lines "controller e2e: " < <(MINNA_E2E_GIVE_UP=1 MINNA_E2E_DESKTOP_USER=mnsl6 MINNA_E2E_WALL_USER=mnsl5 MINNA_E2E_QUEUE_USER=mnsl3 MINNA_E2E_FILL_USERS="mnsl1 mnsl2" \
              MINNA_E2E_RESTART="$here/slurmctld-restart.sh" \
              timeout 420 python3 "$here/../slurm/controller-e2e.py" slurm "$controller" mnsl4 \
              "$here/test-policy.conf" 2>&1 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-e2e.py exited $rc"; })
@@ -179,14 +172,7 @@ if [ -n "$controller" ]; then
   # limit against the model; the controller's bookkeeping against Slurm's
   # allocation on a line of its own; what Slurm cannot show is listed with why
   t_twin=$(date +%s)
-  while IFS= read -r line; do
-    case $line in
-      "ok - "*) ok "${line#ok - }" ;;
-      "not ok - "*"# TODO "*) n=$((n + 1)); echo "not ok $n - ${line#not ok - }" ;;
-      "not ok - "*) nok "${line#not ok - }" ;;
-      *) echo "$line" ;;
-    esac
-  done < <(MINNA_TWIN_ACCOUNTS="${twin_accounts[*]}" \
+  tap_lines "" < <(MINNA_TWIN_ACCOUNTS="${twin_accounts[*]}" \
              timeout 240 python3 "$here/../twin/scheduler-twin.py" run slurm "$controller" "$twin_dir" 2>&1 ||
            { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - scheduler-twin.py exited $rc"; })
   echo "# the twin scenarios took $(( $(date +%s) - t_twin )) s"
@@ -197,13 +183,7 @@ fi
 # cancelled while the controller was stopped: what check and the start say
 if [ -n "$controller" ]; then
   t_rec=$(date +%s)
-  while IFS= read -r line; do
-    case $line in
-      "ok - "*) ok "controller reconcile: ${line#ok - }" ;;
-      "not ok - "*) nok "controller reconcile: ${line#not ok - }" ;;
-      *) echo "$line" ;;
-    esac
-  done < <(timeout 120 python3 "$here/../slurm/controller-reconcile.py" slurm "$controller" \
+  tap_lines "controller reconcile: " < <(timeout 120 python3 "$here/../slurm/controller-reconcile.py" slurm "$controller" \
              "$here/test-policy.conf" mnsl1 mnsl2 2>&1 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-reconcile.py exited $rc"; })
   echo "# controller reconcile: $(( $(date +%s) - t_rec )) s"
 fi
@@ -214,13 +194,7 @@ fi
 # waits and starts on a resume (controller-avail.py; it resumes the nodes)
 if [ -n "$controller" ]; then
   t_av=$(date +%s)
-  while IFS= read -r line; do
-    case $line in
-      "ok - "*) ok "node availability: ${line#ok - }" ;;
-      "not ok - "*) nok "node availability: ${line#not ok - }" ;;
-      *) echo "$line" ;;
-    esac
-  done < <(timeout 240 python3 "$here/controller-avail.py" "$controller" "$here/avail-policy.conf" \
+  tap_lines "node availability: " < <(timeout 240 python3 "$here/controller-avail.py" "$controller" "$here/avail-policy.conf" \
              mnsl1 mnsl2 mnsl3 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-avail.py exited $rc"; })
   echo "# node availability: $(( $(date +%s) - t_av )) s"
 fi
