@@ -74,6 +74,18 @@ node_name_ok (const gchar *name)
   return TRUE;
 }
 
+/* @text as a log can hold it: escaped (ASCII, no control bytes), at most
+ * @max bytes. */
+static gchar *
+shown (const gchar *text, gsize max)
+{
+  gchar *out = g_strescape (text, NULL);
+
+  if (strlen (out) > max)
+    strcpy (out + max - 3, "...");
+  return out;
+}
+
 /* What is wrong with one line (NULL: nothing). */
 static gchar *
 line_problem (const gchar *line, gchar **name, gchar **state)
@@ -88,7 +100,10 @@ line_problem (const gchar *line, gchar **name, gchar **state)
   if (!node_name_ok (*name))
     return g_strdup ("not a node name");
   if (!mn_slurm_node_state_available (*state, &available))
-    return g_strdup_printf ("unknown node state '%s'", *state);
+    {
+      g_autofree gchar *said = shown (*state, 40);
+      return g_strdup_printf ("unknown node state '%s'", said);
+    }
   return NULL;
 }
 
@@ -103,7 +118,7 @@ mn_slurm_sinfo_node_states (const gchar *text, GPtrArray *problems)
       g_autofree gchar *name = NULL;
       g_autofree gchar *state = NULL;
       g_autofree gchar *why = NULL;
-      g_autofree gchar *shown = NULL;
+      g_autofree gchar *said = NULL;
       gchar *line = g_strstrip (lines[i]);
 
       if (line[0] == '\0')
@@ -116,11 +131,8 @@ mn_slurm_sinfo_node_states (const gchar *text, GPtrArray *problems)
           g_hash_table_insert (states, g_steal_pointer (&name), g_steal_pointer (&state));
           continue;
         }
-      /* the line as text a log can hold: at most 80 bytes, escaped */
-      shown = g_strescape (line, NULL);
-      if (strlen (shown) > 80)
-        strcpy (shown + 77, "...");
-      g_ptr_array_add (problems, g_strdup_printf ("line %u '%s': %s", i + 1, shown, why));
+      said = shown (line, 80);
+      g_ptr_array_add (problems, g_strdup_printf ("line %u '%s': %s", i + 1, said, why));
     }
   return states;
 }

@@ -96,7 +96,13 @@ static const SinfoCase sinfo_cases[] = {
   { "/backend/slurm-nodes/sinfo/twice", "n1|idle\nn1|down", "n1=idle",
     "line 2 'n1|down': node n1 listed again" },
   { "/backend/slurm-nodes/sinfo/control-bytes", "n1|idle\x1b[2J", "",
-    "line 1 'n1|idle\\033[2J': unknown node state 'idle\x1b[2J'" },
+    "line 1 'n1|idle\\033[2J': unknown node state 'idle\\033[2J'" },
+  { "/backend/slurm-nodes/sinfo/not-utf8", "n1|\377\377allocated", "",
+    "line 1 'n1|\\377\\377allocated': unknown node state '\\377\\377allocated'" },
+  { "/backend/slurm-nodes/sinfo/long-state",
+    "n1|aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "",
+    "line 1 'n1|aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa': unknown node state "
+    "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'" },
 };
 
 static void

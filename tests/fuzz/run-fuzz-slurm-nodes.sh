@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harness of the Slurm backend's sinfo node-state parser
+# (daemons/controller/mn-backend-slurm-nodes.c, with clang: the main build
+# uses gcc) and runs it for a short, bounded time on
+# tests/fuzz/corpus/slurm-nodes.
+#   tests/fuzz/run-fuzz-slurm-nodes.sh [BUILD_DIR] [SECONDS]
+# Exit 0: no crash, leak or UB; 1: a finding; 77: no clang or libFuzzer (skip).
+set -euo pipefail
+name=slurm-nodes default_runs=40000
+. "$(dirname "$0")/fuzz-lib.sh"
+
+flags=("${base_flags[@]}" -I"$src/daemons/controller")
+read -r -a glib_cflags <<< "$(pkg-config --cflags glib-2.0)"
+read -r -a glib_libs <<< "$(pkg-config --libs glib-2.0)"
+sources=("$src/daemons/controller/mn-backend-slurm-nodes.c")
+
+if fuzz_needs_build "${sources[@]}" "$src/daemons/controller/mn-backend-slurm-nodes.h" \
+     "$src/tests/fuzz/fuzz-slurm-nodes.c"; then
+  "$cc" "${flags[@]}" "${glib_cflags[@]}" "${sources[@]}" "$src/tests/fuzz/fuzz-slurm-nodes.c" \
+    "${glib_libs[@]}" -o "$build/fuzz-slurm-nodes"
+  touch "$stamp"
+fi
+
+fuzz_run fuzz-slurm-nodes 1024 "$src/tests/fuzz/corpus/slurm-nodes"
+exit $fuzz_status
