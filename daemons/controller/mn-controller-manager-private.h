@@ -187,6 +187,9 @@ gboolean  mn_manager_nodes_due (MnControllerManager *self);
  * change to the policy (logged once), starts whom a node's return admits. */
 void      mn_manager_nodes_apply (MnControllerManager *self, GPtrArray *states,
                                   const GError *error);
+/* Asks the backend now, in this thread (it blocks): at a start, before the
+ * queued sessions are placed again. */
+void      mn_manager_nodes_refresh (MnControllerManager *self);
 /* A new policy state: the unavailable nodes it must know of. */
 void      mn_manager_nodes_reapply (MnControllerManager *self);
 

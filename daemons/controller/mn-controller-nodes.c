@@ -27,6 +27,20 @@ mn_manager_nodes_due (MnControllerManager *self)
   return TRUE;
 }
 
+void
+mn_manager_nodes_refresh (MnControllerManager *self)
+{
+  g_autoptr(GPtrArray) states = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (self->backend->klass->node_states == NULL)
+    return;
+  self->nodes_asked = mn_controller_manager_now (self);
+  states = mn_backend_node_states (self->backend,
+                                   mn_policy_state_get_config (self->policy)->nodes, &error);
+  mn_manager_nodes_apply (self, states, error);
+}
+
 const gchar *
 mn_controller_manager_node_unavailable (MnControllerManager *self, guint node)
 {

@@ -223,6 +223,9 @@ mn_controller_manager_recover (MnControllerManager *self, GError **error)
       mn_manager_track (self, s);
       g_ptr_array_add (tracked, s);
     }
+  /* the queued sessions are placed again below: not on a node drained while
+   * the controller was stopped */
+  mn_manager_nodes_refresh (self);
   mn_manager_refill_policy (self, tracked, TRUE);
   n_tracked = tracked->len;
   /* ends sessions: @tracked's pointers are not to be read after this */

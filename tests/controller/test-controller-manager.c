@@ -29,9 +29,10 @@ typedef struct {
   /* submit_in_thread: submissions wait for the test to open this gate */
   gboolean    submit_gated;
   guint       submits_waiting;  /* in fake_submit, behind the gate */
-  /* node_states (the "nodes" class): each node's state, NULL says nothing;
-   * "idle" or anything else = unavailable */
-  const gchar *node_state[4];
+  /* node_states (the "nodes" class): each node's state (the fixture's, so
+   * that it outlives a restart), NULL says nothing; "idle" or anything
+   * else = unavailable */
+  const gchar *const *node_state;
   gboolean    fail_nodes;
   guint       node_asks;
 } FakeBackend;
@@ -136,7 +137,7 @@ fake_node_states (MnBackend *b, guint n_nodes, GError **error)
   for (guint n = 0; n < n_nodes; n++)
     {
       MnNodeState *ns = NULL;
-      if (n < G_N_ELEMENTS (f->node_state) && f->node_state[n] != NULL)
+      if (n < 4 && f->node_state[n] != NULL)
         {
           ns = g_new0 (MnNodeState, 1);
           ns->name = g_strdup_printf ("n%u", n);
@@ -225,6 +226,7 @@ typedef struct {
   gboolean             local;    /* the backend is named "local" (setup data) */
   gboolean             scheduler; /* commands and submissions block (setup data) */
   gboolean             nodes;     /* the backend reports node states; 2 nodes (setup data) */
+  const gchar         *node_state[4];  /* what it reports (FakeBackend.node_state) */
   gchar               *kernels;  /* what the app answers on api/kernels (JSON), NULL: 404 */
   guint                kernel_asks;
   /* held: api/kernels asks wait in kernel_calls for the test to answer them
@@ -350,6 +352,7 @@ make_manager (Fixture *fx)
   fx->backend->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                              (GDestroyNotify) mn_job_status_free);
   fx->backend->cancel_ends = TRUE;
+  fx->backend->node_state = fx->node_state;
   fx->manager = mn_controller_manager_new (fx->config, fx->policy, store, &fx->backend->parent,
                                            mn_controller_relay_new (NULL, NULL), apps);
   mn_controller_manager_set_clock (fx->manager, fake_clock, fx);
@@ -1666,10 +1669,12 @@ test_node_availability (Fixture *fx, gconstpointer data)
   g_autoptr(MnSession) b = NULL;
   g_autoptr(MnSession) b_now = NULL;
 
-  f->node_state[0] = "drained";
-  f->node_state[1] = "idle";
+  g_assert_cmpuint (f->node_asks, ==, 1);   /* at the start, before placing anyone */
+  fx->node_state[0] = "drained";
+  fx->node_state[1] = "idle";
+  fx->now += 5;
   tick (fx);
-  g_assert_cmpuint (f->node_asks, ==, 1);
+  g_assert_cmpuint (f->node_asks, ==, 2);
   g_assert_false (mn_policy_state_node_available (mn_controller_manager_get_policy (fx->manager), 0));
   g_assert_cmpstr (mn_controller_manager_node_unavailable (fx->manager, 0), ==, "n0: drained");
   g_assert_null (mn_controller_manager_node_unavailable (fx->manager, 1));
@@ -1685,14 +1690,14 @@ test_node_availability (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (b->reason, ==, "waiting for room in interactive.q (unavailable)");
 
   /* back, but not asked within 5 s; then asked: bob starts on node 0 */
-  f->node_state[0] = "idle";
+  fx->node_state[0] = "idle";
   fx->now += 2;
   tick (fx);
-  g_assert_cmpuint (f->node_asks, ==, 1);
+  g_assert_cmpuint (f->node_asks, ==, 2);
   g_assert_cmpint (state_of (fx, b->id), ==, MN_SESSION_QUEUED);
   fx->now += 3;
   tick (fx);
-  g_assert_cmpuint (f->node_asks, ==, 2);
+  g_assert_cmpuint (f->node_asks, ==, 3);
   g_assert_cmpint (state_of (fx, b->id), ==, MN_SESSION_STARTING);
   g_assert_cmpint (node_of (fx, b->id), ==, 0);
   g_assert_null (mn_controller_manager_node_unavailable (fx->manager, 0));
@@ -1700,16 +1705,16 @@ test_node_availability (Fixture *fx, gconstpointer data)
   g_assert_nonnull (b_now->job_id);   /* submitted */
 
   /* node 1 drained under alice: she stays; a failed ask changes nothing */
-  f->node_state[1] = "down*";
+  fx->node_state[1] = "down*";
   fx->now += 5;
   tick (fx);
   g_assert_cmpstr (mn_controller_manager_node_unavailable (fx->manager, 1), ==, "n1: down*");
   g_assert_cmpint (state_of (fx, a->id), ==, MN_SESSION_STARTING);
   f->fail_nodes = TRUE;
-  f->node_state[1] = "idle";
+  fx->node_state[1] = "idle";
   fx->now += 5;
   tick (fx);
-  g_assert_cmpuint (f->node_asks, ==, 4);
+  g_assert_cmpuint (f->node_asks, ==, 5);
   g_assert_cmpstr (mn_controller_manager_node_unavailable (fx->manager, 1), ==, "n1: down*");
 
   /* SIGHUP: a new policy state knows node 1 is unavailable */
@@ -1717,6 +1722,45 @@ test_node_availability (Fixture *fx, gconstpointer data)
   ps = mn_controller_manager_get_policy (fx->manager);
   g_assert_false (mn_policy_state_node_available (ps, 1));
   g_assert_true (mn_policy_state_node_available (ps, 0));
+}
+
+/* A restart asks the node states before it places the queued sessions
+ * again: one that waits for a drained node is not submitted there. */
+static void
+test_node_availability_restart (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) jobs = NULL;
+  g_autoptr(MnSession) a = NULL;
+  g_autoptr(MnSession) c = NULL;
+
+  fx->node_state[0] = "drained";
+  fx->node_state[1] = "idle";
+  fx->now += 5;
+  tick (fx);
+  a = launch (fx, "alice", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (node_of (fx, a->id), ==, 1);
+  c = launch (fx, "carol", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (c->state, ==, MN_SESSION_QUEUED);
+  /* restarted with node 0 still drained: a new policy state would place
+   * carol there at once */
+  jobs = g_hash_table_ref (fx->backend->jobs);
+  mn_controller_manager_unref (fx->manager);
+  make_manager (fx);
+  g_hash_table_unref (fx->backend->jobs);
+  fx->backend->jobs = g_steal_pointer (&jobs);
+  g_assert_cmpuint (fx->backend->node_asks, ==, 1);
+  g_assert_cmpint (state_of (fx, c->id), ==, MN_SESSION_QUEUED);
+  g_assert_cmpuint (fx->backend->submits, ==, 0);
+  g_assert_cmpstr (mn_controller_manager_node_unavailable (fx->manager, 0), ==, "n0: drained");
+  /* back: she starts there */
+  fx->node_state[0] = "idle";
+  fx->now += 5;
+  tick (fx);
+  g_assert_cmpint (state_of (fx, c->id), ==, MN_SESSION_STARTING);
+  g_assert_cmpint (node_of (fx, c->id), ==, 0);
 }
 
 int
@@ -1765,5 +1809,7 @@ main (int argc, char **argv)
               test_poll_beside_submissions, teardown);
   g_test_add ("/controller/session/node-availability", Fixture, "nodes", setup,
               test_node_availability, teardown);
+  g_test_add ("/controller/session/node-availability-restart", Fixture, "nodes", setup,
+              test_node_availability_restart, teardown);
   return g_test_run ();
 }
