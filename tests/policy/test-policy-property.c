@@ -4,7 +4,10 @@
  * over-reservation, no user over the limit, placement by the written rule,
  * waiting requests started in FIFO order and none left waiting that fits;
  * every START's allocation: its place, memory limit, and GPUs inside its
- * logical node (exclusive GPUs never held by two jobs at once). */
+ * logical node (exclusive GPUs never held by two jobs at once).  Some cases
+ * also take nodes out and bring them back (node availability): nothing new
+ * is placed on an unavailable node, and a return starts the waiting
+ * requests that fit, in FIFO order. */
 #define G_LOG_DOMAIN "minna-policy-test"
 
 #include <string.h>
@@ -37,6 +40,7 @@ typedef struct {
   guint      *user_running;
   guint      *user_waiting;
   guint       n_users;
+  gboolean   *node_down;  /* unavailable: no new placement */
 } Model;
 
 static guint
@@ -51,7 +55,7 @@ model_fits (const Model *m, const TJob *j, guint n, guint l)
   const MnPolicyConfig *c = m->c;
   guint i = lg_index (m, n, l);
 
-  if (m->lg_jobs[i] >= c->max_jobs_per_logical || j->cores > c->logical_cores ||
+  if (m->node_down[n] || m->lg_jobs[i] >= c->max_jobs_per_logical || j->cores > c->logical_cores ||
       j->gpus > c->logical_gpus ||
       m->node_mem[n] + j->memory_mb > c->node_memory_mb + c->node_swap_mb)
     return FALSE;
@@ -100,6 +104,7 @@ model_place (Model *m, TJob *j, guint n, guint l)
   guint i = lg_index (m, n, l);
 
   g_assert_true (model_fits (m, j, n, l));
+  g_assert_false (m->node_down[n]);
   j->running = TRUE;
   j->node = n;
   j->logical = l;
@@ -197,8 +202,11 @@ check_against_state (Model *m, MnPolicyState *s, gchar **user_names)
       g_assert_cmpuint (mn_policy_state_user_jobs (s, user_names[u]), ==,
                         m->user_running[u] + m->user_waiting[u]);
     }
+  for (guint n = 0; n < c->nodes; n++)
+    g_assert_cmpint (mn_policy_state_node_available (s, n), ==, !m->node_down[n]);
   /* Nothing waits that could start now (the per-user limit never binds
-   * here: a waiting request already counts against it). */
+   * here: a waiting request already counts against it; an unavailable
+   * node does not count). */
   for (GList *it = m->waiting.head; it != NULL; it = it->next)
     {
       guint bn, bl;
@@ -207,10 +215,43 @@ check_against_state (Model *m, MnPolicyState *s, gchar **user_names)
     }
 }
 
+/* The START decisions of a release or a node's return: waiting requests,
+ * in FIFO order, each where the rule places it now. */
+static void
+check_started (Model *m, GArray *started)
+{
+  gint last = -1;
+
+  for (guint i = 0; i < started->len; i++)
+    {
+      MnDecision *d = &g_array_index (started, MnDecision, i);
+      TJob *w = g_hash_table_lookup (m->jobs, &d->job_id);
+      gint pos;
+      guint bn = 0, bl = 0;
+
+      g_assert_nonnull (w);
+      g_assert_false (w->running);
+      /* FIFO: each started request stood behind the previous one. */
+      pos = g_queue_index (&m->waiting, w);
+      g_assert_cmpint (pos, >=, 0);
+      g_assert_cmpint (pos, >=, last);
+      last = pos;
+      g_assert_true (model_best (m, w, &bn, &bl));
+      g_assert_cmpuint (d->node, ==, bn);
+      g_assert_cmpuint (d->logical, ==, bl);
+      /* Once it leaves, the next one's index is >= its old one. */
+      g_queue_remove (&m->waiting, w);
+      m->user_waiting[w->user]--;
+      check_allocation (m, w, d);
+      model_place (m, w, bn, bl);
+    }
+}
+
 typedef struct {
   const gchar *name;
   const gchar *config;
   guint        n_users;
+  guint        churn;     /* per mille of steps: a node taken out or brought back */
 } PropCase;
 
 static const PropCase prop_cases[] = {
@@ -225,6 +266,10 @@ static const PropCase prop_cases[] = {
   { "exclusive-two-gpus", "queue.nodes=2 job.gpu_mode=exclusive queue.max_jobs_per_user=3 "
     "logical_node.per_node=2 logical_node.cores=14 logical_node.gpus=2 logical_node.memory=128G "
     "job.max_gpus=2 job.max_gpu_memory=32G", 50 },
+  /* Nodes drained and back while requests come and go. */
+  { "node-churn", "queue.nodes=3 logical_node.max_jobs=3 node.memory=128G node.swap=0 "
+    "logical_node.memory=32G job.max_memory=30G", 60, 20 },
+  { "node-churn-exclusive", "queue.nodes=3 job.gpu_mode=exclusive queue.max_jobs_per_user=2", 50, 30 },
 };
 
 static const guint32 seeds[] = { 1, 7, 2024 };
@@ -294,6 +339,7 @@ test_property (gconstpointer data)
   g_auto (GStrv) user_names = g_new0 (gchar *, pc->n_users + 1);
   guint n_logical = config->nodes * config->logical_per_node;
   guint counts[3] = { 0 };
+  guint counts_avail[2] = { 0 };   /* nodes back, nodes out */
 
   for (guint u = 0; u < pc->n_users; u++)
     user_names[u] = g_strdup_printf ("user%03u", u);
@@ -315,9 +361,25 @@ test_property (gconstpointer data)
       m.node_mem = g_new0 (guint64, config->nodes);
       m.user_running = g_new0 (guint, pc->n_users);
       m.user_waiting = g_new0 (guint, pc->n_users);
+      m.node_down = g_new0 (gboolean, config->nodes);
 
       for (gint64 now = 0; now < N_STEPS; now++)
         {
+          if (pc->churn > 0 && (guint) g_rand_int_range (r, 0, 1000) < pc->churn)
+            {
+              guint n = g_rand_int_range (r, 0, config->nodes);
+
+              m.node_down[n] = !m.node_down[n];
+              g_array_set_size (started, 0);
+              g_assert_true (mn_policy_state_set_node_available (s, n, !m.node_down[n], now,
+                                                                 started));
+              if (m.node_down[n])
+                g_assert_cmpuint (started->len, ==, 0);
+              check_started (&m, started);
+              check_against_state (&m, s, user_names);
+              counts_avail[m.node_down[n]]++;
+              continue;
+            }
           /* Slightly more requests than releases keeps the queue busy. */
           if (live->len == 0 || g_rand_int_range (r, 0, 100) < 62)
             {
@@ -381,7 +443,6 @@ test_property (gconstpointer data)
               guint k = g_rand_int_range (r, 0, live->len);
               guint64 id = g_array_index (live, guint64, k);
               TJob *j = g_hash_table_lookup (m.jobs, &id);
-              gint last = -1;
 
               g_array_remove_index_fast (live, k);
               if (j->running)
@@ -395,29 +456,7 @@ test_property (gconstpointer data)
               g_assert_true (mn_policy_state_release (s, id, now, started));
               g_hash_table_remove (m.jobs, &id);
 
-              for (guint i = 0; i < started->len; i++)
-                {
-                  MnDecision *d = &g_array_index (started, MnDecision, i);
-                  TJob *w = g_hash_table_lookup (m.jobs, &d->job_id);
-                  gint pos;
-                  guint bn = 0, bl = 0;
-
-                  g_assert_nonnull (w);
-                  g_assert_false (w->running);
-                  /* FIFO: each started request stood behind the previous one. */
-                  pos = g_queue_index (&m.waiting, w);
-                  g_assert_cmpint (pos, >=, 0);
-                  g_assert_cmpint (pos, >=, last);
-                  last = pos;
-                  g_assert_true (model_best (&m, w, &bn, &bl));
-                  g_assert_cmpuint (d->node, ==, bn);
-                  g_assert_cmpuint (d->logical, ==, bl);
-                  /* Once it leaves, the next one's index is >= its old one. */
-                  g_queue_remove (&m.waiting, w);
-                  m.user_waiting[w->user]--;
-                  check_allocation (&m, w, d);
-                  model_place (&m, w, bn, bl);
-                }
+              check_started (&m, started);
             }
           check_against_state (&m, s, user_names);
 
@@ -425,9 +464,16 @@ test_property (gconstpointer data)
             {
               TJob *head = m.waiting.head->data;
               gint64 est = mn_policy_state_estimate_start (s, head->id, NULL, now);
+              gboolean any_up = FALSE;
 
+              for (guint n = 0; n < config->nodes; n++)
+                any_up = any_up || !m.node_down[n];
               g_assert_cmpint (est, >=, now);
-              g_assert_cmpint (est, <, G_MAXINT64);
+              /* never, only while every node is out (any node takes it empty) */
+              if (any_up)
+                g_assert_cmpint (est, <, G_MAXINT64);
+              else
+                g_assert_cmpint (est, ==, G_MAXINT64);
             }
         }
       g_test_message ("%s up to seed %u: %u started, %u waited, %u refused", pc->name,
@@ -442,11 +488,14 @@ test_property (gconstpointer data)
       g_free (m.node_mem);
       g_free (m.user_running);
       g_free (m.user_waiting);
+      g_free (m.node_down);
     }
   /* The sequences really exercised all three outcomes. */
   g_assert_cmpuint (counts[MN_DECISION_START], >, 1000);
   g_assert_cmpuint (counts[MN_DECISION_WAIT], >, 100);
   g_assert_cmpuint (counts[MN_DECISION_REJECT], >, 100);
+  if (pc->churn > 0)
+    g_assert_cmpuint (MIN (counts_avail[0], counts_avail[1]), >, 100);
 }
 
 int
