@@ -74,6 +74,7 @@ typedef struct {
   gint64   ready_timeout;
   gint64   kill_grace;
   guint    poll_interval_ms;
+  guint    max_starting;        /* local: jobs starting at once; 0 = 4 per CPU */
   gchar   *launcher;            /* path of minna-controller for job scripts */
   gchar   *kernel_program;      /* minna-kernel; "" = beside us, else PATH */
   gint64   kernel_timeout;      /* s per 'minna-kernel list' */

@@ -279,6 +279,7 @@ submitted (MnControllerManager *self, MnSession *s, const gchar *job_id, const G
   s->submitted = mn_controller_manager_now (self);
   mn_manager_set_reason (s, "waiting for the job to start");
   event = g_strdup_printf ("submitted as job %s", s->job_id);
+  mn_manager_kick (self);   /* polled soon: its app is looked for from then on */
   /* committed with the others of this iteration ("submitted-stored" then;
    * a commit refused puts the id in unsaved_jobs: mn-controller-commit.c) */
   if (mn_manager_save_later (self, s, event))
@@ -400,6 +401,8 @@ mn_manager_start_job (MnControllerManager *self, MnSession *s)
       mn_manager_finish (self, s, MN_SESSION_FAILED, MN_END_FAILED, why);
       return;
     }
+  if (!mn_manager_may_start (self, s))
+    return;   /* mn_manager_start_next submits it once a slot is free */
   c = g_new0 (SubmitCall, 1);
   c->self = mn_controller_manager_ref (self);
   c->session = mn_session_copy (s);

@@ -78,6 +78,10 @@ struct _MnControllerManager {
    * available, else the scheduler's name and words ("interactive2: drained") */
   GPtrArray          *unavailable;
   gint64              nodes_asked;  /* the manager's clock (s), 0: never */
+  /* issue 14: start slots and readiness rechecks (mn-controller-starts.c) */
+  guint               start_slots;  /* jobs starting at once on this host; 0: no limit */
+  guint               start_next_source;
+  GHashTable         *rechecks;     /* id -> Recheck*: the next look at a starting job */
 };
 
 /* A session's end that could not be stored: retried with back-off until it
@@ -205,6 +209,18 @@ void      mn_manager_refill_policy (MnControllerManager *self, GPtrArray *sessio
 /* mn-controller-jobs.c */
 gchar    *mn_manager_output_tail (MnControllerManager *self, const MnSession *s);
 void      mn_manager_start_job (MnControllerManager *self, MnSession *s);
+
+/* mn-controller-starts.c */
+guint     mn_manager_start_slots_for (const gchar *backend, guint max_starting);
+void      mn_manager_starts_init (MnControllerManager *self);
+void      mn_manager_starts_clear (MnControllerManager *self);
+guint     mn_manager_n_starting (MnControllerManager *self);
+/* FALSE (and the session's reason says why) while every start slot is taken */
+gboolean  mn_manager_may_start (MnControllerManager *self, MnSession *s);
+/* soon, in launch order, the admitted sessions that wait for a start slot */
+void      mn_manager_start_next (MnControllerManager *self);
+void      mn_manager_recheck_later (MnControllerManager *self, MnSession *s);
+void      mn_manager_starts_forget (MnControllerManager *self, const gchar *id);
 void      mn_manager_cancel_job (MnControllerManager *self, const gchar *id, const gchar *job_id);
 /* Stores @job_id (submitted earlier; the store refused it then) again. */
 void      mn_manager_submitted_again (MnControllerManager *self, MnSession *s,

@@ -39,6 +39,9 @@ copy_config (const MnControllerConfig *c)
   n->ready_timeout = c->ready_timeout;
   n->kill_grace = c->kill_grace;
   n->poll_interval_ms = c->poll_interval_ms;
+  g_free (n->backend);
+  n->backend = g_strdup (c->backend);
+  n->max_starting = c->max_starting;
   return n;
 }
 
@@ -98,6 +101,7 @@ mn_controller_manager_new (const MnControllerConfig *config, const MnPolicyConfi
   self->probe = default_probe;
   self->probe_data = self;
   mn_manager_commit_init (self);
+  mn_manager_starts_init (self);
   return self;
 }
 
@@ -113,6 +117,7 @@ manager_clear (MnControllerManager *self)
   g_clear_handle_id (&self->timer, g_source_remove);
   g_clear_handle_id (&self->kick, g_source_remove);
   mn_manager_commit_clear (self);
+  mn_manager_starts_clear (self);
   g_hash_table_destroy (self->by_num);
   g_hash_table_destroy (self->live);
   g_hash_table_destroy (self->busy);
@@ -226,7 +231,9 @@ mn_manager_untrack (MnControllerManager *self, MnSession *s)
   g_hash_table_remove (self->batch, s->id);
   g_hash_table_remove (self->unborn, s->id);
   g_hash_table_remove (self->pending, s->id);
+  mn_manager_starts_forget (self, s->id);
   g_hash_table_remove (self->live, s->id);   /* frees s */
+  mn_manager_start_next (self);   /* it may have held a start slot */
 }
 
 gboolean

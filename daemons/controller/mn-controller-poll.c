@@ -132,7 +132,10 @@ handle_starting (MnControllerManager *self, MnSession *s, const MnJobStatus *st,
       return;
     }
   if (!mn_manager_read_connection (self, s))
-    return;
+    {
+      mn_manager_recheck_later (self, s);   /* not written yet: looked for again soon */
+      return;
+    }
   mn_manager_probe_app (self, s);
 }
 

@@ -164,14 +164,24 @@ static void
 on_probe (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
 {
   CallData *c = data;
-  MnControllerManager *self = c->self;
-  MnSession *s = g_hash_table_lookup (self->live, c->id);
-  if (ok && s != NULL && s->state == MN_SESSION_STARTING)
-    {
-      g_hash_table_remove (self->busy, c->id);
-      mn_manager_register_route (self, s);
-    }
+  MnControllerManager *self = mn_controller_manager_ref (c->self);
+  g_autofree gchar *id = g_strdup (c->id);
+  MnSession *s;
+
+  /* its busy mark goes first: the route's own ("route") follows */
   mn_manager_call_free (c);
+  s = g_hash_table_lookup (self->live, id);
+  if (s != NULL && s->state == MN_SESSION_STARTING)
+    {
+      if (ok)
+        {
+          mn_manager_register_route (self, s);
+          mn_manager_start_next (self);   /* its start slot is free */
+        }
+      else
+        mn_manager_recheck_later (self, s);   /* not answering yet: asked again soon */
+    }
+  mn_controller_manager_unref (self);
 }
 
 /* A connection file that names what the job may not pick: logged once per

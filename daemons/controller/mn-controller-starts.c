@@ -1,0 +1,211 @@
+/* mn-controller-starts.c: how many jobs start at once on one host, and how
+ * soon a starting job's app is seen answering.
+ *
+ * Start slots (the local backend, [backend] max_starting).  At the top of a
+ * lecture a hundred sessions are admitted within a second.  Each job then
+ * starts its processes (the job script's shell, minna-job-launch, the app)
+ * on this host's few CPUs.  Started all at once they share the CPUs evenly,
+ * so they all come up at about the moment the last one does (issue 14: the
+ * launch benchmark's sessions all turned running at the same page poll).
+ * Here at most max_starting jobs are starting at a time: submitted, their
+ * app not answering yet.  The sessions admitted after them wait for a slot
+ * in launch order (the order of their rows), so they come up in the order
+ * their users pressed Launch, the first ones at once.  This paces only the
+ * start of what the policy admitted: the policy's admission, placement and
+ * limits are the same, the session is admitted (it holds its place) while
+ * it waits, and its walltime counts from its job's start.  Slurm and Grid
+ * Engine start jobs on their nodes themselves: no slots there.
+ *
+ * Readiness rechecks (every backend).  A starting job's connection file and
+ * app were looked at only at each poll ([backend] poll_interval_ms, 1 s by
+ * default), so an app was seen answering up to a poll after it did, and a
+ * start slot was held that long.  Now, once the job runs, they are looked at
+ * again 25 ms after a look that found no connection file or no answer, then
+ * 50, 100 ms and so on, until the interval reaches the poll's. */
+#include "mn-controller-manager-private.h"
+
+#define FIRST_RECHECK_MS 25
+
+typedef struct {
+  MnControllerManager *self;
+  gchar               *id;
+  guint                source;
+  guint                delay_ms;
+} Recheck;
+
+static void
+recheck_free (Recheck *r)
+{
+  g_clear_handle_id (&r->source, g_source_remove);
+  g_free (r->id);
+  g_free (r);
+}
+
+guint
+mn_manager_start_slots_for (const gchar *backend, guint max_starting)
+{
+  if (g_strcmp0 (backend, "local") != 0)
+    return 0;
+  return max_starting > 0 ? max_starting : 4 * (guint) MAX (1, g_get_num_processors ());
+}
+
+void
+mn_manager_starts_init (MnControllerManager *self)
+{
+  self->start_slots = mn_manager_start_slots_for (self->backend->klass->name,
+                                                  self->config->max_starting);
+  self->rechecks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                          (GDestroyNotify) recheck_free);
+}
+
+void
+mn_manager_starts_clear (MnControllerManager *self)
+{
+  g_clear_handle_id (&self->start_next_source, g_source_remove);
+  g_clear_pointer (&self->rechecks, g_hash_table_destroy);
+}
+
+/* Submitted (or being submitted), and its app has not answered yet. */
+static gboolean
+is_starting (MnControllerManager *self, const MnSession *s)
+{
+  const gchar *busy;
+  if (s->state != MN_SESSION_STARTING || s->route_failed)
+    return FALSE;
+  busy = g_hash_table_lookup (self->busy, s->id);
+  if (g_strcmp0 (busy, "route") == 0)
+    return FALSE;   /* it answered: its route is being registered */
+  return s->job_id != NULL || g_strcmp0 (busy, "submit") == 0 ||
+         g_hash_table_contains (self->unsaved_jobs, s->id);
+}
+
+guint
+mn_manager_n_starting (MnControllerManager *self)
+{
+  GHashTableIter it;
+  gpointer value;
+  guint n = 0;
+  g_hash_table_iter_init (&it, self->live);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (is_starting (self, value))
+      n++;
+  return n;
+}
+
+gboolean
+mn_manager_may_start (MnControllerManager *self, MnSession *s)
+{
+  guint n;
+  g_autofree gchar *why = NULL;
+  if (self->start_slots == 0)
+    return TRUE;
+  n = mn_manager_n_starting (self);
+  if (n < self->start_slots)
+    return TRUE;
+  /* shown on its page, not stored: it changes with every start */
+  why = g_strdup_printf ("waiting to start: %u sessions launched before it are starting on"
+                         " this host ([backend] max_starting = %u)", n, self->start_slots);
+  mn_manager_set_reason (s, why);
+  return FALSE;
+}
+
+static gint
+by_num (gconstpointer a, gconstpointer b)
+{
+  const MnSession *x = *(MnSession *const *) a, *y = *(MnSession *const *) b;
+  return x->num < y->num ? -1 : x->num > y->num;
+}
+
+static gboolean
+start_next_cb (gpointer data)
+{
+  MnControllerManager *self = data;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) waiting = g_ptr_array_new ();
+  GHashTableIter it;
+  gpointer value;
+
+  self->start_next_source = 0;
+  g_hash_table_iter_init (&it, self->live);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      MnSession *s = value;
+      if (s->state == MN_SESSION_STARTING && s->job_id == NULL &&
+          !g_hash_table_contains (self->busy, s->id) &&
+          !g_hash_table_contains (self->unsaved_jobs, s->id) &&
+          !g_hash_table_contains (self->unborn, s->id) && !mn_manager_is_pending (self, s))
+        g_ptr_array_add (waiting, s);
+    }
+  g_ptr_array_sort (waiting, by_num);
+  /* by id: starting one may end another (a failed submit admits the next) */
+  for (guint i = 0; i < waiting->len; i++)
+    g_ptr_array_add (ids, g_strdup (((MnSession *) g_ptr_array_index (waiting, i))->id));
+  for (guint i = 0; i < ids->len; i++)
+    {
+      MnSession *s = g_hash_table_lookup (self->live, g_ptr_array_index (ids, i));
+      if (s == NULL || s->state != MN_SESSION_STARTING || s->job_id != NULL ||
+          g_hash_table_contains (self->busy, s->id))
+        continue;
+      if (self->start_slots > 0 && mn_manager_n_starting (self) >= self->start_slots)
+        break;
+      mn_manager_start_job (self, s);   /* may finish (fail) and free it */
+    }
+  return G_SOURCE_REMOVE;
+}
+
+void
+mn_manager_start_next (MnControllerManager *self)
+{
+  if (self->start_slots > 0 && self->start_next_source == 0)
+    self->start_next_source = g_idle_add (start_next_cb, self);
+}
+
+static gboolean
+recheck_cb (gpointer data)
+{
+  Recheck *r = data;
+  MnControllerManager *self = r->self;
+  MnSession *s = g_hash_table_lookup (self->live, r->id);
+
+  r->source = 0;
+  if (s == NULL || s->state != MN_SESSION_STARTING || s->job_started == 0 || s->route_failed)
+    {
+      g_hash_table_remove (self->rechecks, r->id);
+      return G_SOURCE_REMOVE;
+    }
+  if (g_hash_table_contains (self->busy, s->id) || mn_manager_is_pending (self, s))
+    return G_SOURCE_REMOVE;   /* a call in flight rechecks when it ends */
+  if (!mn_manager_read_connection (self, s))
+    mn_manager_recheck_later (self, s);
+  else
+    mn_manager_probe_app (self, s);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mn_manager_recheck_later (MnControllerManager *self, MnSession *s)
+{
+  Recheck *r = g_hash_table_lookup (self->rechecks, s->id);
+  guint delay;
+
+  if (r != NULL && r->source != 0)
+    return;
+  delay = r == NULL ? FIRST_RECHECK_MS : r->delay_ms * 2;
+  if (delay >= self->config->poll_interval_ms)
+    return;   /* the poll looks as soon */
+  if (r == NULL)
+    {
+      r = g_new0 (Recheck, 1);
+      r->self = self;
+      r->id = g_strdup (s->id);
+      g_hash_table_insert (self->rechecks, r->id, r);
+    }
+  r->delay_ms = delay;
+  r->source = g_timeout_add (delay, recheck_cb, r);
+}
+
+void
+mn_manager_starts_forget (MnControllerManager *self, const gchar *id)
+{
+  g_hash_table_remove (self->rechecks, id);
+}
