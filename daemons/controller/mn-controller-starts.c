@@ -103,8 +103,9 @@ mn_manager_may_start (MnControllerManager *self, MnSession *s)
   if (n < self->start_slots)
     return TRUE;
   /* shown on its page, not stored: it changes with every start */
-  why = g_strdup_printf ("waiting to start: %u sessions launched before it are starting on"
-                         " this host ([backend] max_starting = %u)", n, self->start_slots);
+  why = g_strdup_printf ("waiting to start: %u %s launched before it %s starting on this"
+                         " host ([backend] max_starting = %u)", n, n == 1 ? "session" : "sessions",
+                         n == 1 ? "is" : "are", self->start_slots);
   mn_manager_set_reason (s, why);
   return FALSE;
 }

@@ -160,11 +160,15 @@ kill_recorded (const gchar *name, int sig)
     kill (pid, sig);
 }
 
+/* one more --set for the next spawn_controller (NULL: none) */
+static const gchar *controller_set;
+
 static GPid
 spawn_controller (void)
 {
   g_autofree gchar *port = g_strdup_printf ("server.port=%u", h.port);
-  const gchar *argv[] = { h.controller_bin, "--config", h.config, "--set", port, NULL };
+  const gchar *argv[] = { h.controller_bin, "--config", h.config, "--set", port,
+                          controller_set ? "--set" : NULL, controller_set, NULL };
   g_autoptr(GError) error = NULL;
   g_autofree gchar *log = g_build_filename (h.dir, "controller.log", NULL);
   int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -835,6 +839,74 @@ test_crash (void)
   g_assert_nonnull (strstr (reason, "exit code 3"));
   g_assert_nonnull (strstr (reason, "boom: no module named numpyy"));
   login_clear (&alice);
+}
+
+/* The time of the session's first event that starts with @prefix; -1 if none. */
+static gint64
+event_time (const Login *l, const gchar *id, const gchar *prefix)
+{
+  g_autofree gchar *path = g_strdup_printf ("sessions/%s", id);
+  g_autofree gchar *url = api (path);
+  Reply r = request ("GET", url, l, NULL, NULL);
+  JsonArray *events;
+  gint64 t = -1;
+  g_assert_cmpuint (r.status, ==, 200);
+  events = json_object_get_array_member (json_node_get_object (r.json), "events");
+  for (guint i = 0; events != NULL && i < json_array_get_length (events) && t < 0; i++)
+    {
+      JsonObject *e = json_array_get_object_element (events, i);
+      if (g_str_has_prefix (json_object_get_string_member (e, "message"), prefix))
+        t = json_object_get_int_member (e, "time");
+    }
+  reply_clear (&r);
+  return t;
+}
+
+/* [backend] max_starting = 1, on the real local backend: bob's session,
+ * launched while alice's app (3 s to answer) starts, is admitted but
+ * waits, saying why, and is submitted only once alice's answers. */
+static void
+test_start_slots (void)
+{
+  Login alice = login ("alice", "alice-password");
+  Login bob = login ("bob", "bob-password");
+  g_autofree gchar *a = NULL, *b = NULL, *st = NULL, *reason = NULL, *end = NULL;
+  gint64 a_running, b_submitted;
+
+  stop (&h.controller, SIGTERM);
+  controller_set = "backend.max_starting=1";
+  h.controller = spawn_controller ();
+  a = new_session (&alice, "{\"app\":\"slow\"}");
+  b = new_session (&bob, "{\"app\":\"slow\"}");
+  st = session_state (&bob, b, &reason);
+  g_test_message ("bob while alice starts: %s: %s", st, reason ? reason : "");
+  g_assert_cmpstr (st, ==, "starting");
+  g_assert_nonnull (reason);
+  g_assert_nonnull (strstr (reason, "waiting to start: 1 session launched before it is starting"));
+  g_assert_cmpint (event_time (&bob, b, "submitted as job"), ==, -1);
+  g_free (st);
+  st = wait_state (&alice, a, "running", 60, NULL);
+  g_assert_cmpstr (st, ==, "running");
+  g_free (st);
+  st = wait_state (&bob, b, "running", 60, &reason);
+  if (!g_str_equal (st, "running"))
+    g_error ("bob's session: %s (%s)", st, reason ? reason : "");
+  a_running = event_time (&alice, a, "running at");
+  b_submitted = event_time (&bob, b, "submitted as job");
+  g_test_message ("alice running at %" G_GINT64_FORMAT ", bob submitted at %" G_GINT64_FORMAT,
+                  a_running, b_submitted);
+  g_assert_cmpint (a_running, >, 0);
+  g_assert_cmpint (b_submitted, >=, a_running);
+  end = stop_session (&alice, a);
+  g_assert_cmpstr (end, ==, "ended");
+  g_free (end);
+  end = stop_session (&bob, b);
+  g_assert_cmpstr (end, ==, "ended");
+  stop (&h.controller, SIGTERM);
+  controller_set = NULL;
+  h.controller = spawn_controller ();
+  login_clear (&alice);
+  login_clear (&bob);
 }
 
 /* SIGKILL while the app is starting; a new controller picks it up. */
@@ -1657,6 +1729,7 @@ main (int argc, char **argv)
   g_test_add_func ("/controller/integration/run-as-user", test_run_as_user);
   g_test_add_func ("/controller/integration/jupyter-1+1", test_jupyter);
   g_test_add_func ("/controller/integration/limits", test_limits);
+  g_test_add_func ("/controller/integration/start-slots", test_start_slots);
   g_test_add_func ("/controller/integration/walltime", test_walltime);
   g_test_add_func ("/controller/integration/crash", test_crash);
   g_test_add_func ("/controller/integration/kill-mid-launch", test_kill_mid_launch);

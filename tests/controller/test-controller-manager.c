@@ -367,7 +367,7 @@ setup (Fixture *fx, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autofree gchar *appdir = NULL, *app = NULL;
   fx->blocking = g_strcmp0 (data, "blocking") == 0;
-  fx->local = g_strcmp0 (data, "local") == 0;
+  fx->local = g_strcmp0 (data, "local") == 0 || g_strcmp0 (data, "start-slots") == 0;
   fx->scheduler = g_strcmp0 (data, "scheduler") == 0;
   fx->nodes = g_strcmp0 (data, "nodes") == 0;
   fx->dir = g_dir_make_tmp ("minna-ctl-XXXXXX", &error);
@@ -392,6 +392,12 @@ setup (Fixture *fx, gconstpointer data)
   fx->policy->max_jobs_per_logical = fx->scheduler ? 8 : 2;
   if (fx->nodes)
     fx->policy->nodes = 2, fx->policy->max_jobs_per_logical = 1;
+  if (g_str_has_suffix (data ? data : "", "-slots"))
+    {
+      /* start slots: the local backend's 2, a scheduler's none */
+      fx->config->max_starting = g_str_equal (data, "start-slots") ? 2 : 1;
+      fx->policy->max_jobs_per_logical = 8;
+    }
   fx->now = 1700000000;
   fx->ready = TRUE;
   make_manager (fx);
@@ -1763,6 +1769,92 @@ test_node_availability_restart (Fixture *fx, gconstpointer data)
   g_assert_cmpint (node_of (fx, c->id), ==, 0);
 }
 
+static gchar *
+job_of (Fixture *fx, const gchar *id, gchar **reason)
+{
+  g_autoptr(MnSession) s = mn_controller_manager_get (fx->manager, id, NULL);
+  g_assert_nonnull (s);
+  if (reason != NULL)
+    *reason = g_strdup (s->reason);
+  return g_strdup (s->job_id);
+}
+
+/* Start slots ([backend] max_starting = 2, the local backend): two jobs
+ * start at once; the sessions admitted after them wait, admitted, with a
+ * reason, and start in launch order as a slot frees: when a starting app
+ * answers, or a starting job ends. */
+static void
+test_start_slots (Fixture *fx, gconstpointer data)
+{
+  const gchar *users[] = { "alice", "bob", "carol", "dave" };
+  gchar *ids[4];
+  g_autofree gchar *reason = NULL;
+  g_autoptr(MnSession) got = NULL;
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MnSession) s = launch (fx, users[i], FALSE, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (s->state, ==, MN_SESSION_STARTING);
+      ids[i] = g_strdup (s->id);
+    }
+  spin ();
+  g_assert_cmpuint (fx->backend->submits, ==, 2);
+  g_assert_cmpuint (mn_policy_state_n_running (mn_controller_manager_get_policy (fx->manager)), ==, 4);
+  for (guint i = 2; i < 4; i++)
+    {
+      g_autofree gchar *job = job_of (fx, ids[i], &reason);
+      g_assert_null (job);
+      g_assert_nonnull (strstr (reason, "waiting to start: 2 sessions launched before it are starting"));
+      g_assert_nonnull (strstr (reason, "max_starting = 2"));
+      g_clear_pointer (&reason, g_free);
+    }
+  tick (fx);   /* a poll does not start them either */
+  g_assert_cmpuint (fx->backend->submits, ==, 2);
+
+  /* the first one's app answers: carol's starts, not dave's */
+  set_job (fx, ids[0], MN_JOB_RUNNING, NULL);
+  write_connection (fx, ids[0], 20011);
+  tick (fx);
+  g_assert_cmpint (state_of (fx, ids[0]), ==, MN_SESSION_RUNNING);
+  g_assert_cmpuint (fx->backend->submits, ==, 3);
+  {
+    g_autofree gchar *carol = job_of (fx, ids[2], NULL), *dave = job_of (fx, ids[3], NULL);
+    g_assert_nonnull (carol);
+    g_assert_null (dave);
+  }
+
+  /* bob's job ends before its app answered: dave's starts */
+  set_job (fx, ids[1], MN_JOB_DONE, "exit code 1");
+  tick (fx);
+  g_assert_cmpint (state_of (fx, ids[1]), ==, MN_SESSION_FAILED);
+  g_assert_cmpuint (fx->backend->submits, ==, 4);
+  {
+    g_autofree gchar *dave = job_of (fx, ids[3], &reason);
+    g_assert_nonnull (dave);
+    g_assert_cmpstr (reason, ==, "waiting for the job to start");
+  }
+  for (guint i = 0; i < 4; i++)
+    g_free (ids[i]);
+}
+
+/* A scheduler's backend starts jobs on its nodes: max_starting does not
+ * hold its submissions back. */
+static void
+test_start_slots_scheduler (Fixture *fx, gconstpointer data)
+{
+  const gchar *users[] = { "alice", "bob", "carol" };
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MnSession) s = launch (fx, users[i], FALSE, &error);
+      g_assert_no_error (error);
+    }
+  spin ();
+  g_assert_cmpuint (fx->backend->submits, ==, 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1811,5 +1903,9 @@ main (int argc, char **argv)
               test_node_availability, teardown);
   g_test_add ("/controller/session/node-availability-restart", Fixture, "nodes", setup,
               test_node_availability_restart, teardown);
+  g_test_add ("/controller/session/start-slots", Fixture, "start-slots", setup,
+              test_start_slots, teardown);
+  g_test_add ("/controller/session/start-slots-scheduler", Fixture, "fake-slots", setup,
+              test_start_slots_scheduler, teardown);
   return g_test_run ();
 }
