@@ -19,18 +19,20 @@
  * Readiness rechecks (every backend).  A starting job's connection file and
  * app were looked at only at each poll ([backend] poll_interval_ms, 1 s by
  * default), so an app was seen answering up to a poll after it did, and a
- * start slot was held that long.  Now, once the job runs, they are looked at
- * again 25 ms after a look that found no connection file or no answer, then
- * 50, 100 ms and so on, until the interval reaches the poll's. */
+ * start slot was held that long.  Now, once the job runs, a look that found
+ * no connection file or no answer is followed by another after a quarter of
+ * the time since the first look (at least 25 ms): an app is seen answering
+ * within a quarter of the time it took to start, and one that takes long is
+ * asked seldom.  Past the poll interval the polls look again. */
 #include "mn-controller-manager-private.h"
 
-#define FIRST_RECHECK_MS 25
+#define MIN_RECHECK_MS 25
 
 typedef struct {
   MnControllerManager *self;
   gchar               *id;
   guint                source;
-  guint                delay_ms;
+  gint64               first;   /* monotonic µs of the first look that found nothing */
 } Recheck;
 
 static void
@@ -187,22 +189,23 @@ void
 mn_manager_recheck_later (MnControllerManager *self, MnSession *s)
 {
   Recheck *r = g_hash_table_lookup (self->rechecks, s->id);
-  guint delay;
+  gint64 now = g_get_monotonic_time ();
+  gint64 delay;
 
   if (r != NULL && r->source != 0)
     return;
-  delay = r == NULL ? FIRST_RECHECK_MS : r->delay_ms * 2;
-  if (delay >= self->config->poll_interval_ms)
-    return;   /* the poll looks as soon */
   if (r == NULL)
     {
       r = g_new0 (Recheck, 1);
       r->self = self;
       r->id = g_strdup (s->id);
+      r->first = now;
       g_hash_table_insert (self->rechecks, r->id, r);
     }
-  r->delay_ms = delay;
-  r->source = g_timeout_add (delay, recheck_cb, r);
+  delay = MAX (MIN_RECHECK_MS, (now - r->first) / 4000);
+  if (delay >= self->config->poll_interval_ms)
+    return;   /* the poll looks as soon */
+  r->source = g_timeout_add ((guint) delay, recheck_cb, r);
 }
 
 void
