@@ -361,6 +361,19 @@ make_manager (Fixture *fx)
   g_assert_no_error (error);
 }
 
+/* The controller restarted: a new manager on the same database, the fake
+ * scheduler's jobs carried over. */
+static void
+restart_manager (Fixture *fx)
+{
+  g_autoptr(GHashTable) jobs = g_hash_table_ref (fx->backend->jobs);
+
+  mn_controller_manager_unref (fx->manager);
+  make_manager (fx);
+  g_hash_table_unref (fx->backend->jobs);
+  fx->backend->jobs = g_steal_pointer (&jobs);
+}
+
 static void
 setup (Fixture *fx, gconstpointer data)
 {
@@ -431,12 +444,28 @@ launch (Fixture *fx, const gchar *user, gboolean give_up, GError **error)
   return mn_controller_manager_launch (fx->manager, user, &r, &reason, error);
 }
 
+/* The session as the manager has it now (a copy). */
+static MnSession *
+session_now (Fixture *fx, const gchar *id)
+{
+  MnSession *s = mn_controller_manager_get (fx->manager, id, NULL);
+  g_assert_nonnull (s);
+  return s;
+}
+
 static MnSessionState
 state_of (Fixture *fx, const gchar *id)
 {
-  g_autoptr(MnSession) s = mn_controller_manager_get (fx->manager, id, NULL);
-  g_assert_nonnull (s);
+  g_autoptr(MnSession) s = session_now (fx, id);
   return s->state;
+}
+
+/* The policy node it was placed on (-1: none). */
+static gint
+node_of (Fixture *fx, const gchar *id)
+{
+  g_autoptr(MnSession) s = session_now (fx, id);
+  return s->node;
 }
 
 static void
@@ -728,18 +757,12 @@ test_restart (Fixture *fx, gconstpointer data)
   g_autoptr(MnSession) a = launch (fx, "alice", FALSE, NULL);
   g_autoptr(MnSession) b = launch (fx, "bob", FALSE, NULL);
   g_autoptr(MnSession) c = launch (fx, "carol", FALSE, NULL);
-  g_autoptr(GHashTable) jobs = NULL;
   set_job (fx, a->id, MN_JOB_RUNNING, NULL);
   write_connection (fx, a->id, 20006);
   tick (fx);
   g_assert_cmpint (state_of (fx, a->id), ==, MN_SESSION_RUNNING);
   g_assert_cmpint (c->state, ==, MN_SESSION_QUEUED);
-  /* carry the fake scheduler's jobs over the restart */
-  jobs = g_hash_table_ref (fx->backend->jobs);
-  mn_controller_manager_unref (fx->manager);
-  make_manager (fx);
-  g_hash_table_unref (fx->backend->jobs);
-  fx->backend->jobs = g_steal_pointer (&jobs);
+  restart_manager (fx);
   g_assert_cmpint (state_of (fx, a->id), ==, MN_SESSION_RUNNING);
   g_assert_cmpint (state_of (fx, b->id), ==, MN_SESSION_STARTING);
   g_assert_cmpint (state_of (fx, c->id), ==, MN_SESSION_QUEUED);
@@ -1653,14 +1676,6 @@ test_write_before_act (Fixture *fx, gconstpointer data)
   g_log_set_always_fatal (fatal);
 }
 
-static gint
-node_of (Fixture *fx, const gchar *id)
-{
-  g_autoptr(MnSession) s = mn_controller_manager_get (fx->manager, id, NULL);
-  g_assert_nonnull (s);
-  return s->node;
-}
-
 /* Node availability (issue 14): a node the backend reports drained gets no
  * new session, a session only it could take waits, and starts there when
  * the node is back; asked at most every 5 s of the manager's clock; a
@@ -1707,7 +1722,7 @@ test_node_availability (Fixture *fx, gconstpointer data)
   g_assert_cmpint (state_of (fx, b->id), ==, MN_SESSION_STARTING);
   g_assert_cmpint (node_of (fx, b->id), ==, 0);
   g_assert_null (mn_controller_manager_node_unavailable (fx->manager, 0));
-  b_now = mn_controller_manager_get (fx->manager, b->id, NULL);
+  b_now = session_now (fx, b->id);
   g_assert_nonnull (b_now->job_id);   /* submitted */
 
   /* node 1 drained under alice: she stays; a failed ask changes nothing */
@@ -1736,7 +1751,6 @@ static void
 test_node_availability_restart (Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GHashTable) jobs = NULL;
   g_autoptr(MnSession) a = NULL;
   g_autoptr(MnSession) c = NULL;
 
@@ -1752,11 +1766,7 @@ test_node_availability_restart (Fixture *fx, gconstpointer data)
   g_assert_cmpint (c->state, ==, MN_SESSION_QUEUED);
   /* restarted with node 0 still drained: a new policy state would place
    * carol there at once */
-  jobs = g_hash_table_ref (fx->backend->jobs);
-  mn_controller_manager_unref (fx->manager);
-  make_manager (fx);
-  g_hash_table_unref (fx->backend->jobs);
-  fx->backend->jobs = g_steal_pointer (&jobs);
+  restart_manager (fx);
   g_assert_cmpuint (fx->backend->node_asks, ==, 1);
   g_assert_cmpint (state_of (fx, c->id), ==, MN_SESSION_QUEUED);
   g_assert_cmpuint (fx->backend->submits, ==, 0);
