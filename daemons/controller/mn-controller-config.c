@@ -95,7 +95,7 @@ static const MnConfigKey keys[] = {
   KEY ("backend", "poll_interval_ms", UINT, poll_interval_ms, "1000", 10, 600000,
     "How often jobs are polled (one call for all of them)."),
   KEY ("backend", "max_starting", UINT, max_starting, "0", 0, 100000,
-    "local: at most this many jobs start at once on this host (submitted, their app not answering yet); the sessions admitted after them wait for a slot in launch order, so a lecture's sessions come up in the order they were launched, not all at the moment the last one does. 0: 4 per CPU of this host. slurm/sge: not used (the scheduler starts jobs on its nodes)."),
+    "local: at most this many jobs start at once on this host (submitted, their app not answering yet, for at most 10 s each); the sessions admitted after them wait for a slot in launch order, so a lecture's sessions come up in the order they were launched, not all at the moment the last one does. 0: 4 per CPU of this host. slurm/sge: not used (the scheduler starts jobs on its nodes)."),
   KEY ("backend", "launcher", STRING, launcher, "", 0, 0,
     "Program job scripts run to pick and hold a port (minna-job-launch); empty means the one beside minna-controller."),
   KEY ("backend", "kernel_program", STRING, kernel_program, "", 0, 0,

@@ -10,7 +10,10 @@
  * Here at most max_starting jobs are starting at a time: submitted, their
  * app not answering yet.  The sessions admitted after them wait for a slot
  * in launch order (the order of their rows), so they come up in the order
- * their users pressed Launch, the first ones at once.  This paces only the
+ * their users pressed Launch, the first ones at once.  A job holds its slot
+ * for at most START_SLOT_HOLD s after its submission: an app that never
+ * answers (broken, or made so) delays the others that long, not until its
+ * ready_timeout (2 min by default).  This paces only the
  * start of what the policy admitted: the policy's admission, placement and
  * limits are the same, the session is admitted (it holds its place) while
  * it waits, and its walltime counts from its job's start.  Slurm and Grid
@@ -27,6 +30,7 @@
 #include "mn-controller-manager-private.h"
 
 #define MIN_RECHECK_MS 25
+#define START_SLOT_HOLD 10   /* s */
 
 typedef struct {
   MnControllerManager *self;
@@ -74,6 +78,9 @@ is_starting (MnControllerManager *self, const MnSession *s)
   const gchar *busy;
   if (s->state != MN_SESSION_STARTING || s->route_failed)
     return FALSE;
+  if (s->job_id != NULL && s->submitted > 0 &&
+      mn_controller_manager_now (self) - s->submitted >= START_SLOT_HOLD)
+    return FALSE;   /* starting for long: it no longer holds the others back */
   busy = g_hash_table_lookup (self->busy, s->id);
   if (g_strcmp0 (busy, "route") == 0)
     return FALSE;   /* it answered: its route is being registered */

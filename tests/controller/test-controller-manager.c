@@ -1849,6 +1849,42 @@ test_start_slots (Fixture *fx, gconstpointer data)
     g_free (ids[i]);
 }
 
+/* An app that never answers holds its start slot 10 s, not until its
+ * ready_timeout: then the next session starts at the next poll. */
+static void
+test_start_slot_hold (Fixture *fx, gconstpointer data)
+{
+  const gchar *users[] = { "alice", "bob", "carol" };
+  gchar *ids[3];
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MnSession) s = launch (fx, users[i], FALSE, &error);
+      g_assert_no_error (error);
+      ids[i] = g_strdup (s->id);
+    }
+  spin ();
+  g_assert_cmpuint (fx->backend->submits, ==, 2);
+  set_job (fx, ids[0], MN_JOB_RUNNING, NULL);
+  set_job (fx, ids[1], MN_JOB_RUNNING, NULL);
+  fx->ready = FALSE;   /* their connection files name ports that never answer */
+  write_connection (fx, ids[0], 20021);
+  write_connection (fx, ids[1], 20022);
+  fx->now += 9;
+  tick (fx);
+  g_assert_cmpuint (fx->backend->submits, ==, 2);
+  fx->now += 1;
+  tick (fx);
+  g_assert_cmpuint (fx->backend->submits, ==, 3);
+  {
+    g_autofree gchar *carol = job_of (fx, ids[2], NULL);
+    g_assert_nonnull (carol);
+  }
+  g_assert_cmpint (state_of (fx, ids[0]), ==, MN_SESSION_STARTING);
+  for (guint i = 0; i < 3; i++)
+    g_free (ids[i]);
+}
+
 /* A scheduler's backend starts jobs on its nodes: max_starting does not
  * hold its submissions back. */
 static void
@@ -1915,6 +1951,8 @@ main (int argc, char **argv)
               test_node_availability_restart, teardown);
   g_test_add ("/controller/session/start-slots", Fixture, "start-slots", setup,
               test_start_slots, teardown);
+  g_test_add ("/controller/session/start-slot-hold", Fixture, "start-slots", setup,
+              test_start_slot_hold, teardown);
   g_test_add ("/controller/session/start-slots-scheduler", Fixture, "fake-slots", setup,
               test_start_slots_scheduler, teardown);
   return g_test_run ();
