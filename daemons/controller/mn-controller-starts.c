@@ -27,6 +27,8 @@
  * the time since the first look (at least 25 ms): an app is seen answering
  * within a quarter of the time it took to start, and one that takes long is
  * asked seldom.  Past the poll interval the polls look again. */
+#define G_LOG_DOMAIN "minna-controller"
+
 #include "mn-controller-manager-private.h"
 
 #define MIN_RECHECK_MS 25
@@ -60,6 +62,10 @@ mn_manager_starts_init (MnControllerManager *self)
 {
   self->start_slots = mn_manager_start_slots_for (self->backend->klass->name,
                                                   self->config->max_starting);
+  if (self->start_slots == 0 && self->config->max_starting > 0)
+    g_message ("[backend] max_starting = %u is not used: the %s backend's scheduler starts"
+               " jobs on its nodes itself", self->config->max_starting,
+               self->backend->klass->name);
   self->rechecks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                           (GDestroyNotify) recheck_free);
 }
