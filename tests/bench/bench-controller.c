@@ -4,7 +4,7 @@
  * controller's CPU time.  Baseline, in the same run: the same N apps started
  * directly (sh + the app, no controller), time to their first answer.
  *
- *   bench-controller [--users N] [--json FILE]
+ *   bench-controller [--users N] [--max-starting N] [--json FILE]
  *
  * Each user's page polls its session every 500 ms (the times are as the
  * user sees them, so they include up to that much polling delay).  The
@@ -473,10 +473,12 @@ int
 main (int argc, char **argv)
 {
   g_autofree gchar *json_out = NULL;
-  gint users_opt = 100;
+  gint users_opt = 100, max_starting = 0;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_out, "Write the results as JSON", "FILE" },
     { "users", 0, 0, G_OPTION_ARG_INT, &users_opt, "Users launching at once (100)", "N" },
+    { "max-starting", 0, 0, G_OPTION_ARG_INT, &max_starting,
+      "The controller's [backend] max_starting (0: its default, 4 per CPU)", "N" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("- 100 users launch at once");
@@ -544,8 +546,10 @@ main (int argc, char **argv)
   conf = g_strdup_printf ("[state]\nstate_dir=%s/state\napps_dir=%s\npolicy_file=%s\n"
                           "[auth]\nusers_file=%s\nkey_file=%s\n[relay]\nsecret_file=%s/none\n"
                           "[backend]\nrun_as=controller\nport_lock_dir=%s/ports\npoll_interval_ms=100\n"
-                          "port_min=20000\nport_max=20999\ncgroup=%s\n",
-                          dir, apps, policy, users_file, key, dir, dir, g_getenv ("MINNA_BENCH_CGROUP") ? g_getenv ("MINNA_BENCH_CGROUP") : "auto");
+                          "port_min=20000\nport_max=20999\ncgroup=%s\nmax_starting=%d\n",
+                          dir, apps, policy, users_file, key, dir, dir,
+                          g_getenv ("MINNA_BENCH_CGROUP") ? g_getenv ("MINNA_BENCH_CGROUP") : "auto",
+                          MAX (max_starting, 0));
   {
     g_autofree gchar *path = g_build_filename (dir, "controller.conf", NULL);
     const gchar *cargv[] = { bin, "--config", path, "--set", NULL, NULL };
@@ -640,9 +644,14 @@ main (int argc, char **argv)
   /* like with like: both as a page polling every 500 ms sees them */
   ratio = pct (lat_page, 0.5) > 0 ? pct (lat_ctl, 0.5) / pct (lat_page, 0.5) : 0.0;
   met = pct (lat_ctl, 0.99) < 5.0 && ratio <= 1.5 && failed == 0;
-  g_print ("bench-controller: %u users launch a small app at once (local backend, controller poll 100 ms,"
-           " page poll 500 ms, limits by %s)\n\n", n_users,
-           g_getenv ("MINNA_BENCH_CGROUP") ? g_getenv ("MINNA_BENCH_CGROUP") : "cgroups (auto)");
+  {
+    g_autofree gchar *slots = max_starting > 0 ? g_strdup_printf ("%d", max_starting)
+                                               : g_strdup_printf ("%d (4 per CPU)",
+                                                                  4 * g_get_num_processors ());
+    g_print ("bench-controller: %u users launch a small app at once (local backend, controller poll 100 ms,"
+             " page poll 500 ms, limits by %s, max_starting %s)\n\n", n_users,
+             g_getenv ("MINNA_BENCH_CGROUP") ? g_getenv ("MINNA_BENCH_CGROUP") : "cgroups (auto)", slots);
+  }
   g_print ("%-34s %10s %10s %10s %8s\n", "", "p50 (s)", "p99 (s)", "max (s)", "running");
   g_print ("%-34s %10.3f %10.3f %10.3f %8u\n", "baseline: apps started directly",
            pct (lat_direct, 0.5), pct (lat_direct, 0.99), pct (lat_direct, 1.0), ok_direct);
