@@ -67,3 +67,13 @@ mn_backend_command_run (const MnBackendCommand *command, const gchar *user,
     *out = g_steal_pointer (&std_out);
   return TRUE;
 }
+
+void
+mn_backend_log_problems_once (GHashTable *told, const gchar *command, GPtrArray *problems)
+{
+  if (g_hash_table_size (told) > 256)
+    g_hash_table_remove_all (told);
+  for (guint i = 0; i < problems->len; i++)
+    if (g_hash_table_add (told, g_strdup (g_ptr_array_index (problems, i))))
+      g_message ("%s: %s (ignored)", command, (const gchar *) g_ptr_array_index (problems, i));
+}

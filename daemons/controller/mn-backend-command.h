@@ -30,4 +30,12 @@ gboolean mn_backend_command_run (const MnBackendCommand *command,
                                  gint                   *out_status,
                                  GError                **error);
 
+/* Logs each of @problems (gchar*: what a parser of @command's answer could
+ * not read) as "@command: PROBLEM (ignored)", but only the first time it is
+ * seen: @told (a set of strings, owned by the caller, who also holds any
+ * lock over it) remembers them, bounded (past 256 it is emptied, so an odd
+ * line may be logged again then). */
+void mn_backend_log_problems_once (GHashTable *told, const gchar *command,
+                                   GPtrArray *problems);
+
 G_END_DECLS

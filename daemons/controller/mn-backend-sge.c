@@ -4,6 +4,7 @@
 #include "mn-backend-sge.h"
 #include "mn-controller-config.h"
 #include "mn-backend-command.h"
+#include "mn-backend-sge-nodes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,12 @@ typedef struct {
    * poll, since qmaster itself waits max_unheard before it says */
   GHashTable *unheard;
   gint64      unheard_asked;
+  /* The queue's hosts in Grid Engine's order (policy node i is the i-th):
+   * its host group, asked once, at the first node_states(); under @lock */
+  GStrv       hosts;
+  /* qstat's queue instances already reported as not understood (each
+   * logged once); under @lock */
+  GHashTable *told;
 } MnBackendSge;
 
 #define UNREACHABLE_AGE (10 * G_USEC_PER_SEC)
@@ -167,58 +174,6 @@ start_time (const gchar *text)
 
 /* ---- qstat -f -qs u -xml: queue instances of hosts qmaster does not hear -- */
 
-typedef struct {
-  GHashTable *unheard;   /* queue instance, interactive.q@host */
-  gboolean    in_queue;  /* inside a Queue-List, outside its job_list */
-  gint        depth_job;
-  gchar      *name, *state;
-  gchar     **field;
-} UParse;
-
-static void
-u_start (GMarkupParseContext *ctx, const gchar *element, const gchar **names,
-         const gchar **values, gpointer data, GError **error)
-{
-  UParse *p = data;
-  if (g_str_equal (element, "Queue-List"))
-    p->in_queue = TRUE;
-  else if (g_str_equal (element, "job_list"))
-    p->depth_job++;
-  else if (p->in_queue && p->depth_job == 0 && g_str_equal (element, "name"))
-    p->field = &p->name;
-  else if (p->in_queue && p->depth_job == 0 && g_str_equal (element, "state"))
-    p->field = &p->state;
-}
-
-static void
-u_end (GMarkupParseContext *ctx, const gchar *element, gpointer data, GError **error)
-{
-  UParse *p = data;
-  p->field = NULL;
-  if (g_str_equal (element, "job_list"))
-    p->depth_job--;
-  else if (g_str_equal (element, "Queue-List"))
-    {
-      /* u: unknown, no load report within max_unheard */
-      if (p->name != NULL && p->state != NULL && strchr (p->state, 'u') != NULL)
-        g_hash_table_add (p->unheard, g_steal_pointer (&p->name));
-      g_clear_pointer (&p->name, g_free);
-      g_clear_pointer (&p->state, g_free);
-      p->in_queue = FALSE;
-    }
-}
-
-static void
-u_text (GMarkupParseContext *ctx, const gchar *text, gsize len, gpointer data, GError **error)
-{
-  UParse *p = data;
-  if (p->field != NULL)
-    {
-      g_free (*p->field);
-      *p->field = g_strstrip (g_strndup (text, len));
-    }
-}
-
 /* The queue instances whose execution host sge_qmaster has not heard from
  * within max_unheard (state u), or NULL when qstat cannot say; at most
  * UNREACHABLE_AGE old.  A job there
@@ -252,29 +207,34 @@ static GHashTable *
 ask_unheard (MnBackendSge *self)
 {
   const gchar *argv[] = { "qstat", "-f", "-qs", "u", "-xml", NULL };
-  static const GMarkupParser parser = { u_start, u_end, u_text, NULL, NULL };
   g_autofree gchar *out = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GMarkupParseContext) ctx = NULL;
-  g_autoptr(GHashTable) unheard = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  UParse p = { unheard, FALSE, 0, NULL, NULL, NULL };
-  gboolean ok;
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) states = NULL;
+  GHashTable *unheard;
+  GHashTableIter it;
+  gpointer instance, state;
+
   if (!run (self, NULL, argv, &out, NULL, &error))
     {
       g_message ("qstat -f -qs u (the hosts qmaster does not hear): %s", error->message);
       return NULL;
     }
-  ctx = g_markup_parse_context_new (&parser, 0, &p, NULL);
-  ok = g_markup_parse_context_parse (ctx, out, -1, &error) &&
-       g_markup_parse_context_end_parse (ctx, &error);
-  g_free (p.name);
-  g_free (p.state);
-  if (!ok)
+  /* every queue's instances (mn-backend-sge-nodes.c); one it cannot read
+   * is not taken for unheard */
+  states = mn_sge_qstat_queue_states (out, -1, NULL, problems, &error);
+  if (states == NULL)
     {
       g_message ("qstat -f -qs u -xml: %s", error->message);
       return NULL;
     }
-  return g_steal_pointer (&unheard);
+  unheard = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_iter_init (&it, states);
+  /* u: unknown, no load report within max_unheard */
+  while (g_hash_table_iter_next (&it, &instance, &state))
+    if (strchr (state, 'u') != NULL)
+      g_hash_table_add (unheard, g_strdup (instance));
+  return unheard;
 }
 
 /* ---- backend ---------------------------------------------------------------- */
@@ -602,6 +562,101 @@ sge_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **
   return g_steal_pointer (&result);
 }
 
+/* The queue's hosts, policy node i the i-th: the export's host group
+ * @<queue without .q> (which the export says to add the policy's nodes to,
+ * in order) as Grid Engine resolves it.  Asked once. */
+static GStrv
+queue_hosts (MnBackendSge *self, GError **error)
+{
+  g_auto(GStrv) hosts = NULL;
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *part = NULL;
+  g_autofree gchar *group = NULL;
+  MnPolicyConfig named = { .queue_name = self->queue };
+
+  g_mutex_lock (&self->lock);
+  hosts = g_strdupv (self->hosts);
+  g_mutex_unlock (&self->lock);
+  if (hosts != NULL)
+    return g_steal_pointer (&hosts);
+  /* the export's name for it (interactive.q -> @interactive) */
+  part = mn_policy_slurm_partition (&named);
+  group = g_strdup_printf ("@%s", part);
+  {
+    const gchar *argv[] = { "qconf", "-shgrp_resolved", group, NULL };
+    g_autoptr(GError) local = NULL;
+
+    if (!run (self, NULL, argv, &out, NULL, error))
+      return NULL;
+    hosts = mn_sge_hostgroup_hosts (out, &local);
+    if (hosts == NULL)
+      {
+        g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                     "qconf -shgrp_resolved %s: %s", group, local->message);
+        return NULL;
+      }
+  }
+  g_mutex_lock (&self->lock);
+  if (self->hosts == NULL)
+    self->hosts = g_strdupv (hosts);
+  g_mutex_unlock (&self->lock);
+  return g_steal_pointer (&hosts);
+}
+
+/* The queue instances' states (qstat -f -q QUEUE -xml) by policy node:
+ * which take new jobs is mn-backend-sge-nodes.c's decision (every state
+ * letter takes none).  An instance qstat lists that the parser does not
+ * take is logged once and its node left unsaid; so is a host without an
+ * instance. */
+static GPtrArray *
+sge_node_states (MnBackend *backend, guint n_nodes, GError **error)
+{
+  MnBackendSge *self = (MnBackendSge *) backend;
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_node_state_free);
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) states = NULL;
+  g_autoptr(GError) local = NULL;
+  g_auto(GStrv) hosts = queue_hosts (self, error);
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *command = g_strdup_printf ("qstat -f -q %s -xml", self->queue);
+  const gchar *argv[] = { "qstat", "-f", "-q", self->queue, "-xml", NULL };
+  guint n_hosts;
+
+  if (hosts == NULL || !run (self, NULL, argv, &text, NULL, error))
+    {
+      g_prefix_error (error, "the queue instances of %s: ", self->queue);
+      return NULL;
+    }
+  states = mn_sge_qstat_queue_states (text, -1, self->queue, problems, &local);
+  if (states == NULL)
+    {
+      g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_BACKEND,
+                   "the queue instances of %s: %s: %s", self->queue, command, local->message);
+      return NULL;
+    }
+  g_mutex_lock (&self->lock);
+  mn_backend_log_problems_once (self->told, command, problems);
+  g_mutex_unlock (&self->lock);
+  n_hosts = g_strv_length (hosts);
+  for (guint i = 0; i < n_nodes; i++)
+    {
+      g_autofree gchar *instance = i < n_hosts ? g_strdup_printf ("%s@%s", self->queue, hosts[i])
+                                               : NULL;
+      const gchar *state = instance != NULL ? g_hash_table_lookup (states, instance) : NULL;
+      MnNodeState *ns = NULL;
+
+      if (state != NULL)
+        {
+          ns = g_new0 (MnNodeState, 1);
+          ns->name = g_strdup (hosts[i]);
+          ns->state = mn_sge_queue_state_words (state);
+          mn_sge_queue_state_available (state, &ns->available);
+        }
+      g_ptr_array_add (out, ns);
+    }
+  return g_steal_pointer (&out);
+}
+
 /* Every job in sge_qmaster's lists named minna-<session>, whoever owns it
  * (one qstat). */
 static GPtrArray *
@@ -667,6 +722,8 @@ sge_free (MnBackend *backend)
   g_strfreev (self->envp);
   g_hash_table_unref (self->cancelled);
   g_clear_pointer (&self->unheard, g_hash_table_unref);
+  g_strfreev (self->hosts);
+  g_hash_table_unref (self->told);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -684,6 +741,7 @@ static const MnBackendClass sge_class = {
   .describe = sge_describe,
   .check_policy = sge_check_policy,
   .list_jobs = sge_list_jobs,
+  .node_states = sge_node_states,
   .free = sge_free,
 };
 
@@ -764,5 +822,6 @@ mn_backend_sge_new (const MnBackendSgeOptions *options, GError **error)
   self->envp = g_steal_pointer (&envp);
   g_mutex_init (&self->lock);
   self->cancelled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->told = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return &self->parent;
 }

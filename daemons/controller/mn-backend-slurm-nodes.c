@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "minna-controller"
 
 #include "mn-backend-slurm-nodes.h"
+#include "mn-backend-text.h"
 
 #include <string.h>
 
@@ -63,29 +64,6 @@ mn_slurm_node_state_available (const gchar *state, gboolean *available)
   return TRUE;
 }
 
-static gboolean
-node_name_ok (const gchar *name)
-{
-  if (name[0] == '\0')
-    return FALSE;
-  for (const gchar *p = name; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
-      return FALSE;
-  return TRUE;
-}
-
-/* @text as a log can hold it: escaped (ASCII, no control bytes), at most
- * @max bytes. */
-static gchar *
-shown (const gchar *text, gsize max)
-{
-  gchar *out = g_strescape (text, NULL);
-
-  if (strlen (out) > max)
-    strcpy (out + max - 3, "...");
-  return out;
-}
-
 /* What is wrong with one line (NULL: nothing). */
 static gchar *
 line_problem (const gchar *line, gchar **name, gchar **state)
@@ -97,11 +75,11 @@ line_problem (const gchar *line, gchar **name, gchar **state)
     return g_strdup ("not NAME|STATE");
   *name = g_strndup (line, bar - line);
   *state = g_strdup (bar + 1);
-  if (!node_name_ok (*name))
+  if (!mn_backend_node_name_ok (*name))
     return g_strdup ("not a node name");
   if (!mn_slurm_node_state_available (*state, &available))
     {
-      g_autofree gchar *said = shown (*state, 40);
+      g_autofree gchar *said = mn_backend_text_shown (*state, 40);
       return g_strdup_printf ("unknown node state '%s'", said);
     }
   return NULL;
@@ -131,7 +109,7 @@ mn_slurm_sinfo_node_states (const gchar *text, GPtrArray *problems)
           g_hash_table_insert (states, g_steal_pointer (&name), g_steal_pointer (&state));
           continue;
         }
-      said = shown (line, 80);
+      said = mn_backend_text_shown (line, 80);
       g_ptr_array_add (problems, g_strdup_printf ("line %u '%s': %s", i + 1, said, why));
     }
   return states;

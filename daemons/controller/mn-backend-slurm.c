@@ -619,12 +619,10 @@ slurm_node_states (MnBackend *backend, guint n_nodes, GError **error)
     }
   states = mn_slurm_sinfo_node_states (text, problems);
   g_mutex_lock (&self->lock);
-  if (g_hash_table_size (self->told) > 256)
-    g_hash_table_remove_all (self->told);   /* bounded: an odd line may come back then */
-  for (guint i = 0; i < problems->len; i++)
-    if (g_hash_table_add (self->told, g_strdup (g_ptr_array_index (problems, i))))
-      g_message ("sinfo -p %s -o '%%N|%%T': %s (ignored)", self->partition,
-                 (const gchar *) g_ptr_array_index (problems, i));
+  {
+    g_autofree gchar *command = g_strdup_printf ("sinfo -p %s -o '%%N|%%T'", self->partition);
+    mn_backend_log_problems_once (self->told, command, problems);
+  }
   g_mutex_unlock (&self->lock);
   n_partition = g_strv_length (nodes);
   for (guint i = 0; i < n_nodes; i++)

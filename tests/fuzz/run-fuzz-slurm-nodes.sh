@@ -12,9 +12,10 @@ name=slurm-nodes default_runs=40000
 flags=("${base_flags[@]}" -I"$src/daemons/controller")
 read -r -a glib_cflags <<< "$(pkg-config --cflags glib-2.0)"
 read -r -a glib_libs <<< "$(pkg-config --libs glib-2.0)"
-sources=("$src/daemons/controller/mn-backend-slurm-nodes.c")
+sources=("$src/daemons/controller/mn-backend-slurm-nodes.c" "$src/daemons/controller/mn-backend-text.c")
 
 if fuzz_needs_build "${sources[@]}" "$src/daemons/controller/mn-backend-slurm-nodes.h" \
+     "$src/daemons/controller/mn-backend-text.h" \
      "$src/tests/fuzz/fuzz-slurm-nodes.c"; then
   "$cc" "${flags[@]}" "${glib_cflags[@]}" "${sources[@]}" "$src/tests/fuzz/fuzz-slurm-nodes.c" \
     "${glib_libs[@]}" -o "$build/fuzz-slurm-nodes"
