@@ -251,14 +251,18 @@ mn_sge_hostgroup_hosts (const gchar *text, GError **error)
         return NULL;
       }
     }
-  /* a host group without hosts: hostlist NONE */
-  if (n == 1)
-    {
-      g_auto(GStrv) one = g_strv_builder_end (hosts);
+  {
+    g_auto(GStrv) all = g_strv_builder_end (hosts);
 
-      if (g_str_equal (one[0], "NONE"))
-        return g_new0 (gchar *, 1);
-      return g_steal_pointer (&one);
-    }
-  return g_strv_builder_end (hosts);
+    /* a host group without hosts: hostlist NONE; Grid Engine has no host of
+     * that name, so NONE among hosts is not its answer */
+    if (g_strv_contains ((const gchar *const *) all, "NONE"))
+      {
+        if (n == 1)
+          return g_new0 (gchar *, 1);
+        g_set_error (error, MN_SGE_TEXT_ERROR, 0, "NONE among %u words", n);
+        return NULL;
+      }
+    return g_steal_pointer (&all);
+  }
 }

@@ -47,7 +47,7 @@ GHashTable *mn_sge_qstat_queue_states (const gchar *text, gssize len, const gcha
 
 /* `qconf -shgrp_resolved @GROUP`: its hosts in the order Grid Engine lists
  * them (policy node i is the i-th, as the export's host group @<queue
- * without .q> holds the policy's nodes); "NONE" is none.  NULL with @error
+ * without .q> holds the policy's nodes); "NONE" alone is none.  NULL with @error
  * (MN_SGE_TEXT_ERROR) naming the first word that is not a host name. */
 GStrv    mn_sge_hostgroup_hosts (const gchar *text, GError **error);
 

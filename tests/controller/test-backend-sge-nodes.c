@@ -177,6 +177,7 @@ static const HostgroupCase hostgroup_cases[] = {
   { "/backend/sge-nodes/hostgroup/lines", "  n1.example.org\n n2\t\n", "n1.example.org n2", NULL },
   { "/backend/sge-nodes/hostgroup/none", "NONE\n", "", NULL },
   { "/backend/sge-nodes/hostgroup/empty", "", "", NULL },
+  { "/backend/sge-nodes/hostgroup/none-among-hosts", "n1 NONE\n", NULL, "NONE among 2 words" },
   { "/backend/sge-nodes/hostgroup/bad-word", "n1 n;2\n", NULL, "word 2 'n;2' is not a host name" },
   { "/backend/sge-nodes/hostgroup/not-utf8", "n1 \377", NULL, "word 2 '\\377' is not a host name" },
 };
