@@ -9,7 +9,9 @@
 # BACKEND_TEST, if given, is the controller's Grid Engine backend test, run
 # against the same cell, then the real minna-controller end to end, and the
 # twin scenarios (issue 14) played through controllers of their own against
-# the model (in the background during the scheduler's own checks).
+# the model (in the background during the scheduler's own checks), and
+# queue availability (issue 14: a disabled queue instance gets no new
+# session; tests/slurm/controller-avail.py sge on queue avail.q).
 # Everything started is stopped by PID at exit.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,12 +56,15 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 twin_policies=""
+extra_policies=""
 if [ -n "$controller" ]; then
   twin_policies=$(twin_prepare sge) ||
     echo "# scheduler-twin.py prepare failed: the twin scenarios will not find their queues"
+  # the queue availability case's queue avail.q (controller-avail.py sge)
+  extra_policies="$twin_policies $here/avail-policy.conf"
 fi
 accounts_add "${users[@]}" "${twin_accounts[@]}"
-if ! MINNA_SGE_EXTRA_POLICIES="$twin_policies" "$here/sge-up.sh" "$here/test-policy.conf" 2>&1 | diag; then
+if ! MINNA_SGE_EXTRA_POLICIES="$extra_policies" "$here/sge-up.sh" "$here/test-policy.conf" 2>&1 | diag; then
   echo "Bail out! sge-up.sh failed"
   exit 1
 fi
@@ -217,6 +222,17 @@ if [ -n "$controller" ]; then
   tap_lines "controller reconcile: " < <(timeout 120 python3 "$here/../slurm/controller-reconcile.py" sge "$controller" \
              "$here/test-policy.conf" mnsg1 mnsg2 2>&1 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-reconcile.py exited $rc"; })
   echo "# controller reconcile: $(( $(date +%s) - t_rec )) s"
+fi
+
+# --- issue 14: the controller on queue avail.q (avail-policy.conf): a queue
+# instance disabled (qmod -d) gets no new session; all disabled -> a launch
+# waits and starts once one is enabled again (controller-avail.py; it enables
+# them again at exit)
+if [ -n "$controller" ]; then
+  t_av=$(date +%s)
+  tap_lines "queue availability: " < <(timeout 180 python3 "$here/../slurm/controller-avail.py" sge "$controller" \
+             "$here/avail-policy.conf" mnsg1 mnsg2 mnsg3 || { rc=$?; [ "$rc" -eq 1 ] || echo "not ok - controller-avail.py exited $rc"; })
+  echo "# queue availability: $(( $(date +%s) - t_av )) s"
 fi
 
 echo "1..$n"
