@@ -329,7 +329,10 @@ static const MnBackendSupport support_table[MN_ASPECT_N][MN_BACKEND_N] = {
     { CT, "the controller asks sinfo for the partition's node states once per poll "
           "round (at most every 5 s); drained, down, failing, maintenance or not "
           "responding nodes get no new job, waiting jobs start when they return" },
-    { NO, "Grid Engine places jobs itself and skips disabled or alarmed hosts" },
+    { CT, "the controller asks qstat for the queue's instances once per poll round "
+          "(at most every 5 s); a host whose instance is disabled, unknown, in error, "
+          "suspended, alarmed, orphaned or ambiguous gets no new job, waiting jobs "
+          "start when it returns" },
   },
 };
 
@@ -394,7 +397,8 @@ mn_policy_describe_model (void)
     "            execution_state, last_activity) for [queue] idle_timeout; relay\n"
     "            traffic counts only when the kernels cannot be asked.\n"
     "\nNODE AVAILABILITY: a node the backend reports unavailable (Slurm: drained,\n"
-    "down, failing, maintenance, not responding) gets no new job; its running jobs\n"
+    "down, failing, maintenance, not responding; Grid Engine: its queue instance\n"
+    "disabled, unknown, in error, suspended...) gets no new job; its running jobs\n"
     "are left alone (the scheduler says what becomes of them); requests that only it\n"
     "could take wait (wait reason unavailable) and start, in FIFO order, when it is\n"
     "back; start estimates do not count on it.\n"

@@ -137,7 +137,7 @@ typedef struct {
    * as the scheduler says now: @n_nodes MnNodeState* in policy node order
    * (a NULL entry: it says nothing of that node, which keeps what it was),
    * or NULL with @error when the scheduler could not be asked.  Without it
-   * (local, Grid Engine) every node is always available.  Blocks like
+   * (local) every node is always available.  Blocks like
    * poll(); the controller asks at most once per poll round. */
   GPtrArray  *(*node_states) (MnBackend *self, guint n_nodes, GError **error);
   void        (*free)     (MnBackend *self);
