@@ -211,10 +211,14 @@ gchar    *mn_manager_output_tail (MnControllerManager *self, const MnSession *s)
 void      mn_manager_start_job (MnControllerManager *self, MnSession *s);
 
 /* mn-controller-starts.c */
-guint     mn_manager_start_slots_for (const gchar *backend, guint max_starting);
 void      mn_manager_starts_init (MnControllerManager *self);
 void      mn_manager_starts_clear (MnControllerManager *self);
 guint     mn_manager_n_starting (MnControllerManager *self);
+/* admitted, not submitted, nothing in flight for it: start_job's to do */
+gboolean  mn_manager_awaits_submit (MnControllerManager *self, const MnSession *s);
+/* the order sessions are submitted in: the policy's start of the job
+ * (interactive), else the session's creation */
+gint64    mn_manager_start_key (MnControllerManager *self, const MnSession *s);
 /* FALSE (and the session's reason says why) while every start slot is taken */
 gboolean  mn_manager_may_start (MnControllerManager *self, MnSession *s);
 /* soon, in launch order, the admitted sessions that wait for a start slot */

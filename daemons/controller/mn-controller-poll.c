@@ -226,13 +226,11 @@ apply_statuses (MnControllerManager *self, GHashTable *asked, GHashTable *status
   while (g_hash_table_iter_next (&it, &key, &value))
     {
       MnSession *s = g_hash_table_lookup (self->live, key);
-      MnPolicyAllocation a;
       Polled p = { key, value, 0, 0 };
       if (s == NULL)
         continue;
       p.num = s->num;
-      p.start = mn_manager_is_interactive (s) &&
-                mn_policy_state_allocation (self->policy, (guint64) s->num, &a) ? a.start : s->created;
+      p.start = mn_manager_start_key (self, s);
       g_array_append_val (order, p);
     }
   g_array_sort (order, by_start);
@@ -251,7 +249,7 @@ apply_statuses (MnControllerManager *self, GHashTable *asked, GHashTable *status
           if (unsaved != NULL && s->state == MN_SESSION_STARTING)
             mn_manager_submitted_again (self, s, unsaved);
           /* admitted but never submitted (killed in between): submit now */
-          else if (s->state == MN_SESSION_STARTING && !g_hash_table_contains (self->busy, s->id))
+          else if (mn_manager_awaits_submit (self, s))
             mn_manager_start_job (self, s);
           continue;
         }

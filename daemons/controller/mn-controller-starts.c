@@ -49,8 +49,8 @@ recheck_free (Recheck *r)
   g_free (r);
 }
 
-guint
-mn_manager_start_slots_for (const gchar *backend, guint max_starting)
+static guint
+start_slots_for (const gchar *backend, guint max_starting)
 {
   if (g_strcmp0 (backend, "local") != 0)
     return 0;
@@ -60,8 +60,7 @@ mn_manager_start_slots_for (const gchar *backend, guint max_starting)
 void
 mn_manager_starts_init (MnControllerManager *self)
 {
-  self->start_slots = mn_manager_start_slots_for (self->backend->klass->name,
-                                                  self->config->max_starting);
+  self->start_slots = start_slots_for (self->backend->klass->name, self->config->max_starting);
   if (self->start_slots == 0 && self->config->max_starting > 0)
     g_message ("[backend] max_starting = %u is not used: the %s backend's scheduler starts"
                " jobs on its nodes itself", self->config->max_starting,
@@ -125,42 +124,72 @@ mn_manager_may_start (MnControllerManager *self, MnSession *s)
   return FALSE;
 }
 
-static gint
-by_num (gconstpointer a, gconstpointer b)
+gboolean
+mn_manager_awaits_submit (MnControllerManager *self, const MnSession *s)
 {
-  const MnSession *x = *(MnSession *const *) a, *y = *(MnSession *const *) b;
+  return s->state == MN_SESSION_STARTING && s->job_id == NULL &&
+         !g_hash_table_contains (self->busy, s->id) &&
+         !g_hash_table_contains (self->unsaved_jobs, s->id) && !mn_manager_is_pending (self, s);
+}
+
+gint64
+mn_manager_start_key (MnControllerManager *self, const MnSession *s)
+{
+  MnPolicyAllocation a;
+  return mn_manager_is_interactive (s) &&
+         mn_policy_state_allocation (self->policy, (guint64) s->num, &a) ? a.start : s->created;
+}
+
+typedef struct {
+  gchar  *id;
+  gint64  key;
+  gint64  num;
+} Waiting;
+
+static gint
+by_start_key (gconstpointer a, gconstpointer b)
+{
+  const Waiting *x = a, *y = b;
+  if (x->key != y->key)
+    return x->key < y->key ? -1 : 1;
   return x->num < y->num ? -1 : x->num > y->num;
+}
+
+static void
+waiting_clear (Waiting *w)
+{
+  g_free (w->id);
 }
 
 static gboolean
 start_next_cb (gpointer data)
 {
   MnControllerManager *self = data;
-  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) waiting = g_ptr_array_new ();
+  g_autoptr(GArray) waiting = g_array_new (FALSE, FALSE, sizeof (Waiting));
   GHashTableIter it;
   gpointer value;
 
   self->start_next_source = 0;
+  g_array_set_clear_func (waiting, (GDestroyNotify) waiting_clear);
   g_hash_table_iter_init (&it, self->live);
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
       MnSession *s = value;
-      if (s->state == MN_SESSION_STARTING && s->job_id == NULL &&
-          !g_hash_table_contains (self->busy, s->id) &&
-          !g_hash_table_contains (self->unsaved_jobs, s->id) &&
-          !g_hash_table_contains (self->unborn, s->id) && !mn_manager_is_pending (self, s))
-        g_ptr_array_add (waiting, s);
+      Waiting w;
+      if (!mn_manager_awaits_submit (self, s) || g_hash_table_contains (self->unborn, s->id))
+        continue;
+      w.id = g_strdup (s->id);
+      w.key = mn_manager_start_key (self, s);
+      w.num = s->num;
+      g_array_append_val (waiting, w);
     }
-  g_ptr_array_sort (waiting, by_num);
-  /* by id: starting one may end another (a failed submit admits the next) */
+  /* in the poll's order; by id: starting one may end another (a failed
+   * submit admits the next) */
+  g_array_sort (waiting, by_start_key);
   for (guint i = 0; i < waiting->len; i++)
-    g_ptr_array_add (ids, g_strdup (((MnSession *) g_ptr_array_index (waiting, i))->id));
-  for (guint i = 0; i < ids->len; i++)
     {
-      MnSession *s = g_hash_table_lookup (self->live, g_ptr_array_index (ids, i));
-      if (s == NULL || s->state != MN_SESSION_STARTING || s->job_id != NULL ||
-          g_hash_table_contains (self->busy, s->id))
+      MnSession *s = g_hash_table_lookup (self->live, g_array_index (waiting, Waiting, i).id);
+      if (s == NULL || !mn_manager_awaits_submit (self, s))
         continue;
       if (self->start_slots > 0 && mn_manager_n_starting (self) >= self->start_slots)
         break;
