@@ -412,7 +412,8 @@ mn_policy_export_sge (const MnPolicyConfig *c)
                           "# minna policy for Grid Engine: queue %s on host group @%s "
                           "(%u nodes).\n"
                           "# Apply with qconf -Ahgrp, -Aq and -Arqs on the pieces below; "
-                          "then add the\n# nodes: qconf -aattr hostgroup hostlist HOST @%s\n"
+                          "then add the\n# nodes in order, node 1 first: qconf -aattr hostgroup hostlist "
+                          "HOST @%s\n"
                           "# slots = %u (%u logical nodes x %u jobs); one slot per job.\n",
                           c->queue_name, part, c->nodes, part, slots, c->logical_per_node,
                           c->max_jobs_per_logical);
@@ -421,8 +422,9 @@ mn_policy_export_sge (const MnPolicyConfig *c)
                                  "h_vmem=%s on each exec host with qconf -me HOST)\n",
                                  commit);
   note_common (out, c, memory_hint,
-               "# - placement: minna's rule picks the logical node; Grid Engine picks the "
-               "host\n#   itself (by load), which no setting of the policy models.\n",
+               "# - placement: each job is submitted to its policy node's queue instance "
+               "(qsub\n#   -q QUEUE@HOST; node i is the host group's i-th host, so add the "
+               "hosts in\n#   node order); the logical node is not enforced.\n",
                "qrsh -now y / qsub -now y");
   g_string_append_printf (out,
                           "# - logical nodes: Grid Engine sees %u slots per host, not %u "

@@ -268,7 +268,8 @@ static const MnBackendSupport support_table[MN_ASPECT_N][MN_BACKEND_N] = {
     { EX, "the policy's (node, logical node): the local host is node 0" },
     { EX, "--nodelist = the policy's node, --gres=lnode:lL:1 (the logical node's GRES, "
           "bound to its socket's cores) with --gres-flags=enforce-binding" },
-    { NO, "Grid Engine places jobs itself (slots per host, no logical nodes)" },
+    { AP, "-q QUEUE@HOST: the policy's node (the host group's i-th host); no logical "
+          "nodes (slots per host)" },
   },
   [MN_ASPECT_CPUSET] = {
     { EX, "cpuset.cpus = the logical node's cores" },

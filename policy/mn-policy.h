@@ -730,7 +730,10 @@ GStrv mn_policy_submit_args_slurm (const MnPolicyConfig     *config,
                                    const MnPolicyAllocation *allocation);
 
 /* qsub arguments that carry the policy: -q QUEUE, -l h_rt=..,h_vmem=..[,gpu=g
- * | gpu_shard=n], and -now y when @give_up. */
+ * | gpu_shard=n], and -now y when @give_up.  The backend puts its queue's
+ * name in place of the export's, as the queue instance of the allocation's
+ * node (QUEUE@HOST, HOST the export's host group's node-th host), so Grid
+ * Engine runs the job on the node the policy counted it on. */
 GStrv mn_policy_submit_args_sge (const MnPolicyConfig     *config,
                                  const MnPolicyAllocation *allocation,
                                  gboolean                  give_up);

@@ -68,12 +68,25 @@ mn_backend_command_run (const MnBackendCommand *command, const gchar *user,
   return TRUE;
 }
 
-void
-mn_backend_log_problems_once (GHashTable *told, const gchar *command, GPtrArray *problems)
+gboolean
+mn_backend_log_once (GHashTable *told, const gchar *message)
 {
   if (g_hash_table_size (told) > 256)
     g_hash_table_remove_all (told);
+  if (!g_hash_table_add (told, g_strdup (message)))
+    return FALSE;
+  g_message ("%s", message);
+  return TRUE;
+}
+
+void
+mn_backend_log_problems_once (GHashTable *told, const gchar *command, GPtrArray *problems)
+{
   for (guint i = 0; i < problems->len; i++)
-    if (g_hash_table_add (told, g_strdup (g_ptr_array_index (problems, i))))
-      g_message ("%s: %s (ignored)", command, (const gchar *) g_ptr_array_index (problems, i));
+    {
+      g_autofree gchar *message = g_strdup_printf ("%s: %s (ignored)", command,
+                                                   (const gchar *) g_ptr_array_index (problems, i));
+
+      mn_backend_log_once (told, message);
+    }
 }

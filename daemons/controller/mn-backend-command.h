@@ -38,4 +38,8 @@ gboolean mn_backend_command_run (const MnBackendCommand *command,
 void mn_backend_log_problems_once (GHashTable *told, const gchar *command,
                                    GPtrArray *problems);
 
+/* Logs @message (g_message) unless @told already holds it, as above; TRUE
+ * when it was logged now. */
+gboolean mn_backend_log_once (GHashTable *told, const gchar *message);
+
 G_END_DECLS

@@ -266,3 +266,34 @@ mn_sge_hostgroup_hosts (const gchar *text, GError **error)
     return g_steal_pointer (&all);
   }
 }
+
+/* ---- policy node -> queue instance --------------------------------------- */
+
+gchar *
+mn_sge_queue_instance (const gchar *queue, const gchar *const *hosts, guint node)
+{
+  if (hosts == NULL || node >= g_strv_length ((gchar **) hosts))
+    return NULL;
+  return g_strdup_printf ("%s@%s", queue, hosts[node]);
+}
+
+gchar *
+mn_sge_submit_queue (const gchar *queue, const gchar *const *hosts, guint node, gchar **why)
+{
+  gchar *instance = mn_sge_queue_instance (queue, hosts, node);
+  guint n;
+
+  *why = NULL;
+  if (instance != NULL)
+    return instance;
+  if (hosts == NULL)
+    *why = g_strdup_printf ("the hosts of %s are not known (its host group could not be read)",
+                            queue);
+  else if ((n = g_strv_length ((gchar **) hosts)) == 0)
+    *why = g_strdup_printf ("the host group of %s has no hosts", queue);
+  else
+    *why = g_strdup_printf ("the policy placed the job on node %u (0-based), but the host group"
+                            " of %s has %u host%s: [queue] nodes must match its hosts", node,
+                            queue, n, n == 1 ? "" : "s");
+  return g_strdup (queue);
+}

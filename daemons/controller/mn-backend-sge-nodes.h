@@ -1,6 +1,7 @@
 /* mn-backend-sge-nodes.h: Grid Engine's queue-instance states as qstat
  * prints them, which of them take new jobs (the policy's NODE
- * AVAILABILITY), and which host is which policy node.  Pure parsing of
+ * AVAILABILITY), and which host is which policy node (where its jobs are
+ * submitted).  Pure parsing of
  * external text: strict, unknown text is reported, never guessed. */
 #pragma once
 
@@ -50,5 +51,20 @@ GHashTable *mn_sge_qstat_queue_states (const gchar *text, gssize len, const gcha
  * without .q> holds the policy's nodes); "NONE" alone is none.  NULL with @error
  * (MN_SGE_TEXT_ERROR) naming the first word that is not a host name. */
 GStrv    mn_sge_hostgroup_hosts (const gchar *text, GError **error);
+
+/* The queue instance of policy node @node (0-based): "QUEUE@HOST", HOST the
+ * @node-th of @hosts (mn_sge_hostgroup_hosts' answer); NULL when @hosts is
+ * NULL or has no host for @node.  The one mapping of policy nodes to hosts:
+ * node_states reads the instance's state under this name, and an
+ * interactive job the policy placed on @node is submitted to it. */
+gchar   *mn_sge_queue_instance (const gchar *queue, const gchar *const *hosts, guint node);
+
+/* Where qsub sends an interactive job the policy placed on @node: `-q`'s
+ * value.  Its queue instance (mn_sge_queue_instance), so Grid Engine runs
+ * it on the host the policy counted it on; @queue alone when there is none,
+ * with *why (owned) saying why: @hosts NULL (the host group could not be
+ * read) or without a host for @node.  Grid Engine picks the host then. */
+gchar   *mn_sge_submit_queue (const gchar *queue, const gchar *const *hosts, guint node,
+                              gchar **why);
 
 G_END_DECLS

@@ -245,6 +245,35 @@ job_name (const gchar *session_id)
   return g_strdup_printf ("minna-%s", session_id);
 }
 
+static GStrv queue_hosts (MnBackendSge *self, GError **error);
+
+/* -q for an interactive job the policy placed on @node: the queue instance
+ * of that node's host, so Grid Engine runs the job where the policy counted
+ * it (and its availability was read, sge_node_states); without one, the
+ * queue alone, where Grid Engine picks the host itself, logged once per
+ * reason. */
+static gchar *
+interactive_queue (MnBackendSge *self, const gchar *queue, guint node)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) hosts = queue_hosts (self, &error);
+  g_autofree gchar *why = NULL;
+  gchar *target = mn_sge_submit_queue (queue, (const gchar *const *) hosts, node, &why);
+
+  if (why != NULL)
+    {
+      g_autofree gchar *message = g_strdup_printf ("qsub -q %s: not pinned to the policy's node"
+                                                   " (Grid Engine picks the host): %s%s%s",
+                                                   queue, why, error != NULL ? ": " : "",
+                                                   error != NULL ? error->message : "");
+
+      g_mutex_lock (&self->lock);
+      mn_backend_log_once (self->told, message);
+      g_mutex_unlock (&self->lock);
+    }
+  return target;
+}
+
 static gchar *
 sge_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **error)
 {
@@ -256,6 +285,7 @@ sge_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **erro
   g_autofree gchar *job_id = NULL;
   g_autoptr(GString) res = g_string_new (NULL);
   const gchar *queue = spec->node >= 0 ? self->queue : self->batch_queue;
+  g_autofree gchar *target = NULL;   /* interactive: the queue instance */
   const gchar *user = spec->unix_user;
   (void) now;
 
@@ -294,14 +324,18 @@ sge_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **erro
     {
       /* interactive.q: what the policy's model gives the job, as the export
        * configures Grid Engine for it (queue, -now y for give_up, h_rt,
-       * h_vmem = the memory limit, gpu or gpu_shard); only the queue's name
-       * is the site's ([backend] queue, checked against the export's) */
+       * h_vmem = the memory limit, gpu or gpu_shard); only the names are
+       * the site's: [backend] queue (checked against the export's at
+       * start) and the host of the policy's node in the queue's host group,
+       * the job's queue instance */
       g_auto(GStrv) model = mn_policy_submit_args_sge (spec->policy, spec->allocation,
                                                        spec->give_up);
+      target = interactive_queue (self, queue != NULL ? queue : spec->policy->queue_name,
+                                  spec->allocation->node);
       for (gsize i = 0; model[i] != NULL; i++)
         {
           gboolean queue_value = i > 0 && g_str_equal (model[i - 1], "-q");
-          g_ptr_array_add (argv, g_strdup (queue_value && queue != NULL ? queue : model[i]));
+          g_ptr_array_add (argv, g_strdup (queue_value ? target : model[i]));
         }
     }
   else
@@ -350,7 +384,7 @@ sge_submit (MnBackend *backend, const MnJobSpec *spec, gint64 now, GError **erro
       if (spec->give_up && error != NULL && *error != NULL &&
           strstr ((*error)->message, "could not be scheduled") != NULL)
         g_prefix_error (error, "given up (if_busy = give_up): %s is busy: ",
-                        queue != NULL ? queue : "every queue");
+                        target != NULL ? target : queue != NULL ? queue : "every queue");
       return NULL;
     }
   job_id = g_strdup (g_strstrip (out));
@@ -564,7 +598,8 @@ sge_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **
 
 /* The queue's hosts, policy node i the i-th: the export's host group
  * @<queue without .q> (which the export says to add the policy's nodes to,
- * in order) as Grid Engine resolves it.  Asked once. */
+ * in order) as Grid Engine resolves it, which keeps the order the hosts
+ * were added in (docs/deploy-sge.md).  Asked once; again while it fails. */
 static GStrv
 queue_hosts (MnBackendSge *self, GError **error)
 {
@@ -603,7 +638,8 @@ queue_hosts (MnBackendSge *self, GError **error)
   return g_steal_pointer (&hosts);
 }
 
-/* The queue instances' states (qstat -f -q QUEUE -xml) by policy node:
+/* The queue instances' states (qstat -f -q QUEUE -xml) by policy node
+ * (mn_sge_queue_instance: the instance its jobs are submitted to):
  * which take new jobs is mn-backend-sge-nodes.c's decision (every state
  * letter takes none).  An instance qstat lists that the parser does not
  * take is logged once and its node left unsaid; so is a host without an
@@ -620,7 +656,6 @@ sge_node_states (MnBackend *backend, guint n_nodes, GError **error)
   g_autofree gchar *text = NULL;
   g_autofree gchar *command = g_strdup_printf ("qstat -f -q %s -xml", self->queue);
   const gchar *argv[] = { "qstat", "-f", "-q", self->queue, "-xml", NULL };
-  guint n_hosts;
 
   if (hosts == NULL || !run (self, NULL, argv, &text, NULL, error))
     {
@@ -637,11 +672,11 @@ sge_node_states (MnBackend *backend, guint n_nodes, GError **error)
   g_mutex_lock (&self->lock);
   mn_backend_log_problems_once (self->told, command, problems);
   g_mutex_unlock (&self->lock);
-  n_hosts = g_strv_length (hosts);
   for (guint i = 0; i < n_nodes; i++)
     {
-      g_autofree gchar *instance = i < n_hosts ? g_strdup_printf ("%s@%s", self->queue, hosts[i])
-                                               : NULL;
+      /* the instance its jobs are submitted to (interactive_queue) */
+      g_autofree gchar *instance = mn_sge_queue_instance (self->queue,
+                                                          (const gchar *const *) hosts, i);
       const gchar *state = instance != NULL ? g_hash_table_lookup (states, instance) : NULL;
       MnNodeState *ns = NULL;
 

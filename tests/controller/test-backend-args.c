@@ -1,7 +1,9 @@
 /* test-backend-args.c: the Slurm and Grid Engine backends submit exactly
  * the arguments of the policy's model (mn_policy_submit_args_slurm/_sge),
  * the ones its exports configure the scheduler for, for every GPU mode
- * (issue 14 item 4): GRES gpu or shard, memory, time, cores, give_up.
+ * (issue 14 item 4): GRES gpu or shard, memory, time, cores, give_up; and
+ * both pin the job to the policy's node (Slurm --nodelist, Grid Engine the
+ * queue instance QUEUE@HOST of the export's host group's N-th host).
  *
  * The scheduler's commands are fakes here (a unit test: what the backend
  * hands sbatch and qsub); tests/slurm and tests/sge submit the same to the
@@ -18,8 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static gchar *bin_dir;    /* fake sbatch, squeue, qsub, qstat */
+static gchar *bin_dir;    /* fake sbatch, squeue, qsub, qstat, qconf */
 static gchar *argv_file;  /* what the fake submitter was given, one argument a line */
+static gchar *hostgroup_file;  /* what the fake qconf -shgrp_resolved prints; absent: it fails */
+static gchar *qconf_file;      /* what the fake qconf was asked, a line a call */
 
 static void
 make_fakes (void)
@@ -51,6 +55,29 @@ make_fakes (void)
   }
   mn_test_write_script (bin_dir, "qstat", "echo '<?xml version=\"1.0\"?><job_info><queue_info></queue_info>"
                        "<job_info></job_info></job_info>'");
+  /* the queue's host group, as a test sets it; Grid Engine's own words when
+   * the group does not exist */
+  hostgroup_file = g_build_filename (bin_dir, "hostgroup", NULL);
+  qconf_file = g_build_filename (bin_dir, "qconf-asked", NULL);
+  {
+    g_autofree gchar *qconf = g_strdup_printf ("echo \"$*\" >> '%s'\n"
+                                               "[ -e '%s' ] && exec cat '%s'\n"
+                                               "echo \"Host group \\\"$2\\\" does not exist\"\n"
+                                               "exit 1", qconf_file, hostgroup_file,
+                                               hostgroup_file);
+    mn_test_write_script (bin_dir, "qconf", qconf);
+  }
+}
+
+/* The fake qconf's host group: @hosts ("host1 host2"), NULL: qconf fails. */
+static void
+set_hostgroup (const gchar *hosts)
+{
+  g_unlink (qconf_file);
+  if (hosts == NULL)
+    g_unlink (hostgroup_file);
+  else
+    mn_test_write_file (hostgroup_file, hosts, 0644);
 }
 
 /* The arguments the fake got, without the backend's own (name, output,
@@ -114,25 +141,34 @@ policy_of (const Case *c)
   return p;
 }
 
+/* The allocation of the (@node + 1)-th job of an empty queue: the policy
+ * spreads them, so it is on policy node @node. */
 static void
-allocation_of (const MnPolicyConfig *p, guint gpus, MnPolicyAllocation *a)
+allocation_on (const MnPolicyConfig *p, guint gpus, guint node, MnPolicyAllocation *a)
 {
   g_autoptr(MnPolicyState) ps = mn_policy_state_new (p);
   MnDecision d = { 0 };
-  /* the second job: another node than the first (node and logical node
-   * are submitted) */
-  for (guint64 id = 1; id <= 2; id++)
+  for (guint64 id = 1; id <= node + 1; id++)
     {
-      MnPolicyRequest r = { .job_id = id, .user = id == 1 ? "v" : "u", .cores = 2,
+      g_autofree gchar *user = g_strdup_printf ("u%" G_GUINT64_FORMAT, id);
+      MnPolicyRequest r = { .job_id = id, .user = user, .cores = 2,
                             .memory_mb = 3000, .gpus = gpus, .walltime = 5400 };
 
       mn_decision_clear (&d);
       mn_policy_state_request (ps, &r, 0, &d);
       g_assert_cmpint (d.kind, ==, MN_DECISION_START);
     }
-  g_assert_cmpuint (d.allocation.node, ==, 1);
+  g_assert_cmpuint (d.allocation.node, ==, node);
   *a = d.allocation;
   mn_decision_clear (&d);
+}
+
+/* the second job: another node than the first (node and logical node are
+ * submitted) */
+static void
+allocation_of (const MnPolicyConfig *p, guint gpus, MnPolicyAllocation *a)
+{
+  allocation_on (p, gpus, 1, a);
 }
 
 static MnJobSpec
@@ -233,6 +269,7 @@ test_sge (gconstpointer data)
   MnPolicyAllocation a;
   MnJobSpec spec;
   g_assert_no_error (error);
+  set_hostgroup ("site1 site2");
   allocation_of (p, c->gpus, &a);
   spec = spec_of (p, &a, c->give_up);
   /* Grid Engine runs no job as root: as root, through runuser */
@@ -243,15 +280,94 @@ test_sge (gconstpointer data)
   g_assert_cmpstr (id, ==, "43");
   got = recorded ();
   model = mn_policy_submit_args_sge (p, &a, c->give_up);
-  g_assert_true (contains_in_order (got, (const gchar *const *) model));
   for (gsize i = 0; model[i] != NULL; i++)
     {
       g_test_message ("model: %s", model[i]);
       if (strstr (model[i], "gpu_shard=") != NULL)
         g_assert_nonnull (strstr (export, "gpu_shard"));
+      /* the export's queue, pinned: the instance of the policy's node's
+       * host, the (node + 1)-th of the export's host group */
+      if (i > 0 && g_str_equal (model[i - 1], "-q"))
+        {
+          g_autofree gchar *instance = g_strdup_printf ("%s@site%u", model[i], a.node + 1);
+          g_autofree gchar *group = NULL;
+          g_autofree gchar *part = mn_policy_slurm_partition (p);
+
+          g_assert_cmpstr (model[i], ==, "interactive.q");
+          g_free (model[i]);
+          model[i] = g_steal_pointer (&instance);
+          group = g_strdup_printf ("group_name @%s\n", part);
+          g_assert_nonnull (strstr (export, group));
+          g_clear_pointer (&group, g_free);
+          g_assert_true (g_file_get_contents (qconf_file, &group, NULL, NULL));
+          g_assert_cmpstr (group, ==, "-shgrp_resolved @interactive\n");
+        }
     }
+  g_assert_true (contains_in_order (got, (const gchar *const *) model));
   if (c->give_up)
     g_assert_true (contains_in_order (got, (const gchar *[]) { "-now", "y", NULL }));
+}
+
+/* Grid Engine runs the job where the policy placed it: -q QUEUE@HOST, HOST
+ * the (node + 1)-th of the queue's host group as qconf lists it; without
+ * the host list (qconf fails) -q QUEUE, logged once with the reason. */
+typedef struct {
+  const gchar *path;
+  const gchar *hosts;   /* the host group's; NULL: qconf fails */
+  guint        node;    /* where the policy places the job */
+  const gchar *queue;   /* -q's value */
+  const gchar *logged;  /* pattern of the message; NULL: none */
+} PinCase;
+
+static const PinCase pin_cases[] = {
+  { "/backend/args/sge-pin/node-0", "host1 host2\n", 0, "interactive.q@host1", NULL },
+  { "/backend/args/sge-pin/node-1", "host1 host2\n", 1, "interactive.q@host2", NULL },
+  { "/backend/args/sge-pin/unknown", NULL, 0, "interactive.q",
+    "qsub -q interactive.q: not pinned to the policy's node (Grid Engine picks the host):"
+    " the hosts of interactive.q are not known (its host group could not be read):"
+    " qconf failed: *Host group \"@interactive\" does not exist" },
+  { "/backend/args/sge-pin/past-hosts", "host1\n", 1, "interactive.q",
+    "qsub -q interactive.q: not pinned to the policy's node (Grid Engine picks the host):"
+    " the policy placed the job on node 1 (0-based), but the host group of interactive.q"
+    " has 1 host: [queue] nodes must match its hosts" },
+};
+
+static void
+test_sge_pin (gconstpointer data)
+{
+  const PinCase *c = data;
+  g_autoptr(MnPolicyConfig) p = mn_policy_config_new_default ();
+  MnBackendSgeOptions o = { .queue = "interactive.q", .bin_dir = bin_dir,
+                            .command_timeout = 10 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MnBackend) b = mn_backend_sge_new (&o, &error);
+  MnPolicyAllocation a;
+  MnJobSpec spec;
+
+  g_assert_no_error (error);
+  set_hostgroup (c->hosts);
+  allocation_on (p, 0, c->node, &a);
+  spec = spec_of (p, &a, FALSE);
+  if (geteuid () == 0)
+    spec.unix_user = "nobody";
+  /* twice: the reason is logged the first time only (a second message
+   * would not match the sentinel expected after it, and fail) */
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autofree gchar *id = NULL;
+      g_autoptr(GPtrArray) got = NULL;
+
+      if (c->logged != NULL && round == 0)
+        g_test_expect_message ("minna-controller", G_LOG_LEVEL_MESSAGE, c->logged);
+      g_test_expect_message ("minna-controller", G_LOG_LEVEL_MESSAGE, "sentinel");
+      id = mn_backend_submit (b, &spec, 0, &error);
+      g_log ("minna-controller", G_LOG_LEVEL_MESSAGE, "sentinel");
+      g_test_assert_expected_messages ();
+      g_assert_no_error (error);
+      g_assert_cmpstr (id, ==, "43");
+      got = recorded ();
+      g_assert_true (contains_in_order (got, (const gchar *[]) { "-q", c->queue, "-l", NULL }));
+    }
 }
 
 static void
@@ -275,6 +391,8 @@ main (int argc, char **argv)
       g_test_add_data_func (slurm, &cases[i], test_slurm);
       g_test_add_data_func (sge, &cases[i], test_sge);
     }
+  for (gsize i = 0; i < G_N_ELEMENTS (pin_cases); i++)
+    g_test_add_data_func (pin_cases[i].path, &pin_cases[i], test_sge_pin);
   rc = g_test_run ();
   clean_up ();
   return rc;

@@ -202,6 +202,54 @@ test_hostgroup (gconstpointer data)
   g_assert_cmpstr (got, ==, c->want);
 }
 
+/* Where an interactive job of policy node N is submitted: the queue
+ * instance of the host group's N-th host (the instance node_states reads),
+ * else the queue alone with the reason. */
+typedef struct {
+  const gchar *path;
+  const gchar *hosts;   /* the host group's, joined by " "; NULL: not known */
+  guint        node;
+  const gchar *want;
+  const gchar *why;     /* NULL: pinned */
+} SubmitQueueCase;
+
+static const SubmitQueueCase submit_queue_cases[] = {
+  { "/backend/sge-nodes/submit-queue/node-0", "host1 host2", 0, "interactive.q@host1", NULL },
+  { "/backend/sge-nodes/submit-queue/node-1", "host1 host2", 1, "interactive.q@host2", NULL },
+  /* the host group's order, not the names' */
+  { "/backend/sge-nodes/submit-queue/group-order", "in3 in1 in2", 0, "interactive.q@in3", NULL },
+  { "/backend/sge-nodes/submit-queue/unknown", NULL, 0, "interactive.q",
+    "the hosts of interactive.q are not known (its host group could not be read)" },
+  { "/backend/sge-nodes/submit-queue/past-hosts", "host1 host2", 2, "interactive.q",
+    "the policy placed the job on node 2 (0-based), but the host group of interactive.q has"
+    " 2 hosts: [queue] nodes must match its hosts" },
+  { "/backend/sge-nodes/submit-queue/one-host", "host1", 1, "interactive.q",
+    "the policy placed the job on node 1 (0-based), but the host group of interactive.q has"
+    " 1 host: [queue] nodes must match its hosts" },
+  { "/backend/sge-nodes/submit-queue/no-hosts", "", 0, "interactive.q",
+    "the host group of interactive.q has no hosts" },
+};
+
+static void
+test_submit_queue (gconstpointer data)
+{
+  const SubmitQueueCase *c = data;
+  g_auto(GStrv) hosts = c->hosts == NULL ? NULL : g_strsplit (c->hosts, " ", -1);
+  g_autofree gchar *why = NULL;
+  g_autofree gchar *got = NULL;
+  g_autofree gchar *instance = NULL;
+
+  /* "" splits into no host at all */
+  if (hosts != NULL && c->hosts[0] == '\0')
+    g_clear_pointer (&hosts[0], g_free);
+  got = mn_sge_submit_queue ("interactive.q", (const gchar *const *) hosts, c->node, &why);
+  g_assert_cmpstr (got, ==, c->want);
+  g_assert_cmpstr (why, ==, c->why);
+  /* one mapping: the instance node_states reads is the one submitted to */
+  instance = mn_sge_queue_instance ("interactive.q", (const gchar *const *) hosts, c->node);
+  g_assert_cmpstr (instance, ==, c->why == NULL ? c->want : NULL);
+}
+
 /* node_states(): policy node i is host group @interactive's i-th host
  * (qconf -shgrp_resolved), its state what qstat -f -q interactive.q -xml
  * says of interactive.q@HOST; an instance it cannot read or does not list
@@ -323,6 +371,8 @@ main (int argc, char **argv)
     g_test_add_data_func (qstat_cases[i].path, &qstat_cases[i], test_qstat);
   for (guint i = 0; i < G_N_ELEMENTS (hostgroup_cases); i++)
     g_test_add_data_func (hostgroup_cases[i].path, &hostgroup_cases[i], test_hostgroup);
+  for (guint i = 0; i < G_N_ELEMENTS (submit_queue_cases); i++)
+    g_test_add_data_func (submit_queue_cases[i].path, &submit_queue_cases[i], test_submit_queue);
   g_test_add_func ("/backend/sge-nodes/node-states", test_backend);
   return g_test_run ();
 }

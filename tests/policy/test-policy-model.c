@@ -431,7 +431,8 @@ test_backend_table (void)
   g_assert_nonnull (strstr (keys, "max_swap"));
   /* What the issue named: the local backend places, and Slurm places where
    * the policy says (the backend submits the node and the logical node's
-   * bound GRES); Grid Engine does not. */
+   * bound GRES); Grid Engine runs the job on the policy's node (its queue
+   * instance), but has no logical nodes. */
   g_assert_cmpint (mn_policy_backend_support (MN_BACKEND_LOCAL_CGROUP_V1, MN_ASPECT_PLACEMENT)->level,
                    ==, MN_SUPPORT_EXACT);
   g_assert_cmpint (mn_policy_backend_support (MN_BACKEND_SLURM, MN_ASPECT_PLACEMENT)->level,
@@ -439,7 +440,7 @@ test_backend_table (void)
   g_assert_cmpint (mn_policy_backend_support (MN_BACKEND_SLURM, MN_ASPECT_CPUSET)->level,
                    ==, MN_SUPPORT_EXACT);
   g_assert_cmpint (mn_policy_backend_support (MN_BACKEND_SGE, MN_ASPECT_PLACEMENT)->level,
-                   ==, MN_SUPPORT_NONE);
+                   ==, MN_SUPPORT_APPROXIMATE);
   g_assert_cmpint (mn_policy_backend_support (MN_BACKEND_SGE, MN_ASPECT_IDLE)->level,
                    ==, MN_SUPPORT_CONTROLLER);
 }
