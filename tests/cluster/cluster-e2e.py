@@ -14,6 +14,10 @@ minna-relay on the service node (on-node.sh svc), and checks from here:
     on that node's own address (the node the scheduler names, and a socket
     in that node's namespace), and 1+1 over the kernel's WebSocket through
     the relay gives 2;
+  - each job runs on the host of the node the policy placed its session on
+    (node i on cn<i+1>; Grid Engine: submitted to that host's queue
+    instance, qstat -j's hard_queue_list): Jupyter on node 1, the next
+    session on node 2;
   - a job of LIAR_USER whose connection file names another host (a decoy
     that answers every request, on the service node) is refused: the
     controller logs it and never routes the session there;
@@ -22,7 +26,13 @@ minna-relay on the service node (on-node.sh svc), and checks from here:
   - the compute node cut off (the bridge's end of its link down): its
     session turns unknown, is never ended, and runs again when the link is
     back, its kernel still there;
-  - the session deleted: ended, its job gone from the scheduler.
+  - the session deleted: ended, its job gone from the scheduler;
+  - Grid Engine only: a host group lists its hosts in the order they were
+    added (the controller's node i is the i-th); cn1's queue instance
+    disabled (qmod -d): once the controller shows node 1 unavailable, a new
+    session is placed on node 2 and runs on cn2; enabled again (qmod -e):
+    node 1 shown available, the next session placed there runs on cn1.
+    The instance is enabled again at exit, also when a step fails.
 
 TAP lines without a plan ("ok - ..." / "not ok - ..."), diagnostics "# ...";
 exits 0 only if every step passed.  Stops what it started (controller,
@@ -135,6 +145,44 @@ def job_node(sid):
     return "", ""
 
 
+def policy_host(s):
+    """The compute node of the policy's node of session @s: node i (0-based)
+    is cn<i+1> (Slurm's interactive<i+1>, the i-th host of Grid Engine's
+    host group @interactive); None when it is not placed."""
+    node = s.get("node")
+    return f"mncl-cn{node + 1}" if isinstance(node, int) else None
+
+
+def sge_queue_asked(sid):
+    """The queue instance(s) the session's job was submitted to (qstat -j)."""
+    out = on("svc", "qstat", "-j", "minna-" + sid)
+    m = re.search(r"^hard_queue_list:\s*(\S+)", out, re.M)
+    return m.group(1) if m else ""
+
+
+def check_placed(sid, s, what):
+    """The session's job runs on its policy node's host (as the scheduler says,
+    waiting up to 30 s for it to run); on Grid Engine it was asked for exactly
+    that host's queue instance."""
+    want = policy_host(s)
+    end = time.time() + 30
+    state = host = ""
+    while time.time() < end:
+        state, host = job_node(sid)
+        if state in ("RUNNING", "r"):
+            break
+        time.sleep(0.5)
+    good = want is not None and host == want and state in ("RUNNING", "r")
+    asked = ""
+    if SCHED == "sge":
+        asked = sge_queue_asked(sid)
+        good = good and asked == f"interactive.q@{want}"
+        asked = f", submitted to {asked or 'no queue instance'}"
+    node = s.get("node")
+    return ok(good, f"{what}: placed by the policy on node {node + 1 if isinstance(node, int) else '?'}"
+              f" ({want}), its job runs on {host or 'nothing'} ({state or 'no job'}){asked}")
+
+
 def link(node, up):
     """The bridge's end of @node's link up or down (cluster-net.sh names it after the node)."""
     r = subprocess.run(["ip", "-n", PREFIX + "br", "link", "set", node, "up" if up else "down"],
@@ -242,6 +290,7 @@ def step_jupyter(ctx):
     addr = hosts().get(node)
     ok(state in ("RUNNING", "r") and node in ("mncl-cn1", "mncl-cn2"),
        f"its job runs on compute node {node} ({state})")
+    check_placed(sid, s, "Jupyter (the first session)")
     port = listen_port(s)
     ok(addr is not None and s.get("host") == addr,
        f"the app listens on that node's own address: {s.get('host')}:{port}"
@@ -304,6 +353,9 @@ def step_liar(ctx, daemons):
        f"the lying session is not routed: {s.get('state')}")
     ok(f"names {SVC}:{ctx['decoy_port']}" in (s.get("reason") or ""),
        f"its owner sees why: {s.get('reason')}")
+    # launched while Jupyter had node 1: the policy spreads it to node 2
+    if check_placed(sid, s, "the second session"):
+        ok(s.get("node") == 1, f"the second session is on node 2 (node {s.get('node')}, 0-based)")
     st, _ = c.call("DELETE", f"/api/v1/sessions/{sid}")
     ended, s = c.wait(sid, ("ended", "failed"), 60)
     ok(ended, f"the lying session is ended by DELETE ({s.get('state')})")
@@ -386,6 +438,110 @@ def step_end(ctx, sid):
     ok(state in ("", "CANCELLED", "COMPLETING"), f"its job is gone from the scheduler ({state or 'gone'})")
 
 
+# ---- Grid Engine: the host group's order, a disabled queue instance ------------
+
+def qconf_ok(*argv):
+    r = subprocess.run([ON_NODE, "svc", "qconf", *argv], capture_output=True, text=True,
+                       timeout=30, cwd="/tmp")
+    if r.returncode != 0:
+        diag(f"qconf {' '.join(argv)}: exit {r.returncode}: {(r.stderr + r.stdout).strip()[-300:]}")
+    return r.returncode == 0
+
+
+def step_hostgroup_order(tmp):
+    """Grid Engine lists a host group's hosts in the order they were added,
+    not sorted: the controller's policy node i is the i-th (docs/deploy-sge.md)."""
+    got = on("svc", "qconf", "-shgrp_resolved", "@interactive").split()
+    ok(got == ["mncl-cn1", "mncl-cn2"],
+       f"@interactive lists its hosts as added, cn1 then cn2: {' '.join(got)}")
+    group = "@minnaorder"
+    path = os.path.join(tmp, "order.hgrp")
+    with open(path, "w") as f:
+        f.write(f"group_name {group}\nhostlist NONE\n")
+    if not qconf_ok("-Ahgrp", path):
+        ok(False, f"a scratch host group {group} made")
+        return
+    try:
+        added = ["mncl-cn2", "mncl-svc", "mncl-cn1"]   # neither sorted nor reversed
+        for h in added:
+            qconf_ok("-aattr", "hostgroup", "hostlist", h, group)
+        got = on("svc", "qconf", "-shgrp_resolved", group).split()
+        ok(got == added, f"hosts added to {group} as {' '.join(added)} are listed so: {' '.join(got)}")
+    finally:
+        qconf_ok("-dhgrp", group)
+
+
+def nodes_available(client):
+    st, q = client.call("GET", "/api/v1/queue")
+    if st != 200 or not isinstance(q, dict):
+        return None
+    return [n.get("available") for n in q.get("nodes", [])]
+
+
+def wait_available(client, want, seconds=25):
+    """Until GET /api/v1/queue shows the nodes' availability as @want (the
+    controller asks qstat at most every 5 s)."""
+    end = time.time() + seconds
+    got = None
+    while time.time() < end:
+        got = nodes_available(client)
+        if got == want:
+            return True, got
+        time.sleep(0.3)
+    return False, got
+
+
+def launch_webapp(ctx, client, what):
+    st, s = client.launch(app="webapp", cores=1, memory_gb=0.25, hours=0.1, if_busy="wait")
+    if not ok(st == 201, f"{client.user}: {what} ({st})"):
+        diag(s)
+        return None, s
+    ctx["launched"].append((client, s["id"]))
+    return s["id"], s
+
+
+def step_instance_disabled(ctx):
+    """cn1's queue instance disabled: the policy places the next session on
+    node 2, its job runs on cn2; enabled: node 1 takes the next again."""
+    c1, c2 = ctx["user"], ctx["liar"]
+    instance = "interactive.q@mncl-cn1"
+    t = time.time()
+    if not ok(on("svc", "qmod", "-d", instance) != "", f"qmod -d {instance}"):
+        return
+    ctx["disabled"] = instance
+    good, got = wait_available(c1, [False, True])
+    if not ok(good, f"the controller shows node 1 (mncl-cn1) unavailable {time.time() - t:.1f} s"
+              f" after qmod -d ({got})"):
+        return
+    sid1, s1 = launch_webapp(ctx, c1, "a session launched with mncl-cn1 disabled")
+    if sid1 is None:
+        return
+    ok(s1.get("node") == 1, f"the policy places it on node 2 (node {s1.get('node')}, 0-based)")
+    # placed at launch: cn1 may come back while it starts (it is pinned to cn2)
+    t = time.time()
+    if not ok(on("svc", "qmod", "-e", instance) != "", f"qmod -e {instance}"):
+        return
+    ctx.pop("disabled")
+    good, got = wait_available(c1, [True, True])
+    ok(good, f"the controller shows node 1 available again {time.time() - t:.1f} s after qmod -e"
+       f" ({got})")
+    up, s1 = c1.wait(sid1, ("running", "failed", "ended"), 90)
+    if not ok(up and s1["state"] == "running", f"it runs ({s1.get('state')})"):
+        diag(s1)
+    check_placed(sid1, s1, "the session launched with mncl-cn1 disabled")
+    sid2, s2 = launch_webapp(ctx, c2, "a session launched with mncl-cn1 back")
+    if sid2 is None:
+        return
+    up, s2 = c2.wait(sid2, ("running", "failed", "ended"), 90)
+    if not ok(up and s2["state"] == "running", f"it runs ({s2.get('state')})"):
+        diag(s2)
+    # the policy's rule: fewest jobs, then the lowest index
+    if check_placed(sid2, s2, "the session launched with mncl-cn1 back"):
+        ok(s2.get("node") == 0, f"it is on node 1 again (node {s2.get('node')}, 0-based)")
+    for c, sid in ((c1, sid1), (c2, sid2)):
+        c.call("DELETE", f"/api/v1/sessions/{sid}")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="mncl-e2e-", dir="/var/tmp")
     os.chmod(tmp, 0o711)   # jobs (the users) reach state/sessions/<id>
@@ -447,8 +603,15 @@ def main():
         step_cut_off(ctx, sid, before)
         diag(f"at {elapsed()}")
         step_end(ctx, sid)
+        if SCHED == "sge":
+            t = time.time()
+            step_hostgroup_order(tmp)
+            step_instance_disabled(ctx)
+            diag(f"Grid Engine's host group order and disabled instance: {time.time() - t:.1f} s")
         diag(f"done at {elapsed()}")
     finally:
+        if ctx.get("disabled"):
+            on("svc", "qmod", "-e", ctx["disabled"])
         for c, sid in ctx["launched"]:
             try:
                 st, s = c.session(sid)

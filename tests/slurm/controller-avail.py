@@ -18,7 +18,8 @@ queue:
     once the controller shows it unavailable (GET /api/v1/queue), USER1's
     session goes to the second and runs there;
   - it is back (resume; qmod -e): once shown available again, USER2's
-    session runs (on Slurm on that node: Grid Engine picks the host itself);
+    session runs on that node (both backends submit to the policy's node:
+    Slurm --nodelist, Grid Engine its queue instance QUEUE@HOST);
   - every node taken out (the sessions running there stay running): USER3's
     session waits (queued, wait reason "unavailable", no job in the
     scheduler), neither refused nor lost; the last node back: it starts and
@@ -198,15 +199,14 @@ def main():
             if sids[USER1] is None or not runs_on(c1, sids[USER1], NODES[1]):
                 return
 
-            # 2. back: the policy places there again (Grid Engine picks the host itself)
+            # 2. back: the policy places there again, and the job runs there
             if not ok(bring_back(NODES[0]), f"{NODES[0]}'s {unit} back in {SCHED}"):
                 return
             good, got = wait_available(c2, [True] * n)
             if not ok(good, f"the controller shows {NODES[0]} available again ({got})"):
                 return
             sids[USER2] = launch(c2, f"a session launched with {NODES[0]} back")
-            if sids[USER2] is None or not runs_on(c2, sids[USER2],
-                                                  NODES[0] if SCHED == "slurm" else None):
+            if sids[USER2] is None or not runs_on(c2, sids[USER2], NODES[0]):
                 return
         else:
             diag(f"one node ({NODES[0]}): the steps that take out one of two are left out")
