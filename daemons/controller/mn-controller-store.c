@@ -23,6 +23,7 @@ struct _MnControllerStore {
   MnStoreBatchFunc batch_func;
   gpointer         batch_data;
   MnStoreCheckpointer *checkpointer;   /* the daemon's: checkpoints in a thread */
+  GHashTable *stmts;   /* SQL text -> its statement, prepared once (stmt_get) */
 };
 
 /* Migration N takes the schema from version N to N+1.  Never edit one that
@@ -320,6 +321,7 @@ mn_controller_store_free (MnControllerStore *store)
   store->batch_func = NULL;
   settle_batch (store);
   mn_store_checkpointer_stop (store->checkpointer, store->db);
+  g_clear_pointer (&store->stmts, g_hash_table_unref);   /* before the close: it needs them gone */
   sqlite3_close (store->db);
   g_free (store->path);
   g_free (store);
@@ -597,6 +599,42 @@ mn_controller_store_backup (MnControllerStore *store, const gchar *dest, GError 
   return TRUE;
 }
 
+/* ---- statements, prepared once ------------------------------------------ */
+
+/* The statements the daemon runs over and over are prepared once and kept
+ * for the store's life (issue 14: in the launch benchmark, parsing the same
+ * SQL again took a tenth of the controller's main thread).  Only the main
+ * thread uses them.  Each use ends with stmt_done: the reset ends the
+ * statement's read transaction, and dropping the bindings drops the copy
+ * of what was bound (a login id, a token). */
+static void
+stmt_finalize (gpointer st)
+{
+  sqlite3_finalize (st);
+}
+
+static sqlite3_stmt *
+stmt_get (MnControllerStore *store, const gchar *sql)
+{
+  sqlite3_stmt *st;
+  if (store->stmts == NULL)
+    store->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, stmt_finalize);
+  st = g_hash_table_lookup (store->stmts, sql);
+  if (st == NULL &&
+      sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) == SQLITE_OK)
+    g_hash_table_insert (store->stmts, g_strdup (sql), st);
+  return st;
+}
+
+/* After a failed step, sqlite3_reset returns that error again and leaves
+ * its message for fail(). */
+static void
+stmt_done (sqlite3_stmt *st)
+{
+  sqlite3_reset (st);
+  sqlite3_clear_bindings (st);
+}
+
 static void
 bind_text (sqlite3_stmt *st, int i, const gchar *v)
 {
@@ -612,15 +650,15 @@ add_event (MnControllerStore *store, const gchar *id, gint64 now,
 {
   sqlite3_stmt *st = NULL;
   gboolean ok;
-  if (sqlite3_prepare_v2 (store->db, "INSERT INTO events (session, time, state, message)"
-                          " VALUES (?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+  if ((st = stmt_get (store, "INSERT INTO events (session, time, state, message)"
+                             " VALUES (?, ?, ?, ?)")) == NULL)
     return fail (store, "prepare event", error);
   bind_text (st, 1, id);
   sqlite3_bind_int64 (st, 2, now);
   bind_text (st, 3, mn_session_state_to_string (state));
   bind_text (st, 4, message);
   ok = sqlite3_step (st) == SQLITE_DONE;
-  sqlite3_finalize (st);
+  stmt_done (st);
   return ok ? TRUE : fail (store, "insert event", error);
 }
 
@@ -729,19 +767,18 @@ static gboolean
 write_session (MnControllerStore *store, const MnSession *s, GError **error)
 {
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2 (store->db, "UPDATE sessions SET (" SESSION_COLUMNS ") ="
-                          " (" SESSION_PARAMS ") WHERE num = " SESSION_NUM_PARAM,
-                          -1, &st, NULL) != SQLITE_OK)
+  if ((st = stmt_get (store, "UPDATE sessions SET (" SESSION_COLUMNS ") ="
+                             " (" SESSION_PARAMS ") WHERE num = " SESSION_NUM_PARAM)) == NULL)
     return fail (store, "prepare update", error);
   bind_session (st, s);
   sqlite3_bind_int64 (st, 32, s->num);
   if (sqlite3_step (st) != SQLITE_DONE)
     {
       fail (store, "update session", error);
-      sqlite3_finalize (st);
+      stmt_done (st);
       return FALSE;
     }
-  sqlite3_finalize (st);
+  stmt_done (st);
   return TRUE;
 }
 
@@ -752,17 +789,17 @@ insert_rows (MnControllerStore *store, MnSession *s, gint64 now, MnStoreDecideFu
 {
   sqlite3_stmt *st = NULL;
   g_autofree gchar *event = NULL;
-  if (sqlite3_prepare_v2 (store->db, "INSERT INTO sessions (" SESSION_COLUMNS ") VALUES"
-                          " (" SESSION_PARAMS ")", -1, &st, NULL) != SQLITE_OK)
+  if ((st = stmt_get (store, "INSERT INTO sessions (" SESSION_COLUMNS ") VALUES"
+                             " (" SESSION_PARAMS ")")) == NULL)
     return fail (store, "prepare insert", error);
   bind_session (st, s);
   if (sqlite3_step (st) != SQLITE_DONE)
     {
       fail (store, "insert session", error);
-      sqlite3_finalize (st);
+      stmt_done (st);
       return FALSE;
     }
-  sqlite3_finalize (st);
+  stmt_done (st);
   s->num = sqlite3_last_insert_rowid (store->db);
   /* the decision needs the row's number, and a refusal leaves no row */
   return decide (s, &event, data, error) &&
@@ -828,7 +865,7 @@ mn_controller_store_list (MnControllerStore *store, const gchar *user,
                                            live_only ? "AND state NOT IN ('ended','failed')" : "");
   sqlite3_stmt *st = NULL;
   int rc;
-  if (sqlite3_prepare_v2 (store->db, sql, -1, &st, NULL) != SQLITE_OK)
+  if ((st = stmt_get (store, sql)) == NULL)
     {
       fail (store, "prepare list", error);
       return NULL;
@@ -836,7 +873,7 @@ mn_controller_store_list (MnControllerStore *store, const gchar *user,
   bind_text (st, 1, user);
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
     g_ptr_array_add (out, read_session (st));
-  sqlite3_finalize (st);
+  stmt_done (st);
   if (rc != SQLITE_DONE)
     {
       fail (store, "list sessions", error);
@@ -851,8 +888,8 @@ mn_controller_store_get (MnControllerStore *store, const gchar *id, GError **err
   sqlite3_stmt *st = NULL;
   MnSession *s = NULL;
   int rc;
-  if (sqlite3_prepare_v2 (store->db, "SELECT num, " SESSION_COLUMNS
-                          " FROM sessions WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+  if ((st = stmt_get (store, "SELECT num, " SESSION_COLUMNS
+                             " FROM sessions WHERE id = ?")) == NULL)
     {
       fail (store, "prepare get", error);
       return NULL;
@@ -866,7 +903,7 @@ mn_controller_store_get (MnControllerStore *store, const gchar *id, GError **err
                  "no session '%s'", id);
   else
     fail (store, "get session", error);
-  sqlite3_finalize (st);
+  stmt_done (st);
   return s;
 }
 
@@ -886,8 +923,8 @@ mn_controller_store_events (MnControllerStore *store, const gchar *id, GError **
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_store_event_free);
   sqlite3_stmt *st = NULL;
   int rc;
-  if (sqlite3_prepare_v2 (store->db, "SELECT time, state, message FROM events"
-                          " WHERE session = ? ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+  if ((st = stmt_get (store, "SELECT time, state, message FROM events"
+                             " WHERE session = ? ORDER BY seq")) == NULL)
     {
       fail (store, "prepare events", error);
       return NULL;
@@ -901,7 +938,7 @@ mn_controller_store_events (MnControllerStore *store, const gchar *id, GError **
       e->message = col_text (st, 2);
       g_ptr_array_add (out, e);
     }
-  sqlite3_finalize (st);
+  stmt_done (st);
   if (rc != SQLITE_DONE)
     {
       fail (store, "list events", error);
@@ -916,15 +953,15 @@ write_form (MnControllerStore *store, const gchar *user, const gchar *json, gint
 {
   sqlite3_stmt *st = NULL;
   gboolean ok;
-  if (sqlite3_prepare_v2 (store->db, "INSERT INTO form_values (user, json, updated)"
-                          " VALUES (?1, ?2, ?3) ON CONFLICT (user) DO UPDATE SET"
-                          " json = ?2, updated = ?3", -1, &st, NULL) != SQLITE_OK)
+  if ((st = stmt_get (store, "INSERT INTO form_values (user, json, updated)"
+                             " VALUES (?1, ?2, ?3) ON CONFLICT (user) DO UPDATE SET"
+                             " json = ?2, updated = ?3")) == NULL)
     return fail (store, "prepare form", error);
   bind_text (st, 1, user);
   bind_text (st, 2, json);
   sqlite3_bind_int64 (st, 3, now);
   ok = sqlite3_step (st) == SQLITE_DONE;
-  sqlite3_finalize (st);
+  stmt_done (st);
   return ok ? TRUE : fail (store, "save form", error);
 }
 
@@ -950,13 +987,12 @@ mn_controller_store_load_form (MnControllerStore *store, const gchar *user)
 {
   sqlite3_stmt *st = NULL;
   gchar *json = NULL;
-  if (sqlite3_prepare_v2 (store->db, "SELECT json FROM form_values WHERE user = ?",
-                          -1, &st, NULL) != SQLITE_OK)
+  if ((st = stmt_get (store, "SELECT json FROM form_values WHERE user = ?")) == NULL)
     return NULL;
   bind_text (st, 1, user);
   if (sqlite3_step (st) == SQLITE_ROW)
     json = col_text (st, 0);
-  sqlite3_finalize (st);
+  stmt_done (st);
   return json;
 }
 
@@ -1013,8 +1049,8 @@ mn_controller_store_login_insert (MnControllerStore *store, const gchar *id, con
   sqlite3_stmt *st = NULL;
   gboolean ok;
   settle_batch (store);
-  if (sqlite3_prepare_v2 (store->db, "INSERT INTO logins (id, user, created, expires, address)"
-                          " VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+  if ((st = stmt_get (store, "INSERT INTO logins (id, user, created, expires, address)"
+                             " VALUES (?, ?, ?, ?, ?)")) == NULL)
     return fail (store, "prepare login", error);
   bind_text (st, 1, id);
   bind_text (st, 2, user);
@@ -1022,7 +1058,7 @@ mn_controller_store_login_insert (MnControllerStore *store, const gchar *id, con
   sqlite3_bind_int64 (st, 4, expires);
   bind_text (st, 5, address);
   ok = sqlite3_step (st) == SQLITE_DONE;
-  sqlite3_finalize (st);
+  stmt_done (st);
   return ok ? TRUE : fail (store, "insert login", error);
 }
 
@@ -1032,8 +1068,8 @@ mn_controller_store_login_get (MnControllerStore *store, const gchar *id, GError
   sqlite3_stmt *st = NULL;
   MnStoreLogin *l = NULL;
   int rc;
-  if (sqlite3_prepare_v2 (store->db, "SELECT id, user, created, expires, revoked FROM logins"
-                          " WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+  if ((st = stmt_get (store, "SELECT id, user, created, expires, revoked FROM logins"
+                             " WHERE id = ?")) == NULL)
     {
       fail (store, "prepare login", error);
       return NULL;
@@ -1053,7 +1089,7 @@ mn_controller_store_login_get (MnControllerStore *store, const gchar *id, GError
     g_set_error (error, MN_CONTROLLER_ERROR, MN_CONTROLLER_ERROR_NOT_FOUND, "no such login");
   else
     fail (store, "get login", error);
-  sqlite3_finalize (st);
+  stmt_done (st);
   return l;
 }
 
@@ -1064,13 +1100,13 @@ mn_controller_store_login_revoke (MnControllerStore *store, const gchar *id, gin
   sqlite3_stmt *st = NULL;
   gboolean ok;
   settle_batch (store);
-  if (sqlite3_prepare_v2 (store->db, "UPDATE logins SET revoked = ?2 WHERE id = ?1"
-                          " AND revoked IS NULL", -1, &st, NULL) != SQLITE_OK)
+  if ((st = stmt_get (store, "UPDATE logins SET revoked = ?2 WHERE id = ?1"
+                             " AND revoked IS NULL")) == NULL)
     return fail (store, "prepare logout", error);
   bind_text (st, 1, id);
   sqlite3_bind_int64 (st, 2, now);
   ok = sqlite3_step (st) == SQLITE_DONE;
-  sqlite3_finalize (st);
+  stmt_done (st);
   return ok ? TRUE : fail (store, "logout", error);
 }
 
@@ -1080,9 +1116,8 @@ mn_controller_store_logins_live (MnControllerStore *store, gint64 now, GError **
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) mn_store_login_free);
   sqlite3_stmt *st = NULL;
   int rc;
-  if (sqlite3_prepare_v2 (store->db, "SELECT id, user, created, expires FROM logins"
-                          " WHERE revoked IS NULL AND expires > ? ORDER BY created", -1, &st,
-                          NULL) != SQLITE_OK)
+  if ((st = stmt_get (store, "SELECT id, user, created, expires FROM logins"
+                             " WHERE revoked IS NULL AND expires > ? ORDER BY created")) == NULL)
     {
       fail (store, "prepare live logins", error);
       return NULL;
@@ -1097,7 +1132,7 @@ mn_controller_store_logins_live (MnControllerStore *store, gint64 now, GError **
       l->expires = sqlite3_column_int64 (st, 3);
       g_ptr_array_add (out, l);
     }
-  sqlite3_finalize (st);
+  stmt_done (st);
   if (rc != SQLITE_DONE)
     {
       fail (store, "list live logins", error);
@@ -1112,15 +1147,14 @@ mn_controller_store_logins_prune (MnControllerStore *store, gint64 before, GErro
   sqlite3_stmt *st = NULL;
   gboolean ok;
   settle_batch (store);
-  if (sqlite3_prepare_v2 (store->db, "DELETE FROM logins WHERE expires < ?", -1, &st, NULL)
-      != SQLITE_OK)
+  if ((st = stmt_get (store, "DELETE FROM logins WHERE expires < ?")) == NULL)
     {
       fail (store, "prepare prune logins", error);
       return -1;
     }
   sqlite3_bind_int64 (st, 1, before);
   ok = sqlite3_step (st) == SQLITE_DONE;
-  sqlite3_finalize (st);
+  stmt_done (st);
   if (!ok)
     {
       fail (store, "prune logins", error);
