@@ -56,6 +56,8 @@ default_probe (const MnSession *session, const gchar *url, MnHttpDone done,
                gpointer done_data, gpointer user_data)
 {
   MnControllerManager *self = user_data;
+  if (mn_controller_port_refuses (session->host, session->port))
+    return done (FALSE, "connection refused", NULL, done_data);
   mn_controller_probe (self->relay, url, session->token, done, done_data);
 }
 

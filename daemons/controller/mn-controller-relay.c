@@ -9,7 +9,10 @@
 #include <libsoup/soup.h>
 #include <errno.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct _MnControllerRelay {
   gchar       *url;
@@ -93,8 +96,8 @@ on_done (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
-send (MnControllerRelay *relay, SoupMessage *msg, gboolean any_answer,
-      MnHttpDone done, gpointer user_data)
+relay_send (MnControllerRelay *relay, SoupMessage *msg, gboolean any_answer,
+            MnHttpDone done, gpointer user_data)
 {
   Call *call = g_new0 (Call, 1);
   call->done = done;
@@ -170,7 +173,7 @@ mn_controller_relay_put_route (MnControllerRelay *relay, const gchar *id,
     return done (FALSE, "bad relay URL", NULL, user_data);
   soup_message_set_request_body_from_bytes (msg, "application/json",
                                             g_bytes_new_take (g_steal_pointer (&text), len));
-  send (relay, msg, FALSE, done, user_data);
+  relay_send (relay, msg, FALSE, done, user_data);
 }
 
 void
@@ -185,7 +188,7 @@ mn_controller_relay_delete_route (MnControllerRelay *relay, const gchar *id,
   msg = admin_message (relay, "DELETE", path);
   if (msg == NULL)
     return done (FALSE, "bad relay URL", NULL, user_data);
-  send (relay, msg, FALSE, done, user_data);
+  relay_send (relay, msg, FALSE, done, user_data);
 }
 
 static void
@@ -267,7 +270,7 @@ mn_controller_relay_list_routes (MnControllerRelay *relay, MnHttpDone done, gpoi
   msg = admin_message (relay, "GET", "/routes");
   if (msg == NULL)
     return done (FALSE, "bad relay URL", NULL, user_data);
-  send (relay, msg, FALSE, done, user_data);
+  relay_send (relay, msg, FALSE, done, user_data);
 }
 
 void
@@ -279,7 +282,46 @@ mn_controller_probe (MnControllerRelay *relay, const gchar *url, const gchar *to
     return done (FALSE, "bad app URL", NULL, user_data);
   soup_message_headers_replace (soup_message_get_request_headers (msg), MN_AUTH_APP_TOKEN_HEADER,
                                 token ? token : "");
-  send (relay, msg, TRUE, done, user_data);
+  relay_send (relay, msg, TRUE, done, user_data);
+}
+
+/* Whether nothing listens on @host:@port, known at once: a non-blocking
+ * connect to an address (not a name) that the kernel has refused by the
+ * time it returns, as it does on this host (the connect itself says
+ * "in progress"; a poll that does not wait finds the refusal).  A starting app is looked for every 25 ms or
+ * more until it answers (mn-controller-starts.c); a full HTTP probe of a
+ * port nobody listens on yet costs the main loop a client connection's
+ * worth of work, and a lecture makes hundreds of them (issue 14).  Anything
+ * else (a name, a connect still in progress, one that succeeded) is left
+ * to the HTTP probe; a connect that succeeded is closed without a byte
+ * sent, which an HTTP server takes as a client that went away. */
+gboolean
+mn_controller_port_refuses (const gchar *host, guint port)
+{
+  g_autoptr(GInetAddress) addr = host ? g_inet_address_new_from_string (host) : NULL;
+  g_autoptr(GSocketAddress) sa = NULL;
+  struct sockaddr_storage ss;
+  int fd, rc, err;
+
+  if (addr == NULL || port == 0 || port > 65535)
+    return FALSE;
+  sa = g_inet_socket_address_new (addr, (guint16) port);
+  if (!g_socket_address_to_native (sa, &ss, sizeof ss, NULL))
+    return FALSE;
+  fd = socket (ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return FALSE;
+  rc = connect (fd, (struct sockaddr *) &ss, g_socket_address_get_native_size (sa));
+  err = rc == 0 ? 0 : errno;
+  if (err == EINPROGRESS)
+    {
+      struct pollfd p = { .fd = fd, .events = POLLOUT };
+      socklen_t len = sizeof err;
+      if (poll (&p, 1, 0) != 1 || getsockopt (fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        err = 0;
+    }
+  close (fd);
+  return err == ECONNREFUSED;
 }
 
 gchar *

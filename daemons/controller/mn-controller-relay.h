@@ -41,6 +41,7 @@ void mn_controller_relay_list_routes (MnControllerRelay *relay,
                                       MnHttpDone done, gpointer user_data);
 
 /* GET @url with @token in MN_AUTH_APP_TOKEN_HEADER; ok when it answers 2xx/3xx. */
+gboolean mn_controller_port_refuses (const gchar *host, guint port);
 void mn_controller_probe (MnControllerRelay *relay, const gchar *url, const gchar *token,
                           MnHttpDone done, gpointer user_data);
 

@@ -220,7 +220,9 @@ recheck_cb (gpointer data)
     }
   if (g_hash_table_contains (self->busy, s->id) || mn_manager_is_pending (self, s))
     return G_SOURCE_REMOVE;   /* a call in flight rechecks when it ends */
-  if (!mn_manager_read_connection (self, s))
+  /* the connection file, once read and taken, is read again only by the
+   * poll: a re-look between polls only asks the app */
+  if ((s->host == NULL || s->port == 0) && !mn_manager_read_connection (self, s))
     mn_manager_recheck_later (self, s);
   else
     mn_manager_probe_app (self, s);

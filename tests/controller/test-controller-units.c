@@ -8,6 +8,7 @@
 #include "mn-controller-auth.h"
 #include "mn-controller-config.h"
 #include "mn-controller-joblaunch.h"
+#include "mn-controller-relay.h"
 
 typedef struct {
   const gchar *name;
@@ -352,6 +353,38 @@ test_pick_port (void)
   g_assert_cmpint (system (rm), ==, 0);
 }
 
+/* The readiness probe's quick look (mn_controller_port_refuses): a port
+ * nobody listens on is known at once; one that listens, a name, a bad port
+ * or no host is left to the HTTP probe (FALSE). */
+static void
+test_port_refuses (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                          G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  guint port;
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (sock, any, FALSE, &error));
+  bound = g_socket_get_local_address (sock, &error);
+  g_assert_no_error (error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  /* bound, not listening: the kernel refuses a connect */
+  g_assert_true (mn_controller_port_refuses ("127.0.0.1", port));
+  g_assert_true (g_socket_listen (sock, &error));
+  g_assert_false (mn_controller_port_refuses ("127.0.0.1", port));
+  g_assert_false (mn_controller_port_refuses ("localhost", port));   /* a name: not looked up here */
+  g_assert_false (mn_controller_port_refuses (NULL, port));
+  g_assert_false (mn_controller_port_refuses ("127.0.0.1", 0));
+  g_assert_false (mn_controller_port_refuses ("127.0.0.1", 70000));
+  g_assert_false (mn_controller_port_refuses ("not an address", port));
+  g_socket_close (sock, NULL);
+  g_assert_true (mn_controller_port_refuses ("127.0.0.1", port));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -386,5 +419,6 @@ main (int argc, char **argv)
   g_test_add_func ("/controller/auth/throttle", test_throttle);
   g_test_add_func ("/controller/auth/throttle-flood", test_throttle_flood);
   g_test_add_func ("/controller/joblaunch/pick-port", test_pick_port);
+  g_test_add_func ("/controller/probe/port-refuses", test_port_refuses);
   return g_test_run ();
 }
