@@ -200,8 +200,11 @@ write_connection (const gchar *path, const gchar *host, guint port, GError **err
     }
   fchmod (fd, 0600);
   ok = write (fd, text, strlen (text)) == (ssize_t) strlen (text);
-  ok = (fsync (fd) == 0) && ok;
-  close (fd);
+  /* No fsync: the rename is what readers rely on (never a half-written
+   * file), and the file matters only while this job lives, which a crash of
+   * this machine ends anyway.  An fsync here made every app of a lecture
+   * wait for a disk write before it could start (issue 14). */
+  ok = close (fd) == 0 && ok;
   if (!ok || rename (tmp, path) != 0)
     {
       g_set_error (error, MN_JOB_LAUNCH_ERROR, 0,
