@@ -279,6 +279,7 @@ submitted (MnControllerManager *self, MnSession *s, const gchar *job_id, const G
   s->submitted = mn_controller_manager_now (self);
   mn_manager_set_reason (s, "waiting for the job to start");
   event = g_strdup_printf ("submitted as job %s", s->job_id);
+  g_debug ("session %s: %s", s->id, event);
   mn_manager_kick (self);   /* polled soon: its app is looked for from then on */
   /* committed with the others of this iteration ("submitted-stored" then;
    * a commit refused puts the id in unsaved_jobs: mn-controller-commit.c) */
@@ -420,6 +421,7 @@ mn_manager_start_job (MnControllerManager *self, MnSession *s)
       c->policy = mn_policy_config_copy (mn_policy_state_get_config (self->policy));
     }
   g_hash_table_insert (self->busy, g_strdup (s->id), (gpointer) "submit");
+  g_debug ("session %s: submitting", s->id);
   if (self->backend->klass->submit_in_thread)
     {
       mn_manager_run_in_worker (self, submit_work, submit_finish, c,

@@ -128,6 +128,7 @@ on_route_put (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
           s->started = mn_controller_manager_now (self);
           mn_manager_set_reason (s, NULL);
           self->counters.ready++;
+          g_debug ("session %s: %s", s->id, ev);
           mn_manager_save_later (self, s, ev);
         }
       else
@@ -175,6 +176,7 @@ on_probe (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
     {
       if (ok)
         {
+          g_debug ("session %s: its app answers", s->id);
           mn_manager_register_route (self, s);
           mn_manager_start_next (self);   /* its start slot is free */
         }
