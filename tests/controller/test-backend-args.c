@@ -294,6 +294,9 @@ test_sge (gconstpointer data)
           g_autofree gchar *part = mn_policy_slurm_partition (p);
 
           g_assert_cmpstr (model[i], ==, "interactive.q");
+          /* the export tells the admin so: the hosts in node order */
+          g_assert_nonnull (strstr (export, "-q QUEUE@HOST; node i is the host group's i-th"));
+          g_assert_nonnull (strstr (export, "nodes in order, node 1 first"));
           g_free (model[i]);
           model[i] = g_steal_pointer (&instance);
           group = g_strdup_printf ("group_name @%s\n", part);
