@@ -245,7 +245,7 @@ job_name (const gchar *session_id)
   return g_strdup_printf ("minna-%s", session_id);
 }
 
-static GStrv queue_hosts (MnBackendSge *self, GError **error);
+static GStrv queue_hosts (MnBackendSge *self, gboolean refresh, GError **error);
 
 /* -q for an interactive job the policy placed on @node: the queue instance
  * of that node's host, so Grid Engine runs the job where the policy counted
@@ -256,7 +256,7 @@ static gchar *
 interactive_queue (MnBackendSge *self, const gchar *queue, guint node)
 {
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) hosts = queue_hosts (self, &error);
+  g_auto(GStrv) hosts = queue_hosts (self, FALSE, &error);
   g_autofree gchar *why = NULL;
   gchar *target = mn_sge_submit_queue (queue, (const gchar *const *) hosts, node, &why);
 
@@ -599,9 +599,12 @@ sge_poll (MnBackend *backend, const gchar *const *job_ids, gint64 now, GError **
 /* The queue's hosts, policy node i the i-th: the export's host group
  * @<queue without .q> (which the export says to add the policy's nodes to,
  * in order) as Grid Engine resolves it, which keeps the order the hosts
- * were added in (docs/deploy-sge.md).  Asked once; again while it fails. */
+ * were added in (docs/deploy-sge.md).  Submissions use the list last read;
+ * it is read when there is none and, with @refresh, again (the node-state
+ * poll, every few seconds: a host added to or removed from the group counts
+ * without a restart, and the change is logged). */
 static GStrv
-queue_hosts (MnBackendSge *self, GError **error)
+queue_hosts (MnBackendSge *self, gboolean refresh, GError **error)
 {
   g_auto(GStrv) hosts = NULL;
   g_autofree gchar *out = NULL;
@@ -610,7 +613,7 @@ queue_hosts (MnBackendSge *self, GError **error)
   MnPolicyConfig named = { .queue_name = self->queue };
 
   g_mutex_lock (&self->lock);
-  hosts = g_strdupv (self->hosts);
+  hosts = refresh ? NULL : g_strdupv (self->hosts);
   g_mutex_unlock (&self->lock);
   if (hosts != NULL)
     return g_steal_pointer (&hosts);
@@ -632,8 +635,19 @@ queue_hosts (MnBackendSge *self, GError **error)
       }
   }
   g_mutex_lock (&self->lock);
-  if (self->hosts == NULL)
-    self->hosts = g_strdupv (hosts);
+  if (self->hosts != NULL && !g_strv_equal ((const gchar *const *) self->hosts,
+                                            (const gchar *const *) hosts))
+    {
+      g_autofree gchar *was = g_strjoinv (" ", self->hosts);
+      g_autofree gchar *now = g_strjoinv (" ", hosts);
+      g_message ("host group %s changed: %s (was %s); policy node i is its i-th host",
+                 group, now[0] ? now : "no hosts", was[0] ? was : "no hosts");
+    }
+  if (self->hosts == NULL || refresh)
+    {
+      g_strfreev (self->hosts);
+      self->hosts = g_strdupv (hosts);
+    }
   g_mutex_unlock (&self->lock);
   return g_steal_pointer (&hosts);
 }
@@ -652,7 +666,7 @@ sge_node_states (MnBackend *backend, guint n_nodes, GError **error)
   g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GHashTable) states = NULL;
   g_autoptr(GError) local = NULL;
-  g_auto(GStrv) hosts = queue_hosts (self, error);
+  g_auto(GStrv) hosts = queue_hosts (self, TRUE, error);
   g_autofree gchar *text = NULL;
   g_autofree gchar *command = g_strdup_printf ("qstat -f -q %s -xml", self->queue);
   const gchar *argv[] = { "qstat", "-f", "-q", self->queue, "-xml", NULL };
@@ -671,6 +685,18 @@ sge_node_states (MnBackend *backend, guint n_nodes, GError **error)
     }
   g_mutex_lock (&self->lock);
   mn_backend_log_problems_once (self->told, command, problems);
+  if (g_strv_length (hosts) < n_nodes)
+    {
+      /* not refused: such a policy runs, its last nodes unpinned (the
+       * one-host test cells have fewer hosts than the policy's nodes) */
+      g_autofree gchar *message = g_strdup_printf ("[queue] nodes = %u, but %s's host group has %u"
+                                                   " host(s): sessions the policy places on nodes"
+                                                   " %u-%u run wherever Grid Engine puts them, and"
+                                                   " those nodes' availability is not known",
+                                                   n_nodes, self->queue, g_strv_length (hosts),
+                                                   g_strv_length (hosts) + 1, n_nodes);
+      mn_backend_log_once (self->told, message);
+    }
   g_mutex_unlock (&self->lock);
   for (guint i = 0; i < n_nodes; i++)
     {

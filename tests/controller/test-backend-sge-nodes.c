@@ -264,6 +264,7 @@ test_backend (void)
   g_autofree gchar *asked = NULL;
   g_autofree gchar *asked_path = NULL;
   g_autofree gchar *xml_path = NULL;
+  g_autofree gchar *group_path = NULL;
   g_autoptr(MnBackend) b = NULL;
   g_autoptr(GPtrArray) states = NULL;
   MnBackendSgeOptions o = { .queue = "interactive.q", .command_timeout = 10 };
@@ -273,13 +274,15 @@ test_backend (void)
   o.bin_dir = dir;
   asked_path = g_build_filename (dir, "asked", NULL);
   xml_path = g_build_filename (dir, "qstat.xml", NULL);
+  group_path = g_build_filename (dir, "group", NULL);
   mn_test_write_script (dir, "qsub", "exit 1");
   /* the host group's order, which is not the names' */
+  mn_test_write_file (group_path, "in3 in1 in2\n", 0644);
   qconf = g_strdup_printf ("echo \"qconf $*\" >> '%s'\n"
                            "case \"$*\" in\n"
-                           "  '-shgrp_resolved @interactive') echo 'in3 in1 in2' ;;\n"
+                           "  '-shgrp_resolved @interactive') cat '%s' ;;\n"
                            "  *) echo \"unexpected: $*\" >&2; exit 1 ;;\n"
-                           "esac", asked_path);
+                           "esac", asked_path, group_path);
   mn_test_write_script (dir, "qconf", qconf);
   qstat = g_strdup_printf ("echo \"qstat $*\" >> '%s'\n"
                            "[ -e '%s/fail' ] && { echo 'error: commlib error: got select error"
@@ -298,6 +301,10 @@ test_backend (void)
   g_test_expect_message ("minna-controller", G_LOG_LEVEL_MESSAGE,
                          "*qstat -f -q interactive.q -xml: queue instance 3 "
                          "'interactive.q@in2': unknown queue state 'x?' (ignored)*");
+  g_test_expect_message ("minna-controller", G_LOG_LEVEL_MESSAGE,
+                         "[queue] nodes = 4, but interactive.q's host group has 3 host(s):"
+                         " sessions the policy places on nodes 4-4 run wherever Grid Engine"
+                         " puts them*");
   states = mn_backend_node_states (b, 4, &error);
   g_test_assert_expected_messages ();
   g_assert_no_error (error);
@@ -317,7 +324,8 @@ test_backend (void)
                               "qstat -f -q interactive.q -xml\n");
 
   /* the same odd instance again: not logged again (a message would fail
-   * here); the host group is not asked again; in3 enabled */
+   * here); the host group is asked again (unchanged: nothing logged); in3
+   * enabled */
   g_clear_pointer (&states, g_ptr_array_unref);
   mn_test_write_file (xml_path,
                       DOC (QL ("interactive.q@in1", "    <state>a</state>\n")
@@ -335,7 +343,26 @@ test_backend (void)
   g_assert_true (g_file_get_contents (asked_path, &asked, NULL, NULL));
   g_assert_cmpstr (asked, ==, "qconf -shgrp_resolved @interactive\n"
                               "qstat -f -q interactive.q -xml\n"
+                              "qconf -shgrp_resolved @interactive\n"
                               "qstat -f -q interactive.q -xml\n");
+
+  /* a host left the group, another moved: the next poll maps the nodes
+   * anew and says so, no restart */
+  g_clear_pointer (&states, g_ptr_array_unref);
+  mn_test_write_file (group_path, "in1 in3\n", 0644);
+  g_test_expect_message ("minna-controller", G_LOG_LEVEL_MESSAGE,
+                         "host group @interactive changed: in1 in3 (was in3 in1 in2);"
+                         " policy node i is its i-th host");
+  states = mn_backend_node_states (b, 2, &error);
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_cmpuint (states->len, ==, 2);
+  ns = g_ptr_array_index (states, 0);
+  g_assert_cmpstr (ns->name, ==, "in1");
+  g_assert_false (ns->available);
+  ns = g_ptr_array_index (states, 1);
+  g_assert_cmpstr (ns->name, ==, "in3");
+  g_assert_true (ns->available);
 
   /* not XML: an error naming the command, nothing guessed */
   g_clear_pointer (&states, g_ptr_array_unref);
