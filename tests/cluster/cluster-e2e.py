@@ -471,26 +471,6 @@ def step_hostgroup_order(tmp):
         qconf_ok("-dhgrp", group)
 
 
-def nodes_available(client):
-    st, q = client.call("GET", "/api/v1/queue")
-    if st != 200 or not isinstance(q, dict):
-        return None
-    return [n.get("available") for n in q.get("nodes", [])]
-
-
-def wait_available(client, want, seconds=25):
-    """Until GET /api/v1/queue shows the nodes' availability as @want (the
-    controller asks qstat at most every 5 s)."""
-    end = time.time() + seconds
-    got = None
-    while time.time() < end:
-        got = nodes_available(client)
-        if got == want:
-            return True, got
-        time.sleep(0.3)
-    return False, got
-
-
 def launch_webapp(ctx, client, what):
     st, s = client.launch(app="webapp", cores=1, memory_gb=0.25, hours=0.1, if_busy="wait")
     if not ok(st == 201, f"{client.user}: {what} ({st})"):
@@ -509,7 +489,7 @@ def step_instance_disabled(ctx):
     if not ok(on("svc", "qmod", "-d", instance) != "", f"qmod -d {instance}"):
         return
     ctx["disabled"] = instance
-    good, got = wait_available(c1, [False, True])
+    good, got = e2e.wait_available(c1, [False, True], 25)
     if not ok(good, f"the controller shows node 1 (mncl-cn1) unavailable {time.time() - t:.1f} s"
               f" after qmod -d ({got})"):
         return
@@ -522,7 +502,7 @@ def step_instance_disabled(ctx):
     if not ok(on("svc", "qmod", "-e", instance) != "", f"qmod -e {instance}"):
         return
     ctx.pop("disabled")
-    good, got = wait_available(c1, [True, True])
+    good, got = e2e.wait_available(c1, [True, True], 25)
     ok(good, f"the controller shows node 1 available again {time.time() - t:.1f} s after qmod -e"
        f" ({got})")
     up, s1 = c1.wait(sid1, ("running", "failed", "ended"), 90)

@@ -109,25 +109,6 @@ def job_node(session_id):
     return r.stdout.strip()
 
 
-def nodes_available(client):
-    st, q = client.call("GET", "/api/v1/queue")
-    if st != 200 or not isinstance(q, dict):
-        return None
-    return [n.get("available") for n in q.get("nodes", [])]
-
-
-def wait_available(client, want):
-    """Until GET /api/v1/queue shows the nodes' availability as @want."""
-    end = time.time() + SEEN_WITHIN
-    got = None
-    while time.time() < end:
-        got = nodes_available(client)
-        if got == want:
-            return True, got
-        time.sleep(0.3)
-    return False, got
-
-
 def launch(client, what):
     """A web app session of @client's user; its id, None when refused."""
     st, s = client.launch(app="webapp", cores=1, memory_gb=0.25, hours=0.25, if_busy="wait",
@@ -182,7 +163,7 @@ def main():
                 diag(me)
                 return
         c1, c2, c3 = (clients[u] for u in users)
-        good, got = wait_available(c1, [True] * n)
+        good, got = e2e.wait_available(c1, [True] * n, SEEN_WITHIN)
         if not ok(good, f"every node available to start with ({got}; the scheduler: {node_states()})"):
             return
 
@@ -191,7 +172,7 @@ def main():
             if not ok(take_out(NODES[0]), f"{NODES[0]}'s {unit} taken out in {SCHED}"):
                 return
             t = time.time()
-            good, got = wait_available(c1, [False] + [True] * (n - 1))
+            good, got = e2e.wait_available(c1, [False] + [True] * (n - 1), SEEN_WITHIN)
             if not ok(good, f"the controller shows {NODES[0]} unavailable in {time.time() - t:.1f} s"
                       f" ({got}; the scheduler: {node_states()})"):
                 return
@@ -202,7 +183,7 @@ def main():
             # 2. back: the policy places there again, and the job runs there
             if not ok(bring_back(NODES[0]), f"{NODES[0]}'s {unit} back in {SCHED}"):
                 return
-            good, got = wait_available(c2, [True] * n)
+            good, got = e2e.wait_available(c2, [True] * n, SEEN_WITHIN)
             if not ok(good, f"the controller shows {NODES[0]} available again ({got})"):
                 return
             sids[USER2] = launch(c2, f"a session launched with {NODES[0]} back")
@@ -215,7 +196,7 @@ def main():
         for node in NODES:
             take_out(node)
         t = time.time()
-        good, got = wait_available(c3, [False] * n)
+        good, got = e2e.wait_available(c3, [False] * n, SEEN_WITHIN)
         if not ok(good, f"the controller shows every node unavailable in {time.time() - t:.1f} s"
                   f" ({got}; the scheduler: {node_states()})"):
             return
@@ -239,7 +220,7 @@ def main():
         t = time.time()
         if runs_on(c3, sids[USER3], last):
             diag(f"the waiting session ran {time.time() - t:.1f} s after {last} was back")
-        good, got = wait_available(c3, [False] * (n - 1) + [True])
+        good, got = e2e.wait_available(c3, [False] * (n - 1) + [True], SEEN_WITHIN)
         ok(good, f"the controller shows {last} available again ({got})")
         diag(f"done in {time.time() - t0:.1f} s")
     finally:

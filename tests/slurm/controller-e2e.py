@@ -419,6 +419,28 @@ def relay_wait(relay_port, client, path, check, seconds):
     return False, st, body
 
 
+def nodes_available(client):
+    """The policy nodes' availability as GET /api/v1/queue shows it."""
+    st, q = client.call("GET", "/api/v1/queue")
+    if st != 200 or not isinstance(q, dict):
+        return None
+    return [n.get("available") for n in q.get("nodes", [])]
+
+
+def wait_available(client, want, seconds):
+    """Until GET /api/v1/queue shows the nodes' availability as @want (the
+    controller asks the scheduler at most every 5 s); (True, it) or (False,
+    what it showed last)."""
+    end = time.time() + seconds
+    got = None
+    while time.time() < end:
+        got = nodes_available(client)
+        if got == want:
+            return True, got
+        time.sleep(0.3)
+    return False, got
+
+
 def one_plus_one(relay_port, client, url):
     """Start a kernel through the relay and run 1+1 on its WebSocket: (kernel id, result)."""
     st, body = relay_request(relay_port, client, url + "api/kernels", "POST", {})
