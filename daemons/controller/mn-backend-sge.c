@@ -33,7 +33,7 @@ typedef struct {
   GHashTable *unheard;
   gint64      unheard_asked;
   /* The queue's hosts in Grid Engine's order (policy node i is the i-th):
-   * its host group, asked once, at the first node_states(); under @lock */
+   * its host group as last read (queue_hosts); under @lock */
   GStrv       hosts;
   /* qstat's queue instances already reported as not understood (each
    * logged once); under @lock */
@@ -634,17 +634,19 @@ queue_hosts (MnBackendSge *self, gboolean refresh, GError **error)
         return NULL;
       }
   }
+  /* a change is logged where it is stored: a submission that found no list
+   * and read one while the poll stored another leaves the poll's */
   g_mutex_lock (&self->lock);
-  if (self->hosts != NULL && !g_strv_equal ((const gchar *const *) self->hosts,
-                                            (const gchar *const *) hosts))
-    {
-      g_autofree gchar *was = g_strjoinv (" ", self->hosts);
-      g_autofree gchar *now = g_strjoinv (" ", hosts);
-      g_message ("host group %s changed: %s (was %s); policy node i is its i-th host",
-                 group, now[0] ? now : "no hosts", was[0] ? was : "no hosts");
-    }
   if (self->hosts == NULL || refresh)
     {
+      if (self->hosts != NULL && !g_strv_equal ((const gchar *const *) self->hosts,
+                                                (const gchar *const *) hosts))
+        {
+          g_autofree gchar *was = g_strjoinv (" ", self->hosts);
+          g_autofree gchar *now = g_strjoinv (" ", hosts);
+          g_message ("host group %s changed: %s (was %s); policy node i is its i-th host",
+                     group, now[0] ? now : "no hosts", was[0] ? was : "no hosts");
+        }
       g_strfreev (self->hosts);
       self->hosts = g_strdupv (hosts);
     }

@@ -287,14 +287,15 @@ mn_controller_probe (MnControllerRelay *relay, const gchar *url, const gchar *to
 
 /* Whether nothing listens on @host:@port, known at once: a non-blocking
  * connect to an address (not a name) that the kernel has refused by the
- * time it returns, as it does on this host (the connect itself says
- * "in progress"; a poll that does not wait finds the refusal).  A starting app is looked for every 25 ms or
- * more until it answers (mn-controller-starts.c); a full HTTP probe of a
- * port nobody listens on yet costs the main loop a client connection's
- * worth of work, and a lecture makes hundreds of them (issue 14).  Anything
- * else (a name, a connect still in progress, one that succeeded) is left
- * to the HTTP probe; a connect that succeeded is closed without a byte
- * sent, which an HTTP server takes as a client that went away. */
+ * time it returns, as it does on this host (the connect itself says "in
+ * progress"; a poll that does not wait finds the refusal).  A starting app
+ * is looked for every 25 ms or more until it answers
+ * (mn-controller-starts.c); a full HTTP probe of a port nobody listens on
+ * yet costs the main loop a client connection's worth of work, and a
+ * lecture makes hundreds of them (issue 14).  Anything else (a name, a
+ * connect still in progress, one that succeeded) is left to the HTTP probe;
+ * a connect that succeeded is closed without a byte sent, which an HTTP
+ * server takes as a client that went away. */
 gboolean
 mn_controller_port_refuses (const gchar *host, guint port)
 {
