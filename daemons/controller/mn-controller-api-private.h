@@ -15,6 +15,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _MnApiWaits MnApiWaits;
+
 /* a request body over this is refused (413) before it is buffered */
 #define MAX_BODY (64 * 1024)
 
@@ -30,6 +32,7 @@ struct _MnControllerApi {
   MnFormSources       *forms;    /* options of app form fields (site commands, kernels) */
   MnControllerRelay   *relay;    /* for the logins; the manager has its own */
   MnControllerLogins  *logins;
+  MnApiWaits          *waits;    /* session lists held until they change */
   gchar               *relay_proof;    /* what the relay shows (X-Minna-Relay-Proof) */
   gchar               *metrics_bearer; /* "Bearer SECRET" for /metrics, or NULL */
   guint64              logins_ok, logins_failed, logins_throttled, requests, bodies_refused;
@@ -66,9 +69,20 @@ void mn_api_handle_app_form (MnControllerApi *api, SoupServerMessage *msg, const
 void mn_api_add_session (MnControllerApi *api, JsonBuilder *b, const MnSession *s, gboolean events);
 void mn_api_handle_launch (MnControllerApi *api, SoupServerMessage *msg);
 void mn_api_handle_list (MnControllerApi *api, SoupServerMessage *msg, GHashTable *query);
+/* {"sessions": [...], "changes": TOKEN}: @user's sessions (@all: everyone's) */
+void mn_api_reply_list (MnControllerApi *api, SoupServerMessage *msg, const gchar *user, gboolean all);
 void mn_api_handle_session (MnControllerApi *api, SoupServerMessage *msg, const gchar *method, const gchar *id);
 void mn_api_handle_hide (MnControllerApi *api, SoupServerMessage *msg, const gchar *id);
 void mn_api_handle_extend (MnControllerApi *api, SoupServerMessage *msg, const gchar *id);
+
+/* mn-controller-api-wait.c: session lists held until they change (?wait=&since=) */
+MnApiWaits *mn_api_waits_new (MnControllerApi *api);
+void        mn_api_waits_free (MnApiWaits *waits);
+gchar      *mn_api_waits_token (MnApiWaits *waits, const gchar *user, gboolean all);
+/* TRUE: the request is held, or refused (answered); FALSE: answer it now */
+gboolean    mn_api_waits_hold (MnApiWaits *waits, SoupServerMessage *msg, GHashTable *query,
+                               const gchar *user, gboolean all);
+guint       mn_api_waits_n_held (MnApiWaits *waits);
 
 /* mn-controller-api-status.c: routes for the relay, the queue, usage, faults, /metrics */
 void mn_api_handle_faults (MnControllerApi *api, SoupServerMessage *msg);

@@ -416,14 +416,24 @@ void
 mn_api_handle_list (MnControllerApi *api, SoupServerMessage *msg, GHashTable *query)
 {
   g_autofree gchar *user = mn_api_require_user (api, msg, NULL);
-  g_autoptr(GPtrArray) list = NULL;
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
   gboolean admin, all;
   if (user == NULL)
     return;
   admin = mn_controller_config_is_admin (api->config, user);
   all = admin && !(query && g_strcmp0 (g_hash_table_lookup (query, "all"), "0") == 0);
+  /* ?wait=S&since=TOKEN: held until the list changes (mn-controller-api-wait.c) */
+  if (mn_api_waits_hold (api->waits, msg, query, user, all))
+    return;
+  mn_api_reply_list (api, msg, user, all);
+}
+
+void
+mn_api_reply_list (MnControllerApi *api, SoupServerMessage *msg, const gchar *user, gboolean all)
+{
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree gchar *token = mn_api_waits_token (api->waits, user, all);
   list = mn_controller_store_list (mn_controller_manager_get_store (api->manager),
                                    all ? NULL : user, FALSE, NULL);
   json_builder_begin_object (b);
@@ -445,6 +455,9 @@ mn_api_handle_list (MnControllerApi *api, SoupServerMessage *msg, GHashTable *qu
         mn_api_add_session (api, b, s, FALSE);
     }
   json_builder_end_array (b);
+  /* the token of this list's last change: ?since= to wait for the next */
+  json_builder_set_member_name (b, "changes");
+  json_builder_add_string_value (b, token);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   mn_api_reply_json (msg, 200, root);

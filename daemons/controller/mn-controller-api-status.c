@@ -229,6 +229,9 @@ mn_api_handle_metrics (MnControllerApi *api, SoupServerMessage *msg)
                           "# TYPE minna_interactive_waiting gauge\nminna_interactive_waiting %u\n"
                           "# TYPE minna_http_requests_total counter\nminna_http_requests_total %" G_GUINT64_FORMAT "\n",
                           mn_policy_state_n_running (ps), mn_policy_state_n_waiting (ps), api->requests);
+  g_string_append_printf (s, "# HELP minna_session_lists_held Session lists held until they change (?wait=).\n"
+                          "# TYPE minna_session_lists_held gauge\nminna_session_lists_held %u\n",
+                          mn_api_waits_n_held (api->waits));
   {
     /* issue 20: what the store refused and what is still to be stored */
     g_autoptr(JsonNode) faults = mn_controller_manager_faults (api->manager);

@@ -278,6 +278,13 @@ route_request (MnControllerApi *api, SoupServerMessage *msg, const char *path, G
         return;
       return mn_api_reply_errorf (msg, 404, NULL, "no such path '%s'", path);
     }
+  /* a NUL in a query value would cut it short where libsoup decodes it
+   * ("wait=5%00x" read as "5"): ambiguous, refused */
+  {
+    const gchar *raw = g_uri_get_query (soup_server_message_get_uri (msg));
+    if (raw != NULL && strstr (raw, "%00") != NULL)
+      return mn_api_reply_errorf (msg, 400, "query", "the query holds a NUL byte (%%00)");
+  }
   path += strlen ("/api/v1/");
   if (g_str_equal (path, "login") && post)
     return mn_api_handle_login (api, msg);
@@ -362,6 +369,7 @@ mn_controller_api_new (const MnControllerConfig *config, MnControllerManager *ma
   api->kernels = mn_controller_kernels_new (config);
   api->forms = mn_form_sources_new (api->kernels);
   mn_form_sources_prefetch (api->forms, mn_controller_manager_get_apps (manager));
+  api->waits = mn_api_waits_new (api);
   api->server = soup_server_new ("server-header", "minna-controller", NULL);
   soup_server_add_early_handler (api->server, NULL, mn_api_body_early, api, NULL);
   soup_server_add_handler (api->server, NULL, dispatch, api, NULL);
@@ -373,6 +381,7 @@ mn_controller_api_free (MnControllerApi *api)
 {
   if (api == NULL)
     return;
+  mn_api_waits_free (api->waits);
   soup_server_disconnect (api->server);
   g_object_unref (api->server);
   mn_controller_manager_unref (api->manager);

@@ -128,7 +128,7 @@ on_route_put (gboolean ok, const gchar *message, JsonNode *body, gpointer data)
           s->started = mn_controller_manager_now (self);
           mn_manager_set_reason (s, NULL);
           self->counters.ready++;
-          g_debug ("session %s: %s", s->id, ev);
+          g_debug ("session %s: %s (%s)", s->id, ev, s->user);
           mn_manager_save_later (self, s, ev);
         }
       else

@@ -24,6 +24,11 @@ struct _MnControllerStore {
   gpointer         batch_data;
   MnStoreCheckpointer *checkpointer;   /* the daemon's: checkpoints in a thread */
   GHashTable *stmts;   /* SQL text -> its statement, prepared once (stmt_get) */
+  /* whose sessions the open transaction changed (user names), told to
+   * changed_func once it is committed */
+  GHashTable        *touched;
+  MnStoreChangedFunc changed_func;
+  gpointer           changed_data;
 };
 
 /* Migration N takes the schema from version N to N+1.  Never edit one that
@@ -158,11 +163,48 @@ exec (MnControllerStore *store, const gchar *sql, GError **error)
 
 /* ---- group commit ------------------------------------------------------------ */
 
+/* A session row of @user was written in the open transaction. */
+static void
+touch (MnControllerStore *store, const gchar *user)
+{
+  if (store->changed_func == NULL)
+    return;
+  if (store->touched == NULL)
+    store->touched = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_add (store->touched, g_strdup (user));
+}
+
+/* The open transaction is over: its changes are told if it was committed,
+ * forgotten if not.  (A write rolled back to its savepoint inside a batch
+ * stays touched: one needless wake-up, never a missed one.) */
+static void
+touched_end (MnControllerStore *store, gboolean committed)
+{
+  g_autoptr(GHashTable) touched = g_steal_pointer (&store->touched);
+  GHashTableIter it;
+  gpointer user;
+  if (touched == NULL || !committed || store->changed_func == NULL)
+    return;
+  g_hash_table_iter_init (&it, touched);
+  while (g_hash_table_iter_next (&it, &user, NULL))
+    store->changed_func (user, store->changed_data);
+}
+
+void
+mn_controller_store_set_changed_func (MnControllerStore *store, MnStoreChangedFunc func,
+                                      gpointer data)
+{
+  store->changed_func = func;
+  store->changed_data = data;
+  g_clear_pointer (&store->touched, g_hash_table_unref);
+}
+
 /* The open batch is over (committed or lost): its writers hear it. */
 static void
 batch_ended (MnControllerStore *store, gboolean committed, const GError *error)
 {
   store->batch = FALSE;
+  touched_end (store, committed);
   if (store->batch_func != NULL)
     store->batch_func (committed, error, store->batch_data);
 }
@@ -227,6 +269,7 @@ write_abort (MnControllerStore *store, const GError *why)
   if (!store->batch)
     {
       exec (store, "ROLLBACK", NULL);
+      touched_end (store, FALSE);
       return;
     }
   batch_check_lost (store, why);
@@ -242,11 +285,11 @@ write_commit (MnControllerStore *store, GError **error)
 {
   if (!store->batch)
     {
-      if (exec (store, "COMMIT", error))
-        return TRUE;
-      if (!sqlite3_get_autocommit (store->db))
+      gboolean ok = exec (store, "COMMIT", error);
+      if (!ok && !sqlite3_get_autocommit (store->db))
         exec (store, "ROLLBACK", NULL);
-      return FALSE;
+      touched_end (store, ok);
+      return ok;
     }
   if (!exec (store, "RELEASE mn_write", error))
     {
@@ -322,6 +365,7 @@ mn_controller_store_free (MnControllerStore *store)
   settle_batch (store);
   mn_store_checkpointer_stop (store->checkpointer, store->db);
   g_clear_pointer (&store->stmts, g_hash_table_unref);   /* before the close: it needs them gone */
+  g_clear_pointer (&store->touched, g_hash_table_unref);
   sqlite3_close (store->db);
   g_free (store->path);
   g_free (store);
@@ -779,6 +823,7 @@ write_session (MnControllerStore *store, const MnSession *s, GError **error)
       return FALSE;
     }
   stmt_done (st);
+  touch (store, s->user);
   return TRUE;
 }
 

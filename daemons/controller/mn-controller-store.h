@@ -105,6 +105,15 @@ gboolean mn_controller_store_update_later (MnControllerStore *store, const MnSes
 gboolean mn_controller_store_commit_batch (MnControllerStore *store, GError **error);
 gboolean mn_controller_store_in_batch (MnControllerStore *store);
 
+/* Who is told of committed changes: @func (@user, @data) once per user
+ * whose session rows a transaction wrote (inserted, updated, hidden), after
+ * its commit, never for one rolled back.  It is called inside the store's
+ * call that committed: it must not use the store (note the user and act
+ * later).  The API's waiting session lists (mn-controller-api-wait.c). */
+typedef void (*MnStoreChangedFunc) (const gchar *user, gpointer data);
+void     mn_controller_store_set_changed_func (MnControllerStore *store, MnStoreChangedFunc func,
+                                               gpointer data);
+
 /* @user NULL: everyone.  @live_only: not ended/failed.  Oldest first. */
 GPtrArray *mn_controller_store_list (MnControllerStore *store, const gchar *user,
                                      gboolean live_only, GError **error);

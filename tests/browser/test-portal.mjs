@@ -237,6 +237,12 @@ try {
       new MutationObserver(note).observe(document.getElementById('sessions'),
         { subtree: true, childList: true, attributes: true });
     });
+    // the card follows the session with held lists (?wait=&since=), not polls
+    const lists = [];
+    const onList = (r) => {
+      if (r.url().includes('/api/v1/sessions?all=0')) lists.push({ url: r.url(), ms: r.timing().responseEnd });
+    };
+    page.on('requestfinished', onList);
     const resp = await launchFromForm(page, { app: 'jupyter', hours: 1 });
     check(resp.status() === 201, `launch answered ${resp.status()}: ${await resp.text()}`);
     sessionId = (await resp.json()).id;
@@ -246,6 +252,12 @@ try {
     await waitCardState(page, sessionId, 'running', 90000);
     const seen = await page.evaluate(() => window.seenStates);
     tap.comment(`states seen: ${seen.join(' -> ')}`);
+    page.off('requestfinished', onList);
+    const held = lists.filter((l) => /[?&]wait=\d+&since=\d+/.test(l.url));
+    tap.comment(`list requests while it started: ${lists.length}, ${held.length} held; held for` +
+                ` ${held.map((l) => Math.round(l.ms)).join(', ')} ms`);
+    check(held.length > 0, 'the page asked for no held list');
+    check(held.some((l) => l.ms > 300), 'no list was held by the server');
     check(seen[0] === 'starting' || seen[0] === 'queued', `first state was ${seen[0]}`);
     check(seen[seen.length - 1] === 'running', 'not running at the end');
     const c = card(page, sessionId);

@@ -233,6 +233,88 @@ test_checkpoint (Fixture *fx, gconstpointer data)
   g_assert_cmpint (after.st_size, >, before.st_size + 1000 * 1024);
 }
 
+/* Who changed, as the API's held session lists hear it: once per user of a
+ * committed transaction, after its commit, never for a refused write. */
+static void
+changed_func (const gchar *user, gpointer data)
+{
+  g_ptr_array_add (data, g_strdup (user));
+}
+
+static gint
+by_text (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const gchar *const *) a, *(const gchar *const *) b);
+}
+
+static gchar *
+told (GPtrArray *heard)
+{
+  g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
+  gchar *text;
+  for (guint i = 0; i < heard->len; i++)
+    g_ptr_array_add (sorted, g_ptr_array_index (heard, i));
+  g_ptr_array_sort (sorted, by_text);
+  g_ptr_array_add (sorted, NULL);
+  text = g_strjoinv (",", (gchar **) sorted->pdata);
+  g_ptr_array_set_size (heard, 0);
+  return text;
+}
+
+static void
+test_changed (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GPtrArray) heard = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(MnSession) a = new_session ("dddd000000000001");
+  g_autoptr(MnSession) b = new_session ("dddd000000000002");
+  g_autoptr(MnSession) c = new_session ("dddd000000000003");
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *t1 = NULL, *t2 = NULL, *t3 = NULL, *t4 = NULL, *t5 = NULL, *t6 = NULL;
+
+  g_free (b->user);
+  b->user = g_strdup ("bob");
+  g_free (c->user);
+  c->user = g_strdup ("carol");
+  mn_controller_store_set_changed_func (fx->store, changed_func, heard);
+
+  g_assert_true (mn_controller_store_insert (fx->store, a, 100, keep, NULL, &error));
+  t1 = told (heard);
+  g_assert_cmpstr (t1, ==, "alice");
+  /* in the batch: told at its commit, each user once */
+  a->state = MN_SESSION_RUNNING;
+  g_assert_true (mn_controller_store_update_later (fx->store, a, 101, "running", &error));
+  g_assert_true (mn_controller_store_insert_later (fx->store, b, 101, keep, NULL, &error));
+  a->state = MN_SESSION_ENDING;
+  g_assert_true (mn_controller_store_update_later (fx->store, a, 102, "stopping", &error));
+  g_assert_cmpuint (heard->len, ==, 0);
+  g_assert_true (mn_controller_store_commit_batch (fx->store, &error));
+  t2 = told (heard);
+  g_assert_cmpstr (t2, ==, "alice,bob");
+  /* a refused launch changes nobody's list */
+  g_assert_false (mn_controller_store_insert_later (fx->store, c, 103, refuse, NULL, &error));
+  g_clear_error (&error);
+  g_assert_true (mn_controller_store_commit_batch (fx->store, &error));
+  t3 = told (heard);
+  g_assert_cmpstr (t3, ==, "");
+  /* a form's values are no session */
+  g_assert_true (mn_controller_store_save_form (fx->store, "carol", "{}", 104, &error));
+  t4 = told (heard);
+  g_assert_cmpstr (t4, ==, "");
+  /* a write that commits takes the batch's users with it */
+  b->state = MN_SESSION_RUNNING;
+  g_assert_true (mn_controller_store_update_later (fx->store, b, 105, "running", &error));
+  a->state = MN_SESSION_ENDED;
+  g_assert_true (mn_controller_store_update (fx->store, a, 105, "ended", &error));
+  t5 = told (heard);
+  g_assert_cmpstr (t5, ==, "alice,bob");
+  /* unset: nobody is told */
+  mn_controller_store_set_changed_func (fx->store, NULL, NULL);
+  g_assert_true (mn_controller_store_update (fx->store, b, 106, NULL, &error));
+  t6 = told (heard);
+  g_assert_cmpstr (t6, ==, "");
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -247,6 +329,8 @@ main (int argc, char **argv)
               fixture_set_up, test_committed_with, fixture_tear_down);
   g_test_add ("/controller/store-batch/with-form", Fixture, GINT_TO_POINTER (BY_FORM),
               fixture_set_up, test_committed_with, fixture_tear_down);
+  g_test_add ("/controller/store-batch/changed", Fixture, NULL, fixture_set_up, test_changed,
+              fixture_tear_down);
   g_test_add ("/controller/store-batch/refusal", Fixture, NULL, fixture_set_up, test_refusal,
               fixture_tear_down);
   g_test_add ("/controller/store-batch/checkpoint", Fixture, NULL, fixture_set_up,

@@ -25,9 +25,10 @@ export function setCsrf (token) {
 
 // One API call.  Resolves to the parsed JSON body; rejects with ApiError
 // (status, message, and the field the server named) on any non-2xx answer.
-export async function api (method, path, body) {
+// @signal (an AbortSignal) may withdraw it: then it rejects with status -1.
+export async function api (method, path, body, signal) {
   const headers = { Accept: 'application/json' };
-  const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  const init = { method, headers, credentials: 'same-origin', cache: 'no-store', signal };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -37,6 +38,7 @@ export async function api (method, path, body) {
   try {
     res = await fetch(API + path, init);
   } catch (e) {
+    if (signal && signal.aborted) throw new ApiError(-1, { error: 'withdrawn' });
     throw new ApiError(0, { error: 'the portal cannot be reached; check your connection' });
   }
   const date = res.headers.get('Date');

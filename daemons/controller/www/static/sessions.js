@@ -9,6 +9,9 @@ const CHANGING = new Set(['queued', 'starting', 'ending', 'unknown']);
 const WARN_BEFORE = 15 * 60;   // seconds of walltime left that earn a warning
 const FAST = 1000;
 const SLOW = 5000;
+const HOLD = 25;          // s the server may hold a list request until something changes
+const QUEUED_HOLD = 5;    // ... while a session waits (its estimated start moves with others')
+const REHOLD = 20;        // ms between an answer and the next held request
 
 const STATE_TEXT = {
   queued: 'Queued',
@@ -35,6 +38,10 @@ export class SessionList {
     this.notifier = new Notifier(document.getElementById('notify-toggle'));
     this.cards = new Map();   // id -> { li, session, key }
     this.timer = null;
+    this.inflight = null;     // the AbortController of the list request in flight
+    this.token = null;        // the last list's "changes": held requests wait for the next
+    this.holdOffUntil = 0;    // ms: poll instead of holding until then (server said 429/503)
+    this.queued = false;
     this.busy = new Set();    // ids with a Stop/Relaunch in flight
     document.addEventListener('visibilitychange', () => {
       if (!document.hidden) this.refresh();
@@ -42,23 +49,48 @@ export class SessionList {
     setInterval(() => this.tick(), 1000);
   }
 
+  // The list, asked again at once after each answer: the server holds the
+  // request until one of the user's sessions changes (wait=, since= the
+  // last answer's token), so a new state shows the moment it is stored.
+  // A newer refresh withdraws the request in flight (the server frees its
+  // place at once).  Without a token, after an error, or if the server
+  // refuses to hold (429, 503: too many), it polls as before.
   async refresh () {
     clearTimeout(this.timer);
+    if (this.inflight) this.inflight.abort();
+    const ctl = new AbortController();
+    this.inflight = ctl;
     let sessions = null;
+    const hold = this.token && !document.hidden && Date.now() >= this.holdOffUntil;
+    const wait = hold ? `&wait=${this.queued ? QUEUED_HOLD : HOLD}&since=${encodeURIComponent(this.token)}` : '';
     try {
-      const data = await api('GET', 'sessions?all=0');
+      const data = await api('GET', 'sessions?all=0' + wait, undefined, ctl.signal);
+      if (ctl.signal.aborted) return;
       sessions = data.sessions || [];
+      this.token = typeof data.changes === 'string' ? data.changes : null;
       this.render(sessions);
       this.setError('');
     } catch (e) {
+      if (e.status === -1 || ctl.signal.aborted) return;   // a newer refresh took over
       if (e.status === 401) {
         location.assign('/login?next=/');
         return;
       }
-      this.setError(`Could not update the sessions: ${e.message}`);
+      this.token = null;
+      if (e.status === 429 || e.status === 503) {
+        // too many held lists: poll for a while (e.g. many tabs)
+        this.holdOffUntil = Date.now() + 1000 * (e.retryAfter || 5);
+      } else {
+        this.setError(`Could not update the sessions: ${e.message}`);
+      }
+    } finally {
+      if (this.inflight === ctl) this.inflight = null;
     }
     const changing = sessions === null || sessions.some((s) => CHANGING.has(s.state)) || this.busy.size > 0;
-    if (!document.hidden) this.timer = setTimeout(() => this.refresh(), changing ? FAST : SLOW);
+    this.queued = sessions !== null && sessions.some((s) => s.state === 'queued');
+    if (document.hidden) return;
+    if (this.token && Date.now() >= this.holdOffUntil) this.timer = setTimeout(() => this.refresh(), REHOLD);
+    else this.timer = setTimeout(() => this.refresh(), changing ? FAST : SLOW);
   }
 
   setError (text) {
