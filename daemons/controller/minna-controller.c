@@ -654,6 +654,9 @@ main (int argc, char **argv)
       return 0;
     }
   mn_secure_umask ();
+  /* held session lists keep connections open: the hard limit (jobs get the
+   * soft one the controller was started with) */
+  mn_backend_local_raise_fd_limit ();
   if (!load_config (config_path, sets, &config, &error))
     {
       g_printerr ("minna-controller: %s\n", error->message);

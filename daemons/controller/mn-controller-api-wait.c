@@ -11,13 +11,14 @@
  * commit, so what it answers is stored) or @wait seconds pass, and is then
  * answered like any list request.  A since= that is not the current token
  * (the list changed meanwhile, or the controller restarted: tokens count
- * from its start time in microseconds) is answered at once.
+ * from a random start per run) is answered at once.
  *
  * A token counts its own user's changes only (the admin's list of
  * everyone's has its own count): it tells nobody about other users.
  *
  * Bounded: wait at most MAX_WAIT s; at most MAX_PER_USER held per user
- * (429: a user's tabs) and MAX_HELD in all (503), each with Retry-After; a
+ * (429: a user's tabs) and MAX_HELD in all, at most a quarter of the
+ * open-file limit (503), each with Retry-After; a
  * held request whose client goes away is dropped as soon as its socket says
  * so (socket_readable).  The login is checked before it is held,
  * and the parameters are checked strictly (400 naming the field). */
@@ -27,11 +28,12 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #define MAX_WAIT      60
 #define MAX_PER_USER  8
-#define MAX_HELD      4096
+#define MAX_HELD      4096   /* and at most a quarter of the open-file limit */
 #define RETRY_AFTER   "5"
 
 typedef struct {
@@ -51,6 +53,7 @@ struct _MnApiWaits {
   GHashTable      *stamps;     /* user -> guint64*: the token of the user's last change */
   guint64          epoch;      /* tokens of this run start here (start time, µs) */
   guint64          all_stamp;  /* the admin's list: changes to anyone's sessions */
+  guint            max_held;
   guint            answer_source;
 };
 
@@ -80,16 +83,29 @@ stamp_of (MnApiWaits *waits, const gchar *user, gboolean all)
 gchar *
 mn_api_waits_token (MnApiWaits *waits, const gchar *user, gboolean all)
 {
-  return g_strdup_printf ("%" G_GUINT64_FORMAT, stamp_of (waits, user, all));
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, waits != NULL ? stamp_of (waits, user, all) : 0);
 }
 
-/* Answers @w (taken out of the held list by the caller) and frees it. */
+/* Answers @w (taken out of the held list by the caller) and frees it: the
+ * list, if its login still holds (a logout or a lost admin right while it
+ * was held answers 401/403 as a new request would); only a status when its
+ * client is gone (@gone: nobody reads the list). */
 static void
-answer (Held *w)
+answer (Held *w, gboolean gone)
 {
   MnControllerApi *api = w->waits->api;
+  g_autofree gchar *user = NULL;
   g_debug ("held list of %s answered", w->user);
-  mn_api_reply_list (api, w->msg, w->user, w->all);
+  if (gone)
+    soup_server_message_set_status (w->msg, 503, NULL);
+  else if ((user = mn_api_require_user (api, w->msg, NULL)) != NULL)
+    {
+      if (g_str_equal (user, w->user) &&
+          (!w->all || mn_controller_config_is_admin (api->config, user)))
+        mn_api_reply_list (api, w->msg, w->user, w->all);
+      else
+        mn_api_reply_errorf (w->msg, 403, NULL, "the login changed while the list was held");
+    }
   soup_server_message_unpause (w->msg);
   held_free (w);
 }
@@ -115,7 +131,7 @@ answer_due (gpointer data)
         i++;
     }
   for (guint i = 0; i < due->len; i++)
-    answer (g_ptr_array_index (due, i));
+    answer (g_ptr_array_index (due, i), FALSE);
   return G_SOURCE_REMOVE;
 }
 
@@ -153,7 +169,7 @@ wait_over (gpointer data)
   w->timeout = 0;
   mn_controller_manager_flush_sessions (w->waits->api->manager, FALSE);
   g_ptr_array_remove (w->waits->held, w);
-  answer (w);
+  answer (w, FALSE);
   return G_SOURCE_REMOVE;
 }
 
@@ -165,11 +181,13 @@ client_gone (SoupServerMessage *msg, gpointer data)
   held_free (w);
 }
 
-/* libsoup does not read a paused request's connection, so it learns that
- * the client went away only when it writes the answer.  The socket turns
- * readable when the client closes it (or sends another request, which
- * HTTP/1.1 allows): a peek tells which.  A closed one is answered now (the
- * write fails and libsoup drops the connection): its place is free at once. */
+/* libsoup does not read a paused request's connection (and never emits
+ * "disconnected" for it), so it learns that the client went away only when
+ * it writes the answer.  The socket turns readable when the client closes
+ * it, or sends more (HTTP/1.1 pipelining): a peek tells which.  A closed
+ * one gets a bare status now (the write fails and libsoup drops the
+ * connection): its place is free at once.  A pipelined request waits
+ * behind the held one, so that one is answered now with the list. */
 static gboolean
 socket_readable (GSocket *socket, GIOCondition cond, gpointer data)
 {
@@ -179,10 +197,8 @@ socket_readable (GSocket *socket, GIOCondition cond, gpointer data)
   if (n < 0 && (errno == EAGAIN || errno == EINTR) && !(cond & (G_IO_HUP | G_IO_ERR)))
     return G_SOURCE_CONTINUE;
   g_clear_pointer (&w->hangup, g_source_unref);   /* removed by returning */
-  if (n > 0)
-    return G_SOURCE_REMOVE;   /* a pipelined request: libsoup reads it after the answer */
   g_ptr_array_remove (w->waits->held, w);
-  answer (w);
+  answer (w, n <= 0);
   return G_SOURCE_REMOVE;
 }
 
@@ -221,7 +237,7 @@ mn_api_waits_hold (MnApiWaits *waits, SoupServerMessage *msg, GHashTable *query,
     return FALSE;   /* answered now */
   for (guint i = 0; i < waits->held->len; i++)
     mine += g_str_equal (((Held *) g_ptr_array_index (waits->held, i))->user, user);
-  if (mine >= MAX_PER_USER || waits->held->len >= MAX_HELD)
+  if (mine >= MAX_PER_USER || waits->held->len >= waits->max_held)
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "Retry-After", RETRY_AFTER);
@@ -254,7 +270,7 @@ mn_api_waits_hold (MnApiWaits *waits, SoupServerMessage *msg, GHashTable *query,
 guint
 mn_api_waits_n_held (MnApiWaits *waits)
 {
-  return waits->held->len;
+  return waits != NULL ? waits->held->len : 0;
 }
 
 MnApiWaits *
@@ -264,8 +280,15 @@ mn_api_waits_new (MnControllerApi *api)
   waits->api = api;
   waits->held = g_ptr_array_new ();
   waits->stamps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  waits->epoch = (guint64) g_get_real_time ();
+  /* random per run: a token of an earlier run is never current */
+  waits->epoch = (guint64) g_random_int () << 31;
   waits->all_stamp = waits->epoch;
+  {
+    struct rlimit rl;
+    guint64 quarter = getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                      ? rl.rlim_cur / 4 : MAX_HELD;
+    waits->max_held = (guint) CLAMP (quarter, 16, MAX_HELD);
+  }
   mn_controller_store_set_changed_func (mn_controller_manager_get_store (api->manager),
                                         changed, waits);
   return waits;

@@ -381,7 +381,7 @@ mn_controller_api_free (MnControllerApi *api)
 {
   if (api == NULL)
     return;
-  mn_api_waits_free (api->waits);
+  g_clear_pointer (&api->waits, mn_api_waits_free);
   soup_server_disconnect (api->server);
   g_object_unref (api->server);
   mn_controller_manager_unref (api->manager);

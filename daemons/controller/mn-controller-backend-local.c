@@ -277,6 +277,26 @@ mn_compare_guint (gconstpointer a, gconstpointer b)
 
 /* ---- spawn --------------------------------------------------------------- */
 
+/* the open-file limit the controller was started with: its jobs get it
+ * (mn_backend_local_raise_fd_limit) */
+static struct rlimit job_nofile;
+static gboolean job_nofile_set;
+
+void
+mn_backend_local_raise_fd_limit (void)
+{
+  struct rlimit rl;
+  if (getrlimit (RLIMIT_NOFILE, &rl) != 0)
+    return;
+  job_nofile = rl;
+  job_nofile_set = TRUE;
+  if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < 65536)
+    {
+      rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 65536 : MIN (rl.rlim_max, 65536);
+      (void) setrlimit (RLIMIT_NOFILE, &rl);
+    }
+}
+
 typedef struct {
   gboolean  switch_user;
   uid_t     uid;
@@ -354,6 +374,8 @@ child_main (void *data)
       struct rlimit rl = { c->rlimit_as, c->rlimit_as };
       setrlimit (RLIMIT_AS, &rl);
     }
+  if (job_nofile_set)
+    setrlimit (RLIMIT_NOFILE, &job_nofile);
   if (c->switch_user &&
       (syscall (SYS_setgroups, (size_t) c->ngroups, c->groups) != 0 ||
        syscall (SYS_setgid, c->gid) != 0 || syscall (SYS_setuid, c->uid) != 0))

@@ -20,6 +20,10 @@
 G_BEGIN_DECLS
 
 MnBackend *mn_backend_local_new (const MnControllerConfig *config, GError **error);
+/* Raises the process's open-file soft limit to its hard limit (at most
+ * 65536); the local backend's jobs are started with the soft limit as it
+ * was before (they get what the site set, not the controller's). */
+void       mn_backend_local_raise_fd_limit (void);
 
 /* "cgroup v2 /sys/fs/cgroup/...", "cgroup v1 memory=... cpu=... cpuset=...",
  * or "no cgroups ...". */

@@ -201,6 +201,29 @@ send_request (Conn *c)
     }
 }
 
+/* While the upstream works on the answer, nothing reads the client: a
+ * client that closed its connection meanwhile (a page that withdrew a
+ * request, a closed tab) is seen only here.  As nginx does, the request is
+ * then abandoned and the upstream connection closed, so the upstream stops
+ * holding it (the controller's held session lists free their place).  A
+ * client that only half-closes after its request loses the answer, as with
+ * nginx.  TLS clients are not checked (what came is left for the next
+ * read); their request ends with the upstream's answer or its timeout. */
+static void
+client_check (gpointer data)
+{
+  Conn *c = data;
+  /* asked first in any case: what came stays for the next read */
+  if (c->client == NULL || !mn_relay_end_peer_gone (c->client) ||
+      c->state != ST_READ_RESPONSE || c->response_started)
+    return;   /* gone while the answer is written: the write sees it */
+  g_debug ("%s %s %s: the client went away before the answer; upstream request abandoned",
+           c->peer, c->method, mn_relay_conn_log_target (c));
+  c->status = 499;   /* nginx's "client closed request", in the access log */
+  mn_relay_conn_log_request (c);
+  mn_relay_conn_close (c);
+}
+
 static void
 request_sent (Conn *c)
 {
@@ -217,6 +240,8 @@ request_sent (Conn *c)
   c->state = ST_READ_RESPONSE;
   mn_relay_conn_set_deadline (c, c->relay->config->upstream_timeout);
   mn_relay_end_want_read (c->up, mn_relay_forward_response_ready, c);
+  if (!mn_relay_end_is_tls (c->client))
+    mn_relay_end_want_read (c->client, client_check, c);
 }
 
 static void

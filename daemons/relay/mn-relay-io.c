@@ -680,6 +680,30 @@ mn_relay_end_shutdown_write (MnRelayEnd *e)
 }
 
 gboolean
+mn_relay_end_peer_gone (MnRelayEnd *e)
+{
+  guint8 b;
+  gssize n;
+  if (e->ssl == NULL)
+    for (;;)
+      {
+        n = recv (e->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0)
+          return TRUE;
+        if (n > 0 || errno == EAGAIN || errno == EWOULDBLOCK)
+          break;
+        if (errno != EINTR)
+          {
+            set_error (e, g_strerror (errno));
+            return TRUE;
+          }
+      }
+  /* the wait that woke us took the edge: the next one must not sleep */
+  e->in_ready = TRUE;
+  return FALSE;
+}
+
+gboolean
 mn_relay_end_is_tls (MnRelayEnd *e)
 {
   return e->ssl != NULL;

@@ -65,6 +65,12 @@ gboolean mn_relay_end_drained (MnRelayEnd *end);
 /* Sends the end of stream (plain ends; TLS ends are left alone). */
 void     mn_relay_end_shutdown_write (MnRelayEnd *end);
 gboolean mn_relay_end_is_tls (MnRelayEnd *end);
+/* For an end nothing reads while its request is answered, woken by a
+ * read wait: TRUE when its peer is gone (a plain end: a peek reads the end
+ * of the stream, or the connection failed); FALSE otherwise.  Whatever it
+ * sent meanwhile (a pipelined request, a TLS record) stays for the next
+ * read, and the next read wait fires at once. */
+gboolean mn_relay_end_peer_gone (MnRelayEnd *end);
 
 /* Monotonic and wall-clock time (µs) as of the current dispatch round:
  * what deadlines and "last activity" need, without a clock read per use. */

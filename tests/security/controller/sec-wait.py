@@ -17,7 +17,9 @@ What it shows:
   without a login is refused before it is held (401);
 - at most 8 held per user (429, Retry-After), and requests whose clients
   went away stop counting;
-- through the relay (its timeouts) a held list works as directly.
+- through the relay (its timeouts) a held list works as directly, and a
+  client of the relay that closes frees its place at once (the relay
+  abandons the request: 499 in its access log).
 """
 import concurrent.futures
 import json
@@ -32,7 +34,7 @@ require_built()
 p = Portal("wait", {"alice": "alice-password-1", "bob": "bob-password-1",
                     "boss": "boss-password-1"}, admins=("boss",)).start()
 _, alice, alice_csrf = p.login("alice")
-_, bob, _ = p.login("bob")
+_, bob, bob_csrf = p.login("bob")
 _, boss, _ = p.login("boss")
 A = p.cookie_headers(alice)
 B = p.cookie_headers(bob)
@@ -163,6 +165,37 @@ f = held(A, token, 2)
 st, _, _, took = f.result()
 TAP.ok(st == 200, f"alice may wait again ({st})")
 
+# ---- a pipelined request behind a held one: the held one is answered at once -----------
+s = socket.create_connection(("127.0.0.1", p.port))
+req = (f"GET /api/v1/sessions?all=0&wait=20&since={token} HTTP/1.1\r\n"
+       f"Host: 127.0.0.1\r\nCookie: minna_session={alice}\r\n\r\n")
+s.sendall(req.encode())
+wait_held(1)
+t0 = time.monotonic()
+s.sendall(req.replace("&wait=20", "").encode())
+s.settimeout(10)
+got = b""
+try:
+    while got.count(b"HTTP/1.1 200") < 2:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+except OSError:
+    pass
+s.close()
+took = time.monotonic() - t0
+TAP.ok(got.count(b"HTTP/1.1 200") == 2 and took < 5,
+       f"a request pipelined behind a held one: both answered at once ({took:.2f} s)")
+
+# ---- a logout while held: the answer is the new request's (401), not the list -----------
+st, _, b3, _ = listing(B)
+f = held(B, b3["changes"], 3)
+wait_held(1)
+st, _, _ = p.request("POST", "/api/v1/logout", headers=p.cookie_headers(bob, bob_csrf))
+st, _, b4, took = f.result()
+TAP.ok(st == 401 and "sessions" not in b4, f"bob's list held across his logout is answered 401 ({st})")
+
 # ---- through the relay ---------------------------------------------------------------
 st, _, ra, _ = listing(A, via_relay=True)
 f = held(A, ra.get("changes", ""), 30, via_relay=True)
@@ -172,6 +205,30 @@ st, _, rb, took = f.result()
 TAP.ok(st == 200 and rb.get("changes") != ra.get("changes") and took < 10,
        f"through the relay, stopping the session ends the held list ({st}, {took:.2f} s)")
 
+# clients of the relay that close: the relay abandons their requests (499), the places are free
+end = time.monotonic() + 30
+while time.monotonic() < end:   # the stopped session ends: its last change
+    st, _, rc_list, _ = listing(A, via_relay=True)
+    if all(x["state"] in ("ended", "failed") for x in rc_list.get("sessions", [])):
+        break
+    time.sleep(0.2)
+rb = rc_list
+socks = []
+for i in range(4):
+    s = socket.create_connection(("127.0.0.1", p.relay_port))
+    s.sendall((f"GET /api/v1/sessions?all=0&wait=20&since={rb['changes']} HTTP/1.1\r\n"
+               f"Host: 127.0.0.1\r\nCookie: minna_session={alice}\r\n\r\n").encode())
+    socks.append(s)
+TAP.ok(wait_held(4) == 4, "4 lists held through the relay")
+for s in socks:
+    s.close()
+t0 = time.monotonic()
+left = wait_held(0, 25)
+took = time.monotonic() - t0
+TAP.ok(left == 0 and took < 10, f"closed by their clients, the relay lets them go at once ({left} left"
+       f" after {took:.1f} s)")
+TAP.ok(open(p.access_log).read().count('" 499 ') >= 4, "the relay's access log says 499 for them")
+
 # ---- a restart keeps nothing held; old tokens answer at once ---------------------------
 f = held(A, rb["changes"], 30)
 wait_held(1)
@@ -179,7 +236,11 @@ t0 = time.monotonic()
 p.stop_controller()
 stopped = time.monotonic() - t0
 st, _, _, _ = f.result()
-TAP.ok(stopped < 5, f"the controller stops at once with a held list ({stopped:.2f} s, answer {st})")
+rc = p.controller.returncode
+TAP.ok(stopped < 5 and rc == 0, f"the controller stops at once with a held list ({stopped:.2f} s,"
+       f" exit {rc}, answer {st})")
+log = open(p.controller_log, errors="replace").read()
+TAP.ok("CRITICAL" not in log and "ERROR" not in log, "its log has no critical or error line")
 p.start_controller()
 st, _, r, took = listing(A, f"&wait=30&since={rb['changes']}")
 TAP.ok(st == 200 and took < 5 and r["changes"] != rb["changes"],

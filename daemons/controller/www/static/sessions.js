@@ -10,7 +10,9 @@ const WARN_BEFORE = 15 * 60;   // seconds of walltime left that earn a warning
 const FAST = 1000;
 const SLOW = 5000;
 const HOLD = 25;          // s the server may hold a list request until something changes
-const QUEUED_HOLD = 5;    // ... while a session waits (its estimated start moves with others')
+const CHANGING_HOLD = 5;  // ... while a session is queued or starting: what the card says of
+                          // its wait (estimated start, place among the starts) moves with
+                          // other users' sessions, which do not end this user's hold
 const REHOLD = 20;        // ms between an answer and the next held request
 
 const STATE_TEXT = {
@@ -41,10 +43,12 @@ export class SessionList {
     this.inflight = null;     // the AbortController of the list request in flight
     this.token = null;        // the last list's "changes": held requests wait for the next
     this.holdOffUntil = 0;    // ms: poll instead of holding until then (server said 429/503)
-    this.queued = false;
+    this.changing = false;   // a session is queued, starting or ending
+    this.heldFailed = false;  // the last held request failed (not answered)
     this.busy = new Set();    // ids with a Stop/Relaunch in flight
     document.addEventListener('visibilitychange', () => {
       if (!document.hidden) this.refresh();
+      else if (this.inflight) this.inflight.abort();   // a hidden tab holds no connection
     });
     setInterval(() => this.tick(), 1000);
   }
@@ -62,12 +66,13 @@ export class SessionList {
     this.inflight = ctl;
     let sessions = null;
     const hold = this.token && !document.hidden && Date.now() >= this.holdOffUntil;
-    const wait = hold ? `&wait=${this.queued ? QUEUED_HOLD : HOLD}&since=${encodeURIComponent(this.token)}` : '';
+    const wait = hold ? `&wait=${this.changing ? CHANGING_HOLD : HOLD}&since=${encodeURIComponent(this.token)}` : '';
     try {
       const data = await api('GET', 'sessions?all=0' + wait, undefined, ctl.signal);
       if (ctl.signal.aborted) return;
       sessions = data.sessions || [];
       this.token = typeof data.changes === 'string' ? data.changes : null;
+      this.heldFailed = false;
       this.render(sessions);
       this.setError('');
     } catch (e) {
@@ -80,6 +85,10 @@ export class SessionList {
       if (e.status === 429 || e.status === 503) {
         // too many held lists: poll for a while (e.g. many tabs)
         this.holdOffUntil = Date.now() + 1000 * (e.retryAfter || 5);
+      } else if (hold && !this.heldFailed) {
+        // a held request cut off on the way (a proxy's timeout): once
+        // quietly, the next asks without holding
+        this.heldFailed = true;
       } else {
         this.setError(`Could not update the sessions: ${e.message}`);
       }
@@ -87,7 +96,7 @@ export class SessionList {
       if (this.inflight === ctl) this.inflight = null;
     }
     const changing = sessions === null || sessions.some((s) => CHANGING.has(s.state)) || this.busy.size > 0;
-    this.queued = sessions !== null && sessions.some((s) => s.state === 'queued');
+    this.changing = sessions !== null && sessions.some((s) => CHANGING.has(s.state));
     if (document.hidden) return;
     if (this.token && Date.now() >= this.holdOffUntil) this.timer = setTimeout(() => this.refresh(), REHOLD);
     else this.timer = setTimeout(() => this.refresh(), changing ? FAST : SLOW);
