@@ -63,6 +63,17 @@ def n_held():
     return -1
 
 
+def raw_held(port, token, n):
+    """@n sockets, each with alice's held list request sent (to close later)."""
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall((f"GET /api/v1/sessions?all=0&wait=20&since={token} HTTP/1.1\r\n"
+                   f"Host: 127.0.0.1\r\nCookie: minna_session={alice}\r\n\r\n").encode())
+        socks.append(s)
+    return socks
+
+
 def wait_held(n, seconds=10):
     end = time.monotonic() + seconds
     while time.monotonic() < end and n_held() != n:
@@ -142,12 +153,7 @@ st, _, a, took = listing(A, "&wait=30&since=12345")
 TAP.ok(st == 200 and took < 5 and a["changes"] == token, "a stale token is answered at once")
 
 # ---- at most 8 held per user; clients that went away stop counting --------------------
-socks = []
-for i in range(8):
-    s = socket.create_connection(("127.0.0.1", p.port))
-    s.sendall((f"GET /api/v1/sessions?all=0&wait=20&since={token} HTTP/1.1\r\n"
-               f"Host: 127.0.0.1\r\nCookie: minna_session={alice}\r\n\r\n").encode())
-    socks.append(s)
+socks = raw_held(p.port, token, 8)
 TAP.ok(wait_held(8) == 8, "8 lists of one user are held")
 st, hd, body = p.request("GET", f"/api/v1/sessions?all=0&wait=20&since={token}", headers=A,
                          timeout=10)
@@ -213,12 +219,7 @@ while time.monotonic() < end:   # the stopped session ends: its last change
         break
     time.sleep(0.2)
 rb = rc_list
-socks = []
-for i in range(4):
-    s = socket.create_connection(("127.0.0.1", p.relay_port))
-    s.sendall((f"GET /api/v1/sessions?all=0&wait=20&since={rb['changes']} HTTP/1.1\r\n"
-               f"Host: 127.0.0.1\r\nCookie: minna_session={alice}\r\n\r\n").encode())
-    socks.append(s)
+socks = raw_held(p.relay_port, rb["changes"], 4)
 TAP.ok(wait_held(4) == 4, "4 lists held through the relay")
 for s in socks:
     s.close()
