@@ -4,8 +4,10 @@
  * the batch is committed; any write that commits (an update, a launch's
  * insert, a login) commits the batch with it or before it; a refusal
  * inside the batch leaves no row and the rest of the batch intact; the
- * batch func hears each batch end once; and past 1000 pages of WAL the
- * checkpoint thread copies the WAL back into the database file. */
+ * batch func hears each batch end once; the changed func hears each user
+ * whose sessions a committed transaction wrote, once, after the commit,
+ * and nobody for a refused or rolled-back write; and past 1000 pages of WAL
+ * the checkpoint thread copies the WAL back into the database file. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
@@ -270,6 +272,7 @@ test_changed (Fixture *fx, gconstpointer data)
   g_autoptr(MnSession) c = new_session ("dddd000000000003");
   g_autoptr(GError) error = NULL;
   g_autofree gchar *t1 = NULL, *t2 = NULL, *t3 = NULL, *t4 = NULL, *t5 = NULL, *t6 = NULL;
+  g_autofree gchar *t7 = NULL, *t8 = NULL;
 
   g_free (b->user);
   b->user = g_strdup ("bob");
@@ -307,11 +310,33 @@ test_changed (Fixture *fx, gconstpointer data)
   g_assert_true (mn_controller_store_update (fx->store, a, 105, "ended", &error));
   t5 = told (heard);
   g_assert_cmpstr (t5, ==, "alice,bob");
-  /* unset: nobody is told */
-  mn_controller_store_set_changed_func (fx->store, NULL, NULL);
-  g_assert_true (mn_controller_store_update (fx->store, b, 106, NULL, &error));
+  /* a write rolled back after its row was written (its event refused, by
+   * a trigger this test adds): alone, nobody is told; in a batch, its
+   * savepoint is undone and its user is told at the commit (one needless
+   * wake-up, never a missed one) */
+  {
+    sqlite3 *db = NULL;
+    g_assert_cmpint (sqlite3_open (fx->path, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (db, "CREATE TRIGGER boom BEFORE INSERT ON events"
+                                       " WHEN NEW.message = 'boom'"
+                                       " BEGIN SELECT RAISE (ABORT, 'boom'); END", NULL, NULL,
+                                   NULL), ==, SQLITE_OK);
+    sqlite3_close (db);
+  }
+  g_assert_false (mn_controller_store_update (fx->store, b, 106, "boom", &error));
+  g_clear_error (&error);
   t6 = told (heard);
   g_assert_cmpstr (t6, ==, "");
+  g_assert_false (mn_controller_store_update_later (fx->store, b, 107, "boom", &error));
+  g_clear_error (&error);
+  g_assert_true (mn_controller_store_commit_batch (fx->store, &error));
+  t7 = told (heard);
+  g_assert_cmpstr (t7, ==, "bob");
+  /* unset: nobody is told */
+  mn_controller_store_set_changed_func (fx->store, NULL, NULL);
+  g_assert_true (mn_controller_store_update (fx->store, b, 108, NULL, &error));
+  t8 = told (heard);
+  g_assert_cmpstr (t8, ==, "");
   g_assert_no_error (error);
 }
 
