@@ -51,7 +51,7 @@ struct _MnApiWaits {
   MnControllerApi *api;
   GPtrArray       *held;       /* Held*, in arrival order */
   GHashTable      *stamps;     /* user -> guint64*: the token of the user's last change */
-  guint64          epoch;      /* tokens of this run start here (start time, µs) */
+  guint64          epoch;      /* tokens of this run start here (random per run) */
   guint64          all_stamp;  /* the admin's list: changes to anyone's sessions */
   guint            max_held;
   guint            answer_source;

@@ -116,6 +116,19 @@ finish_user (User *u, const gchar *state, const gchar *reason)
 
 static void poll_user (User *u);
 
+/* @s (a session's JSON) is done starting (running, failed, ended): its
+ * user is finished with it; FALSE while it starts. */
+static gboolean
+finish_if_settled (User *u, JsonObject *s)
+{
+  const gchar *st = s != NULL ? json_object_get_string_member_with_default (s, "state", "?") : "?";
+  if (!g_str_equal (st, "running") && !g_str_equal (st, "failed") && !g_str_equal (st, "ended"))
+    return FALSE;
+  finish_user (u, st, json_object_get_null_member (s, "reason")
+                      ? NULL : json_object_get_string_member (s, "reason"));
+  return TRUE;
+}
+
 static void
 on_get (GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -124,12 +137,9 @@ on_get (GObject *src, GAsyncResult *res, gpointer data)
   g_autoptr(GBytes) b = soup_session_send_and_read_finish (SOUP_SESSION (src), res, NULL);
   g_autoptr(JsonParser) p = json_parser_new ();
   JsonObject *o = parse (b, p);
-  const gchar *st = o ? json_object_get_string_member_with_default (o, "state", "?") : "?";
   (void) msg;
   u->polling = FALSE;
-  if (g_str_equal (st, "running") || g_str_equal (st, "failed") || g_str_equal (st, "ended"))
-    finish_user (u, st, o && !json_object_get_null_member (o, "reason")
-                        ? json_object_get_string_member (o, "reason") : NULL);
+  finish_if_settled (u, o);
 }
 
 static void
@@ -171,12 +181,9 @@ on_list (GObject *src, GAsyncResult *res, gpointer data)
   for (guint i = 0; i < json_array_get_length (list); i++)
     {
       JsonObject *s = json_array_get_object_element (list, i);
-      const gchar *st = json_object_get_string_member_with_default (s, "state", "?");
-      if (!g_str_equal (json_object_get_string_member_with_default (s, "id", ""), u->id))
-        continue;
-      if (g_str_equal (st, "running") || g_str_equal (st, "failed") || g_str_equal (st, "ended"))
-        return finish_user (u, st, json_object_get_null_member (s, "reason")
-                                   ? NULL : json_object_get_string_member (s, "reason"));
+      if (g_str_equal (json_object_get_string_member_with_default (s, "id", ""), u->id) &&
+          finish_if_settled (u, s))
+        return;
     }
   g_timeout_add (REHOLD_MS, rehold, u);
 }

@@ -95,8 +95,8 @@ export class SessionList {
     } finally {
       if (this.inflight === ctl) this.inflight = null;
     }
-    const changing = sessions === null || sessions.some((s) => CHANGING.has(s.state)) || this.busy.size > 0;
     this.changing = sessions !== null && sessions.some((s) => CHANGING.has(s.state));
+    const changing = sessions === null || this.changing || this.busy.size > 0;
     if (document.hidden) return;
     if (this.token && Date.now() >= this.holdOffUntil) this.timer = setTimeout(() => this.refresh(), REHOLD);
     else this.timer = setTimeout(() => this.refresh(), changing ? FAST : SLOW);
